@@ -1,0 +1,17 @@
+"""Exceptions for the cases where a run cannot continue. Data problems are findings, never exceptions."""
+
+
+class KjjrError(Exception):
+    """Base of the errors that stop a command; the message is Chinese and meant for the user."""
+
+
+class SchemeError(KjjrError):
+    """A scheme file is missing, malformed or inconsistent."""
+
+
+class RosterError(KjjrError):
+    """A roster file cannot be read or lacks the required columns."""
+
+
+class OutputError(KjjrError):
+    """An output file could not be written."""

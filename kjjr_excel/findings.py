@@ -1,0 +1,206 @@
+"""Findings: every problem in the inputs is a record with a stable code and a Chinese message.
+
+Checks yield findings; they are collected, sorted and written to the 校验问题 sheet and the receipts.
+The message templates live here, next to their codes, so the wording is reviewed in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "错误"
+    WARNING = "警告"
+    INFO = "提示"
+
+    @property
+    def order(self) -> int:
+        return {"错误": 0, "警告": 1, "提示": 2}[self.value]
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+# code -> (severity, message template). Templates take keyword fields; see Finding.make.
+CODES: dict[str, tuple[Severity, str]] = {
+    # files
+    "file-skipped": (I, "已跳过：{reason}。"),
+    "file-not-workbook": (
+        E,
+        "这个文件不是Excel工作簿（{detail}）。请用Excel或WPS打开填报模板填写后，另存为 .xlsx 文件再报送。",
+    ),
+    "file-corrupt": (
+        E,
+        "文件已损坏或不完整，无法读取（{detail}）。请重新从邮件附件保存，或用Excel打开后重新保存再报送。",
+    ),
+    "file-empty": (E, "文件是空的（0字节）。请重新保存附件或重新报送。"),
+    "file-encrypted": (
+        E,
+        "文件设置了打开密码，无法读取。请在Excel中打开文件，点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存，再重新报送。",
+    ),
+    "file-unsafe": (E, "文件结构异常，出于安全考虑未读取（{detail}）。请用Excel打开填报模板重新填写后报送。"),
+    "file-extension-mismatch": (I, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
+    "file-macros-ignored": (I, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),
+    "not-template": (E, "没有找到本次考核的填报表（{detail}）。请使用下发的填报模板填写后报送。"),
+    "recognised-by-labels": (
+        W,
+        "文件不是下发的模板（或已另存为其他格式），已按指标名称识别数据，请核对读取结果。",
+    ),
+    "wrong-scheme": (
+        E,
+        "这是“{actual}”的模板，不是本次考核“{expected}”的模板。请使用本次下发的填报模板重新填写。",
+    ),
+    "wrong-year": (E, "填报年度为 {actual} 年，本次考核年度为 {expected} 年。请使用本年度的填报模板。"),
+    "old-template-version": (
+        W,
+        "模板版本为 {actual}，当前版本为 {expected}。数据已读取，下次请使用最新模板。",
+    ),
+    "layout-tampered": (
+        W,
+        "模板的表格结构被改动过（插入或删除了行列），已按指标名称识别数据，请核对读取结果。",
+    ),
+    # header
+    "header-missing": (E, "“{field}”未填写。请在 {cell} 单元格填写。"),
+    "center-unknown": (
+        E,
+        "“{name}”不在{center_label}名录中。请核对名称或编号是否与名录一致（名录见考核通知）。",
+    ),
+    "center-missing": (W, "名录中的“{name}”没有报送有效的填报表，请催报。"),
+    "duplicate-submission": (
+        W,
+        "同一{center_label}报送了{count}份：{files}。已采用保存时间最新的一份（{kept}），其余未计分。",
+    ),
+    # values
+    "value-missing": (E, "“{label}”未填写。请在 {cell} 单元格填写数字（没有请填0）。"),
+    "value-normalised": (I, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
+    "value-zero-word": (W, "“{label}”填写为“{raw}”，已按0读取。如果不是0，请填写实际数字。"),
+    "value-text-number": (I, "“{label}”是以文本形式保存的数字“{raw}”，已按 {value} 读取。"),
+    "value-not-number": (
+        E,
+        "“{label}”填写为“{raw}”，不是一个确定的数字。请在 {cell} 单元格只填写一个数字，例如 30。",
+    ),
+    "value-date": (E, "“{label}”填写的是日期（{raw}），不是数量。请在 {cell} 单元格改为数字。"),
+    "value-negative": (E, "“{label}”为负数（{raw}）。请在 {cell} 单元格填写0或正数。"),
+    "value-not-integer": (E, "“{label}”应为整数，填写为 {raw}。请在 {cell} 单元格填写整数。"),
+    "value-too-many-places": (W, "“{label}”最多保留{places}位小数，填写为 {raw}，已按 {value} 计算。"),
+    "value-over-max": (E, "“{label}”为 {raw}，超过上限 {max}。请在 {cell} 单元格核对后重新填写。"),
+    "value-bool": (E, "“{label}”应选择“是”或“否”，填写为“{raw}”。请在 {cell} 单元格从下拉列表中选择。"),
+    "formula-cached": (I, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
+    "formula-no-cache": (
+        E,
+        "“{label}”是公式（{raw}），文件中没有保存计算结果。请用Excel打开文件、保存后重新报送，或直接填写数字。",
+    ),
+    # consistency
+    "cross-paired": (
+        W,
+        "“{label_a}”为 {value_a}，但“{label_b}”为 {value_b}，两者应同时为0或同时大于0。请核对。",
+    ),
+    "cross-requires": (W, "“{label_a}”为 {value_a}，但“{label_b}”为0。请核对。"),
+    "cross-unit-suspect": (
+        W,
+        "平均每项{label_a}为 {ratio} 万元，明显{direction}，可能误用了{unit}为单位。请核对“{label_a}”是否以万元填写。",
+    ),
+    "value-outlier": (
+        W,
+        "“{label}”为 {value}，与其他{center_label}相差悬殊（中位数 {median}）。请核对是否填写有误。",
+    ),
+    # assessment and reviews
+    "assessment-unknown-center": (E, "考核表中的“{name}”不在报送名单中，这一行未使用。请核对名称或编号。"),
+    "assessment-duplicate": (W, "考核表中“{name}”出现了{count}次，采用最后一行（{cell}）。"),
+    "verified-differs": (I, "“{label}”自报 {reported}，核定 {verified}，按核定数计分。"),
+    "review-partial": (
+        E,
+        "评审表中“{name}”的评分只填了一部分（{missing}未填），这一行未计入。请补全后重新提交。",
+    ),
+    "review-over-max": (E, "评审表中“{name}”的“{label}”为 {raw}，超过满分 {max}。这一行未计入。"),
+    "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
+    "review-veto": (W, "评审表 {file} 对“{name}”一票否决：{reason}。"),
+    "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),
+    "veto": (W, "{reason}，评定为不合格，不参与排名。"),
+    "data-error": (E, "“{label}”数据有误，按0分计。请核对 {cell} 单元格。"),
+    # history
+    "history-unreadable": (E, "历年结果文件无法读取：{detail}。"),
+    "history-unmatched": (W, "历年结果中的“{name}”（{year}年）与本年度任何{center_label}都对不上，未使用。"),
+    "history-ambiguous": (W, "历年结果中的“{name}”（{year}年）对应多个{center_label}，未使用。请改用编号。"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    center: str = ""
+    indicator: str = ""
+    value: str = ""
+
+    @classmethod
+    def make(
+        cls,
+        code: str,
+        *,
+        file: str = "",
+        sheet: str = "",
+        cell: str = "",
+        center: str = "",
+        indicator: str = "",
+        value: object = "",
+        severity: Severity | None = None,
+        **fields: object,
+    ) -> Finding:
+        """Build a finding from its code's template; unknown codes are a programming error."""
+        default_severity, template = CODES[code]
+        fields.setdefault("cell", cell)
+        fields.setdefault("center_label", "分中心")
+        try:
+            message = template.format(**fields)
+        except KeyError as exc:  # a missing field must not hide the finding itself
+            message = f"{template}（缺少 {exc}）"
+        return cls(
+            code=code,
+            severity=severity or default_severity,
+            message=message,
+            file=file,
+            sheet=sheet,
+            cell=cell,
+            center=center,
+            indicator=indicator,
+            value="" if value is None else str(value),
+        )
+
+    def sort_key(self) -> tuple:
+        return (
+            self.severity.order,
+            self.center,
+            self.file,
+            self.sheet,
+            _cell_order(self.cell),
+            self.code,
+            self.indicator,
+            self.message,
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        d = asdict(self)
+        d["severity"] = self.severity.value
+        return d
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    return (int(digits) if digits else 0, letters.rjust(3))
+
+
+def sorted_findings(findings: list[Finding]) -> list[Finding]:
+    """Severity first, then center, file and cell: the order of the 校验问题 sheet."""
+    unique = dict.fromkeys(findings)
+    return sorted(unique, key=Finding.sort_key)
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)

@@ -1,0 +1,138 @@
+"""Where things are on a submission sheet: the one place that fixes the cell of every header field and input.
+
+Template writing and ingestion both derive from `layout(scheme)`, and the fingerprint stored in `_meta` is a
+hash of it, so a template whose rows were moved is recognised as tampered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from .cells import a1
+from .scheme import Indicator, Scheme
+
+HEADER_FIELDS: tuple[tuple[str, str], ...] = (
+    ("center_name", "{center}名称"),
+    ("center_code", "编号"),
+    ("host_unit", "依托单位"),
+    ("report_year", "考核年度"),
+    ("filler_name", "填报人"),
+    ("filler_phone", "联系电话"),
+    ("fill_date", "填报日期"),
+)
+META_SHEET = "_meta"
+META_KEYS = ("scheme_id", "scheme_version", "year", "center_code", "template_version", "fingerprint", "kind")
+
+ABSOLUTE_COLUMNS = ("序号", "类别", "内容", "计分标准", "分值", "{value}", "单位", "预计得分", "备注")
+RELATIVE_COLUMNS = ("一级指标", "二级指标", "{value}", "单位", "填报提示")
+
+HEADER_ROW0 = 2  # zero-based row of the first header field (row 3)
+TABLE_HEADER_ROW0 = HEADER_ROW0 + len(HEADER_FIELDS) + 1  # row 11
+
+
+@dataclass(frozen=True)
+class Layout:
+    sheet: str
+    columns: tuple[str, ...]
+    label_col: int  # zero-based column of the indicator label (内容 / 二级指标)
+    category_col: int
+    value_col: int
+    header_label_col: int
+    header_value_col: int
+    header_rows: dict[str, int]  # field -> zero-based row
+    header_labels: dict[str, str]
+    table_header_row: int
+    rows: dict[str, int]  # self-reported indicator id -> zero-based row
+    assessor_rows: dict[str, int]  # assessor indicator id -> row (preview only, not input)
+    last_indicator_row: int
+    fingerprint: str
+
+    def header_cell(self, field: str) -> str:
+        return a1(self.header_rows[field], self.header_value_col)
+
+    def value_cell(self, indicator_id: str) -> str:
+        return a1(self.rows[indicator_id], self.value_col)
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+
+def _year_label(scheme: Scheme) -> str:
+    return "评估年度" if scheme.is_relative else "考核年度"
+
+
+def _layout(
+    method: str, sheet: str, value_header: str, center_label: str, indicators: tuple[Indicator, ...]
+) -> Layout:
+    relative = method == "relative"
+    columns = tuple(
+        c.format(value=value_header) for c in (RELATIVE_COLUMNS if relative else ABSOLUTE_COLUMNS)
+    )
+    header_rows = {f: HEADER_ROW0 + n for n, (f, _) in enumerate(HEADER_FIELDS)}
+    header_labels = {f: lbl.format(center=center_label) for f, lbl in HEADER_FIELDS}
+    if relative:
+        header_labels["report_year"] = "评估年度"
+    rows: dict[str, int] = {}
+    assessor_rows: dict[str, int] = {}
+    row = TABLE_HEADER_ROW0 + 1
+    for ind in indicators:
+        if ind.source == "self":
+            rows[ind.id] = row
+            row += 1
+    for ind in indicators:
+        if ind.source == "assessor":
+            assessor_rows[ind.id] = row
+            row += 1
+    value_col = columns.index(value_header)
+    label_col = 1 if relative else 2
+    category_col = 0 if relative else 1
+    shape = {
+        "sheet": sheet,
+        "columns": columns,
+        "value_col": value_col,
+        "header_rows": header_rows,
+        "header_labels": header_labels,
+        "rows": rows,
+        "assessor_rows": assessor_rows,
+        "labels": {i.id: [i.category, i.label] for i in indicators},
+    }
+    fingerprint = hashlib.sha256(json.dumps(shape, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[
+        :16
+    ]
+    return Layout(
+        sheet=sheet,
+        columns=columns,
+        label_col=label_col,
+        category_col=category_col,
+        value_col=value_col,
+        header_label_col=0,
+        header_value_col=2 if not relative else 1,
+        header_rows=header_rows,
+        header_labels=header_labels,
+        table_header_row=TABLE_HEADER_ROW0,
+        rows=rows,
+        assessor_rows=assessor_rows,
+        last_indicator_row=row - 1,
+        fingerprint=fingerprint,
+    )
+
+
+_CACHE: dict[tuple[str, str, str], Layout] = {}
+
+
+def layout(scheme: Scheme) -> Layout:
+    """The submission sheet's layout for a scheme (memoised: the hot path calls it for every file)."""
+    key = (scheme.id, scheme.version, scheme.sha256)
+    found = _CACHE.get(key)
+    if found is None:
+        found = _CACHE[key] = _layout(
+            scheme.method,
+            scheme.submission.get("sheet", "填报表"),
+            scheme.submission.get("value_header", "填报数"),
+            scheme.center_label,
+            scheme.indicators,
+        )
+    return found

@@ -1,0 +1,141 @@
+"""Plain data passed between the stages: what was read, what is scored, what is ranked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from .findings import Finding
+
+Value = Decimal | bool | None
+
+
+@dataclass(frozen=True)
+class CellValue:
+    """One input cell of a submission: as typed, as read, and where."""
+
+    indicator: str
+    raw: str  # as the clerk typed it (formulas as their text)
+    value: Value  # as read after normalisation; None when missing or in error
+    sheet: str = ""
+    cell: str = ""
+    error: bool = False  # an error finding was raised on this cell
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One recognised submission workbook."""
+
+    file: str  # path as shown to the user (relative to the input folder when possible)
+    sha256: str
+    center_code: str = ""
+    center_name: str = ""
+    host_unit: str = ""
+    year: int | None = None
+    filler_name: str = ""
+    filler_phone: str = ""
+    fill_date: str = ""
+    values: dict[str, CellValue] = field(default_factory=dict)
+    scheme_id: str = ""
+    scheme_version: str = ""
+    template_version: str = ""
+    saved_at: datetime | None = None
+    recognised_by: str = "meta"  # meta | labels
+    sheet: str = ""
+    header_cells: dict[str, str] = field(default_factory=dict)  # header field -> A1 cell
+    file_format: str = "xlsx"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """Every file looked at, recognised or not, for the 说明 sheet and receipts."""
+
+    file: str
+    sha256: str
+    status: str  # 已读取 / 已跳过 / 无法读取
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class CenterInput:
+    """What the scoring of one center needs: effective values and their provenance, assessments, reviews."""
+
+    key: str
+    code: str
+    name: str
+    host_unit: str = ""
+    values: dict[str, Value] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # id -> 自报 / 核定 / 考核 / 默认
+    errors: dict[str, str] = field(default_factory=dict)  # id -> cell of the error
+    review_totals: tuple[Fraction, ...] = ()
+    vetoes: tuple[str, ...] = ()  # reasons (a veto indicator, a reviewer's 一票否决)
+    assessed: bool = False
+    eligible: bool = True  # may be ranked and enters benchmarks
+    not_eligible_reason: str = ""
+    file: str = ""
+    notes: tuple[str, ...] = ()  # extra flags decided upstream (e.g. 核定数与自报数不一致)
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    indicator: str
+    value: Value
+    score: Fraction
+    derivation: str
+    source: str = "自报"
+
+
+@dataclass(frozen=True)
+class CenterScore:
+    center: CenterInput
+    items: tuple[ItemScore, ...]
+    quantitative: Fraction
+    qualitative: Fraction | None
+    total: Fraction
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    year: int
+    grade: str
+    rank: int | None
+    last: bool = False
+    score: Decimal | None = None
+    failing: bool = False
+
+
+@dataclass(frozen=True)
+class RankedCenter:
+    score: CenterScore
+    total: Decimal  # rounded half up to 2 places: what the meeting sees and what decides
+    rank: int | None
+    grade: str
+    subsidy: Decimal
+    flags: tuple[str, ...]
+    history: tuple[HistoryRecord, ...] = ()
+
+    @property
+    def center(self) -> CenterInput:
+        return self.score.center
+
+
+@dataclass
+class RunResult:
+    """Everything the ranking workbook shows."""
+
+    scheme: object
+    year: int
+    ranked: list[RankedCenter]
+    submissions: list[Submission]
+    findings: list[Finding]
+    missing: list[object]  # RosterEntry without a valid submission
+    files: list[InputFile]
+    reviews_given: bool = False
+    assessed: bool = False
+    parameters: list[tuple[str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    history_years: list[int] = field(default_factory=list)

@@ -1,0 +1,191 @@
+"""Ranking: scored centers + history -> ranks, grades, subsidy and flags (pure).
+
+Rank and grade are decided on the total rounded half up to 2 places, so two centers the meeting sees with the
+same figure always share a rank. Competition ranking: 1, 2, 2, 4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from .cells import round_half_up
+from .model import CenterScore, HistoryRecord, RankedCenter
+from .scheme import Scheme
+
+FLAG_DELIST = "摘牌"
+FLAG_DELIST_WARNING = "摘牌预警"
+FLAG_NOT_ASSESSED = "未经考核评价"
+FLAG_DATA_ERROR = "数据有误"
+FLAG_REVIEW_MISSING = "定性评分缺失"
+FLAG_LAST = "排名最后"
+
+
+def to_decimal(value: Fraction) -> Decimal:
+    return round_half_up(Decimal(value.numerator) / Decimal(value.denominator), 2)
+
+
+def competition_ranks(totals: Sequence[Decimal]) -> list[int]:
+    """1,2,2,4 by total descending; the input order is kept in the output."""
+    return [1 + sum(1 for other in totals if other > t) for t in totals]
+
+
+def grade_for(scheme: Scheme, total: Decimal) -> str:
+    """Threshold grading; the bound belongs to the higher grade (90分（含）以上为优秀)."""
+    for grade in scheme.grades:
+        if grade.min is not None and total >= grade.min:
+            return grade.name
+    return scheme.grades[-1].name
+
+
+def quota_counts(scheme: Scheme, ranked: int) -> list[tuple[str, int]]:
+    """Cumulative counts per grade: shares × the number ranked, rounded half up (32: 6 优秀, 19 良好)."""
+    out, cumulative = [], Decimal(0)
+    for grade in scheme.grades:
+        if grade.failing:
+            continue
+        cumulative += grade.share if grade.share is not None else Decimal(1) - cumulative
+        count = int((cumulative * ranked).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        out.append((grade.name, min(count, ranked)))
+    return out
+
+
+def quota_grade(counts: list[tuple[str, int]], rank: int, fallback: str) -> str:
+    """A center of competition rank r takes the first grade whose cumulative count reaches r: ties at a
+    boundary share the first one's rank and so all take the higher grade."""
+    for name, count in counts:
+        if rank <= count:
+            return name
+    return fallback
+
+
+def failing_grade(scheme: Scheme) -> str:
+    return next(g.name for g in scheme.grades if g.failing)
+
+
+def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[str, Decimal]:
+    """Subsidy per center key from (key, total, grade). With a budget: the floor to each qualifying center
+    and the rest shared in proportion to score, to the 0.01 万元 by largest remainder (the sum is exact)."""
+    failing = {g.name for g in scheme.grades if g.failing}
+    qualifying = [(k, t, g) for k, t, g in entries if g not in failing]
+    out = {k: Decimal(0) for k, _, _ in entries}
+    if not scheme.subsidy_budget or not qualifying:
+        for k, _, g in qualifying:
+            out[k] = scheme.subsidy_amounts.get(g, Decimal(0))
+        return out
+    floor = scheme.subsidy_floor
+    rest = scheme.subsidy_budget - floor * len(qualifying)
+    score_sum = sum(t for _, t, _ in qualifying)
+    if rest <= 0 or score_sum <= 0:
+        share = (scheme.subsidy_budget / len(qualifying)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        for k, _, _ in qualifying:
+            out[k] = min(floor, share) if rest < 0 else floor
+        return out
+    cents = int(rest * 100)
+    exact = [(k, Fraction(cents) * Fraction(t) / Fraction(score_sum)) for k, t, _ in qualifying]
+    base = {k: int(v) for k, v in exact}
+    left = cents - sum(base.values())
+    order = sorted(exact, key=lambda kv: (-(kv[1] - int(kv[1])), kv[0]))
+    for k, _ in order[:left]:
+        base[k] += 1
+    for k, _ in exact:
+        out[k] = floor + Decimal(base[k]) / 100
+    return out
+
+
+def rank_centers(
+    scheme: Scheme,
+    scores: Sequence[CenterScore],
+    *,
+    strict: bool = False,
+    history: Mapping[str, Sequence[HistoryRecord]] | None = None,
+    year: int | None = None,
+    assessed: bool = True,
+    reviews_given: bool = False,
+) -> list[RankedCenter]:
+    """Ranks, grades, subsidy and flags. Vetoed (and, with strict, erroneous) centers keep their score but
+    are listed after the ranked ones, without a rank; the failing grade goes to a veto."""
+    year = year or scheme.year
+    failing = failing_grade(scheme)
+    rows = []
+    for s in sorted(scores, key=lambda s: (s.center.code, s.center.name, s.center.key)):
+        c = s.center
+        flags: list[str] = []
+        if c.vetoes:
+            flags.extend(c.vetoes)
+        if c.errors:
+            cells = "、".join(cell for _, cell in sorted(c.errors.items()) if cell)
+            flags.append(f"{FLAG_DATA_ERROR}（{cells}）" if cells else FLAG_DATA_ERROR)
+        if not scheme.is_relative and not c.assessed and scheme.assessor_indicators:
+            flags.append(FLAG_NOT_ASSESSED)
+        if scheme.is_relative and reviews_given and not c.review_totals:
+            flags.append(FLAG_REVIEW_MISSING)
+        flags.extend(c.notes)
+        excluded = bool(c.vetoes) or not c.eligible or (strict and bool(c.errors))
+        if strict and c.errors and not c.vetoes:
+            flags.append("数据有误，未参加排名（--strict）")
+        if not c.eligible and c.not_eligible_reason:
+            flags.append(c.not_eligible_reason)
+        rows.append((s, to_decimal(s.total), excluded, flags))
+
+    ranked_rows = [r for r in rows if not r[2]]
+    ranks = competition_ranks([r[1] for r in ranked_rows])
+    counts = quota_counts(scheme, len(ranked_rows)) if scheme.grading_method == "quota" else []
+    last_rank = max(ranks) if len(ranks) >= 2 else None
+    decided: list[tuple[CenterScore, Decimal, int | None, str, list[str]]] = []
+    for (s, total, _, flags), rank in zip(ranked_rows, ranks, strict=True):
+        grade = quota_grade(counts, rank, failing) if counts else grade_for(scheme, total)
+        decided.append((s, total, rank, grade, flags))
+    for s, total, _, flags in (r for r in rows if r[2]):
+        grade = failing if s.center.vetoes else ""
+        decided.append((s, total, None, grade, flags))
+
+    pay = subsidies(
+        scheme, [(s.center.key, total, grade) for s, total, rank, grade, _ in decided if rank is not None]
+    )
+    out = []
+    for s, total, rank, grade, flags in decided:
+        past = tuple(sorted((history or {}).get(s.center.key, ()), key=lambda h: h.year))
+        if scheme.delisting and grade:
+            flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year)
+        out.append(
+            RankedCenter(
+                score=s,
+                total=total,
+                rank=rank,
+                grade=grade,
+                subsidy=pay.get(s.center.key, Decimal(0)),
+                flags=tuple(flags),
+                history=past,
+            )
+        )
+    out.sort(key=lambda r: (r.rank is None, r.rank or 0, -r.total, r.center.code, r.center.name))
+    return out
+
+
+def _delisting_flags(
+    scheme: Scheme,
+    grade: str,
+    rank: int | None,
+    last_rank: int | None,
+    past: Sequence[HistoryRecord],
+    year: int,
+) -> list[str]:
+    failing_names = {g.name for g in scheme.grades if g.failing}
+    fails_now = grade in failing_names
+    last_now = rank is not None and last_rank is not None and rank == last_rank
+    if not (fails_now or last_now):
+        return []
+    previous = next((h for h in past if h.year == year - 1), None)
+    twice = previous is not None and (
+        (fails_now and (previous.failing or previous.grade in failing_names)) or (last_now and previous.last)
+    )
+    flags = [FLAG_LAST] if last_now else []
+    reason = (
+        "连续两年不合格"
+        if fails_now and previous and (previous.failing or previous.grade in failing_names)
+        else "连续两年排名最后"
+    )
+    flags.append(f"{FLAG_DELIST}（{reason}）" if twice else FLAG_DELIST_WARNING)
+    return flags

@@ -1,0 +1,89 @@
+"""Read a roster (名录): xlsx, xls or csv with the columns 编号, 名称, 依托单位 (and optionally 序号, 联系人, 联系电话)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from .cells import as_text, normalise_name
+from .errors import RosterError
+from .scheme import RosterEntry
+
+COLUMNS = {
+    "code": ("编号", "代码", "code"),
+    "name": ("名称", "分中心名称", "中心名称", "name"),
+    "host_unit": ("依托单位", "host_unit"),
+    "number": ("序号",),
+    "contact": ("联系人", "联系方式", "联系电话", "contact"),
+}
+
+
+def read_roster(path: str | Path) -> tuple[RosterEntry, ...]:
+    """Roster rows in file order; raise RosterError (Chinese, naming the file) when unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError(f"找不到名录文件 {path}。")
+    rows = _rows_csv(path) if path.suffix.lower() in (".csv", ".txt") else _rows_workbook(path)
+    header_at = next((n for n, row in enumerate(rows[:20]) if _column(row, "name") is not None), None)
+    if header_at is None:
+        raise RosterError(
+            f"名录文件 {path} 中找不到“名称”列。名录应有“编号”“名称”“依托单位”三列，第一行为列标题。"
+        )
+    header = rows[header_at]
+    cols = {key: _column(header, key) for key in COLUMNS}
+    entries: list[RosterEntry] = []
+    seen: set[str] = set()
+    for n, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+
+        def get(key: str, row=row) -> str:
+            idx = cols[key]
+            return as_text(row[idx]) if idx is not None and idx < len(row) else ""
+
+        name = get("name")
+        if not name:
+            continue
+        code = get("code") or name
+        key = normalise_name(code)
+        if key in seen:
+            raise RosterError(f"名录文件 {path} 第{n}行：编号“{code}”重复，请修改后重试。")
+        seen.add(key)
+        entries.append(
+            RosterEntry(
+                code=code, name=name, host_unit=get("host_unit"), number=get("number"), contact=get("contact")
+            )
+        )
+    if not entries:
+        raise RosterError(f"名录文件 {path} 中没有任何{'分中心'}。")
+    return tuple(entries)
+
+
+def _column(row: list, key: str) -> int | None:
+    names = {normalise_name(n) for n in COLUMNS[key]}
+    for idx, cell in enumerate(row):
+        if normalise_name(as_text(cell)) in names:
+            return idx
+    return None
+
+
+def _rows_csv(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RosterError(f"名录文件 {path} 的编码无法识别，请另存为 UTF-8 编码的 CSV 或 Excel 文件。")
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _rows_workbook(path: Path) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises several types; all mean "cannot read"
+        raise RosterError(f"名录文件 {path} 无法读取（{exc}）。请确认是 Excel 或 CSV 文件。") from exc

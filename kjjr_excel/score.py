@@ -1,0 +1,313 @@
+"""Scoring: values + scheme -> per-indicator scores with a one-line Chinese derivation (pure).
+
+Arithmetic is exact (fractions.Fraction from the decimal inputs), so floating-point noise can never move a
+score across a grade bound; rounding (half up, 2 places) happens once, in rank.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from .model import CenterInput, CenterScore, ItemScore, Value
+from .scheme import Indicator, Rule, Scheme
+
+ZERO = Fraction(0)
+
+
+def num(value: Decimal | Fraction | int | None) -> str:
+    """A parameter or input as the seed writes it: 0.25, 30, 5."""
+    if value is None:
+        return "0"
+    d = (
+        Decimal(value.numerator) / Decimal(value.denominator)
+        if isinstance(value, Fraction)
+        else Decimal(value)
+    )
+    text = f"{d.normalize():f}"
+    return text
+
+
+def two(value: Fraction) -> str:
+    """A score with two decimals, rounded half up."""
+    from .cells import round_half_up
+
+    return f"{round_half_up(Decimal(value.numerator) / Decimal(value.denominator), 2):f}"
+
+
+def F(value: Decimal | int | None) -> Fraction:
+    return Fraction(value or 0)
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    """A rule kind: its required parameters, its formula and its Excel counterpart."""
+
+    params: tuple[str, ...]
+    compute: Callable[[Rule, Fraction], Fraction]
+    formula: Callable[[Rule, str], str]  # n shown as "n"
+    excel: Callable[[Rule, str], str]  # Excel expression over a cell reference, before clamping
+
+
+def _p(rule: Rule, name: str) -> Fraction:
+    return F(rule.params[name])
+
+
+RULES: dict[str, RuleKind] = {
+    # base + step × (n − target): 5 + 0.25×(n−30)
+    "linear_step": RuleKind(
+        ("base", "step", "target"),
+        lambda r, n: _p(r, "base") + _p(r, "step") * (n - _p(r, "target")),
+        lambda r, n: f"{num(r.params['base'])} + {num(r.params['step'])}×({n}−{num(r.params['target'])})",
+        lambda r, c: f"{num(r.params['base'])}+{num(r.params['step'])}*({c}-{num(r.params['target'])})",
+    ),
+    # full − step × (target − n): 6 − 0.5×(12−n)
+    "shortfall": RuleKind(
+        ("full", "step", "target"),
+        lambda r, n: _p(r, "full") - _p(r, "step") * (_p(r, "target") - n),
+        lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×({num(r.params['target'])}−{n})",
+        lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*({num(r.params['target'])}-{c})",
+    ),
+    # step × n: 3×n
+    "per_unit": RuleKind(
+        ("step",),
+        lambda r, n: _p(r, "step") * n,
+        lambda r, n: f"{num(r.params['step'])}×{n}",
+        lambda r, c: f"{num(r.params['step'])}*{c}",
+    ),
+    # full − step × n: 10 − 1×n
+    "deduction": RuleKind(
+        ("full", "step"),
+        lambda r, n: _p(r, "full") - _p(r, "step") * n,
+        lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×{n}",
+        lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*{c}",
+    ),
+    # points as awarded by the assessor
+    "as_awarded": RuleKind(
+        (),
+        lambda r, n: n,
+        lambda r, n: f"认定{n}分",
+        lambda r, c: f"{c}",
+    ),
+    # yes ⇒ 不合格 whatever the score; contributes no points
+    "veto": RuleKind((), lambda r, n: ZERO, lambda r, n: "", lambda r, c: "0"),
+}
+
+
+def clamp(rule: Rule, value: Fraction) -> tuple[Fraction, str]:
+    """Clamp to the rule's range; the note says which bound applied."""
+    lo, hi = rule.params.get("min"), rule.params.get("max")
+    if hi is not None and value > F(hi):
+        return F(hi), f"，超过上限按{num(hi)}分计"
+    if lo is not None and value < F(lo):
+        return F(lo), f"，低于下限按{num(lo)}分计"
+    return value, ""
+
+
+def score_rule(ind: Indicator, value: Value) -> tuple[Fraction, str]:
+    """Score one absolute indicator and derive it in one line: `35家：5 + 0.25×(35−30) = 6.25`."""
+    rule = ind.rule
+    assert rule is not None
+    kind = RULES[rule.kind]
+    n = F(value) if not isinstance(value, bool) else Fraction(int(value))
+    raw = kind.compute(rule, n)
+    score, note = clamp(rule, raw)
+    shown = num(value) if not isinstance(value, bool) else ("是" if value else "否")
+    formula = kind.formula(rule, shown)
+    if rule.kind == "as_awarded":
+        return score, f"{formula}{note}" if note else f"{formula} = {two(score)}"
+    return score, f"{shown}{ind.unit}：{formula} = {two(raw)}{note}"
+
+
+def describe_rule(ind: Indicator) -> str:
+    """The rule in words for the 说明 sheet: `5 + 0.25×(n−30)，0–10分`."""
+    rule = ind.rule
+    if rule is None:
+        return ""
+    if rule.kind == "veto":
+        return rule.reason or "是 ⇒ 不合格"
+    text = RULES[rule.kind].formula(rule, "n")
+    lo, hi = rule.params.get("min"), rule.params.get("max")
+    if lo is not None or hi is not None:
+        text += f"，{num(lo)}–{num(hi)}分"
+    return text
+
+
+def excel_formula(ind: Indicator, ref: str) -> str:
+    """The same rule as an Excel formula over the input cell, clamped (no leading '=')."""
+    rule = ind.rule
+    assert rule is not None
+    body = RULES[rule.kind].excel(rule, ref)
+    lo, hi = rule.params.get("min"), rule.params.get("max")
+    if hi is not None:
+        body = f"MIN({num(hi)},{body})"
+    if lo is not None:
+        body = f"MAX({num(lo)},{body})"
+    return body
+
+
+# ---------------------------------------------------------------------------------------------- absolute
+
+
+def score_absolute(scheme: Scheme, center: CenterInput) -> CenterScore:
+    """Qingdao-style: each indicator by its own rule; a value in error scores 0 and says so."""
+    items = []
+    for ind in scheme.indicators:
+        if ind.is_veto:
+            continue
+        value = center.values.get(ind.id)
+        source = center.sources.get(ind.id, "自报" if ind.source == "self" else "默认")
+        if ind.id in center.errors or value is None:
+            if ind.source == "assessor" and ind.id not in center.errors:
+                value = _neutral(ind)
+            else:
+                cell = center.errors.get(ind.id, "")
+                items.append(
+                    ItemScore(
+                        ind.id,
+                        None,
+                        ZERO,
+                        f"数据有误（{cell}），按0分计" if cell else "未填写，按0分计",
+                        source,
+                    )
+                )
+                continue
+        score, derivation = score_rule(ind, value)
+        if source == "核定":
+            derivation = f"核定数 {derivation}"
+        items.append(ItemScore(ind.id, value, score, derivation, source))
+    total = sum((i.score for i in items), ZERO)
+    return CenterScore(center=center, items=tuple(items), quantitative=total, qualitative=None, total=total)
+
+
+def _neutral(ind: Indicator) -> Value:
+    if ind.type == "bool":
+        return bool(ind.neutral)
+    return Decimal(str(ind.neutral or 0))
+
+
+# ---------------------------------------------------------------------------------------------- relative
+
+
+def percentile_inc(values: Sequence[Fraction], p: Fraction) -> Fraction:
+    """Excel's PERCENTILE.INC: linear interpolation at (n−1)·p on the sorted values."""
+    xs = sorted(values)
+    if not xs:
+        return ZERO
+    pos = (len(xs) - 1) * p
+    lo = int(pos)
+    frac = pos - lo
+    if lo + 1 >= len(xs):
+        return xs[-1]
+    return xs[lo] + (xs[lo + 1] - xs[lo]) * frac
+
+
+def percentrank_inc(values: Sequence[Fraction], x: Fraction, significance: int = 3) -> Fraction:
+    """Excel's PERCENTRANK.INC for a value of the array: share of values below it, truncated to 3 digits."""
+    xs = sorted(values)
+    if len(xs) <= 1:
+        return Fraction(1)
+    below = sum(1 for v in xs if v < x)
+    rank = Fraction(below, len(xs) - 1)
+    scale = 10**significance
+    return Fraction(int(rank * scale), scale)  # Excel rounds down to the significance
+
+
+def benchmark_of(scheme: Scheme, values: Sequence[Fraction]) -> Fraction:
+    if not values:
+        return ZERO
+    if scheme.benchmark == "p90":
+        return percentile_inc(values, Fraction(9, 10))
+    return max(values)
+
+
+def score_relative(
+    scheme: Scheme, centers: Sequence[CenterInput], reviews_given: bool = False
+) -> list[CenterScore]:
+    """Guangdong-style: Σ weight × min(1, value/benchmark) over the eligible centers, then the reviews."""
+    pool = [c for c in centers if c.eligible and not c.vetoes]
+    per_indicator: dict[str, list[Fraction]] = {}
+    benchmarks: dict[str, Fraction] = {}
+    for ind in scheme.scored_indicators:
+        vals = [_value_for_scoring(c, ind.id) for c in pool]
+        per_indicator[ind.id] = vals
+        benchmarks[ind.id] = benchmark_of(scheme, vals)
+    out = []
+    for c in centers:
+        items = []
+        for ind in scheme.scored_indicators:
+            weight = F(ind.weight)
+            value = c.values.get(ind.id)
+            if ind.id in c.errors or value is None:
+                cell = c.errors.get(ind.id, "")
+                items.append(
+                    ItemScore(
+                        ind.id, None, ZERO, f"数据有误（{cell}），按0分计" if cell else "未填写，按0分计"
+                    )
+                )
+                continue
+            items.append(
+                _relative_item(
+                    scheme, ind, weight, F(value), value, per_indicator[ind.id], benchmarks[ind.id]
+                )
+            )
+        quant = sum((i.score for i in items), ZERO)
+        qual = trimmed_mean(c.review_totals, scheme.trim_at) if c.review_totals else None
+        if reviews_given or qual is not None:
+            total = F(scheme.weight_quantitative) * quant + F(scheme.weight_qualitative) * (qual or ZERO)
+        else:
+            total = quant
+        out.append(
+            CenterScore(center=c, items=tuple(items), quantitative=quant, qualitative=qual, total=total)
+        )
+    return out
+
+
+def _value_for_scoring(c: CenterInput, iid: str) -> Fraction:
+    value = c.values.get(iid)
+    if iid in c.errors or value is None or isinstance(value, bool):
+        return ZERO
+    return F(value)
+
+
+def _relative_item(
+    scheme: Scheme,
+    ind: Indicator,
+    weight: Fraction,
+    x: Fraction,
+    value: Value,
+    pool: list[Fraction],
+    bench: Fraction,
+) -> ItemScore:
+    shown = f"{num(value)}{ind.unit}"
+    if scheme.benchmark == "rank":
+        pr = percentrank_inc(pool, x) if pool else ZERO
+        score = weight * pr
+        return ItemScore(ind.id, value, score, f"{shown}：{num(weight)} × 百分比排位{num(pr)} = {two(score)}")
+    label = "最高值" if scheme.benchmark == "max" else "第90百分位数"
+    if bench == 0:
+        return ItemScore(ind.id, value, ZERO, f"{shown}：{label}为0，本项均计0分")
+    ratio = min(Fraction(1), x / bench)
+    score = weight * ratio
+    return ItemScore(
+        ind.id, value, score, f"{shown}：{num(weight)} × min(1, {num(value)}÷{two(bench)}) = {two(score)}"
+    )
+
+
+def trimmed_mean(totals: Sequence[Fraction], trim_at: int) -> Fraction:
+    """Mean of the reviewers' totals; with trim_at or more, drop one highest and one lowest first."""
+    xs = sorted(totals)
+    if len(xs) >= trim_at and len(xs) > 2:
+        xs = xs[1:-1]
+    return sum(xs, ZERO) / len(xs)
+
+
+def score_all(
+    scheme: Scheme, centers: Sequence[CenterInput], reviews_given: bool = False
+) -> list[CenterScore]:
+    """Score every center by the scheme's method; reviews_given: review sheets were supplied at all."""
+    if scheme.is_relative:
+        return score_relative(scheme, centers, reviews_given)
+    return [score_absolute(scheme, c) for c in centers]
