@@ -7,10 +7,10 @@ The message templates live here, next to their codes, so the wording is reviewed
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "错误"
     WARNING = "警告"
     INFO = "提示"
@@ -20,12 +20,12 @@ class Severity(str, Enum):
         return {"错误": 0, "警告": 1, "提示": 2}[self.value]
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 # code -> (severity, message template). Templates take keyword fields; see Finding.make.
 CODES: dict[str, tuple[Severity, str]] = {
     # files
-    "file-skipped": (I, "已跳过：{reason}。"),
+    "file-skipped": (N, "已跳过：{reason}。"),
     "file-not-workbook": (
         E,
         "这个文件不是Excel工作簿（{detail}）。请用Excel或WPS打开填报模板填写后，另存为 .xlsx 文件再报送。",
@@ -40,8 +40,8 @@ CODES: dict[str, tuple[Severity, str]] = {
         "文件设置了打开密码，无法读取。请在Excel中打开文件，点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存，再重新报送。",
     ),
     "file-unsafe": (E, "文件结构异常，出于安全考虑未读取（{detail}）。请用Excel打开填报模板重新填写后报送。"),
-    "file-extension-mismatch": (I, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
-    "file-macros-ignored": (I, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),
+    "file-extension-mismatch": (N, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
+    "file-macros-ignored": (N, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),
     "not-template": (E, "没有找到本次考核的填报表（{detail}）。请使用下发的填报模板填写后报送。"),
     "recognised-by-labels": (
         W,
@@ -73,9 +73,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     # values
     "value-missing": (E, "“{label}”未填写。请在 {cell} 单元格填写数字（没有请填0）。"),
-    "value-normalised": (I, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
+    "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
     "value-zero-word": (W, "“{label}”填写为“{raw}”，已按0读取。如果不是0，请填写实际数字。"),
-    "value-text-number": (I, "“{label}”是以文本形式保存的数字“{raw}”，已按 {value} 读取。"),
+    "value-text-number": (N, "“{label}”是以文本形式保存的数字“{raw}”，已按 {value} 读取。"),
     "value-not-number": (
         E,
         "“{label}”填写为“{raw}”，不是一个确定的数字。请在 {cell} 单元格只填写一个数字，例如 30。",
@@ -86,7 +86,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "value-too-many-places": (W, "“{label}”最多保留{places}位小数，填写为 {raw}，已按 {value} 计算。"),
     "value-over-max": (E, "“{label}”为 {raw}，超过上限 {max}。请在 {cell} 单元格核对后重新填写。"),
     "value-bool": (E, "“{label}”应选择“是”或“否”，填写为“{raw}”。请在 {cell} 单元格从下拉列表中选择。"),
-    "formula-cached": (I, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
+    "formula-cached": (N, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
     "formula-no-cache": (
         E,
         "“{label}”是公式（{raw}），文件中没有保存计算结果。请用Excel打开文件、保存后重新报送，或直接填写数字。",
@@ -108,7 +108,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     # assessment and reviews
     "assessment-unknown-center": (E, "考核表中的“{name}”不在报送名单中，这一行未使用。请核对名称或编号。"),
     "assessment-duplicate": (W, "考核表中“{name}”出现了{count}次，采用最后一行（{cell}）。"),
-    "verified-differs": (I, "“{label}”自报 {reported}，核定 {verified}，按核定数计分。"),
+    "verified-differs": (N, "“{label}”自报 {reported}，核定 {verified}，按核定数计分。"),
     "review-partial": (
         E,
         "评审表中“{name}”的评分只填了一部分（{missing}未填），这一行未计入。请补全后重新提交。",
