@@ -123,6 +123,18 @@ CODES: dict[str, tuple[Severity, str]] = {
     "history-unreadable": (E, "历年结果文件无法读取：{detail}。"),
     "history-unmatched": (W, "历年结果中的“{name}”（{year}年）与本年度任何{center_label}都对不上，未使用。"),
     "history-ambiguous": (W, "历年结果中的“{name}”（{year}年）对应多个{center_label}，未使用。请改用编号。"),
+    "history-year-ignored": (
+        W,
+        "历年结果中有{year}年的记录，不早于本次考核年度（{current}年），未使用。请只提供往年的考核结果。",
+    ),
+    "history-conflict": (
+        W,
+        "历年结果中“{name}”的{year}年结果出现了不一致的多条记录，采用 {kept} 中的记录。请核对。",
+    ),
+    "history-bad-year": (
+        W,
+        "历年结果中“{name}”的年度“{raw}”无法识别，这一行未使用。请填写四位数的年份，例如 2018。",
+    ),
 }
 
 

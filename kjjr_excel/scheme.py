@@ -80,6 +80,7 @@ class Part:
     id: str
     label: str
     max: Decimal
+    description: str = ""  # the seed's wording for the reviewer's instructions
 
 
 @dataclass(frozen=True)
@@ -376,6 +377,7 @@ class _Loader:
                 str(self.need(p, "id", f"qualitative.parts[{n}]")),
                 str(self.need(p, "label", "qualitative.parts")),
                 self.dec(self.need(p, "max", "qualitative.parts"), f"qualitative.parts[{n}].max"),
+                str(p.get("description", "")),
             )
             for n, p in enumerate(qualitative.get("parts", []))
         )

@@ -1,0 +1,252 @@
+"""Assessor workbooks (Qingdao 考核评价表) and reviewer sheets (Guangdong 定性评分表): rows -> per-center data.
+
+The workbooks are tables read by their headers (ingest.read_table); this module is pure: it turns those rows
+into assessor values, verified counts, qualitative totals and vetoes, with findings for what is unusable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from .cells import as_text, fmt_decimal, normalise_name, parse_value
+from .findings import Finding
+from .scheme import Scheme
+
+Row = Mapping[str, tuple[object, str]]  # header text -> (value, A1 cell)
+VERIFIED_PREFIX = "核定数："
+CODE_HEADERS = ("编号",)
+NAME_HEADERS = ("名称", "分中心名称")
+VETO_HEADER = "一票否决"
+VETO_REASON_HEADER = "否决原因"
+
+
+@dataclass
+class Assessment:
+    """What the assessor decided for one center."""
+
+    values: dict[str, Decimal | bool] = field(default_factory=dict)  # assessor indicator id -> value
+    verified: dict[str, Decimal] = field(default_factory=dict)  # self-reported id -> 核定数
+    cells: dict[str, str] = field(default_factory=dict)
+    file: str = ""
+
+
+@dataclass
+class Review:
+    total: Fraction | None  # None: the row was incomplete and only carries a veto
+    file: str
+    veto: bool = False
+    reason: str = ""
+
+
+def _cell(row: Row, *names: str, startswith: bool = False) -> tuple[object, str] | None:
+    wanted = [normalise_name(n) for n in names]
+    for header, found in row.items():
+        key = normalise_name(header)
+        if any(key == w or (startswith and key.startswith(w)) for w in wanted):
+            return found
+    return None
+
+
+def row_identity(row: Row) -> tuple[str, str, str]:
+    """(code, name, cell of the name) of a table row."""
+    code = _cell(row, *CODE_HEADERS)
+    name = _cell(row, *NAME_HEADERS)
+    return (as_text(code[0]) if code else "", as_text(name[0]) if name else "", name[1] if name else "")
+
+
+Resolver = Callable[[str, str], str | None]  # (code, name) -> center key, or None when unknown
+
+
+def read_assessments(
+    scheme: Scheme, tables: Sequence[tuple[str, str, Sequence[Row]]], resolve: Resolver
+) -> tuple[dict[str, Assessment], list[Finding]]:
+    """tables: (file, sheet, rows). Later files and rows win for the same center (and say so)."""
+    out: dict[str, Assessment] = {}
+    seen: dict[str, list[str]] = {}
+    findings: list[Finding] = []
+    for file, sheet, rows in tables:
+        for row in rows:
+            code, name, name_cell = row_identity(row)
+            if not code and not name:
+                continue
+            key = resolve(code, name)
+            if key is None:
+                findings.append(
+                    Finding.make(
+                        "assessment-unknown-center",
+                        file=file,
+                        sheet=sheet,
+                        cell=name_cell,
+                        center=name or code,
+                        value=name or code,
+                        name=name or code,
+                    )
+                )
+                continue
+            assessment = Assessment(file=file)
+            for ind in scheme.assessor_indicators:
+                found = _cell(row, ind.input_label or ind.label)
+                if found is None or as_text(found[0]) == "":
+                    continue
+                findings.extend(_parse_into(assessment.values, ind, found, file, sheet, name))
+            for ind in scheme.self_indicators:
+                if not ind.verifiable:
+                    continue
+                found = _cell(row, VERIFIED_PREFIX + ind.label, VERIFIED_PREFIX + ind.display_label)
+                if found is None or as_text(found[0]) == "":
+                    continue
+                findings.extend(_parse_into(assessment.verified, ind, found, file, sheet, name))
+            seen.setdefault(key, []).append(f"{file}!{name_cell}")
+            out[key] = assessment
+    for key, places in seen.items():
+        if len(places) > 1:
+            findings.append(
+                Finding.make(
+                    "assessment-duplicate",
+                    file=places[-1].split("!")[0],
+                    cell=places[-1].split("!")[-1],
+                    center=key,
+                    name=key,
+                    count=len(places),
+                )
+            )
+    return out, findings
+
+
+def _parse_into(
+    target: dict, ind, found: tuple[object, str], file: str, sheet: str, name: str
+) -> list[Finding]:
+    raw, cell = found
+    parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
+    fields = dict(parsed.fields)
+    label = ind.display_label
+    if parsed.value is None:
+        return [
+            Finding.make(
+                parsed.code or "value-not-number",
+                file=file,
+                sheet=sheet,
+                cell=cell,
+                center=name,
+                indicator=ind.id,
+                value=as_text(raw),
+                label=label,
+                **{k: v for k, v in fields.items() if k != "cell"},
+            )
+        ]
+    target[ind.id] = parsed.value
+    if parsed.code:
+        return [
+            Finding.make(
+                parsed.code,
+                file=file,
+                sheet=sheet,
+                cell=cell,
+                center=name,
+                indicator=ind.id,
+                value=as_text(raw),
+                label=label,
+                **{k: v for k, v in fields.items() if k != "cell"},
+            )
+        ]
+    return []
+
+
+def read_reviews(
+    scheme: Scheme, tables: Sequence[tuple[str, str, Sequence[Row]]], resolve: Resolver
+) -> tuple[dict[str, list[Review]], list[Finding]]:
+    """Reviewer sheets: a complete row gives a total; a partly filled row is a finding and is left out;
+    一票否决 = 是 vetoes the center, naming the file."""
+    out: dict[str, list[Review]] = {}
+    findings: list[Finding] = []
+    for file, sheet, rows in sorted(tables, key=lambda t: t[0]):
+        for row in rows:
+            code, name, name_cell = row_identity(row)
+            if not code and not name:
+                continue
+            parts: list[tuple[object, str]] = []
+            missing: list[str] = []
+            over = None
+            for part in scheme.parts:
+                found = _cell(row, part.label, startswith=True)
+                if found is None or as_text(found[0]) == "":
+                    missing.append(part.label)
+                    parts.append((None, found[1] if found else ""))
+                    continue
+                parsed = parse_value(found[0], type="decimal", places=2, maximum=part.max)
+                if parsed.value is None:
+                    over = (part, found)
+                parts.append((parsed.value, found[1]))
+            veto_cell = _cell(row, VETO_HEADER)
+            reason_cell = _cell(row, VETO_REASON_HEADER)
+            veto = veto_cell is not None and parse_value(veto_cell[0], type="bool").value is True
+            filled = len(scheme.parts) - len(missing)
+            if filled == 0 and not veto:
+                continue
+            key = resolve(code, name)
+            if key is None:
+                findings.append(
+                    Finding.make(
+                        "review-unknown-center",
+                        file=file,
+                        sheet=sheet,
+                        cell=name_cell,
+                        center=name or code,
+                        value=name or code,
+                        name=name or code,
+                    )
+                )
+                continue
+            review = Review(
+                total=None, file=file, veto=veto, reason=as_text(reason_cell[0]) if reason_cell else ""
+            )
+            if veto:
+                findings.append(
+                    Finding.make(
+                        "review-veto",
+                        file=file,
+                        sheet=sheet,
+                        cell=veto_cell[1] if veto_cell else "",
+                        center=name,
+                        name=name or code,
+                        reason=review.reason or "未注明原因",
+                    )
+                )
+            if over is not None:
+                part, (raw, cell) = over
+                findings.append(
+                    Finding.make(
+                        "review-over-max",
+                        file=file,
+                        sheet=sheet,
+                        cell=cell,
+                        center=name,
+                        value=as_text(raw),
+                        name=name or code,
+                        label=part.label,
+                        raw=as_text(raw),
+                        max=fmt_decimal(part.max),
+                    )
+                )
+            elif missing and filled:
+                findings.append(
+                    Finding.make(
+                        "review-partial",
+                        file=file,
+                        sheet=sheet,
+                        cell=name_cell,
+                        center=name,
+                        name=name or code,
+                        missing="、".join(missing),
+                    )
+                )
+            elif not missing:
+                review.total = sum((Fraction(v) for v, _ in parts), Fraction(0))
+                out.setdefault(key, []).append(review)
+                continue
+            if veto:  # an incomplete row still carries its veto
+                out.setdefault(key, []).append(review)
+    return out, findings

@@ -1,0 +1,327 @@
+"""Command line: parse options, call one library function, print in Chinese, exit.
+
+Exit status: 0 output written; 1 `validate` found an error in a submission; 2 wrong usage (click);
+3 no output could be written (the message says why); 4 an internal error (run with -v for the details).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import KjjrError
+
+EXIT_FINDINGS = 1
+EXIT_NO_OUTPUT = 3
+EXIT_INTERNAL = 4
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+SCHEME_HELP = "考核方案：qingdao-2017、guangdong-2019（简称 qingdao、guangdong），或方案文件（.toml）的路径。"
+
+
+class KjjrCommand(click.Command):
+    """Turns KjjrError into a Chinese message and exit 3, and anything unexpected into exit 4."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KjjrError as exc:
+            click.secho(f"错误：{exc}", fg="red", err=True)
+            ctx.exit(EXIT_NO_OUTPUT)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # the analyst must never see a bare traceback
+            if ctx.find_root().params.get("verbose"):
+                raise
+            click.secho(
+                f"程序内部错误：{type(exc).__name__}: {exc}。请加 -v 重新运行查看详情，并把输出发给技术支持。",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
+
+
+class KjjrGroup(click.Group):
+    command_class = KjjrCommand
+
+
+@click.group(cls=KjjrGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", message="kjjr-excel %(version)s")
+@click.option("-v", "--verbose", is_flag=True, help="出错时显示完整的技术信息（traceback）。")
+def cli(verbose: bool) -> None:
+    """科技金融服务中心考核工具：生成填报模板、汇总校验报送的Excel文件、计分排名、输出排名结果表。"""
+
+
+def _scheme(value: str):
+    from .scheme import load_scheme
+
+    return load_scheme(value)
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal, nothing in a pipe."""
+    if not sys.stderr.isatty() or total < 20:
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        done = [0]
+
+        def advance(n_done: int) -> None:
+            bar.update(max(0, n_done - done[0]))
+            done[0] = max(done[0], n_done)
+
+        yield advance
+
+
+def _count_inputs(inputs: tuple[Path, ...]) -> int:
+    from .ingest import collect_files
+
+    files, _, _ = collect_files(list(inputs))
+    return len(files)
+
+
+def _default_output(scheme, suffix: str) -> Path:
+    return Path("outputs") / f"{scheme.name}_{suffix}.xlsx"
+
+
+def _say_written(path: Path, wanted: Path) -> None:
+    if Path(path) != Path(wanted):
+        click.secho(f"注意：{wanted} 正在被其他程序（如Excel）占用，结果已另存为 {path}", fg="yellow")
+    click.echo(f"已生成：{path}")
+
+
+def _summary(findings) -> str:
+    from .findings import Severity
+
+    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    return "，".join(f"{s.value} {counts[s]} 条" for s in Severity)
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+
+@cli.command()
+def schemes() -> None:
+    """列出内置的考核方案。"""
+    from .scheme import shipped_schemes
+
+    for sid, aliases, name in shipped_schemes():
+        alias = f"（简称：{'、'.join(aliases)}）" if aliases else ""
+        click.echo(f"{sid}{alias}  {name}")
+
+
+@cli.command()
+@click.argument("scheme", metavar="SCHEME")
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="名录文件（xlsx 或 csv，列：编号、名称、依托单位）。",
+)
+@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取方案中的年度）。")
+@click.option("--per-center", is_flag=True, help="按名录为每个分中心各生成一份预填名称、编号的模板。")
+@click.option("--assessment", is_flag=True, help="同时生成考核评价表（青岛）或定性评分表（广东）。")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("outputs"),
+    show_default=True,
+    help="输出文件夹。",
+)
+def template(
+    scheme: str, roster: Path | None, year: int | None, per_center: bool, assessment: bool, out_dir: Path
+) -> None:
+    """生成填报模板（以及考核评价表/定性评分表）。SCHEME 为考核方案。"""
+    from .pipeline import load_roster
+    from .template import generate
+
+    sch = _scheme(scheme)
+    entries = load_roster(sch, roster)
+    if per_center and not entries:
+        raise click.UsageError("--per-center 需要名录：请用 --roster 指定名录文件。")
+    total = 1 + (len(entries) if per_center else 0) + (1 if assessment else 0)
+    with progress_bar("生成模板", total) as bar:
+        paths = generate(
+            sch,
+            out_dir,
+            roster=entries,
+            year=year,
+            per_center=per_center,
+            assessment=assessment,
+            progress=bar,
+        )
+    for p in paths[:5]:
+        click.echo(f"已生成：{p}")
+    if len(paths) > 5:
+        click.echo(f"……共 {len(paths)} 个文件，保存在 {out_dir}")
+
+
+@cli.command()
+@click.argument("scheme", metavar="SCHEME")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="名录文件。")
+@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="校验报告（.xlsx）。")
+def validate(
+    scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, output: Path | None
+) -> None:
+    """校验报送的文件，列出每个文件的问题。INPUTS 为文件或文件夹。有错误时退出码为 1。"""
+    from .findings import Severity
+    from .pipeline import check_inbox
+    from .receipts import write_findings_report
+
+    sch = _scheme(scheme)
+    with progress_bar("读取文件", _count_inputs(inputs)) as bar:
+        checked = check_inbox(sch, inputs, roster_path=roster, year=year, progress=bar)
+    by_file: dict[str, list] = {}
+    for f in checked.findings:
+        by_file.setdefault(f.file or "（汇总）", []).append(f)
+    for info in checked.files:
+        own = by_file.get(info.file, [])
+        worst = min((f.severity.order for f in own), default=9)
+        mark = {0: "✗", 1: "!", 2: "i"}.get(worst, "✓")
+        click.echo(f"{mark} {info.file}：{info.status}" + (f"，{_summary(own)}" if own else ""))
+    for f in by_file.get("（汇总）", []):
+        click.echo(f"  [{f.severity.value}] {f.message}")
+    if checked.missing:
+        click.echo(f"未提交（{len(checked.missing)}）：" + "、".join(r.name for r in checked.missing))
+    out = output or _default_output(sch, "校验报告")
+    written = write_findings_report(sch, checked.ingest_result, checked.findings, out, roster=checked.roster)
+    _say_written(written, out)
+    click.echo(f"合计：{_summary(checked.findings)}")
+    if any(f.severity is Severity.ERROR and f.file for f in checked.findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("scheme", metavar="SCHEME")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="名录文件。")
+@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。")
+@click.option(
+    "--assessment",
+    "assessments",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="考核评价表（青岛）或评审人定性评分表（广东，每位评审人一个文件，可多次给出）。",
+)
+@click.option(
+    "--history",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="往年结果：本工具往年生成的排名结果表，或含 年度、名称/编号、等次、排名 列的表格。",
+)
+@click.option("--strict", is_flag=True, help="数据有误的分中心不参加排名（默认按0分计并标记）。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="排名结果表（.xlsx）。")
+@click.option("--pdf", is_flag=True, help="同时把“排名”表打印为PDF（需要安装 LibreOffice）。")
+def rank(
+    scheme: str,
+    inputs: tuple[Path, ...],
+    roster: Path | None,
+    year: int | None,
+    assessments: tuple[Path, ...],
+    history: tuple[Path, ...],
+    strict: bool,
+    output: Path | None,
+    pdf: bool,
+) -> None:
+    """汇总报送文件，计分、排名，输出排名结果表。INPUTS 为文件或文件夹。"""
+    from .pipeline import run_rank
+    from .report import export_pdf, write_ranking
+
+    sch = _scheme(scheme)
+    with progress_bar("读取文件", _count_inputs(inputs)) as bar:
+        result = run_rank(
+            sch,
+            inputs,
+            roster_path=roster,
+            year=year,
+            assessments=assessments,
+            history=history,
+            strict=strict,
+            progress=bar,
+        )
+    out = output or _default_output(sch, f"{result.year}年度排名结果")
+    written = write_ranking(result, out, run_time=datetime.now())
+    ranked = sum(1 for r in result.ranked if r.rank is not None)
+    click.echo(
+        f"{sch.name}（{result.year}年度）：读取 {len(result.submissions)} 份，参加排名 {ranked} 个，"
+        f"未提交 {len(result.missing)} 个；问题：{_summary(result.findings)}（详见“校验问题”表）。"
+    )
+    _say_written(written, out)
+    if pdf:
+        pdf_path = export_pdf(written, written.parent)
+        if pdf_path is None:
+            click.secho(
+                "未找到 LibreOffice，无法生成PDF。请安装 LibreOffice 后重试，或在Excel中打印“排名”表。",
+                fg="yellow",
+            )
+        else:
+            click.echo(f"已生成：{pdf_path}")
+
+
+@cli.command()
+@click.argument("scheme", metavar="SCHEME")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="名录文件。")
+@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度。")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("outputs") / "回执",
+    show_default=True,
+    help="回执输出文件夹。",
+)
+def receipts(
+    scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path
+) -> None:
+    """为每个分中心生成回执（收到了什么、哪个单元格要改），便于邮件反馈。"""
+    from .pipeline import check_inbox
+    from .receipts import write_receipts
+
+    sch = _scheme(scheme)
+    with progress_bar("读取文件", _count_inputs(inputs)) as bar:
+        checked = check_inbox(sch, inputs, roster_path=roster, year=year, progress=bar)
+    paths = write_receipts(sch, checked.ingest_result, checked.findings, out_dir, roster=checked.roster)
+    click.echo(f"已生成回执 {len(paths)} 份，保存在 {out_dir}")
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("outputs") / "demo",
+    show_default=True,
+    help="演示输出文件夹。",
+)
+@click.option(
+    "--samples",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="示例报送文件所在文件夹（默认使用仓库中的 sample_inputs，没有则现场生成）。",
+)
+def demo(out_dir: Path, samples: Path | None) -> None:
+    """用示例报送文件演示完整流程（两个考核方案）：模板、校验、回执、排名。"""
+    from .samples import run_demo
+
+    for line in run_demo(out_dir, samples):
+        click.echo(line)
+
+
+def main() -> None:
+    cli(prog_name="kjjr")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+"""The whole flow: ingest -> validate -> assessments/reviews -> score -> rank -> RunResult.
+
+Only ingestion reads files; everything after it is pure. The CLI and the demo call these two functions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from .assess import Assessment, Review, read_assessments, read_reviews
+from .cells import fmt_decimal, normalise_name
+from .findings import Finding, sorted_findings
+from .model import CenterInput, RunResult, Submission
+from .rank import rank_centers
+from .roster import read_roster
+from .scheme import RosterEntry, Scheme
+from .score import score_all
+
+Progress = Callable[[int], None] | None
+
+
+def center_key(code: str, name: str) -> str:
+    """Identity of a center across files and years: its code, else its normalised name."""
+    return f"code:{normalise_name(code)}" if code else f"name:{normalise_name(name)}"
+
+
+def load_roster(scheme: Scheme, roster_path: Path | None) -> tuple[RosterEntry, ...]:
+    """The roster given on the command line, else the scheme's built-in one (Guangdong), else none."""
+    if roster_path is not None:
+        return read_roster(roster_path)
+    return scheme.roster
+
+
+@dataclass
+class Checked:
+    """Ingestion and validation of one inbox."""
+
+    year: int
+    roster: tuple[RosterEntry, ...]
+    submissions: list[Submission]
+    accepted: list[Submission]
+    findings: list[Finding]
+    files: list
+    missing: list[RosterEntry] = field(default_factory=list)
+    ingest_result: object = None
+
+
+def check_inbox(
+    scheme: Scheme,
+    inputs: Sequence[Path],
+    *,
+    roster_path: Path | None = None,
+    year: int | None = None,
+    progress: Progress = None,
+) -> Checked:
+    """Read and validate every submission in the inputs (what `kjjr validate` shows)."""
+    from .ingest import ingest
+    from .validate import validate
+
+    roster = load_roster(scheme, roster_path)
+    result = ingest(scheme, [Path(p) for p in inputs], progress=progress)
+    run_year = year or _majority_year(result.submissions) or scheme.year
+    accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
+    accepted_keys = {_identity(s, roster)[0] for s in accepted}
+    missing = [r for r in roster if center_key(r.code, r.name) not in accepted_keys]
+    return Checked(
+        year=run_year,
+        roster=roster,
+        submissions=result.submissions,
+        accepted=accepted,
+        findings=list(result.findings) + list(findings),
+        files=result.files,
+        missing=missing,
+        ingest_result=result,
+    )
+
+
+def _majority_year(submissions: Sequence[Submission]) -> int | None:
+    years = Counter(s.year for s in submissions if s.year)
+    if not years:
+        return None
+    return max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+
+def _identity(sub: Submission, roster: Sequence[RosterEntry]) -> tuple[str, str, str, str]:
+    """(key, code, name, host unit) of a submission, from the roster entry it matches when there is one."""
+    from .validate import match_center
+
+    entry = match_center(sub, roster) if roster else None
+    if entry is not None:
+        return center_key(entry.code, entry.name), entry.code, entry.name, entry.host_unit or sub.host_unit
+    return center_key(sub.center_code, sub.center_name), sub.center_code, sub.center_name, sub.host_unit
+
+
+def run_rank(
+    scheme: Scheme,
+    inputs: Sequence[Path],
+    *,
+    roster_path: Path | None = None,
+    year: int | None = None,
+    assessments: Sequence[Path] = (),
+    history: Sequence[Path] = (),
+    strict: bool = False,
+    progress: Progress = None,
+) -> RunResult:
+    """Everything `kjjr rank` computes; the report module writes it."""
+    checked = check_inbox(scheme, inputs, roster_path=roster_path, year=year, progress=progress)
+    findings = list(checked.findings)
+    identities = {id(s): _identity(s, checked.roster) for s in checked.accepted}
+    by_key = {ident[0]: ident for ident in identities.values()}
+    lookup = _resolver(by_key, checked.roster)
+
+    tables = [_read_table(Path(p), scheme) for p in assessments]
+    for _, _, _, table_findings in tables:
+        findings.extend(table_findings)
+    tables3 = [(f, s, rows) for f, s, rows, _ in tables]
+    assessed_by: dict[str, Assessment] = {}
+    reviews: dict[str, list[Review]] = {}
+    if scheme.is_relative:
+        reviews, review_findings = read_reviews(scheme, tables3, lookup)
+        findings.extend(review_findings)
+    else:
+        assessed_by, assess_findings = read_assessments(scheme, tables3, lookup)
+        findings.extend(assess_findings)
+    reviews_given = scheme.is_relative and bool(assessments)
+
+    centers: list[CenterInput] = []
+    for sub in checked.accepted:
+        key, code, name, host = identities[id(sub)]
+        center, center_findings = build_center(
+            scheme, sub, key, code, name, host, assessed_by.get(key), reviews.get(key, []), reviews_given
+        )
+        centers.append(center)
+        findings.extend(center_findings)
+    scores = score_all(scheme, centers, reviews_given=reviews_given)
+
+    hist_records: dict = {}
+    history_years: list[int] = []
+    if history:
+        from .history import load_history
+
+        hist = load_history(
+            [Path(p) for p in history], [(c.key, c.code, c.name) for c in centers], year=checked.year
+        )
+        hist_records, history_years = hist.records, hist.years
+        findings.extend(hist.findings)
+
+    ranked = rank_centers(
+        scheme,
+        scores,
+        strict=strict,
+        history=hist_records,
+        year=checked.year,
+        assessed=bool(assessments),
+        reviews_given=reviews_given,
+    )
+    notes = _notes(scheme, bool(assessments), strict)
+    return RunResult(
+        scheme=scheme,
+        year=checked.year,
+        ranked=ranked,
+        submissions=checked.submissions,
+        findings=sorted_findings(findings),
+        missing=checked.missing,
+        files=checked.files,
+        reviews_given=reviews_given,
+        assessed=bool(assessments),
+        parameters=scheme.parameters(),
+        notes=notes,
+        inputs=[str(p) for p in inputs] + [str(p) for p in assessments] + [str(p) for p in history],
+        history_years=history_years,
+    )
+
+
+def _read_table(path: Path, scheme: Scheme):
+    from .ingest import read_table
+
+    required = ["名称", "一票否决"] if scheme.is_relative else ["名称"]
+    rows, table_findings, sheet = read_table(path, path.name, required=required)
+    return path.name, sheet, rows, table_findings
+
+
+def _resolver(by_key: dict[str, tuple[str, str, str, str]], roster: Sequence[RosterEntry]):
+    by_code = {normalise_name(code): key for key, code, _, _ in by_key.values() if code}
+    by_name: dict[str, list[str]] = {}
+    for key, _, name, _ in by_key.values():
+        by_name.setdefault(normalise_name(name), []).append(key)
+    roster_keys = {center_key(r.code, r.name) for r in roster}
+    roster_by_code = {normalise_name(r.code): center_key(r.code, r.name) for r in roster}
+    roster_by_name = {normalise_name(r.name): center_key(r.code, r.name) for r in roster}
+
+    def resolve(code: str, name: str) -> str | None:
+        """A table row's center: by code, then by name; roster centers without a submission resolve too
+        (their assessment simply has nothing to apply to)."""
+        if code and normalise_name(code) in by_code:
+            return by_code[normalise_name(code)]
+        matches = by_name.get(normalise_name(name), [])
+        if len(matches) == 1:
+            return matches[0]
+        if code and normalise_name(code) in roster_by_code:
+            return roster_by_code[normalise_name(code)]
+        found = roster_by_name.get(normalise_name(name))
+        return found if found in roster_keys else None
+
+    return resolve
+
+
+def build_center(
+    scheme: Scheme,
+    sub: Submission,
+    key: str,
+    code: str,
+    name: str,
+    host: str,
+    assessment: Assessment | None,
+    reviews: list[Review],
+    reviews_given: bool,
+) -> tuple[CenterInput, list[Finding]]:
+    """One center's scoring input: the submitted values, the assessor's fields and verified counts (which
+    replace the self-reported figure and are flagged), the reviews and the vetoes."""
+    findings: list[Finding] = []
+    values = {iid: cv.value for iid, cv in sub.values.items() if not cv.error and cv.value is not None}
+    errors = {iid: cv.cell for iid, cv in sub.values.items() if cv.error}
+    sources = {iid: "自报" for iid in sub.values}
+    notes: list[str] = []
+    vetoes: list[str] = []
+    if assessment is not None:
+        for iid, value in assessment.values.items():
+            values[iid] = value
+            sources[iid] = "考核"
+        for iid, verified in sorted(assessment.verified.items()):
+            ind = scheme.indicator(iid)
+            reported = sub.values.get(iid)
+            reported_text = reported.raw if reported is not None else ""
+            if reported is None or reported.value != verified:
+                notes.append(
+                    f"核定数与自报数不一致（{ind.label}：自报{reported_text or '未填'}，核定{fmt_decimal(verified)}）"
+                )
+                findings.append(
+                    Finding.make(
+                        "verified-differs",
+                        file=assessment.file,
+                        center=name,
+                        indicator=iid,
+                        value=fmt_decimal(verified),
+                        label=ind.label,
+                        reported=reported_text or "未填",
+                        verified=fmt_decimal(verified),
+                    )
+                )
+            values[iid] = verified
+            sources[iid] = "核定"
+            errors.pop(iid, None)
+    for ind in scheme.indicators:
+        if ind.is_veto and values.get(ind.id) is True:
+            vetoes.append(ind.rule.reason or f"{ind.display_label}：是")
+    totals: list[Fraction] = []
+    for review in reviews:
+        if review.veto:
+            vetoes.append(f"一票否决：{review.reason or '未注明原因'}（{review.file}）")
+        if review.total is not None:
+            totals.append(review.total)
+    if reviews_given and not totals:
+        findings.append(Finding.make("review-missing", center=name, name=name))
+    center = CenterInput(
+        key=key,
+        code=code,
+        name=name,
+        host_unit=host,
+        values=values,
+        sources=sources,
+        errors=errors,
+        review_totals=tuple(sorted(totals)),
+        vetoes=tuple(vetoes),
+        assessed=assessment is not None,
+        file=sub.file,
+        notes=tuple(notes),
+    )
+    return center, findings
+
+
+def _notes(scheme: Scheme, assessed: bool, strict: bool) -> list[str]:
+    notes = []
+    if not scheme.is_relative and scheme.assessor_indicators and not assessed:
+        neutral = "、".join(f"{i.display_label}按{_neutral_text(i)}" for i in scheme.assessor_indicators)
+        notes.append(f"未提供考核评价表：{neutral}计，所有{scheme.center_label}标记“未经考核评价”。")
+    if scheme.is_relative and not assessed:
+        notes.append("未提供定性评分表：综合得分即定量得分。")
+    if scheme.is_relative:
+        notes.append("一票否决和未报送的分中心不参加定量指标基准值（最高值）的计算。")
+    if strict:
+        notes.append("使用了 --strict：数据有误的分中心不参加排名。")
+    else:
+        notes.append("数据有误的指标按0分计，并在“标记”中注明单元格。")
+    notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")
+    return notes
+
+
+def _neutral_text(ind) -> str:
+    if ind.type == "bool":
+        return "“否”"
+    return f"{ind.neutral or 0}{ind.unit}"

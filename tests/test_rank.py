@@ -1,0 +1,164 @@
+"""Grades at the bounds, competition ranks, vetoes, quota grades, subsidies and delisting flags."""
+
+import random
+from decimal import Decimal as D
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kjjr_excel.model import CenterInput, CenterScore, HistoryRecord
+from kjjr_excel.rank import competition_ranks, grade_for, quota_counts, rank_centers, subsidies
+from kjjr_excel.scheme import load_scheme
+
+QD = load_scheme("qingdao")
+GD = load_scheme("guangdong")
+
+
+@pytest.mark.parametrize(
+    ("total", "grade"),
+    [
+        ("100", "优秀"),
+        ("90", "优秀"),
+        ("90.00", "优秀"),
+        ("89.99", "良好"),
+        ("75", "良好"),
+        ("74.99", "合格"),
+        ("60", "合格"),
+        ("59.99", "不合格"),
+        ("0", "不合格"),
+    ],
+)
+def test_bound_belongs_to_the_higher_grade(total, grade):
+    assert grade_for(QD, D(total)) == grade
+
+
+def test_competition_ranking():
+    assert competition_ranks([D(90), D(80), D(80), D(70)]) == [1, 2, 2, 4]
+
+
+def scored(key, total, *, vetoes=(), errors=None, assessed=True, qual=None):
+    c = CenterInput(key=key, code=key, name=key, vetoes=vetoes, errors=errors or {}, assessed=assessed)
+    t = Fraction(str(total))
+    return CenterScore(center=c, items=(), quantitative=t, qualitative=qual, total=t)
+
+
+def test_rounding_decides_rank_and_grade():
+    # 89.995 rounds half up to 90.00: 优秀, and ties with an exact 90
+    rows = rank_centers(QD, [scored("A", "89.995"), scored("B", "90"), scored("C", "89.994")])
+    by = {r.center.key: r for r in rows}
+    assert by["A"].total == D("90.00") and by["A"].grade == "优秀" and by["A"].rank == 1
+    assert by["B"].rank == 1 and by["C"].rank == 3 and by["C"].grade == "良好"
+
+
+def test_veto_keeps_score_but_no_rank_and_fails():
+    rows = rank_centers(QD, [scored("A", 95, vetoes=("有重大责任事故，评定为不合格",)), scored("B", 70)])
+    assert [r.center.key for r in rows] == ["B", "A"]
+    a = rows[1]
+    assert a.rank is None and a.grade == "不合格" and a.subsidy == 0 and a.total == D("95.00")
+    assert any("重大责任事故" in f for f in a.flags)
+    assert rows[0].rank == 1
+
+
+def test_subsidy_per_grade_default_20():
+    rows = rank_centers(QD, [scored("A", 95), scored("B", 80), scored("C", 61), scored("D", 40)])
+    assert [(r.grade, r.subsidy) for r in rows] == [("优秀", 20), ("良好", 20), ("合格", 20), ("不合格", 0)]
+
+
+def test_subsidy_budget_floor_and_proportional_share():
+    from dataclasses import replace
+
+    scheme = replace(QD, subsidy_budget=D(100))
+    pay = subsidies(scheme, [("A", D(90), "优秀"), ("B", D(60), "合格"), ("C", D(50), "不合格")])
+    # floor 20 each for A and B, the remaining 60 split 90:60
+    assert pay == {"A": D("56.00"), "B": D("44.00"), "C": D(0)}
+    pay = subsidies(scheme, [("A", D(70), "合格"), ("B", D(70), "合格"), ("C", D(70), "合格")])
+    assert sum(pay.values()) == 100
+
+
+def test_strict_leaves_erroneous_centers_unranked():
+    rows = rank_centers(QD, [scored("A", 80, errors={"x": "F12"}), scored("B", 70)], strict=True)
+    a = next(r for r in rows if r.center.key == "A")
+    assert a.rank is None
+    assert any("数据有误" in f for f in a.flags)
+    rows = rank_centers(QD, [scored("A", 80, errors={"x": "F12"}), scored("B", 70)])
+    assert next(r for r in rows if r.center.key == "A").rank == 1
+
+
+def test_not_assessed_flag():
+    rows = rank_centers(QD, [scored("A", 80, assessed=False)])
+    assert "未经考核评价" in rows[0].flags
+
+
+@pytest.mark.parametrize(
+    ("n", "excellent", "good"), [(32, 6, 19), (10, 2, 6), (5, 1, 3), (1, 0, 1), (3, 1, 2)]
+)
+def test_quota_counts_round_half_up(n, excellent, good):
+    counts = dict(quota_counts(GD, n))
+    assert counts["优秀"] == excellent and counts["良好"] == good and counts["合格"] == n
+
+
+def test_quota_ties_at_the_boundary_take_the_higher_grade():
+    totals = [95, 90, 85, 85, 80, 75, 70, 65, 60, 55]  # 10 ranked: 2 优秀, 6 优秀+良好
+    totals[1] = totals[2] = 85  # ranks 1,2,2,2 -> three share rank 2 ≤ 2
+    rows = rank_centers(GD, [scored(f"C{n:02d}", t) for n, t in enumerate(totals)])
+    grades = [r.grade for r in rows]
+    assert grades[:4] == ["优秀"] * 4
+    assert grades.count("良好") == 2  # ranks 5,6
+    assert grades[6:] == ["合格"] * 4
+
+
+def test_quota_veto_is_failing_and_not_counted():
+    rows = rank_centers(
+        GD, [scored("A", 99, vetoes=("一票否决：x",))] + [scored(f"C{n}", 50 + n) for n in range(5)]
+    )
+    vetoed = rows[-1]
+    assert vetoed.rank is None and vetoed.grade == "不合格" and vetoed.subsidy == 0
+    assert [r.grade for r in rows[:5]] == ["优秀", "良好", "良好", "合格", "合格"]
+    assert [r.subsidy for r in rows[:5]] == [50, 30, 30, 10, 10]
+
+
+def test_delisting_two_years_failing_and_warning():
+    hist = {
+        "A": [HistoryRecord(year=2016, grade="不合格", rank=5, failing=True)],
+        "B": [HistoryRecord(year=2015, grade="不合格", rank=5, failing=True)],
+    }
+    rows = rank_centers(QD, [scored("A", 50), scored("B", 55), scored("C", 80)], history=hist, year=2017)
+    by = {r.center.key: r for r in rows}
+    assert any(f.startswith("摘牌（") for f in by["A"].flags)
+    assert "摘牌预警" in by["B"].flags  # a gap year: 2015 is not the year immediately before
+    assert not any("摘牌" in f for f in by["C"].flags)
+
+
+def test_delisting_two_years_last_with_ties():
+    hist = {k: [HistoryRecord(year=2016, grade="合格", rank=3, last=True)] for k in ("A", "B")}
+    rows = rank_centers(QD, [scored("A", 61), scored("B", 61), scored("C", 80)], history=hist, year=2017)
+    by = {r.center.key: r for r in rows}
+    assert by["A"].rank == by["B"].rank == 2
+    assert any(f.startswith("摘牌（") for f in by["A"].flags) and any(
+        f.startswith("摘牌（") for f in by["B"].flags
+    )
+
+
+def test_single_ranked_center_is_never_last():
+    rows = rank_centers(QD, [scored("A", 70)], year=2017)
+    assert not any("摘牌" in f for f in rows[0].flags)
+
+
+@given(st.lists(st.integers(0, 10000), min_size=1, max_size=30), st.randoms())
+def test_ranking_does_not_depend_on_input_order(totals, rnd):
+    items = [scored(f"C{n:02d}", Fraction(t, 100)) for n, t in enumerate(totals)]
+    shuffled = items[:]
+    rnd.shuffle(shuffled)
+    for scheme in (QD, GD):
+        a = [(r.center.key, r.rank, r.grade, r.subsidy, r.flags) for r in rank_centers(scheme, items)]
+        b = [(r.center.key, r.rank, r.grade, r.subsidy, r.flags) for r in rank_centers(scheme, shuffled)]
+        assert a == b
+
+
+def test_random_smoke_ranks_are_consistent():
+    rng = random.Random(1)
+    rows = rank_centers(QD, [scored(f"C{n}", rng.randint(0, 100)) for n in range(40)])
+    totals = [r.total for r in rows]
+    assert totals == sorted(totals, reverse=True)
