@@ -1,0 +1,54 @@
+"""The command line: every command documented, Chinese messages, exit codes."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from kjjr_excel.cli import cli
+
+
+def all_commands():
+    return sorted(cli.commands)
+
+
+def test_expected_commands_exist():
+    assert set(all_commands()) >= {"template", "validate", "rank", "receipts", "demo", "schemes"}
+
+
+@pytest.mark.parametrize("name", all_commands())
+def test_every_command_has_help(name):
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert cli.commands[name].help and cli.commands[name].help.strip()
+    assert "Usage" in result.output or "用法" in result.output
+
+
+def test_top_level_help_and_version():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0 and "科技金融" in result.output
+    assert CliRunner().invoke(cli, ["--version"]).exit_code == 0
+
+
+def test_schemes_lists_both():
+    result = CliRunner().invoke(cli, ["schemes"])
+    assert result.exit_code == 0
+    assert "qingdao-2017" in result.output and "guangdong-2019" in result.output
+
+
+def test_unknown_scheme_is_a_chinese_message_not_a_traceback(tmp_path):
+    result = CliRunner().invoke(cli, ["rank", "shanghai", str(tmp_path)])
+    assert result.exit_code == 3
+    assert "找不到考核方案" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_wrong_usage_exits_2():
+    assert CliRunner().invoke(cli, ["rank"]).exit_code == 2
+
+
+def test_python_dash_m_works():
+    out = subprocess.run([sys.executable, "-m", "kjjr_excel", "schemes"], capture_output=True, text=True,
+                         check=True)
+    assert "qingdao-2017" in out.stdout
