@@ -167,6 +167,7 @@ class Finding:
         """Build a finding from its code's template; unknown codes are a programming error."""
         default_severity, template = CODES[code]
         fields.setdefault("cell", cell)
+        fields.setdefault("value", "" if value is None else value)
         fields.setdefault("center_label", "分中心")
         try:
             message = template.format(**fields)

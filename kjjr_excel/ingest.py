@@ -1,0 +1,920 @@
+"""Read clerks' workbooks: path -> Submission (values as typed and as read, with cells) + findings.
+
+The only module that opens input workbooks. Every file is read once into memory, hashed, sniffed by its first
+bytes, checked for zip bombs and XML tricks *before* any parser sees it, then read with python-calamine. Data
+problems become findings; nothing raises out of `read_submission` or `ingest`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from xml.etree import ElementTree
+
+from . import TEMPLATE_VERSION
+from .cells import Parsed, a1, as_text, normalise_name, parse_value
+from .findings import CODES, Finding, Severity
+from .layout import META_SHEET, Layout, layout
+from .model import CellValue, InputFile, Submission
+
+__all__ = ["IngestResult", "collect_files", "ingest", "read_submission", "read_table", "SPREADSHEET_SUFFIXES"]
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et")
+READ = "已读取"
+SKIPPED = "已跳过"
+UNREADABLE = "无法读取"
+
+# Safety limits, checked on the zip central directory before anything is inflated.
+MAX_FILE_BYTES = 100 * 2**20
+MAX_TOTAL_UNCOMPRESSED = 200 * 2**20
+MAX_PART_UNCOMPRESSED = 50 * 2**20
+MAX_RATIO = 200
+RATIO_MIN_SIZE = 2**20
+MAX_PARTS = 10_000
+# Excel caps a cell's text at 32,767 characters; escaped as UTF-8 that is well under 1 MB, so a longer run
+# without a tag delimiter is not spreadsheet content (and costs expat quadratic time).
+MAX_TOKEN = 2**20
+_HUGE_TOKEN = re.compile(rb"(?:^|[<>])[^<>]{%d}" % MAX_TOKEN)
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_NS_DCTERMS = "{http://purl.org/dc/terms/}"
+
+VALUE_HEADERS = ("数量", "填报数")
+CATEGORY_HEADERS = ("一级指标", "类别")
+
+
+@dataclass
+class IngestResult:
+    """What a batch of inputs yielded: one Submission per recognised file, findings, and every file looked at."""
+
+    submissions: list[Submission] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    files: list[InputFile] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """Internal: the file cannot be read; carries the finding(s) that say why."""
+
+    def __init__(self, *findings: Finding):
+        super().__init__(findings[0].code if findings else "")
+        self.findings = list(findings)
+        self.sha256 = ""
+
+
+# ---------------------------------------------------------------------------------------------- collecting
+
+
+def _hidden(part: str) -> bool:
+    return part.startswith(".") or part.startswith("~$")
+
+
+def collect_files(inputs: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[Finding], list[InputFile]]:
+    """Expand folders recursively (sorted), skip lock files, hidden files and non-spreadsheets (reported).
+
+    Returns the spreadsheet candidates as (path, display name), the file-skipped findings and the InputFile
+    rows of what was skipped. The display name is the path relative to the folder given.
+    """
+    found: list[tuple[Path, str]] = []
+    findings: list[Finding] = []
+    skipped: list[InputFile] = []
+
+    def skip(path: Path, display: str, reason: str) -> None:
+        findings.append(Finding.make("file-skipped", file=display, reason=reason))
+        size = path.stat().st_size if path.is_file() else 0
+        skipped.append(InputFile(file=display, sha256="", status=SKIPPED, size=size))
+
+    for given in inputs:
+        given = Path(given)
+        if given.is_dir():
+            for path in sorted(given.rglob("*")):
+                rel = path.relative_to(given)
+                display = rel.as_posix()
+                if any(_hidden(p) for p in rel.parts[:-1]) or path.is_dir():
+                    continue
+                if path.name.startswith("~$"):
+                    skip(path, display, "Office 临时锁定文件（~$ 开头），不是报送的文件")
+                elif path.name.startswith("."):
+                    continue  # hidden files (.DS_Store and the like) are not even worth a line
+                elif path.is_symlink() and not path.is_file():
+                    skip(path, display, "无效的快捷方式")
+                elif path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                    skip(path, display, f"不是Excel文件（{path.suffix or '无扩展名'}）")
+                else:
+                    found.append((path, display))
+        elif given.is_file():
+            if given.name.startswith("~$"):
+                skip(given, given.name, "Office 临时锁定文件（~$ 开头），不是报送的文件")
+            elif given.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                skip(given, given.name, f"不是Excel文件（{given.suffix or '无扩展名'}）")
+            else:
+                found.append((given, given.name))
+        else:
+            findings.append(Finding.make("file-skipped", file=str(given), reason="找不到这个文件或文件夹"))
+            skipped.append(InputFile(file=str(given), sha256="", status=SKIPPED))
+    found.sort(key=lambda item: (item[1], str(item[0])))
+    return found, findings, skipped
+
+
+# ---------------------------------------------------------------------------------------------- the batch
+
+
+def _read_one(args: tuple[Path, str, object]) -> tuple[Submission | None, list[Finding], InputFile]:
+    path, display, scheme = args
+    return read_submission(path, display, scheme)
+
+
+def ingest(
+    scheme,
+    inputs: Sequence[Path],
+    *,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> IngestResult:
+    """Read every workbook under `inputs`. `progress(n)` is called with the number of files just finished
+    (an increment, like click's progressbar.update). Results are ordered by display name."""
+    files, findings, skipped = collect_files(inputs)
+    result = IngestResult(findings=list(findings), files=list(skipped))
+    if workers is None:
+        workers = 1 if len(files) < 200 else min(2, os.cpu_count() or 1)
+    jobs = [(path, display, scheme) for path, display in files]
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        layout(scheme)  # memoise before forking
+        try:
+            ctx = multiprocessing.get_context("fork")
+        except ValueError:  # pragma: no cover - platforms without fork
+            ctx = None
+        chunk = max(16, min(256, len(jobs) // (workers * 8) or 1))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            outcomes = pool.map(_read_one, jobs, chunksize=chunk)
+            for outcome in outcomes:
+                _collect(result, outcome)
+                if progress:
+                    progress(1)
+    else:
+        for job in jobs:
+            _collect(result, _read_one(job))
+            if progress:
+                progress(1)
+    result.files.sort(key=lambda f: f.file)
+    return result
+
+
+def _collect(result: IngestResult, outcome: tuple[Submission | None, list[Finding], InputFile]) -> None:
+    sub, found, info = outcome
+    if sub is not None:
+        result.submissions.append(sub)
+    result.findings.extend(found)
+    result.files.append(info)
+
+
+# ---------------------------------------------------------------------------------------------- one file
+
+
+@dataclass
+class _Book:
+    """A workbook that passed the guards: its bytes, format and an open calamine reader."""
+
+    data: bytes
+    sha256: str
+    fmt: str  # xlsx | xlsm | xls
+    reader: object
+    zip: zipfile.ZipFile | None
+    findings: list[Finding]
+    parts: dict[str, bytes] = field(default_factory=dict)  # inflated XML parts that passed the scan
+
+    def part(self, name: str, display: str) -> bytes:
+        found = self.parts.get(name)
+        if found is None and self.zip is not None:
+            found = self.parts[name] = _read_part(self.zip, name, display)
+        return found or b""
+
+
+def _open_book(path: Path, display: str) -> _Book:
+    """Read, hash, sniff and guard one file; raise _Refused with the finding when it cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _Refused(
+                Finding.make("file-unsafe", file=display, detail=f"文件大小 {size // 2**20} MB，超出上限")
+            )
+        with open(path, "rb") as fh:  # read-only; never written
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, detail=f"无法打开：{exc.strerror or exc}")
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        return _guard(data, digest, path, display)
+    except _Refused as refused:
+        refused.sha256 = digest
+        raise
+
+
+def _guard(data: bytes, digest: str, path: Path, display: str) -> _Book:
+    suffix = path.suffix.lower()
+    notes: list[Finding] = []
+    if not data:
+        raise _Refused(Finding.make("file-empty", file=display))
+    if data.startswith(ZIP_MAGIC):
+        zf = _check_zip(data, display)
+        names = set(zf.namelist())
+        if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+            kind = "Word文档" if "word/document.xml" in names else "压缩包或其他文件"
+            raise _Refused(Finding.make("file-not-workbook", file=display, detail=f"实际是{kind}"))
+        if "xl/workbook.bin" in names:
+            raise _Refused(
+                Finding.make(
+                    "file-not-workbook", file=display, detail="Excel二进制工作簿（.xlsb），请另存为 .xlsx"
+                )
+            )
+        macro = "xl/vbaProject.bin" in names or suffix in (".xlsm", ".xltm")
+        fmt = "xlsm" if macro else "xlsx"
+        if suffix in (".xls", ".xlt", ".et"):
+            notes.append(
+                Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".xlsx")
+            )
+        if macro:
+            notes.append(Finding.make("file-macros-ignored", file=display))
+        parts = _check_xml_parts(zf, display)
+        reader = _calamine(data, display)
+        return _Book(data, digest, fmt, reader, zf, notes, parts)
+    if data.startswith(OLE_MAGIC):
+        _check_ole(data, display)
+        if suffix in (".xlsx", ".xlsm", ".xltx", ".xltm"):
+            notes.append(Finding.make("file-extension-mismatch", file=display, ext=suffix, actual=".xls"))
+        reader = _calamine(data, display)
+        return _Book(data, digest, "xls", reader, None, notes)
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table", b"<")):
+        detail = "实际是网页（HTML）或XML文本" if b"html" in data[:4096].lower() else "实际是XML文本"
+    elif data.startswith(b"%PDF"):
+        detail = "实际是PDF文件"
+    elif data.startswith(ZIP_MAGIC[:2]):
+        raise _Refused(Finding.make("file-corrupt", file=display, detail="压缩结构不完整"))
+    else:
+        detail = "实际是文本或其他格式的文件" if _looks_text(data[:4096]) else "无法识别的文件格式"
+    raise _Refused(Finding.make("file-not-workbook", file=display, detail=detail))
+
+
+def _looks_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        try:
+            head.decode("gb18030")
+            return b"\x00" not in head
+        except UnicodeDecodeError:
+            return False
+
+
+def _check_zip(data: bytes, display: str) -> zipfile.ZipFile:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise _Refused(Finding.make("file-corrupt", file=display, detail=f"压缩结构损坏：{exc}")) from None
+    if len(infos) > MAX_PARTS:
+        raise _Refused(Finding.make("file-unsafe", file=display, detail=f"包含 {len(infos)} 个部件"))
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MAX_PART_UNCOMPRESSED:
+            raise _Refused(
+                Finding.make(
+                    "file-unsafe",
+                    file=display,
+                    detail=f"部件 {info.filename} 解压后 {info.file_size // 2**20} MB",
+                )
+            )
+        if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise _Refused(
+                Finding.make(
+                    "file-unsafe", file=display, detail=f"部件 {info.filename} 压缩比异常（疑似压缩炸弹）"
+                )
+            )
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        raise _Refused(Finding.make("file-unsafe", file=display, detail=f"解压后共 {total // 2**20} MB"))
+    return zf
+
+
+def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
+    """Inflate one part, bounded by its declared size (a lying directory cannot inflate more)."""
+    try:
+        info = zf.getinfo(name)
+        with zf.open(info) as fh:
+            out = fh.read(info.file_size + 1)
+    except KeyError:
+        return b""
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, detail=f"部件 {name} 无法解压：{exc}")
+        ) from None
+    if len(out) > info.file_size:
+        raise _Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 的实际大小与声明不符"))
+    return out
+
+
+# Parts no parser of ours reads (calamine reads the workbook, its relationships, shared strings, styles and
+# the sheets asked for; we read core.xml and the data sheet).
+_UNPARSED = ("xl/theme/", "xl/media/", "xl/printerSettings/", "xl/drawings/", "customXml/", "docProps/app")
+
+
+def _check_xml_parts(zf: zipfile.ZipFile, display: str) -> dict[str, bytes]:
+    """Refuse DTDs/entities and huge tokens in the XML parts a parser will read; return them inflated."""
+    parts: dict[str, bytes] = {}
+    for info in zf.infolist():
+        name = info.filename
+        if (
+            not name.endswith((".xml", ".rels", ".vml"))
+            or name.startswith(_UNPARSED)
+            or name.startswith("_rels")
+        ):
+            continue
+        if name == "[Content_Types].xml":
+            continue
+        part = _read_part(zf, name, display)
+        if b"<!DOCTYPE" in part or b"<!ENTITY" in part or b"<!doctype" in part:
+            raise _Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有DTD或实体声明"))
+        if len(part) > MAX_TOKEN and _HUGE_TOKEN.search(part):
+            raise _Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有超长的数据"))
+        parts[name] = part
+    return parts
+
+
+def _check_ole(data: bytes, display: str) -> None:
+    import msoffcrypto
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(data)
+        streams = {"/".join(s).lower() for s in ole.listdir()}
+        ole.close()
+    except Exception as exc:  # olefile raises OSError and friends on broken containers
+        raise _Refused(Finding.make("file-corrupt", file=display, detail=f"OLE结构损坏：{exc}")) from None
+    if "encryptioninfo" in streams or "encryptedpackage" in streams:
+        raise _Refused(Finding.make("file-encrypted", file=display))
+    if "workbook" not in streams and "book" not in streams:
+        kind = "Word文档" if "worddocument" in streams else "其他Office文件"
+        raise _Refused(Finding.make("file-not-workbook", file=display, detail=f"实际是{kind}"))
+    try:
+        encrypted = msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted()
+    except Exception:  # not decidable: let the reader try
+        encrypted = False
+    if encrypted:
+        raise _Refused(Finding.make("file-encrypted", file=display))
+
+
+def _calamine(data: bytes, display: str):
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types; all mean "cannot read"
+        text = str(exc)
+        if "password" in text.lower() or "encrypt" in text.lower():
+            raise _Refused(Finding.make("file-encrypted", file=display)) from None
+        raise _Refused(Finding.make("file-corrupt", file=display, detail=text[:200])) from None
+
+
+def _grid(reader, name: str) -> list[list]:
+    """A sheet as rows anchored at A1 (calamine may start at the first non-empty cell)."""
+    sheet = reader.get_sheet_by_name(name)
+    rows = sheet.to_python(skip_empty_area=False)
+    start = sheet.start
+    if start and rows and (start[0] or start[1]) and len(rows) < (sheet.end[0] + 1 if sheet.end else 0):
+        rows = [[""] * start[1] + list(r) for r in rows]
+        rows = [[] for _ in range(start[0])] + rows
+    return rows
+
+
+def _at(grid: list[list], row: int, col: int) -> object:
+    if row < len(grid):
+        r = grid[row]
+        if col < len(r):
+            v = r[col]
+            return None if v == "" else v
+    return None
+
+
+def _sheet_names(reader) -> list[str]:
+    return list(reader.sheet_names)
+
+
+# ---------------------------------------------------------------------------------------------- submission
+
+
+def read_submission(path: Path, display: str, scheme) -> tuple[Submission | None, list[Finding], InputFile]:
+    """Read one file into a Submission; never raises (problems become findings)."""
+    size = 0
+    with contextlib.suppress(OSError):
+        size = path.stat().st_size
+    try:
+        book = _open_book(path, display)
+    except _Refused as refused:
+        return None, refused.findings, InputFile(display, refused.sha256, UNREADABLE, size)
+    try:
+        sub, found = _read_book(book, display, scheme)
+    except _Refused as refused:
+        return None, book.findings + refused.findings, InputFile(display, book.sha256, UNREADABLE, size)
+    except Exception as exc:  # a reader bug on a hostile file must not stop the batch
+        finding = Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
+        return None, book.findings + [finding], InputFile(display, book.sha256, UNREADABLE, size)
+    return sub, book.findings + found, InputFile(display, book.sha256, READ, size)
+
+
+def _read_meta(reader, names: list[str]) -> dict[str, str] | None:
+    if META_SHEET not in names:
+        return None
+    grid = _grid(reader, META_SHEET)
+    meta: dict[str, str] = {}
+    for row in grid:
+        if len(row) >= 2 and row[0] != "":
+            meta[as_text(row[0])] = as_text(row[1])
+    return meta
+
+
+def _version_older(actual: str, expected: str) -> bool:
+    def key(v: str) -> tuple:
+        return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.\-]", v.strip() or "0"))
+
+    try:
+        return key(actual) < key(expected)
+    except ValueError:
+        return actual != expected
+
+
+def _read_book(book: _Book, display: str, scheme) -> tuple[Submission | None, list[Finding]]:
+    lay = layout(scheme)
+    reader = book.reader
+    names = _sheet_names(reader)
+    meta = _read_meta(reader, names)
+    findings: list[Finding] = []
+    if meta is not None:
+        kind = meta.get("kind", "submission")
+        if kind and kind != "submission":
+            what = {"assessment": "考核方评价表", "review": "评审表"}.get(kind, f"“{kind}”表")
+            findings.append(Finding.make("not-template", file=display, detail=f"这是{what}，不是填报表"))
+            return None, findings
+        if meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
+            findings.append(
+                Finding.make("wrong-scheme", file=display, actual=meta["scheme_id"], expected=scheme.name)
+            )
+            return None, findings
+        version = meta.get("template_version", "")
+        if _version_older(version, TEMPLATE_VERSION):
+            findings.append(
+                Finding.make(
+                    "old-template-version",
+                    file=display,
+                    actual=version or "（未知）",
+                    expected=TEMPLATE_VERSION,
+                )
+            )
+    positional = meta is not None and meta.get("fingerprint") == lay.fingerprint and lay.sheet in names
+    grid: list[list] = []
+    if positional:
+        grid = _grid(reader, lay.sheet)
+        # rows inserted or deleted in Excel leave _meta untouched: check the labels are where we expect them
+        positional = _labels_in_place(grid, lay, scheme)
+    if positional:
+        cells = _positions(lay, scheme)
+        recognised = "meta"
+        sheet = lay.sheet
+    else:
+        found = _find_by_labels(reader, names, scheme, lay)
+        if found is None:
+            detail = "文件中没有填报表，也找不到任何指标名称"
+            findings.append(Finding.make("not-template", file=display, detail=detail))
+            return None, findings
+        sheet, grid, cells = found
+        recognised = "labels"
+        code = "layout-tampered" if meta is not None else "recognised-by-labels"
+        findings.append(Finding.make(code, file=display, sheet=sheet))
+    formulas = _formulas(book, sheet, {cell for cell in cells.values()}, display) if book.zip else {}
+    header: dict[str, str] = {}
+    header_cells: dict[str, str] = {}
+    for fld in lay.header_rows:
+        ref = cells.get(("header", fld))
+        if ref is None:
+            continue
+        header_cells[fld] = a1(*ref)
+        header[fld] = as_text(_at(grid, *ref))
+    year = _year(meta.get("year") if meta else None) or _year(header.get("report_year"))
+    center_name = header.get("center_name", "")
+    center = center_name or header.get("center_code", "") or (meta or {}).get("center_code", "")
+    values: dict[str, CellValue] = {}
+    for ind in scheme.self_indicators:
+        ref = cells.get(("value", ind.id))
+        if ref is None:
+            values[ind.id] = CellValue(ind.id, "", None, sheet, "", True)
+            findings.append(
+                Finding.make(
+                    "value-missing",
+                    file=display,
+                    sheet=sheet,
+                    center=center,
+                    indicator=ind.id,
+                    label=ind.display_label,
+                    cell="（表中找不到这一行）",
+                )
+            )
+            continue
+        cell = a1(*ref)
+        raw = _at(grid, *ref)
+        cv, found_here = _read_value(ind, raw, cell, sheet, display, center, formulas.get(ref))
+        values[ind.id] = cv
+        findings.extend(found_here)
+    sub = Submission(
+        file=display,
+        sha256=book.sha256,
+        center_code=header.get("center_code", "") or (meta or {}).get("center_code", ""),
+        center_name=center_name,
+        host_unit=header.get("host_unit", ""),
+        year=year,
+        filler_name=header.get("filler_name", ""),
+        filler_phone=header.get("filler_phone", ""),
+        fill_date=header.get("fill_date", ""),
+        values=values,
+        scheme_id=(meta or {}).get("scheme_id", "") or scheme.id,
+        scheme_version=(meta or {}).get("scheme_version", ""),
+        template_version=(meta or {}).get("template_version", ""),
+        saved_at=_saved_at(book, display),
+        recognised_by=recognised,
+        sheet=sheet,
+        header_cells=header_cells,
+        file_format=book.fmt,
+    )
+    return sub, findings
+
+
+def _labels_in_place(grid: list[list], lay: Layout, scheme) -> bool:
+    expected = _expected_labels(lay, scheme)
+    for (r, c), accepted in expected.items():
+        cell = _at(grid, r, c)
+        if not isinstance(cell, str) or _strip_label(cell) not in accepted:
+            return False
+    return True
+
+
+_EXPECTED: dict[str, dict[tuple[int, int], set[str]]] = {}
+
+
+def _expected_labels(lay: Layout, scheme) -> dict[tuple[int, int], set[str]]:
+    found = _EXPECTED.get(lay.fingerprint)
+    if found is None:
+        found = {}
+        for ind in scheme.self_indicators:
+            found[(lay.rows[ind.id], lay.label_col)] = {
+                _strip_label(t) for t in (ind.label, ind.input_label) if t
+            }
+        for fld, row in lay.header_rows.items():
+            found[(row, lay.header_label_col)] = {_strip_label(lay.header_labels[fld])}
+        _EXPECTED[lay.fingerprint] = found
+    return found
+
+
+def _year(text: object) -> int | None:
+    if text is None:
+        return None
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        n = int(text)
+        return n if 1990 <= n <= 2100 and n == text else None
+    m = re.fullmatch(r"\s*(\d{4})(\.0+)?\s*年?(度)?\s*", str(text))
+    if m:
+        n = int(m.group(1))
+        return n if 1990 <= n <= 2100 else None
+    return None
+
+
+_POSITIONS: dict[str, dict] = {}
+
+
+def _positions(lay: Layout, scheme) -> dict:
+    """(kind, id) -> (row, col) of the header and value cells (memoised per layout)."""
+    found = _POSITIONS.get(lay.fingerprint)
+    if found is None:
+        found = {("header", f): (r, lay.header_value_col) for f, r in lay.header_rows.items()}
+        found.update({("value", i): (r, lay.value_col) for i, r in lay.rows.items()})
+        _POSITIONS[lay.fingerprint] = found
+    return found
+
+
+def _make(code: str, as_typed: str, **fields: object) -> Finding:
+    """Finding.make where the template's {value} (the value as read) differs from the value as typed."""
+    shown = fields.pop("value", "")
+    finding = Finding.make(code, value=as_typed, **fields)
+    template = CODES[code][1]
+    if "{value}" in template:
+        message = Finding.make(code, value=shown, **fields).message
+        finding = replace(finding, message=message)
+    return finding
+
+
+def _read_value(
+    ind, raw: object, cell: str, sheet: str, display: str, center: str, formula: tuple[str, bool] | None
+) -> tuple[CellValue, list[Finding]]:
+    """One input cell -> CellValue and its findings (a typed formula is judged by its cached value)."""
+    base = {"file": display, "sheet": sheet, "cell": cell, "center": center, "indicator": ind.id}
+    label = ind.display_label
+    if formula is not None:
+        raw_text = f"={formula[0]}"
+        if not formula[1]:
+            finding = _make("formula-no-cache", raw_text, label=label, raw=raw_text, **base)
+            return CellValue(ind.id, raw_text, None, sheet, cell, True), [finding]
+    else:
+        raw_text = as_text(raw)
+    parsed: Parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
+    fields = dict(parsed.fields)
+    fields.setdefault("raw", as_text(raw))
+    fields.setdefault("max", "" if ind.max is None else f"{ind.max.normalize():f}")
+    fields["places"] = str(ind.places)
+    fields.setdefault("value", "" if parsed.value is None else as_text(parsed.value))
+    findings: list[Finding] = []
+    error = False
+    if parsed.code:
+        finding = _make(parsed.code, raw_text, label=label, **fields, **base)
+        findings.append(finding)
+        error = finding.severity is Severity.ERROR
+    if formula is not None and not error:
+        findings.append(
+            _make("formula-cached", raw_text, label=label, raw=raw_text, value=fields["value"], **base)
+        )
+    value = None if error else parsed.value
+    return CellValue(ind.id, raw_text, value, sheet, cell, error or value is None), findings
+
+
+# ---------------------------------------------------------------------------------------------- xml helpers
+
+
+def _sheet_part(book: _Book, sheet: str, display: str) -> str | None:
+    """The zip part name of a sheet, from workbook.xml and its relationships."""
+    wb = ElementTree.fromstring(book.part("xl/workbook.xml", display))
+    rid = None
+    for el in wb.iter(f"{_NS_MAIN}sheet"):
+        if el.get("name") == sheet:
+            rid = el.get(f"{_NS_REL}id")
+            break
+    if rid is None:
+        return None
+    rels = ElementTree.fromstring(book.part("xl/_rels/workbook.xml.rels", display))
+    for el in rels.iter(f"{_NS_PKG_REL}Relationship"):
+        if el.get("Id") == rid:
+            target = el.get("Target", "")
+            if target.startswith("/"):
+                return target.lstrip("/")
+            parts: list[str] = ["xl"]
+            for piece in target.split("/"):
+                if piece == "..":
+                    if parts:
+                        parts.pop()
+                elif piece and piece != ".":
+                    parts.append(piece)
+            return "/".join(parts)
+    return None
+
+
+def _formulas(
+    book: _Book, sheet: str, wanted: set[tuple[int, int]], display: str
+) -> dict[tuple[int, int], tuple[str, bool]]:
+    """(row, col) -> (formula text, has cached value) for the wanted cells that hold a formula."""
+    try:
+        name = _sheet_part(book, sheet, display)
+        if name is None:
+            return {}
+        part = book.part(name, display)
+        if b"<f" not in part or _surely_no_formula(part, [a1(r, c) for r, c in wanted]):
+            return {}
+        root = ElementTree.fromstring(part)
+        data = root.find(f"{_NS_MAIN}sheetData")
+        if data is None:
+            return {}
+        by_row: dict[int, list[tuple[int, int]]] = {}
+        for r, c in wanted:
+            by_row.setdefault(r, []).append((r, c))
+        out: dict[tuple[int, int], tuple[str, bool]] = {}
+        for n, row_el in enumerate(data):
+            number = row_el.get("r")
+            r = int(number) - 1 if number and number.isdigit() else n
+            if r not in by_row:
+                continue
+            refs = {a1(rc[0], rc[1]): rc for rc in by_row[r]}
+            for cell_el in row_el:
+                rc = refs.get(cell_el.get("r", ""))
+                if rc is None:
+                    continue
+                f = cell_el.find(f"{_NS_MAIN}f")
+                if f is not None:
+                    v = cell_el.find(f"{_NS_MAIN}v")
+                    cached = (v is not None and (v.text or "") != "") or cell_el.find(
+                        f"{_NS_MAIN}is"
+                    ) is not None
+                    out[rc] = ((f.text or "").strip(), cached)
+        return out
+    except ElementTree.ParseError as exc:
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, sheet=sheet, detail=f"XML错误：{exc}")
+        ) from None
+
+
+def _surely_no_formula(part: bytes, refs: list[str]) -> bool:
+    """Cheap pre-check: True when each wanted cell's element is found and holds no <f> child.
+
+    Only a shortcut: False (a cell not found as written by Excel/XlsxWriter, or an <f> nearby) means
+    "parse the sheet to be sure", never "there is a formula".
+    """
+    for ref in refs:
+        start = part.find(b'<c r="%s"' % ref.encode())
+        if start < 0:
+            return False
+        ends = [e for e in (part.find(b"<c ", start + 3), part.find(b"</row>", start)) if e >= 0]
+        end = min(ends) if ends else len(part)
+        if part.find(b"<f", start, end) >= 0:
+            return False
+    return True
+
+
+def _saved_at(book: _Book, display: str) -> datetime | None:
+    """The workbook's own last-saved time (docProps/core.xml, or the OLE summary information)."""
+    try:
+        if book.zip is not None:
+            part = book.part("docProps/core.xml", display)
+            if not part:
+                return None
+            el = ElementTree.fromstring(part).find(f"{_NS_DCTERMS}modified")
+            if el is None or not (el.text or "").strip():
+                return None
+            stamp = datetime.fromisoformat(el.text.strip().replace("Z", "+00:00"))
+        else:
+            import olefile
+
+            ole = olefile.OleFileIO(book.data)
+            try:
+                stamp = ole.get_metadata().last_saved_time
+            finally:
+                ole.close()
+            if stamp is None:
+                return None
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+        return stamp
+    except Exception:  # a missing or odd timestamp only weakens duplicate resolution
+        return None
+
+
+# ---------------------------------------------------------------------------------------------- labels
+
+
+def _strip_label(text: str) -> str:
+    return normalise_name(text).rstrip(":：*")
+
+
+def _label_index(scheme, lay: Layout) -> tuple[dict[str, list], dict[str, str], set[str]]:
+    """normalised label -> indicators; normalised header label -> field; normalised categories."""
+    labels: dict[str, list] = {}
+    for ind in scheme.self_indicators:
+        for text in {ind.label, ind.input_label} - {""}:
+            labels.setdefault(_strip_label(text), []).append(ind)
+    headers = {_strip_label(text): fld for fld, text in lay.header_labels.items()}
+    headers.setdefault(_strip_label("考核年度"), "report_year")
+    headers.setdefault(_strip_label("评估年度"), "report_year")
+    headers.setdefault(_strip_label("名称"), "center_name")
+    categories = {_strip_label(ind.category) for ind in scheme.self_indicators}
+    return labels, headers, categories
+
+
+def _numeric_like(value: object) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, datetime | date):
+        return False
+    parsed = parse_value(value, type="decimal", places=6, minimum=Decimal("-1e18"))
+    return parsed.code in ("", "value-text-number", "value-normalised", "value-zero-word")
+
+
+def _find_by_labels(reader, names: list[str], scheme, lay: Layout) -> tuple[str, list[list], dict] | None:
+    """Scan every sheet for the seed labels; return the sheet with the most indicators found."""
+    labels, headers, categories = _label_index(scheme, lay)
+    value_headers = {
+        _strip_label(h) for h in (scheme.submission.get("value_header", ""), *VALUE_HEADERS) if h
+    }
+    best: tuple[int, str, list[list], dict] | None = None
+    for name in names:
+        if name == META_SHEET:
+            continue
+        grid = _grid(reader, name)
+        cells: dict = {}
+        value_col: int | None = None
+        category = ""
+        for r, row in enumerate(grid):
+            texts = [_strip_label(v) if isinstance(v, str) else "" for v in row]
+            if any(t in value_headers for t in texts):
+                value_col = next(c for c, t in enumerate(texts) if t in value_headers)
+            for t in texts:
+                if t in categories:
+                    category = t
+            for c, t in enumerate(texts):
+                if not t:
+                    continue
+                fld = headers.get(t)
+                if fld and ("header", fld) not in cells:
+                    target = next((k for k in range(c + 1, len(row)) if row[k] != ""), c + 1)
+                    cells[("header", fld)] = (r, target)
+                    continue
+                inds = labels.get(t)
+                if not inds:
+                    continue
+                if len(inds) > 1:
+                    inds = [i for i in inds if _strip_label(i.category) == category] or inds[:0]
+                    if len(inds) != 1:
+                        continue
+                ind = inds[0]
+                if ("value", ind.id) in cells:
+                    continue
+                if value_col is not None and value_col > c:
+                    cells[("value", ind.id)] = (r, value_col)
+                else:
+                    col = next((k for k in range(c + 1, len(row)) if _numeric_like(row[k])), None)
+                    cells[("value", ind.id)] = (r, col if col is not None else c + 1)
+        count = sum(1 for k in cells if k[0] == "value")
+        if count and (best is None or count > best[0]):
+            best = (count, name, grid, cells)
+    if best is None:
+        return None
+    return best[1], best[2], best[3]
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+
+def read_table(
+    path: Path, display: str, *, required: Sequence[str]
+) -> tuple[list[dict[str, tuple[object, str]]], list[Finding], str]:
+    """Rows of the first sheet region whose header row holds all `required` texts (compared normalised).
+
+    Each row maps header text -> (value, A1 cell); a `required` text is used as the key of its column.
+    Same guards as submissions; problems are findings (file-*, not-template), never exceptions.
+    """
+    try:
+        book = _open_book(path, display)
+    except _Refused as refused:
+        return [], refused.findings, ""
+    findings = list(book.findings)
+    try:
+        reader = book.reader
+        want = {normalise_name(r): r for r in required}
+        for name in _sheet_names(reader):
+            if name == META_SHEET:
+                continue
+            grid = _grid(reader, name)
+            for h, row in enumerate(grid):
+                norm = [normalise_name(as_text(v)) for v in row]
+                if not set(want) <= set(norm):
+                    continue
+                keys: dict[int, str] = {}
+                for c, n in enumerate(norm):
+                    if n and c not in keys:
+                        keys[c] = want.get(n, as_text(row[c]))
+                rows: list[dict[str, tuple[object, str]]] = []
+                for r in range(h + 1, len(grid)):
+                    data = grid[r]
+                    if all(v == "" or v is None for v in data):
+                        continue
+                    rows.append(
+                        {
+                            key: (None if c >= len(data) or data[c] == "" else data[c], a1(r, c))
+                            for c, key in keys.items()
+                        }
+                    )
+                return rows, findings, name
+        findings.append(
+            Finding.make("not-template", file=display, detail=f"找不到包含“{'、'.join(required)}”的表头行")
+        )
+        return [], findings, ""
+    except _Refused as refused:
+        return [], findings + refused.findings, ""
+    except Exception as exc:  # hostile input must not stop the run
+        findings.append(
+            Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
+        )
+        return [], findings, ""

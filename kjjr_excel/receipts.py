@@ -1,0 +1,249 @@
+"""Feedback workbooks: one receipt (回执) per center or unrecognised file, and the validation report.
+
+Written with XlsxWriter; text always with write_string (a name starting with '=' stays text). Every file is
+written to a temporary name in the target folder and moved into place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import xlsxwriter
+
+from .errors import OutputError
+from .findings import Finding, Severity, sorted_findings
+from .scheme import RosterEntry
+from .validate import match_center
+
+__all__ = ["write_receipts", "write_findings_report", "atomic_workbook"]
+
+_OPTIONS = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+FINDING_COLUMNS = ("严重程度", "代码", "文件", "工作表", "单元格", "分中心", "指标", "填写内容", "说明")
+
+
+def _safe_name(text: str, limit: int = 40) -> str:
+    text = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", text).strip(" .")
+    return text[:limit] or "未命名"
+
+
+def atomic_workbook(path: Path, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
+    """Write a workbook via a temporary file in the same folder, then move it into place.
+
+    If the target is locked (open in Excel), the workbook is written beside it with a time-stamped name,
+    which is returned.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".~kjjr_", suffix=".xlsx", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(
+            f"无法写入 {path}：{exc.strerror or exc}。请检查文件夹是否存在、是否有写入权限。"
+        ) from exc
+    try:
+        wb = xlsxwriter.Workbook(tmp, _OPTIONS)
+        build(wb)
+        wb.close()
+        try:
+            os.replace(tmp, path)
+        except PermissionError:
+            path = path.with_name(f"{path.stem}_{datetime.now():%Y%m%d_%H%M%S}{path.suffix}")
+            os.replace(tmp, path)
+    except Exception as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"无法写入 {path}：{exc}。") from exc
+    return path
+
+
+def _formats(wb: xlsxwriter.Workbook) -> dict:
+    return {
+        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "head": wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True}),
+        "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
+        "bold": wb.add_format({"bold": True}),
+        "错误": wb.add_format({"border": 1, "font_color": "#C00000", "bold": True, "valign": "top"}),
+        "警告": wb.add_format({"border": 1, "font_color": "#9C5700", "valign": "top"}),
+        "提示": wb.add_format({"border": 1, "font_color": "#375623", "valign": "top"}),
+    }
+
+
+def _row(ws, row: int, values: Sequence[str], fmt) -> None:
+    for col, text in enumerate(values):
+        ws.write_string(row, col, str(text), fmt)
+
+
+def _finding_row(f: Finding, scheme) -> list[str]:
+    label = ""
+    if f.indicator:
+        try:
+            label = scheme.indicator(f.indicator).display_label
+        except KeyError:
+            label = f.indicator
+    return [f.severity.value, f.code, f.file, f.sheet, f.cell, f.center, label, f.value, f.message]
+
+
+# ---------------------------------------------------------------------------------------------- receipts
+
+
+def write_receipts(
+    scheme, result, findings: list[Finding], out_dir: Path, *, roster: Sequence[RosterEntry] = ()
+) -> list[Path]:
+    """One 回执 per center (all its files) and one per unrecognised file; returns the paths written."""
+    out_dir = Path(out_dir)
+    all_findings = list(result.findings) + [f for f in findings if f not in set(result.findings)]
+    by_file: dict[str, list[Finding]] = {}
+    for f in all_findings:
+        by_file.setdefault(f.file, []).append(f)
+    centers: dict[tuple[str, str], list] = {}
+    for sub in sorted(result.submissions, key=lambda s: s.file):
+        entry = match_center(sub, roster) if roster else None
+        code = entry.code if entry else sub.center_code
+        name = entry.name if entry else sub.center_name
+        centers.setdefault((code, name), []).append(sub)
+    sha = {f.file: f for f in result.files}
+    read_at = datetime.now().strftime("%Y-%m-%d %H:%M")
+    written: list[Path] = []
+    for (code, name), subs in sorted(centers.items()):
+        files = [s.file for s in subs]
+        center_findings = [f for file in files for f in by_file.get(file, [])]
+        center_findings += [f for f in all_findings if not f.file and f.center and f.center == name]
+        fname = f"回执_{_safe_name(code or '无编号', 20)}_{_safe_name(name or '未填名称')}.xlsx"
+        info = [
+            (file, sha[file].sha256 if file in sha else "", sha[file].status if file in sha else "")
+            for file in files
+        ]
+        written.append(
+            atomic_workbook(
+                out_dir / fname,
+                lambda wb, c=code, n=name, i=info, fs=center_findings: _receipt(
+                    wb, scheme, c, n, i, fs, read_at
+                ),
+            )
+        )
+    recognised = {s.file for s in result.submissions}
+    for info_row in sorted(result.files, key=lambda x: x.file):
+        if info_row.file in recognised or info_row.status == "已跳过":
+            continue
+        fname = f"回执_未识别_{_safe_name(Path(info_row.file).stem)}.xlsx"
+        fs = by_file.get(info_row.file, [])
+        row = [(info_row.file, info_row.sha256, info_row.status)]
+        written.append(
+            atomic_workbook(
+                out_dir / fname, lambda wb, r=row, fs=fs: _receipt(wb, scheme, "", "", r, fs, read_at)
+            )
+        )
+    return written
+
+
+def _receipt(wb, scheme, code: str, name: str, files, findings: list[Finding], read_at: str) -> None:
+    fmt = _formats(wb)
+    ws = wb.add_worksheet("回执")
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 1, 26)
+    ws.set_column(2, 4, 12)
+    ws.set_column(5, 5, 16)
+    ws.set_column(6, 6, 70)
+    ws.write_string(0, 0, f"{scheme.name} 填报回执", fmt["title"])
+    label = scheme.center_label
+    ws.write_string(1, 0, f"{label}：{name or '（未识别）'}　编号：{code or '（无）'}", fmt["bold"])
+    ws.write_string(2, 0, f"读取时间：{read_at}")
+    row = 4
+    ws.write_string(row, 0, "收到的文件", fmt["bold"])
+    row += 1
+    _row(ws, row, ("序号", "文件", "读取状态", "SHA-256"), fmt["head"])
+    for n, (file, digest, status) in enumerate(files, start=1):
+        row += 1
+        _row(ws, row, (str(n), file, status, digest), fmt["cell"])
+    ordered = sorted_findings(findings)
+    errors = [f for f in ordered if f.severity is Severity.ERROR]
+    row += 2
+    if errors:
+        ws.write_string(row, 0, f"请先修改以下 {len(errors)} 个错误，修改后重新报送：", fmt["bold"])
+        for n, f in enumerate(errors, start=1):
+            row += 1
+            where = "　".join(x for x in (f.sheet, f.cell) if x)
+            ws.write_string(row, 0, f"{n}. {where + '：' if where else ''}{f.message}")
+    elif ordered:
+        ws.write_string(row, 0, "没有必须修改的错误；请核对下列提醒。", fmt["bold"])
+    else:
+        ws.write_string(row, 0, "已收到，未发现问题。", fmt["bold"])
+    if ordered:
+        row += 2
+        ws.write_string(row, 0, "全部问题", fmt["bold"])
+        row += 1
+        _row(ws, row, ("序号", "文件", "工作表", "单元格", "严重程度", "填写内容", "说明"), fmt["head"])
+        for n, f in enumerate(ordered, start=1):
+            row += 1
+            _row(ws, row, (str(n), f.file, f.sheet, f.cell), fmt["cell"])
+            ws.write_string(row, 4, f.severity.value, fmt[f.severity.value])
+            ws.write_string(row, 5, f.value, fmt["cell"])
+            ws.write_string(row, 6, f.message, fmt["cell"])
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def write_findings_report(
+    scheme, result, findings, path: Path, *, roster: Sequence[RosterEntry] = ()
+) -> Path:
+    """`kjjr validate -o REPORT.xlsx`: 校验问题, 文件清单, 未提交. Returns the path written."""
+    ordered = sorted_findings(list(findings))
+    missing = [f for f in ordered if f.code == "center-missing"]
+    by_code = {r.code: r for r in roster}
+
+    def build(wb) -> None:
+        fmt = _formats(wb)
+        ws = wb.add_worksheet("校验问题")
+        _row(ws, 0, FINDING_COLUMNS, fmt["head"])
+        for r, f in enumerate(ordered, start=1):
+            values = _finding_row(f, scheme)
+            _row(ws, r, values, fmt["cell"])
+            ws.write_string(r, 0, values[0], fmt[values[0]])
+        for col, width in enumerate((8, 22, 28, 12, 8, 18, 28, 14, 70)):
+            ws.set_column(col, col, width)
+        ws.autofilter(0, 0, max(len(ordered), 1), len(FINDING_COLUMNS) - 1)
+        ws.freeze_panes(1, 0)
+
+        files = wb.add_worksheet("文件清单")
+        _row(files, 0, ("文件", "状态", "大小（字节）", "SHA-256"), fmt["head"])
+        for r, info in enumerate(sorted(result.files, key=lambda x: x.file), start=1):
+            _row(files, r, (info.file, info.status), fmt["cell"])
+            files.write_number(r, 2, info.size, fmt["cell"])
+            files.write_string(r, 3, info.sha256, fmt["cell"])
+        files.set_column(0, 0, 36)
+        files.set_column(1, 2, 12)
+        files.set_column(3, 3, 66)
+        files.freeze_panes(1, 0)
+
+        miss = wb.add_worksheet("未提交")
+        _row(miss, 0, ("编号", "名称", "依托单位", "联系方式", "说明"), fmt["head"])
+        for r, f in enumerate(missing, start=1):
+            entry = by_code.get(f.value)
+            _row(
+                miss,
+                r,
+                (
+                    f.value,
+                    f.center,
+                    entry.host_unit if entry else "",
+                    entry.contact if entry else "",
+                    f.message,
+                ),
+                fmt["cell"],
+            )
+        for col, width in enumerate((10, 28, 32, 20, 50)):
+            miss.set_column(col, col, width)
+        miss.freeze_panes(1, 0)
+
+    return atomic_workbook(Path(path), build)

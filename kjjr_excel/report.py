@@ -1,0 +1,747 @@
+"""The ranking workbook (SPEC §6): a RunResult -> one XlsxWriter workbook, printable 排名 first.
+
+Every text that comes from a submission, a roster or a finding is written with write_string, so a name such
+as '=1+1' stays text. Content is a function of the RunResult alone (the run time aside), in a fixed order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from . import __version__
+from .errors import OutputError
+from .findings import Severity, sorted_findings
+from .model import RankedCenter, RunResult, Submission
+from .output import atomic_write
+from .rank import to_decimal
+
+SHEET_RANKING = "排名"
+SHEET_DETAILS = "得分明细"
+SHEET_RAW = "原始数据"
+SHEET_FINDINGS = "校验问题"
+SHEET_MISSING = "未提交"
+SHEET_HISTORY = "历年结果"
+SHEET_CHARTS = "图表"
+SHEET_NOTES = "说明"
+
+BODY_FONT = "宋体"
+TITLE_FONT = "黑体"
+FOOTER = "&C第 &P 页 共 &N 页"
+SCORE_FORMAT = "0.00"
+GRADE_COLOURS = {  # (fill, font) by grade name; 合格 stays plain
+    "优秀": ("#C6EFCE", "#006100"),
+    "良好": ("#DDEBF7", "#1F4E78"),
+    "不合格": ("#FFC7CE", "#9C0006"),
+}
+SEVERITY_COLOURS = {
+    Severity.ERROR: ("#FFC7CE", "#9C0006"),
+    Severity.WARNING: ("#FFEB9C", "#7F6000"),
+    Severity.INFO: ("#DDEBF7", "#1F4E78"),
+}
+RECOGNISED_BY = {"meta": "模板", "labels": "按指标名称识别"}
+MAX_WIDTH = {"text": 40, "long": 60}
+PDF_TIMEOUT = 300
+
+
+# ---------------------------------------------------------------------------------------------- public
+
+
+def write_ranking(result: RunResult, path: Path, *, run_time: datetime | None = None) -> Path:
+    """Write the ranking workbook atomically; return the path actually written (a sibling when the target is
+    locked)."""
+    run_time = (run_time or datetime.now()).replace(microsecond=0)
+    return atomic_write(Path(path), lambda tmp: _build(result, tmp, run_time))
+
+
+def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
+    """Print 排名 to PDF with LibreOffice headless when soffice is on PATH, else None (caller says so)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        return None
+    xlsx = Path(xlsx)
+    target = Path(out_dir) / f"{xlsx.stem}.pdf"
+    with tempfile.TemporaryDirectory(prefix="kjjr_pdf_") as work:
+        work_dir = Path(work)
+        only_ranking = work_dir / "ranking.xlsx"
+        _keep_only_ranking(xlsx, only_ranking)
+        profile = work_dir / "lo_profile"
+        cmd = [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(work_dir),
+            str(only_ranking),
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise OutputError(
+                f"用LibreOffice生成PDF失败（{exc}）。Excel结果文件 {xlsx} 已写好，可直接打印。"
+            ) from exc
+        produced = work_dir / "ranking.pdf"
+        if proc.returncode != 0 or not produced.is_file():
+            detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[:200]
+            raise OutputError(
+                f"用LibreOffice生成PDF失败（{detail or '没有生成文件'}）。Excel结果文件 {xlsx} 已写好，可直接打印。"
+            )
+        return atomic_write(target, lambda tmp: shutil.copyfile(produced, tmp))
+
+
+# ---------------------------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = "text"  # text | center | long | score | number | int | datetime
+    min_width: int = 6
+
+
+class _Formats:
+    """The workbook's cell formats, created once."""
+
+    def __init__(self, wb: Workbook):
+        base = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter"}
+        cell = {**base, "border": 1}
+        self.title = wb.add_format(
+            {"font_name": TITLE_FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"}
+        )
+        self.header = wb.add_format(
+            {
+                "font_name": TITLE_FONT,
+                "font_size": 11,
+                "bold": True,
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
+                "border": 1,
+                "bg_color": "#D9D9D9",
+            }
+        )
+        self.section = wb.add_format({"font_name": TITLE_FONT, "font_size": 12, "bold": True})
+        self.plain = wb.add_format(base)
+        self.by_kind = {
+            "text": wb.add_format(cell),
+            "center": wb.add_format({**cell, "align": "center"}),
+            "long": wb.add_format({**cell, "text_wrap": True}),
+            "score": wb.add_format({**cell, "num_format": SCORE_FORMAT}),
+            "number": wb.add_format({**cell, "num_format": "General"}),
+            "int": wb.add_format({**cell, "num_format": "0", "align": "center"}),
+            "datetime": wb.add_format({**cell, "num_format": "yyyy-mm-dd hh:mm:ss"}),
+        }
+        self.year = wb.add_format({**base, "num_format": "0", "align": "left"})
+        self.grade = {
+            name: wb.add_format({"bg_color": fill, "font_color": font})
+            for name, (fill, font) in GRADE_COLOURS.items()
+        }
+        self.severity = {
+            sev: wb.add_format({**cell, "bg_color": fill, "font_color": font})
+            for sev, (fill, font) in SEVERITY_COLOURS.items()
+        }
+
+
+def _build(result: RunResult, path: Path, run_time: datetime) -> None:
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+    scheme: Any = result.scheme
+    wb.set_properties(
+        {
+            "title": _title(result),
+            "subject": scheme.name,
+            "author": "kjjr-excel",
+            "comments": f"kjjr-excel {__version__}",
+            "created": run_time,
+        }
+    )
+    fmt = _Formats(wb)
+    _write_ranking_sheet(wb, fmt, result)
+    _write_details(wb, fmt, result)
+    _write_raw(wb, fmt, result)
+    _write_findings(wb, fmt, result)
+    _write_missing(wb, fmt, result)
+    _write_history(wb, result)
+    _write_charts(wb, fmt, result)
+    _write_notes(wb, fmt, result, run_time)
+    wb.worksheets()[0].activate()
+    wb.close()
+
+
+def _title(result: RunResult) -> str:
+    scheme: Any = result.scheme
+    return f"{scheme.name}{result.year}年度{scheme.result_title}"
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs on screen: CJK (wide and full-width) characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    """Printed lines of a wrapped text in a column of the given width."""
+    room = max(int(width) - 1, 1)
+    return sum(max(1, -(-display_width(line) // room)) for line in text.splitlines() or [""])
+
+
+def _to_number(value: Decimal | Fraction | int | float) -> float:
+    if isinstance(value, Fraction):
+        value = to_decimal(value)
+    return float(value)
+
+
+class _Table:
+    """A sheet holding one table: header row, typed cells, widths fitted to the content."""
+
+    def __init__(
+        self,
+        ws: Worksheet,
+        fmt: _Formats,
+        columns: Sequence[Column],
+        header_row: int = 0,
+        row_height: float | None = None,
+    ):
+        self.ws, self.fmt, self.columns = ws, fmt, list(columns)
+        self.header_row = header_row
+        self.row_height = row_height
+        self.row = header_row + 1
+        self.wrapped: dict[int, list[tuple[int, str]]] = {}  # row -> texts in wrapping columns
+        # headers wrap onto two lines, so a long header does not widen its column past half its length
+        self.widths = [max(c.min_width, min(display_width(c.header), 12) + 2) for c in self.columns]
+        ws.set_row(header_row, 30)
+        for col, c in enumerate(self.columns):
+            ws.write_string(header_row, col, c.header, fmt.header)
+
+    def add(self, values: Sequence[Any]) -> int:
+        """Write one row; return its zero-based index."""
+        row = self.row
+        for col, (c, value) in enumerate(zip(self.columns, values, strict=True)):
+            self._cell(row, col, c, value)
+        self.row += 1
+        return row
+
+    def _cell(self, row: int, col: int, c: Column, value: Any) -> None:
+        ws, cell_fmt = self.ws, self.fmt.by_kind[c.kind]
+        if value is None or value == "":
+            ws.write_blank(row, col, None, cell_fmt)
+            return
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        if isinstance(value, datetime):
+            ws.write_datetime(row, col, value, cell_fmt)
+            shown = 19
+        elif isinstance(value, Decimal | Fraction | int | float):
+            number = _to_number(value)
+            ws.write_number(row, col, number, cell_fmt)
+            shown = len(f"{number:.2f}") if c.kind == "score" else len(f"{number:g}")
+        else:
+            text = str(value)
+            ws.write_string(row, col, text, cell_fmt)
+            if c.kind == "long":
+                self.wrapped.setdefault(row, []).append((col, text))
+            shown = max((display_width(line) for line in text.splitlines()), default=0)
+        self.widths[col] = max(self.widths[col], shown + 2)
+
+    def finish(self, *, autofilter: bool = True) -> None:
+        widths = []
+        for col, c in enumerate(self.columns):
+            width = min(self.widths[col], MAX_WIDTH["long"] if c.kind == "long" else MAX_WIDTH["text"])
+            widths.append(width)
+            self.ws.set_column(col, col, width)
+        # Row heights are set explicitly: Excel does not grow a row for wrapped text written by XlsxWriter.
+        for row in range(self.header_row + 1, self.row):
+            lines = max(
+                (_lines(text, widths[col]) for col, text in self.wrapped.get(row, [])),
+                default=1,
+            )
+            if self.row_height or lines > 1:
+                self.ws.set_row(row, max(self.row_height or 15, 14.5 * lines + 4))
+        last = max(self.row - 1, self.header_row)
+        if autofilter and self.columns:
+            self.ws.autofilter(self.header_row, 0, last, len(self.columns) - 1)
+        self.ws.freeze_panes(self.header_row + 1, 0)
+
+
+def _print_setup(ws: Worksheet, header_row: int, running_head: str) -> None:
+    """A4 landscape, one page wide, header row repeated, page numbers: what the meeting prints."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
+    ws.set_header(f'&R&"{BODY_FONT},Regular"&9{running_head.replace("&", "&&")}', {"margin": 0.3})
+    ws.set_footer(FOOTER, {"margin": 0.3})
+
+
+# ---------------------------------------------------------------------------------------------- 排名
+
+
+def _ranking_columns(scheme: Any) -> list[Column]:
+    scores = (
+        [
+            Column("定量得分", "score", 10),
+            Column("定性得分", "score", 10),
+            Column(scheme.total_label, "score", 10),
+        ]
+        if scheme.is_relative
+        else [
+            Column("自报得分", "score", 10),
+            Column("考核得分", "score", 10),
+            Column(scheme.total_label, "score", 10),
+        ]
+    )
+    return [
+        Column("排名", "int", 6),
+        Column("编号", "text", 8),
+        Column("名称", "text", 14),
+        Column("依托单位", "text", 14),
+        *scores,
+        Column("等次", "center", 8),
+        Column(scheme.subsidy_label, "score", 10),
+        Column("标记", "long", 16),
+    ]
+
+
+def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
+    s = r.score
+    if scheme.is_relative:
+        return [s.quantitative, s.qualitative, r.total]
+    source = {ind.id: ind.source for ind in scheme.indicators}
+    own = sum((i.score for i in s.items if source.get(i.indicator, "self") == "self"), Fraction(0))
+    assessed = sum((i.score for i in s.items if source.get(i.indicator) == "assessor"), Fraction(0))
+    return [own, assessed, r.total]
+
+
+def _write_ranking_sheet(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    scheme: Any = result.scheme
+    ws = wb.add_worksheet(SHEET_RANKING)
+    columns = _ranking_columns(scheme)
+    title = _title(result)
+    ws.set_row(0, 36)
+    ws.merge_range(0, 0, 0, len(columns) - 1, title, fmt.title)
+    table = _Table(ws, fmt, columns, header_row=1, row_height=20)
+    for r in result.ranked:
+        c = r.center
+        table.add(
+            [
+                r.rank,
+                c.code,
+                c.name,
+                c.host_unit,
+                *_ranking_scores(scheme, r),
+                r.grade,
+                r.subsidy if r.grade else None,
+                "；".join(r.flags),
+            ]
+        )
+    table.finish()
+    grade_col = next(n for n, col in enumerate(columns) if col.header == "等次")
+    last = max(table.row - 1, 2)
+    for name, grade_fmt in fmt.grade.items():
+        ws.conditional_format(
+            2,
+            grade_col,
+            last,
+            grade_col,
+            {"type": "cell", "criteria": "==", "value": f'"{name}"', "format": grade_fmt},
+        )
+    _print_setup(ws, 1, title)
+
+
+# ---------------------------------------------------------------------------------------------- 得分明细
+
+
+def _indicator_names(scheme: Any) -> dict[str, tuple[str, str]]:
+    return {ind.id: (ind.category, ind.label) for ind in scheme.indicators}
+
+
+def _qualitative_derivation(totals: Sequence[Fraction], trim_at: int, score: Fraction) -> str:
+    from .score import num, two
+
+    shown = "、".join(num(t) for t in sorted(totals))
+    trimmed = len(totals) >= trim_at and len(totals) > 2
+    how = "去掉一个最高分和一个最低分后的平均数" if trimmed else "平均数"
+    return f"{len(totals)}位评审人总分 {shown}，{how} = {two(score)}"
+
+
+def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    scheme: Any = result.scheme
+    ws = wb.add_worksheet(SHEET_DETAILS)
+    names = _indicator_names(scheme)
+    table = _Table(
+        ws,
+        fmt,
+        [
+            Column("编号", "text", 8),
+            Column("名称", "text", 14),
+            Column("类别", "text", 10),
+            Column("指标", "long", 20),
+            Column("数值", "number", 8),
+            Column("得分", "score", 8),
+            Column("计算过程", "long", 30),
+            Column("来源", "text", 6),
+        ],
+    )
+    for r in result.ranked:
+        c = r.center
+        for item in r.score.items:
+            category, label = names.get(item.indicator, ("", item.indicator))
+            table.add([c.code, c.name, category, label, item.value, item.score, item.derivation, item.source])
+        if r.score.qualitative is not None:
+            table.add(
+                [
+                    c.code,
+                    c.name,
+                    "定性评价",
+                    "定性得分",
+                    None,
+                    r.score.qualitative,
+                    _qualitative_derivation(c.review_totals, scheme.trim_at, r.score.qualitative),
+                    "评审",
+                ]
+            )
+    table.finish()
+    _print_setup(ws, 0, _title(result) + "　得分明细")
+
+
+# ---------------------------------------------------------------------------------------------- 原始数据
+
+
+def _submission_order(s: Submission) -> tuple:
+    return (s.center_code, s.center_name, s.file, s.sha256)
+
+
+def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    scheme: Any = result.scheme
+    ws = wb.add_worksheet(SHEET_RAW)
+    names = _indicator_names(scheme)
+    order = {ind.id: n for n, ind in enumerate(scheme.indicators)}
+    table = _Table(
+        ws,
+        fmt,
+        [
+            Column("文件", "text", 16),
+            Column("工作表", "text", 8),
+            Column("单元格", "text", 6),
+            Column("编号", "text", 8),
+            Column("名称", "text", 14),
+            Column("指标", "long", 24),
+            Column("填写内容", "text", 10),
+            Column("读取值", "number", 8),
+            Column("识别方式", "text", 8),
+            Column("保存时间", "datetime", 19),
+        ],
+    )
+    for s in sorted(result.submissions, key=_submission_order):
+        how = RECOGNISED_BY.get(s.recognised_by, s.recognised_by)
+        cells = sorted(s.values.values(), key=lambda v: (order.get(v.indicator, len(order)), v.indicator))
+        for v in cells:
+            category, label = names.get(v.indicator, ("", v.indicator))
+            indicator = f"{category}／{label}" if category else label
+            table.add(
+                [
+                    s.file,
+                    v.sheet or s.sheet,
+                    v.cell,
+                    s.center_code,
+                    s.center_name,
+                    indicator,
+                    v.raw,
+                    v.value,
+                    how,
+                    s.saved_at,
+                ]
+            )
+    table.finish()
+    _print_setup(ws, 0, _title(result) + "　原始数据")
+
+
+# ---------------------------------------------------------------------------------------------- 校验问题
+
+
+def _write_findings(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    scheme: Any = result.scheme
+    ws = wb.add_worksheet(SHEET_FINDINGS)
+    names = _indicator_names(scheme)
+    table = _Table(
+        ws,
+        fmt,
+        [
+            Column("严重程度", "text", 8),
+            Column("代码", "text", 10),
+            Column("文件", "text", 16),
+            Column("工作表", "text", 8),
+            Column("单元格", "text", 6),
+            Column("分中心", "text", 14),
+            Column("指标", "long", 16),
+            Column("填写内容", "text", 10),
+            Column("说明", "long", 50),
+        ],
+    )
+    findings = sorted_findings(result.findings)
+    for f in findings:
+        category, label = names.get(f.indicator, ("", f.indicator))
+        row = table.add(
+            [
+                f.severity.value,
+                f.code,
+                f.file,
+                f.sheet,
+                f.cell,
+                f.center,
+                f"{category}／{label}" if category else label,
+                f.value,
+                f.message,
+            ]
+        )
+        ws.write_string(row, 0, f.severity.value, fmt.severity[f.severity])
+    table.finish()
+    if not findings:
+        ws.write_string(1, 0, "未发现问题", fmt.plain)
+    _print_setup(ws, 0, _title(result) + "　校验问题")
+
+
+# ---------------------------------------------------------------------------------------------- 未提交
+
+
+def _write_missing(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    ws = wb.add_worksheet(SHEET_MISSING)
+    table = _Table(
+        ws,
+        fmt,
+        [
+            Column("序号", "int", 6),
+            Column("编号", "text", 8),
+            Column("名称", "text", 14),
+            Column("依托单位", "text", 14),
+            Column("联系方式", "text", 14),
+            Column("状态", "text", 8),
+        ],
+    )
+    for n, entry in enumerate(result.missing, start=1):
+        e: Any = entry
+        table.add([n, e.code, e.name, e.host_unit, getattr(e, "contact", ""), "未提交"])
+    table.finish()
+    if not result.missing:
+        ws.write_string(1, 0, "全部已提交", fmt.plain)
+    _print_setup(ws, 0, _title(result) + "　未提交名单")
+
+
+# ---------------------------------------------------------------------------------------------- 历年结果
+
+
+def _write_history(wb: Workbook, result: RunResult) -> None:
+    """历年结果 (after 未提交): written by history.py; nothing at all without earlier years' results."""
+    if not result.history_years:
+        return
+    from .history import write_history_sheet
+
+    write_history_sheet(wb, result)
+
+
+# ---------------------------------------------------------------------------------------------- 图表
+
+
+def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    scheme: Any = result.scheme
+    ws = wb.add_worksheet(SHEET_CHARTS)
+    scored = sorted(
+        (r for r in result.ranked if r.rank is not None),
+        key=lambda r: (-r.total, r.center.code, r.center.name),
+    )
+    ws.write_string(0, 0, "名称", fmt.header)
+    ws.write_string(0, 1, scheme.total_label, fmt.header)
+    for n, r in enumerate(scored, start=1):
+        ws.write_string(n, 0, r.center.name, fmt.by_kind["text"])
+        ws.write_number(n, 1, float(r.total), fmt.by_kind["score"])
+    grades = [g.name for g in scheme.grades]
+    counts = {g: 0 for g in grades}
+    for r in result.ranked:
+        if r.grade in counts:
+            counts[r.grade] += 1
+    ws.write_string(0, 3, "等次", fmt.header)
+    ws.write_string(0, 4, "数量", fmt.header)
+    for n, g in enumerate(grades, start=1):
+        ws.write_string(n, 3, g, fmt.by_kind["text"])
+        ws.write_number(n, 4, counts[g], fmt.by_kind["int"])
+    name_width = max([display_width(r.center.name) for r in scored] + [8])
+    ws.set_column(0, 0, min(name_width + 2, MAX_WIDTH["text"]))
+    ws.set_column(1, 1, 10)
+    ws.set_column(3, 4, 8)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_footer(FOOTER)
+    title_font = {"name": TITLE_FONT, "size": 12, "bold": True}
+    axis_font = {"name": BODY_FONT, "size": 10, "bold": False}
+
+    grade_chart = wb.add_chart({"type": "column"})
+    grade_chart.add_series(
+        {
+            "name": "数量",
+            "categories": [SHEET_CHARTS, 1, 3, len(grades), 3],
+            "values": [SHEET_CHARTS, 1, 4, len(grades), 4],
+            "data_labels": {"value": True},
+            "points": [
+                {"fill": {"color": GRADE_COLOURS.get(g, ("#BFBFBF", ""))[0]}, "border": {"color": "#7F7F7F"}}
+                for g in grades
+            ],
+        }
+    )
+    grade_chart.set_title({"name": "各等次数量", "name_font": title_font})
+    grade_chart.set_x_axis({"name": "等次", "name_font": axis_font, "num_font": axis_font})
+    count_axis = {
+        "name": f"{scheme.center_label}数量（个）",
+        "name_font": axis_font,
+        "num_font": axis_font,
+        "min": 0,
+    }
+    if max(counts.values(), default=0) <= 10:
+        count_axis["major_unit"] = 1  # whole centers, never 0.5
+    grade_chart.set_y_axis(count_axis)
+    grade_chart.set_legend({"none": True})
+    grade_chart.set_size({"width": 480, "height": 300})
+    ws.insert_chart(0, 6, grade_chart)
+
+    if not scored:
+        ws.write_string(1, 0, "没有参加排名的数据", fmt.plain)
+        return
+    bar = wb.add_chart({"type": "bar"})
+    bar.add_series(
+        {
+            "name": scheme.total_label,
+            "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
+            "values": [SHEET_CHARTS, 1, 1, len(scored), 1],
+            "data_labels": {"value": True, "num_format": SCORE_FORMAT, "font": axis_font},
+            "fill": {"color": "#4472C4"},
+            "gap": 60,
+        }
+    )
+    bar.set_title(
+        {"name": f"{scheme.total_label}（按{scheme.center_label}，从高到低）", "name_font": title_font}
+    )
+    # In XlsxWriter's bar chart x is the horizontal value axis and y the vertical category axis. The
+    # categories are reversed so the best is on top; crossing at the max keeps the value axis at the bottom.
+    bar.set_x_axis(
+        {"name": "得分", "name_font": axis_font, "num_font": axis_font, "min": 0, "num_format": "0"}
+    )
+    bar.set_y_axis(
+        {
+            "name": scheme.center_label,
+            "name_font": axis_font,
+            "num_font": axis_font,
+            "reverse": True,
+            "crossing": "max",
+        }
+    )
+    bar.set_legend({"none": True})
+    bar.set_size({"width": 720, "height": max(300, 24 * len(scored) + 110)})
+    ws.insert_chart(16, 6, bar)
+
+
+# ---------------------------------------------------------------------------------------------- 说明
+
+
+def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datetime) -> None:
+    scheme: Any = result.scheme
+    ws = wb.add_worksheet(SHEET_NOTES)
+    widths = [12, 40, 20, 12]
+    row = 0
+
+    def put(values: Sequence[Any], cell_fmt: Any = None) -> None:
+        nonlocal row
+        for col, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            if isinstance(value, int | float | Decimal):
+                ws.write_number(row, col, float(value), cell_fmt or fmt.plain)
+                text = str(value)
+            else:
+                text = str(value)
+                ws.write_string(row, col, text, cell_fmt or fmt.plain)
+            widths[col] = max(widths[col], display_width(text) + 2)
+        row += 1
+
+    ws.write_string(row, 0, "项目", fmt.header)
+    ws.write_string(row, 1, "内容", fmt.header)
+    row += 1
+    put(["考核方案", f"{scheme.name}（{scheme.id}，版本 {scheme.version}）"])
+    ws.write_string(row, 0, "考核年度", fmt.plain)
+    ws.write_number(row, 1, result.year, fmt.year)
+    row += 1
+    put(["运行时间", run_time.strftime("%Y-%m-%d %H:%M:%S")])
+    put(["工具版本", f"kjjr-excel {__version__}"])
+    put(["方案文件", Path(scheme.path).name if scheme.path else scheme.id])
+    put(["方案文件SHA-256", scheme.sha256])
+    if result.inputs:
+        put(["输入位置", "；".join(result.inputs)])
+    put(["考核评价表", "已提供" if result.assessed else "未提供"])
+    if scheme.is_relative:
+        put(["定性评分表", "已提供" if result.reviews_given else "未提供"])
+    row += 1
+    put(["说明"], fmt.section)
+    for note in result.notes:
+        put(["", note])
+    if not result.notes:
+        put(["", "无"])
+    row += 1
+    put(["考核参数"], fmt.section)
+    put(["参数", "取值", "来源"], fmt.header)
+    for name, value, source in result.parameters:
+        # the scheme's own year is its default; the year of this run is the 考核年度 row above
+        put([("方案默认考核年度" if name == "考核年度" else name), value, source])
+    row += 1
+    put(["输入文件"], fmt.section)
+    put(["文件", "状态", "SHA-256", "大小（字节）"], fmt.header)
+    for f in sorted(result.files, key=lambda f: (f.file, f.sha256)):
+        put([f.file, f.status, f.sha256, f.size])
+    if not result.files:
+        put(["", "无"])
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, min(width, 70 if col in (1, 2) else MAX_WIDTH["text"]))
+    ws.freeze_panes(1, 0)
+    _print_setup(ws, 0, _title(result) + "　说明")
+
+
+# ---------------------------------------------------------------------------------------------- PDF
+
+
+def _keep_only_ranking(xlsx: Path, out: Path) -> None:
+    """A copy of the workbook holding only 排名 (LibreOffice prints every sheet), print setup kept."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(xlsx)
+    try:
+        if SHEET_RANKING not in wb.sheetnames:
+            raise OutputError(f"{xlsx} 中没有“{SHEET_RANKING}”工作表，无法生成PDF。")
+        for name in list(wb.sheetnames):
+            if name != SHEET_RANKING:
+                del wb[name]
+        wb.active = 0
+        wb.save(out)
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()
+
+
+__all__ = ["write_ranking", "export_pdf", "display_width"]

@@ -1,0 +1,260 @@
+"""Checks across submissions (pure: no file access): headers, year, roster, duplicates, cross-field, outliers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from statistics import median
+
+from .cells import fmt_decimal, normalise_name, round_half_up
+from .findings import Finding, Severity
+from .model import Submission
+from .scheme import Check, RosterEntry
+
+__all__ = ["validate", "match_center", "center_key"]
+
+_OLDEST = datetime.min
+
+
+def match_center(sub: Submission, roster: Sequence[RosterEntry]) -> RosterEntry | None:
+    """The roster entry of a submission: by code first, then by normalised name."""
+    code = normalise_name(sub.center_code)
+    if code:
+        for entry in roster:
+            if normalise_name(entry.code) == code:
+                return entry
+    name = normalise_name(sub.center_name)
+    if name:
+        for entry in roster:
+            if normalise_name(entry.name) == name:
+                return entry
+    return None
+
+
+def center_key(sub: Submission, roster: Sequence[RosterEntry] = ()) -> str:
+    """The key that identifies a submission's center: roster code when matched, else code or name."""
+    entry = match_center(sub, roster) if roster else None
+    if entry is not None:
+        return normalise_name(entry.code)
+    return normalise_name(sub.center_code) or normalise_name(sub.center_name)
+
+
+def _who(sub: Submission) -> str:
+    return sub.center_name or sub.center_code
+
+
+def validate(
+    scheme,
+    submissions: Sequence[Submission],
+    *,
+    roster: Sequence[RosterEntry] = (),
+    year: int | None = None,
+) -> tuple[list[Submission], list[Finding]]:
+    """Accepted submissions (one per center, newest saved kept) and the findings across submissions."""
+    findings: list[Finding] = []
+    label = scheme.center_label
+    candidates: list[Submission] = []
+    for sub in sorted(submissions, key=lambda s: s.file):
+        ok = True
+        if not sub.center_name:
+            cell = sub.header_cells.get("center_name", "")
+            findings.append(
+                Finding.make(
+                    "header-missing", file=sub.file, sheet=sub.sheet, cell=cell, field=f"{label}名称"
+                )
+            )
+            ok = bool(sub.center_code)  # still identifiable by its code
+        if year is not None and sub.year is not None and sub.year != year:
+            findings.append(
+                Finding.make(
+                    "wrong-year",
+                    file=sub.file,
+                    sheet=sub.sheet,
+                    cell=sub.header_cells.get("report_year", ""),
+                    center=_who(sub),
+                    value=sub.year,
+                    actual=sub.year,
+                    expected=year,
+                )
+            )
+            ok = False
+        elif year is not None and sub.year is None:
+            findings.append(
+                Finding.make(
+                    "header-missing",
+                    file=sub.file,
+                    sheet=sub.sheet,
+                    cell=sub.header_cells.get("report_year", ""),
+                    center=_who(sub),
+                    field="考核年度" if not scheme.is_relative else "评估年度",
+                    severity=Severity.WARNING,
+                )
+            )
+        if roster and ok and match_center(sub, roster) is None:
+            findings.append(
+                Finding.make(
+                    "center-unknown",
+                    file=sub.file,
+                    sheet=sub.sheet,
+                    cell=sub.header_cells.get("center_name", ""),
+                    center=_who(sub),
+                    value=_who(sub),
+                    name=_who(sub),
+                    center_label=label,
+                )
+            )
+            ok = False
+        if ok:
+            candidates.append(sub)
+    accepted = _resolve_duplicates(candidates, roster, label, findings)
+    for sub in accepted:
+        findings.extend(_cross_checks(scheme, sub))
+    findings.extend(_outliers(scheme, accepted))
+    if roster:
+        have = {center_key(s, roster) for s in accepted}
+        for entry in roster:
+            if normalise_name(entry.code) not in have:
+                findings.append(
+                    Finding.make("center-missing", center=entry.name, value=entry.code, name=entry.name)
+                )
+    return accepted, findings
+
+
+def _resolve_duplicates(
+    subs: list[Submission], roster: Sequence[RosterEntry], label: str, findings: list[Finding]
+) -> list[Submission]:
+    groups: dict[str, list[Submission]] = {}
+    for sub in subs:
+        groups.setdefault(center_key(sub, roster), []).append(sub)
+    accepted: list[Submission] = []
+    for group in groups.values():
+        # newest saved time wins; on a tie (or no time) the file name sorting last wins
+        group.sort(key=lambda s: (s.saved_at or _OLDEST, s.file))
+        kept = group[-1]
+        accepted.append(kept)
+        if len(group) > 1:
+            files = "、".join(s.file for s in group)
+            for sub in group:
+                findings.append(
+                    Finding.make(
+                        "duplicate-submission",
+                        file=sub.file,
+                        center=_who(kept),
+                        count=len(group),
+                        files=files,
+                        kept=kept.file,
+                        center_label=label,
+                    )
+                )
+    accepted.sort(key=lambda s: s.file)
+    return accepted
+
+
+def _num(sub: Submission, iid: str) -> Decimal | None:
+    cv = sub.values.get(iid)
+    if cv is None or cv.error or not isinstance(cv.value, Decimal):
+        return None
+    return cv.value
+
+
+def _cross_checks(scheme, sub: Submission) -> Iterator[Finding]:
+    for check in scheme.checks:
+        yield from _one_check(scheme, sub, check)
+
+
+def _one_check(scheme, sub: Submission, check: Check) -> Iterator[Finding]:
+    vals = [_num(sub, f) for f in check.fields]
+    if any(v is None for v in vals):
+        return
+    inds = [scheme.indicator(f) for f in check.fields]
+    cv = sub.values[check.fields[0]]
+    base = {
+        "file": sub.file,
+        "sheet": cv.sheet,
+        "cell": cv.cell,
+        "center": _who(sub),
+        "indicator": inds[0].id,
+    }
+    if check.kind == "paired":
+        a = vals[0]
+        for ind_b, b in zip(inds[1:], vals[1:], strict=True):
+            if (a > 0) != (b > 0):
+                yield Finding.make(
+                    "cross-paired",
+                    value=fmt_decimal(a),
+                    label_a=inds[0].label,
+                    value_a=fmt_decimal(a),
+                    label_b=ind_b.label,
+                    value_b=fmt_decimal(b),
+                    **base,
+                )
+    elif check.kind == "requires":
+        a, b = vals
+        if a > 0 and b == 0:
+            yield Finding.make(
+                "cross-requires",
+                value=fmt_decimal(a),
+                label_a=inds[0].label,
+                value_a=fmt_decimal(a),
+                label_b=inds[1].label,
+                **base,
+            )
+    elif check.kind == "ratio_range":
+        a, b = vals
+        if a <= 0 or b <= 0:
+            return
+        ratio = a / b
+        if check.max is not None and ratio > check.max:
+            direction, unit = "偏大", "元"
+        elif check.min is not None and ratio < check.min:
+            direction, unit = "偏小", "亿元"
+        else:
+            return
+        yield Finding.make(
+            "cross-unit-suspect",
+            value=fmt_decimal(a),
+            label_a=inds[0].label,
+            ratio=fmt_decimal(round_half_up(ratio, 2)),
+            direction=direction,
+            unit=unit,
+            **base,
+        )
+
+
+def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:
+    """Modified z-score (Iglewicz–Hoaglin, median/MAD; mean absolute deviation when MAD is 0)."""
+    if len(accepted) < scheme.outlier_min_centers:
+        return
+    threshold = float(scheme.outlier_threshold)
+    for ind in scheme.self_indicators:
+        if ind.type == "bool":
+            continue
+        points = [(s, v) for s in accepted if (v := _num(s, ind.id)) is not None]
+        if len(points) < scheme.outlier_min_centers:
+            continue
+        xs = [float(v) for _, v in points]
+        med = median(xs)
+        mad = median(abs(x - med) for x in xs)
+        if mad > 0:
+            scale = mad / 0.6745
+        else:
+            mean_ad = sum(abs(x - med) for x in xs) / len(xs)
+            if mean_ad == 0:
+                continue
+            scale = mean_ad * 1.253314
+        for sub, v in points:
+            if abs(float(v) - med) / scale > threshold:
+                cv = sub.values[ind.id]
+                yield Finding.make(
+                    "value-outlier",
+                    file=sub.file,
+                    sheet=cv.sheet,
+                    cell=cv.cell,
+                    center=_who(sub),
+                    indicator=ind.id,
+                    value=cv.raw,
+                    label=ind.label,
+                    median=fmt_decimal(Decimal(repr(med))),
+                    center_label=scheme.center_label,
+                )

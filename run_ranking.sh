@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# 考核排名：把收到的报送文件放进本脚本旁边的 inbox/ 文件夹，然后双击（或在终端运行）本脚本。
+# 结果写入 outputs/ 文件夹。换考核方案时改下面一行（qingdao 或 guangdong）。
+SCHEME=qingdao
+
+set -u
+cd "$(dirname "$0")" || exit 1
+HERE="$(pwd)"
+OUTPUT="outputs/${SCHEME}_排名结果.xlsx"
+
+finish() {
+    # Wait for a key so a double-clicked window stays open; never in a pipe or on CI.
+    if [ -t 0 ] && [ -z "${CI:-}" ]; then
+        read -n 1 -s -r -p "按任意键关闭……"
+        echo
+    fi
+    exit "$1"
+}
+
+mkdir -p inbox outputs
+if [ -z "$(find inbox -type f ! -name '.*' 2>/dev/null | head -n 1)" ]; then
+    echo "inbox 文件夹是空的。"
+    echo "请把各分中心报送的Excel文件（邮件附件）保存到这个文件夹，然后重新运行本脚本："
+    echo "  ${HERE}/inbox"
+    finish 1
+fi
+
+if command -v kjjr >/dev/null 2>&1; then
+    KJJR=(kjjr)
+elif command -v python3 >/dev/null 2>&1; then
+    KJJR=(python3 -m kjjr_excel)
+else
+    KJJR=(python -m kjjr_excel)
+fi
+
+ARGS=(rank "$SCHEME" inbox -o "$OUTPUT")
+for f in 名录.xlsx 名录.xls 名录.csv roster.xlsx roster.xls roster.csv; do
+    if [ -f "$f" ]; then
+        ARGS+=(--roster "$f")
+        echo "使用名录：$f"
+        break
+    fi
+done
+# Optional: the assessor's workbook(s) / reviewers' score sheets, and earlier years' results.
+# Put them in assessment/ and history/ next to this script.
+for dir in assessment history; do
+    if [ "$dir" = assessment ]; then what="考核评价表/评审表"; else what="历年结果"; fi
+    if [ -d "$dir" ]; then
+        while IFS= read -r -d '' f; do
+            ARGS+=("--$dir" "$f")
+            echo "使用${what}：$f"
+        done < <(find "$dir" -maxdepth 1 -type f \( -name '*.xlsx' -o -name '*.xls' -o -name '*.csv' \) ! -name '~$*' -print0 | sort -z)
+    fi
+done
+
+echo "正在对 inbox 中的文件进行考核排名（方案：${SCHEME}）……"
+"${KJJR[@]}" "${ARGS[@]}"
+STATUS=$?
+echo
+if [ "$STATUS" -eq 0 ]; then
+    echo "完成。排名结果在 outputs 文件夹中（${HERE}/outputs）。"
+    echo "报送文件中发现的问题列在结果文件的“校验问题”工作表，未报送的分中心列在“未提交”工作表。"
+    if [ -z "${CI:-}" ] && [ -t 1 ]; then
+        { xdg-open outputs || open outputs; } >/dev/null 2>&1 &
+    fi
+else
+    echo "排名没有完成（错误代码 ${STATUS}）。请查看上面的提示；如果结果文件正在Excel中打开，请先关闭。"
+fi
+finish "$STATUS"

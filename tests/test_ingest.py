@@ -1,0 +1,435 @@
+"""Ingestion: format sniffing, safety guards, recognition, dirty values, formulas, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import build_submission, good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
+
+from kjjr_excel.ingest import collect_files, ingest, read_submission, read_table  # noqa: E402
+from kjjr_excel.layout import layout  # noqa: E402
+from kjjr_excel.scheme import load_scheme  # noqa: E402
+
+GD = load_scheme("guangdong-2019")
+QD = load_scheme("qingdao-2017")
+
+
+def codes(findings) -> list[str]:
+    return sorted({f.code for f in findings})
+
+
+def read(path: Path, scheme=GD):
+    return read_submission(path, path.name, scheme)
+
+
+# ---------------------------------------------------------------------------------------------- basics
+
+
+@pytest.mark.parametrize("scheme", [GD, QD], ids=["guangdong", "qingdao"])
+def test_clean_template_reads_every_value_by_position(tmp_path, scheme):
+    values = good_values(scheme)
+    path = real_submission(tmp_path / "a.xlsx", scheme, values=values, saved=datetime(2020, 3, 1, 8, 30))
+    sub, findings, info = read(path, scheme)
+    assert findings == []
+    assert info.status == "已读取" and info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert sub.recognised_by == "meta" and sub.center_code == "GD01" and sub.center_name == "汕头分中心"
+    assert sub.year == scheme.year
+    assert sub.saved_at == datetime(2020, 3, 1, 8, 30)
+    lay = layout(scheme)
+    for iid, v in values.items():
+        cv = sub.values[iid]
+        assert cv.value == Decimal(v) and not cv.error
+        assert cv.cell == lay.value_cell(iid) and cv.sheet == lay.sheet
+
+
+def test_collect_files_skips_lock_hidden_and_non_spreadsheets(tmp_path):
+    (tmp_path / "sub" / ".git").mkdir(parents=True)
+    (tmp_path / "sub" / ".git" / "x.xlsx").write_bytes(b"PK")
+    (tmp_path / "~$a.xlsx").write_bytes(b"lock")
+    (tmp_path / ".hidden.xlsx").write_bytes(b"x")
+    (tmp_path / "readme.docx").write_bytes(b"x")
+    (tmp_path / "sub" / "b.xls").write_bytes(b"x")
+    (tmp_path / "a.XLSX").write_bytes(b"x")
+    files, findings, infos = collect_files([tmp_path])
+    assert [d for _, d in files] == ["a.XLSX", "sub/b.xls"]
+    assert sorted(f.file for f in findings) == ["readme.docx", "~$a.xlsx"]
+    assert {f.code for f in findings} == {"file-skipped"}
+    assert all(i.status == "已跳过" for i in infos)
+
+
+# ---------------------------------------------------------------------------------------------- formats
+
+
+def test_format_by_first_bytes(tmp_path):
+    good = real_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    renamed = tmp_path / "renamed.xls"
+    shutil.copy(good, renamed)
+    sub, findings, _ = read(renamed)
+    assert sub is not None and "file-extension-mismatch" in codes(findings)
+    html = tmp_path / "page.xls"
+    html.write_text("<html><body><table><tr><td>1</td></tr></table></body></html>", encoding="utf-8")
+    assert codes(read(html)[1]) == ["file-not-workbook"]
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    sub, findings, info = read(empty)
+    assert sub is None and codes(findings) == ["file-empty"] and info.status == "无法读取"
+    text = tmp_path / "notes.xlsx"
+    text.write_text("这不是表格", encoding="utf-8")
+    assert codes(read(text)[1]) == ["file-not-workbook"]
+
+
+def test_truncated_zip_is_corrupt(tmp_path):
+    good = real_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    bad = tmp_path / "cut.xlsx"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    sub, findings, info = read(bad)
+    assert sub is None and codes(findings) == ["file-corrupt"] and info.status == "无法读取"
+
+
+def test_encrypted_workbook(tmp_path):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    good = real_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    enc = tmp_path / "enc.xlsx"
+    with open(good, "rb") as fh, open(enc, "wb") as out:
+        OOXMLFile(fh).encrypt("secret", out)
+    assert enc.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
+    sub, findings, _ = read(enc)
+    assert sub is None and codes(findings) == ["file-encrypted"]
+    assert "密码" in findings[0].message
+
+
+def test_xlsm_macros_ignored(tmp_path):
+    path = real_submission(tmp_path / "m.xlsx", GD, values=good_values(GD))
+    xlsm = rewrite_zip(path, tmp_path / "m.xlsm", add={"xl/vbaProject.bin": b"\x00" * 64})
+    sub, findings, _ = read(xlsm)
+    assert sub is not None and sub.file_format == "xlsm"
+    assert codes(findings) == ["file-macros-ignored"]
+
+
+# ---------------------------------------------------------------------------------------------- hostile
+
+
+def _run_bounded(path: Path, scheme_id: str = "guangdong-2019") -> list[dict]:
+    """read_submission in a child process with a 1.5 GiB address-space cap."""
+    code = f"""
+import json, resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
+from kjjr_excel.ingest import read_submission
+from kjjr_excel.scheme import load_scheme
+sub, findings, info = read_submission(Path({str(path)!r}), "x.xlsx", load_scheme({scheme_id!r}))
+print(json.dumps([f.as_dict() for f in findings], ensure_ascii=False))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,  # a hang guard, not a speed assertion
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_zip_bomb_part_refused(tmp_path):
+    good = real_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    bomb = tmp_path / "bomb.xlsx"
+    shutil.copy(good, bomb)
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as z, z.open("xl/worksheets/sheet9.xml", "w") as fh:
+        chunk = b"\0" * 2**20
+        for _ in range(64):  # 64 MiB of zeros -> ~64 KB compressed
+            fh.write(chunk)
+    assert bomb.stat().st_size < 2 * 2**20
+    found = _run_bounded(bomb)
+    assert [f["code"] for f in found] == ["file-unsafe"]
+
+
+def test_high_compression_ratio_refused(tmp_path):
+    good = real_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    bomb = rewrite_zip(good, tmp_path / "ratio.xlsx", add={"xl/media/x.bin": b"\0" * (5 * 2**20)})
+    sub, findings, _ = read(bomb)
+    assert sub is None and codes(findings) == ["file-unsafe"] and "压缩" in findings[0].message
+
+
+def test_billion_laughs_refused(tmp_path):
+    good = real_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    lol = [b'<!ENTITY lol0 "lol">'] + [
+        b'<!ENTITY lol%d "%s">' % (n, b"&lol%d;" % (n - 1) * 10) for n in range(1, 10)
+    ]
+    xml = (
+        b'<?xml version="1.0"?><!DOCTYPE sst [' + b"".join(lol) + b"]>"
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol9;</t></si></sst>'
+    )
+    bomb = rewrite_zip(good, tmp_path / "lol.xlsx", replace={"xl/sharedStrings.xml": xml})
+    found = _run_bounded(bomb)
+    assert [f["code"] for f in found] == ["file-unsafe"]
+
+
+def test_external_entity_refused(tmp_path):
+    good = real_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    part = sheet_part(good, layout(GD).sheet)
+    with zipfile.ZipFile(good) as z:
+        xml = z.read(part)
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        + xml.split(b"?>", 1)[1]
+    )
+    bad = rewrite_zip(good, tmp_path / "xxe.xlsx", replace={part: evil})
+    sub, findings, _ = read(bad)
+    assert sub is None and codes(findings) == ["file-unsafe"]
+
+
+def test_huge_token_refused(tmp_path):
+    good = real_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    part = sheet_part(good, layout(GD).sheet)
+    with zipfile.ZipFile(good) as z:
+        xml = z.read(part)
+    head, rest = xml.split(b"<sheetData", 1)
+    huge = head + b'<sheetPr codeName="' + b"A" * (30 * 2**20) + b'"/><sheetData' + rest
+    bad = rewrite_zip(
+        good, tmp_path / "token.xlsx", replace={part: huge}, stored=True
+    )  # ratio 1: only the token
+    found = _run_bounded(bad)
+    assert [f["code"] for f in found] == ["file-unsafe"]
+    assert "超长" in found[0]["message"]
+
+
+def test_inputs_never_modified(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "a.xlsx", GD, values=good_values(GD))
+    (inbox / "b.xls").write_text("<html></html>")
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox.iterdir()}
+    mtimes = {p.name: p.stat().st_mtime_ns for p in inbox.iterdir()}
+    result = ingest(GD, [inbox])
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox.iterdir()} == before
+    assert {p.name: p.stat().st_mtime_ns for p in inbox.iterdir()} == mtimes
+    assert {f.file: f.sha256 for f in result.files if f.sha256} == before
+
+
+# ---------------------------------------------------------------------------------------------- recognition
+
+
+def test_meta_checks_wrong_scheme_old_version_tampered(tmp_path):
+    wrong = build_submission(
+        tmp_path / "w.xlsx", GD, values=good_values(GD), meta={"scheme_id": "qingdao-2017"}
+    )
+    sub, findings, _ = read(wrong)
+    assert sub is None and codes(findings) == ["wrong-scheme"]
+    old = build_submission(tmp_path / "o.xlsx", GD, values=good_values(GD), meta={"template_version": "0"})
+    sub, findings, _ = read(old)
+    assert sub is not None and codes(findings) == ["old-template-version"]
+    moved = build_submission(tmp_path / "t.xlsx", GD, values=good_values(GD), shift_rows=2)
+    sub, findings, _ = read(moved)
+    assert codes(findings) == ["layout-tampered"] and sub.recognised_by == "labels"
+    assert sub.values["loan_banks"].cell == "C14" and sub.values["loan_banks"].value == 10
+
+
+def test_labels_fallback_tells_the_two_firms_served_rows_apart(tmp_path):
+    values = good_values(GD)
+    path = build_submission(tmp_path / "own.xlsx", GD, values=values, with_meta=False, shift_rows=5)
+    sub, findings, _ = read(path)
+    assert codes(findings) == ["recognised-by-labels"]
+    assert sub.values["loan_firms_served"].value == values["loan_firms_served"]
+    assert sub.values["vc_firms_served"].value == values["vc_firms_served"]
+    assert sub.center_name == "汕头分中心" and sub.year == 2019
+
+
+def test_clerks_own_table_without_template(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "我的表"
+    ws.append(["分中心名称", "汕头分中心"])
+    ws.append(["一级指标", "二级指标", "数量"])
+    for ind in GD.self_indicators:
+        ws.append([ind.category, ind.label, 7])
+    path = tmp_path / "own.xlsx"
+    wb.save(path)
+    sub, findings, _ = read(path)
+    assert codes(findings) == ["recognised-by-labels"]
+    assert all(cv.value == 7 for cv in sub.values.values())
+    assert sub.values["vc_firms_served"].cell == "C10"
+
+
+def test_not_template(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["随便", "什么"])
+    wb.save(tmp_path / "x.xlsx")
+    sub, findings, info = read(tmp_path / "x.xlsx")
+    assert sub is None and codes(findings) == ["not-template"] and info.status == "已读取"
+
+
+# ---------------------------------------------------------------------------------------------- values
+
+
+DIRTY = {
+    "loan_banks": ("１２", "value-normalised", Decimal(12)),
+    "loan_amount": ("1,200", "value-normalised", Decimal(1200)),
+    "loan_projects": ("30家", "value-normalised", Decimal(30)),
+    "loan_firms_served": ("无", "value-zero-word", Decimal(0)),
+    "vc_institutions": ("/", "value-zero-word", Decimal(0)),
+    "vc_amount": ("约30", "value-not-number", None),
+    "vc_projects": ("30-40", "value-not-number", None),
+    "vc_firms_served": ("2019-05-01", "value-date", None),
+    "ipo_main_board": (-3, "value-negative", None),
+    "ipo_neeq": (2.5, "value-not-integer", None),
+    "ipo_regional_equity": (None, "value-missing", None),
+    "ipo_coached_unlisted": ("15", "value-text-number", Decimal(15)),
+    "roadshow_events": (12.345, "value-not-integer", None),
+    "training_events": (3, "", Decimal(3)),
+}
+
+
+def test_dirty_values(tmp_path):
+    values = good_values(GD)
+    values.update({k: v[0] for k, v in DIRTY.items()})
+    values["vc_amount"] = "约30"
+    path = build_submission(tmp_path / "d.xlsx", GD, values=values)
+    sub, findings, _ = read(path)
+    by_ind = {f.indicator: f for f in findings}
+    for iid, (_raw, code, value) in DIRTY.items():
+        cv = sub.values[iid]
+        assert cv.value == value, iid
+        if code:
+            assert by_ind[iid].code == code, iid
+            assert by_ind[iid].cell == cv.cell
+            assert cv.error == (by_ind[iid].severity.value == "错误"), iid
+            assert "缺少" not in by_ind[iid].message, by_ind[iid].message
+        else:
+            assert iid not in by_ind
+    assert by_ind["ipo_main_board"].value == "-3"
+    assert by_ind["loan_amount"].message.endswith("已按 1200 读取。以后请只填写数字。")
+
+
+def test_month_count_over_bound_and_decimal_places(tmp_path):
+    values = good_values(QD)
+    values["monthly_reports"] = 13
+    path = build_submission(tmp_path / "q.xlsx", QD, values=values)
+    sub, findings, _ = read(path, QD)
+    assert [(f.code, f.indicator) for f in findings] == [("value-over-max", "monthly_reports")]
+    assert "12" in findings[0].message and sub.values["monthly_reports"].error
+    values = good_values(GD)
+    values["loan_amount"] = 12.345
+    sub, findings, _ = read(build_submission(tmp_path / "g.xlsx", GD, values=values))
+    assert codes(findings) == ["value-too-many-places"]
+    assert sub.values["loan_amount"].value == Decimal("12.35")
+
+
+def test_typed_formulas_with_and_without_cached_value(tmp_path):
+    values = good_values(GD)
+    values["loan_banks"] = "=3+4"  # XlsxWriter writes a cached 0
+    path = real_submission(tmp_path / "f.xlsx", GD, values=values)
+    sub, findings, _ = read(path)
+    assert [(f.code, f.cell) for f in findings] == [("formula-cached", "C12")]
+    assert sub.values["loan_banks"].raw == "=3+4" and sub.values["loan_banks"].value == 0
+    # openpyxl writes formulas without a cached value
+    wb = openpyxl.load_workbook(path)
+    wb[layout(GD).sheet]["C13"] = "=SUM(1,2)"
+    nocache = tmp_path / "nocache.xlsx"
+    wb.save(nocache)
+    sub, findings, _ = read(nocache)
+    found = {f.cell: f.code for f in findings}
+    assert found["C13"] == "formula-no-cache"
+    assert sub.values["loan_amount"].error and sub.values["loan_amount"].value is None
+    assert sub.values["loan_amount"].raw == "=SUM(1,2)"
+
+
+# ---------------------------------------------------------------------------------------------- batch
+
+
+def test_ingest_is_deterministic_and_parallel_equals_serial(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "z").mkdir(parents=True)
+    for n in range(6):
+        real_submission(inbox / ("z" if n % 2 else "") / f"{n}.xlsx", GD, center=(f"GD0{n + 1}", f"中心{n}"))
+    (inbox / "bad.xlsx").write_bytes(b"")
+    serial = ingest(GD, [inbox], workers=1)
+    ticks: list[int] = []
+    parallel = ingest(GD, [inbox], workers=2, progress=ticks.append)
+    assert sum(ticks) == 7
+    assert serial.submissions == parallel.submissions
+    assert serial.findings == parallel.findings and serial.files == parallel.files
+    assert [s.file for s in serial.submissions] == sorted(s.file for s in serial.submissions)
+    assert "z/1.xlsx" in {s.file for s in serial.submissions}
+
+
+def test_read_table_finds_the_header_row(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["评审表"])
+    ws.append([])
+    ws.append([" 编号", "名称", "运营管理情况", "一票否决"])
+    ws.append(["GD01", "汕头分中心", 25, "否"])
+    ws.append([None, None, None, None])
+    ws.append(["GD02", "=恶意", 20, "是"])
+    wb.save(tmp_path / "r.xlsx")
+    rows, findings, sheet = read_table(tmp_path / "r.xlsx", "r.xlsx", required=["名称", "一票否决"])
+    assert findings == [] and sheet == "Sheet"
+    assert rows[0]["名称"] == ("汕头分中心", "B4") and rows[0]["运营管理情况"] == (25.0, "C4")
+    assert rows[1]["一票否决"] == ("是", "D6") and len(rows) == 2
+    rows, findings, _ = read_table(tmp_path / "r.xlsx", "r.xlsx", required=["不存在"])
+    assert rows == [] and codes(findings) == ["not-template"]
+    (tmp_path / "e.xlsx").write_bytes(b"")
+    assert codes(read_table(tmp_path / "e.xlsx", "e.xlsx", required=["名称"])[1]) == ["file-empty"]
+
+
+# ---------------------------------------------------------------------------------------------- LibreOffice
+
+
+def _soffice_convert(src: Path, fmt: str, outdir: Path, profile: str) -> Path:
+    outdir.mkdir(exist_ok=True)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file:///tmp/lo_profile_ingest_{profile}",
+            "--headless",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(outdir),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return outdir / f"{src.stem}.{fmt}"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+@pytest.mark.parametrize("fmt", ["xlsx", "xls"])
+def test_libreoffice_round_trip(tmp_path, fmt):
+    values = good_values(GD)
+    values["loan_amount"] = 1234.5
+    src = real_submission(tmp_path / "filled.xlsx", GD, values=values)
+    out = _soffice_convert(src, fmt, tmp_path / "out", f"{fmt}_{tmp_path.name}")
+    sub, findings, info = read(out)
+    assert info.status == "已读取", findings
+    assert sub is not None, findings
+    assert sub.file_format == fmt
+    assert {k: cv.value for k, cv in sub.values.items()} == {k: Decimal(str(v)) for k, v in values.items()}
+    assert sub.center_name == "汕头分中心" and sub.year == 2019
+    assert not [f for f in findings if f.severity.value == "错误"], findings
+
+
+def test_bytes_api_is_not_needed_for_reading(tmp_path):
+    """read_submission takes a path; a BytesIO round-trip of the same bytes yields the same hash."""
+    path = real_submission(tmp_path / "a.xlsx", GD)
+    _, _, info = read(path)
+    assert info.sha256 == hashlib.sha256(io.BytesIO(path.read_bytes()).getvalue()).hexdigest()

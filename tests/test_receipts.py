@@ -1,0 +1,96 @@
+"""Receipts per center / unrecognised file, and the validate report workbook."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import openpyxl
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import good_values, real_submission  # noqa: E402
+
+from kjjr_excel.ingest import ingest  # noqa: E402
+from kjjr_excel.receipts import write_findings_report, write_receipts  # noqa: E402
+from kjjr_excel.scheme import load_scheme  # noqa: E402
+from kjjr_excel.validate import validate  # noqa: E402
+
+GD = load_scheme("guangdong-2019")
+
+
+def _inbox(tmp_path: Path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    values = good_values(GD)
+    values["loan_banks"] = "约30"
+    real_submission(inbox / "st.xlsx", GD, center=("GD01", "汕头分中心"), values=values)
+    real_submission(inbox / "fs.xlsx", GD, center=("GD03", '=HYPERLINK("x")'), values=good_values(GD))
+    (inbox / "broken.xlsx").write_bytes(b"")
+    (inbox / "notes.txt").write_text("x")
+    result = ingest(GD, [inbox])
+    _, vfindings = validate(GD, result.submissions, roster=GD.roster, year=2019)
+    return result, list(result.findings) + vfindings
+
+
+def test_receipts_one_per_center_and_unrecognised_file(tmp_path):
+    result, findings = _inbox(tmp_path)
+    out = tmp_path / "out"
+    paths = write_receipts(GD, result, findings, out, roster=GD.roster)
+    names = sorted(p.name for p in paths)
+    assert names == ["回执_GD01_汕头分中心.xlsx", "回执_GD03_佛山分中心.xlsx", "回执_未识别_broken.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == names  # no temp files left behind
+    ws = openpyxl.load_workbook(out / "回执_GD01_汕头分中心.xlsx")["回执"]
+    text = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert any("请先修改以下 1 个错误" in t for t in text)
+    assert any("C12" in t and "约30" in t for t in text)
+    sha = next(f.sha256 for f in result.files if f.file == "st.xlsx")
+    assert sha in text
+    ws = openpyxl.load_workbook(out / "回执_未识别_broken.xlsx")["回执"]
+    assert any("空的" in str(c.value) for row in ws.iter_rows() for c in row)
+
+
+def test_findings_report_sheets_and_text_safety(tmp_path):
+    result, findings = _inbox(tmp_path)
+    path = write_findings_report(GD, result, findings, tmp_path / "report.xlsx", roster=GD.roster)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["校验问题", "文件清单", "未提交"]
+    ws = wb["校验问题"]
+    head = [c.value for c in ws[1]]
+    assert head == ["严重程度", "代码", "文件", "工作表", "单元格", "分中心", "指标", "填写内容", "说明"]
+    assert ws.auto_filter.ref and ws.freeze_panes == "A2"
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert rows[0][0] == "错误"  # errors first
+    severities = [r[0] for r in rows]
+    order = {"错误": 0, "警告": 1, "提示": 2}
+    assert severities == sorted(severities, key=order.get)
+    assert rows[[r[1] for r in rows].index("value-not-number")][:5] == [
+        "错误",
+        "value-not-number",
+        "st.xlsx",
+        "定量指标",
+        "C12",
+    ]
+    files = {r[0].value: r[1].value for r in wb["文件清单"].iter_rows(min_row=2)}
+    assert files == {
+        "broken.xlsx": "无法读取",
+        "fs.xlsx": "已读取",
+        "notes.txt": "已跳过",
+        "st.xlsx": "已读取",
+    }
+    missing = [r[0].value for r in wb["未提交"].iter_rows(min_row=2)]
+    assert "GD02" in missing and "GD01" not in missing and len(missing) == len(GD.roster) - 2
+    # a center name starting with '=' stays text in the raw XML: no formula element anywhere
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
+
+
+def test_report_overwrite_is_atomic(tmp_path):
+    result, findings = _inbox(tmp_path)
+    target = tmp_path / "report.xlsx"
+    target.write_bytes(b"old")
+    write_findings_report(GD, result, findings, target)
+    assert target.read_bytes()[:2] == b"PK"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".~kjjr_")] == []

@@ -1,0 +1,577 @@
+"""Golden-style checks of the ranking workbook (report.py), the atomic writer (output.py) and the scripts."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+import uuid
+import zipfile
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kjjr_excel import __version__, report
+from kjjr_excel.errors import OutputError
+from kjjr_excel.findings import Finding
+from kjjr_excel.model import CellValue, CenterInput, InputFile, RunResult, Submission
+from kjjr_excel.output import atomic_write
+from kjjr_excel.rank import rank_centers
+from kjjr_excel.scheme import RosterEntry, load_scheme
+from kjjr_excel.score import score_all
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_TIME = datetime(2018, 3, 1, 9, 30, 0)
+SHEETS = ["排名", "得分明细", "原始数据", "校验问题", "未提交", "图表", "说明"]
+
+# (code, name, host, enterprise_info, financing_needs, monthly_reports, finance_events, policies, new_products, staff)
+QD_ROWS = [
+    (
+        "QD01",
+        "市南区分中心",
+        "市南区科技局",
+        40,
+        120,
+        12,
+        15,
+        5,
+        3,
+        4,
+    ),  # 7.5+10+6+19+5+9+4 +10 = 70.5 -> 合格
+    ("QD02", "崂山区分中心", "崂山区科技局", 30, 100, 12, 12, 10, 5, 4),  # 5+5+6+10+10+15+4 +10 = 65
+    ("QD03", '=HYPERLINK("x")', "+1", 20, 60, 6, 6, 0, 0, 1),  # low: 不合格
+    ("QD04", "@A1", "-1", 50, 140, 12, 20, 10, 5, 4),  # 10+10+6+25+10+15+4 +10 = 90 -> 优秀 at the bound
+]
+QD_IDS = [
+    "enterprise_info",
+    "financing_needs",
+    "monthly_reports",
+    "finance_events",
+    "policies_implemented",
+    "new_policies_products",
+    "fulltime_staff",
+]
+
+
+def _qd_centers(scheme, veto_code: str = "QD02") -> list[CenterInput]:
+    out = []
+    for code, name, host, *vals in QD_ROWS:
+        values = {iid: Decimal(v) for iid, v in zip(QD_IDS, vals, strict=True)}
+        vetoes = ()
+        if code == veto_code:
+            vetoes = (scheme.indicator("major_accident").rule.reason,)
+        out.append(
+            CenterInput(
+                key=code,
+                code=code,
+                name=name,
+                host_unit=host,
+                values=values,
+                sources=dict.fromkeys(QD_IDS, "自报"),
+                vetoes=vetoes,
+                file=f"{code}.xlsx",
+            )
+        )
+    return out
+
+
+def _submission(scheme, c: CenterInput) -> Submission:
+    cells = {
+        iid: CellValue(iid, raw=f"{v}家" if n == 0 else str(v), value=v, sheet="考核指标", cell=f"F{5 + n}")
+        for n, (iid, v) in enumerate(c.values.items())
+    }
+    return Submission(
+        file=c.file,
+        sha256="ab" * 32,
+        center_code=c.code,
+        center_name=c.name,
+        host_unit=c.host_unit,
+        year=scheme.year,
+        values=cells,
+        scheme_id=scheme.id,
+        saved_at=datetime(2018, 1, 15, 10, 0, 0),
+        recognised_by="meta" if c.code != "QD03" else "labels",
+        sheet="考核指标",
+    )
+
+
+def _findings() -> list[Finding]:
+    return [
+        Finding.make(
+            "value-normalised",
+            file="QD01.xlsx",
+            sheet="考核指标",
+            cell="F5",
+            center="=1+1",
+            indicator="enterprise_info",
+            value="40家",
+            label="征集科技型中小企业信息",
+            raw="40家",
+        ),
+        Finding.make("file-corrupt", file="坏文件.xlsx", detail="zip"),
+        Finding.make(
+            "value-outlier",
+            file="QD04.xlsx",
+            center="@A1",
+            indicator="finance_events",
+            value="20",
+            label="举办项目路演",
+            median="12",
+        ),
+    ]
+
+
+def qingdao_result(order_seed: int | None = None, missing: bool = True) -> RunResult:
+    scheme = load_scheme("qingdao")
+    centers = _qd_centers(scheme)
+    findings = _findings()
+    files = [InputFile(f"{c.file}", "cd" * 32, "已读取", 1234) for c in centers] + [
+        InputFile("坏文件.xlsx", "ef" * 32, "无法读取", 10)
+    ]
+    if order_seed is not None:
+        rnd = random.Random(order_seed)
+        rnd.shuffle(centers)
+        rnd.shuffle(findings)
+        rnd.shuffle(files)
+    ranked = rank_centers(scheme, score_all(scheme, centers), year=2017, assessed=False)
+    return RunResult(
+        scheme=scheme,
+        year=2017,
+        ranked=ranked,
+        submissions=[_submission(scheme, c) for c in centers],
+        findings=findings,
+        missing=[RosterEntry("QD09", "=cmd|' /C calc'!A0", "黄岛区科技局", contact="0532-1234567")]
+        if missing
+        else [],
+        files=files,
+        parameters=scheme.parameters(),
+        notes=["未提供考核评价表，考核方填写项按中性值计（较大失误0次、无重大责任事故、重大贡献0分）"],
+        inputs=["inbox"],
+    )
+
+
+def guangdong_result() -> RunResult:
+    scheme = load_scheme("guangdong")
+    centers = []
+    for n, entry in enumerate(scheme.roster[:12]):
+        values = {ind.id: Decimal((n * 7 + k * 3) % 23) for k, ind in enumerate(scheme.scored_indicators)}
+        reviews = tuple(Fraction(60 + (n * 5 + r) % 40) for r in range(5)) if n != 3 else ()
+        centers.append(
+            CenterInput(
+                key=entry.code,
+                code=entry.code,
+                name=entry.name,
+                host_unit=entry.host_unit,
+                values=values,
+                review_totals=reviews,
+                vetoes=("一票否决：考核材料弄虚作假",) if n == 5 else (),
+            )
+        )
+    ranked = rank_centers(scheme, score_all(scheme, centers, reviews_given=True), reviews_given=True)
+    return RunResult(
+        scheme=scheme,
+        year=2019,
+        ranked=ranked,
+        submissions=[],
+        findings=[],
+        missing=list(scheme.roster[12:]),
+        files=[],
+        reviews_given=True,
+        parameters=scheme.parameters(),
+    )
+
+
+def _values(path: Path, skip: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb if ws.title not in skip}
+
+
+@pytest.fixture
+def qd_book(tmp_path: Path) -> Path:
+    return report.write_ranking(qingdao_result(), tmp_path / "qingdao_排名结果.xlsx", run_time=RUN_TIME)
+
+
+# ---------------------------------------------------------------------------------------------- structure
+
+
+def test_sheet_names_title_and_headers(qd_book: Path) -> None:
+    wb = openpyxl.load_workbook(qd_book)
+    assert wb.sheetnames == SHEETS
+    ws = wb["排名"]
+    assert ws["A1"].value == "青岛市科技金融服务分中心考核2017年度考核结果"
+    assert "A1:J1" in {str(r) for r in ws.merged_cells.ranges}
+    headers = [c.value for c in ws[2]]
+    assert headers == [
+        "排名",
+        "编号",
+        "名称",
+        "依托单位",
+        "自报得分",
+        "考核得分",
+        "总分",
+        "等次",
+        "补助金额（万元）",
+        "标记",
+    ]
+    assert ws["A1"].font.name == "黑体" and ws["A3"].font.name == "宋体"
+    assert ws["A2"].font.name == "黑体" and ws["A3"].font.sz >= 10
+
+
+def test_ranking_rows(qd_book: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["排名"]
+    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=3)]
+    # QD04 exactly 90 -> 优秀, QD01 70.5 -> 合格, QD03 不合格; QD02 vetoed: no rank, listed last
+    assert [r[1] for r in rows] == ["QD04", "QD01", "QD03", "QD02"]
+    assert rows[0][0] == 1 and rows[0][6] == 90.0 and rows[0][7] == "优秀" and rows[0][8] == 20.0
+    assert rows[0][4] == 80.0 and rows[0][5] == 10.0  # self-reported + assessor parts
+    assert rows[1][6] == 70.5 and rows[1][7] == "合格"
+    assert rows[2][7] == "不合格" and rows[2][8] == 0.0
+    assert rows[3][0] is None and rows[3][7] == "不合格" and rows[3][8] == 0.0
+    assert "有重大责任事故" in rows[3][9] and "未经考核评价" in rows[3][9]
+    assert "；" in rows[3][9]
+    for col in "EFGI":
+        assert ws[f"{col}3"].number_format == "0.00"
+
+
+def test_print_setup(qd_book: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["排名"]
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    # fitToWidth 1 is the OOXML default, so XlsxWriter leaves the attribute out: check the XML as written
+    xml = zipfile.ZipFile(qd_book).read("xl/worksheets/sheet1.xml").decode()
+    setup = xml[xml.index("<pageSetup ") :].split("/>", 1)[0]
+    assert 'fitToHeight="0"' in setup and ("fitToWidth" not in setup or 'fitToWidth="1"' in setup)
+    assert int(ws.page_setup.fitToWidth or 1) == 1 and int(ws.page_setup.fitToHeight) == 0
+    assert ws.print_title_rows == "$2:$2"
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+    assert "青岛市科技金融服务分中心考核2017年度考核结果" in ws.oddHeader.right.text
+    assert ws.freeze_panes == "A3"
+    assert ws.auto_filter.ref.startswith("A2:J")
+    # CJK text counts double: the 依托单位 column is wider than its 6 characters would be in Latin
+    assert ws.column_dimensions["D"].width >= 2 * len("市南区科技局")
+
+
+def test_conditional_formats_by_grade(qd_book: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["排名"]
+    rules = [(str(rng.sqref), r.formula) for rng in ws.conditional_formatting for r in rng.rules]
+    formulas = {f[0] for _, f in rules}
+    assert {'"优秀"', '"良好"', '"不合格"'} <= formulas
+    assert all(sq.startswith("H3:H") for sq, _ in rules)
+
+
+def test_findings_sheet(qd_book: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["校验问题"]
+    assert [c.value for c in ws[1]] == [
+        "严重程度",
+        "代码",
+        "文件",
+        "工作表",
+        "单元格",
+        "分中心",
+        "指标",
+        "填写内容",
+        "说明",
+    ]
+    assert ws.auto_filter.ref.startswith("A1:I")
+    assert ws.freeze_panes == "A2"
+    severities = [r[0].value for r in ws.iter_rows(min_row=2)]
+    assert severities == ["错误", "警告", "提示"]  # sorted by severity
+    assert ws["A2"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws["F4"].value == "=1+1" and ws["F4"].data_type == "s"
+    assert ws["G4"].value == "基础服务／征集科技型中小企业信息"
+
+
+def test_details_long_layout_keeps_guangdong_labels_apart(tmp_path: Path) -> None:
+    path = report.write_ranking(guangdong_result(), tmp_path / "gd.xlsx", run_time=RUN_TIME)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["得分明细"]
+    assert [c.value for c in ws[1]] == ["编号", "名称", "类别", "指标", "数值", "得分", "计算过程", "来源"]
+    served = {(r[2], r[3]) for r in ws.iter_rows(min_row=2, values_only=True) if r[3] == "服务企业数量（家）"}
+    assert served == {("科技信贷", "服务企业数量（家）"), ("创业投资", "服务企业数量（家）")}
+    qualitative = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[2] == "定性评价"]
+    assert qualitative and "去掉一个最高分和一个最低分" in qualitative[0][6]
+    rk = wb["排名"]
+    assert rk["A1"].value == "广东省地市科技金融综合服务中心监测评估2019年度监测评估结果"
+    assert [c.value for c in rk[2]][4:9] == ["定量得分", "定性得分", "综合得分", "等次", "支持金额（万元）"]
+    assert wb["未提交"].max_row == 1 + 20
+    notes = [r for r in wb["说明"].iter_rows(values_only=True)]
+    assert any(r[2] == "默认值（待评估方确认）" for r in notes)
+
+
+def test_guangdong_missing_review_and_veto(tmp_path: Path) -> None:
+    result = guangdong_result()
+    path = report.write_ranking(result, tmp_path / "gd.xlsx", run_time=RUN_TIME)
+    ws = openpyxl.load_workbook(path)["排名"]
+    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=3)]
+    by_code = {r[1]: r for r in rows}
+    no_review = result.ranked[[r.center.code for r in result.ranked].index(result.scheme.roster[3].code)]
+    assert by_code[no_review.center.code][5] is None  # qualitative None -> blank
+    assert "定性评分缺失" in by_code[no_review.center.code][9]
+    vetoed = by_code[result.scheme.roster[5].code]
+    assert vetoed[0] is None and vetoed[7] == "不合格" and rows[-1] == vetoed
+
+
+def test_raw_data_sheet(qd_book: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["原始数据"]
+    assert [c.value for c in ws[1]] == [
+        "文件",
+        "工作表",
+        "单元格",
+        "编号",
+        "名称",
+        "指标",
+        "填写内容",
+        "读取值",
+        "识别方式",
+        "保存时间",
+    ]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 4 * 7
+    first = rows[0]
+    assert first[:4] == ("QD01.xlsx", "考核指标", "F5", "QD01")
+    assert first[5] == "基础服务／征集科技型中小企业信息"
+    assert first[6] == "40家" and first[7] == 40 and first[8] == "模板"
+    assert first[9] == datetime(2018, 1, 15, 10, 0, 0)
+    assert {r[8] for r in rows if r[3] == "QD03"} == {"按指标名称识别"}
+
+
+def test_missing_sheet(qd_book: Path, tmp_path: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["未提交"]
+    assert [c.value for c in ws[1]] == ["序号", "编号", "名称", "依托单位", "联系方式", "状态"]
+    assert [c.value for c in ws[2]] == [
+        1,
+        "QD09",
+        "=cmd|' /C calc'!A0",
+        "黄岛区科技局",
+        "0532-1234567",
+        "未提交",
+    ]
+    assert ws["C2"].data_type == "s"
+    empty = report.write_ranking(qingdao_result(missing=False), tmp_path / "empty.xlsx", run_time=RUN_TIME)
+    ws = openpyxl.load_workbook(empty)["未提交"]
+    assert ws["A1"].value == "序号" and ws["A2"].value == "全部已提交"
+
+
+def test_notes_sheet(qd_book: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["说明"]
+    rows = [r for r in ws.iter_rows(values_only=True)]
+    by_key = {r[0]: r for r in rows if r[0]}
+    assert by_key["考核年度"][1] == 2017 and isinstance(by_key["考核年度"][1], int)
+    assert by_key["运行时间"][1] == "2018-03-01 09:30:00"
+    assert by_key["工具版本"][1] == f"kjjr-excel {__version__}"
+    assert len(by_key["方案文件SHA-256"][1]) == 64
+    assert any(r[1] and "未提供考核评价表" in str(r[1]) for r in rows)
+    assert any(r[0] == "计分规则：基础服务／征集科技型中小企业信息" for r in rows)
+    files = [r for r in rows if r[0] and str(r[0]).endswith(".xlsx")]
+    assert ("坏文件.xlsx", "无法读取", "ef" * 32, 10) in [tuple(r[:4]) for r in files]
+
+
+def test_charts_present(qd_book: Path) -> None:
+    names = zipfile.ZipFile(qd_book).namelist()
+    assert "xl/charts/chart1.xml" in names and "xl/charts/chart2.xml" in names
+    xml = "".join(zipfile.ZipFile(qd_book).read(n).decode() for n in names if n.startswith("xl/charts/"))
+    assert "各等次数量" in xml and '<c:barDir val="bar"/>' in xml
+    bar = zipfile.ZipFile(qd_book).read("xl/charts/chart2.xml").decode()
+    cat_axis = bar[bar.index("<c:catAx>") : bar.index("</c:catAx>")]
+    assert 'orientation val="maxMin"' in cat_axis  # best center on top
+    ws = openpyxl.load_workbook(qd_book)["图表"]
+    totals = [r[1] for r in ws.iter_rows(min_row=2, max_col=2, values_only=True) if r[1] is not None]
+    assert totals == sorted(totals, reverse=True) and len(totals) == 3  # ranked centers only
+    counts = {r[3]: r[4] for r in ws.iter_rows(min_row=2, values_only=True) if r[3]}
+    assert counts == {"优秀": 1, "良好": 0, "合格": 1, "不合格": 2}
+
+
+def test_history_sheet_only_with_history(tmp_path: Path) -> None:
+    result = qingdao_result()
+    result.history_years = [2016]
+    path = report.write_ranking(result, tmp_path / "h.xlsx", run_time=RUN_TIME)
+    names = openpyxl.load_workbook(path).sheetnames
+    assert names == [*SHEETS[:5], "历年结果", *SHEETS[5:]]
+
+
+# ---------------------------------------------------------------------------------------------- safety
+
+
+def test_injection_stays_text(qd_book: Path) -> None:
+    wb = openpyxl.load_workbook(qd_book)
+    texts = {'=HYPERLINK("x")', "+1", "-1", "@A1", "=1+1", "=cmd|' /C calc'!A0"}
+    seen = set()
+    for ws in wb:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value in texts:
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+                    seen.add(cell.value)
+    assert seen == texts
+    sheet_xml = "".join(
+        zipfile.ZipFile(qd_book).read(n).decode()
+        for n in zipfile.ZipFile(qd_book).namelist()
+        if n.startswith("xl/worksheets/")
+    )
+    assert "<f>" not in sheet_xml  # no formula anywhere
+
+
+def test_deterministic_and_order_independent(tmp_path: Path) -> None:
+    skip = ("说明",)
+    a = _values(report.write_ranking(qingdao_result(), tmp_path / "a.xlsx", run_time=RUN_TIME))
+    b = _values(
+        report.write_ranking(qingdao_result(), tmp_path / "b.xlsx", run_time=datetime(2019, 5, 5)), skip
+    )
+    c = _values(report.write_ranking(qingdao_result(order_seed=7), tmp_path / "c.xlsx", run_time=RUN_TIME))
+    assert {k: v for k, v in a.items() if k not in skip} == b
+    assert a == c
+    notes_a = [r for r in a["说明"] if r[0] != "运行时间"]
+    notes_b = [r for r in _values(tmp_path / "b.xlsx")["说明"] if r[0] != "运行时间"]
+    assert notes_a == notes_b
+
+
+def test_created_property_from_run_time(qd_book: Path) -> None:
+    assert openpyxl.load_workbook(qd_book).properties.created == RUN_TIME
+
+
+# ---------------------------------------------------------------------------------------------- atomic write
+
+
+def test_atomic_write_replaces_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"old")
+    assert atomic_write(target, lambda p: p.write_bytes(b"new")) == target
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx"]
+
+
+def test_atomic_write_failure_keeps_original(tmp_path: Path) -> None:
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"old")
+
+    def broken(p: Path) -> None:
+        p.write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OutputError, match="out.xlsx"):
+        atomic_write(target, broken)
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx"]
+
+
+def test_locked_target_goes_to_sibling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "qingdao_排名结果.xlsx"
+    target.write_bytes(b"open in excel")
+    (tmp_path / "qingdao_排名结果 (2).xlsx").write_bytes(b"earlier sibling")
+
+    def locked(src, dst):
+        raise PermissionError(13, "The process cannot access the file", str(dst))
+
+    monkeypatch.setattr(os, "replace", locked)
+    written = report.write_ranking(qingdao_result(), target, run_time=RUN_TIME)
+    assert written == tmp_path / "qingdao_排名结果 (3).xlsx"
+    assert target.read_bytes() == b"open in excel"
+    assert (tmp_path / "qingdao_排名结果 (2).xlsx").read_bytes() == b"earlier sibling"
+    assert openpyxl.load_workbook(written).sheetnames == SHEETS
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_nothing_writable_raises_output_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.xlsx"
+
+    def locked(src, dst):
+        raise PermissionError(13, "locked")
+
+    monkeypatch.setattr(os, "replace", locked)
+    monkeypatch.setattr(os, "rename", locked)
+    with pytest.raises(OutputError, match="关闭"):
+        atomic_write(target, lambda p: p.write_bytes(b"x"))
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------- scripts
+
+
+def test_bat_script_shape() -> None:
+    raw = (ROOT / "run_ranking.bat").read_bytes()
+    assert b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n")  # CRLF only
+    text = raw.decode("utf-8")
+    assert "chcp 65001" in text and "SCHEME=qingdao" in text
+    assert "kjjr rank" in text and "python -m kjjr_excel" in text and "pause" in text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash script")
+def test_sh_script_runs_with_a_stub_kjjr(tmp_path: Path) -> None:
+    here = tmp_path / "desk"
+    here.mkdir()
+    script = here / "run_ranking.sh"
+    shutil.copy(ROOT / "run_ranking.sh", script)
+    assert os.access(ROOT / "run_ranking.sh", os.X_OK)
+    assert b"\r" not in script.read_bytes()
+    (here / "名录.csv").write_text("编号,名称,依托单位\n", encoding="utf-8")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "kjjr").write_text('#!/bin/sh\necho "ARGS: $*"\nexit 0\n', encoding="utf-8")
+    (stub / "kjjr").chmod(0o755)
+    env = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "CI": "1"}
+    first = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert (here / "inbox").is_dir()
+    assert first.returncode != 0 and "inbox" in first.stdout  # empty inbox: says where to put files
+    (here / "inbox" / "a.xlsx").write_bytes(b"x")
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ARGS: rank qingdao inbox -o outputs/qingdao_排名结果.xlsx --roster 名录.csv" in done.stdout
+    assert "校验问题" in done.stdout
+
+
+# ---------------------------------------------------------------------------------------------- LibreOffice
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_pdf_of_ranking_only(tmp_path: Path) -> None:
+    result = guangdong_result()
+    xlsx = report.write_ranking(result, tmp_path / "gd.xlsx", run_time=RUN_TIME)
+    pdf = report.export_pdf(xlsx, tmp_path)
+    assert pdf == tmp_path / "gd.pdf" and pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm is not installed")
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / f"page-{uuid.uuid4().hex[:6]}")], check=True
+    )
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 1  # only 排名 (12 rows fit one A4 page), not the other six sheets
+    keep = os.environ.get("KJJR_KEEP_PNG")
+    if keep:
+        shutil.copy(pages[0], keep)
+
+
+def test_export_pdf_without_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert report.export_pdf(tmp_path / "x.xlsx", tmp_path) is None
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice (soffice) or pdftotext is not installed",
+)
+def test_pdf_repeats_header_row_on_every_page(tmp_path: Path) -> None:
+    result = qingdao_result()
+    scheme = result.scheme
+    base = _qd_centers(scheme, veto_code="")
+    many = [replace(base[n % 4], key=f"Q{n:03d}", code=f"Q{n:03d}") for n in range(90)]
+    result.ranked = rank_centers(scheme, score_all(scheme, many), year=2017, assessed=False)
+    xlsx = report.write_ranking(result, tmp_path / "many.xlsx", run_time=RUN_TIME)
+    pdf = report.export_pdf(xlsx, tmp_path)
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    texts = [t for t in pages.stdout.split("\f") if t.strip()]
+    assert len(texts) >= 2
+    for n, text in enumerate(texts, start=1):
+        assert "依托单位" in text and "等次" in text  # the header row, repeated
+        assert f"第{n}页共{len(texts)}页" in "".join(text.split())  # pdftotext spaces CJK loosely

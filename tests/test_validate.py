@@ -1,0 +1,204 @@
+"""validate(): headers, year, roster, duplicates, cross-field checks, outliers; and the finding-code inventory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from kjjr_excel.findings import CODES
+from kjjr_excel.model import CellValue, Submission
+from kjjr_excel.scheme import load_scheme
+from kjjr_excel.validate import match_center, validate
+
+GD = load_scheme("guangdong-2019")
+QD = load_scheme("qingdao-2017")
+ROSTER = GD.roster
+
+
+def sub(
+    file: str, code: str = "GD01", name: str = "汕头分中心", *, year=2019, saved=None, **values
+) -> Submission:
+    vals = {i.id: Decimal(10) for i in GD.self_indicators}
+    vals.update({k: (None if v is None else Decimal(str(v))) for k, v in values.items()})
+    cells = {
+        k: CellValue(k, "" if v is None else str(v), v, "定量指标", f"C{12 + n}", v is None)
+        for n, (k, v) in enumerate(vals.items())
+    }
+    return Submission(
+        file=file,
+        sha256="0" * 64,
+        center_code=code,
+        center_name=name,
+        year=year,
+        values=cells,
+        saved_at=saved,
+        sheet="定量指标",
+        header_cells={"center_name": "B3", "report_year": "B6"},
+    )
+
+
+def flat(findings, *keys):
+    return sorted(tuple(getattr(f, k) for k in keys) for f in findings)
+
+
+def test_clean_batch_has_only_missing_centers():
+    subs = [sub(f"{e.code}.xlsx", e.code, e.name) for e in ROSTER[:3]]
+    accepted, findings = validate(GD, subs, roster=ROSTER, year=2019)
+    assert [s.center_code for s in accepted] == [e.code for e in ROSTER[:3]]
+    assert {f.code for f in findings} == {"center-missing"}
+    assert len(findings) == len(ROSTER) - 3
+
+
+def test_match_center_by_code_then_name():
+    assert match_center(sub("a", "gd02", "随便"), ROSTER).code == "GD02"
+    assert match_center(sub("a", "", "佛山分中心"), ROSTER).code == "GD03"
+    assert match_center(sub("a", "", "佛山 分中心"), ROSTER).code == "GD03"
+    assert match_center(sub("a", "X9", "不存在"), ROSTER) is None
+
+
+def test_header_missing_wrong_year_unknown_center_are_kept_out():
+    subs = [sub("noname.xlsx", "", ""), sub("old.xlsx", "GD02", year=2018), sub("who.xlsx", "X1", "某某中心")]
+    accepted, findings = validate(GD, subs, roster=ROSTER, year=2019)
+    assert accepted == []
+    got = flat([f for f in findings if f.code != "center-missing"], "code", "file", "cell")
+    assert got == [
+        ("center-unknown", "who.xlsx", "B3"),
+        ("header-missing", "noname.xlsx", "B3"),
+        ("wrong-year", "old.xlsx", "B6"),
+    ]
+
+
+def test_duplicates_keep_newest_saved_then_file_name():
+    a = sub("a.xlsx", saved=datetime(2020, 5, 2))
+    b = sub("b.xlsx", saved=datetime(2020, 5, 1))
+    c = sub("c.xlsx", saved=None)
+    accepted, findings = validate(GD, [c, b, a], roster=ROSTER, year=2019)
+    assert [s.file for s in accepted] == ["a.xlsx"]
+    dup = [f for f in findings if f.code == "duplicate-submission"]
+    assert sorted(f.file for f in dup) == ["a.xlsx", "b.xlsx", "c.xlsx"]
+    assert "（a.xlsx）" in dup[0].message and "3份" in dup[0].message
+    accepted, _ = validate(GD, [sub("x2.xlsx"), sub("x1.xlsx")], roster=ROSTER, year=2019)
+    assert [s.file for s in accepted] == ["x2.xlsx"]
+
+
+def test_cross_field_checks():
+    s = sub(
+        "a.xlsx",
+        loan_amount=500,
+        loan_projects=0,
+        roadshow_attendees=80,
+        roadshow_events=0,
+        vc_amount=9_000_000,
+        vc_projects=3,
+    )
+    t = sub("b.xlsx", "GD02", "中山火炬高新区分中心", loan_amount="0.5", loan_projects=5)
+    _, findings = validate(GD, [s, t], roster=ROSTER, year=2019)
+    got = flat([f for f in findings if f.code.startswith("cross")], "code", "file", "indicator")
+    assert got == [
+        ("cross-paired", "a.xlsx", "loan_amount"),
+        ("cross-requires", "a.xlsx", "roadshow_attendees"),
+        ("cross-unit-suspect", "a.xlsx", "vc_amount"),
+        ("cross-unit-suspect", "b.xlsx", "loan_amount"),
+    ]
+    unit = {f.file: f.message for f in findings if f.code == "cross-unit-suspect"}
+    assert "偏大" in unit["a.xlsx"] and "元为单位" in unit["a.xlsx"]
+    assert "偏小" in unit["b.xlsx"] and "亿元" in unit["b.xlsx"] and "0.1" in unit["b.xlsx"]
+
+
+def test_error_values_are_not_cross_checked():
+    s = sub("a.xlsx", loan_amount=None, loan_projects=0)
+    _, findings = validate(GD, [s], roster=ROSTER, year=2019)
+    assert not [f for f in findings if f.code.startswith("cross")]
+
+
+def test_outliers_robust_and_only_with_enough_centers():
+    subs = [sub(f"{e.code}.xlsx", e.code, e.name, loan_banks=10 + n) for n, e in enumerate(ROSTER[:6])]
+    subs[-1] = sub(f"{ROSTER[5].code}.xlsx", ROSTER[5].code, ROSTER[5].name, loan_banks=500)
+    _, findings = validate(GD, subs, roster=ROSTER, year=2019)
+    out = [f for f in findings if f.code == "value-outlier"]
+    assert [(f.file, f.indicator, f.severity.value) for f in out] == [
+        (f"{ROSTER[5].code}.xlsx", "loan_banks", "警告")
+    ]
+    assert "中位数 12.5" in out[0].message
+    _, findings = validate(GD, subs[2:], roster=ROSTER, year=2019)  # 4 centers < outlier_min_centers
+    assert not [f for f in findings if f.code == "value-outlier"]
+
+
+def test_without_roster_every_center_is_accepted_and_nobody_missing():
+    s = sub("q.xlsx", "", "崂山分中心")
+    accepted, findings = validate(GD, [s], year=2019)
+    assert accepted == [s] and findings == []
+
+
+# ---------------------------------------------------------------------------------------------- inventory
+
+# Every code ingest/validate can emit -> the test that produces it.
+FIXTURES = {
+    "file-skipped": "test_ingest.py::test_collect_files_skips_lock_hidden_and_non_spreadsheets",
+    "file-not-workbook": "test_ingest.py::test_format_by_first_bytes",
+    "file-corrupt": "test_ingest.py::test_truncated_zip_is_corrupt",
+    "file-empty": "test_ingest.py::test_format_by_first_bytes",
+    "file-encrypted": "test_ingest.py::test_encrypted_workbook",
+    "file-unsafe": "test_ingest.py::test_zip_bomb_part_refused",
+    "file-extension-mismatch": "test_ingest.py::test_format_by_first_bytes",
+    "file-macros-ignored": "test_ingest.py::test_xlsm_macros_ignored",
+    "not-template": "test_ingest.py::test_not_template",
+    "recognised-by-labels": "test_ingest.py::test_labels_fallback_tells_the_two_firms_served_rows_apart",
+    "wrong-scheme": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
+    "wrong-year": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
+    "old-template-version": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
+    "layout-tampered": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
+    "header-missing": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
+    "center-unknown": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
+    "center-missing": "test_validate.py::test_clean_batch_has_only_missing_centers",
+    "duplicate-submission": "test_validate.py::test_duplicates_keep_newest_saved_then_file_name",
+    "value-missing": "test_ingest.py::test_dirty_values",
+    "value-normalised": "test_ingest.py::test_dirty_values",
+    "value-zero-word": "test_ingest.py::test_dirty_values",
+    "value-text-number": "test_ingest.py::test_dirty_values",
+    "value-not-number": "test_ingest.py::test_dirty_values",
+    "value-date": "test_ingest.py::test_dirty_values",
+    "value-negative": "test_ingest.py::test_dirty_values",
+    "value-not-integer": "test_ingest.py::test_dirty_values",
+    "value-too-many-places": "test_ingest.py::test_month_count_over_bound_and_decimal_places",
+    "value-over-max": "test_ingest.py::test_month_count_over_bound_and_decimal_places",
+    "formula-cached": "test_ingest.py::test_typed_formulas_with_and_without_cached_value",
+    "formula-no-cache": "test_ingest.py::test_typed_formulas_with_and_without_cached_value",
+    "cross-paired": "test_validate.py::test_cross_field_checks",
+    "cross-requires": "test_validate.py::test_cross_field_checks",
+    "cross-unit-suspect": "test_validate.py::test_cross_field_checks",
+    "value-outlier": "test_validate.py::test_outliers_robust_and_only_with_enough_centers",
+}
+# Codes owned by other stages (assessments, reviews, history, scoring); value-bool is emitted only for bool
+# indicators, which no shipped scheme lets a clerk fill (they are assessor fields, read by assess.py).
+OTHER_PREFIXES = ("assessment-", "review-", "history-", "rank-", "score-", "template-", "output-")
+OTHER_STAGES = {
+    "assessment-unknown-center",
+    "assessment-duplicate",
+    "verified-differs",
+    "review-partial",
+    "review-over-max",
+    "review-missing",
+    "review-veto",
+    "review-unknown-center",
+    "veto",
+    "data-error",
+    "history-unreadable",
+    "history-unmatched",
+    "history-ambiguous",
+    "value-bool",
+}
+
+
+def test_every_ingest_and_validate_code_has_a_fixture():
+    import pathlib
+    import re
+
+    here = pathlib.Path(__file__).parent
+    others = {c for c in CODES if c.startswith(OTHER_PREFIXES)} | OTHER_STAGES
+    missing = set(CODES) - set(FIXTURES) - others
+    assert not missing, f"codes without a fixture: {sorted(missing)}"
+    for code, where in FIXTURES.items():
+        assert code in CODES, code
+        module, test = where.split("::")
+        assert re.search(rf"^def {test}\(", (here / module).read_text(encoding="utf-8"), re.M), where
