@@ -125,7 +125,7 @@ QINGDAO_VALUES: dict[str, dict[str, object]] = {
 QINGDAO_ASSESSMENT: dict[str, dict[str, object]] = {
     "QD01": {"major_contribution": 5},
     "QD02": {"major_errors": 2},
-    "QD04": {"verified:enterprise_info": 28},
+    "QD04": {"enterprise_info": 28},
     "QD07": {"major_accident": "是"},
     "QD10": {"major_errors": 1},
 }

@@ -1,0 +1,1152 @@
+"""Scheme (+ roster) -> fillable template workbooks, written with XlsxWriter.
+
+Every cell position of a submission comes from `layout(scheme)`; this module only decides how things look:
+fonts, fills, validation, protection, print setup and the live preview formulas. Output is deterministic
+(fixed creation date, XlsxWriter's fixed zip timestamps), so the committed blank templates can be compared
+byte for byte with freshly generated ones.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+import xlsxwriter
+
+from . import TEMPLATE_VERSION
+from .cells import a1, fmt_decimal, round_half_up
+from .layout import META_KEYS, META_SHEET, Layout, layout
+from .rank import grade_for
+from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
+from .score import excel_formula, score_rule
+
+__all__ = [
+    "write_submission",
+    "write_assessment",
+    "generate",
+    "regenerate_committed",
+    "file_name",
+    "assessment_sheet_name",
+    "REVIEWER_NAME",
+]
+
+BODY_FONT = "宋体"
+HEAD_FONT = "黑体"
+INPUT_FILL = "#FFF2CC"  # light yellow: the only cells a clerk may edit
+LOCKED_FILL = "#F2F2F2"
+HEAD_FILL = "#DDEBF7"
+BLANK_ASSESSMENT_ROWS = 20
+PARALLEL_MIN = 64  # per-center templates from which generate() uses every core
+REVIEWER_NAME = "reviewer"  # defined name of the reviewer's name cell on the 定性评分表
+TEXT_MAX = 255  # Excel's limit for validation messages; also the text-length limit of free-text inputs
+KIND_SUBMISSION, KIND_ASSESSMENT, KIND_REVIEW = "submission", "assessment", "review"
+_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _text_width(text: str) -> float:
+    """Approximate width in Excel column units: CJK characters are about two digits wide."""
+    return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
+
+
+@lru_cache(maxsize=4096)
+def _lines(text: str, width: float) -> int:
+    if not text:
+        return 1
+    usable = max(width - 1.5, 1.0)
+    return sum(max(1, math.ceil(_text_width(part) / usable)) for part in str(text).split("\n"))
+
+
+def _height(pairs: Iterable[tuple[str, float]], minimum: float = 20.0, line: float = 13.5) -> float:
+    """Row height (points) that shows every (text, column width) pair wrapped in full."""
+    lines = max((_lines(t, w) for t, w in pairs), default=1)
+    return max(minimum, lines * line + 5)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _num(value: Decimal | Fraction | int | None) -> str:
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    return fmt_decimal(Decimal(value if value is not None else 0))
+
+
+def _strip_unit(label: str) -> str:
+    """'撮合贷款金额（万元）' -> '撮合贷款金额'."""
+    return re.sub(r"（[^（）]*）$", "", label)
+
+
+def file_name(text: str) -> str:
+    """A file name safe on Windows: no reserved characters, no trailing dots or spaces, bounded length."""
+    clean = _WINDOWS_BAD.sub("_", text).strip().rstrip(". ")
+    stem, dot, ext = clean.rpartition(".")
+    if dot and len(clean) > 150:
+        clean = stem[: 150 - len(ext) - 1] + "." + ext
+    return clean or "_"
+
+
+def assessment_sheet_name(scheme: Scheme) -> str:
+    """The table sheet of the assessor workbook (考核评价) or of the reviewer's score sheet (定性评分)."""
+    return "定性评分" if scheme.is_relative else "考核评价"
+
+
+def _fixed_created(year: int) -> datetime:
+    return datetime(year, 1, 1, 0, 0, 0)
+
+
+def _workbook(path: Path, year: int, title: str, created: datetime | None) -> xlsxwriter.Workbook:
+    wb = xlsxwriter.Workbook(
+        str(path), {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False}
+    )
+    wb.set_properties({"title": title, "created": created or _fixed_created(year), "author": ""})
+    return wb
+
+
+def _formats(wb: xlsxwriter.Workbook) -> dict[str, object]:
+    base = {"font_name": BODY_FONT, "font_size": 10, "valign": "vcenter", "text_wrap": True}
+    cell = {**base, "border": 1}
+    head = {"font_name": HEAD_FONT, "valign": "vcenter", "text_wrap": True}
+    inp = {**cell, "font_size": 11, "locked": False, "bg_color": INPUT_FILL}
+    spec: dict[str, dict] = {
+        "title": {**head, "font_size": 16, "align": "center"},
+        "subtitle": {**base, "align": "center"},
+        "section": {**head, "font_size": 12},
+        "th": {**head, "font_size": 10, "border": 1, "align": "center", "bg_color": HEAD_FILL},
+        "td": {**cell},
+        "td_c": {**cell, "align": "center"},
+        "label": {**cell, "font_name": HEAD_FONT},
+        "label_r": {**cell, "font_name": HEAD_FONT, "align": "right"},
+        "fixed": {**cell, "font_size": 11, "bg_color": LOCKED_FILL},
+        "fixed_c": {**cell, "font_size": 11, "bg_color": LOCKED_FILL, "align": "center"},
+        "input": {**inp, "align": "center"},
+        "input_text": {**inp},
+        "input_date": {**inp, "align": "center", "num_format": "yyyy-mm-dd"},
+        "score": {**cell, "align": "center", "num_format": "0.00"},
+        "score_b": {**cell, "align": "center", "num_format": "0.00", "bold": True, "font_name": HEAD_FONT},
+        "assessor": {
+            **cell,
+            "align": "center",
+            "italic": True,
+            "font_color": "#7F7F7F",
+            "bg_color": LOCKED_FILL,
+        },
+        "note": {**base, "font_size": 9},
+        "warn": {**cell, "font_color": "#C00000"},
+        "plain": {**base},
+    }
+    return {name: wb.add_format(props) for name, props in spec.items()}
+
+
+def _write_raw(ws, row: int, col: int, value: object, fmt, date_fmt=None) -> None:
+    """Write a value as a clerk would have typed it: numbers as numbers, text as text, '=…' as a formula."""
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "是" if value else "否", fmt)
+    elif isinstance(value, int | float | Decimal | Fraction):
+        ws.write_number(row, col, float(value), fmt)
+    elif isinstance(value, datetime | date):
+        ws.write_datetime(row, col, value, date_fmt or fmt)
+    elif isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        ws.write_formula(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _xl(value: Decimal) -> int | float:
+    """A bound as Excel should show it: 12, not 12.0."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _validation(ind: Indicator) -> dict:
+    """Data validation of one indicator's input cell, with Chinese messages."""
+    title = _clip(ind.input_label or ind.label, 32)
+    message = _clip(ind.help or f"请填写{ind.label}", TEXT_MAX)
+    common = {"input_title": title, "input_message": message, "error_type": "stop"}
+    if ind.type == "bool":
+        return {
+            **common,
+            "validate": "list",
+            "source": ["是", "否"],
+            "error_title": "请从下拉列表中选择",
+            "error_message": "只能选择“是”或“否”。",
+        }
+    lo, hi = ind.min, ind.max
+    kind = "integer" if ind.type == "integer" else "decimal"
+    noun = "整数" if kind == "integer" else "数字"
+    if hi is not None:
+        bounds = {"criteria": "between", "minimum": _xl(lo), "maximum": _xl(hi)}
+        text = f"请填写{_num(lo)}至{_num(hi)}之间的{noun}"
+    else:
+        bounds = {"criteria": ">=", "value": _xl(lo)}
+        text = "请填写0或正整数" if kind == "integer" and lo == 0 else f"请填写不小于{_num(lo)}的{noun}"
+    if kind == "decimal":
+        text += f"，最多{ind.places}位小数"
+        message = _clip(f"{message}（最多{ind.places}位小数）", TEXT_MAX)
+    unit = f"，单位：{ind.unit}" if ind.unit else ""
+    return {
+        **common,
+        "input_message": message,
+        **bounds,
+        "validate": kind,
+        "error_title": "填写的数值不符合要求",
+        "error_message": _clip(f"{text}{unit}。不要填写单位、文字或公式。", TEXT_MAX),
+    }
+
+
+def _text_validation(title: str, message: str, limit: int = 60) -> dict:
+    return {
+        "validate": "length",
+        "criteria": "<=",
+        "value": limit,
+        "input_title": _clip(title, 32),
+        "input_message": _clip(message, TEXT_MAX),
+        "error_title": "内容过长",
+        "error_message": f"不超过{limit}个字。",
+    }
+
+
+_DATE_VALIDATION = {
+    "validate": "date",
+    "criteria": "between",
+    "minimum": date(2000, 1, 1),
+    "maximum": date(2100, 12, 31),
+    "input_title": "填报日期",
+    "input_message": "填写日期，例如 2018-01-15。",
+    "error_title": "日期格式不正确",
+    "error_message": "请填写日期，例如 2018-01-15。",
+}
+
+
+def _protect(ws) -> None:
+    # No password (the README says so): protection prevents accidents, not determined users.
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+
+
+def _print_setup(ws, *, landscape: bool, title: str, repeat_row: int, one_page: bool) -> None:
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 1 if one_page else 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    ws.center_horizontally()
+    ws.repeat_rows(repeat_row)
+    ws.set_header(f"&L&8{title}")
+    ws.set_footer("&C&8第 &P 页，共 &N 页")
+
+
+def _write_meta(wb: xlsxwriter.Workbook, values: Mapping[str, str]) -> None:
+    ws = wb.add_worksheet(META_SHEET)
+    ws.write_string(0, 0, "key")
+    ws.write_string(0, 1, "value")
+    for n, key in enumerate(META_KEYS, start=1):
+        ws.write_string(n, 0, key)
+        ws.write_string(n, 1, str(values.get(key, "")))
+    ws.protect()
+    ws.very_hidden()
+
+
+def _meta(scheme: Scheme, year: int, kind: str, center_code: str = "") -> dict[str, str]:
+    return {
+        "scheme_id": scheme.id,
+        "scheme_version": scheme.version,
+        "year": str(year),
+        "center_code": center_code,
+        "template_version": TEMPLATE_VERSION,
+        "fingerprint": layout(scheme).fingerprint,
+        "kind": kind,
+    }
+
+
+def _runs(keys: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, end, key) of consecutive equal keys: merged vertically like the seed's table."""
+    out: list[tuple[int, int, str]] = []
+    for n, key in enumerate(keys):
+        if out and out[-1][2] == key:
+            out[-1] = (out[-1][0], n, key)
+        else:
+            out.append((n, n, key))
+    return out
+
+
+def _merge_text(ws, r1: int, c1: int, r2: int, c2: int, text: str, fmt) -> None:
+    """A (possibly merged) cell holding text that must stay text (never a formula)."""
+    if (r1, c1) == (r2, c2):
+        ws.write_string(r1, c1, text, fmt)
+    else:
+        ws.merge_range(r1, c1, r2, c2, "", fmt)
+        ws.write_string(r1, c1, text, fmt)
+
+
+# ---------------------------------------------------------------------------------------------- instructions
+
+
+def _instructions(
+    wb: xlsxwriter.Workbook,
+    fmts: dict,
+    name: str,
+    title: str,
+    sections: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+) -> None:
+    """A protected two-column instructions sheet: section headings, then (item, text) rows."""
+    ws = wb.add_worksheet(name)
+    widths = (22, 88)
+    ws.set_column(0, 0, widths[0])
+    ws.set_column(1, 1, widths[1])
+    ws.hide_gridlines(2)
+    ws.set_row(0, 30)
+    ws.merge_range(0, 0, 0, 1, "", fmts["title"])
+    ws.write_string(0, 0, title, fmts["title"])
+    row = 2
+    for heading, items in sections:
+        ws.set_row(row, 22)
+        _merge_text(ws, row, 0, row, 1, heading, fmts["section"])
+        row += 1
+        for item, text in items:
+            if item:
+                ws.set_row(row, _height([(item, widths[0]), (text, widths[1])], minimum=18))
+                ws.write_string(row, 0, item, fmts["td"])
+                ws.write_string(row, 1, text, fmts["td"])
+            else:
+                ws.set_row(row, _height([(text, sum(widths))], minimum=18))
+                _merge_text(ws, row, 0, row, 1, text, fmts["plain"])
+            row += 1
+        row += 1
+    _print_setup(ws, landscape=False, title=title, repeat_row=0, one_page=False)
+    ws.fit_to_pages(1, 0)
+    _protect(ws)
+
+
+def _neutral_text(ind: Indicator) -> str:
+    if ind.type == "bool":
+        return "是" if ind.neutral else "否"
+    return f"{ind.neutral or 0}{ind.unit}"
+
+
+def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    sub = scheme.submission
+    fill = [
+        (
+            f"{ind.label}",
+            f"{ind.help}（填写在“{lay.sheet}”表 {lay.value_cell(ind.id)} 单元格，单位：{ind.unit or '—'}）",
+        )
+        for ind in scheme.self_indicators
+    ]
+    header_help = [
+        (
+            "表头",
+            "填写本单位名称、编号（名录中的编号）、依托单位、填报人、联系电话和填报日期；已预先填好的内容不能修改。",
+        )
+    ]
+    sections: list[tuple[str, list[tuple[str, str]]]] = [
+        ("一、填报内容", header_help + fill),
+    ]
+    if scheme.is_relative:
+        sections.append(("二、评估周期", [("评估周期", scheme.period or f"{year}年度")]))
+        hints = [
+            (
+                "评估方式",
+                "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；定量得分与其他分中心相比较计算，"
+                "本表只检查填写是否完整并提示可能的填写错误。",
+            ),
+        ]
+        if sub.get("remarks"):
+            hints.append(("一票否决", sub["remarks"]))
+        sections.append(("三、评估规则", hints))
+    else:
+        rules = []
+        for ind in scheme.indicators:
+            extra = f"（分值：{ind.range}）" if ind.range else ""
+            note = f" 备注：{ind.note}" if ind.note and ind.note != ind.standard else ""
+            who = "" if ind.source == "self" else "【考核方填写】"
+            rules.append((f"{ind.category}／{ind.label}", f"{who}{ind.standard}{extra}{note}"))
+        if sub.get("remarks"):
+            rules.append(("等次", sub["remarks"]))
+        sections.append(("二、计分标准（通知原文）", rules))
+        assessed = "、".join(
+            f"{i.input_label or i.label}（未填写时预览按{_neutral_text(i)}计）"
+            for i in scheme.assessor_indicators
+        )
+        sections.append(
+            (
+                "三、预计得分",
+                [
+                    (
+                        "预览",
+                        "“预计得分”列按上述计分标准自动计算，仅供参考，以考核结果为准。"
+                        f"考核方填写的部分由考核方评定，预览按中性值计：{assessed}。",
+                    )
+                ],
+            )
+        )
+    sections.append(
+        (
+            "四、报送",
+            [
+                ("报送时间", sub.get("deadline", "")),
+                ("报送方式", sub.get("send_to", "")),
+                ("联系方式", sub.get("contact", "")),
+            ],
+        )
+    )
+    sections.append(
+        (
+            "五、注意事项",
+            [
+                ("可填写的单元格", "只有黄色单元格可以填写，其他单元格已保护，不能也不要修改。"),
+                (
+                    "不要改动表格",
+                    "不要插入或删除行、列，不要修改工作表名称，不要复制到其他工作簿中填写，否则无法自动识别。",
+                ),
+                ("填写数字", "数量栏只填写数字，不要填写单位或文字；没有的填0。"),
+                ("文件名", "文件名可以修改，不影响识别；请保存为 .xlsx 格式。"),
+            ],
+        )
+    )
+    return sections
+
+
+# ---------------------------------------------------------------------------------------------- submission
+
+
+def _submission_title(scheme: Scheme, year: int) -> tuple[str, str]:
+    if scheme.is_relative:
+        return scheme.title, f"评估周期：{scheme.period}" if scheme.period else f"评估年度：{year}"
+    subtitle = scheme.submission.get("subtitle", f"（{scheme.center_label}自报，考核方填写部分由考核方填写）")
+    return f"{scheme.name}指标（{year}年度）", subtitle
+
+
+_ABSOLUTE_WIDTHS = (5, 9, 18, 38, 7, 10, 6, 9, 20)
+_RELATIVE_WIDTHS = (14, 38, 14, 8, 46)
+
+
+def _widths(lay: Layout, relative: bool) -> tuple[float, ...]:
+    base = _RELATIVE_WIDTHS if relative else _ABSOLUTE_WIDTHS
+    return tuple(base[n] if n < len(base) else 12 for n in range(lay.width))
+
+
+def write_submission(
+    path: str | Path,
+    scheme: Scheme,
+    *,
+    center: RosterEntry | None = None,
+    year: int | None = None,
+    values: Mapping[str, object] | None = None,
+    header: Mapping[str, object] | None = None,
+    created: datetime | None = None,
+) -> Path:
+    """One submission workbook. center given: name/code/host unit filled in and locked. values (indicator id ->
+    raw value as a clerk might type it; a text starting with '=' becomes a formula) and header (field -> value)
+    pre-fill inputs. created: the workbook's creation time (default: fixed from the year, so bytes repeat)."""
+    path = Path(path)
+    year = year or scheme.year
+    lay = layout(scheme)
+    relative = scheme.is_relative
+    title, subtitle = _submission_title(scheme, year)
+    wb = _workbook(path, year, title, created)
+    fmts = _formats(wb)
+    _instructions(
+        wb,
+        fmts,
+        scheme.submission.get("instructions_sheet", "填报说明"),
+        f"{title}填报说明",
+        _submission_sections(scheme, lay, year),
+    )
+    ws = wb.add_worksheet(lay.sheet)
+    ws.activate()
+    widths = _widths(lay, relative)
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+    last_col = lay.width - 1
+    ws.set_row(0, 32)
+    _merge_text(ws, 0, 0, 0, last_col, title, fmts["title"])
+    _merge_text(ws, 1, 0, 1, last_col, subtitle, fmts["subtitle"])
+    _header_block(wb, ws, fmts, scheme, lay, year, center, header or {})
+    row = lay.table_header_row
+    ws.set_row(row, 24)
+    for col, text in enumerate(lay.columns):
+        ws.write_string(row, col, text, fmts["th"])
+    inputs = _header_inputs(lay, center is not None)
+    # header inputs count for completeness; the cached result needs to know which were pre-filled
+    known = {**(values or {}), **{f"header:{k}": v for k, v in (header or {}).items()}}
+    if relative:
+        end = _relative_rows(ws, fmts, scheme, lay, widths, known, inputs)
+    else:
+        end = _absolute_rows(ws, fmts, scheme, lay, widths, known, inputs)
+    _print_setup(ws, landscape=False, title=title, repeat_row=lay.table_header_row, one_page=True)
+    ws.print_area(0, 0, end, last_col)
+    ws.freeze_panes(lay.table_header_row + 1, 0)
+    _protect(ws)
+    for ind in scheme.self_indicators:
+        wb.define_name(ind.id, f"='{lay.sheet}'!{_abs(lay.rows[ind.id], lay.value_col)}")
+    for field in lay.header_rows:
+        wb.define_name(field, f"='{lay.sheet}'!{_abs(lay.header_rows[field], lay.header_value_col)}")
+    _write_meta(wb, _meta(scheme, year, KIND_SUBMISSION, center.code if center else ""))
+    wb.close()
+    return path
+
+
+def _abs(row: int, col: int) -> str:
+    ref = a1(row, col)
+    m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+    assert m is not None
+    return f"${m.group(1)}${m.group(2)}"
+
+
+_HEADER_HELP = {
+    "center_name": "填写本单位在名录中的名称。",
+    "center_code": "填写名录中的编号；没有编号的可不填。",
+    "host_unit": "填写依托单位全称。",
+    "filler_name": "填写填报人姓名。",
+    "filler_phone": "填写填报人的联系电话（手机或座机）。",
+}
+
+
+def _header_block(
+    wb, ws, fmts, scheme: Scheme, lay: Layout, year: int, center: RosterEntry | None, header: Mapping
+) -> None:
+    label_end = max(lay.header_label_col, lay.header_value_col - 1)
+    last_col = lay.width - 1
+    fixed = {"report_year": year}
+    if center is not None:
+        fixed.update(center_name=center.name, center_code=center.code, host_unit=center.host_unit)
+    for field, row in lay.header_rows.items():
+        ws.set_row(row, 20)
+        label = lay.header_labels[field]
+        _merge_text(ws, row, lay.header_label_col, row, label_end, label, fmts["label"])
+        c1 = lay.header_value_col
+        if field in fixed:
+            value = fixed[field]
+            ws.merge_range(row, c1, row, last_col, "", fmts["fixed"])
+            if isinstance(value, int):
+                ws.write_number(row, c1, value, fmts["fixed"])
+            else:
+                ws.write_string(row, c1, str(value), fmts["fixed"])
+            continue
+        fmt = fmts["input_date"] if field == "fill_date" else fmts["input_text"]
+        ws.merge_range(row, c1, row, last_col, "", fmt)
+        given = header.get(field)
+        if isinstance(given, str):
+            ws.write_string(row, c1, given, fmt)  # a name typed as '=…' stays text
+        elif given is not None:
+            _write_raw(ws, row, c1, given, fmt, fmts["input_date"])
+        if field == "fill_date":
+            ws.data_validation(row, c1, row, c1, dict(_DATE_VALIDATION))
+        else:
+            ws.data_validation(
+                row, c1, row, c1, _text_validation(label, _HEADER_HELP.get(field, f"填写{label}。"))
+            )
+
+
+def _input_cell(ws, fmts, ind: Indicator, row: int, col: int, values: Mapping[str, object]) -> None:
+    _write_raw(ws, row, col, values.get(ind.id), fmts["input"], fmts["input_date"])
+    ws.data_validation(row, col, row, col, _validation(ind))
+
+
+def _ordered(lay: Layout, scheme: Scheme) -> list[tuple[int, Indicator]]:
+    rows = {**lay.rows, **lay.assessor_rows}
+    return sorted(((rows[i.id], i) for i in scheme.indicators if i.id in rows), key=lambda t: t[0])
+
+
+def _grade_formula(scheme: Scheme, ref: str) -> str:
+    """IF chain over the thresholds; the bound belongs to the higher grade (>=), on the total rounded to 2."""
+    grades = list(scheme.grades)
+    expr = f'"{grades[-1].name}"'
+    for grade in reversed(grades[:-1]):
+        expr = f'IF(ROUND({ref},2)>={_num(grade.min)},"{grade.name}",{expr})'
+    return expr
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or value == ""
+
+
+def _number(value: object) -> float | None:
+    """What ISNUMBER/N() see in a pre-filled input: numbers only (None for text, blanks and formulas)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | Fraction):
+        return None
+    return float(value)
+
+
+def _cached_score(ind: Indicator, value: object) -> Fraction | str | None:
+    """The preview formula's result for a pre-filled value, stored as the cell's cached value so that readers
+    which do not recalculate (previews, calamine) see the right figure; None when only Excel can tell."""
+    if _is_blank(value):
+        return ""
+    if isinstance(value, str):
+        return None if value.startswith("=") else "请填数字"
+    if _number(value) is None:
+        return None
+    return score_rule(ind, Decimal(str(value)))[0]
+
+
+def _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, row: int, c1: int, c2: int) -> None:
+    ranges = _input_ranges(lay, scheme, header_inputs)
+    blanks = sum(_is_blank(values.get(i.id)) for i in scheme.self_indicators)
+    blanks += sum(_is_blank(values.get(f"header:{f}")) for f in header_inputs)
+    cached = "已全部填写" if blanks == 0 else f"还有 {blanks} 项未填写"
+    if c1 != c2:
+        ws.merge_range(row, c1, row, c2, "", fmts["warn"])
+    ws.write_formula(row, c1, _completeness(ranges), fmts["warn"], cached)
+
+
+def _blank_count(ranges: Sequence[str]) -> str:
+    return "+".join(f"COUNTBLANK({r})" for r in ranges)
+
+
+def _completeness(ranges: Sequence[str]) -> str:
+    n = _blank_count(ranges)
+    return f'=IF({n}=0,"已全部填写","还有 "&({n})&" 项未填写")'
+
+
+def _input_ranges(lay: Layout, scheme: Scheme, header_inputs: Sequence[str]) -> list[str]:
+    rows = sorted(lay.rows[i.id] for i in scheme.self_indicators)
+    ranges: list[str] = []
+    start = prev = rows[0]
+    for r in [*rows[1:], None]:
+        if r is not None and r == prev + 1:
+            prev = r
+            continue
+        ranges.append(f"{a1(start, lay.value_col)}:{a1(prev, lay.value_col)}")
+        if r is not None:
+            start = prev = r
+    return ranges + [a1(lay.header_rows[f], lay.header_value_col) for f in header_inputs]
+
+
+def _header_inputs(lay: Layout, center: bool) -> list[str]:
+    fixed = {"report_year"} | ({"center_name", "center_code", "host_unit"} if center else set())
+    return [f for f in lay.header_rows if f not in fixed]
+
+
+def _absolute_rows(
+    ws, fmts, scheme: Scheme, lay: Layout, widths, values: Mapping[str, object], header_inputs: Sequence[str]
+) -> int:
+    cols = {name: n for n, name in enumerate(lay.columns)}
+    total = Fraction(0)
+    c_no, c_cat, c_label = cols["序号"], lay.category_col, lay.label_col
+    c_std, c_range, c_unit = cols["计分标准"], cols["分值"], cols["单位"]
+    c_score, c_note, c_val = cols["预计得分"], cols["备注"], lay.value_col
+    ordered = _ordered(lay, scheme)
+    for row, ind in ordered:
+        assessor = ind.source != "self"
+        note = ind.note
+        if assessor:
+            neutral = _neutral_value(ind)
+            if ind.is_veto:
+                preview = f"预览按“{_neutral_text(ind)}”计"
+            else:
+                preview = f"预览按{_num(score_rule(ind, neutral)[0])}分计"
+            note = f"{preview}；{note}" if note else preview
+        pairs = [(ind.label, widths[c_label]), (ind.standard, widths[c_std]), (note, widths[c_note])]
+        ws.set_row(row, _height(pairs, minimum=24))
+        ws.write_string(row, c_label, ind.label, fmts["td"])
+        ws.write_string(row, c_std, ind.standard, fmts["td"])
+        ws.write_string(row, c_range, ind.range, fmts["td_c"])
+        ws.write_string(row, c_unit, ind.unit, fmts["td_c"])
+        ws.write_string(row, c_note, note, fmts["td"])
+        ref = a1(row, c_val)
+        if assessor:
+            ws.write_string(row, c_val, "（考核方填写）", fmts["assessor"])
+            if ind.is_veto:
+                ws.write_string(row, c_score, _neutral_text(ind), fmts["score"])
+            else:
+                neutral_score = score_rule(ind, _neutral_value(ind))[0]
+                total += neutral_score
+                ws.write_number(row, c_score, float(neutral_score), fmts["score"])
+        else:
+            _input_cell(ws, fmts, ind, row, c_val, values)
+            expr = excel_formula(ind, ref)
+            cached = _cached_score(ind, values.get(ind.id))
+            if isinstance(cached, Fraction):
+                total += cached
+                cached = float(cached)
+            ws.write_formula(
+                row, c_score, f'=IF({ref}="","",IF(ISNUMBER({ref}),{expr},"请填数字"))', fmts["score"], cached
+            )
+    first, last = ordered[0][0], ordered[-1][0]
+    for start, end, key in _runs([i.number for _, i in ordered]):
+        _merge_text(ws, first + start, c_no, first + end, c_no, key, fmts["td_c"])
+    for start, end, key in _runs([i.category for _, i in ordered]):
+        _merge_text(ws, first + start, c_cat, first + end, c_cat, key, fmts["td_c"])
+    # footer: total, expected grade, completeness
+    total_row, grade_row, done_row, remark_row = last + 1, last + 2, last + 3, last + 4
+    label_end = c_score - 1
+    for r in (total_row, grade_row, done_row):
+        ws.set_row(r, 22)
+    _merge_text(
+        ws, total_row, 0, total_row, label_end, "预计总分（考核方填写部分按中性值预览）", fmts["label_r"]
+    )
+    total_ref = a1(total_row, c_score)
+    ws.write_formula(
+        total_row, c_score, f"=SUM({a1(first, c_score)}:{a1(last, c_score)})", fmts["score_b"], float(total)
+    )
+    _merge_text(ws, grade_row, 0, grade_row, label_end, "预计等次", fmts["label_r"])
+    grade = grade_for(scheme, round_half_up(Decimal(total.numerator) / Decimal(total.denominator), 2))
+    ws.write_formula(grade_row, c_score, "=" + _grade_formula(scheme, total_ref), fmts["score_b"], grade)
+    _merge_text(ws, done_row, 0, done_row, label_end, "填报进度", fmts["label_r"])
+    _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, done_row, c_score, c_note)
+    for r in (total_row, grade_row):
+        ws.write_blank(r, c_note, None, fmts["td"])
+    remark = scheme.submission.get("remarks", "")
+    text = f"备注：{remark}预计得分仅供参考，以考核结果为准。只能在黄色单元格中填写。"
+    ws.set_row(remark_row, _height([(text, sum(widths))], minimum=20))
+    _merge_text(ws, remark_row, 0, remark_row, lay.width - 1, text, fmts["plain"])
+    return remark_row
+
+
+def _neutral_value(ind: Indicator):
+    if ind.type == "bool":
+        return bool(ind.neutral)
+    return Decimal(str(ind.neutral or 0))
+
+
+def _relative_rows(
+    ws, fmts, scheme: Scheme, lay: Layout, widths, values: Mapping[str, object], header_inputs: Sequence[str]
+) -> int:
+    cols = {name: n for n, name in enumerate(lay.columns)}
+    c_cat, c_label, c_val = lay.category_col, lay.label_col, lay.value_col
+    c_unit, c_hint = cols["单位"], cols["填报提示"]
+    ordered = _ordered(lay, scheme)
+    for row, ind in ordered:
+        ws.set_row(row, _height([(ind.label, widths[c_label]), (ind.help, widths[c_hint])], minimum=22))
+        ws.write_string(row, c_label, ind.label, fmts["td"])
+        ws.write_string(row, c_unit, ind.unit, fmts["td_c"])
+        ws.write_string(row, c_hint, ind.help, fmts["td"])
+        _input_cell(ws, fmts, ind, row, c_val, values)
+    first, last = ordered[0][0], ordered[-1][0]
+    for start, end, key in _runs([i.category for _, i in ordered]):
+        _merge_text(ws, first + start, c_cat, first + end, c_cat, key, fmts["td_c"])
+    row = last + 1
+    ws.set_row(row, 22)
+    _merge_text(ws, row, 0, row, c_val - 1, "填报进度", fmts["label_r"])
+    _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, row, c_val, lay.width - 1)
+    for check in scheme.checks:
+        row += 1
+        _check_row(ws, fmts, scheme, lay, widths, check, row, values)
+    row += 1
+    text = "说明：本表数据与其他分中心比较计算定量得分，核对提示仅供参考。只能在黄色单元格中填写。"
+    if scheme.submission.get("remarks"):
+        text += scheme.submission["remarks"]
+    ws.set_row(row, _height([(text, sum(widths))], minimum=20))
+    _merge_text(ws, row, 0, row, lay.width - 1, text, fmts["plain"])
+    return row
+
+
+def _check_row(
+    ws, fmts, scheme: Scheme, lay: Layout, widths, check: Check, row: int, values: Mapping[str, object]
+) -> None:
+    """One sanity hint from the scheme's cross-field checks, as a live formula (with its cached result)."""
+    cols = {name: n for n, name in enumerate(lay.columns)}
+    c_val, c_unit, c_hint = lay.value_col, cols["单位"], cols["填报提示"]
+    a, b = (scheme.indicator(f) for f in check.fields[:2])
+    ra, rb = lay.value_cell(a.id), lay.value_cell(b.id)
+    la, lb = _strip_unit(a.label), _strip_unit(b.label)
+    both = f"AND(N({ra})>0,N({rb})>0)"
+    va, vb = values.get(a.id), values.get(b.id)
+    na, nb = _number(va) or 0.0, _number(vb) or 0.0
+    if check.kind == "ratio_range":
+        label = f"核对：平均每{b.unit}{la}（{a.unit}）"
+        ratio_value = round(na / nb, 2) if na > 0 and nb > 0 else ""
+        ws.write_formula(row, c_val, f'=IF({both},ROUND({ra}/{rb},2),"")', fmts["score"], ratio_value)
+        ws.write_string(row, c_unit, a.unit, fmts["td_c"])
+        cond = []
+        ratio = a1(row, c_val)
+        if check.min is not None:
+            cond.append(f"{ratio}<{_num(check.min)}")
+        if check.max is not None:
+            cond.append(f"{ratio}>{_num(check.max)}")
+        warn = f"平均每{b.unit}{la}异常，请核对“{a.label}”是否以{a.unit}填写"
+        expr = f'=IF({ratio}="","",IF(OR({",".join(cond)}),"{warn}",""))' if cond else '=""'
+        out = ratio_value != "" and (
+            (check.min is not None and ratio_value < check.min)
+            or (check.max is not None and ratio_value > check.max)
+        )
+        ws.write_formula(row, c_hint, expr, fmts["warn"], warn if out else "")
+        height_text = warn
+    else:
+        if check.kind == "paired":
+            label = f"核对：{la}与{lb}"
+            bad = f"OR(AND(N({ra})>0,N({rb})=0),AND(N({ra})=0,N({rb})>0))"
+            warn = f"“{a.label}”与“{b.label}”应同时为0或同时大于0，请核对"
+            is_bad = (na > 0) != (nb > 0)
+        else:
+            label = f"核对：{la}与{lb}"
+            bad = f"AND(N({ra})>0,N({rb})=0)"
+            warn = f"填写了“{a.label}”，但“{b.label}”为0，请核对"
+            is_bad = na > 0 and nb == 0
+        expr = f'=IF(OR({ra}="",{rb}=""),"",IF({bad},"{warn}",""))'
+        cached = "" if _is_blank(va) or _is_blank(vb) or not is_bad else warn
+        ws.merge_range(row, c_val, row, c_hint, "", fmts["warn"])
+        ws.write_formula(row, c_val, expr, fmts["warn"], cached)
+        height_text = warn
+    ws.set_row(row, _height([(label, widths[c_val - 1] if c_val else 10), (height_text, widths[c_hint])]))
+    _merge_text(ws, row, 0, row, c_val - 1, label, fmts["label_r"])
+
+
+# ---------------------------------------------------------------------------------------------- assessment
+
+
+def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, float]]:
+    """(column id, header, validation or None for locked/text, width) of the assessor or reviewer table."""
+    cols: list[tuple[str, str, dict | None, float]] = [
+        ("code", "编号", _text_validation("编号", "填写名录中的编号。", 30), 9),
+        ("name", "名称", _text_validation("名称", f"填写{scheme.center_label}名称。"), 22),
+        ("host_unit", "依托单位", _text_validation("依托单位", "填写依托单位。"), 26),
+    ]
+    if scheme.is_relative:
+        for part in scheme.parts:
+            header = f"{part.label}（{_num(part.max)}分）"
+            cols.append(
+                (
+                    part.id,
+                    header,
+                    {
+                        "validate": "decimal",
+                        "criteria": "between",
+                        "minimum": 0,
+                        "maximum": _xl(part.max),
+                        "input_title": _clip(part.label, 32),
+                        "input_message": _clip(f"0至{_num(part.max)}分。{part.description}", TEXT_MAX),
+                        "error_title": "分数不符合要求",
+                        "error_message": f"请填写0至{_num(part.max)}之间的分数，最多两位小数。",
+                    },
+                    12,
+                )
+            )
+        cols.append(("total", "合计", None, 9))
+        cols.append(
+            (
+                "veto",
+                "一票否决",
+                {
+                    "validate": "list",
+                    "source": ["是", "否"],
+                    "input_title": "一票否决",
+                    "input_message": _clip(
+                        scheme.submission.get("remarks", "") + "如否决，请填写否决原因。", TEXT_MAX
+                    ),
+                    "error_title": "请从下拉列表中选择",
+                    "error_message": "只能选择“是”或“否”。",
+                },
+                9,
+            )
+        )
+        cols.append(
+            ("veto_reason", "否决原因", _text_validation("否决原因", "一票否决时填写原因。", TEXT_MAX), 22)
+        )
+        cols.append(
+            ("comment", "评审意见", _text_validation("评审意见", "简要评审意见（可不填）。", TEXT_MAX), 30)
+        )
+    else:
+        for ind in scheme.assessor_indicators:
+            cols.append((ind.id, ind.input_label or ind.label, _validation(ind), 12))
+        for ind in scheme.self_indicators:
+            if ind.verifiable:
+                v = _validation(ind)
+                v["input_title"] = _clip("核定数：" + ind.label, 32)
+                v["input_message"] = _clip(
+                    "核定数（可不填）：填写后替代分中心自报数计分。" + ind.help, TEXT_MAX
+                )
+                cols.append((ind.id, "核定数：" + ind.label, v, 14))
+        cols.append(("note", "备注", _text_validation("备注", "需要说明的情况（可不填）。", TEXT_MAX), 20))
+    return cols
+
+
+def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    sheet = assessment_sheet_name(scheme)
+    if scheme.is_relative:
+        parts = [
+            (f"{p.label}（满分{_num(p.max)}分）", p.description or f"按自评报告“{p.label}”部分评分。")
+            for p in scheme.parts
+        ]
+        return [
+            (
+                "一、评分内容（工作绩效自评报告提纲）",
+                parts,
+            ),
+            (
+                "二、填写方法",
+                [
+                    (
+                        "评审人",
+                        f"在“{sheet}”表第1行右侧的黄色单元格填写评审人姓名。每位评审人填写一份，一人一个文件。",
+                    ),
+                    (
+                        "评分",
+                        f"对每个{scheme.center_label}按上述各部分分别打分，分数不超过该部分满分，可保留两位小数；“合计”自动计算。",
+                    ),
+                    (
+                        "完整填写",
+                        "一行中的各部分分数要么全部填写，要么全部不填；只填了一部分的行不计入结果。",
+                    ),
+                    (
+                        "一票否决",
+                        (
+                            scheme.submission.get("remarks", "")
+                            + "需否决的，在“一票否决”列选择“是”，并在“否决原因”列写明原因。"
+                        ),
+                    ),
+                    (
+                        "计分方式",
+                        f"各评审人合计分的平均值为定性得分；评审人达到{scheme.trim_at}人及以上时，先去掉一个最高分和一个最低分。",
+                    ),
+                ],
+            ),
+            (
+                "三、注意事项",
+                [
+                    (
+                        "可填写的单元格",
+                        "只有黄色单元格可以填写；不要修改表头、插入或删除行列、修改工作表名称。",
+                    ),
+                    ("评估周期", scheme.period or f"{year}年度"),
+                ],
+            ),
+        ]
+    neutral = "；".join(
+        f"{i.input_label or i.label}未填写按{_neutral_text(i)}计" for i in scheme.assessor_indicators
+    )
+    rules = [
+        (f"{i.label}（{i.input_label}）", f"{i.standard}" + (f"（分值：{i.range}）" if i.range else ""))
+        for i in scheme.assessor_indicators
+    ]
+    return [
+        (
+            "一、填写内容",
+            [
+                (
+                    "考核方填写",
+                    f"由考核方对每个{scheme.center_label}填写本表，一行一个{scheme.center_label}。",
+                ),
+                ("空白的含义", f"空白按中性值计：{neutral}。"),
+                (
+                    "核定数",
+                    "“核定数：”各列填写经核实的数量；填写后替代分中心自报的数字计分，结果中标注与自报数的差异；不填写则按自报数计分。",
+                ),
+                (
+                    "编号、名称",
+                    f"已列出的{scheme.center_label}不能修改；没有名单时在空白行填写编号和名称（与分中心填报表一致）。",
+                ),
+            ],
+        ),
+        ("二、计分标准（通知原文）", rules + [("等次", scheme.submission.get("remarks", ""))]),
+        (
+            "三、注意事项",
+            [("可填写的单元格", "只有黄色单元格可以填写；不要修改表头、插入或删除列、修改工作表名称。")],
+        ),
+    ]
+
+
+def write_assessment(
+    path: str | Path,
+    scheme: Scheme,
+    *,
+    roster: Sequence[RosterEntry] = (),
+    year: int | None = None,
+    rows: Mapping[str, Mapping[str, object]] | None = None,
+    created: datetime | None = None,
+) -> Path:
+    """Qingdao (absolute): the assessor workbook 考核评价表; Guangdong (relative): the reviewer's 定性评分表.
+    rows: center code -> {column id -> value} to pre-fill; column ids are indicator ids (核定数 for
+    self-reported ones), part ids, 'veto', 'veto_reason', 'comment', 'note', and for centers not on the
+    roster also 'name' and 'host_unit'."""
+    path = Path(path)
+    year = year or scheme.year
+    relative = scheme.is_relative
+    roster = tuple(roster) or (scheme.roster if relative else ())
+    rows = rows or {}
+    if relative:
+        title = scheme.review_title or f"{scheme.name}定性评分表"
+    else:
+        title = f"{scheme.name}考核评价表（{year}年度）"
+    wb = _workbook(path, year, title, created)
+    fmts = _formats(wb)
+    _instructions(wb, fmts, "填报说明", f"{title}填报说明", _assessment_sections(scheme, year))
+    ws = wb.add_worksheet(assessment_sheet_name(scheme))
+    ws.activate()
+    cols = _assessment_columns(scheme)
+    last_col = len(cols) - 1
+    for n, (_, _, _, width) in enumerate(cols):
+        ws.set_column(n, n, width)
+    ws.set_row(0, 32)
+    if relative:
+        _merge_text(ws, 0, 0, 0, last_col - 2, title, fmts["title"])
+        ws.write_string(0, last_col - 1, "评审人", fmts["label_r"])
+        ws.write_blank(0, last_col, None, fmts["input_text"])
+        ws.data_validation(0, last_col, 0, last_col, _text_validation("评审人", "填写评审人姓名。", 30))
+        wb.define_name(REVIEWER_NAME, f"='{assessment_sheet_name(scheme)}'!{_abs(0, last_col)}")
+    else:
+        _merge_text(ws, 0, 0, 0, last_col, title, fmts["title"])
+    ws.set_row(1, _height(((h, w) for _, h, _, w in cols), minimum=30))
+    for n, (_, header, _, _) in enumerate(cols):
+        ws.write_string(1, n, header, fmts["th"])
+    entries: list[tuple[RosterEntry, bool]] = [(e, True) for e in roster]
+    known = {e.code for e in roster}
+    for code, data in rows.items():
+        if code not in known:
+            entries.append(
+                (
+                    RosterEntry(
+                        code=code, name=str(data.get("name", "")), host_unit=str(data.get("host_unit", ""))
+                    ),
+                    False,
+                )
+            )
+    if not roster:
+        entries += [(RosterEntry(code="", name=""), False)] * max(0, BLANK_ASSESSMENT_ROWS - len(entries))
+    first = 2
+    for n, (entry, fixed) in enumerate(entries):
+        r = first + n
+        ws.set_row(r, _height([(entry.name, cols[1][3]), (entry.host_unit, cols[2][3])], minimum=20))
+        data = rows.get(entry.code, {}) if entry.code else {}
+        for c, (cid, _, validation, _) in enumerate(cols):
+            if cid in ("code", "name", "host_unit"):
+                text = {"code": entry.code, "name": entry.name, "host_unit": entry.host_unit}[cid]
+                if fixed:
+                    ws.write_string(r, c, text, fmts["fixed"])
+                elif text:
+                    ws.write_string(r, c, text, fmts["input_text"])
+                else:
+                    ws.write_blank(r, c, None, fmts["input_text"])
+            elif cid == "total":
+                parts = f"{a1(r, 3)}:{a1(r, 3 + len(scheme.parts) - 1)}"
+                given = [_number(data.get(p.id)) for p in scheme.parts]
+                numbers = [g for g in given if g is not None]
+                cached = sum(numbers) if numbers else ""
+                ws.write_formula(r, c, f'=IF(COUNT({parts})=0,"",SUM({parts}))', fmts["score"], cached)
+            else:
+                fmt = (
+                    fmts["input"] if validation and validation["validate"] != "length" else fmts["input_text"]
+                )
+                _write_raw(ws, r, c, data.get(cid), fmt, fmts["input_date"])
+    last_row = first + max(len(entries), 1) - 1
+    for c, (cid, _, validation, _) in enumerate(cols):
+        if validation is None or (cid in ("code", "name", "host_unit") and not _any_open(entries)):
+            continue
+        if cid in ("code", "name", "host_unit"):
+            for n, (_, fixed) in enumerate(entries):
+                if not fixed:
+                    ws.data_validation(first + n, c, first + n, c, dict(validation))
+        else:
+            ws.data_validation(first, c, last_row, c, dict(validation))
+    ws.freeze_panes(2, 3)
+    _print_setup(ws, landscape=True, title=title, repeat_row=1, one_page=False)
+    ws.print_area(0, 0, last_row, last_col)
+    _protect(ws)
+    _write_meta(wb, _meta(scheme, year, KIND_REVIEW if relative else KIND_ASSESSMENT))
+    wb.close()
+    return path
+
+
+def _any_open(entries: Sequence[tuple[RosterEntry, bool]]) -> bool:
+    return any(not fixed for _, fixed in entries)
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def _names(scheme: Scheme, year: int) -> tuple[str, str]:
+    stem = f"{scheme.name}_{year}"
+    kind = "定性评分表" if scheme.is_relative else "考核评价表"
+    return f"{stem}_填报模板", f"{stem}_{kind}"
+
+
+def generate(
+    scheme: Scheme,
+    out_dir: str | Path,
+    *,
+    roster: Sequence[RosterEntry] = (),
+    year: int | None = None,
+    per_center: bool = False,
+    assessment: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """What `kjjr template` does: the blank submission template, one per roster center with per_center (the
+    scheme's own roster when none is given), and the assessment workbook with assessment."""
+    year = year or scheme.year
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    blank, assess_name = _names(scheme, year)
+    done: list[Path] = []
+
+    def tick(path: Path) -> None:
+        done.append(path)
+        if progress is not None:
+            progress(len(done))
+
+    tick(write_submission(out / file_name(f"{blank}.xlsx"), scheme, year=year))
+    if per_center:
+        jobs = [
+            (out / file_name(f"{blank}_{entry.code}_{entry.name}.xlsx"), entry)
+            for entry in tuple(roster) or scheme.roster
+        ]
+        for path in _write_centers(scheme, year, jobs, progress_from=len(done), progress=progress):
+            done.append(path)
+    if assessment:
+        tick(write_assessment(out / file_name(f"{assess_name}.xlsx"), scheme, roster=roster, year=year))
+    return done
+
+
+def _write_chunk(scheme: Scheme, year: int, jobs: Sequence[tuple[Path, RosterEntry]]) -> list[Path]:
+    return [write_submission(path, scheme, center=entry, year=year) for path, entry in jobs]
+
+
+def _write_centers(
+    scheme: Scheme,
+    year: int,
+    jobs: list[tuple[Path, RosterEntry]],
+    *,
+    progress_from: int,
+    progress: Callable[[int], None] | None,
+) -> list[Path]:
+    """Per-center templates; many of them are written on every core (XlsxWriter's close() alone costs a few
+    milliseconds per file, so one process cannot go much below 8 ms a file)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_MIN or workers < 2:
+        out = []
+        for path, entry in jobs:
+            out.append(write_submission(path, scheme, center=entry, year=year))
+            if progress is not None:
+                progress(progress_from + len(out))
+        return out
+    size = max(10, math.ceil(len(jobs) / (workers * 4)))
+    chunks = [jobs[n : n + size] for n in range(0, len(jobs), size)]
+    results: dict[int, list[Path]] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_write_chunk, scheme, year, chunk): n for n, chunk in enumerate(chunks)}
+        finished = 0
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            finished += len(results[futures[future]])
+            if progress is not None:
+                progress(progress_from + finished)
+    return [path for n in range(len(chunks)) for path in results[n]]
+
+
+def regenerate_committed(root: Path) -> list[Path]:
+    """Rewrite the committed blank templates under root/'templates' for every shipped scheme (blank submission
+    and assessment workbook, at the scheme's own year). Same bytes on every run."""
+    out = Path(root) / "templates"
+    written: list[Path] = []
+    for scheme_id, _, _ in shipped_schemes():
+        written += generate(load_scheme(scheme_id), out, assessment=True)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in regenerate_committed(Path.cwd()):
+        print(written_path)
