@@ -166,7 +166,8 @@ class Finding:
     ) -> Finding:
         """Build a finding from its code's template; unknown codes are a programming error."""
         default_severity, template = CODES[code]
-        fields.setdefault("cell", cell)
+        for name, given in (("cell", cell), ("file", file), ("sheet", sheet), ("center", center)):
+            fields.setdefault(name, given)
         fields.setdefault("value", "" if value is None else value)
         fields.setdefault("center_label", "分中心")
         try:

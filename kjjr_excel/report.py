@@ -695,9 +695,10 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     put(["方案文件SHA-256", scheme.sha256])
     if result.inputs:
         put(["输入位置", "；".join(result.inputs)])
-    put(["考核评价表", "已提供" if result.assessed else "未提供"])
     if scheme.is_relative:
         put(["定性评分表", "已提供" if result.reviews_given else "未提供"])
+    else:
+        put(["考核评价表", "已提供" if result.assessed else "未提供"])
     row += 1
     put(["说明"], fmt.section)
     for note in result.notes:

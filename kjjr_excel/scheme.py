@@ -136,6 +136,7 @@ class Scheme:
     weight_qualitative: Decimal = Decimal(0)
     outlier_threshold: Decimal = Decimal("3.5")
     outlier_min_centers: int = 5
+    outlier_ratio: Decimal = Decimal(3)
     sources: dict[str, str] = field(default_factory=dict)
     path: str = ""
     sha256: str = ""
@@ -430,6 +431,7 @@ class _Loader:
                 validation.get("outlier_threshold", 3.5), "validation.outlier_threshold"
             ),
             outlier_min_centers=int(validation.get("outlier_min_centers", 5)),
+            outlier_ratio=self.dec(validation.get("outlier_ratio", 3), "validation.outlier_ratio"),
             sources=sources,
         )
 

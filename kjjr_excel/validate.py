@@ -227,14 +227,18 @@ def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:
     if len(accepted) < scheme.outlier_min_centers:
         return
     threshold = float(scheme.outlier_threshold)
+    ratio = float(scheme.outlier_ratio)
     for ind in scheme.self_indicators:
-        if ind.type == "bool":
+        # a bounded input (0-12 months) cannot be far out of line; bounds are checked on their own
+        if ind.type == "bool" or ind.max is not None:
             continue
         points = [(s, v) for s in accepted if (v := _num(s, ind.id)) is not None]
         if len(points) < scheme.outlier_min_centers:
             continue
         xs = [float(v) for _, v in points]
         med = median(xs)
+        if med <= 0:  # with most centers at 0 there is no scale to call a value far out of line
+            continue
         mad = median(abs(x - med) for x in xs)
         if mad > 0:
             scale = mad / 0.6745
@@ -244,7 +248,9 @@ def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:
                 continue
             scale = mean_ad * 1.253314
         for sub, v in points:
-            if abs(float(v) - med) / scale > threshold:
+            x = float(v)
+            # both a robust z-score and an order-of-magnitude gap: a typo or a wrong unit, not a busy year
+            if abs(x - med) / scale > threshold and (x > med * ratio or x < med / ratio):
                 cv = sub.values[ind.id]
                 yield Finding.make(
                     "value-outlier",

@@ -1,0 +1,278 @@
+"""End to end through the CLI: template -> fill -> rank, in tmp_path, both schemes."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from python_calamine import CalamineWorkbook
+
+from kjjr_excel.cli import cli
+from kjjr_excel.scheme import RosterEntry, load_scheme
+from kjjr_excel.template import write_assessment, write_submission
+
+QD = load_scheme("qingdao")
+GD = load_scheme("guangdong")
+
+# (code, name, raw values); expected totals hand-computed from Annex 2 with neutral assessor fields (10 + 0)
+QD_CASES = {
+    # 5+0.25*(50-30)=10, 5+0.25*(120-100)=10, 6, 10+3*(17-12)=25, 10, 15, 4 -> 80 + 10 = 90 exactly: 优秀
+    "QD01": dict(
+        enterprise_info=50,
+        financing_needs=120,
+        monthly_reports=12,
+        finance_events=17,
+        policies_implemented=10,
+        new_policies_products=5,
+        fulltime_staff=4,
+    ),
+    # 5, 5, 6, 10, 3, 6, 3 -> 38 + 10 = 48 -> 不合格
+    "QD02": dict(
+        enterprise_info=30,
+        financing_needs=100,
+        monthly_reports=12,
+        finance_events=12,
+        policies_implemented=3,
+        new_policies_products=2,
+        fulltime_staff=3,
+    ),
+    # 10, 10, 6, 25, 10, 15, 4 -> 80 ; text "１２" in monthly_reports normalised -> same as QD01: 90
+    "QD03": dict(
+        enterprise_info=60,
+        financing_needs=150,
+        monthly_reports="１２",
+        finance_events=20,
+        policies_implemented=12,
+        new_policies_products=6,
+        fulltime_staff=5,
+    ),
+    # 7.5 (40), 0 (financing "约100" is an error), 6, 10+3*(14-12)=16, 5, 9, 4 -> 47.5 + 10 = 57.5 不合格
+    "QD04": dict(
+        enterprise_info=40,
+        financing_needs="约100",
+        monthly_reports=12,
+        finance_events=14,
+        policies_implemented=5,
+        new_policies_products=3,
+        fulltime_staff=4,
+    ),
+}
+
+
+def fill_qingdao(inbox: Path) -> list[RosterEntry]:
+    roster = [RosterEntry(code=c, name=f"{c}分中心", host_unit=f"{c}依托单位") for c in QD_CASES]
+    inbox.mkdir(parents=True, exist_ok=True)
+    for entry in roster:
+        write_submission(inbox / f"{entry.code}.xlsx", QD, center=entry, values=QD_CASES[entry.code])
+    return roster
+
+
+def read_sheet(path: Path, sheet: str) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+
+
+def ranking_rows(path: Path) -> dict[str, dict[str, object]]:
+    rows = read_sheet(path, "排名")
+    header = rows[1]
+    return {r[header.index("编号")]: dict(zip(header, r, strict=False)) for r in rows[2:] if r[1]}
+
+
+def test_template_command_writes_the_files(tmp_path):
+    roster = tmp_path / "名录.csv"
+    roster.write_text(
+        "编号,名称,依托单位\nQD01,市南区分中心,市南区科技局\nQD02,=1+1,市北区科技局\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "template",
+            "qingdao",
+            "--roster",
+            str(roster),
+            "--per-center",
+            "--assessment",
+            "-o",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in (tmp_path / "out").glob("*.xlsx"))
+    assert len(files) == 4  # blank + 2 per-center + assessment
+    assert any("考核评价表" in f for f in files)
+
+
+def test_qingdao_round_trip_without_assessment(tmp_path):
+    fill_qingdao(tmp_path / "inbox")
+    out = tmp_path / "rank.xlsx"
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(tmp_path / "inbox"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = ranking_rows(out)
+    assert rows["QD01"]["总分"] == 90 and rows["QD01"]["等次"] == "优秀"
+    assert rows["QD03"]["总分"] == 90 and rows["QD03"]["排名"] == rows["QD01"]["排名"] == 1
+    assert rows["QD04"]["总分"] == 57.5 and rows["QD04"]["等次"] == "不合格" and rows["QD04"]["排名"] == 3
+    assert "数据有误" in rows["QD04"]["标记"] and "F13" in rows["QD04"]["标记"]
+    assert rows["QD02"]["总分"] == 48 and rows["QD02"]["等次"] == "不合格"
+    assert rows["QD02"]["补助金额（万元）"] == 0 and rows["QD01"]["补助金额（万元）"] == 20
+    assert all("未经考核评价" in r["标记"] for r in rows.values())
+    findings = read_sheet(out, "校验问题")
+    assert any(r[1] == "value-not-number" and r[4] == "F13" for r in findings[1:])
+
+
+def test_qingdao_assessment_veto_and_verified_count(tmp_path):
+    roster = fill_qingdao(tmp_path / "inbox")
+    assessment = tmp_path / "考核评价表.xlsx"
+    write_assessment(
+        assessment,
+        QD,
+        roster=roster,
+        rows={
+            "QD01": {"major_accident": "是"},
+            "QD02": {"major_errors": 3, "major_contribution": 10},  # 48 - 3 + 10 = 55
+            "QD03": {"enterprise_info": 30},  # verified 30 instead of 60: 10 -> 5, total 85
+        },
+    )
+    out = tmp_path / "rank.xlsx"
+    result = CliRunner().invoke(
+        cli, ["rank", "qingdao", str(tmp_path / "inbox"), "--assessment", str(assessment), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = ranking_rows(out)
+    assert rows["QD01"]["排名"] in ("", None) and rows["QD01"]["等次"] == "不合格"
+    assert "重大责任事故" in rows["QD01"]["标记"] and rows["QD01"]["总分"] == 90
+    assert rows["QD02"]["总分"] == 55
+    assert rows["QD03"]["总分"] == 85 and rows["QD03"]["等次"] == "良好" and rows["QD03"]["排名"] == 1
+    assert "核定数" in rows["QD03"]["标记"]
+    assert not any("未经考核评价" in str(r["标记"]) for r in rows.values())
+    order = [r[1] for r in read_sheet(out, "排名")[2:]]
+    assert order[-1] == "QD01"  # vetoed centers are listed after the ranked ones
+
+
+def test_unknown_center_and_missing_roster_centers(tmp_path):
+    fill_qingdao(tmp_path / "inbox")
+    roster = tmp_path / "名录.csv"
+    roster.write_text(
+        "编号,名称,依托单位\nQD01,QD01分中心,a\nQD02,QD02分中心,b\nQD03,QD03分中心,c\nQD09,平度分中心,d\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "rank.xlsx"
+    result = CliRunner().invoke(
+        cli, ["rank", "qingdao", str(tmp_path / "inbox"), "--roster", str(roster), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = ranking_rows(out)
+    assert "QD04" not in rows
+    missing = read_sheet(out, "未提交")
+    assert [r[1] for r in missing[1:] if r[1]] == ["QD09"]
+    codes = [r[1] for r in read_sheet(out, "校验问题")[1:]]
+    assert "center-unknown" in codes and "center-missing" in codes
+
+
+def test_ranking_is_the_same_whatever_the_file_names_and_order(tmp_path):
+    fill_qingdao(tmp_path / "a")
+    b = tmp_path / "b" / "sub"
+    b.mkdir(parents=True)
+    for n, src in enumerate(sorted((tmp_path / "a").glob("*.xlsx"), reverse=True)):
+        shutil.copy(src, b / f"{9 - n}_附件.xlsx")
+    outs = []
+    for folder in ("a", "b"):
+        out = tmp_path / f"{folder}.xlsx"
+        assert (
+            CliRunner().invoke(cli, ["rank", "qingdao", str(tmp_path / folder), "-o", str(out)]).exit_code
+            == 0
+        )
+        outs.append(out)
+    for sheet in ("排名", "得分明细"):
+        assert read_sheet(outs[0], sheet) == read_sheet(outs[1], sheet)
+
+
+def gd_values(n: int) -> dict[str, object]:
+    return {ind.id: (n + 1) * 10 for ind in GD.indicators}
+
+
+def test_guangdong_reviews_trimmed_mean_veto_and_missing(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    centers = GD.roster[:6]
+    for n, entry in enumerate(centers):
+        write_submission(inbox / f"{entry.code}.xlsx", GD, center=entry, values=gd_values(n))
+    reviews = []
+    parts = [p.id for p in GD.parts]
+    for r, total in enumerate((60, 70, 80, 90, 100)):
+        rows = {}
+        for entry in centers[:-1]:  # the last center gets no review at all
+            scale = total / 100
+            rows[entry.code] = {pid: float(p.max) * scale for pid, p in zip(parts, GD.parts, strict=True)}
+        if r == 2:
+            rows[centers[0].code]["veto"] = "是"
+            rows[centers[0].code]["veto_reason"] = "考核材料弄虚作假"
+        path = tmp_path / f"评审人{r + 1}.xlsx"
+        write_assessment(path, GD, rows=rows)
+        reviews.append(path)
+    out = tmp_path / "gd.xlsx"
+    args = ["rank", "guangdong", str(inbox), "-o", str(out)]
+    for p in reviews:
+        args += ["--assessment", str(p)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    rows = ranking_rows(out)
+    best = rows[centers[5].code]  # values 60 everywhere: the benchmark for every indicator
+    assert best["定量得分"] == 100
+    assert "定性评分缺失" in best["标记"]
+    assert best["综合得分"] == 60  # 0.6 × 100 + 0.4 × 0
+    second = rows[centers[4].code]  # values 50: 50/60 of every weight
+    assert second["定量得分"] == pytest.approx(83.33, abs=0.005)
+    assert second["定性得分"] == 80  # 60..100 with the highest and lowest dropped
+    assert second["综合得分"] == pytest.approx(0.6 * 250 / 3 + 0.4 * 80, abs=0.005)
+    vetoed = rows[centers[0].code]
+    assert vetoed["排名"] in ("", None) and vetoed["等次"] == "不合格" and vetoed["支持金额（万元）"] == 0
+    assert "一票否决" in vetoed["标记"] and "评审人3" in vetoed["标记"]
+    ranked = [r for r in rows.values() if r["排名"] not in ("", None)]
+    assert len(ranked) == 5
+    # 5 ranked: 1 优秀 (5 × 0.2 = 1), 3 优秀+良好 (5 × 0.6 = 3)
+    assert sorted(r["等次"] for r in ranked) == sorted(["优秀", "良好", "良好", "合格", "合格"])
+    missing = [r[1] for r in read_sheet(out, "未提交")[1:] if r[1]]
+    assert len(missing) == 32 - 6
+
+
+def test_guangdong_without_reviews_final_is_quantitative(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n, entry in enumerate(GD.roster[:3]):
+        write_submission(inbox / f"{entry.code}.xlsx", GD, center=entry, values=gd_values(n))
+    out = tmp_path / "gd.xlsx"
+    assert CliRunner().invoke(cli, ["rank", "guangdong", str(inbox), "-o", str(out)]).exit_code == 0
+    for row in ranking_rows(out).values():
+        assert row["综合得分"] == row["定量得分"]
+        assert row["定性得分"] in ("", None)
+    notes = [r[1] for r in read_sheet(out, "说明") if len(r) > 1]
+    assert any("综合得分即定量得分" in str(n) for n in notes)
+
+
+def test_validate_exit_codes(tmp_path):
+    fill_qingdao(tmp_path / "inbox")
+    result = CliRunner().invoke(
+        cli, ["validate", "qingdao", str(tmp_path / "inbox"), "-o", str(tmp_path / "v.xlsx")]
+    )
+    assert result.exit_code == 1  # QD04 has an error
+    (tmp_path / "inbox" / "QD04.xlsx").unlink()
+    result = CliRunner().invoke(
+        cli, ["validate", "qingdao", str(tmp_path / "inbox"), "-o", str(tmp_path / "v.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_receipts_command(tmp_path):
+    fill_qingdao(tmp_path / "inbox")
+    result = CliRunner().invoke(
+        cli, ["receipts", "qingdao", str(tmp_path / "inbox"), "-o", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "r").glob("*.xlsx"))) == 4
+
+
+def test_demo_runs_on_generated_samples(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no sample_inputs here: the demo builds them
+    result = CliRunner().invoke(cli, ["demo", "-o", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo" / "青岛_2017年度考核结果.xlsx").is_file()
+    assert (tmp_path / "demo" / "广东_2019年度监测评估结果.xlsx").is_file()
