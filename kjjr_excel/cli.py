@@ -210,8 +210,8 @@ def validate(
     "--assessment",
     "assessments",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="考核评价表（青岛）或评审人定性评分表（广东，每位评审人一个文件，可多次给出）。",
+    type=click.Path(exists=True, path_type=Path),
+    help="考核评价表（青岛）或评审人定性评分表（广东，每位评审人一个文件）；可多次给出，也可以给文件夹。",
 )
 @click.option(
     "--history",

@@ -43,6 +43,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "file-extension-mismatch": (N, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
     "file-macros-ignored": (N, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),
     "not-template": (E, "没有找到本次考核的填报表（{detail}）。请使用下发的填报模板填写后报送。"),
+    "not-submission": (
+        W,
+        "这是{what}，不是填报表，未作为报送文件读取。排名时请用 --assessment 指定{what}（双击脚本：放到 assessment 文件夹）。",
+    ),
     "recognised-by-labels": (
         W,
         "文件不是下发的模板（或已另存为其他格式），已按指标名称识别数据，请核对读取结果。",
@@ -118,7 +122,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "review-veto": (W, "评审表 {file} 对“{name}”一票否决：{reason}。"),
     "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),
     "veto": (W, "{reason}，评定为不合格，不参与排名。"),
-    "data-error": (E, "“{label}”数据有误，按0分计。请核对 {cell} 单元格。"),
     # history
     "history-unreadable": (E, "历年结果文件无法读取：{detail}。"),
     "history-unmatched": (W, "历年结果中的“{name}”（{year}年）与本年度任何{center_label}都对不上，未使用。"),

@@ -472,7 +472,7 @@ def _read_book(book: _Book, display: str, scheme) -> tuple[Submission | None, li
         kind = meta.get("kind", "submission")
         if kind and kind != "submission":
             what = {"assessment": "考核方评价表", "review": "评审表"}.get(kind, f"“{kind}”表")
-            findings.append(Finding.make("not-template", file=display, detail=f"这是{what}，不是填报表"))
+            findings.append(Finding.make("not-submission", file=display, what=what))
             return None, findings
         if meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
             findings.append(

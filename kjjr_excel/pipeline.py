@@ -114,7 +114,8 @@ def run_rank(
     by_key = {ident[0]: ident for ident in identities.values()}
     lookup = _resolver(by_key, checked.roster)
 
-    tables = [_read_table(Path(p), scheme) for p in assessments]
+    assessments = expand_tables(assessments)
+    tables = [_read_table(p, scheme) for p in assessments]
     for _, _, _, table_findings in tables:
         findings.extend(table_findings)
     tables3 = [(f, s, rows) for f, s, rows, _ in tables]
@@ -174,6 +175,25 @@ def run_rank(
         inputs=[str(p) for p in inputs] + [str(p) for p in assessments] + [str(p) for p in history],
         history_years=history_years,
     )
+
+
+def expand_tables(paths: Sequence[Path]) -> list[Path]:
+    """--assessment takes files or folders (every workbook inside, lock and hidden files left out)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file()
+                    and f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
+                    and not f.name.startswith(("~$", "."))
+                )
+            )
+        else:
+            out.append(p)
+    return out
 
 
 def _read_table(path: Path, scheme: Scheme):
@@ -257,7 +277,18 @@ def build_center(
             errors.pop(iid, None)
     for ind in scheme.indicators:
         if ind.is_veto and values.get(ind.id) is True:
-            vetoes.append(ind.rule.reason or f"{ind.display_label}：是")
+            reason = ind.rule.reason or f"{ind.display_label}：是"
+            vetoes.append(reason)
+            findings.append(
+                Finding.make(
+                    "veto",
+                    file=assessment.file if assessment else sub.file,
+                    center=name,
+                    indicator=ind.id,
+                    value="是",
+                    reason=reason.removesuffix("，评定为不合格"),
+                )
+            )
     totals: list[Fraction] = []
     for review in reviews:
         if review.veto:

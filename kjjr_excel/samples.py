@@ -236,12 +236,16 @@ def build_guangdong(root: Path) -> dict[str, Path]:
             values["roadshow_events"] = "若干"
         if entry.code == "GD09":
             values["training_attendees"] = f"{values['training_attendees']}人次"
+        name = f"{entry.number}-{entry.name}-评估数据统计表"
+        saved = datetime(2020, 5, 26, 9, 30)
+        if entry.code == "GD10":  # sent twice: a first version with a slip, then a corrected one
+            first = {**values, "loan_projects": 0}
+            write_submission(
+                inbox / f"{name}.xlsx", scheme, center=entry, values=first, header=header, created=saved
+            )
+            name, saved = f"{name}（更正）", datetime(2020, 5, 28, 16, 5)
         write_submission(
-            inbox / f"{entry.number}-{entry.name}-评估数据统计表.xlsx",
-            scheme,
-            center=entry,
-            values=values,
-            header=header,
+            inbox / f"{name}.xlsx", scheme, center=entry, values=values, header=header, created=saved
         )
         submitted.append(entry)
     for reviewer in range(1, 6):

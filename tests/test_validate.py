@@ -182,7 +182,7 @@ OTHER_STAGES = {
     "review-veto",
     "review-unknown-center",
     "veto",
-    "data-error",
+    "not-submission",
     "history-unreadable",
     "history-unmatched",
     "history-ambiguous",
