@@ -19,6 +19,7 @@ from .errors import OutputError
 from .findings import Finding, Severity, sorted_findings
 from .scheme import RosterEntry
 from .validate import match_center
+from .xlsx import Workbook
 
 __all__ = ["write_receipts", "write_findings_report", "atomic_workbook"]
 
@@ -47,7 +48,7 @@ def atomic_workbook(path: Path, build: Callable[[xlsxwriter.Workbook], None]) ->
             f"无法写入 {path}：{exc.strerror or exc}。请检查文件夹是否存在、是否有写入权限。"
         ) from exc
     try:
-        wb = xlsxwriter.Workbook(tmp, _OPTIONS)
+        wb = Workbook(tmp, _OPTIONS)
         build(wb)
         wb.close()
         try:

@@ -19,8 +19,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
@@ -29,6 +27,7 @@ from .findings import Severity, sorted_findings
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
 from .rank import to_decimal
+from .xlsx import Workbook
 
 SHEET_RANKING = "排名"
 SHEET_DETAILS = "得分明细"
@@ -160,7 +159,7 @@ class _Formats:
 
 
 def _build(result: RunResult, path: Path, run_time: datetime) -> None:
-    wb = xlsxwriter.Workbook(
+    wb = Workbook(
         str(path),
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )

@@ -27,6 +27,7 @@ from .layout import META_KEYS, META_SHEET, Layout, layout
 from .rank import grade_for
 from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
 from .score import excel_formula, score_rule
+from .xlsx import Workbook
 
 __all__ = [
     "write_submission",
@@ -107,9 +108,7 @@ def _fixed_created(year: int) -> datetime:
 
 
 def _workbook(path: Path, year: int, title: str, created: datetime | None) -> xlsxwriter.Workbook:
-    wb = xlsxwriter.Workbook(
-        str(path), {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False}
-    )
+    wb = Workbook(str(path), {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
     wb.set_properties({"title": title, "created": created or _fixed_created(year), "author": ""})
     return wb
 

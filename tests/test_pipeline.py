@@ -276,3 +276,19 @@ def test_demo_runs_on_generated_samples(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo" / "青岛_2017年度考核结果.xlsx").is_file()
     assert (tmp_path / "demo" / "广东_2019年度监测评估结果.xlsx").is_file()
+
+
+def test_print_fit_is_explicit_for_every_reader(tmp_path):
+    """openpyxl (and some WPS versions) read a missing fitToWidth as 'none'; we write it."""
+    import openpyxl
+
+    fill_qingdao(tmp_path / "inbox")
+    out = tmp_path / "rank.xlsx"
+    assert CliRunner().invoke(cli, ["rank", "qingdao", str(tmp_path / "inbox"), "-o", str(out)]).exit_code == 0
+    ws = openpyxl.load_workbook(out)["排名"]
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$2:$2"
+    sub = openpyxl.load_workbook(tmp_path / "inbox" / "QD01.xlsx")[QD.submission["sheet"]]
+    assert int(sub.page_setup.fitToWidth) == 1 and int(sub.page_setup.fitToHeight) == 1
