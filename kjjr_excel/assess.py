@@ -60,6 +60,10 @@ def row_identity(row: Row) -> tuple[str, str, str]:
 Resolver = Callable[[str, str], str | None]  # (code, name) -> center key, or None when unknown
 
 
+def _unknown(code: str, file: str, sheet: str, cell: str, who: str) -> Finding:
+    return Finding.make(code, file=file, sheet=sheet, cell=cell, center=who, value=who, name=who)
+
+
 def read_assessments(
     scheme: Scheme, tables: Sequence[tuple[str, str, Sequence[Row]]], resolve: Resolver
 ) -> tuple[dict[str, Assessment], list[Finding]]:
@@ -74,17 +78,7 @@ def read_assessments(
                 continue
             key = resolve(code, name)
             if key is None:
-                findings.append(
-                    Finding.make(
-                        "assessment-unknown-center",
-                        file=file,
-                        sheet=sheet,
-                        cell=name_cell,
-                        center=name or code,
-                        value=name or code,
-                        name=name or code,
-                    )
-                )
+                findings.append(_unknown("assessment-unknown-center", file, sheet, name_cell, name or code))
                 continue
             assessment = Assessment(file=file)
             for ind in scheme.assessor_indicators:
@@ -188,17 +182,7 @@ def read_reviews(
                 continue
             key = resolve(code, name)
             if key is None:
-                findings.append(
-                    Finding.make(
-                        "review-unknown-center",
-                        file=file,
-                        sheet=sheet,
-                        cell=name_cell,
-                        center=name or code,
-                        value=name or code,
-                        name=name or code,
-                    )
-                )
+                findings.append(_unknown("review-unknown-center", file, sheet, name_cell, name or code))
                 continue
             review = Review(
                 total=None, file=file, veto=veto, reason=as_text(reason_cell[0]) if reason_cell else ""

@@ -23,6 +23,7 @@ __all__ = [
     "fmt_decimal",
     "normalise_name",
     "as_text",
+    "decode_text",
 ]
 
 ZERO_WORDS = {"无", "/", "／", "-", "—", "－", "没有", "暂无", "nil", "none", "n/a", "无。", "零"}
@@ -186,3 +187,13 @@ def _parse_bool(raw: object) -> Parsed:
             False, "" if text == "否" else "value-normalised", (("raw", as_text(raw)), ("value", "否"))
         )
     return Parsed(None, "value-bool", (("raw", as_text(raw)),))
+
+
+def decode_text(raw: bytes) -> str | None:
+    """Text of a CSV as saved by Excel or WPS on a Chinese machine: UTF-8 (with or without BOM) or GB18030."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .cells import a1, as_text, normalise_name
+from .cells import a1, as_text, decode_text, normalise_name
 from .findings import Finding
 from .model import HistoryRecord
 
@@ -277,14 +277,8 @@ def _read_workbook(path: Path) -> list[tuple[str, list[list[Any]]]]:
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_text(path.read_bytes())
+    if text is None:
         raise _Unreadable("CSV文件的编码无法识别，请另存为 UTF-8 编码")
     return list(csv.reader(io.StringIO(text)))[:MAX_ROWS]
 

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from .cells import as_text, normalise_name
+from .cells import as_text, decode_text, normalise_name
 from .errors import RosterError
 from .scheme import RosterEntry
 
@@ -67,16 +67,10 @@ def _column(row: list, key: str) -> int | None:
 
 
 def _rows_csv(path: Path) -> list[list[str]]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_text(path.read_bytes())
+    if text is None:
         raise RosterError(f"名录文件 {path} 的编码无法识别，请另存为 UTF-8 编码的 CSV 或 Excel 文件。")
-    return [row for row in csv.reader(io.StringIO(text))]
+    return list(csv.reader(io.StringIO(text)))
 
 
 def _rows_workbook(path: Path) -> list[list]:
