@@ -549,6 +549,8 @@ class _Loader:
         from .roster import read_roster
 
         path = self.path.parent / filename
+        if not path.is_file():  # a copied scheme may still name the shipped roster
+            path = Path(str(resources.files(__package__).joinpath(SCHEME_DIR))) / filename
         if not path.is_file():
-            raise self.fail("scheme.roster", f"找不到名录文件 {path}")
+            raise self.fail("scheme.roster", f"找不到名录文件 {filename}（应与方案文件放在同一文件夹）")
         return read_roster(path)

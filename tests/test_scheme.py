@@ -112,3 +112,11 @@ def test_parameters_mark_defaults():
     assert any(src == "默认值（待评估方确认）" and "撮合贷款金额" in name for name, _, src in rows)
     rows = load_scheme("qingdao").parameters()
     assert all(src != "默认值（待评估方确认）" for _, _, src in rows)
+
+
+def test_a_copied_guangdong_scheme_still_finds_the_shipped_roster(tmp_path):
+    path = copy_scheme(tmp_path, "guangdong-2019")
+    text = path.read_text(encoding="utf-8").replace('benchmark = "max"', 'benchmark = "p90"')
+    path.write_text(text, encoding="utf-8")
+    s = load_scheme(path)
+    assert len(s.roster) == 32 and s.benchmark == "p90"
