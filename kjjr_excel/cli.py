@@ -6,6 +6,7 @@ Exit status: 0 output written; 1 `validate` found an error in a submission; 2 wr
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,9 @@ class KjjrCommand(click.Command):
             ctx.exit(EXIT_NO_OUTPUT)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # output piped into head/more that closed early: nothing to report
+            sys.stderr.close()
+            ctx.exit(0)
         except Exception as exc:  # the analyst must never see a bare traceback
             if ctx.find_root().params.get("verbose"):
                 raise
@@ -85,6 +89,11 @@ def _count_inputs(inputs: tuple[Path, ...]) -> int:
 
     files, _, _ = collect_files(list(inputs))
     return len(files)
+
+
+def natural_key(text: str) -> list:
+    """'2-…' before '10-…', as a clerk numbers files."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
 
 
 def _default_output(scheme, suffix: str) -> Path:
@@ -184,7 +193,7 @@ def validate(
     by_file: dict[str, list] = {}
     for f in checked.findings:
         by_file.setdefault(f.file or "（汇总）", []).append(f)
-    for info in checked.files:
+    for info in sorted(checked.files, key=lambda i: natural_key(i.file)):
         own = by_file.get(info.file, [])
         worst = min((f.severity.order for f in own), default=9)
         mark = {0: "✗", 1: "!", 2: "i"}.get(worst, "✓")
