@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -73,8 +74,18 @@ def fmt_decimal(value: Decimal | None, places: int | None = None) -> str:
 
 def normalise_name(text: str) -> str:
     """Key for matching names: NFKC (full-width to half-width), no spaces, no brackets' width differences."""
+    if text.__class__ is str:
+        return _normalised(text)  # names and codes recur across a batch: memoised
+    return _normalise(text)
+
+
+def _normalise(text: object) -> str:
     text = unicodedata.normalize("NFKC", str(text or ""))
-    return re.sub(r"\s+", "", text).strip().lower()
+    return _SPACES.sub("", text).strip().lower()
+
+
+_SPACES = re.compile(r"\s+")
+_normalised = functools.lru_cache(maxsize=65536)(_normalise)
 
 
 def as_text(value: object) -> str:

@@ -8,11 +8,13 @@ problems become findings; nothing raises out of `read_submission` or `ingest`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -132,9 +134,15 @@ def collect_files(inputs: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[
 # ---------------------------------------------------------------------------------------------- the batch
 
 
-def _read_one(args: tuple[Path, str, object]) -> tuple[Submission | None, list[Finding], InputFile]:
-    path, display, scheme = args
-    return read_submission(path, display, scheme)
+# The scheme a forked worker reads with: set in the parent just before the pool forks, so it is inherited
+# instead of being pickled with every file.
+_WORKER_SCHEME: list = []
+CHUNK = 50
+
+
+def _read_chunk(chunk: list[tuple[Path, str]]) -> list[tuple[Submission | None, list[Finding], InputFile]]:
+    scheme = _WORKER_SCHEME[0]
+    return [read_submission(path, display, scheme) for path, display in chunk]
 
 
 def ingest(
@@ -145,31 +153,33 @@ def ingest(
     workers: int | None = None,
 ) -> IngestResult:
     """Read every workbook under `inputs`. `progress(n)` is called with the number of files just finished
-    (an increment, like click's progressbar.update). Results are ordered by display name."""
+    (an increment, like click's progressbar.update). Results are ordered by display name, whatever `workers`."""
     files, findings, skipped = collect_files(inputs)
     result = IngestResult(findings=list(findings), files=list(skipped))
     if workers is None:
         workers = 1 if len(files) < 200 else min(2, os.cpu_count() or 1)
-    jobs = [(path, display, scheme) for path, display in files]
-    if workers > 1 and len(jobs) > 1:
+    fork = None
+    if workers > 1 and len(files) > CHUNK:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
+        with contextlib.suppress(ValueError):  # platforms without fork read serially
+            fork = multiprocessing.get_context("fork")
+    if fork is not None:
         layout(scheme)  # memoise before forking
+        _WORKER_SCHEME[:] = [scheme]
+        chunks = [files[n : n + CHUNK] for n in range(0, len(files), CHUNK)]
         try:
-            ctx = multiprocessing.get_context("fork")
-        except ValueError:  # pragma: no cover - platforms without fork
-            ctx = None
-        chunk = max(16, min(256, len(jobs) // (workers * 8) or 1))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            outcomes = pool.map(_read_one, jobs, chunksize=chunk)
-            for outcome in outcomes:
-                _collect(result, outcome)
-                if progress:
-                    progress(1)
+            with fork.Pool(workers) as pool:
+                for outcomes in pool.imap(_read_chunk, chunks):
+                    for outcome in outcomes:
+                        _collect(result, outcome)
+                    if progress:
+                        progress(len(outcomes))
+        finally:
+            _WORKER_SCHEME.clear()
     else:
-        for job in jobs:
-            _collect(result, _read_one(job))
+        for path, display in files:
+            _collect(result, read_submission(path, display, scheme))
             if progress:
                 progress(1)
     result.files.sort(key=lambda f: f.file)
@@ -316,12 +326,51 @@ def _check_zip(data: bytes, display: str) -> zipfile.ZipFile:
     return zf
 
 
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: memoryview) -> memoryview | None:
+    """The compressed bytes of a stored or deflated, unencrypted entry of an in-memory zip; None otherwise."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    at = info.header_offset
+    head = bytes(data[at : at + 30])
+    if len(head) < 30 or head[:4] != ZIP_MAGIC:
+        return None
+    start = at + 30 + int.from_bytes(head[26:28], "little") + int.from_bytes(head[28:30], "little")
+    end = start + info.compress_size
+    return data[start:end] if end <= len(data) else None
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """Inflate a stored or deflated part straight from the bytes already in memory (zipfile's ZipExtFile costs
+    more than the inflation of a small part), bounded by the declared size and checked against its CRC.
+    None when the entry is anything unusual (encrypted, another method, an odd local header): use zipfile."""
+    if not isinstance(zf.fp, io.BytesIO):
+        return None
+    with zf.fp.getbuffer() as data:
+        raw = _member(zf, info, data)
+        if raw is None:
+            return None
+        try:
+            if info.compress_type == zipfile.ZIP_STORED:
+                out = bytes(raw[: info.file_size + 1])
+            else:
+                out = zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+        except zlib.error:
+            return None
+        finally:
+            raw.release()
+    if len(out) == info.file_size and zlib.crc32(out) != info.CRC:
+        return None
+    return out
+
+
 def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
     """Inflate one part, bounded by its declared size (a lying directory cannot inflate more)."""
     try:
         info = zf.getinfo(name)
-        with zf.open(info) as fh:
-            out = fh.read(info.file_size + 1)
+        out = _inflate(zf, info)
+        if out is None:
+            with zf.open(info) as fh:
+                out = fh.read(info.file_size + 1)
     except KeyError:
         return b""
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
@@ -351,6 +400,8 @@ def _check_xml_parts(zf: zipfile.ZipFile, display: str) -> dict[str, bytes]:
             continue
         if name == "[Content_Types].xml":
             continue
+        if info.file_size <= MAX_TOKEN and _root_starts_prolog(zf, info):
+            continue  # no DTD possible, no token long enough to matter: inflated later only if read
         part = _read_part(zf, name, display)
         if b"<!DOCTYPE" in part or b"<!ENTITY" in part or b"<!doctype" in part:
             raise _Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有DTD或实体声明"))
@@ -358,6 +409,34 @@ def _check_xml_parts(zf: zipfile.ZipFile, display: str) -> dict[str, bytes]:
             raise _Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有超长的数据"))
         parts[name] = part
     return parts
+
+
+_PLAIN_PROLOG = re.compile(rb"\s*(?:<\?xml[^<>]*\?>)?\s*<[A-Za-z_]")
+PROLOG_BYTES = 1024
+
+
+def _root_starts_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """True when a part's first inflated bytes are at most an XML declaration and then the root element.
+
+    A DTD (and so any entity) can only stand before the root element, so such a part declares none, and the
+    whole part need not be inflated to know it. False (a comment, a BOM, a DTD, anything unusual, or a part
+    that cannot be inflated this way) means "inflate and scan it all"."""
+    if not isinstance(zf.fp, io.BytesIO):
+        return False
+    with zf.fp.getbuffer() as data:
+        raw = _member(zf, info, data)
+        if raw is None:
+            return False
+        try:
+            if info.compress_type == zipfile.ZIP_STORED:
+                prefix = bytes(raw[:PROLOG_BYTES])
+            else:
+                prefix = zlib.decompressobj(-15).decompress(raw, PROLOG_BYTES)
+        except zlib.error:
+            return False
+        finally:
+            raw.release()
+    return _PLAIN_PROLOG.match(prefix) is not None
 
 
 def _check_ole(data: bytes, display: str) -> None:
@@ -640,9 +719,11 @@ def _read_value(
         if not formula[1]:
             finding = _make("formula-no-cache", raw_text, label=label, raw=raw_text, **base)
             return CellValue(ind.id, raw_text, None, sheet, cell, True), [finding]
+        parsed = _parse(ind, raw)[1]
     else:
-        raw_text = as_text(raw)
-    parsed: Parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
+        raw_text, parsed = _parse(ind, raw)
+        if not parsed.code:  # the common case: a clean value, nothing to report
+            return CellValue(ind.id, raw_text, parsed.value, sheet, cell, parsed.value is None), []
     fields = dict(parsed.fields)
     fields.setdefault("raw", as_text(raw))
     fields.setdefault("max", "" if ind.max is None else f"{ind.max.normalize():f}")
@@ -660,6 +741,30 @@ def _read_value(
         )
     value = None if error else parsed.value
     return CellValue(ind.id, raw_text, value, sheet, cell, error or value is None), findings
+
+
+_PARSED: dict[tuple, tuple[str, Parsed]] = {}
+_PARSED_MAX = 200_000
+
+
+def _parse(ind, raw: object) -> tuple[str, Parsed]:
+    """(as_text(raw), parse_value(raw, ...)) for an indicator, memoised: a batch's clerks type the same
+    figures over and over, and both functions are pure. The key holds the value's type (1, 1.0 and True
+    differ) and every parse argument, so an edited scheme never reuses another's result."""
+    key = (raw.__class__, raw, ind.type, ind.places, ind.max, ind.min)
+    try:
+        found = _PARSED.get(key)
+    except TypeError:  # an unhashable value: no reader of ours returns one, but never fail on it
+        return as_text(raw), parse_value(
+            raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min
+        )
+    if found is None:
+        parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
+        found = (as_text(raw), parsed)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- xml helpers
@@ -692,16 +797,33 @@ def _sheet_part(book: _Book, sheet: str, display: str) -> str | None:
     return None
 
 
+_SHEET_PARTS: dict[tuple[bytes, bytes, str], str | None] = {}
+
+
+def _sheet_part_cached(book: _Book, sheet: str, display: str) -> str | None:
+    """_sheet_part, remembered by the bytes of workbook.xml and its relationships (identical in every file
+    written from one template, so a batch parses them once)."""
+    key = (book.part("xl/workbook.xml", display), book.part("xl/_rels/workbook.xml.rels", display), sheet)
+    if key not in _SHEET_PARTS:
+        if len(_SHEET_PARTS) > 256:
+            _SHEET_PARTS.clear()
+        _SHEET_PARTS[key] = _sheet_part(book, sheet, display)
+    return _SHEET_PARTS[key]
+
+
 def _formulas(
-    book: _Book, sheet: str, wanted: set[tuple[int, int]], display: str
+    book: _Book, sheet: str, wanted: set[tuple[int, int]], display: str, *, shortcut: bool = True
 ) -> dict[tuple[int, int], tuple[str, bool]]:
-    """(row, col) -> (formula text, has cached value) for the wanted cells that hold a formula."""
+    """(row, col) -> (formula text, has cached value) for the wanted cells that hold a formula.
+
+    shortcut: a byte search first, the sheet is parsed only when a wanted cell may hold a formula; False always
+    parses (the reference the shortcut is tested against)."""
     try:
-        name = _sheet_part(book, sheet, display)
+        name = _sheet_part_cached(book, sheet, display)
         if name is None:
             return {}
         part = book.part(name, display)
-        if b"<f" not in part or _surely_no_formula(part, [a1(r, c) for r, c in wanted]):
+        if shortcut and _surely_no_formula(part, _cell_tags(wanted)):
             return {}
         root = ElementTree.fromstring(part)
         data = root.find(f"{_NS_MAIN}sheetData")
@@ -716,9 +838,9 @@ def _formulas(
             r = int(number) - 1 if number and number.isdigit() else n
             if r not in by_row:
                 continue
-            refs = {a1(rc[0], rc[1]): rc for rc in by_row[r]}
+            refs_here = {a1(rc[0], rc[1]): rc for rc in by_row[r]}
             for cell_el in row_el:
-                rc = refs.get(cell_el.get("r", ""))
+                rc = refs_here.get(cell_el.get("r", ""))
                 if rc is None:
                     continue
                 f = cell_el.find(f"{_NS_MAIN}f")
@@ -735,21 +857,46 @@ def _formulas(
         ) from None
 
 
-def _surely_no_formula(part: bytes, refs: list[str]) -> bool:
-    """Cheap pre-check: True when each wanted cell's element is found and holds no <f> child.
+_CELL_TAGS: dict[frozenset, tuple[bytes, ...]] = {}
 
-    Only a shortcut: False (a cell not found as written by Excel/XlsxWriter, or an <f> nearby) means
-    "parse the sheet to be sure", never "there is a formula".
+
+def _cell_tags(wanted: set[tuple[int, int]]) -> tuple[bytes, ...]:
+    """b'<c r="F5"' for each wanted cell, in the row-major order a sheet part lists them (memoised)."""
+    key = frozenset(wanted)
+    found = _CELL_TAGS.get(key)
+    if found is None:
+        if len(_CELL_TAGS) > 256:
+            _CELL_TAGS.clear()
+        found = _CELL_TAGS[key] = tuple(b'<c r="%s"' % a1(r, c).encode() for r, c in sorted(key))
+    return found
+
+
+def _surely_no_formula(part: bytes, tags: Sequence[bytes]) -> bool:
+    """Cheap pre-check: True when each wanted cell's element is found and holds no <f child.
+
+    Only a shortcut: False (a cell not found as written by Excel/XlsxWriter, or an <f inside) means
+    "parse the sheet to be sure", never "there is a formula". Cells are searched from the previous one on,
+    so a sheet in row order is scanned about once.
     """
-    for ref in refs:
-        start = part.find(b'<c r="%s"' % ref.encode())
+    pos = 0
+    for tag in tags:
+        start = part.find(tag, pos)
         if start < 0:
+            start = part.find(tag)
+            if start < 0:
+                return False
+        end = part.find(b">", start)
+        if end < 0:
             return False
-        ends = [e for e in (part.find(b"<c ", start + 3), part.find(b"</row>", start)) if e >= 0]
-        end = min(ends) if ends else len(part)
-        if part.find(b"<f", start, end) >= 0:
-            return False
+        if part[end - 1] != 0x2F:  # not an empty <c .../>
+            close = part.find(b"</c>", end)
+            if close < 0 or part.find(b"<f", end, close) >= 0:
+                return False
+        pos = end
     return True
+
+
+_MODIFIED = re.compile(rb"<dcterms:modified(?:\s[^<>]*)?>([^<>&]*)</dcterms:modified>")
 
 
 def _saved_at(book: _Book, display: str) -> datetime | None:
@@ -759,10 +906,15 @@ def _saved_at(book: _Book, display: str) -> datetime | None:
             part = book.part("docProps/core.xml", display)
             if not part:
                 return None
-            el = ElementTree.fromstring(part).find(f"{_NS_DCTERMS}modified")
-            if el is None or not (el.text or "").strip():
+            plain = _MODIFIED.search(part)  # the usual prefix; anything else goes through the parser
+            if plain is not None:
+                text = plain.group(1).decode()
+            else:
+                el = ElementTree.fromstring(part).find(f"{_NS_DCTERMS}modified")
+                text = "" if el is None else el.text or ""
+            if not text.strip():
                 return None
-            stamp = datetime.fromisoformat(el.text.strip().replace("Z", "+00:00"))
+            stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
         else:
             import olefile
 
@@ -783,6 +935,7 @@ def _saved_at(book: _Book, display: str) -> datetime | None:
 # ---------------------------------------------------------------------------------------------- labels
 
 
+@functools.lru_cache(maxsize=8192)
 def _strip_label(text: str) -> str:
     return normalise_name(text).rstrip(":：*")
 

@@ -7,6 +7,7 @@ as '=1+1' stays text. Content is a function of the RunResult alone (the run time
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import subprocess
 import tempfile
@@ -191,8 +192,11 @@ def _title(result: RunResult) -> str:
     return f"{scheme.name}{result.year}年度{scheme.result_title}"
 
 
+@functools.lru_cache(maxsize=65536)
 def display_width(text: str) -> int:
     """Columns a text needs on screen: CJK (wide and full-width) characters count 2."""
+    if text.isascii():  # no ASCII character is wide
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

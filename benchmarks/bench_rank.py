@@ -1,0 +1,280 @@
+"""Benchmark `kjjr rank` against the straightforward approach (SPEC §8).
+
+    python benchmarks/bench_rank.py [--n 1000] [--scheme guangdong|qingdao] [--repeat 3] [--workdir DIR]
+    python benchmarks/bench_rank.py --n 10000 --only-ours
+    python benchmarks/bench_rank.py --templates 1000
+
+Generates N filled submissions from the real templates (cached in the workdir between runs), then runs, side
+by side and alternating, each in its own subprocess so both are measured the same way:
+- baseline: a loop of pandas.read_excel(path, sheet_name=None) (every sheet, default engine openpyxl);
+- ours: `python -m kjjr_excel rank SCHEME INBOX [--roster R] -o OUT.xlsx`.
+Each child runs under a tiny wrapper that times the whole process (start-up included) and reports the peak RSS
+of the process (ru_maxrss of itself and of its waited-for descendants, i.e. the largest single process) and the
+peak of the summed RSS of the whole process tree (sampled every 5 ms; an upper bound, as forked workers share
+pages). The table shows the median of the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# The wrapper: runs argv[1:], prints one JSON line with wall seconds, ru_maxrss (KiB) of the largest process
+# of the child's tree, and the sampled peak of the tree's summed RSS.
+WRAPPER = r"""
+import json, os, resource, subprocess, sys, time
+
+def tree_rss(root):
+    kids = {}
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            kids.setdefault(int(fields[1]), []).append(int(pid))
+        except OSError:
+            pass
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(kids.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total
+
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+peak = 0
+while child.poll() is None:
+    peak = max(peak, tree_rss(child.pid))
+    time.sleep(0.005)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": child.returncode, "wall": wall, "maxrss_kib": usage.ru_maxrss, "tree_bytes": peak}))
+"""
+
+BASELINE = r"""
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+for path in sorted(Path(sys.argv[1]).rglob("*.xlsx")):
+    pd.read_excel(path, sheet_name=None)
+"""
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+def _qingdao_values(scheme, rng: random.Random) -> dict[str, object]:
+    """Plausible Qingdao self-reported counts around the notice's targets."""
+    spans = {"enterprise_info": (10, 70), "financing_needs": (60, 160), "monthly_reports": (8, 12)}
+    out: dict[str, object] = {}
+    for ind in scheme.self_indicators:
+        lo, hi = spans.get(ind.id, (0, 15))
+        out[ind.id] = rng.randint(lo, hi)
+    return out
+
+
+def _write_chunk(args: tuple[str, str, list[tuple[int, str]]]) -> int:
+    from kjjr_excel.samples import guangdong_values
+    from kjjr_excel.scheme import RosterEntry, load_scheme
+    from kjjr_excel.template import write_submission
+
+    scheme_name, inbox, jobs = args
+    scheme = load_scheme(scheme_name)
+    for number, code in jobs:
+        rng = random.Random(f"{scheme_name}-{code}")
+        header = {
+            "filler_name": rng.choice("王李张刘陈杨") + rng.choice("伟芳娜敏静磊"),
+            "filler_phone": f"1{rng.randint(3, 9)}{rng.randint(100000000, 999999999)}",
+            "fill_date": f"{scheme.year + 1}-0{rng.randint(1, 5)}-{rng.randint(10, 28)}",
+        }
+        if scheme.is_relative:
+            center = RosterEntry(code=code, name=_name(scheme_name, number), host_unit=f"第{number}科技局")
+            values = guangdong_values(scheme, code, rng)
+        else:  # no roster: the clerk types the center's name and code
+            center = None
+            header.update(center_name=_name(scheme_name, number), center_code=code, host_unit="区科技局")
+            values = _qingdao_values(scheme, rng)
+        path = Path(inbox) / f"{code}-评估数据统计表.xlsx"
+        write_submission(path, scheme, center=center, values=values, header=header)
+    return len(jobs)
+
+
+def _name(scheme_name: str, number: int) -> str:
+    return f"第{number}号科技金融{'综合服务中心' if scheme_name == 'guangdong' else '服务分中心'}"
+
+
+def _codes(scheme_name: str, n: int) -> list[tuple[int, str]]:
+    prefix = "GD" if scheme_name == "guangdong" else "QD"
+    return [(i, f"{prefix}{i:04d}") for i in range(1, n + 1)]
+
+
+def write_roster(path: Path, scheme_name: str, n: int) -> Path:
+    """A roster csv (编号, 名称, 依托单位) of n centers."""
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["编号", "名称", "依托单位"])
+        for number, code in _codes(scheme_name, n):
+            writer.writerow([code, _name(scheme_name, number), f"第{number}科技局"])
+    return path
+
+
+def prepare(workdir: Path, scheme_name: str, n: int) -> tuple[Path, Path | None]:
+    """The inbox of n submissions (and the roster for guangdong), generated once and cached."""
+    base = workdir / f"{scheme_name}_{n}"
+    inbox = base / "inbox"
+    marker = base / "complete"
+    base.mkdir(parents=True, exist_ok=True)
+    roster = write_roster(base / "roster.csv", scheme_name, n) if scheme_name == "guangdong" else None
+    if marker.exists():
+        return inbox, roster
+    if inbox.exists():
+        shutil.rmtree(inbox)
+    inbox.mkdir(parents=True)
+    jobs = _codes(scheme_name, n)
+    size = max(25, math.ceil(n / ((os.cpu_count() or 1) * 8)))
+    chunks = [(scheme_name, str(inbox), jobs[k : k + size]) for k in range(0, n, size)]
+    print(f"generating {n} {scheme_name} submissions in {inbox} ...", file=sys.stderr)
+    with ProcessPoolExecutor() as pool:
+        done = sum(pool.map(_write_chunk, chunks))
+    assert done == n
+    marker.write_text(str(n))
+    return inbox, roster
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+def measure(argv: list[str]) -> dict:
+    """Run argv under the wrapper; wall seconds and peak memory of that child alone."""
+    out = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *argv], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["rc"] != 0:
+        raise SystemExit(f"command failed ({result['rc']}): {' '.join(argv)}\n{out.stderr}")
+    return result
+
+
+def _mib(kib: float) -> float:
+    return kib / 1024
+
+
+def _row(label: str, runs: list[dict]) -> dict:
+    return {
+        "label": label,
+        "wall": statistics.median(r["wall"] for r in runs),
+        "rss": statistics.median(_mib(r["maxrss_kib"]) for r in runs),
+        "tree": statistics.median(r["tree_bytes"] / 2**20 for r in runs),
+        "all": [round(r["wall"], 3) for r in runs],
+    }
+
+
+def bench_rank(args: argparse.Namespace) -> None:
+    workdir = Path(args.workdir)
+    inbox, roster = prepare(workdir, args.scheme, args.n)
+    scheme = f"{args.scheme}"
+    out = Path(tempfile.mkdtemp(prefix="kjjr_bench_")) / "排名结果.xlsx"
+    ours_cmd = [sys.executable, "-m", "kjjr_excel", "rank", scheme, str(inbox), "-o", str(out)]
+    if roster is not None:
+        ours_cmd += ["--roster", str(roster)]
+    baseline_script = workdir / "baseline_read_excel.py"
+    baseline_script.write_text(BASELINE, encoding="utf-8")
+    base_cmd = [sys.executable, str(baseline_script), str(inbox)]
+    measure(ours_cmd)  # warm the page cache and the .pyc files; not counted
+    ours: list[dict] = []
+    base: list[dict] = []
+    for k in range(args.repeat):
+        order = [("ours", ours_cmd), ("baseline", base_cmd)]
+        if k % 2:
+            order.reverse()
+        for name, cmd in order:
+            if name == "baseline" and args.only_ours:
+                continue
+            run = measure(cmd)
+            (ours if name == "ours" else base).append(run)
+            print(f"  run {k + 1} {name}: {run['wall']:.3f} s", file=sys.stderr)
+    o = _row("ours", ours)
+    print()
+    print(
+        f"scheme {args.scheme}, {os.cpu_count()} cores, median of {args.repeat}; peak MiB = largest process "
+        "(ru_maxrss) / whole process tree (summed RSS)"
+    )
+    print(
+        f"{'N':>6} | {'baseline s':>10} | {'ours s':>7} | {'ratio':>6} | {'baseline MiB':>12} | {'ours MiB':>13}"
+    )
+    if base:
+        b = _row("baseline", base)
+        ratio = b["wall"] / o["wall"]
+        print(
+            f"{args.n:>6} | {b['wall']:>10.2f} | {o['wall']:>7.2f} | {ratio:>5.1f}x | {b['rss']:>12.0f} | "
+            f"{o['rss']:>5.0f} / {o['tree']:>5.0f}"
+        )
+    else:
+        print(
+            f"{args.n:>6} | {'-':>10} | {o['wall']:>7.2f} | {'-':>6} | {'-':>12} | {o['rss']:>5.0f} / {o['tree']:>5.0f}"
+        )
+    print(f"ours runs: {o['all']}" + (f"; baseline runs: {_row('b', base)['all']}" if base else ""))
+    shutil.rmtree(out.parent, ignore_errors=True)
+
+
+def bench_templates(args: argparse.Namespace) -> None:
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    roster = write_roster(workdir / f"roster_templates_{args.templates}.csv", "guangdong", args.templates)
+    runs = []
+    for _ in range(args.repeat):
+        out = Path(tempfile.mkdtemp(prefix="kjjr_tpl_"))
+        cmd = [sys.executable, "-m", "kjjr_excel", "template", "guangdong", "--roster", str(roster)]
+        runs.append(measure([*cmd, "--per-center", "-o", str(out)]))
+        written = len(list(out.glob("*.xlsx")))
+        assert written == args.templates + 1, written
+        shutil.rmtree(out, ignore_errors=True)
+    r = _row("templates", runs)
+    print(
+        f"\n{args.templates} per-center templates (guangdong), median of {args.repeat}: {r['wall']:.2f} s, "
+        f"peak {r['rss']:.0f} MiB (largest process) / {r['tree']:.0f} MiB (tree); runs {r['all']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=1000, help="number of submissions")
+    parser.add_argument("--scheme", choices=["guangdong", "qingdao"], default="guangdong")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", default=str(ROOT / "benchmarks" / "_work"))
+    parser.add_argument("--only-ours", action="store_true", help="skip the (slow) pandas baseline")
+    parser.add_argument("--templates", type=int, metavar="N", help="time N per-center templates instead")
+    args = parser.parse_args()
+    if args.templates:
+        bench_templates(args)
+    else:
+        bench_rank(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The fast ingestion path gives what the slow one gives: pool vs serial, memo cold vs warm, byte-search
+shortcuts vs full parses, template positions vs label fallback, on the fixtures the ingestion tests build."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import build_submission, good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
+
+from kjjr_excel import ingest as ingest_mod  # noqa: E402
+from kjjr_excel.ingest import ingest, read_submission  # noqa: E402
+from kjjr_excel.layout import layout  # noqa: E402
+from kjjr_excel.scheme import load_scheme  # noqa: E402
+
+GD = load_scheme("guangdong-2019")
+QD = load_scheme("qingdao-2017")
+
+DIRTY = {
+    "loan_banks": "１２",
+    "loan_amount": "1,200",
+    "loan_projects": "30家",
+    "loan_firms_served": "无",
+    "vc_institutions": "/",
+    "vc_amount": "约30",
+    "vc_projects": "30-40",
+    "vc_firms_served": "2019-05-01",
+    "ipo_main_board": -3,
+    "ipo_neeq": 2.5,
+    "ipo_regional_equity": None,
+    "ipo_coached_unlisted": "15",
+    "roadshow_events": 12.345,
+}
+
+
+def _corpus(root: Path) -> Path:
+    """One inbox holding every kind of file the ingestion tests build (clean, dirty, formulas, tampered,
+    label fallback, hostile, broken), for both schemes' templates."""
+    inbox = root / "inbox"
+    inbox.mkdir()
+    for n, scheme in enumerate((GD, GD, QD)):
+        values = good_values(scheme, base=10 + n)
+        real_submission(inbox / f"clean{n}.xlsx", scheme, center=(f"GD0{n + 1}", f"中心{n}"), values=values)
+    dirty = {**good_values(GD), **DIRTY}
+    build_submission(inbox / "dirty.xlsx", GD, values=dirty, center=("GD05", "脏数据中心"))
+    real_submission(inbox / "dirty_real.xlsx", GD, values=dirty, center=("GD06", "脏数据中心二"))
+    formula = {**good_values(GD), "loan_banks": "=3+4"}
+    cached = real_submission(inbox / "formula.xlsx", GD, values=formula, center=("GD07", "公式中心"))
+    wb = openpyxl.load_workbook(cached)
+    wb[layout(GD).sheet]["C13"] = "=SUM(1,2)"
+    wb.save(inbox / "formula_nocache.xlsx")
+    build_submission(inbox / "moved.xlsx", GD, values=good_values(GD), shift_rows=2, center=("GD08", "移行"))
+    build_submission(inbox / "own.xlsx", GD, values=good_values(GD), with_meta=False, shift_rows=5)
+    build_submission(inbox / "wrong.xlsx", GD, values=good_values(GD), meta={"scheme_id": "qingdao-2017"})
+    build_submission(inbox / "old.xlsx", GD, values=good_values(GD), meta={"template_version": "0"})
+    mine = openpyxl.Workbook()
+    mine.active.title = "我的表"
+    mine.active.append(["分中心名称", "自制表中心"])
+    mine.active.append(["一级指标", "二级指标", "数量"])
+    for ind in GD.self_indicators:
+        mine.active.append([ind.category, ind.label, 7])
+    mine.save(inbox / "mine.xlsx")
+    good = inbox / "clean0.xlsx"
+    lol = b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaa">]><sst xmlns="x"><si><t>&a;</t></si></sst>'
+    rewrite_zip(good, inbox / "lol.xlsx", replace={"xl/sharedStrings.xml": lol})
+    part = sheet_part(good, layout(GD).sheet)
+    with zipfile.ZipFile(good) as z:
+        xml = z.read(part)
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        + xml.split(b"?>", 1)[1]
+    )
+    rewrite_zip(good, inbox / "xxe.xlsx", replace={part: xxe})
+    commented = b'<?xml version="1.0"?><!-- <root> --><!DOCTYPE x []>' + xml.split(b"?>", 1)[1]
+    rewrite_zip(good, inbox / "commented.xlsx", replace={part: commented})
+    rewrite_zip(good, inbox / "stored.xlsx", replace={part: xml}, stored=True)
+    rewrite_zip(good, inbox / "ratio.xlsx", add={"xl/media/x.bin": b"\0" * (5 * 2**20)})
+    (inbox / "empty.xlsx").write_bytes(b"")
+    (inbox / "truncated.xlsx").write_bytes(good.read_bytes()[:3000])
+    (inbox / "page.xls").write_bytes(b"<html><body><table></table></body></html>")
+    return inbox
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory) -> Path:
+    return _corpus(tmp_path_factory.mktemp("fastpath"))
+
+
+def _clear_memos() -> None:
+    ingest_mod._PARSED.clear()
+    ingest_mod._SHEET_PARTS.clear()
+    ingest_mod._CELL_TAGS.clear()
+    ingest_mod._strip_label.cache_clear()
+
+
+def _flat(result) -> tuple:
+    return (result.submissions, result.findings, result.files)
+
+
+def test_corpus_covers_the_paths(inbox):
+    result = ingest(GD, [inbox], workers=1)
+    codes = {f.code for f in result.findings}
+    assert {"file-unsafe", "file-empty", "file-corrupt", "layout-tampered", "recognised-by-labels"} <= codes
+    assert {"formula-cached", "formula-no-cache", "value-normalised", "value-not-number"} <= codes
+    assert {"wrong-scheme", "old-template-version", "file-not-workbook"} <= codes
+    unsafe = {f.file for f in result.findings if f.code == "file-unsafe"}
+    assert unsafe == {"lol.xlsx", "xxe.xlsx", "commented.xlsx", "ratio.xlsx"}
+    stored = next(s for s in result.submissions if s.file == "stored.xlsx")
+    assert stored.values == next(s for s in result.submissions if s.file == "clean0.xlsx").values
+
+
+def test_pool_equals_serial(inbox, monkeypatch):
+    serial = ingest(GD, [inbox], workers=1)
+    monkeypatch.setattr(ingest_mod, "CHUNK", 3)  # several chunks over the pool, in any completion order
+    ticks: list[int] = []
+    pooled = ingest(GD, [inbox], workers=2, progress=ticks.append)
+    assert _flat(pooled) == _flat(serial)
+    assert sum(ticks) == len(serial.files)
+
+
+@pytest.mark.parametrize("scheme", [GD, QD], ids=["guangdong", "qingdao"])
+def test_memo_cold_equals_warm(inbox, scheme):
+    _clear_memos()
+    cold = ingest(scheme, [inbox], workers=1)
+    assert ingest_mod._PARSED  # the memo was used
+    warm = ingest(scheme, [inbox], workers=1)
+    assert _flat(cold) == _flat(warm)
+
+
+def test_formula_shortcut_equals_full_parse(inbox):
+    checked = 0
+    for path in sorted(inbox.glob("*.xlsx")):
+        for scheme in (GD, QD):
+            try:
+                book = ingest_mod._open_book(path, path.name)
+            except ingest_mod._Refused:
+                continue
+            lay = layout(scheme)
+            wanted = set(ingest_mod._positions(lay, scheme).values())
+            for sheet in book.reader.sheet_names:
+                fast = ingest_mod._formulas(book, sheet, wanted, path.name)
+                slow = ingest_mod._formulas(book, sheet, wanted, path.name, shortcut=False)
+                assert fast == slow, (path.name, sheet)
+                checked += 1
+    assert checked > 20
+
+
+def test_formula_shortcut_sees_typed_formulas(inbox):
+    book = ingest_mod._open_book(inbox / "formula_nocache.xlsx", "f")
+    lay = layout(GD)
+    wanted = set(ingest_mod._positions(lay, GD).values())
+    found = ingest_mod._formulas(book, lay.sheet, wanted, "f")
+    # openpyxl re-saved the file: neither typed formula (C12, C13) has a cached value any more
+    assert {ref: cached for ref, (_, cached) in found.items()} == {(11, 2): False, (12, 2): False}
+
+
+def test_inflate_and_prolog_shortcut_agree_with_zipfile(inbox):
+    inflated = 0
+    for path in sorted(inbox.glob("*.xlsx")):
+        try:
+            zf = ingest_mod._check_zip(path.read_bytes(), path.name)
+        except ingest_mod._Refused:
+            continue
+        for info in zf.infolist():
+            full = zf.read(info)
+            fast = ingest_mod._inflate(zf, info)
+            assert fast is None or fast == full, (path.name, info.filename)
+            inflated += fast is not None
+            if ingest_mod._root_starts_prolog(zf, info):
+                assert b"<!DOCTYPE" not in full and b"<!ENTITY" not in full, (path.name, info.filename)
+    assert inflated > 100
+
+
+def test_label_fallback_reads_the_same_values(tmp_path):
+    values = {**good_values(GD), "loan_amount": "1,200", "vc_amount": 12.5}
+    by_meta = build_submission(tmp_path / "meta.xlsx", GD, values=values)
+    by_labels = build_submission(tmp_path / "labels.xlsx", GD, values=values, with_meta=False)
+    a, fa, _ = read_submission(by_meta, "x.xlsx", GD)
+    b, fb, _ = read_submission(by_labels, "x.xlsx", GD)
+    assert a.recognised_by == "meta" and b.recognised_by == "labels"
+    assert {k: (v.raw, v.value, v.cell, v.error) for k, v in a.values.items()} == {
+        k: (v.raw, v.value, v.cell, v.error) for k, v in b.values.items()
+    }
+    assert [f for f in fb if f.code != "recognised-by-labels"] == fa
+
+
+def test_copies_in_many_folders_read_alike(inbox, tmp_path):
+    """More files than one chunk, nested: the default (pooled when large) run equals the serial one."""
+    big = tmp_path / "big"
+    for n in range(4):
+        shutil.copytree(inbox, big / f"d{n}")
+    serial = ingest(GD, [big], workers=1)
+    default = ingest(GD, [big])
+    assert _flat(default) == _flat(serial)
+    assert len(serial.files) == 4 * len(list(inbox.iterdir()))
