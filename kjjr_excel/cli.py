@@ -85,6 +85,9 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None] | Non
 
 
 def _count_inputs(inputs: tuple[Path, ...]) -> int:
+    """Files to read, for sizing the progress bar; only worth listing twice when a bar is shown."""
+    if not sys.stderr.isatty():
+        return 0
     from .ingest import collect_files
 
     files, _, _ = collect_files(list(inputs))

@@ -6,6 +6,7 @@ same figure always share a rank. Competition ranking: 1, 2, 2, 4.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -28,7 +29,9 @@ def to_decimal(value: Fraction) -> Decimal:
 
 def competition_ranks(totals: Sequence[Decimal]) -> list[int]:
     """1,2,2,4 by total descending; the input order is kept in the output."""
-    return [1 + sum(1 for other in totals if other > t) for t in totals]
+    ascending = sorted(totals)
+    # rank = 1 + how many totals are strictly greater
+    return [1 + len(ascending) - bisect_right(ascending, t) for t in totals]
 
 
 def grade_for(scheme: Scheme, total: Decimal) -> str:

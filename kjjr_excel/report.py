@@ -25,9 +25,11 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__
 from .errors import OutputError
 from .findings import Severity, sorted_findings
+from .layout import layout
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
 from .rank import to_decimal
+from .score import num, round2
 from .xlsx import Workbook
 
 SHEET_RANKING = "排名"
@@ -387,44 +389,99 @@ def _qualitative_derivation(totals: Sequence[Fraction], trim_at: int, score: Fra
     return f"{len(totals)}位评审人总分 {shown}，{how} = {two(score)}"
 
 
-def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
-    scheme: Any = result.scheme
-    ws = wb.add_worksheet(SHEET_DETAILS)
-    names = _indicator_names(scheme)
-    table = _Table(
-        ws,
-        fmt,
-        [
-            Column("编号", "text", 8),
-            Column("名称", "text", 14),
-            Column("类别", "text", 10),
-            Column("指标", "long", 20),
-            Column("数值", "number", 8),
-            Column("得分", "score", 8),
-            Column("计算过程", "long", 30),
-            Column("来源", "text", 6),
-        ],
+def _wide_sheet(
+    wb: Workbook,
+    fmt: _Formats,
+    name: str,
+    headers: Sequence[tuple[str, float]],
+    frozen: int,
+    result: RunResult,
+) -> Worksheet:
+    """A wide data sheet: one header row, fixed widths (no per-cell measuring: these sheets hold N × 17
+    indicators, and the time goes into every cell), frozen identity columns, a filter, landscape print."""
+    ws = wb.add_worksheet(name)
+    ws.set_row(0, 45)
+    for col, (header, width) in enumerate(headers):
+        ws.write_string(0, col, header, fmt.header)
+        ws.set_column(col, col, width)
+    ws.freeze_panes(1, frozen)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.repeat_rows(0)
+    ws.repeat_columns(0, frozen - 1)
+    ws.set_header(
+        f'&R&"{BODY_FONT},Regular"&9{(_title(result) + "　" + name).replace("&", "&&")}', {"margin": 0.3}
     )
-    for r in result.ranked:
+    ws.set_footer(FOOTER, {"margin": 0.3})
+    return ws
+
+
+def _put(ws: Worksheet, row: int, col: int, value: Any, number_fmt, text_fmt) -> None:
+    """One cell: numbers as numbers, everything else as text (never a formula)."""
+    if value is None or value == "":
+        return
+    if isinstance(value, bool):
+        ws.write_string(row, col, "是" if value else "否", text_fmt)
+    elif isinstance(value, Fraction):
+        ws.write_number(row, col, round2(value), number_fmt)
+    elif isinstance(value, Decimal | int | float):
+        ws.write_number(row, col, float(value), number_fmt)
+    else:
+        ws.write_string(row, col, str(value), text_fmt)
+
+
+def _shown(value: Any) -> str:
+    """A read value the way cells.as_text renders what was typed, to tell when the two differ."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return num(value)
+    return str(value)
+
+
+def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    """得分明细: one row per center; for every indicator its value, score and one-line derivation."""
+    scheme: Any = result.scheme
+    indicators = list(scheme.scored_indicators)
+    totals = _ranking_columns(scheme)[4:7]
+    headers: list[tuple[str, float]] = [("排名", 6), ("编号", 9), ("名称", 18)]
+    headers += [(c.header, 9) for c in totals]
+    for ind in indicators:
+        label = f"{ind.category}／{ind.label}"
+        headers += [(f"{label}｜数值", 10), (f"{label}｜得分", 8), (f"{label}｜计算过程", 30)]
+    reviews = scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
+    if reviews:
+        headers.append(("定性得分｜计算过程", 36))
+    ws = _wide_sheet(wb, fmt, SHEET_DETAILS, headers, 3, result)
+    text, score, number = fmt.by_kind["text"], fmt.by_kind["score"], fmt.by_kind["number"]
+    base = 3 + len(totals)
+    for row, r in enumerate(result.ranked, start=1):
         c = r.center
-        for item in r.score.items:
-            category, label = names.get(item.indicator, ("", item.indicator))
-            table.add([c.code, c.name, category, label, item.value, item.score, item.derivation, item.source])
-        if r.score.qualitative is not None:
-            table.add(
-                [
-                    c.code,
-                    c.name,
-                    "定性评价",
-                    "定性得分",
-                    None,
-                    r.score.qualitative,
-                    _qualitative_derivation(c.review_totals, scheme.trim_at, r.score.qualitative),
-                    "评审",
-                ]
+        if r.rank is not None:
+            ws.write_number(row, 0, r.rank, fmt.by_kind["int"])
+        ws.write_string(row, 1, c.code, text)
+        ws.write_string(row, 2, c.name, text)
+        for col, value in enumerate(_ranking_scores(scheme, r), start=3):
+            _put(ws, row, col, value, score, text)
+        items = {item.indicator: item for item in r.score.items}
+        for n, ind in enumerate(indicators):
+            item = items.get(ind.id)
+            if item is None:
+                continue
+            col = base + 3 * n
+            _put(ws, row, col, item.value, number, text)
+            ws.write_number(row, col + 1, round2(item.score), score)
+            ws.write_string(row, col + 2, item.derivation, text)
+        if reviews and r.score.qualitative is not None:
+            ws.write_string(
+                row,
+                len(headers) - 1,
+                _qualitative_derivation(c.review_totals, scheme.trim_at, r.score.qualitative),
+                text,
             )
-    table.finish()
-    _print_setup(ws, 0, _title(result) + "　得分明细")
+    ws.autofilter(0, 0, max(len(result.ranked), 1), len(headers) - 1)
 
 
 # ---------------------------------------------------------------------------------------------- 原始数据
@@ -435,48 +492,53 @@ def _submission_order(s: Submission) -> tuple:
 
 
 def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    """原始数据: one row per file read; for every input its content as typed and as read. The cell of each
+    input is in the header (the template's position); a file read by its labels lists its own cells."""
     scheme: Any = result.scheme
-    ws = wb.add_worksheet(SHEET_RAW)
-    names = _indicator_names(scheme)
-    order = {ind.id: n for n, ind in enumerate(scheme.indicators)}
-    table = _Table(
-        ws,
-        fmt,
-        [
-            Column("文件", "text", 16),
-            Column("工作表", "text", 8),
-            Column("单元格", "text", 6),
-            Column("编号", "text", 8),
-            Column("名称", "text", 14),
-            Column("指标", "long", 24),
-            Column("填写内容", "text", 10),
-            Column("读取值", "number", 8),
-            Column("识别方式", "text", 8),
-            Column("保存时间", "datetime", 19),
-        ],
-    )
-    for s in sorted(result.submissions, key=_submission_order):
-        how = RECOGNISED_BY.get(s.recognised_by, s.recognised_by)
-        cells = sorted(s.values.values(), key=lambda v: (order.get(v.indicator, len(order)), v.indicator))
-        for v in cells:
-            category, label = names.get(v.indicator, ("", v.indicator))
-            indicator = f"{category}／{label}" if category else label
-            table.add(
-                [
-                    s.file,
-                    v.sheet or s.sheet,
-                    v.cell,
-                    s.center_code,
-                    s.center_name,
-                    indicator,
-                    v.raw,
-                    v.value,
-                    how,
-                    s.saved_at,
-                ]
-            )
-    table.finish()
-    _print_setup(ws, 0, _title(result) + "　原始数据")
+    lay = layout(scheme)
+    inputs = list(scheme.self_indicators)
+    headers: list[tuple[str, float]] = [
+        ("文件", 28),
+        ("编号", 9),
+        ("名称", 18),
+        ("识别方式", 10),
+        ("保存时间", 18),
+        ("工作表", 9),
+    ]
+    for ind in inputs:
+        cell = lay.value_cell(ind.id) if ind.id in lay.rows else ""
+        label = f"{ind.category}／{ind.label}（{cell}）" if cell else f"{ind.category}／{ind.label}"
+        headers += [(f"{label}｜读取值", 9), (f"{label}｜填写内容（与读取值不同时）", 12)]
+    headers.append(("单元格（与模板位置不同时）", 30))
+    ws = _wide_sheet(wb, fmt, SHEET_RAW, headers, 3, result)
+    text, number, when = fmt.by_kind["text"], fmt.by_kind["number"], fmt.by_kind["datetime"]
+    expected = {ind.id: lay.value_cell(ind.id) for ind in inputs if ind.id in lay.rows}
+    for row, sub in enumerate(sorted(result.submissions, key=_submission_order), start=1):
+        ws.write_string(row, 0, sub.file, text)
+        ws.write_string(row, 1, sub.center_code, text)
+        ws.write_string(row, 2, sub.center_name, text)
+        ws.write_string(row, 3, RECOGNISED_BY.get(sub.recognised_by, sub.recognised_by), text)
+        if sub.saved_at is not None:
+            ws.write_datetime(row, 4, sub.saved_at.replace(tzinfo=None), when)
+        ws.write_string(row, 5, sub.sheet, text)
+        moved = []
+        for n, ind in enumerate(inputs):
+            v = sub.values.get(ind.id)
+            if v is None:
+                continue
+            col = 6 + 2 * n
+            _put(ws, row, col, v.value, number, text)
+            if v.raw != "" and v.raw != _shown(v.value):
+                ws.write_string(row, col + 1, v.raw, text)
+            if v.cell and v.cell != expected.get(ind.id):
+                moved.append(
+                    f"{ind.label}：{v.sheet}!{v.cell}"
+                    if v.sheet and v.sheet != sub.sheet
+                    else f"{ind.label}：{v.cell}"
+                )
+        if moved:
+            ws.write_string(row, len(headers) - 1, "；".join(moved), text)
+    ws.autofilter(0, 0, max(len(result.submissions), 1), len(headers) - 1)
 
 
 # ---------------------------------------------------------------------------------------------- 校验问题

@@ -17,19 +17,35 @@ __all__ = ["validate", "match_center", "center_key"]
 _OLDEST = datetime.min
 
 
+_INDEXES: dict[int, tuple[Sequence[RosterEntry], dict[str, RosterEntry], dict[str, RosterEntry]]] = {}
+
+
+def _index(roster: Sequence[RosterEntry]) -> tuple[dict[str, RosterEntry], dict[str, RosterEntry]]:
+    """Roster lookups by normalised code and name, built once per roster object (the first entry wins)."""
+    found = _INDEXES.get(id(roster))
+    if found is not None and found[0] is roster:
+        return found[1], found[2]
+    by_code: dict[str, RosterEntry] = {}
+    by_name: dict[str, RosterEntry] = {}
+    for entry in roster:
+        by_code.setdefault(normalise_name(entry.code), entry)
+        by_name.setdefault(normalise_name(entry.name), entry)
+    if len(_INDEXES) > 8:
+        _INDEXES.clear()
+    _INDEXES[id(roster)] = (roster, by_code, by_name)
+    return by_code, by_name
+
+
 def match_center(sub: Submission, roster: Sequence[RosterEntry]) -> RosterEntry | None:
     """The roster entry of a submission: by code first, then by normalised name."""
+    if not roster:
+        return None
+    by_code, by_name = _index(roster)
     code = normalise_name(sub.center_code)
-    if code:
-        for entry in roster:
-            if normalise_name(entry.code) == code:
-                return entry
+    if code and code in by_code:
+        return by_code[code]
     name = normalise_name(sub.center_name)
-    if name:
-        for entry in roster:
-            if normalise_name(entry.name) == name:
-                return entry
-    return None
+    return by_name.get(name) if name else None
 
 
 def center_key(sub: Submission, roster: Sequence[RosterEntry] = ()) -> str:

@@ -49,6 +49,7 @@ def test_wrong_usage_exits_2():
 
 
 def test_python_dash_m_works():
-    out = subprocess.run([sys.executable, "-m", "kjjr_excel", "schemes"], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "kjjr_excel", "schemes"], capture_output=True, text=True, check=True
+    )
     assert "qingdao-2017" in out.stdout

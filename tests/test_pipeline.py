@@ -284,7 +284,9 @@ def test_print_fit_is_explicit_for_every_reader(tmp_path):
 
     fill_qingdao(tmp_path / "inbox")
     out = tmp_path / "rank.xlsx"
-    assert CliRunner().invoke(cli, ["rank", "qingdao", str(tmp_path / "inbox"), "-o", str(out)]).exit_code == 0
+    assert (
+        CliRunner().invoke(cli, ["rank", "qingdao", str(tmp_path / "inbox"), "-o", str(out)]).exit_code == 0
+    )
     ws = openpyxl.load_workbook(out)["排名"]
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
     assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0

@@ -289,15 +289,19 @@ def test_findings_sheet(qd_book: Path) -> None:
     assert ws["G4"].value == "基础服务／征集科技型中小企业信息"
 
 
-def test_details_long_layout_keeps_guangdong_labels_apart(tmp_path: Path) -> None:
+def test_details_wide_layout_keeps_guangdong_labels_apart(tmp_path: Path) -> None:
     path = report.write_ranking(guangdong_result(), tmp_path / "gd.xlsx", run_time=RUN_TIME)
     wb = openpyxl.load_workbook(path)
     ws = wb["得分明细"]
-    assert [c.value for c in ws[1]] == ["编号", "名称", "类别", "指标", "数值", "得分", "计算过程", "来源"]
-    served = {(r[2], r[3]) for r in ws.iter_rows(min_row=2, values_only=True) if r[3] == "服务企业数量（家）"}
-    assert served == {("科技信贷", "服务企业数量（家）"), ("创业投资", "服务企业数量（家）")}
-    qualitative = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[2] == "定性评价"]
-    assert qualitative and "去掉一个最高分和一个最低分" in qualitative[0][6]
+    header = [c.value for c in ws[1]]
+    assert header[:6] == ["排名", "编号", "名称", "定量得分", "定性得分", "综合得分"]
+    assert "科技信贷／服务企业数量（家）｜得分" in header and "创业投资／服务企业数量（家）｜得分" in header
+    assert header[-1] == "定性得分｜计算过程"
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == len(guangdong_result().ranked)
+    col = header.index("科技信贷／撮合贷款金额（万元）｜计算过程")
+    assert all(isinstance(r[col], str) and "×" in r[col] for r in rows if r[col])
+    assert any(r[-1] and "去掉一个最高分和一个最低分" in r[-1] for r in rows)
     rk = wb["排名"]
     assert rk["A1"].value == "广东省地市科技金融综合服务中心监测评估2019年度监测评估结果"
     assert [c.value for c in rk[2]][4:9] == ["定量得分", "定性得分", "综合得分", "等次", "支持金额（万元）"]
@@ -321,26 +325,22 @@ def test_guangdong_missing_review_and_veto(tmp_path: Path) -> None:
 
 def test_raw_data_sheet(qd_book: Path) -> None:
     ws = openpyxl.load_workbook(qd_book)["原始数据"]
-    assert [c.value for c in ws[1]] == [
-        "文件",
-        "工作表",
-        "单元格",
-        "编号",
-        "名称",
-        "指标",
-        "填写内容",
-        "读取值",
-        "识别方式",
-        "保存时间",
+    header = [c.value for c in ws[1]]
+    assert header[:6] == ["文件", "编号", "名称", "识别方式", "保存时间", "工作表"]
+    assert header[6:8] == [
+        "基础服务／征集科技型中小企业信息（F12）｜读取值",
+        "基础服务／征集科技型中小企业信息（F12）｜填写内容（与读取值不同时）",
     ]
+    assert header[-1] == "单元格（与模板位置不同时）"
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 4 * 7
+    assert len(rows) == 4
     first = rows[0]
-    assert first[:4] == ("QD01.xlsx", "考核指标", "F5", "QD01")
-    assert first[5] == "基础服务／征集科技型中小企业信息"
-    assert first[6] == "40家" and first[7] == 40 and first[8] == "模板"
-    assert first[9] == datetime(2018, 1, 15, 10, 0, 0)
-    assert {r[8] for r in rows if r[3] == "QD03"} == {"按指标名称识别"}
+    assert first[:2] == ("QD01.xlsx", "QD01") and first[2]
+    assert first[3:6] == ("模板", datetime(2018, 1, 15, 10, 0, 0), "考核指标")
+    assert first[6] == 40 and first[7] == "40家"
+    assert first[8] is not None and first[9] is None  # a plain number typed as such is not repeated
+    label_read = next(r for r in rows if r[1] == "QD03")
+    assert label_read[3] == "按指标名称识别" and "F5" in label_read[-1]
 
 
 def test_missing_sheet(qd_book: Path, tmp_path: Path) -> None:
