@@ -35,8 +35,9 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
+@functools.lru_cache(maxsize=8192)
 def a1(row: int, col: int) -> str:
-    """Zero-based (row, col) to an A1 reference."""
+    """Zero-based (row, col) to an A1 reference (memoised: the same template cells recur in every file)."""
     return xl_rowcol_to_cell(row, col)
 
 

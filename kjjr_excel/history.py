@@ -430,6 +430,7 @@ def write_history_sheet(wb: Any, result: Any) -> None:
         headers.append("得分变化")
 
     ws = wb.add_worksheet(SHEET_NAME)
+    ws.set_row(0, 30)  # before any row is written: the workbook may be in constant_memory mode
     head = wb.add_format(
         {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
     )
@@ -467,7 +468,6 @@ def write_history_sheet(wb: Any, result: Any) -> None:
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 30)
     ws.set_column(2, len(headers) - 1, 11)
-    ws.set_row(0, 30)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)

@@ -164,7 +164,14 @@ class _Formats:
 def _build(result: RunResult, path: Path, run_time: datetime) -> None:
     wb = Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        # constant_memory: rows go to disk as they are written (flat memory for 10,000 centers, and a faster
+        # close); every sheet below therefore writes its rows strictly top to bottom.
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "constant_memory": True,
+        },
     )
     scheme: Any = result.scheme
     wb.set_properties(
@@ -229,61 +236,74 @@ class _Table:
         self.header_row = header_row
         self.row_height = row_height
         self.row = header_row + 1
-        self.wrapped: dict[int, list[tuple[int, str]]] = {}  # row -> texts in wrapping columns
+        self.rows: list[tuple[list[Any], dict[int, Any]]] = []
         # headers wrap onto two lines, so a long header does not widen its column past half its length
         self.widths = [max(c.min_width, min(display_width(c.header), 12) + 2) for c in self.columns]
         ws.set_row(header_row, 30)
         for col, c in enumerate(self.columns):
             ws.write_string(header_row, col, c.header, fmt.header)
 
-    def add(self, values: Sequence[Any]) -> int:
-        """Write one row; return its zero-based index."""
+    def add(self, values: Sequence[Any], formats: dict[int, Any] | None = None) -> int:
+        """Queue one row (written by finish, once widths and heights are known); return its index."""
         row = self.row
+        self.rows.append((list(values), formats or {}))
         for col, (c, value) in enumerate(zip(self.columns, values, strict=True)):
-            self._cell(row, col, c, value)
+            self.widths[col] = max(self.widths[col], _shown_width(c, value) + 2)
         self.row += 1
         return row
 
-    def _cell(self, row: int, col: int, c: Column, value: Any) -> None:
-        ws, cell_fmt = self.ws, self.fmt.by_kind[c.kind]
-        if value is None or value == "":
-            ws.write_blank(row, col, None, cell_fmt)
-            return
-        if isinstance(value, bool):
-            value = "是" if value else "否"
-        if isinstance(value, datetime):
-            ws.write_datetime(row, col, value, cell_fmt)
-            shown = 19
-        elif isinstance(value, Decimal | Fraction | int | float):
-            number = _to_number(value)
-            ws.write_number(row, col, number, cell_fmt)
-            shown = len(f"{number:.2f}") if c.kind == "score" else len(f"{number:g}")
-        else:
-            text = str(value)
-            ws.write_string(row, col, text, cell_fmt)
-            if c.kind == "long":
-                self.wrapped.setdefault(row, []).append((col, text))
-            shown = max((display_width(line) for line in text.splitlines()), default=0)
-        self.widths[col] = max(self.widths[col], shown + 2)
-
     def finish(self, *, autofilter: bool = True) -> None:
+        """Write the queued rows top to bottom, each with its height set before its cells (constant_memory
+        keeps no row once the next one is started)."""
+        ws = self.ws
         widths = []
         for col, c in enumerate(self.columns):
             width = min(self.widths[col], MAX_WIDTH["long"] if c.kind == "long" else MAX_WIDTH["text"])
             widths.append(width)
-            self.ws.set_column(col, col, width)
-        # Row heights are set explicitly: Excel does not grow a row for wrapped text written by XlsxWriter.
-        for row in range(self.header_row + 1, self.row):
+            ws.set_column(col, col, width)
+        long_cols = [col for col, c in enumerate(self.columns) if c.kind == "long"]
+        for n, (values, formats) in enumerate(self.rows):
+            row = self.header_row + 1 + n
+            # Row heights are explicit: Excel does not grow a row for wrapped text written by XlsxWriter.
             lines = max(
-                (_lines(text, widths[col]) for col, text in self.wrapped.get(row, [])),
+                (_lines(str(values[col]), widths[col]) for col in long_cols if values[col] not in (None, "")),
                 default=1,
             )
             if self.row_height or lines > 1:
-                self.ws.set_row(row, max(self.row_height or 15, 14.5 * lines + 4))
+                ws.set_row(row, max(self.row_height or 15, 14.5 * lines + 4))
+            for col, (c, value) in enumerate(zip(self.columns, values, strict=True)):
+                _write_cell(ws, row, col, value, formats.get(col) or self.fmt.by_kind[c.kind])
         last = max(self.row - 1, self.header_row)
         if autofilter and self.columns:
-            self.ws.autofilter(self.header_row, 0, last, len(self.columns) - 1)
-        self.ws.freeze_panes(self.header_row + 1, 0)
+            ws.autofilter(self.header_row, 0, last, len(self.columns) - 1)
+        ws.freeze_panes(self.header_row + 1, 0)
+
+
+def _shown_width(c: Column, value: Any) -> int:
+    """Characters a cell needs on screen, for fitting its column."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, datetime):
+        return 19
+    if isinstance(value, bool):
+        return 2
+    if isinstance(value, Decimal | Fraction | int | float):
+        number = _to_number(value)
+        return len(f"{number:.2f}") if c.kind == "score" else len(f"{number:g}")
+    return max((display_width(line) for line in str(value).splitlines()), default=0)
+
+
+def _write_cell(ws: Worksheet, row: int, col: int, value: Any, cell_fmt: Any) -> None:
+    if value is None or value == "":
+        ws.write_blank(row, col, None, cell_fmt)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "是" if value else "否", cell_fmt)
+    elif isinstance(value, datetime):
+        ws.write_datetime(row, col, value, cell_fmt)
+    elif isinstance(value, Decimal | Fraction | int | float):
+        ws.write_number(row, col, _to_number(value), cell_fmt)
+    else:
+        ws.write_string(row, col, str(value), cell_fmt)
 
 
 def _print_setup(ws: Worksheet, header_row: int, running_head: str) -> None:
@@ -566,7 +586,7 @@ def _write_findings(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     findings = sorted_findings(result.findings)
     for f in findings:
         category, label = names.get(f.indicator, ("", f.indicator))
-        row = table.add(
+        table.add(
             [
                 f.severity.value,
                 f.code,
@@ -577,9 +597,9 @@ def _write_findings(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
                 f"{category}／{label}" if category else label,
                 f.value,
                 f.message,
-            ]
+            ],
+            {0: fmt.severity[f.severity]},
         )
-        ws.write_string(row, 0, f.severity.value, fmt.severity[f.severity])
     table.finish()
     if not findings:
         ws.write_string(1, 0, "未发现问题", fmt.plain)
@@ -634,21 +654,26 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
         (r for r in result.ranked if r.rank is not None),
         key=lambda r: (-r.total, r.center.code, r.center.name),
     )
-    ws.write_string(0, 0, "名称", fmt.header)
-    ws.write_string(0, 1, scheme.total_label, fmt.header)
-    for n, r in enumerate(scored, start=1):
-        ws.write_string(n, 0, r.center.name, fmt.by_kind["text"])
-        ws.write_number(n, 1, float(r.total), fmt.by_kind["score"])
     grades = [g.name for g in scheme.grades]
     counts = {g: 0 for g in grades}
     for r in result.ranked:
         if r.grade in counts:
             counts[r.grade] += 1
-    ws.write_string(0, 3, "等次", fmt.header)
-    ws.write_string(0, 4, "数量", fmt.header)
-    for n, g in enumerate(grades, start=1):
-        ws.write_string(n, 3, g, fmt.by_kind["text"])
-        ws.write_number(n, 4, counts[g], fmt.by_kind["int"])
+    # one pass top to bottom over both data blocks (constant_memory): scores in A:B, grade counts in D:E
+    for n in range(max(len(scored), len(grades)) + 1):
+        if n == 0:
+            for col, header in ((0, "名称"), (1, scheme.total_label), (3, "等次"), (4, "数量")):
+                ws.write_string(0, col, header, fmt.header)
+            continue
+        if n <= len(scored):
+            r = scored[n - 1]
+            ws.write_string(n, 0, r.center.name, fmt.by_kind["text"])
+            ws.write_number(n, 1, float(r.total), fmt.by_kind["score"])
+        elif n == 1:
+            ws.write_string(1, 0, "没有参加排名的数据", fmt.plain)
+        if n <= len(grades):
+            ws.write_string(n, 3, grades[n - 1], fmt.by_kind["text"])
+            ws.write_number(n, 4, counts[grades[n - 1]], fmt.by_kind["int"])
     name_width = max([display_width(r.center.name) for r in scored] + [8])
     ws.set_column(0, 0, min(name_width + 2, MAX_WIDTH["text"]))
     ws.set_column(1, 1, 10)
@@ -689,7 +714,6 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     ws.insert_chart(0, 6, grade_chart)
 
     if not scored:
-        ws.write_string(1, 0, "没有参加排名的数据", fmt.plain)
         return
     bar = wb.add_chart({"type": "bar"})
     bar.add_series(

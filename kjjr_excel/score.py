@@ -225,7 +225,7 @@ def percentrank_inc(values: Sequence[Fraction], x: Fraction, significance: int =
     return _percentrank_sorted(sorted(values), x, significance)
 
 
-def _percentrank_sorted(xs: Sequence[Fraction], x: Fraction, significance: int = 3) -> Fraction:
+def _percentrank_sorted(xs: Sequence, x, significance: int = 3) -> Fraction:
     if len(xs) <= 1:
         return Fraction(1)
     below = bisect_left(xs, x)
@@ -247,8 +247,7 @@ def score_relative(
     """Guangdong-style: Σ weight × min(1, value/benchmark) over the eligible centers, then the reviews."""
     pool = [c for c in centers if c.eligible and not c.vetoes]
     rules = [
-        _RelativeRule(scheme, ind, [_value_for_scoring(c, ind.id) for c in pool])
-        for ind in scheme.scored_indicators
+        _RelativeRule(scheme, ind, [_pool_value(c, ind.id) for c in pool]) for ind in scheme.scored_indicators
     ]
     w_quant, w_qual = F(scheme.weight_quantitative), F(scheme.weight_qualitative)
     out = []
@@ -273,23 +272,34 @@ def score_relative(
     return out
 
 
-def _value_for_scoring(c: CenterInput, iid: str) -> Fraction:
+_DZERO = Decimal(0)
+
+
+def _pool_value(c: CenterInput, iid: str) -> Decimal:
     value = c.values.get(iid)
     if iid in c.errors or value is None or isinstance(value, bool):
-        return ZERO
-    return F(value)
+        return _DZERO
+    return value
 
 
 class _RelativeRule:
-    """One indicator's benchmark over the pool, computed once; `item` scores a value against it."""
+    """One indicator's benchmark over the pool, computed once; `item` scores a value against it.
 
-    def __init__(self, scheme: Scheme, ind: Indicator, pool: list[Fraction]):
+    The pool stays in Decimal (exact for typed figures, and compared in C); Fractions appear only where a
+    ratio is formed, once per item."""
+
+    def __init__(self, scheme: Scheme, ind: Indicator, pool: list[Decimal]):
         self.ind = ind
         self.method = scheme.benchmark
         self.weight = F(ind.weight)
         self.weight_text = num(ind.weight)
-        self.sorted_pool = sorted(pool)
-        self.bench = benchmark_of(scheme, pool)
+        self.sorted_pool = sorted(pool) if self.method in ("p90", "rank") else []
+        if not pool:
+            self.bench = ZERO
+        elif self.method == "p90":
+            self.bench = percentile_inc([F(v) for v in self.sorted_pool], Fraction(9, 10))
+        else:
+            self.bench = F(max(pool))
         self.bench_text = two(self.bench)
         self.label = "最高值" if scheme.benchmark == "max" else "第90百分位数"
 
@@ -297,21 +307,21 @@ class _RelativeRule:
         ind, weight = self.ind, self.weight
         shown = f"{num(value)}{ind.unit}"
         if self.method == "rank":
-            pr = _percentrank_sorted(self.sorted_pool, F(value)) if self.sorted_pool else ZERO
+            pr = _percentrank_sorted(self.sorted_pool, value) if self.sorted_pool else ZERO
             score = weight * pr
             return ItemScore(
                 ind.id, value, score, f"{shown}：{self.weight_text} × 百分比排位{num(pr)} = {two(score)}"
             )
-        if self.bench == 0:
+        bench = self.bench
+        if bench == 0:
             return ItemScore(ind.id, value, ZERO, f"{shown}：{self.label}为0，本项均计0分")
-        x = F(value)
+        xn, xd = value.as_integer_ratio()
         # weight × min(1, x / bench) with a single normalisation (the hot path: N × 17 items)
-        if x >= self.bench:
+        if xn * bench.denominator >= bench.numerator * xd:
             score = weight
         else:
             score = Fraction(
-                weight.numerator * x.numerator * self.bench.denominator,
-                weight.denominator * x.denominator * self.bench.numerator,
+                weight.numerator * xn * bench.denominator, weight.denominator * xd * bench.numerator
             )
         return ItemScore(
             ind.id,
