@@ -462,7 +462,8 @@ def _shown(value: Any) -> str:
 
 
 def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
-    """得分明细: one row per center; for every indicator its value, score and one-line derivation."""
+    """得分明细: one row per center; for every indicator its score and one-line derivation (which states the
+    value it was computed from)."""
     scheme: Any = result.scheme
     indicators = list(scheme.scored_indicators)
     totals = _ranking_columns(scheme)[4:7]
@@ -470,12 +471,12 @@ def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     headers += [(c.header, 9) for c in totals]
     for ind in indicators:
         label = f"{ind.category}／{ind.label}"
-        headers += [(f"{label}｜数值", 10), (f"{label}｜得分", 8), (f"{label}｜计算过程", 30)]
+        headers += [(f"{label}｜得分", 8), (f"{label}｜计算过程（数值：计算）", 32)]
     reviews = scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
     if reviews:
         headers.append(("定性得分｜计算过程", 36))
     ws = _wide_sheet(wb, fmt, SHEET_DETAILS, headers, 3, result)
-    text, score, number = fmt.by_kind["text"], fmt.by_kind["score"], fmt.by_kind["number"]
+    text, score = fmt.by_kind["text"], fmt.by_kind["score"]
     base = 3 + len(totals)
     for row, r in enumerate(result.ranked, start=1):
         c = r.center
@@ -490,10 +491,11 @@ def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             item = items.get(ind.id)
             if item is None:
                 continue
-            col = base + 3 * n
-            _put(ws, row, col, item.value, number, text)
-            ws.write_number(row, col + 1, round2(item.score), score)
-            ws.write_string(row, col + 2, item.derivation, text)
+            # the derivation opens with the value ("1200万元：15 × min(1, 1200÷3000.00) = 6.00"); the value as
+            # a number is on 原始数据 (读取值): one cell fewer per indicator on the sheet that grows with N × 17
+            col = base + 2 * n
+            ws.write_number(row, col, round2(item.score), score)
+            ws.write_string(row, col + 1, item.derivation, text)
         if reviews and r.score.qualitative is not None:
             ws.write_string(
                 row,

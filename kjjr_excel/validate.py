@@ -169,7 +169,7 @@ def _resolve_duplicates(
 
 def _num(sub: Submission, iid: str) -> Decimal | None:
     cv = sub.values.get(iid)
-    if cv is None or cv.error or not isinstance(cv.value, Decimal):
+    if cv is None or cv.error or type(cv.value) is not Decimal:  # noqa: E721 - bool/None never count
         return None
     return cv.value
 
@@ -181,7 +181,9 @@ def _cross_checks(scheme, sub: Submission) -> Iterator[Finding]:
 
 def _one_check(scheme, sub: Submission, check: Check) -> Iterator[Finding]:
     vals = [_num(sub, f) for f in check.fields]
-    if any(v is None for v in vals):
+    if None in vals:
+        return
+    if not _fires(check, vals):  # the common case: decided before any finding text is built
         return
     inds = [scheme.indicator(f) for f in check.fields]
     cv = sub.values[check.fields[0]]
@@ -236,6 +238,19 @@ def _one_check(scheme, sub: Submission, check: Check) -> Iterator[Finding]:
             unit=unit,
             **base,
         )
+
+
+def _fires(check: Check, vals: list[Decimal]) -> bool:
+    """Whether a cross-field check finds something (the same conditions as _one_check, without the text)."""
+    if check.kind == "paired":
+        return any((vals[0] > 0) != (b > 0) for b in vals[1:])
+    if check.kind == "requires":
+        return vals[0] > 0 and vals[1] == 0
+    a, b = vals
+    if a <= 0 or b <= 0:
+        return False
+    ratio = a / b
+    return (check.max is not None and ratio > check.max) or (check.min is not None and ratio < check.min)
 
 
 def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:

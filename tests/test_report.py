@@ -299,7 +299,7 @@ def test_details_wide_layout_keeps_guangdong_labels_apart(tmp_path: Path) -> Non
     assert header[-1] == "定性得分｜计算过程"
     rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
     assert len(rows) == len(guangdong_result().ranked)
-    col = header.index("科技信贷／撮合贷款金额（万元）｜计算过程")
+    col = header.index("科技信贷／撮合贷款金额（万元）｜计算过程（数值：计算）")
     assert all(isinstance(r[col], str) and "×" in r[col] for r in rows if r[col])
     assert any(r[-1] and "去掉一个最高分和一个最低分" in r[-1] for r in rows)
     rk = wb["排名"]
