@@ -11,7 +11,6 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .cells import a1, as_text, decode_text, normalise_name
-from .findings import Finding
+from .findings import Finding, Severity
 from .model import HistoryRecord
 
 FAILING_GRADE = "不合格"
@@ -38,10 +37,6 @@ HEADER_SCAN_ROWS = 15
 
 # Guards against hostile files, checked on the zip directory before any parsing (cheap and reliable).
 MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_ZIP_PARTS = 2000
-MAX_ZIP_TOTAL = 256 * 1024 * 1024
-MAX_ZIP_RATIO = 200
-MAX_ZIP_RATIO_FROM = 16 * 1024 * 1024  # small files may compress well; only large ones are suspect
 MAX_ROWS = 100_000
 
 _YEAR = re.compile(r"(\d{4})\s*年")
@@ -227,53 +222,16 @@ def _read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
         raise _Unreadable("文件过大，不像是考核结果表")
     with path.open("rb") as fh:
         head = fh.read(8)
-    if head.startswith(b"PK\x03\x04"):
-        _guard_zip(path)
-        return _read_workbook(path)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        if _encrypted(path):
-            raise _Unreadable("文件设置了打开密码，请去掉密码后再使用")
-        return _read_workbook(path)
-    if path.suffix.lower() in (".csv", ".txt"):
+    workbook = head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
+    if not workbook and path.suffix.lower() in (".csv", ".txt"):
         return [(path.stem, _read_csv(path))]
-    raise _Unreadable("不是Excel工作簿或CSV文件")
+    from .ingest import read_sheets
 
-
-def _guard_zip(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _Unreadable(f"文件已损坏或不完整（{type(exc).__name__}）") from exc
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos) or 1
-    inflated = total > MAX_ZIP_TOTAL or (total > MAX_ZIP_RATIO_FROM and total / packed > MAX_ZIP_RATIO)
-    if len(infos) > MAX_ZIP_PARTS or inflated:
-        raise _Unreadable("文件结构异常（解压后过大），出于安全考虑未读取")
-
-
-def _encrypted(path: Path) -> bool:
-    try:
-        import msoffcrypto
-
-        with path.open("rb") as fh:
-            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
-    except Exception:  # not an Office container msoffcrypto knows: let the reader decide
-        return False
-
-
-def _read_workbook(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    from python_calamine import CalamineWorkbook
-
-    wb = CalamineWorkbook.from_path(str(path))
-    try:
-        out = []
-        for name in wb.sheet_names:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            out.append((name, rows[:MAX_ROWS]))
-        return out
-    finally:
-        wb.close()
+    sheets, problems = read_sheets(path, path.name, max_rows=MAX_ROWS)
+    refused = [f for f in problems if f.severity is Severity.ERROR]
+    if refused:
+        raise _Unreadable(refused[0].message.rstrip("。"))
+    return sheets
 
 
 def _read_csv(path: Path) -> list[list[Any]]:

@@ -1038,6 +1038,27 @@ def _find_by_labels(reader, names: list[str], scheme, lay: Layout) -> tuple[str,
 # ---------------------------------------------------------------------------------------------- tables
 
 
+def read_sheets(
+    path: Path, display: str, *, max_rows: int = 100_000
+) -> tuple[list[tuple[str, list[list]]], list[Finding]]:
+    """Every sheet of a workbook (but `_meta`) as rows anchored at A1, behind the same guards as submissions
+    (format sniffing, zip and XML bombs, passwords). For rosters and earlier years' results: problems are
+    findings, never exceptions."""
+    try:
+        book = _open_book(path, display)
+        return [
+            (name, _grid(book.reader, name)[:max_rows])
+            for name in _sheet_names(book.reader)
+            if name != META_SHEET
+        ], list(book.findings)
+    except _Refused as refused:
+        return [], refused.findings
+    except Exception as exc:  # hostile input must not stop the run
+        return [], [
+            Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
+        ]
+
+
 def read_table(
     path: Path, display: str, *, required: Sequence[str]
 ) -> tuple[list[dict[str, tuple[object, str]]], list[Finding], str]:

@@ -74,10 +74,11 @@ def _rows_csv(path: Path) -> list[list[str]]:
 
 
 def _rows_workbook(path: Path) -> list[list]:
-    from python_calamine import CalamineWorkbook
+    from .ingest import read_sheets
 
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-        return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises several types; all mean "cannot read"
-        raise RosterError(f"名录文件 {path} 无法读取（{exc}）。请确认是 Excel 或 CSV 文件。") from exc
+    sheets, problems = read_sheets(path, path.name)
+    refused = [f for f in problems if f.severity.value == "错误"]
+    if refused or not sheets:
+        detail = refused[0].message if refused else "文件中没有工作表"
+        raise RosterError(f"名录文件 {path} 无法读取：{detail}")
+    return sheets[0][1]
