@@ -270,6 +270,11 @@ def main() -> None:
     parser.add_argument("--only-ours", action="store_true", help="skip the (slow) pandas baseline")
     parser.add_argument("--templates", type=int, metavar="N", help="time N per-center templates instead")
     args = parser.parse_args()
+    # Installed packages carry their bytecode (pip compiles it, as it did for pandas); a development tree run
+    # with PYTHONDONTWRITEBYTECODE would otherwise recompile kjjr_excel in every timed process.
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "kjjr_excel"), quiet=1)
     if args.templates:
         bench_templates(args)
     else:
