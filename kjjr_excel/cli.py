@@ -15,8 +15,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, clizh
 from .errors import KjjrError
+
+clizh.install()  # before the decorators below evaluate click's help texts
 
 EXIT_FINDINGS = 1
 EXIT_NO_OUTPUT = 3
@@ -56,7 +58,9 @@ class KjjrGroup(click.Group):
 
 
 @click.group(cls=KjjrGroup, context_settings=CONTEXT)
-@click.version_option(__version__, "-V", "--version", message="kjjr-excel %(version)s")
+@click.version_option(
+    __version__, "-V", "--version", message="kjjr-excel %(version)s", help="显示版本号并退出。"
+)
 @click.option("-v", "--verbose", is_flag=True, help="出错时显示完整的技术信息（traceback）。")
 def cli(verbose: bool) -> None:
     """科技金融服务中心考核工具：生成填报模板、汇总校验报送的Excel文件、计分排名、输出排名结果表。"""

@@ -53,3 +53,12 @@ def test_python_dash_m_works():
         [sys.executable, "-m", "kjjr_excel", "schemes"], capture_output=True, text=True, check=True
     )
     assert "qingdao-2017" in out.stdout
+
+
+def test_click_messages_are_chinese(tmp_path):
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(tmp_path), "--year", "abc"])
+    assert result.exit_code == 2
+    assert "取值无效" in result.output and "不是有效的整数" in result.output
+    assert "用法" in result.output and "Usage" not in result.output
+    help_text = CliRunner().invoke(cli, ["template", "--help"]).output
+    assert "显示本帮助并退出" in help_text and "Show this message" not in help_text
