@@ -115,38 +115,25 @@ def _parse_into(
 ) -> list[Finding]:
     raw, cell = found
     parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
-    fields = dict(parsed.fields)
-    label = ind.display_label
-    if parsed.value is None:
-        return [
-            Finding.make(
-                parsed.code or "value-not-number",
-                file=file,
-                sheet=sheet,
-                cell=cell,
-                center=name,
-                indicator=ind.id,
-                value=as_text(raw),
-                label=label,
-                **{k: v for k, v in fields.items() if k != "cell"},
-            )
-        ]
-    target[ind.id] = parsed.value
-    if parsed.code:
-        return [
-            Finding.make(
-                parsed.code,
-                file=file,
-                sheet=sheet,
-                cell=cell,
-                center=name,
-                indicator=ind.id,
-                value=as_text(raw),
-                label=label,
-                **{k: v for k, v in fields.items() if k != "cell"},
-            )
-        ]
-    return []
+    if parsed.value is not None:
+        target[ind.id] = parsed.value
+    code = parsed.code or ("value-not-number" if parsed.value is None else "")
+    if not code:
+        return []
+    fields = {k: v for k, v in parsed.fields if k != "cell"}
+    return [
+        Finding.make(
+            code,
+            file=file,
+            sheet=sheet,
+            cell=cell,
+            center=name,
+            indicator=ind.id,
+            value=as_text(raw),
+            label=ind.display_label,
+            **fields,
+        )
+    ]
 
 
 def read_reviews(

@@ -68,6 +68,19 @@ def cli(verbose: bool) -> None:
     """科技金融服务中心考核工具：生成填报模板、汇总校验报送的Excel文件、计分排名、输出排名结果表。"""
 
 
+def inbox_arguments(command: Callable) -> Callable:
+    """SCHEME INPUTS... [--roster FILE]: what every command that reads an inbox takes."""
+    command = click.option(
+        "--roster",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="名录文件（编号、名称、依托单位）。",
+    )(command)
+    command = click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))(
+        command
+    )
+    return click.argument("scheme", metavar="SCHEME")(command)
+
+
 def _scheme(value: str):
     from .scheme import load_scheme
 
@@ -183,9 +196,7 @@ def template(
 
 
 @cli.command()
-@click.argument("scheme", metavar="SCHEME")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="名录文件。")
+@inbox_arguments
 @click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="校验报告（.xlsx）。")
 def validate(
@@ -220,9 +231,7 @@ def validate(
 
 
 @cli.command()
-@click.argument("scheme", metavar="SCHEME")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="名录文件。")
+@inbox_arguments
 @click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。")
 @click.option(
     "--assessment",
@@ -287,10 +296,8 @@ def rank(
 
 
 @cli.command()
-@click.argument("scheme", metavar="SCHEME")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="名录文件。")
-@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度。")
+@inbox_arguments
+@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。")
 @click.option(
     "-o",
     "--output",

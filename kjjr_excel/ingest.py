@@ -350,10 +350,10 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: memoryview) -> mem
     return data[start:end] if end <= len(data) else None
 
 
-def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
-    """Inflate a stored or deflated part straight from the bytes already in memory (zipfile's ZipExtFile costs
-    more than the inflation of a small part), bounded by the declared size and checked against its CRC.
-    None when the entry is anything unusual (encrypted, another method, an odd local header): use zipfile."""
+def _inflate_from_memory(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """At most `limit` inflated bytes of a stored or deflated part, straight from the bytes already in memory
+    (zipfile's ZipExtFile costs more than the inflation of a small part). None when the entry is anything
+    unusual (encrypted, another method, an odd local header, a broken stream): the caller falls back."""
     if not isinstance(zf.fp, io.BytesIO):
         return None
     with zf.fp.getbuffer() as data:
@@ -362,14 +362,18 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
             return None
         try:
             if info.compress_type == zipfile.ZIP_STORED:
-                out = bytes(raw[: info.file_size + 1])
-            else:
-                out = zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+                return bytes(raw[:limit])
+            return zlib.decompressobj(-15).decompress(raw, limit)
         except zlib.error:
             return None
         finally:
             raw.release()
-    if len(out) == info.file_size and zlib.crc32(out) != info.CRC:
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """A whole part, bounded by its declared size (+1 to notice a lie) and checked against its CRC."""
+    out = _inflate_from_memory(zf, info, info.file_size + 1)
+    if out is None or (len(out) == info.file_size and zlib.crc32(out) != info.CRC):
         return None
     return out
 
@@ -432,22 +436,8 @@ def _root_starts_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     A DTD (and so any entity) can only stand before the root element, so such a part declares none, and the
     whole part need not be inflated to know it. False (a comment, a BOM, a DTD, anything unusual, or a part
     that cannot be inflated this way) means "inflate and scan it all"."""
-    if not isinstance(zf.fp, io.BytesIO):
-        return False
-    with zf.fp.getbuffer() as data:
-        raw = _member(zf, info, data)
-        if raw is None:
-            return False
-        try:
-            if info.compress_type == zipfile.ZIP_STORED:
-                prefix = bytes(raw[:PROLOG_BYTES])
-            else:
-                prefix = zlib.decompressobj(-15).decompress(raw, PROLOG_BYTES)
-        except zlib.error:
-            return False
-        finally:
-            raw.release()
-    return _PLAIN_PROLOG.match(prefix) is not None
+    prefix = _inflate_from_memory(zf, info, PROLOG_BYTES)
+    return prefix is not None and _PLAIN_PROLOG.match(prefix) is not None
 
 
 def _check_ole(data: bytes, display: str) -> None:
