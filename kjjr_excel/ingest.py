@@ -311,8 +311,10 @@ def _check_zip(data: bytes, display: str) -> zipfile.ZipFile:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise _Refused(Finding.make("file-corrupt", file=display, detail=f"压缩结构损坏：{exc}")) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, detail="压缩结构损坏，文件可能没有下载或复制完整")
+        ) from None
     if len(infos) > MAX_PARTS:
         raise _Refused(Finding.make("file-unsafe", file=display, detail=f"包含 {len(infos)} 个部件"))
     total = 0
@@ -472,7 +474,9 @@ def _calamine(data: bytes, display: str):
         text = str(exc)
         if "password" in text.lower() or "encrypt" in text.lower():
             raise _Refused(Finding.make("file-encrypted", file=display)) from None
-        raise _Refused(Finding.make("file-corrupt", file=display, detail=text[:200])) from None
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, detail=f"表格内容无法解析：{text[:160]}")
+        ) from None
 
 
 def _grid(reader, name: str) -> list[list]:
