@@ -19,13 +19,9 @@ from .rank import rank_centers
 from .roster import read_roster
 from .scheme import RosterEntry, Scheme
 from .score import score_all
+from .validate import center_key, match_center
 
 Progress = Callable[[int], None] | None
-
-
-def center_key(code: str, name: str) -> str:
-    """Identity of a center across files and years: its code, else its normalised name."""
-    return f"code:{normalise_name(code)}" if code else f"name:{normalise_name(name)}"
 
 
 def load_roster(scheme: Scheme, roster_path: Path | None) -> tuple[RosterEntry, ...]:
@@ -88,8 +84,6 @@ def _majority_year(submissions: Sequence[Submission]) -> int | None:
 
 def _identity(sub: Submission, roster: Sequence[RosterEntry]) -> tuple[str, str, str, str]:
     """(key, code, name, host unit) of a submission, from the roster entry it matches when there is one."""
-    from .validate import match_center
-
     entry = match_center(sub, roster) if roster else None
     if entry is not None:
         return center_key(entry.code, entry.name), entry.code, entry.name, entry.host_unit or sub.host_unit

@@ -12,7 +12,7 @@ from .findings import Finding, Severity
 from .model import Submission
 from .scheme import Check, RosterEntry
 
-__all__ = ["validate", "match_center", "center_key"]
+__all__ = ["validate", "match_center", "center_key", "submission_key"]
 
 _OLDEST = datetime.min
 
@@ -48,12 +48,17 @@ def match_center(sub: Submission, roster: Sequence[RosterEntry]) -> RosterEntry 
     return by_name.get(name) if name else None
 
 
-def center_key(sub: Submission, roster: Sequence[RosterEntry] = ()) -> str:
-    """The key that identifies a submission's center: roster code when matched, else code or name."""
+def center_key(code: str, name: str) -> str:
+    """Identity of a center across files, stages and years: its code, else its normalised name."""
+    return f"code:{normalise_name(code)}" if code else f"name:{normalise_name(name)}"
+
+
+def submission_key(sub: Submission, roster: Sequence[RosterEntry] = ()) -> str:
+    """The center a submission belongs to: the roster entry it matches, else its own code or name."""
     entry = match_center(sub, roster) if roster else None
     if entry is not None:
-        return normalise_name(entry.code)
-    return normalise_name(sub.center_code) or normalise_name(sub.center_name)
+        return center_key(entry.code, entry.name)
+    return center_key(sub.center_code, sub.center_name)
 
 
 def _who(sub: Submission) -> str:
@@ -128,9 +133,9 @@ def validate(
         findings.extend(_cross_checks(scheme, sub))
     findings.extend(_outliers(scheme, accepted))
     if roster:
-        have = {center_key(s, roster) for s in accepted}
+        have = {submission_key(s, roster) for s in accepted}
         for entry in roster:
-            if normalise_name(entry.code) not in have:
+            if center_key(entry.code, entry.name) not in have:
                 findings.append(
                     Finding.make("center-missing", center=entry.name, value=entry.code, name=entry.name)
                 )
@@ -142,7 +147,7 @@ def _resolve_duplicates(
 ) -> list[Submission]:
     groups: dict[str, list[Submission]] = {}
     for sub in subs:
-        groups.setdefault(center_key(sub, roster), []).append(sub)
+        groups.setdefault(submission_key(sub, roster), []).append(sub)
     accepted: list[Submission] = []
     for group in groups.values():
         # newest saved time wins; on a tie (or no time) the file name sorting last wins
