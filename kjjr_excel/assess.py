@@ -16,7 +16,6 @@ from .findings import Finding
 from .scheme import Scheme
 
 Row = Mapping[str, tuple[object, str]]  # header text -> (value, A1 cell)
-VERIFIED_PREFIX = "核定数："
 CODE_HEADERS = ("编号",)
 NAME_HEADERS = ("名称", "分中心名称")
 VETO_HEADER = "一票否决"
@@ -46,6 +45,26 @@ def _cell(row: Row, *names: str, startswith: bool = False) -> tuple[object, str]
     for header, found in row.items():
         key = normalise_name(header)
         if any(key == w or (startswith and key.startswith(w)) for w in wanted):
+            return found
+    return None
+
+
+def _assessor_headers(scheme: Scheme, ind) -> list[str]:
+    """Headers an assessor's column may carry: the template's (较大失误次数), or the seed's indicator name
+    when no other assessor field shares it (重大贡献 — but not 工作落实, which names two fields)."""
+    names = [ind.input_label] if ind.input_label else []
+    if sum(1 for other in scheme.assessor_indicators if other.label == ind.label) == 1:
+        names.append(ind.label)
+    return names
+
+
+def _verified_cell(row: Row, ind) -> tuple[object, str] | None:
+    """A 核定数 column for a self-reported indicator: '核定数：征集科技型中小企业信息' as the template writes it,
+    or any header naming 核定 together with the indicator's name."""
+    names = {normalise_name(n) for n in (ind.label, ind.input_label) if n}
+    for header, found in row.items():
+        key = normalise_name(header)
+        if "核定" in key and any(n in key for n in names):
             return found
     return None
 
@@ -82,14 +101,14 @@ def read_assessments(
                 continue
             assessment = Assessment(file=file)
             for ind in scheme.assessor_indicators:
-                found = _cell(row, ind.input_label or ind.label)
+                found = _cell(row, *_assessor_headers(scheme, ind), startswith=True)
                 if found is None or as_text(found[0]) == "":
                     continue
                 findings.extend(_parse_into(assessment.values, ind, found, file, sheet, name))
             for ind in scheme.self_indicators:
                 if not ind.verifiable:
                     continue
-                found = _cell(row, VERIFIED_PREFIX + ind.label, VERIFIED_PREFIX + ind.display_label)
+                found = _verified_cell(row, ind)
                 if found is None or as_text(found[0]) == "":
                     continue
                 findings.extend(_parse_into(assessment.verified, ind, found, file, sheet, name))

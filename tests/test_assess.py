@@ -132,3 +132,26 @@ def test_every_finding_code_is_emitted_by_the_package_and_named_in_a_test():
     for code in CODES:
         assert re.search(rf"[\"']{re.escape(code)}[\"']", package), f"{code} is never emitted"
         assert code in tests, f"{code} has no test"
+
+
+def test_a_hand_made_assessment_table_is_read_by_its_headers(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "自制考核表.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Sheet1")
+    rows = [
+        ["编号", "名称", "较大失误次数（次）", "重大责任事故", "重大贡献", "征集科技型中小企业信息（核定）"],
+        ["QD01", "甲", 2, "否", 3, 31],
+        ["QD02", "乙", None, "是", None, None],
+    ]
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v is not None:
+                ws.write(r, c, v)
+    wb.close()
+    by_key, findings = read_assessments(QD, table(path, ["名称"]), resolve)
+    assert not findings
+    assert by_key["code:qd01"].values == {"major_errors": 2, "major_accident": False, "major_contribution": 3}
+    assert by_key["code:qd01"].verified == {"enterprise_info": 31}
+    assert by_key["code:qd02"].values == {"major_accident": True}
