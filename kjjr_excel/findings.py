@@ -65,7 +65,7 @@ CODES: dict[str, tuple[Severity, str]] = {
         "模板的表格结构被改动过（插入或删除了行列），已按指标名称识别数据，请核对读取结果。",
     ),
     # header
-    "header-missing": (E, "“{field}”未填写。请在 {cell} 单元格填写。"),
+    "header-missing": (E, "“{field}”未填写。请{where}填写。"),
     "center-unknown": (
         E,
         "“{name}”不在{center_label}名录中。请核对名称或编号是否与名录一致（名录见考核通知）。",
@@ -171,6 +171,7 @@ class Finding:
         default_severity, template = CODES[code]
         for name, given in (("cell", cell), ("file", file), ("sheet", sheet), ("center", center)):
             fields.setdefault(name, given)
+        fields.setdefault("where", f"在 {cell} 单元格" if cell else "在表中相应位置")
         fields.setdefault("value", "" if value is None else value)
         fields.setdefault("center_label", "分中心")
         try:

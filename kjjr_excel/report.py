@@ -535,6 +535,8 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     ws = _wide_sheet(wb, fmt, SHEET_RAW, headers, 3, result)
     text, number, when = fmt.by_kind["text"], fmt.by_kind["number"], fmt.by_kind["datetime"]
     expected = {ind.id: lay.value_cell(ind.id) for ind in inputs if ind.id in lay.rows}
+    labels = [ind.label for ind in inputs]
+    repeated = {label for label in labels if labels.count(label) > 1}  # 服务企业数量（家） twice
     for row, sub in enumerate(sorted(result.submissions, key=_submission_order), start=1):
         ws.write_string(row, 0, sub.file, text)
         ws.write_string(row, 1, sub.center_code, text)
@@ -553,10 +555,11 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             if v.raw != "" and v.raw != _shown(v.value):
                 ws.write_string(row, col + 1, v.raw, text)
             if v.cell and v.cell != expected.get(ind.id):
+                label = f"{ind.category}／{ind.label}" if ind.label in repeated else ind.label
                 moved.append(
-                    f"{ind.label}：{v.sheet}!{v.cell}"
+                    f"{label}：{v.sheet}!{v.cell}"
                     if v.sheet and v.sheet != sub.sheet
-                    else f"{ind.label}：{v.cell}"
+                    else f"{label}：{v.cell}"
                 )
         if moved:
             ws.write_string(row, len(headers) - 1, "；".join(moved), text)
