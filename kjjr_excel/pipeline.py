@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -131,6 +131,8 @@ def run_rank(
         )
         centers.append(center)
         findings.extend(center_findings)
+    if strict:  # left out of the ranking, so out of the benchmarks the others are measured against
+        centers = [replace(c, eligible=False) if c.errors else c for c in centers]
     scores = score_all(scheme, centers, reviews_given=reviews_given)
 
     hist_records: dict = {}

@@ -294,3 +294,20 @@ def test_print_fit_is_explicit_for_every_reader(tmp_path):
     assert ws.print_title_rows == "$2:$2"
     sub = openpyxl.load_workbook(tmp_path / "inbox" / "QD01.xlsx")[QD.submission["sheet"]]
     assert int(sub.page_setup.fitToWidth) == 1 and int(sub.page_setup.fitToHeight) == 1
+
+
+def test_strict_leaves_erroneous_centers_out_of_ranking_and_benchmark(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    a, b, c = GD.roster[:3]
+    write_submission(inbox / "a.xlsx", GD, center=a, values=gd_values(0))  # 10 everywhere
+    write_submission(inbox / "b.xlsx", GD, center=b, values=gd_values(1))  # 20 everywhere
+    bad = {**gd_values(9), "roadshow_events": "若干"}  # 100 everywhere but one unreadable cell
+    write_submission(inbox / "c.xlsx", GD, center=c, values=bad)
+    out = tmp_path / "gd.xlsx"
+    result = CliRunner().invoke(cli, ["rank", "guangdong", str(inbox), "--strict", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = ranking_rows(out)
+    assert rows[c.code]["排名"] in ("", None) and "数据有误" in rows[c.code]["标记"]
+    assert rows[b.code]["排名"] == 1 and rows[b.code]["定量得分"] == 100  # the best of those ranked
+    assert rows[a.code]["定量得分"] == 50
