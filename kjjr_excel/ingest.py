@@ -236,7 +236,12 @@ def _open_book(path: Path, display: str) -> _Book:
                 Finding.make("file-unsafe", file=display, detail=f"文件大小 {size // 2**20} MB，超出上限")
             )
         with open(path, "rb") as fh:  # read-only; never written
-            data = fh.read(MAX_FILE_BYTES + 1)
+            # read(n) allocates n bytes up front, so ask for the size stat gave (+1 to notice growth) and
+            # read on, to the same cap, only when the file turned out longer.
+            want = size + 1
+            data = fh.read(want)
+            if len(data) == want:
+                data += fh.read(MAX_FILE_BYTES + 1 - want)
     except OSError as exc:
         raise _Refused(
             Finding.make("file-corrupt", file=display, detail=f"无法打开：{exc.strerror or exc}")
@@ -352,31 +357,55 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: memoryview) -> mem
     return data[start:end] if end <= len(data) else None
 
 
-def _inflate_from_memory(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
-    """At most `limit` inflated bytes of a stored or deflated part, straight from the bytes already in memory
-    (zipfile's ZipExtFile costs more than the inflation of a small part). None when the entry is anything
-    unusual (encrypted, another method, an odd local header, a broken stream): the caller falls back."""
+def _raw_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """A copy of the compressed bytes of a stored or deflated, unencrypted entry of an in-memory zip."""
     if not isinstance(zf.fp, io.BytesIO):
         return None
     with zf.fp.getbuffer() as data:
         raw = _member(zf, info, data)
         if raw is None:
             return None
-        try:
-            if info.compress_type == zipfile.ZIP_STORED:
-                return bytes(raw[:limit])
-            return zlib.decompressobj(-15).decompress(raw, limit)
-        except zlib.error:
-            return None
-        finally:
-            raw.release()
+        with raw:
+            return bytes(raw)
+
+
+def _inflate_raw(raw: bytes, method: int, limit: int) -> bytes | None:
+    """At most `limit` inflated bytes of a member's compressed bytes; None on a broken stream."""
+    try:
+        if method == zipfile.ZIP_STORED:
+            return raw[:limit]
+        return zlib.decompressobj(-15).decompress(raw, limit)
+    except zlib.error:
+        return None
+
+
+# Facts about parts, keyed by the part's exact compressed bytes (and whatever else the fact depends on):
+# inflation is a pure function of those bytes, so an identical key proves an identical result, whatever the
+# directory claims. Every file written from one template repeats most parts byte for byte, so a batch inflates
+# them once. Only small parts are remembered, and the caches are emptied when full (a few MB at most).
+_FACT_MAX_RAW = 32 * 2**10
+_FACT_MAX_INFLATED = 16 * 2**10  # a batch's data sheets differ file to file: not worth keeping
+_FACT_MAX_ENTRIES = 256
+_PLAIN_PROLOG_PARTS: set[tuple[int, bytes]] = set()
+_INFLATED: dict[tuple[int, int, int, bytes], bytes | None] = {}
 
 
 def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
     """A whole part, bounded by its declared size (+1 to notice a lie) and checked against its CRC."""
-    out = _inflate_from_memory(zf, info, info.file_size + 1)
-    if out is None or (len(out) == info.file_size and zlib.crc32(out) != info.CRC):
+    raw = _raw_member(zf, info)
+    if raw is None:
         return None
+    # the outcome depends on the bytes, the method, the declared size (the bound) and the declared CRC
+    key = (info.compress_type, info.file_size, info.CRC, raw)
+    if key in _INFLATED:
+        return _INFLATED[key]
+    out = _inflate_raw(raw, info.compress_type, info.file_size + 1)
+    if out is None or (len(out) == info.file_size and zlib.crc32(out) != info.CRC):
+        out = None
+    if info.file_size <= _FACT_MAX_INFLATED and len(raw) <= _FACT_MAX_RAW:
+        if len(_INFLATED) >= _FACT_MAX_ENTRIES:
+            _INFLATED.clear()
+        _INFLATED[key] = out
     return out
 
 
@@ -438,8 +467,19 @@ def _root_starts_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     A DTD (and so any entity) can only stand before the root element, so such a part declares none, and the
     whole part need not be inflated to know it. False (a comment, a BOM, a DTD, anything unusual, or a part
     that cannot be inflated this way) means "inflate and scan it all"."""
-    prefix = _inflate_from_memory(zf, info, PROLOG_BYTES)
-    return prefix is not None and _PLAIN_PROLOG.match(prefix) is not None
+    raw = _raw_member(zf, info)
+    if raw is None:
+        return False
+    key = (info.compress_type, raw)  # the first PROLOG_BYTES inflated depend on nothing else
+    if key in _PLAIN_PROLOG_PARTS:
+        return True
+    prefix = _inflate_raw(raw, info.compress_type, PROLOG_BYTES)
+    plain = prefix is not None and _PLAIN_PROLOG.match(prefix) is not None
+    if plain and len(raw) <= _FACT_MAX_RAW:
+        if len(_PLAIN_PROLOG_PARTS) >= _FACT_MAX_ENTRIES:
+            _PLAIN_PROLOG_PARTS.clear()
+        _PLAIN_PROLOG_PARTS.add(key)
+    return plain
 
 
 def _check_ole(data: bytes, display: str) -> None:

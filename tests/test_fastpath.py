@@ -98,6 +98,8 @@ def _clear_memos() -> None:
     ingest_mod._SHEET_PARTS.clear()
     ingest_mod._CELL_TAGS.clear()
     ingest_mod._strip_label.cache_clear()
+    ingest_mod._PLAIN_PROLOG_PARTS.clear()
+    ingest_mod._INFLATED.clear()
 
 
 def _flat(result) -> tuple:
@@ -200,3 +202,37 @@ def test_copies_in_many_folders_read_alike(inbox, tmp_path):
     default = ingest(GD, [big])
     assert _flat(default) == _flat(serial)
     assert len(serial.files) == 4 * len(list(inbox.iterdir()))
+
+
+def _forge_crc(src: Path, dst: Path, part: str) -> Path:
+    """A copy whose central directory declares a wrong CRC for `part` (its bytes untouched)."""
+    data = bytearray(src.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        size = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + size] == part.encode():
+            data[at + 16 : at + 20] = bytes(b ^ 0xFF for b in data[at + 16 : at + 20])
+            break
+        at = data.find(b"PK\x01\x02", at + 4)
+    assert at >= 0, part
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+@pytest.mark.parametrize("part", ["docProps/core.xml", "xl/workbook.xml"])
+def test_part_caches_never_change_an_outcome(inbox, tmp_path, part):
+    """Facts remembered from one file's parts (keyed by their compressed bytes) are never taken on trust by
+    a file whose directory says something else about the same bytes: warm caches give the cold result."""
+    good = inbox / "clean0.xlsx"
+    forged = _forge_crc(good, tmp_path / "forged.xlsx", part)
+    _clear_memos()
+    assert read_submission(good, "g.xlsx", GD)[0].saved_at is not None  # warms every cache on these bytes
+    assert ingest_mod._INFLATED and ingest_mod._PLAIN_PROLOG_PARTS
+    warm = read_submission(forged, "f.xlsx", GD)
+    _clear_memos()
+    cold = read_submission(forged, "f.xlsx", GD)
+    assert warm == cold
+    if part == "xl/workbook.xml":
+        assert cold[0] is None and [f.code for f in cold[1]] == ["file-corrupt"]
+    else:  # a bad timestamp part only costs the timestamp
+        assert cold[0] is not None and cold[0].saved_at is None
