@@ -175,7 +175,44 @@ def build_qingdao(root: Path) -> dict[str, Path]:
     for code, fields in QINGDAO_ASSESSMENT.items():
         rows[code] = fields
     write_assessment(base / "考核评价表.xlsx", scheme, roster=roster, rows=rows)
+    _build_qingdao_next_year(base, scheme, roster, rng)
     return {"inbox": inbox, "roster": base / "名录.csv", "assessment": base / "考核评价表.xlsx"}
+
+
+def _build_qingdao_next_year(base: Path, scheme: Scheme, roster, rng: random.Random) -> None:
+    """inbox_2018: the following year, filled in 2018 templates, to show delisting against the 2017 result:
+    莱西 (last and 不合格 in 2017) stays at the bottom, 城阳 recovers, 胶州 fails again."""
+    from .template import write_submission
+
+    year = scheme.year + 1
+    inbox = base / f"inbox_{year}"
+    inbox.mkdir(parents=True, exist_ok=True)
+    lift = {"QD05": 4, "QD10": 0, "QD08": -2}
+    for entry in roster:
+        values = QINGDAO_VALUES.get(entry.code)
+        if values is None:
+            continue
+        bump = lift.get(entry.code, 1)
+        # next year's figures: last year's, read as numbers, moved by a few units per center
+        nxt = {k: max(0, _as_int(v) + bump) for k, v in values.items()}
+        nxt["monthly_reports"] = min(12, nxt["monthly_reports"])
+        header = {**_filler(rng), "fill_date": f"{year + 1}-01-{rng.randint(5, 20):02d}"}
+        write_submission(
+            inbox / f"{entry.name}_{year}年度考核自报表.xlsx",
+            scheme,
+            center=entry,
+            year=year,
+            values=nxt,
+            header=header,
+        )
+
+
+def _as_int(raw: object) -> int:
+    """A sample's clerk-typed figure as a number ('３２' -> 32, '14场' -> 14, '约90' -> 90, '无' -> 0)."""
+    import unicodedata
+
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", str(raw)) if ch.isdigit())
+    return int(digits) if digits else 0
 
 
 def guangdong_values(scheme: Scheme, code: str, rng: random.Random) -> dict[str, object]:
@@ -314,6 +351,11 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     )
     path = write_ranking(result, out_dir / f"青岛_{result.year}年度考核结果.xlsx", run_time=now)
     yield f"青岛：排名结果 → {path}"
+    next_inbox = samples / "qingdao" / f"inbox_{result.year + 1}"
+    if next_inbox.is_dir():  # the following year, with this year's result as history: 摘牌 / 摘牌预警
+        following = run_rank(qd, [next_inbox], roster_path=roster_path, history=[path])
+        later = write_ranking(following, out_dir / f"青岛_{following.year}年度考核结果.xlsx", run_time=now)
+        yield f"青岛：{following.year}年度排名结果（以{result.year}年度结果为历年结果，判断摘牌）→ {later}"
 
     gd = load_scheme("guangdong")
     generate(gd, out_dir / "guangdong" / "模板", roster=gd.roster, per_center=True, assessment=True)
