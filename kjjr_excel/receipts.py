@@ -6,17 +6,15 @@ written to a temporary name in the target folder and moved into place.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 import xlsxwriter
 
-from .errors import OutputError
 from .findings import Finding, Severity, sorted_findings
+from .output import atomic_write
 from .scheme import RosterEntry
 from .validate import match_center
 from .xlsx import Workbook
@@ -33,35 +31,15 @@ def _safe_name(text: str, limit: int = 40) -> str:
 
 
 def atomic_workbook(path: Path, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
-    """Write a workbook via a temporary file in the same folder, then move it into place.
+    """Build a workbook through output.atomic_write (temp file, then moved into place; a locked target gets a
+    ' (2)' sibling); return the path written."""
 
-    If the target is locked (open in Excel), the workbook is written beside it with a time-stamped name,
-    which is returned.
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".~kjjr_", suffix=".xlsx", dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(
-            f"无法写入 {path}：{exc.strerror or exc}。请检查文件夹是否存在、是否有写入权限。"
-        ) from exc
-    try:
-        wb = Workbook(tmp, _OPTIONS)
+    def write(tmp: Path) -> None:
+        wb = Workbook(str(tmp), _OPTIONS)
         build(wb)
         wb.close()
-        try:
-            os.replace(tmp, path)
-        except PermissionError:
-            path = path.with_name(f"{path.stem}_{datetime.now():%Y%m%d_%H%M%S}{path.suffix}")
-            os.replace(tmp, path)
-    except Exception as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OutputError):
-            raise
-        raise OutputError(f"无法写入 {path}：{exc}。") from exc
-    return path
+
+    return atomic_write(Path(path), write)
 
 
 def _formats(wb: xlsxwriter.Workbook) -> dict:

@@ -233,14 +233,6 @@ def _percentrank_sorted(xs: Sequence, x, significance: int = 3) -> Fraction:
     return Fraction(below * scale // (len(xs) - 1), scale)  # Excel rounds down to the significance
 
 
-def benchmark_of(scheme: Scheme, values: Sequence[Fraction]) -> Fraction:
-    if not values:
-        return ZERO
-    if scheme.benchmark == "p90":
-        return percentile_inc(values, Fraction(9, 10))
-    return max(values)
-
-
 def score_relative(
     scheme: Scheme, centers: Sequence[CenterInput], reviews_given: bool = False
 ) -> list[CenterScore]:
