@@ -1099,48 +1099,31 @@ def read_table(
     """Rows of the first sheet region whose header row holds all `required` texts (compared normalised).
 
     Each row maps header text -> (value, A1 cell); a `required` text is used as the key of its column.
-    Same guards as submissions; problems are findings (file-*, not-template), never exceptions.
+    Same guards as submissions (read_sheets); problems are findings (file-*, not-template), never exceptions.
     """
-    try:
-        book = _open_book(path, display)
-    except _Refused as refused:
-        return [], refused.findings, ""
-    findings = list(book.findings)
-    try:
-        reader = book.reader
-        want = {normalise_name(r): r for r in required}
-        for name in _sheet_names(reader):
-            if name == META_SHEET:
+    sheets, findings = read_sheets(path, display)
+    if any(f.severity is Severity.ERROR for f in findings):
+        return [], findings, ""
+    want = {normalise_name(r): r for r in required}
+    for name, grid in sheets:
+        for h, row in enumerate(grid):
+            norm = [normalise_name(as_text(v)) for v in row]
+            if not set(want) <= set(norm):
                 continue
-            grid = _grid(reader, name)
-            for h, row in enumerate(grid):
-                norm = [normalise_name(as_text(v)) for v in row]
-                if not set(want) <= set(norm):
-                    continue
-                keys: dict[int, str] = {}
-                for c, n in enumerate(norm):
-                    if n and c not in keys:
-                        keys[c] = want.get(n, as_text(row[c]))
-                rows: list[dict[str, tuple[object, str]]] = []
-                for r in range(h + 1, len(grid)):
-                    data = grid[r]
-                    if all(v == "" or v is None for v in data):
-                        continue
-                    rows.append(
-                        {
-                            key: (None if c >= len(data) or data[c] == "" else data[c], a1(r, c))
-                            for c, key in keys.items()
-                        }
-                    )
-                return rows, findings, name
-        findings.append(
-            Finding.make("not-template", file=display, detail=f"找不到包含“{'、'.join(required)}”的表头行")
-        )
-        return [], findings, ""
-    except _Refused as refused:
-        return [], findings + refused.findings, ""
-    except Exception as exc:  # hostile input must not stop the run
-        findings.append(
-            Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
-        )
-        return [], findings, ""
+            keys: dict[int, str] = {}
+            for c, n in enumerate(norm):
+                if n and c not in keys:
+                    keys[c] = want.get(n, as_text(row[c]))
+            rows = [
+                {
+                    key: (None if c >= len(data) or data[c] == "" else data[c], a1(r, c))
+                    for c, key in keys.items()
+                }
+                for r, data in enumerate(grid[h + 1 :], start=h + 1)
+                if not all(v == "" or v is None for v in data)
+            ]
+            return rows, findings, name
+    findings.append(
+        Finding.make("not-template", file=display, detail=f"找不到包含“{'、'.join(required)}”的表头行")
+    )
+    return [], findings, ""
