@@ -15,6 +15,7 @@ import xlsxwriter
 
 from .findings import Finding, Severity, sorted_findings
 from .output import atomic_write
+from .report import write_findings_sheet
 from .scheme import RosterEntry
 from .validate import match_center
 from .xlsx import Workbook
@@ -22,7 +23,6 @@ from .xlsx import Workbook
 __all__ = ["write_receipts", "write_findings_report", "atomic_workbook"]
 
 _OPTIONS = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
-FINDING_COLUMNS = ("严重程度", "代码", "文件", "工作表", "单元格", "分中心", "指标", "填写内容", "说明")
 
 
 def _safe_name(text: str, limit: int = 40) -> str:
@@ -57,16 +57,6 @@ def _formats(wb: xlsxwriter.Workbook) -> dict:
 def _row(ws, row: int, values: Sequence[str], fmt) -> None:
     for col, text in enumerate(values):
         ws.write_string(row, col, str(text), fmt)
-
-
-def _finding_row(f: Finding, scheme) -> list[str]:
-    label = ""
-    if f.indicator:
-        try:
-            label = scheme.indicator(f.indicator).display_label
-        except KeyError:
-            label = f.indicator
-    return [f.severity.value, f.code, f.file, f.sheet, f.cell, f.center, label, f.value, f.message]
 
 
 # ---------------------------------------------------------------------------------------------- receipts
@@ -183,16 +173,7 @@ def write_findings_report(
 
     def build(wb) -> None:
         fmt = _formats(wb)
-        ws = wb.add_worksheet("校验问题")
-        _row(ws, 0, FINDING_COLUMNS, fmt["head"])
-        for r, f in enumerate(ordered, start=1):
-            values = _finding_row(f, scheme)
-            _row(ws, r, values, fmt["cell"])
-            ws.write_string(r, 0, values[0], fmt[values[0]])
-        for col, width in enumerate((8, 22, 28, 12, 8, 18, 28, 14, 70)):
-            ws.set_column(col, col, width)
-        ws.autofilter(0, 0, max(len(ordered), 1), len(FINDING_COLUMNS) - 1)
-        ws.freeze_panes(1, 0)
+        write_findings_sheet(wb, scheme, ordered, f"{scheme.name}　校验报告")
 
         files = wb.add_worksheet("文件清单")
         _row(files, 0, ("文件", "状态", "大小（字节）", "SHA-256"), fmt["head"])

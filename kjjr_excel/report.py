@@ -570,7 +570,15 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 
 
 def _write_findings(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
-    scheme: Any = result.scheme
+    write_findings_sheet(wb, result.scheme, result.findings, _title(result), fmt)
+
+
+def write_findings_sheet(
+    wb: Workbook, scheme: Any, findings: Sequence[Any], title: str, fmt: _Formats | None = None
+) -> None:
+    """The 校验问题 sheet: every finding, by severity then center, with filters. Shared by the ranking workbook
+    and the `kjjr validate` report, so both show a finding the same way."""
+    fmt = fmt or _Formats(wb)
     ws = wb.add_worksheet(SHEET_FINDINGS)
     names = _indicator_names(scheme)
     table = _Table(
@@ -588,7 +596,7 @@ def _write_findings(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             Column("说明", "long", 50),
         ],
     )
-    findings = sorted_findings(result.findings)
+    findings = sorted_findings(list(findings))
     for f in findings:
         category, label = names.get(f.indicator, ("", f.indicator))
         table.add(
@@ -608,7 +616,7 @@ def _write_findings(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     table.finish()
     if not findings:
         ws.write_string(1, 0, "未发现问题", fmt.plain)
-    _print_setup(ws, 0, _title(result) + "　校验问题")
+    _print_setup(ws, 0, title + "　校验问题")
 
 
 # ---------------------------------------------------------------------------------------------- 未提交
@@ -839,4 +847,4 @@ def _keep_only_ranking(xlsx: Path, out: Path) -> None:
             wb.close()
 
 
-__all__ = ["write_ranking", "export_pdf", "display_width"]
+__all__ = ["write_ranking", "write_findings_sheet", "export_pdf", "display_width"]
