@@ -43,6 +43,8 @@ class Checked:
     files: list
     missing: list[RosterEntry] = field(default_factory=list)
     ingest_result: object = None
+    # (key, code, name, host unit) of each accepted submission, by its position in `accepted`
+    identities: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 def check_inbox(
@@ -61,7 +63,8 @@ def check_inbox(
     result = ingest(scheme, [Path(p) for p in inputs], progress=progress)
     run_year = year or _majority_year(result.submissions) or scheme.year
     accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
-    accepted_keys = {_identity(s, roster)[0] for s in accepted}
+    identities = [_identity(s, roster) for s in accepted]
+    accepted_keys = {ident[0] for ident in identities}
     missing = [r for r in roster if center_key(r.code, r.name) not in accepted_keys]
     return Checked(
         year=run_year,
@@ -72,6 +75,7 @@ def check_inbox(
         files=result.files,
         missing=missing,
         ingest_result=result,
+        identities=identities,
     )
 
 
@@ -104,8 +108,7 @@ def run_rank(
     """Everything `kjjr rank` computes; the report module writes it."""
     checked = check_inbox(scheme, inputs, roster_path=roster_path, year=year, progress=progress)
     findings = list(checked.findings)
-    identities = {id(s): _identity(s, checked.roster) for s in checked.accepted}
-    by_key = {ident[0]: ident for ident in identities.values()}
+    by_key = {ident[0]: ident for ident in checked.identities}
     lookup = _resolver(by_key, checked.roster)
 
     assessments = expand_tables(assessments)
@@ -124,8 +127,8 @@ def run_rank(
     reviews_given = scheme.is_relative and bool(assessments)
 
     centers: list[CenterInput] = []
-    for sub in checked.accepted:
-        key, code, name, host = identities[id(sub)]
+    for n, sub in enumerate(checked.accepted):
+        key, code, name, host = checked.identities[n]
         center, center_findings = build_center(
             scheme, sub, key, code, name, host, assessed_by.get(key), reviews.get(key, []), reviews_given
         )
