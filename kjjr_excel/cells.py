@@ -97,6 +97,8 @@ def as_text(value: object) -> str:
         return "是" if value else "否"
     if isinstance(value, float):
         return fmt_decimal(Decimal(repr(value)))
+    if isinstance(value, Decimal):
+        return fmt_decimal(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S").removesuffix(" 00:00:00")
     if isinstance(value, date | time):

@@ -23,6 +23,7 @@ from typing import Any
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
+from .cells import as_text
 from .errors import OutputError
 from .findings import Severity, sorted_findings
 from .layout import layout
@@ -401,7 +402,7 @@ def _indicator_names(scheme: Any) -> dict[str, tuple[str, str]]:
 
 
 def _qualitative_derivation(totals: Sequence[Fraction], trim_at: int, score: Fraction) -> str:
-    from .score import num, two
+    from .score import two
 
     shown = "、".join(num(t) for t in sorted(totals))
     trimmed = len(totals) >= trim_at and len(totals) > 2
@@ -448,17 +449,6 @@ def _put(ws: Worksheet, row: int, col: int, value: Any, number_fmt, text_fmt) ->
         ws.write_number(row, col, float(value), number_fmt)
     else:
         ws.write_string(row, col, str(value), text_fmt)
-
-
-def _shown(value: Any) -> str:
-    """A read value the way cells.as_text renders what was typed, to tell when the two differ."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, Decimal):
-        return num(value)
-    return str(value)
 
 
 def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
@@ -552,7 +542,7 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
                 continue
             col = 6 + 2 * n
             _put(ws, row, col, v.value, number, text)
-            if v.raw != "" and v.raw != _shown(v.value):
+            if v.raw != "" and v.raw != as_text(v.value):
                 ws.write_string(row, col + 1, v.raw, text)
             if v.cell and v.cell != expected.get(ind.id):
                 label = f"{ind.category}／{ind.label}" if ind.label in repeated else ind.label

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from .cells import parse_value
 from .scheme import RosterEntry, Scheme, load_scheme
 
 QINGDAO_ROSTER = (
@@ -208,11 +209,9 @@ def _build_qingdao_next_year(base: Path, scheme: Scheme, roster, rng: random.Ran
 
 
 def _as_int(raw: object) -> int:
-    """A sample's clerk-typed figure as a number ('３２' -> 32, '14场' -> 14, '约90' -> 90, '无' -> 0)."""
-    import unicodedata
-
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", str(raw)) if ch.isdigit())
-    return int(digits) if digits else 0
+    """A sample's figure as the tool reads it ('３２' -> 32, '14场' -> 14, '无' -> 0); unreadable ('约90') -> 0."""
+    parsed = parse_value(raw, type="integer")
+    return int(parsed.value) if parsed.value is not None else 0
 
 
 def guangdong_values(scheme: Scheme, code: str, rng: random.Random) -> dict[str, object]:

@@ -297,7 +297,8 @@ class _RelativeRule:
 
     def item(self, value: Decimal) -> ItemScore:
         ind, weight = self.ind, self.weight
-        shown = f"{num(value)}{ind.unit}"
+        number = num(value)
+        shown = f"{number}{ind.unit}"
         if self.method == "rank":
             pr = _percentrank_sorted(self.sorted_pool, value) if self.sorted_pool else ZERO
             score = weight * pr
@@ -319,7 +320,7 @@ class _RelativeRule:
             ind.id,
             value,
             score,
-            f"{shown}：{self.weight_text} × min(1, {num(value)}÷{self.bench_text}) = {two(score)}",
+            f"{shown}：{self.weight_text} × min(1, {number}÷{self.bench_text}) = {two(score)}",
         )
 
 
