@@ -69,7 +69,10 @@ def cli(verbose: bool) -> None:
 
 
 def inbox_arguments(command: Callable) -> Callable:
-    """SCHEME INPUTS... [--roster FILE]: what every command that reads an inbox takes."""
+    """SCHEME INPUTS... [--roster FILE] [--year YYYY]: what every command that reads an inbox takes."""
+    command = click.option(
+        "--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。"
+    )(command)
     command = click.option(
         "--roster",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -197,7 +200,6 @@ def template(
 
 @cli.command()
 @inbox_arguments
-@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="校验报告（.xlsx）。")
 def validate(
     scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, output: Path | None
@@ -232,7 +234,6 @@ def validate(
 
 @cli.command()
 @inbox_arguments
-@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。")
 @click.option(
     "--assessment",
     "assessments",
@@ -297,7 +298,6 @@ def rank(
 
 @cli.command()
 @inbox_arguments
-@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。")
 @click.option(
     "-o",
     "--output",
