@@ -410,6 +410,11 @@ def _qualitative_derivation(totals: Sequence[Fraction], trim_at: int, score: Fra
     return f"{len(totals)}位评审人总分 {shown}，{how} = {two(score)}"
 
 
+def _fit(texts: Sequence[str], limit: int = 30, least: int = 10) -> int:
+    """A column width that shows the longest of these texts (CJK counted double), within bounds."""
+    return min(limit, max([least - 2, *(display_width(t) for t in texts)]) + 2)
+
+
 def _wide_sheet(
     wb: Workbook,
     fmt: _Formats,
@@ -421,7 +426,7 @@ def _wide_sheet(
     """A wide data sheet: one header row, fixed widths (no per-cell measuring: these sheets hold N × 17
     indicators, and the time goes into every cell), frozen identity columns, a filter, landscape print."""
     ws = wb.add_worksheet(name)
-    ws.set_row(0, 45)
+    ws.set_row(0, 75)  # long two-part headers (指标｜得分) wrap onto four lines
     for col, (header, width) in enumerate(headers):
         ws.write_string(0, col, header, fmt.header)
         ws.set_column(col, col, width)
@@ -457,11 +462,15 @@ def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     scheme: Any = result.scheme
     indicators = list(scheme.scored_indicators)
     totals = _ranking_columns(scheme)[4:7]
-    headers: list[tuple[str, float]] = [("排名", 6), ("编号", 9), ("名称", 18)]
+    headers: list[tuple[str, float]] = [
+        ("排名", 6),
+        ("编号", 9),
+        ("名称", _fit([r.center.name for r in result.ranked])),
+    ]
     headers += [(c.header, 9) for c in totals]
     for ind in indicators:
         label = f"{ind.category}／{ind.label}"
-        headers += [(f"{label}｜得分", 8), (f"{label}｜计算过程（数值：计算）", 32)]
+        headers += [(f"{label}｜得分", 12), (f"{label}｜计算过程（数值：计算）", 44)]
     reviews = scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
     if reviews:
         headers.append(("定性得分｜计算过程", 36))
@@ -510,9 +519,9 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     lay = layout(scheme)
     inputs = list(scheme.self_indicators)
     headers: list[tuple[str, float]] = [
-        ("文件", 28),
+        ("文件", _fit([sub.file for sub in result.submissions], 48)),
         ("编号", 9),
-        ("名称", 18),
+        ("名称", _fit([sub.center_name for sub in result.submissions])),
         ("识别方式", 10),
         ("保存时间", 18),
         ("工作表", 9),
