@@ -25,6 +25,7 @@ __all__ = [
     "normalise_name",
     "as_text",
     "decode_text",
+    "strip_unit",
 ]
 
 ZERO_WORDS = {"无", "/", "／", "-", "—", "－", "没有", "暂无", "nil", "none", "n/a", "无。", "零"}
@@ -211,3 +212,8 @@ def decode_text(raw: bytes) -> str | None:
         except UnicodeDecodeError:
             continue
     return None
+
+
+def strip_unit(label: str) -> str:
+    """'撮合贷款金额（万元）' -> '撮合贷款金额': a seed label without its trailing unit."""
+    return re.sub(r"（[^（）]*）$", "", label)

@@ -22,7 +22,7 @@ from pathlib import Path
 import xlsxwriter
 
 from . import TEMPLATE_VERSION
-from .cells import a1, fmt_decimal, round_half_up
+from .cells import a1, fmt_decimal, round_half_up, strip_unit
 from .layout import META_KEYS, META_SHEET, Layout, layout
 from .rank import grade_for
 from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
@@ -82,11 +82,6 @@ def _num(value: Decimal | Fraction | int | None) -> str:
     if isinstance(value, Fraction):
         value = Decimal(value.numerator) / Decimal(value.denominator)
     return fmt_decimal(Decimal(value if value is not None else 0))
-
-
-def _strip_unit(label: str) -> str:
-    """'撮合贷款金额（万元）' -> '撮合贷款金额'."""
-    return re.sub(r"（[^（）]*）$", "", label)
 
 
 def file_name(text: str) -> str:
@@ -753,7 +748,7 @@ def _check_row(
     c_val, c_unit, c_hint = lay.value_col, cols["单位"], cols["填报提示"]
     a, b = (scheme.indicator(f) for f in check.fields[:2])
     ra, rb = lay.value_cell(a.id), lay.value_cell(b.id)
-    la, lb = _strip_unit(a.label), _strip_unit(b.label)
+    la, lb = strip_unit(a.label), strip_unit(b.label)
     both = f"AND(N({ra})>0,N({rb})>0)"
     va, vb = values.get(a.id), values.get(b.id)
     na, nb = _number(va) or 0.0, _number(vb) or 0.0

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from statistics import median
 
-from .cells import fmt_decimal, normalise_name, round_half_up
+from .cells import fmt_decimal, normalise_name, round_half_up, strip_unit
 from .findings import Finding, Severity
 from .model import Submission
 from .scheme import Check, RosterEntry
@@ -237,7 +237,8 @@ def _one_check(scheme, sub: Submission, check: Check) -> Iterator[Finding]:
         yield Finding.make(
             "cross-unit-suspect",
             value=fmt_decimal(a),
-            label_a=inds[0].label,
+            label_a=strip_unit(inds[0].label),
+            label=inds[0].label,
             ratio=fmt_decimal(round_half_up(ratio, 2)),
             direction=direction,
             unit=unit,
