@@ -7,6 +7,7 @@ Exit status: 0 output written; 1 `validate` found an error in a submission; 2 wr
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import sys
@@ -347,7 +348,12 @@ def demo(out_dir: Path, samples: Path | None) -> None:
 def main() -> None:
     """Console entry point. Ends the process without the interpreter's teardown: after a run over thousands
     of files, freeing every object one by one costs a tenth of a second and serves nobody (all output is
-    written and closed by then; streams are flushed here)."""
+    written and closed by then; streams are flushed here). The cyclic garbage collector is off for the same
+    reason."""
+    # A run builds hundreds of thousands of small objects that live to its end and form no reference cycles
+    # worth collecting (no openpyxl on the batch path; ElementTree keeps no parent links): the cyclic
+    # collector only rescans them, about a second over 10,000 files. Peak memory is the same either way.
+    gc.disable()
     code = 0
     try:
         cli(prog_name="kjjr")

@@ -31,7 +31,7 @@ from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
 from .rank import to_decimal
 from .score import num, round2
-from .xlsx import Workbook
+from .xlsx import Workbook, freeze_formats, sheets_in_background
 
 SHEET_RANKING = "排名"
 SHEET_DETAILS = "得分明细"
@@ -59,6 +59,7 @@ SEVERITY_COLOURS = {
 RECOGNISED_BY = {"meta": "模板", "labels": "按指标名称识别"}
 MAX_WIDTH = {"text": 40, "long": 60}
 PDF_TIMEOUT = 300
+PARALLEL_ROWS = 400  # rows on the two wide sheets from which writing them in forked children pays
 
 
 # ---------------------------------------------------------------------------------------------- public
@@ -160,6 +161,11 @@ class _Formats:
             sev: wb.add_format({**cell, "bg_color": fill, "font_color": font})
             for sev, (fill, font) in SEVERITY_COLOURS.items()
         }
+        # every cell format (the grade colours are conditional formats only); see freeze_formats
+        freeze_formats(
+            [self.title, self.header, self.section, self.plain, self.year, *self.by_kind.values()]
+            + list(self.severity.values())
+        )
 
 
 def _build(result: RunResult, path: Path, run_time: datetime) -> None:
@@ -174,6 +180,15 @@ def _build(result: RunResult, path: Path, run_time: datetime) -> None:
             "constant_memory": True,
         },
     )
+    try:
+        _fill(wb, result, run_time)
+    except BaseException:
+        wb.discard()
+        raise
+    wb.close()
+
+
+def _fill(wb: Workbook, result: RunResult, run_time: datetime) -> None:
     scheme: Any = result.scheme
     wb.set_properties(
         {
@@ -185,16 +200,24 @@ def _build(result: RunResult, path: Path, run_time: datetime) -> None:
         }
     )
     fmt = _Formats(wb)
-    _write_ranking_sheet(wb, fmt, result)
-    _write_details(wb, fmt, result)
-    _write_raw(wb, fmt, result)
-    _write_findings(wb, fmt, result)
-    _write_missing(wb, fmt, result)
-    _write_history(wb, result)
-    _write_charts(wb, fmt, result)
-    _write_notes(wb, fmt, result, run_time)
-    wb.worksheets()[0].activate()
-    wb.close()
+    ranking = wb.add_worksheet(SHEET_RANKING)
+    details = wb.add_worksheet(SHEET_DETAILS)
+    raw = wb.add_worksheet(SHEET_RAW)
+    # The two wide sheets hold most of the cells: on a large run they are written in forked children while
+    # this process writes the others (same file either way).
+    wide = [
+        (details, functools.partial(_write_details, details, fmt, result)),
+        (raw, functools.partial(_write_raw, raw, fmt, result)),
+    ]
+    rows = len(result.ranked) + len(result.submissions)
+    with sheets_in_background(wide, parallel=rows >= PARALLEL_ROWS):
+        _write_ranking_sheet(ranking, fmt, result)
+        _write_findings(wb, fmt, result)
+        _write_missing(wb, fmt, result)
+        _write_history(wb, result)
+        _write_charts(wb, fmt, result)
+        _write_notes(wb, fmt, result, run_time)
+    ranking.activate()
 
 
 def _title(result: RunResult) -> str:
@@ -358,9 +381,8 @@ def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
     return [own, assessed, r.total]
 
 
-def _write_ranking_sheet(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
     scheme: Any = result.scheme
-    ws = wb.add_worksheet(SHEET_RANKING)
     columns = _ranking_columns(scheme)
     title = _title(result)
     ws.set_row(0, 36)
@@ -416,16 +438,14 @@ def _fit(texts: Sequence[str], limit: int = 30, least: int = 10) -> int:
 
 
 def _wide_sheet(
-    wb: Workbook,
+    ws: Worksheet,
     fmt: _Formats,
-    name: str,
     headers: Sequence[tuple[str, float]],
     frozen: int,
     result: RunResult,
-) -> Worksheet:
+) -> None:
     """A wide data sheet: one header row, fixed widths (no per-cell measuring: these sheets hold N × 17
     indicators, and the time goes into every cell), frozen identity columns, a filter, landscape print."""
-    ws = wb.add_worksheet(name)
     ws.set_row(0, 75)  # long two-part headers (指标｜得分) wrap onto four lines
     for col, (header, width) in enumerate(headers):
         ws.write_string(0, col, header, fmt.header)
@@ -436,10 +456,9 @@ def _wide_sheet(
     ws.repeat_rows(0)
     ws.repeat_columns(0, frozen - 1)
     ws.set_header(
-        f'&R&"{BODY_FONT},Regular"&9{(_title(result) + "　" + name).replace("&", "&&")}', {"margin": 0.3}
+        f'&R&"{BODY_FONT},Regular"&9{(_title(result) + "　" + ws.name).replace("&", "&&")}', {"margin": 0.3}
     )
     ws.set_footer(FOOTER, {"margin": 0.3})
-    return ws
 
 
 def _put(ws: Worksheet, row: int, col: int, value: Any, number_fmt, text_fmt) -> None:
@@ -456,7 +475,7 @@ def _put(ws: Worksheet, row: int, col: int, value: Any, number_fmt, text_fmt) ->
         ws.write_string(row, col, str(value), text_fmt)
 
 
-def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+def _write_details(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
     """得分明细: one row per center; for every indicator its score and one-line derivation (which states the
     value it was computed from)."""
     scheme: Any = result.scheme
@@ -474,7 +493,7 @@ def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     reviews = scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
     if reviews:
         headers.append(("定性得分｜计算过程", 36))
-    ws = _wide_sheet(wb, fmt, SHEET_DETAILS, headers, 3, result)
+    _wide_sheet(ws, fmt, headers, 3, result)
     text, score = fmt.by_kind["text"], fmt.by_kind["score"]
     base = 3 + len(totals)
     for row, r in enumerate(result.ranked, start=1):
@@ -512,7 +531,7 @@ def _submission_order(s: Submission) -> tuple:
     return (s.center_code, s.center_name, s.file, s.sha256)
 
 
-def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+def _write_raw(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
     """原始数据: one row per file read; for every input its content as typed and as read. The cell of each
     input is in the header (the template's position); a file read by its labels lists its own cells."""
     scheme: Any = result.scheme
@@ -531,7 +550,7 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
         label = f"{ind.category}／{ind.label}（{cell}）" if cell else f"{ind.category}／{ind.label}"
         headers += [(f"{label}｜读取值", 9), (f"{label}｜填写内容（与读取值不同时）", 12)]
     headers.append(("单元格（与模板位置不同时）", 30))
-    ws = _wide_sheet(wb, fmt, SHEET_RAW, headers, 3, result)
+    _wide_sheet(ws, fmt, headers, 3, result)
     text, number, when = fmt.by_kind["text"], fmt.by_kind["number"], fmt.by_kind["datetime"]
     expected = {ind.id: lay.value_cell(ind.id) for ind in inputs if ind.id in lay.rows}
     labels = [ind.label for ind in inputs]

@@ -7,6 +7,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 import zipfile
 from dataclasses import replace
@@ -575,3 +576,46 @@ def test_pdf_repeats_header_row_on_every_page(tmp_path: Path) -> None:
     for n, text in enumerate(texts, start=1):
         assert "依托单位" in text and "等次" in text  # the header row, repeated
         assert f"第{n}页共{len(texts)}页" in "".join(text.split())  # pdftotext spaces CJK loosely
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="the wide sheets are written in forked children only where fork exists"
+)
+def test_wide_sheets_written_in_children_give_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = guangdong_result()
+    monkeypatch.setattr(report, "PARALLEL_ROWS", 10**9)
+    serial = _parts(report.write_ranking(result, tmp_path / "serial.xlsx", run_time=RUN_TIME))
+    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
+    before = set(os.listdir(tempfile.gettempdir()))
+    parallel = _parts(report.write_ranking(result, tmp_path / "parallel.xlsx", run_time=RUN_TIME))
+    assert set(os.listdir(tempfile.gettempdir())) <= before  # every rows file was adopted and removed
+    assert parallel.keys() == serial.keys()
+    assert [name for name in serial if parallel[name] != serial[name]] == []
+    sheet = parallel["xl/worksheets/sheet2.xml"].decode()  # 得分明细, written by a child
+    assert sheet.count("<row ") == len(result.ranked) + 1 and 'topLeftCell="D2"' in sheet
+
+
+def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "gd.xlsx"
+    target.write_bytes(b"old")
+    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(report, "_write_raw", broken)
+    before = set(os.listdir(tempfile.gettempdir()))
+    with pytest.raises(RuntimeError, match="boom"):
+        report.write_ranking(guangdong_result(), target, run_time=RUN_TIME)
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx"]
+    assert set(os.listdir(tempfile.gettempdir())) <= before
