@@ -264,22 +264,25 @@ def rank(
 ) -> None:
     """汇总报送文件，计分、排名，输出排名结果表。INPUTS 为文件或文件夹。"""
     from .pipeline import run_rank
-    from .report import export_pdf, write_ranking
+    from .report import RankingWriter, export_pdf
 
     sch = _scheme(scheme)
-    with progress_bar("读取文件", _count_inputs(inputs)) as bar:
-        result = run_rank(
-            sch,
-            inputs,
-            roster_path=roster,
-            year=year,
-            assessments=assessments,
-            history=history,
-            strict=strict,
-            progress=bar,
-        )
-    out = output or _default_output(sch, f"{result.year}年度排名结果")
-    written = write_ranking(result, out, run_time=datetime.now())
+    with RankingWriter(datetime.now()) as writer:
+        with progress_bar("读取文件", _count_inputs(inputs)) as bar:
+            result = run_rank(
+                sch,
+                inputs,
+                roster_path=roster,
+                year=year,
+                assessments=assessments,
+                history=history,
+                strict=strict,
+                progress=bar,
+                # 原始数据 needs only what was read: it is written while the centers are scored
+                on_read=lambda checked: writer.begin(sch, checked.year, checked.submissions),
+            )
+        out = output or _default_output(sch, f"{result.year}年度排名结果")
+        written = writer.finish(result, out)
     ranked = sum(1 for r in result.ranked if r.rank is not None)
     click.echo(
         f"{sch.name}（{result.year}年度）：读取 {len(result.submissions)} 份，参加排名 {ranked} 个，"

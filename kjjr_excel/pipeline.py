@@ -104,9 +104,13 @@ def run_rank(
     history: Sequence[Path] = (),
     strict: bool = False,
     progress: Progress = None,
+    on_read: Callable[[Checked], None] | None = None,
 ) -> RunResult:
-    """Everything `kjjr rank` computes; the report module writes it."""
+    """Everything `kjjr rank` computes; the report module writes it. `on_read(checked)` is called once the
+    inbox is read and validated, before scoring (the CLI starts writing 原始数据 then)."""
     checked = check_inbox(scheme, inputs, roster_path=roster_path, year=year, progress=progress)
+    if on_read is not None:
+        on_read(checked)
     findings = list(checked.findings)
     by_key = {ident[0]: ident for ident in checked.identities}
     lookup = _resolver(by_key, checked.roster)

@@ -31,7 +31,7 @@ from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
 from .rank import to_decimal
 from .score import num, round2
-from .xlsx import Workbook, freeze_formats, sheets_in_background
+from .xlsx import BackgroundSheets, Workbook, freeze_formats
 
 SHEET_RANKING = "排名"
 SHEET_DETAILS = "得分明细"
@@ -68,8 +68,108 @@ PARALLEL_ROWS = 400  # rows on the two wide sheets from which writing them in fo
 def write_ranking(result: RunResult, path: Path, *, run_time: datetime | None = None) -> Path:
     """Write the ranking workbook atomically; return the path actually written (a sibling when the target is
     locked)."""
-    run_time = (run_time or datetime.now()).replace(microsecond=0)
-    return atomic_write(Path(path), lambda tmp: _build(result, tmp, run_time))
+    with RankingWriter(run_time) as writer:
+        return writer.finish(result, path)
+
+
+class RankingWriter:
+    """The ranking workbook, built in two steps so that 原始数据, which needs only the submissions, can be
+    written (in a forked child, on a large run) while the pipeline still validates and scores: `begin` once
+    the submissions are read, `finish` with the RunResult. Use it as a context manager: leaving it unfinished
+    (an error in between) stops the child and leaves no temporary file behind."""
+
+    def __init__(self, run_time: datetime | None = None):
+        self.run_time = (run_time or datetime.now()).replace(microsecond=0)
+        self.wb: Workbook | None = None
+        self.raw: BackgroundSheets | None = None
+        self.started: tuple[Any, int, list[Submission]] | None = None
+
+    def __enter__(self) -> RankingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._abandon()
+
+    def begin(self, scheme: Any, year: int, submissions: list[Submission]) -> None:
+        """Open the workbook and start writing 原始数据 from the submissions just read."""
+        self._abandon()
+        # the real (temporary) file name is given by finish: XlsxWriter opens no file before close()
+        wb = Workbook(
+            "",
+            # constant_memory: rows go to disk as they are written (flat memory for 10,000 centers, and a
+            # faster close); every sheet therefore writes its rows strictly top to bottom.
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "constant_memory": True,
+            },
+        )
+        wb.compresslevel = 1  # a quarter more bytes, a third of the time
+        self.wb, self.started = wb, (scheme, year, submissions)
+        try:
+            title = _title_of(scheme, year)
+            wb.set_properties(
+                {
+                    "title": title,
+                    "subject": scheme.name,
+                    "author": "kjjr-excel",
+                    "comments": f"kjjr-excel {__version__}",
+                    "created": self.run_time,
+                }
+            )
+            self.fmt = _Formats(wb)
+            self.ranking = wb.add_worksheet(SHEET_RANKING)
+            self.details = wb.add_worksheet(SHEET_DETAILS)
+            raw = wb.add_worksheet(SHEET_RAW)
+            write_raw = functools.partial(_write_raw, raw, self.fmt, scheme, title, submissions)
+            self.raw = BackgroundSheets([(raw, write_raw)], parallel=len(submissions) >= PARALLEL_ROWS)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def finish(self, result: RunResult, path: Path) -> Path:
+        """Write the other sheets and the file, atomically; return the path actually written."""
+        started = self.started
+        if (
+            started is None
+            or started[0] is not result.scheme
+            or started[1:] != (result.year, result.submissions)
+        ):
+            self.begin(result.scheme, result.year, result.submissions)
+        return atomic_write(Path(path), lambda tmp: self._complete(result, tmp))
+
+    def _complete(self, result: RunResult, tmp: Path) -> None:
+        wb, fmt = self.wb, self.fmt
+        assert wb is not None and self.raw is not None
+        wb.filename = str(tmp)
+        # 得分明细 holds the most cells: on a large run it too is written in a child, beside the sheets below
+        details = BackgroundSheets(
+            [(self.details, functools.partial(_write_details, self.details, fmt, result))],
+            parallel=len(result.ranked) >= PARALLEL_ROWS,
+        )
+        try:
+            _write_ranking_sheet(self.ranking, fmt, result)
+            _write_findings(wb, fmt, result)
+            _write_missing(wb, fmt, result)
+            _write_history(wb, result)
+            _write_charts(wb, fmt, result)
+            _write_notes(wb, fmt, result, self.run_time)
+            self.ranking.activate()
+            details.adopt()
+            self.raw.adopt()
+        except BaseException:
+            details.abandon()
+            raise
+        wb.close()
+        self.wb = self.raw = self.started = None
+
+    def _abandon(self) -> None:
+        if self.raw is not None:
+            self.raw.abandon()
+        if self.wb is not None:
+            self.wb.discard()
+        self.wb = self.raw = self.started = None
 
 
 def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
@@ -168,61 +268,12 @@ class _Formats:
         )
 
 
-def _build(result: RunResult, path: Path, run_time: datetime) -> None:
-    wb = Workbook(
-        str(path),
-        # constant_memory: rows go to disk as they are written (flat memory for 10,000 centers, and a faster
-        # close); every sheet below therefore writes its rows strictly top to bottom.
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "constant_memory": True,
-        },
-    )
-    try:
-        _fill(wb, result, run_time)
-    except BaseException:
-        wb.discard()
-        raise
-    wb.close()
-
-
-def _fill(wb: Workbook, result: RunResult, run_time: datetime) -> None:
-    scheme: Any = result.scheme
-    wb.set_properties(
-        {
-            "title": _title(result),
-            "subject": scheme.name,
-            "author": "kjjr-excel",
-            "comments": f"kjjr-excel {__version__}",
-            "created": run_time,
-        }
-    )
-    fmt = _Formats(wb)
-    ranking = wb.add_worksheet(SHEET_RANKING)
-    details = wb.add_worksheet(SHEET_DETAILS)
-    raw = wb.add_worksheet(SHEET_RAW)
-    # The two wide sheets hold most of the cells: on a large run they are written in forked children while
-    # this process writes the others (same file either way).
-    wide = [
-        (details, functools.partial(_write_details, details, fmt, result)),
-        (raw, functools.partial(_write_raw, raw, fmt, result)),
-    ]
-    rows = len(result.ranked) + len(result.submissions)
-    with sheets_in_background(wide, parallel=rows >= PARALLEL_ROWS):
-        _write_ranking_sheet(ranking, fmt, result)
-        _write_findings(wb, fmt, result)
-        _write_missing(wb, fmt, result)
-        _write_history(wb, result)
-        _write_charts(wb, fmt, result)
-        _write_notes(wb, fmt, result, run_time)
-    ranking.activate()
-
-
 def _title(result: RunResult) -> str:
-    scheme: Any = result.scheme
-    return f"{scheme.name}{result.year}年度{scheme.result_title}"
+    return _title_of(result.scheme, result.year)
+
+
+def _title_of(scheme: Any, year: int) -> str:
+    return f"{scheme.name}{year}年度{scheme.result_title}"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -442,7 +493,7 @@ def _wide_sheet(
     fmt: _Formats,
     headers: Sequence[tuple[str, float]],
     frozen: int,
-    result: RunResult,
+    title: str,
 ) -> None:
     """A wide data sheet: one header row, fixed widths (no per-cell measuring: these sheets hold N × 17
     indicators, and the time goes into every cell), frozen identity columns, a filter, landscape print."""
@@ -455,9 +506,7 @@ def _wide_sheet(
     ws.set_paper(9)
     ws.repeat_rows(0)
     ws.repeat_columns(0, frozen - 1)
-    ws.set_header(
-        f'&R&"{BODY_FONT},Regular"&9{(_title(result) + "　" + ws.name).replace("&", "&&")}', {"margin": 0.3}
-    )
+    ws.set_header(f'&R&"{BODY_FONT},Regular"&9{(title + "　" + ws.name).replace("&", "&&")}', {"margin": 0.3})
     ws.set_footer(FOOTER, {"margin": 0.3})
 
 
@@ -493,7 +542,7 @@ def _write_details(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
     reviews = scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
     if reviews:
         headers.append(("定性得分｜计算过程", 36))
-    _wide_sheet(ws, fmt, headers, 3, result)
+    _wide_sheet(ws, fmt, headers, 3, _title(result))
     text, score = fmt.by_kind["text"], fmt.by_kind["score"]
     base = 3 + len(totals)
     for row, r in enumerate(result.ranked, start=1):
@@ -531,16 +580,18 @@ def _submission_order(s: Submission) -> tuple:
     return (s.center_code, s.center_name, s.file, s.sha256)
 
 
-def _write_raw(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
+def _write_raw(
+    ws: Worksheet, fmt: _Formats, scheme: Any, title: str, submissions: Sequence[Submission]
+) -> None:
     """原始数据: one row per file read; for every input its content as typed and as read. The cell of each
-    input is in the header (the template's position); a file read by its labels lists its own cells."""
-    scheme: Any = result.scheme
+    input is in the header (the template's position); a file read by its labels lists its own cells. Needs
+    the submissions only (so it can be written while the pipeline still scores)."""
     lay = layout(scheme)
     inputs = list(scheme.self_indicators)
     headers: list[tuple[str, float]] = [
-        ("文件", _fit([sub.file for sub in result.submissions], 48)),
+        ("文件", _fit([sub.file for sub in submissions], 48)),
         ("编号", 9),
-        ("名称", _fit([sub.center_name for sub in result.submissions])),
+        ("名称", _fit([sub.center_name for sub in submissions])),
         ("识别方式", 10),
         ("保存时间", 18),
         ("工作表", 9),
@@ -550,12 +601,12 @@ def _write_raw(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
         label = f"{ind.category}／{ind.label}（{cell}）" if cell else f"{ind.category}／{ind.label}"
         headers += [(f"{label}｜读取值", 9), (f"{label}｜填写内容（与读取值不同时）", 12)]
     headers.append(("单元格（与模板位置不同时）", 30))
-    _wide_sheet(ws, fmt, headers, 3, result)
+    _wide_sheet(ws, fmt, headers, 3, title)
     text, number, when = fmt.by_kind["text"], fmt.by_kind["number"], fmt.by_kind["datetime"]
     expected = {ind.id: lay.value_cell(ind.id) for ind in inputs if ind.id in lay.rows}
     labels = [ind.label for ind in inputs]
     repeated = {label for label in labels if labels.count(label) > 1}  # 服务企业数量（家） twice
-    for row, sub in enumerate(sorted(result.submissions, key=_submission_order), start=1):
+    for row, sub in enumerate(sorted(submissions, key=_submission_order), start=1):
         ws.write_string(row, 0, sub.file, text)
         ws.write_string(row, 1, sub.center_code, text)
         ws.write_string(row, 2, sub.center_name, text)
@@ -581,7 +632,7 @@ def _write_raw(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
                 )
         if moved:
             ws.write_string(row, len(headers) - 1, "；".join(moved), text)
-    ws.autofilter(0, 0, max(len(result.submissions), 1), len(headers) - 1)
+    ws.autofilter(0, 0, max(len(submissions), 1), len(headers) - 1)
 
 
 # ---------------------------------------------------------------------------------------------- 校验问题

@@ -619,3 +619,31 @@ def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx"]
     assert set(os.listdir(tempfile.gettempdir())) <= before
+
+
+def test_begun_early_gives_the_same_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI starts 原始数据 before scoring (RankingWriter.begin); the file is the one write_ranking makes."""
+    result = guangdong_result()
+    whole = _parts(report.write_ranking(result, tmp_path / "whole.xlsx", run_time=RUN_TIME))
+    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
+    with report.RankingWriter(RUN_TIME) as writer:
+        writer.begin(result.scheme, result.year, result.submissions)
+        written = writer.finish(result, tmp_path / "early.xlsx")
+    early = _parts(written)
+    assert [name for name in whole if early.get(name) != whole[name]] == []
+
+
+def test_ranking_writer_left_unfinished_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
+    result = guangdong_result()
+    before = set(os.listdir(tempfile.gettempdir()))
+    with pytest.raises(RuntimeError, match="scoring failed"), report.RankingWriter(RUN_TIME) as writer:
+        writer.begin(result.scheme, result.year, result.submissions)
+        raise RuntimeError("scoring failed")
+    assert set(os.listdir(tempfile.gettempdir())) <= before
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.iterdir()) == []
