@@ -134,15 +134,26 @@ def collect_files(inputs: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[
 # ---------------------------------------------------------------------------------------------- the batch
 
 
-# The scheme a forked worker reads with: set in the parent just before the pool forks, so it is inherited
-# instead of being pickled with every file.
-_WORKER_SCHEME: list = []
-CHUNK = 50
+# What a forked worker reads with: set in the parent just before the pool forks, so it is inherited instead of
+# being pickled with every file: the scheme, the chunks of files, and which chunks are taken.
+_WORKER: dict = {}
+CHUNK = 25
 
 
-def _read_chunk(chunk: list[tuple[Path, str]]) -> list[tuple[Submission | None, list[Finding], InputFile]]:
-    scheme = _WORKER_SCHEME[0]
-    return [read_submission(path, display, scheme) for path, display in chunk]
+def _read_chunk(index: int) -> tuple[int, list[tuple[Submission | None, list[Finding], InputFile]] | None]:
+    """In a worker: read chunk `index` unless the main process has taken it (None then)."""
+    if not _claim(_WORKER["taken"], index):
+        return index, None
+    scheme = _WORKER["scheme"]
+    return index, [read_submission(path, display, scheme) for path, display in _WORKER["chunks"][index]]
+
+
+def _claim(taken, index: int) -> bool:
+    with taken.get_lock():
+        if taken[index]:
+            return False
+        taken[index] = 1
+        return True
 
 
 def ingest(
@@ -159,42 +170,50 @@ def ingest(
     if workers is None:
         workers = 1 if len(files) < 200 else min(2, os.cpu_count() or 1)
     fork = None
-    if workers > 1 and len(files) > CHUNK:
+    if workers > 1 and len(files) > 2 * CHUNK:
         import multiprocessing
 
         with contextlib.suppress(ValueError):  # platforms without fork read serially
             fork = multiprocessing.get_context("fork")
-    if fork is not None:
-        layout(scheme)  # memoise before forking
-        _WORKER_SCHEME[:] = [scheme]
-        # The main process reads a share itself instead of idling: one process fewer to fork and half the
-        # results to send back. Order is kept: the workers' share first, then the main process's.
-        split = len(files) * (workers - 1) // workers
-        chunks = [files[n : min(n + CHUNK, split)] for n in range(0, split, CHUNK)]
-        try:
-            with fork.Pool(workers - 1) as pool:
-                pending = pool.imap(_read_chunk, chunks)
-                own = []
-                for path, display in files[split:]:
-                    own.append(read_submission(path, display, scheme))
-                    if progress:
-                        progress(1)
-                for outcomes in pending:
-                    for outcome in outcomes:
-                        _collect(result, outcome)
-                    if progress:
-                        progress(len(outcomes))
-                for outcome in own:
-                    _collect(result, outcome)
-        finally:
-            _WORKER_SCHEME.clear()
-    else:
+    if fork is None:
         for path, display in files:
             _collect(result, read_submission(path, display, scheme))
             if progress:
                 progress(1)
+    else:
+        for outcomes in _read_forked(fork, scheme, files, workers, progress):
+            for outcome in outcomes:
+                _collect(result, outcome)
     result.files.sort(key=lambda f: f.file)
     return result
+
+
+def _read_forked(fork, scheme, files, workers: int, progress) -> list[list]:
+    """Read the files in chunks, in forked workers and in this process at once, balanced as they go: the
+    workers take chunks from the front, this process from the back, each chunk read once (a shared flag per
+    chunk), until they meet. The chunks come back in order."""
+    layout(scheme)  # memoise before forking
+    chunks = [files[n : n + CHUNK] for n in range(0, len(files), CHUNK)]
+    taken = fork.Array("b", len(chunks))
+    done: list[list | None] = [None] * len(chunks)
+    _WORKER.update(scheme=scheme, chunks=chunks, taken=taken)
+    try:
+        with fork.Pool(workers - 1) as pool:
+            pending = pool.imap_unordered(_read_chunk, range(len(chunks)))
+            for index in reversed(range(len(chunks))):
+                if not _claim(taken, index):
+                    break  # the workers have come this far
+                done[index] = [read_submission(path, display, scheme) for path, display in chunks[index]]
+                if progress:
+                    progress(len(chunks[index]))
+            for index, outcomes in pending:
+                if outcomes is not None:
+                    done[index] = outcomes
+                    if progress:
+                        progress(len(outcomes))
+    finally:
+        _WORKER.clear()
+    return [outcomes or [] for outcomes in done]
 
 
 def _collect(result: IngestResult, outcome: tuple[Submission | None, list[Finding], InputFile]) -> None:
