@@ -30,7 +30,7 @@ from .layout import layout
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
 from .rank import to_decimal
-from .score import num, round2
+from .score import exact_sum, num, round2
 from .xlsx import BackgroundSheets, Workbook, freeze_formats
 
 SHEET_RANKING = "排名"
@@ -427,8 +427,8 @@ def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
     if scheme.is_relative:
         return [s.quantitative, s.qualitative, r.total]
     source = {ind.id: ind.source for ind in scheme.indicators}
-    own = sum((i.score for i in s.items if source.get(i.indicator, "self") == "self"), Fraction(0))
-    assessed = sum((i.score for i in s.items if source.get(i.indicator) == "assessor"), Fraction(0))
+    own = exact_sum(i.score for i in s.items if source.get(i.indicator, "self") == "self")
+    assessed = exact_sum(i.score for i in s.items if source.get(i.indicator) == "assessor")
     return [own, assessed, r.total]
 
 

@@ -7,7 +7,7 @@ score across a grade bound; rounding (half up, 2 places) happens once, in rank.p
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -51,6 +51,15 @@ def two(value: Fraction) -> str:
 def round2(value: Fraction) -> float:
     """The score the meeting sees, as a number for a spreadsheet cell."""
     return cents(value) / 100
+
+
+def exact_sum(terms: Iterable[Fraction]) -> Fraction:
+    """The exact sum of fractions, reduced once at the end (Fraction's + reduces after every term, which is
+    most of the cost of adding up N × 17 item scores)."""
+    n, d = 0, 1
+    for term in terms:
+        n, d = n * term.denominator + term.numerator * d, d * term.denominator
+    return Fraction(n, d)
 
 
 def F(value: Decimal | int | None) -> Fraction:
@@ -194,7 +203,7 @@ def score_absolute(scheme: Scheme, center: CenterInput) -> CenterScore:
         if source == "核定":
             derivation = f"核定数 {derivation}"
         items.append(ItemScore(ind.id, value, score, derivation, source))
-    total = sum((i.score for i in items), ZERO)
+    total = exact_sum(i.score for i in items)
     return CenterScore(center=center, items=tuple(items), quantitative=total, qualitative=None, total=total)
 
 
@@ -254,7 +263,7 @@ def score_relative(
                 items.append(ItemScore(iid, None, ZERO, reason))
                 continue
             items.append(rule.item(value))
-        quant = sum((i.score for i in items), ZERO)
+        quant = exact_sum(i.score for i in items)
         qual = trimmed_mean(c.review_totals, scheme.trim_at) if c.review_totals else None
         combined = reviews_given or qual is not None
         total = w_quant * quant + w_qual * (qual or ZERO) if combined else quant

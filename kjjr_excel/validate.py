@@ -179,17 +179,17 @@ def _num(sub: Submission, iid: str) -> Decimal | None:
     return cv.value
 
 
-def _cross_checks(scheme, sub: Submission) -> Iterator[Finding]:
+def _cross_checks(scheme, sub: Submission) -> list[Finding]:
+    found: list[Finding] = []
     for check in scheme.checks:
-        yield from _one_check(scheme, sub, check)
+        vals = [_num(sub, f) for f in check.fields]
+        # the common case (nothing to say) is decided before any finding text is built
+        if None not in vals and _fires(check, vals):
+            found.extend(_one_check(scheme, sub, check, vals))
+    return found
 
 
-def _one_check(scheme, sub: Submission, check: Check) -> Iterator[Finding]:
-    vals = [_num(sub, f) for f in check.fields]
-    if None in vals:
-        return
-    if not _fires(check, vals):  # the common case: decided before any finding text is built
-        return
+def _one_check(scheme, sub: Submission, check: Check, vals: list[Decimal]) -> Iterator[Finding]:
     inds = [scheme.indicator(f) for f in check.fields]
     cv = sub.values[check.fields[0]]
     base = {
@@ -274,6 +274,7 @@ def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:
             continue
         xs = [float(v) for _, v in points]
         med = median(xs)
+        above, below = med * ratio, med / ratio
         if med <= 0:  # with most centers at 0 there is no scale to call a value far out of line
             continue
         mad = median(abs(x - med) for x in xs)
@@ -284,10 +285,9 @@ def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:
             if mean_ad == 0:
                 continue
             scale = mean_ad * 1.253314
-        for sub, v in points:
-            x = float(v)
-            # both a robust z-score and an order-of-magnitude gap: a typo or a wrong unit, not a busy year
-            if abs(x - med) / scale > threshold and (x > med * ratio or x < med / ratio):
+        for (sub, _), x in zip(points, xs, strict=True):
+            # both an order-of-magnitude gap and a robust z-score: a typo or a wrong unit, not a busy year
+            if (x > above or x < below) and abs(x - med) / scale > threshold:
                 cv = sub.values[ind.id]
                 yield Finding.make(
                     "value-outlier",
