@@ -278,8 +278,8 @@ def rank(
                 history=history,
                 strict=strict,
                 progress=bar,
-                # 原始数据 needs only what was read: it is written while the centers are scored
-                on_read=lambda checked: writer.begin(sch, checked.year, checked.submissions),
+                # 原始数据 needs only what was read: it is written while the centers are checked and scored
+                on_read=lambda run_year, submissions: writer.begin(sch, run_year, submissions),
             )
         out = output or _default_output(sch, f"{result.year}年度排名结果")
         written = writer.finish(result, out)

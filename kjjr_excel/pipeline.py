@@ -22,6 +22,7 @@ from .score import score_all
 from .validate import center_key, match_center
 
 Progress = Callable[[int], None] | None
+OnRead = Callable[[int, list[Submission]], None] | None
 
 
 def load_roster(scheme: Scheme, roster_path: Path | None) -> tuple[RosterEntry, ...]:
@@ -54,14 +55,19 @@ def check_inbox(
     roster_path: Path | None = None,
     year: int | None = None,
     progress: Progress = None,
+    on_read: OnRead = None,
 ) -> Checked:
-    """Read and validate every submission in the inputs (what `kjjr validate` shows)."""
+    """Read and validate every submission in the inputs (what `kjjr validate` shows). `on_read(year,
+    submissions)` is called once the files are read, before validation (`kjjr rank` starts writing 原始数据
+    then)."""
     from .ingest import ingest
     from .validate import validate
 
     roster = load_roster(scheme, roster_path)
     result = ingest(scheme, [Path(p) for p in inputs], progress=progress)
     run_year = year or _majority_year(result.submissions) or scheme.year
+    if on_read is not None:
+        on_read(run_year, result.submissions)
     accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
     identities = [_identity(s, roster) for s in accepted]
     accepted_keys = {ident[0] for ident in identities}
@@ -104,13 +110,12 @@ def run_rank(
     history: Sequence[Path] = (),
     strict: bool = False,
     progress: Progress = None,
-    on_read: Callable[[Checked], None] | None = None,
+    on_read: OnRead = None,
 ) -> RunResult:
-    """Everything `kjjr rank` computes; the report module writes it. `on_read(checked)` is called once the
-    inbox is read and validated, before scoring (the CLI starts writing 原始数据 then)."""
-    checked = check_inbox(scheme, inputs, roster_path=roster_path, year=year, progress=progress)
-    if on_read is not None:
-        on_read(checked)
+    """Everything `kjjr rank` computes; the report module writes it. on_read: see check_inbox."""
+    checked = check_inbox(
+        scheme, inputs, roster_path=roster_path, year=year, progress=progress, on_read=on_read
+    )
     findings = list(checked.findings)
     by_key = {ident[0]: ident for ident in checked.identities}
     lookup = _resolver(by_key, checked.roster)
