@@ -15,7 +15,7 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -84,6 +84,20 @@ def _hidden(part: str) -> bool:
     return part.startswith(".") or part.startswith("~$")
 
 
+def _folder_files(folder: str, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
+    """Every entry under a folder that is not a folder, with its path relative to the top as parts. Hidden and
+    lock-named folders are left out with their content; a link to a folder is not followed. (os.scandir: the
+    entries carry their type, so a folder of 10,000 files costs no stat call per file.)"""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            here = (*parts, entry.name)
+            if entry.is_dir():
+                if not entry.is_symlink() and not _hidden(entry.name):
+                    yield from _folder_files(entry.path, here)
+            else:
+                yield here, entry
+
+
 def collect_files(inputs: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[Finding], list[InputFile]]:
     """Expand folders recursively (sorted), skip lock files, hidden files and non-spreadsheets (reported).
 
@@ -102,16 +116,14 @@ def collect_files(inputs: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[
     for given in inputs:
         given = Path(given)
         if given.is_dir():
-            for path in sorted(given.rglob("*")):
-                rel = path.relative_to(given)
-                display = rel.as_posix()
-                if any(_hidden(p) for p in rel.parts[:-1]) or path.is_dir():
-                    continue
-                if path.name.startswith("~$"):
+            for parts, entry in sorted(_folder_files(str(given), ()), key=lambda pe: pe[0]):
+                display = "/".join(parts)
+                path = Path(entry.path)
+                if entry.name.startswith("~$"):
                     skip(path, display, "Office 临时锁定文件（~$ 开头），不是报送的文件")
-                elif path.name.startswith("."):
+                elif entry.name.startswith("."):
                     continue  # hidden files (.DS_Store and the like) are not even worth a line
-                elif path.is_symlink() and not path.is_file():
+                elif entry.is_symlink() and not entry.is_file():
                     skip(path, display, "无效的快捷方式")
                 elif path.suffix.lower() not in SPREADSHEET_SUFFIXES:
                     skip(path, display, f"不是Excel文件（{path.suffix or '无扩展名'}）")

@@ -64,9 +64,19 @@ def test_collect_files_skips_lock_hidden_and_non_spreadsheets(tmp_path):
     (tmp_path / "readme.docx").write_bytes(b"x")
     (tmp_path / "sub" / "b.xls").write_bytes(b"x")
     (tmp_path / "a.XLSX").write_bytes(b"x")
+    (tmp_path / "sub" / "deeper").mkdir()
+    (tmp_path / "sub" / "deeper" / "c.xlsm").write_bytes(b"x")
+    (tmp_path / "odd.").write_bytes(b"x")
+    if sys.platform != "win32":
+        (tmp_path / "gone.xlsx").symlink_to(tmp_path / "nowhere.xlsx")  # a shortcut to a deleted file
+        (tmp_path / "linked").symlink_to(tmp_path / "sub", target_is_directory=True)  # not followed
     files, findings, infos = collect_files([tmp_path])
-    assert [d for _, d in files] == ["a.XLSX", "sub/b.xls"]
-    assert sorted(f.file for f in findings) == ["readme.docx", "~$a.xlsx"]
+    assert [d for _, d in files] == ["a.XLSX", "sub/b.xls", "sub/deeper/c.xlsm"]
+    expected = {"readme.docx": "不是Excel文件（.docx）", "~$a.xlsx": "锁定文件", "odd.": "（无扩展名）"}
+    if sys.platform != "win32":
+        expected["gone.xlsx"] = "无效的快捷方式"
+    assert sorted(f.file for f in findings) == sorted(expected)
+    assert all(expected[f.file] in f.message for f in findings)
     assert {f.code for f in findings} == {"file-skipped"}
     assert all(i.status == "已跳过" for i in infos)
 
