@@ -143,9 +143,14 @@ class RankingWriter:
         wb, fmt = self.wb, self.fmt
         assert wb is not None and self.raw is not None
         wb.filename = str(tmp)
-        # 得分明细 holds the most cells: on a large run it too is written in a child, beside the sheets below
+        # 得分明细 holds the most cells: on a large run it is written in two blocks of rows by two children,
+        # beside the sheets this process writes (same file either way)
+        half = len(result.ranked) // 2
         details = BackgroundSheets(
-            [(self.details, functools.partial(_write_details, self.details, fmt, result))],
+            [
+                (self.details, functools.partial(_write_details, self.details, fmt, result, 0, half)),
+                (self.details, functools.partial(_write_details, self.details, fmt, result, half)),
+            ],
             parallel=len(result.ranked) >= PARALLEL_ROWS,
         )
         try:
@@ -524,9 +529,12 @@ def _put(ws: Worksheet, row: int, col: int, value: Any, number_fmt, text_fmt) ->
         ws.write_string(row, col, str(value), text_fmt)
 
 
-def _write_details(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
+def _write_details(
+    ws: Worksheet, fmt: _Formats, result: RunResult, start: int = 0, stop: int | None = None
+) -> None:
     """得分明细: one row per center; for every indicator its score and one-line derivation (which states the
-    value it was computed from)."""
+    value it was computed from). Writes the centers ranked[start:stop]; the block starting at 0 also writes
+    the header and the sheet's settings (the sheet may be written in blocks, see BackgroundSheets)."""
     scheme: Any = result.scheme
     indicators = list(scheme.scored_indicators)
     totals = _ranking_columns(scheme)[4:7]
@@ -542,10 +550,12 @@ def _write_details(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
     reviews = scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
     if reviews:
         headers.append(("定性得分｜计算过程", 36))
-    _wide_sheet(ws, fmt, headers, 3, _title(result))
+    if start == 0:
+        _wide_sheet(ws, fmt, headers, 3, _title(result))
+        ws.autofilter(0, 0, max(len(result.ranked), 1), len(headers) - 1)
     text, score = fmt.by_kind["text"], fmt.by_kind["score"]
     base = 3 + len(totals)
-    for row, r in enumerate(result.ranked, start=1):
+    for row, r in enumerate(result.ranked[start:stop], start=start + 1):
         c = r.center
         if r.rank is not None:
             ws.write_number(row, 0, r.rank, fmt.by_kind["int"])
@@ -570,7 +580,6 @@ def _write_details(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
                 _qualitative_derivation(c.review_totals, scheme.trim_at, r.score.qualitative),
                 text,
             )
-    ws.autofilter(0, 0, max(len(result.ranked), 1), len(headers) - 1)
 
 
 # ---------------------------------------------------------------------------------------------- 原始数据

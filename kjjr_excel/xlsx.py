@@ -16,6 +16,7 @@ import contextlib
 import functools
 import os
 import pickle
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -122,8 +123,10 @@ class BackgroundSheets:
     its own, so a forked child can write them: it writes into a new rows file (named here, so that nothing is
     left behind whatever happens to the child) and sends back what changed on the worksheet object
     (dimensions, widths, row heights, print settings); `adopt` takes both into this process's workbook.
-    Without fork (Windows) or when not `parallel`, the writers run at once, here. The file is the same either
-    way (a test compares them). Call `adopt` or `abandon` once.
+    A worksheet may have several jobs, each writing the next block of rows (the first one also the header and
+    the sheet's settings, the others rows only): their rows files are joined in job order. Without fork
+    (Windows) or when not `parallel`, the writers run at once, here, in order. The file is the same either way
+    (a test compares them). Call `adopt` or `abandon` once.
     """
 
     def __init__(self, jobs: Sequence[tuple[Worksheet, Callable[[], None]]], *, parallel: bool):
@@ -156,9 +159,16 @@ class BackgroundSheets:
             return
         try:
             changes = [job.get() for job in self.pending]
+            first: dict[int, str] = {}  # id(worksheet) -> the rows file of its first block
             for (ws, _), filename, changed in zip(self.jobs, self.files, changes, strict=True):
-                _adopt(ws, filename, changed)
-            self.files = []  # the worksheets hold them now; XlsxWriter deletes them once copied
+                if id(ws) not in first:
+                    first[id(ws)] = filename
+                    _adopt(ws, filename, changed)
+                else:
+                    _adopt_more_rows(ws, filename, changed)
+            self.files = [f for f in self.files if f not in first.values()]
+            self._remove_files()  # the later blocks, now copied into the first ones
+            # the first blocks belong to the worksheets now; XlsxWriter deletes them once copied
         finally:
             self.abandon()
 
@@ -206,6 +216,26 @@ def _write_detached(index: int) -> dict[str, Any]:
         ws._write_single_row(ws.xls_rowmax)
     after = _carried(ws)
     return {key: getattr(ws, key) for key, dumped in after.items() if before.get(key) != dumped}
+
+
+# What a block of rows after the first may change on its worksheet: the extent of the data, and the row
+# XlsxWriter's constant_memory mode is at.
+_ROW_BLOCK_CHANGES = frozenset(
+    {"dim_rowmin", "dim_rowmax", "dim_colmin", "dim_colmax", "previous_row", "table"}
+)
+
+
+def _adopt_more_rows(ws: Worksheet, filename: str, changed: dict[str, Any]) -> None:
+    """In the parent: append a later block of rows to the worksheet's rows file and widen its extent."""
+    unexpected = set(changed) - _ROW_BLOCK_CHANGES
+    if unexpected:  # a writer bug: a later block must write rows only
+        raise RuntimeError(f"a later block of rows changed {sorted(unexpected)} on sheet {ws.name}")
+    for key, pick in (("dim_rowmin", min), ("dim_rowmax", max), ("dim_colmin", min), ("dim_colmax", max)):
+        if key in changed:
+            mine, theirs = getattr(ws, key), changed[key]
+            setattr(ws, key, theirs if mine is None else pick(mine, theirs))
+    with open(ws.row_data_filename, "ab") as out, open(filename, "rb") as block:
+        shutil.copyfileobj(block, out, 2**20)
 
 
 def _adopt(ws: Worksheet, filename: str, changed: dict[str, Any]) -> None:
