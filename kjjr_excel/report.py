@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -59,7 +59,7 @@ SEVERITY_COLOURS = {
 RECOGNISED_BY = {"meta": "模板", "labels": "按指标名称识别"}
 MAX_WIDTH = {"text": 40, "long": 60}
 PDF_TIMEOUT = 300
-PARALLEL_ROWS = 400  # rows on the two wide sheets from which writing them in forked children pays
+PARALLEL_ROWS = 400  # rows on a wide sheet from which writing it in forked children pays
 
 
 # ---------------------------------------------------------------------------------------------- public
@@ -122,7 +122,10 @@ class RankingWriter:
             self.ranking = wb.add_worksheet(SHEET_RANKING)
             self.details = wb.add_worksheet(SHEET_DETAILS)
             raw = wb.add_worksheet(SHEET_RAW)
-            write_raw = functools.partial(_write_raw, raw, self.fmt, scheme, title, submissions)
+            rows = functools.partial(_raw_rows, scheme, submissions)
+            write_raw = functools.partial(
+                _write_raw, raw, self.fmt, title, _raw_headers(scheme, submissions), rows
+            )
             self.raw = BackgroundSheets([(raw, write_raw)], parallel=len(submissions) >= PARALLEL_ROWS)
         except BaseException:
             self._abandon()
@@ -145,14 +148,14 @@ class RankingWriter:
         wb.filename = str(tmp)
         # 得分明细 holds the most cells: on a large run it is written in two blocks of rows by two children,
         # beside the sheets this process writes (same file either way)
-        half = len(result.ranked) // 2
-        details = BackgroundSheets(
-            [
-                (self.details, functools.partial(_write_details, self.details, fmt, result, 0, half)),
-                (self.details, functools.partial(_write_details, self.details, fmt, result, half)),
-            ],
-            parallel=len(result.ranked) >= PARALLEL_ROWS,
-        )
+        n = len(result.ranked)
+        headers, title = _detail_headers(result), _title(result)
+        blocks = []
+        for start, stop in ((0, n // 2), (n // 2, n)):
+            rows = functools.partial(_detail_rows, result, start, stop)
+            write = functools.partial(_write_details, self.details, fmt, title, headers, rows, start, n)
+            blocks.append((self.details, write))
+        details = BackgroundSheets(blocks, parallel=n >= PARALLEL_ROWS)
         try:
             _write_ranking_sheet(self.ranking, fmt, result)
             _write_findings(wb, fmt, result)
@@ -515,88 +518,104 @@ def _wide_sheet(
     ws.set_footer(FOOTER, {"margin": 0.3})
 
 
-def _put(ws: Worksheet, row: int, col: int, value: Any, number_fmt, text_fmt) -> None:
-    """One cell: numbers as numbers, everything else as text (never a formula)."""
-    if value is None or value == "":
-        return
-    if isinstance(value, bool):
-        ws.write_string(row, col, "是" if value else "否", text_fmt)
-    elif isinstance(value, Fraction):
-        ws.write_number(row, col, round2(value), number_fmt)
-    elif isinstance(value, Decimal | int | float):
-        ws.write_number(row, col, float(value), number_fmt)
-    else:
-        ws.write_string(row, col, str(value), text_fmt)
-
-
-def _write_details(
-    ws: Worksheet, fmt: _Formats, result: RunResult, start: int = 0, stop: int | None = None
-) -> None:
-    """得分明细: one row per center; for every indicator its score and one-line derivation (which states the
-    value it was computed from). Writes the centers ranked[start:stop]; the block starting at 0 also writes
-    the header and the sheet's settings (the sheet may be written in blocks, see BackgroundSheets)."""
+def _detail_headers(result: RunResult) -> list[tuple[str, float]]:
     scheme: Any = result.scheme
-    indicators = list(scheme.scored_indicators)
-    totals = _ranking_columns(scheme)[4:7]
     headers: list[tuple[str, float]] = [
         ("排名", 6),
         ("编号", 9),
         ("名称", _fit([r.center.name for r in result.ranked])),
     ]
-    headers += [(c.header, 9) for c in totals]
-    for ind in indicators:
+    headers += [(c.header, 9) for c in _ranking_columns(scheme)[4:7]]
+    for ind in scheme.scored_indicators:
         label = f"{ind.category}／{ind.label}"
         headers += [(f"{label}｜得分", 12), (f"{label}｜计算过程（数值：计算）", 44)]
-    reviews = scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
-    if reviews:
+    if _with_reviews(result):
         headers.append(("定性得分｜计算过程", 36))
-    if start == 0:
-        _wide_sheet(ws, fmt, headers, 3, _title(result))
-        ws.autofilter(0, 0, max(len(result.ranked), 1), len(headers) - 1)
-    text, score = fmt.by_kind["text"], fmt.by_kind["score"]
-    base = 3 + len(totals)
-    for row, r in enumerate(result.ranked[start:stop], start=start + 1):
+    return headers
+
+
+def _with_reviews(result: RunResult) -> bool:
+    return result.scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
+
+
+def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> list[list[Any]]:
+    """得分明细's rows for ranked[start:stop]: for every indicator its score and one-line derivation (which
+    opens with the value it was computed from: "1200万元：15 × min(1, 1200÷3000.00) = 6.00"; the value as a
+    number is on 原始数据)."""
+    scheme: Any = result.scheme
+    indicators = list(scheme.scored_indicators)
+    reviews = _with_reviews(result)
+    rows = []
+    for r in result.ranked[start:stop]:
         c = r.center
-        if r.rank is not None:
-            ws.write_number(row, 0, r.rank, fmt.by_kind["int"])
-        ws.write_string(row, 1, c.code, text)
-        ws.write_string(row, 2, c.name, text)
-        for col, value in enumerate(_ranking_scores(scheme, r), start=3):
-            _put(ws, row, col, value, score, text)
+        row = [r.rank, c.code, c.name, *map(_cell_value, _ranking_scores(scheme, r))]
         items = {item.indicator: item for item in r.score.items}
-        for n, ind in enumerate(indicators):
+        for ind in indicators:
             item = items.get(ind.id)
-            if item is None:
+            row += (None, None) if item is None else (round2(item.score), item.derivation)
+        if reviews:
+            q = r.score.qualitative
+            row.append(None if q is None else _qualitative_derivation(c.review_totals, scheme.trim_at, q))
+        rows.append(row)
+    return rows
+
+
+def _write_details(
+    ws: Worksheet,
+    fmt: _Formats,
+    title: str,
+    headers: Sequence[tuple[str, float]],
+    rows: Callable[[], list[list[Any]]],
+    start: int,
+    total: int,
+) -> None:
+    """得分明细, or a block of its rows: rows() are the centers from `start` on (of `total`); the block
+    starting at 0 also writes the header and the sheet's settings (see BackgroundSheets)."""
+    if start == 0:
+        _wide_sheet(ws, fmt, headers, 3, title)
+        ws.autofilter(0, 0, max(total, 1), len(headers) - 1)
+    score = fmt.by_kind["score"]
+    numbers = [fmt.by_kind["int"]] + [score] * (len(headers) - 1)
+    _write_rows(ws, fmt, rows(), start + 1, numbers)
+
+
+def _cell_value(value: Any) -> Any:
+    """A value as its cell shows it: numbers as numbers (scores rounded to 2 places), yes/no as 是/否,
+    everything else as text (never a formula); None for an empty cell."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Fraction):
+        return round2(value)
+    if isinstance(value, Decimal | int | float):
+        return float(value)
+    return str(value)
+
+
+def _write_rows(ws: Worksheet, fmt: _Formats, rows: list[list[Any]], first: int, numbers: list[Any]) -> None:
+    """Rows of cell values (see _cell_value) from row `first` on: text, numbers in their column's format,
+    datetimes."""
+    text, when = fmt.by_kind["text"], fmt.by_kind["datetime"]
+    for row, values in enumerate(rows, start=first):
+        for col, value in enumerate(values):
+            if value is None:
                 continue
-            # the derivation opens with the value ("1200万元：15 × min(1, 1200÷3000.00) = 6.00"); the value as
-            # a number is on 原始数据 (读取值): one cell fewer per indicator on the sheet that grows with N × 17
-            col = base + 2 * n
-            ws.write_number(row, col, round2(item.score), score)
-            ws.write_string(row, col + 1, item.derivation, text)
-        if reviews and r.score.qualitative is not None:
-            ws.write_string(
-                row,
-                len(headers) - 1,
-                _qualitative_derivation(c.review_totals, scheme.trim_at, r.score.qualitative),
-                text,
-            )
-
-
-# ---------------------------------------------------------------------------------------------- 原始数据
+            kind = type(value)
+            if kind is str:
+                ws.write_string(row, col, value, text)
+            elif kind is float or kind is int:
+                ws.write_number(row, col, value, numbers[col])
+            else:
+                ws.write_datetime(row, col, value, when)
 
 
 def _submission_order(s: Submission) -> tuple:
     return (s.center_code, s.center_name, s.file, s.sha256)
 
 
-def _write_raw(
-    ws: Worksheet, fmt: _Formats, scheme: Any, title: str, submissions: Sequence[Submission]
-) -> None:
-    """原始数据: one row per file read; for every input its content as typed and as read. The cell of each
-    input is in the header (the template's position); a file read by its labels lists its own cells. Needs
-    the submissions only (so it can be written while the pipeline still scores)."""
+def _raw_headers(scheme: Any, submissions: Sequence[Submission]) -> list[tuple[str, float]]:
     lay = layout(scheme)
-    inputs = list(scheme.self_indicators)
     headers: list[tuple[str, float]] = [
         ("文件", _fit([sub.file for sub in submissions], 48)),
         ("编号", 9),
@@ -605,33 +624,39 @@ def _write_raw(
         ("保存时间", 18),
         ("工作表", 9),
     ]
-    for ind in inputs:
+    for ind in scheme.self_indicators:
         cell = lay.value_cell(ind.id) if ind.id in lay.rows else ""
         label = f"{ind.category}／{ind.label}（{cell}）" if cell else f"{ind.category}／{ind.label}"
         headers += [(f"{label}｜读取值", 9), (f"{label}｜填写内容（与读取值不同时）", 12)]
     headers.append(("单元格（与模板位置不同时）", 30))
-    _wide_sheet(ws, fmt, headers, 3, title)
-    text, number, when = fmt.by_kind["text"], fmt.by_kind["number"], fmt.by_kind["datetime"]
+    return headers
+
+
+def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> list[list[Any]]:
+    """原始数据's rows: one per file read; for every input its content as typed and as read. The cell of each
+    input is in the header (the template's position); a file read by its labels lists its own cells."""
+    lay = layout(scheme)
+    inputs = list(scheme.self_indicators)
     expected = {ind.id: lay.value_cell(ind.id) for ind in inputs if ind.id in lay.rows}
     labels = [ind.label for ind in inputs]
     repeated = {label for label in labels if labels.count(label) > 1}  # 服务企业数量（家） twice
-    for row, sub in enumerate(sorted(submissions, key=_submission_order), start=1):
-        ws.write_string(row, 0, sub.file, text)
-        ws.write_string(row, 1, sub.center_code, text)
-        ws.write_string(row, 2, sub.center_name, text)
-        ws.write_string(row, 3, RECOGNISED_BY.get(sub.recognised_by, sub.recognised_by), text)
-        if sub.saved_at is not None:
-            ws.write_datetime(row, 4, sub.saved_at.replace(tzinfo=None), when)
-        ws.write_string(row, 5, sub.sheet, text)
+    rows = []
+    for sub in sorted(submissions, key=_submission_order):
+        row = [
+            sub.file,
+            sub.center_code,
+            sub.center_name,
+            RECOGNISED_BY.get(sub.recognised_by, sub.recognised_by),
+            None if sub.saved_at is None else sub.saved_at.replace(tzinfo=None),
+            sub.sheet,
+        ]
         moved = []
-        for n, ind in enumerate(inputs):
+        for ind in inputs:
             v = sub.values.get(ind.id)
             if v is None:
+                row += (None, None)
                 continue
-            col = 6 + 2 * n
-            _put(ws, row, col, v.value, number, text)
-            if v.raw != "" and v.raw != as_text(v.value):
-                ws.write_string(row, col + 1, v.raw, text)
+            row += (_cell_value(v.value), v.raw if v.raw != "" and v.raw != as_text(v.value) else None)
             if v.cell and v.cell != expected.get(ind.id):
                 label = f"{ind.category}／{ind.label}" if ind.label in repeated else ind.label
                 moved.append(
@@ -639,9 +664,23 @@ def _write_raw(
                     if v.sheet and v.sheet != sub.sheet
                     else f"{label}：{v.cell}"
                 )
-        if moved:
-            ws.write_string(row, len(headers) - 1, "；".join(moved), text)
-    ws.autofilter(0, 0, max(len(submissions), 1), len(headers) - 1)
+        row.append("；".join(moved) or None)
+        rows.append(row)
+    return rows
+
+
+def _write_raw(
+    ws: Worksheet,
+    fmt: _Formats,
+    title: str,
+    headers: Sequence[tuple[str, float]],
+    rows: Callable[[], list[list[Any]]],
+) -> None:
+    """原始数据: needs the submissions only (so it can be written while the pipeline still scores)."""
+    _wide_sheet(ws, fmt, headers, 3, title)
+    data = rows()
+    ws.autofilter(0, 0, max(len(data), 1), len(headers) - 1)
+    _write_rows(ws, fmt, data, 1, [fmt.by_kind["number"]] * len(headers))
 
 
 # ---------------------------------------------------------------------------------------------- 校验问题
