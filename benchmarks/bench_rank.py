@@ -11,8 +11,9 @@ by side and alternating, each in its own subprocess so both are measured the sam
 - ours: `python -m kjjr_excel rank SCHEME INBOX [--roster R] -o OUT.xlsx`.
 Each child runs under a tiny wrapper that times the whole process (start-up included) and reports the peak RSS
 of the largest single process of its tree (ru_maxrss of the waited-for descendants). With --tree-memory the
-first, untimed run of ours also samples the summed RSS of the whole process tree every 5 ms (an upper bound, as
-forked workers share pages); the timed runs never sample, as the sampler would take CPU from a command that
+first, untimed run of ours also samples the whole process tree every 5 ms: summed RSS (counts the pages forked
+workers share with their parent once per process) and summed PSS (each shared page divided among its sharers:
+what the tree really holds). The timed runs never sample, as the sampler would take CPU from a command that
 uses both cores. The table shows the median of the repeats.
 """
 
@@ -36,9 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The wrapper: runs argv[1:], prints one JSON line with wall seconds, ru_maxrss (KiB) of the largest process
-# of the child's tree and, with --tree-memory, the sampled peak of the tree's summed RSS. Sampling scans /proc
-# every 5 ms: that takes CPU from a command using both cores (not from the one-core baseline), so the timed
-# runs do not sample.
+# of the child's tree and, with --tree-memory, the sampled peaks of the tree's summed RSS and summed PSS. RSS
+# counts a page once in every process that maps it, so forked workers sharing their parent's pages inflate
+# the sum; PSS divides each shared page among its sharers, so the PSS sum is the memory the tree really holds.
+# Sampling scans /proc every 5 ms: that takes CPU from a command using both cores (not from the one-core
+# baseline), so the timed runs do not sample.
 WRAPPER = r"""
 import json, os, resource, subprocess, sys, time
 
@@ -55,28 +58,35 @@ def tree_rss(root):
         except OSError:
             pass
     todo = [root]
+    pss = 0
     while todo:
         pid = todo.pop()
         todo.extend(kids.get(pid, ()))
         try:
-            with open(f"/proc/{pid}/statm", "rb") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Rss:"):
+                        total += int(line.split()[1]) * 1024
+                    elif line.startswith(b"Pss:"):
+                        pss += int(line.split()[1]) * 1024
         except OSError:
             pass
-    return total
+    return total, pss
 
 start = time.perf_counter()
 child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
-peak = 0
+peak = peak_pss = 0
 if os.environ.get("KJJR_BENCH_TREE"):
     while child.poll() is None:
-        peak = max(peak, tree_rss(child.pid))
+        rss, pss = tree_rss(child.pid)
+        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         time.sleep(0.005)
 else:
     child.wait()
 wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"rc": child.returncode, "wall": wall, "maxrss_kib": usage.ru_maxrss, "tree_bytes": peak}))
+print(json.dumps({"rc": child.returncode, "wall": wall, "maxrss_kib": usage.ru_maxrss, "tree_bytes": peak,
+                  "tree_pss_bytes": peak_pss}))
 """
 
 BASELINE = r"""
@@ -212,7 +222,11 @@ def bench_rank(args: argparse.Namespace) -> None:
     baseline_script.write_text(BASELINE, encoding="utf-8")
     base_cmd = [sys.executable, str(baseline_script), str(inbox)]
     warm = measure(ours_cmd, tree=args.tree_memory)  # warms the page cache; its time is not counted
-    tree = f"{warm['tree_bytes'] / 2**20:.0f}" if args.tree_memory else "-"
+    tree = (
+        f"{warm['tree_bytes'] / 2**20:.0f} / {warm['tree_pss_bytes'] / 2**20:.0f}"
+        if args.tree_memory
+        else "-"
+    )
     ours: list[dict] = []
     base: list[dict] = []
     for k in range(args.repeat):
@@ -229,7 +243,7 @@ def bench_rank(args: argparse.Namespace) -> None:
     print()
     print(
         f"scheme {args.scheme}, {os.cpu_count()} cores, median of {args.repeat}; peak MiB = largest process "
-        "(ru_maxrss) / whole process tree (summed RSS, sampled in an untimed run with --tree-memory)"
+        "(ru_maxrss) / whole process tree: summed RSS / summed PSS (sampled in an untimed run with --tree-memory)"
     )
     print(
         f"{'N':>6} | {'baseline s':>10} | {'ours s':>7} | {'ratio':>6} | {'baseline MiB':>12} | {'ours MiB':>13}"

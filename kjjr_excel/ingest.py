@@ -150,6 +150,7 @@ def collect_files(inputs: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[
 # being pickled with every file: the scheme, the chunks of files, and which chunks are taken.
 _WORKER: dict = {}
 CHUNK = 25
+MAX_WORKERS = 4  # processes reading at once (the main one included); the chunks balance them as they go
 
 
 def _read_chunk(index: int) -> tuple[int, list[tuple[Submission | None, list[Finding], InputFile]] | None]:
@@ -180,7 +181,7 @@ def ingest(
     files, findings, skipped = collect_files(inputs)
     result = IngestResult(findings=list(findings), files=list(skipped))
     if workers is None:
-        workers = 1 if len(files) < 200 else min(2, os.cpu_count() or 1)
+        workers = 1 if len(files) < 200 else min(MAX_WORKERS, os.cpu_count() or 1)
     fork = None
     if workers > 1 and len(files) > 2 * CHUNK:
         import multiprocessing
