@@ -259,10 +259,12 @@ class _Book:
         return found or b""
 
 
-def _open_book(path: Path, display: str) -> _Book:
-    """Read, hash, sniff and guard one file; raise _Refused with the finding when it cannot be read."""
+def _open_book(path: Path, display: str, size: int | None = None) -> _Book:
+    """Read, hash, sniff and guard one file (of the size stat gave, when the caller has it); raise _Refused
+    with the finding when it cannot be read."""
     try:
-        size = path.stat().st_size
+        if size is None:
+            size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise _Refused(
                 Finding.make("file-unsafe", file=display, detail=f"文件大小 {size // 2**20} MB，超出上限")
@@ -580,21 +582,22 @@ def _sheet_names(reader) -> list[str]:
 
 def read_submission(path: Path, display: str, scheme) -> tuple[Submission | None, list[Finding], InputFile]:
     """Read one file into a Submission; never raises (problems become findings)."""
-    size = 0
-    with contextlib.suppress(OSError):
-        size = path.stat().st_size
     try:
-        book = _open_book(path, display)
+        size = path.stat().st_size
+    except OSError:
+        size = None  # _open_book says why
+    try:
+        book = _open_book(path, display, size)
     except _Refused as refused:
-        return None, refused.findings, InputFile(display, refused.sha256, UNREADABLE, size)
+        return None, refused.findings, InputFile(display, refused.sha256, UNREADABLE, size or 0)
     try:
         sub, found = _read_book(book, display, scheme)
     except _Refused as refused:
-        return None, book.findings + refused.findings, InputFile(display, book.sha256, UNREADABLE, size)
+        return None, book.findings + refused.findings, InputFile(display, book.sha256, UNREADABLE, size or 0)
     except Exception as exc:  # a reader bug on a hostile file must not stop the batch
         finding = Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
-        return None, book.findings + [finding], InputFile(display, book.sha256, UNREADABLE, size)
-    return sub, book.findings + found, InputFile(display, book.sha256, READ, size)
+        return None, book.findings + [finding], InputFile(display, book.sha256, UNREADABLE, size or 0)
+    return sub, book.findings + found, InputFile(display, book.sha256, READ, size or 0)
 
 
 def _read_meta(reader, names: list[str]) -> dict[str, str] | None:

@@ -6,6 +6,7 @@ delisting, cross-field checks and the roster. No indicator id appears in the Pyt
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -141,15 +142,15 @@ class Scheme:
     path: str = ""
     sha256: str = ""
 
-    @property
+    @functools.cached_property
     def self_indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.source == "self")
 
-    @property
+    @functools.cached_property
     def assessor_indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.source == "assessor")
 
-    @property
+    @functools.cached_property
     def scored_indicators(self) -> tuple[Indicator, ...]:
         """Indicators that contribute points (vetoes excluded)."""
         return tuple(i for i in self.indicators if not i.is_veto)
