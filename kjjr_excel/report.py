@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import shutil
 import subprocess
 import tempfile
@@ -151,7 +152,8 @@ class RankingWriter:
         n = len(result.ranked)
         headers, title = _detail_headers(result), _title(result)
         blocks = []
-        for start, stop in ((0, n // 2), (n // 2, n)):
+        bounds = [0, n // 2, n] if n > 1 else [0, n]  # the block from 0 alone writes the header
+        for start, stop in itertools.pairwise(bounds):
             rows = functools.partial(_detail_rows, result, start, stop)
             write = functools.partial(_write_details, self.details, fmt, title, headers, rows, start, n)
             blocks.append((self.details, write))
