@@ -24,6 +24,8 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from .errors import OutputError
+
 
 class PrintWorksheet(Worksheet):
     def _write_page_setup(self) -> None:
@@ -131,34 +133,39 @@ class BackgroundSheets:
 
     def __init__(self, jobs: Sequence[tuple[Worksheet, Callable[[], None]]], *, parallel: bool):
         self.jobs = list(jobs)
-        self.pool = None
-        self.pending: list[Any] = []
+        self.children: list[tuple[Any, Any]] = []  # (process, the read end of its pipe)
         self.files: list[str] = []
         context = _fork_context() if parallel and self.jobs else None
         if context is None:
             for _, write in self.jobs:
                 write()
             return
-        for ws, _ in self.jobs:
-            fd, filename = tempfile.mkstemp(dir=ws.tmpdir)
-            os.close(fd)
-            self.files.append(filename)
-        _DETACHED[:] = [(ws, write, f) for (ws, write), f in zip(self.jobs, self.files, strict=True)]
         try:
-            self.pool = context.Pool(len(self.jobs))
+            for ws, _ in self.jobs:
+                fd, filename = tempfile.mkstemp(dir=ws.tmpdir)
+                os.close(fd)
+                self.files.append(filename)
+            _DETACHED[:] = [(ws, write, f) for (ws, write), f in zip(self.jobs, self.files, strict=True)]
+            for index in range(len(self.jobs)):
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(target=_run_detached, args=(index, writer), daemon=True)
+                process.start()
+                writer.close()  # the child has its own: the pipe ends when the child does
+                self.children.append((process, reader))
         except BaseException:
-            self._remove_files()
+            self.abandon()
             raise
         finally:
             _DETACHED.clear()
-        self.pending = [self.pool.apply_async(_write_detached, (n,)) for n in range(len(self.jobs))]
 
     def adopt(self) -> None:
-        """Wait for the children and take their sheets into this process's workbook (errors re-raised)."""
-        if self.pool is None:
+        """Wait for the children and take their sheets into this process's workbook. A child's error is
+        raised here; so is a child that died without a word (killed, out of memory), instead of a wait that
+        never ends."""
+        if not self.children:
             return
         try:
-            changes = [job.get() for job in self.pending]
+            changes = [_outcome(process, reader) for process, reader in self.children]
             first: dict[int, str] = {}  # id(worksheet) -> the rows file of its first block
             for (ws, _), filename, changed in zip(self.jobs, self.files, changes, strict=True):
                 if id(ws) not in first:
@@ -167,24 +174,51 @@ class BackgroundSheets:
                 else:
                     _adopt_more_rows(ws, filename, changed)
             self.files = [f for f in self.files if f not in first.values()]
-            self._remove_files()  # the later blocks, now copied into the first ones
-            # the first blocks belong to the worksheets now; XlsxWriter deletes them once copied
+            # the later blocks, now copied into the first ones, go in abandon(); the first blocks belong to
+            # the worksheets now, and XlsxWriter deletes them once copied into the workbook
         finally:
             self.abandon()
 
     def abandon(self) -> None:
         """Stop the children and remove whatever they wrote."""
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
-        self._remove_files()
-
-    def _remove_files(self) -> None:
+        for process, reader in self.children:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+            reader.close()
+        self.children = []
         for filename in self.files:
             with contextlib.suppress(OSError):
                 os.unlink(filename)
         self.files = []
+
+
+def _run_detached(index: int, conn: Any) -> None:
+    """A child's whole life: write its sheet, send back ("ok", changes) or ("error", text)."""
+    try:
+        message: tuple = ("ok", _write_detached(index))
+    except OSError as exc:  # the disk: the user can act on it
+        message = ("disk", str(exc))
+    except BaseException as exc:  # everything goes back to the parent, which raises it
+        message = ("error", f"{type(exc).__name__}: {exc}")
+    conn.send(message)
+    conn.close()
+
+
+def _outcome(process: Any, reader: Any) -> dict[str, Any]:
+    try:
+        kind, payload = reader.recv()
+    except EOFError:
+        process.join()
+        raise OutputError(
+            f"写入结果文件的子进程意外退出（退出码 {process.exitcode}，可能是内存不足），结果文件没有写出。"
+            "请重试。"
+        ) from None
+    if kind == "disk":
+        raise OutputError(f"写入临时文件时出错（{payload}）。请确认磁盘空间充足后重试。")
+    if kind != "ok":
+        raise RuntimeError(f"写入工作表时出错：{payload}")
+    return payload
 
 
 def _fork_context():

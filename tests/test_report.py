@@ -647,3 +647,20 @@ def test_ranking_writer_left_unfinished_leaves_nothing(
     assert set(os.listdir(tempfile.gettempdir())) <= before
     assert multiprocessing.active_children() == []
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="the wide sheets are written in forked children only where fork exists"
+)
+def test_a_child_that_dies_fails_the_write_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "gd.xlsx"
+    target.write_bytes(b"old")
+    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(report, "_write_rows", lambda *args: os._exit(9))  # as if killed (out of memory)
+    before = set(os.listdir(tempfile.gettempdir()))
+    with pytest.raises(OutputError, match="子进程意外退出（退出码 9"):
+        report.write_ranking(guangdong_result(), target, run_time=RUN_TIME)
+    assert target.read_bytes() == b"old"
+    assert set(os.listdir(tempfile.gettempdir())) <= before
