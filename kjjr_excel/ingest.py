@@ -146,19 +146,22 @@ def collect_files(inputs: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[
 # ---------------------------------------------------------------------------------------------- the batch
 
 
-# What a forked worker reads with: set in the parent just before the pool forks, so it is inherited instead of
-# being pickled with every file: the scheme, the chunks of files, and which chunks are taken.
+# What a forked worker reads with: set in the parent just before it forks, so it is inherited instead of being
+# pickled: the scheme, the chunks of files, and which chunks are taken.
 _WORKER: dict = {}
 CHUNK = 25
 MAX_WORKERS = 4  # processes reading at once (the main one included); the chunks balance them as they go
 
+Outcome = tuple[Submission | None, list[Finding], InputFile]
 
-def _read_chunk(index: int) -> tuple[int, list[tuple[Submission | None, list[Finding], InputFile]] | None]:
-    """In a worker: read chunk `index` unless the main process has taken it (None then)."""
-    if not _claim(_WORKER["taken"], index):
-        return index, None
-    scheme = _WORKER["scheme"]
-    return index, [read_submission(path, display, scheme) for path, display in _WORKER["chunks"][index]]
+
+def _reading_worker(conn) -> None:
+    """A worker's whole life: read every chunk it can take, from the front, sending each back as it is read."""
+    scheme, chunks, taken = _WORKER["scheme"], _WORKER["chunks"], _WORKER["taken"]
+    for index, chunk in enumerate(chunks):
+        if _claim(taken, index):
+            conn.send((index, [read_submission(path, display, scheme) for path, display in chunk]))
+    conn.close()
 
 
 def _claim(taken, index: int) -> bool:
@@ -201,35 +204,68 @@ def ingest(
     return result
 
 
-def _read_forked(fork, scheme, files, workers: int, progress) -> list[list]:
+def _read_forked(fork, scheme, files, workers: int, progress) -> list[list[Outcome]]:
     """Read the files in chunks, in forked workers and in this process at once, balanced as they go: the
     workers take chunks from the front, this process from the back, each chunk read once (a shared flag per
-    chunk), until they meet. The chunks come back in order."""
+    chunk), until they meet. The chunks come back in order. A chunk a worker took but never sent (the worker
+    was killed: out of memory, a signal) is read here afterwards, so nothing is lost and nothing waits forever."""
+    import threading
+
     layout(scheme)  # memoise before forking
     chunks = [files[n : n + CHUNK] for n in range(0, len(files), CHUNK)]
     taken = fork.Array("b", len(chunks))
-    done: list[list | None] = [None] * len(chunks)
+    done: list[list[Outcome] | None] = [None] * len(chunks)
+    received = [0]  # files the workers have sent, counted by the receiving threads
+
+    def receive(reader) -> None:  # a thread per worker keeps its pipe drained, so a worker never waits on it
+        with contextlib.suppress(EOFError, OSError):  # EOF: the worker is done, or died
+            while True:
+                index, outcomes = reader.recv()
+                done[index] = outcomes
+                received[0] += len(outcomes)
+
+    children = []
     _WORKER.update(scheme=scheme, chunks=chunks, taken=taken)
     try:
-        with fork.Pool(workers - 1) as pool:
-            pending = pool.imap_unordered(_read_chunk, range(len(chunks)))
-            for index in reversed(range(len(chunks))):
-                if not _claim(taken, index):
-                    break  # the workers have come this far
-                done[index] = [read_submission(path, display, scheme) for path, display in chunks[index]]
-                if progress:
-                    progress(len(chunks[index]))
-            for index, outcomes in pending:
-                if outcomes is not None:
-                    done[index] = outcomes
-                    if progress:
-                        progress(len(outcomes))
+        for _ in range(workers - 1):
+            reader, writer = fork.Pipe(duplex=False)
+            process = fork.Process(target=_reading_worker, args=(writer,), daemon=True)
+            process.start()
+            writer.close()  # the worker has its own: the pipe ends when the worker does
+            thread = threading.Thread(target=receive, args=(reader,), daemon=True)
+            thread.start()
+            children.append((process, thread, reader))
     finally:
         _WORKER.clear()
+    shown = 0
+    try:
+        for index in reversed(range(len(chunks))):
+            if not _claim(taken, index):
+                break  # the workers have come this far
+            done[index] = [read_submission(path, display, scheme) for path, display in chunks[index]]
+            if progress:
+                progress(len(chunks[index]) + received[0] - shown)
+                shown = received[0]
+        for process, thread, reader in children:
+            thread.join()
+            process.join()
+            reader.close()
+    finally:
+        for process, _, _ in children:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    if progress and received[0] > shown:
+        progress(received[0] - shown)
+    for index, outcomes in enumerate(done):
+        if outcomes is None:  # taken by a worker that died before sending it
+            done[index] = [read_submission(path, display, scheme) for path, display in chunks[index]]
+            if progress:
+                progress(len(chunks[index]))
     return [outcomes or [] for outcomes in done]
 
 
-def _collect(result: IngestResult, outcome: tuple[Submission | None, list[Finding], InputFile]) -> None:
+def _collect(result: IngestResult, outcome: Outcome) -> None:
     sub, found, info = outcome
     if sub is not None:
         result.submissions.append(sub)

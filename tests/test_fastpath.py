@@ -125,6 +125,30 @@ def test_pool_equals_serial(inbox, monkeypatch):
     pooled = ingest(GD, [inbox], workers=2, progress=ticks.append)
     assert _flat(pooled) == _flat(serial)
     assert sum(ticks) == len(serial.files)
+    three = ingest(GD, [inbox], workers=3)
+    assert _flat(three) == _flat(serial)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="workers are forked only where fork exists")
+def test_a_worker_that_dies_loses_nothing(inbox, monkeypatch):
+    """A worker killed mid-chunk (out of memory, a signal) must neither hang the batch nor lose its files."""
+    import os
+
+    serial = ingest(GD, [inbox], workers=1)
+    monkeypatch.setattr(ingest_mod, "CHUNK", 3)
+    main_pid = os.getpid()
+    real = ingest_mod.read_submission
+
+    def dies_in_a_worker(path, display, scheme):
+        if os.getpid() != main_pid:
+            os._exit(9)
+        return real(path, display, scheme)
+
+    monkeypatch.setattr(ingest_mod, "read_submission", dies_in_a_worker)
+    ticks: list[int] = []
+    survived = ingest(GD, [inbox], workers=2, progress=ticks.append)
+    assert _flat(survived) == _flat(serial)
+    assert sum(ticks) == len(serial.files)
 
 
 @pytest.mark.parametrize("scheme", [GD, QD], ids=["guangdong", "qingdao"])
