@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import pickle
 import shutil
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -61,6 +62,8 @@ RECOGNISED_BY = {"meta": "模板", "labels": "按指标名称识别"}
 MAX_WIDTH = {"text": 40, "long": 60}
 PDF_TIMEOUT = 300
 PARALLEL_ROWS = 400  # rows on a wide sheet from which writing it in forked children pays
+PACK_ROWS = 3000  # rows from which a child gets them packed (rows_for_child): memory counts more than time
+PACK_BATCH = 500
 
 
 # ---------------------------------------------------------------------------------------------- public
@@ -123,11 +126,14 @@ class RankingWriter:
             self.ranking = wb.add_worksheet(SHEET_RANKING)
             self.details = wb.add_worksheet(SHEET_DETAILS)
             raw = wb.add_worksheet(SHEET_RAW)
-            rows = functools.partial(_raw_rows, scheme, submissions)
-            write_raw = functools.partial(
-                _write_raw, raw, self.fmt, title, _raw_headers(scheme, submissions), rows
+            n = len(submissions)
+            parallel = n >= PARALLEL_ROWS
+            rows = rows_for_child(
+                functools.partial(_raw_rows, scheme, submissions), pack=parallel and n >= PACK_ROWS
             )
-            self.raw = BackgroundSheets([(raw, write_raw)], parallel=len(submissions) >= PARALLEL_ROWS)
+            headers = _raw_headers(scheme, submissions)
+            write_raw = functools.partial(_write_raw, raw, self.fmt, title, headers, rows, n)
+            self.raw = BackgroundSheets([(raw, write_raw)], parallel=parallel)
         except BaseException:
             self._abandon()
             raise
@@ -153,11 +159,13 @@ class RankingWriter:
         headers, title = _detail_headers(result), _title(result)
         blocks = []
         bounds = [0, n // 2, n] if n > 1 else [0, n]  # the block from 0 alone writes the header
+        parallel = n >= PARALLEL_ROWS
         for start, stop in itertools.pairwise(bounds):
-            rows = functools.partial(_detail_rows, result, start, stop)
+            build = functools.partial(_detail_rows, result, start, stop)
+            rows = rows_for_child(build, pack=parallel and n >= PACK_ROWS)
             write = functools.partial(_write_details, self.details, fmt, title, headers, rows, start, n)
             blocks.append((self.details, write))
-        details = BackgroundSheets(blocks, parallel=n >= PARALLEL_ROWS)
+        details = BackgroundSheets(blocks, parallel=parallel)
         try:
             _write_ranking_sheet(self.ranking, fmt, result)
             _write_findings(wb, fmt, result)
@@ -540,14 +548,13 @@ def _with_reviews(result: RunResult) -> bool:
     return result.scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
 
 
-def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> list[list[Any]]:
+def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> Iterator[list[Any]]:
     """得分明细's rows for ranked[start:stop]: for every indicator its score and one-line derivation (which
     opens with the value it was computed from: "1200万元：15 × min(1, 1200÷3000.00) = 6.00"; the value as a
     number is on 原始数据)."""
     scheme: Any = result.scheme
     indicators = list(scheme.scored_indicators)
     reviews = _with_reviews(result)
-    rows = []
     for r in result.ranked[start:stop]:
         c = r.center
         row = [r.rank, c.code, c.name, *map(_cell_value, _ranking_scores(scheme, r))]
@@ -558,8 +565,7 @@ def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> 
         if reviews:
             q = r.score.qualitative
             row.append(None if q is None else _qualitative_derivation(c.review_totals, scheme.trim_at, q))
-        rows.append(row)
-    return rows
+        yield row
 
 
 def _write_details(
@@ -567,7 +573,7 @@ def _write_details(
     fmt: _Formats,
     title: str,
     headers: Sequence[tuple[str, float]],
-    rows: Callable[[], list[list[Any]]],
+    rows: Callable[[], Iterable[list[Any]]],
     start: int,
     total: int,
 ) -> None:
@@ -595,7 +601,9 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def _write_rows(ws: Worksheet, fmt: _Formats, rows: list[list[Any]], first: int, numbers: list[Any]) -> None:
+def _write_rows(
+    ws: Worksheet, fmt: _Formats, rows: Iterable[list[Any]], first: int, numbers: list[Any]
+) -> None:
     """Rows of cell values (see _cell_value) from row `first` on: text, numbers in their column's format,
     datetimes."""
     text, when = fmt.by_kind["text"], fmt.by_kind["datetime"]
@@ -610,6 +618,21 @@ def _write_rows(ws: Worksheet, fmt: _Formats, rows: list[list[Any]], first: int,
                 ws.write_number(row, col, value, numbers[col])
             else:
                 ws.write_datetime(row, col, value, when)
+
+
+def rows_for_child(
+    build: Callable[[], Iterable[list[Any]]], *, pack: bool
+) -> Callable[[], Iterable[list[Any]]]:
+    """Where a sheet written in a forked child gets its rows. Building them there reads this process's
+    objects, and a child copies every page whose objects it reads (reading writes reference counts): on a large
+    run each writer would hold a copy of much of the parent. pack: build them here, pickled a batch at a time,
+    so the child reads bytes it shares and holds one batch of its own at a time."""
+    if not pack:
+        return build
+    batches, rows = [], iter(build())
+    while batch := list(itertools.islice(rows, PACK_BATCH)):
+        batches.append(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+    return lambda: itertools.chain.from_iterable(map(pickle.loads, batches))
 
 
 def _submission_order(s: Submission) -> tuple:
@@ -634,7 +657,7 @@ def _raw_headers(scheme: Any, submissions: Sequence[Submission]) -> list[tuple[s
     return headers
 
 
-def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> list[list[Any]]:
+def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> Iterator[list[Any]]:
     """原始数据's rows: one per file read; for every input its content as typed and as read. The cell of each
     input is in the header (the template's position); a file read by its labels lists its own cells."""
     lay = layout(scheme)
@@ -642,7 +665,6 @@ def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> list[list[Any]]
     expected = {ind.id: lay.value_cell(ind.id) for ind in inputs if ind.id in lay.rows}
     labels = [ind.label for ind in inputs]
     repeated = {label for label in labels if labels.count(label) > 1}  # 服务企业数量（家） twice
-    rows = []
     for sub in sorted(submissions, key=_submission_order):
         row = [
             sub.file,
@@ -667,8 +689,7 @@ def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> list[list[Any]]
                     else f"{label}：{v.cell}"
                 )
         row.append("；".join(moved) or None)
-        rows.append(row)
-    return rows
+        yield row
 
 
 def _write_raw(
@@ -676,13 +697,13 @@ def _write_raw(
     fmt: _Formats,
     title: str,
     headers: Sequence[tuple[str, float]],
-    rows: Callable[[], list[list[Any]]],
+    rows: Callable[[], Iterable[list[Any]]],
+    total: int,
 ) -> None:
     """原始数据: needs the submissions only (so it can be written while the pipeline still scores)."""
     _wide_sheet(ws, fmt, headers, 3, title)
-    data = rows()
-    ws.autofilter(0, 0, max(len(data), 1), len(headers) - 1)
-    _write_rows(ws, fmt, data, 1, [fmt.by_kind["number"]] * len(headers))
+    ws.autofilter(0, 0, max(total, 1), len(headers) - 1)
+    _write_rows(ws, fmt, rows(), 1, [fmt.by_kind["number"]] * len(headers))
 
 
 # ---------------------------------------------------------------------------------------------- 校验问题

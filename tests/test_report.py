@@ -586,13 +586,16 @@ def _parts(path: Path) -> dict[str, bytes]:
 @pytest.mark.skipif(
     sys.platform == "win32", reason="the wide sheets are written in forked children only where fork exists"
 )
+@pytest.mark.parametrize("packed", [False, True], ids=["rows-read-in-child", "rows-packed"])
 def test_wide_sheets_written_in_children_give_the_same_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
 ) -> None:
     result = guangdong_result()
     monkeypatch.setattr(report, "PARALLEL_ROWS", 10**9)
     serial = _parts(report.write_ranking(result, tmp_path / "serial.xlsx", run_time=RUN_TIME))
     monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(report, "PACK_ROWS", 0 if packed else 10**9)
+    monkeypatch.setattr(report, "PACK_BATCH", 5)  # several batches
     before = set(os.listdir(tempfile.gettempdir()))
     parallel = _parts(report.write_ranking(result, tmp_path / "parallel.xlsx", run_time=RUN_TIME))
     assert set(os.listdir(tempfile.gettempdir())) <= before  # every rows file was adopted and removed
