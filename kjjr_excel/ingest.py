@@ -225,20 +225,21 @@ def _read_forked(fork, scheme, files, workers: int, progress) -> list[list[Outco
                 received[0] += len(outcomes)
 
     children = []
-    _WORKER.update(scheme=scheme, chunks=chunks, taken=taken)
-    try:
-        for _ in range(workers - 1):
-            reader, writer = fork.Pipe(duplex=False)
-            process = fork.Process(target=_reading_worker, args=(writer,), daemon=True)
-            process.start()
-            writer.close()  # the worker has its own: the pipe ends when the worker does
-            thread = threading.Thread(target=receive, args=(reader,), daemon=True)
-            thread.start()
-            children.append((process, thread, reader))
-    finally:
-        _WORKER.clear()
     shown = 0
     try:
+        _WORKER.update(scheme=scheme, chunks=chunks, taken=taken)
+        try:
+            for _ in range(workers - 1):
+                reader, writer = fork.Pipe(duplex=False)
+                process = fork.Process(target=_reading_worker, args=(writer,), daemon=True)
+                process.start()
+                writer.close()  # the worker has its own: the pipe ends when the worker does
+                thread = threading.Thread(target=receive, args=(reader,), daemon=True)
+                children.append((process, thread, reader))
+        finally:
+            _WORKER.clear()
+        for _, thread, _ in children:  # threads only once every fork is done (a fork copies no thread)
+            thread.start()
         for index in reversed(range(len(chunks))):
             if not _claim(taken, index):
                 break  # the workers have come this far
