@@ -31,7 +31,6 @@ from .findings import Severity, sorted_findings
 from .layout import layout
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
-from .rank import to_decimal
 from .score import exact_sum, num, round2
 from .xlsx import BackgroundSheets, Workbook, freeze_formats
 
@@ -309,9 +308,8 @@ def _lines(text: str, width: float) -> int:
 
 
 def _to_number(value: Decimal | Fraction | int | float) -> float:
-    if isinstance(value, Fraction):
-        value = to_decimal(value)
-    return float(value)
+    """A number for a cell; a fraction (a score) rounded half up to 2 places, exactly."""
+    return round2(value) if isinstance(value, Fraction) else float(value)
 
 
 class _Table:
@@ -339,7 +337,9 @@ class _Table:
     def add(self, values: Sequence[Any], formats: dict[int, Any] | None = None) -> int:
         """Queue one row (written by finish, once widths and heights are known); return its index."""
         row = self.row
-        self.rows.append((list(values), formats or {}))
+        # numbers become floats once, here: measured for the width now, written by finish
+        values = [_to_number(v) if isinstance(v, Decimal | Fraction) else v for v in values]
+        self.rows.append((values, formats or {}))
         for col, (c, value) in enumerate(zip(self.columns, values, strict=True)):
             self.widths[col] = max(self.widths[col], _shown_width(c, value) + 2)
         self.row += 1
@@ -355,6 +355,7 @@ class _Table:
             widths.append(width)
             ws.set_column(col, col, width)
         long_cols = [col for col, c in enumerate(self.columns) if c.kind == "long"]
+        kind_formats = [self.fmt.by_kind[c.kind] for c in self.columns]
         for n, (values, formats) in enumerate(self.rows):
             row = self.header_row + 1 + n
             # Row heights are explicit: Excel does not grow a row for wrapped text written by XlsxWriter.
@@ -364,8 +365,8 @@ class _Table:
             )
             if self.row_height or lines > 1:
                 ws.set_row(row, max(self.row_height or 15, 14.5 * lines + 4))
-            for col, (c, value) in enumerate(zip(self.columns, values, strict=True)):
-                _write_cell(ws, row, col, value, formats.get(col) or self.fmt.by_kind[c.kind])
+            for col, value in enumerate(values):
+                _write_cell(ws, row, col, value, formats.get(col) or kind_formats[col])
         last = max(self.row - 1, self.header_row)
         if autofilter and self.columns:
             ws.autofilter(self.header_row, 0, last, len(self.columns) - 1)
