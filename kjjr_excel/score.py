@@ -6,6 +6,7 @@ score across a grade bound; rounding (half up, 2 places) happens once, in rank.p
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ from .scheme import Indicator, Rule, Scheme
 ZERO = Fraction(0)
 
 
+@functools.lru_cache(maxsize=4096)
 def num(value: Decimal | Fraction | int | None) -> str:
-    """A parameter or input as the seed writes it: 0.25, 30, 5."""
+    """A parameter or input as the seed writes it: 0.25, 30, 5. (Memoised: the rules' parameters are shown in
+    every derivation, and most inputs repeat.)"""
     if value is None:
         return "0"
     if isinstance(value, int) or (isinstance(value, Decimal) and value == value.to_integral_value()):
@@ -62,7 +65,9 @@ def exact_sum(terms: Iterable[Fraction]) -> Fraction:
     return Fraction(n, d)
 
 
+@functools.lru_cache(maxsize=4096)
 def F(value: Decimal | int | None) -> Fraction:
+    """Exact value of a typed decimal (memoised: a rule's parameters are converted for every center)."""
     return Fraction(value or 0)
 
 
