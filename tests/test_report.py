@@ -605,25 +605,6 @@ def test_wide_sheets_written_in_children_give_the_same_file(
     assert sheet.count("<row ") == len(result.ranked) + 1 and 'topLeftCell="D2"' in sheet
 
 
-def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "gd.xlsx"
-    target.write_bytes(b"old")
-    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(report, "_write_raw", broken)
-    before = set(os.listdir(tempfile.gettempdir()))
-    with pytest.raises(RuntimeError, match="boom"):
-        report.write_ranking(guangdong_result(), target, run_time=RUN_TIME)
-    assert target.read_bytes() == b"old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx"]
-    assert set(os.listdir(tempfile.gettempdir())) <= before
-
-
 def test_begun_early_gives_the_same_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI starts 原始数据 before scoring (RankingWriter.begin); the file is the one write_ranking makes."""
     result = guangdong_result()
@@ -652,18 +633,34 @@ def test_ranking_writer_left_unfinished_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def _raises(*args, **kwargs):
+    raise RuntimeError("boom")
+
+
+def _dies(*args, **kwargs):
+    os._exit(9)  # as if killed (out of memory, a signal)
+
+
 @pytest.mark.skipif(
     sys.platform == "win32", reason="the wide sheets are written in forked children only where fork exists"
 )
-def test_a_child_that_dies_fails_the_write_instead_of_hanging(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("broken", "error", "message"),
+    [(_raises, RuntimeError, "boom"), (_dies, OutputError, "子进程意外退出（退出码 9")],
+    ids=["raises", "dies"],
+)
+def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken, error, message
 ) -> None:
+    """A writer child that raises or dies: the write fails with a message (no endless wait), the old output is
+    kept, and no temporary file is left."""
     target = tmp_path / "gd.xlsx"
     target.write_bytes(b"old")
     monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
-    monkeypatch.setattr(report, "_write_rows", lambda *args: os._exit(9))  # as if killed (out of memory)
+    monkeypatch.setattr(report, "_write_rows", broken)
     before = set(os.listdir(tempfile.gettempdir()))
-    with pytest.raises(OutputError, match="子进程意外退出（退出码 9"):
+    with pytest.raises(error, match=message):
         report.write_ranking(guangdong_result(), target, run_time=RUN_TIME)
     assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx"]
     assert set(os.listdir(tempfile.gettempdir())) <= before
