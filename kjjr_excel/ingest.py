@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import re
+import signal
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -156,7 +157,9 @@ Outcome = tuple[Submission | None, list[Finding], InputFile]
 
 
 def _reading_worker(conn) -> None:
-    """A worker's whole life: read every chunk it can take, from the front, sending each back as it is read."""
+    """A worker's whole life: read every chunk it can take, from the front, sending each back as it is read.
+    Ctrl+C is the main process's to handle (it stops the workers); a worker would only print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     scheme, chunks, taken = _WORKER["scheme"], _WORKER["chunks"], _WORKER["taken"]
     for index, chunk in enumerate(chunks):
         if _claim(taken, index):

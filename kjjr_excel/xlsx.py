@@ -17,6 +17,7 @@ import functools
 import os
 import pickle
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -194,7 +195,9 @@ class BackgroundSheets:
 
 
 def _run_detached(index: int, conn: Any) -> None:
-    """A child's whole life: write its sheet, send back ("ok", changes) or ("error", text)."""
+    """A child's whole life: write its sheet, send back ("ok", changes) or ("error", text). Ctrl+C is the
+    parent's to handle (it stops the children)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         message: tuple = ("ok", _write_detached(index))
     except OSError as exc:  # the disk: the user can act on it
