@@ -28,8 +28,9 @@ class Assessment:
 
     values: dict[str, Decimal | bool] = field(default_factory=dict)  # assessor indicator id -> value
     verified: dict[str, Decimal] = field(default_factory=dict)  # self-reported id -> 核定数
-    cells: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)  # indicator id -> the cell it was read from
     file: str = ""
+    sheet: str = ""
 
 
 @dataclass
@@ -88,7 +89,7 @@ def read_assessments(
 ) -> tuple[dict[str, Assessment], list[Finding]]:
     """tables: (file, sheet, rows). Later files and rows win for the same center (and say so)."""
     out: dict[str, Assessment] = {}
-    seen: dict[str, list[str]] = {}
+    seen: dict[str, list[tuple[str, str, str, str]]] = {}  # key -> (name shown, file, sheet, cell) per row
     findings: list[Finding] = []
     for file, sheet, rows in tables:
         for row in rows:
@@ -99,30 +100,32 @@ def read_assessments(
             if key is None:
                 findings.append(_unknown("assessment-unknown-center", file, sheet, name_cell, name or code))
                 continue
-            assessment = Assessment(file=file)
+            assessment = Assessment(file=file, sheet=sheet)
             for ind in scheme.assessor_indicators:
                 found = _cell(row, *_assessor_headers(scheme, ind), startswith=True)
                 if found is None or as_text(found[0]) == "":
                     continue
-                findings.extend(_parse_into(assessment.values, ind, found, file, sheet, name))
+                findings.extend(_parse_into(assessment, assessment.values, ind, found, name))
             for ind in scheme.self_indicators:
                 if not ind.verifiable:
                     continue
                 found = _verified_cell(row, ind)
                 if found is None or as_text(found[0]) == "":
                     continue
-                findings.extend(_parse_into(assessment.verified, ind, found, file, sheet, name))
-            seen.setdefault(key, []).append(f"{file}!{name_cell}")
+                findings.extend(_parse_into(assessment, assessment.verified, ind, found, name))
+            seen.setdefault(key, []).append((name or code, file, sheet, name_cell))
             out[key] = assessment
-    for key, places in seen.items():
+    for places in seen.values():
         if len(places) > 1:
+            who, file, sheet, cell = places[-1]
             findings.append(
                 Finding.make(
                     "assessment-duplicate",
-                    file=places[-1].split("!")[0],
-                    cell=places[-1].split("!")[-1],
-                    center=key,
-                    name=key,
+                    file=file,
+                    sheet=sheet,
+                    cell=cell,
+                    center=who,
+                    name=who,
                     count=len(places),
                 )
             )
@@ -130,9 +133,12 @@ def read_assessments(
 
 
 def _parse_into(
-    target: dict, ind, found: tuple[object, str], file: str, sheet: str, name: str
+    assessment: Assessment, target: dict, ind, found: tuple[object, str], name: str
 ) -> list[Finding]:
+    """Read one cell of an assessment row into target (values or verified), remembering where it was."""
     raw, cell = found
+    file, sheet = assessment.file, assessment.sheet
+    assessment.cells[ind.id] = cell
     parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
     if parsed.value is not None:
         target[ind.id] = parsed.value

@@ -272,6 +272,8 @@ def build_center(
                     Finding.make(
                         "verified-differs",
                         file=assessment.file,
+                        sheet=assessment.sheet,
+                        cell=assessment.cells.get(iid, ""),
                         center=name,
                         indicator=iid,
                         value=fmt_decimal(verified),
@@ -287,10 +289,13 @@ def build_center(
         if ind.is_veto and values.get(ind.id) is True:
             reason = ind.rule.reason or f"{ind.display_label}：是"
             vetoes.append(reason)
+            assessed = assessment is not None and ind.id in assessment.values
             findings.append(
                 Finding.make(
                     "veto",
-                    file=assessment.file if assessment else sub.file,
+                    file=assessment.file if assessed else sub.file,
+                    sheet=assessment.sheet if assessed else sub.values[ind.id].sheet,
+                    cell=assessment.cells[ind.id] if assessed else sub.values[ind.id].cell,
                     center=name,
                     indicator=ind.id,
                     value="是",

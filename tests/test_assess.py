@@ -70,6 +70,9 @@ def test_duplicate_assessment_rows_keep_the_last(tmp_path):
     tables = table(path, ["名称"]) * 2
     _, findings = read_assessments(QD, tables, resolve)
     assert [f.code for f in findings] == ["assessment-duplicate"]
+    dup = findings[0]
+    assert "“甲”出现了2次" in dup.message and "code:" not in dup.message  # the name, not an internal key
+    assert dup.file == path.name and dup.sheet and dup.cell
 
 
 def review_file(tmp_path, name, rows):

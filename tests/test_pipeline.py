@@ -1,5 +1,6 @@
 """End to end through the CLI: template -> fill -> rank, in tmp_path, both schemes."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -145,6 +146,11 @@ def test_qingdao_assessment_veto_and_verified_count(tmp_path):
     assert not any("未经考核评价" in str(r["标记"]) for r in rows.values())
     order = [r[1] for r in read_sheet(out, "排名")[2:]]
     assert order[-1] == "QD01"  # vetoed centers are listed after the ranked ones
+    # the assessor's findings name the table's sheet and cell, as every finding does
+    found = {r[1]: r for r in read_sheet(out, "校验问题")[1:]}
+    for code in ("veto", "verified-differs"):
+        _, _, file, sheet, cell, *_ = found[code]
+        assert file == assessment.name and sheet and re.fullmatch(r"[A-Z]+\d+", cell), found[code]
 
 
 def test_unknown_center_and_missing_roster_centers(tmp_path):
