@@ -103,7 +103,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "cross-requires": (W, "“{label_a}”为 {value_a}，但“{label_b}”为0。请核对。"),
     "cross-unit-suspect": (
         W,
-        "平均每项{label_a}为 {ratio} 万元，明显{direction}，可能误用了{unit}为单位。请核对“{label}”是否以万元填写。",
+        "平均每项{label_a}为 {ratio} 万元，明显{direction}，可能是按“{unit}”而不是“万元”填写的。请核对“{label}”的数字。",
     ),
     "value-outlier": (
         W,
