@@ -93,18 +93,13 @@ def _scheme(value: str):
 
 @contextmanager
 def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on a terminal, nothing in a pipe."""
+    """A progress bar on a terminal, nothing in a pipe. It yields click's bar.update: callers report the
+    number of items just finished (an increment), as ingest and template generation do."""
     if not sys.stderr.isatty() or total < 20:
         yield None
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        done = [0]
-
-        def advance(n_done: int) -> None:
-            bar.update(max(0, n_done - done[0]))
-            done[0] = max(done[0], n_done)
-
-        yield advance
+        yield bar.update
 
 
 def _count_inputs(inputs: tuple[Path, ...]) -> int:

@@ -1070,7 +1070,8 @@ def generate(
     progress: Callable[[int], None] | None = None,
 ) -> list[Path]:
     """What `kjjr template` does: the blank submission template, one per roster center with per_center (the
-    scheme's own roster when none is given), and the assessment workbook with assessment."""
+    scheme's own roster when none is given), and the assessment workbook with assessment. `progress(n)` is
+    called with the number of files just written (an increment, as ingest does)."""
     year = year or scheme.year
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1080,7 +1081,7 @@ def generate(
     def tick(path: Path) -> None:
         done.append(path)
         if progress is not None:
-            progress(len(done))
+            progress(1)
 
     tick(write_submission(out / file_name(f"{blank}.xlsx"), scheme, year=year))
     if per_center:
@@ -1088,8 +1089,7 @@ def generate(
             (out / file_name(f"{blank}_{entry.code}_{entry.name}.xlsx"), entry)
             for entry in tuple(roster) or scheme.roster
         ]
-        for path in _write_centers(scheme, year, jobs, progress_from=len(done), progress=progress):
-            done.append(path)
+        done.extend(_write_centers(scheme, year, jobs, progress=progress))
     if assessment:
         tick(write_assessment(out / file_name(f"{assess_name}.xlsx"), scheme, roster=roster, year=year))
     return done
@@ -1104,7 +1104,6 @@ def _write_centers(
     year: int,
     jobs: list[tuple[Path, RosterEntry]],
     *,
-    progress_from: int,
     progress: Callable[[int], None] | None,
 ) -> list[Path]:
     """Per-center templates; many of them are written on every core (XlsxWriter's close() alone costs a few
@@ -1115,19 +1114,17 @@ def _write_centers(
         for path, entry in jobs:
             out.append(write_submission(path, scheme, center=entry, year=year))
             if progress is not None:
-                progress(progress_from + len(out))
+                progress(1)
         return out
     size = max(10, math.ceil(len(jobs) / (workers * 4)))
     chunks = [jobs[n : n + size] for n in range(0, len(jobs), size)]
     results: dict[int, list[Path]] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(_write_chunk, scheme, year, chunk): n for n, chunk in enumerate(chunks)}
-        finished = 0
         for future in as_completed(futures):
             results[futures[future]] = future.result()
-            finished += len(results[futures[future]])
             if progress is not None:
-                progress(progress_from + finished)
+                progress(len(results[futures[future]]))
     return [path for n in range(len(chunks)) for path in results[n]]
 
 

@@ -327,7 +327,7 @@ def test_generate_names_progress_and_sanitising(tmp_path):
         "青岛市科技金融服务分中心考核_2018_填报模板_QD_02_a_b______.xlsx",
         "青岛市科技金融服务分中心考核_2018_考核评价表.xlsx",
     ]
-    assert seen == [1, 2, 3, 4]
+    assert seen == [1, 1, 1, 1]  # increments, as click's bar.update takes them
     assert all(p.is_file() for p in paths)
     assert file_name("con. ") == "con"
     gd = generate(GD, tmp_path / "gd", assessment=True)
