@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from .cells import as_text, fmt_decimal, normalise_name, parse_value
+from .cells import as_text, fmt_decimal, normalise_name, parse_value, parsed_finding
 from .findings import Finding
 from .scheme import Scheme
 
@@ -142,23 +142,9 @@ def _parse_into(
     parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
     if parsed.value is not None:
         target[ind.id] = parsed.value
-    code = parsed.code or ("value-not-number" if parsed.value is None else "")
-    if not code:
+    if not parsed.code:
         return []
-    fields = {k: v for k, v in parsed.fields if k != "cell"}
-    return [
-        Finding.make(
-            code,
-            file=file,
-            sheet=sheet,
-            cell=cell,
-            center=name,
-            indicator=ind.id,
-            value=as_text(raw),
-            label=ind.display_label,
-            **fields,
-        )
-    ]
+    return [parsed_finding(parsed, ind, raw, as_text(raw), file=file, sheet=sheet, cell=cell, center=name)]
 
 
 def read_reviews(

@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
+from .findings import Finding
+
 __all__ = [
     "Parsed",
     "a1",
@@ -58,6 +60,19 @@ class Parsed:
     @property
     def ok(self) -> bool:
         return self.value is not None
+
+
+def parsed_finding(parsed: Parsed, ind, raw: object, typed: str, **where: str) -> Finding:
+    """The finding of a cell parse_value reported on (parsed.code set): the message names the indicator, the
+    value as read, the bounds; the finding keeps the value as typed. `where`: file, sheet, cell, center."""
+    fields: dict[str, object] = dict(parsed.fields)
+    fields.setdefault("raw", as_text(raw))
+    fields.setdefault("max", fmt_decimal(ind.max))
+    fields["places"] = str(ind.places)
+    fields.setdefault("value", "" if parsed.value is None else as_text(parsed.value))
+    return Finding.make_typed(
+        parsed.code, typed, indicator=ind.id, label=ind.display_label, **fields, **where
+    )
 
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:

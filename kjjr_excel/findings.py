@@ -6,7 +6,7 @@ The message templates live here, next to their codes, so the wording is reviewed
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 
@@ -189,6 +189,12 @@ class Finding:
             indicator=indicator,
             value="" if value is None else str(value),
         )
+
+    @classmethod
+    def make_typed(cls, code: str, typed: str, **fields: object) -> Finding:
+        """Finding.make for a cell read with a normalisation: the message shows `value` (as read), the finding
+        keeps `typed` (as the clerk typed it)."""
+        return replace(cls.make(code, **fields), value=typed)
 
     def sort_key(self) -> tuple:
         return (

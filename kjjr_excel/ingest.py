@@ -17,15 +17,15 @@ import signal
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree
 
 from . import TEMPLATE_VERSION
-from .cells import Parsed, a1, as_text, normalise_name, parse_value
-from .findings import CODES, Finding, Severity
+from .cells import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
+from .findings import Finding, Severity
 from .layout import META_SHEET, Layout, layout
 from .model import CellValue, InputFile, Submission
 
@@ -817,17 +817,6 @@ def _positions(lay: Layout, scheme) -> dict:
     return found
 
 
-def _make(code: str, as_typed: str, **fields: object) -> Finding:
-    """Finding.make where the template's {value} (the value as read) differs from the value as typed."""
-    shown = fields.pop("value", "")
-    finding = Finding.make(code, value=as_typed, **fields)
-    template = CODES[code][1]
-    if "{value}" in template:
-        message = Finding.make(code, value=shown, **fields).message
-        finding = replace(finding, message=message)
-    return finding
-
-
 def _read_value(
     ind, raw: object, cell: str, sheet: str, display: str, center: str, formula: tuple[str, bool] | None
 ) -> tuple[CellValue, list[Finding]]:
@@ -837,27 +826,25 @@ def _read_value(
     if formula is not None:
         raw_text = f"={formula[0]}"
         if not formula[1]:
-            finding = _make("formula-no-cache", raw_text, label=label, raw=raw_text, **base)
+            finding = Finding.make_typed("formula-no-cache", raw_text, label=label, raw=raw_text, **base)
             return CellValue(ind.id, raw_text, None, sheet, cell, True), [finding]
         parsed = _parse(ind, raw)[1]
     else:
         raw_text, parsed = _parse(ind, raw)
         if not parsed.code:  # the common case: a clean value, nothing to report
             return CellValue(ind.id, raw_text, parsed.value, sheet, cell, parsed.value is None), []
-    fields = dict(parsed.fields)
-    fields.setdefault("raw", as_text(raw))
-    fields.setdefault("max", "" if ind.max is None else f"{ind.max.normalize():f}")
-    fields["places"] = str(ind.places)
-    fields.setdefault("value", "" if parsed.value is None else as_text(parsed.value))
     findings: list[Finding] = []
     error = False
     if parsed.code:
-        finding = _make(parsed.code, raw_text, label=label, **fields, **base)
+        finding = parsed_finding(
+            parsed, ind, raw, raw_text, file=display, sheet=sheet, cell=cell, center=center
+        )
         findings.append(finding)
         error = finding.severity is Severity.ERROR
     if formula is not None and not error:
+        shown = "" if parsed.value is None else as_text(parsed.value)
         findings.append(
-            _make("formula-cached", raw_text, label=label, raw=raw_text, value=fields["value"], **base)
+            Finding.make_typed("formula-cached", raw_text, label=label, raw=raw_text, value=shown, **base)
         )
     value = None if error else parsed.value
     return CellValue(ind.id, raw_text, value, sheet, cell, error or value is None), findings

@@ -64,6 +64,22 @@ def test_qingdao_assessment_bad_values_are_findings(tmp_path):
     assert [f.code for f in findings] == ["value-not-number"]
 
 
+def test_assessor_numbers_typed_as_text_are_read_with_a_note(tmp_path):
+    """'1' typed as text, '无' and '３' are read (with the note the same cells give on a submission); this used to
+    stop the whole run (Finding.make got 'value' twice)."""
+    path = tmp_path / "a.xlsx"
+    roster = [RosterEntry("QD01", "甲"), RosterEntry("QD02", "乙")]
+    rows = {"QD01": {"major_errors": "1", "enterprise_info": "３"}, "QD02": {"major_errors": "无"}}
+    write_assessment(path, QD, roster=roster, rows=rows)
+    by_key, findings = read_assessments(QD, table(path, ["名称"]), resolve)
+    assert by_key["code:qd01"].values["major_errors"] == 1 and by_key["code:qd02"].values["major_errors"] == 0
+    assert by_key["code:qd01"].verified["enterprise_info"] == 3
+    assert {f.code for f in findings} == {"value-text-number", "value-normalised", "value-zero-word"}
+    for f in findings:
+        assert f.sheet and f.cell and f.value in ("1", "无", "３") and f.file == path.name
+        assert "major_errors" not in f.message and "{" not in f.message and "缺少" not in f.message
+
+
 def test_duplicate_assessment_rows_keep_the_last(tmp_path):
     path = tmp_path / "a.xlsx"
     write_assessment(path, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 1}})

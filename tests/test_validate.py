@@ -102,7 +102,9 @@ def test_cross_field_checks():
     ]
     unit = {f.file: f.message for f in findings if f.code == "cross-unit-suspect"}
     assert "偏大" in unit["a.xlsx"] and "按“元”而不是“万元”填写" in unit["a.xlsx"]
-    assert "偏小" in unit["b.xlsx"] and "按“亿元”而不是“万元”填写" in unit["b.xlsx"] and "0.1" in unit["b.xlsx"]
+    assert (
+        "偏小" in unit["b.xlsx"] and "按“亿元”而不是“万元”填写" in unit["b.xlsx"] and "0.1" in unit["b.xlsx"]
+    )
 
 
 def test_error_values_are_not_cross_checked():
