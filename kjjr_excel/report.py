@@ -13,7 +13,6 @@ import pickle
 import shutil
 import subprocess
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +31,7 @@ from .layout import layout
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
 from .score import exact_sum, num, round2
-from .xlsx import BackgroundSheets, Workbook, freeze_formats
+from .xlsx import BackgroundSheets, Workbook, display_width, freeze_formats, wrapped_lines
 
 SHEET_RANKING = "排名"
 SHEET_DETAILS = "得分明细"
@@ -293,20 +292,6 @@ def _title_of(scheme: Any, year: int) -> str:
     return f"{scheme.name}{year}年度{scheme.result_title}"
 
 
-@functools.lru_cache(maxsize=65536)
-def display_width(text: str) -> int:
-    """Columns a text needs on screen: CJK (wide and full-width) characters count 2."""
-    if text.isascii():  # no ASCII character is wide
-        return len(text)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _lines(text: str, width: float) -> int:
-    """Printed lines of a wrapped text in a column of the given width."""
-    room = max(int(width) - 1, 1)
-    return sum(max(1, -(-display_width(line) // room)) for line in text.splitlines() or [""])
-
-
 def _to_number(value: Decimal | Fraction | int | float) -> float:
     """A number for a cell; a fraction (a score) rounded half up to 2 places, exactly."""
     return round2(value) if isinstance(value, Fraction) else float(value)
@@ -360,7 +345,11 @@ class _Table:
             row = self.header_row + 1 + n
             # Row heights are explicit: Excel does not grow a row for wrapped text written by XlsxWriter.
             lines = max(
-                (_lines(str(values[col]), widths[col]) for col in long_cols if values[col] not in (None, "")),
+                (
+                    wrapped_lines(values[col], widths[col])
+                    for col in long_cols
+                    if values[col] not in (None, "")
+                ),
                 default=1,
             )
             if self.row_height or lines > 1:

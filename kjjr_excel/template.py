@@ -16,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 
 import xlsxwriter
@@ -27,7 +26,7 @@ from .layout import META_KEYS, META_SHEET, Layout, layout
 from .rank import grade_for
 from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
 from .score import excel_formula, score_rule
-from .xlsx import Workbook
+from .xlsx import Workbook, row_height
 
 __all__ = [
     "write_submission",
@@ -55,23 +54,9 @@ _WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _text_width(text: str) -> float:
-    """Approximate width in Excel column units: CJK characters are about two digits wide."""
-    return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in text)
-
-
-@lru_cache(maxsize=4096)
-def _lines(text: str, width: float) -> int:
-    if not text:
-        return 1
-    usable = max(width - 1.5, 1.0)
-    return sum(max(1, math.ceil(_text_width(part) / usable)) for part in str(text).split("\n"))
-
-
-def _height(pairs: Iterable[tuple[str, float]], minimum: float = 20.0, line: float = 13.5) -> float:
+def _height(pairs: Iterable[tuple[str, float]], minimum: float = 20.0) -> float:
     """Row height (points) that shows every (text, column width) pair wrapped in full."""
-    lines = max((_lines(t, w) for t, w in pairs), default=1)
-    return max(minimum, lines * line + 5)
+    return row_height(pairs, minimum, line=13.5)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -19,6 +19,7 @@ import pickle
 import shutil
 import signal
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -26,6 +27,29 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from .errors import OutputError
+
+# ---------------------------------------------------------------------------------------------- text on paper
+
+
+@functools.lru_cache(maxsize=65536)
+def display_width(text: str) -> int:
+    """Columns a text needs on screen: CJK (wide and full-width) characters count 2."""
+    if text.isascii():  # no ASCII character is wide
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Printed lines of a text wrapped in a column of the given width (Excel column units)."""
+    room = max(int(width) - 1, 1)
+    return sum(max(1, -(-display_width(line) // room)) for line in str(text).splitlines() or [""])
+
+
+def row_height(pairs: Iterable[tuple[str, float]], minimum: float = 15.0, line: float = 14.5) -> float:
+    """Row height (points) that shows every (text, column width) pair wrapped in full. XlsxWriter does not
+    grow a row for wrapped text, and neither does Excel when it opens the file."""
+    lines = max((wrapped_lines(text, width) for text, width in pairs if text), default=1)
+    return max(minimum, line * lines + 4)
 
 
 class PrintWorksheet(Worksheet):
