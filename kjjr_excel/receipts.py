@@ -18,7 +18,7 @@ from .output import atomic_write
 from .report import write_findings_sheet
 from .scheme import RosterEntry
 from .validate import match_center
-from .xlsx import Workbook
+from .xlsx import Workbook, row_height
 
 __all__ = ["write_receipts", "write_findings_report", "atomic_workbook"]
 
@@ -48,6 +48,7 @@ def _formats(wb: xlsxwriter.Workbook) -> dict:
         "head": wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True}),
         "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
         "bold": wb.add_format({"bold": True}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
         "错误": wb.add_format({"border": 1, "font_color": "#C00000", "bold": True, "valign": "top"}),
         "警告": wb.add_format({"border": 1, "font_color": "#9C5700", "valign": "top"}),
         "提示": wb.add_format({"border": 1, "font_color": "#375623", "valign": "top"}),
@@ -67,10 +68,14 @@ def write_receipts(
 ) -> list[Path]:
     """One 回执 per center (all its files) and one per unrecognised file; returns the paths written."""
     out_dir = Path(out_dir)
-    all_findings = list(result.findings) + [f for f in findings if f not in set(result.findings)]
+    read = set(result.findings)
+    all_findings = list(result.findings) + [f for f in findings if f not in read]
     by_file: dict[str, list[Finding]] = {}
+    by_center: dict[str, list[Finding]] = {}  # findings about a center that name no file (e.g. 定性评分缺失)
     for f in all_findings:
         by_file.setdefault(f.file, []).append(f)
+        if not f.file and f.center:
+            by_center.setdefault(f.center, []).append(f)
     centers: dict[tuple[str, str], list] = {}
     for sub in sorted(result.submissions, key=lambda s: s.file):
         entry = match_center(sub, roster) if roster else None
@@ -83,7 +88,7 @@ def write_receipts(
     for (code, name), subs in sorted(centers.items()):
         files = [s.file for s in subs]
         center_findings = [f for file in files for f in by_file.get(file, [])]
-        center_findings += [f for f in all_findings if not f.file and f.center and f.center == name]
+        center_findings += by_center.get(name, [])
         fname = f"回执_{_safe_name(code or '无编号', 20)}_{_safe_name(name or '未填名称')}.xlsx"
         info = [
             (file, sha[file].sha256 if file in sha else "", sha[file].status if file in sha else "")
@@ -112,14 +117,14 @@ def write_receipts(
     return written
 
 
+RECEIPT_WIDTHS = (6, 30, 10, 8, 8, 14, 70)  # 序号 文件 工作表 单元格 严重程度 填写内容 说明
+
+
 def _receipt(wb, scheme, code: str, name: str, files, findings: list[Finding], read_at: str) -> None:
     fmt = _formats(wb)
     ws = wb.add_worksheet("回执")
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 1, 26)
-    ws.set_column(2, 4, 12)
-    ws.set_column(5, 5, 16)
-    ws.set_column(6, 6, 70)
+    for col, width in enumerate(RECEIPT_WIDTHS):
+        ws.set_column(col, col, width)
     ws.write_string(0, 0, f"{scheme.name} 填报回执", fmt["title"])
     label = scheme.center_label
     ws.write_string(1, 0, f"{label}：{name or '（未识别）'}　编号：{code or '（无）'}", fmt["bold"])
@@ -127,10 +132,14 @@ def _receipt(wb, scheme, code: str, name: str, files, findings: list[Finding], r
     row = 4
     ws.write_string(row, 0, "收到的文件", fmt["bold"])
     row += 1
-    _row(ws, row, ("序号", "文件", "读取状态", "SHA-256"), fmt["head"])
+    # the files table shares the columns of the findings table below; SHA-256 spans the last four
+    _row(ws, row, ("序号", "文件", "读取状态"), fmt["head"])
+    ws.merge_range(row, 3, row, 6, "SHA-256", fmt["head"])
     for n, (file, digest, status) in enumerate(files, start=1):
         row += 1
-        _row(ws, row, (str(n), file, status, digest), fmt["cell"])
+        ws.set_row(row, row_height([(file, RECEIPT_WIDTHS[1])]))
+        _row(ws, row, (str(n), file, status), fmt["cell"])
+        ws.merge_range(row, 3, row, 6, digest, fmt["cell"])
     ordered = sorted_findings(findings)
     errors = [f for f in ordered if f.severity is Severity.ERROR]
     row += 2
@@ -139,7 +148,9 @@ def _receipt(wb, scheme, code: str, name: str, files, findings: list[Finding], r
         for n, f in enumerate(errors, start=1):
             row += 1
             where = "　".join(x for x in (f.sheet, f.cell) if x)
-            ws.write_string(row, 0, f"{n}. {where + '：' if where else ''}{f.message}")
+            text = f"{n}. {where + '：' if where else ''}{f.message}"
+            ws.set_row(row, row_height([(text, sum(RECEIPT_WIDTHS))]))
+            ws.merge_range(row, 0, row, len(RECEIPT_WIDTHS) - 1, text, fmt["wrap"])
     elif ordered:
         ws.write_string(row, 0, "没有必须修改的错误；请核对下列提醒。", fmt["bold"])
     else:
@@ -151,7 +162,9 @@ def _receipt(wb, scheme, code: str, name: str, files, findings: list[Finding], r
         _row(ws, row, ("序号", "文件", "工作表", "单元格", "严重程度", "填写内容", "说明"), fmt["head"])
         for n, f in enumerate(ordered, start=1):
             row += 1
-            _row(ws, row, (str(n), f.file, f.sheet, f.cell), fmt["cell"])
+            texts = (str(n), f.file, f.sheet, f.cell, f.severity.value, f.value, f.message)
+            ws.set_row(row, row_height(zip(texts, RECEIPT_WIDTHS, strict=True)))
+            _row(ws, row, texts[:4], fmt["cell"])
             ws.write_string(row, 4, f.severity.value, fmt[f.severity.value])
             ws.write_string(row, 5, f.value, fmt["cell"])
             ws.write_string(row, 6, f.message, fmt["cell"])
