@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from .cells import round_half_up
 from .model import CenterScore, HistoryRecord, RankedCenter
 from .scheme import Scheme
+from .score import cents
 
 FLAG_DELIST = "摘牌"
 FLAG_DELIST_WARNING = "摘牌预警"
@@ -24,7 +24,9 @@ FLAG_LAST = "排名最后"
 
 
 def to_decimal(value: Fraction) -> Decimal:
-    return round_half_up(Decimal(value.numerator) / Decimal(value.denominator), 2)
+    """A total rounded half up to 2 places, exactly (score.cents; dividing in Decimal first would round twice,
+    at 28 digits and then at 2)."""
+    return Decimal(cents(value)).scaleb(-2)
 
 
 def competition_ranks(totals: Sequence[Decimal]) -> list[int]:

@@ -21,9 +21,9 @@ from pathlib import Path
 import xlsxwriter
 
 from . import TEMPLATE_VERSION
-from .cells import a1, fmt_decimal, round_half_up, strip_unit
+from .cells import a1, fmt_decimal, strip_unit
 from .layout import META_KEYS, META_SHEET, Layout, layout
-from .rank import grade_for
+from .rank import grade_for, to_decimal
 from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
 from .score import excel_formula, score_rule
 from .xlsx import Workbook, row_height
@@ -674,7 +674,7 @@ def _absolute_rows(
         total_row, c_score, f"=SUM({a1(first, c_score)}:{a1(last, c_score)})", fmts["score_b"], float(total)
     )
     _merge_text(ws, grade_row, 0, grade_row, label_end, "预计等次", fmts["label_r"])
-    grade = grade_for(scheme, round_half_up(Decimal(total.numerator) / Decimal(total.denominator), 2))
+    grade = grade_for(scheme, to_decimal(total))
     ws.write_formula(grade_row, c_score, "=" + _grade_formula(scheme, total_ref), fmts["score_b"], grade)
     _merge_text(ws, done_row, 0, done_row, label_end, "填报进度", fmts["label_r"])
     _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, done_row, c_score, c_note)

@@ -162,3 +162,12 @@ def test_random_smoke_ranks_are_consistent():
     rows = rank_centers(QD, [scored(f"C{n}", rng.randint(0, 100)) for n in range(40)])
     totals = [r.total for r in rows]
     assert totals == sorted(totals, reverse=True)
+
+
+def test_totals_round_once_and_exactly():
+    """123.4449…(33 places) is 123.44: dividing in Decimal first (28 digits) would make it 123.445 -> 123.45."""
+    from kjjr_excel.rank import to_decimal
+
+    assert str(to_decimal(Fraction(123445 * 10**30 - 1, 10**33))) == "123.44"
+    assert str(to_decimal(Fraction(89995, 1000))) == "90.00"  # half up: the 优秀 bound
+    assert str(to_decimal(Fraction(-23, 17588))) == "0.00"  # no '-0.00' on a sheet
