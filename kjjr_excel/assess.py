@@ -170,7 +170,7 @@ def read_reviews(
                     continue
                 parsed = parse_value(found[0], type="decimal", places=2, maximum=part.max)
                 if parsed.value is None:
-                    over = (part, found)
+                    over = (part, found, parsed.code)
                 parts.append((parsed.value, found[1]))
             veto_cell = _cell(row, VETO_HEADER)
             reason_cell = _cell(row, VETO_REASON_HEADER)
@@ -197,11 +197,11 @@ def read_reviews(
                         reason=review.reason or "未注明原因",
                     )
                 )
-            if over is not None:
-                part, (raw, cell) = over
+            if over is not None:  # a score over the part's maximum, or no score at all ('优', a date, -5)
+                part, (raw, cell), parse_code = over
                 findings.append(
                     Finding.make(
-                        "review-over-max",
+                        "review-over-max" if parse_code == "value-over-max" else "review-not-number",
                         file=file,
                         sheet=sheet,
                         cell=cell,

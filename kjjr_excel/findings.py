@@ -118,6 +118,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         "评审表中“{name}”的评分只填了一部分（{missing}未填），这一行未计入。请补全后重新提交。",
     ),
     "review-over-max": (E, "评审表中“{name}”的“{label}”为 {raw}，超过满分 {max}。这一行未计入。"),
+    "review-not-number": (
+        E,
+        "评审表中“{name}”的“{label}”填写为“{raw}”，不是 0–{max} 之间的分数。这一行未计入。请填写数字后重新提交。",
+    ),
     "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
     "review-veto": (W, "评审表 {file} 对“{name}”一票否决：{reason}。"),
     "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),

@@ -115,12 +115,21 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
     tables += review_file(
         tmp_path, "评审人2.xlsx", {"GD01": full(60), "GD02": {**full(100), GD.parts[0].id: 31}}
     )
+    tables += review_file(tmp_path, "评审人3.xlsx", {"GD02": {**full(100), GD.parts[0].id: "优"}})
     by_key, findings = read_reviews(GD, tables, gd_resolve)
     assert sorted(r.total for r in by_key["k1"]) == [60, 80]
     assert [r.veto for r in by_key["k1"]] == [True, False]
     assert "k2" not in by_key
     codes = sorted(f.code for f in findings)
-    assert codes == ["review-over-max", "review-partial", "review-unknown-center", "review-veto"]
+    assert codes == [
+        "review-not-number",
+        "review-over-max",
+        "review-partial",
+        "review-unknown-center",
+        "review-veto",
+    ]
+    word = next(f for f in findings if f.code == "review-not-number")
+    assert "填写为“优”，不是 0–" in word.message and "超过满分" not in word.message
     veto = next(f for f in findings if f.code == "review-veto")
     assert "评审人1.xlsx" in veto.message and "弄虚作假" in veto.message
 

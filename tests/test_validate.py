@@ -180,6 +180,7 @@ OTHER_STAGES = {
     "verified-differs",
     "review-partial",
     "review-over-max",
+    "review-not-number",
     "review-missing",
     "review-veto",
     "review-unknown-center",
