@@ -330,7 +330,10 @@ def build_center(
 def _notes(scheme: Scheme, assessed: bool, strict: bool) -> list[str]:
     notes = []
     if not scheme.is_relative and scheme.assessor_indicators and not assessed:
-        neutral = "、".join(f"{i.display_label}按{_neutral_text(i)}" for i in scheme.assessor_indicators)
+        neutral = "、".join(
+            f"{i.display_label}按{f'“{i.neutral_text}”' if i.type == 'bool' else i.neutral_text}"
+            for i in scheme.assessor_indicators
+        )
         notes.append(f"未提供考核评价表：{neutral}计，所有{scheme.center_label}标记“未经考核评价”。")
     if scheme.is_relative and not assessed:
         notes.append("未提供定性评分表：综合得分即定量得分。")
@@ -342,9 +345,3 @@ def _notes(scheme: Scheme, assessed: bool, strict: bool) -> list[str]:
         notes.append("数据有误的指标按0分计，并在“标记”中注明单元格。")
     notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")
     return notes
-
-
-def _neutral_text(ind) -> str:
-    if ind.type == "bool":
-        return "“否”"
-    return f"{ind.neutral or 0}{ind.unit}"

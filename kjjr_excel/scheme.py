@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .cells import fmt_decimal
 from .errors import SchemeError
 
 SCHEME_DIR = "schemes"
@@ -62,6 +63,20 @@ class Indicator:
     @property
     def display_label(self) -> str:
         return self.input_label or self.label
+
+    @property
+    def neutral_value(self) -> Decimal | bool:
+        """What an assessor field counts as when the assessor leaves it empty (the scheme's `neutral`)."""
+        if self.type == "bool":
+            return bool(self.neutral)
+        return Decimal(str(self.neutral or 0))
+
+    @property
+    def neutral_text(self) -> str:
+        """neutral_value as the notes and the templates say it: 否, 0次."""
+        if self.type == "bool":
+            return "是" if self.neutral else "否"
+        return f"{self.neutral or 0}{self.unit}"
 
     @property
     def is_veto(self) -> bool:
@@ -181,7 +196,9 @@ class Scheme:
             rows.append(("评估周期", self.period, "通知原文"))
         for ind in self.indicators:
             if self.is_relative:
-                rows.append((f"权重：{ind.category}／{ind.label}", _fmt(ind.weight), src("quantitative")))
+                rows.append(
+                    (f"权重：{ind.category}／{ind.label}", fmt_decimal(ind.weight), src("quantitative"))
+                )
             elif ind.rule is not None:
                 rows.append((f"计分规则：{ind.category}／{ind.label}", describe_rule(ind), "通知原文"))
         if self.is_relative:
@@ -192,12 +209,12 @@ class Scheme:
             }[self.benchmark]
             rows.append(("定量计分方法", bench, src("quantitative")))
             for part in self.parts:
-                rows.append((f"定性评分：{part.label}（满分）", _fmt(part.max), src("qualitative")))
+                rows.append((f"定性评分：{part.label}（满分）", fmt_decimal(part.max), src("qualitative")))
             rows.append(("定性评分去掉最高分和最低分的评审人数下限", str(self.trim_at), src("qualitative")))
             rows.append(
                 (
                     "综合得分",
-                    f"定量得分×{_fmt(self.weight_quantitative)} + 定性得分×{_fmt(self.weight_qualitative)}",
+                    f"定量得分×{fmt_decimal(self.weight_quantitative)} + 定性得分×{fmt_decimal(self.weight_qualitative)}",
                     src("combination"),
                 )
             )
@@ -206,16 +223,16 @@ class Scheme:
                 rows.append(
                     (
                         f"等次：{g.name}",
-                        f"{_fmt(g.min)}分（含）以上" if not g.failing else "低于合格线",
+                        f"{fmt_decimal(g.min)}分（含）以上" if not g.failing else "低于合格线",
                         src("grading"),
                     )
                 )
             else:
                 rows.append((f"等次：{g.name}", _quota_text(self.grades, g), src("grading")))
         for name, amount in self.subsidy_amounts.items():
-            rows.append((f"{self.subsidy_label}：{name}", _fmt(amount), src("subsidy")))
+            rows.append((f"{self.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy")))
         if self.subsidy_budget:
-            rows.append(("补助总额（万元）", _fmt(self.subsidy_budget), src("subsidy")))
+            rows.append(("补助总额（万元）", fmt_decimal(self.subsidy_budget), src("subsidy")))
         if self.delisting:
             rows.append(
                 (
@@ -234,14 +251,7 @@ def _quota_text(grades: tuple[Grade, ...], grade: Grade) -> str:
     if grade is passing[-1]:
         return "其余参加排名的分中心"
     lead = "前" if grade is passing[0] else "其后"
-    return f"{lead}{_fmt(grade.share * 100)}%（人数按四舍五入取整，边界同分者均取较高等次）"
-
-
-def _fmt(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return text
+    return f"{lead}{fmt_decimal(grade.share * 100)}%（人数按四舍五入取整，边界同分者均取较高等次）"
 
 
 # ---------------------------------------------------------------------------------------------- loading

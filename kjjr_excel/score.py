@@ -191,7 +191,7 @@ def score_absolute(scheme: Scheme, center: CenterInput) -> CenterScore:
         source = center.sources.get(ind.id, "自报" if ind.source == "self" else "默认")
         if ind.id in center.errors or value is None:
             if ind.source == "assessor" and ind.id not in center.errors:
-                value = _neutral(ind)
+                value = ind.neutral_value
             else:
                 cell = center.errors.get(ind.id, "")
                 items.append(
@@ -210,12 +210,6 @@ def score_absolute(scheme: Scheme, center: CenterInput) -> CenterScore:
         items.append(ItemScore(ind.id, value, score, derivation, source))
     total = exact_sum(i.score for i in items)
     return CenterScore(center=center, items=tuple(items), quantitative=total, qualitative=None, total=total)
-
-
-def _neutral(ind: Indicator) -> Value:
-    if ind.type == "bool":
-        return bool(ind.neutral)
-    return Decimal(str(ind.neutral or 0))
 
 
 # ---------------------------------------------------------------------------------------------- relative

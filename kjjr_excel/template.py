@@ -21,11 +21,11 @@ from pathlib import Path
 import xlsxwriter
 
 from . import TEMPLATE_VERSION
-from .cells import a1, fmt_decimal, strip_unit
+from .cells import a1, strip_unit
 from .layout import META_KEYS, META_SHEET, Layout, layout
 from .rank import grade_for, to_decimal
 from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
-from .score import excel_formula, score_rule
+from .score import excel_formula, num, score_rule
 from .xlsx import Workbook, row_height
 
 __all__ = [
@@ -61,12 +61,6 @@ def _height(pairs: Iterable[tuple[str, float]], minimum: float = 20.0) -> float:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _num(value: Decimal | Fraction | int | None) -> str:
-    if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
-    return fmt_decimal(Decimal(value if value is not None else 0))
 
 
 def file_name(text: str) -> str:
@@ -167,10 +161,10 @@ def _validation(ind: Indicator) -> dict:
     noun = "整数" if kind == "integer" else "数字"
     if hi is not None:
         bounds = {"criteria": "between", "minimum": _xl(lo), "maximum": _xl(hi)}
-        text = f"请填写{_num(lo)}至{_num(hi)}之间的{noun}"
+        text = f"请填写{num(lo)}至{num(hi)}之间的{noun}"
     else:
         bounds = {"criteria": ">=", "value": _xl(lo)}
-        text = "请填写0或正整数" if kind == "integer" and lo == 0 else f"请填写不小于{_num(lo)}的{noun}"
+        text = "请填写0或正整数" if kind == "integer" and lo == 0 else f"请填写不小于{num(lo)}的{noun}"
     if kind == "decimal":
         text += f"，最多{ind.places}位小数"
         message = _clip(f"{message}（最多{ind.places}位小数）", TEXT_MAX)
@@ -310,12 +304,6 @@ def _instructions(
     _protect(ws)
 
 
-def _neutral_text(ind: Indicator) -> str:
-    if ind.type == "bool":
-        return "是" if ind.neutral else "否"
-    return f"{ind.neutral or 0}{ind.unit}"
-
-
 def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[str, list[tuple[str, str]]]]:
     sub = scheme.submission
     fill = [
@@ -357,7 +345,7 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[s
             rules.append(("等次", sub["remarks"]))
         sections.append(("二、计分标准（通知原文）", rules))
         assessed = "、".join(
-            f"{i.input_label or i.label}（未填写时预览按{_neutral_text(i)}计）"
+            f"{i.input_label or i.label}（未填写时预览按{i.neutral_text}计）"
             for i in scheme.assessor_indicators
         )
         sections.append(
@@ -546,7 +534,7 @@ def _grade_formula(scheme: Scheme, ref: str) -> str:
     grades = list(scheme.grades)
     expr = f'"{grades[-1].name}"'
     for grade in reversed(grades[:-1]):
-        expr = f'IF(ROUND({ref},2)>={_num(grade.min)},"{grade.name}",{expr})'
+        expr = f'IF(ROUND({ref},2)>={num(grade.min)},"{grade.name}",{expr})'
     return expr
 
 
@@ -624,11 +612,11 @@ def _absolute_rows(
         assessor = ind.source != "self"
         note = ind.note
         if assessor:
-            neutral = _neutral_value(ind)
+            neutral = ind.neutral_value
             if ind.is_veto:
-                preview = f"预览按“{_neutral_text(ind)}”计"
+                preview = f"预览按“{ind.neutral_text}”计"
             else:
-                preview = f"预览按{_num(score_rule(ind, neutral)[0])}分计"
+                preview = f"预览按{num(score_rule(ind, neutral)[0])}分计"
             note = f"{preview}；{note}" if note else preview
         pairs = [(ind.label, widths[c_label]), (ind.standard, widths[c_std]), (note, widths[c_note])]
         ws.set_row(row, _height(pairs, minimum=24))
@@ -641,9 +629,9 @@ def _absolute_rows(
         if assessor:
             ws.write_string(row, c_val, "（考核方填写）", fmts["assessor"])
             if ind.is_veto:
-                ws.write_string(row, c_score, _neutral_text(ind), fmts["score"])
+                ws.write_string(row, c_score, ind.neutral_text, fmts["score"])
             else:
-                neutral_score = score_rule(ind, _neutral_value(ind))[0]
+                neutral_score = score_rule(ind, ind.neutral_value)[0]
                 total += neutral_score
                 ws.write_number(row, c_score, float(neutral_score), fmts["score"])
         else:
@@ -685,12 +673,6 @@ def _absolute_rows(
     ws.set_row(remark_row, _height([(text, sum(widths))], minimum=20))
     _merge_text(ws, remark_row, 0, remark_row, lay.width - 1, text, fmts["plain"])
     return remark_row
-
-
-def _neutral_value(ind: Indicator):
-    if ind.type == "bool":
-        return bool(ind.neutral)
-    return Decimal(str(ind.neutral or 0))
 
 
 def _relative_rows(
@@ -745,9 +727,9 @@ def _check_row(
         cond = []
         ratio = a1(row, c_val)
         if check.min is not None:
-            cond.append(f"{ratio}<{_num(check.min)}")
+            cond.append(f"{ratio}<{num(check.min)}")
         if check.max is not None:
-            cond.append(f"{ratio}>{_num(check.max)}")
+            cond.append(f"{ratio}>{num(check.max)}")
         warn = f"平均每{b.unit}{la}异常，请核对“{a.label}”是否以{a.unit}填写"
         expr = f'=IF({ratio}="","",IF(OR({",".join(cond)}),"{warn}",""))' if cond else '=""'
         out = ratio_value != "" and (
@@ -788,7 +770,7 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
     ]
     if scheme.is_relative:
         for part in scheme.parts:
-            header = f"{part.label}（{_num(part.max)}分）"
+            header = f"{part.label}（{num(part.max)}分）"
             cols.append(
                 (
                     part.id,
@@ -799,9 +781,9 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
                         "minimum": 0,
                         "maximum": _xl(part.max),
                         "input_title": _clip(part.label, 32),
-                        "input_message": _clip(f"0至{_num(part.max)}分。{part.description}", TEXT_MAX),
+                        "input_message": _clip(f"0至{num(part.max)}分。{part.description}", TEXT_MAX),
                         "error_title": "分数不符合要求",
-                        "error_message": f"请填写0至{_num(part.max)}之间的分数，最多两位小数。",
+                        "error_message": f"请填写0至{num(part.max)}之间的分数，最多两位小数。",
                     },
                     12,
                 )
@@ -849,7 +831,7 @@ def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tupl
     sheet = assessment_sheet_name(scheme)
     if scheme.is_relative:
         parts = [
-            (f"{p.label}（满分{_num(p.max)}分）", p.description or f"按自评报告“{p.label}”部分评分。")
+            (f"{p.label}（满分{num(p.max)}分）", p.description or f"按自评报告“{p.label}”部分评分。")
             for p in scheme.parts
         ]
         return [
@@ -897,7 +879,7 @@ def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tupl
             ),
         ]
     neutral = "；".join(
-        f"{i.input_label or i.label}未填写按{_neutral_text(i)}计" for i in scheme.assessor_indicators
+        f"{i.input_label or i.label}未填写按{i.neutral_text}计" for i in scheme.assessor_indicators
     )
     rules = [
         (f"{i.label}（{i.input_label}）", f"{i.standard}" + (f"（分值：{i.range}）" if i.range else ""))
