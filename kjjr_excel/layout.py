@@ -60,10 +60,6 @@ class Layout:
         return len(self.columns)
 
 
-def _year_label(scheme: Scheme) -> str:
-    return "评估年度" if scheme.is_relative else "考核年度"
-
-
 def _layout(
     method: str, sheet: str, value_header: str, center_label: str, indicators: tuple[Indicator, ...]
 ) -> Layout:

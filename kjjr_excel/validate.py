@@ -9,6 +9,7 @@ from statistics import median
 
 from .cells import fmt_decimal, normalise_name, round_half_up, strip_unit
 from .findings import Finding, Severity
+from .layout import layout
 from .model import Submission
 from .scheme import Check, RosterEntry
 
@@ -75,6 +76,7 @@ def validate(
     """Accepted submissions (one per center, newest saved kept) and the findings across submissions."""
     findings: list[Finding] = []
     label = scheme.center_label
+    header_labels = layout(scheme).header_labels  # 分中心名称, 考核年度 / 评估年度: as the template says them
     candidates: list[Submission] = []
     for sub in sorted(submissions, key=lambda s: s.file):
         ok = True
@@ -82,36 +84,31 @@ def validate(
             cell = sub.header_cells.get("center_name", "")
             findings.append(
                 Finding.make(
-                    "header-missing", file=sub.file, sheet=sub.sheet, cell=cell, field=f"{label}名称"
-                )
-            )
-            ok = bool(sub.center_code)  # still identifiable by its code
-        if year is not None and sub.year is not None and sub.year != year:
-            findings.append(
-                Finding.make(
-                    "wrong-year",
-                    file=sub.file,
-                    sheet=sub.sheet,
-                    cell=sub.header_cells.get("report_year", ""),
-                    center=_who(sub),
-                    value=sub.year,
-                    actual=sub.year,
-                    expected=year,
-                )
-            )
-            ok = False
-        elif year is not None and sub.year is None:
-            findings.append(
-                Finding.make(
                     "header-missing",
                     file=sub.file,
                     sheet=sub.sheet,
-                    cell=sub.header_cells.get("report_year", ""),
-                    center=_who(sub),
-                    field="考核年度" if not scheme.is_relative else "评估年度",
-                    severity=Severity.WARNING,
+                    cell=cell,
+                    field=header_labels["center_name"],
                 )
             )
+            ok = bool(sub.center_code)  # still identifiable by its code
+        if year is not None and sub.year != year:
+            where = {
+                "file": sub.file,
+                "sheet": sub.sheet,
+                "cell": sub.header_cells.get("report_year", ""),
+                "center": _who(sub),
+            }
+            if sub.year is None:
+                field = header_labels["report_year"]
+                findings.append(
+                    Finding.make("header-missing", field=field, severity=Severity.WARNING, **where)
+                )
+            else:
+                findings.append(
+                    Finding.make("wrong-year", value=sub.year, actual=sub.year, expected=year, **where)
+                )
+                ok = False
         if roster and ok and match_center(sub, roster) is None:
             findings.append(
                 Finding.make(
