@@ -30,7 +30,7 @@ from .findings import Severity, sorted_findings
 from .layout import layout
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
-from .score import exact_sum, num, round2
+from .score import exact_sum, num, round2, trims, two
 from .xlsx import BackgroundSheets, Workbook, display_width, freeze_formats, wrapped_lines
 
 SHEET_RANKING = "排名"
@@ -292,11 +292,6 @@ def _title_of(scheme: Any, year: int) -> str:
     return f"{scheme.name}{year}年度{scheme.result_title}"
 
 
-def _to_number(value: Decimal | Fraction | int | float) -> float:
-    """A number for a cell; a fraction (a score) rounded half up to 2 places, exactly."""
-    return round2(value) if isinstance(value, Fraction) else float(value)
-
-
 class _Table:
     """A sheet holding one table: header row, typed cells, widths fitted to the content."""
 
@@ -322,8 +317,7 @@ class _Table:
     def add(self, values: Sequence[Any], formats: dict[int, Any] | None = None) -> int:
         """Queue one row (written by finish, once widths and heights are known); return its index."""
         row = self.row
-        # numbers become floats once, here: measured for the width now, written by finish
-        values = [_to_number(v) if isinstance(v, Decimal | Fraction) else v for v in values]
+        values = [_cell_value(v) for v in values]  # as the cells show them: measured now, written by finish
         self.rows.append((values, formats or {}))
         for col, (c, value) in enumerate(zip(self.columns, values, strict=True)):
             self.widths[col] = max(self.widths[col], _shown_width(c, value) + 2)
@@ -363,30 +357,26 @@ class _Table:
 
 
 def _shown_width(c: Column, value: Any) -> int:
-    """Characters a cell needs on screen, for fitting its column."""
-    if value is None or value == "":
+    """Characters a cell needs on screen, for fitting its column (value as _cell_value gives it)."""
+    if value is None:
         return 0
     if isinstance(value, datetime):
         return 19
-    if isinstance(value, bool):
-        return 2
-    if isinstance(value, Decimal | Fraction | int | float):
-        number = _to_number(value)
-        return len(f"{number:.2f}") if c.kind == "score" else len(f"{number:g}")
-    return max((display_width(line) for line in str(value).splitlines()), default=0)
+    if isinstance(value, float):
+        return len(f"{value:.2f}") if c.kind == "score" else len(f"{value:g}")
+    return max((display_width(line) for line in value.splitlines()), default=0)
 
 
 def _write_cell(ws: Worksheet, row: int, col: int, value: Any, cell_fmt: Any) -> None:
-    if value is None or value == "":
+    """One cell of a value as _cell_value gives it; an empty cell keeps its border."""
+    if value is None:
         ws.write_blank(row, col, None, cell_fmt)
-    elif isinstance(value, bool):
-        ws.write_string(row, col, "是" if value else "否", cell_fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, cell_fmt)
     elif isinstance(value, datetime):
         ws.write_datetime(row, col, value, cell_fmt)
-    elif isinstance(value, Decimal | Fraction | int | float):
-        ws.write_number(row, col, _to_number(value), cell_fmt)
     else:
-        ws.write_string(row, col, str(value), cell_fmt)
+        ws.write_number(row, col, value, cell_fmt)
 
 
 def _print_setup(ws: Worksheet, header_row: int, running_head: str) -> None:
@@ -483,11 +473,8 @@ def _indicator_names(scheme: Any) -> dict[str, tuple[str, str]]:
 
 
 def _qualitative_derivation(totals: Sequence[Fraction], trim_at: int, score: Fraction) -> str:
-    from .score import two
-
     shown = "、".join(num(t) for t in sorted(totals))
-    trimmed = len(totals) >= trim_at and len(totals) > 2
-    how = "去掉一个最高分和一个最低分后的平均数" if trimmed else "平均数"
+    how = "去掉一个最高分和一个最低分后的平均数" if trims(len(totals), trim_at) else "平均数"
     return f"{len(totals)}位评审人总分 {shown}，{how} = {two(score)}"
 
 
@@ -584,6 +571,8 @@ def _cell_value(value: Any) -> Any:
         return None
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value
     if isinstance(value, Fraction):
         return round2(value)
     if isinstance(value, Decimal | int | float):

@@ -332,10 +332,15 @@ class _RelativeRule:
         )
 
 
+def trims(count: int, trim_at: int) -> bool:
+    """Whether a mean of `count` reviewers' totals drops the highest and the lowest first."""
+    return count >= trim_at and count > 2
+
+
 def trimmed_mean(totals: Sequence[Fraction], trim_at: int) -> Fraction:
     """Mean of the reviewers' totals; with trim_at or more, drop one highest and one lowest first."""
     xs = sorted(totals)
-    if len(xs) >= trim_at and len(xs) > 2:
+    if trims(len(xs), trim_at):
         xs = xs[1:-1]
     return sum(xs, ZERO) / len(xs)
 
