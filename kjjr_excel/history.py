@@ -375,65 +375,33 @@ def _parse_decimal(value: Any) -> Decimal | None:
 # ---------------------------------------------------------------------------------------------- writing
 
 
-def write_history_sheet(wb: Any, result: Any) -> None:
-    """Sheet 历年结果 (XlsxWriter): per center of this run, each year's grade and rank (and score for relative
-    schemes), then the change of rank (and score) from the year immediately before."""
+def history_table(result: Any) -> tuple[list[tuple[str, str]], list[list[Any]]]:
+    """历年结果 as data: (header, kind) per column (kinds of report's columns) and one row per center of this
+    run: each year's grade and rank (and score for relative schemes), then the change of rank (and score)
+    from the year immediately before. report.py writes it."""
     relative = bool(getattr(result.scheme, "is_relative", False))
     years = sorted({y for y in result.history_years if y < result.year}) + [result.year]
-    headers = ["编号", "名称"]
+    columns = [("编号", "text"), ("名称", "text")]
     for y in years:
-        headers += [f"{y}年等次", f"{y}年排名"] + ([f"{y}年得分"] if relative else [])
-    headers.append("排名变化")
+        columns += [(f"{y}年等次", "center"), (f"{y}年排名", "int")]
+        columns += [(f"{y}年得分", "score")] if relative else []
+    columns.append(("排名变化", "signed_int"))
     if relative:
-        headers.append("得分变化")
-
-    ws = wb.add_worksheet(SHEET_NAME)
-    ws.set_row(0, 30)  # before any row is written: the workbook may be in constant_memory mode
-    head = wb.add_format(
-        {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
-    )
-    text = wb.add_format({"border": 1})
-    number = wb.add_format({"border": 1, "align": "center"})
-    score = wb.add_format({"border": 1, "num_format": "0.00"})
-    rank_change = wb.add_format({"border": 1, "align": "center", "num_format": "+0;-0;0"})
-    score_change = wb.add_format({"border": 1, "num_format": "+0.00;-0.00;0.00"})
-    for col, title in enumerate(headers):
-        ws.write_string(0, col, title, head)
-
-    for n, r in enumerate(result.ranked, start=1):
+        columns.append(("得分变化", "signed_score"))
+    rows = []
+    for r in result.ranked:
         by_year = {h.year: h for h in r.history}
         now = HistoryRecord(year=result.year, grade=r.grade, rank=r.rank, score=r.total)
-        ws.write_string(n, 0, r.center.code, text)
-        ws.write_string(n, 1, r.center.name, text)
-        col = 2
+        row: list[Any] = [r.center.code, r.center.name]
         for y in years:
             rec = now if y == result.year else by_year.get(y)
-            ws.write_string(n, col, rec.grade if rec else "", text)
-            _write_number(ws, n, col + 1, rec.rank if rec else None, number)
-            col += 2
-            if relative:
-                _write_number(ws, n, col, rec.score if rec else None, score)
-                col += 1
+            row += [rec.grade if rec else None, rec.rank if rec else None]
+            row += [rec.score if rec else None] if relative else []
         before = by_year.get(result.year - 1)
-        change = before.rank - r.rank if before and before.rank is not None and r.rank is not None else None
-        _write_number(ws, n, col, change, rank_change)
+        row.append(
+            before.rank - r.rank if before and before.rank is not None and r.rank is not None else None
+        )
         if relative:
-            delta = r.total - before.score if before and before.score is not None else None
-            _write_number(ws, n, col + 1, delta, score_change)
-
-    ws.freeze_panes(1, 2)
-    ws.autofilter(0, 0, max(len(result.ranked), 1), len(headers) - 1)
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 30)
-    ws.set_column(2, len(headers) - 1, 11)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-
-
-def _write_number(ws: Any, row: int, col: int, value: int | Decimal | None, fmt: Any) -> None:
-    if value is None:
-        ws.write_blank(row, col, None, fmt)
-    else:
-        ws.write_number(row, col, float(value), fmt)
+            row.append(r.total - before.score if before and before.score is not None else None)
+        rows.append(row)
+    return columns, rows

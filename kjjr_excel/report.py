@@ -168,7 +168,7 @@ class RankingWriter:
             _write_ranking_sheet(self.ranking, fmt, result)
             _write_findings(wb, fmt, result)
             _write_missing(wb, fmt, result)
-            _write_history(wb, result)
+            _write_history(wb, fmt, result)
             _write_charts(wb, fmt, result)
             _write_notes(wb, fmt, result, self.run_time)
             self.ranking.activate()
@@ -232,7 +232,7 @@ def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
 @dataclass(frozen=True)
 class Column:
     header: str
-    kind: str = "text"  # text | center | long | score | number | int | datetime
+    kind: str = "text"  # text | center | long | score | number | int | signed_int | signed_score | datetime
     min_width: int = 6
 
 
@@ -266,6 +266,8 @@ class _Formats:
             "score": wb.add_format({**cell, "num_format": SCORE_FORMAT}),
             "number": wb.add_format({**cell, "num_format": "General"}),
             "int": wb.add_format({**cell, "num_format": "0", "align": "center"}),
+            "signed_int": wb.add_format({**cell, "num_format": "+0;-0;0", "align": "center"}),
+            "signed_score": wb.add_format({**cell, "num_format": "+0.00;-0.00;0.00"}),
             "datetime": wb.add_format({**cell, "num_format": "yyyy-mm-dd hh:mm:ss"}),
         }
         self.year = wb.add_format({**base, "num_format": "0", "align": "left"})
@@ -767,13 +769,23 @@ def _write_missing(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 # ---------------------------------------------------------------------------------------------- 历年结果
 
 
-def _write_history(wb: Workbook, result: RunResult) -> None:
-    """历年结果 (after 未提交): written by history.py; nothing at all without earlier years' results."""
-    if not result.history_years:
-        return
-    from .history import write_history_sheet
+def _write_history(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    """历年结果 (after 未提交); nothing at all without earlier years' results."""
+    if result.history_years:
+        write_history_sheet(wb, result, fmt)
 
-    write_history_sheet(wb, result)
+
+def write_history_sheet(wb: Workbook, result: RunResult, fmt: _Formats | None = None) -> None:
+    """The 历年结果 sheet from history.history_table, printed like the other tables."""
+    from .history import SHEET_NAME, history_table
+
+    columns, rows = history_table(result)
+    ws = wb.add_worksheet(SHEET_NAME)
+    table = _Table(ws, fmt or _Formats(wb), [Column(header, kind, 8) for header, kind in columns])
+    for row in rows:
+        table.add(row)
+    table.finish()
+    _print_setup(ws, 0, _title(result) + "　" + SHEET_NAME)
 
 
 # ---------------------------------------------------------------------------------------------- 图表
@@ -966,4 +978,4 @@ def _keep_only_ranking(xlsx: Path, out: Path) -> None:
             wb.close()
 
 
-__all__ = ["write_ranking", "write_findings_sheet", "export_pdf", "display_width"]
+__all__ = ["write_ranking", "write_findings_sheet", "write_history_sheet", "export_pdf"]

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from kjjr_excel.history import History, load_history, write_history_sheet
+from kjjr_excel.history import History, load_history
 from kjjr_excel.model import CenterInput, CenterScore, HistoryRecord, RankedCenter, RunResult
 from kjjr_excel.rank import rank_centers
+from kjjr_excel.report import write_history_sheet
 from kjjr_excel.scheme import load_scheme
 from kjjr_excel.score import score_all
 
