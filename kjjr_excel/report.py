@@ -130,7 +130,8 @@ class RankingWriter:
                 functools.partial(_raw_rows, scheme, submissions), pack=parallel and n >= PACK_ROWS
             )
             headers = _raw_headers(scheme, submissions)
-            write_raw = functools.partial(_write_raw, raw, self.fmt, title, headers, rows, n)
+            numbers = [self.fmt.by_kind["number"]] * len(headers)
+            write_raw = functools.partial(_write_wide, raw, self.fmt, title, headers, numbers, rows, 0, n)
             self.raw = BackgroundSheets([(raw, write_raw)], parallel=parallel)
         except BaseException:
             self._abandon()
@@ -155,13 +156,14 @@ class RankingWriter:
         # beside the sheets this process writes (same file either way)
         n = len(result.ranked)
         headers, title = _detail_headers(result), _title(result)
+        numbers = [fmt.by_kind["int"]] + [fmt.by_kind["score"]] * (len(headers) - 1)  # 排名, then scores
         blocks = []
         bounds = [0, n // 2, n] if n > 1 else [0, n]  # the block from 0 alone writes the header
         parallel = n >= PARALLEL_ROWS
         for start, stop in itertools.pairwise(bounds):
             build = functools.partial(_detail_rows, result, start, stop)
             rows = rows_for_child(build, pack=parallel and n >= PACK_ROWS)
-            write = functools.partial(_write_details, self.details, fmt, title, headers, rows, start, n)
+            write = functools.partial(_write_wide, self.details, fmt, title, headers, numbers, rows, start, n)
             blocks.append((self.details, write))
         details = BackgroundSheets(blocks, parallel=parallel)
         try:
@@ -389,7 +391,12 @@ def _print_setup(ws: Worksheet, header_row: int, running_head: str) -> None:
     ws.repeat_rows(header_row)
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
-    ws.set_header(f'&R&"{BODY_FONT},Regular"&9{running_head.replace("&", "&&")}', {"margin": 0.3})
+    _running_head(ws, running_head)
+
+
+def _running_head(ws: Worksheet, text: str) -> None:
+    """The title at the top right of every printed page, 第 &P 页 共 &N 页 at the bottom."""
+    ws.set_header(f'&R&"{BODY_FONT},Regular"&9{text.replace("&", "&&")}', {"margin": 0.3})
     ws.set_footer(FOOTER, {"margin": 0.3})
 
 
@@ -426,9 +433,9 @@ def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
     s = r.score
     if scheme.is_relative:
         return [s.quantitative, s.qualitative, r.total]
-    source = {ind.id: ind.source for ind in scheme.indicators}
-    own = exact_sum(i.score for i in s.items if source.get(i.indicator, "self") == "self")
-    assessed = exact_sum(i.score for i in s.items if source.get(i.indicator) == "assessor")
+    by_assessor = {ind.id for ind in scheme.assessor_indicators}  # every other indicator is self-reported
+    own = exact_sum(i.score for i in s.items if i.indicator not in by_assessor)
+    assessed = exact_sum(i.score for i in s.items if i.indicator in by_assessor)
     return [own, assessed, r.total]
 
 
@@ -485,26 +492,33 @@ def _fit(texts: Sequence[str], limit: int = 30, least: int = 10) -> int:
     return min(limit, max([least - 2, *(display_width(t) for t in texts)]) + 2)
 
 
-def _wide_sheet(
+def _write_wide(
     ws: Worksheet,
     fmt: _Formats,
-    headers: Sequence[tuple[str, float]],
-    frozen: int,
     title: str,
+    headers: Sequence[tuple[str, float]],
+    numbers: list[Any],
+    rows: Callable[[], Iterable[list[Any]]],
+    start: int,
+    total: int,
 ) -> None:
-    """A wide data sheet: one header row, fixed widths (no per-cell measuring: these sheets hold N × 17
-    indicators, and the time goes into every cell), frozen identity columns, a filter, landscape print."""
-    ws.set_row(0, 75)  # long two-part headers (指标｜得分) wrap onto four lines
-    for col, (header, width) in enumerate(headers):
-        ws.write_string(0, col, header, fmt.header)
-        ws.set_column(col, col, width)
-    ws.freeze_panes(1, frozen)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.repeat_rows(0)
-    ws.repeat_columns(0, frozen - 1)
-    ws.set_header(f'&R&"{BODY_FONT},Regular"&9{(title + "　" + ws.name).replace("&", "&&")}', {"margin": 0.3})
-    ws.set_footer(FOOTER, {"margin": 0.3})
+    """A wide data sheet (得分明细, 原始数据), or a block of its rows: rows() are rows `start`… of `total`,
+    numbers in their column's format of `numbers`. The block from 0 also writes the header and the settings:
+    fixed widths (no per-cell measuring: these sheets hold N × 17 indicators, and the time goes into every
+    cell), three frozen identity columns, a filter, landscape print (see BackgroundSheets for the blocks)."""
+    if start == 0:
+        ws.set_row(0, 75)  # long two-part headers (指标｜得分) wrap onto four lines
+        for col, (header, width) in enumerate(headers):
+            ws.write_string(0, col, header, fmt.header)
+            ws.set_column(col, col, width)
+        ws.freeze_panes(1, 3)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.repeat_rows(0)
+        ws.repeat_columns(0, 2)
+        _running_head(ws, title + "　" + ws.name)
+        ws.autofilter(0, 0, max(total, 1), len(headers) - 1)
+    _write_rows(ws, fmt, rows(), start + 1, numbers)
 
 
 def _detail_headers(result: RunResult) -> list[tuple[str, float]]:
@@ -545,25 +559,6 @@ def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> 
             q = r.score.qualitative
             row.append(None if q is None else _qualitative_derivation(c.review_totals, scheme.trim_at, q))
         yield row
-
-
-def _write_details(
-    ws: Worksheet,
-    fmt: _Formats,
-    title: str,
-    headers: Sequence[tuple[str, float]],
-    rows: Callable[[], Iterable[list[Any]]],
-    start: int,
-    total: int,
-) -> None:
-    """得分明细, or a block of its rows: rows() are the centers from `start` on (of `total`); the block
-    starting at 0 also writes the header and the sheet's settings (see BackgroundSheets)."""
-    if start == 0:
-        _wide_sheet(ws, fmt, headers, 3, title)
-        ws.autofilter(0, 0, max(total, 1), len(headers) - 1)
-    score = fmt.by_kind["score"]
-    numbers = [fmt.by_kind["int"]] + [score] * (len(headers) - 1)
-    _write_rows(ws, fmt, rows(), start + 1, numbers)
 
 
 def _cell_value(value: Any) -> Any:
@@ -671,20 +666,6 @@ def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> Iterator[list[A
                 )
         row.append("；".join(moved) or None)
         yield row
-
-
-def _write_raw(
-    ws: Worksheet,
-    fmt: _Formats,
-    title: str,
-    headers: Sequence[tuple[str, float]],
-    rows: Callable[[], Iterable[list[Any]]],
-    total: int,
-) -> None:
-    """原始数据: needs the submissions only (so it can be written while the pipeline still scores)."""
-    _wide_sheet(ws, fmt, headers, 3, title)
-    ws.autofilter(0, 0, max(total, 1), len(headers) - 1)
-    _write_rows(ws, fmt, rows(), 1, [fmt.by_kind["number"]] * len(headers))
 
 
 # ---------------------------------------------------------------------------------------------- 校验问题
@@ -818,8 +799,7 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
         if n <= len(grades):
             ws.write_string(n, 3, grades[n - 1], fmt.by_kind["text"])
             ws.write_number(n, 4, counts[grades[n - 1]], fmt.by_kind["int"])
-    name_width = max([display_width(r.center.name) for r in scored] + [8])
-    ws.set_column(0, 0, min(name_width + 2, MAX_WIDTH["text"]))
+    ws.set_column(0, 0, _fit([r.center.name for r in scored], MAX_WIDTH["text"]))
     ws.set_column(1, 1, 10)
     ws.set_column(3, 4, 8)
     ws.set_landscape()
