@@ -180,15 +180,38 @@ def _cross_checks(scheme, sub: Submission) -> list[Finding]:
     found: list[Finding] = []
     for check in scheme.checks:
         vals = [_num(sub, f) for f in check.fields]
-        # the common case (nothing to say) is decided before any finding text is built
-        if None not in vals and _fires(check, vals):
-            found.extend(_one_check(scheme, sub, check, vals))
+        if None in vals:
+            continue
+        hits = _hits(check, vals)
+        if hits:  # the common case (nothing to say) is decided before any finding text is built
+            found.extend(_check_findings(scheme, sub, check, vals, hits))
     return found
 
 
-def _one_check(scheme, sub: Submission, check: Check, vals: list[Decimal]) -> Iterator[Finding]:
+def _hits(check: Check, vals: list[Decimal]) -> list:
+    """What a cross-field check finds (empty: nothing): for 'paired' the positions of the fields that are
+    zero while the first is not (or the other way round), for 'requires' [True], for 'ratio_range' the ratio
+    and whether it is too large or too small."""
+    a = vals[0]
+    if check.kind == "paired":
+        return [n for n, b in enumerate(vals[1:], start=1) if (a > 0) != (b > 0)]
+    if check.kind == "requires":
+        return [True] if a > 0 and vals[1] == 0 else []
+    b = vals[1]
+    if a <= 0 or b <= 0:
+        return []
+    ratio = a / b
+    if check.max is not None and ratio > check.max:
+        return [(ratio, "偏大", "元")]
+    if check.min is not None and ratio < check.min:
+        return [(ratio, "偏小", "亿元")]
+    return []
+
+
+def _check_findings(scheme, sub: Submission, check: Check, vals: list[Decimal], hits: list) -> list[Finding]:
     inds = [scheme.indicator(f) for f in check.fields]
     cv = sub.values[check.fields[0]]
+    a = fmt_decimal(vals[0])
     base = {
         "file": sub.file,
         "sheet": cv.sheet,
@@ -197,43 +220,29 @@ def _one_check(scheme, sub: Submission, check: Check, vals: list[Decimal]) -> It
         "indicator": inds[0].id,
     }
     if check.kind == "paired":
-        a = vals[0]
-        for ind_b, b in zip(inds[1:], vals[1:], strict=True):
-            if (a > 0) != (b > 0):
-                yield Finding.make(
-                    "cross-paired",
-                    value=fmt_decimal(a),
-                    label_a=inds[0].label,
-                    value_a=fmt_decimal(a),
-                    label_b=ind_b.label,
-                    value_b=fmt_decimal(b),
-                    **base,
-                )
-    elif check.kind == "requires":
-        a, b = vals
-        if a > 0 and b == 0:
-            yield Finding.make(
-                "cross-requires",
-                value=fmt_decimal(a),
+        return [
+            Finding.make(
+                "cross-paired",
+                value=a,
                 label_a=inds[0].label,
-                value_a=fmt_decimal(a),
-                label_b=inds[1].label,
+                value_a=a,
+                label_b=inds[n].label,
+                value_b=fmt_decimal(vals[n]),
                 **base,
             )
-    elif check.kind == "ratio_range":
-        a, b = vals
-        if a <= 0 or b <= 0:
-            return
-        ratio = a / b
-        if check.max is not None and ratio > check.max:
-            direction, unit = "偏大", "元"
-        elif check.min is not None and ratio < check.min:
-            direction, unit = "偏小", "亿元"
-        else:
-            return
-        yield Finding.make(
+            for n in hits
+        ]
+    if check.kind == "requires":
+        return [
+            Finding.make(
+                "cross-requires", value=a, label_a=inds[0].label, value_a=a, label_b=inds[1].label, **base
+            )
+        ]
+    ratio, direction, unit = hits[0]
+    return [
+        Finding.make(
             "cross-unit-suspect",
-            value=fmt_decimal(a),
+            value=a,
             label_a=strip_unit(inds[0].label),
             label=inds[0].label,
             ratio=fmt_decimal(round_half_up(ratio, 2)),
@@ -241,19 +250,7 @@ def _one_check(scheme, sub: Submission, check: Check, vals: list[Decimal]) -> It
             unit=unit,
             **base,
         )
-
-
-def _fires(check: Check, vals: list[Decimal]) -> bool:
-    """Whether a cross-field check finds something (the same conditions as _one_check, without the text)."""
-    if check.kind == "paired":
-        return any((vals[0] > 0) != (b > 0) for b in vals[1:])
-    if check.kind == "requires":
-        return vals[0] > 0 and vals[1] == 0
-    a, b = vals
-    if a <= 0 or b <= 0:
-        return False
-    ratio = a / b
-    return (check.max is not None and ratio > check.max) or (check.min is not None and ratio < check.min)
+    ]
 
 
 def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:
