@@ -85,6 +85,27 @@ def inbox_arguments(command: Callable) -> Callable:
     return click.argument("scheme", metavar="SCHEME")(command)
 
 
+def out_dir_option(default: Path, help: str) -> Callable[[Callable], Callable]:
+    """-o/--output FOLDER, as template, receipts and demo take it."""
+    return click.option(
+        "-o",
+        "--output",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def _checked(scheme, inputs: tuple[Path, ...], roster: Path | None, year: int | None):
+    """Read and validate an inbox with a progress bar (validate and receipts)."""
+    from .pipeline import check_inbox
+
+    with progress_bar("读取文件", _count_inputs(inputs)) as bar:
+        return check_inbox(scheme, inputs, roster_path=roster, year=year, progress=bar)
+
+
 def _scheme(value: str):
     from .scheme import load_scheme
 
@@ -157,15 +178,7 @@ def schemes() -> None:
 @click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取方案中的年度）。")
 @click.option("--per-center", is_flag=True, help="按名录为每个分中心各生成一份预填名称、编号的模板。")
 @click.option("--assessment", is_flag=True, help="同时生成考核评价表（青岛）或定性评分表（广东）。")
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("outputs"),
-    show_default=True,
-    help="输出文件夹。",
-)
+@out_dir_option(Path("outputs"), "输出文件夹。")
 def template(
     scheme: str, roster: Path | None, year: int | None, per_center: bool, assessment: bool, out_dir: Path
 ) -> None:
@@ -202,12 +215,10 @@ def validate(
 ) -> None:
     """校验报送的文件，列出每个文件的问题。INPUTS 为文件或文件夹。有错误时退出码为 1。"""
     from .findings import Severity
-    from .pipeline import check_inbox
     from .receipts import write_findings_report
 
     sch = _scheme(scheme)
-    with progress_bar("读取文件", _count_inputs(inputs)) as bar:
-        checked = check_inbox(sch, inputs, roster_path=roster, year=year, progress=bar)
+    checked = _checked(sch, inputs, roster, year)
     by_file: dict[str, list] = {}
     for f in checked.findings:
         by_file.setdefault(f.file or "（汇总）", []).append(f)
@@ -297,39 +308,21 @@ def rank(
 
 @cli.command()
 @inbox_arguments
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("outputs") / "回执",
-    show_default=True,
-    help="回执输出文件夹。",
-)
+@out_dir_option(Path("outputs") / "回执", "回执输出文件夹。")
 def receipts(
     scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path
 ) -> None:
     """为每个分中心生成回执（收到了什么、哪个单元格要改），便于邮件反馈。"""
-    from .pipeline import check_inbox
     from .receipts import write_receipts
 
     sch = _scheme(scheme)
-    with progress_bar("读取文件", _count_inputs(inputs)) as bar:
-        checked = check_inbox(sch, inputs, roster_path=roster, year=year, progress=bar)
+    checked = _checked(sch, inputs, roster, year)
     paths = write_receipts(sch, checked.ingest_result, checked.findings, out_dir, roster=checked.roster)
     click.echo(f"已生成回执 {len(paths)} 份，保存在 {out_dir}")
 
 
 @cli.command()
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("outputs") / "demo",
-    show_default=True,
-    help="演示输出文件夹。",
-)
+@out_dir_option(Path("outputs") / "demo", "演示输出文件夹。")
 @click.option(
     "--samples",
     type=click.Path(file_okay=False, path_type=Path),
