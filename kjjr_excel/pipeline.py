@@ -117,8 +117,7 @@ def run_rank(
         scheme, inputs, roster_path=roster_path, year=year, progress=progress, on_read=on_read
     )
     findings = list(checked.findings)
-    by_key = {ident[0]: ident for ident in checked.identities}
-    lookup = _resolver(by_key, checked.roster)
+    lookup = _resolver(checked.identities, checked.roster)
 
     assessments = expand_tables(assessments)
     tables = [_read_table(p, scheme) for p in assessments]
@@ -212,12 +211,12 @@ def _read_table(path: Path, scheme: Scheme):
     return path.name, sheet, rows, table_findings
 
 
-def _resolver(by_key: dict[str, tuple[str, str, str, str]], roster: Sequence[RosterEntry]):
-    by_code = {normalise_name(code): key for key, code, _, _ in by_key.values() if code}
+def _resolver(identities: Sequence[tuple[str, str, str, str]], roster: Sequence[RosterEntry]):
+    """identities: (key, code, name, host unit) of each accepted submission (one per center)."""
+    by_code = {normalise_name(code): key for key, code, _, _ in identities if code}
     by_name: dict[str, list[str]] = {}
-    for key, _, name, _ in by_key.values():
+    for key, _, name, _ in identities:
         by_name.setdefault(normalise_name(name), []).append(key)
-    roster_keys = {center_key(r.code, r.name) for r in roster}
     roster_by_code = {normalise_name(r.code): center_key(r.code, r.name) for r in roster}
     roster_by_name = {normalise_name(r.name): center_key(r.code, r.name) for r in roster}
 
@@ -231,8 +230,7 @@ def _resolver(by_key: dict[str, tuple[str, str, str, str]], roster: Sequence[Ros
             return matches[0]
         if code and normalise_name(code) in roster_by_code:
             return roster_by_code[normalise_name(code)]
-        found = roster_by_name.get(normalise_name(name))
-        return found if found in roster_keys else None
+        return roster_by_name.get(normalise_name(name))
 
     return resolve
 

@@ -183,14 +183,13 @@ def _delisting_flags(
     if not (fails_now or last_now):
         return []
     previous = next((h for h in past if h.year == year - 1), None)
-    twice = previous is not None and (
-        (fails_now and (previous.failing or previous.grade in failing_names)) or (last_now and previous.last)
+    failed_twice = (
+        fails_now and previous is not None and (previous.failing or previous.grade in failing_names)
     )
+    last_twice = last_now and previous is not None and previous.last
     flags = [FLAG_LAST] if last_now else []
-    reason = (
-        "连续两年不合格"
-        if fails_now and previous and (previous.failing or previous.grade in failing_names)
-        else "连续两年排名最后"
-    )
-    flags.append(f"{FLAG_DELIST}（{reason}）" if twice else FLAG_DELIST_WARNING)
+    if failed_twice or last_twice:
+        flags.append(f"{FLAG_DELIST}（{'连续两年不合格' if failed_twice else '连续两年排名最后'}）")
+    else:
+        flags.append(FLAG_DELIST_WARNING)
     return flags

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .cells import as_text, decode_text, normalise_name
 from .errors import RosterError
+from .findings import Severity
 from .scheme import RosterEntry
 
 COLUMNS = {
@@ -77,7 +78,7 @@ def _rows_workbook(path: Path) -> list[list]:
     from .ingest import read_sheets
 
     sheets, problems = read_sheets(path, path.name)
-    refused = [f for f in problems if f.severity.value == "错误"]
+    refused = [f for f in problems if f.severity is Severity.ERROR]
     if refused or not sheets:
         detail = refused[0].message if refused else "文件中没有工作表"
         raise RosterError(f"名录文件 {path} 无法读取：{detail}")
