@@ -259,38 +259,33 @@ def _quota_text(grades: tuple[Grade, ...], grade: Grade) -> str:
 
 def shipped_schemes() -> list[tuple[str, tuple[str, ...], str]]:
     """(id, aliases, name) of every scheme shipped in the package."""
-    out = []
-    for entry in sorted(resources.files(__package__).joinpath(SCHEME_DIR).iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".toml"):
-            scheme = load_scheme(entry.name[:-5])
-            out.append((scheme.id, scheme.aliases, scheme.name))
-    return out
+    return [(sid, aliases, name) for _, sid, aliases, name in _shipped(_shipped_dir())]
 
 
 def resolve_scheme_path(name_or_path: str | Path) -> Path:
     """A shipped scheme id or alias, or a path to a scheme file."""
     text = str(name_or_path)
-    base = Path(str(resources.files(__package__).joinpath(SCHEME_DIR)))
-    candidate = base / f"{text}.toml"
-    if candidate.is_file():
-        return candidate
-    for toml in sorted(base.glob("*.toml")):
-        head = toml.read_text(encoding="utf-8")
-        match = re.search(r"^aliases\s*=\s*\[(.*?)\]", head, re.M)
-        if match and f'"{text}"' in match.group(1):
-            return toml
+    shipped = _shipped(_shipped_dir())
+    for path, sid, aliases, _ in shipped:
+        if text == sid or text in aliases:
+            return path
     path = Path(text)
     if path.is_file():
         return path
-    known = "、".join(f"{sid}（{'、'.join(al)}）" for sid, al, _ in _shipped_ids(base))
+    known = "、".join(f"{sid}（{'、'.join(aliases)}）" for _, sid, aliases, _ in shipped)
     raise SchemeError(f"找不到考核方案“{text}”。可用的方案：{known}；或给出方案文件（.toml）的路径。")
 
 
-def _shipped_ids(base: Path) -> list[tuple[str, list[str], str]]:
+def _shipped_dir() -> Path:
+    return Path(str(resources.files(__package__).joinpath(SCHEME_DIR)))
+
+
+def _shipped(base: Path) -> list[tuple[Path, str, tuple[str, ...], str]]:
+    """(file, id, aliases, name) of the shipped schemes, from their [scheme] tables (no full load)."""
     out = []
     for toml in sorted(base.glob("*.toml")):
-        data = tomllib.loads(toml.read_text(encoding="utf-8"))
-        out.append((data["scheme"]["id"], data["scheme"].get("aliases", []), data["scheme"]["name"]))
+        head = tomllib.loads(toml.read_text(encoding="utf-8"))["scheme"]
+        out.append((toml, head["id"], tuple(head.get("aliases", [])), head["name"]))
     return out
 
 
