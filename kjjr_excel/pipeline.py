@@ -19,7 +19,7 @@ from .rank import rank_centers
 from .roster import read_roster
 from .scheme import RosterEntry, Scheme
 from .score import score_all
-from .validate import center_key, match_center
+from .validate import center_key, match_center, missing_centers
 
 Progress = Callable[[int], None] | None
 OnRead = Callable[[int, list[Submission]], None] | None
@@ -70,8 +70,7 @@ def check_inbox(
         on_read(run_year, result.submissions)
     accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
     identities = [_identity(s, roster) for s in accepted]
-    accepted_keys = {ident[0] for ident in identities}
-    missing = [r for r in roster if center_key(r.code, r.name) not in accepted_keys]
+    missing = missing_centers(roster, accepted)
     return Checked(
         year=run_year,
         roster=roster,

@@ -129,14 +129,16 @@ def validate(
     for sub in accepted:
         findings.extend(_cross_checks(scheme, sub))
     findings.extend(_outliers(scheme, accepted))
-    if roster:
-        have = {submission_key(s, roster) for s in accepted}
-        for entry in roster:
-            if center_key(entry.code, entry.name) not in have:
-                findings.append(
-                    Finding.make("center-missing", center=entry.name, value=entry.code, name=entry.name)
-                )
+    for entry in missing_centers(roster, accepted):
+        findings.append(Finding.make("center-missing", center=entry.name, value=entry.code, name=entry.name))
     return accepted, findings
+
+
+def missing_centers(roster: Sequence[RosterEntry], accepted: Sequence[Submission]) -> list[RosterEntry]:
+    """Roster centers without an accepted submission, in roster order (未提交, and the center-missing
+    findings)."""
+    have = {submission_key(s, roster) for s in accepted}
+    return [entry for entry in roster if center_key(entry.code, entry.name) not in have]
 
 
 def _resolve_duplicates(
