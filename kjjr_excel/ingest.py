@@ -774,11 +774,14 @@ def _labels_in_place(grid: list[list], lay: Layout, scheme) -> bool:
     return True
 
 
-_EXPECTED: dict[str, dict[tuple[int, int], set[str]]] = {}
+# keyed like layout()'s own memo: the labels depend on the scheme's input_label too, which the layout's
+# fingerprint (positions and labels as printed) does not cover
+_EXPECTED: dict[tuple[str, str, str], dict[tuple[int, int], set[str]]] = {}
 
 
 def _expected_labels(lay: Layout, scheme) -> dict[tuple[int, int], set[str]]:
-    found = _EXPECTED.get(lay.fingerprint)
+    key = (scheme.id, scheme.version, scheme.sha256)
+    found = _EXPECTED.get(key)
     if found is None:
         found = {}
         for ind in scheme.self_indicators:
@@ -787,7 +790,7 @@ def _expected_labels(lay: Layout, scheme) -> dict[tuple[int, int], set[str]]:
             }
         for fld, row in lay.header_rows.items():
             found[(row, lay.header_label_col)] = {_strip_label(lay.header_labels[fld])}
-        _EXPECTED[lay.fingerprint] = found
+        _EXPECTED[key] = found
     return found
 
 
