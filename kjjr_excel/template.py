@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import TEMPLATE_VERSION
 from .cells import a1, strip_unit
@@ -143,19 +144,26 @@ def _xl(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _yes_no(title: str, message: str) -> dict:
+    """Data validation of a 是/否 cell: a drop-down list, and a stop for anything else."""
+    return {
+        "input_title": title,
+        "input_message": message,
+        "error_type": "stop",
+        "validate": "list",
+        "source": ["是", "否"],
+        "error_title": "请从下拉列表中选择",
+        "error_message": "只能选择“是”或“否”。",
+    }
+
+
 def _validation(ind: Indicator) -> dict:
     """Data validation of one indicator's input cell, with Chinese messages."""
-    title = _clip(ind.input_label or ind.label, 32)
+    title = _clip(ind.display_label, 32)
     message = _clip(ind.help or f"请填写{ind.label}", TEXT_MAX)
     common = {"input_title": title, "input_message": message, "error_type": "stop"}
     if ind.type == "bool":
-        return {
-            **common,
-            "validate": "list",
-            "source": ["是", "否"],
-            "error_title": "请从下拉列表中选择",
-            "error_message": "只能选择“是”或“否”。",
-        }
+        return _yes_no(title, message)
     lo, hi = ind.min, ind.max
     kind = "integer" if ind.type == "integer" else "decimal"
     noun = "整数" if kind == "integer" else "数字"
@@ -345,8 +353,7 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[s
             rules.append(("等次", sub["remarks"]))
         sections.append(("二、计分标准（通知原文）", rules))
         assessed = "、".join(
-            f"{i.input_label or i.label}（未填写时预览按{i.neutral_text}计）"
-            for i in scheme.assessor_indicators
+            f"{i.display_label}（未填写时预览按{i.neutral_text}计）" for i in scheme.assessor_indicators
         )
         sections.append(
             (
@@ -468,10 +475,7 @@ def write_submission(
 
 
 def _abs(row: int, col: int) -> str:
-    ref = a1(row, col)
-    m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
-    assert m is not None
-    return f"${m.group(1)}${m.group(2)}"
+    return xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
 
 
 _HEADER_HELP = {
@@ -793,16 +797,10 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
             (
                 "veto",
                 "一票否决",
-                {
-                    "validate": "list",
-                    "source": ["是", "否"],
-                    "input_title": "一票否决",
-                    "input_message": _clip(
-                        scheme.submission.get("remarks", "") + "如否决，请填写否决原因。", TEXT_MAX
-                    ),
-                    "error_title": "请从下拉列表中选择",
-                    "error_message": "只能选择“是”或“否”。",
-                },
+                _yes_no(
+                    "一票否决",
+                    _clip(scheme.submission.get("remarks", "") + "如否决，请填写否决原因。", TEXT_MAX),
+                ),
                 9,
             )
         )
@@ -814,7 +812,7 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
         )
     else:
         for ind in scheme.assessor_indicators:
-            cols.append((ind.id, ind.input_label or ind.label, _validation(ind), 12))
+            cols.append((ind.id, ind.display_label, _validation(ind), 12))
         for ind in scheme.self_indicators:
             if ind.verifiable:
                 v = _validation(ind)
@@ -878,9 +876,7 @@ def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tupl
                 ],
             ),
         ]
-    neutral = "；".join(
-        f"{i.input_label or i.label}未填写按{i.neutral_text}计" for i in scheme.assessor_indicators
-    )
+    neutral = "；".join(f"{i.display_label}未填写按{i.neutral_text}计" for i in scheme.assessor_indicators)
     rules = [
         (f"{i.label}（{i.input_label}）", f"{i.standard}" + (f"（分值：{i.range}）" if i.range else ""))
         for i in scheme.assessor_indicators
