@@ -105,13 +105,8 @@ class Workbook(xlsxwriter.Workbook):
         """Give up a workbook that will not be closed: remove the rows files constant_memory keeps per sheet
         (close() would remove them; a failed write never gets there)."""
         for ws in self.worksheets():
-            filename = getattr(ws, "row_data_filename", None)
-            if filename:
-                if not ws.row_data_fh_closed:
-                    ws.row_data_fh.close()
-                    ws.row_data_fh_closed = True
-                with contextlib.suppress(OSError):
-                    os.unlink(filename)
+            if getattr(ws, "row_data_filename", None):
+                _drop_rows_file(ws)
         self.fileclosed = True  # nothing for __del__ to warn about
 
 
@@ -302,10 +297,16 @@ def _adopt_more_rows(ws: Worksheet, filename: str, changed: dict[str, Any]) -> N
 def _adopt(ws: Worksheet, filename: str, changed: dict[str, Any]) -> None:
     """In the parent: take the child's rows file (XlsxWriter reopens it when it assembles the sheet) and the
     attributes it changed, dropping the empty rows file the sheet was created with."""
-    if not ws.row_data_fh_closed:
-        ws.row_data_fh.close()
-    with contextlib.suppress(OSError):
-        os.unlink(ws.row_data_filename)
+    _drop_rows_file(ws)
     vars(ws).update(changed)
     ws.row_data_filename = filename
     ws.row_data_fh_closed = True
+
+
+def _drop_rows_file(ws: Worksheet) -> None:
+    """Close and delete the temporary file constant_memory keeps a sheet's rows in."""
+    if not ws.row_data_fh_closed:
+        ws.row_data_fh.close()
+        ws.row_data_fh_closed = True
+    with contextlib.suppress(OSError):
+        os.unlink(ws.row_data_filename)
