@@ -53,6 +53,14 @@ def row_height(pairs: Iterable[tuple[str, float]], minimum: float = 15.0, line: 
 
 
 class PrintWorksheet(Worksheet):
+    def _escape_attributes(self, attribute):
+        # XlsxWriter escapes every attribute of every cell, the style index too: an int, which its regex
+        # rejects with a TypeError that it catches and returns unchanged. Returning ints at once gives the
+        # same XML without raising an exception for each formatted cell (0.5 µs of a cell's ~5 µs).
+        if attribute.__class__ is int:
+            return attribute
+        return super()._escape_attributes(attribute)
+
     def _write_page_setup(self) -> None:
         if not self.fit_page:
             super()._write_page_setup()

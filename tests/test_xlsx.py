@@ -1,0 +1,70 @@
+"""kjjr_excel.xlsx: our Workbook/PrintWorksheet write the same cells as stock XlsxWriter."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from kjjr_excel import report
+from kjjr_excel.xlsx import Workbook
+
+VALUES = [
+    "plain",
+    "名称 “引号” <tag> & 'apos' \"dq\"",
+    " leading and trailing ",
+    "line\nbreak",
+    "control\x01char",
+    "=1+1",
+    0.0,
+    -12.5,
+    1234567.891,
+    3,
+    None,
+    datetime(2026, 11, 24, 6, 48, 32),
+]
+
+
+def _cells(path: Path) -> str:
+    """The sheet's data, and the shared strings it refers to (when not written inline)."""
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+        shared = z.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() else ""
+    return re.search(r"<sheetData>.*</sheetData>", xml, re.S).group(0) + shared
+
+
+@pytest.mark.parametrize("constant_memory", [True, False])
+def test_cells_are_written_as_stock_xlsxwriter_writes_them(tmp_path: Path, constant_memory: bool) -> None:
+    """report writes cells through XlsxWriter's undecorated methods and PrintWorksheet skips escaping the
+    style index; the XML must be the one the public API gives."""
+    options = {"constant_memory": constant_memory, "strings_to_formulas": False}
+
+    def book(cls, name: str, fast: bool) -> Path:
+        path = tmp_path / name
+        wb = cls(str(path), options)
+        ws = wb.add_worksheet()
+        plain, boxed = wb.add_format(), wb.add_format({"border": 1, "num_format": "0.00"})
+        for row in range(3):
+            for col, value in enumerate(VALUES):
+                cell_format = boxed if (row + col) % 2 else (plain if row else None)
+                if fast:
+                    report._write_cell(ws, row, col, value, cell_format)
+                elif value is None:
+                    ws.write_blank(row, col, None, cell_format)
+                elif isinstance(value, str):
+                    ws.write_string(row, col, value, cell_format)
+                elif isinstance(value, datetime):
+                    ws.write_datetime(row, col, value, cell_format)
+                else:
+                    ws.write_number(row, col, value, cell_format)
+        wb.close()
+        return path
+
+    stock = _cells(book(xlsxwriter.Workbook, "stock.xlsx", fast=False))
+    ours = _cells(book(Workbook, "ours.xlsx", fast=True))
+    assert 's="1"' in stock and "&lt;tag&gt;" in stock  # the comparison covers styles and escaping
+    assert ours == stock
