@@ -107,6 +107,8 @@ _normalised = functools.lru_cache(maxsize=65536)(_normalise)
 
 def as_text(value: object) -> str:
     """A cell value as the clerk would read it on screen."""
+    if value.__class__ is str:  # most cells: checked first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -824,6 +824,10 @@ def _read_value(
     ind, raw: object, cell: str, sheet: str, display: str, center: str, formula: tuple[str, bool] | None
 ) -> tuple[CellValue, list[Finding]]:
     """One input cell -> CellValue and its findings (a typed formula is judged by its cached value)."""
+    if formula is None:
+        raw_text, parsed = _parse(ind, raw)
+        if not parsed.code:  # the common case: a clean value, nothing to report
+            return CellValue(ind.id, raw_text, parsed.value, sheet, cell, parsed.value is None), []
     base = {"file": display, "sheet": sheet, "cell": cell, "center": center, "indicator": ind.id}
     label = ind.display_label
     if formula is not None:
@@ -832,10 +836,6 @@ def _read_value(
             finding = Finding.make_typed("formula-no-cache", raw_text, label=label, raw=raw_text, **base)
             return CellValue(ind.id, raw_text, None, sheet, cell, True), [finding]
         parsed = _parse(ind, raw)[1]
-    else:
-        raw_text, parsed = _parse(ind, raw)
-        if not parsed.code:  # the common case: a clean value, nothing to report
-            return CellValue(ind.id, raw_text, parsed.value, sheet, cell, parsed.value is None), []
     findings: list[Finding] = []
     error = False
     if parsed.code:
