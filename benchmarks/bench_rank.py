@@ -255,6 +255,13 @@ def bench_rank(args: argparse.Namespace) -> None:
             f"{args.n:>6} | {b['wall']:>10.2f} | {o['wall']:>7.2f} | {ratio:>5.1f}x | {b['rss']:>12.0f} | "
             f"{o['rss']:>5.0f} / {tree:>5}"
         )
+        # Each repeat runs the two back to back, so a pair shares the machine's state of the moment (a shared
+        # host's speed drifts over a series): the ratio within each pair, beside the ratio of the medians.
+        pairs = sorted(br["wall"] / orr["wall"] for br, orr in zip(base, ours, strict=True))
+        print(
+            f"ratio within each pair: median {statistics.median(pairs):.1f}x, "
+            f"lowest {pairs[0]:.1f}x, highest {pairs[-1]:.1f}x"
+        )
     else:
         print(
             f"{args.n:>6} | {'-':>10} | {o['wall']:>7.2f} | {'-':>6} | {'-':>12} | {o['rss']:>5.0f} / {tree:>5}"

@@ -302,6 +302,10 @@ class _RelativeRule:
             self.bench = F(max(pool))
         self.bench_text = two(self.bench)
         self.label = "最高值" if scheme.benchmark == "max" else "第90百分位数"
+        # the hot path's integers, read once (Fraction's numerator and denominator are Python properties)
+        self.weight_nd = (self.weight.numerator, self.weight.denominator)
+        self.bench_nd = (self.bench.numerator, self.bench.denominator)
+        self.full_text = two(self.weight)  # the score of a value at or above the benchmark
 
     def item(self, value: Decimal) -> ItemScore:
         ind, weight = self.ind, self.weight
@@ -313,22 +317,22 @@ class _RelativeRule:
             return ItemScore(
                 ind.id, value, score, f"{shown}：{self.weight_text} × 百分比排位{num(pr)} = {two(score)}"
             )
-        bench = self.bench
-        if bench == 0:
+        bn, bd = self.bench_nd
+        if not bn:
             return ItemScore(ind.id, value, ZERO, f"{shown}：{self.label}为0，本项均计0分")
         xn, xd = value.as_integer_ratio()
         # weight × min(1, x / bench) with a single normalisation (the hot path: N × 17 items)
-        if xn * bench.denominator >= bench.numerator * xd:
-            score = weight
+        if xn * bd >= bn * xd:
+            score, shown_score = weight, self.full_text
         else:
-            score = Fraction(
-                weight.numerator * xn * bench.denominator, weight.denominator * xd * bench.numerator
-            )
+            wn, wd = self.weight_nd
+            score = Fraction(wn * xn * bd, wd * xd * bn)
+            shown_score = two(score)
         return ItemScore(
             ind.id,
             value,
             score,
-            f"{shown}：{self.weight_text} × min(1, {number}÷{self.bench_text}) = {two(score)}",
+            f"{shown}：{self.weight_text} × min(1, {number}÷{self.bench_text}) = {shown_score}",
         )
 
 
