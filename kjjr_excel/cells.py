@@ -105,6 +105,13 @@ _SPACES = re.compile(r"\s+")
 _normalised = functools.lru_cache(maxsize=65536)(_normalise)
 
 
+@functools.lru_cache(maxsize=65536)
+def _decimal_text(value: Decimal, signed: bool) -> str:
+    """fmt_decimal memoised: clerks' figures recur across a batch. Equal decimals print alike (1.0 and 1 both
+    as 1), except -0 and 0, which compare equal: the sign is part of the key."""
+    return fmt_decimal(value)
+
+
 def as_text(value: object) -> str:
     """A cell value as the clerk would read it on screen."""
     if value.__class__ is str:  # most cells: checked first
@@ -116,7 +123,7 @@ def as_text(value: object) -> str:
     if isinstance(value, float):
         return fmt_decimal(Decimal(repr(value)))
     if isinstance(value, Decimal):
-        return fmt_decimal(value)
+        return _decimal_text(value, value.is_signed()) if value.is_finite() else fmt_decimal(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S").removesuffix(" 00:00:00")
     if isinstance(value, date | time):

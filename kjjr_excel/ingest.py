@@ -862,6 +862,8 @@ def _parse(ind, raw: object) -> tuple[str, Parsed]:
     figures over and over, and both functions are pure. The key holds the value's type (1, 1.0 and True
     differ) and every parse argument, so an edited scheme never reuses another's result."""
     key = (raw.__class__, raw, ind.type, ind.places, ind.max, ind.min)
+    if raw.__class__ is float and raw == 0:
+        key += (str(raw),)  # -0.0 == 0.0, but the clerk's "-0" is shown as typed
     try:
         found = _PARSED.get(key)
     except TypeError:  # an unhashable value: no reader of ours returns one, but never fail on it

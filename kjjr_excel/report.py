@@ -565,6 +565,11 @@ def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> 
 def _cell_value(value: Any) -> Any:
     """A value as its cell shows it: numbers as numbers (scores rounded to 2 places), yes/no as 是/否,
     everything else as text (never a formula); None for an empty cell."""
+    kind = value.__class__
+    if kind is Decimal or kind is float or kind is int:  # most cells: decided without isinstance's walk
+        return float(value)
+    if kind is str:
+        return value or None
     if value is None or value == "":
         return None
     if isinstance(value, bool):

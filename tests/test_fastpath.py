@@ -260,3 +260,20 @@ def test_part_caches_never_change_an_outcome(inbox, tmp_path, part):
         assert cold[0] is None and [f.code for f in cold[1]] == ["file-corrupt"]
     else:  # a bad timestamp part only costs the timestamp
         assert cold[0] is not None and cold[0].saved_at is None
+
+
+@pytest.mark.parametrize("order", [(-0.0, 0.0), (0.0, -0.0)], ids=["minus-first", "plus-first"])
+def test_memos_keep_minus_zero_apart(order):
+    """-0 == 0, for floats and decimals alike: a memo keyed on the value alone would show whichever came
+    first, and the workbook would depend on the order the files were read in."""
+    import math
+    from decimal import Decimal
+
+    from kjjr_excel import cells
+
+    expected = ["-0" if math.copysign(1, raw) < 0 else "0" for raw in order]
+    _clear_memos()
+    ind = next(i for i in GD.self_indicators if i.type == "decimal")
+    assert [ingest_mod._parse(ind, raw)[0] for raw in order] == expected
+    cells._decimal_text.cache_clear()
+    assert [cells.as_text(Decimal(text)) for text in expected] == expected
