@@ -935,14 +935,22 @@ def _formulas(
 ) -> dict[tuple[int, int], tuple[str, bool]]:
     """(row, col) -> (formula text, has cached value) for the wanted cells that hold a formula.
 
-    shortcut: a byte search first, the sheet is parsed only when a wanted cell may hold a formula; False always
-    parses (the reference the shortcut is tested against)."""
+    shortcut: a byte search first (in the part's rows up to the last wanted cell, then if need be in all of
+    it), the sheet is parsed only when a wanted cell may hold a formula; False always parses (the reference the
+    shortcut is tested against)."""
     try:
         name = _sheet_part_cached(book, sheet, display)
         if name is None:
             return {}
+        tags = _cell_tags(wanted) if shortcut else ()
+        if shortcut:
+            if not tags:
+                return {}
+            head = _head_through(book, name, tags[-1])
+            if head is not None and _surely_no_formula(head, tags):
+                return {}
         part = book.part(name, display)
-        if shortcut and _surely_no_formula(part, _cell_tags(wanted)):
+        if shortcut and _surely_no_formula(part, tags):
             return {}
         root = ElementTree.fromstring(part)
         data = root.find(f"{_NS_MAIN}sheetData")
@@ -988,6 +996,39 @@ def _cell_tags(wanted: set[tuple[int, int]]) -> tuple[bytes, ...]:
             _CELL_TAGS.clear()
         found = _CELL_TAGS[key] = tuple(b'<c r="%s"' % a1(r, c).encode() for r, c in sorted(key))
     return found
+
+
+HEAD_STEP = 8192  # inflated bytes per step of _head_through
+
+
+def _head_through(book: _Book, name: str, tag: bytes) -> bytes | None:
+    """The start of a deflated sheet part, inflated up to the end of the row that holds `tag` (the last wanted
+    cell): the shortcut needs no more, and a template's data validations and print settings, often half the
+    part, come after its rows. None when the part is not at hand this way, or the row is not found within the
+    size the directory declares (the caller then inflates the whole part, with its checks)."""
+    try:
+        info = book.zip.getinfo(name) if book.zip is not None else None
+    except KeyError:
+        return None
+    if info is None or info.compress_type != zipfile.ZIP_DEFLATED:
+        return None
+    raw = _raw_member(book.zip, info)
+    if raw is None:
+        return None
+    inflater = zlib.decompressobj(-15)
+    head, at = b"", -1
+    try:
+        while len(head) <= info.file_size:
+            head += inflater.decompress(inflater.unconsumed_tail if head else raw, HEAD_STEP)
+            if at < 0:
+                at = head.find(tag)
+            if at >= 0 and head.find(b"</row>", at) >= 0:
+                return head
+            if not inflater.unconsumed_tail:
+                return None
+    except zlib.error:
+        return None
+    return None
 
 
 def _surely_no_formula(part: bytes, tags: Sequence[bytes]) -> bool:

@@ -160,7 +160,9 @@ def test_memo_cold_equals_warm(inbox, scheme):
     assert _flat(cold) == _flat(warm)
 
 
-def test_formula_shortcut_equals_full_parse(inbox):
+@pytest.mark.parametrize("step", [8192, 64], ids=["usual-step", "many-small-steps"])
+def test_formula_shortcut_equals_full_parse(inbox, monkeypatch, step):
+    monkeypatch.setattr(ingest_mod, "HEAD_STEP", step)  # the partial inflation, in one step or in many
     checked = 0
     for path in sorted(inbox.glob("*.xlsx")):
         for scheme in (GD, QD):
@@ -176,6 +178,19 @@ def test_formula_shortcut_equals_full_parse(inbox):
                 assert fast == slow, (path.name, sheet)
                 checked += 1
     assert checked > 20
+
+
+def test_formula_shortcut_inflates_the_rows_it_needs_only(inbox):
+    """A template's data validations and print settings follow its rows: the shortcut stops inflating at the
+    end of the row that holds the last wanted cell, and decides a clean file from there."""
+    book = ingest_mod._open_book(inbox / "clean0.xlsx", "c")
+    lay = layout(GD)
+    tags = ingest_mod._cell_tags(set(ingest_mod._positions(lay, GD).values()))
+    name = ingest_mod._sheet_part_cached(book, lay.sheet, "c")
+    head, whole = ingest_mod._head_through(book, name, tags[-1]), book.part(name, "c")
+    assert head is not None and len(head) < len(whole) and whole.startswith(head)
+    assert ingest_mod._surely_no_formula(head, tags)
+    assert ingest_mod._head_through(book, name, b'<c r="ZZ999"') is None  # not there: the whole part decides
 
 
 def test_formula_shortcut_sees_typed_formulas(inbox):
