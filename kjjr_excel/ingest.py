@@ -532,7 +532,7 @@ def _check_xml_parts(zf: zipfile.ZipFile, display: str) -> dict[str, bytes]:
 
 
 _PLAIN_PROLOG = re.compile(rb"\s*(?:<\?xml[^<>]*\?>)?\s*<[A-Za-z_]")
-PROLOG_BYTES = 1024
+PROLOG_BYTES = 256  # an XML declaration and the root element's first letter fit with room to spare
 
 
 def _root_starts_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
