@@ -768,8 +768,10 @@ def _read_book(book: _Book, display: str, scheme) -> tuple[Submission | None, li
 def _labels_in_place(grid: list[list], lay: Layout, scheme) -> bool:
     expected = _expected_labels(lay, scheme)
     for (r, c), accepted in expected.items():
-        cell = _at(grid, r, c)
-        if not isinstance(cell, str) or _strip_label(cell) not in accepted:
+        row = grid[r] if r < len(grid) else ()
+        cell = row[c] if c < len(row) else None
+        # a label as the template wrote it is found as it is; anything else is compared normalised
+        if cell.__class__ is not str or (cell not in accepted and _strip_label(cell) not in accepted):
             return False
     return True
 
@@ -784,12 +786,14 @@ def _expected_labels(lay: Layout, scheme) -> dict[tuple[int, int], set[str]]:
     found = _EXPECTED.get(key)
     if found is None:
         found = {}
+        # each accepted label normalised (what a cell is compared with) and as written (a shortcut: a cell
+        # equal to it normalises to the same; _strip_label is idempotent)
         for ind in scheme.self_indicators:
-            found[(lay.rows[ind.id], lay.label_col)] = {
-                _strip_label(t) for t in (ind.label, ind.input_label) if t
-            }
+            texts = [t for t in (ind.label, ind.input_label) if t]
+            found[(lay.rows[ind.id], lay.label_col)] = {*texts, *map(_strip_label, texts)}
         for fld, row in lay.header_rows.items():
-            found[(row, lay.header_label_col)] = {_strip_label(lay.header_labels[fld])}
+            text = lay.header_labels[fld]
+            found[(row, lay.header_label_col)] = {text, _strip_label(text)}
         _EXPECTED[key] = found
     return found
 
