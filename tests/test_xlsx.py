@@ -19,6 +19,7 @@ VALUES = [
     " leading and trailing ",
     "line\nbreak",
     "control\x01char",
+    "carriage\rreturn and crlf\r\n",
     "=1+1",
     0.0,
     -12.5,
