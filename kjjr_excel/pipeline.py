@@ -19,7 +19,7 @@ from .rank import rank_centers
 from .roster import read_roster
 from .scheme import RosterEntry, Scheme
 from .score import score_all
-from .validate import center_key, match_center, missing_centers
+from .validate import center_identity, center_key, missing_centers
 
 Progress = Callable[[int], None] | None
 OnRead = Callable[[int, list[Submission]], None] | None
@@ -69,8 +69,8 @@ def check_inbox(
     if on_read is not None:
         on_read(run_year, result.submissions)
     accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
-    identities = [_identity(s, roster) for s in accepted]
-    missing = missing_centers(roster, accepted)
+    identities = [center_identity(s, roster) for s in accepted]
+    missing = missing_centers(roster, (key for key, _, _, _ in identities))
     return Checked(
         year=run_year,
         roster=roster,
@@ -89,14 +89,6 @@ def _majority_year(submissions: Sequence[Submission]) -> int | None:
     if not years:
         return None
     return max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]
-
-
-def _identity(sub: Submission, roster: Sequence[RosterEntry]) -> tuple[str, str, str, str]:
-    """(key, code, name, host unit) of a submission, from the roster entry it matches when there is one."""
-    entry = match_center(sub, roster) if roster else None
-    if entry is not None:
-        return center_key(entry.code, entry.name), entry.code, entry.name, entry.host_unit or sub.host_unit
-    return center_key(sub.center_code, sub.center_name), sub.center_code, sub.center_name, sub.host_unit
 
 
 def run_rank(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from statistics import median
@@ -13,7 +13,7 @@ from .layout import layout
 from .model import Submission
 from .scheme import Check, RosterEntry
 
-__all__ = ["validate", "match_center", "center_key", "submission_key"]
+__all__ = ["validate", "match_center", "center_key", "center_identity", "submission_key", "missing_centers"]
 
 _OLDEST = datetime.min
 
@@ -54,12 +54,18 @@ def center_key(code: str, name: str) -> str:
     return f"code:{normalise_name(code)}" if code else f"name:{normalise_name(name)}"
 
 
-def submission_key(sub: Submission, roster: Sequence[RosterEntry] = ()) -> str:
-    """The center a submission belongs to: the roster entry it matches, else its own code or name."""
+def center_identity(sub: Submission, roster: Sequence[RosterEntry] = ()) -> tuple[str, str, str, str]:
+    """(key, code, name, host unit) of the center a submission belongs to: the roster entry it matches (its
+    host unit from the submission when the roster has none), else the submission's own."""
     entry = match_center(sub, roster) if roster else None
     if entry is not None:
-        return center_key(entry.code, entry.name)
-    return center_key(sub.center_code, sub.center_name)
+        return center_key(entry.code, entry.name), entry.code, entry.name, entry.host_unit or sub.host_unit
+    return center_key(sub.center_code, sub.center_name), sub.center_code, sub.center_name, sub.host_unit
+
+
+def submission_key(sub: Submission, roster: Sequence[RosterEntry] = ()) -> str:
+    """The center a submission belongs to, as center_key."""
+    return center_identity(sub, roster)[0]
 
 
 def _who(sub: Submission) -> str:
@@ -129,15 +135,15 @@ def validate(
     for sub in accepted:
         findings.extend(_cross_checks(scheme, sub))
     findings.extend(_outliers(scheme, accepted))
-    for entry in missing_centers(roster, accepted):
+    for entry in missing_centers(roster, (submission_key(s, roster) for s in accepted)):
         findings.append(Finding.make("center-missing", center=entry.name, value=entry.code, name=entry.name))
     return accepted, findings
 
 
-def missing_centers(roster: Sequence[RosterEntry], accepted: Sequence[Submission]) -> list[RosterEntry]:
-    """Roster centers without an accepted submission, in roster order (未提交, and the center-missing
-    findings)."""
-    have = {submission_key(s, roster) for s in accepted}
+def missing_centers(roster: Sequence[RosterEntry], accepted_keys: Iterable[str]) -> list[RosterEntry]:
+    """Roster centers without an accepted submission (given by their center keys), in roster order: 未提交,
+    and the center-missing findings."""
+    have = set(accepted_keys)
     return [entry for entry in roster if center_key(entry.code, entry.name) not in have]
 
 
