@@ -4,10 +4,11 @@ Printing: XlsxWriter leaves out fitToWidth="1" and fitToHeight="1" because 1 is 
 LibreOffice honour the default, but other readers (openpyxl, some WPS versions) then report no fit at all.
 Writing the attributes costs nothing and makes "one page wide" unambiguous for every reader.
 
-Parallel sheets: XlsxWriter spends 5-10 µs a cell, and the ranking workbook's two detail sheets hold about
-70 cells a center; `BackgroundSheets` writes them in forked children while the parent writes the rest.
-Both pieces lean on XlsxWriter internals (`_write_page_setup`, constant_memory's rows file); the tests
-compare the parallel file with the serial one, so a change in XlsxWriter shows there.
+Parallel sheets: XlsxWriter spends about 5 µs a cell, and the ranking workbook's two detail sheets hold about
+60 cells a center; `BackgroundSheets` writes them in forked children while the parent writes the rest.
+Both lean on XlsxWriter internals (`_write_page_setup`, constant_memory's rows file), as do PrintWorksheet's
+three shortcuts for speed; the tests compare the parallel file with the serial one, and PrintWorksheet's XML
+with stock XlsxWriter's, so a change in XlsxWriter shows there.
 """
 
 from __future__ import annotations
@@ -84,8 +85,7 @@ class PrintWorksheet(Worksheet):
         self.fh.flush()
         with open(self.row_data_filename, "rb") as rows:
             shutil.copyfileobj(rows, target, 2**20)
-        self.row_data_fh.close()
-        os.unlink(self.row_data_filename)
+        _drop_rows_file(self)
         self._xml_end_tag("sheetData")
 
     def _write_page_setup(self) -> None:
