@@ -565,22 +565,20 @@ def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> 
 def _cell_value(value: Any) -> Any:
     """A value as its cell shows it: numbers as numbers (scores rounded to 2 places), yes/no as 是/否,
     everything else as text (never a formula); None for an empty cell."""
-    kind = value.__class__
-    if kind is Decimal or kind is float or kind is int:  # most cells: decided without isinstance's walk
+    kind = value.__class__  # exact types: isinstance(value, Fraction) walks an ABC for every number
+    if kind is Decimal or kind is float or kind is int:
         return float(value)
     if kind is str:
         return value or None
-    if value is None or value == "":
+    if value is None:
         return None
-    if isinstance(value, bool):
+    if kind is bool:
         return "是" if value else "否"
+    if kind is Fraction:
+        return round2(value)
     if isinstance(value, datetime):
         return value
-    if isinstance(value, Fraction):
-        return round2(value)
-    if isinstance(value, Decimal | int | float):
-        return float(value)
-    return str(value)
+    return str(value) or None
 
 
 def _write_rows(
