@@ -148,7 +148,7 @@ def _filler(rng: random.Random) -> dict[str, object]:
 
 def build_qingdao(root: Path) -> dict[str, Path]:
     """sample_inputs/qingdao: 名录.csv, 考核评价表.xlsx and an inbox of filled submissions."""
-    from .template import write_assessment, write_submission
+    from .template import write_assessment
 
     scheme = load_scheme("qingdao")
     rng = random.Random(2017)
@@ -160,18 +160,7 @@ def build_qingdao(root: Path) -> dict[str, Path]:
         writer = csv.writer(fh)
         writer.writerow(["编号", "名称", "依托单位", "联系人"])
         writer.writerows(QINGDAO_ROSTER)
-    for entry in roster:
-        values = QINGDAO_VALUES.get(entry.code)
-        if values is None:
-            continue
-        header = {**_filler(rng), "fill_date": f"{scheme.year + 1}-01-{rng.randint(5, 20):02d}"}
-        write_submission(
-            inbox / f"{entry.name}_{scheme.year}年度考核自报表.xlsx",
-            scheme,
-            center=entry,
-            values=values,
-            header=header,
-        )
+    _write_qingdao_inbox(inbox, scheme, roster, scheme.year, lambda code, figures: figures, rng)
     rows = {}
     for code, fields in QINGDAO_ASSESSMENT.items():
         rows[code] = fields
@@ -183,27 +172,38 @@ def build_qingdao(root: Path) -> dict[str, Path]:
 def _build_qingdao_next_year(base: Path, scheme: Scheme, roster, rng: random.Random) -> None:
     """inbox_2018: the following year, filled in 2018 templates, to show delisting against the 2017 result:
     莱西 (last and 不合格 in 2017) stays at the bottom, 城阳 recovers, 胶州 fails again."""
+    year = scheme.year + 1
+    lift = {"QD05": 4, "QD10": 0, "QD08": -2}
+
+    def next_year(code: str, figures: dict[str, object]) -> dict[str, object]:
+        # last year's figures, read as numbers, moved by a few units per center
+        bump = lift.get(code, 1)
+        nxt = {k: max(0, _as_int(v) + bump) for k, v in figures.items()}
+        nxt["monthly_reports"] = min(12, nxt["monthly_reports"])
+        return nxt
+
+    _write_qingdao_inbox(base / f"inbox_{year}", scheme, roster, year, next_year, rng)
+
+
+def _write_qingdao_inbox(
+    inbox: Path, scheme: Scheme, roster, year: int, figures_of, rng: random.Random
+) -> None:
+    """A filled submission of `year` for every roster center with sample figures (as figures_of(code,
+    QINGDAO_VALUES[code]) gives them), filled in the January after."""
     from .template import write_submission
 
-    year = scheme.year + 1
-    inbox = base / f"inbox_{year}"
     inbox.mkdir(parents=True, exist_ok=True)
-    lift = {"QD05": 4, "QD10": 0, "QD08": -2}
     for entry in roster:
-        values = QINGDAO_VALUES.get(entry.code)
-        if values is None:
+        figures = QINGDAO_VALUES.get(entry.code)
+        if figures is None:
             continue
-        bump = lift.get(entry.code, 1)
-        # next year's figures: last year's, read as numbers, moved by a few units per center
-        nxt = {k: max(0, _as_int(v) + bump) for k, v in values.items()}
-        nxt["monthly_reports"] = min(12, nxt["monthly_reports"])
         header = {**_filler(rng), "fill_date": f"{year + 1}-01-{rng.randint(5, 20):02d}"}
         write_submission(
             inbox / f"{entry.name}_{year}年度考核自报表.xlsx",
             scheme,
             center=entry,
             year=year,
-            values=nxt,
+            values=figures_of(entry.code, figures),
             header=header,
         )
 
