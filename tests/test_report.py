@@ -202,11 +202,20 @@ def qd_book(tmp_path: Path) -> Path:
 # ---------------------------------------------------------------------------------------------- structure
 
 
+def test_title_says_the_kind_of_result_once() -> None:
+    qd, gd = load_scheme("qingdao"), load_scheme("guangdong")
+    assert report._title_of(qd, 2017) == "青岛市科技金融服务分中心2017年度考核结果"
+    assert report._title_of(gd, 2019) == "广东省地市科技金融综合服务中心2019年度监测评估结果"
+    # a scheme whose name does not end with its kind of result keeps its whole name
+    other = replace(qd, name="某市科技金融服务中心绩效评价")
+    assert report._title_of(other, 2020) == "某市科技金融服务中心绩效评价2020年度考核结果"
+
+
 def test_sheet_names_title_and_headers(qd_book: Path) -> None:
     wb = openpyxl.load_workbook(qd_book)
     assert wb.sheetnames == SHEETS
     ws = wb["排名"]
-    assert ws["A1"].value == "青岛市科技金融服务分中心考核2017年度考核结果"
+    assert ws["A1"].value == "青岛市科技金融服务分中心2017年度考核结果"
     assert "A1:J1" in {str(r) for r in ws.merged_cells.ranges}
     headers = [c.value for c in ws[2]]
     assert headers == [
@@ -253,7 +262,7 @@ def test_print_setup(qd_book: Path) -> None:
     assert int(ws.page_setup.fitToWidth or 1) == 1 and int(ws.page_setup.fitToHeight) == 0
     assert ws.print_title_rows == "$2:$2"
     assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
-    assert "青岛市科技金融服务分中心考核2017年度考核结果" in ws.oddHeader.right.text
+    assert "青岛市科技金融服务分中心2017年度考核结果" in ws.oddHeader.right.text
     assert ws.freeze_panes == "A3"
     assert ws.auto_filter.ref.startswith("A2:J")
     # CJK text counts double: the 依托单位 column is wider than its 6 characters would be in Latin
@@ -304,7 +313,7 @@ def test_details_wide_layout_keeps_guangdong_labels_apart(tmp_path: Path) -> Non
     assert all(isinstance(r[col], str) and "×" in r[col] for r in rows if r[col])
     assert any(r[-1] and "去掉一个最高分和一个最低分" in r[-1] for r in rows)
     rk = wb["排名"]
-    assert rk["A1"].value == "广东省地市科技金融综合服务中心监测评估2019年度监测评估结果"
+    assert rk["A1"].value == "广东省地市科技金融综合服务中心2019年度监测评估结果"
     assert [c.value for c in rk[2]][4:9] == ["定量得分", "定性得分", "综合得分", "等次", "支持金额（万元）"]
     assert wb["未提交"].max_row == 1 + 20
     notes = [r for r in wb["说明"].iter_rows(values_only=True)]
