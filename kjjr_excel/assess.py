@@ -144,7 +144,10 @@ def _parse_into(
         target[ind.id] = parsed.value
     if not parsed.code:
         return []
-    return [parsed_finding(parsed, ind, raw, as_text(raw), file=file, sheet=sheet, cell=cell, center=name)]
+    # the column's header: an assessor field's own (较大失误次数), a 核定数 column names the indicator
+    label = ind.display_label if ind.source == "assessor" else ind.label
+    where = {"file": file, "sheet": sheet, "cell": cell, "center": name}
+    return [parsed_finding(parsed, ind, raw, as_text(raw), label=label, **where)]
 
 
 def read_reviews(

@@ -62,17 +62,16 @@ class Parsed:
         return self.value is not None
 
 
-def parsed_finding(parsed: Parsed, ind, raw: object, typed: str, **where: str) -> Finding:
-    """The finding of a cell parse_value reported on (parsed.code set): the message names the indicator, the
+def parsed_finding(parsed: Parsed, ind, raw: object, typed: str, *, label: str, **where: str) -> Finding:
+    """The finding of a cell parse_value reported on (parsed.code set): the message names the indicator by
+    `label` (as the clerk sees it where the value was typed: a submission's row, an assessment's column), the
     value as read, the bounds; the finding keeps the value as typed. `where`: file, sheet, cell, center."""
     fields: dict[str, object] = dict(parsed.fields)
     fields.setdefault("raw", as_text(raw))
     fields.setdefault("max", fmt_decimal(ind.max))
     fields["places"] = str(ind.places)
     fields.setdefault("value", "" if parsed.value is None else as_text(parsed.value))
-    return Finding.make_typed(
-        parsed.code, typed, indicator=ind.id, label=ind.display_label, **fields, **where
-    )
+    return Finding.make_typed(parsed.code, typed, indicator=ind.id, label=label, **fields, **where)
 
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:

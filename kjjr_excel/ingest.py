@@ -732,7 +732,7 @@ def _read_book(book: _Book, display: str, scheme) -> tuple[Submission | None, li
                     sheet=sheet,
                     center=center,
                     indicator=ind.id,
-                    label=ind.display_label,
+                    label=ind.label,
                     cell="（表中找不到这一行）",
                 )
             )
@@ -833,7 +833,7 @@ def _read_value(
         if not parsed.code:  # the common case: a clean value, nothing to report
             return CellValue(ind.id, raw_text, parsed.value, sheet, cell, parsed.value is None), []
     base = {"file": display, "sheet": sheet, "cell": cell, "center": center, "indicator": ind.id}
-    label = ind.display_label
+    label = ind.label  # as the template's row prints it (input_label is only the input cell's prompt)
     if formula is not None:
         raw_text = f"={formula[0]}"
         if not formula[1]:
@@ -844,7 +844,7 @@ def _read_value(
     error = False
     if parsed.code:
         finding = parsed_finding(
-            parsed, ind, raw, raw_text, file=display, sheet=sheet, cell=cell, center=center
+            parsed, ind, raw, raw_text, label=label, file=display, sheet=sheet, cell=cell, center=center
         )
         findings.append(finding)
         error = finding.severity is Severity.ERROR

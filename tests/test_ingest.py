@@ -333,6 +333,8 @@ def test_month_count_over_bound_and_decimal_places(tmp_path):
     sub, findings, _ = read(path, QD)
     assert [(f.code, f.indicator) for f in findings] == [("value-over-max", "monthly_reports")]
     assert "12" in findings[0].message and sub.values["monthly_reports"].error
+    # named as the template's row prints it, not by the input cell's prompt (按时提报统计信息的月数)
+    assert findings[0].message.startswith("“信息统计及报送”"), findings[0].message
     values = good_values(GD)
     values["loan_amount"] = 12.345
     sub, findings, _ = read(build_submission(tmp_path / "g.xlsx", GD, values=values))
