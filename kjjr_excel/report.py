@@ -293,11 +293,8 @@ def _title(result: RunResult) -> str:
 
 
 def _title_of(scheme: Any, year: int) -> str:
-    """'青岛市科技金融服务分中心2017年度考核结果': the year stands before the kind of result, which the scheme's name
-    ends with (考核, 监测评估) and which is then not said twice."""
-    stem = scheme.result_title.removesuffix("结果")
-    subject = scheme.name.removesuffix(stem) if stem else scheme.name
-    return f"{subject}{year}年度{scheme.result_title}"
+    """'青岛市科技金融服务分中心2017年度考核结果': the year stands before the kind of result (Scheme.subject)."""
+    return f"{scheme.subject}{year}年度{scheme.result_title}"
 
 
 class _Table:

@@ -157,6 +157,14 @@ class Scheme:
     path: str = ""
     sha256: str = ""
 
+    @property
+    def subject(self) -> str:
+        """Who is assessed, as the name says it: the name without the kind of assessment it ends with, when the
+        result title names that kind too (青岛市科技金融服务分中心 of …考核 and 考核结果), so that a title that adds
+        the year or the form's name does not say it twice."""
+        stem = self.result_title.removesuffix("结果")
+        return self.name.removesuffix(stem) if stem else self.name
+
     @functools.cached_property
     def self_indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.source == "self")

@@ -929,7 +929,7 @@ def write_assessment(
     if relative:
         title = scheme.review_title or f"{scheme.name}定性评分表"
     else:
-        title = f"{scheme.name}考核评价表（{year}年度）"
+        title = f"{scheme.subject}考核评价表（{year}年度）"
     wb = _workbook(path, year, title, created)
     fmts = _formats(wb)
     _instructions(wb, fmts, "填报说明", f"{title}填报说明", _assessment_sections(scheme, year))

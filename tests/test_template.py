@@ -238,6 +238,7 @@ def test_qingdao_assessment_blank_and_with_roster(tmp_path):
     assert wb.sheetnames == ["填报说明", "考核评价", "_meta"]
     assert meta(wb)["kind"] == "assessment"
     ws = wb["考核评价"]
+    assert ws["A1"].value == "青岛市科技金融服务分中心考核评价表（2017年度）"  # 考核 said once
     headers = [c.value for c in ws[2]]
     verified = ["核定数：" + i.label for i in QD.self_indicators if i.verifiable]
     assert headers == [
