@@ -31,7 +31,7 @@ from .layout import layout
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
 from .score import exact_sum, num, round2, trims, two
-from .xlsx import BackgroundSheets, Workbook, display_width, freeze_formats, wrapped_lines
+from .xlsx import BackgroundSheets, Workbook, display_width, freeze_formats, row_height, wrapped_lines
 
 SHEET_RANKING = "排名"
 SHEET_DETAILS = "得分明细"
@@ -261,6 +261,7 @@ class _Formats:
         )
         self.section = wb.add_format({"font_name": TITLE_FONT, "font_size": 12, "bold": True})
         self.plain = wb.add_format(base)
+        self.wrapped = wb.add_format({**base, "text_wrap": True, "valign": "top"})
         self.by_kind = {
             "text": wb.add_format(cell),
             "center": wb.add_format({**cell, "align": "center"}),
@@ -283,7 +284,15 @@ class _Formats:
         }
         # every cell format (the grade colours are conditional formats only); see freeze_formats
         freeze_formats(
-            [self.title, self.header, self.section, self.plain, self.year, *self.by_kind.values()]
+            [
+                self.title,
+                self.header,
+                self.section,
+                self.plain,
+                self.wrapped,
+                self.year,
+                *self.by_kind.values(),
+            ]
             + list(self.severity.values())
         )
 
@@ -887,10 +896,20 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     scheme: Any = result.scheme
     ws = wb.add_worksheet(SHEET_NOTES)
     widths = [12, 40, 20, 12]
+    grow_to = {0: 60, 1: 70, 2: 70}  # the widest the 项目, 内容 and 来源 (or SHA-256) columns may grow
     row = 0
 
     def put(values: Sequence[Any], cell_fmt: Any = None) -> None:
         nonlocal row
+        # a text longer than its column may grow (the input locations, a long note) wraps in a taller row,
+        # instead of running on and shrinking the printed page
+        long = {
+            col: str(v)
+            for col, v in enumerate(values)
+            if col in grow_to and display_width(str(v)) + 2 > grow_to[col]
+        }
+        if long:
+            ws.set_row(row, row_height((text, grow_to[col]) for col, text in long.items()))
         for col, value in enumerate(values):
             if value is None or value == "":
                 continue
@@ -899,8 +918,8 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
                 text = str(value)
             else:
                 text = str(value)
-                ws.write_string(row, col, text, cell_fmt or fmt.plain)
-            widths[col] = max(widths[col], display_width(text) + 2)
+                ws.write_string(row, col, text, cell_fmt or (fmt.wrapped if col in long else fmt.plain))
+            widths[col] = min(max(widths[col], display_width(text) + 2), grow_to.get(col, MAX_WIDTH["text"]))
         row += 1
 
     ws.write_string(row, 0, "项目", fmt.header)
@@ -940,7 +959,7 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     if not result.files:
         put(["", "无"])
     for col, width in enumerate(widths):
-        ws.set_column(col, col, min(width, 70 if col in (1, 2) else MAX_WIDTH["text"]))
+        ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
     _print_setup(ws, 0, _title(result) + "　说明")
 

@@ -384,6 +384,17 @@ def test_notes_sheet(qd_book: Path) -> None:
     assert ("坏文件.xlsx", "无法读取", "ef" * 32, 10) in [tuple(r[:4]) for r in files]
 
 
+def test_notes_sheet_wraps_long_texts(tmp_path: Path) -> None:
+    """A long 输入位置 (ten folders) wraps in a taller row instead of shrinking the printed page."""
+    inputs = [f"/home/科技金融/2019年度报送/第{n}批/收件箱" for n in range(10)]
+    result = replace(guangdong_result(), inputs=inputs)
+    ws = openpyxl.load_workbook(report.write_ranking(result, tmp_path / "n.xlsx", run_time=RUN_TIME))["说明"]
+    row = next(r[0].row for r in ws.iter_rows() if r[0].value == "输入位置")
+    assert ws.cell(row, 2).alignment.wrap_text and ws.row_dimensions[row].height >= 4 * 14.5
+    assert ws.column_dimensions["B"].width < 71  # 70, plus the padding XlsxWriter adds
+    assert not ws.cell(row - 1, 2).alignment.wrap_text  # short texts stay on one line
+
+
 def test_charts_present(qd_book: Path) -> None:
     names = zipfile.ZipFile(qd_book).namelist()
     assert "xl/charts/chart1.xml" in names and "xl/charts/chart2.xml" in names
