@@ -70,7 +70,7 @@ CODES: dict[str, tuple[Severity, str]] = {
         E,
         "“{name}”不在{center_label}名录中。请核对名称或编号是否与名录一致（名录见考核通知）。",
     ),
-    "center-missing": (W, "名录中的“{name}”没有报送有效的填报表，请催报。"),
+    "center-missing": (W, "名录中的“{name}”（编号 {roster_code}）没有报送有效的填报表，请催报。"),
     "duplicate-submission": (
         W,
         "同一{center_label}报送了{count}份：{files}。已采用保存时间最新的一份（{kept}），其余未计分。",
@@ -107,7 +107,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "value-outlier": (
         W,
-        "“{label}”为 {value}，与其他{center_label}相差悬殊（中位数 {median}）。请核对是否填写有误。",
+        "“{label}”为 {value}，与其他{center_label}相差悬殊（其他{center_label}的中位数为 {median}）。请核对{where}填写的数字是否有误，例如单位或位数。",
     ),
     # assessment and reviews
     "assessment-unknown-center": (E, "考核表中的“{name}”不在报送名单中，这一行未使用。请核对名称或编号。"),
@@ -123,7 +123,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         "评审表中“{name}”的“{label}”填写为“{raw}”，不是 0–{max} 之间的分数。这一行未计入。请填写数字后重新提交。",
     ),
     "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
-    "review-veto": (W, "评审表 {file} 对“{name}”一票否决：{reason}。"),
+    "review-veto": (
+        W,
+        "评审表“{file}”对“{name}”作了一票否决，原因：{reason}。该{center_label}评定为不合格，不参与排名。",
+    ),
     "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),
     "veto": (W, "{reason}，评定为不合格，不参与排名。"),
     # history

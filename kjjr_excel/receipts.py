@@ -182,7 +182,7 @@ def write_findings_report(
     """`kjjr validate -o REPORT.xlsx`: 校验问题, 文件清单, 未提交. Returns the path written."""
     ordered = sorted_findings(list(findings))
     missing = [f for f in ordered if f.code == "center-missing"]
-    by_code = {r.code: r for r in roster}
+    by_name = {r.name: r for r in roster}  # a center-missing finding names its roster entry
 
     def build(wb) -> None:
         fmt = _formats(wb)
@@ -202,12 +202,12 @@ def write_findings_report(
         miss = wb.add_worksheet("未提交")
         _row(miss, 0, ("编号", "名称", "依托单位", "联系方式", "说明"), fmt["head"])
         for r, f in enumerate(missing, start=1):
-            entry = by_code.get(f.value)
+            entry = by_name.get(f.center)
             _row(
                 miss,
                 r,
                 (
-                    f.value,
+                    entry.code if entry else "",
                     f.center,
                     entry.host_unit if entry else "",
                     entry.contact if entry else "",

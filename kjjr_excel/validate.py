@@ -136,7 +136,9 @@ def validate(
         findings.extend(_cross_checks(scheme, sub))
     findings.extend(_outliers(scheme, accepted))
     for entry in missing_centers(roster, (submission_key(s, roster) for s in accepted)):
-        findings.append(Finding.make("center-missing", center=entry.name, value=entry.code, name=entry.name))
+        findings.append(
+            Finding.make("center-missing", center=entry.name, name=entry.name, roster_code=entry.code)
+        )
     return accepted, findings
 
 

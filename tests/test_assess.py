@@ -132,6 +132,9 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
     assert "填写为“优”，不是 0–" in word.message and "超过满分" not in word.message
     veto = next(f for f in findings if f.code == "review-veto")
     assert "评审人1.xlsx" in veto.message and "弄虚作假" in veto.message
+    assert veto.message.endswith(
+        "评定为不合格，不参与排名。"
+    )  # what the veto does, not only that it was cast
 
 
 def test_review_missing_is_reported_by_the_pipeline(tmp_path):

@@ -47,6 +47,10 @@ def test_clean_batch_has_only_missing_centers():
     assert [s.center_code for s in accepted] == [e.code for e in ROSTER[:3]]
     assert {f.code for f in findings} == {"center-missing"}
     assert len(findings) == len(ROSTER) - 3
+    # the roster code is in the message; nothing was typed, so 填写内容 (value) stays empty
+    first = ROSTER[3]
+    assert findings[0].message == f"名录中的“{first.name}”（编号 {first.code}）没有报送有效的填报表，请催报。"
+    assert all(f.value == "" for f in findings)
 
 
 def test_match_center_by_code_then_name():
@@ -121,7 +125,7 @@ def test_outliers_robust_and_only_with_enough_centers():
     assert [(f.file, f.indicator, f.severity.value) for f in out] == [
         (f"{ROSTER[5].code}.xlsx", "loan_banks", "警告")
     ]
-    assert "中位数 12.5" in out[0].message
+    assert "中位数为 12.5" in out[0].message
     _, findings = validate(GD, subs[2:], roster=ROSTER, year=2019)  # 4 centers < outlier_min_centers
     assert not [f for f in findings if f.code == "value-outlier"]
 
