@@ -331,6 +331,6 @@ def _notes(scheme: Scheme, assessed: bool, strict: bool) -> list[str]:
     if strict:
         notes.append("使用了 --strict：数据有误的分中心不参加排名。")
     else:
-        notes.append("数据有误的指标按0分计，并在“标记”中注明单元格。")
+        notes.append("数据有误的指标按0分计，并在“标记”中注明指标和单元格。")
     notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")
     return notes

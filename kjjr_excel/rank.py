@@ -119,9 +119,15 @@ def rank_centers(
         flags: list[str] = []
         if c.vetoes:
             flags.extend(c.vetoes)
-        if c.errors:
-            cells = "、".join(cell for _, cell in sorted(c.errors.items()) if cell)
-            flags.append(f"{FLAG_DATA_ERROR}（{cells}）" if cells else FLAG_DATA_ERROR)
+        if (
+            c.errors
+        ):  # which inputs, in the scheme's order, by the labels the form prints: 数据有误：人员配备（F18）
+            wrong = [
+                f"{ind.label}（{c.errors[ind.id]}）" if c.errors[ind.id] else ind.label
+                for ind in scheme.indicators
+                if ind.id in c.errors
+            ]
+            flags.append(f"{FLAG_DATA_ERROR}：{'、'.join(wrong)}")
         if not scheme.is_relative and not c.assessed and scheme.assessor_indicators:
             flags.append(FLAG_NOT_ASSESSED)
         if scheme.is_relative and reviews_given and not c.review_totals:

@@ -111,7 +111,7 @@ def test_qingdao_round_trip_without_assessment(tmp_path):
     assert rows["QD01"]["总分"] == 90 and rows["QD01"]["等次"] == "优秀"
     assert rows["QD03"]["总分"] == 90 and rows["QD03"]["排名"] == rows["QD01"]["排名"] == 1
     assert rows["QD04"]["总分"] == 57.5 and rows["QD04"]["等次"] == "不合格" and rows["QD04"]["排名"] == 3
-    assert "数据有误" in rows["QD04"]["标记"] and "F13" in rows["QD04"]["标记"]
+    assert "数据有误：征集科技型中小企业融资需求（F13）" in rows["QD04"]["标记"]
     assert rows["QD02"]["总分"] == 48 and rows["QD02"]["等次"] == "不合格"
     assert rows["QD02"]["补助金额（万元）"] == 0 and rows["QD01"]["补助金额（万元）"] == 20
     assert all("未经考核评价" in r["标记"] for r in rows.values())
