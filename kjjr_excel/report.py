@@ -498,9 +498,17 @@ def _qualitative_derivation(totals: Sequence[Fraction], trim_at: int, score: Fra
     return f"{len(totals)}位评审人总分 {shown}，{how} = {two(score)}"
 
 
-def _fit(texts: Sequence[str], limit: int = 30, least: int = 10) -> int:
-    """A column width that shows the longest of these texts (CJK counted double), within bounds."""
-    return min(limit, max([least - 2, *(display_width(t) for t in texts)]) + 2)
+def _fit(texts: Iterable[str], limit: int = 30, least: int = 10) -> int:
+    """A column width that shows the widest of these texts (CJK counted double), within bounds. Exact, and
+    cheap on thousands of texts: only a text that may be wider than the widest so far is measured. A wide
+    character takes 3 or 4 bytes in UTF-8, so a text is at most (characters + bytes) // 2 columns wide."""
+    widest = least - 2
+    for text in texts:
+        if widest >= limit:
+            break
+        if (len(text) + len(text.encode())) // 2 > widest:
+            widest = max(widest, display_width(text))
+    return min(limit, widest + 2)
 
 
 def _write_wide(
@@ -518,7 +526,8 @@ def _write_wide(
     fixed widths (no per-cell measuring: these sheets hold N × 17 indicators, and the time goes into every
     cell), three frozen identity columns, a filter, landscape print (see BackgroundSheets for the blocks)."""
     if start == 0:
-        ws.set_row(0, 75)  # long two-part headers (指标｜得分) wrap onto four lines
+        # the two-part headers (指标｜得分) wrap onto up to five lines, all shown
+        ws.set_row(0, row_height(headers, minimum=45))
         for col, (header, width) in enumerate(headers):
             ws.write_string(0, col, header, fmt.header)
             ws.set_column(col, col, width)
@@ -540,11 +549,22 @@ def _detail_headers(result: RunResult) -> list[tuple[str, float]]:
         ("名称", _fit([r.center.name for r in result.ranked])),
     ]
     headers += [(c.header, 9) for c in _ranking_columns(scheme)[4:7]]
+    # a derivation ends with its result ("… = 6.00"): its column is as wide as its widest one, so none is cut
+    derivations: dict[str, list[str]] = {ind.id: [] for ind in scheme.scored_indicators}
+    for r in result.ranked:
+        for item in r.score.items:
+            derivations[item.indicator].append(item.derivation)
     for ind in scheme.scored_indicators:
         label = f"{ind.category}／{ind.label}"
-        headers += [(f"{label}｜得分", 12), (f"{label}｜计算过程（数值：计算）", 44)]
+        width = _fit(derivations[ind.id], limit=70, least=24)
+        headers += [(f"{label}｜得分", 14), (f"{label}｜计算过程（数值：计算）", width)]
     if _with_reviews(result):
-        headers.append(("定性得分｜计算过程", 36))
+        texts = (
+            _qualitative_derivation(r.center.review_totals, scheme.trim_at, r.score.qualitative)
+            for r in result.ranked
+            if r.score.qualitative is not None
+        )
+        headers.append(("定性得分｜计算过程", _fit(texts, limit=80, least=36)))
     return headers
 
 
@@ -645,7 +665,7 @@ def _raw_headers(scheme: Any, submissions: Sequence[Submission]) -> list[tuple[s
     for ind in scheme.self_indicators:
         cell = lay.value_cell(ind.id) if ind.id in lay.rows else ""
         label = f"{ind.category}／{ind.label}（{cell}）" if cell else f"{ind.category}／{ind.label}"
-        headers += [(f"{label}｜读取值", 9), (f"{label}｜填写内容（与读取值不同时）", 12)]
+        headers += [(f"{label}｜读取值", 12), (f"{label}｜填写内容（与读取值不同时）", 14)]
     headers.append(("单元格（与模板位置不同时）", 30))
     return headers
 

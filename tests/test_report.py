@@ -384,6 +384,43 @@ def test_notes_sheet(qd_book: Path) -> None:
     assert ("坏文件.xlsx", "无法读取", "ef" * 32, 10) in [tuple(r[:4]) for r in files]
 
 
+def test_fit_measures_only_what_may_be_widest_and_stays_exact() -> None:
+    from kjjr_excel.xlsx import display_width
+
+    texts = [
+        "a" * 30,
+        "汉" * 14,
+        "×÷" * 16,
+        "１２３４５６",
+        "撮合贷款金额（万元）：15 × min(1, 1200÷3000.00) = 6.00",
+        "",
+    ]
+    for limit in (20, 40, 80):
+        assert report._fit(texts, limit=limit, least=10) == min(limit, max(map(display_width, texts)) + 2)
+    assert report._fit([], least=10) == 10
+
+
+def test_detail_derivations_fit_their_columns(tmp_path: Path) -> None:
+    """得分明细: a derivation ends with its result ('… = 6.00'), so its column is as wide as its widest one."""
+    from kjjr_excel.xlsx import display_width
+
+    result = guangdong_result()
+    first = result.ranked[0]
+    items = list(first.score.items)  # a figure typed in 元, as the sample 韶关 does: a long derivation
+    items[0] = items[0]._replace(derivation="813657200万元：15 × min(1, 813657200÷813657200.00) = 15.00")
+    ranked = [replace(first, score=replace(first.score, items=tuple(items))), *result.ranked[1:]]
+    path = report.write_ranking(replace(result, ranked=ranked), tmp_path / "d.xlsx")
+    ws = openpyxl.load_workbook(path)["得分明细"]
+    checked = 0
+    for col in ws.iter_cols(min_row=1):
+        if "计算过程（数值：计算）" not in str(col[0].value):
+            continue
+        widest = max(display_width(str(c.value)) for c in col[1:] if c.value)
+        assert ws.column_dimensions[col[0].column_letter].width >= min(widest + 2, 70)
+        checked += 1
+    assert checked == len(load_scheme("guangdong").scored_indicators)
+
+
 def test_notes_sheet_wraps_long_texts(tmp_path: Path) -> None:
     """A long 输入位置 (ten folders) wraps in a taller row instead of shrinking the printed page."""
     inputs = [f"/home/科技金融/2019年度报送/第{n}批/收件箱" for n in range(10)]
