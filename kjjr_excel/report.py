@@ -31,7 +31,15 @@ from .layout import layout
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
 from .score import exact_sum, num, round2, trims, two
-from .xlsx import BackgroundSheets, Workbook, display_width, freeze_formats, row_height, wrapped_lines
+from .xlsx import (
+    BackgroundSheets,
+    Workbook,
+    display_width,
+    freeze_formats,
+    lines_height,
+    row_height,
+    wrapped_lines,
+)
 
 SHEET_RANKING = "排名"
 SHEET_DETAILS = "得分明细"
@@ -361,7 +369,7 @@ class _Table:
                 default=1,
             )
             if self.row_height or lines > 1:
-                ws.set_row(row, max(self.row_height or 15, 14.5 * lines + 4))
+                ws.set_row(row, lines_height(lines, self.row_height or 15))
             for col, value in enumerate(values):
                 _write_cell(ws, row, col, value, formats.get(col) or kind_formats[col])
         last = max(self.row - 1, self.header_row)

@@ -46,11 +46,21 @@ def wrapped_lines(text: str, width: float) -> int:
     return sum(max(1, -(-display_width(line) // room)) for line in str(text).splitlines() or [""])
 
 
-def row_height(pairs: Iterable[tuple[str, float]], minimum: float = 15.0, line: float = 14.5) -> float:
+# Points a wrapped line of 11-point text takes. CJK fonts set their lines further apart than Latin ones: at
+# 14.5 LibreOffice printed the last of three lines touching the cell's bottom border.
+LINE = 15.5
+
+
+def lines_height(lines: int, minimum: float = 15.0, line: float = LINE) -> float:
+    """Row height (points) that shows `lines` wrapped lines."""
+    return max(minimum, line * lines + 4)
+
+
+def row_height(pairs: Iterable[tuple[str, float]], minimum: float = 15.0, line: float = LINE) -> float:
     """Row height (points) that shows every (text, column width) pair wrapped in full. XlsxWriter does not
     grow a row for wrapped text, and neither does Excel when it opens the file."""
     lines = max((wrapped_lines(text, width) for text, width in pairs if text), default=1)
-    return max(minimum, line * lines + 4)
+    return lines_height(lines, minimum, line)
 
 
 class PrintWorksheet(Worksheet):
