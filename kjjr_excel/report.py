@@ -850,7 +850,7 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
-    ws.set_footer(FOOTER)
+    _running_head(ws, _title(result) + "　" + SHEET_CHARTS)  # like every other sheet: title, page numbers
     title_font = {"name": TITLE_FONT, "size": 12, "bold": True}
     axis_font = {"name": BODY_FONT, "size": 10, "bold": False}
 

@@ -267,6 +267,10 @@ def test_print_setup(qd_book: Path) -> None:
     assert ws.auto_filter.ref.startswith("A2:J")
     # CJK text counts double: the 依托单位 column is wider than its 6 characters would be in Latin
     assert ws.column_dimensions["D"].width >= 2 * len("市南区科技局")
+    # every sheet prints with the title at the top and page numbers at the bottom
+    for sheet in openpyxl.load_workbook(qd_book).worksheets:
+        assert "2017年度考核结果" in sheet.oddHeader.right.text, sheet.title
+        assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页", sheet.title
 
 
 def test_conditional_formats_by_grade(qd_book: Path) -> None:
