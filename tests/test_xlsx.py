@@ -55,14 +55,8 @@ def test_sheets_are_written_as_stock_xlsxwriter_writes_them(tmp_path: Path, cons
                 cell_format = boxed if (row + col) % 2 else (plain if row else None)
                 if fast:
                     report._write_cell(ws, row, col, value, cell_format)
-                elif value is None:
-                    ws.write_blank(row, col, None, cell_format)
-                elif isinstance(value, str):
-                    ws.write_string(row, col, value, cell_format)
-                elif isinstance(value, datetime):
-                    ws.write_datetime(row, col, value, cell_format)
-                else:
-                    ws.write_number(row, col, value, cell_format)
+                else:  # the public API's own dispatch by type
+                    ws.write(row, col, value, cell_format)
         # grade colours and validations: their formulas go through XlsxWriter's _prepare_formula
         for n, value in enumerate(['"优秀"', "=$A$1", "{=1}", "=ROUND(A1,2)", "=SORT(A1:A3)", "3", '"(x)"']):
             ws.conditional_format(
