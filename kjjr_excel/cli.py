@@ -313,11 +313,11 @@ def receipts(
     scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path
 ) -> None:
     """为每个分中心生成回执（收到了什么、哪个单元格要改），便于邮件反馈。"""
-    from .receipts import write_receipts
+    from .receipts import write_checked_receipts
 
     sch = _scheme(scheme)
     checked = _checked(sch, inputs, roster, year)
-    paths = write_receipts(sch, checked.ingest_result, checked.findings, out_dir, roster=checked.roster)
+    paths = write_checked_receipts(sch, checked, out_dir)
     click.echo(f"已生成回执 {len(paths)} 份，保存在 {out_dir}")
 
 

@@ -14,13 +14,15 @@ from pathlib import Path
 import xlsxwriter
 
 from .findings import Finding, Severity, sorted_findings
+from .ingest import READ
+from .model import Submission
 from .output import atomic_write
 from .report import write_findings_sheet
 from .scheme import RosterEntry
 from .validate import match_center
 from .xlsx import Workbook, row_height
 
-__all__ = ["write_receipts", "write_findings_report", "atomic_workbook"]
+__all__ = ["write_receipts", "write_checked_receipts", "write_findings_report", "atomic_workbook"]
 
 _OPTIONS = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
 
@@ -64,9 +66,16 @@ def _row(ws, row: int, values: Sequence[str], fmt) -> None:
 
 
 def write_receipts(
-    scheme, result, findings: list[Finding], out_dir: Path, *, roster: Sequence[RosterEntry] = ()
+    scheme,
+    result,
+    findings: list[Finding],
+    out_dir: Path,
+    *,
+    roster: Sequence[RosterEntry] = (),
+    accepted: Sequence[Submission] | None = None,
 ) -> list[Path]:
-    """One 回执 per center (all its files) and one per unrecognised file; returns the paths written."""
+    """One 回执 per center (all its files) and one per unrecognised file; returns the paths written. accepted:
+    the submissions validation kept; a file read but not kept (a superseded copy, another year) says so."""
     out_dir = Path(out_dir)
     read = set(result.findings)
     all_findings = list(result.findings) + [f for f in findings if f not in read]
@@ -83,6 +92,14 @@ def write_receipts(
         name = entry.name if entry else sub.center_name
         centers.setdefault((code, name), []).append(sub)
     sha = {f.file: f for f in result.files}
+    kept = None if accepted is None else {s.file for s in accepted}
+
+    def status(file: str) -> str:
+        shown = sha[file].status if file in sha else ""
+        if kept is not None and shown == READ and file not in kept:
+            return f"{shown}，未计分（原因见下列问题）"
+        return shown
+
     read_at = datetime.now().strftime("%Y-%m-%d %H:%M")
     written: list[Path] = []
     for (code, name), subs in sorted(centers.items()):
@@ -90,10 +107,7 @@ def write_receipts(
         center_findings = [f for file in files for f in by_file.get(file, [])]
         center_findings += by_center.get(name, [])
         fname = f"回执_{_safe_name(code or '无编号', 20)}_{_safe_name(name or '未填名称')}.xlsx"
-        info = [
-            (file, sha[file].sha256 if file in sha else "", sha[file].status if file in sha else "")
-            for file in files
-        ]
+        info = [(file, sha[file].sha256 if file in sha else "", status(file)) for file in files]
         written.append(
             atomic_workbook(
                 out_dir / fname,
@@ -115,6 +129,18 @@ def write_receipts(
             )
         )
     return written
+
+
+def write_checked_receipts(scheme, checked, out_dir: Path) -> list[Path]:
+    """write_receipts for an inbox that pipeline.check_inbox read and validated (kjjr receipts, the demo)."""
+    return write_receipts(
+        scheme,
+        checked.ingest_result,
+        checked.findings,
+        out_dir,
+        roster=checked.roster,
+        accepted=checked.accepted,
+    )
 
 
 RECEIPT_WIDTHS = (6, 30, 10, 8, 8, 14, 70)  # 序号 文件 工作表 单元格 严重程度 填写内容 说明

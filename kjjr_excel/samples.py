@@ -312,7 +312,7 @@ def build_all(root: Path) -> None:
 def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     """Templates, validation, receipts and ranking for both schemes; yields Chinese progress lines."""
     from .pipeline import check_inbox, load_roster, run_rank
-    from .receipts import write_receipts
+    from .receipts import write_checked_receipts
     from .report import write_ranking
     from .template import generate
 
@@ -338,9 +338,7 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     )
     yield f"青岛：模板已生成到 {out_dir / 'qingdao' / '模板'}"
     checked = check_inbox(qd, [samples / "qingdao" / "inbox"], roster_path=roster_path)
-    receipts = write_receipts(
-        qd, checked.ingest_result, checked.findings, out_dir / "qingdao" / "回执", roster=checked.roster
-    )
+    receipts = write_checked_receipts(qd, checked, out_dir / "qingdao" / "回执")
     yield f"青岛：回执 {len(receipts)} 份 → {out_dir / 'qingdao' / '回执'}"
     result = run_rank(
         qd,
@@ -360,9 +358,7 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     generate(gd, out_dir / "guangdong" / "模板", roster=gd.roster, per_center=True, assessment=True)
     yield f"广东：模板已生成到 {out_dir / 'guangdong' / '模板'}"
     checked = check_inbox(gd, [samples / "guangdong" / "inbox"])
-    receipts = write_receipts(
-        gd, checked.ingest_result, checked.findings, out_dir / "guangdong" / "回执", roster=checked.roster
-    )
+    receipts = write_checked_receipts(gd, checked, out_dir / "guangdong" / "回执")
     yield f"广东：回执 {len(receipts)} 份 → {out_dir / 'guangdong' / '回执'}"
     reviews = sorted((samples / "guangdong" / "reviews").glob("*.xlsx"))
     result = run_rank(gd, [samples / "guangdong" / "inbox"], assessments=reviews)

@@ -94,3 +94,25 @@ def test_report_overwrite_is_atomic(tmp_path):
     write_findings_report(GD, result, findings, target)
     assert target.read_bytes()[:2] == b"PK"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".~kjjr_")] == []
+
+
+def test_receipt_says_which_file_read_was_not_scored(tmp_path):
+    """Two files from one center: the receipt lists both, and the superseded one as read but not scored."""
+    from kjjr_excel.pipeline import check_inbox
+    from kjjr_excel.receipts import write_checked_receipts
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "st.xlsx", GD, center=("GD01", "汕头分中心"), values=good_values(GD))
+    real_submission(inbox / "st（更正）.xlsx", GD, center=("GD01", "汕头分中心"), values=good_values(GD, 12))
+    checked = check_inbox(GD, [inbox])
+    kept = {s.file for s in checked.accepted}
+    (path,) = write_checked_receipts(GD, checked, tmp_path / "out")
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(path)["回执"].iter_rows()]
+    status: dict = {}
+    for row in rows:  # 收到的文件 comes first; 全部问题 lists the files again, with other columns
+        if row[1] in ("st.xlsx", "st（更正）.xlsx"):
+            status.setdefault(row[1], row[2])
+    assert len(kept) == 1 and set(status) == {"st.xlsx", "st（更正）.xlsx"}
+    for file, shown in status.items():
+        assert shown == ("已读取" if file in kept else "已读取，未计分（原因见下列问题）")
