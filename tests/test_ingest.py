@@ -404,11 +404,13 @@ def test_read_table_finds_the_header_row(tmp_path):
 
 
 def _soffice_convert(src: Path, fmt: str, outdir: Path, profile: str) -> Path:
+    """Convert with LibreOffice, with a profile of its own beside the output (runs in parallel never share one)."""
     outdir.mkdir(exist_ok=True)
+    profile_dir = outdir.parent / f"lo_profile_{profile}"
     subprocess.run(
         [
             "soffice",
-            f"-env:UserInstallation=file:///tmp/lo_profile_ingest_{profile}",
+            f"-env:UserInstallation={profile_dir.as_uri()}",
             "--headless",
             "--convert-to",
             fmt,
