@@ -31,7 +31,7 @@ from .model import CellValue, InputFile, Submission
 
 __all__ = ["IngestResult", "collect_files", "ingest", "read_submission", "read_table", "SPREADSHEET_SUFFIXES"]
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et")
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et", ".ods", ".ots")
 READ = "已读取"
 SKIPPED = "已跳过"
 UNREADABLE = "无法读取"
@@ -55,6 +55,13 @@ _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _NS_DCTERMS = "{http://purl.org/dc/terms/}"
+_NS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_NS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_NS_DC = "{http://purl.org/dc/elements/1.1/}"
+ODS_MIMETYPES = (
+    b"application/vnd.oasis.opendocument.spreadsheet",
+    b"application/vnd.oasis.opendocument.spreadsheet-template",
+)
 
 VALUE_HEADERS = ("数量", "填报数")
 CATEGORY_HEADERS = ("一级指标", "类别")
@@ -286,7 +293,7 @@ class _Book:
 
     data: bytes
     sha256: str
-    fmt: str  # xlsx | xlsm | xls
+    fmt: str  # xlsx | xlsm | xls | ods
     reader: object
     zip: zipfile.ZipFile | None
     findings: list[Finding]
@@ -336,6 +343,8 @@ def _guard(data: bytes, digest: str, path: Path, display: str) -> _Book:
     if data.startswith(ZIP_MAGIC):
         zf = _check_zip(data, display)
         names = set(zf.namelist())
+        if "mimetype" in names and "content.xml" in names:
+            return _ods_book(data, digest, zf, suffix, display)
         if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
             kind = "Word文档" if "word/document.xml" in names else "压缩包或其他文件"
             raise _Refused(Finding.make("file-not-workbook", file=display, detail=f"实际是{kind}"))
@@ -372,6 +381,44 @@ def _guard(data: bytes, digest: str, path: Path, display: str) -> _Book:
     else:
         detail = "实际是文本或其他格式的文件" if _looks_text(data[:4096]) else "无法识别的文件格式"
     raise _Refused(Finding.make("file-not-workbook", file=display, detail=detail))
+
+
+def _ods_book(data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, display: str) -> _Book:
+    """An OpenDocument package (LibreOffice's and Gnumeric's own format): a spreadsheet is read like an .xlsx,
+    behind the same checks; any other OpenDocument file (a text document) is not a workbook."""
+    mimetype = _read_part(zf, "mimetype", display).strip()
+    if mimetype not in ODS_MIMETYPES:
+        kind = "OpenDocument文本文档" if b"opendocument.text" in mimetype else "OpenDocument文档，不是表格"
+        raise _Refused(Finding.make("file-not-workbook", file=display, detail=f"实际是{kind}"))
+    notes: list[Finding] = []
+    if suffix not in (".ods", ".ots"):
+        notes.append(
+            Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".ods")
+        )
+    parts = _check_xml_parts(zf, display)
+    try:
+        reader = _calamine(data, display)
+    except _Refused:
+        # calamine stops at the whitespace an indenting writer (Gnumeric) puts between table elements; that
+        # whitespace is not cell content, so the package is read again without it
+        reader = _calamine(_ods_without_indent(zf, display), display)
+    return _Book(data, digest, "ods", reader, zf, notes, parts)
+
+
+# whitespace right after a table element's tag or right before one: indentation, never a cell's text
+_ODS_INDENT = re.compile(rb"(<table:[^<>]*>|</table:[^<>]*>)\s+(?=<)|>\s+(?=</?table:)")
+
+
+def _ods_without_indent(zf: zipfile.ZipFile, display: str) -> bytes:
+    """A copy of an .ods package whose content.xml has no indentation between table elements."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in zf.infolist():
+            part = _read_part(zf, info.filename, display)
+            if info.filename == "content.xml":
+                part = _ODS_INDENT.sub(lambda m: m.group(1) or b">", part)
+            copy.writestr(info.filename, part, zipfile.ZIP_STORED if info.filename == "mimetype" else None)
+    return out.getvalue()
 
 
 def _looks_text(head: bytes) -> bool:
@@ -942,6 +989,8 @@ def _formulas(
     shortcut: a byte search first (in the part's rows up to the last wanted cell, then if need be in all of
     it), the sheet is parsed only when a wanted cell may hold a formula; False always parses (the reference the
     shortcut is tested against)."""
+    if book.fmt == "ods":
+        return _ods_formulas(book, sheet, wanted, display)
     try:
         name = _sheet_part_cached(book, sheet, display)
         if name is None:
@@ -986,6 +1035,60 @@ def _formulas(
         raise _Refused(
             Finding.make("file-corrupt", file=display, sheet=sheet, detail=f"XML错误：{exc}")
         ) from None
+
+
+_ODS_ROW_GROUPS = {f"{_NS_TABLE}{t}" for t in ("table-header-rows", "table-row-group", "table-rows")}
+_ODS_CELLS = {f"{_NS_TABLE}table-cell", f"{_NS_TABLE}covered-table-cell"}
+_ODS_FORMULA_PREFIX = re.compile(r"^[A-Za-z]+:(?==)")  # of:=…, oooc:=…, msoxl:=…
+
+
+def _ods_rows(parent: ElementTree.Element) -> Iterator[ElementTree.Element]:
+    for child in parent:
+        if child.tag == f"{_NS_TABLE}table-row":
+            yield child
+        elif child.tag in _ODS_ROW_GROUPS:
+            yield from _ods_rows(child)
+
+
+def _ods_formulas(
+    book: _Book, sheet: str, wanted: set[tuple[int, int]], display: str
+) -> dict[tuple[int, int], tuple[str, bool]]:
+    """_formulas for an .ods: the wanted cells that carry a table:formula attribute, and whether the file
+    saved its result (an office:value-type beside it). Repeated rows and cells are counted, never expanded."""
+    part = book.part("content.xml", display)
+    if b"table:formula=" not in part:
+        return {}
+    try:
+        root = ElementTree.fromstring(part)
+    except ElementTree.ParseError as exc:
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, sheet=sheet, detail=f"XML错误：{exc}")
+        ) from None
+    table = next((t for t in root.iter(f"{_NS_TABLE}table") if t.get(f"{_NS_TABLE}name") == sheet), None)
+    if table is None or not wanted:
+        return {}
+    last_row = max(r for r, _ in wanted)
+    out: dict[tuple[int, int], tuple[str, bool]] = {}
+    r = 0
+    for row_el in _ods_rows(table):
+        rows = int(row_el.get(f"{_NS_TABLE}number-rows-repeated", "1") or 1)
+        c = 0
+        for cell_el in row_el:
+            if cell_el.tag not in _ODS_CELLS:
+                continue
+            cols = int(cell_el.get(f"{_NS_TABLE}number-columns-repeated", "1") or 1)
+            formula = cell_el.get(f"{_NS_TABLE}formula")
+            if formula is not None:
+                text = _ODS_FORMULA_PREFIX.sub("", formula).removeprefix("=").strip()
+                cached = cell_el.get(f"{_NS_OFFICE}value-type") is not None
+                for rc in wanted:
+                    if r <= rc[0] < r + rows and c <= rc[1] < c + cols:
+                        out[rc] = (text, cached)
+            c += cols
+        r += rows
+        if r > last_row:
+            break
+    return out
 
 
 _CELL_TAGS: dict[frozenset, tuple[bytes, ...]] = {}
@@ -1066,7 +1169,15 @@ _MODIFIED = re.compile(rb"<dcterms:modified(?:\s[^<>]*)?>([^<>&]*)</dcterms:modi
 def _saved_at(book: _Book, display: str) -> datetime | None:
     """The workbook's own last-saved time (docProps/core.xml, or the OLE summary information)."""
     try:
-        if book.zip is not None:
+        if book.fmt == "ods":
+            el = ElementTree.fromstring(book.part("meta.xml", display) or b"<x/>").find(
+                f"{_NS_OFFICE}meta/{_NS_DC}date"
+            )
+            text = "" if el is None else (el.text or "").strip()
+            if not text:
+                return None
+            stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        elif book.zip is not None:
             part = book.part("docProps/core.xml", display)
             if not part:
                 return None

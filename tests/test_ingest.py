@@ -447,3 +447,83 @@ def test_bytes_api_is_not_needed_for_reading(tmp_path):
     path = real_submission(tmp_path / "a.xlsx", GD)
     _, _, info = read(path)
     assert info.sha256 == hashlib.sha256(io.BytesIO(path.read_bytes()).getvalue()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- .ods
+
+
+def _ods_package(parts: dict[str, bytes], path: Path) -> Path:
+    """An OpenDocument package: `mimetype` stored first, then the other parts."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", parts.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def _ods_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {info.filename: z.read(info) for info in z.infolist()}
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_ods_reads_like_xlsx_with_its_formulas(tmp_path):
+    values = good_values(QD)
+    values["policies_implemented"] = "=3+4"  # a formula typed by the clerk: XlsxWriter caches 0
+    src = real_submission(tmp_path / "filled.xlsx", QD, values=values, center=("QD01", "崂山分中心"))
+    ods = _soffice_convert(src, "ods", tmp_path / "out", f"ods_{tmp_path.name}")
+    sub, findings, info = read(ods, QD)
+    assert info.status == "已读取" and sub.file_format == "ods" and sub.recognised_by == "meta"
+    assert [(f.code, f.cell) for f in findings] == [("formula-cached", "F16")]
+    assert sub.values["policies_implemented"].raw == "=3+4"
+    assert sub.values["fulltime_staff"].value == Decimal(values["fulltime_staff"])
+    assert sub.center_name == "崂山分中心" and sub.year == 2017
+    # the same file without the formula's saved result (as a script writing .ods may leave it)
+    parts = _ods_parts(ods)
+    content = parts["content.xml"].decode()
+    at = content.index('table:formula="of:=3+4"')
+    cell_end = content.index(">", at)
+    cell = content[at:cell_end]
+    stripped = cell.replace('office:value-type="float"', "").replace('calcext:value-type="float"', "")
+    parts["content.xml"] = (content[:at] + stripped + content[cell_end:]).encode()
+    sub, findings, _ = read(_ods_package(parts, tmp_path / "nocache.ods"), QD)
+    assert ("formula-no-cache", "F16") in [(f.code, f.cell) for f in findings]
+    assert sub.values["policies_implemented"].error and sub.values["policies_implemented"].value is None
+
+
+@pytest.mark.skipif(shutil.which("ssconvert") is None, reason="Gnumeric (ssconvert) not installed")
+def test_gnumeric_ods_with_indented_xml_is_read(tmp_path):
+    values = good_values(GD)
+    values["loan_amount"] = 1234.5
+    src = real_submission(tmp_path / "filled.xlsx", GD, values=values)
+    ods = tmp_path / "gnumeric.ods"
+    subprocess.run(["ssconvert", str(src), str(ods)], check=True, capture_output=True, timeout=300)
+    with zipfile.ZipFile(ods) as z:
+        assert b"\n" in z.read("content.xml")  # Gnumeric indents its XML (what calamine alone stops at)
+    sub, findings, info = read(ods)
+    assert info.status == "已读取" and findings == [], findings
+    assert {k: cv.value for k, cv in sub.values.items()} == {k: Decimal(str(v)) for k, v in values.items()}
+    assert sub.file_format == "ods" and sub.center_code == "GD01"
+    renamed = tmp_path / "renamed.xlsx"  # chosen by its first bytes, whatever its name says
+    shutil.copy(ods, renamed)
+    sub, findings, _ = read(renamed)
+    assert sub.file_format == "ods" and codes(findings) == ["file-extension-mismatch"]
+
+
+def test_ods_guards_and_sniffing(tmp_path):
+    content = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>'
+    )
+    mimetype = b"application/vnd.oasis.opendocument.spreadsheet"
+    evil = _ods_package({"mimetype": mimetype, "content.xml": content}, tmp_path / "xxe.ods")
+    sub, findings, _ = read(evil)
+    assert sub is None and codes(findings) == ["file-unsafe"]
+    text = _ods_package(
+        {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}, tmp_path / "a.ods"
+    )
+    sub, findings, _ = read(text)
+    assert sub is None and codes(findings) == ["file-not-workbook"] and "文本文档" in findings[0].message
+    found, skipped, _ = collect_files([tmp_path])
+    assert [d for _, d in found] == ["a.ods", "xxe.ods"] and skipped == []
