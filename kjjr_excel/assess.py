@@ -139,7 +139,9 @@ def _parse_into(
     raw, cell = found
     file, sheet = assessment.file, assessment.sheet
     assessment.cells[ind.id] = cell
-    parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
+    parsed = parse_value(
+        raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min, unit=ind.unit
+    )
     if parsed.value is not None:
         target[ind.id] = parsed.value
     if not parsed.code:

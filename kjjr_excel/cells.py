@@ -33,9 +33,15 @@ __all__ = [
 ZERO_WORDS = {"无", "/", "／", "-", "—", "－", "没有", "暂无", "nil", "none", "n/a", "无。", "零"}
 YES_WORDS = {"是", "有", "yes", "y", "true", "1", "√"}
 NO_WORDS = {"否", "无", "没有", "no", "n", "false", "0", "×"}
+# Units a clerk may write after a figure. Only the field's own unit (the scheme's indicator unit) is ever just
+# dropped; any other is converted exactly when it is a multiple of the field's unit, else it is an error.
 UNITS = ("万元", "人次", "个月", "家", "项", "场", "条", "名", "人", "次", "分", "个", "元", "月", "户", "笔")
+MONEY_UNITS = {"元": 1, "千元": 10**3, "万元": 10**4, "百万元": 10**6, "亿元": 10**8}
+MULTIPLIERS = {"千": 10**3, "万": 10**4, "亿": 10**8}
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+# digits grouped by three with one kind of separator (1,200 / 1 200 000), as Excel and WPS print them
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?P<sep>[, ])\d{3}((?P=sep)\d{3})*(\.\d+)?")
+_FIGURE = re.compile(r"(?P<num>[+-]?[\d., ]*\d\.?)\s*(?P<suffix>[^\d\s.,+-]*)")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -131,9 +137,16 @@ def as_text(value: object) -> str:
 
 
 def parse_value(
-    raw: object, *, type: str, places: int = 0, maximum: Decimal | None = None, minimum: Decimal = Decimal(0)
+    raw: object,
+    *,
+    type: str,
+    places: int = 0,
+    maximum: Decimal | None = None,
+    minimum: Decimal = Decimal(0),
+    unit: str = "",
 ) -> Parsed:
-    """Read one input cell's value for an indicator of the given type (integer, decimal or bool)."""
+    """Read one input cell's value for an indicator of the given type (integer, decimal or bool) whose unit
+    is `unit` (the only unit that may trail the figure unconverted)."""
     if type == "bool":
         return _parse_bool(raw)
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
@@ -148,10 +161,12 @@ def parse_value(
             return Parsed(None, "value-not-number", (("raw", as_text(raw)),))
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     else:
-        value, note = _parse_text(str(raw))
+        value, note = _parse_text(str(raw), unit)
         if value is None:
-            return Parsed(None, note or "value-not-number", (("raw", as_text(raw)),))
-    return _check_number(value, raw, note, type=type, places=places, maximum=maximum, minimum=minimum)
+            return Parsed(None, note or "value-not-number", (("raw", as_text(raw)), ("unit", unit)))
+    return _check_number(
+        value, raw, note, type=type, places=places, maximum=maximum, minimum=minimum, unit=unit
+    )
 
 
 def _check_number(
@@ -163,6 +178,7 @@ def _check_number(
     places: int,
     maximum: Decimal | None,
     minimum: Decimal,
+    unit: str = "",
 ) -> Parsed:
     raw_text = as_text(raw)
     if value < minimum:
@@ -173,41 +189,73 @@ def _check_number(
         )
     if maximum is not None and value > maximum:
         return Parsed(None, "value-over-max", (("raw", raw_text), ("max", fmt_decimal(maximum))))
+    converted = note == "value-unit-converted"
+    if converted:  # 5000.0000 from 50000000元: as few places as the exact figure needs
+        value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    shown = (("raw", raw_text), ("value", fmt_decimal(value)), ("unit", unit), ("places", str(places)))
     if type == "integer" and value != value.to_integral_value():
-        return Parsed(None, "value-not-integer", (("raw", raw_text),))
+        # a count converted from another unit that is not whole was not an exact figure in the first place
+        return Parsed(None, "value-unit-inexact" if converted else "value-not-integer", shown)
     if type == "integer":
         value = value.quantize(Decimal(1))
-    elif type == "decimal" and -value.as_tuple().exponent > places:
+    elif type == "decimal" and -value.as_tuple().exponent > places and not converted:
+        # (a converted figure keeps every place it has: rounding it would change what the clerk wrote)
         # more places than the scheme keeps: round and warn, the order of magnitude is unchanged
         value = round_half_up(value, places)
         note = note or "value-too-many-places"
-    return Parsed(value, note, (("raw", raw_text), ("value", fmt_decimal(value)), ("places", str(places))))
+    return Parsed(
+        value,
+        note,
+        (("raw", raw_text), ("value", fmt_decimal(value)), ("places", str(places)), ("unit", unit)),
+    )
 
 
-def _parse_text(text: str) -> tuple[Decimal | None, str]:
+def _parse_text(text: str, unit: str = "") -> tuple[Decimal | None, str]:
     """(value, finding code) for a number typed as text; (None, code) when it is not one number."""
     original = text.strip()
-    s = unicodedata.normalize("NFKC", original).strip().replace(" ", "").replace("\u3000", "")
+    s = unicodedata.normalize("NFKC", original).strip()  # full-width digits, commas and spaces to ASCII
+    s = _SPACES.sub(" ", s)
     if s.lower() in ZERO_WORDS or original in ZERO_WORDS:
         return Decimal(0), "value-zero-word"
-    if re.fullmatch(r"\d{4}[-/.年]\d{1,2}([-/.月]\d{1,2}日?)?", s):
+    if re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*(\d{1,2}日?)?)?", s):
         return None, "value-date"
-    changed = s != original
-    for unit in UNITS:
-        if s.endswith(unit) and len(s) > len(unit):
-            s = s[: -len(unit)]
-            changed = True
-            break
-    if _GROUPED.fullmatch(s):
-        s = s.replace(",", "")
-        changed = True
-    if not _NUMBER.fullmatch(s):
+    m = _FIGURE.fullmatch(s)
+    if m is None:
         return None, "value-not-number"
+    number, suffix = m.group("num").strip(), m.group("suffix")
+    changed = s != original
+    if _GROUPED.fullmatch(number):
+        number = number.replace(",", "").replace(" ", "")
+        changed = True
+    if not _NUMBER.fullmatch(number):
+        return None, "value-not-number"  # "12 3", "1,2345": not a figure as any program prints one
     try:
-        value = Decimal(s)
+        value = Decimal(number)
     except InvalidOperation:
         return None, "value-not-number"
-    return value, "value-normalised" if changed else "value-text-number"
+    if not suffix:
+        return value, "value-normalised" if changed else "value-text-number"
+    own = unicodedata.normalize("NFKC", unit).strip()
+    factor = _unit_factor(suffix, own)
+    if factor is None:
+        known = suffix in UNITS or suffix in MONEY_UNITS or suffix.lstrip("".join(MULTIPLIERS)) in UNITS
+        return None, "value-unit-wrong" if known else "value-not-number"
+    if factor == 1:
+        return value, "value-normalised"
+    return value * factor, "value-unit-converted"
+
+
+def _unit_factor(suffix: str, own: str) -> Decimal | None:
+    """How many of the field's unit one `suffix` is (1: the field's own unit); None when it is no multiple."""
+    if suffix == own or (own == "万元" and suffix == "万"):
+        return Decimal(1)
+    if own in MONEY_UNITS:
+        base = MONEY_UNITS.get(suffix)
+        return None if base is None else Decimal(base) / Decimal(MONEY_UNITS[own])
+    for word, times in MULTIPLIERS.items():  # 1.2万人次, 3千 in a count
+        if suffix in (word, f"{word}{own}") and own and own not in MONEY_UNITS:
+            return Decimal(times)
+    return None
 
 
 def _parse_bool(raw: object) -> Parsed:

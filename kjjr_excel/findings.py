@@ -77,6 +77,22 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     # values
     "value-missing": (E, "“{label}”未填写。请在 {cell} 单元格填写数字（没有请填0）。"),
+    "value-row-missing": (
+        E,
+        "表中找不到“{label}”这一行，这一项未计分。请在表中补上这一行，在“{value_header}”列填写数字（没有请填0），或改用下发的填报模板。",
+    ),
+    "value-unit-converted": (
+        W,
+        "“{label}”填写为“{raw}”，单位不是“{unit}”，已换算为 {value}（单位：{unit}）计算。请核对；以后请按“{unit}”只填写数字。",
+    ),
+    "value-unit-wrong": (
+        E,
+        "“{label}”填写为“{raw}”，单位与本项的单位“{unit}”不同，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”只填写数字。",
+    ),
+    "value-unit-inexact": (
+        E,
+        "“{label}”填写为“{raw}”，换算为“{unit}”是 {value}，不是整数，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”填写数字。",
+    ),
     "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
     "value-zero-word": (W, "“{label}”填写为“{raw}”，已按0读取。如果不是0，请填写实际数字。"),
     "value-text-number": (N, "“{label}”是以文本形式保存的数字“{raw}”，已按 {value} 读取。"),

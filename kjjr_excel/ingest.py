@@ -16,6 +16,7 @@ import re
 import signal
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -774,13 +775,13 @@ def _read_book(book: _Book, display: str, scheme) -> tuple[Submission | None, li
             values[ind.id] = CellValue(ind.id, "", None, sheet, "", True)
             findings.append(
                 Finding.make(
-                    "value-missing",
+                    "value-row-missing",
                     file=display,
                     sheet=sheet,
                     center=center,
                     indicator=ind.id,
                     label=ind.label,
-                    cell="（表中找不到这一行）",
+                    value_header=lay.columns[lay.value_col],
                 )
             )
             continue
@@ -912,17 +913,19 @@ def _parse(ind, raw: object) -> tuple[str, Parsed]:
     """(as_text(raw), parse_value(raw, ...)) for an indicator, memoised: a batch's clerks type the same
     figures over and over, and both functions are pure. The key holds the value's type (1, 1.0 and True
     differ) and every parse argument, so an edited scheme never reuses another's result."""
-    key = (raw.__class__, raw, ind.type, ind.places, ind.max, ind.min)
+    key = (raw.__class__, raw, ind.type, ind.places, ind.max, ind.min, ind.unit)
     if raw.__class__ is float and raw == 0:
         key += (str(raw),)  # -0.0 == 0.0, but the clerk's "-0" is shown as typed
     try:
         found = _PARSED.get(key)
     except TypeError:  # an unhashable value: no reader of ours returns one, but never fail on it
         return as_text(raw), parse_value(
-            raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min
+            raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min, unit=ind.unit
         )
     if found is None:
-        parsed = parse_value(raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min)
+        parsed = parse_value(
+            raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min, unit=ind.unit
+        )
         found = (as_text(raw), parsed)
         if len(_PARSED) >= _PARSED_MAX:
             _PARSED.clear()
@@ -1215,12 +1218,37 @@ def _strip_label(text: str) -> str:
     return normalise_name(text).rstrip(":：*")
 
 
+_TRAILING_BRACKET = re.compile(r"\(([^()]*)\)$")
+
+
+def _label_keys(text: str, unit: str) -> set[str]:
+    """The normalised forms a retyped label may take: as printed, without its trailing unit, and with the
+    unit added ("入驻银行机构（家）", "入驻银行机构", "人员配备（名）"); widths, brackets and spaces don't matter."""
+    key = _strip_label(text)
+    bare = _TRAILING_BRACKET.sub("", key) if key.endswith(")") else key
+    keys = {key, bare}
+    if unit:
+        keys.add(f"{bare}({_strip_label(unit)})")
+    return {k for k in keys if k}
+
+
+def _label_lookup(index: dict[str, list], text: str) -> list:
+    """The indicators a label cell names: its text normalised, else without a trailing "(单位：…)"."""
+    found = index.get(text)
+    if found is None and text.endswith(")"):
+        unit = _TRAILING_BRACKET.search(text)
+        if unit is not None and unit.group(1).startswith(("单位:", "单位")):
+            found = index.get(f"{text[: unit.start()]}({unit.group(1).split(':')[-1].removeprefix('单位')})")
+    return found or []
+
+
 def _label_index(scheme, lay: Layout) -> tuple[dict[str, list], dict[str, str], set[str]]:
     """normalised label -> indicators; normalised header label -> field; normalised categories."""
     labels: dict[str, list] = {}
     for ind in scheme.self_indicators:
-        for text in {ind.label, ind.input_label} - {""}:
-            labels.setdefault(_strip_label(text), []).append(ind)
+        keys = set().union(*(_label_keys(text, ind.unit) for text in {ind.label, ind.input_label} - {""}))
+        for key in keys:
+            labels.setdefault(key, []).append(ind)
     headers = {_strip_label(text): fld for fld, text in lay.header_labels.items()}
     headers.setdefault(_strip_label("考核年度"), "report_year")
     headers.setdefault(_strip_label("评估年度"), "report_year")
@@ -1237,59 +1265,84 @@ def _numeric_like(value: object) -> bool:
     if isinstance(value, datetime | date):
         return False
     parsed = parse_value(value, type="decimal", places=6, minimum=Decimal("-1e18"))
-    return parsed.code in ("", "value-text-number", "value-normalised", "value-zero-word")
+    # a figure with some unit after it is still the figure of a table's value column
+    return parsed.code in (
+        "",
+        "value-text-number",
+        "value-normalised",
+        "value-zero-word",
+        "value-unit-wrong",
+        "value-unit-converted",
+    )
 
 
 def _find_by_labels(reader, names: list[str], scheme, lay: Layout) -> tuple[str, list[list], dict] | None:
-    """Scan every sheet for the seed labels; return the sheet with the most indicators found."""
-    labels, headers, categories = _label_index(scheme, lay)
-    value_headers = {
-        _strip_label(h) for h in (scheme.submission.get("value_header", ""), *VALUE_HEADERS) if h
-    }
+    """The data table among the sheets, found by its seed labels: the sheet the scheme names first, then any
+    other, but only where the labels have a value column beside them (a 填报数/数量 header above them, else the
+    one column where their neighbours hold numbers). The instructions sheet, which repeats every label beside
+    its help text, is never it. Returns (sheet, grid, cells)."""
+    index = _label_index(scheme, lay)
+    instructions = scheme.submission.get("instructions_sheet", "填报说明")
+    ordered = [n for n in names if n == lay.sheet] + [
+        n for n in names if n not in (lay.sheet, META_SHEET, instructions)
+    ]
     best: tuple[int, str, list[list], dict] | None = None
-    for name in names:
-        if name == META_SHEET:
-            continue
+    for name in ordered:
         grid = _grid(reader, name)
-        cells: dict = {}
-        value_col: int | None = None
-        category = ""
-        for r, row in enumerate(grid):
-            texts = [_strip_label(v) if isinstance(v, str) else "" for v in row]
-            if any(t in value_headers for t in texts):
-                value_col = next(c for c, t in enumerate(texts) if t in value_headers)
-            for t in texts:
-                if t in categories:
-                    category = t
-            for c, t in enumerate(texts):
-                if not t:
-                    continue
-                fld = headers.get(t)
-                if fld and ("header", fld) not in cells:
-                    target = next((k for k in range(c + 1, len(row)) if row[k] != ""), c + 1)
-                    cells[("header", fld)] = (r, target)
-                    continue
-                inds = labels.get(t)
-                if not inds:
-                    continue
-                if len(inds) > 1:
-                    inds = [i for i in inds if _strip_label(i.category) == category] or inds[:0]
-                    if len(inds) != 1:
-                        continue
-                ind = inds[0]
-                if ("value", ind.id) in cells:
-                    continue
-                if value_col is not None and value_col > c:
-                    cells[("value", ind.id)] = (r, value_col)
-                else:
-                    col = next((k for k in range(c + 1, len(row)) if _numeric_like(row[k])), None)
-                    cells[("value", ind.id)] = (r, col if col is not None else c + 1)
+        cells = _table_cells(grid, scheme, index)
         count = sum(1 for k in cells if k[0] == "value")
         if count and (best is None or count > best[0]):
             best = (count, name, grid, cells)
-    if best is None:
-        return None
-    return best[1], best[2], best[3]
+            if name == lay.sheet:
+                break  # the sheet the template names holds the table: no other is looked at
+    return None if best is None else best[1:]
+
+
+def _table_cells(grid: list[list], scheme, index) -> dict:
+    """(kind, id) -> (row, col) of the header fields and the values of a table, when the sheet is one."""
+    labels, headers, categories = index
+    value_headers = {
+        _strip_label(h) for h in (scheme.submission.get("value_header", ""), *VALUE_HEADERS) if h
+    }
+    cells: dict = {}
+    found: list[tuple[str, int, int, int | None]] = []  # indicator id, row, label column, value header column
+    value_col: int | None = None
+    category = ""
+    for r, row in enumerate(grid):
+        texts = [_strip_label(v) if isinstance(v, str) else "" for v in row]
+        here = next((c for c, t in enumerate(texts) if t in value_headers), None)
+        if here is not None:
+            value_col = here
+        for t in texts:
+            if t in categories:
+                category = t
+        for c, t in enumerate(texts):
+            if not t:
+                continue
+            fld = headers.get(t)
+            if fld and ("header", fld) not in cells:
+                target = next((k for k in range(c + 1, len(row)) if row[k] != ""), c + 1)
+                cells[("header", fld)] = (r, target)
+                continue
+            inds = _label_lookup(labels, t)
+            if len(inds) > 1:
+                inds = [i for i in inds if _strip_label(i.category) == category]
+            if len(inds) != 1 or any(f[0] == inds[0].id for f in found):
+                continue
+            found.append((inds[0].id, r, c, value_col if value_col is not None and value_col > c else None))
+    # without a value header, the table's value column is where most labels have a number beside them
+    beside = Counter(
+        next((k for k in range(c + 1, len(grid[r])) if _numeric_like(grid[r][k])), None)
+        for _, r, c, header_col in found
+        if header_col is None
+    )
+    beside.pop(None, None)
+    common = beside.most_common(1)[0][0] if beside else None
+    for iid, r, c, header_col in found:
+        col = header_col if header_col is not None else common
+        if col is not None and col > c:
+            cells[("value", iid)] = (r, col)
+    return cells
 
 
 # ---------------------------------------------------------------------------------------------- tables

@@ -178,7 +178,7 @@ def _build_qingdao_next_year(base: Path, scheme: Scheme, roster, rng: random.Ran
     def next_year(code: str, figures: dict[str, object]) -> dict[str, object]:
         # last year's figures, read as numbers, moved by a few units per center
         bump = lift.get(code, 1)
-        nxt = {k: max(0, _as_int(v) + bump) for k, v in figures.items()}
+        nxt = {k: max(0, _as_int(v, scheme.indicator(k).unit) + bump) for k, v in figures.items()}
         nxt["monthly_reports"] = min(12, nxt["monthly_reports"])
         return nxt
 
@@ -208,9 +208,9 @@ def _write_qingdao_inbox(
         )
 
 
-def _as_int(raw: object) -> int:
+def _as_int(raw: object, unit: str) -> int:
     """A sample's figure as the tool reads it ('３２' -> 32, '14场' -> 14, '无' -> 0); unreadable ('约90') -> 0."""
-    parsed = parse_value(raw, type="integer")
+    parsed = parse_value(raw, type="integer", unit=unit)
     return int(parsed.value) if parsed.value is not None else 0
 
 

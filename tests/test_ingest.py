@@ -290,7 +290,7 @@ def test_not_template(tmp_path):
 DIRTY = {
     "loan_banks": ("１２", "value-normalised", Decimal(12)),
     "loan_amount": ("1,200", "value-normalised", Decimal(1200)),
-    "loan_projects": ("30家", "value-normalised", Decimal(30)),
+    "loan_projects": ("30项", "value-normalised", Decimal(30)),  # the field's own unit
     "loan_firms_served": ("无", "value-zero-word", Decimal(0)),
     "vc_institutions": ("/", "value-zero-word", Decimal(0)),
     "vc_amount": ("约30", "value-not-number", None),
@@ -302,6 +302,8 @@ DIRTY = {
     "ipo_coached_unlisted": ("15", "value-text-number", Decimal(15)),
     "roadshow_events": (12.345, "value-not-integer", None),
     "training_events": (3, "", Decimal(3)),
+    "training_attendees": ("30家", "value-unit-wrong", None),  # not the field's unit: never taken as 30
+    "roadshow_attendees": ("1.2万", "value-unit-converted", Decimal(12000)),
 }
 
 
@@ -527,3 +529,62 @@ def test_ods_guards_and_sniffing(tmp_path):
     assert sub is None and codes(findings) == ["file-not-workbook"] and "文本文档" in findings[0].message
     found, skipped, _ = collect_files([tmp_path])
     assert [d for _, d in found] == ["a.ods", "xxe.ods"] and skipped == []
+
+
+# ---------------------------------------------------------------------------------------------- label fallback
+
+
+def test_label_fallback_reads_the_table_never_the_instructions_sheet(tmp_path):
+    values = good_values(QD)
+    path = real_submission(tmp_path / "q.xlsx", QD, values=values, center=("QD01", "崂山分中心"))
+    wb = openpyxl.load_workbook(path)
+    del wb["_meta"]
+    ws = wb[layout(QD).sheet]
+    ws.insert_rows(12)  # a blank row above the first indicator row
+    ws.insert_rows(1)  # and a comment on top
+    ws["A1"] = "本表由办公室填写，请核对"
+    wb.move_sheet(layout(QD).sheet, offset=1)  # 填报说明 first, as the template has it
+    moved = tmp_path / "moved.xlsx"
+    wb.save(moved)
+    sub, findings, _ = read(moved, QD)
+    assert sub.sheet == layout(QD).sheet and sub.recognised_by == "labels"
+    assert {k: cv.value for k, cv in sub.values.items()} == {k: Decimal(v) for k, v in values.items()}
+    assert sub.values["enterprise_info"].cell == "F14" and sub.center_name == "崂山分中心"
+    assert codes(findings) == ["recognised-by-labels"]
+    # the table copied into a workbook of the clerk's own, under another name, after the instructions
+    ws.title = "Sheet1"
+    wb.save(moved)
+    sub, findings, _ = read(moved, QD)
+    assert sub.sheet == "Sheet1" and sub.values["fulltime_staff"].value == values["fulltime_staff"]
+    # with the table gone, the instructions are not read as one
+    del wb["Sheet1"]
+    wb.save(moved)
+    sub, findings, _ = read(moved, QD)
+    assert sub is None and codes(findings) == ["not-template"]
+
+
+def test_retyped_table_labels_with_or_without_unit_and_a_missing_row(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["名称", "佛山分中心"])
+    ws.append(["编号", "GD03"])
+    ws.append(["评估年度", 2019])
+    for n, ind in enumerate(GD.self_indicators):
+        if ind.id == "ipo_neeq":
+            continue  # a row left out while retyping
+        label = ind.label
+        if n % 3 == 0:
+            label = label.replace("（", "(").replace("）", ")")  # half-width brackets
+        elif n % 3 == 1:
+            label = label.rsplit("（", 1)[0] + " "  # without its unit, a trailing space
+        ws.append([ind.category, label, 10 + n])
+    path = tmp_path / "retyped.xlsx"
+    wb.save(path)
+    sub, findings, _ = read(path)
+    missing = [f for f in findings if f.code == "value-row-missing"]
+    assert [f.indicator for f in missing] == ["ipo_neeq"]
+    assert "辅导企业在新三板挂牌数量（家）" in missing[0].message and "单元格" not in missing[0].message
+    assert missing[0].severity.value == "错误"
+    read_values = {k: cv.value for k, cv in sub.values.items() if k != "ipo_neeq"}
+    assert read_values == {ind.id: 10 + n for n, ind in enumerate(GD.self_indicators) if ind.id != "ipo_neeq"}
+    assert sub.values["loan_firms_served"].cell != sub.values["vc_firms_served"].cell

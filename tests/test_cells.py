@@ -1,0 +1,136 @@
+"""cells.parse_value: what a clerk types -> a number, never a guess (units, grouping, full-width digits)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kjjr_excel.cells import parse_value
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def count(raw, unit="家"):
+    return parse_value(raw, type="integer", unit=unit)
+
+
+def money(raw):
+    return parse_value(raw, type="decimal", places=2, unit="万元")
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "code"),
+    [
+        ("50000000元", Decimal(5000), "value-unit-converted"),
+        ("0.5亿元", Decimal(5000), "value-unit-converted"),
+        ("500千元", Decimal(50), "value-unit-converted"),
+        ("1234567元", Decimal("123.4567"), "value-unit-converted"),  # exact: not rounded to 2 places
+        ("5000万元", Decimal(5000), "value-normalised"),
+        ("5000 万元", Decimal(5000), "value-normalised"),
+        ("50万", Decimal(50), "value-normalised"),
+        ("1,234.5", Decimal("1234.5"), "value-normalised"),
+        ("30家", None, "value-unit-wrong"),
+        ("约300万元", None, "value-not-number"),
+    ],
+)
+def test_money_units(raw, value, code):
+    parsed = money(raw)
+    assert (parsed.value, parsed.code) == (value, code)
+    if code == "value-unit-converted":
+        assert dict(parsed.fields)["unit"] == "万元"
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit", "value", "code"),
+    [
+        ("30家", "家", Decimal(30), "value-normalised"),
+        ("30 家", "家", Decimal(30), "value-normalised"),
+        ("30项", "家", None, "value-unit-wrong"),  # only the field's own unit may be dropped
+        ("3人", "名", None, "value-unit-wrong"),
+        ("12月", "个月", None, "value-unit-wrong"),
+        ("12个月", "个月", Decimal(12), "value-normalised"),
+        ("1.2万人次", "人次", Decimal(12000), "value-unit-converted"),
+        ("1.2万", "人次", Decimal(12000), "value-unit-converted"),
+        ("3千", "人次", Decimal(3000), "value-unit-converted"),
+        ("2万家", "家", Decimal(20000), "value-unit-converted"),
+        ("1.23456万", "人次", None, "value-unit-inexact"),
+        ("30元", "家", None, "value-unit-wrong"),
+        ("12 3", "家", None, "value-not-number"),
+        ("2 1", "家", None, "value-not-number"),
+        ("1 2 3", "家", None, "value-not-number"),
+        ("1,2345", "家", None, "value-not-number"),
+        ("12,34", "家", None, "value-not-number"),
+        ("1,200 000", "家", None, "value-not-number"),  # two kinds of separator
+        ("1 200 000", "人次", Decimal(1200000), "value-normalised"),
+        ("1\u00a0200", "人次", Decimal(1200), "value-normalised"),
+        ("1\u3000200", "人次", Decimal(1200), "value-normalised"),
+        ("1，200", "人次", Decimal(1200), "value-normalised"),
+        ("30-40", "家", None, "value-not-number"),
+        ("5e3", "家", None, "value-not-number"),
+        ("2019-05", "家", None, "value-date"),
+        ("２０１９年５月", "家", None, "value-date"),
+        ("无", "家", Decimal(0), "value-zero-word"),
+    ],
+)
+def test_counts_units_and_spaces(raw, unit, value, code):
+    parsed = count(raw, unit)
+    assert (parsed.value, parsed.code) == (value, code)
+
+
+def test_a_unit_is_never_taken_at_face_value_without_the_fields_unit():
+    # a caller that knows no unit accepts none: "30家" is not silently 30 of something
+    assert parse_value("30家", type="integer").code == "value-unit-wrong"
+
+
+def _grouped(n: int, sep: str) -> str:
+    text = f"{n:,}"
+    return text.replace(",", sep)
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from([",", " ", "\u00a0", "，", "\u3000"]))
+def test_correct_grouping_reads_back_unchanged(n, sep):
+    assert count(_grouped(n, sep), "人次").value == n
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_full_width_digits_read_back_unchanged(n):
+    parsed = count(str(n).translate(FULL_WIDTH))
+    assert parsed.value == n and parsed.code == "value-normalised"
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.sampled_from(["家", "项", "场", "人次", "个月", "名"]))
+def test_the_fields_own_unit_reads_back_unchanged(n, unit):
+    assert count(f"{n}{unit}", unit).value == n
+    assert count(f"{n} {unit}", unit).value == n
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_yuan_in_a_wan_yuan_field_is_divided_exactly(n):
+    parsed = money(f"{n}元")
+    assert parsed.value * 10000 == n and parsed.code == "value-unit-converted"
+
+
+@given(st.integers(min_value=1000, max_value=10**9), st.data())
+def test_digits_split_anywhere_but_by_three_are_an_error(n, data):
+    digits = str(n)
+    cut = data.draw(st.integers(min_value=1, max_value=len(digits) - 1))
+    text = f"{digits[:cut]} {digits[cut:]}"
+    if len(digits) - cut == 3 and cut <= 3:
+        assert count(text, "人次").value == n  # "1 200": a correct group of three
+    else:
+        parsed = count(text, "人次")
+        assert parsed.value is None and parsed.code == "value-not-number"
+
+
+@given(
+    st.sampled_from(["家", "项", "场", "人次", "名"]), st.sampled_from(["家", "项", "场", "人次", "名", "元"])
+)
+def test_another_unit_is_an_error_never_the_figure(own, other):
+    parsed = count(f"30{other}", own)
+    if own == other:
+        assert parsed.value == 30
+    else:
+        assert parsed.value is None and parsed.code == "value-unit-wrong"
