@@ -27,12 +27,12 @@ from xml.etree import ElementTree
 from . import TEMPLATE_VERSION
 from .cells import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
 from .findings import Finding, Severity
+from .inbox import SPREADSHEET_SUFFIXES, ArchiveMember, collect_files
 from .layout import META_SHEET, Layout, layout
 from .model import CellValue, InputFile, Submission
 
 __all__ = ["IngestResult", "collect_files", "ingest", "read_submission", "read_table", "SPREADSHEET_SUFFIXES"]
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et", ".ods", ".ots")
 READ = "已读取"
 SKIPPED = "已跳过"
 UNREADABLE = "无法读取"
@@ -87,69 +87,6 @@ class _Refused(Exception):
 
 
 # ---------------------------------------------------------------------------------------------- collecting
-
-
-def _hidden(part: str) -> bool:
-    return part.startswith(".") or part.startswith("~$")
-
-
-def _folder_files(folder: str, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
-    """Every entry under a folder that is not a folder, with its path relative to the top as parts. Hidden and
-    lock-named folders are left out with their content; a link to a folder is not followed. (os.scandir: the
-    entries carry their type, so a folder of 10,000 files costs no stat call per file.)"""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            here = (*parts, entry.name)
-            if entry.is_dir():
-                if not entry.is_symlink() and not _hidden(entry.name):
-                    yield from _folder_files(entry.path, here)
-            else:
-                yield here, entry
-
-
-def collect_files(inputs: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[Finding], list[InputFile]]:
-    """Expand folders recursively (sorted), skip lock files, hidden files and non-spreadsheets (reported).
-
-    Returns the spreadsheet candidates as (path, display name), the file-skipped findings and the InputFile
-    rows of what was skipped. The display name is the path relative to the folder given.
-    """
-    found: list[tuple[Path, str]] = []
-    findings: list[Finding] = []
-    skipped: list[InputFile] = []
-
-    def skip(path: Path, display: str, reason: str) -> None:
-        findings.append(Finding.make("file-skipped", file=display, reason=reason))
-        size = path.stat().st_size if path.is_file() else 0
-        skipped.append(InputFile(file=display, sha256="", status=SKIPPED, size=size))
-
-    for given in inputs:
-        given = Path(given)
-        if given.is_dir():
-            for parts, entry in sorted(_folder_files(str(given), ()), key=lambda pe: pe[0]):
-                display = "/".join(parts)
-                path = Path(entry.path)
-                if entry.name.startswith("~$"):
-                    skip(path, display, "Office 临时锁定文件（~$ 开头），不是报送的文件")
-                elif entry.name.startswith("."):
-                    continue  # hidden files (.DS_Store and the like) are not even worth a line
-                elif entry.is_symlink() and not entry.is_file():
-                    skip(path, display, "无效的快捷方式")
-                elif path.suffix.lower() not in SPREADSHEET_SUFFIXES:
-                    skip(path, display, f"不是Excel文件（{path.suffix or '无扩展名'}）")
-                else:
-                    found.append((path, display))
-        elif given.is_file():
-            if given.name.startswith("~$"):
-                skip(given, given.name, "Office 临时锁定文件（~$ 开头），不是报送的文件")
-            elif given.suffix.lower() not in SPREADSHEET_SUFFIXES:
-                skip(given, given.name, f"不是Excel文件（{given.suffix or '无扩展名'}）")
-            else:
-                found.append((given, given.name))
-        else:
-            findings.append(Finding.make("file-skipped", file=str(given), reason="找不到这个文件或文件夹"))
-            skipped.append(InputFile(file=str(given), sha256="", status=SKIPPED))
-    found.sort(key=lambda item: (item[1], str(item[0])))
-    return found, findings, skipped
 
 
 # ---------------------------------------------------------------------------------------------- the batch
@@ -307,23 +244,26 @@ class _Book:
         return found or b""
 
 
-def _open_book(path: Path, display: str, size: int | None = None) -> _Book:
+def _open_book(path: Path | ArchiveMember, display: str, size: int | None = None) -> _Book:
     """Read, hash, sniff and guard one file (of the size stat gave, when the caller has it); raise _Refused
     with the finding when it cannot be read."""
     try:
         if size is None:
-            size = path.stat().st_size
+            size = path.size if isinstance(path, ArchiveMember) else path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise _Refused(
                 Finding.make("file-unsafe", file=display, detail=f"文件大小 {size // 2**20} MB，超出上限")
             )
-        with open(path, "rb") as fh:  # read-only; never written
-            # read(n) allocates n bytes up front, so ask for the size stat gave (+1 to notice growth) and
-            # read on, to the same cap, only when the file turned out longer.
-            want = size + 1
-            data = fh.read(want)
-            if len(data) == want:
-                data += fh.read(MAX_FILE_BYTES + 1 - want)
+        if isinstance(path, ArchiveMember):
+            data = path.read_bytes()  # bounded by the member's declared size, itself checked above
+        else:
+            with open(path, "rb") as fh:  # read-only; never written
+                # read(n) allocates n bytes up front, so ask for the size stat gave (+1 to notice growth) and
+                # read on, to the same cap, only when the file turned out longer.
+                want = size + 1
+                data = fh.read(want)
+                if len(data) == want:
+                    data += fh.read(MAX_FILE_BYTES + 1 - want)
     except OSError as exc:
         raise _Refused(
             Finding.make("file-corrupt", file=display, detail=f"无法打开：{exc.strerror or exc}")
@@ -668,10 +608,13 @@ def _sheet_names(reader) -> list[str]:
 # ---------------------------------------------------------------------------------------------- submission
 
 
-def read_submission(path: Path, display: str, scheme) -> tuple[Submission | None, list[Finding], InputFile]:
-    """Read one file into a Submission; never raises (problems become findings)."""
+def read_submission(
+    path: Path | ArchiveMember, display: str, scheme
+) -> tuple[Submission | None, list[Finding], InputFile]:
+    """Read one file (or a workbook inside a .zip) into a Submission; never raises (problems become
+    findings)."""
     try:
-        size = path.stat().st_size
+        size = path.size if isinstance(path, ArchiveMember) else path.stat().st_size
     except OSError:
         size = None  # _open_book says why
     try:

@@ -1,0 +1,253 @@
+"""What an inbox holds: folders and archives expanded into the files to read, each with its display name.
+
+The one place that decides which files a batch reads. A folder is walked recursively (sorted); a .zip is
+opened (its directory checked against bombs first) and its workbooks become files of their own, named
+`archive.zip › member.xlsx`, with a zip inside a zip read one level deep at most. Everything left out is
+said in a file-skipped finding. Nothing here parses a workbook: ingest.py reads what this yields.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .cells import decode_text
+from .findings import Finding
+from .model import InputFile
+
+__all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collect_files", "member_bytes"]
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et", ".ods", ".ots")
+ARCHIVE_SUFFIXES = (".zip",)
+UNREAD_ARCHIVES = (".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
+ARCHIVE_SEPARATOR = " › "
+SKIPPED = "已跳过"
+UNREADABLE = "无法读取"
+
+# An archive is a container of attachments, not a workbook: its members are read one at a time, each under
+# the workbook limits of ingest.py; these bound the archive's own directory.
+MAX_ARCHIVE_BYTES = 200 * 2**20
+MAX_MEMBER_BYTES = 100 * 2**20  # ingest.MAX_FILE_BYTES: a member is read as a file of that size at most
+MAX_ARCHIVE_MEMBERS = 2_000
+MAX_ARCHIVE_TOTAL = 2 * 2**30
+MAX_ARCHIVE_RATIO = 200
+RATIO_MIN_SIZE = 2**20
+MAX_NESTING = 1  # a zip inside a zip is read; one inside that is not
+
+
+@dataclass(frozen=True)
+class ArchiveMember:
+    """A workbook inside a .zip (or inside a zip inside one): `names` are the members' names as the zip
+    directory stores them, outermost first."""
+
+    archive: Path
+    names: tuple[str, ...]
+    size: int
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.names[-1]).name
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.names[-1]).suffix
+
+    def read_bytes(self) -> bytes:
+        """The member's bytes, bounded by the sizes its directory declares (OSError when it cannot be)."""
+        data = _read_file(self.archive, MAX_ARCHIVE_BYTES)
+        for name in self.names:
+            data = member_bytes(data, name)
+        return data
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    with open(path, "rb") as fh:  # read-only; never written
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"压缩包大于 {limit // 2**20} MB")
+    return data
+
+
+def member_bytes(data: bytes, name: str) -> bytes:
+    """One member of an in-memory zip, never more than its declared size (a lying directory is an error)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo(name)
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise OSError(f"解压后 {info.file_size // 2**20} MB，超出上限")
+            with zf.open(info) as fh:
+                out = fh.read(info.file_size + 1)
+    except (zipfile.BadZipFile, KeyError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise OSError(f"压缩包中的 {_decoded(name)} 无法解压：{exc}") from None
+    if len(out) != info.file_size:
+        raise OSError(f"压缩包中的 {_decoded(name)} 实际大小与声明不符")
+    return out
+
+
+def _decoded(name: str) -> str:
+    """A member's name as its writer meant it. zipfile decodes names not flagged UTF-8 as CP437; Windows'
+    own zipper writes them in the machine's code page (GBK on a Chinese machine) and some tools write UTF-8
+    without the flag, so the CP437 reading is undone and the bytes decoded as UTF-8, else GB18030."""
+    try:
+        raw = name.encode("cp437")
+    except UnicodeEncodeError:
+        return name  # flagged UTF-8: zipfile decoded it right
+    return decode_text(raw) or name
+
+
+def _hidden(part: str) -> bool:
+    return part.startswith(".") or part.startswith("~$")
+
+
+def _folder_files(folder: str, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
+    """Every entry under a folder that is not a folder, with its path relative to the top as parts. Hidden and
+    lock-named folders are left out with their content; a link to a folder is not followed. (os.scandir: the
+    entries carry their type, so a folder of 10,000 files costs no stat call per file.)"""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            here = (*parts, entry.name)
+            if entry.is_dir():
+                if not entry.is_symlink() and not _hidden(entry.name):
+                    yield from _folder_files(entry.path, here)
+            else:
+                yield here, entry
+
+
+Candidate = tuple[Path | ArchiveMember, str]
+
+
+class _Collector:
+    """The candidates, findings and skipped rows of one collect_files call."""
+
+    def __init__(self) -> None:
+        self.found: list[Candidate] = []
+        self.findings: list[Finding] = []
+        self.skipped: list[InputFile] = []
+
+    def skip(self, display: str, reason: str, size: int = 0, status: str = SKIPPED, code: str = "") -> None:
+        if code:
+            self.findings.append(Finding.make(code, file=display, detail=reason))
+        else:
+            self.findings.append(Finding.make("file-skipped", file=display, reason=reason))
+        self.skipped.append(InputFile(file=display, sha256="", status=status, size=size))
+
+    def add(self, path: Path, display: str, name: str) -> None:
+        """One file found on disk (in a folder, or given by itself)."""
+        suffix = Path(name).suffix.lower()
+        if name.startswith("~$"):
+            self.skip(display, "Office 临时锁定文件（~$ 开头），不是报送的文件", _size(path))
+        elif suffix in ARCHIVE_SUFFIXES:
+            self.archive(path, display)
+        elif suffix in UNREAD_ARCHIVES:
+            self.skip(display, f"{suffix} 压缩包无法读取，请解压后把其中的Excel文件放入文件夹", _size(path))
+        elif suffix not in SPREADSHEET_SUFFIXES:
+            self.skip(display, f"不是Excel文件（{suffix or '无扩展名'}）", _size(path))
+        else:
+            self.found.append((path, display))
+
+    def archive(self, path: Path, display: str) -> None:
+        try:
+            data = _read_file(path, MAX_ARCHIVE_BYTES)
+        except OSError as exc:
+            self.skip(display, f"无法打开：{exc.strerror or exc}", _size(path), UNREADABLE, "file-corrupt")
+            return
+        self.members(path, data, (), display)
+
+    def members(self, path: Path, data: bytes, outer: tuple[str, ...], display: str) -> None:
+        """The workbooks of one zip (outer: the names of the zips it lies in, within the archive on disk)."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                infos = zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+            self.skip(display, "压缩包已损坏或不完整", len(data), UNREADABLE, "file-corrupt")
+            return
+        unsafe = _unsafe_archive(infos)
+        if unsafe:
+            self.skip(display, unsafe, len(data), UNREADABLE, "file-unsafe")
+            return
+        for info in sorted(infos, key=lambda i: _decoded(i.filename)):
+            name = _decoded(info.filename)
+            shown = f"{display}{ARCHIVE_SEPARATOR}{name}"
+            parts = PurePosixPath(name).parts
+            if info.is_dir() or any(_hidden(p) or p == "__MACOSX" for p in parts[:-1]):
+                continue
+            base = parts[-1] if parts else name
+            suffix = PurePosixPath(base).suffix.lower()
+            if base.startswith("."):
+                continue
+            if info.flag_bits & 0x1:
+                self.skip(shown, "压缩包设置了密码，无法读取。请解压后把Excel文件放入文件夹", info.file_size)
+            elif base.startswith("~$"):
+                self.skip(shown, "Office 临时锁定文件（~$ 开头），不是报送的文件", info.file_size)
+            elif suffix in ARCHIVE_SUFFIXES:
+                if len(outer) >= MAX_NESTING:
+                    self.skip(
+                        shown, "压缩包嵌套超过一层，未读取。请解压后把Excel文件放入文件夹", info.file_size
+                    )
+                    continue
+                try:
+                    inner = member_bytes(data, info.filename)
+                except OSError as exc:
+                    self.skip(shown, str(exc), info.file_size, UNREADABLE, "file-corrupt")
+                    continue
+                self.members(path, inner, (*outer, info.filename), shown)
+            elif suffix not in SPREADSHEET_SUFFIXES:
+                self.skip(shown, f"不是Excel文件（{suffix or '无扩展名'}）", info.file_size)
+            else:
+                self.found.append((ArchiveMember(path, (*outer, info.filename), info.file_size), shown))
+
+
+def _unsafe_archive(infos: list[zipfile.ZipInfo]) -> str:
+    """Why a zip's directory is refused before anything is inflated ("" when it is not)."""
+    if len(infos) > MAX_ARCHIVE_MEMBERS:
+        return f"压缩包包含 {len(infos)} 个文件"
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_ARCHIVE_RATIO * max(
+            info.compress_size, 1
+        ):
+            return f"压缩包中的 {_decoded(info.filename)} 压缩比异常（疑似压缩炸弹）"
+    if total > MAX_ARCHIVE_TOTAL:
+        return f"压缩包解压后共 {total // 2**20} MB"
+    return ""
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
+
+
+def collect_files(inputs: Sequence[Path]) -> tuple[list[Candidate], list[Finding], list[InputFile]]:
+    """Expand folders recursively (sorted) and .zip archives, skip lock files, hidden files and
+    non-spreadsheets (reported).
+
+    Returns the spreadsheet candidates as (path or ArchiveMember, display name), the findings on what was
+    left out and the InputFile rows of it. The display name is the path relative to the folder given, with
+    ` › ` before each member of an archive.
+    """
+    out = _Collector()
+    for given in inputs:
+        given = Path(given)
+        if given.is_dir():
+            for parts, entry in sorted(_folder_files(str(given), ()), key=lambda pe: pe[0]):
+                display = "/".join(parts)
+                path = Path(entry.path)
+                if entry.name.startswith("."):
+                    continue  # hidden files (.DS_Store and the like) are not even worth a line
+                if entry.is_symlink() and not entry.is_file():
+                    out.skip(display, "无效的快捷方式")
+                else:
+                    out.add(path, display, entry.name)
+        elif given.is_file():
+            out.add(given, given.name, given.name)
+        else:
+            out.skip(str(given), "找不到这个文件或文件夹")
+    out.found.sort(key=lambda item: (item[1], str(item[0])))
+    return out.found, out.findings, out.skipped

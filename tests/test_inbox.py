@@ -1,0 +1,135 @@
+"""The inbox: folders and .zip attachments expanded into the files to read, each named as the clerk sees it."""
+
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import good_values, real_submission  # noqa: E402
+
+from kjjr_excel.inbox import collect_files  # noqa: E402
+from kjjr_excel.ingest import ingest  # noqa: E402
+from kjjr_excel.scheme import load_scheme  # noqa: E402
+
+GD = load_scheme("guangdong-2019")
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def gbk_zip(path: Path, members: dict[str, bytes]) -> Path:
+    """A zip whose member names are GBK bytes without the UTF-8 flag, as Windows' own zipper writes them on a
+    Chinese machine: written under ASCII stand-ins of the same length, whose bytes are then replaced."""
+    stand_ins = {}
+    for n, name in enumerate(members):
+        raw = name.encode("gbk")
+        stand_ins[name] = (f"{n:0{len(raw)}d}".encode(), raw)
+    _zip(path, {stand_ins[name][0].decode(): data for name, data in members.items()})
+    data = path.read_bytes()
+    for ascii_name, raw in stand_ins.values():
+        assert data.count(ascii_name) == 2  # the local header and the central directory
+        data = data.replace(ascii_name, raw)
+    path.write_bytes(data)
+    return path
+
+
+def _book(tmp_path: Path, name: str, center: tuple[str, str], **values) -> bytes:
+    vals = good_values(GD)
+    vals.update(values)
+    return real_submission(tmp_path / name, GD, center=center, values=vals).read_bytes()
+
+
+def test_workbooks_inside_a_zip_are_read_and_named_by_archive_and_member(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _zip(
+        inbox / "附件.zip",
+        {
+            "顺德分中心.xlsx": _book(tmp_path, "a.xlsx", ("GD05", "江门分中心")),
+            "材料/汕头分中心.xlsx": _book(tmp_path, "b.xlsx", ("GD01", "汕头分中心"), loan_banks="30项"),
+            "说明.docx": b"PK",
+            "__MACOSX/._顺德分中心.xlsx": b"x",
+        },
+    )
+    result = ingest(GD, [inbox], workers=1)
+    assert [s.file for s in result.submissions] == [
+        "附件.zip › 材料/汕头分中心.xlsx",
+        "附件.zip › 顺德分中心.xlsx",
+    ]
+    wrong_unit = [f for f in result.findings if f.code == "value-unit-wrong"]
+    assert [f.file for f in wrong_unit] == ["附件.zip › 材料/汕头分中心.xlsx"]
+    skipped = [f for f in result.findings if f.code == "file-skipped"]
+    assert [f.file for f in skipped] == ["附件.zip › 说明.docx"]
+    assert {i.file: i.status for i in result.files}["附件.zip › 顺德分中心.xlsx"] == "已读取"
+    assert all(len(i.sha256) == 64 for i in result.files if i.status == "已读取")
+
+
+def test_gbk_member_names_as_windows_zips_them(tmp_path):
+    archive = gbk_zip(
+        tmp_path / "报送.zip",
+        {"汕头分中心2019年报表.xlsx": _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))},
+    )
+    with zipfile.ZipFile(archive) as z:
+        assert not z.infolist()[0].flag_bits & 0x800  # no UTF-8 flag: zipfile alone reads mojibake
+    found, findings, _ = collect_files([archive])
+    assert [d for _, d in found] == ["报送.zip › 汕头分中心2019年报表.xlsx"] and findings == []
+    result = ingest(GD, [archive], workers=1)
+    assert result.submissions[0].values["loan_banks"].value == Decimal(good_values(GD)["loan_banks"])
+
+
+def test_a_zip_inside_a_zip_one_level_deep_at_most(tmp_path):
+    book = _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("汕头.xlsx", book)
+    deeper = io.BytesIO()
+    with zipfile.ZipFile(deeper, "w") as z:
+        z.writestr("inner.zip", inner.getvalue())
+    archive = _zip(tmp_path / "outer.zip", {"inner.zip": inner.getvalue(), "deeper.zip": deeper.getvalue()})
+    found, findings, skipped = collect_files([archive])
+    assert [d for _, d in found] == ["outer.zip › inner.zip › 汕头.xlsx"]
+    assert [(f.code, f.file) for f in findings] == [("file-skipped", "outer.zip › deeper.zip › inner.zip")]
+    assert "嵌套" in findings[0].message
+    result = ingest(GD, [archive], workers=1)
+    assert [s.center_code for s in result.submissions] == ["GD01"]
+
+
+def test_zip_bomb_and_broken_archives_are_findings(tmp_path):
+    bomb = _zip(tmp_path / "bomb.zip", {"big.xlsx": b"\0" * (50 * 2**20)})
+    broken = tmp_path / "cut.zip"
+    broken.write_bytes(bomb.read_bytes()[:200])
+    rar = tmp_path / "a.rar"
+    rar.write_bytes(b"Rar!")
+    found, findings, skipped = collect_files([bomb, broken, rar])
+    assert found == []
+    assert [(f.code, f.file) for f in findings] == [
+        ("file-unsafe", "bomb.zip"),
+        ("file-corrupt", "cut.zip"),
+        ("file-skipped", "a.rar"),
+    ]
+    assert "压缩炸弹" in findings[0].message and "解压" in findings[2].message
+    assert [i.status for i in skipped] == ["无法读取", "无法读取", "已跳过"]
+
+
+def test_a_member_whose_directory_lies_about_its_size_is_refused(tmp_path):
+    book = _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))
+    archive = _zip(tmp_path / "lie.zip", {"a.xlsx": book})
+    data = bytearray(archive.read_bytes())
+    # shrink the declared size in the central directory (offset 24 of its entry)
+    at = data.rfind(b"PK\x01\x02")
+    data[at + 24 : at + 28] = (100).to_bytes(4, "little")
+    archive.write_bytes(bytes(data))
+    result = ingest(GD, [archive], workers=1)
+    assert result.submissions == []
+    assert [f.code for f in result.findings] == ["file-corrupt"] and result.findings[
+        0
+    ].file == "lie.zip › a.xlsx"
