@@ -72,7 +72,7 @@ def cli(verbose: bool) -> None:
 def inbox_arguments(command: Callable) -> Callable:
     """SCHEME INPUTS... [--roster FILE] [--year YYYY]: what every command that reads an inbox takes."""
     command = click.option(
-        "--year", type=click.IntRange(1990, 2100), help="考核年度（默认取报送文件中的年度）。"
+        "--year", type=click.IntRange(1990, 2100), help="考核年度（默认取考核方案中的年度）。"
     )(command)
     command = click.option(
         "--roster",
@@ -146,6 +146,22 @@ def _say_written(path: Path, wanted: Path) -> None:
     if Path(path) != Path(wanted):
         click.secho(f"注意：{wanted} 正在被其他程序（如Excel）占用，结果已另存为 {path}", fg="yellow")
     click.echo(f"已生成：{path}")
+
+
+def _nothing_ranked(files, findings) -> str:
+    """Why a ranking would be empty, in words a double-click user can act on (no blank sheet is written)."""
+    lines = [
+        f"没有可以排名的填报表，未生成排名结果表。共查看 {len(files)} 个文件，"
+        "其中没有一份是可读取、可计分的填报表。"
+    ]
+    shown = [f for f in findings if f.file][:8]
+    lines += [f"  {f.file}：[{f.severity.value}] {f.message}" for f in shown]
+    if len(findings) > len(shown):
+        lines.append("  ……（运行 kjjr validate 查看全部问题）")
+    lines.append(
+        "请把各分中心报送的填报表（.xlsx、.xlsm、.xls、.ods，或装有这些文件的 .zip）放入输入文件夹后重新运行。"
+    )
+    return "\n".join(lines)
 
 
 def _summary(findings) -> str:
@@ -227,6 +243,7 @@ def validate(
         worst = min((f.severity.order for f in own), default=9)
         mark = {0: "✗", 1: "!", 2: "i"}.get(worst, "✓")
         click.echo(f"{mark} {info.file}：{info.status}" + (f"，{_summary(own)}" if own else ""))
+    click.echo(checked.year_note)
     for f in by_file.get("（汇总）", []):
         click.echo(f"  [{f.severity.value}] {f.message}")
     if checked.missing:
@@ -287,9 +304,12 @@ def rank(
                 # 原始数据 needs only what was read: it is written while the centers are checked and scored
                 on_read=lambda run_year, submissions: writer.begin(sch, run_year, submissions),
             )
+        if not result.ranked:
+            raise KjjrError(_nothing_ranked(result.files, result.findings))
         out = output or _default_output(sch, f"{result.year}年度排名结果")
         written = writer.finish(result, out)
     ranked = sum(1 for r in result.ranked if r.rank is not None)
+    click.echo(result.notes[0])  # the year used and why
     click.echo(
         f"{sch.name}（{result.year}年度）：读取 {len(result.submissions)} 份，参加排名 {ranked} 个，"
         f"未提交 {len(result.missing)} 个；问题：{_summary(result.findings)}（详见“校验问题”表）。"

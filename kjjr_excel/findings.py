@@ -73,7 +73,15 @@ CODES: dict[str, tuple[Severity, str]] = {
     "center-missing": (W, "名录中的“{name}”（编号 {roster_code}）没有报送有效的填报表，请催报。"),
     "duplicate-submission": (
         W,
-        "同一{center_label}报送了{count}份：{files}。已采用保存时间最新的一份（{kept}），其余未计分。",
+        "同一{center_label}报送了{count}份：{files}。已采用 {kept}（{rule}），其余未计分。如采用的不是最终版本，请只保留最终版本后重新报送。",
+    ),
+    "duplicate-undecided": (
+        E,
+        "同一{center_label}报送了{count}份：{files}，填报的数字不同，无法判断哪一份是最终版本（文件中没有保存时间，文件名也看不出先后），均未计分。请只保留最终版本后重新报送。",
+    ),
+    "center-name-code-mismatch": (
+        E,
+        "名称“{name}”是名录中的{name_center}（编号 {name_code}），编号“{typed_code}”却是{code_center}的编号，无法判断是哪个{center_label}报送的，这份文件未计分。请核对名称和编号后重新报送。",
     ),
     # values
     "value-missing": (E, "“{label}”未填写。请在 {cell} 单元格填写数字（没有请填0）。"),

@@ -13,6 +13,7 @@ import os
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from .cells import decode_text
@@ -47,6 +48,7 @@ class ArchiveMember:
     archive: Path
     names: tuple[str, ...]
     size: int
+    modified: datetime | None = None  # as the zip directory dates the member
 
     @property
     def name(self) -> str:
@@ -198,7 +200,15 @@ class _Collector:
             elif suffix not in SPREADSHEET_SUFFIXES:
                 self.skip(shown, f"不是Excel文件（{suffix or '无扩展名'}）", info.file_size)
             else:
-                self.found.append((ArchiveMember(path, (*outer, info.filename), info.file_size), shown))
+                member = ArchiveMember(path, (*outer, info.filename), info.file_size, _dated(info))
+                self.found.append((member, shown))
+
+
+def _dated(info: zipfile.ZipInfo) -> datetime | None:
+    try:
+        return datetime(*info.date_time)
+    except ValueError:  # a directory entry dated 1980-00-00 and the like
+        return None
 
 
 def _unsafe_archive(infos: list[zipfile.ZipInfo]) -> str:

@@ -614,21 +614,33 @@ def read_submission(
     """Read one file (or a workbook inside a .zip) into a Submission; never raises (problems become
     findings)."""
     try:
-        size = path.size if isinstance(path, ArchiveMember) else path.stat().st_size
+        if isinstance(path, ArchiveMember):
+            size, modified = path.size, path.modified
+        else:
+            stat = path.stat()
+            size, modified = stat.st_size, _timestamp(stat.st_mtime)
     except OSError:
-        size = None  # _open_book says why
+        size, modified = None, None  # _open_book says why
     try:
         book = _open_book(path, display, size)
     except _Refused as refused:
         return None, refused.findings, InputFile(display, refused.sha256, UNREADABLE, size or 0)
     try:
-        sub, found = _read_book(book, display, scheme)
+        sub, found = _read_book(book, display, scheme, modified)
     except _Refused as refused:
         return None, book.findings + refused.findings, InputFile(display, book.sha256, UNREADABLE, size or 0)
     except Exception as exc:  # a reader bug on a hostile file must not stop the batch
         finding = Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
         return None, book.findings + [finding], InputFile(display, book.sha256, UNREADABLE, size or 0)
     return sub, book.findings + found, InputFile(display, book.sha256, READ, size or 0)
+
+
+def _timestamp(mtime: float) -> datetime | None:
+    """A file's modification time (what decides between duplicates when the workbooks carry no saved time)."""
+    try:
+        return datetime.fromtimestamp(mtime)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _read_meta(reader, names: list[str]) -> dict[str, str] | None:
@@ -652,7 +664,9 @@ def _version_older(actual: str, expected: str) -> bool:
         return actual != expected
 
 
-def _read_book(book: _Book, display: str, scheme) -> tuple[Submission | None, list[Finding]]:
+def _read_book(
+    book: _Book, display: str, scheme, modified: datetime | None = None
+) -> tuple[Submission | None, list[Finding]]:
     lay = layout(scheme)
     reader = book.reader
     names = _sheet_names(reader)
@@ -748,6 +762,7 @@ def _read_book(book: _Book, display: str, scheme) -> tuple[Submission | None, li
         scheme_version=(meta or {}).get("scheme_version", ""),
         template_version=(meta or {}).get("template_version", ""),
         saved_at=_saved_at(book, display),
+        modified_at=modified,
         recognised_by=recognised,
         sheet=sheet,
         header_cells=header_cells,

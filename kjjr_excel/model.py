@@ -43,6 +43,7 @@ class Submission:
     scheme_version: str = ""
     template_version: str = ""
     saved_at: datetime | None = None
+    modified_at: datetime | None = None  # the file's own modification time (an archive member's, in a zip)
     recognised_by: str = "meta"  # meta | labels
     sheet: str = ""
     header_cells: dict[str, str] = field(default_factory=dict)  # header field -> A1 cell

@@ -44,6 +44,7 @@ class Checked:
     files: list
     missing: list[RosterEntry] = field(default_factory=list)
     ingest_result: object = None
+    year_note: str = ""  # which year was used and why (console and 说明)
     # (key, code, name, host unit) of each accepted submission, by its position in `accepted`
     identities: list[tuple[str, str, str, str]] = field(default_factory=list)
 
@@ -65,7 +66,7 @@ def check_inbox(
 
     roster = load_roster(scheme, roster_path)
     result = ingest(scheme, [Path(p) for p in inputs], progress=progress)
-    run_year = year or _majority_year(result.submissions) or scheme.year
+    run_year, year_note = choose_year(scheme, year, result.submissions)
     if on_read is not None:
         on_read(run_year, result.submissions)
     accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
@@ -81,14 +82,25 @@ def check_inbox(
         missing=missing,
         ingest_result=result,
         identities=identities,
+        year_note=year_note,
     )
 
 
-def _majority_year(submissions: Sequence[Submission]) -> int | None:
-    years = Counter(s.year for s in submissions if s.year)
-    if not years:
-        return None
-    return max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]
+def choose_year(scheme: Scheme, year: int | None, submissions: Sequence[Submission]) -> tuple[int, str]:
+    """The assessment year and the sentence that says why: --year when given, else the scheme's year. Never
+    the files' majority (clerks reuse last year's templates); files of a newer year are pointed out, as
+    the year the user may have meant."""
+    if year is not None:
+        return year, f"考核年度：{year}年（按 --year 指定）。"
+    note = f"考核年度：{scheme.year}年（取自考核方案“{scheme.name}”；其他年度请用 --year 指定）。"
+    newer = Counter(s.year for s in submissions if s.year and s.year > scheme.year)
+    if newer:
+        newest = max(newer)
+        note += (
+            f"报送文件中有 {newer[newest]} 份填报的是 {newest} 年度，按本年度考核未计分；"
+            f"如本次考核的是 {newest} 年度，请加 --year {newest} 重新运行。"
+        )
+    return scheme.year, note
 
 
 def run_rank(
@@ -157,7 +169,7 @@ def run_rank(
         assessed=bool(assessments),
         reviews_given=reviews_given,
     )
-    notes = _notes(scheme, bool(assessments), strict)
+    notes = [checked.year_note, *_notes(scheme, bool(assessments), strict)]
     return RunResult(
         scheme=scheme,
         year=checked.year,

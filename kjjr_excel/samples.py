@@ -350,7 +350,7 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     yield f"青岛：排名结果 → {path}"
     next_inbox = samples / "qingdao" / f"inbox_{result.year + 1}"
     if next_inbox.is_dir():  # the following year, with this year's result as history: 摘牌 / 摘牌预警
-        following = run_rank(qd, [next_inbox], roster_path=roster_path, history=[path])
+        following = run_rank(qd, [next_inbox], roster_path=roster_path, history=[path], year=result.year + 1)
         later = write_ranking(following, out_dir / f"青岛_{following.year}年度考核结果.xlsx", run_time=now)
         yield f"青岛：{following.year}年度排名结果（以{result.year}年度结果为历年结果，判断摘牌）→ {later}"
 

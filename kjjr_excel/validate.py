@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from pathlib import PurePosixPath
 from statistics import median
 
 from .cells import fmt_decimal, normalise_name, round_half_up, strip_unit
 from .findings import Finding, Severity
+from .inbox import ARCHIVE_SEPARATOR
 from .layout import layout
 from .model import Submission
 from .scheme import Check, RosterEntry
 
 __all__ = ["validate", "match_center", "center_key", "center_identity", "submission_key", "missing_centers"]
-
-_OLDEST = datetime.min
-
 
 _INDEXES: dict[int, tuple[Sequence[RosterEntry], dict[str, RosterEntry], dict[str, RosterEntry]]] = {}
 
@@ -115,7 +114,27 @@ def validate(
                     Finding.make("wrong-year", value=sub.year, actual=sub.year, expected=year, **where)
                 )
                 ok = False
-        if roster and ok and match_center(sub, roster) is None:
+        conflict = _name_code_conflict(sub, roster) if roster and ok else None
+        if conflict is not None:
+            by_name, by_code = conflict
+            findings.append(
+                Finding.make(
+                    "center-name-code-mismatch",
+                    file=sub.file,
+                    sheet=sub.sheet,
+                    cell=sub.header_cells.get("center_code", ""),
+                    center=_who(sub),
+                    value=sub.center_code,
+                    name=sub.center_name,
+                    typed_code=sub.center_code,
+                    name_center=by_name.name,
+                    name_code=by_name.code,
+                    code_center=by_code.name,
+                    center_label=label,
+                )
+            )
+            ok = False  # not ranked as either center, and never one of their duplicates
+        elif roster and ok and match_center(sub, roster) is None:
             findings.append(
                 Finding.make(
                     "center-unknown",
@@ -142,11 +161,57 @@ def validate(
     return accepted, findings
 
 
+def _name_code_conflict(
+    sub: Submission, roster: Sequence[RosterEntry]
+) -> tuple[RosterEntry, RosterEntry] | None:
+    """(the entry its name names, the entry its code names) when a submission's name and code are both on the
+    roster but belong to different centers: which of them submitted cannot be told."""
+    by_code, by_name = _index(roster)
+    code_entry = by_code.get(normalise_name(sub.center_code)) if sub.center_code else None
+    name_entry = by_name.get(normalise_name(sub.center_name)) if sub.center_name else None
+    if code_entry is None or name_entry is None or code_entry is name_entry:
+        return None
+    return name_entry, code_entry
+
+
 def missing_centers(roster: Sequence[RosterEntry], accepted_keys: Iterable[str]) -> list[RosterEntry]:
     """Roster centers without an accepted submission (given by their center keys), in roster order: 未提交,
     and the center-missing findings."""
     have = set(accepted_keys)
     return [entry for entry in roster if center_key(entry.code, entry.name) not in have]
+
+
+# Words and marks in a file name that say it replaces an earlier one (更正版, 修改后, 最新, v2, (1))
+_NEWER_WORDS = ("更正", "修改", "修订", "最新", "终版", "最终", "定稿", "补充")
+_VERSION = re.compile(r"(?:v|版本|第)\s*(\d{1,3})|[(（](\d{1,3})[)）]|副本", re.IGNORECASE)
+
+
+def _name_rank(sub: Submission) -> tuple[int, int]:
+    """(has a word saying it is newer, the highest version number in it) of a submission's file name."""
+    name = PurePosixPath(sub.file.rsplit(ARCHIVE_SEPARATOR, 1)[-1]).stem
+    numbers = [int(a or b or 1) for a, b in _VERSION.findall(name)]
+    return (int(any(w in name for w in _NEWER_WORDS)), max(numbers, default=0))
+
+
+def _newest(group: list[Submission]) -> tuple[Submission | None, str]:
+    """The submission that replaces the others and the rule that decided; (None, "") when no rule can tell
+    (and their figures differ). The workbook's saved time decides only when every file carries one; then the
+    file's modification time; then the file name."""
+    rules: list[tuple[str, Callable[[Submission], object]]] = [
+        ("保存时间最新", lambda s: s.saved_at),
+        ("文件中没有保存时间，按文件修改时间最新", lambda s: s.modified_at),
+        ("保存时间无法区分，按文件名（更正、修改、最新、v2、(1) 等字样）", _name_rank),
+    ]
+    for rule, key in rules:
+        keys = [key(s) for s in group]
+        if any(k is None for k in keys):
+            continue
+        best = max(keys)
+        if keys.count(best) == 1 and (rule != rules[2][0] or best != (0, 0)):
+            return group[keys.index(best)], rule
+    if len({tuple(sorted((k, cv.value, cv.error) for k, cv in s.values.items())) for s in group}) == 1:
+        return max(group, key=lambda s: s.file), "各份填报的数字相同"
+    return None, ""
 
 
 def _resolve_duplicates(
@@ -157,24 +222,36 @@ def _resolve_duplicates(
         groups.setdefault(submission_key(sub, roster), []).append(sub)
     accepted: list[Submission] = []
     for group in groups.values():
-        # newest saved time wins; on a tie (or no time) the file name sorting last wins
-        group.sort(key=lambda s: (s.saved_at or _OLDEST, s.file))
-        kept = group[-1]
-        accepted.append(kept)
-        if len(group) > 1:
-            files = "、".join(s.file for s in group)
-            for sub in group:
-                findings.append(
-                    Finding.make(
-                        "duplicate-submission",
-                        file=sub.file,
-                        center=_who(kept),
-                        count=len(group),
-                        files=files,
-                        kept=kept.file,
-                        center_label=label,
-                    )
+        if len(group) == 1:
+            accepted.append(group[0])
+            continue
+        group.sort(key=lambda s: s.file)
+        kept, rule = _newest(group)
+        files = "、".join(s.file for s in group)
+        if kept is not None:
+            accepted.append(kept)
+        for sub in group:
+            if kept is None:
+                finding = Finding.make(
+                    "duplicate-undecided",
+                    file=sub.file,
+                    center=_who(sub),
+                    count=len(group),
+                    files=files,
+                    center_label=label,
                 )
+            else:
+                finding = Finding.make(
+                    "duplicate-submission",
+                    file=sub.file,
+                    center=_who(kept),
+                    count=len(group),
+                    files=files,
+                    kept=kept.file,
+                    rule=rule,
+                    center_label=label,
+                )
+            findings.append(finding)
     accepted.sort(key=lambda s: s.file)
     return accepted
 

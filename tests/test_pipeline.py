@@ -317,3 +317,39 @@ def test_strict_leaves_erroneous_centers_out_of_ranking_and_benchmark(tmp_path):
     assert rows[c.code]["排名"] in ("", None) and "数据有误" in rows[c.code]["标记"]
     assert rows[b.code]["排名"] == 1 and rows[b.code]["定量得分"] == 100  # the best of those ranked
     assert rows[a.code]["定量得分"] == 50
+
+
+def test_year_is_the_schemes_never_the_majority_of_files(tmp_path):
+    inbox = tmp_path / "inbox"
+    roster = fill_qingdao(inbox)
+    for entry in roster[:3]:  # three of four clerks reused next year's form by mistake
+        write_submission(
+            inbox / f"{entry.code}.xlsx", QD, center=entry, year=2018, values=QD_CASES[entry.code]
+        )
+    out = tmp_path / "rank.xlsx"
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "考核年度：2017年（取自考核方案" in result.output
+    assert "有 3 份填报的是 2018 年度" in result.output and "--year 2018" in result.output
+    assert set(ranking_rows(out)) == {"QD04"}  # the one right file is ranked
+    wrong = [r for r in read_sheet(out, "校验问题")[1:] if r[1] == "wrong-year"]
+    assert len(wrong) == 3 and all(r[0] == "错误" for r in wrong)
+    notes = [str(c) for row in read_sheet(out, "说明") for c in row]
+    assert any("考核年度：2017年（取自考核方案" in c for c in notes)
+    # --year says otherwise: the 2018 files are the assessment, the 2017 one a finding
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "--year", "2018", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "考核年度：2018年（按 --year 指定）" in result.output
+    assert set(ranking_rows(out)) == {"QD01", "QD02", "QD03"}
+
+
+def test_an_inbox_with_nothing_readable_ranks_nothing_and_says_so(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "说明.docx").write_bytes(b"x")
+    (inbox / "坏.xlsx").write_bytes(b"PK\x03\x04broken")
+    out = tmp_path / "rank.xlsx"
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", str(out)])
+    assert result.exit_code == 3
+    assert "没有可以排名的填报表" in result.output and "坏.xlsx" in result.output
+    assert not out.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -75,14 +76,53 @@ def test_header_missing_wrong_year_unknown_center_are_kept_out():
 def test_duplicates_keep_newest_saved_then_file_name():
     a = sub("a.xlsx", saved=datetime(2020, 5, 2))
     b = sub("b.xlsx", saved=datetime(2020, 5, 1))
-    c = sub("c.xlsx", saved=None)
-    accepted, findings = validate(GD, [c, b, a], roster=ROSTER, year=2019)
+    accepted, findings = validate(GD, [b, a], roster=ROSTER, year=2019)
     assert [s.file for s in accepted] == ["a.xlsx"]
     dup = [f for f in findings if f.code == "duplicate-submission"]
-    assert sorted(f.file for f in dup) == ["a.xlsx", "b.xlsx", "c.xlsx"]
-    assert "（a.xlsx）" in dup[0].message and "3份" in dup[0].message
-    accepted, _ = validate(GD, [sub("x2.xlsx"), sub("x1.xlsx")], roster=ROSTER, year=2019)
-    assert [s.file for s in accepted] == ["x2.xlsx"]
+    assert sorted(f.file for f in dup) == ["a.xlsx", "b.xlsx"]
+    assert "采用 a.xlsx（保存时间最新）" in dup[0].message and "2份" in dup[0].message
+
+
+def _dups(*subs):
+    accepted, findings = validate(GD, list(subs), roster=ROSTER, year=2019)
+    return [s.file for s in accepted], [f for f in findings if f.code.startswith("duplicate")]
+
+
+def test_duplicates_without_a_saved_time_fall_back_to_file_time_then_names():
+    # a 更正 copy without docProps/core.xml must not lose to the original because it has no saved time
+    original = replace(sub("报表.xlsx", saved=datetime(2020, 5, 2)), modified_at=datetime(2020, 5, 2, 9))
+    fixed = replace(sub("报表（更正）.xlsx", loan_banks=12), modified_at=datetime(2020, 5, 3, 9))
+    kept, found = _dups(original, fixed)
+    assert kept == ["报表（更正）.xlsx"] and "按文件修改时间最新" in found[0].message
+    # no file times either (files copied together): the name decides, and says so
+    kept, found = _dups(sub("报表.xlsx"), sub("报表（更正）.xlsx", loan_banks=12))
+    assert kept == ["报表（更正）.xlsx"] and "按文件名" in found[0].message
+    for older, newer in [
+        ("表v1.xlsx", "表v2.xlsx"),
+        ("表.xlsx", "表 (1).xlsx"),
+        ("表(1).xlsx", "表(2).xlsx"),
+    ]:
+        kept, found = _dups(sub(newer, loan_banks=12), sub(older))
+        assert kept == [newer], (older, newer)
+    # nothing tells them apart and the figures differ: an error, neither is scored
+    kept, found = _dups(sub("甲.xlsx"), sub("乙.xlsx", loan_banks=12))
+    assert kept == [] and {f.code for f in found} == {"duplicate-undecided"}
+    assert all(f.severity.value == "错误" for f in found) and len(found) == 2
+    # ...unless they are the same figures twice
+    kept, found = _dups(sub("甲.xlsx"), sub("乙.xlsx"))
+    assert kept == ["甲.xlsx"] and "数字相同" in found[0].message  # the name sorting last
+
+
+def test_name_and_code_of_two_different_roster_centers():
+    shunde = sub("顺德.xlsx", "GD05", "顺德分中心")  # 江门分中心's code
+    jiangmen = sub("江门.xlsx", "GD05", "江门分中心")
+    accepted, findings = validate(GD, [shunde, jiangmen], roster=ROSTER, year=2019)
+    assert [s.file for s in accepted] == ["江门.xlsx"]
+    assert not [f for f in findings if f.code.startswith("duplicate")]
+    mismatch = [f for f in findings if f.code == "center-name-code-mismatch"]
+    assert [(f.file, f.severity.value) for f in mismatch] == [("顺德.xlsx", "错误")]
+    assert "顺德分中心" in mismatch[0].message and "江门分中心" in mismatch[0].message
+    assert "GD04" in mismatch[0].message and "GD05" in mismatch[0].message
 
 
 def test_cross_field_checks():
@@ -158,6 +198,8 @@ FIXTURES = {
     "center-unknown": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
     "center-missing": "test_validate.py::test_clean_batch_has_only_missing_centers",
     "duplicate-submission": "test_validate.py::test_duplicates_keep_newest_saved_then_file_name",
+    "duplicate-undecided": "test_validate.py::test_duplicates_without_a_saved_time_fall_back_to_file_time_then_names",
+    "center-name-code-mismatch": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
     "value-missing": "test_ingest.py::test_dirty_values",
     "value-normalised": "test_ingest.py::test_dirty_values",
     "value-zero-word": "test_ingest.py::test_dirty_values",
