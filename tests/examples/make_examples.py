@@ -1,0 +1,322 @@
+"""Regenerate the corpus of returned files: `python tests/examples/make_examples.py` (needs LibreOffice and
+Gnumeric on PATH). Each case folder holds `inbox/` (the files as a clerk returns them) and `expected.toml`
+(written by hand from the seed's rules; this script never writes it).
+
+Every file is made by a real program from the shipped template: our template writer fills it as a clerk
+would type, then LibreOffice (headless, with a Basic macro doing the clerk's edit: insert a row, delete a
+sheet, type into a cell, copy the sheets into a workbook of one's own) or Gnumeric's ssconvert saves it.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from kjjr_excel.scheme import RosterEntry, load_scheme  # noqa: E402
+from kjjr_excel.template import write_submission  # noqa: E402
+
+QD = load_scheme("qingdao-2017")
+GD = load_scheme("guangdong-2019")
+
+# 5+0.25×(50−30)=10, 5+0.25×(120−100)=10, 6, 10+3×(17−12)=25, 10, 15, 4: 80, + 工作落实 10 = 90 优秀
+QD_BASE = dict(
+    enterprise_info=50,
+    financing_needs=120,
+    monthly_reports=12,
+    finance_events=17,
+    policies_implemented=10,
+    new_policies_products=5,
+    fulltime_staff=4,
+)
+LAOSHAN = RosterEntry("QD01", "崂山区科技金融服务分中心", "崂山区科技局")
+SHIBEI = RosterEntry("QD02", "市北区科技金融服务分中心", "市北区科技局")
+
+# The clerk's edits, done by LibreOffice itself. ops: commands separated by "~", fields by "|":
+#   insert|sheet index|row index|text   a row inserted above (0-based), text typed in its column A
+#   delete|sheet index                  a sheet deleted (the template's _meta)
+#   set|sheet index|A1|text             text typed into a cell (as a string, as Excel keeps "50000000元")
+#   own                                 every visible sheet copied into a new workbook of the clerk's own
+BASIC = """\
+Sub Edit(src As String, dst As String, filter As String, ops As String)
+  Dim args(0) As New com.sun.star.beans.PropertyValue
+  args(0).Name = "Hidden"
+  args(0).Value = True
+  doc = StarDesktop.loadComponentFromURL(ConvertToURL(src), "_blank", 0, args())
+  target = doc
+  For Each op In Split(ops, "~")
+    f = Split(op, "|")
+    If f(0) = "own" Then
+      target = StarDesktop.loadComponentFromURL("private:factory/scalc", "_blank", 0, args())
+      target.Sheets.getByIndex(0).getCellRangeByName("A1").setString("本单位内部台账（与报送无关）")
+      For i = 0 To doc.Sheets.Count - 1
+        If doc.Sheets.getByIndex(i).IsVisible Then
+          target.Sheets.importSheet(doc, doc.Sheets.getByIndex(i).Name, target.Sheets.Count)
+        End If
+      Next i
+    ElseIf f(0) = "delete" Then
+      doc.Sheets.removeByName(doc.Sheets.getByIndex(CLng(f(1))).Name)
+    ElseIf f(0) <> "" Then
+      sh = doc.Sheets.getByIndex(CLng(f(1)))
+      sh.unprotect("")
+      If f(0) = "insert" Then
+        sh.Rows.insertByIndex(CLng(f(2)), 1)
+        If UBound(f) >= 3 Then sh.getCellByPosition(0, CLng(f(2))).setString(f(3))
+      ElseIf f(0) = "set" Then
+        sh.getCellRangeByName(f(2)).setString(f(3))
+      End If
+    End If
+  Next op
+  Dim out(0) As New com.sun.star.beans.PropertyValue
+  out(0).Name = "FilterName"
+  out(0).Value = filter
+  target.storeToURL(ConvertToURL(dst), out())
+  If Not EqualUnoObjects(target, doc) Then target.close(True)
+  doc.close(True)
+End Sub
+"""
+
+
+def _basic_module() -> str:
+    """The macro as a Basic module file of a LibreOffice profile."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">\n'
+        '<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" '
+        'script:language="StarBasic">' + escape(BASIC, {'"': "&quot;"}) + "</script:module>\n"
+    )
+
+
+FILTERS = {".xlsx": "Calc MS Excel 2007 XML", ".xls": "MS Excel 97", ".ods": "calc8"}
+
+
+class LibreOffice:
+    """soffice with a profile of its own holding the edit macro."""
+
+    def __init__(self, root: Path) -> None:
+        self.profile = root / "lo-profile"
+        self._run(["--terminate_after_init"])
+        basic = self.profile / "user" / "basic" / "Standard"
+        (basic / "Module1.xba").write_text(_basic_module(), encoding="utf-8")
+
+    def _run(self, args: list[str]) -> None:
+        subprocess.run(
+            ["soffice", f"-env:UserInstallation={self.profile.as_uri()}", "--headless", *args],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    def edit(self, src: Path, dst: Path, ops: str) -> Path:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        quoted = ",".join(f'"{a}"' for a in (str(src), str(dst), FILTERS[dst.suffix], ops))
+        self._run([f"macro:///Standard.Module1.Edit({quoted})"])
+        if not dst.exists():
+            raise RuntimeError(f"LibreOffice did not write {dst} ({ops})")
+        return dst
+
+    def save_as(self, src: Path, dst: Path) -> Path:
+        """Open and save in another format, as a clerk's 另存为 does (no edit)."""
+        return self.edit(src, dst, "")
+
+
+def gnumeric(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ssconvert", str(src), str(dst)], check=True, capture_output=True, timeout=300)
+    return dst
+
+
+def filled(tmp: Path, name: str, scheme=QD, center=LAOSHAN, year=None, **values) -> Path:
+    figures = dict(QD_BASE) if scheme is QD else {i.id: 10 for i in scheme.self_indicators}
+    figures.update(values)
+    header = {"filler_name": "王敏", "filler_phone": "0532-8888 6666", "fill_date": "2018-01-12"}
+    return write_submission(tmp / name, scheme, center=center, year=year, values=figures, header=header)
+
+
+def without_core_properties(src: Path, dst: Path) -> Path:
+    """The workbook without docProps/core.xml (no saved time), as some converters and WPS versions write."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename != "docProps/core.xml":
+                data = zin.read(info)
+                if info.filename == "[Content_Types].xml":
+                    data = data.replace(
+                        b'<Override PartName="/docProps/core.xml"', b'<Override PartName="/x"'
+                    )
+                if info.filename == "_rels/.rels":
+                    data = data.replace(b"docProps/core.xml", b"docProps/none.xml")
+                zout.writestr(info, data)
+    return dst
+
+
+def gbk_zip(path: Path, members: dict[str, bytes]) -> Path:
+    """A zip as Windows' own 发送到→压缩文件夹 writes it on a Chinese machine: member names in GBK, no UTF-8
+    flag. Written under ASCII stand-ins of the same byte length, whose bytes are then replaced."""
+    stand_ins = {
+        name: (f"{n:0{len(name.encode('gbk'))}d}", name.encode("gbk")) for n, name in enumerate(members)
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(stand_ins[name][0], date_time=(2018, 1, 15, 9, 30, 0))
+            z.writestr(info, data, zipfile.ZIP_DEFLATED)
+    data = path.read_bytes()
+    for ascii_name, raw in stand_ins.values():
+        data = data.replace(ascii_name.encode(), raw)
+    path.write_bytes(data)
+    return path
+
+
+def utf8_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=(2018, 1, 15, 9, 30, 0)), data, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def build(root: Path) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        tmp = Path(work)
+        lo = LibreOffice(tmp)
+
+        def inbox(case: str) -> Path:
+            folder = root / case / "inbox"
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            return folder
+
+        base = filled(tmp, "base.xlsx")
+        # formats
+        lo.save_as(base, inbox("qd-libreoffice-ods") / "崂山分中心.ods")
+        gnumeric(base, inbox("qd-gnumeric-ods") / "崂山分中心.ods")
+        lo.save_as(base, inbox("qd-libreoffice-xls") / "崂山分中心.xls")
+        gnumeric(base, inbox("qd-gnumeric-xls") / "崂山分中心.xls")
+        gnumeric(base, inbox("qd-gnumeric-xlsx") / "崂山分中心.xlsx")
+        # layout edits (label fallback must find the table, never 填报说明)
+        lo.edit(base, inbox("qd-blank-row-above-table") / "崂山分中心.xlsx", "insert|1|10")
+        lo.edit(
+            base, inbox("qd-comment-row-on-top") / "崂山分中心.ods", "insert|1|0|本表数据已经分管领导审核"
+        )
+        lo.edit(base, inbox("qd-meta-deleted") / "崂山分中心.xlsx", "delete|2")
+        lo.edit(base, inbox("qd-own-workbook") / "崂山分中心.xlsx", "own")
+        lo.edit(base, inbox("qd-own-workbook-ods") / "崂山分中心.ods", "insert|1|10~own")
+        # typed values
+        lo.edit(base, inbox("qd-space-inside-number") / "崂山分中心.xlsx", "set|1|F15|12 3")
+        lo.edit(base, inbox("qd-grouped-number") / "崂山分中心.ods", "set|1|F13|1 200")
+        lo.edit(base, inbox("qd-staff-wrong-unit") / "崂山分中心.xlsx", "set|1|F18|4人")
+        lo.edit(base, inbox("qd-own-unit") / "崂山分中心.xlsx", "set|1|F18|4名")
+        lo.edit(base, inbox("qd-full-width-digits") / "崂山分中心.xls", "set|1|F12|５０")
+        # Guangdong: 元 in a 万元 field must not become the benchmark
+        gd = inbox("gd-yuan-in-wan-yuan-field")
+        shantou, foshan, shunde = GD.roster[0], GD.roster[2], GD.roster[3]
+        lo.edit(filled(tmp, "st.xlsx", GD, shantou), gd / "汕头分中心.xlsx", "set|1|C13|50000000元")
+        lo.save_as(filled(tmp, "fs.xlsx", GD, foshan, loan_amount=5000), gd / "佛山分中心.xlsx")
+        gnumeric(filled(tmp, "sd.xlsx", GD, shunde, loan_amount=2500), gd / "顺德分中心.ods")
+        gd = inbox("gd-yi-yuan-and-wan-in-counts")
+        lo.edit(
+            filled(tmp, "st2.xlsx", GD, shantou), gd / "汕头分中心.ods", "set|1|C17|0.5亿元~set|1|C25|1.2万"
+        )
+        lo.save_as(
+            filled(tmp, "fs2.xlsx", GD, foshan, vc_amount=4000, roadshow_attendees=6000),
+            gd / "佛山分中心.xlsx",
+        )
+        # name and code of two different centers (顺德 typed on the blank template with 江门's code)
+        gd = inbox("gd-name-code-mismatch")
+        jiangmen = GD.roster[4]
+        blank = filled(tmp, "blank.xlsx", GD, None)
+        lo.edit(blank, gd / "顺德分中心.xlsx", "set|1|B3|顺德分中心~set|1|B4|GD05~set|1|B6|2019")
+        lo.save_as(filled(tmp, "jm.xlsx", GD, jiangmen), gd / "江门分中心.xlsx")
+        # year: two of three files on next year's template, no --year
+        qd = inbox("qd-year-not-majority")
+        lo.save_as(filled(tmp, "y1.xlsx", QD, LAOSHAN, year=2018), qd / "崂山分中心2018.xlsx")
+        lo.save_as(filled(tmp, "y2.xlsx", QD, SHIBEI, year=2018), qd / "市北分中心2018.xlsx")
+        lo.save_as(
+            filled(tmp, "y3.xlsx", QD, RosterEntry("QD03", "李沧区科技金融服务分中心", "")),
+            qd / "李沧分中心.xlsx",
+        )
+        # duplicates: a 更正 copy without a saved time
+        qd = inbox("qd-correction-without-saved-time")
+        lo.save_as(filled(tmp, "o.xlsx", QD, LAOSHAN, fulltime_staff=2), qd / "崂山分中心.xlsx")
+        corrected = lo.save_as(filled(tmp, "c.xlsx", QD, LAOSHAN), tmp / "corrected.xlsx")
+        without_core_properties(corrected, qd / "崂山分中心（更正）.xlsx")
+        shutil.copytree(qd, inbox("qd-correction-same-file-time"), dirs_exist_ok=True)
+        # zip attachments
+        members = {
+            "崂山分中心.xlsx": lo.save_as(base, tmp / "zl.xlsx").read_bytes(),
+            "市北分中心.ods": lo.save_as(
+                filled(tmp, "sb.xlsx", QD, SHIBEI, fulltime_staff=2), tmp / "sb.ods"
+            ).read_bytes(),
+        }
+        gbk_zip(inbox("qd-zip-gbk-names") / "报送材料.zip", members)
+        nested = io.BytesIO()
+        with zipfile.ZipFile(nested, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in members.items():
+                z.writestr(zipfile.ZipInfo(f"附件/{name}", date_time=(2018, 1, 15, 9, 30, 0)), data)
+        utf8_zip(
+            inbox("qd-zip-inside-zip") / "邮件附件.zip",
+            {"报送材料.zip": nested.getvalue(), "说明.txt": "见附件".encode()},
+        )
+        # retyped tables
+        retyped = tmp / "retyped.xlsx"
+        _retyped_guangdong(retyped)
+        lo.save_as(retyped, inbox("gd-retyped-table") / "中山火炬高新区分中心自填表.xlsx")
+        _retyped_qingdao(tmp / "retyped_qd.xlsx")
+        gnumeric(tmp / "retyped_qd.xlsx", inbox("qd-retyped-with-units") / "崂山分中心.xls")
+        print(f"corpus written under {root} at {datetime.now():%Y-%m-%d %H:%M}")
+
+
+def _retyped_guangdong(path: Path) -> None:
+    """A clerk's own table typed from the notice: labels without units or with half-width brackets and
+    spaces, 服务企业数量 twice under its two categories, one row (新三板) left out."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws.append(["地市分中心评估数据统计表"])
+    ws.append(["名称", "中山火炬高新区分中心"])
+    ws.append(["编号", "GD02"])
+    ws.append(["评估年度", "2019年"])
+    ws.append(["一级指标", "二级指标", "数量"])
+    category = ""
+    for n, ind in enumerate(GD.self_indicators):
+        if ind.id == "ipo_neeq":
+            continue
+        label = ind.label
+        if n % 3 == 0:
+            label = label.replace("（", "(").replace("）", ")")
+        elif n % 3 == 1:
+            label = label.rsplit("（", 1)[0]
+        else:
+            label = label.replace("（", " （")
+        ws.append([ind.category if ind.category != category else None, label, 20 + n])
+        category = ind.category
+    wb.save(path)
+
+
+def _retyped_qingdao(path: Path) -> None:
+    """Qingdao's table retyped with the unit written after each label (人员配备（名）), no value header."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "自报表"
+    ws.append(["分中心名称", "崂山区科技金融服务分中心"])
+    ws.append(["编号", "QD01"])
+    ws.append(["考核年度", 2017])
+    for ind in QD.self_indicators:
+        ws.append([ind.category, f"{ind.label}（{ind.unit}）", QD_BASE[ind.id]])
+    wb.save(path)
+
+
+if __name__ == "__main__":
+    build(HERE)
