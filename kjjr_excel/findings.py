@@ -79,6 +79,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         E,
         "同一{center_label}报送了{count}份：{files}，填报的数字不同，无法判断哪一份是最终版本（文件中没有保存时间，文件名也看不出先后），均未计分。请只保留最终版本后重新报送。",
     ),
+    "center-identity-conflict": (
+        E,
+        "这份文件的名称“{name}”、编号“{typed_code}”与 {others} 的名称或编号相同而另一项不同，无法判断是不是同一个{center_label}，这些文件都未计分。请核对名称和编号后重新报送（或用 --roster 提供名录）。",
+    ),
     "center-name-code-mismatch": (
         E,
         "名称“{name}”是名录中的{name_center}（编号 {name_code}），编号“{typed_code}”却是{code_center}的编号，无法判断是哪个{center_label}报送的，这份文件未计分。请核对名称和编号后重新报送。",

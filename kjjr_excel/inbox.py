@@ -167,6 +167,11 @@ class _Collector:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
             self.skip(display, "压缩包已损坏或不完整", len(data), UNREADABLE, "file-corrupt")
             return
+        names = {i.filename for i in infos}
+        if "xl/workbook.xml" in names or {"mimetype", "content.xml"} <= names:
+            # a workbook whose name says .zip (renamed by a mail client or a clerk): read as the workbook it is
+            self.found.append((ArchiveMember(path, outer, len(data)) if outer else path, display))
+            return
         unsafe = _unsafe_archive(infos)
         if unsafe:
             self.skip(display, unsafe, len(data), UNREADABLE, "file-unsafe")

@@ -297,7 +297,7 @@ def _guard(data: bytes, digest: str, path: Path, display: str) -> _Book:
             )
         macro = "xl/vbaProject.bin" in names or suffix in (".xlsm", ".xltm")
         fmt = "xlsm" if macro else "xlsx"
-        if suffix in (".xls", ".xlt", ".et"):
+        if suffix not in (".xlsx", ".xlsm", ".xltx", ".xltm"):
             notes.append(
                 Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".xlsx")
             )

@@ -150,6 +150,8 @@ def validate(
             ok = False
         if ok:
             candidates.append(sub)
+    if not roster:
+        candidates = _without_identity_conflicts(candidates, label, findings)
     accepted = _resolve_duplicates(candidates, roster, label, findings)
     for sub in accepted:
         findings.extend(_cross_checks(scheme, sub))
@@ -172,6 +174,54 @@ def _name_code_conflict(
     if code_entry is None or name_entry is None or code_entry is name_entry:
         return None
     return name_entry, code_entry
+
+
+def _without_identity_conflicts(
+    subs: list[Submission], label: str, findings: list[Finding]
+) -> list[Submission]:
+    """Without a roster a center is known only by what its files say: files that share a code under different
+    names, or a name under different codes, cannot be told apart or together. Each is an error and none of
+    them is ranked (merged, one would silently replace another; kept apart, one center could be ranked
+    twice)."""
+    names_of: dict[str, set[str]] = {}
+    codes_of: dict[str, set[str]] = {}
+    for sub in subs:
+        code, name = normalise_name(sub.center_code), normalise_name(sub.center_name)
+        if code and name:
+            names_of.setdefault(code, set()).add(name)
+            codes_of.setdefault(name, set()).add(code)
+    clash = {c for c, names in names_of.items() if len(names) > 1}
+    clash_names = {n for n, codes in codes_of.items() if len(codes) > 1}
+    kept: list[Submission] = []
+    for sub in subs:
+        code, name = normalise_name(sub.center_code), normalise_name(sub.center_name)
+        if (code and code in clash) or (name and name in clash_names):
+            others = [
+                o
+                for o in subs
+                if o is not sub
+                and (
+                    (code and normalise_name(o.center_code) == code)
+                    or (name and normalise_name(o.center_name) == name)
+                )
+            ]
+            findings.append(
+                Finding.make(
+                    "center-identity-conflict",
+                    file=sub.file,
+                    sheet=sub.sheet,
+                    cell=sub.header_cells.get("center_code", ""),
+                    center=_who(sub),
+                    value=sub.center_code,
+                    name=sub.center_name,
+                    typed_code=sub.center_code,
+                    others="、".join(f"{o.file}（{o.center_name}，{o.center_code}）" for o in others),
+                    center_label=label,
+                )
+            )
+        else:
+            kept.append(sub)
+    return kept
 
 
 def missing_centers(roster: Sequence[RosterEntry], accepted_keys: Iterable[str]) -> list[RosterEntry]:

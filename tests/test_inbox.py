@@ -133,3 +133,11 @@ def test_a_member_whose_directory_lies_about_its_size_is_refused(tmp_path):
     assert [f.code for f in result.findings] == ["file-corrupt"] and result.findings[
         0
     ].file == "lie.zip › a.xlsx"
+
+
+def test_a_workbook_named_zip_is_read_as_the_workbook_it_is(tmp_path):
+    renamed = tmp_path / "汕头分中心.zip"
+    renamed.write_bytes(_book(tmp_path, "a.xlsx", ("GD01", "汕头分中心")))
+    result = ingest(GD, [renamed], workers=1)
+    assert [s.file for s in result.submissions] == ["汕头分中心.zip"]
+    assert [f.code for f in result.findings] == ["file-extension-mismatch"]

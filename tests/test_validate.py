@@ -200,6 +200,7 @@ FIXTURES = {
     "duplicate-submission": "test_validate.py::test_duplicates_keep_newest_saved_then_file_name",
     "duplicate-undecided": "test_validate.py::test_duplicates_without_a_saved_time_fall_back_to_file_time_then_names",
     "center-name-code-mismatch": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
+    "center-identity-conflict": "test_validate.py::test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_twice",
     "value-missing": "test_ingest.py::test_dirty_values",
     "value-normalised": "test_ingest.py::test_dirty_values",
     "value-zero-word": "test_ingest.py::test_dirty_values",
@@ -255,3 +256,20 @@ def test_every_ingest_and_validate_code_has_a_fixture():
         assert code in CODES, code
         module, test = where.split("::")
         assert re.search(rf"^def {test}\(", (here / module).read_text(encoding="utf-8"), re.M), where
+
+
+def test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_twice():
+    a = sub("a.xlsx", "QD01", "崂山分中心")
+    b = sub("b.xlsx", "QD01", "市北分中心")  # another center typed with 崂山's code
+    c = sub("c.xlsx", "QD02", "李沧分中心")
+    d = sub("d.xlsx", "QD03", "李沧分中心")  # the same name under two codes
+    e = sub("e.xlsx", "QD04", "城阳分中心")
+    accepted, findings = validate(GD, [a, b, c, d, e], year=2019)
+    assert [s.file for s in accepted] == ["e.xlsx"]
+    conflicts = [f for f in findings if f.code == "center-identity-conflict"]
+    assert sorted(f.file for f in conflicts) == ["a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx"]
+    assert "b.xlsx（市北分中心，QD01）" in next(f.message for f in conflicts if f.file == "a.xlsx")
+    assert not [f for f in findings if f.code.startswith("duplicate")]
+    # the same center twice (same name, same code) is still a duplicate, not a conflict
+    accepted, findings = validate(GD, [a, replace(a, file="a2.xlsx")], year=2019)
+    assert len(accepted) == 1 and {f.code for f in findings} == {"duplicate-submission"}
