@@ -118,19 +118,13 @@ def validate(
         if conflict is not None:
             by_name, by_code = conflict
             findings.append(
-                Finding.make(
+                _identity_finding(
                     "center-name-code-mismatch",
-                    file=sub.file,
-                    sheet=sub.sheet,
-                    cell=sub.header_cells.get("center_code", ""),
-                    center=_who(sub),
-                    value=sub.center_code,
-                    name=sub.center_name,
-                    typed_code=sub.center_code,
+                    sub,
+                    label,
                     name_center=by_name.name,
                     name_code=by_name.code,
                     code_center=by_code.name,
-                    center_label=label,
                 )
             )
             ok = False  # not ranked as either center, and never one of their duplicates
@@ -176,6 +170,22 @@ def _name_code_conflict(
     return name_entry, code_entry
 
 
+def _identity_finding(code: str, sub: Submission, label: str, **fields: str) -> Finding:
+    """A finding on the name and code a submission's header gives (at its code cell)."""
+    return Finding.make(
+        code,
+        file=sub.file,
+        sheet=sub.sheet,
+        cell=sub.header_cells.get("center_code", ""),
+        center=_who(sub),
+        value=sub.center_code,
+        name=sub.center_name,
+        typed_code=sub.center_code,
+        center_label=label,
+        **fields,
+    )
+
+
 def _without_identity_conflicts(
     subs: list[Submission], label: str, findings: list[Finding]
 ) -> list[Submission]:
@@ -205,20 +215,8 @@ def _without_identity_conflicts(
                     or (name and normalise_name(o.center_name) == name)
                 )
             ]
-            findings.append(
-                Finding.make(
-                    "center-identity-conflict",
-                    file=sub.file,
-                    sheet=sub.sheet,
-                    cell=sub.header_cells.get("center_code", ""),
-                    center=_who(sub),
-                    value=sub.center_code,
-                    name=sub.center_name,
-                    typed_code=sub.center_code,
-                    others="、".join(f"{o.file}（{o.center_name}，{o.center_code}）" for o in others),
-                    center_label=label,
-                )
-            )
+            shown = "、".join(f"{o.file}（{o.center_name}，{o.center_code}）" for o in others)
+            findings.append(_identity_finding("center-identity-conflict", sub, label, others=shown))
         else:
             kept.append(sub)
     return kept
