@@ -252,6 +252,12 @@ def validate(
     written = write_findings_report(sch, checked.ingest_result, checked.findings, out, roster=checked.roster)
     _say_written(written, out)
     click.echo(f"合计：{_summary(checked.findings)}")
+    if not checked.submissions:  # not a clean inbox: an empty one, said plainly
+        click.secho(
+            f"没有读取到任何填报表：共查看 {len(checked.files)} 个文件，没有一份是可读取的填报表（原因见上）。",
+            fg="yellow",
+        )
+        sys.exit(EXIT_FINDINGS)
     if any(f.severity is Severity.ERROR and f.file for f in checked.findings):
         sys.exit(EXIT_FINDINGS)
 

@@ -353,3 +353,5 @@ def test_an_inbox_with_nothing_readable_ranks_nothing_and_says_so(tmp_path):
     assert result.exit_code == 3
     assert "没有可以排名的填报表" in result.output and "坏.xlsx" in result.output
     assert not out.exists()
+    result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "v.xlsx")])
+    assert result.exit_code == 1 and "没有读取到任何填报表" in result.output
