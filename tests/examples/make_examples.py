@@ -209,6 +209,13 @@ def build(root: Path) -> None:
         lo.edit(base, inbox("qd-meta-deleted") / "崂山分中心.xlsx", "delete|2")
         lo.edit(base, inbox("qd-own-workbook") / "崂山分中心.xlsx", "own")
         lo.edit(base, inbox("qd-own-workbook-ods") / "崂山分中心.ods", "insert|1|10~own")
+        lo.edit(
+            filled(tmp, "gdm.xlsx", GD, GD.roster[9]),
+            inbox("gd-meta-deleted-row-inserted") / "广州分中心.ods",
+            "delete|2~insert|1|11",
+        )
+        renamed = inbox("qd-ods-renamed-xlsx") / "崂山分中心.xlsx"
+        shutil.copy(lo.save_as(base, tmp / "renamed.ods"), renamed)
         # typed values
         lo.edit(base, inbox("qd-space-inside-number") / "崂山分中心.xlsx", "set|1|F15|12 3")
         lo.edit(base, inbox("qd-grouped-number") / "崂山分中心.ods", "set|1|F13|1 200")
