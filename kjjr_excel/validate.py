@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import PurePosixPath
 from statistics import median
@@ -231,7 +231,7 @@ def missing_centers(roster: Sequence[RosterEntry], accepted_keys: Iterable[str])
 
 # Words and marks in a file name that say it replaces an earlier one (更正版, 修改后, 最新, v2, (1))
 _NEWER_WORDS = ("更正", "修改", "修订", "最新", "终版", "最终", "定稿", "补充")
-_VERSION = re.compile(r"(?:v|版本|第)\s*(\d{1,3})|[(（](\d{1,3})[)）]|副本", re.IGNORECASE)
+_VERSION = re.compile(r"(?:v|版本|第)\s*(\d{1,2})|[(（](\d{1,2})[)）]", re.IGNORECASE)
 
 
 def _name_rank(sub: Submission) -> tuple[int, int]:
@@ -245,18 +245,18 @@ def _newest(group: list[Submission]) -> tuple[Submission | None, str]:
     """The submission that replaces the others and the rule that decided; (None, "") when no rule can tell
     (and their figures differ). The workbook's saved time decides only when every file carries one; then the
     file's modification time; then the file name."""
-    rules: list[tuple[str, Callable[[Submission], object]]] = [
-        ("保存时间最新", lambda s: s.saved_at),
-        ("文件中没有保存时间，按文件修改时间最新", lambda s: s.modified_at),
-        ("保存时间无法区分，按文件名（更正、修改、最新、v2、(1) 等字样）", _name_rank),
-    ]
-    for rule, key in rules:
-        keys = [key(s) for s in group]
-        if any(k is None for k in keys):
-            continue
-        best = max(keys)
-        if keys.count(best) == 1 and (rule != rules[2][0] or best != (0, 0)):
-            return group[keys.index(best)], rule
+    saved = [s.saved_at for s in group]
+    if None not in saved and saved.count(max(saved)) == 1:
+        return group[saved.index(max(saved))], "保存时间最新"
+    why = "有的文件中没有保存时间" if None in saved else "保存时间相同"
+    modified = [s.modified_at for s in group]
+    if None not in modified and modified.count(max(modified)) == 1:
+        return group[modified.index(max(modified))], f"{why}，按文件修改时间最新"
+    names = [_name_rank(s) for s in group]
+    if max(names) != (0, 0) and names.count(max(names)) == 1:
+        return group[
+            names.index(max(names))
+        ], f"{why}，文件修改时间也无法区分，按文件名中的“更正”“v2”“(1)”等字样"
     if len({tuple(sorted((k, cv.value, cv.error) for k, cv in s.values.items())) for s in group}) == 1:
         return max(group, key=lambda s: s.file), "各份填报的数字相同"
     return None, ""
