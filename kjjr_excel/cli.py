@@ -148,11 +148,12 @@ def _say_written(path: Path, wanted: Path) -> None:
     click.echo(f"已生成：{path}")
 
 
-def _nothing_ranked(files, findings) -> str:
+def _nothing_ranked(files, findings, year_note: str) -> str:
     """Why a ranking would be empty, in words a double-click user can act on (no blank sheet is written)."""
     lines = [
         f"没有可以排名的填报表，未生成排名结果表。共查看 {len(files)} 个文件，"
-        "其中没有一份是可读取、可计分的填报表。"
+        "其中没有一份是可读取、可计分的填报表。",
+        year_note,
     ]
     shown = [f for f in findings if f.file][:8]
     lines += [f"  {f.file}：[{f.severity.value}] {f.message}" for f in shown]
@@ -311,7 +312,7 @@ def rank(
                 on_read=lambda run_year, submissions: writer.begin(sch, run_year, submissions),
             )
         if not result.ranked:
-            raise KjjrError(_nothing_ranked(result.files, result.findings))
+            raise KjjrError(_nothing_ranked(result.files, result.findings, result.notes[0]))
         out = output or _default_output(sch, f"{result.year}年度排名结果")
         written = writer.finish(result, out)
     ranked = sum(1 for r in result.ranked if r.rank is not None)

@@ -1138,6 +1138,8 @@ def _saved_at(book: _Book, display: str) -> datetime | None:
             if not text:
                 return None
             stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if stamp.tzinfo is None:  # LibreOffice writes local time without an offset: this machine's zone
+                stamp = stamp.astimezone()
         elif book.zip is not None:
             part = book.part("docProps/core.xml", display)
             if not part:

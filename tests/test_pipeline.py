@@ -355,3 +355,7 @@ def test_an_inbox_with_nothing_readable_ranks_nothing_and_says_so(tmp_path):
     assert not out.exists()
     result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "v.xlsx")])
     assert result.exit_code == 1 and "没有读取到任何填报表" in result.output
+    # every file of another year: nothing is ranked, and the message offers the year the files carry
+    write_submission(inbox / "QD01.xlsx", QD, center=RosterEntry("QD01", "QD01分中心", ""), year=2018)
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", str(out)])
+    assert result.exit_code == 3 and "--year 2018" in result.output and not out.exists()
