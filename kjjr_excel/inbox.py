@@ -59,9 +59,12 @@ class ArchiveMember:
         return PurePosixPath(self.names[-1]).suffix
 
     def read_bytes(self) -> bytes:
-        """The member's bytes, bounded by the sizes its directory declares (OSError when it cannot be)."""
-        data = _read_file(self.archive, MAX_ARCHIVE_BYTES)
-        for name in self.names:
+        """The member's bytes, bounded by the sizes its directory declares (OSError when it cannot be). The
+        archive on disk is not read whole: only its directory and the member (a batch reads each member of
+        an archive of many this way)."""
+        with open(self.archive, "rb") as fh:  # read-only; never written
+            data = _member(fh, self.names[0])
+        for name in self.names[1:]:
             data = member_bytes(data, name)
         return data
 
@@ -76,8 +79,12 @@ def _read_file(path: Path, limit: int) -> bytes:
 
 def member_bytes(data: bytes, name: str) -> bytes:
     """One member of an in-memory zip, never more than its declared size (a lying directory is an error)."""
+    return _member(io.BytesIO(data), name)
+
+
+def _member(fh, name: str) -> bytes:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with zipfile.ZipFile(fh) as zf:
             info = zf.getinfo(name)
             if info.file_size > MAX_MEMBER_BYTES:
                 raise OSError(f"解压后 {info.file_size // 2**20} MB，超出上限")
@@ -152,6 +159,10 @@ class _Collector:
             self.found.append((path, display))
 
     def archive(self, path: Path, display: str) -> None:
+        size = _size(path)
+        if size > MAX_ARCHIVE_BYTES:
+            self.skip(display, f"压缩包大小 {size // 2**20} MB，超出上限", size, UNREADABLE, "file-unsafe")
+            return
         try:
             data = _read_file(path, MAX_ARCHIVE_BYTES)
         except OSError as exc:
