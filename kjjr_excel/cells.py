@@ -235,10 +235,13 @@ def _parse_text(text: str, unit: str = "") -> tuple[Decimal | None, str]:
         return None, "value-not-number"
     if not suffix:
         return value, "value-normalised" if changed else "value-text-number"
+    if suffix.startswith("(") and suffix.endswith(")"):  # 30（家）
+        suffix = suffix[1:-1].strip()
     own = unicodedata.normalize("NFKC", unit).strip()
     factor = _unit_factor(suffix, own)
     if factor is None:
-        known = suffix in UNITS or suffix in MONEY_UNITS or suffix.lstrip("".join(MULTIPLIERS)) in UNITS
+        bare = suffix.lstrip("".join(MULTIPLIERS))
+        known = suffix in MULTIPLIERS or suffix in MONEY_UNITS or bare in UNITS or bare in MONEY_UNITS
         return None, "value-unit-wrong" if known else "value-not-number"
     if factor == 1:
         return value, "value-normalised"
@@ -250,7 +253,8 @@ def _unit_factor(suffix: str, own: str) -> Decimal | None:
     if suffix == own or (own == "万元" and suffix == "万"):
         return Decimal(1)
     if own in MONEY_UNITS:
-        base = MONEY_UNITS.get(suffix)
+        # a bare 亿 is 亿元 (a bare 千 in a 万元 field could be 千元 or 千万元: no multiple, an error)
+        base = MONEY_UNITS.get("亿元" if suffix == "亿" else suffix)
         return None if base is None else Decimal(base) / Decimal(MONEY_UNITS[own])
     for word, times in MULTIPLIERS.items():  # 1.2万人次, 3千 in a count
         if suffix in (word, f"{word}{own}") and own and own not in MONEY_UNITS:

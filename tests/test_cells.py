@@ -34,6 +34,10 @@ def money(raw):
         ("1,234.5", Decimal("1234.5"), "value-normalised"),
         ("30家", None, "value-unit-wrong"),
         ("约300万元", None, "value-not-number"),
+        ("5亿", Decimal(50000), "value-unit-converted"),
+        ("5千", None, "value-unit-wrong"),  # 5千元 or 5千万元: not told
+        ("5千万元", None, "value-unit-wrong"),
+        ("5000（万元）", Decimal(5000), "value-normalised"),
     ],
 )
 def test_money_units(raw, value, code):
@@ -48,6 +52,8 @@ def test_money_units(raw, value, code):
     [
         ("30家", "家", Decimal(30), "value-normalised"),
         ("30 家", "家", Decimal(30), "value-normalised"),
+        ("30（家）", "家", Decimal(30), "value-normalised"),
+        ("30（项）", "家", None, "value-unit-wrong"),
         ("30项", "家", None, "value-unit-wrong"),  # only the field's own unit may be dropped
         ("3人", "名", None, "value-unit-wrong"),
         ("12月", "个月", None, "value-unit-wrong"),
