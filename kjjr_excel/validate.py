@@ -37,14 +37,17 @@ def _index(roster: Sequence[RosterEntry]) -> tuple[dict[str, RosterEntry], dict[
 
 
 def match_center(sub: Submission, roster: Sequence[RosterEntry]) -> RosterEntry | None:
-    """The roster entry of a submission: by code first, then by normalised name."""
+    """The roster entry of a submission: by code first, then by normalised name; none when its name and its
+    code are of two different roster centers (which of them it is cannot be told)."""
     if not roster:
         return None
     by_code, by_name = _index(roster)
     code = normalise_name(sub.center_code)
-    if code and code in by_code:
-        return by_code[code]
     name = normalise_name(sub.center_name)
+    if code and code in by_code:
+        entry = by_code[code]
+        other = by_name.get(name) if name else None
+        return entry if other is None or other is entry else None
     return by_name.get(name) if name else None
 
 

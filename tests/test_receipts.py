@@ -116,3 +116,20 @@ def test_receipt_says_which_file_read_was_not_scored(tmp_path):
     assert len(kept) == 1 and set(status) == {"st.xlsx", "st（更正）.xlsx"}
     for file, shown in status.items():
         assert shown == ("已读取" if file in kept else "已读取，未计分（原因见下列问题）")
+
+
+def test_a_file_whose_name_and_code_are_two_centers_gets_its_own_receipt(tmp_path):
+    from kjjr_excel.pipeline import check_inbox
+    from kjjr_excel.receipts import write_checked_receipts
+    from kjjr_excel.scheme import load_scheme
+    from kjjr_excel.template import write_submission
+
+    gd = load_scheme("guangdong")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    jiangmen = gd.roster[4]
+    write_submission(inbox / "江门.xlsx", gd, center=jiangmen)
+    write_submission(inbox / "顺德.xlsx", gd, header={"center_name": "顺德分中心", "center_code": "GD05"})
+    checked = check_inbox(gd, [inbox])
+    names = sorted(p.name for p in write_checked_receipts(gd, checked, tmp_path / "out"))
+    assert names == ["回执_GD05_江门分中心.xlsx", "回执_GD05_顺德分中心.xlsx"]
