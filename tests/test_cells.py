@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kjjr_excel.cells import parse_value
+from kjjr_excel.cells import MONEY_UNITS, MULTIPLIERS, UNITS, parse_value
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -140,3 +140,22 @@ def test_another_unit_is_an_error_never_the_figure(own, other):
         assert parsed.value == 30
     else:
         assert parsed.value is None and parsed.code == "value-unit-wrong"
+
+
+ANY_UNIT = sorted({*UNITS, *MONEY_UNITS, *MULTIPLIERS, "万人次", "千元", "亿"})
+
+
+@given(
+    st.integers(min_value=1, max_value=10**9),
+    st.sampled_from(ANY_UNIT),
+    st.sampled_from(["家", "项", "人次", "个月", "名", "万元"]),
+)
+def test_a_unit_other_than_the_fields_is_never_taken_at_face_value(n, suffix, own):
+    kind = "decimal" if own == "万元" else "integer"
+    parsed = parse_value(f"{n}{suffix}", type=kind, places=2, unit=own)
+    if suffix == own or (own == "万元" and suffix == "万"):
+        assert parsed.value == n and parsed.code == "value-normalised"
+    elif parsed.value is not None:
+        assert parsed.code == "value-unit-converted" and parsed.value != n
+    else:
+        assert parsed.code in ("value-unit-wrong", "value-unit-inexact", "value-not-number")
