@@ -86,10 +86,8 @@ class _Refused(Exception):
         self.sha256 = ""
 
 
-# ---------------------------------------------------------------------------------------------- collecting
-
-
 # ---------------------------------------------------------------------------------------------- the batch
+# (what to read: inbox.collect_files)
 
 
 # What a forked worker reads with: set in the parent just before it forks, so it is inherited instead of being
