@@ -42,6 +42,27 @@ CODES: dict[str, tuple[Severity, str]] = {
     "file-unsafe": (E, "文件结构异常，出于安全考虑未读取（{detail}）。请用Excel打开填报模板重新填写后报送。"),
     "file-extension-mismatch": (N, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
     "file-macros-ignored": (N, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),
+    # saved e-mails
+    "mail-unreadable": (
+        E,
+        "邮件文件无法读取（{detail}）。请在邮件程序中打开这封邮件，重新“另存为”.eml 文件，或直接保存其附件。",
+    ),
+    "mail-no-attachment": (
+        W,
+        "{sender} 于 {sent} 发来的邮件“{subject}”没有可读取的Excel附件。请联系发件人把填报表作为附件重新发送。",
+    ),
+    "mail-unsafe": (
+        E,
+        "邮件结构异常，出于安全考虑只读取了一部分（{detail}）。请直接保存邮件中的填报表附件。",
+    ),
+    "mail-nested-too-deep": (
+        W,
+        "这是邮件中转发的邮件里再附带的邮件，未读取。请打开原邮件，直接保存其中的填报表附件。",
+    ),
+    "attachment-duplicate": (
+        N,
+        "同一个文件（SHA-256 相同）收到了{count}次：{mails}。按一份报送读取。",
+    ),
     "not-template": (E, "没有找到本次考核的填报表（{detail}）。请使用下发的填报模板填写后报送。"),
     "not-submission": (
         W,

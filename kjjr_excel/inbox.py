@@ -2,12 +2,15 @@
 
 The one place that decides which files a batch reads. A folder is walked recursively (sorted); a .zip is
 opened (its directory checked against bombs first) and its workbooks become files of their own, named
-`archive.zip › member.xlsx`, with a zip inside a zip read one level deep at most. Everything left out is
+`archive.zip › member.xlsx`, with a zip inside a zip read one level deep at most. A saved mail (.eml, .msg;
+mailbox.py reads it) gives its attachments, `mail.eml › 附件.xlsx`, its zips opened the same way, each
+remembering the mail. Everything left out is
 said in a file-skipped finding. Nothing here parses a workbook: ingest.py reads what this yields.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import zipfile
@@ -18,7 +21,8 @@ from pathlib import Path, PurePosixPath
 
 from .cells import decode_text
 from .findings import Finding
-from .model import InputFile
+from .mailbox import MAIL_SUFFIXES, MemberFile, read_mail
+from .model import InputFile, MailOrigin
 
 __all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collect_files", "member_bytes"]
 
@@ -28,6 +32,7 @@ UNREAD_ARCHIVES = (".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
 ARCHIVE_SEPARATOR = " › "
 SKIPPED = "已跳过"
 UNREADABLE = "无法读取"
+MAIL = "邮件（已读取附件）"
 
 # An archive is a container of attachments, not a workbook: its members are read one at a time, each under
 # the workbook limits of ingest.py; these bound the archive's own directory.
@@ -45,10 +50,15 @@ class ArchiveMember:
     """A workbook inside a .zip (or inside a zip inside one): `names` are the members' names as the zip
     directory stores them, outermost first."""
 
-    archive: Path
+    archive: Path | MemberFile  # the zip on disk, or a mail's zip attachment (in memory)
     names: tuple[str, ...]
     size: int
     modified: datetime | None = None  # as the zip directory dates the member
+
+    @property
+    def origin(self) -> MailOrigin | None:
+        """The mail that brought the zip, if one did."""
+        return self.archive.origin if isinstance(self.archive, MemberFile) else None
 
     @property
     def name(self) -> str:
@@ -61,9 +71,12 @@ class ArchiveMember:
     def read_bytes(self) -> bytes:
         """The member's bytes, bounded by the sizes its directory declares (OSError when it cannot be). The
         archive on disk is not read whole: only its directory and the member (a batch reads each member of
-        an archive of many this way)."""
-        with open(self.archive, "rb") as fh:  # read-only; never written
-            data = _member(fh, self.names[0])
+        an archive of many this way); a mail's zip attachment is already in memory."""
+        if isinstance(self.archive, MemberFile):
+            data = member_bytes(self.archive.data, self.names[0])
+        else:
+            with open(self.archive, "rb") as fh:  # read-only; never written
+                data = _member(fh, self.names[0])
         for name in self.names[1:]:
             data = member_bytes(data, name)
         return data
@@ -126,7 +139,7 @@ def _folder_files(folder: str, parts: tuple[str, ...]) -> Iterator[tuple[tuple[s
                 yield here, entry
 
 
-Candidate = tuple[Path | ArchiveMember, str]
+Candidate = tuple[Path | ArchiveMember | MemberFile, str]
 
 
 class _Collector:
@@ -151,6 +164,8 @@ class _Collector:
             self.skip(display, "Office 临时锁定文件（~$ 开头），不是报送的文件", _size(path))
         elif suffix in ARCHIVE_SUFFIXES:
             self.archive(path, display)
+        elif suffix in MAIL_SUFFIXES:
+            self.mail(path, display)
         elif suffix in UNREAD_ARCHIVES:
             self.skip(display, f"{suffix} 压缩包无法读取，请解压后把其中的Excel文件放入文件夹", _size(path))
         elif suffix not in SPREADSHEET_SUFFIXES:
@@ -170,7 +185,34 @@ class _Collector:
             return
         self.members(path, data, (), display)
 
-    def members(self, path: Path, data: bytes, outer: tuple[str, ...], display: str) -> None:
+    def mail(self, path: Path, display: str) -> None:
+        """A saved mail: its workbook attachments join the candidates, its zips are opened; the mail itself
+        is listed as a file read, with its sender."""
+        try:
+            data = _read_file(path, MAX_ARCHIVE_BYTES)
+        except OSError as exc:
+            self.findings.append(
+                Finding.make("mail-unreadable", file=display, detail=exc.strerror or str(exc))
+            )
+            self.skipped.append(InputFile(display, "", UNREADABLE, _size(path)))
+            return
+        content = read_mail(data, display, _wanted_attachment, sep=ARCHIVE_SEPARATOR)
+        readable = not any(f.code == "mail-unreadable" and f.file == display for f in content.findings)
+        digest = hashlib.sha256(data).hexdigest()
+        self.skipped.append(
+            InputFile(display, digest, MAIL if readable else UNREADABLE, len(data), content.origin)
+        )
+        self.findings.extend(content.findings)
+        self.skipped.extend(
+            InputFile(shown, "", SKIPPED, size, content.origin) for shown, size in content.skipped
+        )
+        for member in content.files:
+            if member.suffix.lower() in ARCHIVE_SUFFIXES:
+                self.members(member, member.data, (), member.display)
+            else:
+                self.found.append((member, member.display))
+
+    def members(self, path: Path | MemberFile, data: bytes, outer: tuple[str, ...], display: str) -> None:
         """The workbooks of one zip (outer: the names of the zips it lies in, within the archive on disk)."""
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -227,6 +269,12 @@ def _dated(info: zipfile.ZipInfo) -> datetime | None:
         return None
 
 
+def _wanted_attachment(name: str) -> bool:
+    """A mail's attachment worth reading: a workbook or a zip (a lock file or hidden file is neither)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    return not _hidden(name) and suffix in (*SPREADSHEET_SUFFIXES, *ARCHIVE_SUFFIXES)
+
+
 def _unsafe_archive(infos: list[zipfile.ZipInfo]) -> str:
     """Why a zip's directory is refused before anything is inflated ("" when it is not)."""
     if len(infos) > MAX_ARCHIVE_MEMBERS:
@@ -275,5 +323,6 @@ def collect_files(inputs: Sequence[Path]) -> tuple[list[Candidate], list[Finding
             out.add(given, given.name, given.name)
         else:
             out.skip(str(given), "找不到这个文件或文件夹")
-    out.found.sort(key=lambda item: (item[1], str(item[0])))
+    # by display name; a path breaks a tie (never the repr of a mail's attachment: it holds the bytes)
+    out.found.sort(key=lambda item: (item[1], str(item[0]) if isinstance(item[0], Path) else ""))
     return out.found, out.findings, out.skipped

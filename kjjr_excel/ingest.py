@@ -8,6 +8,7 @@ problems become findings; nothing raises out of `read_submission` or `ingest`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import io
@@ -29,7 +30,8 @@ from .cells import Parsed, a1, as_text, normalise_name, parse_value, parsed_find
 from .findings import Finding, Severity
 from .inbox import SPREADSHEET_SUFFIXES, ArchiveMember, collect_files
 from .layout import META_SHEET, Layout, layout
-from .model import CellValue, InputFile, Submission
+from .mailbox import MemberFile
+from .model import CellValue, InputFile, MailOrigin, Submission
 
 __all__ = ["IngestResult", "collect_files", "ingest", "read_submission", "read_table", "SPREADSHEET_SUFFIXES"]
 
@@ -146,8 +148,50 @@ def ingest(
         for outcomes in _read_forked(fork, scheme, files, workers, progress):
             for outcome in outcomes:
                 _collect(result, outcome)
+    _merge_same_attachments(result)
     result.files.sort(key=lambda f: f.file)
     return result
+
+
+def _merge_same_attachments(result: IngestResult) -> None:
+    """The same file (same SHA-256) brought by more than one mail, or by a mail and saved into the folder
+    too, is one submission: the first by name is kept, naming every mail; the copies' findings (the same
+    ones, under another name) are dropped and their rows on 说明 say which file they repeat."""
+    groups: dict[str, list[Submission]] = {}
+    for sub in result.submissions:
+        groups.setdefault(sub.sha256, []).append(sub)
+    copies: dict[str, str] = {}  # file of a copy -> the file kept
+    merged: dict[str, Submission] = {}
+    for group in groups.values():
+        if len(group) < 2 or not any(s.origins for s in group):
+            continue
+        group.sort(key=lambda s: s.file)
+        kept = group[0]
+        origins = sorted(
+            {o for s in group for o in s.origins}, key=lambda o: (o.sent_utc or datetime.min, o.file)
+        )
+        merged[kept.file] = dataclasses.replace(kept, origins=tuple(origins))
+        for sub in group[1:]:
+            copies[sub.file] = kept.file
+        places = [o.describe() for o in origins] + [s.file for s in group if not s.origins]
+        result.findings.append(
+            Finding.make(
+                "attachment-duplicate",
+                file=kept.file,
+                count=len(group),
+                mails="；".join(places),
+            )
+        )
+    if not copies:
+        return
+    result.submissions = [merged.get(s.file, s) for s in result.submissions if s.file not in copies]
+    result.findings = [f for f in result.findings if f.file not in copies]
+    result.files = [
+        dataclasses.replace(f, status=f"{f.status}（与 {copies[f.file]} 相同，按一份计）")
+        if f.file in copies
+        else f
+        for f in result.files
+    ]
 
 
 def _read_forked(fork, scheme, files, workers: int, progress) -> list[list[Outcome]]:
@@ -607,10 +651,12 @@ def _sheet_names(reader) -> list[str]:
 
 
 def read_submission(
-    path: Path | ArchiveMember, display: str, scheme
+    path: Path | ArchiveMember | MemberFile, display: str, scheme
 ) -> tuple[Submission | None, list[Finding], InputFile]:
-    """Read one file (or a workbook inside a .zip) into a Submission; never raises (problems become
-    findings)."""
+    """Read one file (a workbook inside a .zip, a mail's attachment) into a Submission; never raises (problems
+    become findings). What came by mail remembers its mail."""
+    if isinstance(path, MemberFile):
+        return _with_origin(_read_member(path, display, scheme), path.origin)
     try:
         if isinstance(path, ArchiveMember):
             size, modified = path.size, path.modified
@@ -619,18 +665,49 @@ def read_submission(
             size, modified = stat.st_size, _timestamp(stat.st_mtime)
     except OSError:
         size, modified = None, None  # _open_book says why
+    origin = path.origin if isinstance(path, ArchiveMember) else None
     try:
         book = _open_book(path, display, size)
     except _Refused as refused:
-        return None, refused.findings, InputFile(display, refused.sha256, UNREADABLE, size or 0)
+        return _with_origin(
+            (None, refused.findings, InputFile(display, refused.sha256, UNREADABLE, size or 0)), origin
+        )
+    return _with_origin(_read_opened(book, display, scheme, size or 0, modified), origin)
+
+
+def _read_member(member: MemberFile, display: str, scheme) -> Outcome:
+    """A mail's attachment: guarded and read from its bytes like a file."""
+    digest = hashlib.sha256(member.data).hexdigest()
+    size = len(member.data)
+    try:
+        if size > MAX_FILE_BYTES:
+            raise _Refused(
+                Finding.make("file-unsafe", file=display, detail=f"文件大小 {size // 2**20} MB，超出上限")
+            )
+        book = _guard(member.data, digest, Path(member.name), display)
+    except _Refused as refused:
+        return None, refused.findings, InputFile(display, digest, UNREADABLE, size)
+    return _read_opened(book, display, scheme, size, None)
+
+
+def _with_origin(outcome: Outcome, origin: MailOrigin | None) -> Outcome:
+    sub, found, info = outcome
+    if origin is None:
+        return outcome
+    if sub is not None:
+        sub = dataclasses.replace(sub, origins=(origin,))
+    return sub, found, dataclasses.replace(info, origin=origin)
+
+
+def _read_opened(book: _Book, display: str, scheme, size: int, modified: datetime | None) -> Outcome:
     try:
         sub, found = _read_book(book, display, scheme, modified)
     except _Refused as refused:
-        return None, book.findings + refused.findings, InputFile(display, book.sha256, UNREADABLE, size or 0)
+        return None, book.findings + refused.findings, InputFile(display, book.sha256, UNREADABLE, size)
     except Exception as exc:  # a reader bug on a hostile file must not stop the batch
         finding = Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
-        return None, book.findings + [finding], InputFile(display, book.sha256, UNREADABLE, size or 0)
-    return sub, book.findings + found, InputFile(display, book.sha256, READ, size or 0)
+        return None, book.findings + [finding], InputFile(display, book.sha256, UNREADABLE, size)
+    return sub, book.findings + found, InputFile(display, book.sha256, READ, size)
 
 
 def _timestamp(mtime: float) -> datetime | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
@@ -23,6 +23,39 @@ class CellValue(NamedTuple):
     sheet: str = ""
     cell: str = ""
     error: bool = False  # an error finding was raised on this cell
+
+
+@dataclass(frozen=True)
+class MailOrigin:
+    """Where an attachment came from."""
+
+    file: str  # the message's file, as shown to the user
+    sender: str = ""  # address
+    sender_name: str = ""
+    sent_at: datetime | None = None  # timezone-aware when the mail says its zone
+    subject: str = ""
+
+    @property
+    def who(self) -> str:
+        """发件人 as a clerk would recognise it: 张三 <zhangsan@example.cn>."""
+        if self.sender_name and self.sender:
+            return f"{self.sender_name} <{self.sender}>"
+        return self.sender_name or self.sender or "（发件人不详）"
+
+    @property
+    def sent_text(self) -> str:
+        return self.sent_at.strftime("%Y-%m-%d %H:%M") if self.sent_at else "（发送时间不详）"
+
+    @property
+    def sent_utc(self) -> datetime | None:
+        """The sent time comparable across mails (a time without a zone is taken as given)."""
+        if self.sent_at is None or self.sent_at.tzinfo is None:
+            return self.sent_at
+        return self.sent_at.astimezone(UTC).replace(tzinfo=None)
+
+    def describe(self) -> str:
+        """One line for 原始数据, 说明 and the findings: sender, time, subject and the message's file."""
+        return f"{self.who}，{self.sent_text}，主题“{self.subject or '（无主题）'}”，邮件文件 {self.file}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +81,7 @@ class Submission:
     sheet: str = ""
     header_cells: dict[str, str] = field(default_factory=dict)  # header field -> A1 cell
     file_format: str = "xlsx"
+    origins: tuple[MailOrigin, ...] = ()  # the mails that brought this file (empty: it lay in the folder)
 
 
 @dataclass(frozen=True)
@@ -58,6 +92,7 @@ class InputFile:
     sha256: str
     status: str  # 已读取 / 已跳过 / 无法读取
     size: int = 0
+    origin: MailOrigin | None = None  # the mail that brought it (or, for a mail's own row, the mail)
 
 
 @dataclass(frozen=True)

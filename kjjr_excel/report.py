@@ -670,6 +670,8 @@ def _raw_headers(scheme: Any, submissions: Sequence[Submission]) -> list[tuple[s
         ("保存时间", 18),
         ("工作表", 9),
     ]
+    if any(sub.origins for sub in submissions):  # the column only when some file came by mail
+        headers.append(("来源邮件（发件人，发送时间，主题，邮件文件）", 60))
     for ind in scheme.self_indicators:
         cell = lay.value_cell(ind.id) if ind.id in lay.rows else ""
         label = f"{ind.category}／{ind.label}（{cell}）" if cell else f"{ind.category}／{ind.label}"
@@ -686,6 +688,7 @@ def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> Iterator[list[A
     expected = {ind.id: lay.value_cell(ind.id) for ind in inputs if ind.id in lay.rows}
     labels = [ind.label for ind in inputs]
     repeated = {label for label in labels if labels.count(label) > 1}  # 服务企业数量（家） twice
+    mailed = any(sub.origins for sub in submissions)
     for sub in sorted(submissions, key=_submission_order):
         row = [
             sub.file,
@@ -695,6 +698,8 @@ def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> Iterator[list[A
             None if sub.saved_at is None else sub.saved_at.replace(tzinfo=None),
             sub.sheet,
         ]
+        if mailed:
+            row.append("；".join(o.describe() for o in sub.origins) or None)
         moved = []
         for ind in inputs:
             v = sub.values.get(ind.id)
@@ -923,8 +928,9 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datetime) -> None:
     scheme: Any = result.scheme
     ws = wb.add_worksheet(SHEET_NOTES)
-    widths = [12, 40, 20, 12]
-    grow_to = {0: 60, 1: 70, 2: 70}  # the widest the 项目, 内容 and 来源 (or SHA-256) columns may grow
+    widths = [12, 40, 20, 12, 12]
+    # the widest the 项目, 内容 and 来源 (or SHA-256) columns, and a file's 来源邮件, may grow
+    grow_to = {0: 60, 1: 70, 2: 70, 4: 70}
     row = 0
 
     def put(values: Sequence[Any], cell_fmt: Any = None) -> None:
@@ -981,9 +987,18 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
         put([("方案默认考核年度" if name == "考核年度" else name), value, source])
     row += 1
     put(["输入文件"], fmt.section)
-    put(["文件", "状态", "SHA-256", "大小（字节）"], fmt.header)
+    mailed = any(f.origin for f in result.files)  # the column only when some file came by mail
+    put(["文件", "状态", "SHA-256", "大小（字节）", *(["来源邮件"] if mailed else [])], fmt.header)
     for f in sorted(result.files, key=lambda f: (f.file, f.sha256)):
-        put([f.file, f.status, f.sha256, f.size])
+        put(
+            [
+                f.file,
+                f.status,
+                f.sha256,
+                f.size,
+                *([f.origin.describe() if f.origin else ""] if mailed else []),
+            ]
+        )
     if not result.files:
         put(["", "无"])
     for col, width in enumerate(widths):

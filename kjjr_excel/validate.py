@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from decimal import Decimal
 from pathlib import PurePosixPath
 from statistics import median
@@ -244,10 +245,21 @@ def _name_rank(sub: Submission) -> tuple[int, int]:
     return (int(any(w in name for w in _NEWER_WORDS)), max(numbers, default=0))
 
 
+def _sent(sub: Submission) -> datetime | None:
+    """When the last mail that brought this file was sent (None: it lay in the folder)."""
+    times = [o.sent_utc for o in sub.origins if o.sent_utc is not None]
+    return max(times) if times else None
+
+
 def _newest(group: list[Submission]) -> tuple[Submission | None, str]:
     """The submission that replaces the others and the rule that decided; (None, "") when no rule can tell
-    (and their figures differ). The workbook's saved time decides only when every file carries one; then the
-    file's modification time; then the file name."""
+    (and their figures differ). When every copy came by mail, the mail sent last decides: saved times come
+    from the clerk's own clock and may be missing or contradict the order of the mails. Else the workbook's
+    saved time decides only when every file carries one; then the file's modification time; then the file
+    name."""
+    sent = [_sent(s) for s in group]
+    if None not in sent and sent.count(max(sent)) == 1:
+        return group[sent.index(max(sent))], "邮件发送时间最新"
     saved = [s.saved_at for s in group]
     if None not in saved and saved.count(max(saved)) == 1:
         return group[saved.index(max(saved))], "保存时间最新"

@@ -180,6 +180,11 @@ def test_without_roster_every_center_is_accepted_and_nobody_missing():
 
 # Every code ingest/validate can emit -> the test that produces it.
 FIXTURES = {
+    "mail-unreadable": "test_mailbox.py::test_garbage_named_eml_is_a_finding_not_a_crash",
+    "mail-no-attachment": "test_mailbox.py::test_mail_without_attachment_is_a_finding_naming_sender_and_subject",
+    "mail-unsafe": "test_mailbox.py::test_a_mail_with_too_many_attachments_is_read_in_part",
+    "mail-nested-too-deep": "test_mailbox.py::test_forwarded_mail_is_read_one_level_deep",
+    "attachment-duplicate": "test_mailbox.py::test_same_attachment_in_two_mails_is_one_submission_naming_both",
     "file-skipped": "test_ingest.py::test_collect_files_skips_lock_hidden_and_non_spreadsheets",
     "file-not-workbook": "test_ingest.py::test_format_by_first_bytes",
     "file-corrupt": "test_ingest.py::test_truncated_zip_is_corrupt",

@@ -1,0 +1,335 @@
+"""Saved e-mails in the inbox: the bytes of an .eml or Outlook .msg -> its attachments, each with where it came
+from (sender, sent time, subject, the message's file), as if they lay in the folder.
+
+Attachments are taken from the whole MIME tree (clients nest them in multipart/related or /alternative); a
+mail attached to a mail is read one level deep. A zip attachment is handed on as it is: inbox.py opens it
+as it opens a zip of the folder. Names come in every
+encoding Chinese mail programs use: RFC 2047 words (also inside parameters, as Outlook and Foxmail write
+them), RFC 2231 parameters, and raw 8-bit GBK or UTF-8; a label of gb2312 is read as GB18030, its superset,
+since clients label GBK text gb2312. Problems are findings; nothing raises out of `read_mail`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage, Message
+from pathlib import PurePosixPath
+
+from .findings import Finding
+from .model import MailOrigin
+
+__all__ = ["MAIL_SUFFIXES", "MailOrigin", "MemberFile", "read_mail", "decode_name"]
+
+MAIL_SUFFIXES = (".eml", ".msg")
+MAX_ATTACHMENTS = 100  # files one mail may carry
+MAX_ATTACHMENT_BYTES = 200 * 2**20  # decoded bytes of one mail's attachments, all together
+MAX_DEPTH = 1  # a mail attached to a mail is read; one attached to that one is not
+
+_GB = {"gb2312", "gb_2312", "gb_2312-80", "gbk", "x-gbk", "cp936", "euc-cn", "x-euc-cn", "hz-gb-2312"}
+
+
+@dataclass(frozen=True)
+class MemberFile:
+    """A mail's attachment: read from memory like a file of the folder. `origin` is the mail that brought it
+    (the outer one, for a mail attached to a mail)."""
+
+    display: str
+    name: str
+    data: bytes
+    origin: MailOrigin | None = None
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.name).suffix
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class MailContent:
+    """What one mail file yielded: workbook candidates, findings, and the file's own origin."""
+
+    origin: MailOrigin
+    files: list[MemberFile] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[tuple[str, int]] = field(default_factory=list)  # (display, size) of attachments left out
+
+
+# ---------------------------------------------------------------------------------------------- decoding
+
+
+def _charset(name: str | None) -> str:
+    name = (name or "").strip().lower()
+    return "gb18030" if name in _GB else name or "utf-8"
+
+
+def _bytes_text(data: bytes, charset: str | None = None) -> str:
+    """Bytes of a name or subject: in their declared charset when it decodes, else UTF-8, else GB18030."""
+    for candidate in (_charset(charset) if charset else None, "utf-8", "gb18030"):
+        if candidate is None:
+            continue
+        try:
+            return data.decode(candidate)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("gb18030", errors="replace")
+
+
+def _unescape(text: str) -> str:
+    """A header read from bytes keeps raw 8-bit as surrogate escapes: give them back as UTF-8 or GBK text."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    return _bytes_text(text.encode("utf-8", errors="surrogateescape"))
+
+
+def decode_words(raw: str) -> str:
+    """A header value as sent: RFC 2047 encoded words (gb2312 labels read as GB18030), raw 8-bit text."""
+    raw = _unescape(raw)
+    if "=?" not in raw:
+        return " ".join(raw.split())
+    try:
+        pieces = email.header.decode_header(raw)
+    except (ValueError, email.errors.HeaderParseError):  # type: ignore[attr-defined]
+        return raw
+    out = []
+    for piece, charset in pieces:
+        out.append(_bytes_text(piece, charset) if isinstance(piece, bytes) else piece)
+    return "".join(out).strip()
+
+
+def decode_name(value: object) -> str:
+    """A filename parameter as email's get_param gives it: an RFC 2231 (charset, language, text) triple or a
+    plain text that may hold RFC 2047 words or raw 8-bit bytes."""
+    if isinstance(value, tuple):
+        charset, _, text = value
+        return _bytes_text(str(text).encode("latin-1", errors="surrogateescape"), charset)
+    return decode_words(str(value or ""))
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def read_mail(
+    data: bytes,
+    display: str,
+    wanted: Callable[[str], bool],
+    *,
+    sep: str = " › ",
+    depth: int = 0,
+    outer: MailOrigin | None = None,
+) -> MailContent:
+    """The attachments of one saved mail (.eml or .msg, told by its first bytes) that `wanted(name)` accepts
+    (workbooks, zips), with those of the mails attached to it; each is shown as the mail's display, `sep`,
+    its own name. Never raises."""
+    origin = MailOrigin(file=display)
+    try:
+        if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+            origin, parts = _read_msg(data, display)
+        else:
+            origin, parts = _read_eml(data, display)
+    except Exception as exc:  # a hostile or damaged mail must not stop the batch
+        content = MailContent(origin)
+        detail = f"{type(exc).__name__}: {str(exc)[:120]}"
+        content.findings.append(Finding.make("mail-unreadable", file=display, detail=detail))
+        return content
+    content = MailContent(outer or origin)
+    _collect(content, parts, display, wanted, sep, depth)
+    if not content.files:
+        content.findings.append(
+            Finding.make(
+                "mail-no-attachment",
+                file=display,
+                sender=origin.who,
+                subject=origin.subject or "（无主题）",
+                sent=origin.sent_text,
+            )
+        )
+    return content
+
+
+Part = tuple[str, "bytes | Message | object"]  # (file name, bytes, or an attached mail to read)
+
+
+def _collect(content: MailContent, parts: Sequence[Part], display: str, wanted, sep: str, depth: int) -> None:
+    names: set[str] = set()
+    total = 0
+    for name, payload in parts:
+        shown = f"{display}{sep}{_unique(name or '未命名附件', names)}"
+        if len(content.files) >= MAX_ATTACHMENTS:
+            content.findings.append(
+                Finding.make("mail-unsafe", file=display, detail=f"附件超过 {MAX_ATTACHMENTS} 个，其余未读取")
+            )
+            return
+        lower = name.lower()
+        if isinstance(payload, bytes | bytearray):
+            total += len(payload)
+            if total > MAX_ATTACHMENT_BYTES:
+                detail = f"附件合计超过 {MAX_ATTACHMENT_BYTES // 2**20} MB，其余未读取"
+                content.findings.append(Finding.make("mail-unsafe", file=display, detail=detail))
+                return
+        if not isinstance(payload, bytes | bytearray) or lower.endswith(MAIL_SUFFIXES):
+            if depth >= MAX_DEPTH:
+                content.findings.append(Finding.make("mail-nested-too-deep", file=shown))
+                continue
+            nested = _nested(payload, shown, wanted, sep, depth + 1, content.origin)
+            content.files.extend(nested.files)
+            content.skipped.extend(nested.skipped)
+            content.findings.extend(f for f in nested.findings if f.code != "mail-no-attachment")
+        elif wanted(name):
+            content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
+        else:
+            content.skipped.append((shown, len(payload)))
+            suffix = PurePosixPath(name).suffix
+            reason = f"邮件附件，不是Excel文件（{suffix or '无扩展名'}）"
+            content.findings.append(Finding.make("file-skipped", file=shown, reason=reason))
+
+
+def _nested(payload, shown: str, wanted, sep: str, depth: int, outer: MailOrigin) -> MailContent:
+    """A mail attached to a mail. Its attachments keep the outer mail as their origin: the one the analyst
+    saved, and the one a receipt answers."""
+    if isinstance(payload, bytes | bytearray):
+        return read_mail(bytes(payload), shown, wanted, sep=sep, depth=depth, outer=outer)
+    content = MailContent(outer)
+    try:
+        # message/rfc822 comes parsed with the outer mail; an Outlook embedded message is extract-msg's object
+        parts = list(_eml_parts(payload) if isinstance(payload, Message) else _msg_parts(payload))
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {str(exc)[:120]}"
+        content.findings.append(Finding.make("mail-unreadable", file=shown, detail=detail))
+        return content
+    _collect(content, parts, shown, wanted, sep, depth)
+    return content
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """Two attachments of one mail may share a name: the second is shown as 'name (2).xlsx'."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _clean_name(name: str) -> str:
+    """A name as a file of the folder: no path a sender's program put before it, no control characters."""
+    name = re.split(r"[\\/]", name.strip())[-1]
+    return re.sub(r"[\x00-\x1f]+", "", name).strip()
+
+
+# ---------------------------------------------------------------------------------------------- .eml
+
+
+def _read_eml(data: bytes, display: str) -> tuple[MailOrigin, list[Part]]:
+    msg = email.message_from_bytes(data, policy=policy.default)
+    return _eml_origin(msg, display), list(_eml_parts(msg))
+
+
+def _raw_header(msg: Message, name: str) -> str:
+    for key, value in msg.raw_items() if isinstance(msg, EmailMessage) else msg.items():
+        if key.lower() == name:
+            return str(value)
+    return ""
+
+
+def _eml_origin(msg: Message, display: str) -> MailOrigin:
+    sender_name, sender = email.utils.parseaddr(decode_words(_raw_header(msg, "from")))
+    sent_at = None
+    raw_date = _raw_header(msg, "date")
+    if raw_date:
+        try:
+            sent_at = email.utils.parsedate_to_datetime(raw_date.strip())
+        except (TypeError, ValueError, IndexError):
+            sent_at = None
+    return MailOrigin(
+        file=display,
+        sender=sender,
+        sender_name=sender_name,
+        sent_at=sent_at,
+        subject=decode_words(_raw_header(msg, "subject")),
+    )
+
+
+def _eml_parts(msg: Message) -> Iterator[Part]:
+    """Every attachment in the MIME tree, without descending into attached mails (they are read apart)."""
+    for part in msg.get_payload() if msg.is_multipart() else ():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            yield (_part_filename(part) or "附件邮件.eml"), inner
+        elif part.is_multipart():
+            yield from _eml_parts(part)
+        else:
+            name = _part_filename(part)
+            if not name:
+                continue  # a body text or an inline picture without a name
+            payload = part.get_payload(decode=True)
+            yield name, payload if isinstance(payload, bytes) else b""
+
+
+def _part_filename(part: Message) -> str:
+    """The attachment's name from its headers as sent: policy.default would already have decoded them, with
+    the declared charset and replacement characters, before decode_name could read GBK labelled gb2312."""
+    raw = Message()  # compat32: parameters are returned undecoded
+    for header in ("content-disposition", "content-type"):
+        value = _raw_header(part, header)
+        if value:
+            raw[header] = _unescape(value)  # compat32 would turn raw 8-bit into replacement characters
+    found = raw.get_param("filename", header="content-disposition") or raw.get_param("name")
+    return _clean_name(decode_name(found)) if found else ""
+
+
+# ---------------------------------------------------------------------------------------------- .msg
+
+
+def _read_msg(data: bytes, display: str) -> tuple[MailOrigin, list[Part]]:
+    import logging
+
+    import extract_msg
+
+    # its log lines about odd properties are not for the analyst: what stops the reading becomes a finding
+    logging.getLogger("extract_msg").setLevel(logging.CRITICAL)
+    msg = extract_msg.openMsg(data, delayAttachments=False)
+    try:
+        return _msg_origin(msg, display), list(_msg_parts(msg))
+    finally:
+        msg.close()
+
+
+def _msg_origin(msg, display: str) -> MailOrigin:
+    sender_name, sender = email.utils.parseaddr(decode_words(msg.sender or ""))
+    if "@" not in sender:
+        # PR_SENDER_SMTP_ADDRESS, PR_SENDER_EMAIL_ADDRESS, PR_SENT_REPRESENTING_EMAIL_ADDRESS
+        for stream in ("__substg1.0_5D01", "__substg1.0_0C1F", "__substg1.0_0065"):
+            found = msg.getStringStream(stream)
+            if found and "@" in found:
+                sender_name, sender = sender_name or sender, found.strip()
+                break
+    sent_at = msg.date if isinstance(msg.date, datetime) else None
+    return MailOrigin(
+        file=display, sender=sender, sender_name=sender_name, sent_at=sent_at, subject=msg.subject or ""
+    )
+
+
+def _msg_parts(msg) -> Iterator[Part]:
+    for att in msg.attachments:
+        name = _clean_name(att.longFilename or att.shortFilename or att.displayName or "")
+        payload = att.data
+        if isinstance(payload, bytes | bytearray):
+            if name:
+                yield name, bytes(payload)
+        elif payload is not None:  # an embedded Outlook message
+            yield name or "附件邮件.msg", payload

@@ -1,0 +1,395 @@
+"""Saved e-mails in the inbox: attachments read as if they lay in the folder, each with its mail."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import good_values, real_submission  # noqa: E402
+
+from kjjr_excel.inbox import collect_files  # noqa: E402
+from kjjr_excel.ingest import ingest  # noqa: E402
+from kjjr_excel.mailbox import decode_name, read_mail  # noqa: E402
+from kjjr_excel.scheme import load_scheme  # noqa: E402
+from kjjr_excel.validate import validate  # noqa: E402
+
+QD = load_scheme("qingdao-2017")
+CST = timezone(timedelta(hours=8))
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook(tmp_path: Path, code: str, name: str, base: int = 40, saved: datetime | None = None) -> bytes:
+    path = tmp_path / f"wb_{code}_{base}_{saved.timestamp() if saved else 0}.xlsx"
+    real_submission(path, QD, center=(code, name), values=good_values(QD, base), saved=saved)
+    return path.read_bytes()
+
+
+def mail(
+    sender: str,
+    subject: str,
+    attachments: list[tuple[str, bytes]],
+    sent: datetime = datetime(2018, 1, 5, 9, 30, tzinfo=CST),
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "qd_stf2015@163.com"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(sent)
+    msg.set_content("您好，附件是我单位的考核表，请查收。")
+    for name, data in attachments:
+        maintype, subtype = (XLSX if name.endswith(".xlsx") else "application/octet-stream").split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg
+
+
+def is_workbook(name: str) -> bool:
+    return name.lower().endswith((".xlsx", ".xls"))
+
+
+# ---------------------------------------------------------------------------------------------- names
+
+
+def test_utf8_attachment_name_and_origin(tmp_path):
+    data = workbook(tmp_path, "QD01", "市南区分中心")
+    raw = mail("张三 <zhangsan@example.cn>", "报送：市南区分中心考核表", [("市南区考核表.xlsx", data)])
+    content = read_mail(raw.as_bytes(), "inbox/张三.eml", is_workbook)
+    assert [f.display for f in content.files] == ["inbox/张三.eml › 市南区考核表.xlsx"]
+    assert content.files[0].data == data
+    origin = content.files[0].origin
+    assert (origin.sender, origin.sender_name, origin.subject) == (
+        "zhangsan@example.cn",
+        "张三",
+        "报送：市南区分中心考核表",
+    )
+    assert origin.sent_at == datetime(2018, 1, 5, 9, 30, tzinfo=CST)
+    assert origin.sent_utc == datetime(2018, 1, 5, 1, 30)
+    assert not content.findings
+
+
+GBK_NAME = "李喆的考核表.xlsx"  # 喆 is in GBK but not in GB2312: clients label such text gb2312 all the same
+
+
+def _mime(filename_params: str, subject: bytes, data: bytes) -> bytes:
+    body = base64.encodebytes(data).decode("ascii")
+    return (
+        b"From: =?GB2312?B?" + base64.b64encode("李喆".encode("gbk")) + b"?= <lizhe@example.cn>\r\n"
+        b"Subject: " + subject + b"\r\n"
+        b"Date: Fri, 5 Jan 2018 10:00:00 +0800\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n'
+        b"--XX\r\nContent-Type: text/plain; charset=gbk\r\n\r\n" + "附件".encode("gbk") + b"\r\n"
+        b"--XX\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; "
+        + filename_params
+        + b"\r\n\r\n"
+        + body.encode()
+        + b"\r\n--XX--\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        # Outlook and Foxmail: an RFC 2047 word inside the parameter, labelled gb2312
+        b'filename="=?gb2312?B?' + base64.b64encode(GBK_NAME.encode("gbk")) + b'?="',
+        # RFC 2231, as Thunderbird writes it
+        b"filename*=gbk''" + "".join(f"%{b:02X}" for b in GBK_NAME.encode("gbk")).encode(),
+        # raw 8-bit GBK, as some web mail saves it
+        b'filename="' + GBK_NAME.encode("gbk") + b'"',
+    ],
+    ids=["rfc2047-gb2312", "rfc2231-gbk", "raw-gbk"],
+)
+def test_gbk_attachment_names_are_decoded(tmp_path, params):
+    data = workbook(tmp_path, "QD02", "市北区分中心")
+    raw = _mime(params, b"=?GBK?B?" + base64.b64encode("报送考核表".encode("gbk")) + b"?=", data)
+    content = read_mail(raw, "李喆.eml", is_workbook)
+    assert [f.name for f in content.files] == [GBK_NAME]
+    assert content.files[0].data == data
+    assert content.origin.sender_name == "李喆"
+    assert content.origin.subject == "报送考核表"
+
+
+def test_raw_gbk_subject_is_decoded():
+    assert decode_name(("gb2312", "", "喆".encode("gbk").decode("latin-1"))) == "喆"
+    raw = _mime(b'filename="a.txt"', "考核表（市北）".encode("gbk"), b"x")
+    content = read_mail(raw, "m.eml", is_workbook)
+    assert content.origin.subject == "考核表（市北）"
+
+
+# ---------------------------------------------------------------------------------------------- zip, nesting
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="needs Info-ZIP's zip")
+def test_zip_attachment_made_by_info_zip_with_gbk_names(tmp_path):
+    """Info-ZIP (like Windows' compressed folders on a Chinese system) stores names in the local code page
+    without the UTF-8 flag; the zip is opened as inbox.py opens one of the folder."""
+    data = workbook(tmp_path, "QD03", "黄岛区分中心")
+    folder = tmp_path / "zipme"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), "黄岛区考核表.xlsx".encode("gbk")), "wb") as fh:
+        fh.write(data)
+    (folder / "说明.txt").write_bytes("备注".encode("gbk"))
+    archive = tmp_path / "a.zip"
+    env = {**os.environ, "LANG": "C", "LC_ALL": "C"}
+    subprocess.run(["zip", "-q", "-r", str(archive), "."], cwd=folder, check=True, env=env)
+    with zipfile.ZipFile(archive) as zf:
+        assert not any(i.flag_bits & 0x800 for i in zf.infolist())  # really not marked UTF-8
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    raw = mail("黄岛 <hd@example.cn>", "考核材料", [("考核材料.zip", archive.read_bytes())])
+    (inbox / "hd.eml").write_bytes(raw.as_bytes())
+    result = ingest(QD, [inbox])
+    (sub,) = result.submissions
+    assert sub.file == "hd.eml › 考核材料.zip › 黄岛区考核表.xlsx" and sub.center_code == "QD03"
+    assert sub.sha256 == hashlib.sha256(data).hexdigest()
+    assert [o.sender for o in sub.origins] == ["hd@example.cn"]
+    skipped = [f.file for f in result.findings if f.code == "file-skipped"]
+    assert skipped == ["hd.eml › 考核材料.zip › 说明.txt"]
+
+
+def test_a_zip_bomb_inside_a_mail_is_refused_before_inflating(tmp_path):
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.xlsx", b"\0" * (60 * 2**20))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "m.eml").write_bytes(mail("x <x@example.cn>", "炸弹", [("bomb.zip", buf.getvalue())]).as_bytes())
+    files, findings, _ = collect_files([inbox])
+    assert not files
+    assert [(f.code, f.file) for f in findings] == [("file-unsafe", "m.eml › bomb.zip")]
+
+
+def test_forwarded_mail_is_read_one_level_deep(tmp_path):
+    data = workbook(tmp_path, "QD04", "崂山区分中心")
+    inner = mail("崂山 <ls@example.cn>", "考核表", [("崂山.xlsx", data)])
+    deeper = mail("x <x@example.cn>", "更早", [("更早.eml", inner.as_bytes())])
+    outer = EmailMessage()
+    outer["From"] = "转发人 <fw@example.cn>"
+    outer["Subject"] = "转发：考核表"
+    outer["Date"] = format_datetime(datetime(2018, 1, 6, 8, 0, tzinfo=CST))
+    outer.set_content("转发")
+    outer.add_attachment(inner)  # message/rfc822
+    outer.add_attachment(deeper.as_bytes(), maintype="application", subtype="octet-stream", filename="旧.eml")
+    content = read_mail(outer.as_bytes(), "fw.eml", is_workbook)
+    assert [f.name for f in content.files] == ["崂山.xlsx"]
+    assert content.files[0].origin.sender == "fw@example.cn"  # the mail the analyst saved
+    assert "mail-nested-too-deep" in [f.code for f in content.findings]
+
+
+# ---------------------------------------------------------------------------------------------- the inbox
+
+
+def test_mail_without_attachment_is_a_finding_naming_sender_and_subject(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "问题.eml").write_bytes(mail("王五 <ww@example.cn>", "请问截止时间？", []).as_bytes())
+    result = ingest(QD, [inbox])
+    assert not result.submissions
+    (finding,) = [f for f in result.findings if f.code == "mail-no-attachment"]
+    assert finding.file == "问题.eml"
+    assert "王五 <ww@example.cn>" in finding.message and "请问截止时间？" in finding.message
+
+
+def test_garbage_named_eml_is_a_finding_not_a_crash(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "坏.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    result = ingest(QD, [inbox])
+    assert [f.code for f in result.findings] == ["mail-unreadable"]
+    assert [f.status for f in result.files] == ["无法读取"]
+
+
+def test_inbox_of_mails_reads_attachments_with_provenance(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shinan = workbook(tmp_path, "QD01", "市南区分中心")
+    raw = mail("张三 <zhangsan@example.cn>", "市南报送", [("市南.xlsx", shinan), ("照片.jpg", b"\xff\xd8")])
+    (inbox / "市南.eml").write_bytes(raw.as_bytes())
+    before = (inbox / "市南.eml").read_bytes()
+    result = ingest(QD, [inbox])
+    (sub,) = result.submissions
+    assert sub.file == "市南.eml › 市南.xlsx" and sub.center_code == "QD01"
+    assert [o.sender for o in sub.origins] == ["zhangsan@example.cn"]
+    rows = {f.file: f for f in result.files}
+    assert rows["市南.eml"].status == "邮件（已读取附件）"
+    assert rows["市南.eml › 市南.xlsx"].status == "已读取"
+    assert rows["市南.eml › 市南.xlsx"].origin == sub.origins[0]
+    assert rows["市南.eml › 照片.jpg"].status == "已跳过"
+    assert (inbox / "市南.eml").read_bytes() == before  # inputs never modified
+
+
+def test_same_attachment_in_two_mails_is_one_submission_naming_both(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    data = workbook(tmp_path, "QD01", "市南区分中心")
+    first = mail(
+        "张三 <zs@example.cn>", "报送", [("市南.xlsx", data)], datetime(2018, 1, 5, 9, 0, tzinfo=CST)
+    )
+    again = mail(
+        "张三 <zs@example.cn>", "重发", [("市南.xlsx", data)], datetime(2018, 1, 6, 9, 0, tzinfo=CST)
+    )
+    (inbox / "1.eml").write_bytes(first.as_bytes())
+    (inbox / "2.eml").write_bytes(again.as_bytes())
+    result = ingest(QD, [inbox])
+    (sub,) = result.submissions
+    assert [o.subject for o in sub.origins] == ["报送", "重发"]
+    (dup,) = [f for f in result.findings if f.code == "attachment-duplicate"]
+    assert "1.eml" in dup.message and "2.eml" in dup.message
+    accepted, findings = validate(QD, result.submissions, year=2017)
+    assert len(accepted) == 1
+    assert "duplicate-submission" not in [f.code for f in findings]
+
+
+def test_duplicates_by_mail_are_decided_by_sent_time_when_saved_times_disagree(tmp_path):
+    """The clerk fixed the file on a machine whose clock is a year behind and mailed it again: the mail sent
+    last is the one that counts."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    newer_saved = workbook(tmp_path, "QD01", "市南区分中心", 40, datetime(2018, 1, 4, 9, 0))
+    older_saved = workbook(tmp_path, "QD01", "市南区分中心", 45, datetime(2017, 1, 4, 9, 0))
+    first = mail("张三 <zs@example.cn>", "报送", [("a.xlsx", newer_saved)], datetime(2018, 1, 5, tzinfo=CST))
+    fixed = mail(
+        "张三 <zs@example.cn>", "修改后", [("b.xlsx", older_saved)], datetime(2018, 1, 8, tzinfo=CST)
+    )
+    (inbox / "1.eml").write_bytes(first.as_bytes())
+    (inbox / "2.eml").write_bytes(fixed.as_bytes())
+    result = ingest(QD, [inbox])
+    accepted, findings = validate(QD, result.submissions, year=2017)
+    assert [s.file for s in accepted] == ["2.eml › b.xlsx"]
+    dup = [f for f in findings if f.code == "duplicate-submission"]
+    assert dup and "邮件发送时间" in dup[0].message
+
+
+def test_outlook_msg_fixture_is_read(tmp_path):
+    """The .msg is produced by aspose-email-foss (an MIT library that writes Outlook .msg files) from a mail
+    built with `email`, with the transport headers and sender address Outlook keeps for a received mail,
+    and read back by extract-msg as the tool does."""
+    from aspose.email_foss.msg import CommonMessagePropertyId, MapiMessage, PropertyTypeCode
+
+    data = workbook(tmp_path, "QD05", "城阳区分中心")
+    source = mail("赵六 <zl@example.cn>", "城阳报送", [("城阳区考核表.xlsx", data)])
+    msg = MapiMessage.from_email_message(source)
+    msg.set_property(
+        CommonMessagePropertyId.SENDER_EMAIL_ADDRESS, PropertyTypeCode.PTYP_STRING, "zl@example.cn"
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "城阳.msg").write_bytes(msg.to_bytes())
+    result = ingest(QD, [inbox])
+    (sub,) = result.submissions
+    assert sub.file == "城阳.msg › 城阳区考核表.xlsx" and sub.center_code == "QD05"
+    (origin,) = sub.origins
+    assert (origin.sender, origin.subject) == ("zl@example.cn", "城阳报送")
+    assert origin.sent_utc == datetime(2018, 1, 5, 1, 30)
+    assert origin.sent_at.astimezone(UTC) == datetime(2018, 1, 5, 1, 30, tzinfo=UTC)
+
+
+def test_a_mail_with_too_many_attachments_is_read_in_part(tmp_path):
+    from kjjr_excel import mailbox
+
+    data = workbook(tmp_path, "QD01", "市南区分中心")
+    many = [(f"{n:03d}.xlsx", data) for n in range(mailbox.MAX_ATTACHMENTS + 5)]
+    content = read_mail(mail("群发 <q@example.cn>", "很多附件", many).as_bytes(), "many.eml", is_workbook)
+    assert len(content.files) == mailbox.MAX_ATTACHMENTS
+    assert [f.code for f in content.findings] == ["mail-unsafe"]
+
+
+def test_ranking_shows_each_mail_on_raw_data_and_notes(tmp_path):
+    import openpyxl
+    from click.testing import CliRunner
+
+    from kjjr_excel.cli import cli
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    data = workbook(tmp_path, "QD01", "市南区分中心")
+    (inbox / "市南.eml").write_bytes(
+        mail("张三 <zs@example.cn>", "市南报送", [("市南.xlsx", data)]).as_bytes()
+    )
+    out = tmp_path / "排名.xlsx"
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    raw = wb["原始数据"]
+    header = [c.value for c in raw[1]]
+    col = header.index("来源邮件（发件人，发送时间，主题，邮件文件）")
+    assert raw.cell(2, 1).value == "市南.eml › 市南.xlsx"
+    assert (
+        raw.cell(2, col + 1).value
+        == "张三 <zs@example.cn>，2018-01-05 09:30，主题“市南报送”，邮件文件 市南.eml"
+    )
+    notes = [[c.value for c in row] for row in wb["说明"].iter_rows()]
+    at = next(n for n, row in enumerate(notes) if row[:2] == ["文件", "状态"])
+    assert notes[at][4] == "来源邮件"
+    rows = {row[0]: row for row in notes[at + 1 :]}
+    assert rows["市南.eml"][1] == "邮件（已读取附件）"
+    assert rows["市南.eml › 市南.xlsx"][4].startswith("张三 <zs@example.cn>")
+
+
+def test_outlook_msg_forwarding_an_outlook_message_reads_the_inner_attachment(tmp_path):
+    from aspose.email_foss.msg import MapiMessage
+
+    data = workbook(tmp_path, "QD06", "西海岸新区分中心")
+    inner = MapiMessage.from_email_message(mail("原发件人 <a@example.cn>", "报送", [("西海岸.xlsx", data)]))
+    outer = MapiMessage.from_email_message(mail("转发人 <fw@example.cn>", "转发：报送", []))
+    outer.add_embedded_message_attachment(inner, filename="报送.msg")
+    content = read_mail(outer.to_bytes(), "fw.msg", is_workbook)
+    assert [(f.display, f.data == data) for f in content.files] == [("fw.msg › 报送.msg › 西海岸.xlsx", True)]
+    assert content.files[0].origin.subject == "转发：报送"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+@pytest.mark.skipif(shutil.which("ssconvert") is None, reason="Gnumeric (ssconvert) not installed")
+def test_workbooks_saved_by_libreoffice_and_gnumeric_read_from_one_mail(tmp_path):
+    """What a clerk without Excel sends: an .xls saved by LibreOffice and an .ods saved by Gnumeric."""
+    from decimal import Decimal
+
+    lo_values, gn_values = good_values(QD, 31), good_values(QD, 33)
+    real_submission(tmp_path / "lo.xlsx", QD, center=("QD07", "即墨区分中心"), values=lo_values)
+    real_submission(tmp_path / "gn.xlsx", QD, center=("QD08", "胶州市分中心"), values=gn_values)
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xls", "--outdir",
+         str(tmp_path / "lo"), str(tmp_path / "lo.xlsx")],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    subprocess.run(
+        ["ssconvert", str(tmp_path / "gn.xlsx"), str(tmp_path / "gn.ods")], check=True, capture_output=True
+    )
+    raw = mail(
+        "两个分中心 <two@example.cn>",
+        "即墨、胶州报送",
+        [
+            ("即墨.xls", (tmp_path / "lo" / "lo.xls").read_bytes()),
+            ("胶州.ods", (tmp_path / "gn.ods").read_bytes()),
+        ],
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "报送.eml").write_bytes(raw.as_bytes())
+    result = ingest(QD, [inbox])
+    got = {s.file: (s.center_code, s.file_format) for s in result.submissions}
+    assert got == {"报送.eml › 即墨.xls": ("QD07", "xls"), "报送.eml › 胶州.ods": ("QD08", "ods")}
+    by_code = {s.center_code: s for s in result.submissions}
+    for code, values in (("QD07", lo_values), ("QD08", gn_values)):
+        assert {k: cv.value for k, cv in by_code[code].values.items()} == {
+            k: Decimal(str(v)) for k, v in values.items()
+        }
+        assert [o.sender for o in by_code[code].origins] == ["two@example.cn"]
