@@ -14,7 +14,7 @@ if not exist "outputs\" mkdir "outputs"
 dir /b /s /a-d "inbox" >nul 2>&1
 if not errorlevel 1 goto have_files
 echo inbox 文件夹是空的。
-echo 请把各分中心报送的Excel文件（邮件附件）保存到这个文件夹，然后重新运行本脚本：
+echo 请把各分中心的来信（从邮件程序直接拖入，.eml 或 .msg）或报送的Excel文件保存到这个文件夹，然后重新运行本脚本：
 echo   %HERE%\inbox
 set "STATUS=1"
 goto finish
@@ -22,12 +22,14 @@ goto finish
 :have_files
 rem Optional inputs next to this script: a roster, the assessor's / reviewers' workbooks, earlier results.
 set "EXTRA="
+set "EXTRA_ROSTER="
 for %%F in (名录.xlsx 名录.xls 名录.csv roster.xlsx roster.xls roster.csv) do (
     if not defined ROSTER if exist "%%F" set "ROSTER=%%F"
 )
 if defined ROSTER (
     echo 使用名录：%ROSTER%
     set EXTRA=--roster "%ROSTER%"
+    set EXTRA_ROSTER=--roster "%ROSTER%"
 )
 if exist "assessment\" for %%F in ("assessment\*") do call :add assessment "%%~fF" "%%~xF" "%%~nxF"
 if exist "history\" for %%F in ("history\*") do call :add history "%%~fF" "%%~xF" "%%~nxF"
@@ -45,6 +47,20 @@ echo.
 if not "%STATUS%"=="0" goto failed
 echo 完成。排名结果在 outputs 文件夹中：%HERE%\outputs
 echo 报送文件中发现的问题列在结果文件的“校验问题”工作表，未报送的分中心列在“未提交”工作表。
+rem Receipts with mail drafts (.eml) for every sender, and 催报 drafts where a roster says who is expected
+set "REMIND="
+if defined ROSTER set "REMIND=1"
+if /i "%SCHEME:~0,9%"=="guangdong" set "REMIND=1"
+where kjjr >nul 2>&1
+if errorlevel 1 goto mail_python
+kjjr receipts %SCHEME% inbox -o "outputs\回执" --mail %EXTRA_ROSTER%
+if defined REMIND kjjr remind %SCHEME% inbox -o "outputs\催报" %EXTRA_ROSTER%
+goto mailed
+:mail_python
+python -m kjjr_excel receipts %SCHEME% inbox -o "outputs\回执" --mail %EXTRA_ROSTER%
+if defined REMIND python -m kjjr_excel remind %SCHEME% inbox -o "outputs\催报" %EXTRA_ROSTER%
+:mailed
+echo 回执和邮件草稿在 outputs\回执，催报草稿和催报名单在 outputs\催报：双击 .eml 文件，核对后发送。
 if not defined CI start "" explorer "%HERE%\outputs"
 goto finish
 

@@ -20,7 +20,7 @@ finish() {
 mkdir -p inbox outputs
 if [ -z "$(find inbox -type f ! -name '.*' 2>/dev/null | head -n 1)" ]; then
     echo "inbox 文件夹是空的。"
-    echo "请把各分中心报送的Excel文件（邮件附件）保存到这个文件夹，然后重新运行本脚本："
+    echo "请把各分中心的来信（从邮件程序直接拖入，.eml 或 .msg）或报送的Excel文件保存到这个文件夹，然后重新运行本脚本："
     echo "  ${HERE}/inbox"
     finish 1
 fi
@@ -34,9 +34,11 @@ else
 fi
 
 ARGS=(rank "$SCHEME" inbox -o "$OUTPUT")
+ROSTER_ARGS=()
 for f in 名录.xlsx 名录.xls 名录.csv roster.xlsx roster.xls roster.csv; do
     if [ -f "$f" ]; then
-        ARGS+=(--roster "$f")
+        ROSTER_ARGS=(--roster "$f")
+        ARGS+=("${ROSTER_ARGS[@]}")
         echo "使用名录：$f"
         break
     fi
@@ -60,6 +62,12 @@ echo
 if [ "$STATUS" -eq 0 ]; then
     echo "完成。排名结果在 outputs 文件夹中（${HERE}/outputs）。"
     echo "报送文件中发现的问题列在结果文件的“校验问题”工作表，未报送的分中心列在“未提交”工作表。"
+    # Receipts with mail drafts (.eml) for every sender, and 催报 drafts where a roster says who is expected
+    "${KJJR[@]}" receipts "$SCHEME" inbox -o outputs/回执 --mail "${ROSTER_ARGS[@]}"
+    if [ "${#ROSTER_ARGS[@]}" -gt 0 ] || [[ "$SCHEME" == guangdong* ]]; then
+        "${KJJR[@]}" remind "$SCHEME" inbox -o outputs/催报 "${ROSTER_ARGS[@]}"
+    fi
+    echo "回执和邮件草稿在 outputs/回执，催报草稿和催报名单在 outputs/催报：双击 .eml 文件，核对后发送。"
     if [ -z "${CI:-}" ] && [ -t 1 ]; then
         { xdg-open outputs || open outputs; } >/dev/null 2>&1 &
     fi

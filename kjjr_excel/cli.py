@@ -336,16 +336,66 @@ def rank(
 @cli.command()
 @inbox_arguments
 @out_dir_option(Path("outputs") / "回执", "回执输出文件夹。")
+@click.option(
+    "--mail",
+    is_flag=True,
+    help="同时在每份回执旁生成邮件草稿（.eml，收件人为来信地址或名录中的邮箱，附回执），双击即可在邮件程序中发送。",
+)
 def receipts(
-    scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path
+    scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path, mail: bool
 ) -> None:
     """为每个分中心生成回执（收到了什么、哪个单元格要改），便于邮件反馈。"""
     from .receipts import write_checked_receipts
 
     sch = _scheme(scheme)
     checked = _checked(sch, inputs, roster, year)
-    paths = write_checked_receipts(sch, checked, out_dir)
-    click.echo(f"已生成回执 {len(paths)} 份，保存在 {out_dir}")
+    paths = write_checked_receipts(sch, checked, out_dir, mail=mail)
+    drafts = [p for p in paths if p.suffix == ".eml"]
+    click.echo(f"已生成回执 {len(paths) - len(drafts)} 份，保存在 {out_dir}")
+    if mail:
+        _say_drafts(drafts)
+
+
+def _say_drafts(drafts: list[Path]) -> None:
+    from .drafts import draft_recipients
+
+    unaddressed = [p for p in drafts if not draft_recipients(p)]
+    click.echo(f"已生成邮件草稿 {len(drafts)} 份（.eml）：双击打开，核对后发送。")
+    if unaddressed:
+        names = "、".join(p.name for p in unaddressed[:5]) + ("等" if len(unaddressed) > 5 else "")
+        click.secho(
+            f"注意：{len(unaddressed)} 份草稿没有收件地址（{names}），请在邮件程序中填写收件人，"
+            "或在名录中填写“邮箱”列后重新生成。",
+            fg="yellow",
+        )
+
+
+@cli.command()
+@click.argument("scheme", metavar="SCHEME")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="名录文件（编号、名称、依托单位，可选 联系人、电话、邮箱）；方案自带名录时可省略。",
+)
+@click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认为方案的年度）。")
+@out_dir_option(Path("outputs") / "催报", "催报草稿和催报名单的输出文件夹。")
+def remind(
+    scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path
+) -> None:
+    """为名录中还没有有效报送的分中心生成催报邮件草稿（.eml，附预填的填报模板）和一页催报名单（.xlsx）。"""
+    from .remind import write_reminders
+
+    sch = _scheme(scheme)
+    if roster is None and not sch.roster:
+        raise click.UsageError("催报需要名录：请用 --roster 指定名录文件（编号、名称、依托单位、邮箱）。")
+    checked = _checked(sch, inputs, roster, year)
+    listing, drafts = write_reminders(sch, checked, out_dir)
+    if not drafts:
+        click.echo(f"名录中的{sch.center_label}都已有效报送，无需催报。")
+    else:
+        _say_drafts(drafts)
+    click.echo(f"已生成催报名单：{listing}")
 
 
 @cli.command()

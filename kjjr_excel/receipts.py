@@ -13,8 +13,10 @@ from pathlib import Path
 
 import xlsxwriter
 
+from .drafts import addresses, receipt_draft, write_draft
 from .findings import Finding, Severity, sorted_findings
-from .ingest import READ
+from .inbox import ARCHIVE_SEPARATOR, MAIL
+from .ingest import READ, UNREADABLE
 from .model import Submission
 from .output import atomic_write
 from .report import write_findings_sheet
@@ -73,10 +75,15 @@ def write_receipts(
     *,
     roster: Sequence[RosterEntry] = (),
     accepted: Sequence[Submission] | None = None,
+    mail: bool = False,
+    year: int | None = None,
 ) -> list[Path]:
     """One 回执 per center (all its files) and one per unrecognised file; returns the paths written. accepted:
-    the submissions validation kept; a file read but not kept (a superseded copy, another year) says so."""
+    the submissions validation kept; a file read but not kept (a superseded copy, another year) says so.
+    mail: beside each receipt an .eml draft to the sender of its mails (else the roster's 邮箱), receipt
+    attached; year: the assessment year the drafts name (default the scheme's)."""
     out_dir = Path(out_dir)
+    year = year or scheme.year
     read = set(result.findings)
     all_findings = list(result.findings) + [f for f in findings if f not in read]
     by_file: dict[str, list[Finding]] = {}
@@ -108,30 +115,66 @@ def write_receipts(
         center_findings += by_center.get(name, [])
         fname = f"回执_{_safe_name(code or '无编号', 20)}_{_safe_name(name or '未填名称')}.xlsx"
         info = [(file, sha[file].sha256 if file in sha else "", status(file)) for file in files]
-        written.append(
-            atomic_workbook(
-                out_dir / fname,
-                lambda wb, c=code, n=name, i=info, fs=center_findings: _receipt(
-                    wb, scheme, c, n, i, fs, read_at
-                ),
-            )
+        entry = match_center(subs[0], roster) if roster else None
+        receipt = atomic_workbook(
+            out_dir / fname,
+            lambda wb, c=code, n=name, i=info, fs=center_findings, e=entry: _receipt(
+                wb, scheme, c, n, i, fs, read_at, e
+            ),
         )
+        written.append(receipt)
+        if mail:
+            origins = sorted(
+                (o for s in subs for o in s.origins), key=lambda o: o.sent_utc or datetime.min, reverse=True
+            )
+            to = addresses(*((o.sender_name, o.sender) for o in origins))
+            to = to or addresses((entry.contact, entry.email) if entry else ("", ""))
+            draft = receipt_draft(
+                scheme,
+                year,
+                name=name,
+                files=[_as_sent(s.file, s.origins) for s in subs],
+                findings=center_findings,
+                receipt=receipt,
+                to=to,
+                entry=entry,
+            )
+            written.append(write_draft(receipt.with_suffix(".eml"), draft))
     recognised = {s.file for s in result.submissions}
     for info_row in sorted(result.files, key=lambda x: x.file):
-        if info_row.file in recognised or info_row.status == "已跳过":
+        # a mail that brought no workbook is answered too; skipped files, other mails and copies are not
+        empty_mail = info_row.status == MAIL and any(
+            f.code == "mail-no-attachment" for f in by_file.get(info_row.file, [])
+        )
+        if info_row.file in recognised or (info_row.status not in (READ, UNREADABLE) and not empty_mail):
             continue
         fname = f"回执_未识别_{_safe_name(Path(info_row.file).stem)}.xlsx"
         fs = by_file.get(info_row.file, [])
         row = [(info_row.file, info_row.sha256, info_row.status)]
-        written.append(
-            atomic_workbook(
-                out_dir / fname, lambda wb, r=row, fs=fs: _receipt(wb, scheme, "", "", r, fs, read_at)
-            )
+        receipt = atomic_workbook(
+            out_dir / fname, lambda wb, r=row, fs=fs: _receipt(wb, scheme, "", "", r, fs, read_at)
         )
+        written.append(receipt)
+        if mail:
+            origin = info_row.origin
+            to = addresses((origin.sender_name, origin.sender)) if origin else []
+            sent = [_as_sent(info_row.file, (origin,) if origin else ())]
+            draft = receipt_draft(scheme, year, name="", files=sent, findings=fs, receipt=receipt, to=to)
+            written.append(write_draft(receipt.with_suffix(".eml"), draft))
     return written
 
 
-def write_checked_receipts(scheme, checked, out_dir: Path) -> list[Path]:
+def _as_sent(file: str, origins) -> str:
+    """A file as its sender knows it: an attachment by its mail (the saved mail's name means nothing to
+    them), a file of the folder by its name."""
+    if not origins:
+        return Path(file).name
+    o = origins[-1]  # the latest mail (origins are in sent order)
+    inside = file.removeprefix(o.file + ARCHIVE_SEPARATOR) if file.startswith(o.file) else Path(file).name
+    return f"{o.sent_text} 来信“{o.subject or '（无主题）'}”的附件 {inside}"
+
+
+def write_checked_receipts(scheme, checked, out_dir: Path, *, mail: bool = False) -> list[Path]:
     """write_receipts for an inbox that pipeline.check_inbox read and validated (kjjr receipts, the demo)."""
     return write_receipts(
         scheme,
@@ -140,13 +183,17 @@ def write_checked_receipts(scheme, checked, out_dir: Path) -> list[Path]:
         out_dir,
         roster=checked.roster,
         accepted=checked.accepted,
+        mail=mail,
+        year=checked.year,
     )
 
 
 RECEIPT_WIDTHS = (6, 30, 10, 8, 8, 14, 70)  # 序号 文件 工作表 单元格 严重程度 填写内容 说明
 
 
-def _receipt(wb, scheme, code: str, name: str, files, findings: list[Finding], read_at: str) -> None:
+def _receipt(
+    wb, scheme, code: str, name: str, files, findings: list[Finding], read_at: str, entry=None
+) -> None:
     fmt = _formats(wb)
     ws = wb.add_worksheet("回执")
     for col, width in enumerate(RECEIPT_WIDTHS):
@@ -154,7 +201,8 @@ def _receipt(wb, scheme, code: str, name: str, files, findings: list[Finding], r
     ws.write_string(0, 0, f"{scheme.name} 填报回执", fmt["title"])
     label = scheme.center_label
     ws.write_string(1, 0, f"{label}：{name or '（未识别）'}　编号：{code or '（无）'}", fmt["bold"])
-    ws.write_string(2, 0, f"读取时间：{read_at}")
+    contact = entry.contact_line if entry is not None else ""
+    ws.write_string(2, 0, f"读取时间：{read_at}" + (f"　联系人：{contact}" if contact else ""))
     row = 4
     ws.write_string(row, 0, "收到的文件", fmt["bold"])
     row += 1
@@ -236,7 +284,7 @@ def write_findings_report(
                     entry.code if entry else "",
                     f.center,
                     entry.host_unit if entry else "",
-                    entry.contact if entry else "",
+                    entry.contact_line if entry else "",
                     f.message,
                 ),
                 fmt["cell"],

@@ -790,7 +790,7 @@ def _write_missing(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     )
     for n, entry in enumerate(result.missing, start=1):
         e: Any = entry
-        table.add([n, e.code, e.name, e.host_unit, getattr(e, "contact", ""), "未提交"])
+        table.add([n, e.code, e.name, e.host_unit, e.contact_line, "未提交"])
     table.finish()
     if not result.missing:
         ws.write_string(1, 0, "全部已提交", fmt.plain)

@@ -1,4 +1,4 @@
-"""Read a roster (名录): xlsx, xls or csv with the columns 编号, 名称, 依托单位 (and optionally 序号, 联系人, 联系电话)."""
+"""Read a roster (名录): xlsx, xls or csv with the columns 编号, 名称, 依托单位 (optionally 序号, 联系人, 电话, 邮箱)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ COLUMNS = {
     "name": ("名称", "分中心名称", "中心名称", "name"),
     "host_unit": ("依托单位", "host_unit"),
     "number": ("序号",),
-    "contact": ("联系人", "联系方式", "联系电话", "contact"),
+    "contact": ("联系人", "联系方式", "contact"),
+    "phone": ("电话", "联系电话", "手机", "phone"),
+    "email": ("邮箱", "电子邮箱", "邮件地址", "email", "e-mail"),
 }
 
 
@@ -51,7 +53,13 @@ def read_roster(path: str | Path) -> tuple[RosterEntry, ...]:
         seen.add(key)
         entries.append(
             RosterEntry(
-                code=code, name=name, host_unit=get("host_unit"), number=get("number"), contact=get("contact")
+                code=code,
+                name=name,
+                host_unit=get("host_unit"),
+                number=get("number"),
+                contact=get("contact"),
+                phone=get("phone"),
+                email=get("email"),
             )
         )
     if not entries:

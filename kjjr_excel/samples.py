@@ -16,18 +16,39 @@ from .cells import parse_value
 from .scheme import RosterEntry, Scheme, load_scheme
 
 QINGDAO_ROSTER = (
-    ("QD01", "市南区科技金融服务分中心", "市南区科学技术局", "张敏 0532-82871234"),
-    ("QD02", "市北区科技金融服务分中心", "市北区科学技术局", "李强 0532-83662345"),
-    ("QD03", "李沧区科技金融服务分中心", "李沧区科学技术局", "王磊 0532-87633456"),
-    ("QD04", "崂山区科技金融服务分中心", "崂山区科技和人才工作局", "刘洋 0532-88994567"),
-    ("QD05", "城阳区科技金融服务分中心", "城阳区科学技术局", "陈静 0532-87865678"),
-    ("QD06", "西海岸新区科技金融服务分中心", "西海岸新区科技局", "杨帆 0532-86986789"),
-    ("QD07", "即墨区科技金融服务分中心", "即墨区科学技术局", "赵伟 0532-88517890"),
-    ("QD08", "胶州市科技金融服务分中心", "胶州市科学技术局", "孙丽 0532-82218901"),
-    ("QD09", "平度市科技金融服务分中心", "平度市科学技术局", "周军 0532-88369012"),
-    ("QD10", "莱西市科技金融服务分中心", "莱西市科学技术局", "吴芳 0532-88480123"),
-    ("QD11", "高新区科技金融服务分中心", "青岛高新技术产业开发区科技局", "郑浩 0532-66781234"),
-    ("QD12", "蓝色硅谷核心区科技金融服务分中心", "青岛蓝色硅谷核心区管理局", "冯雪 0532-66782345"),
+    ("QD01", "市南区科技金融服务分中心", "市南区科学技术局", "张敏", "0532-82871234", "qd01@example.cn"),
+    ("QD02", "市北区科技金融服务分中心", "市北区科学技术局", "李强", "0532-83662345", "qd02@example.cn"),
+    ("QD03", "李沧区科技金融服务分中心", "李沧区科学技术局", "王磊", "0532-87633456", "qd03@example.cn"),
+    (
+        "QD04",
+        "崂山区科技金融服务分中心",
+        "崂山区科技和人才工作局",
+        "刘洋",
+        "0532-88994567",
+        "qd04@example.cn",
+    ),
+    ("QD05", "城阳区科技金融服务分中心", "城阳区科学技术局", "陈静", "0532-87865678", "qd05@example.cn"),
+    ("QD06", "西海岸新区科技金融服务分中心", "西海岸新区科技局", "杨帆", "0532-86986789", "qd06@example.cn"),
+    ("QD07", "即墨区科技金融服务分中心", "即墨区科学技术局", "赵伟", "0532-88517890", "qd07@example.cn"),
+    ("QD08", "胶州市科技金融服务分中心", "胶州市科学技术局", "孙丽", "0532-82218901", "qd08@example.cn"),
+    ("QD09", "平度市科技金融服务分中心", "平度市科学技术局", "周军", "0532-88369012", "qd09@example.cn"),
+    ("QD10", "莱西市科技金融服务分中心", "莱西市科学技术局", "吴芳", "0532-88480123", "qd10@example.cn"),
+    (
+        "QD11",
+        "高新区科技金融服务分中心",
+        "青岛高新技术产业开发区科技局",
+        "郑浩",
+        "0532-66781234",
+        "qd11@example.cn",
+    ),
+    (
+        "QD12",
+        "蓝色硅谷核心区科技金融服务分中心",
+        "青岛蓝色硅谷核心区管理局",
+        "冯雪",
+        "0532-66782345",
+        "qd12@example.cn",
+    ),
 )
 
 # Qingdao submissions: code -> raw values as the clerk typed them (strings where the clerk typed text)
@@ -134,7 +155,10 @@ GUANGDONG_MISSING = ("GD19", "GD30", "GD32")
 
 
 def _roster_entries(rows) -> tuple[RosterEntry, ...]:
-    return tuple(RosterEntry(code=c, name=n, host_unit=h, contact=ct) for c, n, h, ct in rows)
+    return tuple(
+        RosterEntry(code=c, name=n, host_unit=h, contact=ct, phone=ph, email=em)
+        for c, n, h, ct, ph, em in rows
+    )
 
 
 def _filler(rng: random.Random) -> dict[str, object]:
@@ -158,7 +182,7 @@ def build_qingdao(root: Path) -> dict[str, Path]:
     roster = _roster_entries(QINGDAO_ROSTER)
     with (base / "名录.csv").open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["编号", "名称", "依托单位", "联系人"])
+        writer.writerow(["编号", "名称", "依托单位", "联系人", "电话", "邮箱"])
         writer.writerows(QINGDAO_ROSTER)
     _write_qingdao_inbox(inbox, scheme, roster, scheme.year, lambda code, figures: figures, rng)
     rows = {}

@@ -113,7 +113,14 @@ class RosterEntry:
     name: str
     host_unit: str = ""
     number: str = ""
-    contact: str = ""
+    contact: str = ""  # 联系人
+    phone: str = ""  # 电话
+    email: str = ""  # 邮箱: where receipts and 催报 drafts are addressed when no mail came from the center
+
+    @property
+    def contact_line(self) -> str:
+        """联系人, 电话 and 邮箱 on one line, as the 未提交 and 催报 lists print them."""
+        return "　".join(x for x in (self.contact, self.phone, self.email) if x)
 
 
 @dataclass(frozen=True)

@@ -449,6 +449,9 @@ def write_submission(
     ws.set_row(0, 32)
     _merge_text(ws, 0, 0, 0, last_col, title, fmts["title"])
     _merge_text(ws, 1, 0, 1, last_col, subtitle, fmts["subtitle"])
+    if center is not None:  # the roster's 联系人 and 电话 pre-fill the filler, who may change them
+        roster_header = {"filler_name": center.contact, "filler_phone": center.phone}
+        header = {**{k: v for k, v in roster_header.items() if v}, **(header or {})}
     _header_block(wb, ws, fmts, scheme, lay, year, center, header or {})
     row = lay.table_header_row
     ws.set_row(row, 24)
@@ -1022,6 +1025,11 @@ def _names(scheme: Scheme, year: int) -> tuple[str, str]:
     return f"{stem}_填报模板", f"{stem}_{kind}"
 
 
+def center_template_name(scheme: Scheme, year: int, entry: RosterEntry) -> str:
+    """The file name of a center's pre-filled template (kjjr template --per-center, the 催报 drafts)."""
+    return file_name(f"{_names(scheme, year)[0]}_{entry.code}_{entry.name}.xlsx")
+
+
 def generate(
     scheme: Scheme,
     out_dir: str | Path,
@@ -1049,7 +1057,7 @@ def generate(
     tick(write_submission(out / file_name(f"{blank}.xlsx"), scheme, year=year))
     if per_center:
         jobs = [
-            (out / file_name(f"{blank}_{entry.code}_{entry.name}.xlsx"), entry)
+            (out / center_template_name(scheme, year, entry), entry)
             for entry in tuple(roster) or scheme.roster
         ]
         done.extend(_write_centers(scheme, year, jobs, progress=progress))

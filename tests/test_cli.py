@@ -14,7 +14,7 @@ def all_commands():
 
 
 def test_expected_commands_exist():
-    assert set(all_commands()) >= {"template", "validate", "rank", "receipts", "demo", "schemes"}
+    assert set(all_commands()) >= {"template", "validate", "rank", "receipts", "remind", "demo", "schemes"}
 
 
 @pytest.mark.parametrize("name", all_commands())

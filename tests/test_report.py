@@ -563,6 +563,7 @@ def test_bat_script_shape() -> None:
     text = raw.decode("utf-8")
     assert "chcp 65001" in text and "SCHEME=qingdao" in text
     assert "kjjr rank" in text and "python -m kjjr_excel" in text and "pause" in text
+    assert "receipts %SCHEME% inbox" in text and "--mail" in text and "remind %SCHEME% inbox" in text
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="bash script")
@@ -586,6 +587,8 @@ def test_sh_script_runs_with_a_stub_kjjr(tmp_path: Path) -> None:
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ARGS: rank qingdao inbox -o outputs/qingdao_排名结果.xlsx --roster 名录.csv" in done.stdout
+    assert "ARGS: receipts qingdao inbox -o outputs/回执 --mail --roster 名录.csv" in done.stdout
+    assert "ARGS: remind qingdao inbox -o outputs/催报 --roster 名录.csv" in done.stdout
     assert "校验问题" in done.stdout
 
 

@@ -1,0 +1,115 @@
+"""`kjjr remind`: for every roster center without a valid submission, a 催报 draft with its pre-filled
+template attached, and the one-page 催报名单 to print."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from .drafts import addresses, reminder_draft, write_draft
+from .findings import Severity
+from .inbox import MAIL
+from .receipts import _formats, _safe_name, atomic_workbook
+from .scheme import RosterEntry
+from .template import center_template_name, file_name, write_submission
+from .validate import center_key, submission_key
+from .xlsx import row_height
+
+__all__ = ["write_reminders", "LISTING_COLUMNS"]
+
+# widths that fit A4 landscape at full size: the list prints at a readable size, not shrunk to fit
+LISTING_COLUMNS = (("序号", 5), ("编号", 7), ("名称", 24), ("依托单位", 22), ("联系人", 8), ("电话", 14),
+                   ("邮箱", 22), ("情况", 30))  # fmt: skip
+
+
+def write_reminders(
+    scheme, checked, out_dir: Path, *, now: datetime | None = None
+) -> tuple[Path, list[Path]]:
+    """Write the drafts (and the templates they attach, under 模板/) and the 催报名单; return the listing's
+    path and the drafts written, in roster order."""
+    out_dir = Path(out_dir)
+    now = now or datetime.now()
+    as_of = f"{now.year}年{now.month}月{now.day}日"
+    year = checked.year
+    reasons, senders = _what_came(checked)
+    drafts: list[Path] = []
+    rows: list[tuple[RosterEntry, str]] = []
+    templates = out_dir / "模板"
+    for entry in checked.missing:
+        key = center_key(entry.code, entry.name)
+        reason = reasons.get(key, "未收到报送文件")
+        rows.append((entry, reason))
+        templates.mkdir(parents=True, exist_ok=True)
+        template = write_submission(
+            templates / center_template_name(scheme, year, entry), scheme, center=entry, year=year
+        )
+        to = addresses((entry.contact, entry.email), *senders.get(key, []))
+        draft = reminder_draft(scheme, year, entry, template=template, to=to, reason=reason, as_of=as_of)
+        name = f"催报_{_safe_name(entry.code, 20)}_{_safe_name(entry.name)}.eml"
+        drafts.append(write_draft(out_dir / name, draft))
+    listing = out_dir / file_name(f"{scheme.name}_{year}年度_催报名单.xlsx")
+    title = f"{scheme.name}（{year}年度）催报名单"
+    summary = f"截至{as_of}，共 {len(rows)} 个{scheme.center_label}未有效报送"
+    return atomic_workbook(listing, lambda wb: _listing(wb, title, summary, rows)), drafts
+
+
+def _what_came(checked) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
+    """Why a roster center has no valid submission when it sent something (by center key), and the senders
+    of the mails that brought its files (to address the 催报 when the roster has no 邮箱)."""
+    reasons: dict[str, str] = {}
+    senders: dict[str, list[tuple[str, str]]] = {}
+    errors: dict[str, str] = {}
+    for f in checked.findings:
+        if f.severity is Severity.ERROR and f.file and f.file not in errors:
+            errors[f.file] = f.message
+    for sub in sorted(checked.submissions, key=lambda s: s.file):
+        key = submission_key(sub, checked.roster)
+        reason = f"收到的文件 {sub.file} 未通过校验：{errors.get(sub.file, '详见回执')}"
+        reasons.setdefault(key, reason)
+        senders.setdefault(key, []).extend((o.sender_name, o.sender) for o in sub.origins)
+    by_address = {e.email.lower(): center_key(e.code, e.name) for e in checked.roster if e.email}
+    for row in checked.files:
+        origin = row.origin
+        if row.status != MAIL or origin is None or origin.sender.lower() not in by_address:
+            continue
+        if any(f.code == "mail-no-attachment" and f.file == row.file for f in checked.findings):
+            reasons.setdefault(
+                by_address[origin.sender.lower()], f"{origin.sent_text} 的来信“{origin.subject}”没有附件"
+            )
+    return reasons, senders
+
+
+def _listing(wb, title: str, summary: str, rows: list[tuple[RosterEntry, str]]) -> None:
+    fmt = _formats(wb)
+    ws = wb.add_worksheet("催报名单")
+    last = len(LISTING_COLUMNS) - 1
+    for col, (_, width) in enumerate(LISTING_COLUMNS):
+        ws.set_column(col, col, width)
+    ws.set_row(0, 26)
+    ws.merge_range(0, 0, 0, last, title, wb.add_format({"bold": True, "font_size": 16, "align": "center"}))
+    ws.merge_range(1, 0, 1, last, summary, fmt["wrap"])
+    for col, (text, _) in enumerate(LISTING_COLUMNS):
+        ws.write_string(2, col, text, fmt["head"])
+    for n, (entry, reason) in enumerate(rows, start=1):
+        texts = (
+            str(n),
+            entry.code,
+            entry.name,
+            entry.host_unit,
+            entry.contact,
+            entry.phone,
+            entry.email,
+            reason,
+        )
+        ws.set_row(2 + n, row_height(zip(texts, (w for _, w in LISTING_COLUMNS), strict=True), minimum=20))
+        for col, text in enumerate(texts):
+            ws.write_string(2 + n, col, text, fmt["cell"])
+    if not rows:
+        ws.merge_range(3, 0, 3, last, "无", fmt["cell"])
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 1)
+    ws.repeat_rows(2)
+    ws.center_horizontally()
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.print_area(0, 0, 2 + max(1, len(rows)), last)
