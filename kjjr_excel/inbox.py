@@ -33,6 +33,7 @@ ARCHIVE_SEPARATOR = " › "
 SKIPPED = "已跳过"
 UNREADABLE = "无法读取"
 MAIL = "邮件（已读取附件）"
+MAIL_EMPTY = "邮件（没有可读取的Excel附件）"
 
 # An archive is a container of attachments, not a workbook: its members are read one at a time, each under
 # the workbook limits of ingest.py; these bound the archive's own directory.
@@ -200,7 +201,7 @@ class _Collector:
         readable = not any(f.code == "mail-unreadable" and f.file == display for f in content.findings)
         digest = hashlib.sha256(data).hexdigest()
         self.skipped.append(
-            InputFile(display, digest, MAIL if readable else UNREADABLE, len(data), content.origin)
+            InputFile(display, digest, _mail_status(readable, bool(content.files)), len(data), content.origin)
         )
         self.findings.extend(content.findings)
         self.skipped.extend(
@@ -267,6 +268,12 @@ def _dated(info: zipfile.ZipInfo) -> datetime | None:
         return datetime(*info.date_time)
     except ValueError:  # a directory entry dated 1980-00-00 and the like
         return None
+
+
+def _mail_status(readable: bool, has_files: bool) -> str:
+    if not readable:
+        return UNREADABLE
+    return MAIL if has_files else MAIL_EMPTY
 
 
 def _wanted_attachment(name: str) -> bool:

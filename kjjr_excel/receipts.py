@@ -15,7 +15,7 @@ import xlsxwriter
 
 from .drafts import addresses, receipt_draft, write_draft
 from .findings import Finding, Severity, sorted_findings
-from .inbox import ARCHIVE_SEPARATOR, MAIL
+from .inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
 from .ingest import READ, UNREADABLE
 from .model import Submission
 from .output import atomic_write
@@ -143,10 +143,8 @@ def write_receipts(
     recognised = {s.file for s in result.submissions}
     for info_row in sorted(result.files, key=lambda x: x.file):
         # a mail that brought no workbook is answered too; skipped files, other mails and copies are not
-        empty_mail = info_row.status == MAIL and any(
-            f.code == "mail-no-attachment" for f in by_file.get(info_row.file, [])
-        )
-        if info_row.file in recognised or (info_row.status not in (READ, UNREADABLE) and not empty_mail):
+        answered = (READ, UNREADABLE, MAIL_EMPTY)
+        if info_row.file in recognised or info_row.status not in answered:
             continue
         fname = f"回执_未识别_{_safe_name(Path(info_row.file).stem)}.xlsx"
         fs = by_file.get(info_row.file, [])

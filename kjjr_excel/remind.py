@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .drafts import addresses, reminder_draft, write_draft
 from .findings import Severity
-from .inbox import MAIL
+from .inbox import MAIL_EMPTY
 from .receipts import _formats, _safe_name, atomic_workbook
 from .scheme import RosterEntry
 from .template import center_template_name, file_name, write_submission
@@ -70,9 +70,7 @@ def _what_came(checked) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]
     by_address = {e.email.lower(): center_key(e.code, e.name) for e in checked.roster if e.email}
     for row in checked.files:
         origin = row.origin
-        if row.status != MAIL or origin is None or origin.sender.lower() not in by_address:
-            continue
-        if any(f.code == "mail-no-attachment" and f.file == row.file for f in checked.findings):
+        if row.status == MAIL_EMPTY and origin is not None and origin.sender.lower() in by_address:
             reasons.setdefault(
                 by_address[origin.sender.lower()], f"{origin.sent_text} 的来信“{origin.subject}”没有附件"
             )

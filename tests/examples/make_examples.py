@@ -9,13 +9,16 @@ sheet, type into a cell, copy the sheets into a workbook of one's own) or Gnumer
 
 from __future__ import annotations
 
+import base64
 import io
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -272,6 +275,7 @@ def build(root: Path) -> None:
             inbox("qd-zip-inside-zip") / "邮件附件.zip",
             {"报送材料.zip": nested.getvalue(), "说明.txt": "见附件".encode()},
         )
+        _mail_cases(inbox, lo, tmp, base)
         # retyped tables
         retyped = tmp / "retyped.xlsx"
         _retyped_guangdong(retyped)
@@ -279,6 +283,114 @@ def build(root: Path) -> None:
         _retyped_qingdao(tmp / "retyped_qd.xlsx")
         gnumeric(tmp / "retyped_qd.xlsx", inbox("qd-retyped-with-units") / "崂山分中心.xls")
         print(f"corpus written under {root} at {datetime.now():%Y-%m-%d %H:%M}")
+
+
+CST = timezone(timedelta(hours=8))
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def eml(sender: str, subject: str, sent: datetime, attachments: dict[str, bytes]) -> EmailMessage:
+    """A received mail as Thunderbird or a web mailbox saves it (UTF-8, RFC 2231 names)."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "qd_stf2015@163.com"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(sent)
+    msg.set_content("您好，附件是我单位的考核自报表，请查收。")
+    for name, data in attachments.items():
+        maintype, subtype = XLSX_TYPE if name.endswith(".xlsx") else ("application", "octet-stream")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg
+
+
+def foxmail_eml(name: str, data: bytes) -> bytes:
+    """A mail as Foxmail on a Chinese machine writes it: GBK text labelled gb2312, RFC 2047 words inside the
+    filename parameter (the name has 喆, which GBK has and GB2312 has not)."""
+
+    def word(text: str) -> bytes:
+        return b"=?gb2312?B?" + base64.b64encode(text.encode("gbk")) + b"?="
+
+    body = base64.encodebytes(data)
+    return (
+        b"From: " + word("李喆") + b" <lizhe@laoshan.example.cn>\r\n"
+        b"To: qd_stf2015@163.com\r\n"
+        b"Subject: " + word("崂山分中心2017年度考核自报表") + b"\r\n"
+        b"Date: Fri, 12 Jan 2018 10:05:00 +0800\r\n"
+        b"X-Mailer: Foxmail 7.2.25.228[cn]\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="----=_NextPart_5A581B9C_0A1E2B30_1F2E3D4C"\r\n\r\n'
+        b"------=_NextPart_5A581B9C_0A1E2B30_1F2E3D4C\r\n"
+        b"Content-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes("您好，附件是自报表。".encode("gbk"))
+        + b"\r\n------=_NextPart_5A581B9C_0A1E2B30_1F2E3D4C\r\n"
+        b'Content-Type: application/octet-stream; name="' + word(name) + b'"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="'
+        + word(name)
+        + b'"\r\n\r\n'
+        + body
+        + b"\r\n------=_NextPart_5A581B9C_0A1E2B30_1F2E3D4C--\r\n"
+    )
+
+
+def outlook_msg(msg: EmailMessage, sender: str) -> bytes:
+    """The mail as Outlook's 另存为 .msg keeps it, written by aspose-email-foss (MIT), with the sender's
+    address property Outlook sets on a received mail."""
+    from aspose.email_foss.msg import CommonMessagePropertyId, MapiMessage, PropertyTypeCode
+
+    mapi = MapiMessage.from_email_message(msg)
+    mapi.set_property(CommonMessagePropertyId.SENDER_EMAIL_ADDRESS, PropertyTypeCode.PTYP_STRING, sender)
+    return mapi.to_bytes()
+
+
+def _mail_cases(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
+    """Saved mails: what an analyst drags out of the mail program into inbox/."""
+    laoshan = lo.save_as(base, tmp / "ml.xlsx").read_bytes()
+    (inbox("qd-mail-foxmail-gbk") / "崂山分中心来信.eml").write_bytes(
+        foxmail_eml("崂山分中心（李喆）.xlsx", laoshan)
+    )
+    shibei = lo.save_as(filled(tmp, "msb.xlsx", QD, SHIBEI, fulltime_staff=2), tmp / "msb.ods").read_bytes()
+    sent = datetime(2018, 1, 12, 15, 20, tzinfo=CST)
+    mail = eml(
+        "市北区科技局 刘洋 <liuyang@shibei.example.cn>",
+        "市北区分中心考核自报表",
+        sent,
+        {"市北分中心.ods": shibei},
+    )
+    (inbox("qd-mail-outlook-msg") / "市北区分中心考核自报表.msg").write_bytes(
+        outlook_msg(mail, "liuyang@shibei.example.cn")
+    )
+    folder = inbox("qd-mail-resent")
+    first = eml("李喆 <lizhe@laoshan.example.cn>", "考核自报表", sent, {"崂山分中心.xlsx": laoshan})
+    again = eml(
+        "李喆 <lizhe@laoshan.example.cn>",
+        "重发：考核自报表",
+        sent + timedelta(days=1),
+        {"崂山分中心.xlsx": laoshan},
+    )
+    (folder / "考核自报表.eml").write_bytes(first.as_bytes())
+    (folder / "重发：考核自报表.eml".replace("：", "_")).write_bytes(again.as_bytes())
+    folder = inbox("qd-mail-correction-later-mail")
+    original = lo.save_as(
+        filled(tmp, "mo.xlsx", QD, LAOSHAN, fulltime_staff=2), tmp / "mo_lo.xlsx"
+    ).read_bytes()
+    corrected = without_core_properties(
+        lo.save_as(filled(tmp, "mc.xlsx"), tmp / "mc_lo.xlsx"), tmp / "mc_nocore.xlsx"
+    )
+    (folder / "1.eml").write_bytes(
+        eml("李喆 <lizhe@laoshan.example.cn>", "考核自报表", sent, {"崂山分中心.xlsx": original}).as_bytes()
+    )
+    later = eml(
+        "李喆 <lizhe@laoshan.example.cn>",
+        "更正：考核自报表",
+        sent + timedelta(days=3),
+        {"崂山分中心.xlsx": corrected.read_bytes()},
+    )
+    (folder / "2.eml").write_bytes(later.as_bytes())
+    folder = inbox("qd-mail-no-attachment")
+    (folder / "崂山.eml").write_bytes(first.as_bytes())
+    forgot = eml("市北区科技局 刘洋 <liuyang@shibei.example.cn>", "市北区分中心考核自报表", sent, {})
+    (folder / "市北.eml").write_bytes(forgot.as_bytes())
 
 
 def _retyped_guangdong(path: Path) -> None:
@@ -325,5 +437,20 @@ def _retyped_qingdao(path: Path) -> None:
     wb.save(path)
 
 
+def build_mail(root: Path) -> None:
+    """Only the saved-mail cases (`python tests/examples/make_examples.py mail`)."""
+    with tempfile.TemporaryDirectory() as work:
+        tmp = Path(work)
+
+        def inbox(case: str) -> Path:
+            folder = root / case / "inbox"
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            return folder
+
+        _mail_cases(inbox, LibreOffice(tmp), tmp, filled(tmp, "base.xlsx"))
+
+
 if __name__ == "__main__":
-    build(HERE)
+    build_mail(HERE) if sys.argv[1:] == ["mail"] else build(HERE)
