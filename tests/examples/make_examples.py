@@ -10,6 +10,7 @@ sheet, type into a cell, copy the sheets into a workbook of one's own) or Gnumer
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import shutil
 import subprocess
@@ -185,18 +186,21 @@ def utf8_zip(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
+def _fresh_inbox(root: Path, case: str) -> Path:
+    """A case's inbox/, emptied."""
+    folder = root / case / "inbox"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def build(root: Path) -> None:
     with tempfile.TemporaryDirectory() as work:
         tmp = Path(work)
         lo = LibreOffice(tmp)
 
-        def inbox(case: str) -> Path:
-            folder = root / case / "inbox"
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-            return folder
-
+        inbox = functools.partial(_fresh_inbox, root)
         base = filled(tmp, "base.xlsx")
         # formats
         lo.save_as(base, inbox("qd-libreoffice-ods") / "崂山分中心.ods")
@@ -441,15 +445,7 @@ def build_mail(root: Path) -> None:
     """Only the saved-mail cases (`python tests/examples/make_examples.py mail`)."""
     with tempfile.TemporaryDirectory() as work:
         tmp = Path(work)
-
-        def inbox(case: str) -> Path:
-            folder = root / case / "inbox"
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-            return folder
-
-        _mail_cases(inbox, LibreOffice(tmp), tmp, filled(tmp, "base.xlsx"))
+        _mail_cases(functools.partial(_fresh_inbox, root), LibreOffice(tmp), tmp, filled(tmp, "base.xlsx"))
 
 
 if __name__ == "__main__":
