@@ -261,11 +261,20 @@ def write_findings_report(
         write_findings_sheet(wb, scheme, ordered, f"{scheme.name}　校验报告")
 
         files = wb.add_worksheet("文件清单")
-        _row(files, 0, ("文件", "状态", "大小（字节）", "SHA-256"), fmt["head"])
+        mailed = any(info.origin for info in result.files)  # the column only when some file came by mail
+        _row(
+            files,
+            0,
+            ("文件", "状态", "大小（字节）", "SHA-256", *(["来源邮件"] if mailed else [])),
+            fmt["head"],
+        )
         for r, info in enumerate(sorted(result.files, key=lambda x: x.file), start=1):
             _row(files, r, (info.file, info.status), fmt["cell"])
             files.write_number(r, 2, info.size, fmt["cell"])
             files.write_string(r, 3, info.sha256, fmt["cell"])
+            if mailed and info.origin:
+                files.write_string(r, 4, info.origin.describe(), fmt["cell"])
+        files.set_column(4, 4, 60)
         files.set_column(0, 0, 36)
         files.set_column(1, 2, 12)
         files.set_column(3, 3, 66)

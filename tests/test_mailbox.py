@@ -393,3 +393,26 @@ def test_workbooks_saved_by_libreoffice_and_gnumeric_read_from_one_mail(tmp_path
             k: Decimal(str(v)) for k, v in values.items()
         }
         assert [o.sender for o in by_code[code].origins] == ["two@example.cn"]
+
+
+def test_validate_report_lists_each_file_with_its_mail(tmp_path):
+    import openpyxl
+    from click.testing import CliRunner
+
+    from kjjr_excel.cli import cli
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    data = workbook(tmp_path, "QD01", "市南区分中心")
+    (inbox / "市南.eml").write_bytes(
+        mail("张三 <zs@example.cn>", "市南报送", [("市南.xlsx", data)]).as_bytes()
+    )
+    out = tmp_path / "校验.xlsx"
+    result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(out)["文件清单"].iter_rows()]
+    assert rows[0] == ["文件", "状态", "大小（字节）", "SHA-256", "来源邮件"]
+    by_file = {row[0]: row for row in rows[1:]}
+    assert by_file["市南.eml › 市南.xlsx"][4].startswith(
+        "张三 <zs@example.cn>，2018-01-05 09:30，主题“市南报送”"
+    )
