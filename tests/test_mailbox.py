@@ -310,8 +310,8 @@ def test_a_mail_with_too_many_attachments_is_read_in_part(tmp_path):
     assert [f.code for f in content.findings] == ["mail-unsafe"]
 
 
-def test_ranking_shows_each_mail_on_raw_data_and_notes(tmp_path):
-    import openpyxl
+def run_on_one_mail(tmp_path: Path, command: str, out: Path):
+    """`kjjr COMMAND qingdao inbox -o OUT` on an inbox of one mail from 张三 carrying 市南.xlsx."""
     from click.testing import CliRunner
 
     from kjjr_excel.cli import cli
@@ -322,8 +322,14 @@ def test_ranking_shows_each_mail_on_raw_data_and_notes(tmp_path):
     (inbox / "市南.eml").write_bytes(
         mail("张三 <zs@example.cn>", "市南报送", [("市南.xlsx", data)]).as_bytes()
     )
+    return CliRunner().invoke(cli, [command, "qingdao", str(inbox), "-o", str(out)])
+
+
+def test_ranking_shows_each_mail_on_raw_data_and_notes(tmp_path):
+    import openpyxl
+
     out = tmp_path / "排名.xlsx"
-    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", str(out)])
+    result = run_on_one_mail(tmp_path, "rank", out)
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(out)
     raw = wb["原始数据"]
@@ -397,18 +403,9 @@ def test_workbooks_saved_by_libreoffice_and_gnumeric_read_from_one_mail(tmp_path
 
 def test_validate_report_lists_each_file_with_its_mail(tmp_path):
     import openpyxl
-    from click.testing import CliRunner
 
-    from kjjr_excel.cli import cli
-
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    data = workbook(tmp_path, "QD01", "市南区分中心")
-    (inbox / "市南.eml").write_bytes(
-        mail("张三 <zs@example.cn>", "市南报送", [("市南.xlsx", data)]).as_bytes()
-    )
     out = tmp_path / "校验.xlsx"
-    result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(out)])
+    result = run_on_one_mail(tmp_path, "validate", out)
     assert result.exit_code == 0, result.output
     rows = [[c.value for c in row] for row in openpyxl.load_workbook(out)["文件清单"].iter_rows()]
     assert rows[0] == ["文件", "状态", "大小（字节）", "SHA-256", "来源邮件"]
