@@ -202,3 +202,12 @@ def test_a_draft_is_the_same_bytes_every_time_and_names_survive_old_clients(tmp_
     legacy = email.message_from_bytes(one)
     (old,) = [p for p in legacy.walk() if p.get_content_maintype() == "application"]
     assert str(email.header.make_header(email.header.decode_header(old.get_param("name")))) == name
+
+
+def test_remind_without_a_roster_says_one_is_needed(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "a.xlsx", QD, center=("QD01", "市南区科技金融服务分中心"), values=good_values(QD))
+    result = CliRunner().invoke(cli, ["remind", "qingdao", str(inbox), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "催报需要名录" in result.output
+    assert not (tmp_path / "out").exists()

@@ -413,3 +413,21 @@ def test_validate_report_lists_each_file_with_its_mail(tmp_path):
     assert by_file["市南.eml › 市南.xlsx"][4].startswith(
         "张三 <zs@example.cn>，2018-01-05 09:30，主题“市南报送”"
     )
+
+
+def test_attachments_read_in_forked_workers_equal_a_serial_read(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    books = [workbook(tmp_path, f"QD{n:02d}", f"分中心{n}") for n in range(1, 31)]
+    for m in range(3):  # 90 attachments in three mails: more than the two chunks a fork needs
+        sent = datetime(2018, 1, 5 + m, 9, 0, tzinfo=CST)
+        raw = mail(
+            f"发件人{m} <s{m}@example.cn>", f"第{m}批", [(f"{n}.xlsx", b) for n, b in enumerate(books)], sent
+        )
+        (inbox / f"{m}.eml").write_bytes(raw.as_bytes())
+    serial = ingest(QD, [inbox], workers=1)
+    forked = ingest(QD, [inbox], workers=2)
+    assert len(serial.submissions) == 30  # each workbook three times: one submission naming three mails
+    assert all(len(s.origins) == 3 for s in serial.submissions)
+    assert forked.submissions == serial.submissions
+    assert forked.findings == serial.findings and forked.files == serial.files
