@@ -1267,9 +1267,16 @@ def _label_keys(text: str, unit: str) -> set[str]:
     return {k for k in keys if k}
 
 
+_NUMBERING = re.compile(r"^(?:\(?[一二三四五六七八九十\d]{1,3}[).、]|\([一二三四五六七八九十\d]{1,3}\))")
+
+
 def _label_lookup(index: dict[str, list], text: str) -> list:
-    """The indicators a label cell names: its text normalised, else without a trailing "(单位：…)"."""
+    """The indicators a label cell names: its text normalised, else without a leading "1." or "（一）", else
+    without a trailing "(单位：…)"."""
     found = index.get(text)
+    if found is None and _NUMBERING.match(text):
+        text = _NUMBERING.sub("", text)
+        found = index.get(text)
     if found is None and text.endswith(")"):
         unit = _TRAILING_BRACKET.search(text)
         if unit is not None and unit.group(1).startswith(("单位:", "单位")):

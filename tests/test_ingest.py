@@ -577,6 +577,8 @@ def test_retyped_table_labels_with_or_without_unit_and_a_missing_row(tmp_path):
             label = label.replace("（", "(").replace("）", ")")  # half-width brackets
         elif n % 3 == 1:
             label = label.rsplit("（", 1)[0] + " "  # without its unit, a trailing space
+        elif n % 4 == 0:
+            label = f"（{n}）{label}"  # numbered as a clerk numbers rows
         ws.append([ind.category, label, 10 + n])
     path = tmp_path / "retyped.xlsx"
     wb.save(path)
