@@ -141,3 +141,12 @@ def test_a_workbook_named_zip_is_read_as_the_workbook_it_is(tmp_path):
     result = ingest(GD, [renamed], workers=1)
     assert [s.file for s in result.submissions] == ["汕头分中心.zip"]
     assert [f.code for f in result.findings] == ["file-extension-mismatch"]
+
+
+def test_archive_members_read_in_worker_processes_as_in_one(tmp_path):
+    book = _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))
+    archive = _zip(tmp_path / "many.zip", {f"{n:02d}.xlsx": book for n in range(60)})  # > 2 chunks: forked
+    serial = ingest(GD, [archive], workers=1)
+    parallel = ingest(GD, [archive], workers=2)
+    assert len(serial.submissions) == 60 and serial.submissions == parallel.submissions
+    assert serial.files == parallel.files and serial.findings == parallel.findings
