@@ -373,6 +373,8 @@ def _ods_book(data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, displa
     if mimetype not in ODS_MIMETYPES:
         kind = "OpenDocument文本文档" if b"opendocument.text" in mimetype else "OpenDocument文档，不是表格"
         raise _Refused(Finding.make("file-not-workbook", file=display, detail=f"实际是{kind}"))
+    if b"encryption-data" in _read_part(zf, "META-INF/manifest.xml", display):  # saved with a password
+        raise _Refused(Finding.make("file-encrypted", file=display))
     notes: list[Finding] = []
     if suffix not in (".ods", ".ots"):
         notes.append(

@@ -50,6 +50,7 @@ SHIBEI = RosterEntry("QD02", "市北区科技金融服务分中心", "市北区�
 #   delete|sheet index                  a sheet deleted (the template's _meta)
 #   set|sheet index|A1|text             text typed into a cell (as a string, as Excel keeps "50000000元")
 #   own                                 every visible sheet copied into a new workbook of the clerk's own
+#   password|text                       saved with an opening password
 BASIC = """\
 Sub Edit(src As String, dst As String, filter As String, ops As String)
   Dim args(0) As New com.sun.star.beans.PropertyValue
@@ -57,6 +58,7 @@ Sub Edit(src As String, dst As String, filter As String, ops As String)
   args(0).Value = True
   doc = StarDesktop.loadComponentFromURL(ConvertToURL(src), "_blank", 0, args())
   target = doc
+  secret = ""
   For Each op In Split(ops, "~")
     f = Split(op, "|")
     If f(0) = "own" Then
@@ -67,6 +69,8 @@ Sub Edit(src As String, dst As String, filter As String, ops As String)
           target.Sheets.importSheet(doc, doc.Sheets.getByIndex(i).Name, target.Sheets.Count)
         End If
       Next i
+    ElseIf f(0) = "password" Then
+      secret = f(1)
     ElseIf f(0) = "delete" Then
       doc.Sheets.removeByName(doc.Sheets.getByIndex(CLng(f(1))).Name)
     ElseIf f(0) <> "" Then
@@ -80,9 +84,15 @@ Sub Edit(src As String, dst As String, filter As String, ops As String)
       End If
     End If
   Next op
-  Dim out(0) As New com.sun.star.beans.PropertyValue
+  Dim out(1) As New com.sun.star.beans.PropertyValue
   out(0).Name = "FilterName"
   out(0).Value = filter
+  out(1).Name = "Overwrite"
+  out(1).Value = True
+  If secret <> "" Then
+    out(1).Name = "Password"
+    out(1).Value = secret
+  End If
   target.storeToURL(ConvertToURL(dst), out())
   If Not EqualUnoObjects(target, doc) Then target.close(True)
   doc.close(True)
@@ -221,6 +231,7 @@ def build(root: Path) -> None:
             inbox("gd-meta-deleted-row-inserted") / "广州分中心.ods",
             "delete|2~insert|1|11",
         )
+        lo.edit(base, inbox("qd-ods-password") / "崂山分中心.ods", "password|123456")
         renamed = inbox("qd-ods-renamed-xlsx") / "崂山分中心.xlsx"
         shutil.copy(lo.save_as(base, tmp / "renamed.ods"), renamed)
         # typed values
