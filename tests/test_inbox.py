@@ -150,3 +150,15 @@ def test_archive_members_read_in_worker_processes_as_in_one(tmp_path):
     parallel = ingest(GD, [archive], workers=2)
     assert len(serial.submissions) == 60 and serial.submissions == parallel.submissions
     assert serial.files == parallel.files and serial.findings == parallel.findings
+
+
+def test_a_member_under_a_zip_password_is_said_to_be_so(tmp_path):
+    archive = _zip(tmp_path / "locked.zip", {"a.xlsx": _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))})
+    data = bytearray(archive.read_bytes())
+    local, central = data.find(b"PK\x03\x04"), data.rfind(b"PK\x01\x02")
+    data[local + 6] |= 0x1  # the "encrypted" flag, in the local header and in the central directory
+    data[central + 8] |= 0x1
+    archive.write_bytes(bytes(data))
+    found, findings, skipped = collect_files([archive])
+    assert found == [] and [(f.code, f.file) for f in findings] == [("file-skipped", "locked.zip › a.xlsx")]
+    assert "密码" in findings[0].message
