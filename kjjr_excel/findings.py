@@ -100,6 +100,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         E,
         "同一{center_label}报送了{count}份：{files}，填报的数字不同，无法判断哪一份是最终版本（文件中没有保存时间，文件名也看不出先后），均未计分。请只保留最终版本后重新报送。",
     ),
+    "center-name-differs": (
+        W,
+        "名称“{name}”与名录中编号 {typed_code} 的名称“{roster_name}”不一致，已按编号计入{roster_name}。如果不是{roster_name}，请核对名称和编号后重新报送。",
+    ),
     "center-identity-conflict": (
         E,
         "这份文件的名称“{name}”、编号“{typed_code}”与 {others} 的名称或编号相同而另一项不同，无法判断是不是同一个{center_label}，这些文件都未计分。请核对名称和编号后重新报送（或用 --roster 提供名录）。",

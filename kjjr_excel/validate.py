@@ -146,6 +146,11 @@ def validate(
                 )
             )
             ok = False
+        elif roster and ok and sub.center_name:
+            entry = match_center(sub, roster)
+            if entry is not None and normalise_name(entry.name) != normalise_name(sub.center_name):
+                # a name on no roster entry beside a roster code: most likely a typo, counted by the code
+                findings.append(_identity_finding("center-name-differs", sub, label, roster_name=entry.name))
         if ok:
             candidates.append(sub)
     if not roster:

@@ -123,6 +123,12 @@ def test_name_and_code_of_two_different_roster_centers():
     assert [(f.file, f.severity.value) for f in mismatch] == [("顺德.xlsx", "错误")]
     assert "顺德分中心" in mismatch[0].message and "江门分中心" in mismatch[0].message
     assert "GD04" in mismatch[0].message and "GD05" in mismatch[0].message
+    # a name on no roster entry beside a roster code: counted by the code, with a warning saying so
+    typo = sub("江门2.xlsx", "GD05", "江门市分中心")
+    accepted, findings = validate(GD, [typo], roster=ROSTER, year=2019)
+    assert [s.file for s in accepted] == ["江门2.xlsx"]
+    differs = [f for f in findings if f.code == "center-name-differs"]
+    assert [f.severity.value for f in differs] == ["警告"] and "江门分中心" in differs[0].message
 
 
 def test_cross_field_checks():
@@ -205,6 +211,7 @@ FIXTURES = {
     "duplicate-submission": "test_validate.py::test_duplicates_keep_newest_saved_then_file_name",
     "duplicate-undecided": "test_validate.py::test_duplicates_without_a_saved_time_fall_back_to_file_time_then_names",
     "center-name-code-mismatch": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
+    "center-name-differs": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
     "center-identity-conflict": "test_validate.py::test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_twice",
     "value-missing": "test_ingest.py::test_dirty_values",
     "value-normalised": "test_ingest.py::test_dirty_values",
