@@ -249,13 +249,13 @@ def test_windows_bundle_has_a_one_page_chinese_manual(win_zip: Path, tmp_path: P
     with zipfile.ZipFile(win_zip) as zf:
         pdf = zf.read(f"{top}使用说明.pdf")
     assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1  # one page
     (tmp_path / "m.pdf").write_bytes(pdf)
     if shutil.which("pdftotext") is None:
-        return
+        pytest.skip("pdftotext (poppler-utils) is not installed: the page count was checked, not the words")
     text = subprocess.run(
         ["pdftotext", "-layout", str(tmp_path / "m.pdf"), "-"], capture_output=True, text=True
     ).stdout
-    assert text.count("\f") <= 1  # one page
     flat = re.sub(r"\s+", "", text)
     for words in (
         "使用说明",

@@ -328,6 +328,10 @@ MANUAL_FAQ = [
         "提示结果文件被占用",
         "结果表正在 Excel 或 WPS 中打开：关闭后重新运行；程序也会另存一个新文件名并在窗口中说明。",
     ),
+    (
+        "双击后出现“安全警告”",
+        "从网上或邮件得到的压缩包会带这个提示：点“运行”；或在解压前右键压缩包 →“属性”→ 勾选“解除锁定”。",
+    ),
     ("杀毒软件拦截", "本程序只读取 inbox 等文件夹中的表格，不联网、不修改报送文件；可把本文件夹加入信任区。"),
 ]
 
@@ -415,7 +419,7 @@ FODT = """<?xml version="1.0" encoding="UTF-8"?>
 </office:font-face-decls>
 <office:styles>
  <style:default-style style:family="paragraph">
-  <style:paragraph-properties fo:margin-top="0cm" fo:margin-bottom="0.14cm" fo:line-height="125%"/>
+  <style:paragraph-properties fo:margin-top="0cm" fo:margin-bottom="0.12cm" fo:line-height="122%"/>
   <style:text-properties style:font-name="CJK" style:font-name-asian="CJK" fo:font-size="10.5pt"
    style:font-size-asian="10.5pt" fo:language="zh" fo:country="CN" style:language-asian="zh" style:country-asian="CN"/>
  </style:default-style>
@@ -439,8 +443,8 @@ FODT = """<?xml version="1.0" encoding="UTF-8"?>
   <style:text-properties fo:font-weight="bold" style:font-weight-asian="bold"/>
  </style:style>
  <style:page-layout style:name="A4">
-  <style:page-layout-properties fo:page-width="21cm" fo:page-height="29.7cm" fo:margin-top="2cm"
-   fo:margin-bottom="2cm" fo:margin-left="2.2cm" fo:margin-right="2.2cm"/>
+  <style:page-layout-properties fo:page-width="21cm" fo:page-height="29.7cm" fo:margin-top="1.6cm"
+   fo:margin-bottom="1.5cm" fo:margin-left="2.2cm" fo:margin-right="2.2cm"/>
  </style:page-layout>
 </office:automatic-styles>
 <office:master-styles><style:master-page style:name="Standard" style:page-layout-name="A4"/></office:master-styles>
