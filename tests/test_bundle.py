@@ -6,6 +6,7 @@ built from that cache with --no-index, in a network namespace of its own where t
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import io
 import os
@@ -308,6 +309,7 @@ def wine(tmp_path_factory):
         "CI": "1",
     }
     env["WINEDLLOVERRIDES"] = "mscoree,mshtml="  # no Mono or Gecko installer dialogs
+    env["TMPDIR"] = str(tmp_path_factory.mktemp("winetmp"))  # wine's server folder, out of the shared /tmp
     yield env
     if shutil.which("wineserver"):
         subprocess.run(["wineserver", "-k"], env=env, capture_output=True)
@@ -397,13 +399,15 @@ def test_interpreter_zip_is_checked_against_the_pins(tmp_path: Path, monkeypatch
     assert build_bundle.embed_target(standin).python == (3, 12)
 
 
-def _wheel(cache: Path, name: str, requires: list[str], tag: str = "py3-none-any") -> None:
-    path = cache / f"{name}-1.0-{tag}.whl"
-    meta = "Metadata-Version: 2.1\nName: {}\nVersion: 1.0\n{}".format(
-        name, "".join(f"Requires-Dist: {r}\n" for r in requires)
+def _wheel(
+    cache: Path, name: str, requires: list[str], tag: str = "py3-none-any", version: str = "1.0"
+) -> None:
+    path = cache / f"{name}-{version}-{tag}.whl"
+    meta = "Metadata-Version: 2.1\nName: {}\nVersion: {}\n{}".format(
+        name, version, "".join(f"Requires-Dist: {r}\n" for r in requires)
     )
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr(f"{name}-1.0.dist-info/METADATA", meta)
+        z.writestr(f"{name}-{version}.dist-info/METADATA", meta)
 
 
 def test_resolve_evaluates_markers_for_the_target(tmp_path: Path) -> None:
@@ -426,3 +430,34 @@ def test_resolve_evaluates_markers_for_the_target(tmp_path: Path) -> None:
         build_bundle.resolve(
             ["app"], tmp_path, build_bundle.Target("win64", (3, 13), "3.13.0", ("win_amd64",), "x"), True
         )
+
+
+def test_resolve_refuses_an_older_release_than_this_machine_gets(tmp_path: Path) -> None:
+    """pip download for the target backtracks silently where the newest release has no wheel for it."""
+    _wheel(tmp_path, "app", ["lib"])
+    _wheel(tmp_path, "lib", [], version="1.0")
+    _wheel(tmp_path, "lib", [], tag="cp312-cp312-manylinux_2_17_x86_64", version="2.0")
+    win = build_bundle.Target("win64", (3, 12), "3.12.10", ("win_amd64",), "python/Lib/site-packages")
+    with pytest.raises(
+        build_bundle.BundleError,
+        match=r"lib 2.0 .* has no wheel for win64 cp312; the bundle would get lib-1.0",
+    ):
+        build_bundle.resolve(["app"], tmp_path, win, no_index=True)
+    assert [p.name for p in build_bundle.resolve(["app", "lib<2"], tmp_path, win, no_index=True)] == [
+        "app-1.0-py3-none-any.whl",
+        "lib-1.0-py3-none-any.whl",
+    ]
+
+
+def test_pandas_is_only_the_benchmarks_extra() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "pandas" not in {canonicalize_name(d) for d in _dependencies()}
+    assert any(d.startswith("pandas") for d in project["optional-dependencies"]["bench"])
+    imported = set()
+    for source in (ROOT / "kjjr_excel").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    assert "xlsxwriter" in imported and "pandas" not in imported

@@ -205,6 +205,18 @@ def download(
         *([] if deps else ["--no-deps"]), *requirements)  # fmt: skip
 
 
+def wheel_sdists(requirements: list[str], cache: Path, deps: bool = True) -> None:
+    """Wheels built here for the whole closure, sdist-only pure-Python dependencies included.
+
+    pip download --only-binary=:all: cannot take an sdist: where the newest release of a dependency needs a
+    package that publishes none (extract-msg needs red-black-tree-mod), it silently backtracks to an old
+    release instead. With the wheels built here in the cache, it finds the newest one.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    pip("wheel", "--quiet", "--wheel-dir", str(cache), "--find-links", str(cache),
+        *([] if deps else ["--no-deps"]), *requirements)  # fmt: skip
+
+
 def wheels_in(cache: Path, target: Target) -> dict[str, list[tuple]]:
     """name -> [(version, tag rank, path)] of the cached wheels the target can install."""
     rank = {tag: i for i, tag in enumerate(target.tags)}
@@ -252,11 +264,15 @@ def resolve(roots: list[str], cache: Path, target: Target, no_index: bool) -> li
                     f"no wheel of {name}{wanted[name]} for {target.platform} cp{target.python[0]}{target.python[1]} "
                     f"in {cache}: build once without --no-index to fetch it"
                 )
-            download([f"{name}{wanted[name]}"], cache, target, no_index, deps=False)
+            try:
+                download([f"{name}{wanted[name]}"], cache, target, no_index, deps=False)
+            except BundleError:  # no wheel for the target at all: a pure-Python sdist builds one here
+                wheel_sdists([f"{name}{wanted[name]}"], cache, deps=False)
             path = best_wheel(name, wanted[name], cache, target)
             if path is None:
                 raise BundleError(
-                    f"pip download fetched no wheel of {name}{wanted[name]} for {target.platform}"
+                    f"{name}{wanted[name]} has no wheel for {target.platform}, and its sdist does not build a "
+                    "pure-Python one here: the bundle cannot carry it"
                 )
         chosen[name] = path
         for line in requires(path):
@@ -266,7 +282,21 @@ def resolve(roots: list[str], cache: Path, target: Target, no_index: bool) -> li
             ):
                 dep.marker = None
                 queue.append(dep)
+    for name, path in chosen.items():
+        newer = newest_version(name, wanted[name], cache)
+        if newer > parse_wheel_filename(path.name)[1]:
+            raise BundleError(
+                f"{name} {newer} (the release this machine installs) has no wheel for {target.platform} "
+                f"cp{target.python[0]}{target.python[1]}; the bundle would get {path.name} instead. Pin "
+                f"{name} in pyproject.toml, or wait for its {target.platform} wheel."
+            )
     return sorted(chosen.values())
+
+
+def newest_version(name: str, spec: SpecifierSet, cache: Path):
+    """The highest version of name in the cache that spec allows, whatever platform its wheel is for."""
+    found = (parse_wheel_filename(p.name) for p in cache.glob("*.whl"))
+    return max(v for n, v, _, _ in found if n == name and spec.contains(v, prereleases=False))
 
 
 def best_wheel(name: str, spec: SpecifierSet, cache: Path, target: Target) -> Path | None:
@@ -484,6 +514,7 @@ def build(args: argparse.Namespace) -> Path | None:
     stem = f"kjjr-excel-{version}-{target.platform}" + ("" if verified else "-unverified")
     cache = args.wheel_cache / f"{target.platform}-cp{target.python[0]}{target.python[1]}"
     if not args.no_index:
+        wheel_sdists(meta["dependencies"], cache)
         download(meta["dependencies"], cache, target, no_index=False)
     wheels = resolve(meta["dependencies"], cache, target, args.no_index)
     download(project()["build-system"]["requires"], cache, None, args.no_index)
