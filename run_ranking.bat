@@ -95,6 +95,8 @@ echo 排名没有完成（错误代码 %STATUS%）。请查看上面的提示；
 :finish
 if not defined CI pause
 popd
+rem An undefined variable would garble the line below (cmd would pair its percent signs anew).
+if not defined KJJR_OLDCP set "KJJR_OLDCP=65001"
 rem One line, expanded before it runs: restores the console's code page and leaves no variable behind.
 endlocal & chcp %KJJR_OLDCP:.=% >nul 2>&1 & set "KJJR_OLDCP=" & exit /b %STATUS%
 

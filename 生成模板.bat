@@ -60,6 +60,8 @@ echo 模板没有生成（错误代码 %STATUS%）。请查看上面的提示。
 :finish
 if not defined CI pause
 popd
+rem An undefined variable would garble the line below (cmd would pair its percent signs anew).
+if not defined KJJR_OLDCP set "KJJR_OLDCP=65001"
 endlocal & chcp %KJJR_OLDCP:.=% >nul 2>&1 & set "KJJR_OLDCP=" & exit /b %STATUS%
 
 :say
