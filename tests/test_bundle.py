@@ -175,6 +175,17 @@ def test_linux_bundle_ranks_the_sample_inbox_with_no_kjjr_installed(linux_zip: P
         assert _values(produced, sheet) == _values(expected, sheet), sheet
     assert len([r for r in _values(produced, "得分明细")[1:] if r[0] is not None]) == 10
 
+    # A bundle made for another Python says so instead of failing on its compiled modules.
+    (folder / "lib" / "PYTHON_VERSION").write_text("3.99\n", encoding="ascii")
+    other = subprocess.run(
+        ["bash", str(folder / "run_ranking.sh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert other.returncode == 1 and "这个发布包需要 Python 3.99" in other.stdout
+
 
 def test_linux_bundle_is_small_and_has_exactly_the_runtime_dependencies(linux_zip: Path) -> None:
     assert linux_zip.name == "kjjr-excel-0.1.0-manylinux.zip"
