@@ -251,8 +251,9 @@ def test_windows_wheels_are_win_amd64_or_pure_python(win_zip: Path) -> None:
     assert any(d.startswith("python_calamine-") for d in binary)  # the check saw a native wheel
     # ... and for the interpreter's version: CPython 3.12, its stable ABI, or any Python.
     for t in (t for found in tags.values() for t in found):
-        interpreter, abi, _ = t.split("-")
-        assert interpreter in {"cp312", "py2", "py3"} or (abi == "abi3" and int(interpreter[3:]) <= 12), t
+        interpreters, abi, _ = t.split("-")
+        for interpreter in interpreters.split("."):  # a compressed tag set such as py2.py3
+            assert interpreter in {"cp312", "py2", "py3"} or (abi == "abi3" and int(interpreter[3:]) <= 12), t
 
 
 @needs_lo
@@ -300,7 +301,7 @@ def test_bat_files_are_crlf_utf8_and_ascii_until_chcp(win_zip: Path) -> None:
         # The order the issue asks for: the bundled interpreter, an installed kjjr, the Python launcher.
         order = [
             text.index(s)
-            for s in ('"%~dp0python\\python.exe" -X utf8 -m kjjr_excel', "call kjjr ", "py -3 -m kjjr_excel")
+            for s in ('"%~dp0python\\python.exe" -X utf8 -m kjjr_excel', "call kjjr", "py -3 -m kjjr_excel")
         ]
         assert order == sorted(order), name
 
@@ -352,14 +353,17 @@ def test_run_ranking_bat_runs_under_wine_cmd(wine, win_zip: Path, tmp_path: Path
     shutil.rmtree(folder / "python")
     stub = tmp_path / "bin"
     stub.mkdir()
-    (stub / "kjjr.bat").write_bytes(b'@echo off\r\necho ARGS: %*> "%~dp0args.txt"\r\nexit /b 0\r\n')
+    (stub / "kjjr.bat").write_bytes(b'@echo off\r\necho ARGS: %*>> "%~dp0args.txt"\r\nexit /b 0\r\n')
     done = _cmd(wine, script, WINEPATH=f"Z:{stub}".replace("/", "\\"))
     assert done.returncode == 0, done.stdout
-    args = (stub / "args.txt").read_bytes()
+    calls = (stub / "args.txt").read_bytes().split(b"\r\n")
+    # rank first, then the receipts with mail drafts and (a roster is there) the 催报 drafts
     assert (
-        args.startswith(b'ARGS: rank qingdao inbox -o "outputs\\qingdao_')
-        and b'--roster "roster.csv"' in args
+        calls[0].startswith(b'ARGS: rank qingdao inbox -o "outputs\\qingdao_')
+        and b'--roster "roster.csv"' in calls[0]
     )
+    assert calls[1].startswith(b"ARGS: receipts qingdao inbox -o ") and b"--mail" in calls[1]
+    assert calls[2].startswith(b"ARGS: remind qingdao inbox -o ") and b'--roster "roster.csv"' in calls[2]
 
 
 def test_template_bat_runs_under_wine_cmd(wine, win_zip: Path, tmp_path: Path) -> None:

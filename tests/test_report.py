@@ -562,7 +562,8 @@ def test_bat_script_shape() -> None:
     assert b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n")  # CRLF only
     text = raw.decode("utf-8")
     assert "chcp 65001" in text and "SCHEME=qingdao" in text
-    assert "kjjr rank" in text and 'python.exe" -X utf8 -m kjjr_excel' in text and "pause" in text
+    assert 'python.exe" -X utf8 -m kjjr_excel' in text and "set KJJR=call kjjr" in text and "pause" in text
+    assert "%KJJR% rank %SCHEME% inbox" in text
     assert "receipts %SCHEME% inbox" in text and "--mail" in text and "remind %SCHEME% inbox" in text
 
 
