@@ -27,9 +27,11 @@ from . import __version__
 from .cells import as_text
 from .errors import OutputError
 from .findings import Severity, sorted_findings
-from .layout import layout
+from .layout import META_SHEET, layout
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
+from .rank import FLAG_DELIST, FLAG_DELIST_WARNING, FLAG_NOT_ASSESSED
+from .scheme import SEED_SOURCE
 from .score import exact_sum, num, round2, trims, two
 from .xlsx import (
     BackgroundSheets,
@@ -59,6 +61,10 @@ GRADE_COLOURS = {  # (fill, font) by grade name; 合格 stays plain
     "良好": ("#DDEBF7", "#1F4E78"),
     "不合格": ("#FFC7CE", "#9C0006"),
 }
+# Printed in black and white the fills are one pale grey: the grades differ by the type too, by their place in
+# the scheme (the best bold, the next italic, a failing grade bold and underlined; the rest plain).
+GRADE_TYPE = ({"bold": True}, {"italic": True})
+FAILING_TYPE = {"bold": True, "underline": 1}
 SEVERITY_COLOURS = {
     Severity.ERROR: ("#FFC7CE", "#9C0006"),
     Severity.WARNING: ("#FFEB9C", "#7F6000"),
@@ -181,6 +187,7 @@ class RankingWriter:
             _write_history(wb, fmt, result)
             _write_charts(wb, fmt, result)
             _write_notes(wb, fmt, result, self.run_time)
+            _write_meta(wb, result)
             self.ranking.activate()
             details.adopt()
             self.raw.adopt()
@@ -200,15 +207,23 @@ class RankingWriter:
 
 def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
     """Print 排名 to PDF with LibreOffice headless when soffice is on PATH, else None (caller says so)."""
+    xlsx = Path(xlsx)
+    with tempfile.TemporaryDirectory(prefix="kjjr_pdf_") as work:
+        only_ranking = Path(work) / "ranking.xlsx"
+        if shutil.which("soffice") or shutil.which("libreoffice"):
+            _keep_only_ranking(xlsx, only_ranking)
+        return convert_to_pdf(only_ranking, Path(out_dir) / f"{xlsx.stem}.pdf", shown=xlsx)
+
+
+def convert_to_pdf(source: Path, target: Path, *, shown: Path | None = None) -> Path | None:
+    """`source` (a workbook or a Word document) printed to `target` by LibreOffice headless, with a profile of
+    its own; None when soffice is not on PATH. `shown`: the file the user has, named in an error."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         return None
-    xlsx = Path(xlsx)
-    target = Path(out_dir) / f"{xlsx.stem}.pdf"
+    shown = shown or source
     with tempfile.TemporaryDirectory(prefix="kjjr_pdf_") as work:
         work_dir = Path(work)
-        only_ranking = work_dir / "ranking.xlsx"
-        _keep_only_ranking(xlsx, only_ranking)
         profile = work_dir / "lo_profile"
         cmd = [
             soffice,
@@ -219,21 +234,19 @@ def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
             "pdf",
             "--outdir",
             str(work_dir),
-            str(only_ranking),
+            str(source),
         ]
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OutputError(
-                f"用LibreOffice生成PDF失败（{exc}）。Excel结果文件 {xlsx} 已写好，可直接打印。"
-            ) from exc
-        produced = work_dir / "ranking.pdf"
+            raise OutputError(f"用LibreOffice生成PDF失败（{exc}）。{shown} 已写好，可直接打印。") from exc
+        produced = work_dir / f"{Path(source).stem}.pdf"
         if proc.returncode != 0 or not produced.is_file():
             detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[:200]
             raise OutputError(
-                f"用LibreOffice生成PDF失败（{detail or '没有生成文件'}）。Excel结果文件 {xlsx} 已写好，可直接打印。"
+                f"用LibreOffice生成PDF失败（{detail or '没有生成文件'}）。{shown} 已写好，可直接打印。"
             )
-        return atomic_write(target, lambda tmp: shutil.copyfile(produced, tmp))
+        return atomic_write(Path(target), lambda tmp: shutil.copyfile(produced, tmp))
 
 
 # ---------------------------------------------------------------------------------------------- building
@@ -244,6 +257,7 @@ class Column:
     header: str
     kind: str = "text"  # text | center | long | score | number | int | signed_int | signed_score | datetime
     min_width: int = 6
+    max_width: int | None = None  # the widest it may grow (a long text wraps beyond): None, MAX_WIDTH
 
 
 class _Formats:
@@ -282,10 +296,14 @@ class _Formats:
             "datetime": wb.add_format({**cell, "num_format": "yyyy-mm-dd hh:mm:ss"}),
         }
         self.year = wb.add_format({**base, "num_format": "0", "align": "left"})
-        self.grade = {
-            name: wb.add_format({"bg_color": fill, "font_color": font})
-            for name, (fill, font) in GRADE_COLOURS.items()
-        }
+        self.wb = wb
+        # 排名 is a handout: flags that decide money in bold, the foot block wrapped over the whole width
+        self.flag_strong = wb.add_format({**cell, "text_wrap": True, "bold": True})
+        self.foot = wb.add_format({**base, "text_wrap": True, "valign": "top"})
+        self.foot_right = wb.add_format({**base, "align": "right"})
+        self.subtitle = wb.add_format(
+            {"font_name": TITLE_FONT, "font_size": 12, "bold": True, "align": "left", "valign": "vcenter"}
+        )
         self.severity = {
             sev: wb.add_format({**cell, "bg_color": fill, "font_color": font})
             for sev, (fill, font) in SEVERITY_COLOURS.items()
@@ -299,10 +317,27 @@ class _Formats:
                 self.plain,
                 self.wrapped,
                 self.year,
+                self.flag_strong,
+                self.foot,
+                self.foot_right,
+                self.subtitle,
                 *self.by_kind.values(),
             ]
             + list(self.severity.values())
         )
+
+
+def _grade_formats(fmt: _Formats, scheme: Any) -> dict[str, Any]:
+    """Conditional formats by grade: a fill and a type style each, told apart on a black-and-white page."""
+    out = {}
+    for n, g in enumerate(scheme.grades):
+        style = dict(FAILING_TYPE if g.failing else (GRADE_TYPE[n] if n < len(GRADE_TYPE) else {}))
+        fill, font = GRADE_COLOURS.get(g.name, (None, None))
+        if fill:
+            style.update(bg_color=fill, font_color=font)
+        if style:
+            out[g.name] = fmt.wb.add_format(style)
+    return out
 
 
 def _title(result: RunResult) -> str:
@@ -332,7 +367,9 @@ class _Table:
         self.rows: list[tuple[list[Any], dict[int, Any]]] = []
         # headers wrap onto two lines, so a long header does not widen its column past half its length
         self.widths = [max(c.min_width, min(display_width(c.header), 12) + 2) for c in self.columns]
-        ws.set_row(header_row, 30)
+        # a header wider than its (bounded) column wraps: the row shows all its lines
+        shown = [(c.header, min(w, c.max_width or w)) for c, w in zip(self.columns, self.widths, strict=True)]
+        ws.set_row(header_row, max(30, lines_height(max(wrapped_lines(h, w) for h, w in shown))))
         for col, c in enumerate(self.columns):
             ws.write_string(header_row, col, c.header, fmt.header)
 
@@ -346,13 +383,16 @@ class _Table:
         self.row += 1
         return row
 
-    def finish(self, *, autofilter: bool = True) -> None:
+    def finish(self, *, autofilter: bool = True) -> list[float]:
         """Write the queued rows top to bottom, each with its height set before its cells (constant_memory
         keeps no row once the next one is started)."""
         ws = self.ws
         widths = []
         for col, c in enumerate(self.columns):
-            width = min(self.widths[col], MAX_WIDTH["long"] if c.kind == "long" else MAX_WIDTH["text"])
+            width = min(
+                self.widths[col],
+                c.max_width or (MAX_WIDTH["long"] if c.kind == "long" else MAX_WIDTH["text"]),
+            )
             widths.append(width)
             ws.set_column(col, col, width)
         long_cols = [col for col, c in enumerate(self.columns) if c.kind == "long"]
@@ -376,6 +416,7 @@ class _Table:
         if autofilter and self.columns:
             ws.autofilter(self.header_row, 0, last, len(self.columns) - 1)
         ws.freeze_panes(self.header_row + 1, 0)
+        return widths
 
 
 def _shown_width(c: Column, value: Any) -> int:
@@ -423,29 +464,24 @@ def _running_head(ws: Worksheet, text: str) -> None:
 
 
 def _ranking_columns(scheme: Any) -> list[Column]:
-    scores = (
-        [
-            Column("定量得分", "score", 10),
-            Column("定性得分", "score", 10),
-            Column(scheme.total_label, "score", 10),
-        ]
-        if scheme.is_relative
-        else [
-            Column("自报得分", "score", 10),
-            Column("考核得分", "score", 10),
-            Column(scheme.total_label, "score", 10),
-        ]
-    )
+    """排名's columns after 序号. Every width is bounded so that the sheet fits one A4 landscape page wide at
+    full size (LibreOffice prints 11 pt text at 10.5 pt or more): names, host units and long headers wrap
+    instead of widening the page."""
+    scores = ["定量得分", "定性得分"] if scheme.is_relative else ["自报得分", "考核得分"]
     return [
-        Column("排名", "int", 6),
-        Column("编号", "text", 8),
-        Column("名称", "text", 14),
-        Column("依托单位", "text", 14),
-        *scores,
-        Column("等次", "center", 8),
-        Column(scheme.subsidy_label, "score", 10),
-        Column("标记", "long", 16),
+        Column("排名", "int", 4, 4),
+        Column("编号", "text", 5, 5),
+        Column("名称", "long", 14, NAME_WIDTH),
+        Column("依托单位", "long", 14, HOST_WIDTH),
+        *(Column(header, "score", 7, 7) for header in [*scores, scheme.total_label]),
+        Column("等次", "center", 6, 6),
+        Column(scheme.subsidy_label, "score", 8, 8),
+        Column("标记", "long", 12, FLAG_WIDTH),
     ]
+
+
+NAME_WIDTH, HOST_WIDTH, FLAG_WIDTH = 25, 17, 15
+SERIAL = Column("序号", "int", 4, 4)
 
 
 def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
@@ -458,17 +494,48 @@ def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
     return [own, assessed, r.total]
 
 
-def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
+def provisional_note(result: RunResult) -> str:
+    """'（初步结果，未经考核评价）' when part of the assessment is missing, said once in 排名's title (and on
+    the 公示): without the assessor's table (Qingdao) or without any review sheet (Guangdong); else ''."""
     scheme: Any = result.scheme
-    columns = _ranking_columns(scheme)
+    if scheme.is_relative:
+        missing = scheme.weight_qualitative and not result.reviews_given
+        return "（初步结果，未经定性评价）" if missing else ""
+    return "（初步结果，未经考核评价）" if scheme.assessor_indicators and not result.assessed else ""
+
+
+def short_flags(flags: Sequence[str], provisional: bool) -> str:
+    """标记 as a meeting reads it: the flag alone (数据有误, 一票否决, 摘牌…); which cell, which file and why are
+    on 校验问题 (and 历年结果). 未经考核评价, true of every row of a provisional result, is in the title."""
+    shown: list[str] = []
+    for flag in flags:
+        if provisional and flag == FLAG_NOT_ASSESSED:
+            continue
+        head = flag.split("：", 1)[0].split("（", 1)[0]
+        if head not in shown:
+            shown.append(head)
+    return "；".join(shown)
+
+
+def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
+    """排名 as the handout a meeting reads: issuer and title, 序号, flags only, grades told apart in black and
+    white, and a foot block with the grading rule, the 等次汇总 with its 合计, issuer and date."""
+    scheme: Any = result.scheme
+    columns = [SERIAL, *_ranking_columns(scheme)]
     title = _title(result)
-    ws.set_row(0, 36)
-    ws.merge_range(0, 0, 0, len(columns) - 1, title, fmt.title)
+    provisional = provisional_note(result)
+    ws.set_row(0, 48)
+    heading = f"{scheme.issuer}\n{title}{provisional}" if scheme.issuer else title + provisional
+    ws.merge_range(0, 0, 0, len(columns) - 1, heading, fmt.title)
     table = _Table(ws, fmt, columns, header_row=1, row_height=20)
-    for r in result.ranked:
+    flag_col = len(columns) - 1
+    for n, r in enumerate(result.ranked, start=1):
         c = r.center
+        flags = short_flags(r.flags, bool(provisional))
+        strong = any(f.startswith(FLAG_DELIST) and not f.startswith(FLAG_DELIST_WARNING) for f in r.flags)
         table.add(
             [
+                n,
                 r.rank,
                 c.code,
                 c.name,
@@ -476,13 +543,14 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
                 *_ranking_scores(scheme, r),
                 r.grade,
                 r.subsidy if r.grade else None,
-                "；".join(r.flags),
-            ]
+                flags,
+            ],
+            {flag_col: fmt.flag_strong} if strong else None,
         )
-    table.finish()
+    widths = table.finish()
     grade_col = next(n for n, col in enumerate(columns) if col.header == "等次")
     last = max(table.row - 1, 2)
-    for name, grade_fmt in fmt.grade.items():
+    for name, grade_fmt in _grade_formats(fmt, scheme).items():
         ws.conditional_format(
             2,
             grade_col,
@@ -490,7 +558,94 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
             grade_col,
             {"type": "cell", "criteria": "==", "value": f'"{name}"', "format": grade_fmt},
         )
+    _write_ranking_foot(ws, fmt, result, table.row + 1, widths)
     _print_setup(ws, 1, title)
+    ws.print_area(0, 0, table.row + FOOT_ROWS + len(scheme.grades), len(columns) - 1)
+
+
+FOOT_ROWS = 12  # rows of the foot block besides one per grade (an upper bound: the print area ends there)
+
+
+def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
+    """(grade, centers, subsidy) per grade of the scheme, then ('合计', …): the 等次汇总 of 排名 and of the
+    payment list, so both say the same."""
+    scheme: Any = result.scheme
+    rows = []
+    for g in scheme.grades:
+        graded = [r for r in result.ranked if r.grade == g.name]
+        rows.append((g.name, len(graded), sum((r.subsidy for r in graded), Decimal(0))))
+    rows.append(("合计", sum(n for _, n, _ in rows), sum((a for _, _, a in rows), Decimal(0))))
+    return rows
+
+
+def grading_rule(scheme: Any) -> list[str]:
+    """The foot's lines on how grades, subsidy and flags are decided, in the scheme's words."""
+    rows = scheme.parameters()
+    grades = "；".join(
+        f"{name.removeprefix('等次：')}：{value}" for name, value, _ in rows if name.startswith("等次：")
+    )
+    amounts = [
+        (name.split("：", 1)[1], value, source)
+        for name, value, source in rows
+        if name.startswith(f"{scheme.subsidy_label}：")
+    ]
+    pay = "、".join(f"{g} {v} 万元" for g, v, _ in amounts if Decimal(v))
+    unpaid = "、".join(g for g, v, _ in amounts if not Decimal(v))
+    defaults = {source for _, _, source in amounts} - {SEED_SOURCE}
+    lines = [f"等次划分：{grades}。"]
+    if pay:
+        money = scheme.subsidy_label.split("（", 1)[0]
+        lines.append(
+            f"{money}：{pay}"
+            + (f"；{unpaid}不予{money.removesuffix('金额')}" if unpaid else "")
+            + ("（金额为默认值，待确认）" if defaults else "")
+            + "。"
+        )
+    if scheme.submission.get("remarks") and scheme.is_relative:
+        lines.append(scheme.submission["remarks"])
+    legend = "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表"
+    if scheme.delisting:
+        legend += (
+            f"；摘牌——连续{scheme.delisting_years}年不合格或连续{scheme.delisting_years}年排名最后一名"
+            f"；摘牌预警——本年度不合格或排名最后，再有一年即予摘牌"
+        )
+    lines.append(legend + "；未列排名的不参加排名、不予补助，原因见“校验问题”表。")
+    return lines
+
+
+def _write_ranking_foot(
+    ws: Worksheet, fmt: _Formats, result: RunResult, row: int, widths: list[float]
+) -> None:
+    scheme: Any = result.scheme
+    last_col = len(widths) - 1
+    full = sum(widths)
+    for line in grading_rule(scheme):
+        ws.set_row(row, row_height([(line, full)], minimum=20))
+        ws.merge_range(row, 0, row, last_col, line, fmt.foot)
+        row += 1
+    row += 1
+    # 等次汇总: the grade over 序号…编号, the count under 名称, the money under 依托单位 (no 等次 or 排名 column
+    # is used, so the table is never read back as a center by an earlier year's history)
+    ws.set_row(row, 20)
+    ws.merge_range(row, 0, row, 2, "等次汇总", fmt.header)
+    ws.write_string(row, 3, f"{scheme.center_label}数量（个）", fmt.header)
+    ws.write_string(row, 4, scheme.subsidy_label, fmt.header)
+    row += 1
+    for name, count, amount in grade_summary(result):
+        ws.set_row(row, 20)
+        ws.merge_range(row, 0, row, 2, name, fmt.by_kind["center"])
+        ws.write_number(row, 3, count, fmt.by_kind["int"])
+        ws.write_number(row, 4, float(amount), fmt.by_kind["score"])
+        row += 1
+    row += 1
+    ws.set_row(row, 20)
+    if scheme.issuer:
+        ws.merge_range(row, 5, row, last_col, scheme.issuer, fmt.foot_right)
+        row += 1
+    ws.set_row(row, 20)
+    # a date line to fill in when the handout is signed and issued: the sheet's content stays a function of
+    # the results alone (the run time is on 说明)
+    ws.merge_range(row, 5, row, last_col, "日期：　　　　年　　月　　日", fmt.foot_right)
 
 
 # ---------------------------------------------------------------------------------------------- 得分明细
@@ -1005,6 +1160,37 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
     _print_setup(ws, 0, _title(result) + "　说明")
+
+
+# ---------------------------------------------------------------------------------------------- _meta
+
+
+RANKING_KIND = "ranking"
+
+
+def ranking_meta(result: RunResult) -> list[tuple[str, str]]:
+    """What `kjjr publish` needs to know the workbook as one of ours: kind, scheme, year, whether provisional."""
+    scheme: Any = result.scheme
+    return [
+        ("kind", RANKING_KIND),
+        ("scheme_id", scheme.id),
+        ("scheme_version", scheme.version),
+        ("scheme_sha256", scheme.sha256),
+        ("year", str(result.year)),
+        ("provisional", provisional_note(result)),
+        ("centers", str(len(result.ranked))),
+        ("tool_version", __version__),
+    ]
+
+
+def _write_meta(wb: Workbook, result: RunResult) -> None:
+    """A very hidden `_meta` sheet, as on the templates: ingestion reads its kind and leaves the workbook out
+    of the submissions, publish recognises it as a ranking workbook this tool wrote."""
+    ws = wb.add_worksheet(META_SHEET)
+    for row, (key, value) in enumerate(ranking_meta(result)):
+        ws.write_string(row, 0, key)
+        ws.write_string(row, 1, value)
+    ws.very_hidden()
 
 
 # ---------------------------------------------------------------------------------------------- PDF

@@ -24,6 +24,10 @@ SOURCES = ("self", "assessor")
 METHODS = ("absolute", "relative")
 BENCHMARKS = ("max", "p90", "rank")
 CHECK_KINDS = ("paired", "requires", "ratio_range")
+SEED_SOURCE = "通知原文"  # a figure the notice itself fixes
+DEFAULT_SOURCE = (
+    "默认值（待确认）"  # a figure the notice leaves to the office (or the bureau): to be confirmed
+)
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ class Scheme:
     roster: tuple[RosterEntry, ...] = ()
     roster_required: bool = False
     submission: dict[str, str] = field(default_factory=dict)
+    publish: dict[str, str] = field(default_factory=dict)  # the 公示 and the payment list: wording, contact
     benchmark: str = "max"
     parts: tuple[Part, ...] = ()
     trim_at: int = 5
@@ -196,11 +201,12 @@ class Scheme:
         return self.method == "relative"
 
     def parameters(self) -> list[tuple[str, str, str]]:
-        """(parameter, value, source) rows for the 说明 sheet; source is 通知原文 or 默认值（待评估方确认）."""
+        """(parameter, value, source) rows for the 说明 sheet; source is 通知原文 or 默认值（待确认）: a figure
+        is 通知原文 only where the notice fixes it (a section, or one of its keys `<key>_source`, says so)."""
         from .score import describe_rule  # local: score imports scheme
 
         def src(section: str) -> str:
-            return "默认值（待评估方确认）" if self.sources.get(section) == "default" else "通知原文"
+            return DEFAULT_SOURCE if self.sources.get(section) == "default" else SEED_SOURCE
 
         rows: list[tuple[str, str, str]] = [
             ("考核方案", f"{self.name}（{self.id}，版本 {self.version}）", "方案文件"),
@@ -244,8 +250,10 @@ class Scheme:
                 )
             else:
                 rows.append((f"等次：{g.name}", _quota_text(self.grades, g), src("grading")))
+        if self.subsidy_floor:
+            rows.append(("补助下限（万元，合格及以上）", fmt_decimal(self.subsidy_floor), src("subsidy")))
         for name, amount in self.subsidy_amounts.items():
-            rows.append((f"{self.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy")))
+            rows.append((f"{self.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy.amounts")))
         if self.subsidy_budget:
             rows.append(("补助总额（万元）", fmt_decimal(self.subsidy_budget), src("subsidy")))
         if self.delisting:
@@ -385,6 +393,16 @@ class _Loader:
             for name, section in data.items()
             if isinstance(section, dict)
         }
+        # a key of a section may have a source of its own (the amounts the bureau sets, beside the floor
+        # the notice fixes): subsidy.amounts_source = "default"
+        for name, section in data.items():
+            if isinstance(section, dict):
+                for key, value in section.items():
+                    if key.endswith("_source"):
+                        sources[f"{name}.{key.removesuffix('_source')}"] = str(value)
+                        continue
+                for key in section:
+                    sources.setdefault(f"{name}.{key}", sources[name])
         quantitative = data.get("quantitative", {})
         qualitative = data.get("qualitative", {})
         combination = data.get("combination", {})
@@ -442,6 +460,7 @@ class _Loader:
             roster=roster,
             roster_required=bool(head.get("roster_required", False)),
             submission={str(k): str(v) for k, v in data.get("submission", {}).items()},
+            publish={str(k): str(v) for k, v in data.get("publish", {}).items()},
             benchmark=benchmark,
             parts=parts,
             trim_at=int(qualitative.get("trim_at", 5)),

@@ -30,7 +30,14 @@ from kjjr_excel.score import score_all
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIME = datetime(2018, 3, 1, 9, 30, 0)
-SHEETS = ["排名", "得分明细", "原始数据", "校验问题", "未提交", "图表", "说明"]
+SHEETS = ["排名", "得分明细", "原始数据", "校验问题", "未提交", "图表", "说明", "_meta"]
+
+
+def table_rows(ws) -> list[tuple]:
+    """排名's table rows without 序号 (the table ends where 序号 does; the foot block follows)."""
+    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=3)]
+    return [r[1:] for r in rows if isinstance(r[0], int)]
+
 
 # (code, name, host, enterprise_info, financing_needs, monthly_reports, finance_events, policies, new_products, staff)
 QD_ROWS = [
@@ -215,10 +222,15 @@ def test_sheet_names_title_and_headers(qd_book: Path) -> None:
     wb = openpyxl.load_workbook(qd_book)
     assert wb.sheetnames == SHEETS
     ws = wb["排名"]
-    assert ws["A1"].value == "青岛市科技金融服务分中心2017年度考核结果"
-    assert "A1:J1" in {str(r) for r in ws.merged_cells.ranges}
+    # issuer, year and kind of result; provisional (no assessment table) said once, in the title
+    assert (
+        ws["A1"].value
+        == "青岛生产力促进中心\n青岛市科技金融服务分中心2017年度考核结果（初步结果，未经考核评价）"
+    )
+    assert "A1:K1" in {str(r) for r in ws.merged_cells.ranges}
     headers = [c.value for c in ws[2]]
     assert headers == [
+        "序号",
         "排名",
         "编号",
         "名称",
@@ -236,7 +248,8 @@ def test_sheet_names_title_and_headers(qd_book: Path) -> None:
 
 def test_ranking_rows(qd_book: Path) -> None:
     ws = openpyxl.load_workbook(qd_book)["排名"]
-    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=3)]
+    rows = table_rows(ws)
+    assert [c.value for c in ws["A"][2:6]] == [1, 2, 3, 4]  # 序号 numbers every row, ranked or not
     # QD04 exactly 90 -> 优秀, QD01 70.5 -> 合格, QD03 不合格; QD02 vetoed: no rank, listed last
     assert [r[1] for r in rows] == ["QD04", "QD01", "QD03", "QD02"]
     assert rows[0][0] == 1 and rows[0][6] == 90.0 and rows[0][7] == "优秀" and rows[0][8] == 20.0
@@ -244,9 +257,10 @@ def test_ranking_rows(qd_book: Path) -> None:
     assert rows[1][6] == 70.5 and rows[1][7] == "合格"
     assert rows[2][7] == "不合格" and rows[2][8] == 0.0
     assert rows[3][0] is None and rows[3][7] == "不合格" and rows[3][8] == 0.0
-    assert "有重大责任事故" in rows[3][9] and "未经考核评价" in rows[3][9]
-    assert "；" in rows[3][9]
-    for col in "EFGI":
+    # flags only: the reason of a veto, never a cell or a file; 未经考核评价 is in the title
+    assert rows[3][9] == "有重大责任事故，评定为不合格；摘牌预警"
+    assert not any("未经考核评价" in (r[9] or "") or "F1" in (r[9] or "") for r in rows)
+    for col in "FGHJ":
         assert ws[f"{col}3"].number_format == "0.00"
 
 
@@ -264,11 +278,13 @@ def test_print_setup(qd_book: Path) -> None:
     assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
     assert "青岛市科技金融服务分中心2017年度考核结果" in ws.oddHeader.right.text
     assert ws.freeze_panes == "A3"
-    assert ws.auto_filter.ref.startswith("A2:J")
+    assert ws.auto_filter.ref.startswith("A2:K")
     # CJK text counts double: the 依托单位 column is wider than its 6 characters would be in Latin
-    assert ws.column_dimensions["D"].width >= 2 * len("市南区科技局")
+    assert ws.column_dimensions["E"].width >= 2 * len("市南区科技局")
     # every sheet prints with the title at the top and page numbers at the bottom
     for sheet in openpyxl.load_workbook(qd_book).worksheets:
+        if sheet.sheet_state == "veryHidden":  # _meta
+            continue
         assert "2017年度考核结果" in sheet.oddHeader.right.text, sheet.title
         assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页", sheet.title
 
@@ -278,7 +294,7 @@ def test_conditional_formats_by_grade(qd_book: Path) -> None:
     rules = [(str(rng.sqref), r.formula) for rng in ws.conditional_formatting for r in rng.rules]
     formulas = {f[0] for _, f in rules}
     assert {'"优秀"', '"良好"', '"不合格"'} <= formulas
-    assert all(sq.startswith("H3:H") for sq, _ in rules)
+    assert all(sq.startswith("I3:I") for sq, _ in rules)
 
 
 def test_findings_sheet(qd_book: Path) -> None:
@@ -317,18 +333,18 @@ def test_details_wide_layout_keeps_guangdong_labels_apart(tmp_path: Path) -> Non
     assert all(isinstance(r[col], str) and "×" in r[col] for r in rows if r[col])
     assert any(r[-1] and "去掉一个最高分和一个最低分" in r[-1] for r in rows)
     rk = wb["排名"]
-    assert rk["A1"].value == "广东省地市科技金融综合服务中心2019年度监测评估结果"
-    assert [c.value for c in rk[2]][4:9] == ["定量得分", "定性得分", "综合得分", "等次", "支持金额（万元）"]
+    assert rk["A1"].value == "广东省生产力促进中心\n广东省地市科技金融综合服务中心2019年度监测评估结果"
+    assert [c.value for c in rk[2]][5:10] == ["定量得分", "定性得分", "综合得分", "等次", "支持金额（万元）"]
     assert wb["未提交"].max_row == 1 + 20
     notes = [r for r in wb["说明"].iter_rows(values_only=True)]
-    assert any(r[2] == "默认值（待评估方确认）" for r in notes)
+    assert any(r[2] == "默认值（待确认）" for r in notes)
 
 
 def test_guangdong_missing_review_and_veto(tmp_path: Path) -> None:
     result = guangdong_result()
     path = report.write_ranking(result, tmp_path / "gd.xlsx", run_time=RUN_TIME)
     ws = openpyxl.load_workbook(path)["排名"]
-    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=3)]
+    rows = table_rows(ws)
     by_code = {r[1]: r for r in rows}
     no_review = result.ranked[[r.center.code for r in result.ranked].index(result.scheme.roster[3].code)]
     assert by_code[no_review.center.code][5] is None  # qualitative None -> blank
@@ -609,7 +625,10 @@ def test_pdf_of_ranking_only(tmp_path: Path) -> None:
         ["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / f"page-{uuid.uuid4().hex[:6]}")], check=True
     )
     pages = sorted(tmp_path.glob("page-*.png"))
-    assert len(pages) == 1  # only 排名 (12 rows fit one A4 page), not the other six sheets
+    # only 排名 (12 rows and its foot block, at 11 pt), not the other sheets
+    assert 1 <= len(pages) <= 2
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    assert "等次汇总" in text and "严重程度" not in text and "计算过程" not in text and "SHA-256" not in text
     keep = os.environ.get("KJJR_KEEP_PNG")
     if keep:
         shutil.copy(pages[0], keep)
