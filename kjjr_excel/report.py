@@ -24,7 +24,7 @@ from typing import Any
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
-from .cells import as_text
+from .cells import as_text, fmt_decimal
 from .errors import OutputError
 from .findings import Severity, sorted_findings
 from .layout import META_SHEET, layout
@@ -143,9 +143,11 @@ class RankingWriter:
             rows = rows_for_child(
                 functools.partial(_raw_rows, scheme, submissions), pack=parallel and n >= PACK_ROWS
             )
-            headers = _raw_headers(scheme, submissions)
+            headers, wrap = _raw_headers(scheme, submissions)
             numbers = [self.fmt.by_kind["number"]] * len(headers)
-            write_raw = functools.partial(_write_wide, raw, self.fmt, title, headers, numbers, rows, 0, n)
+            write_raw = functools.partial(
+                _write_wide, raw, self.fmt, title, headers, numbers, rows, 0, n, wrap
+            )
             self.raw = BackgroundSheets([(raw, write_raw)], parallel=parallel)
         except BaseException:
             self._abandon()
@@ -169,7 +171,7 @@ class RankingWriter:
         # 得分明细 holds the most cells: on a large run it is written in two blocks of rows by two children,
         # beside the sheets this process writes (same file either way)
         n = len(result.ranked)
-        headers, title = _detail_headers(result), _title(result)
+        (headers, wrap), title = _detail_headers(result), _title(result)
         numbers = [fmt.by_kind["int"]] + [fmt.by_kind["score"]] * (len(headers) - 1)  # 排名, then scores
         blocks = []
         bounds = [0, n // 2, n] if n > 1 else [0, n]  # the block from 0 alone writes the header
@@ -177,7 +179,9 @@ class RankingWriter:
         for start, stop in itertools.pairwise(bounds):
             build = functools.partial(_detail_rows, result, start, stop)
             rows = rows_for_child(build, pack=parallel and n >= PACK_ROWS)
-            write = functools.partial(_write_wide, self.details, fmt, title, headers, numbers, rows, start, n)
+            write = functools.partial(
+                _write_wide, self.details, fmt, title, headers, numbers, rows, start, n, wrap
+            )
             blocks.append((self.details, write))
         details = BackgroundSheets(blocks, parallel=parallel)
         try:
@@ -683,11 +687,25 @@ def _write_wide(
     rows: Callable[[], Iterable[list[Any]]],
     start: int,
     total: int,
+    wrap: dict[int, int | None] | None = None,
 ) -> None:
     """A wide data sheet (得分明细, 原始数据), or a block of its rows: rows() are rows `start`… of `total`,
     numbers in their column's format of `numbers`. The block from 0 also writes the header and the settings:
     fixed widths (no per-cell measuring: these sheets hold N × 17 indicators, and the time goes into every
-    cell), three frozen identity columns, a filter, landscape print (see BackgroundSheets for the blocks)."""
+    cell), three frozen identity columns, a filter, landscape print (see BackgroundSheets for the blocks).
+    wrap: column -> display width of its longest text; those columns wrap, and every data row is as tall as
+    the longest needs, so nothing is cut off on screen or on paper."""
+    wrap = wrap or {}
+    # a column given no longest text (None) is measured row by row; the others set one height for all rows
+    lines = max(
+        (
+            wrapped_lines("x" * longest, headers[col][1])
+            for col, longest in wrap.items()
+            if longest is not None
+        ),
+        default=1,
+    )
+    measured = {col: headers[col][1] for col, longest in wrap.items() if longest is None}
     if start == 0:
         # the two-part headers (指标｜得分) wrap onto up to five lines, all shown
         ws.set_row(0, row_height(headers, minimum=45))
@@ -698,37 +716,61 @@ def _write_wide(
         ws.set_landscape()
         ws.set_paper(9)
         ws.repeat_rows(0)
-        ws.repeat_columns(0, 2)
+        # printed a few pages wide at about three quarters of full size, rather than a column or two a page
+        ws.fit_to_pages(_pages_wide(width for _, width in headers), 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
         _running_head(ws, title + "　" + ws.name)
         ws.autofilter(0, 0, max(total, 1), len(headers) - 1)
-    _write_rows(ws, fmt, rows(), start + 1, numbers)
+    texts = [fmt.by_kind["long"] if col in wrap else fmt.by_kind["text"] for col in range(len(headers))]
+    height = lines_height(lines) if lines > 1 else None
+    _write_rows(ws, fmt, rows(), start + 1, numbers, texts, height, measured)
 
 
-def _detail_headers(result: RunResult) -> list[tuple[str, float]]:
+# LibreOffice prints about 115 column units on an A4 landscape page at full size (0.4 inch margins); a wide
+# sheet is fitted to as many pages wide as it needs at WIDE_SCALE
+PAGE_UNITS, WIDE_SCALE = 115, 0.72
+WRAP_WIDTH = {"derivation": 36, "name": 16, "file": 32, "cells": 24, "mail": 30}
+
+
+def _pages_wide(widths: Iterable[float]) -> int:
+    """Pages wide that print the sheet nearest WIDE_SCALE (LibreOffice then takes the largest scale that fits)."""
+    return max(1, round(sum(w + 0.7 for w in widths) * WIDE_SCALE / PAGE_UNITS))
+
+
+def _wrapped(texts: Iterable[str], cap: int, least: int = 6, lines: int = 1) -> tuple[int, int]:
+    """(column width, display width of the longest text) for a column that wraps beyond `cap`; lines: the
+    longest may take that many lines before the column grows past its natural width (up to `cap`)."""
+    longest = _fit(texts, limit=8 * cap, least=0) - 2
+    return max(least, min(cap, -(-longest // lines) + 2)), longest
+
+
+def _detail_headers(result: RunResult) -> tuple[list[tuple[str, float]], dict[int, int | None]]:
+    """得分明细's (header, width) and the columns that wrap: the names and the derivations."""
     scheme: Any = result.scheme
-    headers: list[tuple[str, float]] = [
-        ("排名", 6),
-        ("编号", 9),
-        ("名称", _fit([r.center.name for r in result.ranked])),
-    ]
+    name_width, name_longest = _wrapped((r.center.name for r in result.ranked), WRAP_WIDTH["name"], 10)
+    headers: list[tuple[str, float]] = [("排名", 6), ("编号", 9), ("名称", name_width)]
+    wrap: dict[int, int | None] = {2: name_longest}
     headers += [(c.header, 9) for c in _ranking_columns(scheme)[4:7]]
-    # a derivation ends with its result ("… = 6.00"): its column is as wide as its widest one, so none is cut
+    # a derivation ends with its result ("… = 6.00"): it wraps in full in its column, never cut
     derivations: dict[str, list[str]] = {ind.id: [] for ind in scheme.scored_indicators}
     for r in result.ranked:
         for item in r.score.items:
             derivations[item.indicator].append(item.derivation)
     for ind in scheme.scored_indicators:
         label = f"{ind.category}／{ind.label}"
-        width = _fit(derivations[ind.id], limit=70, least=24)
-        headers += [(f"{label}｜得分", 14), (f"{label}｜计算过程（数值：计算）", width)]
+        width, longest = _wrapped(derivations[ind.id], WRAP_WIDTH["derivation"], 14, lines=2)
+        headers += [(f"{label}｜得分", 8), (f"{label}｜计算过程（数值：计算）", width)]
+        wrap[len(headers) - 1] = longest
     if _with_reviews(result):
         texts = (
             _qualitative_derivation(r.center.review_totals, scheme.trim_at, r.score.qualitative)
             for r in result.ranked
             if r.score.qualitative is not None
         )
-        headers.append(("定性得分｜计算过程", _fit(texts, limit=80, least=36)))
-    return headers
+        width, longest = _wrapped(texts, 2 * WRAP_WIDTH["derivation"], 24, lines=2)
+        headers.append(("定性得分｜计算过程", width))
+        wrap[len(headers) - 1] = longest
+    return headers, wrap
 
 
 def _with_reviews(result: RunResult) -> bool:
@@ -775,21 +817,39 @@ def _cell_value(value: Any) -> Any:
 
 
 def _write_rows(
-    ws: Worksheet, fmt: _Formats, rows: Iterable[list[Any]], first: int, numbers: list[Any]
+    ws: Worksheet,
+    fmt: _Formats,
+    rows: Iterable[list[Any]],
+    first: int,
+    numbers: list[Any],
+    texts: list[Any] | None = None,
+    height: float | None = None,
+    measured: dict[int, float] | None = None,
 ) -> None:
-    """Rows of cell values (see _cell_value) from row `first` on: text, numbers in their column's format,
-    datetimes."""
+    """Rows of cell values (see _cell_value) from row `first` on: text in its column's format of `texts`,
+    numbers in their column's format, datetimes. height: every row's; measured: column -> width of the
+    columns whose text sets a row's height row by row (a rare long text)."""
     text, when = fmt.by_kind["text"], fmt.by_kind["datetime"]
+    texts = texts or [text] * len(numbers)
     # XlsxWriter's own undecorated methods, there since 3.1 (the public ones only add A1-notation parsing):
     # a tenth of the time of these sheets' N × 40 cells
     write_string, write_number = ws._write_string, ws._write_number
     for row, values in enumerate(rows, start=first):
+        if measured:
+            lines = max(
+                (wrapped_lines(values[col], width) for col, width in measured.items() if values[col]),
+                default=1,
+            )
+            if lines > 1 or height:
+                ws.set_row(row, max(height or 0, lines_height(lines)))
+        elif height:
+            ws.set_row(row, height)
         for col, value in enumerate(values):
             if value is None:
                 continue
             kind = type(value)
             if kind is str:
-                write_string(row, col, value, text)
+                write_string(row, col, value, texts[col])
             elif kind is float or kind is int:
                 write_number(row, col, value, numbers[col])
             else:
@@ -815,24 +875,33 @@ def _submission_order(s: Submission) -> tuple:
     return (s.center_code, s.center_name, s.file, s.sha256)
 
 
-def _raw_headers(scheme: Any, submissions: Sequence[Submission]) -> list[tuple[str, float]]:
+def _raw_headers(
+    scheme: Any, submissions: Sequence[Submission]
+) -> tuple[list[tuple[str, float]], dict[int, int | None]]:
+    """原始数据's (header, width) and the columns that wrap: file, name, the cells of a file read by labels."""
     lay = layout(scheme)
+    file_width, file_longest = _wrapped((sub.file for sub in submissions), WRAP_WIDTH["file"], 10)
+    name_width, name_longest = _wrapped((sub.center_name for sub in submissions), WRAP_WIDTH["name"], 10)
     headers: list[tuple[str, float]] = [
-        ("文件", _fit([sub.file for sub in submissions], 48)),
+        ("文件", file_width),
         ("编号", 9),
-        ("名称", _fit([sub.center_name for sub in submissions])),
-        ("识别方式", 10),
+        ("名称", name_width),
+        ("识别方式", 9),
         ("保存时间", 18),
         ("工作表", 9),
     ]
+    wrap: dict[int, int | None] = {0: file_longest, 2: name_longest}
     if any(sub.origins for sub in submissions):  # the column only when some file came by mail
-        headers.append(("来源邮件（发件人，发送时间，主题，邮件文件）", 60))
+        wrap[len(headers)] = None  # long, and only some rows: measured row by row
+        headers.append(("来源邮件（发件人，发送时间，主题，邮件文件）", WRAP_WIDTH["mail"]))
     for ind in scheme.self_indicators:
         cell = lay.value_cell(ind.id) if ind.id in lay.rows else ""
         label = f"{ind.category}／{ind.label}（{cell}）" if cell else f"{ind.category}／{ind.label}"
-        headers += [(f"{label}｜读取值", 12), (f"{label}｜填写内容（与读取值不同时）", 14)]
-    headers.append(("单元格（与模板位置不同时）", 30))
-    return headers
+        headers += [(f"{label}｜读取值", 9), (f"{label}｜填写内容（与读取值不同时）", 9)]
+    headers.append(("单元格（与模板位置不同时）", WRAP_WIDTH["cells"]))
+    # a file read by its labels lists its own cells (rare, and long): that row alone grows
+    wrap[len(headers) - 1] = None
+    return headers, wrap
 
 
 def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> Iterator[list[Any]]:
@@ -892,15 +961,16 @@ def write_findings_sheet(
         ws,
         fmt,
         [
-            Column("严重程度", "text", 8),
-            Column("代码", "text", 10),
-            Column("文件", "text", 16),
-            Column("工作表", "text", 8),
-            Column("单元格", "text", 6),
-            Column("分中心", "text", 14),
-            Column("指标", "long", 16),
-            Column("填写内容", "text", 10),
-            Column("说明", "long", 50),
+            # bounded widths, long texts wrapped: one page wide at 9 pt or more when printed
+            Column("严重程度", "text", 6, 6),
+            Column("代码", "long", 10, 12),
+            Column("文件", "long", 16, 20),
+            Column("工作表", "long", 6, 8),
+            Column("单元格", "text", 6, 6),
+            Column("分中心", "long", 12, 14),
+            Column("指标", "long", 14, 16),
+            Column("填写内容", "long", 8, 10),
+            Column("说明", "long", 34, 34),
         ],
     )
     findings = sorted_findings(list(findings))
@@ -977,6 +1047,11 @@ def write_history_sheet(wb: Workbook, result: RunResult, fmt: _Formats | None = 
 # ---------------------------------------------------------------------------------------------- 图表
 
 
+CHART_COLUMNS = 12  # default-width columns a 720-pixel chart spans
+BOUND_COLUMN = 6 + CHART_COLUMNS + 2  # the grade bounds' helper columns, right of the printed charts
+BOUND_DASHES = ("dash", "square_dot", "long_dash_dot")
+
+
 def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     scheme: Any = result.scheme
     ws = wb.add_worksheet(SHEET_CHARTS)
@@ -989,16 +1064,26 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     for r in result.ranked:
         if r.grade in counts:
             counts[r.grade] += 1
-    # one pass top to bottom over both data blocks (constant_memory): scores in A:B, grade counts in D:E
+    bounds = (
+        [(g.name, g.min) for g in scheme.grades if not g.failing and g.min]
+        if scheme.grading_method == "thresholds"
+        else []
+    )
+    # one pass top to bottom over the data blocks (constant_memory): scores in A:B, grade counts in D:E, and
+    # each fixed grade bound repeated along the scores (the lines on the score chart) beyond the printed charts
     for n in range(max(len(scored), len(grades)) + 1):
         if n == 0:
             for col, header in ((0, "名称"), (1, scheme.total_label), (3, "等次"), (4, "数量")):
                 ws.write_string(0, col, header, fmt.header)
+            for k, (name, _) in enumerate(bounds):
+                ws.write_string(0, BOUND_COLUMN + k, f"{name}分数线", fmt.header)
             continue
         if n <= len(scored):
             r = scored[n - 1]
             ws.write_string(n, 0, r.center.name, fmt.by_kind["text"])
             ws.write_number(n, 1, float(r.total), fmt.by_kind["score"])
+            for k, (_, low) in enumerate(bounds):
+                ws.write_number(n, BOUND_COLUMN + k, float(low), fmt.by_kind["score"])
         elif n == 1:
             ws.write_string(1, 0, "没有参加排名的数据", fmt.plain)
         if n <= len(grades):
@@ -1009,7 +1094,6 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     ws.set_column(3, 4, 8)
     ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
     _running_head(ws, _title(result) + "　" + SHEET_CHARTS)  # like every other sheet: title, page numbers
     title_font = {"name": TITLE_FONT, "size": 12, "bold": True}
     axis_font = {"name": BODY_FONT, "size": 10, "bold": False}
@@ -1043,38 +1127,80 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     ws.insert_chart(0, 6, grade_chart)
 
     if not scored:
+        ws.print_area(0, 6, 16, 6 + CHART_COLUMNS)
         return
-    bar = wb.add_chart({"type": "bar"})
-    bar.add_series(
-        {
-            "name": scheme.total_label,
-            "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
-            "values": [SHEET_CHARTS, 1, 1, len(scored), 1],
-            "data_labels": {"value": True, "num_format": SCORE_FORMAT, "font": axis_font},
-            "fill": {"color": "#4472C4"},
-            "gap": 60,
-        }
-    )
-    bar.set_title(
-        {"name": f"{scheme.total_label}（按{scheme.center_label}，从高到低）", "name_font": title_font}
-    )
-    # In XlsxWriter's bar chart x is the horizontal value axis and y the vertical category axis. The
-    # categories are reversed so the best is on top; crossing at the max keeps the value axis at the bottom.
-    bar.set_x_axis(
-        {"name": "得分", "name_font": axis_font, "num_font": axis_font, "min": 0, "num_format": "0"}
-    )
-    bar.set_y_axis(
-        {
-            "name": scheme.center_label,
-            "name_font": axis_font,
-            "num_font": axis_font,
-            "reverse": True,
-            "crossing": "max",
-        }
-    )
-    bar.set_legend({"none": True})
-    bar.set_size({"width": 720, "height": max(300, 24 * len(scored) + 110)})
-    ws.insert_chart(16, 6, bar)
+    chart_title = {
+        "name": f"{scheme.total_label}（按{scheme.center_label}，从高到低）",
+        "name_font": title_font,
+    }
+    scores = {
+        "name": scheme.total_label,
+        "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
+        "values": [SHEET_CHARTS, 1, 1, len(scored), 1],
+        "data_labels": {"value": True, "num_format": SCORE_FORMAT, "font": axis_font},
+        "fill": {"color": "#4472C4"},
+        "gap": 60,
+    }
+    if bounds:
+        # fixed grade bounds (90分（含）以上为优秀…): columns, with a dashed line at each bound across them
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series(scores)
+        lines = wb.add_chart({"type": "line"})
+        for n, (name, low) in enumerate(bounds):
+            lines.add_series(
+                {
+                    "name": f"{name}（{fmt_decimal(low)}分）",
+                    "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
+                    "values": [SHEET_CHARTS, 1, BOUND_COLUMN + n, len(scored), BOUND_COLUMN + n],
+                    "line": {
+                        "color": "#000000",
+                        "width": 1.25,
+                        "dash_type": BOUND_DASHES[n % len(BOUND_DASHES)],
+                    },
+                    "marker": {"type": "none"},
+                }
+            )
+        chart.combine(lines)
+        chart.set_title(chart_title)
+        chart.set_x_axis(
+            {"name": scheme.center_label, "name_font": axis_font, "num_font": {**axis_font, "rotation": -45}}
+        )
+        chart.set_y_axis(
+            {
+                "name": "得分",
+                "name_font": axis_font,
+                "num_font": axis_font,
+                "min": 0,
+                "num_format": "0",
+            }
+        )
+        chart.set_legend({"position": "bottom", "delete_series": [0], "font": axis_font})
+        height = 420
+    else:
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series(scores)
+        chart.set_title(chart_title)
+        # In XlsxWriter's bar chart x is the horizontal value axis and y the vertical category axis. The
+        # categories are reversed so the best is on top; crossing at the max keeps the value axis at the bottom.
+        chart.set_x_axis(
+            {"name": "得分", "name_font": axis_font, "num_font": axis_font, "min": 0, "num_format": "0"}
+        )
+        chart.set_y_axis(
+            {
+                "name": scheme.center_label,
+                "name_font": axis_font,
+                "num_font": axis_font,
+                "reverse": True,
+                "crossing": "max",
+            }
+        )
+        chart.set_legend({"none": True})
+        height = max(300, 24 * len(scored) + 110)
+    chart.set_size({"width": 720, "height": height})
+    ws.insert_chart(16, 6, chart)
+    # the page shows the charts alone, not the helper tables they are drawn from (A:E), on one page
+    ws.print_area(0, 6, 16 + -(-height // 20) + 1, 6 + CHART_COLUMNS)
+    ws.fit_to_pages(1, 1)
 
 
 # ---------------------------------------------------------------------------------------------- 说明
@@ -1083,9 +1209,10 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datetime) -> None:
     scheme: Any = result.scheme
     ws = wb.add_worksheet(SHEET_NOTES)
-    widths = [12, 40, 20, 12, 12]
-    # the widest the 项目, 内容 and 来源 (or SHA-256) columns, and a file's 来源邮件, may grow
-    grow_to = {0: 60, 1: 70, 2: 70, 4: 70}
+    widths = [12, 32, 20, 12, 12]
+    # the widest the 项目, 内容 and 来源 (or SHA-256) columns, and a file's 来源邮件, may grow: one page wide at
+    # 9 pt or more printed (a 来源邮件 column, when files came by mail, widens the page)
+    grow_to = {0: 20, 1: 32, 2: 66, 3: 12, 4: 30}
     row = 0
 
     def put(values: Sequence[Any], cell_fmt: Any = None) -> None:

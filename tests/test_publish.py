@@ -230,3 +230,58 @@ def test_printed_ranking_is_a_handout(which: str, request, tmp_path: Path) -> No
     for r in rows:
         assert r["名称"].replace(" ", "") in flat
     assert "等次汇总" in flat and "合计" in flat and "日期：" in flat
+
+
+def _pages(pdf: Path) -> list[tuple[str, list[tuple[float, float, float, float, str]]]]:
+    """Per page: its running head (the sheet's title at the top right) and its words."""
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    pages = []
+    for page in xml.split("<page ")[1:]:
+        words = [
+            (float(a), float(b), float(c), float(d), w)
+            for a, b, c, d, w in re.findall(
+                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)<', page
+            )
+        ]
+        top = min((w[1] for w in words), default=0)
+        head = " ".join(w[4] for w in words if w[1] - top < 3)
+        pages.append((head, words))
+    return pages
+
+
+def _cjk_size(words) -> list[float]:
+    """Font sizes of the words made only of CJK characters (each as wide as the font is large)."""
+    return [
+        (x1 - x0) / len(w)
+        for x0, _, x1, _, w in words
+        if len(w) >= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", w)
+    ]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
+def test_whole_guangdong_workbook_prints_sensibly(gd_ranking: Path, tmp_path: Path) -> None:
+    from kjjr_excel.report import convert_to_pdf
+
+    pdf = convert_to_pdf(gd_ranking, tmp_path / "all.pdf")
+    pages = _pages(pdf)
+    assert len(pages) <= 30  # was 105: 得分明细 and 原始数据 carried one or two indicators a page
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    for _, words in pages:  # no text beyond the page
+        assert all(x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height for x0, y0, x1, y1, _ in words)
+    by_sheet: dict[str, list] = {}
+    for head, words in pages:
+        sheet = head.rsplit(" ", 1)[-1] if "结果 " in head else "排名"
+        by_sheet.setdefault(sheet, []).extend(words)
+    for sheet in ("校验问题", "说明"):
+        sizes = _cjk_size(w for w in by_sheet[sheet] if w[1] > 50)  # below the running head
+        assert sizes and min(sizes) >= 9, (sheet, min(sizes))
+    # 图表 prints its charts, not the helper table beside them: the scores appear only as data labels
+    charts = " ".join(w[4] for w in by_sheet["图表"])
+    assert (
+        "综合得分（按分中心，从高到低）" in charts.replace(" ", "")
+        and "数量" not in charts.split("各等次数量")[0]
+    )

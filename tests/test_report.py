@@ -420,9 +420,10 @@ def test_fit_measures_only_what_may_be_widest_and_stays_exact() -> None:
     assert report._fit([], least=10) == 10
 
 
-def test_detail_derivations_fit_their_columns(tmp_path: Path) -> None:
-    """得分明细: a derivation ends with its result ('… = 6.00'), so its column is as wide as its widest one."""
-    from kjjr_excel.xlsx import display_width
+def test_detail_derivations_wrap_in_full(tmp_path: Path) -> None:
+    """得分明细: a derivation ends with its result ('… = 6.00'): it wraps in its column, in rows tall enough to
+    show every line, so nothing is cut off on screen or on paper (and the sheet prints a few pages wide)."""
+    from kjjr_excel.xlsx import display_width, wrapped_lines
 
     result = guangdong_result()
     first = result.ranked[0]
@@ -435,10 +436,17 @@ def test_detail_derivations_fit_their_columns(tmp_path: Path) -> None:
     for col in ws.iter_cols(min_row=1):
         if "计算过程（数值：计算）" not in str(col[0].value):
             continue
+        width = ws.column_dimensions[col[0].column_letter].width
+        for c in col[1:]:
+            if c.value:
+                assert c.alignment.wrap_text
+                lines = wrapped_lines(c.value, width - 0.71)
+                assert ws.row_dimensions[c.row].height >= 15.5 * lines, (c.coordinate, c.value)
         widest = max(display_width(str(c.value)) for c in col[1:] if c.value)
-        assert ws.column_dimensions[col[0].column_letter].width >= min(widest + 2, 70)
+        assert widest + 2 <= 2 * width or width >= 36  # two lines at most, up to the widest column
         checked += 1
     assert checked == len(load_scheme("guangdong").scored_indicators)
+    assert ws.page_setup.fitToHeight == 0 and 2 <= int(ws.page_setup.fitToWidth) <= 6
 
 
 def test_notes_sheet_wraps_long_texts(tmp_path: Path) -> None:
@@ -448,23 +456,38 @@ def test_notes_sheet_wraps_long_texts(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(report.write_ranking(result, tmp_path / "n.xlsx", run_time=RUN_TIME))["说明"]
     row = next(r[0].row for r in ws.iter_rows() if r[0].value == "输入位置")
     assert ws.cell(row, 2).alignment.wrap_text and ws.row_dimensions[row].height >= 4 * 14.5
-    assert ws.column_dimensions["B"].width < 71  # 70, plus the padding XlsxWriter adds
-    assert not ws.cell(row - 1, 2).alignment.wrap_text  # short texts stay on one line
+    assert ws.column_dimensions["B"].width < 33  # 32, plus the padding XlsxWriter adds: one page wide at 9 pt
+    assert not ws.cell(row - 2, 2).alignment.wrap_text  # short texts stay on one line
 
 
 def test_charts_present(qd_book: Path) -> None:
     names = zipfile.ZipFile(qd_book).namelist()
     assert "xl/charts/chart1.xml" in names and "xl/charts/chart2.xml" in names
     xml = "".join(zipfile.ZipFile(qd_book).read(n).decode() for n in names if n.startswith("xl/charts/"))
-    assert "各等次数量" in xml and '<c:barDir val="bar"/>' in xml
-    bar = zipfile.ZipFile(qd_book).read("xl/charts/chart2.xml").decode()
-    cat_axis = bar[bar.index("<c:catAx>") : bar.index("</c:catAx>")]
-    assert 'orientation val="maxMin"' in cat_axis  # best center on top
+    assert "各等次数量" in xml
+    # Qingdao's bounds are fixed (90分（含）以上为优秀…): the scores as columns, a dashed line at each bound
+    scores = zipfile.ZipFile(qd_book).read("xl/charts/chart2.xml").decode()
+    assert '<c:barDir val="col"/>' in scores and "<c:lineChart>" in scores
+    for name in ("优秀（90分）", "良好（75分）", "合格（60分）"):
+        assert name in scores
     ws = openpyxl.load_workbook(qd_book)["图表"]
+    bounds = [c.value for c in ws[2] if c.column > 6 and c.value is not None]
+    assert bounds == [90, 75, 60]
+    # printed: the charts only, on one page (the helper tables are outside the print area)
+    assert ws.print_area.startswith("'图表'!$G$1:") and ws.page_setup.fitToHeight == 1
     totals = [r[1] for r in ws.iter_rows(min_row=2, max_col=2, values_only=True) if r[1] is not None]
     assert totals == sorted(totals, reverse=True) and len(totals) == 3  # ranked centers only
     counts = {r[3]: r[4] for r in ws.iter_rows(min_row=2, values_only=True) if r[3]}
     assert counts == {"优秀": 1, "良好": 0, "合格": 1, "不合格": 2}
+
+
+def test_quota_grades_chart_bars_best_on_top(tmp_path: Path) -> None:
+    """Guangdong's grades are shares, not bounds: a bar chart, best center on top, no bound lines."""
+    path = report.write_ranking(guangdong_result(), tmp_path / "gd.xlsx", run_time=RUN_TIME)
+    bar = zipfile.ZipFile(path).read("xl/charts/chart2.xml").decode()
+    assert '<c:barDir val="bar"/>' in bar and "<c:lineChart>" not in bar
+    cat_axis = bar[bar.index("<c:catAx>") : bar.index("</c:catAx>")]
+    assert 'orientation val="maxMin"' in cat_axis
 
 
 def test_history_sheet_only_with_history(tmp_path: Path) -> None:
