@@ -564,10 +564,10 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
         )
     _write_ranking_foot(ws, fmt, result, table.row + 1, widths)
     _print_setup(ws, 1, title)
-    ws.print_area(0, 0, table.row + FOOT_ROWS + len(scheme.grades), len(columns) - 1)
+    ws.print_area(0, 0, table.row + FOOT_ROWS, len(columns) - 1)
 
 
-FOOT_ROWS = 12  # rows of the foot block besides one per grade (an upper bound: the print area ends there)
+FOOT_ROWS = 14  # rows of the foot block (an upper bound: the print area ends there)
 
 
 def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
@@ -628,18 +628,23 @@ def _write_ranking_foot(
         ws.merge_range(row, 0, row, last_col, line, fmt.foot)
         row += 1
     row += 1
-    # 等次汇总: the grade over 序号…编号, the count under 名称, the money under 依托单位 (no 等次 or 排名 column
-    # is used, so the table is never read back as a center by an earlier year's history)
-    ws.set_row(row, 20)
-    ws.merge_range(row, 0, row, 2, "等次汇总", fmt.header)
-    ws.write_string(row, 3, f"{scheme.center_label}数量（个）", fmt.header)
-    ws.write_string(row, 4, scheme.subsidy_label, fmt.header)
-    row += 1
-    for name, count, amount in grade_summary(result):
+    # 等次汇总 across: a label over 序号…依托单位, one column per grade and 合计 over the score columns. Name,
+    # code and rank columns stay empty, so an earlier year's history never reads these rows as centers.
+    summary = grade_summary(result)
+    first = max(1, min(5, last_col + 1 - len(summary)))
+    rows = [
+        ("等次汇总", [name for name, _, _ in summary], fmt.header),
+        (f"{scheme.center_label}数量（个）", [n for _, n, _ in summary], fmt.by_kind["int"]),
+        (scheme.subsidy_label, [float(a) for _, _, a in summary], fmt.by_kind["score"]),
+    ]
+    for label, values, cell_fmt in rows:
         ws.set_row(row, 20)
-        ws.merge_range(row, 0, row, 2, name, fmt.by_kind["center"])
-        ws.write_number(row, 3, count, fmt.by_kind["int"])
-        ws.write_number(row, 4, float(amount), fmt.by_kind["score"])
+        ws.merge_range(row, 0, row, first - 1, label, fmt.header)
+        for col, value in enumerate(values, start=first):
+            if isinstance(value, str):
+                ws.write_string(row, col, value, cell_fmt)
+            else:
+                ws.write_number(row, col, value, cell_fmt)
         row += 1
     row += 1
     ws.set_row(row, 20)

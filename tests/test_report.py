@@ -771,3 +771,37 @@ def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx"]
     assert set(os.listdir(tempfile.gettempdir())) <= before
+
+
+def test_ranking_foot_block_sums_what_the_table_shows(qd_book: Path) -> None:
+    """The handout's foot: grading rule, 等次汇总 per grade with 合计 (equal to the table), issuer, date line."""
+    ws = openpyxl.load_workbook(qd_book)["排名"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    table = table_rows(ws)
+    at = next(n for n, r in enumerate(rows) if r[0] == "等次汇总")
+    header, counts, amounts = rows[at], rows[at + 1], rows[at + 2]
+    grades = [v for v in header[1:] if v]
+    assert grades == ["优秀", "良好", "合格", "不合格", "合计"]
+    for grade in grades[:-1]:
+        col = header.index(grade)
+        assert counts[col] == sum(1 for r in table if r[7] == grade)
+        assert amounts[col] == sum(r[8] or 0 for r in table if r[7] == grade)
+    total = header.index("合计")
+    assert counts[total] == sum(1 for r in table if r[7]) and amounts[total] == sum(r[8] or 0 for r in table)
+    text = "\n".join(str(v) for r in rows for v in r if v)
+    assert "等次划分：优秀：90分（含）以上" in text
+    assert "（金额为默认值，待确认）" in text  # the notice fixes only 20万元以上
+    assert "青岛生产力促进中心" in text.split("等次汇总")[1] and "日期：" in text
+    assert ws.print_area.endswith(f"$K${ws.max_row}") or int(ws.print_area.rsplit("$", 1)[1]) >= ws.max_row
+
+
+def test_grades_differ_in_black_and_white(qd_book: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["排名"]
+    styles = {}
+    for rng in ws.conditional_formatting:
+        for rule in rng.rules:
+            font = rule.dxf.font
+            styles[rule.formula[0].strip('"')] = (bool(font.b), bool(font.i), bool(font.u))
+    assert styles["优秀"] == (True, False, False) and styles["良好"] == (False, True, False)
+    assert styles["不合格"] == (True, False, True)
+    assert len(set(styles.values())) == len(styles)  # not only a fill: each grade its own type style
