@@ -159,7 +159,8 @@ def _texts(scheme: Any, year: int, days: int | None) -> dict[str, str]:
     return {
         "issuer": issuer,
         "heading": f"关于{subject}的公示",
-        "intro": pub.get("intro", "").format(year=year) or f"现将{subject}予以公示。",
+        # {year} only: a scheme's own text may hold other braces
+        "intro": pub.get("intro", "").replace("{year}", str(year)) or f"现将{subject}予以公示。",
         "period": f"公示期为{days}个工作日，自发布之日起计算。",
         "objection": pub.get("objection", ""),
         "contact": pub.get("contact", ""),
