@@ -10,6 +10,7 @@ import contextlib
 import functools
 import itertools
 import pickle
+import re
 import shutil
 import subprocess
 import tempfile
@@ -479,7 +480,7 @@ def _ranking_columns(scheme: Any) -> list[Column]:
         Column("依托单位", "long", 14, HOST_WIDTH),
         *(Column(header, "score", 7, 7) for header in [*scores, scheme.total_label]),
         Column("等次", "center", 6, 6),
-        Column(scheme.subsidy_label, "score", 8, 8),
+        Column(scheme.subsidy_label, "score", 9, 9),
         Column("标记", "long", 12, FLAG_WIDTH),
     ]
 
@@ -515,7 +516,7 @@ def short_flags(flags: Sequence[str], provisional: bool) -> str:
     for flag in flags:
         if provisional and flag == FLAG_NOT_ASSESSED:
             continue
-        head = flag.split("：", 1)[0].split("（", 1)[0]
+        head = re.split(r"[：（，]", flag, maxsplit=1)[0]
         if head not in shown:
             shown.append(head)
     return "；".join(shown)
@@ -562,12 +563,15 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
             grade_col,
             {"type": "cell", "criteria": "==", "value": f'"{name}"', "format": grade_fmt},
         )
+    ws.set_row(table.row, GAP)
     _write_ranking_foot(ws, fmt, result, table.row + 1, widths)
     _print_setup(ws, 1, title)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)  # a handout: as many rows a page as it can
     ws.print_area(0, 0, table.row + FOOT_ROWS, len(columns) - 1)
 
 
 FOOT_ROWS = 14  # rows of the foot block (an upper bound: the print area ends there)
+GAP = 8  # points: the empty rows between the table and the parts of its foot
 
 
 def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
@@ -627,6 +631,7 @@ def _write_ranking_foot(
         ws.set_row(row, row_height([(line, full)], minimum=20))
         ws.merge_range(row, 0, row, last_col, line, fmt.foot)
         row += 1
+    ws.set_row(row, GAP)
     row += 1
     # 等次汇总 across: a label over 序号…依托单位, one column per grade and 合计 over the score columns. Name,
     # code and rank columns stay empty, so an earlier year's history never reads these rows as centers.
@@ -646,15 +651,13 @@ def _write_ranking_foot(
             else:
                 ws.write_number(row, col, value, cell_fmt)
         row += 1
+    ws.set_row(row, GAP)
     row += 1
-    ws.set_row(row, 20)
-    if scheme.issuer:
-        ws.merge_range(row, 5, row, last_col, scheme.issuer, fmt.foot_right)
-        row += 1
-    ws.set_row(row, 20)
-    # a date line to fill in when the handout is signed and issued: the sheet's content stays a function of
-    # the results alone (the run time is on 说明)
-    ws.merge_range(row, 5, row, last_col, "日期：　　　　年　　月　　日", fmt.foot_right)
+    # the issuer, and a date line to fill in when the handout is signed and issued: the sheet's content stays
+    # a function of the results alone (the run time is on 说明)
+    ws.set_row(row, 24)
+    issued = f"{scheme.issuer}　　　　" if scheme.issuer else ""
+    ws.merge_range(row, 3, row, last_col, f"{issued}日期：　　　　年　　月　　日", fmt.foot_right)
 
 
 # ---------------------------------------------------------------------------------------------- 得分明细

@@ -258,7 +258,7 @@ def test_ranking_rows(qd_book: Path) -> None:
     assert rows[2][7] == "不合格" and rows[2][8] == 0.0
     assert rows[3][0] is None and rows[3][7] == "不合格" and rows[3][8] == 0.0
     # flags only: the reason of a veto, never a cell or a file; 未经考核评价 is in the title
-    assert rows[3][9] == "有重大责任事故，评定为不合格；摘牌预警"
+    assert rows[3][9] == "有重大责任事故；摘牌预警"
     assert not any("未经考核评价" in (r[9] or "") or "F1" in (r[9] or "") for r in rows)
     for col in "FGHJ":
         assert ws[f"{col}3"].number_format == "0.00"
