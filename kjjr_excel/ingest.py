@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import re
-import signal
 import zipfile
 import zlib
 from collections import Counter
@@ -25,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree
 
-from . import TEMPLATE_VERSION, guards
+from . import TEMPLATE_VERSION, guards, lifecycle
 from .cells import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
 from .findings import Finding, Severity
 from .inbox import SPREADSHEET_SUFFIXES, ArchiveMember, collect_files
@@ -104,7 +103,7 @@ Outcome = tuple[Submission | None, list[Finding], InputFile]
 def _reading_worker(conn) -> None:
     """A worker's whole life: read every chunk it can take, from the front, sending each back as it is read.
     Ctrl+C is the main process's to handle (it stops the workers); a worker would only print a traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lifecycle.worker_started()
     scheme, chunks, taken = _WORKER["scheme"], _WORKER["chunks"], _WORKER["taken"]
     for index, chunk in enumerate(chunks):
         if _claim(taken, index):
