@@ -277,8 +277,14 @@ def xls_extent(stream: bytes) -> list[tuple[int, int]]:
 
 def check_xls(stream: bytes) -> None:
     """Raise Guarded('sheet-too-large') when an .xls holds a sheet, or sheets together, too large to load."""
+    check_book(xls_extent(stream))
+
+
+def check_book(extents: list[tuple[int, int]]) -> None:
+    """Raise Guarded('sheet-too-large') for a workbook loaded whole (.xls, .ods): a sheet too large, or all
+    of them together."""
     total = 0
-    for rows, cols in xls_extent(stream):
+    for rows, cols in extents:
         check_extent(rows, cols)
         total += rows * cols
     if total > MAX_BOOK_CELLS:
@@ -327,3 +333,54 @@ def csv_rows(text: str) -> list[list[str]]:
             detail = "格式不规范（引号或分隔符的位置有误）"
         raise Guarded("csv-malformed", line=line, detail=detail) from None
     return rows
+
+
+_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODS_CELLS = (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell")
+
+
+def ods_extent(content: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) of each table of an .ods content.xml, through its last cell with content, repeats
+    counted (number-rows-repeated, number-columns-repeated) and never expanded: what calamine expands when it
+    opens the file, which it does for every sheet at once. A streaming parse: elements are dropped as read."""
+    import io
+    from xml.etree import ElementTree
+
+    extents: list[tuple[int, int]] = []
+    rows = far_row = far_col = 0
+    col = row_far_col = 0
+    for event, el in ElementTree.iterparse(io.BytesIO(content), events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag == f"{_TABLE_NS}table":
+                rows = far_row = far_col = 0
+            elif tag == f"{_TABLE_NS}table-row":
+                col = row_far_col = 0
+            continue
+        if tag in _ODS_CELLS:
+            repeat = _repeat(el.get(f"{_TABLE_NS}number-columns-repeated"))
+            col += repeat
+            if el.get(f"{_OFFICE_NS}value-type") is not None or len(el):
+                row_far_col = col
+            el.clear()
+        elif tag == f"{_TABLE_NS}table-row":
+            rows += _repeat(el.get(f"{_TABLE_NS}number-rows-repeated"))
+            if row_far_col:
+                far_row, far_col = rows, max(far_col, row_far_col)
+            el.clear()
+        elif tag == f"{_TABLE_NS}table":
+            extents.append((far_row, far_col))
+            el.clear()
+    return extents
+
+
+def _repeat(text: str | None) -> int:
+    if not text:
+        return 1
+    return int(text) if text.isdigit() and len(text) <= 9 else 10**9
+
+
+def check_ods(content: bytes) -> None:
+    """Raise Guarded('sheet-too-large') when an .ods holds a table, or tables together, too large to load."""
+    check_book(ods_extent(content))

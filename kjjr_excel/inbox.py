@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,8 +107,18 @@ def _member(fh, name: str) -> bytes:
                 raise OSError(f"解压后 {info.file_size // 2**20} MB，超出上限")
             with zf.open(info) as fh:
                 out = fh.read(info.file_size + 1)
-    except (zipfile.BadZipFile, KeyError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise OSError(f"压缩包中的 {_decoded(name)} 无法解压：{exc}") from None
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ):
+        raise OSError(
+            f"压缩包中的 {_decoded(name)} 无法解压（压缩数据已损坏或使用了不支持的压缩方式）"
+        ) from None
     if len(out) != info.file_size:
         raise OSError(f"压缩包中的 {_decoded(name)} 实际大小与声明不符")
     return out

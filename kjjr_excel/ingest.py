@@ -382,6 +382,14 @@ def _ods_book(data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, displa
             Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".ods")
         )
     parts = _check_xml_parts(zf, display)
+    try:  # calamine expands every table of an .ods as it opens it: bound them all first
+        guards.check_ods(_read_part(zf, "content.xml", display))
+    except guards.Guarded as refused:
+        raise _Refused(_guarded(refused, display)) from None
+    except ElementTree.ParseError:
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, detail="表格内容（content.xml）不规范")
+        ) from None
     try:
         reader = _calamine(data, display)
     except _Refused:
@@ -1154,8 +1162,14 @@ def _ods_formulas(
     try:
         root = ElementTree.fromstring(part)
     except ElementTree.ParseError as exc:
+        line, column = exc.position
         raise _Refused(
-            Finding.make("file-corrupt", file=display, sheet=sheet, detail=f"XML错误：{exc}")
+            Finding.make(
+                "file-corrupt",
+                file=display,
+                sheet=sheet,
+                detail=f"工作表内容不规范（第{line}行第{column}列）",
+            )
         ) from None
     table = next((t for t in root.iter(f"{_NS_TABLE}table") if t.get(f"{_NS_TABLE}name") == sheet), None)
     if table is None or not wanted:

@@ -337,3 +337,21 @@ def test_csv_rows_is_strict(text, line):
         guards.csv_rows(text)
     assert refused.value.code == "csv-malformed" and refused.value.fields["line"] == line
     assert guards.csv_rows('编号,名称\nQ1,"甲, 中心"\n') == [["编号", "名称"], ["Q1", "甲, 中心"]]
+
+
+def test_ods_extent_counts_repeats_without_expanding_them():
+    t = 'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    o = 'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+    content = (
+        f"<r {t}{o}><table:table><table:table-row><table:table-cell office:value-type='string'/>"
+        "<table:table-cell table:number-columns-repeated='16383'/></table:table-row>"
+        "<table:table-row table:number-rows-repeated='1048574'><table:table-cell/></table:table-row>"
+        "<table:table-row><table:table-cell table:number-columns-repeated='25'/>"
+        "<table:table-cell office:value-type='float'/></table:table-row></table:table>"
+        "<table:table><table:table-row table:number-rows-repeated='9'><table:table-cell "
+        "table:number-columns-repeated='3'/></table:table-row></table:table></r>"
+    ).encode()
+    # trailing empty cells and rows are not loaded; the second table holds nothing
+    assert guards.ods_extent(content) == [(1_048_576, 26), (0, 0)]
+    with pytest.raises(guards.Guarded):
+        guards.check_ods(content)
