@@ -347,7 +347,7 @@ def _parse_year(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return int(value) if value == int(value) and 1900 <= value <= 2999 else None
+        return int(value) if 1900 <= value <= 2999 and value == int(value) else None  # NaN, INF: None
     m = _YEAR_CELL.fullmatch(re.sub(r"\s+", "", unicodedata.normalize("NFKC", as_text(value))))
     return int(m.group(1)) if m and 1900 <= int(m.group(1)) <= 2999 else None
 
@@ -356,7 +356,7 @@ def _parse_rank(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return int(value) if value == value and value == int(value) and value >= 1 else None
+        return int(value) if 1 <= value < 2**31 and value == int(value) else None  # NaN, INF: None
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", as_text(value)))
     m = re.fullmatch(r"第?(\d+)(?:\.0+)?名?", text)
     return int(m.group(1)) if m and int(m.group(1)) >= 1 else None

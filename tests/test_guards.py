@@ -355,3 +355,22 @@ def test_ods_extent_counts_repeats_without_expanding_them():
     assert guards.ods_extent(content) == [(1_048_576, 26), (0, 0)]
     with pytest.raises(guards.Guarded):
         guards.check_ods(content)
+
+
+def test_history_figures_that_are_not_finite_are_not_a_rank_or_a_year():
+    from kjjr_excel.history import _parse_rank, _parse_year
+
+    for value in (float("inf"), float("-inf"), float("nan"), 1e30):
+        assert _parse_rank(value) is None and _parse_year(value) is None
+    assert _parse_rank(3.0) == 3 and _parse_year(2018.0) == 2018
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_roster_given_as_a_fifo_is_named_for_what_it_is(tmp_path, suffix):
+    from kjjr_excel.errors import RosterError
+    from kjjr_excel.roster import read_roster
+
+    os.mkfifo(tmp_path / f"名录{suffix}")
+    with pytest.raises(RosterError) as refused:
+        read_roster(tmp_path / f"名录{suffix}")
+    assert "命名管道" in str(refused.value) and "找不到" not in str(refused.value)
