@@ -15,6 +15,7 @@ import re
 import stat
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 # The largest sheet any reader of ours loads: rows x columns of the rectangle from A1 to the farthest cell
 # (calamine's allocation). A filled template is a few hundred cells; a ranking workbook of 10,000 centers,
@@ -92,8 +93,8 @@ def os_error(exc: OSError) -> Guarded:
     return Guarded("file-io-error", detail=exc.strerror or "读取时发生系统错误")
 
 
-def read_input(path: str | os.PathLike, limit: int) -> bytes:
-    """The bytes of an input file, at most `limit`; raise Guarded when it is not a regular file we may read.
+def open_input(path: str | os.PathLike) -> BinaryIO:
+    """An input file opened for reading, once it is known to be a regular file; raise Guarded otherwise.
 
     Opened without blocking and checked with fstat on the open descriptor, so a FIFO or device swapped in
     after a directory listing is refused too, never waited on. Read-only: inputs are never modified."""
@@ -104,33 +105,43 @@ def read_input(path: str | os.PathLike, limit: int) -> bytes:
         before = os.stat(path)
         if not stat.S_ISREG(before.st_mode):
             raise Guarded("file-not-regular", kind=_kind(before.st_mode))
-        if before.st_size > limit:
-            raise Guarded("file-unsafe", detail=f"文件大小 {before.st_size // 2**20} MB，超出上限")
         fd = os.open(path, flags)
     except OSError as exc:
         raise os_error(exc) from None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise Guarded("file-not-regular", kind=_kind(st.st_mode))
-        chunks: list[bytes] = []
-        total = 0
-        # read(n) allocates n bytes up front: ask for what fstat says (+1 to notice growth), then on to the cap
-        want = min(st.st_size, limit) + 1
-        while total <= limit:
-            chunk = os.read(fd, min(want, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            want = 2**20
-        if total > limit:
-            raise Guarded("file-unsafe", detail=f"文件大小超过 {limit // 2**20} MB 的上限")
-        return b"".join(chunks)
+        mode = os.fstat(fd).st_mode
     except OSError as exc:
-        raise os_error(exc) from None
-    finally:
         os.close(fd)
+        raise os_error(exc) from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise Guarded("file-not-regular", kind=_kind(mode))
+    return os.fdopen(fd, "rb", buffering=0)
+
+
+def read_input(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of an input file (open_input), at most `limit`: a larger file is Guarded('file-unsafe')."""
+    with open_input(path) as fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise Guarded("file-unsafe", detail=f"文件大小 {size // 2**20} MB，超出上限")
+            chunks: list[bytes] = []
+            total = 0
+            # read(n) allocates n bytes up front: ask for what fstat says (+1 to notice growth), then on to the cap
+            want = size + 1
+            while total <= limit:
+                chunk = fh.read(min(want, limit + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                want = 2**20
+        except OSError as exc:
+            raise os_error(exc) from None
+    if total > limit:
+        raise Guarded("file-unsafe", detail=f"文件大小超过 {limit // 2**20} MB 的上限")
+    return b"".join(chunks)
 
 
 def display_name(name: str) -> str:

@@ -79,18 +79,21 @@ class ArchiveMember:
         if isinstance(self.archive, MemberFile):
             data = member_bytes(self.archive.data, self.names[0])
         else:
-            with open(self.archive, "rb") as fh:  # read-only; never written
-                data = _member(fh, self.names[0])
+            try:
+                with guards.open_input(self.archive) as fh:  # read-only; never written
+                    data = _member(fh, self.names[0])
+            except guards.Guarded as refused:  # e.g. the archive went away between listing and reading
+                raise OSError(Finding.make(refused.code, **refused.fields).message) from None
         for name in self.names[1:]:
             data = member_bytes(data, name)
         return data
 
 
 def _read_file(path: Path, limit: int) -> bytes:
-    """An archive's bytes through the guarded open (a FIFO named x.zip is refused, never waited on)."""
+    """A file's bytes through the guarded open (a FIFO named x.eml is refused, never waited on)."""
     try:
         return guards.read_input(path, limit)  # read-only; never written
-    except guards.Guarded as refused:  # e.g. the archive went away between listing and reading
+    except guards.Guarded as refused:
         raise OSError(Finding.make(refused.code, **refused.fields).message) from None
 
 
