@@ -178,6 +178,16 @@ def _folder_files(top: str, problems: list[Finding]) -> Iterator[tuple[tuple[str
                 yield here, entry
 
 
+def folder_files(top: Path, problems: list[Finding]) -> list[Path]:
+    """The files under a folder, sorted, without recursion, hidden and lock files left out, a folder that
+    cannot be opened or lies too deep a finding in `problems` (for --assessment folders)."""
+    return [
+        Path(entry.path)
+        for parts, entry in sorted(_folder_files(str(top), problems), key=lambda pe: pe[0])
+        if not entry.name.startswith((".", "~$")) and not _link_problem(entry)
+    ]
+
+
 def _link_to_folder(entry: os.DirEntry) -> bool:
     try:
         return entry.is_symlink() and entry.is_dir()

@@ -122,7 +122,7 @@ def run_rank(
     findings = list(checked.findings)
     lookup = _resolver(checked.identities, checked.roster)
 
-    assessments = expand_tables(assessments)
+    assessments = expand_tables(assessments, findings)
     tables = [_read_table(p, scheme) for p in assessments]
     for _, _, _, table_findings in tables:
         findings.extend(table_findings)
@@ -187,19 +187,18 @@ def run_rank(
     )
 
 
-def expand_tables(paths: Sequence[Path]) -> list[Path]:
-    """--assessment takes files or folders (every workbook inside, lock and hidden files left out)."""
+def expand_tables(paths: Sequence[Path], problems: list[Finding] | None = None) -> list[Path]:
+    """--assessment takes files or folders (every workbook inside, lock and hidden files left out). A folder
+    that cannot be read, or nests too deep, is a finding in `problems`."""
+    from .inbox import folder_files
+
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.is_file()
-                    and f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
-                    and not f.name.startswith(("~$", "."))
-                )
+                f
+                for f in folder_files(p, problems if problems is not None else [])
+                if f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
             )
         else:
             out.append(p)

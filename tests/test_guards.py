@@ -374,3 +374,25 @@ def test_roster_given_as_a_fifo_is_named_for_what_it_is(tmp_path, suffix):
     with pytest.raises(RosterError) as refused:
         read_roster(tmp_path / f"名录{suffix}")
     assert "命名管道" in str(refused.value) and "找不到" not in str(refused.value)
+
+
+def test_assessment_folder_nested_deep_with_a_fifo_is_findings_not_a_crash(tmp_path):
+    from kjjr_excel.pipeline import run_rank
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    tables = tmp_path / "assessment"
+    tables.mkdir()
+    os.mkfifo(tables / "考核评价表.xlsx")
+    deep = tables
+    try:
+        for _ in range(1100):
+            deep = deep / "d"
+            deep.mkdir()
+        result = run_rank(QD, [inbox], assessments=[tables])
+        found = codes(result.findings)
+        assert {"folder-too-deep", "file-not-regular"} <= found
+        assert [r.center.name for r in result.ranked if r.rank is not None] == ["甲中心"]
+    finally:
+        _remove_tree(tables)
