@@ -664,7 +664,9 @@ class _SheetGuard:
                 Finding.make("file-corrupt", file=display, sheet=name, detail="工作表的结构信息缺失或损坏")
             )
         try:
-            guards.check_extent(*guards.xml_extent(book.part(part_name, display)))
+            part = book.part(part_name, display)
+            if not guards.plainly_small(part):
+                guards.check_extent(*guards.xml_extent(part))
         except guards.Guarded as refused:
             raise _Refused(_guarded(refused, display, name)) from None
         try:

@@ -396,3 +396,22 @@ def test_assessment_folder_nested_deep_with_a_fifo_is_findings_not_a_crash(tmp_p
         assert [r.center.name for r in result.ranked if r.rank is not None] == ["甲中心"]
     finally:
         _remove_tree(tables)
+
+
+@pytest.mark.parametrize(
+    "xml, small",
+    [
+        (b'<row r="3" spans="1:9"><c r="B2" s="1"/><c r="ZZ999"><v>1</v></c></row>', True),
+        (b'<row r="1000"><c r="A1000"/></row>', False),
+        (b'<row r="1"><c r="AAA1"/></row>', False),
+        (b"<row><c/></row>", False),
+        (b'<row r="1"><c s="1"/></row>', False),
+        (b"<x:row r='5'><x:c r='B1'/></x:row>", False),
+        (b'<row r="1"><c r = "A1"/></row>', False),
+    ],
+)
+def test_plainly_small_is_only_said_of_what_is_surely_small(xml, small):
+    assert guards.plainly_small(xml) is small
+    if small:
+        rows, cols = guards.xml_extent(xml)
+        assert rows <= guards.SMALL[0] and cols <= guards.SMALL[1]
