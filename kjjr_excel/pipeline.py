@@ -14,6 +14,7 @@ from pathlib import Path
 from .assess import Assessment, Review, read_assessments, read_reviews
 from .cells import fmt_decimal, normalise_name
 from .findings import Finding, sorted_findings
+from .guards import display_name
 from .model import CenterInput, RunResult, Submission
 from .rank import rank_centers
 from .roster import read_roster
@@ -182,7 +183,7 @@ def run_rank(
         assessed=bool(assessments),
         parameters=scheme.parameters(),
         notes=notes,
-        inputs=[str(p) for p in inputs] + [str(p) for p in assessments] + [str(p) for p in history],
+        inputs=[display_name(str(p)) for p in (*inputs, *assessments, *history)],
         history_years=history_years,
     )
 

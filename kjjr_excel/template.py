@@ -83,6 +83,17 @@ def _workbook(path: Path, year: int, title: str, created: datetime | None) -> xl
     return wb
 
 
+def _close(wb: xlsxwriter.Workbook, path: Path) -> Path:
+    """Store a template through output.atomic_write: a full disk or Ctrl+C leaves no half-written template,
+    and one open in Excel is written beside it. Returns the path written."""
+
+    def store(tmp: Path) -> None:
+        wb.filename = str(tmp)
+        wb.close()
+
+    return output.atomic_write(Path(path), store)
+
+
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, object]:
     base = {"font_name": BODY_FONT, "font_size": 10, "valign": "vcenter", "text_wrap": True}
     cell = {**base, "border": 1}
@@ -474,8 +485,7 @@ def write_submission(
     for field in lay.header_rows:
         wb.define_name(field, f"='{lay.sheet}'!{_abs(lay.header_rows[field], lay.header_value_col)}")
     _write_meta(wb, _meta(scheme, year, KIND_SUBMISSION, center.code if center else ""))
-    wb.close()
-    return path
+    return _close(wb, path)
 
 
 SUBMISSION_SIGN = "申报单位（盖章）；负责人（签字）；日期"  # the notices ask for stamped, signed paper
@@ -1079,8 +1089,7 @@ def write_assessment(
     ws.print_area(0, 0, last_row, last_col)
     _protect(ws)
     _write_meta(wb, _meta(scheme, year, KIND_REVIEW if relative else KIND_ASSESSMENT))
-    wb.close()
-    return path
+    return _close(wb, path)
 
 
 def _any_open(entries: Sequence[tuple[RosterEntry, bool]]) -> bool:

@@ -340,3 +340,13 @@ def test_output_error_for_a_folder_that_cannot_be_written_names_no_library_engli
     with pytest.raises(OutputError) as refused:
         atomic_write(blocker / "out.xlsx", lambda p: p.write_bytes(b"x"))
     assert "Errno" not in str(refused.value) and "请" in str(refused.value)
+
+
+def test_templates_on_a_full_disk_leave_no_half_written_file(tmp_path, monkeypatch):
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
+    with pytest.raises(OutputError, match="磁盘空间不足"):
+        generate(QD, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
