@@ -75,6 +75,7 @@ goto finish
 :ran
 set "STATUS=%ERRORLEVEL%"
 echo.
+if "%STATUS%"=="1" goto provisional
 if not "%STATUS%"=="0" goto failed
 echo 完成。排名结果在 outputs 文件夹中：
 call :say "%HERE%\outputs"
@@ -87,6 +88,11 @@ if /i "%SCHEME:~0,9%"=="guangdong" set "REMIND=1"
 if defined REMIND %KJJR% remind %SCHEME% inbox -o "outputs\催报" %EXTRA_ROSTER%
 echo 回执和邮件草稿在 outputs\回执，催报草稿和催报名单在 outputs\催报：双击 .eml 文件，核对后发送。
 if not defined CI start "" explorer "%HERE%\outputs"
+goto finish
+
+:provisional
+echo 排名结果已生成，但是暂定结果：assessment 文件夹中有考核评价表或评审表无法使用（见上面的提示和结果文件的“校验问题”表），补助金额暂不确定。
+echo 请核对这些文件（需要时用Excel或LibreOffice另存为 .xlsx）后重新运行本脚本。
 goto finish
 
 :failed
@@ -109,8 +115,13 @@ endlocal
 goto :eof
 
 rem ---- add one optional input file (kind, full path, extension, name); skips Office lock files
+rem      tables: every format a submission may be in (.xlsx .xlsm .xls .ods, .zip); history: also .csv
 :add
-if /i not "%~3"==".xlsx" if /i not "%~3"==".xls" if /i not "%~3"==".csv" goto :eof
+set "OK="
+for %%E in (.xlsx .xlsm .xls .ods) do if /i "%~3"=="%%E" set "OK=1"
+if /i "%~1"=="assessment" if /i "%~3"==".zip" set "OK=1"
+if /i "%~1"=="history" if /i "%~3"==".csv" set "OK=1"
+if not defined OK goto :eof
 set "NAME=%~4"
 if "%NAME:~0,2%"=="~$" goto :eof
 set EXTRA=%EXTRA% --%~1 "%~2"

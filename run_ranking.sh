@@ -57,13 +57,20 @@ for f in 名录.xlsx 名录.xls 名录.csv roster.xlsx roster.xls roster.csv; do
 done
 # Optional: the assessor's workbook(s) / reviewers' score sheets, and earlier years' results.
 # Put them in assessment/ and history/ next to this script.
+# Every format a submission may be in is read for the tables too (.xlsx .xlsm .xls .ods, and inside .zip).
 for dir in assessment history; do
-    if [ "$dir" = assessment ]; then what="考核评价表/评审表"; else what="历年结果"; fi
+    if [ "$dir" = assessment ]; then
+        what="考核评价表/评审表"
+        kinds=(-iname '*.xlsx' -o -iname '*.xlsm' -o -iname '*.xls' -o -iname '*.ods' -o -iname '*.zip')
+    else
+        what="历年结果"
+        kinds=(-iname '*.xlsx' -o -iname '*.xlsm' -o -iname '*.xls' -o -iname '*.ods' -o -iname '*.csv')
+    fi
     if [ -d "$dir" ]; then
         while IFS= read -r -d '' f; do
             ARGS+=("--$dir" "$f")
             echo "使用${what}：$f"
-        done < <(find "$dir" -maxdepth 1 -type f \( -name '*.xlsx' -o -name '*.xls' -o -name '*.csv' \) ! -name '~$*' -print0 | sort -z)
+        done < <(find "$dir" -maxdepth 1 -type f \( "${kinds[@]}" \) ! -name '~$*' ! -name '.*' -print0 | sort -z)
     fi
 done
 
@@ -83,6 +90,9 @@ if [ "$STATUS" -eq 0 ]; then
     if [ -z "${CI:-}" ] && [ -t 1 ]; then
         { xdg-open outputs || open outputs; } >/dev/null 2>&1 &
     fi
+elif [ "$STATUS" -eq 1 ]; then
+    echo "排名结果已生成，但是暂定结果：assessment 文件夹中有考核评价表或评审表无法使用（见上面的提示和结果文件的“校验问题”表），补助金额暂不确定。"
+    echo "请核对这些文件（需要时用Excel或LibreOffice另存为 .xlsx）后重新运行本脚本。"
 else
     echo "排名没有完成（错误代码 ${STATUS}）。请查看上面的提示；如果结果文件正在Excel中打开，请先关闭。"
 fi

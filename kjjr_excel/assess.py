@@ -6,13 +6,15 @@ into assessor values, verified counts, qualitative totals and vetoes, with findi
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from .cells import as_text, fmt_decimal, normalise_name, parse_value, parsed_finding
-from .findings import Finding
+from .cells import a1, as_text, fmt_decimal, normalise_name, parse_value, parsed_finding
+from .findings import Finding, Severity
 from .scheme import Scheme
 
 Row = Mapping[str, tuple[object, str]]  # header text -> (value, A1 cell)
@@ -23,22 +25,78 @@ VETO_REASON_HEADER = "否决原因"
 
 
 @dataclass
+class Table:
+    """One assessor table or review sheet as read: its rows (by their headers), the formulas of its cells, and
+    what identifies it (the reviewer's name on a review sheet, the workbook's own saved time)."""
+
+    file: str
+    sheet: str
+    rows: Sequence[Row]
+    formulas: Mapping[str, tuple[str, bool]] = field(default_factory=dict)  # A1 -> (formula, cached value)
+    reviewer: str = ""
+    reviewer_cell: str = ""
+    saved_at: datetime | None = None
+    sha256: str = ""  # the same file given twice (in the inbox and with --assessment) counts once
+
+
+@dataclass
+class TableUse:
+    """What a table given to a run was used as, for 说明: the file, as what, by whom, how many centers."""
+
+    file: str
+    kind: str  # 考核评价表 / 评审表
+    used: bool
+    reviewer: str = ""
+    centers: int = 0
+    note: str = ""  # why a file was not used
+
+
+@dataclass
 class Assessment:
     """What the assessor decided for one center."""
 
     values: dict[str, Decimal | bool] = field(default_factory=dict)  # assessor indicator id -> value
     verified: dict[str, Decimal] = field(default_factory=dict)  # self-reported id -> 核定数
     cells: dict[str, str] = field(default_factory=dict)  # indicator id -> the cell it was read from
+    errors: dict[str, str] = field(default_factory=dict)  # indicator id -> cell of a value in error
+    verified_errors: dict[str, str] = field(default_factory=dict)  # self-reported id -> cell of a bad 核定数
     file: str = ""
     sheet: str = ""
 
 
 @dataclass
 class Review:
-    total: Fraction | None  # None: the row was incomplete and only carries a veto
+    total: Fraction | None  # None: the row was not counted (incomplete, in error) and may only carry a veto
     file: str
     veto: bool = False
     reason: str = ""
+    error: bool = False  # the row has an error finding: the center is flagged 数据有误
+    veto_unknown: bool = False  # the 一票否决 cell could not be read: nobody can tell whether it vetoes
+
+
+KIND_ASSESSMENT, KIND_REVIEW = "考核评价表", "评审表"
+REVIEWER_LABELS = ("评审人", "评审人姓名", "评审专家")
+
+
+def reviewer_of(grid: Sequence[Sequence[object]], header_row: int) -> tuple[str, str]:
+    """(name, cell) of the reviewer above a review sheet's header row: the cell right of a 评审人 label (as the
+    template has it), or the text after 评审人： in the label's own cell; ('', cell of the label) when empty."""
+    wanted = {normalise_name(t) for t in REVIEWER_LABELS}
+    label_cell = ""
+    for r, row in enumerate(grid[:header_row]):
+        for c, value in enumerate(row):
+            text = normalise_name(as_text(value))  # NFKC: a full-width colon is ':' here
+            head, sep, rest = text.partition(":")
+            if sep and head in wanted and rest:
+                return unicodedata.normalize("NFKC", as_text(value)).split(":", 1)[1].strip(), a1(r, c)
+            if text.rstrip(":") not in wanted:
+                continue
+            label_cell = label_cell or a1(r, c)
+            for k in range(c + 1, len(row)):
+                if as_text(row[k]):
+                    return as_text(row[k]), a1(r, k)
+            return "", a1(r, c + 1)
+    return "", label_cell
 
 
 def _cell(row: Row, *names: str, startswith: bool = False) -> tuple[object, str] | None:
@@ -84,15 +142,74 @@ def _unknown(code: str, file: str, sheet: str, cell: str, who: str) -> Finding:
     return Finding.make(code, file=file, sheet=sheet, cell=cell, center=who, value=who, name=who)
 
 
+def read_cell(
+    table: Table, found: tuple[object, str], ind, *, label: str, center: str
+) -> tuple[Decimal | bool | None, bool, list[Finding]]:
+    """One value cell of a table read as a submission's cell is: (value, in error, findings). A formula is
+    judged by its cached value (a 提示 says so), and is an error when it has none."""
+    raw, cell = found
+    where = {"file": table.file, "sheet": table.sheet, "cell": cell, "center": center}
+    formula = table.formulas.get(cell)
+    typed = f"={formula[0]}" if formula else as_text(raw)
+    if formula is not None and not formula[1]:
+        code = "formula-no-cache"
+        return (
+            None,
+            True,
+            [Finding.make_typed(code, typed, indicator=ind.id, label=label, raw=typed, **where)],
+        )
+    parsed = parse_value(
+        raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min, unit=ind.unit
+    )
+    findings = []
+    if parsed.code:
+        findings.append(parsed_finding(parsed, ind, raw, typed, label=label, **where))
+    error = any(f.severity is Severity.ERROR for f in findings)
+    if formula is not None and not error:
+        shown = "" if parsed.value is None else as_text(parsed.value)
+        findings.append(
+            Finding.make_typed(
+                "formula-cached", typed, indicator=ind.id, label=label, raw=typed, value=shown, **where
+            )
+        )
+    return (None if error else parsed.value), error, findings
+
+
+def _text_cell(table: Table, found: tuple[object, str] | None, label: str, center: str) -> tuple[str, list]:
+    """A text cell (否决原因): its text, or its formula's cached text with a 提示; '' and an error without one."""
+    if found is None:
+        return "", []
+    raw, cell = found
+    formula = table.formulas.get(cell)
+    if formula is None:
+        return as_text(raw), []
+    typed = f"={formula[0]}"
+    where = {"file": table.file, "sheet": table.sheet, "cell": cell, "center": center, "label": label}
+    if not formula[1]:
+        return "", [Finding.make_typed("formula-no-cache", typed, raw=typed, **where)]
+    return as_text(raw), [Finding.make_typed("formula-cached", typed, raw=typed, value=as_text(raw), **where)]
+
+
 def read_assessments(
-    scheme: Scheme, tables: Sequence[tuple[str, str, Sequence[Row]]], resolve: Resolver
-) -> tuple[dict[str, Assessment], list[Finding]]:
-    """tables: (file, sheet, rows). Later files and rows win for the same center (and say so)."""
+    scheme: Scheme, tables: Sequence[Table], resolve: Resolver
+) -> tuple[dict[str, Assessment], list[Finding], list[TableUse]]:
+    """Later files and rows win for the same center (and say so). A value with an error finding is kept out
+    (Assessment.errors / verified_errors name its cell), never replaced by the neutral value unsaid."""
     out: dict[str, Assessment] = {}
     seen: dict[str, list[tuple[str, str, str, str]]] = {}  # key -> (name shown, file, sheet, cell) per row
     findings: list[Finding] = []
-    for file, sheet, rows in tables:
-        for row in rows:
+    uses: list[TableUse] = []
+    first_of: dict[str, str] = {}  # sha256 -> file: the same file given twice is read once
+    for table in tables:
+        file, sheet = table.file, table.sheet
+        if table.sha256 and table.sha256 in first_of:
+            uses.append(
+                TableUse(file, KIND_ASSESSMENT, False, note=f"与{first_of[table.sha256]}内容相同，只计一次")
+            )
+            continue
+        first_of.setdefault(table.sha256, file)
+        centers = 0
+        for row in table.rows:
             code, name, name_cell = row_identity(row)
             if not code and not name:
                 continue
@@ -100,21 +217,23 @@ def read_assessments(
             if key is None:
                 findings.append(_unknown("assessment-unknown-center", file, sheet, name_cell, name or code))
                 continue
+            centers += 1
             assessment = Assessment(file=file, sheet=sheet)
             for ind in scheme.assessor_indicators:
                 found = _cell(row, *_assessor_headers(scheme, ind), startswith=True)
-                if found is None or as_text(found[0]) == "":
+                if found is None or (as_text(found[0]) == "" and found[1] not in table.formulas):
                     continue
-                findings.extend(_parse_into(assessment, assessment.values, ind, found, name))
+                findings.extend(_parse_into(table, assessment, ind, found, name or code, verified=False))
             for ind in scheme.self_indicators:
                 if not ind.verifiable:
                     continue
                 found = _verified_cell(row, ind)
-                if found is None or as_text(found[0]) == "":
+                if found is None or (as_text(found[0]) == "" and found[1] not in table.formulas):
                     continue
-                findings.extend(_parse_into(assessment, assessment.verified, ind, found, name))
+                findings.extend(_parse_into(table, assessment, ind, found, name or code, verified=True))
             seen.setdefault(key, []).append((name or code, file, sheet, name_cell))
             out[key] = assessment
+        uses.append(TableUse(file, KIND_ASSESSMENT, True, centers=centers))
     for places in seen.values():
         if len(places) > 1:
             who, file, sheet, cell = places[-1]
@@ -129,111 +248,199 @@ def read_assessments(
                     count=len(places),
                 )
             )
-    return out, findings
+    return out, findings, uses
 
 
 def _parse_into(
-    assessment: Assessment, target: dict, ind, found: tuple[object, str], name: str
+    table: Table, assessment: Assessment, ind, found: tuple[object, str], name: str, *, verified: bool
 ) -> list[Finding]:
-    """Read one cell of an assessment row into target (values or verified), remembering where it was."""
-    raw, cell = found
-    file, sheet = assessment.file, assessment.sheet
+    """Read one cell of an assessment row into the assessment (its values or 核定数), remembering where."""
+    cell = found[1]
     assessment.cells[ind.id] = cell
-    parsed = parse_value(
-        raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min, unit=ind.unit
-    )
-    if parsed.value is not None:
-        target[ind.id] = parsed.value
-    if not parsed.code:
-        return []
     # the column's header: an assessor field's own (较大失误次数), a 核定数 column names the indicator
-    label = ind.display_label if ind.source == "assessor" else ind.label
-    where = {"file": file, "sheet": sheet, "cell": cell, "center": name}
-    return [parsed_finding(parsed, ind, raw, as_text(raw), label=label, **where)]
+    label = ind.label if verified else ind.display_label
+    value, error, findings = read_cell(table, found, ind, label=label, center=name)
+    if error:
+        (assessment.verified_errors if verified else assessment.errors)[ind.id] = cell
+    elif value is not None:
+        (assessment.verified if verified else assessment.values)[ind.id] = value
+    return findings
+
+
+class _Part:
+    """A review sheet's part as read_cell reads it: a score of 0 to the part's maximum, two decimals."""
+
+    type, places, min, unit = "decimal", 2, Decimal(0), "分"
+
+    def __init__(self, part):
+        self.id, self.label, self.max = part.id, part.label, part.max
+
+
+class _Veto:
+    id, type, places, min, max, unit = "veto", "bool", 0, Decimal(0), None, ""
+
+
+def _newest_copies(tables: Sequence[Table]) -> tuple[list[Table], list[Finding], list[TableUse]]:
+    """One sheet per reviewer: the newest copy by the workbook's own saved time; a sheet without a reviewer's
+    name, or copies whose order cannot be told, are not used (an error finding each)."""
+    findings: list[Finding] = []
+    uses: list[TableUse] = []
+    by_reviewer: dict[str, list[Table]] = {}
+    for table in tables:
+        if not table.reviewer:
+            findings.append(
+                Finding.make(
+                    "review-no-reviewer", file=table.file, sheet=table.sheet, cell=table.reviewer_cell
+                )
+            )
+            uses.append(TableUse(table.file, KIND_REVIEW, False, note="没有填写评审人姓名"))
+            continue
+        by_reviewer.setdefault(normalise_name(table.reviewer), []).append(table)
+    kept: list[Table] = []
+    for group in by_reviewer.values():
+        copies: list[Table] = []
+        for table in sorted(group, key=lambda t: t.file):
+            same = next((t for t in copies if table.sha256 and t.sha256 == table.sha256), None)
+            if same is None:
+                copies.append(table)
+            else:
+                note = f"与{same.file}内容相同，只计一次"
+                uses.append(TableUse(table.file, KIND_REVIEW, False, table.reviewer, note=note))
+        if len(copies) == 1:
+            kept.append(copies[0])
+            continue
+        order = sorted(copies, key=lambda t: (t.saved_at is not None, t.saved_at or datetime.min, t.file))
+        newest, runner_up = order[-1], order[-2]
+        files = "、".join(t.file for t in sorted(copies, key=lambda t: t.file))
+        where = {"file": newest.file, "sheet": newest.sheet, "cell": newest.reviewer_cell}
+        if newest.saved_at is None or newest.saved_at == runner_up.saved_at:
+            findings.append(
+                Finding.make("review-reviewer-unclear", name=newest.reviewer, files=files, **where)
+            )
+            note = "同一评审人的多份评审表，无法判断哪份最新"
+            uses += [TableUse(t.file, KIND_REVIEW, False, t.reviewer, note=note) for t in copies]
+            continue
+        findings.append(
+            Finding.make(
+                "review-reviewer-copies", name=newest.reviewer, files=files, kept=newest.file, **where
+            )
+        )
+        note = f"同一评审人有保存时间更新的一份（{newest.file}）"
+        uses += [TableUse(t.file, KIND_REVIEW, False, t.reviewer, note=note) for t in order[:-1]]
+        kept.append(newest)
+    return sorted(kept, key=lambda t: t.file), findings, uses
 
 
 def read_reviews(
-    scheme: Scheme, tables: Sequence[tuple[str, str, Sequence[Row]]], resolve: Resolver
-) -> tuple[dict[str, list[Review]], list[Finding]]:
-    """Reviewer sheets: a complete row gives a total; a partly filled row is a finding and is left out;
+    scheme: Scheme, tables: Sequence[Table], resolve: Resolver
+) -> tuple[dict[str, list[Review]], list[Finding], list[TableUse]]:
+    """Reviewer sheets, one per reviewer (see _newest_copies): a complete row gives a total; a row partly filled,
+    in error, or for a center listed twice on the sheet is a finding and is not counted (Review.error);
     一票否决 = 是 vetoes the center, naming the file."""
     out: dict[str, list[Review]] = {}
-    findings: list[Finding] = []
-    for file, sheet, rows in sorted(tables, key=lambda t: t[0]):
-        for row in rows:
-            code, name, name_cell = row_identity(row)
-            if not code and not name:
+    kept, findings, uses = _newest_copies(tables)
+    for table in kept:
+        rows: list[tuple[str, Review]] = []
+        first_cell: dict[str, str] = {}
+        for row in table.rows:
+            found = _review_row(scheme, table, row, resolve, findings)
+            if found is None:
                 continue
-            parts: list[tuple[object, str]] = []
-            missing: list[str] = []
-            over = None
-            for part in scheme.parts:
-                found = _cell(row, part.label, startswith=True)
-                if found is None or as_text(found[0]) == "":
-                    missing.append(part.label)
-                    parts.append((None, found[1] if found else ""))
-                    continue
-                parsed = parse_value(found[0], type="decimal", places=2, maximum=part.max)
-                if parsed.value is None:
-                    over = (part, found, parsed.code)
-                parts.append((parsed.value, found[1]))
-            veto_cell = _cell(row, VETO_HEADER)
-            reason_cell = _cell(row, VETO_REASON_HEADER)
-            veto = veto_cell is not None and parse_value(veto_cell[0], type="bool").value is True
-            filled = len(scheme.parts) - len(missing)
-            if filled == 0 and not veto:
-                continue
-            key = resolve(code, name)
-            if key is None:
-                findings.append(_unknown("review-unknown-center", file, sheet, name_cell, name or code))
-                continue
-            review = Review(
-                total=None, file=file, veto=veto, reason=as_text(reason_cell[0]) if reason_cell else ""
-            )
-            if veto:
+            key, review, name, name_cell = found
+            if key in first_cell:  # counted once at most: which of the rows did the reviewer mean?
                 findings.append(
                     Finding.make(
-                        "review-veto",
-                        file=file,
-                        sheet=sheet,
-                        cell=veto_cell[1] if veto_cell else "",
-                        center=name,
-                        name=name or code,
-                        reason=review.reason or "未注明原因",
-                    )
-                )
-            if over is not None:  # a score over the part's maximum, or no score at all ('优', a date, -5)
-                part, (raw, cell), parse_code = over
-                findings.append(
-                    Finding.make(
-                        "review-over-max" if parse_code == "value-over-max" else "review-not-number",
-                        file=file,
-                        sheet=sheet,
-                        cell=cell,
-                        center=name,
-                        value=as_text(raw),
-                        name=name or code,
-                        label=part.label,
-                        raw=as_text(raw),
-                        max=fmt_decimal(part.max),
-                    )
-                )
-            elif missing and filled:
-                findings.append(
-                    Finding.make(
-                        "review-partial",
-                        file=file,
-                        sheet=sheet,
+                        "review-center-twice",
+                        file=table.file,
+                        sheet=table.sheet,
                         cell=name_cell,
                         center=name,
-                        name=name or code,
-                        missing="、".join(missing),
+                        name=name,
+                        first=first_cell[key],
                     )
                 )
-            elif not missing:
-                review.total = sum((Fraction(v) for v, _ in parts), Fraction(0))
-                out.setdefault(key, []).append(review)
-                continue
-            if veto:  # an incomplete row still carries its veto
-                out.setdefault(key, []).append(review)
-    return out, findings
+                for k, earlier in rows:
+                    if k == key:
+                        earlier.total, earlier.error = None, True
+                review.total, review.error = None, True
+            first_cell.setdefault(key, name_cell)
+            rows.append((key, review))
+        for key, review in rows:
+            out.setdefault(key, []).append(review)
+        scored = len({key for key, review in rows if review.total is not None})
+        uses.append(TableUse(table.file, KIND_REVIEW, True, table.reviewer, centers=scored))
+    return out, findings, sorted(uses, key=lambda u: u.file)
+
+
+def _review_row(
+    scheme: Scheme, table: Table, row: Row, resolve: Resolver, findings: list[Finding]
+) -> tuple[str, Review, str, str] | None:
+    """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row or
+    a center not known (a finding)."""
+    file, sheet = table.file, table.sheet
+    code, name, name_cell = row_identity(row)
+    if not code and not name:
+        return None
+    who = name or code
+    row_findings: list[Finding] = []
+    values: list[Decimal] = []
+    missing: list[str] = []
+    bad: tuple | None = None
+    for part in scheme.parts:
+        found = _cell(row, part.label, startswith=True)
+        if found is None or (as_text(found[0]) == "" and found[1] not in table.formulas):
+            missing.append(part.label)
+            continue
+        value, error, cell_findings = read_cell(table, found, _Part(part), label=part.label, center=who)
+        if error:
+            bad = bad or (part, found, cell_findings)
+        else:
+            row_findings.extend(cell_findings)  # a formula's 提示, a third decimal
+            values.append(value)
+    veto_cell = _cell(row, VETO_HEADER)
+    veto, veto_unknown = False, False
+    if veto_cell is not None and (as_text(veto_cell[0]) != "" or veto_cell[1] in table.formulas):
+        value, veto_unknown, cell_findings = read_cell(table, veto_cell, _Veto, label=VETO_HEADER, center=who)
+        row_findings.extend(cell_findings)
+        veto = value is True
+    reason, reason_findings = _text_cell(table, _cell(row, VETO_REASON_HEADER), VETO_REASON_HEADER, who)
+    if veto:
+        row_findings.extend(reason_findings)
+    if not values and bad is None and not veto and not veto_unknown:
+        return None
+    key = resolve(code, name)
+    if key is None:
+        findings.append(_unknown("review-unknown-center", file, sheet, name_cell, who))
+        return None
+    findings.extend(row_findings)
+    review = Review(
+        total=None, file=file, veto=veto, reason=reason, error=veto_unknown, veto_unknown=veto_unknown
+    )
+    where = {"file": file, "sheet": sheet, "center": name, "name": who}
+    if veto:
+        cell = veto_cell[1] if veto_cell else ""
+        findings.append(Finding.make("review-veto", cell=cell, reason=reason or "未注明原因", **where))
+    if bad is not None:  # a score over the part's maximum, or no score at all ('优', a date, -5, a formula)
+        part, (raw, cell), cell_findings = bad
+        review.error = True
+        if cell_findings and cell_findings[0].code == "formula-no-cache":
+            findings.extend(cell_findings)
+        else:
+            over = any(f.code == "value-over-max" for f in cell_findings)
+            findings.append(
+                Finding.make(
+                    "review-over-max" if over else "review-not-number",
+                    cell=cell,
+                    value=as_text(raw),
+                    label=part.label,
+                    raw=as_text(raw),
+                    max=fmt_decimal(part.max),
+                    **where,
+                )
+            )
+    elif missing and values:
+        review.error = True
+        findings.append(Finding.make("review-partial", cell=name_cell, missing="、".join(missing), **where))
+    elif not missing:
+        review.total = sum((Fraction(v) for v in values), Fraction(0))
+    return key, review, who, name_cell

@@ -1,6 +1,7 @@
 """Command line: parse options, call one library function, print in Chinese, exit.
 
-Exit status: 0 output written; 1 `validate` found an error in a submission; 2 wrong usage (click);
+Exit status: 0 output written; 1 `validate` found an error in a submission, or `rank` wrote provisional results
+because an assessor table or review sheet could not be used (unless --allow-missing-assessment); 2 wrong usage;
 3 no output could be written (the message says why); 4 an internal error (run with -v for the details).
 """
 
@@ -286,6 +287,11 @@ def validate(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="往年结果：本工具往年生成的排名结果表，或含 年度、名称/编号、等次、排名 列的表格。",
 )
+@click.option(
+    "--allow-missing-assessment",
+    is_flag=True,
+    help="有考核评价表或评审表无法使用时，仍以退出码0结束（结果照样标为暂定结果，补助金额暂不确定）。",
+)
 @click.option("--strict", is_flag=True, help="数据有误的分中心不参加排名（默认按0分计并标记）。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="排名结果表（.xlsx）。")
 @click.option("--pdf", is_flag=True, help="同时把“排名”表打印为PDF（需要安装 LibreOffice）。")
@@ -296,11 +302,13 @@ def rank(
     year: int | None,
     assessments: tuple[Path, ...],
     history: tuple[Path, ...],
+    allow_missing_assessment: bool,
     strict: bool,
     output: Path | None,
     pdf: bool,
 ) -> None:
-    """汇总报送文件，计分、排名，输出排名结果表。INPUTS 为文件或文件夹。"""
+    """汇总报送文件，计分、排名，输出排名结果表。INPUTS 为文件或文件夹（其中的考核评价表、评审表按表中
+    的标识自动识别并使用）。有考核评价表或评审表无法使用时，结果为暂定结果，退出码为 1。"""
     from .pipeline import run_rank
     from .report import RankingWriter, export_pdf
 
@@ -327,6 +335,7 @@ def rank(
         out = output or _default_output(sch, f"{result.year}年度排名结果")
         refuse_inputs(out, read)
         written = writer.finish(result, out)
+    _say_tables_used(result)
     ranked = sum(1 for r in result.ranked if r.rank is not None)
     click.echo(result.notes[0])  # the year used and why
     click.echo(
@@ -343,6 +352,34 @@ def rank(
             )
         else:
             click.echo(f"已生成：{pdf_path}")
+    _say_tables(result, allow_missing_assessment)
+
+
+def _say_tables_used(result) -> None:
+    """Which assessor tables or review sheets were used as what, and which were not (and why)."""
+    for u in result.tables:
+        if u.used:
+            who = f"（评审人 {u.reviewer}）" if u.reviewer else ""
+            click.echo(f"使用{u.kind}：{u.file}{who}，{u.centers} 个{result.scheme.center_label}")
+        else:
+            click.secho(f"未使用：{u.file}（{u.note}）", fg="red")
+
+
+def _say_tables(result, allow_missing: bool) -> None:
+    """A table that could not be used: the results are provisional, and the run ends non-zero unless allowed."""
+    if not result.table_unusable:
+        return
+    message = (
+        f"结果为暂定结果（{result.provisional}）：有考核评价表或评审表无法使用，详见“校验问题”表；"
+        f"{result.scheme.subsidy_label.split('（')[0]}暂不确定。"
+    )
+    if allow_missing:
+        click.secho(f"注意：{message}（已按 --allow-missing-assessment 继续）", fg="yellow")
+        return
+    click.secho(
+        f"错误：{message}核对这些文件后重新运行；确认不使用时加 --allow-missing-assessment。", fg="red"
+    )
+    sys.exit(EXIT_FINDINGS)
 
 
 @cli.command()

@@ -100,7 +100,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "not-template": (E, "没有找到本次考核的填报表（{detail}）。请使用下发的填报模板填写后报送。"),
     "not-submission": (
         W,
-        "这是{what}，不是填报表，未作为报送文件读取。排名时请用 --assessment 指定{what}（双击脚本：放到 assessment 文件夹）。",
+        "这是{what}，不是填报表，校验时不作为报送文件读取；排名时会作为{what}使用（也可以用 --assessment 指定，双击脚本：放到 assessment 文件夹）。",
     ),
     "ranking-workbook": (
         N,
@@ -219,6 +219,26 @@ CODES: dict[str, tuple[Severity, str]] = {
         "评审表“{file}”对“{name}”作了一票否决，原因：{reason}。该{center_label}评定为不合格，不参与排名。",
     ),
     "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),
+    "review-no-reviewer": (
+        E,
+        "评审表没有填写评审人姓名，整份评审表未计入（其中的评分和一票否决都没有使用），本次结果为暂定结果。请评审人在“评审人”右侧的单元格填写姓名后重新提交，再重新运行排名。",
+    ),
+    "review-reviewer-copies": (
+        W,
+        "评审人“{name}”提交了多份评审表：{files}。只采用保存时间最新的一份（{kept}），其余未计入。",
+    ),
+    "review-reviewer-unclear": (
+        E,
+        "评审人“{name}”提交了多份评审表：{files}，无法从保存时间判断哪一份最新，都未计入，本次结果为暂定结果。请只保留评审人确认的一份后重新运行排名。",
+    ),
+    "review-center-twice": (
+        E,
+        "评审表中“{name}”出现了两次（{first} 和 {cell}），无法确定评审人的评分，这位评审人对它的评分未计入。请评审人删去多余的一行后重新提交。",
+    ),
+    "table-unusable": (
+        E,
+        "{what}“{file}”无法使用（{detail}），其中的{content}没有计入，本次结果为暂定结果，{money}暂不确定。请用Excel或LibreOffice打开该文件核对（需要时另存为 .xlsx），再重新运行排名；确认不使用该文件时，加 --allow-missing-assessment 运行。",
+    ),
     "veto": (W, "{reason}，评定为不合格，不参与排名。"),
     # history
     "history-unreadable": (E, "历年结果文件无法读取：{detail}。"),

@@ -32,7 +32,16 @@ from .layout import META_SHEET, Layout, layout
 from .mailbox import MemberFile
 from .model import CellValue, InputFile, MailOrigin, Submission
 
-__all__ = ["IngestResult", "collect_files", "ingest", "read_submission", "read_table", "SPREADSHEET_SUFFIXES"]
+__all__ = [
+    "IngestResult",
+    "TableBook",
+    "collect_files",
+    "ingest",
+    "read_submission",
+    "read_table",
+    "read_table_book",
+    "SPREADSHEET_SUFFIXES",
+]
 
 READ = "已读取"
 SKIPPED = "已跳过"
@@ -730,8 +739,8 @@ def read_submission(
     return _with_origin(_read_opened(book, display, scheme, size or 0, modified), origin)
 
 
-def _read_member(member: MemberFile, display: str, scheme) -> Outcome:
-    """A mail's attachment: guarded and read from its bytes like a file."""
+def _open_member(member: MemberFile, display: str) -> _Book:
+    """A mail's attachment guarded like a file, from its bytes; _Refused (with the hash) when unreadable."""
     digest = hashlib.sha256(member.data).hexdigest()
     size = len(member.data)
     try:
@@ -739,9 +748,19 @@ def _read_member(member: MemberFile, display: str, scheme) -> Outcome:
             raise _Refused(
                 Finding.make("file-unsafe", file=display, detail=f"文件大小 {size // 2**20} MB，超出上限")
             )
-        book = _guard(member.data, digest, Path(member.name), display)
+        return _guard(member.data, digest, Path(member.name), display)
     except _Refused as refused:
-        return None, refused.findings, InputFile(display, digest, UNREADABLE, size)
+        refused.sha256 = digest
+        raise
+
+
+def _read_member(member: MemberFile, display: str, scheme) -> Outcome:
+    """A mail's attachment: guarded and read from its bytes like a file."""
+    size = len(member.data)
+    try:
+        book = _open_member(member, display)
+    except _Refused as refused:
+        return None, refused.findings, InputFile(display, refused.sha256, UNREADABLE, size)
     return _read_opened(book, display, scheme, size, None)
 
 
@@ -1503,17 +1522,50 @@ def read_book_with_meta(
         )
 
 
-def read_table(
-    path: Path, display: str, *, required: Sequence[str]
-) -> tuple[list[dict[str, tuple[object, str]]], list[Finding], str]:
-    """Rows of the first sheet region whose header row holds all `required` texts (compared normalised).
+@dataclass
+class TableBook:
+    """A workbook read as tables (assessor tables, review sheets): every sheet but `_meta` as rows anchored at
+    A1, its `_meta` (None when it has none), its own saved time, and the formulas of its cells."""
 
-    Each row maps header text -> (value, A1 cell); a `required` text is used as the key of its column.
-    Same guards as submissions (read_sheets); problems are findings (file-*, not-template), never exceptions.
-    """
-    sheets, findings = read_sheets(path, display)
-    if any(f.severity is Severity.ERROR for f in findings):
-        return [], findings, ""
+    sheets: list[tuple[str, list[list]]]
+    findings: list[Finding]
+    meta: dict[str, str] | None = None
+    saved_at: datetime | None = None
+    sha256: str = ""
+    formulas: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)  # sheet -> A1 -> formula
+
+
+def read_table_book(path: Path, display: str, *, max_rows: int = 10_000) -> TableBook:
+    """Like read_sheets, with what a table that decides grades needs besides: `_meta` (what the file is), the
+    saved time (which copy is newest) and each cell's formula with whether it has a cached value (read like a
+    submission's). Behind the same guards; problems are findings, never exceptions."""
+    try:
+        book = _open_member(path, display) if isinstance(path, MemberFile) else _open_book(path, display)
+        names = _sheet_names(book.reader)
+        out = TableBook([], list(book.findings), _read_meta(book.reader, names), _saved_at(book, display))
+        out.sha256 = book.sha256
+        for name in names:
+            if name == META_SHEET:
+                continue
+            grid = _grid(book.reader, name)[:max_rows]
+            out.sheets.append((name, grid))
+            if book.zip is not None:  # .xlsx, .xlsm, .ods: where formulas can be told from values
+                wanted = {(r, c) for r, row in enumerate(grid) for c in range(len(row))}
+                found = _formulas(book, name, wanted, display)
+                out.formulas[name] = {a1(r, c): f for (r, c), f in found.items()}
+        return out
+    except _Refused as refused:
+        return TableBook([], refused.findings, sha256=refused.sha256)
+    except Exception as exc:  # hostile input must not stop the run
+        detail = f"{type(exc).__name__}: {str(exc)[:160]}"
+        return TableBook([], [Finding.make("file-corrupt", file=display, detail=detail)])
+
+
+def table_rows(
+    sheets: Sequence[tuple[str, list[list]]], required: Sequence[str]
+) -> tuple[list[dict[str, tuple[object, str]]], str, int] | None:
+    """(rows, sheet, header row index) of the first sheet region whose header row holds all `required` texts
+    (compared normalised); None when no sheet has one. See read_table for the rows."""
     want = {normalise_name(r): r for r in required}
     for name, grid in sheets:
         for h, row in enumerate(grid):
@@ -1532,7 +1584,24 @@ def read_table(
                 for r, data in enumerate(grid[h + 1 :], start=h + 1)
                 if not all(v == "" or v is None for v in data)
             ]
-            return rows, findings, name
+            return rows, name, h
+    return None
+
+
+def read_table(
+    path: Path, display: str, *, required: Sequence[str]
+) -> tuple[list[dict[str, tuple[object, str]]], list[Finding], str]:
+    """Rows of the first sheet region whose header row holds all `required` texts (compared normalised).
+
+    Each row maps header text -> (value, A1 cell); a `required` text is used as the key of its column.
+    Same guards as submissions (read_sheets); problems are findings (file-*, not-template), never exceptions.
+    """
+    sheets, findings = read_sheets(path, display)
+    if any(f.severity is Severity.ERROR for f in findings):
+        return [], findings, ""
+    found = table_rows(sheets, required)
+    if found is not None:
+        return found[0], findings, found[1]
     findings.append(
         Finding.make("not-template", file=display, detail=f"找不到包含“{'、'.join(required)}”的表头行")
     )

@@ -175,3 +175,6 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     history_years: list[int] = field(default_factory=list)
+    tables: list[object] = field(default_factory=list)  # assess.TableUse: each table given, used as what
+    provisional: str = ""  # why the results are provisional (未经考核评价 / 定性评分缺失), "" when final
+    table_unusable: bool = False  # a table given to the run could not be used (the CLI exits non-zero)

@@ -5,24 +5,39 @@ Only ingestion reads files; everything after it is pure. The CLI and the demo ca
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
-from .assess import Assessment, Review, read_assessments, read_reviews
+from .assess import (
+    KIND_ASSESSMENT,
+    KIND_REVIEW,
+    VETO_HEADER,
+    Assessment,
+    Review,
+    Table,
+    TableUse,
+    read_assessments,
+    read_reviews,
+    reviewer_of,
+)
 from .cells import fmt_decimal, normalise_name
-from .findings import Finding, sorted_findings
+from .findings import Finding, Severity, sorted_findings
 from .guards import display_name
-from .model import CenterInput, RunResult, Submission
-from .rank import rank_centers
+from .model import CenterInput, InputFile, RunResult, Submission
+from .rank import FLAG_NOT_ASSESSED, QUALITATIVE, rank_centers
 from .roster import read_roster
 from .scheme import RosterEntry, Scheme
 from .score import score_all
 from .validate import center_identity, center_key, missing_centers
 
 Progress = Callable[[int], None] | None
+# 排名's title and 说明 when a table given could not be used (and, Qingdao, when none was: 未经考核评价)
+PROVISIONAL_REVIEWS = "定性评分不完整"
+PROVISIONAL_ASSESSMENT = "考核评价不完整"
 OnRead = Callable[[int, list[Submission]], None] | None
 
 
@@ -123,20 +138,23 @@ def run_rank(
     findings = list(checked.findings)
     lookup = _resolver(checked.identities, checked.roster)
 
-    assessments = expand_tables(assessments, findings)
-    tables = [_read_table(p, scheme) for p in assessments]
-    for _, _, _, table_findings in tables:
-        findings.extend(table_findings)
-    tables3 = [(f, s, rows) for f, s, rows, _ in tables]
+    given = _table_files(scheme, assessments)
+    from_inputs = _tables_in_inputs(inputs, checked.findings)
+    findings = [f for f in findings if not (f.code == "not-submission" and f.file in from_inputs.displays)]
+    read = read_tables(scheme, given.files, strict_kind=True, year=checked.year)
+    read.merge(read_tables(scheme, from_inputs.files, strict_kind=False, year=checked.year))
+    findings += given.findings + read.findings
     assessed_by: dict[str, Assessment] = {}
     reviews: dict[str, list[Review]] = {}
     if scheme.is_relative:
-        reviews, review_findings = read_reviews(scheme, tables3, lookup)
-        findings.extend(review_findings)
+        reviews, review_findings, uses = read_reviews(scheme, read.tables, lookup)
     else:
-        assessed_by, assess_findings = read_assessments(scheme, tables3, lookup)
-        findings.extend(assess_findings)
-    reviews_given = scheme.is_relative and bool(assessments)
+        assessed_by, review_findings, uses = read_assessments(scheme, read.tables, lookup)
+    findings.extend(review_findings)
+    uses = sorted(read.uses + uses, key=lambda u: u.file)
+    provisional = given.unusable or read.unusable or _provisional_codes(review_findings)
+    reviews_given = scheme.is_relative and any(u.used for u in uses)
+    assessed = any(u.used for u in uses)
 
     centers: list[CenterInput] = []
     for n, sub in enumerate(checked.accepted):
@@ -167,10 +185,20 @@ def run_rank(
         strict=strict,
         history=hist_records,
         year=checked.year,
-        assessed=bool(assessments),
+        assessed=assessed,
         reviews_given=reviews_given,
+        withhold=_withheld(scheme) if provisional else "",
     )
-    notes = [checked.year_note, *_notes(scheme, bool(assessments), strict)]
+    seen_files = {f.file for f in checked.files}  # a table among the inputs is listed once
+    notes = [checked.year_note, *_notes(scheme, assessed, strict, given=bool(uses))]
+    provisional_reason = ""
+    if provisional or (not scheme.is_relative and scheme.assessor_indicators and not assessed):
+        if scheme.is_relative:
+            provisional_reason = PROVISIONAL_REVIEWS
+        else:
+            provisional_reason = PROVISIONAL_ASSESSMENT if assessed else FLAG_NOT_ASSESSED
+    if provisional:
+        notes.insert(1, _provisional_note(scheme, provisional_reason))  # after the year (the CLI prints it)
     return RunResult(
         scheme=scheme,
         year=checked.year,
@@ -178,40 +206,188 @@ def run_rank(
         submissions=checked.submissions,
         findings=sorted_findings(findings),
         missing=checked.missing,
-        files=checked.files,
+        files=checked.files + [f for f in read.files if f.file not in seen_files],
         reviews_given=reviews_given,
-        assessed=bool(assessments),
+        assessed=assessed,
         parameters=scheme.parameters(),
         notes=notes,
         inputs=[display_name(str(p)) for p in (*inputs, *assessments, *history)],
         history_years=history_years,
+        tables=uses,
+        provisional=provisional_reason,
+        table_unusable=provisional,
     )
 
 
-def expand_tables(paths: Sequence[Path], problems: list[Finding] | None = None) -> list[Path]:
-    """--assessment takes files or folders (every workbook inside, lock and hidden files left out). A folder
-    that cannot be read, or nests too deep, is a finding in `problems`."""
-    from .inbox import folder_files
+@dataclass
+class TablesRead:
+    """Assessor tables or review sheets read for a run: the usable ones, findings, what each file was used as
+    (the unusable ones; assess adds the rest) and whether a table that was given could not be used."""
 
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(
-                f
-                for f in folder_files(p, problems if problems is not None else [])
-                if f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
-            )
+    tables: list[Table] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    uses: list[TableUse] = field(default_factory=list)
+    files: list[InputFile] = field(default_factory=list)
+    unusable: bool = False
+
+    def merge(self, other: TablesRead) -> None:
+        self.tables += other.tables
+        self.findings += other.findings
+        self.uses += other.uses
+        self.files += other.files
+        self.unusable = self.unusable or other.unusable
+
+
+@dataclass
+class _TableFiles:
+    files: list[tuple[Path, str]]
+    findings: list[Finding] = field(default_factory=list)
+    displays: set[str] = field(default_factory=set)
+    unusable: bool = False
+
+
+def _table_files(scheme: Scheme, paths: Sequence[Path]) -> _TableFiles:
+    """--assessment takes files or folders: every workbook inside a folder, as the inbox is read (lock and
+    hidden files left out). A file named on the command line that is not a workbook cannot be used."""
+    from .ingest import collect_files
+
+    files, skipped, _ = collect_files([Path(p) for p in paths])
+    named = {Path(p).name for p in paths if Path(p).is_file()}
+    out = _TableFiles(files)
+    for f in skipped:
+        if f.file in named and "~$" not in f.message:
+            detail = f.message.removeprefix("已跳过：").rstrip("。")
+            out.findings.append(_unusable_finding(f.file, detail, scheme))
+            out.unusable = True
         else:
-            out.append(p)
+            out.findings.append(f)
     return out
 
 
-def _read_table(path: Path, scheme: Scheme):
-    from .ingest import read_table
+def _tables_in_inputs(inputs: Sequence[Path], findings: Sequence[Finding]) -> _TableFiles:
+    """Assessor tables and review sheets among the inputs (ingest recognised them by `_meta` and did not read
+    them as submissions): they are used as such, wherever they were given."""
+    displays = {f.file for f in findings if f.code == "not-submission"}
+    if not displays:
+        return _TableFiles([])
+    from .ingest import collect_files
 
-    required = ["名称", "一票否决"] if scheme.is_relative else ["名称"]
-    rows, table_findings, sheet = read_table(path, path.name, required=required)
-    return path.name, sheet, rows, table_findings
+    files, _, _ = collect_files([Path(p) for p in inputs])
+    return _TableFiles([(path, d) for path, d in files if d in displays], displays=displays)
+
+
+_REFUSED = {  # what the analyst is told a file's guard finding means (the clerk's wording says 再报送)
+    "file-corrupt": "文件已损坏或不完整",
+    "file-encrypted": "文件设置了打开密码",
+    "file-not-workbook": "不是可以读取的表格文件",
+    "file-unsafe": "文件结构异常，出于安全考虑未读取",
+    "file-empty": "文件是空的（0字节）",
+}
+
+
+def _unusable_finding(display: str, detail: str, scheme: Scheme) -> Finding:
+    if scheme.is_relative:
+        what, content = KIND_REVIEW, "评分和一票否决"
+    else:
+        what = KIND_ASSESSMENT
+        content = "、".join(i.display_label for i in scheme.assessor_indicators) + "和核定数"
+    money = scheme.subsidy_label.split("（")[0]
+    return Finding.make(
+        "table-unusable", file=display, what=what, detail=detail, content=content, money=money
+    )
+
+
+def read_tables(
+    scheme: Scheme, files: Sequence[tuple[Path, str]], *, strict_kind: bool, year: int | None = None
+) -> TablesRead:
+    """Read each file as the scheme's assessor table (Qingdao) or review sheet (Guangdong), behind the same
+    guards as submissions. strict_kind: the files were given as tables (--assessment), so one that cannot be
+    used makes the results provisional; a table of another scheme among the inputs is only an error finding.
+    year: the run's; a table whose _meta names another year is not used."""
+    from .ingest import READ, UNREADABLE, read_table_book, table_rows
+
+    out = TablesRead()
+    kind = "review" if scheme.is_relative else "assessment"
+    what = KIND_REVIEW if scheme.is_relative else KIND_ASSESSMENT
+    required = ["名称", VETO_HEADER] if scheme.is_relative else ["名称"]
+    for path, display in files:
+        book = read_table_book(path, display)
+        errors = [f for f in book.findings if f.severity is Severity.ERROR]
+        meta = book.meta or {}
+        detail = ""
+        if errors:
+            first = errors[0]
+            inner = re.search(r"（([^（）]*)）", first.message)
+            detail = _REFUSED.get(first.code, first.message.rstrip("。"))
+            detail += f"：{inner.group(1)}" if inner and first.code in _REFUSED else ""
+        elif meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
+            if not strict_kind:
+                out.findings.append(
+                    Finding.make("wrong-scheme", file=display, actual=meta["scheme_id"], expected=scheme.name)
+                )
+                out.files.append(InputFile(display, book.sha256, READ, _size(path)))
+                continue
+            detail = f"这是“{meta['scheme_id']}”的表格，不是本次考核“{scheme.name}”的{what}"
+        elif year and meta.get("year", "").isdigit() and int(meta["year"]) != year:
+            detail = f"这是{meta['year']}年度的{what}，本次考核年度为{year}年"
+        elif meta and meta.get("kind", "submission") != kind:
+            other = {"submission": "填报表", "assessment": KIND_ASSESSMENT, "review": KIND_REVIEW}
+            detail = f"这是{other.get(meta.get('kind', 'submission'), '其他表格')}，不是{what}"
+        found = None if detail else table_rows(book.sheets, required)
+        if found is None and not detail:
+            detail = f"找不到包含“{'、'.join(required)}”的表头行"
+        status = READ if not errors else UNREADABLE
+        out.files.append(InputFile(display, book.sha256, status, _size(path)))
+        if detail:
+            out.findings.append(_unusable_finding(display, detail, scheme))
+            # the guard's own finding stays beside it, unless it is worded for a clerk (另存为 … 再报送)
+            out.findings += [
+                f for f in book.findings if f.severity is not Severity.ERROR or f.code not in _REFUSED
+            ]
+            out.uses.append(TableUse(display, what, False, note=detail))
+            out.unusable = True  # given as a table, or recognised as one of this scheme by its _meta
+            continue
+        out.findings += book.findings
+        rows, sheet, header_row = found
+        reviewer, reviewer_cell = "", ""
+        if scheme.is_relative:
+            grid = next(g for name, g in book.sheets if name == sheet)
+            reviewer, reviewer_cell = reviewer_of(grid, header_row)
+        formulas = book.formulas.get(sheet, {})
+        table = Table(display, sheet, rows, formulas, reviewer, reviewer_cell, book.saved_at, book.sha256)
+        out.tables.append(table)
+    return out
+
+
+def _size(path) -> int:
+    """A file's size, a zip member's as its archive declares it, a mail attachment's."""
+    if hasattr(path, "size"):
+        return path.size
+    if hasattr(path, "data"):
+        return len(path.data)
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _provisional_codes(findings: Sequence[Finding]) -> bool:
+    """A review sheet left out whole (no reviewer's name, copies whose order cannot be told) may hold a veto."""
+    return any(f.code in ("review-no-reviewer", "review-reviewer-unclear") for f in findings)
+
+
+def _withheld(scheme: Scheme) -> str:
+    what = KIND_REVIEW if scheme.is_relative else KIND_ASSESSMENT
+    return f"{scheme.subsidy_label.split('（')[0]}暂不确定（有{what}无法使用）"
+
+
+def _provisional_note(scheme: Scheme, reason: str) -> str:
+    what = KIND_REVIEW if scheme.is_relative else KIND_ASSESSMENT
+    money = scheme.subsidy_label.split("（")[0]
+    return (
+        f"暂定结果（{reason}）：有{what}无法使用（见“校验问题”），其中的内容没有计入，"
+        f"所有{scheme.center_label}的{money}暂不确定。核对该文件后重新运行排名。"
+    )
 
 
 def _resolver(identities: Sequence[tuple[str, str, str, str]], roster: Sequence[RosterEntry]):
@@ -257,10 +433,23 @@ def build_center(
     sources = {iid: "自报" for iid in sub.values}
     notes: list[str] = []
     vetoes: list[str] = []
+    eligible, not_eligible = True, ""
     if assessment is not None:
         for iid, value in assessment.values.items():
             values[iid] = value
             sources[iid] = "考核"
+        for iid, cell in assessment.errors.items():  # never the neutral value in its place
+            values.pop(iid, None)
+            sources[iid] = "考核"
+            errors[iid] = cell
+            ind = scheme.indicator(iid)
+            if ind.is_veto:  # nobody can tell whether it fails the center: not ranked, no money
+                eligible = False
+                not_eligible = f"{ind.display_label}填写有误，无法确定，未参加排名"
+        for iid, cell in sorted(assessment.verified_errors.items()):
+            values.pop(iid, None)
+            sources[iid] = "核定"
+            errors[iid] = f"核定数 {cell}"
         for iid, verified in sorted(assessment.verified.items()):
             ind = scheme.indicator(iid)
             reported = sub.values.get(iid)
@@ -304,11 +493,17 @@ def build_center(
                 )
             )
     totals: list[Fraction] = []
+    # a printed sheet must not reveal which expert cast a veto: the reasons only (the file is on 校验问题)
+    reasons = sorted({r.reason or "未注明原因" for r in reviews if r.veto})
+    if reasons:
+        vetoes.append(f"一票否决：{'；'.join(reasons)}")
     for review in reviews:
-        if review.veto:
-            vetoes.append(f"一票否决：{review.reason or '未注明原因'}（{review.file}）")
         if review.total is not None:
             totals.append(review.total)
+        if review.error:
+            errors[QUALITATIVE] = ""
+        if review.veto_unknown and not reasons:
+            eligible, not_eligible = False, f"{VETO_HEADER}填写有误，无法确定，未参加排名"
     if reviews_given and not totals:
         findings.append(Finding.make("review-missing", center=name, name=name))
     center = CenterInput(
@@ -322,22 +517,26 @@ def build_center(
         review_totals=tuple(sorted(totals)),
         vetoes=tuple(vetoes),
         assessed=assessment is not None,
+        eligible=eligible,
+        not_eligible_reason=not_eligible,
         file=sub.file,
         notes=tuple(notes),
     )
     return center, findings
 
 
-def _notes(scheme: Scheme, assessed: bool, strict: bool) -> list[str]:
+def _notes(scheme: Scheme, assessed: bool, strict: bool, given: bool = False) -> list[str]:
+    """given: tables were given (or found among the inputs), whether or not any could be used."""
     notes = []
+    which = "没有可用的" if given else "未提供"
     if not scheme.is_relative and scheme.assessor_indicators and not assessed:
         neutral = "、".join(
             f"{i.display_label}按{f'“{i.neutral_text}”' if i.type == 'bool' else i.neutral_text}"
             for i in scheme.assessor_indicators
         )
-        notes.append(f"未提供考核评价表：{neutral}计，所有{scheme.center_label}标记“未经考核评价”。")
+        notes.append(f"{which}考核评价表：{neutral}计，所有{scheme.center_label}标记“未经考核评价”。")
     if scheme.is_relative and not assessed:
-        notes.append("未提供定性评分表：综合得分即定量得分。")
+        notes.append(f"{which}定性评分表：综合得分即定量得分。")
     if scheme.is_relative:
         notes.append("一票否决和未报送的分中心不参加定量指标基准值（最高值）的计算。")
     if strict:

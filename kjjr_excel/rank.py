@@ -21,6 +21,7 @@ FLAG_NOT_ASSESSED = "未经考核评价"
 FLAG_DATA_ERROR = "数据有误"
 FLAG_REVIEW_MISSING = "定性评分缺失"
 FLAG_LAST = "排名最后"
+QUALITATIVE = "定性评分"  # CenterInput.errors key of a reviewer's row in error (not an indicator of its own)
 
 
 def to_decimal(value: Fraction) -> Decimal:
@@ -108,9 +109,11 @@ def rank_centers(
     year: int | None = None,
     assessed: bool = True,
     reviews_given: bool = False,
+    withhold: str = "",
 ) -> list[RankedCenter]:
     """Ranks, grades, subsidy and flags. Vetoed (and, with strict, erroneous) centers keep their score but
-    are listed after the ranked ones, without a rank; the failing grade goes to a veto."""
+    are listed after the ranked ones, without a rank; the failing grade goes to a veto. withhold: nobody gets
+    money (an assessor table or review sheet that could have failed anyone was not read); the flag says so."""
     year = year or scheme.year
     failing = failing_grade(scheme)
     rows = []
@@ -122,10 +125,15 @@ def rank_centers(
         if (
             c.errors
         ):  # which inputs, in the scheme's order, by the labels the form prints: 数据有误：人员配备（F18）
-            wrong = [
-                f"{ind.label}（{c.errors[ind.id]}）" if c.errors[ind.id] else ind.label
+            # an assessor's field by its column's header (工作落实 names two of them)
+            labels = [
+                (ind.id, ind.display_label if ind.source == "assessor" else ind.label)
                 for ind in scheme.indicators
-                if ind.id in c.errors
+            ] + [(QUALITATIVE, QUALITATIVE)]
+            wrong = [
+                f"{label}（{c.errors[iid]}）" if c.errors[iid] else label
+                for iid, label in labels
+                if iid in c.errors
             ]
             flags.append(f"{FLAG_DATA_ERROR}：{'、'.join(wrong)}")
         if not scheme.is_relative and not c.assessed and scheme.assessor_indicators:
@@ -160,13 +168,15 @@ def rank_centers(
         past = tuple(sorted((history or {}).get(s.center.key, ()), key=lambda h: h.year))
         if scheme.delisting and grade:
             flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year)
+        if withhold and rank is not None:
+            flags = flags + [withhold]
         out.append(
             RankedCenter(
                 score=s,
                 total=total,
                 rank=rank,
                 grade=grade,
-                subsidy=pay.get(s.center.key, Decimal(0)),
+                subsidy=Decimal(0) if withhold else pay.get(s.center.key, Decimal(0)),
                 flags=tuple(flags),
                 history=past,
             )

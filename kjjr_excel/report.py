@@ -509,8 +509,11 @@ def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
 
 def provisional_note(result: RunResult) -> str:
     """'（初步结果，未经考核评价）' when part of the assessment is missing, said once in 排名's title (and on
-    the 公示): without the assessor's table (Qingdao) or without any review sheet (Guangdong); else ''."""
+    the 公示): without the assessor's table (Qingdao) or without any review sheet (Guangdong), or when a table
+    given could not be used (pipeline: RunResult.provisional says which part); else ''."""
     scheme: Any = result.scheme
+    if result.table_unusable:  # a table given could not be used: 考核评价不完整, 定性评分不完整…
+        return f"（初步结果，{result.provisional}）"
     if scheme.is_relative:
         missing = scheme.weight_qualitative and not result.reviews_given
         return "（初步结果，未经定性评价）" if missing else ""
@@ -676,9 +679,17 @@ def _indicator_names(scheme: Any) -> dict[str, tuple[str, str]]:
 
 
 def _qualitative_derivation(totals: Sequence[Fraction], trim_at: int, score: Fraction) -> str:
-    shown = "、".join(num(t) for t in sorted(totals))
-    how = "去掉一个最高分和一个最低分后的平均数" if trims(len(totals), trim_at) else "平均数"
-    return f"{len(totals)}位评审人总分 {shown}，{how} = {two(score)}"
+    """Every reviewer's total (sorted: the order does not tell who gave which), the two dropped, the mean:
+    '5位评审人总分 60、70、80、90、100；去掉一个最高分和一个最低分（100、60），平均 (70+80+90)÷3 = 80.00'."""
+    xs = sorted(totals)
+    shown = "、".join(num(t) for t in xs)
+    if trims(len(xs), trim_at):
+        kept = xs[1:-1]
+        dropped = f"；去掉一个最高分和一个最低分（{num(xs[-1])}、{num(xs[0])}）"
+    else:
+        kept, dropped = xs, ""
+    mean = f"({'+'.join(num(t) for t in kept)})÷{len(kept)}" if len(kept) > 1 else num(kept[0])
+    return f"{len(xs)}位评审人总分 {shown}{dropped}，平均 {mean} = {two(score)}"
 
 
 def _fit(texts: Iterable[str], limit: int = 30, least: int = 10) -> int:
@@ -1267,10 +1278,18 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     put(["方案文件SHA-256", scheme.sha256])
     if result.inputs:
         put(["输入位置", "；".join(result.inputs)])
-    if scheme.is_relative:
-        put(["定性评分表", "已提供" if result.reviews_given else "未提供"])
-    else:
-        put(["考核评价表", "已提供" if result.assessed else "未提供"])
+    what = "定性评分表" if scheme.is_relative else "考核评价表"
+    if result.provisional:
+        put(["结果", f"暂定结果：{result.provisional}"])
+    used = [u for u in result.tables if u.used]
+    put([what, f"已使用 {len(used)} 份" if used else "未提供" if not result.tables else "没有可用的"])
+    for u in result.tables:  # what each table given (or found among the inputs) was used as
+        if not u.used:
+            put(["", f"未使用：{u.file}（{u.note}）"])
+        elif u.reviewer:
+            put(["", f"{u.kind}：{u.file}，评审人 {u.reviewer}，评分 {u.centers} 个{scheme.center_label}"])
+        else:
+            put(["", f"{u.kind}：{u.file}，{u.centers} 个{scheme.center_label}"])
     row += 1
     put(["说明"], fmt.section)
     for note in result.notes:

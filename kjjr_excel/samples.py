@@ -324,7 +324,11 @@ def build_guangdong(root: Path) -> dict[str, Path]:
                 row.pop(scheme.parts[-1].id)
             rows[entry.code] = row
         write_assessment(
-            reviews / f"定性评分表_评审人{reviewer}.xlsx", scheme, roster=scheme.roster, rows=rows
+            reviews / f"定性评分表_评审人{reviewer}.xlsx",
+            scheme,
+            roster=scheme.roster,
+            rows=rows,
+            reviewer=f"评审专家{reviewer}",
         )
     return {"inbox": inbox, "reviews": reviews}
 

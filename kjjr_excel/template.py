@@ -995,8 +995,10 @@ def write_assessment(
     year: int | None = None,
     rows: Mapping[str, Mapping[str, object]] | None = None,
     created: datetime | None = None,
+    reviewer: str = "",
 ) -> Path:
-    """Qingdao (absolute): the assessor workbook 考核评价表; Guangdong (relative): the reviewer's 定性评分表.
+    """Qingdao (absolute): the assessor workbook 考核评价表; Guangdong (relative): the reviewer's 定性评分表
+    (reviewer: the 评审人 name to pre-fill, for samples and tests).
     rows: center code -> {column id -> value} to pre-fill; column ids are indicator ids (核定数 for
     self-reported ones), part ids, 'veto', 'veto_reason', 'comment', 'note', and for centers not on the
     roster also 'name' and 'host_unit'."""
@@ -1022,7 +1024,10 @@ def write_assessment(
     if relative:
         _merge_text(ws, 0, 0, 0, last_col - 2, title, fmts["title"])
         ws.write_string(0, last_col - 1, "评审人", fmts["label_r"])
-        ws.write_blank(0, last_col, None, fmts["input_text"])
+        if reviewer:
+            ws.write_string(0, last_col, reviewer, fmts["input_text"])
+        else:
+            ws.write_blank(0, last_col, None, fmts["input_text"])
         ws.data_validation(0, last_col, 0, last_col, _text_validation("评审人", "填写评审人姓名。", 30))
         wb.define_name(REVIEWER_NAME, f"='{assessment_sheet_name(scheme)}'!{_abs(0, last_col)}")
     else:

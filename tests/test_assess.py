@@ -1,12 +1,15 @@
 """Assessor workbooks (Qingdao) and reviewer sheets (Guangdong): rows -> values, totals, vetoes, findings."""
 
 import re
+import tomllib
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
+
 from kjjr_excel.assess import read_assessments, read_reviews
 from kjjr_excel.findings import CODES
-from kjjr_excel.ingest import read_table
+from kjjr_excel.pipeline import read_tables
 from kjjr_excel.scheme import RosterEntry, load_scheme
 from kjjr_excel.template import write_assessment
 
@@ -19,10 +22,11 @@ def resolve(code, name):
     return KNOWN.get(f"code:{code.lower()}") if code else None
 
 
-def table(path: Path, required):
-    rows, findings, sheet = read_table(path, path.name, required=required)
-    assert not findings
-    return [(path.name, sheet, rows)]
+def table(path: Path, scheme=QD):
+    """The tables of one file, read as a run reads them (same reader and guards as submissions)."""
+    read = read_tables(scheme, [(path, path.name)], strict_kind=True)
+    assert not read.findings and not read.unusable
+    return read.tables
 
 
 def test_qingdao_assessment_values_verified_counts_and_unknown_rows(tmp_path):
@@ -47,7 +51,7 @@ def test_qingdao_assessment_values_verified_counts_and_unknown_rows(tmp_path):
             "QD09": {"major_errors": 1},
         },
     )
-    by_key, findings = read_assessments(QD, table(path, ["名称"]), resolve)
+    by_key, findings, _ = read_assessments(QD, table(path), resolve)
     a = by_key["code:qd01"]
     assert a.values == {"major_errors": 2, "major_accident": False, "major_contribution": Fraction(15, 2)}
     assert a.verified == {"enterprise_info": 28}
@@ -59,7 +63,7 @@ def test_qingdao_assessment_values_verified_counts_and_unknown_rows(tmp_path):
 def test_qingdao_assessment_bad_values_are_findings(tmp_path):
     path = tmp_path / "a.xlsx"
     write_assessment(path, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": "两次"}})
-    by_key, findings = read_assessments(QD, table(path, ["名称"]), resolve)
+    by_key, findings, _ = read_assessments(QD, table(path), resolve)
     assert "major_errors" not in by_key["code:qd01"].values
     assert [f.code for f in findings] == ["value-not-number"]
 
@@ -71,7 +75,7 @@ def test_assessor_numbers_typed_as_text_are_read_with_a_note(tmp_path):
     roster = [RosterEntry("QD01", "甲"), RosterEntry("QD02", "乙")]
     rows = {"QD01": {"major_errors": "1", "enterprise_info": "３"}, "QD02": {"major_errors": "无"}}
     write_assessment(path, QD, roster=roster, rows=rows)
-    by_key, findings = read_assessments(QD, table(path, ["名称"]), resolve)
+    by_key, findings, _ = read_assessments(QD, table(path), resolve)
     assert by_key["code:qd01"].values["major_errors"] == 1 and by_key["code:qd02"].values["major_errors"] == 0
     assert by_key["code:qd01"].verified["enterprise_info"] == 3
     assert {f.code for f in findings} == {"value-text-number", "value-normalised", "value-zero-word"}
@@ -80,21 +84,34 @@ def test_assessor_numbers_typed_as_text_are_read_with_a_note(tmp_path):
         assert "major_errors" not in f.message and "{" not in f.message and "缺少" not in f.message
 
 
-def test_duplicate_assessment_rows_keep_the_last(tmp_path):
+def test_the_same_assessment_file_given_twice_is_read_once(tmp_path):
     path = tmp_path / "a.xlsx"
     write_assessment(path, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 1}})
-    tables = table(path, ["名称"]) * 2
-    _, findings = read_assessments(QD, tables, resolve)
+    (tmp_path / "inbox").mkdir()
+    copy = tmp_path / "inbox" / "a.xlsx"
+    copy.write_bytes(path.read_bytes())
+    tables = table(path) + table(copy)
+    by_key, findings, uses = read_assessments(QD, tables, resolve)
+    assert findings == [] and by_key["code:qd01"].values["major_errors"] == 1
+    assert [(u.used, u.note) for u in uses] == [(True, ""), (False, "与a.xlsx内容相同，只计一次")]
+
+
+def test_duplicate_assessment_rows_keep_the_last(tmp_path):
+    first, path = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_assessment(first, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 1}})
+    write_assessment(path, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 2}})
+    by_key, findings, _ = read_assessments(QD, table(first) + table(path), resolve)
     assert [f.code for f in findings] == ["assessment-duplicate"]
+    assert by_key["code:qd01"].values["major_errors"] == 2
     dup = findings[0]
     assert "“甲”出现了2次" in dup.message and "code:" not in dup.message  # the name, not an internal key
     assert dup.file == path.name and dup.sheet and dup.cell
 
 
-def review_file(tmp_path, name, rows):
+def review_file(tmp_path, name, rows, reviewer=None):
     path = tmp_path / name
-    write_assessment(path, GD, roster=GD.roster[:3], rows=rows)
-    return table(path, ["名称", "一票否决"])
+    write_assessment(path, GD, roster=GD.roster[:3], rows=rows, reviewer=reviewer or path.stem)
+    return table(path, GD)
 
 
 def full(total):
@@ -116,10 +133,11 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
         tmp_path, "评审人2.xlsx", {"GD01": full(60), "GD02": {**full(100), GD.parts[0].id: 31}}
     )
     tables += review_file(tmp_path, "评审人3.xlsx", {"GD02": {**full(100), GD.parts[0].id: "优"}})
-    by_key, findings = read_reviews(GD, tables, gd_resolve)
+    by_key, findings, _ = read_reviews(GD, tables, gd_resolve)
     assert sorted(r.total for r in by_key["k1"]) == [60, 80]
     assert [r.veto for r in by_key["k1"]] == [True, False]
-    assert "k2" not in by_key
+    # k2's rows are all in error: none is counted, each marks the center 数据有误
+    assert [(r.total, r.error) for r in by_key["k2"]] == [(None, True)] * 3
     codes = sorted(f.code for f in findings)
     assert codes == [
         "review-not-number",
@@ -137,18 +155,23 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
     )  # what the veto does, not only that it was cast
 
 
-def test_review_missing_is_reported_by_the_pipeline(tmp_path):
-    from kjjr_excel.pipeline import run_rank
+def inbox_of(folder: Path, scheme, entries) -> Path:
+    """A folder of complete submissions (5 of everything) from the real template, one per center."""
     from kjjr_excel.template import write_submission
 
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    for entry in GD.roster[:2]:
-        write_submission(
-            inbox / f"{entry.code}.xlsx", GD, center=entry, values={i.id: 5 for i in GD.indicators}
-        )
+    folder.mkdir()
+    for entry in entries:
+        values = {i.id: 5 for i in scheme.self_indicators}
+        write_submission(folder / f"{entry.code}.xlsx", scheme, center=entry, values=values)
+    return folder
+
+
+def test_review_missing_is_reported_by_the_pipeline(tmp_path):
+    from kjjr_excel.pipeline import run_rank
+
+    inbox = inbox_of(tmp_path / "inbox", GD, GD.roster[:2])
     review = tmp_path / "r.xlsx"
-    write_assessment(review, GD, roster=GD.roster[:2], rows={"GD01": full(90)})
+    write_assessment(review, GD, roster=GD.roster[:2], rows={"GD01": full(90)}, reviewer="王五")
     result = run_rank(GD, [inbox], assessments=[review])
     codes = {(f.code, f.center) for f in result.findings}
     assert ("review-missing", GD.roster[1].name) in codes
@@ -159,7 +182,10 @@ def test_every_finding_code_is_emitted_by_the_package_and_named_in_a_test():
     package = "".join(
         p.read_text(encoding="utf-8") for p in (root / "kjjr_excel").glob("*.py") if p.name != "findings.py"
     )
-    tests = "".join(p.read_text(encoding="utf-8") for p in (root / "tests").rglob("*.py"))
+    # the example corpus's expected.toml files test findings too
+    tests = "".join(
+        p.read_text(encoding="utf-8") for p in (root / "tests").rglob("*") if p.suffix in (".py", ".toml")
+    )
     for code in CODES:
         assert re.search(rf"[\"']{re.escape(code)}[\"']", package), f"{code} is never emitted"
         assert code in tests, f"{code} has no test"
@@ -181,8 +207,190 @@ def test_a_hand_made_assessment_table_is_read_by_its_headers(tmp_path):
             if v is not None:
                 ws.write(r, c, v)
     wb.close()
-    by_key, findings = read_assessments(QD, table(path, ["名称"]), resolve)
+    by_key, findings, _ = read_assessments(QD, table(path), resolve)
     assert not findings
     assert by_key["code:qd01"].values == {"major_errors": 2, "major_accident": False, "major_contribution": 3}
     assert by_key["code:qd01"].verified == {"enterprise_info": 31}
     assert by_key["code:qd02"].values == {"major_accident": True}
+
+
+# ---------------------------------------------------------------------------------------------- the corpus
+
+EXAMPLES = Path(__file__).parent / "examples"
+CASES = sorted(
+    p.parent.name
+    for p in EXAMPLES.glob("*/expected.toml")
+    if "cli" in tomllib.loads(p.read_text(encoding="utf-8"))
+)
+
+
+def _sheet(path: Path, name: str) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_assessment_examples(case, tmp_path, monkeypatch):
+    """The corpus cases of assessor tables and review sheets (made from the real templates, saved by LibreOffice
+    or Gnumeric) through `kjjr rank`: exit status, 排名, 校验问题, 说明 and 得分明细 as their [[cli]] say
+    (test_examples checks the same cases' figures through run_rank)."""
+    from click.testing import CliRunner
+
+    from kjjr_excel.cli import cli
+
+    folder = EXAMPLES / case
+    expected = tomllib.loads((folder / "expected.toml").read_text(encoding="utf-8"))
+    monkeypatch.chdir(folder)  # the arguments are relative to the case, as an analyst types them there
+    assert len(CASES) >= 14
+    for n, run in enumerate(expected["cli"]):
+        out = tmp_path / f"{n}.xlsx"
+        result = CliRunner().invoke(cli, [*run["args"], "-o", str(out)])
+        assert result.exit_code == run["exit_code"], result.output
+        lines = result.output.splitlines()
+        assert [line for line in run.get("output", []) if line not in lines] == [], result.output
+        ranking = _sheet(out, "排名")
+        if "title" in run:
+            assert ranking[0][0] == run["title"]
+        header = ranking[1]
+        code = header.index("编号")  # the table's rows carry their 序号; the foot block below does not
+        rows = {r[code]: dict(zip(header, r, strict=False)) for r in ranking[2:] if isinstance(r[0], float)}
+        money = next(h for h in header if h.endswith("金额（万元）"))
+        total = header[header.index("等次") - 1]
+        for code, want in run.get("centers", {}).items():
+            got = rows[code]
+            seen = {"rank": got["排名"], "total": got[total], "grade": got["等次"], "subsidy": got[money]}
+            seen["flags"] = got["标记"]
+            assert {k: seen[k] for k in want} == want, code
+        codes = {row[1] for row in _sheet(out, "校验问题")[1:]}
+        assert set(run.get("findings", [])) <= codes
+        assert not set(run.get("no_findings", [])) & codes
+        notes = {str(v) for row in _sheet(out, "说明") for v in row[:2]}
+        assert set(run.get("notes", [])) <= notes
+        if "details" in run:
+            assert run["details"] in {str(v) for row in _sheet(out, "得分明细") for v in row}
+
+
+# ---------------------------------------------------------------------------------------------- identity
+
+
+def test_the_reviewer_is_read_beside_its_label_or_after_it():
+    from kjjr_excel.assess import reviewer_of
+
+    grid = [["定性评分表", "", "评审人", "张三"], ["编号", "名称", "一票否决"]]
+    assert reviewer_of(grid, 1) == ("张三", "D1")
+    assert reviewer_of([["评审人： 李四"], ["编号", "名称"]], 1) == ("李四", "A1")
+    assert reviewer_of([["定性评分表", "评审人", ""], ["编号"]], 1) == ("", "C1")
+    # a sign block under the table is not the reviewer's name
+    assert reviewer_of([["编号", "名称"], ["评审人", "王五"]], 0) == ("", "")
+
+
+def test_copies_whose_order_cannot_be_told_are_not_counted(tmp_path):
+    from datetime import datetime
+
+    saved = datetime(2020, 3, 1, 9)
+    tables = []
+    for name, total in (("a.xlsx", 60), ("b.xlsx", 90)):
+        path = tmp_path / name
+        rows = {"GD01": full(total)}
+        write_assessment(path, GD, roster=GD.roster[:2], rows=rows, reviewer="张三", created=saved)
+        tables += table(path, GD)
+    by_key, findings, uses = read_reviews(GD, tables, gd_resolve)
+    assert by_key == {}
+    assert [f.code for f in findings] == ["review-reviewer-unclear"]
+    assert "a.xlsx、b.xlsx" in findings[0].message
+    assert [(u.file, u.used) for u in uses] == [("a.xlsx", False), ("b.xlsx", False)]
+
+
+def test_an_unreadable_veto_keeps_the_center_out_of_the_money(tmp_path):
+    """一票否决 typed '待定' on a review sheet, 重大责任事故 '不清楚' on an assessor's table: nobody can tell whether
+    the center fails, so it is neither ranked nor paid, and says why."""
+    from kjjr_excel.pipeline import run_rank
+    from kjjr_excel.template import write_submission
+
+    inbox = inbox_of(tmp_path / "inbox", GD, GD.roster[:2])
+    review = tmp_path / "r.xlsx"
+    rows = {"GD01": {**full(90), "veto": "待定"}, "GD02": full(80)}
+    write_assessment(review, GD, roster=GD.roster[:2], rows=rows, reviewer="王五")
+    result = run_rank(GD, [inbox], assessments=[review])
+    gd01 = next(r for r in result.ranked if r.center.code == "GD01")
+    assert gd01.rank is None and gd01.subsidy == 0 and gd01.grade == ""
+    assert "一票否决填写有误，无法确定，未参加排名" in gd01.flags
+    assert "value-bool" in {f.code for f in result.findings}
+
+    qd_inbox = tmp_path / "qd"
+    qd_inbox.mkdir()
+    entries = [RosterEntry("QD01", "甲"), RosterEntry("QD02", "乙")]
+    for entry in entries:
+        write_submission(
+            qd_inbox / f"{entry.code}.xlsx", QD, center=entry, values={i.id: 5 for i in QD.self_indicators}
+        )
+    assessment = tmp_path / "a.xlsx"
+    write_assessment(assessment, QD, roster=entries, rows={"QD01": {"major_accident": "不清楚"}})
+    result = run_rank(QD, [qd_inbox], assessments=[assessment])
+    qd01 = next(r for r in result.ranked if r.center.code == "QD01")
+    assert qd01.rank is None and qd01.subsidy == 0
+    assert any("重大责任事故填写有误" in f for f in qd01.flags)
+    assert "数据有误：重大责任事故（E3）" in qd01.flags
+
+
+def test_a_table_of_the_wrong_kind_is_unusable_and_worded_for_the_analyst(tmp_path):
+    from kjjr_excel.template import write_submission
+
+    sub = write_submission(tmp_path / "填报表.xlsx", QD, center=RosterEntry("QD01", "甲"))
+    review = write_assessment(tmp_path / "评审表.xlsx", GD, roster=GD.roster[:1], reviewer="王五")
+    read = read_tables(QD, [(sub, sub.name), (review, review.name)], strict_kind=True)
+    assert read.unusable and not read.tables
+    assert [f.code for f in read.findings] == ["table-unusable", "table-unusable"]
+    first, second = read.findings
+    assert "这是填报表，不是考核评价表" in first.message and "--allow-missing-assessment" in first.message
+    assert "guangdong-2019" in second.message and "再报送" not in second.message
+    # among the inputs, a table of another scheme is only an error finding: it cannot decide these grades
+    read = read_tables(QD, [(review, review.name)], strict_kind=False)
+    assert not read.unusable and [f.code for f in read.findings] == ["wrong-scheme"]
+
+
+def test_a_table_of_another_year_is_not_used_and_the_same_file_twice_counts_once(tmp_path):
+    old = write_assessment(tmp_path / "2016.xlsx", QD, roster=[RosterEntry("QD01", "甲")], year=2016)
+    read = read_tables(QD, [(old, old.name)], strict_kind=True, year=2017)
+    assert read.unusable and [f.code for f in read.findings] == ["table-unusable"]
+    assert "这是2016年度的考核评价表，本次考核年度为2017年" in read.findings[0].message
+
+    path = tmp_path / "r.xlsx"
+    write_assessment(path, GD, roster=GD.roster[:2], rows={"GD01": full(70)}, reviewer="王五")
+    copy = tmp_path / "inbox"
+    copy.mkdir()
+    (copy / "r.xlsx").write_bytes(path.read_bytes())
+    tables = table(path, GD) + read_tables(GD, [(copy / "r.xlsx", "inbox/r.xlsx")], strict_kind=False).tables
+    by_key, findings, uses = read_reviews(GD, tables, gd_resolve)
+    assert [r.total for r in by_key["k1"]] == [70] and findings == []
+    assert [(u.file, u.used) for u in uses] == [("inbox/r.xlsx", True), ("r.xlsx", False)]
+
+
+def test_review_sheets_attached_to_a_saved_mail_are_used(tmp_path):
+    """A reviewer mails their sheet and the analyst saves the mail (.eml) into the inbox: the attachment is
+    read as the review sheet it is, like a file in the folder."""
+    from email.message import EmailMessage
+
+    from kjjr_excel.pipeline import run_rank
+
+    inbox = inbox_of(tmp_path / "inbox", GD, GD.roster[:2])
+    sheet = write_assessment(
+        tmp_path / "r.xlsx",
+        GD,
+        roster=GD.roster[:2],
+        rows={"GD01": full(80), "GD02": full(60)},
+        reviewer="王五",
+    )
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "wang@example.com", "office@example.com", "定性评分表"
+    mail.set_content("附件是定性评分表。")
+    xlsx = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    mail.add_attachment(sheet.read_bytes(), maintype=xlsx[0], subtype=xlsx[1], filename="定性评分表.xlsx")
+    (inbox / "评审表.eml").write_bytes(bytes(mail))
+    result = run_rank(GD, [inbox])
+    assert [(u.file, u.used, u.reviewer) for u in result.tables] == [
+        ("评审表.eml › 定性评分表.xlsx", True, "王五")
+    ]
+    assert sorted(r.score.qualitative for r in result.ranked) == [60, 80]
+    assert not result.provisional and not result.table_unusable

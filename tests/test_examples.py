@@ -46,7 +46,12 @@ def test_example(case: Path, tmp_path: Path) -> None:
         t = datetime.fromisoformat(stamp).timestamp()
         os.utime(inbox / name, (t, t))
     inputs = [inbox / p.name for p in sorted((case / "inbox").iterdir())]
-    result = run_rank(load_scheme(expected["scheme"]), inputs, year=expected.get("year"))
+    assessments = [case / p for p in expected.get("assessment", [])]  # given with --assessment
+    result = run_rank(
+        load_scheme(expected["scheme"]), inputs, year=expected.get("year"), assessments=assessments
+    )
+    if "provisional" in expected:
+        assert result.provisional == expected["provisional"]
 
     ranked = {r.center.code: r for r in result.ranked}
     centers = expected.get("center", [])

@@ -217,7 +217,7 @@ def test_guangdong_reviews_trimmed_mean_veto_and_missing(tmp_path):
             rows[centers[0].code]["veto"] = "是"
             rows[centers[0].code]["veto_reason"] = "考核材料弄虚作假"
         path = tmp_path / f"评审人{r + 1}.xlsx"
-        write_assessment(path, GD, rows=rows)
+        write_assessment(path, GD, rows=rows, reviewer=f"专家{r + 1}")
         reviews.append(path)
     out = tmp_path / "gd.xlsx"
     args = ["rank", "guangdong", str(inbox), "-o", str(out)]

@@ -805,3 +805,33 @@ def test_grades_differ_in_black_and_white(qd_book: Path) -> None:
     assert styles["优秀"] == (True, False, False) and styles["良好"] == (False, True, False)
     assert styles["不合格"] == (True, False, True)
     assert len(set(styles.values())) == len(styles)  # not only a fill: each grade its own type style
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash script")
+def test_sh_script_gives_every_table_format_in_assessment_and_says_when_results_are_provisional(
+    tmp_path: Path,
+) -> None:
+    here = tmp_path / "desk"
+    (here / "inbox").mkdir(parents=True)
+    (here / "assessment").mkdir()
+    shutil.copy(ROOT / "run_ranking.sh", here / "run_ranking.sh")
+    (here / "inbox" / "a.xlsx").write_bytes(b"x")
+    for name in ("r1.ods", "r2.xls", "r3.XLSX", "r4.xlsm", "reviews.zip", "readme.txt", "~$r1.xlsx", "h.csv"):
+        (here / "assessment" / name).write_bytes(b"x")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "kjjr").write_text('#!/bin/sh\necho "ARGS: $*"\nexit 1\n', encoding="utf-8")
+    (stub / "kjjr").chmod(0o755)
+    env = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "CI": "1"}
+    done = subprocess.run(["bash", str(here / "run_ranking.sh")], capture_output=True, text=True, env=env)
+    args = next(line for line in done.stdout.splitlines() if line.startswith("ARGS: "))
+    given = [a for a in args.split(" --assessment ")[1:]]
+    assert [g.split()[0] for g in given] == [
+        "assessment/r1.ods",
+        "assessment/r2.xls",
+        "assessment/r3.XLSX",
+        "assessment/r4.xlsm",
+        "assessment/reviews.zip",
+    ]
+    assert "使用考核评价表/评审表：assessment/r1.ods" in done.stdout
+    assert done.returncode == 1 and "暂定结果" in done.stdout

@@ -260,6 +260,7 @@ OTHER_STAGES = {
     "review-unknown-center",
     "veto",
     "not-submission",
+    "table-unusable",
     "history-unreadable",
     "history-unmatched",
     "history-ambiguous",
