@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .assess import Assessment, Review, read_assessments, read_reviews
 from .cells import fmt_decimal, normalise_name
+from .describe import parameters
 from .findings import Finding, sorted_findings
 from .model import CenterInput, RunResult, Submission
 from .rank import rank_centers
@@ -180,7 +181,7 @@ def run_rank(
         files=checked.files,
         reviews_given=reviews_given,
         assessed=bool(assessments),
-        parameters=scheme.parameters(),
+        parameters=parameters(scheme),
         notes=notes,
         inputs=[str(p) for p in inputs] + [str(p) for p in assessments] + [str(p) for p in history],
         history_years=history_years,

@@ -29,6 +29,11 @@ def to_decimal(value: Fraction) -> Decimal:
     return Decimal(cents(value)).scaleb(-2)
 
 
+def years_text(n: int) -> str:
+    """A count of years as the notice writes it: 两 (连续两年), 三, …; digits from 11 on."""
+    return "一两三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
+
+
 def competition_ranks(totals: Sequence[Decimal]) -> list[int]:
     """1,2,2,4 by total descending; the input order is kept in the output."""
     ascending = sorted(totals)
@@ -188,14 +193,16 @@ def _delisting_flags(
     last_now = rank is not None and last_rank is not None and rank == last_rank
     if not (fails_now or last_now):
         return []
-    previous = next((h for h in past if h.year == year - 1), None)
-    failed_twice = (
-        fails_now and previous is not None and (previous.failing or previous.grade in failing_names)
+    by_year = {h.year: h for h in past}
+    earlier = [by_year.get(year - n) for n in range(1, scheme.delisting_years)]  # the N−1 years before
+    failed_running = fails_now and all(
+        h is not None and (h.failing or h.grade in failing_names) for h in earlier
     )
-    last_twice = last_now and previous is not None and previous.last
+    last_running = last_now and all(h is not None and h.last for h in earlier)
     flags = [FLAG_LAST] if last_now else []
-    if failed_twice or last_twice:
-        flags.append(f"{FLAG_DELIST}（{'连续两年不合格' if failed_twice else '连续两年排名最后'}）")
+    running = f"连续{years_text(scheme.delisting_years)}年"
+    if failed_running or last_running:
+        flags.append(f"{FLAG_DELIST}（{running}{grade if failed_running else '排名最后'}）")
     else:
         flags.append(FLAG_DELIST_WARNING)
     return flags

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .model import CenterInput, CenterScore, ItemScore, Value
-from .scheme import Indicator, Rule, Scheme
+from .scheme import RULE_PARAMS, Indicator, Rule, Scheme
 
 ZERO = Fraction(0)
 
@@ -88,41 +88,41 @@ def _p(rule: Rule, name: str) -> Fraction:
 RULES: dict[str, RuleKind] = {
     # base + step × (n − target): 5 + 0.25×(n−30)
     "linear_step": RuleKind(
-        ("base", "step", "target"),
+        RULE_PARAMS["linear_step"],
         lambda r, n: _p(r, "base") + _p(r, "step") * (n - _p(r, "target")),
         lambda r, n: f"{num(r.params['base'])} + {num(r.params['step'])}×({n}−{num(r.params['target'])})",
         lambda r, c: f"{num(r.params['base'])}+{num(r.params['step'])}*({c}-{num(r.params['target'])})",
     ),
     # full − step × (target − n): 6 − 0.5×(12−n)
     "shortfall": RuleKind(
-        ("full", "step", "target"),
+        RULE_PARAMS["shortfall"],
         lambda r, n: _p(r, "full") - _p(r, "step") * (_p(r, "target") - n),
         lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×({num(r.params['target'])}−{n})",
         lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*({num(r.params['target'])}-{c})",
     ),
     # step × n: 3×n
     "per_unit": RuleKind(
-        ("step",),
+        RULE_PARAMS["per_unit"],
         lambda r, n: _p(r, "step") * n,
         lambda r, n: f"{num(r.params['step'])}×{n}",
         lambda r, c: f"{num(r.params['step'])}*{c}",
     ),
     # full − step × n: 10 − 1×n
     "deduction": RuleKind(
-        ("full", "step"),
+        RULE_PARAMS["deduction"],
         lambda r, n: _p(r, "full") - _p(r, "step") * n,
         lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×{n}",
         lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*{c}",
     ),
     # points as awarded by the assessor
     "as_awarded": RuleKind(
-        (),
+        RULE_PARAMS["as_awarded"],
         lambda r, n: n,
         lambda r, n: f"认定{n}分",
         lambda r, c: f"{c}",
     ),
     # yes ⇒ 不合格 whatever the score; contributes no points
-    "veto": RuleKind((), lambda r, n: ZERO, lambda r, n: "", lambda r, c: "0"),
+    "veto": RuleKind(RULE_PARAMS["veto"], lambda r, n: ZERO, lambda r, n: "", lambda r, c: "0"),
 }
 
 

@@ -20,6 +20,7 @@ import openpyxl
 import pytest
 
 from kjjr_excel import __version__, report
+from kjjr_excel.describe import parameters
 from kjjr_excel.errors import OutputError
 from kjjr_excel.findings import Finding
 from kjjr_excel.model import CellValue, CenterInput, InputFile, RunResult, Submission
@@ -152,7 +153,7 @@ def qingdao_result(order_seed: int | None = None, missing: bool = True) -> RunRe
         if missing
         else [],
         files=files,
-        parameters=scheme.parameters(),
+        parameters=parameters(scheme),
         notes=["未提供考核评价表，考核方填写项按中性值计（较大失误0次、无重大责任事故、重大贡献0分）"],
         inputs=["inbox"],
     )
@@ -185,7 +186,7 @@ def guangdong_result() -> RunResult:
         missing=list(scheme.roster[12:]),
         files=[],
         reviews_given=True,
-        parameters=scheme.parameters(),
+        parameters=parameters(scheme),
     )
 
 
