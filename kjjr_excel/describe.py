@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .cells import fmt_decimal
 from .rank import years_text
 from .scheme import Grade, Scheme
@@ -84,3 +86,58 @@ def _quota_text(grades: tuple[Grade, ...], grade: Grade, center_label: str) -> s
         return f"其余参加排名的{center_label}"
     lead = "前" if grade is passing[0] else "其后"
     return f"{lead}{fmt_decimal(grade.share * 100)}%（人数按四舍五入取整，边界同分者均取较高等次）"
+
+
+def summary(scheme: Scheme) -> list[str]:
+    """`kjjr scheme check`: what the scheme says, in Chinese, from the same rows as 说明."""
+    own = len(scheme.self_indicators)
+    lines = [
+        f"考核方案：{scheme.name}（{scheme.id}，版本 {scheme.version}），{scheme.year}年度",
+        f"方案文件：{scheme.path}",
+        f"指标 {len(scheme.indicators)} 项（{scheme.center_label}自报 {own} 项，"
+        f"考核方填写 {len(scheme.indicators) - own} 项）：",
+    ]
+    for n, ind in enumerate(scheme.indicators, 1):
+        unit = f"，单位：{ind.unit}" if ind.unit else ""
+        lines.append(f"  {n}. {ind.category}／{ind.label}（{ind.id}{unit}）")
+    lines.append("计分、等次、补助与摘牌（与排名结果“说明”表所列一致）：")
+    lines += [
+        f"  {name}：{value}" + ("（默认值，待评估方确认）" if "默认" in src else "")
+        for name, value, src in parameters(scheme)[3:]
+    ]
+    if scheme.checks:
+        lines.append(f"交叉核对 {len(scheme.checks)} 项：")
+        for check in scheme.checks:
+            labels = "、".join(f"“{scheme.indicator(f).label}”" for f in check.fields)
+            lines.append(f"  {check.kind}：{labels}")
+    if not scheme.delisting:
+        lines.append("摘牌：未启用")
+    if scheme.roster:
+        lines.append(f"名录：{len(scheme.roster)} 个{scheme.center_label}")
+    return lines
+
+
+COPY_HEADER = """\
+# 考核方案文件（由 kjjr scheme new 从“{source}”复制）。
+# 怎样修改：
+# - 用记事本等编辑器打开，保存为 UTF-8 编码；# 之后是注释，不影响计算。
+# - [scheme]：id（方案编号，本文件已改为 {target}）、version（改动后请加大）、year（考核年度）、
+#   total_max（满分：各指标计分上限之和，或各指标权重之和）。
+# - [[indicators]]：每个指标一段。id 只用小写字母、数字和下划线；label 是表中显示的名称，unit 是单位；
+#   type 为 integer（整数）、decimal（小数）或 bool（是/否）；source 为 self（自报）或 assessor（考核方填写）。
+#   按固定规则计分的方案每个指标有 rule（kind 为 linear_step、shortfall、per_unit、deduction、as_awarded
+#   或 veto，另有 min、max 计分范围）；相对计分的方案每个指标有 weight（权重）。
+# - [grading]：等次。thresholds 按分数线（min，分数线属于较高等次），quota 按比例（share）；最后一个为不合格。
+# - [subsidy]：每个等次的补助金额（万元），floor（保底）和 budget（总额，0 表示不设）。
+# - [delisting]：enabled 是否摘牌，years 连续几年不合格或排名最后即摘牌。
+# - 写错的项（包括拼错的名称）会被拒绝，并指出第几行。改完后运行：kjjr scheme check 本文件
+# - 使用时把本文件的路径写在考核方案的位置，例如：kjjr template 本文件.toml
+
+"""
+
+
+def commented_copy(text: str, source: str, target_id: str) -> str:
+    """A shipped scheme's text as an office's own scheme: a guide on top, its own id, no shipped aliases."""
+    body = re.sub(r'(?m)^id = "[^"\n]*"', f'id = "{target_id}"', text, count=1)
+    body = re.sub(r"(?m)^aliases = \[[^\]\n]*\]\n", "", body, count=1)
+    return COPY_HEADER.format(source=source, target=target_id) + body
