@@ -200,6 +200,8 @@ def read_reviews(
                         center=name,
                         name=name or code,
                         reason=review.reason or "未注明原因",
+                        center_label=scheme.center_label,
+                        failing=scheme.failing_grade,
                     )
                 )
             if over is not None:  # a score over the part's maximum, or no score at all ('优', a date, -5)

@@ -301,7 +301,7 @@ def build_center(
                     center=name,
                     indicator=ind.id,
                     value="是",
-                    reason=reason.removesuffix("，评定为不合格"),
+                    reason=reason,
                 )
             )
     totals: list[Fraction] = []

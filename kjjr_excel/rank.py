@@ -71,7 +71,7 @@ def quota_grade(counts: list[tuple[str, int]], rank: int, fallback: str) -> str:
 
 
 def failing_grade(scheme: Scheme) -> str:
-    return next(g.name for g in scheme.grades if g.failing)
+    return scheme.failing_grade
 
 
 def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[str, Decimal]:

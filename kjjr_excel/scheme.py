@@ -203,6 +203,11 @@ class Scheme:
         """Indicators that contribute points (vetoes excluded)."""
         return tuple(i for i in self.indicators if not i.is_veto)
 
+    @property
+    def failing_grade(self) -> str:
+        """The name of the failing grade (the loader makes it the last, and the only one)."""
+        return self.grades[-1].name
+
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
             if ind.id == indicator_id:

@@ -21,8 +21,8 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import TEMPLATE_VERSION
-from .cells import a1, strip_unit
+from . import TEMPLATE_VERSION, checks
+from .cells import a1
 from .layout import META_KEYS, META_SHEET, Layout, layout
 from .rank import grade_for, to_decimal
 from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
@@ -717,51 +717,30 @@ def _relative_rows(
 def _check_row(
     ws, fmts, scheme: Scheme, lay: Layout, widths, check: Check, row: int, values: Mapping[str, object]
 ) -> None:
-    """One sanity hint from the scheme's cross-field checks, as a live formula (with its cached result)."""
-    cols = {name: n for n, name in enumerate(lay.columns)}
-    c_val, c_unit, c_hint = lay.value_col, cols["单位"], cols["填报提示"]
-    a, b = (scheme.indicator(f) for f in check.fields[:2])
-    ra, rb = lay.value_cell(a.id), lay.value_cell(b.id)
-    la, lb = strip_unit(a.label), strip_unit(b.label)
-    both = f"AND(N({ra})>0,N({rb})>0)"
-    va, vb = values.get(a.id), values.get(b.id)
-    na, nb = _number(va) or 0.0, _number(vb) or 0.0
-    if check.kind == "ratio_range":
-        label = f"核对：平均每{b.unit}{la}（{a.unit}）"
-        ratio_value = round(na / nb, 2) if na > 0 and nb > 0 else ""
-        ws.write_formula(row, c_val, f'=IF({both},ROUND({ra}/{rb},2),"")', fmts["score"], ratio_value)
-        ws.write_string(row, c_unit, a.unit, fmts["td_c"])
-        cond = []
-        ratio = a1(row, c_val)
-        if check.min is not None:
-            cond.append(f"{ratio}<{num(check.min)}")
-        if check.max is not None:
-            cond.append(f"{ratio}>{num(check.max)}")
-        warn = f"平均每{b.unit}{la}异常，请核对“{a.label}”是否以{a.unit}填写"
-        expr = f'=IF({ratio}="","",IF(OR({",".join(cond)}),"{warn}",""))' if cond else '=""'
-        out = ratio_value != "" and (
-            (check.min is not None and ratio_value < check.min)
-            or (check.max is not None and ratio_value > check.max)
-        )
-        ws.write_formula(row, c_hint, expr, fmts["warn"], warn if out else "")
-        height_text = warn
-    else:
-        if check.kind == "paired":
-            label = f"核对：{la}与{lb}"
-            bad = f"OR(AND(N({ra})>0,N({rb})=0),AND(N({ra})=0,N({rb})>0))"
-            warn = f"“{a.label}”与“{b.label}”应同时为0或同时大于0，请核对"
-            is_bad = (na > 0) != (nb > 0)
-        else:
-            label = f"核对：{la}与{lb}"
-            bad = f"AND(N({ra})>0,N({rb})=0)"
-            warn = f"填写了“{a.label}”，但“{b.label}”为0，请核对"
-            is_bad = na > 0 and nb == 0
-        expr = f'=IF(OR({ra}="",{rb}=""),"",IF({bad},"{warn}",""))'
-        cached = "" if _is_blank(va) or _is_blank(vb) or not is_bad else warn
-        ws.merge_range(row, c_val, row, c_hint, "", fmts["warn"])
-        ws.write_formula(row, c_val, expr, fmts["warn"], cached)
-        height_text = warn
-    ws.set_row(row, _height([(label, widths[c_val - 1] if c_val else 10), (height_text, widths[c_hint])]))
+    """One sanity hint from the scheme's cross-field checks, as a live formula over all its fields (with its
+    cached result); the words are the check's own (checks.py), as validation and the receipt say them."""
+    c_val, c_hint = lay.value_col, lay.width - 1
+    refs = [lay.value_cell(f) for f in check.fields]
+    label, warn = checks.hint(scheme, check)
+    blank = ",".join(f'{ref}=""' for ref in refs)
+    expr = f'=IF(OR({blank}),"",IF({checks.excel_condition(check, refs)},"{warn}",""))'
+    given = [_number(values.get(f)) for f in check.fields]
+    cached = ""
+    if all(g is not None for g in given):
+        found = checks.evaluate(scheme, check, [Decimal(str(g)) for g in given], {})
+        cached = warn if found else ""
+    first = c_val
+    figure = checks.shown(scheme, check, refs)
+    if figure is not None and c_val + 1 < c_hint:  # the figure itself and its unit, then the warning
+        numbers = [g for g in given if g is not None]
+        value = round(numbers[0] / numbers[1], 2) if len(numbers) == 2 and min(numbers) > 0 else ""
+        ws.write_formula(row, c_val, f"={figure[0]}", fmts["score"], value)
+        ws.write_string(row, c_val + 1, figure[1], fmts["td_c"])
+        first = c_val + 2
+    if first < c_hint:
+        ws.merge_range(row, first, row, c_hint, "", fmts["warn"])
+    ws.write_formula(row, first, expr, fmts["warn"], cached)
+    ws.set_row(row, _height([(label, widths[c_val - 1] if c_val else 10), (warn, sum(widths[first:]))]))
     _merge_text(ws, row, 0, row, c_val - 1, label, fmts["label_r"])
 
 
