@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from .cells import fmt_decimal
+from .methods import method_of
 from .rank import years_text
 from .scheme import Grade, Scheme
-from .score import describe_rule
 
 
 def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:
@@ -23,28 +23,7 @@ def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:
     ]
     if scheme.period:
         rows.append(("评估周期", scheme.period, "通知原文"))
-    for ind in scheme.indicators:
-        if scheme.is_relative:
-            rows.append((f"权重：{ind.category}／{ind.label}", fmt_decimal(ind.weight), src("quantitative")))
-        elif ind.rule is not None:
-            rows.append((f"计分规则：{ind.category}／{ind.label}", describe_rule(ind), "通知原文"))
-    if scheme.is_relative:
-        bench = {
-            "max": "最高值得满分，其余按比例折算",
-            "p90": "以第90百分位数（PERCENTILE.INC）为基准",
-            "rank": "按百分比排位（PERCENTRANK.INC）计分",
-        }[scheme.benchmark]
-        rows.append(("定量计分方法", bench, src("quantitative")))
-        for part in scheme.parts:
-            rows.append((f"定性评分：{part.label}（满分）", fmt_decimal(part.max), src("qualitative")))
-        rows.append(("定性评分去掉最高分和最低分的评审人数下限", str(scheme.trim_at), src("qualitative")))
-        rows.append(
-            (
-                "综合得分",
-                f"定量得分×{fmt_decimal(scheme.weight_quantitative)} + 定性得分×{fmt_decimal(scheme.weight_qualitative)}",
-                src("combination"),
-            )
-        )
+    rows += method_of(scheme).parameters(scheme, src)
     rows.append(("满分", fmt_decimal(scheme.total_max), "方案文件"))
     lowest_pass = min((g.min for g in scheme.grades if not g.failing and g.min is not None), default=None)
     for g in scheme.grades:

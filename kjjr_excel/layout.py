@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from .cells import a1
+from .methods import method_of
 from .scheme import Indicator, Scheme
 
 HEADER_FIELDS: tuple[tuple[str, str], ...] = (
@@ -61,14 +62,14 @@ class Layout:
 
 
 def _layout(
-    method: str,
+    preview: str,
     sheet: str,
     value_header: str,
     center_label: str,
     year_label: str,
     indicators: tuple[Indicator, ...],
 ) -> Layout:
-    relative = method == "relative"
+    relative = preview == "hints"  # no score column: the score depends on the other centers
     columns = tuple(
         c.format(value=value_header) for c in (RELATIVE_COLUMNS if relative else ABSOLUTE_COLUMNS)
     )
@@ -128,7 +129,7 @@ def layout(scheme: Scheme) -> Layout:
     found = _CACHE.get(key)
     if found is None:
         found = _CACHE[key] = _layout(
-            scheme.method,
+            method_of(scheme).preview,
             scheme.submission.get("sheet", "填报表"),
             scheme.submission.get("value_header", "填报数"),
             scheme.center_label,

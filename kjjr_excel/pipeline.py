@@ -15,6 +15,7 @@ from .assess import Assessment, Review, read_assessments, read_reviews
 from .cells import fmt_decimal, normalise_name
 from .describe import parameters
 from .findings import Finding, sorted_findings
+from .methods import method_of
 from .model import CenterInput, RunResult, Submission
 from .rank import rank_centers
 from .roster import read_roster
@@ -130,13 +131,14 @@ def run_rank(
     tables3 = [(f, s, rows) for f, s, rows, _ in tables]
     assessed_by: dict[str, Assessment] = {}
     reviews: dict[str, list[Review]] = {}
-    if scheme.is_relative:
+    method = method_of(scheme)
+    if method.table == "review":
         reviews, review_findings = read_reviews(scheme, tables3, lookup)
         findings.extend(review_findings)
     else:
         assessed_by, assess_findings = read_assessments(scheme, tables3, lookup)
         findings.extend(assess_findings)
-    reviews_given = scheme.is_relative and bool(assessments)
+    reviews_given = method.table == "review" and bool(assessments)
 
     centers: list[CenterInput] = []
     for n, sub in enumerate(checked.accepted):
@@ -210,7 +212,7 @@ def expand_tables(paths: Sequence[Path]) -> list[Path]:
 def _read_table(path: Path, scheme: Scheme):
     from .ingest import read_table
 
-    required = ["名称", "一票否决"] if scheme.is_relative else ["名称"]
+    required = list(method_of(scheme).table_required)
     rows, table_findings, sheet = read_table(path, path.name, required=required)
     return path.name, sheet, rows, table_findings
 
@@ -330,19 +332,9 @@ def build_center(
 
 
 def _notes(scheme: Scheme, assessed: bool, strict: bool) -> list[str]:
-    notes = []
-    if not scheme.is_relative and scheme.assessor_indicators and not assessed:
-        neutral = "、".join(
-            f"{i.display_label}按{f'“{i.neutral_text}”' if i.type == 'bool' else i.neutral_text}"
-            for i in scheme.assessor_indicators
-        )
-        notes.append(f"未提供考核评价表：{neutral}计，所有{scheme.center_label}标记“未经考核评价”。")
-    if scheme.is_relative and not assessed:
-        notes.append("未提供定性评分表：综合得分即定量得分。")
-    if scheme.is_relative:
-        notes.append("一票否决和未报送的分中心不参加定量指标基准值（最高值）的计算。")
+    notes = method_of(scheme).notes(scheme, assessed)
     if strict:
-        notes.append("使用了 --strict：数据有误的分中心不参加排名。")
+        notes.append(f"使用了 --strict：数据有误的{scheme.center_label}不参加排名。")
     else:
         notes.append("数据有误的指标按0分计，并在“标记”中注明指标和单元格。")
     notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")

@@ -11,15 +11,14 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from .methods import method_of
 from .model import CenterScore, HistoryRecord, RankedCenter
 from .scheme import Scheme
 from .score import cents
 
 FLAG_DELIST = "摘牌"
 FLAG_DELIST_WARNING = "摘牌预警"
-FLAG_NOT_ASSESSED = "未经考核评价"
 FLAG_DATA_ERROR = "数据有误"
-FLAG_REVIEW_MISSING = "定性评分缺失"
 FLAG_LAST = "排名最后"
 
 
@@ -117,6 +116,7 @@ def rank_centers(
     """Ranks, grades, subsidy and flags. Vetoed (and, with strict, erroneous) centers keep their score but
     are listed after the ranked ones, without a rank; the failing grade goes to a veto."""
     year = year or scheme.year
+    method = method_of(scheme)
     failing = failing_grade(scheme)
     rows = []
     for s in sorted(scores, key=lambda s: (s.center.code, s.center.name, s.center.key)):
@@ -133,10 +133,7 @@ def rank_centers(
                 if ind.id in c.errors
             ]
             flags.append(f"{FLAG_DATA_ERROR}：{'、'.join(wrong)}")
-        if not scheme.is_relative and not c.assessed and scheme.assessor_indicators:
-            flags.append(FLAG_NOT_ASSESSED)
-        if scheme.is_relative and reviews_given and not c.review_totals:
-            flags.append(FLAG_REVIEW_MISSING)
+        flags.extend(method.flags(scheme, c, reviews_given))
         flags.extend(c.notes)
         excluded = bool(c.vetoes) or not c.eligible or (strict and bool(c.errors))
         if strict and c.errors and not c.vetoes:

@@ -28,9 +28,10 @@ from .cells import as_text
 from .errors import OutputError
 from .findings import Severity, sorted_findings
 from .layout import layout
+from .methods import method_of
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
-from .score import exact_sum, num, round2, trims, two
+from .score import num, round2, trims, two
 from .xlsx import (
     BackgroundSheets,
     Workbook,
@@ -423,19 +424,7 @@ def _running_head(ws: Worksheet, text: str) -> None:
 
 
 def _ranking_columns(scheme: Any) -> list[Column]:
-    scores = (
-        [
-            Column("定量得分", "score", 10),
-            Column("定性得分", "score", 10),
-            Column(scheme.total_label, "score", 10),
-        ]
-        if scheme.is_relative
-        else [
-            Column("自报得分", "score", 10),
-            Column("考核得分", "score", 10),
-            Column(scheme.total_label, "score", 10),
-        ]
-    )
+    scores = [Column(header, "score", 10) for header in method_of(scheme).score_columns(scheme)]
     return [
         Column("排名", "int", 6),
         Column("编号", "text", 8),
@@ -449,13 +438,7 @@ def _ranking_columns(scheme: Any) -> list[Column]:
 
 
 def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
-    s = r.score
-    if scheme.is_relative:
-        return [s.quantitative, s.qualitative, r.total]
-    by_assessor = {ind.id for ind in scheme.assessor_indicators}  # every other indicator is self-reported
-    own = exact_sum(i.score for i in s.items if i.indicator not in by_assessor)
-    assessed = exact_sum(i.score for i in s.items if i.indicator in by_assessor)
-    return [own, assessed, r.total]
+    return method_of(scheme).scores(scheme, r)
 
 
 def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
@@ -577,7 +560,7 @@ def _detail_headers(result: RunResult) -> list[tuple[str, float]]:
 
 
 def _with_reviews(result: RunResult) -> bool:
-    return result.scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
+    return any(r.score.qualitative is not None for r in result.ranked)
 
 
 def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> Iterator[list[Any]]:
@@ -969,10 +952,13 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     put(["方案文件SHA-256", scheme.sha256])
     if result.inputs:
         put(["输入位置", "；".join(result.inputs)])
-    if scheme.is_relative:
-        put(["定性评分表", "已提供" if result.reviews_given else "未提供"])
-    else:
-        put(["考核评价表", "已提供" if result.assessed else "未提供"])
+    method = method_of(scheme)
+    put(
+        [
+            method.table_title,
+            "已提供" if method.table_given(result.assessed, result.reviews_given) else "未提供",
+        ]
+    )
     row += 1
     put(["说明"], fmt.section)
     for note in result.notes:

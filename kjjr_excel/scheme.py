@@ -214,10 +214,6 @@ class Scheme:
                 return ind
         raise KeyError(indicator_id)
 
-    @property
-    def is_relative(self) -> bool:
-        return self.method == "relative"
-
 
 # ---------------------------------------------------------------------------------------------- loading
 

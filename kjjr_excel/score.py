@@ -349,10 +349,22 @@ def trimmed_mean(totals: Sequence[Fraction], trim_at: int) -> Fraction:
     return sum(xs, ZERO) / len(xs)
 
 
+def score_each(
+    scheme: Scheme, centers: Sequence[CenterInput], reviews_given: bool = False
+) -> list[CenterScore]:
+    """Every center by its own rules (the absolute method): no center's score depends on another's."""
+    return [score_absolute(scheme, c) for c in centers]
+
+
+# The scoring of each method (methods.METHODS gives each its columns, notes and tables).
+SCORING: dict[str, Callable[[Scheme, Sequence[CenterInput], bool], list[CenterScore]]] = {
+    "absolute": score_each,
+    "relative": score_relative,
+}
+
+
 def score_all(
     scheme: Scheme, centers: Sequence[CenterInput], reviews_given: bool = False
 ) -> list[CenterScore]:
     """Score every center by the scheme's method; reviews_given: review sheets were supplied at all."""
-    if scheme.is_relative:
-        return score_relative(scheme, centers, reviews_given)
-    return [score_absolute(scheme, c) for c in centers]
+    return SCORING[scheme.method](scheme, centers, reviews_given)

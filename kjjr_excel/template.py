@@ -24,6 +24,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from . import TEMPLATE_VERSION, checks
 from .cells import a1
 from .layout import META_KEYS, META_SHEET, Layout, layout
+from .methods import method_of
 from .rank import grade_for, to_decimal
 from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
 from .score import excel_formula, num, score_rule
@@ -75,7 +76,17 @@ def file_name(text: str) -> str:
 
 def assessment_sheet_name(scheme: Scheme) -> str:
     """The table sheet of the assessor workbook (考核评价) or of the reviewer's score sheet (定性评分)."""
-    return "定性评分" if scheme.is_relative else "考核评价"
+    return method_of(scheme).table_sheet
+
+
+def _hints_only(scheme: Scheme) -> bool:
+    """The method's template shows completeness and hints, not a score (it depends on the other centers)."""
+    return method_of(scheme).preview == "hints"
+
+
+def _reviewed(scheme: Scheme) -> bool:
+    """The method's assessors fill reviewers' score sheets (one per reviewer), not one assessment table."""
+    return method_of(scheme).table == KIND_REVIEW
 
 
 def _fixed_created(year: int) -> datetime:
@@ -330,12 +341,13 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[s
     sections: list[tuple[str, list[tuple[str, str]]]] = [
         ("一、填报内容", header_help + fill),
     ]
-    if scheme.is_relative:
+    if _hints_only(scheme):
         sections.append(("二、评估周期", [("评估周期", scheme.period or f"{year}年度")]))
         hints = [
             (
                 "评估方式",
-                "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；定量得分与其他分中心相比较计算，"
+                "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；定量得分与其他"
+                f"{scheme.center_label}相比较计算，"
                 "本表只检查填写是否完整并提示可能的填写错误。",
             ),
         ]
@@ -398,8 +410,9 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[s
 
 
 def _submission_title(scheme: Scheme, year: int) -> tuple[str, str]:
-    if scheme.is_relative:
-        return scheme.title, f"评估周期：{scheme.period}" if scheme.period else f"评估年度：{year}"
+    if _hints_only(scheme):
+        year_label = scheme.submission.get("year_label", "考核年度")
+        return scheme.title, f"评估周期：{scheme.period}" if scheme.period else f"{year_label}：{year}"
     subtitle = scheme.submission.get("subtitle", f"（{scheme.center_label}自报，考核方填写部分由考核方填写）")
     return f"{scheme.name}指标（{year}年度）", subtitle
 
@@ -429,7 +442,7 @@ def write_submission(
     path = Path(path)
     year = year or scheme.year
     lay = layout(scheme)
-    relative = scheme.is_relative
+    relative = _hints_only(scheme)
     title, subtitle = _submission_title(scheme, year)
     wb = _workbook(path, year, title, created)
     fmts = _formats(wb)
@@ -706,7 +719,7 @@ def _relative_rows(
         row += 1
         _check_row(ws, fmts, scheme, lay, widths, check, row, values)
     row += 1
-    text = "说明：本表数据与其他分中心比较计算定量得分，核对提示仅供参考。只能在黄色单元格中填写。"
+    text = f"说明：本表数据与其他{scheme.center_label}比较计算定量得分，核对提示仅供参考。只能在黄色单元格中填写。"
     if scheme.submission.get("remarks"):
         text += scheme.submission["remarks"]
     ws.set_row(row, _height([(text, sum(widths))], minimum=20))
@@ -754,7 +767,7 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
         ("name", "名称", _text_validation("名称", f"填写{scheme.center_label}名称。"), 22),
         ("host_unit", "依托单位", _text_validation("依托单位", "填写依托单位。"), 26),
     ]
-    if scheme.is_relative:
+    if _reviewed(scheme):
         for part in scheme.parts:
             header = f"{part.label}（{num(part.max)}分）"
             cols.append(
@@ -800,7 +813,7 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
                 v = _validation(ind)
                 v["input_title"] = _clip("核定数：" + ind.label, 32)
                 v["input_message"] = _clip(
-                    "核定数（可不填）：填写后替代分中心自报数计分。" + ind.help, TEXT_MAX
+                    f"核定数（可不填）：填写后替代{scheme.center_label}自报数计分。" + ind.help, TEXT_MAX
                 )
                 cols.append((ind.id, "核定数：" + ind.label, v, 14))
         cols.append(("note", "备注", _text_validation("备注", "需要说明的情况（可不填）。", TEXT_MAX), 20))
@@ -809,7 +822,7 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
 
 def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tuple[str, str]]]]:
     sheet = assessment_sheet_name(scheme)
-    if scheme.is_relative:
+    if _reviewed(scheme):
         parts = [
             (f"{p.label}（满分{num(p.max)}分）", p.description or f"按自评报告“{p.label}”部分评分。")
             for p in scheme.parts
@@ -874,11 +887,11 @@ def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tupl
                 ("空白的含义", f"空白按中性值计：{neutral}。"),
                 (
                     "核定数",
-                    "“核定数：”各列填写经核实的数量；填写后替代分中心自报的数字计分，结果中标注与自报数的差异；不填写则按自报数计分。",
+                    f"“核定数：”各列填写经核实的数量；填写后替代{scheme.center_label}自报的数字计分，结果中标注与自报数的差异；不填写则按自报数计分。",
                 ),
                 (
                     "编号、名称",
-                    f"已列出的{scheme.center_label}不能修改；没有名单时在空白行填写编号和名称（与分中心填报表一致）。",
+                    f"已列出的{scheme.center_label}不能修改；没有名单时在空白行填写编号和名称（与{scheme.center_label}填报表一致）。",
                 ),
             ],
         ),
@@ -905,7 +918,7 @@ def write_assessment(
     roster also 'name' and 'host_unit'."""
     path = Path(path)
     year = year or scheme.year
-    relative = scheme.is_relative
+    relative = _reviewed(scheme)
     roster = tuple(roster) or (scheme.roster if relative else ())
     rows = rows or {}
     if relative:
@@ -986,7 +999,7 @@ def write_assessment(
     _print_setup(ws, landscape=True, title=title, repeat_row=1, one_page=False)
     ws.print_area(0, 0, last_row, last_col)
     _protect(ws)
-    _write_meta(wb, _meta(scheme, year, KIND_REVIEW if relative else KIND_ASSESSMENT))
+    _write_meta(wb, _meta(scheme, year, method_of(scheme).table))
     wb.close()
     return path
 
@@ -1000,7 +1013,7 @@ def _any_open(entries: Sequence[tuple[RosterEntry, bool]]) -> bool:
 
 def _names(scheme: Scheme, year: int) -> tuple[str, str]:
     stem = f"{scheme.name}_{year}"
-    kind = "定性评分表" if scheme.is_relative else "考核评价表"
+    kind = method_of(scheme).table_title
     return f"{stem}_填报模板", f"{stem}_{kind}"
 
 
