@@ -133,7 +133,7 @@ def layout(scheme: Scheme) -> Layout:
             scheme.submission.get("sheet", "填报表"),
             scheme.submission.get("value_header", "填报数"),
             scheme.center_label,
-            scheme.submission.get("year_label", "考核年度"),
+            scheme.year_label,
             scheme.indicators,
         )
     return found

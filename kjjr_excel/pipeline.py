@@ -93,8 +93,8 @@ def choose_year(scheme: Scheme, year: int | None, submissions: Sequence[Submissi
     the files' majority (clerks reuse last year's templates); files of a newer year are pointed out, as
     the year the user may have meant."""
     if year is not None:
-        return year, f"考核年度：{year}年（按 --year 指定）。"
-    note = f"考核年度：{scheme.year}年（取自考核方案“{scheme.name}”；其他年度请用 --year 指定）。"
+        return year, f"{scheme.year_label}：{year}年（按 --year 指定）。"
+    note = f"{scheme.year_label}：{scheme.year}年（取自考核方案“{scheme.name}”；其他年度请用 --year 指定）。"
     newer = Counter(s.year for s in submissions if s.year and s.year > scheme.year)
     if newer:
         newest = max(newer)

@@ -55,11 +55,24 @@ BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
 FOOTER = "&C第 &P 页 共 &N 页"
 SCORE_FORMAT = "0.00"
-GRADE_COLOURS = {  # (fill, font) by grade name; 合格 stays plain
-    "优秀": ("#C6EFCE", "#006100"),
-    "良好": ("#DDEBF7", "#1F4E78"),
-    "不合格": ("#FFC7CE", "#9C0006"),
+GRADE_COLOURS = {  # (fill, font) by a grade's place in the scheme's table; the others stay plain
+    "top": ("#C6EFCE", "#006100"),
+    "second": ("#DDEBF7", "#1F4E78"),
+    "failing": ("#FFC7CE", "#9C0006"),
 }
+
+
+def grade_roles(scheme: Any) -> dict[str, str]:
+    """Grade name -> colour role: the top grade green, the next blue when three or more pass (优秀, 良好;
+    合格 plain), the failing grade red. Whatever the scheme calls its grades."""
+    passing = [g.name for g in scheme.grades if not g.failing]
+    roles = {passing[0]: "top"}
+    if len(passing) >= 3:
+        roles[passing[1]] = "second"
+    roles[scheme.failing_grade] = "failing"
+    return roles
+
+
 SEVERITY_COLOURS = {
     Severity.ERROR: ("#FFC7CE", "#9C0006"),
     Severity.WARNING: ("#FFEB9C", "#7F6000"),
@@ -284,8 +297,8 @@ class _Formats:
         }
         self.year = wb.add_format({**base, "num_format": "0", "align": "left"})
         self.grade = {
-            name: wb.add_format({"bg_color": fill, "font_color": font})
-            for name, (fill, font) in GRADE_COLOURS.items()
+            role: wb.add_format({"bg_color": fill, "font_color": font})
+            for role, (fill, font) in GRADE_COLOURS.items()
         }
         self.severity = {
             sev: wb.add_format({**cell, "bg_color": fill, "font_color": font})
@@ -465,7 +478,8 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
     table.finish()
     grade_col = next(n for n, col in enumerate(columns) if col.header == "等次")
     last = max(table.row - 1, 2)
-    for name, grade_fmt in fmt.grade.items():
+    for name, role in grade_roles(result.scheme).items():
+        grade_fmt = fmt.grade[role]
         ws.conditional_format(
             2,
             grade_col,
@@ -725,7 +739,7 @@ def write_findings_sheet(
             Column("文件", "text", 16),
             Column("工作表", "text", 8),
             Column("单元格", "text", 6),
-            Column("分中心", "text", 14),
+            Column(scheme.center_label, "text", 14),
             Column("指标", "long", 16),
             Column("填写内容", "text", 10),
             Column("说明", "long", 50),
@@ -813,6 +827,7 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
         key=lambda r: (-r.total, r.center.code, r.center.name),
     )
     grades = [g.name for g in scheme.grades]
+    roles = grade_roles(scheme)
     counts = {g: 0 for g in grades}
     for r in result.ranked:
         if r.grade in counts:
@@ -850,7 +865,10 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             "values": [SHEET_CHARTS, 1, 4, len(grades), 4],
             "data_labels": {"value": True},
             "points": [
-                {"fill": {"color": GRADE_COLOURS.get(g, ("#BFBFBF", ""))[0]}, "border": {"color": "#7F7F7F"}}
+                {
+                    "fill": {"color": GRADE_COLOURS.get(roles.get(g, ""), ("#BFBFBF", ""))[0]},
+                    "border": {"color": "#7F7F7F"},
+                }
                 for g in grades
             ],
         }

@@ -164,7 +164,7 @@ class Scheme:
     checks: tuple[Check, ...] = ()
     aliases: tuple[str, ...] = ()
     period: str = ""
-    center_label: str = "分中心"
+    center_label: str = ""
     roster: tuple[RosterEntry, ...] = ()
     roster_required: bool = False
     submission: dict[str, str] = field(default_factory=dict)
@@ -202,6 +202,11 @@ class Scheme:
     def scored_indicators(self) -> tuple[Indicator, ...]:
         """Indicators that contribute points (vetoes excluded)."""
         return tuple(i for i in self.indicators if not i.is_veto)
+
+    @property
+    def year_label(self) -> str:
+        """What the scheme calls the year assessed (考核年度, 评估年度)."""
+        return self.submission["year_label"]
 
     @property
     def failing_grade(self) -> str:
@@ -443,7 +448,7 @@ class _Loader:
         amounts_table.done()
         floor = subsidy.number("floor", Decimal(0), lo=Decimal(0))
         budget = subsidy.number("budget", Decimal(0), lo=Decimal(0))
-        subsidy_label = subsidy.text("label", "补助金额（万元）")
+        subsidy_label = subsidy.text("label")
 
         delisting = top.table("delisting", required=False)
         delisting_on = delisting.flag("enabled", False)
@@ -456,7 +461,8 @@ class _Loader:
         outlier_min_centers = validation.integer("outlier_min_centers", 5, lo=3, hi=10000)
         outlier_ratio = validation.number("outlier_ratio", Decimal(3), lo=Decimal(1))
 
-        submission = top.table("submission", required=False)
+        submission = top.table("submission")
+        submission.text("year_label")  # required: 考核年度, 评估年度… is the scheme's word, not ours
         texts = {k: submission.text(k, None) for k in SUBMISSION_KEYS}
         submission_texts = {k: v for k, v in texts.items() if v is not None}
 
@@ -487,7 +493,7 @@ class _Loader:
             checks=checks,
             aliases=head.texts("aliases"),
             period=head.text("period", ""),
-            center_label=head.text("center_label", "分中心"),
+            center_label=head.text("center_label"),
             roster=roster,
             roster_required=head.flag("roster_required", False),
             submission=submission_texts,

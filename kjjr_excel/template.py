@@ -411,8 +411,7 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[s
 
 def _submission_title(scheme: Scheme, year: int) -> tuple[str, str]:
     if _hints_only(scheme):
-        year_label = scheme.submission.get("year_label", "考核年度")
-        return scheme.title, f"评估周期：{scheme.period}" if scheme.period else f"{year_label}：{year}"
+        return scheme.title, f"评估周期：{scheme.period}" if scheme.period else f"{scheme.year_label}：{year}"
     subtitle = scheme.submission.get("subtitle", f"（{scheme.center_label}自报，考核方填写部分由考核方填写）")
     return f"{scheme.name}指标（{year}年度）", subtitle
 

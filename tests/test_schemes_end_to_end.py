@@ -214,6 +214,11 @@ def test_relative_scheme_with_p90_and_four_reviewers_runs_end_to_end(tmp_path):
     assert got == HX_EXPECTED
     assert [r.center.code for r in result.ranked][-1] == "HX07"
     assert any("材料弄虚作假" in f for f in by["HX07"].flags)
+    veto = next(f for f in result.findings if f.code == "review-veto")
+    assert (
+        "原因：材料弄虚作假。该服务站评定为D级，不参与排名。" in veto.message
+    )  # the scheme's words, not 分中心/不合格
+    assert not any("分中心" in f.message or "不合格" in f.message for f in result.findings)
     finance = next(i for i in by["HX02"].score.items if i.indicator == "matched_finance")
     assert finance.derivation.startswith("800万元：40 × min(1, 800÷900.00)")
     assert float(by["HX01"].score.qualitative) == 82.5
