@@ -114,7 +114,7 @@ def _qingdao_values(scheme, rng: random.Random) -> dict[str, object]:
 
 
 def _write_chunk(args: tuple[str, str, list[tuple[int, str]]]) -> int:
-    from kjjr_excel.samples import guangdong_values
+    from kjjr_excel.demo.samples import guangdong_values
     from kjjr_excel.scheme import RosterEntry, load_scheme
     from kjjr_excel.template import write_submission
 

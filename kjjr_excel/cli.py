@@ -452,7 +452,7 @@ def remind(
 )
 def demo(out_dir: Path, samples: Path | None) -> None:
     """用示例报送文件演示完整流程（两个考核方案）：模板、校验、回执、排名。"""
-    from .samples import run_demo
+    from .demo.samples import run_demo
 
     for line in run_demo(out_dir, samples):
         click.echo(line)

@@ -97,3 +97,12 @@ def test_scheme_check_refuses_a_typo_with_key_and_line(tmp_path):
         f"validation.outlier_treshold（第{line}行）" in result.output
         and "outlier_threshold？" in result.output
     )
+
+
+def test_the_sample_generator_is_loaded_only_by_the_demo():
+    code = (
+        "import sys, kjjr_excel.cli, kjjr_excel.pipeline, kjjr_excel.report, kjjr_excel.template, "
+        "kjjr_excel.receipts; print(any(m.startswith('kjjr_excel.demo') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -1,6 +1,6 @@
 """Realistic sample inputs for both schemes, and the demo that runs the whole flow on them.
 
-`python -m kjjr_excel.samples` rewrites the committed `sample_inputs/`; `kjjr demo` uses them (or builds them
+`python -m kjjr_excel.demo.samples` rewrites the committed `sample_inputs/`; `kjjr demo` uses them (or builds them
 afresh when the package runs outside the repository). Values come from a seeded generator: same files each time.
 """
 
@@ -12,8 +12,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from .cells import parse_value
-from .scheme import RosterEntry, Scheme, load_scheme
+from ..cells import parse_value
+from ..pipeline import check_inbox, load_roster, run_rank
+from ..receipts import write_checked_receipts
+from ..report import write_ranking
+from ..scheme import RosterEntry, Scheme, load_scheme
+from ..template import generate, write_assessment, write_submission
 
 QINGDAO_ROSTER = (
     ("QD01", "市南区科技金融服务分中心", "市南区科学技术局", "张敏", "0532-82871234", "qd01@example.cn"),
@@ -172,7 +176,6 @@ def _filler(rng: random.Random) -> dict[str, object]:
 
 def build_qingdao(root: Path) -> dict[str, Path]:
     """sample_inputs/qingdao: 名录.csv, 考核评价表.xlsx and an inbox of filled submissions."""
-    from .template import write_assessment
 
     scheme = load_scheme("qingdao")
     rng = random.Random(2017)
@@ -214,7 +217,6 @@ def _write_qingdao_inbox(
 ) -> None:
     """A filled submission of `year` for every roster center with sample figures (as figures_of(code,
     QINGDAO_VALUES[code]) gives them), filled in the January after."""
-    from .template import write_submission
 
     inbox.mkdir(parents=True, exist_ok=True)
     for entry in roster:
@@ -271,7 +273,6 @@ def guangdong_values(scheme: Scheme, code: str, rng: random.Random) -> dict[str,
 def build_guangdong(root: Path) -> dict[str, Path]:
     """sample_inputs/guangdong: an inbox of Annex 3 tables for the 32 centers (three missing, a few with
     clerks' mistakes) and five reviewers' score sheets (one veto, one partly filled row)."""
-    from .template import write_assessment, write_submission
 
     scheme = load_scheme("guangdong")
     rng = random.Random(2019)
@@ -335,10 +336,6 @@ def build_all(root: Path) -> None:
 
 def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     """Templates, validation, receipts and ranking for both schemes; yields Chinese progress lines."""
-    from .pipeline import check_inbox, load_roster, run_rank
-    from .receipts import write_checked_receipts
-    from .report import write_ranking
-    from .template import generate
 
     out_dir = Path(out_dir)
     if samples is None and (Path("sample_inputs") / "qingdao" / "inbox").is_dir():
