@@ -44,7 +44,7 @@ def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:
     for name, amount in scheme.subsidy_amounts.items():
         rows.append((f"{scheme.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy")))
     if scheme.subsidy_budget:
-        rows.append(("补助总额（万元）", fmt_decimal(scheme.subsidy_budget), src("subsidy")))
+        rows.append((f"{scheme.subsidy_label}：总额", fmt_decimal(scheme.subsidy_budget), src("subsidy")))
     if scheme.delisting:
         failing = next(g.name for g in scheme.grades if g.failing)
         rows.append(

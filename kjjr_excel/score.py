@@ -157,7 +157,7 @@ def describe_rule(ind: Indicator) -> str:
     if rule is None:
         return ""
     if rule.kind == "veto":
-        return rule.reason or "是 ⇒ 不合格"
+        return rule.reason  # the loader requires a veto's reason, worded by the scheme
     text = RULES[rule.kind].formula(rule, "n")
     lo, hi = rule.params.get("min"), rule.params.get("max")
     if lo is not None or hi is not None:
