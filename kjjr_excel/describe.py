@@ -45,6 +45,13 @@ def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:
         rows.append((f"{scheme.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy")))
     if scheme.subsidy_budget:
         rows.append((f"{scheme.subsidy_label}：总额", fmt_decimal(scheme.subsidy_budget), src("subsidy")))
+        rows.append(
+            (
+                f"{scheme.subsidy_label}：分配",
+                f"每个{scheme.center_label}先得保底 {fmt_decimal(scheme.subsidy_floor)}，余额按得分比例分配",
+                src("subsidy"),
+            )
+        )
     if scheme.delisting:
         failing = next(g.name for g in scheme.grades if g.failing)
         rows.append(

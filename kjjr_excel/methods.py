@@ -127,6 +127,7 @@ class Relative(Method):
         for part in scheme.parts:
             rows.append((f"定性评分：{part.label}（满分）", fmt_decimal(part.max), src("qualitative")))
         rows.append(("定性评分去掉最高分和最低分的评审人数下限", str(scheme.trim_at), src("qualitative")))
+        rows.append(("一票否决", f"任何一位评审人在{self.table_title}中选“是”", src("qualitative")))
         rows.append(
             (
                 "综合得分",

@@ -291,3 +291,10 @@ def test_scheme_imports_nothing_of_the_package_but_its_errors():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['kjjr_excel', 'kjjr_excel.errors', 'kjjr_excel.scheme']"
+
+
+def test_a_budget_is_printed_with_its_floor_as_applied(tmp_path):
+    path, _ = _edit(tmp_path, "qingdao-2017", "budget = 0 ", "budget = 100 ")
+    rows = {name: value for name, value, _ in parameters(load_scheme(path))}
+    assert rows["补助金额（万元）：总额"] == "100"
+    assert rows["补助金额（万元）：分配"] == "每个分中心先得保底 20，余额按得分比例分配"
