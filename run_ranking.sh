@@ -25,7 +25,19 @@ if [ -z "$(find inbox -type f ! -name '.*' 2>/dev/null | head -n 1)" ]; then
     finish 1
 fi
 
-if command -v kjjr >/dev/null 2>&1; then
+# The program: the bundle's own lib/ (a release unpacked here) first, then an installed kjjr, then python3.
+export PYTHONUTF8=1
+if [ -f lib/kjjr_excel/__init__.py ]; then
+    want="$(cat lib/PYTHON_VERSION 2>/dev/null)"
+    have="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)"
+    if [ -n "$want" ] && [ "$have" != "$want" ]; then
+        echo "这个发布包需要 Python ${want}，本机的 python3 是 ${have:-（未安装）}。"
+        echo "请安装 Python ${want}，或使用与本机 Python 版本相同的发布包。"
+        finish 1
+    fi
+    export PYTHONPATH="${HERE}/lib"
+    KJJR=(python3 -s -m kjjr_excel)
+elif command -v kjjr >/dev/null 2>&1; then
     KJJR=(kjjr)
 elif command -v python3 >/dev/null 2>&1; then
     KJJR=(python3 -m kjjr_excel)

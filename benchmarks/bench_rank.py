@@ -5,6 +5,8 @@
     python benchmarks/bench_rank.py --n 10000 --only-ours
     python benchmarks/bench_rank.py --templates 1000
 
+The baseline needs pandas, an optional extra: `pip install -e '.[bench]'`.
+
 Generates N filled submissions from the real templates (cached in the workdir between runs), then runs, side
 by side and alternating, each in its own subprocess so both are measured the same way:
 - baseline: a loop of pandas.read_excel(path, sheet_name=None) (every sheet, default engine openpyxl);
@@ -307,6 +309,12 @@ def main() -> None:
         help="also sample the summed RSS of the process tree (untimed run)",
     )
     args = parser.parse_args()
+    if not (args.only_ours or args.templates):
+        import importlib.util
+
+        if importlib.util.find_spec("pandas") is None:
+            # pandas is no runtime dependency (the Windows bundle stays small); only this baseline needs it.
+            parser.error("the baseline needs pandas: pip install -e '.[bench]' (or pass --only-ours)")
     # Installed packages carry their bytecode (pip compiles it, as it did for pandas); a development tree run
     # with PYTHONDONTWRITEBYTECODE would otherwise recompile kjjr_excel in every timed process.
     import compileall

@@ -444,6 +444,26 @@ def remind(
 
 
 @cli.command()
+@click.argument("scheme", metavar="SCHEME")
+@click.argument("ranking", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@out_dir_option(Path("outputs") / "公示", "输出文件夹。")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 60),
+    help="公示期（工作日，默认取考核方案中的设置，未设置为5个工作日）。",
+)
+def publish(scheme: str, ranking: Path, out_dir: Path, days: int | None) -> None:
+    """根据本工具生成的排名结果表（RANKING.xlsx），生成公示（Word 和 PDF）和补助发放清单。"""
+    from .publish import publish as write_all
+
+    paths, notes = write_all(_scheme(scheme), ranking, out_dir, days=days)
+    for path in paths:
+        click.echo(f"已生成：{path}")
+    for note in notes:
+        click.secho(note, fg="yellow")
+
+
+@cli.command()
 @out_dir_option(Path("outputs") / "demo", "演示输出文件夹。")
 @click.option(
     "--samples",
@@ -451,7 +471,7 @@ def remind(
     help="示例报送文件所在文件夹（默认使用仓库中的 sample_inputs，没有则现场生成）。",
 )
 def demo(out_dir: Path, samples: Path | None) -> None:
-    """用示例报送文件演示完整流程（两个考核方案）：模板、校验、回执、排名。"""
+    """用示例报送文件演示完整流程（两个考核方案）：模板、校验、回执、排名、公示和补助发放清单。"""
     from .demo.samples import run_demo
 
     for line in run_demo(out_dir, samples):

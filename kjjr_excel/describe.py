@@ -7,14 +7,15 @@ import re
 from .cells import fmt_decimal
 from .methods import method_of
 from .rank import years_text
-from .scheme import Grade, Scheme
+from .scheme import DEFAULT_SOURCE, SEED_SOURCE, Grade, Scheme
 
 
 def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:
-    """(parameter, value, source) rows for the 说明 sheet; source is 通知原文 or 默认值（待评估方确认）."""
+    """(parameter, value, source) rows for the 说明 sheet; source is 通知原文 or 默认值（待确认）: a figure is
+    通知原文 only where the notice fixes it (its section's `source`, or a key's own `<key>_source`, says so)."""
 
     def src(section: str) -> str:
-        return "默认值（待评估方确认）" if scheme.sources.get(section) == "default" else "通知原文"
+        return DEFAULT_SOURCE if scheme.sources.get(section) == "default" else SEED_SOURCE
 
     rows: list[tuple[str, str, str]] = [
         ("考核方案", f"{scheme.name}（{scheme.id}，版本 {scheme.version}）", "方案文件"),
@@ -41,8 +42,13 @@ def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:
             rows.append(
                 (f"等次：{g.name}", _quota_text(scheme.grades, g, scheme.center_label), src("grading"))
             )
+    lowest_paid = next((g.name for g in reversed(scheme.grades) if not g.failing), "")
+    if scheme.subsidy_floor:
+        rows.append(
+            (f"补助下限（万元，{lowest_paid}及以上）", fmt_decimal(scheme.subsidy_floor), src("subsidy"))
+        )
     for name, amount in scheme.subsidy_amounts.items():
-        rows.append((f"{scheme.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy")))
+        rows.append((f"{scheme.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy.amounts")))
     if scheme.subsidy_budget:
         rows.append((f"{scheme.subsidy_label}：总额", fmt_decimal(scheme.subsidy_budget), src("subsidy")))
         rows.append(
@@ -88,7 +94,7 @@ def summary(scheme: Scheme) -> list[str]:
         lines.append(f"  {n}. {ind.category}／{ind.label}（{ind.id}{unit}）")
     lines.append("计分、等次、补助与摘牌（与排名结果“说明”表所列一致）：")
     lines += [
-        f"  {name}：{value}" + ("（默认值，待评估方确认）" if "默认" in src else "")
+        f"  {name}：{value}" + ("（默认值，待确认）" if "默认" in src else "")
         for name, value, src in parameters(scheme)[3:]
     ]
     if scheme.checks:

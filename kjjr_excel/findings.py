@@ -68,6 +68,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         W,
         "这是{what}，不是填报表，未作为报送文件读取。排名时请用 --assessment 指定{what}（双击脚本：放到 assessment 文件夹）。",
     ),
+    "ranking-workbook": (
+        N,
+        "这是本工具生成的排名结果表，不是填报表，未作为报送文件读取。如需据此公示，请用 kjjr publish。",
+    ),
     "recognised-by-labels": (
         W,
         "文件不是下发的模板（或已另存为其他格式），已按指标名称识别数据，请核对读取结果。",

@@ -751,6 +751,9 @@ def _read_book(
     findings: list[Finding] = []
     if meta is not None:
         kind = meta.get("kind", "submission")
+        if kind == "ranking":
+            findings.append(Finding.make("ranking-workbook", file=display))
+            return None, findings
         if kind and kind != "submission":
             what = {"assessment": "考核方评价表", "review": "评审表"}.get(kind, f"“{kind}”表")
             findings.append(Finding.make("not-submission", file=display, what=what))
@@ -1411,6 +1414,26 @@ def read_sheets(
         return [], [
             Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
         ]
+
+
+def read_book_with_meta(
+    path: Path, display: str, *, max_rows: int = 100_000
+) -> tuple[dict[str, str] | None, list[tuple[str, list[list]]], list[Finding]]:
+    """(its `_meta` as key -> value or None, every other sheet as read_sheets gives it, findings): a workbook
+    this tool wrote, read back behind the same guards as every input (publish reads a ranking workbook)."""
+    try:
+        book = _open_book(path, display)
+        names = _sheet_names(book.reader)
+        sheets = [(name, _grid(book.reader, name)[:max_rows]) for name in names if name != META_SHEET]
+        return _read_meta(book.reader, names), sheets, list(book.findings)
+    except _Refused as refused:
+        return None, [], refused.findings
+    except Exception as exc:  # hostile input must not stop the run
+        return (
+            None,
+            [],
+            [Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")],
+        )
 
 
 def read_table(

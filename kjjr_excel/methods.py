@@ -15,7 +15,7 @@ from .score import SCORING, describe_rule, exact_sum
 
 FLAG_NOT_ASSESSED = "未经考核评价"
 FLAG_REVIEW_MISSING = "定性评分缺失"
-Source = Callable[[str], str]  # section -> 通知原文 / 默认值（待评估方确认）
+Source = Callable[[str], str]  # section -> 通知原文 / 默认值（待确认）
 
 BENCHMARK_TEXT = {
     "max": ("最高值得满分，其余按比例折算", "最高值"),
@@ -60,6 +60,13 @@ class Method:
     def table_given(self, assessed: bool, reviews_given: bool) -> bool:
         return assessed
 
+    def provisional(self, scheme: Scheme, assessed: bool, reviews_given: bool) -> str:
+        """What a result lacks when part of the assessment is missing, said once in 排名's title; else ''."""
+        return ""
+
+    # 排名's foot repeats the scheme's remarks unless they only restate the grade bounds printed above them
+    foot_remarks: bool = False
+
 
 class Absolute(Method):
     """Each indicator scored by its own rule against fixed targets (Qingdao 2017)."""
@@ -98,6 +105,9 @@ class Absolute(Method):
 
     def flags(self, scheme, center, reviews_given):
         return [FLAG_NOT_ASSESSED] if not center.assessed and scheme.assessor_indicators else []
+
+    def provisional(self, scheme, assessed, reviews_given):
+        return "（初步结果，未经考核评价）" if scheme.assessor_indicators and not assessed else ""
 
 
 class Relative(Method):
@@ -148,6 +158,11 @@ class Relative(Method):
 
     def table_given(self, assessed, reviews_given):
         return reviews_given
+
+    foot_remarks = True  # the one-vote veto
+
+    def provisional(self, scheme, assessed, reviews_given):
+        return "（初步结果，未经定性评价）" if scheme.weight_qualitative and not reviews_given else ""
 
 
 METHODS: dict[str, Method] = {m.id: m for m in (Absolute(), Relative())}

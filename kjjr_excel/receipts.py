@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
 
+from .cells import fmt_decimal
 from .drafts import addresses, receipt_draft, write_draft
 from .findings import Finding, Severity, sorted_findings
 from .inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
@@ -77,11 +80,13 @@ def write_receipts(
     accepted: Sequence[Submission] | None = None,
     mail: bool = False,
     year: int | None = None,
+    when: datetime | None = None,
 ) -> list[Path]:
     """One 回执 per center (all its files) and one per unrecognised file; returns the paths written. accepted:
     the submissions validation kept; a file read but not kept (a superseded copy, another year) says so.
     mail: beside each receipt an .eml draft to the sender of its mails (else the roster's 邮箱), receipt
-    attached; year: the assessment year the drafts name (default the scheme's)."""
+    attached; year: the assessment year the receipts and drafts name (default the scheme's); when: the
+    receipts' date (default now)."""
     out_dir = Path(out_dir)
     year = year or scheme.year
     read = set(result.findings)
@@ -107,7 +112,9 @@ def write_receipts(
             return f"{shown}，未计分（原因见下列问题）"
         return shown
 
-    read_at = datetime.now().strftime("%Y-%m-%d %H:%M")
+    when = when or datetime.now()
+    read_at = when.strftime("%Y-%m-%d %H:%M")
+    context = ReceiptContext(year, when, kept)
     written: list[Path] = []
     for (code, name), subs in sorted(centers.items()):
         files = [s.file for s in subs]
@@ -118,8 +125,8 @@ def write_receipts(
         entry = match_center(subs[0], roster) if roster else None
         receipt = atomic_workbook(
             out_dir / fname,
-            lambda wb, c=code, n=name, i=info, fs=center_findings, e=entry: _receipt(
-                wb, scheme, c, n, i, fs, read_at, e
+            lambda wb, c=code, n=name, i=info, fs=center_findings, e=entry, ss=subs: _receipt(
+                wb, scheme, c, n, i, fs, read_at, context, ss, e
             ),
         )
         written.append(receipt)
@@ -150,7 +157,8 @@ def write_receipts(
         fs = by_file.get(info_row.file, [])
         row = [(info_row.file, info_row.sha256, info_row.status)]
         receipt = atomic_workbook(
-            out_dir / fname, lambda wb, r=row, fs=fs: _receipt(wb, scheme, "", "", r, fs, read_at)
+            out_dir / fname,
+            lambda wb, r=row, fs=fs: _receipt(wb, scheme, "", "", r, fs, read_at, context, ()),
         )
         written.append(receipt)
         if mail:
@@ -189,18 +197,60 @@ def write_checked_receipts(scheme, checked, out_dir: Path, *, mail: bool = False
 RECEIPT_WIDTHS = (6, 30, 10, 8, 8, 14, 70)  # 序号 文件 工作表 单元格 严重程度 填写内容 说明
 
 
+@dataclass(frozen=True)
+class ReceiptContext:
+    year: int
+    when: datetime
+    kept: set[str] | None  # files validation kept (None: not known)
+
+
+def consequence(f: Finding, scheme, kept: set[str] | None) -> str:
+    """What happens to an error left unfixed: the input scores 0, or the file is not ranked at all."""
+    if f.severity is not Severity.ERROR:
+        return ""
+    if kept is not None and f.file and f.file not in kept:
+        return "不改正的，本文件不参加排名"
+    if f.indicator and any(ind.id == f.indicator for ind in scheme.indicators):
+        return "不改正的，该项按0分计"
+    return "" if kept is not None else "不改正的，本文件不参加排名"
+
+
+def _read_as(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return fmt_decimal(value) if isinstance(value, Decimal) else str(value)
+
+
 def _receipt(
-    wb, scheme, code: str, name: str, files, findings: list[Finding], read_at: str, entry=None
+    wb,
+    scheme,
+    code: str,
+    name: str,
+    files,
+    findings: list[Finding],
+    read_at: str,
+    context: ReceiptContext,
+    subs: Sequence[Submission],
+    entry=None,
 ) -> None:
     fmt = _formats(wb)
     ws = wb.add_worksheet("回执")
     for col, width in enumerate(RECEIPT_WIDTHS):
         ws.set_column(col, col, width)
-    ws.write_string(0, 0, f"{scheme.name} 填报回执", fmt["title"])
+    issuer = scheme.publish.get("issuer") or scheme.issuer
+    ws.write_string(0, 0, f"{scheme.subject}{context.year}年度填报回执", fmt["title"])
     label = scheme.center_label
     ws.write_string(1, 0, f"{label}：{name or '（未识别）'}　编号：{code or '（无）'}", fmt["bold"])
     contact = entry.contact_line if entry is not None else ""
-    ws.write_string(2, 0, f"读取时间：{read_at}" + (f"　联系人：{contact}" if contact else ""))
+    when = context.when
+    ws.write_string(
+        2,
+        0,
+        f"发出单位：{issuer}　日期：{when.year}年{when.month}月{when.day}日　读取时间：{read_at}"
+        + (f"　联系人：{contact}" if contact else ""),
+    )
     row = 4
     ws.write_string(row, 0, "收到的文件", fmt["bold"])
     row += 1
@@ -220,9 +270,14 @@ def _receipt(
         for n, f in enumerate(errors, start=1):
             row += 1
             where = "　".join(x for x in (f.sheet, f.cell) if x)
-            text = f"{n}. {where + '：' if where else ''}{f.message}"
+            then = consequence(f, scheme, context.kept)
+            text = f"{n}. {where + '：' if where else ''}{f.message}" + (f"（{then}）" if then else "")
             ws.set_row(row, row_height([(text, sum(RECEIPT_WIDTHS))]))
             ws.merge_range(row, 0, row, len(RECEIPT_WIDTHS) - 1, text, fmt["wrap"])
+        row += 1
+        text = _resubmit(scheme)
+        ws.set_row(row, row_height([(text, sum(RECEIPT_WIDTHS))]))
+        ws.merge_range(row, 0, row, len(RECEIPT_WIDTHS) - 1, text, fmt["wrap"])
     elif ordered:
         ws.write_string(row, 0, "没有必须修改的错误；请核对下列提醒。", fmt["bold"])
     else:
@@ -240,9 +295,44 @@ def _receipt(
             ws.write_string(row, 4, f.severity.value, fmt[f.severity.value])
             ws.write_string(row, 5, f.value, fmt["cell"])
             ws.write_string(row, 6, f.message, fmt["cell"])
+    _values_read(ws, fmt, scheme, subs, row + 2)
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
+
+
+def _resubmit(scheme) -> str:
+    """By when and where to send the corrected file: the scheme's deadline, address and contact."""
+    deadline = scheme.submission.get("resubmit_deadline") or scheme.submission.get("deadline", "")
+    when = f"请于{deadline}" if deadline and not deadline.startswith("按") else deadline
+    parts = (when, scheme.submission.get("send_to", ""), scheme.submission.get("contact", ""))
+    return "重新报送：" + "；".join(x for x in parts if x) + "。"
+
+
+def _values_read(ws, fmt, scheme, subs: Sequence[Submission], row: int) -> int:
+    """Every input of each file as typed beside the value read from it, so the clerk can check them alone."""
+    for sub in subs:
+        ws.write_string(
+            row, 0, f"读取结果核对（{sub.file}）：请核对“读取值”与填写的内容是否一致", fmt["bold"]
+        )
+        row += 1
+        _row(ws, row, ("序号", "指标", "工作表", "单元格", "状态", "填写内容", "读取值"), fmt["head"])
+        for n, ind in enumerate(scheme.self_indicators, start=1):
+            v = sub.values.get(ind.id)
+            raw = v.raw if v is not None else ""
+            state = (
+                "有误"
+                if v is not None and v.error
+                else ("未填写" if v is None or v.value is None else "已读取")
+            )
+            read = _read_as(v.value) if v is not None and not v.error else ""
+            label = f"{ind.category}／{ind.label}"
+            row += 1
+            ws.set_row(row, row_height([(label, RECEIPT_WIDTHS[1])]))
+            cells = (str(n), label, v.sheet if v else "", v.cell if v else "", state, raw, read)
+            _row(ws, row, cells, fmt["cell"])
+        row += 2
+    return row
 
 
 # ---------------------------------------------------------------------------------------------- report

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import itertools
 import pickle
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,13 +25,16 @@ from typing import Any
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
-from .cells import as_text
+from .cells import as_text, fmt_decimal
+from .describe import parameters as scheme_parameters
 from .errors import OutputError
 from .findings import Severity, sorted_findings
-from .layout import layout
-from .methods import method_of
+from .layout import META_SHEET, layout
+from .methods import FLAG_NOT_ASSESSED, method_of
 from .model import RankedCenter, RunResult, Submission
 from .output import atomic_write
+from .rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
+from .scheme import SEED_SOURCE
 from .score import num, round2, trims, two
 from .xlsx import (
     BackgroundSheets,
@@ -73,6 +77,10 @@ def grade_roles(scheme: Any) -> dict[str, str]:
     return roles
 
 
+# Printed in black and white the fills are one pale grey: the grades differ by the type too, by their place in
+# the scheme (the best bold, the next italic, a failing grade bold and underlined; the rest plain).
+GRADE_TYPE = ({"bold": True}, {"italic": True})
+FAILING_TYPE = {"bold": True, "underline": 1}
 SEVERITY_COLOURS = {
     Severity.ERROR: ("#FFC7CE", "#9C0006"),
     Severity.WARNING: ("#FFEB9C", "#7F6000"),
@@ -151,9 +159,11 @@ class RankingWriter:
             rows = rows_for_child(
                 functools.partial(_raw_rows, scheme, submissions), pack=parallel and n >= PACK_ROWS
             )
-            headers = _raw_headers(scheme, submissions)
+            headers, wrap = _raw_headers(scheme, submissions)
             numbers = [self.fmt.by_kind["number"]] * len(headers)
-            write_raw = functools.partial(_write_wide, raw, self.fmt, title, headers, numbers, rows, 0, n)
+            write_raw = functools.partial(
+                _write_wide, raw, self.fmt, title, headers, numbers, rows, 0, n, wrap
+            )
             self.raw = BackgroundSheets([(raw, write_raw)], parallel=parallel)
         except BaseException:
             self._abandon()
@@ -177,7 +187,7 @@ class RankingWriter:
         # 得分明细 holds the most cells: on a large run it is written in two blocks of rows by two children,
         # beside the sheets this process writes (same file either way)
         n = len(result.ranked)
-        headers, title = _detail_headers(result), _title(result)
+        (headers, wrap), title = _detail_headers(result), _title(result)
         numbers = [fmt.by_kind["int"]] + [fmt.by_kind["score"]] * (len(headers) - 1)  # 排名, then scores
         blocks = []
         bounds = [0, n // 2, n] if n > 1 else [0, n]  # the block from 0 alone writes the header
@@ -185,7 +195,9 @@ class RankingWriter:
         for start, stop in itertools.pairwise(bounds):
             build = functools.partial(_detail_rows, result, start, stop)
             rows = rows_for_child(build, pack=parallel and n >= PACK_ROWS)
-            write = functools.partial(_write_wide, self.details, fmt, title, headers, numbers, rows, start, n)
+            write = functools.partial(
+                _write_wide, self.details, fmt, title, headers, numbers, rows, start, n, wrap
+            )
             blocks.append((self.details, write))
         details = BackgroundSheets(blocks, parallel=parallel)
         try:
@@ -195,6 +207,7 @@ class RankingWriter:
             _write_history(wb, fmt, result)
             _write_charts(wb, fmt, result)
             _write_notes(wb, fmt, result, self.run_time)
+            _write_meta(wb, result)
             self.ranking.activate()
             details.adopt()
             self.raw.adopt()
@@ -214,15 +227,23 @@ class RankingWriter:
 
 def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
     """Print 排名 to PDF with LibreOffice headless when soffice is on PATH, else None (caller says so)."""
+    xlsx = Path(xlsx)
+    with tempfile.TemporaryDirectory(prefix="kjjr_pdf_") as work:
+        only_ranking = Path(work) / "ranking.xlsx"
+        if shutil.which("soffice") or shutil.which("libreoffice"):
+            _keep_only_ranking(xlsx, only_ranking)
+        return convert_to_pdf(only_ranking, Path(out_dir) / f"{xlsx.stem}.pdf", shown=xlsx)
+
+
+def convert_to_pdf(source: Path, target: Path, *, shown: Path | None = None) -> Path | None:
+    """`source` (a workbook or a Word document) printed to `target` by LibreOffice headless, with a profile of
+    its own; None when soffice is not on PATH. `shown`: the file the user has, named in an error."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         return None
-    xlsx = Path(xlsx)
-    target = Path(out_dir) / f"{xlsx.stem}.pdf"
+    shown = shown or source
     with tempfile.TemporaryDirectory(prefix="kjjr_pdf_") as work:
         work_dir = Path(work)
-        only_ranking = work_dir / "ranking.xlsx"
-        _keep_only_ranking(xlsx, only_ranking)
         profile = work_dir / "lo_profile"
         cmd = [
             soffice,
@@ -233,21 +254,19 @@ def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
             "pdf",
             "--outdir",
             str(work_dir),
-            str(only_ranking),
+            str(source),
         ]
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OutputError(
-                f"用LibreOffice生成PDF失败（{exc}）。Excel结果文件 {xlsx} 已写好，可直接打印。"
-            ) from exc
-        produced = work_dir / "ranking.pdf"
+            raise OutputError(f"用LibreOffice生成PDF失败（{exc}）。{shown} 已写好，可直接打印。") from exc
+        produced = work_dir / f"{Path(source).stem}.pdf"
         if proc.returncode != 0 or not produced.is_file():
             detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[:200]
             raise OutputError(
-                f"用LibreOffice生成PDF失败（{detail or '没有生成文件'}）。Excel结果文件 {xlsx} 已写好，可直接打印。"
+                f"用LibreOffice生成PDF失败（{detail or '没有生成文件'}）。{shown} 已写好，可直接打印。"
             )
-        return atomic_write(target, lambda tmp: shutil.copyfile(produced, tmp))
+        return atomic_write(Path(target), lambda tmp: shutil.copyfile(produced, tmp))
 
 
 # ---------------------------------------------------------------------------------------------- building
@@ -258,6 +277,7 @@ class Column:
     header: str
     kind: str = "text"  # text | center | long | score | number | int | signed_int | signed_score | datetime
     min_width: int = 6
+    max_width: int | None = None  # the widest it may grow (a long text wraps beyond): None, MAX_WIDTH
 
 
 class _Formats:
@@ -296,10 +316,14 @@ class _Formats:
             "datetime": wb.add_format({**cell, "num_format": "yyyy-mm-dd hh:mm:ss"}),
         }
         self.year = wb.add_format({**base, "num_format": "0", "align": "left"})
-        self.grade = {
-            role: wb.add_format({"bg_color": fill, "font_color": font})
-            for role, (fill, font) in GRADE_COLOURS.items()
-        }
+        self.wb = wb
+        # 排名 is a handout: flags that decide money in bold, the foot block wrapped over the whole width
+        self.flag_strong = wb.add_format({**cell, "text_wrap": True, "bold": True})
+        self.foot = wb.add_format({**base, "text_wrap": True, "valign": "top"})
+        self.foot_right = wb.add_format({**base, "align": "right"})
+        self.subtitle = wb.add_format(
+            {"font_name": TITLE_FONT, "font_size": 12, "bold": True, "align": "left", "valign": "vcenter"}
+        )
         self.severity = {
             sev: wb.add_format({**cell, "bg_color": fill, "font_color": font})
             for sev, (fill, font) in SEVERITY_COLOURS.items()
@@ -313,10 +337,28 @@ class _Formats:
                 self.plain,
                 self.wrapped,
                 self.year,
+                self.flag_strong,
+                self.foot,
+                self.foot_right,
+                self.subtitle,
                 *self.by_kind.values(),
             ]
             + list(self.severity.values())
         )
+
+
+def _grade_formats(fmt: _Formats, scheme: Any) -> dict[str, Any]:
+    """Conditional formats by grade: a fill and a type style each, told apart on a black-and-white page."""
+    out = {}
+    roles = grade_roles(scheme)
+    for n, g in enumerate(scheme.grades):
+        style = dict(FAILING_TYPE if g.failing else (GRADE_TYPE[n] if n < len(GRADE_TYPE) else {}))
+        fill, font = GRADE_COLOURS.get(roles.get(g.name, ""), (None, None))
+        if fill:
+            style.update(bg_color=fill, font_color=font)
+        if style:
+            out[g.name] = fmt.wb.add_format(style)
+    return out
 
 
 def _title(result: RunResult) -> str:
@@ -346,7 +388,9 @@ class _Table:
         self.rows: list[tuple[list[Any], dict[int, Any]]] = []
         # headers wrap onto two lines, so a long header does not widen its column past half its length
         self.widths = [max(c.min_width, min(display_width(c.header), 12) + 2) for c in self.columns]
-        ws.set_row(header_row, 30)
+        # a header wider than its (bounded) column wraps: the row shows all its lines
+        shown = [(c.header, min(w, c.max_width or w)) for c, w in zip(self.columns, self.widths, strict=True)]
+        ws.set_row(header_row, max(30, lines_height(max(wrapped_lines(h, w) for h, w in shown))))
         for col, c in enumerate(self.columns):
             ws.write_string(header_row, col, c.header, fmt.header)
 
@@ -360,13 +404,16 @@ class _Table:
         self.row += 1
         return row
 
-    def finish(self, *, autofilter: bool = True) -> None:
+    def finish(self, *, autofilter: bool = True) -> list[float]:
         """Write the queued rows top to bottom, each with its height set before its cells (constant_memory
         keeps no row once the next one is started)."""
         ws = self.ws
         widths = []
         for col, c in enumerate(self.columns):
-            width = min(self.widths[col], MAX_WIDTH["long"] if c.kind == "long" else MAX_WIDTH["text"])
+            width = min(
+                self.widths[col],
+                c.max_width or (MAX_WIDTH["long"] if c.kind == "long" else MAX_WIDTH["text"]),
+            )
             widths.append(width)
             ws.set_column(col, col, width)
         long_cols = [col for col, c in enumerate(self.columns) if c.kind == "long"]
@@ -390,6 +437,7 @@ class _Table:
         if autofilter and self.columns:
             ws.autofilter(self.header_row, 0, last, len(self.columns) - 1)
         ws.freeze_panes(self.header_row + 1, 0)
+        return widths
 
 
 def _shown_width(c: Column, value: Any) -> int:
@@ -437,34 +485,68 @@ def _running_head(ws: Worksheet, text: str) -> None:
 
 
 def _ranking_columns(scheme: Any) -> list[Column]:
-    scores = [Column(header, "score", 10) for header in method_of(scheme).score_columns(scheme)]
+    """排名's columns after 序号. Every width is bounded so that the sheet fits one A4 landscape page wide at
+    full size (LibreOffice prints 11 pt text at 10.5 pt or more): names, host units and long headers wrap
+    instead of widening the page. The method names the scores, its total last."""
     return [
-        Column("排名", "int", 6),
-        Column("编号", "text", 8),
-        Column("名称", "text", 14),
-        Column("依托单位", "text", 14),
-        *scores,
-        Column("等次", "center", 8),
-        Column(scheme.subsidy_label, "score", 10),
-        Column("标记", "long", 16),
+        Column("排名", "int", 4, 4),
+        Column("编号", "text", 5, 5),
+        Column("名称", "long", 14, NAME_WIDTH),
+        Column("依托单位", "long", 14, HOST_WIDTH),
+        *(Column(header, "score", 7, 7) for header in method_of(scheme).score_columns(scheme)),
+        Column("等次", "center", 6, 6),
+        Column(scheme.subsidy_label, "score", 9, 9),
+        Column("标记", "long", 12, FLAG_WIDTH),
     ]
+
+
+NAME_WIDTH, HOST_WIDTH, FLAG_WIDTH = 25, 17, 15
+SERIAL = Column("序号", "int", 4, 4)
 
 
 def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
     return method_of(scheme).scores(scheme, r)
 
 
-def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
+def provisional_note(result: RunResult) -> str:
+    """'（初步结果，未经考核评价）' when part of the assessment is missing, said once in 排名's title (and on
+    the 公示): without the assessor's table (Qingdao) or without any review sheet (Guangdong); else ''."""
     scheme: Any = result.scheme
-    columns = _ranking_columns(scheme)
+    return method_of(scheme).provisional(scheme, result.assessed, result.reviews_given)
+
+
+def short_flags(flags: Sequence[str], provisional: bool) -> str:
+    """标记 as a meeting reads it: the flag alone (数据有误, 一票否决, 摘牌…); which cell, which file and why are
+    on 校验问题 (and 历年结果). 未经考核评价, true of every row of a provisional result, is in the title."""
+    shown: list[str] = []
+    for flag in flags:
+        if provisional and flag == FLAG_NOT_ASSESSED:
+            continue
+        head = re.split(r"[：（，]", flag, maxsplit=1)[0]
+        if head not in shown:
+            shown.append(head)
+    return "；".join(shown)
+
+
+def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
+    """排名 as the handout a meeting reads: issuer and title, 序号, flags only, grades told apart in black and
+    white, and a foot block with the grading rule, the 等次汇总 with its 合计, issuer and date."""
+    scheme: Any = result.scheme
+    columns = [SERIAL, *_ranking_columns(scheme)]
     title = _title(result)
-    ws.set_row(0, 36)
-    ws.merge_range(0, 0, 0, len(columns) - 1, title, fmt.title)
+    provisional = provisional_note(result)
+    ws.set_row(0, 48)
+    heading = f"{scheme.issuer}\n{title}{provisional}" if scheme.issuer else title + provisional
+    ws.merge_range(0, 0, 0, len(columns) - 1, heading, fmt.title)
     table = _Table(ws, fmt, columns, header_row=1, row_height=20)
-    for r in result.ranked:
+    flag_col = len(columns) - 1
+    for n, r in enumerate(result.ranked, start=1):
         c = r.center
+        flags = short_flags(r.flags, bool(provisional))
+        strong = any(f.startswith(FLAG_DELIST) and not f.startswith(FLAG_DELIST_WARNING) for f in r.flags)
         table.add(
             [
+                n,
                 r.rank,
                 c.code,
                 c.name,
@@ -472,14 +554,14 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
                 *_ranking_scores(scheme, r),
                 r.grade,
                 r.subsidy if r.grade else None,
-                "；".join(r.flags),
-            ]
+                flags,
+            ],
+            {flag_col: fmt.flag_strong} if strong else None,
         )
-    table.finish()
+    widths = table.finish()
     grade_col = next(n for n, col in enumerate(columns) if col.header == "等次")
     last = max(table.row - 1, 2)
-    for name, role in grade_roles(result.scheme).items():
-        grade_fmt = fmt.grade[role]
+    for name, grade_fmt in _grade_formats(fmt, scheme).items():
         ws.conditional_format(
             2,
             grade_col,
@@ -487,7 +569,102 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
             grade_col,
             {"type": "cell", "criteria": "==", "value": f'"{name}"', "format": grade_fmt},
         )
+    ws.set_row(table.row, GAP)
+    _write_ranking_foot(ws, fmt, result, table.row + 1, widths)
     _print_setup(ws, 1, title)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)  # a handout: as many rows a page as it can
+    ws.print_area(0, 0, table.row + FOOT_ROWS, len(columns) - 1)
+
+
+FOOT_ROWS = 14  # rows of the foot block (an upper bound: the print area ends there)
+GAP = 8  # points: the empty rows between the table and the parts of its foot
+
+
+def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
+    """(grade, centers, subsidy) per grade of the scheme, then ('合计', …): the 等次汇总 of 排名 and of the
+    payment list, so both say the same."""
+    scheme: Any = result.scheme
+    rows = []
+    for g in scheme.grades:
+        graded = [r for r in result.ranked if r.grade == g.name]
+        rows.append((g.name, len(graded), sum((r.subsidy for r in graded), Decimal(0))))
+    rows.append(("合计", sum(n for _, n, _ in rows), sum((a for _, _, a in rows), Decimal(0))))
+    return rows
+
+
+def grading_rule(scheme: Any) -> list[str]:
+    """The foot's lines on how grades, subsidy and flags are decided, in the scheme's words."""
+    rows = scheme_parameters(scheme)
+    grades = "；".join(
+        f"{name.removeprefix('等次：')}：{value}" for name, value, _ in rows if name.startswith("等次：")
+    )
+    amounts = [
+        (name.split("：", 1)[1], value, source)
+        for name, value, source in rows
+        if name.startswith(f"{scheme.subsidy_label}：")
+    ]
+    pay = "、".join(f"{g} {v} 万元" for g, v, _ in amounts if Decimal(v))
+    unpaid = "、".join(g for g, v, _ in amounts if not Decimal(v))
+    defaults = {source for _, _, source in amounts} - {SEED_SOURCE}
+    lines = [f"等次划分：{grades}。"]
+    if pay:
+        money = scheme.subsidy_label.split("（", 1)[0]
+        lines.append(
+            f"{money}：{pay}"
+            + (f"；{unpaid}不予{money.removesuffix('金额')}" if unpaid else "")
+            + ("（金额为默认值，待确认）" if defaults else "")
+            + "。"
+        )
+    if scheme.submission.get("remarks") and method_of(scheme).foot_remarks:
+        lines.append(scheme.submission["remarks"])
+    legend = "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表"
+    if scheme.delisting:
+        legend += (
+            f"；摘牌——连续{years_text(scheme.delisting_years)}年{scheme.failing_grade}"
+            f"或连续{years_text(scheme.delisting_years)}年排名最后一名"
+            f"；摘牌预警——本年度{scheme.failing_grade}或排名最后，再有一年即予摘牌"
+        )
+    lines.append(legend + "；未列排名的不参加排名、不予补助，原因见“校验问题”表。")
+    return lines
+
+
+def _write_ranking_foot(
+    ws: Worksheet, fmt: _Formats, result: RunResult, row: int, widths: list[float]
+) -> None:
+    scheme: Any = result.scheme
+    last_col = len(widths) - 1
+    full = sum(widths)
+    for line in grading_rule(scheme):
+        ws.set_row(row, row_height([(line, full)], minimum=20))
+        ws.merge_range(row, 0, row, last_col, line, fmt.foot)
+        row += 1
+    ws.set_row(row, GAP)
+    row += 1
+    # 等次汇总 across: a label over 序号…依托单位, one column per grade and 合计 over the score columns. Name,
+    # code and rank columns stay empty, so an earlier year's history never reads these rows as centers.
+    summary = grade_summary(result)
+    first = max(1, min(5, last_col + 1 - len(summary)))
+    rows = [
+        ("等次汇总", [name for name, _, _ in summary], fmt.header),
+        (f"{scheme.center_label}数量（个）", [n for _, n, _ in summary], fmt.by_kind["int"]),
+        (scheme.subsidy_label, [float(a) for _, _, a in summary], fmt.by_kind["score"]),
+    ]
+    for label, values, cell_fmt in rows:
+        ws.set_row(row, 20)
+        ws.merge_range(row, 0, row, first - 1, label, fmt.header)
+        for col, value in enumerate(values, start=first):
+            if isinstance(value, str):
+                ws.write_string(row, col, value, cell_fmt)
+            else:
+                ws.write_number(row, col, value, cell_fmt)
+        row += 1
+    ws.set_row(row, GAP)
+    row += 1
+    # the issuer, and a date line to fill in when the handout is signed and issued: the sheet's content stays
+    # a function of the results alone (the run time is on 说明)
+    ws.set_row(row, 24)
+    issued = f"{scheme.issuer}　　　　" if scheme.issuer else ""
+    ws.merge_range(row, 3, row, last_col, f"{issued}日期：　　　　年　　月　　日", fmt.foot_right)
 
 
 # ---------------------------------------------------------------------------------------------- 得分明细
@@ -525,11 +702,25 @@ def _write_wide(
     rows: Callable[[], Iterable[list[Any]]],
     start: int,
     total: int,
+    wrap: dict[int, int | None] | None = None,
 ) -> None:
     """A wide data sheet (得分明细, 原始数据), or a block of its rows: rows() are rows `start`… of `total`,
     numbers in their column's format of `numbers`. The block from 0 also writes the header and the settings:
     fixed widths (no per-cell measuring: these sheets hold N × 17 indicators, and the time goes into every
-    cell), three frozen identity columns, a filter, landscape print (see BackgroundSheets for the blocks)."""
+    cell), three frozen identity columns, a filter, landscape print (see BackgroundSheets for the blocks).
+    wrap: column -> display width of its longest text; those columns wrap, and every data row is as tall as
+    the longest needs, so nothing is cut off on screen or on paper."""
+    wrap = wrap or {}
+    # a column given no longest text (None) is measured row by row; the others set one height for all rows
+    lines = max(
+        (
+            wrapped_lines("x" * longest, headers[col][1])
+            for col, longest in wrap.items()
+            if longest is not None
+        ),
+        default=1,
+    )
+    measured = {col: headers[col][1] for col, longest in wrap.items() if longest is None}
     if start == 0:
         # the two-part headers (指标｜得分) wrap onto up to five lines, all shown
         ws.set_row(0, row_height(headers, minimum=45))
@@ -540,37 +731,61 @@ def _write_wide(
         ws.set_landscape()
         ws.set_paper(9)
         ws.repeat_rows(0)
-        ws.repeat_columns(0, 2)
+        # printed a few pages wide at about three quarters of full size, rather than a column or two a page
+        ws.fit_to_pages(_pages_wide(width for _, width in headers), 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
         _running_head(ws, title + "　" + ws.name)
         ws.autofilter(0, 0, max(total, 1), len(headers) - 1)
-    _write_rows(ws, fmt, rows(), start + 1, numbers)
+    texts = [fmt.by_kind["long"] if col in wrap else fmt.by_kind["text"] for col in range(len(headers))]
+    height = lines_height(lines) if lines > 1 else None
+    _write_rows(ws, fmt, rows(), start + 1, numbers, texts, height, measured)
 
 
-def _detail_headers(result: RunResult) -> list[tuple[str, float]]:
+# LibreOffice prints about 115 column units on an A4 landscape page at full size (0.4 inch margins); a wide
+# sheet is fitted to as many pages wide as it needs at WIDE_SCALE
+PAGE_UNITS, WIDE_SCALE = 115, 0.72
+WRAP_WIDTH = {"derivation": 36, "name": 16, "file": 32, "cells": 24, "mail": 30}
+
+
+def _pages_wide(widths: Iterable[float]) -> int:
+    """Pages wide that print the sheet nearest WIDE_SCALE (LibreOffice then takes the largest scale that fits)."""
+    return max(1, round(sum(w + 0.7 for w in widths) * WIDE_SCALE / PAGE_UNITS))
+
+
+def _wrapped(texts: Iterable[str], cap: int, least: int = 6, lines: int = 1) -> tuple[int, int]:
+    """(column width, display width of the longest text) for a column that wraps beyond `cap`; lines: the
+    longest may take that many lines before the column grows past its natural width (up to `cap`)."""
+    longest = _fit(texts, limit=8 * cap, least=0) - 2
+    return max(least, min(cap, -(-longest // lines) + 2)), longest
+
+
+def _detail_headers(result: RunResult) -> tuple[list[tuple[str, float]], dict[int, int | None]]:
+    """得分明细's (header, width) and the columns that wrap: the names and the derivations."""
     scheme: Any = result.scheme
-    headers: list[tuple[str, float]] = [
-        ("排名", 6),
-        ("编号", 9),
-        ("名称", _fit([r.center.name for r in result.ranked])),
-    ]
+    name_width, name_longest = _wrapped((r.center.name for r in result.ranked), WRAP_WIDTH["name"], 10)
+    headers: list[tuple[str, float]] = [("排名", 6), ("编号", 9), ("名称", name_width)]
+    wrap: dict[int, int | None] = {2: name_longest}
     headers += [(c.header, 9) for c in _ranking_columns(scheme)[4:7]]
-    # a derivation ends with its result ("… = 6.00"): its column is as wide as its widest one, so none is cut
+    # a derivation ends with its result ("… = 6.00"): it wraps in full in its column, never cut
     derivations: dict[str, list[str]] = {ind.id: [] for ind in scheme.scored_indicators}
     for r in result.ranked:
         for item in r.score.items:
             derivations[item.indicator].append(item.derivation)
     for ind in scheme.scored_indicators:
         label = f"{ind.category}／{ind.label}"
-        width = _fit(derivations[ind.id], limit=70, least=24)
-        headers += [(f"{label}｜得分", 14), (f"{label}｜计算过程（数值：计算）", width)]
+        width, longest = _wrapped(derivations[ind.id], WRAP_WIDTH["derivation"], 14, lines=2)
+        headers += [(f"{label}｜得分", 8), (f"{label}｜计算过程（数值：计算）", width)]
+        wrap[len(headers) - 1] = longest
     if _with_reviews(result):
         texts = (
             _qualitative_derivation(r.center.review_totals, scheme.trim_at, r.score.qualitative)
             for r in result.ranked
             if r.score.qualitative is not None
         )
-        headers.append(("定性得分｜计算过程", _fit(texts, limit=80, least=36)))
-    return headers
+        width, longest = _wrapped(texts, 2 * WRAP_WIDTH["derivation"], 24, lines=2)
+        headers.append(("定性得分｜计算过程", width))
+        wrap[len(headers) - 1] = longest
+    return headers, wrap
 
 
 def _with_reviews(result: RunResult) -> bool:
@@ -617,21 +832,39 @@ def _cell_value(value: Any) -> Any:
 
 
 def _write_rows(
-    ws: Worksheet, fmt: _Formats, rows: Iterable[list[Any]], first: int, numbers: list[Any]
+    ws: Worksheet,
+    fmt: _Formats,
+    rows: Iterable[list[Any]],
+    first: int,
+    numbers: list[Any],
+    texts: list[Any] | None = None,
+    height: float | None = None,
+    measured: dict[int, float] | None = None,
 ) -> None:
-    """Rows of cell values (see _cell_value) from row `first` on: text, numbers in their column's format,
-    datetimes."""
+    """Rows of cell values (see _cell_value) from row `first` on: text in its column's format of `texts`,
+    numbers in their column's format, datetimes. height: every row's; measured: column -> width of the
+    columns whose text sets a row's height row by row (a rare long text)."""
     text, when = fmt.by_kind["text"], fmt.by_kind["datetime"]
+    texts = texts or [text] * len(numbers)
     # XlsxWriter's own undecorated methods, there since 3.1 (the public ones only add A1-notation parsing):
     # a tenth of the time of these sheets' N × 40 cells
     write_string, write_number = ws._write_string, ws._write_number
     for row, values in enumerate(rows, start=first):
+        if measured:
+            lines = max(
+                (wrapped_lines(values[col], width) for col, width in measured.items() if values[col]),
+                default=1,
+            )
+            if lines > 1 or height:
+                ws.set_row(row, max(height or 0, lines_height(lines)))
+        elif height:
+            ws.set_row(row, height)
         for col, value in enumerate(values):
             if value is None:
                 continue
             kind = type(value)
             if kind is str:
-                write_string(row, col, value, text)
+                write_string(row, col, value, texts[col])
             elif kind is float or kind is int:
                 write_number(row, col, value, numbers[col])
             else:
@@ -657,24 +890,33 @@ def _submission_order(s: Submission) -> tuple:
     return (s.center_code, s.center_name, s.file, s.sha256)
 
 
-def _raw_headers(scheme: Any, submissions: Sequence[Submission]) -> list[tuple[str, float]]:
+def _raw_headers(
+    scheme: Any, submissions: Sequence[Submission]
+) -> tuple[list[tuple[str, float]], dict[int, int | None]]:
+    """原始数据's (header, width) and the columns that wrap: file, name, the cells of a file read by labels."""
     lay = layout(scheme)
+    file_width, file_longest = _wrapped((sub.file for sub in submissions), WRAP_WIDTH["file"], 10)
+    name_width, name_longest = _wrapped((sub.center_name for sub in submissions), WRAP_WIDTH["name"], 10)
     headers: list[tuple[str, float]] = [
-        ("文件", _fit([sub.file for sub in submissions], 48)),
+        ("文件", file_width),
         ("编号", 9),
-        ("名称", _fit([sub.center_name for sub in submissions])),
-        ("识别方式", 10),
+        ("名称", name_width),
+        ("识别方式", 9),
         ("保存时间", 18),
         ("工作表", 9),
     ]
+    wrap: dict[int, int | None] = {0: file_longest, 2: name_longest}
     if any(sub.origins for sub in submissions):  # the column only when some file came by mail
-        headers.append(("来源邮件（发件人，发送时间，主题，邮件文件）", 60))
+        wrap[len(headers)] = None  # long, and only some rows: measured row by row
+        headers.append(("来源邮件（发件人，发送时间，主题，邮件文件）", WRAP_WIDTH["mail"]))
     for ind in scheme.self_indicators:
         cell = lay.value_cell(ind.id) if ind.id in lay.rows else ""
         label = f"{ind.category}／{ind.label}（{cell}）" if cell else f"{ind.category}／{ind.label}"
-        headers += [(f"{label}｜读取值", 12), (f"{label}｜填写内容（与读取值不同时）", 14)]
-    headers.append(("单元格（与模板位置不同时）", 30))
-    return headers
+        headers += [(f"{label}｜读取值", 9), (f"{label}｜填写内容（与读取值不同时）", 9)]
+    headers.append(("单元格（与模板位置不同时）", WRAP_WIDTH["cells"]))
+    # a file read by its labels lists its own cells (rare, and long): that row alone grows
+    wrap[len(headers) - 1] = None
+    return headers, wrap
 
 
 def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> Iterator[list[Any]]:
@@ -734,15 +976,16 @@ def write_findings_sheet(
         ws,
         fmt,
         [
-            Column("严重程度", "text", 8),
-            Column("代码", "text", 10),
-            Column("文件", "text", 16),
-            Column("工作表", "text", 8),
-            Column("单元格", "text", 6),
-            Column(scheme.center_label, "text", 14),
-            Column("指标", "long", 16),
-            Column("填写内容", "text", 10),
-            Column("说明", "long", 50),
+            # bounded widths, long texts wrapped: one page wide at 9 pt or more when printed
+            Column("严重程度", "text", 6, 6),
+            Column("代码", "long", 10, 12),
+            Column("文件", "long", 16, 20),
+            Column("工作表", "long", 6, 8),
+            Column("单元格", "text", 6, 6),
+            Column(scheme.center_label, "long", 12, 14),
+            Column("指标", "long", 14, 16),
+            Column("填写内容", "long", 8, 10),
+            Column("说明", "long", 34, 34),
         ],
     )
     findings = sorted_findings(list(findings))
@@ -819,6 +1062,11 @@ def write_history_sheet(wb: Workbook, result: RunResult, fmt: _Formats | None = 
 # ---------------------------------------------------------------------------------------------- 图表
 
 
+CHART_COLUMNS = 12  # default-width columns a 720-pixel chart spans
+BOUND_COLUMN = 6 + CHART_COLUMNS + 2  # the grade bounds' helper columns, right of the printed charts
+BOUND_DASHES = ("dash", "square_dot", "long_dash_dot")
+
+
 def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     scheme: Any = result.scheme
     ws = wb.add_worksheet(SHEET_CHARTS)
@@ -832,16 +1080,26 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     for r in result.ranked:
         if r.grade in counts:
             counts[r.grade] += 1
-    # one pass top to bottom over both data blocks (constant_memory): scores in A:B, grade counts in D:E
+    bounds = (
+        [(g.name, g.min) for g in scheme.grades if not g.failing and g.min]
+        if scheme.grading_method == "thresholds"
+        else []
+    )
+    # one pass top to bottom over the data blocks (constant_memory): scores in A:B, grade counts in D:E, and
+    # each fixed grade bound repeated along the scores (the lines on the score chart) beyond the printed charts
     for n in range(max(len(scored), len(grades)) + 1):
         if n == 0:
             for col, header in ((0, "名称"), (1, scheme.total_label), (3, "等次"), (4, "数量")):
                 ws.write_string(0, col, header, fmt.header)
+            for k, (name, _) in enumerate(bounds):
+                ws.write_string(0, BOUND_COLUMN + k, f"{name}分数线", fmt.header)
             continue
         if n <= len(scored):
             r = scored[n - 1]
             ws.write_string(n, 0, r.center.name, fmt.by_kind["text"])
             ws.write_number(n, 1, float(r.total), fmt.by_kind["score"])
+            for k, (_, low) in enumerate(bounds):
+                ws.write_number(n, BOUND_COLUMN + k, float(low), fmt.by_kind["score"])
         elif n == 1:
             ws.write_string(1, 0, "没有参加排名的数据", fmt.plain)
         if n <= len(grades):
@@ -852,7 +1110,6 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     ws.set_column(3, 4, 8)
     ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
     _running_head(ws, _title(result) + "　" + SHEET_CHARTS)  # like every other sheet: title, page numbers
     title_font = {"name": TITLE_FONT, "size": 12, "bold": True}
     axis_font = {"name": BODY_FONT, "size": 10, "bold": False}
@@ -889,38 +1146,80 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     ws.insert_chart(0, 6, grade_chart)
 
     if not scored:
+        ws.print_area(0, 6, 16, 6 + CHART_COLUMNS)
         return
-    bar = wb.add_chart({"type": "bar"})
-    bar.add_series(
-        {
-            "name": scheme.total_label,
-            "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
-            "values": [SHEET_CHARTS, 1, 1, len(scored), 1],
-            "data_labels": {"value": True, "num_format": SCORE_FORMAT, "font": axis_font},
-            "fill": {"color": "#4472C4"},
-            "gap": 60,
-        }
-    )
-    bar.set_title(
-        {"name": f"{scheme.total_label}（按{scheme.center_label}，从高到低）", "name_font": title_font}
-    )
-    # In XlsxWriter's bar chart x is the horizontal value axis and y the vertical category axis. The
-    # categories are reversed so the best is on top; crossing at the max keeps the value axis at the bottom.
-    bar.set_x_axis(
-        {"name": "得分", "name_font": axis_font, "num_font": axis_font, "min": 0, "num_format": "0"}
-    )
-    bar.set_y_axis(
-        {
-            "name": scheme.center_label,
-            "name_font": axis_font,
-            "num_font": axis_font,
-            "reverse": True,
-            "crossing": "max",
-        }
-    )
-    bar.set_legend({"none": True})
-    bar.set_size({"width": 720, "height": max(300, 24 * len(scored) + 110)})
-    ws.insert_chart(16, 6, bar)
+    chart_title = {
+        "name": f"{scheme.total_label}（按{scheme.center_label}，从高到低）",
+        "name_font": title_font,
+    }
+    scores = {
+        "name": scheme.total_label,
+        "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
+        "values": [SHEET_CHARTS, 1, 1, len(scored), 1],
+        "data_labels": {"value": True, "num_format": SCORE_FORMAT, "font": axis_font},
+        "fill": {"color": "#4472C4"},
+        "gap": 60,
+    }
+    if bounds:
+        # fixed grade bounds (90分（含）以上为优秀…): columns, with a dashed line at each bound across them
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series(scores)
+        lines = wb.add_chart({"type": "line"})
+        for n, (name, low) in enumerate(bounds):
+            lines.add_series(
+                {
+                    "name": f"{name}（{fmt_decimal(low)}分）",
+                    "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
+                    "values": [SHEET_CHARTS, 1, BOUND_COLUMN + n, len(scored), BOUND_COLUMN + n],
+                    "line": {
+                        "color": "#000000",
+                        "width": 1.25,
+                        "dash_type": BOUND_DASHES[n % len(BOUND_DASHES)],
+                    },
+                    "marker": {"type": "none"},
+                }
+            )
+        chart.combine(lines)
+        chart.set_title(chart_title)
+        chart.set_x_axis(
+            {"name": scheme.center_label, "name_font": axis_font, "num_font": {**axis_font, "rotation": -45}}
+        )
+        chart.set_y_axis(
+            {
+                "name": "得分",
+                "name_font": axis_font,
+                "num_font": axis_font,
+                "min": 0,
+                "num_format": "0",
+            }
+        )
+        chart.set_legend({"position": "bottom", "delete_series": [0], "font": axis_font})
+        height = 420
+    else:
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series(scores)
+        chart.set_title(chart_title)
+        # In XlsxWriter's bar chart x is the horizontal value axis and y the vertical category axis. The
+        # categories are reversed so the best is on top; crossing at the max keeps the value axis at the bottom.
+        chart.set_x_axis(
+            {"name": "得分", "name_font": axis_font, "num_font": axis_font, "min": 0, "num_format": "0"}
+        )
+        chart.set_y_axis(
+            {
+                "name": scheme.center_label,
+                "name_font": axis_font,
+                "num_font": axis_font,
+                "reverse": True,
+                "crossing": "max",
+            }
+        )
+        chart.set_legend({"none": True})
+        height = max(300, 24 * len(scored) + 110)
+    chart.set_size({"width": 720, "height": height})
+    ws.insert_chart(16, 6, chart)
+    # the page shows the charts alone, not the helper tables they are drawn from (A:E), on one page
+    ws.print_area(0, 6, 16 + -(-height // 20) + 1, 6 + CHART_COLUMNS)
+    ws.fit_to_pages(1, 1)
 
 
 # ---------------------------------------------------------------------------------------------- 说明
@@ -929,9 +1228,10 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datetime) -> None:
     scheme: Any = result.scheme
     ws = wb.add_worksheet(SHEET_NOTES)
-    widths = [12, 40, 20, 12, 12]
-    # the widest the 项目, 内容 and 来源 (or SHA-256) columns, and a file's 来源邮件, may grow
-    grow_to = {0: 60, 1: 70, 2: 70, 4: 70}
+    widths = [12, 32, 20, 12, 12]
+    # the widest the 项目, 内容 and 来源 (or SHA-256) columns, and a file's 来源邮件, may grow: one page wide at
+    # 9 pt or more printed (a 来源邮件 column, when files came by mail, widens the page)
+    grow_to = {0: 20, 1: 32, 2: 66, 3: 12, 4: 30}
     row = 0
 
     def put(values: Sequence[Any], cell_fmt: Any = None) -> None:
@@ -1009,6 +1309,37 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
     _print_setup(ws, 0, _title(result) + "　说明")
+
+
+# ---------------------------------------------------------------------------------------------- _meta
+
+
+RANKING_KIND = "ranking"
+
+
+def ranking_meta(result: RunResult) -> list[tuple[str, str]]:
+    """What `kjjr publish` needs to know the workbook as one of ours: kind, scheme, year, whether provisional."""
+    scheme: Any = result.scheme
+    return [
+        ("kind", RANKING_KIND),
+        ("scheme_id", scheme.id),
+        ("scheme_version", scheme.version),
+        ("scheme_sha256", scheme.sha256),
+        ("year", str(result.year)),
+        ("provisional", provisional_note(result)),
+        ("centers", str(len(result.ranked))),
+        ("tool_version", __version__),
+    ]
+
+
+def _write_meta(wb: Workbook, result: RunResult) -> None:
+    """A very hidden `_meta` sheet, as on the templates: ingestion reads its kind and leaves the workbook out
+    of the submissions, publish recognises it as a ranking workbook this tool wrote."""
+    ws = wb.add_worksheet(META_SHEET)
+    for row, (key, value) in enumerate(ranking_meta(result)):
+        ws.write_string(row, 0, key)
+        ws.write_string(row, 1, value)
+    ws.very_hidden()
 
 
 # ---------------------------------------------------------------------------------------------- PDF

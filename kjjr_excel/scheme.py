@@ -38,6 +38,10 @@ RULE_PARAMS: dict[str, tuple[str, ...]] = {
     "as_awarded": (),
     "veto": (),
 }
+SEED_SOURCE = "通知原文"  # a figure the notice itself fixes
+DEFAULT_SOURCE = (
+    "默认值（待确认）"  # a figure the notice leaves to the office (or the bureau): to be confirmed
+)
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ class Scheme:
     roster: tuple[RosterEntry, ...] = ()
     roster_required: bool = False
     submission: dict[str, str] = field(default_factory=dict)
+    publish: dict[str, str] = field(default_factory=dict)  # the 公示 and the payment list: wording, contact
     benchmark: str = "max"
     parts: tuple[Part, ...] = ()
     trim_at: int = 5
@@ -470,6 +475,12 @@ class _Loader:
         roster = self.roster(roster_file) if roster_file else ()
         for table in (quantitative, qualitative, combination, grading, subsidy, delisting):
             sources[table.path[0]] = table.choice("source", ("seed", "default"), "seed")  # type: ignore[index]
+        # the amounts per grade may have a source of their own: the notice may fix only the floor
+        sources["subsidy.amounts"] = subsidy.choice("amounts_source", ("seed", "default"), sources["subsidy"])
+
+        publish = top.table("publish", required=False)
+        publish_texts = {k: v for k in PUBLISH_KEYS if (v := publish.text(k, None)) is not None}
+        publish_texts["notice_days"] = str(publish.integer("notice_days", 5, lo=1, hi=60))
         scheme = Scheme(
             id=head.text("id"),
             version=head.text("version"),
@@ -497,6 +508,7 @@ class _Loader:
             roster=roster,
             roster_required=head.flag("roster_required", False),
             submission=submission_texts,
+            publish=publish_texts,
             benchmark=benchmark,
             parts=parts,
             trim_at=trim_at,
@@ -511,7 +523,17 @@ class _Loader:
         )
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", scheme.id):
             raise self.fail(("scheme", "id"), f"方案编号 {scheme.id!r} 只能用字母、数字、点、横线和下划线")
-        for table in (head, submission, quantitative, qualitative, combination, grading, subsidy, delisting):
+        for table in (
+            head,
+            submission,
+            quantitative,
+            qualitative,
+            combination,
+            grading,
+            subsidy,
+            delisting,
+            publish,
+        ):
             table.done()
         validation.done()
         top.done()
@@ -775,7 +797,10 @@ SUBMISSION_KEYS = (
     "send_to",
     "contact",
     "remarks",
+    "sign",  # the stamp and signature block under the form, parts separated by ；
 )
+# The 公示 notice and the payment list (kjjr publish): their wording and where objections go.
+PUBLISH_KEYS = ("issuer", "intro", "objection", "contact", "address", "payment_title")
 
 
 class _Table:

@@ -129,9 +129,13 @@ def _formats(wb: xlsxwriter.Workbook) -> dict[str, object]:
         },
         "note": {**base, "font_size": 9},
         "warn": {**cell, "font_color": "#C00000"},
+        "done": {**cell, "font_color": "#006100", "bold": True},
+        "sign": {**base, "font_name": HEAD_FONT, "font_size": 11, "valign": "bottom"},
         "plain": {**base},
     }
-    return {name: wb.add_format(props) for name, props in spec.items()}
+    formats = {name: wb.add_format(props) for name, props in spec.items()}
+    formats["warn_dxf"] = wb.add_format({"font_color": "#C00000", "bold": False})
+    return formats
 
 
 def _write_raw(ws, row: int, col: int, value: object, fmt, date_fmt=None) -> None:
@@ -186,7 +190,8 @@ def _validation(ind: Indicator) -> dict:
         text = "请填写0或正整数" if kind == "integer" and lo == 0 else f"请填写不小于{num(lo)}的{noun}"
     if kind == "decimal":
         text += f"，最多{ind.places}位小数"
-        message = _clip(f"{message}（最多{ind.places}位小数）", TEXT_MAX)
+        if "位小数" not in message:  # the help text may say it already (最多两位小数): say it once
+            message = _clip(f"{message}（最多{ind.places}位小数）", TEXT_MAX)
     unit = f"，单位：{ind.unit}" if ind.unit else ""
     return {
         **common,
@@ -476,6 +481,7 @@ def write_submission(
         end = _relative_rows(ws, fmts, scheme, lay, widths, known, inputs)
     else:
         end = _absolute_rows(ws, fmts, scheme, lay, widths, known, inputs)
+    end = _sign_block(ws, fmts, scheme.submission.get("sign", SUBMISSION_SIGN), end + 1, last_col)
     _print_setup(ws, landscape=False, title=title, repeat_row=lay.table_header_row, one_page=True)
     ws.print_area(0, 0, end, last_col)
     ws.freeze_panes(lay.table_header_row + 1, 0)
@@ -487,6 +493,28 @@ def write_submission(
     _write_meta(wb, _meta(scheme, year, KIND_SUBMISSION, center.code if center else ""))
     wb.close()
     return path
+
+
+SUBMISSION_SIGN = "申报单位（盖章）；负责人（签字）；日期"  # the notices ask for stamped, signed paper
+ASSESSMENT_SIGN = "考核单位（盖章）；负责人（签字）；日期"
+REVIEW_SIGN = "评审人签字；日期"
+DATE_BLANK = "　　　　年　　月　　日"
+
+
+def sign_line(labels: str) -> str:
+    """'申报单位（盖章）：＿＿  负责人（签字）：＿＿  日期：  年  月  日' from the scheme's '；'-separated labels."""
+    parts = []
+    for label in (p.strip() for p in labels.split("；") if p.strip()):
+        parts.append(f"{label}：{DATE_BLANK}" if label == "日期" else f"{label}：　　　　　　　　　　")
+    return "　　".join(parts)
+
+
+def _sign_block(ws, fmts, labels: str, row: int, last_col: int) -> int:
+    """The block the notices ask for on paper, below the form, inside its one printed page; returns its row."""
+    ws.set_row(row, 8)
+    ws.set_row(row + 1, 40)
+    _merge_text(ws, row + 1, 0, row + 1, last_col, sign_line(labels), fmts["sign"])
+    return row + 1
 
 
 def _abs(row: int, col: int) -> str:
@@ -582,21 +610,60 @@ def _cached_score(ind: Indicator, value: object) -> Fraction | str | None:
 
 def _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, row: int, c1: int, c2: int) -> None:
     ranges = _input_ranges(lay, scheme, header_inputs)
-    blanks = sum(_is_blank(values.get(i.id)) for i in scheme.self_indicators)
-    blanks += sum(_is_blank(values.get(f"header:{f}")) for f in header_inputs)
-    cached = "已全部填写" if blanks == 0 else f"还有 {blanks} 项未填写"
+    blanks = _cached_unfilled(scheme, values, header_inputs)
+    cached = DONE if blanks == 0 else f"还有 {blanks} 项未填写"
     if c1 != c2:
-        ws.merge_range(row, c1, row, c2, "", fmts["warn"])
-    ws.write_formula(row, c1, _completeness(ranges), fmts["warn"], cached)
+        ws.merge_range(row, c1, row, c2, "", fmts["done"])
+    ws.write_formula(row, c1, _completeness(ranges, _numeric_ranges(lay, scheme)), fmts["done"], cached)
+    # 已全部填写 in green (the cell's own format), anything still to do in red
+    ws.conditional_format(
+        row,
+        c1,
+        row,
+        c2,
+        {"type": "text", "criteria": "begins with", "value": "还有", "format": fmts["warn_dxf"]},
+    )
 
 
-def _blank_count(ranges: Sequence[str]) -> str:
-    return "+".join(f"COUNTBLANK({r})" for r in ranges)
+DONE = "已全部填写"
+PENDING_GRADE = "填完后显示"
 
 
-def _completeness(ranges: Sequence[str]) -> str:
-    n = _blank_count(ranges)
-    return f'=IF({n}=0,"已全部填写","还有 "&({n})&" 项未填写")'
+def _cached_unfilled(scheme: Scheme, values: Mapping[str, object], header_inputs: Sequence[str]) -> int:
+    """What the completeness formula gives for pre-filled values: blanks, and numeric inputs not a number."""
+    unfilled = 0
+    for ind in scheme.self_indicators:
+        value = values.get(ind.id)
+        if _is_blank(value) or (ind.type != "bool" and _number(value) is None):
+            unfilled += 1
+    return unfilled + sum(_is_blank(values.get(f"header:{f}")) for f in header_inputs)
+
+
+def _blank_count(ranges: Sequence[str], numeric: Sequence[str] = ()) -> str:
+    """Inputs not yet filled: blank cells, and in a numeric input anything that is not a number ("约90"
+    is not filled in)."""
+    others = [r for r in ranges if r not in numeric]
+    terms = [f"(ROWS({r})-COUNT({r}))" for r in numeric] + [f"COUNTBLANK({r})" for r in others]
+    return "+".join(terms)
+
+
+def _completeness(ranges: Sequence[str], numeric: Sequence[str] = ()) -> str:
+    n = _blank_count(ranges, numeric)
+    return f'=IF({n}=0,"{DONE}","还有 "&({n})&" 项未填写")'
+
+
+def _numeric_ranges(lay: Layout, scheme: Scheme) -> list[str]:
+    """The ranges of _input_ranges that hold numeric indicators only."""
+    numeric = {lay.rows[i.id] for i in scheme.self_indicators if i.type != "bool"}
+    return [
+        r
+        for r in _input_ranges(lay, scheme, [])
+        if all(row in numeric for row in range(_row_of(r.split(":")[0]), _row_of(r.split(":")[-1]) + 1))
+    ]
+
+
+def _row_of(cell: str) -> int:
+    return int("".join(ch for ch in cell if ch.isdigit())) - 1
 
 
 def _input_ranges(lay: Layout, scheme: Scheme, header_inputs: Sequence[str]) -> list[str]:
@@ -681,8 +748,12 @@ def _absolute_rows(
         total_row, c_score, f"=SUM({a1(first, c_score)}:{a1(last, c_score)})", fmts["score_b"], float(total)
     )
     _merge_text(ws, grade_row, 0, grade_row, label_end, "预计等次", fmts["label_r"])
-    grade = grade_for(scheme, to_decimal(total))
-    ws.write_formula(grade_row, c_score, "=" + _grade_formula(scheme, total_ref), fmts["score_b"], grade)
+    # no grade before every input is filled: a blank form would preview 不合格
+    unfilled = _blank_count(_input_ranges(lay, scheme, header_inputs), _numeric_ranges(lay, scheme))
+    complete = _cached_unfilled(scheme, values, header_inputs) == 0
+    grade = grade_for(scheme, to_decimal(total)) if complete else PENDING_GRADE
+    formula = f'=IF({unfilled}=0,{_grade_formula(scheme, total_ref)},"{PENDING_GRADE}")'
+    ws.write_formula(grade_row, c_score, formula, fmts["score_b"], grade)
     _merge_text(ws, done_row, 0, done_row, label_end, "填报进度", fmts["label_r"])
     _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, done_row, c_score, c_note)
     for r in (total_row, grade_row):
@@ -996,6 +1067,11 @@ def write_assessment(
             ws.data_validation(first, c, last_row, c, dict(validation))
     ws.freeze_panes(2, 3)
     _print_setup(ws, landscape=True, title=title, repeat_row=1, one_page=False)
+    # the signatures print at the foot of every page: the table is read by its headers, so no cell below it
+    # may hold anything but centers
+    sign = REVIEW_SIGN if relative else ASSESSMENT_SIGN
+    ws.set_footer(f"&L&10{sign_line(sign)}&R&8第 &P 页，共 &N 页", {"margin": 0.3})
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.9)
     ws.print_area(0, 0, last_row, last_col)
     _protect(ws)
     _write_meta(wb, _meta(scheme, year, method_of(scheme).table))

@@ -319,11 +319,12 @@ def _write_detached(index: int) -> dict[str, Any]:
     return {key: getattr(ws, key) for key, dumped in after.items() if before.get(key) != dumped}
 
 
-# What a block of rows after the first may change on its worksheet: the extent of the data, and the row
-# XlsxWriter's constant_memory mode is at.
+# What a block of rows after the first may change on its worksheet: the extent of the data, the row
+# XlsxWriter's constant_memory mode is at, and the heights of its own rows (set_row: wrapped text).
 _ROW_BLOCK_CHANGES = frozenset(
-    {"dim_rowmin", "dim_rowmax", "dim_colmin", "dim_colmax", "previous_row", "table"}
+    {"dim_rowmin", "dim_rowmax", "dim_colmin", "dim_colmax", "previous_row", "table", "row_info", "row_sizes"}
 )
+_ROW_BLOCK_MERGED = ("row_info", "row_sizes")  # dicts by row: a later block adds its rows' entries
 
 
 def _adopt_more_rows(ws: Worksheet, filename: str, changed: dict[str, Any]) -> None:
@@ -335,6 +336,9 @@ def _adopt_more_rows(ws: Worksheet, filename: str, changed: dict[str, Any]) -> N
         if key in changed:
             mine, theirs = getattr(ws, key), changed[key]
             setattr(ws, key, theirs if mine is None else pick(mine, theirs))
+    for key in _ROW_BLOCK_MERGED:
+        if key in changed:
+            getattr(ws, key).update(changed[key])
     with open(ws.row_data_filename, "ab") as out, open(filename, "rb") as block:
         shutil.copyfileobj(block, out, 2**20)
 

@@ -133,3 +133,37 @@ def test_a_file_whose_name_and_code_are_two_centers_gets_its_own_receipt(tmp_pat
     checked = check_inbox(gd, [inbox])
     names = sorted(p.name for p in write_checked_receipts(gd, checked, tmp_path / "out"))
     assert names == ["回执_GD05_江门分中心.xlsx", "回执_GD05_顺德分中心.xlsx"]
+
+
+def test_receipt_a_clerk_can_act_on_alone(tmp_path):
+    """Year, issuer, date, where and by when to resubmit, what happens if not fixed, every value as read."""
+    from datetime import datetime
+
+    result, findings = _inbox(tmp_path)
+    when = datetime(2020, 5, 20, 9, 30)
+    paths = write_receipts(GD, result, findings, tmp_path / "out", roster=GD.roster, year=2019, when=when)
+    path = next(p for p in paths if "GD01" in p.name)
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(path)["回执"].iter_rows()]
+    text = "\n".join(str(v) for row in rows for v in row if v is not None)
+    assert rows[0][0] == "广东省地市科技金融综合服务中心2019年度填报回执"
+    assert "发出单位：广东省生产力促进中心" in text and "日期：2020年5月20日" in text
+    assert (
+        "请于2020年5月29日前" in text and "先烈中路100号大院60号楼218" in text and "gskjjrcjh@163.com" in text
+    )
+    error = next(t for t in text.splitlines() if t.startswith("1. ") and "C12" in t)
+    assert error.endswith("（不改正的，该项按0分计）")
+    table = {
+        row[1]: row for row in rows if row[0] and str(row[0]).isdigit() and row[1] and "／" in str(row[1])
+    }
+    banks = table["科技信贷／入驻银行机构（家）"]
+    assert banks[3:] == ["C12", "有误", "约30", ""]  # typed, nothing read
+    amount = table["科技信贷／撮合贷款金额（万元）"]
+    assert amount[4] == "已读取" and amount[6] == amount[5]
+    unrecognised = next(p for p in paths if "未识别" in p.name)
+    lines = [
+        str(c.value)
+        for row in openpyxl.load_workbook(unrecognised)["回执"].iter_rows()
+        for c in row
+        if c.value
+    ]
+    assert any("空的" in t and t.endswith("（不改正的，本文件不参加排名）") for t in lines)

@@ -31,7 +31,14 @@ from kjjr_excel.score import score_all
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIME = datetime(2018, 3, 1, 9, 30, 0)
-SHEETS = ["排名", "得分明细", "原始数据", "校验问题", "未提交", "图表", "说明"]
+SHEETS = ["排名", "得分明细", "原始数据", "校验问题", "未提交", "图表", "说明", "_meta"]
+
+
+def table_rows(ws) -> list[tuple]:
+    """排名's table rows without 序号 (the table ends where 序号 does; the foot block follows)."""
+    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=3)]
+    return [r[1:] for r in rows if isinstance(r[0], int)]
+
 
 # (code, name, host, enterprise_info, financing_needs, monthly_reports, finance_events, policies, new_products, staff)
 QD_ROWS = [
@@ -216,10 +223,15 @@ def test_sheet_names_title_and_headers(qd_book: Path) -> None:
     wb = openpyxl.load_workbook(qd_book)
     assert wb.sheetnames == SHEETS
     ws = wb["排名"]
-    assert ws["A1"].value == "青岛市科技金融服务分中心2017年度考核结果"
-    assert "A1:J1" in {str(r) for r in ws.merged_cells.ranges}
+    # issuer, year and kind of result; provisional (no assessment table) said once, in the title
+    assert (
+        ws["A1"].value
+        == "青岛生产力促进中心\n青岛市科技金融服务分中心2017年度考核结果（初步结果，未经考核评价）"
+    )
+    assert "A1:K1" in {str(r) for r in ws.merged_cells.ranges}
     headers = [c.value for c in ws[2]]
     assert headers == [
+        "序号",
         "排名",
         "编号",
         "名称",
@@ -237,7 +249,8 @@ def test_sheet_names_title_and_headers(qd_book: Path) -> None:
 
 def test_ranking_rows(qd_book: Path) -> None:
     ws = openpyxl.load_workbook(qd_book)["排名"]
-    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=3)]
+    rows = table_rows(ws)
+    assert [c.value for c in ws["A"][2:6]] == [1, 2, 3, 4]  # 序号 numbers every row, ranked or not
     # QD04 exactly 90 -> 优秀, QD01 70.5 -> 合格, QD03 不合格; QD02 vetoed: no rank, listed last
     assert [r[1] for r in rows] == ["QD04", "QD01", "QD03", "QD02"]
     assert rows[0][0] == 1 and rows[0][6] == 90.0 and rows[0][7] == "优秀" and rows[0][8] == 20.0
@@ -245,9 +258,10 @@ def test_ranking_rows(qd_book: Path) -> None:
     assert rows[1][6] == 70.5 and rows[1][7] == "合格"
     assert rows[2][7] == "不合格" and rows[2][8] == 0.0
     assert rows[3][0] is None and rows[3][7] == "不合格" and rows[3][8] == 0.0
-    assert "有重大责任事故" in rows[3][9] and "未经考核评价" in rows[3][9]
-    assert "；" in rows[3][9]
-    for col in "EFGI":
+    # flags only: the reason of a veto, never a cell or a file; 未经考核评价 is in the title
+    assert rows[3][9] == "有重大责任事故；摘牌预警"
+    assert not any("未经考核评价" in (r[9] or "") or "F1" in (r[9] or "") for r in rows)
+    for col in "FGHJ":
         assert ws[f"{col}3"].number_format == "0.00"
 
 
@@ -265,11 +279,13 @@ def test_print_setup(qd_book: Path) -> None:
     assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
     assert "青岛市科技金融服务分中心2017年度考核结果" in ws.oddHeader.right.text
     assert ws.freeze_panes == "A3"
-    assert ws.auto_filter.ref.startswith("A2:J")
+    assert ws.auto_filter.ref.startswith("A2:K")
     # CJK text counts double: the 依托单位 column is wider than its 6 characters would be in Latin
-    assert ws.column_dimensions["D"].width >= 2 * len("市南区科技局")
+    assert ws.column_dimensions["E"].width >= 2 * len("市南区科技局")
     # every sheet prints with the title at the top and page numbers at the bottom
     for sheet in openpyxl.load_workbook(qd_book).worksheets:
+        if sheet.sheet_state == "veryHidden":  # _meta
+            continue
         assert "2017年度考核结果" in sheet.oddHeader.right.text, sheet.title
         assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页", sheet.title
 
@@ -279,7 +295,7 @@ def test_conditional_formats_by_grade(qd_book: Path) -> None:
     rules = [(str(rng.sqref), r.formula) for rng in ws.conditional_formatting for r in rng.rules]
     formulas = {f[0] for _, f in rules}
     assert {'"优秀"', '"良好"', '"不合格"'} <= formulas
-    assert all(sq.startswith("H3:H") for sq, _ in rules)
+    assert all(sq.startswith("I3:I") for sq, _ in rules)
 
 
 def test_findings_sheet(qd_book: Path) -> None:
@@ -318,18 +334,18 @@ def test_details_wide_layout_keeps_guangdong_labels_apart(tmp_path: Path) -> Non
     assert all(isinstance(r[col], str) and "×" in r[col] for r in rows if r[col])
     assert any(r[-1] and "去掉一个最高分和一个最低分" in r[-1] for r in rows)
     rk = wb["排名"]
-    assert rk["A1"].value == "广东省地市科技金融综合服务中心2019年度监测评估结果"
-    assert [c.value for c in rk[2]][4:9] == ["定量得分", "定性得分", "综合得分", "等次", "支持金额（万元）"]
+    assert rk["A1"].value == "广东省生产力促进中心\n广东省地市科技金融综合服务中心2019年度监测评估结果"
+    assert [c.value for c in rk[2]][5:10] == ["定量得分", "定性得分", "综合得分", "等次", "支持金额（万元）"]
     assert wb["未提交"].max_row == 1 + 20
     notes = [r for r in wb["说明"].iter_rows(values_only=True)]
-    assert any(r[2] == "默认值（待评估方确认）" for r in notes)
+    assert any(r[2] == "默认值（待确认）" for r in notes)
 
 
 def test_guangdong_missing_review_and_veto(tmp_path: Path) -> None:
     result = guangdong_result()
     path = report.write_ranking(result, tmp_path / "gd.xlsx", run_time=RUN_TIME)
     ws = openpyxl.load_workbook(path)["排名"]
-    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=3)]
+    rows = table_rows(ws)
     by_code = {r[1]: r for r in rows}
     no_review = result.ranked[[r.center.code for r in result.ranked].index(result.scheme.roster[3].code)]
     assert by_code[no_review.center.code][5] is None  # qualitative None -> blank
@@ -405,9 +421,10 @@ def test_fit_measures_only_what_may_be_widest_and_stays_exact() -> None:
     assert report._fit([], least=10) == 10
 
 
-def test_detail_derivations_fit_their_columns(tmp_path: Path) -> None:
-    """得分明细: a derivation ends with its result ('… = 6.00'), so its column is as wide as its widest one."""
-    from kjjr_excel.xlsx import display_width
+def test_detail_derivations_wrap_in_full(tmp_path: Path) -> None:
+    """得分明细: a derivation ends with its result ('… = 6.00'): it wraps in its column, in rows tall enough to
+    show every line, so nothing is cut off on screen or on paper (and the sheet prints a few pages wide)."""
+    from kjjr_excel.xlsx import display_width, wrapped_lines
 
     result = guangdong_result()
     first = result.ranked[0]
@@ -420,10 +437,17 @@ def test_detail_derivations_fit_their_columns(tmp_path: Path) -> None:
     for col in ws.iter_cols(min_row=1):
         if "计算过程（数值：计算）" not in str(col[0].value):
             continue
+        width = ws.column_dimensions[col[0].column_letter].width
+        for c in col[1:]:
+            if c.value:
+                assert c.alignment.wrap_text
+                lines = wrapped_lines(c.value, width - 0.71)
+                assert ws.row_dimensions[c.row].height >= 15.5 * lines, (c.coordinate, c.value)
         widest = max(display_width(str(c.value)) for c in col[1:] if c.value)
-        assert ws.column_dimensions[col[0].column_letter].width >= min(widest + 2, 70)
+        assert widest + 2 <= 2 * width or width >= 36  # two lines at most, up to the widest column
         checked += 1
     assert checked == len(load_scheme("guangdong").scored_indicators)
+    assert ws.page_setup.fitToHeight == 0 and 2 <= int(ws.page_setup.fitToWidth) <= 6
 
 
 def test_notes_sheet_wraps_long_texts(tmp_path: Path) -> None:
@@ -433,23 +457,38 @@ def test_notes_sheet_wraps_long_texts(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(report.write_ranking(result, tmp_path / "n.xlsx", run_time=RUN_TIME))["说明"]
     row = next(r[0].row for r in ws.iter_rows() if r[0].value == "输入位置")
     assert ws.cell(row, 2).alignment.wrap_text and ws.row_dimensions[row].height >= 4 * 14.5
-    assert ws.column_dimensions["B"].width < 71  # 70, plus the padding XlsxWriter adds
-    assert not ws.cell(row - 1, 2).alignment.wrap_text  # short texts stay on one line
+    assert ws.column_dimensions["B"].width < 33  # 32, plus the padding XlsxWriter adds: one page wide at 9 pt
+    assert not ws.cell(row - 2, 2).alignment.wrap_text  # short texts stay on one line
 
 
 def test_charts_present(qd_book: Path) -> None:
     names = zipfile.ZipFile(qd_book).namelist()
     assert "xl/charts/chart1.xml" in names and "xl/charts/chart2.xml" in names
     xml = "".join(zipfile.ZipFile(qd_book).read(n).decode() for n in names if n.startswith("xl/charts/"))
-    assert "各等次数量" in xml and '<c:barDir val="bar"/>' in xml
-    bar = zipfile.ZipFile(qd_book).read("xl/charts/chart2.xml").decode()
-    cat_axis = bar[bar.index("<c:catAx>") : bar.index("</c:catAx>")]
-    assert 'orientation val="maxMin"' in cat_axis  # best center on top
+    assert "各等次数量" in xml
+    # Qingdao's bounds are fixed (90分（含）以上为优秀…): the scores as columns, a dashed line at each bound
+    scores = zipfile.ZipFile(qd_book).read("xl/charts/chart2.xml").decode()
+    assert '<c:barDir val="col"/>' in scores and "<c:lineChart>" in scores
+    for name in ("优秀（90分）", "良好（75分）", "合格（60分）"):
+        assert name in scores
     ws = openpyxl.load_workbook(qd_book)["图表"]
+    bounds = [c.value for c in ws[2] if c.column > 6 and c.value is not None]
+    assert bounds == [90, 75, 60]
+    # printed: the charts only, on one page (the helper tables are outside the print area)
+    assert ws.print_area.startswith("'图表'!$G$1:") and ws.page_setup.fitToHeight == 1
     totals = [r[1] for r in ws.iter_rows(min_row=2, max_col=2, values_only=True) if r[1] is not None]
     assert totals == sorted(totals, reverse=True) and len(totals) == 3  # ranked centers only
     counts = {r[3]: r[4] for r in ws.iter_rows(min_row=2, values_only=True) if r[3]}
     assert counts == {"优秀": 1, "良好": 0, "合格": 1, "不合格": 2}
+
+
+def test_quota_grades_chart_bars_best_on_top(tmp_path: Path) -> None:
+    """Guangdong's grades are shares, not bounds: a bar chart, best center on top, no bound lines."""
+    path = report.write_ranking(guangdong_result(), tmp_path / "gd.xlsx", run_time=RUN_TIME)
+    bar = zipfile.ZipFile(path).read("xl/charts/chart2.xml").decode()
+    assert '<c:barDir val="bar"/>' in bar and "<c:lineChart>" not in bar
+    cat_axis = bar[bar.index("<c:catAx>") : bar.index("</c:catAx>")]
+    assert 'orientation val="maxMin"' in cat_axis
 
 
 def test_history_sheet_only_with_history(tmp_path: Path) -> None:
@@ -563,7 +602,8 @@ def test_bat_script_shape() -> None:
     assert b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n")  # CRLF only
     text = raw.decode("utf-8")
     assert "chcp 65001" in text and "SCHEME=qingdao" in text
-    assert "kjjr rank" in text and "python -m kjjr_excel" in text and "pause" in text
+    assert 'python.exe" -X utf8 -m kjjr_excel' in text and "set KJJR=call kjjr" in text and "pause" in text
+    assert "%KJJR% rank %SCHEME% inbox" in text
     assert "receipts %SCHEME% inbox" in text and "--mail" in text and "remind %SCHEME% inbox" in text
 
 
@@ -609,7 +649,10 @@ def test_pdf_of_ranking_only(tmp_path: Path) -> None:
         ["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / f"page-{uuid.uuid4().hex[:6]}")], check=True
     )
     pages = sorted(tmp_path.glob("page-*.png"))
-    assert len(pages) == 1  # only 排名 (12 rows fit one A4 page), not the other six sheets
+    # only 排名 (12 rows and its foot block, at 11 pt), not the other sheets
+    assert 1 <= len(pages) <= 2
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    assert "等次汇总" in text and "严重程度" not in text and "计算过程" not in text and "SHA-256" not in text
     keep = os.environ.get("KJJR_KEEP_PNG")
     if keep:
         shutil.copy(pages[0], keep)
@@ -729,3 +772,37 @@ def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx"]
     assert set(os.listdir(tempfile.gettempdir())) <= before
+
+
+def test_ranking_foot_block_sums_what_the_table_shows(qd_book: Path) -> None:
+    """The handout's foot: grading rule, 等次汇总 per grade with 合计 (equal to the table), issuer, date line."""
+    ws = openpyxl.load_workbook(qd_book)["排名"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    table = table_rows(ws)
+    at = next(n for n, r in enumerate(rows) if r[0] == "等次汇总")
+    header, counts, amounts = rows[at], rows[at + 1], rows[at + 2]
+    grades = [v for v in header[1:] if v]
+    assert grades == ["优秀", "良好", "合格", "不合格", "合计"]
+    for grade in grades[:-1]:
+        col = header.index(grade)
+        assert counts[col] == sum(1 for r in table if r[7] == grade)
+        assert amounts[col] == sum(r[8] or 0 for r in table if r[7] == grade)
+    total = header.index("合计")
+    assert counts[total] == sum(1 for r in table if r[7]) and amounts[total] == sum(r[8] or 0 for r in table)
+    text = "\n".join(str(v) for r in rows for v in r if v)
+    assert "等次划分：优秀：90分（含）以上" in text
+    assert "（金额为默认值，待确认）" in text  # the notice fixes only 20万元以上
+    assert "青岛生产力促进中心" in text.split("等次汇总")[1] and "日期：" in text
+    assert ws.print_area.endswith(f"$K${ws.max_row}") or int(ws.print_area.rsplit("$", 1)[1]) >= ws.max_row
+
+
+def test_grades_differ_in_black_and_white(qd_book: Path) -> None:
+    ws = openpyxl.load_workbook(qd_book)["排名"]
+    styles = {}
+    for rng in ws.conditional_formatting:
+        for rule in rng.rules:
+            font = rule.dxf.font
+            styles[rule.formula[0].strip('"')] = (bool(font.b), bool(font.i), bool(font.u))
+    assert styles["优秀"] == (True, False, False) and styles["良好"] == (False, True, False)
+    assert styles["不合格"] == (True, False, True)
+    assert len(set(styles.values())) == len(styles)  # not only a fill: each grade its own type style

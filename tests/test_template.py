@@ -206,8 +206,9 @@ def test_prefilled_values_and_cached_preview(tmp_path):
     assert sheet[lay.rows["policies_implemented"]][score_col] == ""
     total_row = lay.last_indicator_row + 1
     assert sheet[total_row][score_col] == 6.25 + 6 + 25 + 10  # + 工作落实 previewed at 10
-    assert sheet[total_row + 1][score_col] == "不合格"
-    assert sheet[total_row + 2][score_col] == "还有 7 项未填写"  # 4 indicators + 3 header fields
+    assert sheet[total_row + 1][score_col] == "填完后显示"  # no grade before the form is complete
+    # 3 indicators blank, "１２０条" is text the preview cannot use (not filled in), 4 header fields blank
+    assert sheet[total_row + 2][score_col] == "还有 8 项未填写"
 
 
 def test_guangdong_hints_from_checks(tmp_path):
@@ -517,10 +518,57 @@ def test_preview_formulas_match_python_scoring_after_recalculation(tmp_path):
         total_row = lay.last_indicator_row + 1
         assert sheet[total_row][score_col] == float(total), path.name
         decimal_total = round_half_up(Decimal(total.numerator) / Decimal(total.denominator), 2)
-        assert sheet[total_row + 1][score_col] == grade_for(QD, decimal_total), path.name
-        blanks = sum(1 for i in QD.self_indicators if values.get(i.id) is None)
+        # a text in a numeric input ("3项") is not filled in; the grade shows once nothing is left to fill
+        blanks = sum(1 for i in QD.self_indicators if not isinstance(values.get(i.id), int | float))
         blanks += 0 if path.name != "g00.xlsx" else 6
+        grade = grade_for(QD, decimal_total) if blanks == 0 else "填完后显示"
+        assert sheet[total_row + 1][score_col] == grade, path.name
         done_text = sheet[total_row + 2][score_col]
         assert done_text == ("已全部填写" if blanks == 0 else f"还有 {blanks} 项未填写"), path.name
         totals_seen.add(decimal_total)
     assert {Decimal(90), Decimal("89.75"), Decimal(75), Decimal(60), Decimal("59.75")} <= totals_seen
+
+
+# ---------------------------------------------------------------------------------------------- paper
+
+
+@pytest.mark.parametrize("scheme", [QD, GD], ids=["qingdao", "guangdong"])
+def test_submission_carries_the_sign_block_on_its_page(tmp_path, scheme):
+    """申报单位（盖章）, 负责人（签字）, 日期 (Guangdong: the stamps 附件2 names) below the form, printed."""
+    ws = openpyxl.load_workbook(write_submission(tmp_path / "s.xlsx", scheme))[layout(scheme).sheet]
+    texts = {c.coordinate: c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    where, sign = next((k, v) for k, v in texts.items() if "负责人（签字）" in v)
+    expected = ["申报单位（盖章）"] if scheme is QD else ["地市科技主管部门（盖章）", "依托单位（盖章）"]
+    assert all(label in sign for label in expected) and "日期：" in sign and "年　　月　　日" in sign
+    last_printed = int(re.search(r"\$(\d+)$", ws.print_area).group(1))
+    assert int(re.sub(r"\D", "", where)) == last_printed  # the last printed row: on the form's one page
+    assert ws.page_setup.fitToHeight == 1
+
+
+def test_assessor_and_reviewer_tables_sign_at_the_foot(tmp_path):
+    def table(path):
+        return next(ws for ws in openpyxl.load_workbook(path).worksheets if ws.oddFooter.left.text)
+
+    qd = table(write_assessment(tmp_path / "a.xlsx", QD))
+    gd = table(write_assessment(tmp_path / "r.xlsx", GD))
+    assert "考核单位（盖章）" in qd.oddFooter.left.text and "负责人（签字）" in qd.oddFooter.left.text
+    assert "评审人签字" in gd.oddFooter.left.text and "日期" in gd.oddFooter.left.text
+    assert "第 &P 页" in gd.oddFooter.right.text
+
+
+def test_completeness_is_green_when_done_and_prompts_say_places_once(tmp_path):
+    lay = layout(GD)
+    values = {ind.id: 1 for ind in GD.self_indicators}
+    header = {"filler_name": "张三", "filler_phone": "020-1", "fill_date": "2020-05-20"}
+    header |= {"center_name": "汕头分中心", "center_code": "GD01", "host_unit": "汕头科技金融超市"}
+    path = write_submission(tmp_path / "g.xlsx", GD, values=values, header=header)
+    ws = openpyxl.load_workbook(path)[lay.sheet]
+    done = next(c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "COUNT(" in c.value)
+    assert done.font.color.rgb.endswith("006100")  # 已全部填写 in green; 还有… turns red by a rule
+    rules = [r for rng in ws.conditional_formatting for r in rng.rules if done.coordinate in str(rng.sqref)]
+    assert rules and rules[0].operator == "beginsWith" and rules[0].text == "还有"
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(lay.sheet).to_python()
+    assert "已全部填写" in [v for row in sheet for v in row]
+    messages = [dv.prompt for dv in ws.data_validations.dataValidation if dv.prompt]
+    assert messages and all(m.count("位小数") <= 1 for m in messages)
+    assert any("最多两位小数" in m for m in messages)

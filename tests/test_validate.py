@@ -201,6 +201,7 @@ FIXTURES = {
     "file-macros-ignored": "test_ingest.py::test_xlsm_macros_ignored",
     "not-template": "test_ingest.py::test_not_template",
     "recognised-by-labels": "test_ingest.py::test_labels_fallback_tells_the_two_firms_served_rows_apart",
+    "ranking-workbook": "test_publish.py::test_a_ranking_workbook_in_the_inbox_is_not_read_as_a_submission",
     "wrong-scheme": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "wrong-year": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
     "old-template-version": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",

@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..cells import parse_value
 from ..pipeline import check_inbox, load_roster, run_rank
@@ -369,6 +370,7 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     )
     path = write_ranking(result, out_dir / f"青岛_{result.year}年度考核结果.xlsx", run_time=now)
     yield f"青岛：排名结果 → {path}"
+    yield from _published("青岛", qd, path, out_dir / "qingdao" / "公示", now)
     next_inbox = samples / "qingdao" / f"inbox_{result.year + 1}"
     if next_inbox.is_dir():  # the following year, with this year's result as history: 摘牌 / 摘牌预警
         following = run_rank(qd, [next_inbox], roster_path=roster_path, history=[path], year=result.year + 1)
@@ -385,6 +387,17 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     result = run_rank(gd, [samples / "guangdong" / "inbox"], assessments=reviews)
     path = write_ranking(result, out_dir / f"广东_{result.year}年度监测评估结果.xlsx", run_time=now)
     yield f"广东：排名结果 → {path}"
+    yield from _published("广东", gd, path, out_dir / "guangdong" / "公示", now)
+
+
+def _published(place: str, scheme: Any, ranking: Path, out_dir: Path, now: datetime) -> Iterator[str]:
+    """kjjr publish on a demo ranking: the 公示 (.docx, .pdf) and the payment list."""
+    from ..publish import publish
+
+    paths, notes = publish(scheme, ranking, out_dir, when=now)
+    yield f"{place}：公示和发放清单 → {out_dir}（{'、'.join(p.suffix for p in paths)}）"
+    for note in notes:
+        yield f"{place}：{note}"
 
 
 if __name__ == "__main__":

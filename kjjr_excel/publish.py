@@ -1,0 +1,371 @@
+"""The paperwork after the ranking (Qingdao: 考核 → 确定补助金额 → 公示 → 发放补助): the 公示 notice (Word and
+PDF) and the payment list (补助发放清单), both read back from the ranking workbook this tool wrote, so that
+what is published and paid is exactly what 排名 shows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import cn2an
+
+from .cells import as_text
+from .errors import KjjrError
+from .findings import Severity
+from .methods import method_of
+from .output import atomic_write
+from .report import RANKING_KIND, SERIAL, SHEET_RANKING, convert_to_pdf
+from .xlsx import Workbook
+
+NOTICE_DAYS = 5  # 公示期 in working days when the scheme names none
+CENT = Decimal("0.01")
+
+
+class PublishError(KjjrError):
+    """The ranking workbook cannot be published (not ours, another scheme, provisional, altered)."""
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    """One row of 排名 as read back: what the 公示 table and the payment list show."""
+
+    serial: int
+    rank: int | None
+    code: str
+    name: str
+    host_unit: str
+    total: Decimal | None
+    grade: str
+    subsidy: Decimal | None
+    flags: str
+
+
+@dataclass(frozen=True)
+class RankingBook:
+    scheme_id: str
+    year: int
+    rows: tuple[PublishedRow, ...]
+
+
+def read_ranking(scheme: Any, path: Path) -> RankingBook:
+    """The 排名 table of a ranking workbook this tool wrote for `scheme`, read behind the same guards as every
+    input; PublishError (a Chinese message) for anything else."""
+    from .ingest import read_book_with_meta
+
+    path = Path(path)
+    meta, sheets, findings = read_book_with_meta(path, path.name)
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if errors:
+        raise PublishError(f"无法读取 {path.name}：{errors[0].message}")
+    if meta is None or meta.get("kind") != RANKING_KIND:
+        raise PublishError(
+            f"{path.name} 不是本工具生成的排名结果表（没有识别标记）。请用 kjjr rank 生成排名结果表后，再对它发布公示。"
+        )
+    if meta.get("scheme_id") != scheme.id:
+        raise PublishError(
+            f"{path.name} 是“{meta.get('scheme_id')}”方案的排名结果，不是“{scheme.name}”（{scheme.id}）的。请核对考核方案。"
+        )
+    if meta.get("provisional"):
+        why = meta["provisional"].replace("（初步结果，", "（")
+        table = method_of(scheme).table_title
+        raise PublishError(
+            f"{path.name} 是初步结果{why}，不能据此公示或发放补助。"
+            f"请用 kjjr rank … --assessment 指定{table}重新排名后，再对新的排名结果表发布。"
+        )
+    grid = dict(sheets).get(SHEET_RANKING)
+    if not grid or len(grid) < 2:
+        raise PublishError(
+            f"{path.name} 中没有“{SHEET_RANKING}”表，无法发布。请重新运行 kjjr rank 生成排名结果表。"
+        )
+    header = [as_text(v) for v in grid[1]]
+    wanted = [
+        SERIAL.header,
+        "排名",
+        "编号",
+        "名称",
+        "依托单位",
+        scheme.total_label,
+        "等次",
+        scheme.subsidy_label,
+        "标记",
+    ]
+    absent = [h for h in wanted if h not in header]
+    if absent:
+        raise PublishError(
+            f"{path.name} 的“{SHEET_RANKING}”表缺少列：{'、'.join(absent)}（表格被改动过）。请重新运行 kjjr rank 生成排名结果表。"
+        )
+    col = {h: header.index(h) for h in wanted}
+    rows = []
+    for cells in grid[2:]:
+        serial = cells[col[SERIAL.header]] if len(cells) > col[SERIAL.header] else ""
+        if not isinstance(serial, int | float) or isinstance(serial, bool):
+            break  # the table ends where 序号 does: the foot block follows
+
+        def get(h: str, cells: list = cells) -> Any:
+            return cells[col[h]] if col[h] < len(cells) else ""
+
+        rank = get("排名")
+        rows.append(
+            PublishedRow(
+                serial=int(serial),
+                rank=int(rank) if isinstance(rank, int | float) and rank != "" else None,
+                code=as_text(get("编号")),
+                name=as_text(get("名称")),
+                host_unit=as_text(get("依托单位")),
+                total=_decimal(get(scheme.total_label)),
+                grade=as_text(get("等次")),
+                subsidy=_decimal(get(scheme.subsidy_label)),
+                flags=as_text(get("标记")),
+            )
+        )
+    if str(len(rows)) != meta.get("centers", str(len(rows))):
+        raise PublishError(
+            f"{path.name} 的“{SHEET_RANKING}”表有 {len(rows)} 行，生成时为 {meta.get('centers')} 行（表格被改动过）。"
+            "请重新运行 kjjr rank 生成排名结果表。"
+        )
+    return RankingBook(scheme_id=scheme.id, year=int(meta.get("year") or scheme.year), rows=tuple(rows))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP)
+
+
+def in_capitals(amount_wan: Decimal) -> str:
+    """An amount in 万元 as 人民币大写 of its yuan: 20 -> 贰拾万元整 (cn2an's rmb mode)."""
+    yuan = (amount_wan * 10000).quantize(CENT, ROUND_HALF_UP)
+    if yuan == 0:
+        return "零元整"
+    return cn2an.an2cn(str(int(yuan)) if yuan == yuan.to_integral() else str(yuan), "rmb")
+
+
+def figures(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount:.2f}"
+
+
+def _date_text(when: datetime) -> str:
+    return f"{when.year}年{when.month}月{when.day}日"
+
+
+def _texts(scheme: Any, year: int, days: int | None) -> dict[str, str]:
+    pub = scheme.publish
+    issuer = pub.get("issuer") or scheme.issuer
+    days = days if days is not None else int(pub.get("notice_days") or NOTICE_DAYS)
+    subject = f"{scheme.subject}{year}年度{scheme.result_title}"
+    return {
+        "issuer": issuer,
+        "heading": f"关于{subject}的公示",
+        # {year} only: a scheme's own text may hold other braces
+        "intro": pub.get("intro", "").replace("{year}", str(year)) or f"现将{subject}予以公示。",
+        "period": f"公示期为{days}个工作日，自发布之日起计算。",
+        "objection": pub.get("objection", ""),
+        "contact": pub.get("contact", ""),
+        "address": f"地址：{pub['address']}" if pub.get("address") else "",
+        "payment_title": f"{scheme.subject}{year}年度{pub.get('payment_title') or '补助发放清单'}",
+    }
+
+
+# ---------------------------------------------------------------------------------------------- 公示
+
+
+def notice_table(scheme: Any, book: RankingBook) -> list[list[str]]:
+    """The 公示 table, header first: 序号, 单位名称, 得分, 等次, 补助金额 exactly as 排名 shows them."""
+    rows = [["序号", "单位名称", "得分", "等次", scheme.subsidy_label]]
+    for r in book.rows:
+        rows.append([str(r.serial), r.name, figures(r.total), r.grade or "—", figures(r.subsidy) or "—"])
+    return rows
+
+
+def write_notice(scheme: Any, book: RankingBook, path: Path, *, days: int | None, when: datetime) -> Path:
+    """The 公示 as a Word document (python-docx), in the form offices publish."""
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    t = _texts(scheme, book.year, days)
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.6)
+    section.top_margin, section.bottom_margin = Cm(3.0), Cm(2.5)
+
+    def font(run: Any, name: str, size: float, bold: bool = False) -> None:
+        run.font.name, run.font.size, run.font.bold = name, Pt(size), bold
+        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+    def para(
+        text: str, *, size: float = 16, name: str = "仿宋", align: Any = None, indent: bool = True
+    ) -> None:
+        p = doc.add_paragraph()
+        p.paragraph_format.line_spacing = Pt(28)
+        if indent:
+            p.paragraph_format.first_line_indent = Pt(size * 2)
+        if align is not None:
+            p.alignment = align
+        font(p.add_run(text), name, size)
+
+    heading = doc.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    heading.paragraph_format.space_after = Pt(18)
+    font(heading.add_run(t["heading"]), "黑体", 20, bold=True)
+    para(t["intro"])
+    table_rows = notice_table(scheme, book)
+    table = doc.add_table(rows=len(table_rows), cols=len(table_rows[0]))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    widths = [Cm(1.4), Cm(7.6), Cm(2.2), Cm(1.9), Cm(2.7)]
+    table.autofit = False  # LibreOffice and Word keep the widths set on the grid columns and each cell
+    for j, width in enumerate(widths):
+        table.columns[j].width = width
+    for i, values in enumerate(table_rows):
+        for j, value in enumerate(values):
+            cell = table.cell(i, j)
+            cell.width = widths[j]
+            p = cell.paragraphs[0]
+            p.alignment = WD_ALIGN_PARAGRAPH.LEFT if (j == 1 and i) else WD_ALIGN_PARAGRAPH.CENTER
+            font(p.add_run(value), "黑体" if i == 0 else "宋体", 12, bold=i == 0)
+    for text in (t["period"], t["objection"], t["contact"], t["address"]):
+        if text:
+            para(text)
+    doc.add_paragraph()
+    para(t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    para(_date_text(when), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    doc.core_properties.title = t["heading"]
+    doc.core_properties.author = "kjjr-excel"
+    return atomic_write(Path(path), lambda tmp: doc.save(str(tmp)))
+
+
+# ---------------------------------------------------------------------------------------------- 发放清单
+
+
+def payment_rows(book: RankingBook) -> list[PublishedRow]:
+    """The centers paid: a subsidy above 0 on 排名, in its order."""
+    return [r for r in book.rows if r.subsidy]
+
+
+def write_payment_list(scheme: Any, book: RankingBook, path: Path, *, when: datetime) -> Path:
+    """补助发放清单: one row per supported center, amount in figures and in 人民币大写, 合计, signatures."""
+    t = _texts(scheme, book.year, None)
+    paid = payment_rows(book)
+    total = sum((r.subsidy or Decimal(0) for r in paid), Decimal(0))
+
+    def write(tmp: Path) -> None:
+        wb = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        base = {"font_name": "宋体", "font_size": 12, "valign": "vcenter"}
+        cell = {**base, "border": 1, "text_wrap": True}
+        title = wb.add_format(
+            {**base, "font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "text_wrap": True}
+        )
+        head = wb.add_format(
+            {**cell, "font_name": "黑体", "bold": True, "align": "center", "bg_color": "#D9D9D9"}
+        )
+        text = wb.add_format(cell)
+        mid = wb.add_format({**cell, "align": "center"})
+        money = wb.add_format({**cell, "num_format": "0.00"})
+        bold = wb.add_format({**cell, "bold": True, "align": "center"})
+        bold_money = wb.add_format({**cell, "bold": True, "num_format": "0.00"})
+        bold_text = wb.add_format({**cell, "bold": True})
+        plain = wb.add_format(base)
+        ws = wb.add_worksheet("发放清单")
+        headers = [
+            "序号",
+            "单位名称",
+            "依托单位",
+            "等次",
+            scheme.subsidy_label,
+            "金额（人民币大写）",
+            "收款单位签章",
+        ]
+        widths = [6, 26, 24, 8, 12, 26, 16]
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, width)
+        ws.set_row(0, 50)
+        ws.merge_range(0, 0, 0, len(headers) - 1, f"{t['issuer']}\n{t['payment_title']}", title)
+        ws.set_row(1, 36)
+        for col, h in enumerate(headers):
+            ws.write_string(1, col, h, head)
+        row = 2
+        for n, r in enumerate(paid, start=1):
+            ws.set_row(row, 28)
+            ws.write_number(row, 0, n, mid)
+            ws.write_string(row, 1, r.name, text)
+            ws.write_string(row, 2, r.host_unit, text)
+            ws.write_string(row, 3, r.grade, mid)
+            ws.write_number(row, 4, float(r.subsidy or 0), money)
+            ws.write_string(row, 5, in_capitals(r.subsidy or Decimal(0)), text)
+            ws.write_blank(row, 6, None, text)
+            row += 1
+        ws.set_row(row, 36)
+        ws.merge_range(row, 0, row, 3, f"合计（{len(paid)}个）", bold)
+        ws.write_number(row, 4, float(total), bold_money)
+        ws.write_string(row, 5, in_capitals(total), bold_text)
+        ws.write_blank(row, 6, None, text)
+        row += 2
+        ws.write_string(
+            row,
+            0,
+            f"依据：{t['heading'].removeprefix('关于').removesuffix('的公示')}（与排名结果表、公示一致）",
+            plain,
+        )
+        row += 2
+        ws.set_row(row, 30)
+        ws.write_string(row, 0, "经办人：", plain)
+        ws.write_string(row, 2, "审核人：", plain)
+        ws.write_string(row, 4, "负责人：", plain)
+        row += 1
+        ws.set_row(row, 30)
+        ws.write_string(row, 4, "日期：　　年　　月　　日", plain)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(1)
+        ws.center_horizontally()
+        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.7)
+        ws.set_footer("&C第 &P 页 共 &N 页")
+        ws.print_area(0, 0, row, len(headers) - 1)
+        wb.set_properties({"title": t["payment_title"], "author": "kjjr-excel", "created": when})
+        wb.close()
+
+    return atomic_write(Path(path), write)
+
+
+# ---------------------------------------------------------------------------------------------- publish
+
+
+def publish(
+    scheme: Any, ranking: Path, out_dir: Path, *, days: int | None = None, when: datetime | None = None
+) -> tuple[list[Path], list[str]]:
+    """Write the 公示 (.docx, and .pdf where LibreOffice is present) and the payment list from a ranking
+    workbook; return the paths written and notes to show (e.g. no PDF without LibreOffice)."""
+    when = (when or datetime.now()).replace(microsecond=0)
+    book = read_ranking(scheme, ranking)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t = _texts(scheme, book.year, days)
+    notes: list[str] = []
+    docx = write_notice(scheme, book, out_dir / f"{t['heading']}.docx", days=days, when=when)
+    paths = [docx]
+    pdf = convert_to_pdf(docx, out_dir / f"{t['heading']}.pdf")
+    if pdf is None:
+        notes.append("未找到 LibreOffice，公示未生成PDF；可在Word或WPS中打开 .docx 另存为PDF。")
+    else:
+        paths.append(pdf)
+    paths.append(write_payment_list(scheme, book, out_dir / f"{t['payment_title']}.xlsx", when=when))
+    return paths, notes
+
+
+__all__: Sequence[str] = [
+    "publish",
+    "read_ranking",
+    "notice_table",
+    "payment_rows",
+    "in_capitals",
+    "PublishError",
+]

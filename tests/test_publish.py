@@ -1,0 +1,288 @@
+"""kjjr publish: the 公示 (.docx + PDF) and the payment list, read back from a ranking workbook; and the printed
+排名 handout measured from LibreOffice's PDF."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from kjjr_excel import publish
+from kjjr_excel.cli import cli
+from kjjr_excel.ingest import ingest
+from kjjr_excel.pipeline import run_rank
+from kjjr_excel.report import export_pdf, write_ranking
+from kjjr_excel.scheme import load_scheme
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_inputs"
+WHEN = datetime(2018, 3, 1, 9, 0, 0)
+HAS_PDF = shutil.which("soffice") is not None and shutil.which("pdftotext") is not None
+
+
+@pytest.fixture(scope="module")
+def qd_ranking(tmp_path_factory) -> Path:
+    """The demo's Qingdao ranking, with the assessor's table: final, publishable."""
+    qd = load_scheme("qingdao")
+    result = run_rank(
+        qd,
+        [SAMPLES / "qingdao" / "inbox"],
+        roster_path=SAMPLES / "qingdao" / "名录.csv",
+        assessments=[SAMPLES / "qingdao" / "考核评价表.xlsx"],
+    )
+    out = tmp_path_factory.mktemp("qd") / "青岛_排名.xlsx"
+    return write_ranking(result, out, run_time=WHEN)
+
+
+@pytest.fixture(scope="module")
+def gd_ranking(tmp_path_factory) -> Path:
+    gd = load_scheme("guangdong")
+    reviews = sorted((SAMPLES / "guangdong" / "reviews").glob("*.xlsx"))
+    result = run_rank(gd, [SAMPLES / "guangdong" / "inbox"], assessments=reviews)
+    return write_ranking(result, tmp_path_factory.mktemp("gd") / "广东_排名.xlsx", run_time=WHEN)
+
+
+def ranking_table(path: Path) -> list[dict]:
+    ws = openpyxl.load_workbook(path)["排名"]
+    header = [c.value for c in ws[2]]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    return [dict(zip(header, r, strict=True)) for r in rows if isinstance(r[0], int)]
+
+
+def two(value) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+# ---------------------------------------------------------------------------------------------- 公示
+
+
+def test_notice_table_equals_ranking(qd_ranking: Path, tmp_path: Path) -> None:
+    qd = load_scheme("qingdao")
+    paths, _ = publish.publish(qd, qd_ranking, tmp_path, when=WHEN)
+    notice = next(p for p in paths if p.suffix == ".docx")
+    assert notice.name == "关于青岛市科技金融服务分中心2017年度考核结果的公示.docx"
+    document = docx.Document(str(notice))
+    table = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert table[0] == ["序号", "单位名称", "得分", "等次", "补助金额（万元）"]
+    expected = [
+        [str(r["序号"]), r["名称"], two(r["总分"]), r["等次"], two(r["补助金额（万元）"])]
+        for r in ranking_table(qd_ranking)
+    ]
+    assert table[1:] == expected and len(expected) == 10
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert text.startswith("关于青岛市科技金融服务分中心2017年度考核结果的公示")
+    assert "青生促字〔2017〕6号" in text  # the notice cited
+    assert "公示期为5个工作日" in text
+    assert "83802988" in text and "辽宁路127号" in text  # where to object, from the scheme
+    assert text.rstrip().endswith("青岛生产力促进中心\n2018年3月1日")
+
+
+def test_notice_days_is_a_parameter(qd_ranking: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["publish", "qingdao", str(qd_ranking), "-o", str(tmp_path), "--days", "7"]
+    )
+    assert result.exit_code == 0, result.output
+    notice = next(tmp_path.glob("*.docx"))
+    assert "公示期为7个工作日" in "\n".join(p.text for p in docx.Document(str(notice)).paragraphs)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
+def test_notice_pdf_shows_every_center(gd_ranking: Path, tmp_path: Path) -> None:
+    paths, notes = publish.publish(load_scheme("guangdong"), gd_ranking, tmp_path, when=WHEN)
+    assert notes == []
+    pdf = next(p for p in paths if p.suffix == ".pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    flat = re.sub(r"\s+", "", text)
+    assert "关于广东省地市科技金融综合服务中心2019年度监测评估结果的公示" in flat
+    for r in ranking_table(gd_ranking):
+        assert r["名称"].replace(" ", "") in flat
+
+
+# ---------------------------------------------------------------------------------------------- 发放清单
+
+
+def test_payment_list_equals_ranking_with_amounts_in_capitals(gd_ranking: Path, tmp_path: Path) -> None:
+    gd = load_scheme("guangdong")
+    paths, _ = publish.publish(gd, gd_ranking, tmp_path, when=WHEN)
+    pay = next(p for p in paths if p.suffix == ".xlsx")
+    ws = openpyxl.load_workbook(pay).active
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    listed = [r for r in rows if isinstance(r[0], int)]
+    supported = [r for r in ranking_table(gd_ranking) if r["支持金额（万元）"]]
+    assert [(r[1], r[3], r[4]) for r in listed] == [
+        (r["名称"], r["等次"], r["支持金额（万元）"]) for r in supported
+    ]
+    capitals = {50: "伍拾万元整", 30: "叁拾万元整", 10: "壹拾万元整"}
+    assert all(r[5] == capitals[r[4]] for r in listed)
+    total_row = next(r for r in rows if isinstance(r[0], str) and r[0].startswith("合计"))
+    total = sum(r[4] for r in listed)
+    assert total_row[4] == total and total_row[5] == publish.in_capitals(Decimal(str(total)))
+    text = " ".join(str(v) for r in rows for v in r if v)
+    assert "经办人" in text and "审核人" in text and "负责人" in text
+
+
+@pytest.mark.parametrize(
+    "wan, capitals",
+    [
+        ("20", "贰拾万元整"),
+        ("0", "零元整"),
+        ("12.5", "壹拾贰万伍仟元整"),
+        ("160", "壹佰陆拾万元整"),
+        ("0.01", "壹佰元整"),
+    ],
+)
+def test_capitals(wan: str, capitals: str) -> None:
+    assert publish.in_capitals(Decimal(wan)) == capitals
+
+
+# ---------------------------------------------------------------------------------------------- refusals
+
+
+def test_publish_refuses_what_it_did_not_write(qd_ranking: Path, tmp_path: Path) -> None:
+    other = tmp_path / "自制排名.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["排名", "名称", "等次"])
+    wb.save(other)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["publish", "qingdao", str(other), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 3 and "不是本工具生成的排名结果表" in result.output
+    result = runner.invoke(cli, ["publish", "guangdong", str(qd_ranking), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 3 and "不是“广东省" in result.output
+    broken = tmp_path / "坏.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    result = runner.invoke(cli, ["publish", "qingdao", str(broken), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 3 and "无法读取" in result.output
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_publish_refuses_a_provisional_ranking(tmp_path: Path) -> None:
+    qd = load_scheme("qingdao")
+    result = run_rank(qd, [SAMPLES / "qingdao" / "inbox"], roster_path=SAMPLES / "qingdao" / "名录.csv")
+    path = write_ranking(result, tmp_path / "初步.xlsx", run_time=WHEN)
+    with pytest.raises(publish.PublishError, match="初步结果（未经考核评价）.*--assessment"):
+        publish.read_ranking(qd, path)
+
+
+def test_an_altered_table_is_refused(qd_ranking: Path, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(qd_ranking)
+    ws = wb["排名"]
+    ws.delete_rows(5)  # a row removed by hand: no longer what was ranked
+    altered = tmp_path / "改过.xlsx"
+    wb.save(altered)
+    with pytest.raises(publish.PublishError, match="表格被改动过"):
+        publish.read_ranking(load_scheme("qingdao"), altered)
+
+
+def test_a_ranking_workbook_in_the_inbox_is_not_read_as_a_submission(
+    qd_ranking: Path, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(qd_ranking, inbox / "去年排名.xlsx")
+    got = ingest(load_scheme("qingdao"), [inbox])
+    assert got.submissions == []
+    assert [f.code for f in got.findings] == ["ranking-workbook"]
+
+
+# ---------------------------------------------------------------------------------------------- 排名 printed
+
+
+def _words(pdf: Path) -> list[tuple[float, float, float, float, str]]:
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    return [
+        (float(a), float(b), float(c), float(d), w)
+        for a, b, c, d, w in re.findall(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)<', xml
+        )
+    ]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
+@pytest.mark.parametrize("which", ["qd_ranking", "gd_ranking"])
+def test_printed_ranking_is_a_handout(which: str, request, tmp_path: Path) -> None:
+    ranking = request.getfixturevalue(which)
+    pdf = export_pdf(ranking, tmp_path)
+    words = _words(pdf)
+    page = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", page).groups())
+    assert width > height  # A4 landscape
+    rows = ranking_table(ranking)
+    # body text at 10.5 pt or more: a CJK character is as wide as the font is large
+    names = [w for w in words if any(w[4] == r["名称"] for r in rows)]
+    assert len(names) >= len(rows) // 2  # most names on one line; the rest wrap, still in full below
+    for x0, _, x1, _, text in names:
+        assert (x1 - x0) / len(text) >= 10.5, text
+    # nothing beyond the printed page, and every name in full
+    assert all(x1 <= width and y1 <= height for _, _, x1, y1, _ in words)
+    flat = re.sub(r"\s+", "", " ".join(w[4] for w in words))
+    for r in rows:
+        assert r["名称"].replace(" ", "") in flat
+    assert "等次汇总" in flat and "合计" in flat and "日期：" in flat
+
+
+def _pages(pdf: Path) -> list[tuple[str, list[tuple[float, float, float, float, str]]]]:
+    """Per page: its running head (the sheet's title at the top right) and its words."""
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    pages = []
+    for page in xml.split("<page ")[1:]:
+        words = [
+            (float(a), float(b), float(c), float(d), w)
+            for a, b, c, d, w in re.findall(
+                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)<', page
+            )
+        ]
+        top = min((w[1] for w in words), default=0)
+        head = " ".join(w[4] for w in words if w[1] - top < 3)
+        pages.append((head, words))
+    return pages
+
+
+def _cjk_size(words) -> list[float]:
+    """Font sizes of the words made only of CJK characters (each as wide as the font is large)."""
+    return [
+        (x1 - x0) / len(w)
+        for x0, _, x1, _, w in words
+        if len(w) >= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", w)
+    ]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
+def test_whole_guangdong_workbook_prints_sensibly(gd_ranking: Path, tmp_path: Path) -> None:
+    from kjjr_excel.report import convert_to_pdf
+
+    pdf = convert_to_pdf(gd_ranking, tmp_path / "all.pdf")
+    pages = _pages(pdf)
+    assert len(pages) <= 30  # was 105: 得分明细 and 原始数据 carried one or two indicators a page
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    for _, words in pages:  # no text beyond the page
+        assert all(x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height for x0, y0, x1, y1, _ in words)
+    by_sheet: dict[str, list] = {}
+    for head, words in pages:
+        sheet = head.rsplit(" ", 1)[-1] if "结果 " in head else "排名"
+        by_sheet.setdefault(sheet, []).extend(words)
+    for sheet in ("校验问题", "说明"):
+        sizes = _cjk_size(w for w in by_sheet[sheet] if w[1] > 50)  # below the running head
+        # pdftotext measures glyph boxes to about ±0.01 pt: 9 pt type reads 8.995–9.001
+        assert sizes and min(sizes) >= 8.99, (sheet, min(sizes))
+    # 图表 prints its charts, not the helper table beside them: the scores appear only as data labels
+    charts = " ".join(w[4] for w in by_sheet["图表"])
+    assert (
+        "综合得分（按分中心，从高到低）" in charts.replace(" ", "")
+        and "数量" not in charts.split("各等次数量")[0]
+    )
