@@ -18,8 +18,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__, clizh
+from . import __version__, clizh, lifecycle
 from .errors import KjjrError
+from .output import refuse_inputs
 
 clizh.install()  # before the decorators below evaluate click's help texts
 
@@ -46,6 +47,12 @@ class KjjrCommand(click.Command):
             sys.stderr.close()
             ctx.exit(0)
         except Exception as exc:  # the analyst must never see a bare traceback
+            from .output import disk_full, disk_full_error
+
+            full = disk_full(exc)
+            if full is not None:  # a scratch file, wherever it was: still the disk, and exit 3
+                click.secho(f"错误：{disk_full_error(full)}", fg="red", err=True)
+                ctx.exit(EXIT_NO_OUTPUT)
             if ctx.find_root().params.get("verbose"):
                 raise
             click.secho(
@@ -280,6 +287,8 @@ def validate(
     from .receipts import write_findings_report
 
     sch = _scheme(scheme)
+    out = output or _default_output(sch, "校验报告")
+    refuse_inputs(out, [*inputs, *([roster] if roster else [])])
     checked = _checked(sch, inputs, roster, year)
     by_file: dict[str, list] = {}
     for f in checked.findings:
@@ -294,7 +303,6 @@ def validate(
         click.echo(f"  [{f.severity.value}] {f.message}")
     if checked.missing:
         click.echo(f"未提交（{len(checked.missing)}）：" + "、".join(r.name for r in checked.missing))
-    out = output or _default_output(sch, "校验报告")
     written = write_findings_report(sch, checked.ingest_result, checked.findings, out, roster=checked.roster)
     _say_written(written, out)
     click.echo(f"合计：{_summary(checked.findings)}")
@@ -342,6 +350,9 @@ def rank(
     from .report import RankingWriter, export_pdf
 
     sch = _scheme(scheme)
+    read = [*inputs, *assessments, *history, *([roster] if roster else [])]
+    if output is not None:
+        refuse_inputs(output, read)  # before anything is read or written
     with RankingWriter(datetime.now()) as writer:
         with progress_bar("读取文件", _count_inputs(inputs)) as bar:
             result = run_rank(
@@ -359,6 +370,7 @@ def rank(
         if not result.ranked:
             raise KjjrError(_nothing_ranked(result.files, result.findings, result.notes[0]))
         out = output or _default_output(sch, f"{result.year}年度排名结果")
+        refuse_inputs(out, read)
         written = writer.finish(result, out)
     ranked = sum(1 for r in result.ranked if r.rank is not None)
     click.echo(result.notes[0])  # the year used and why
@@ -393,6 +405,7 @@ def receipts(
     from .receipts import write_checked_receipts
 
     sch = _scheme(scheme)
+    refuse_inputs(out_dir, [*inputs, *([roster] if roster else [])], folder=True)
     checked = _checked(sch, inputs, roster, year)
     paths = write_checked_receipts(sch, checked, out_dir, mail=mail)
     drafts = [p for p in paths if p.suffix == ".eml"]
@@ -487,6 +500,7 @@ def main() -> None:
     # worth collecting (no openpyxl on the batch path; ElementTree keeps no parent links): the cyclic
     # collector only rescans them, about a second over 10,000 files. Peak memory is the same either way.
     gc.disable()
+    lifecycle.stop_on_hangup_and_term()
     code = 0
     try:
         cli(prog_name="kjjr")

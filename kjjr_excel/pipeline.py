@@ -15,6 +15,7 @@ from .assess import Assessment, Review, read_assessments, read_reviews
 from .cells import fmt_decimal, normalise_name
 from .describe import parameters
 from .findings import Finding, sorted_findings
+from .guards import display_name
 from .methods import method_of
 from .model import CenterInput, RunResult, Submission
 from .rank import rank_centers
@@ -124,7 +125,7 @@ def run_rank(
     findings = list(checked.findings)
     lookup = _resolver(checked.identities, checked.roster)
 
-    assessments = expand_tables(assessments)
+    assessments = expand_tables(assessments, findings)
     tables = [_read_table(p, scheme) for p in assessments]
     for _, _, _, table_findings in tables:
         findings.extend(table_findings)
@@ -185,24 +186,23 @@ def run_rank(
         assessed=bool(assessments),
         parameters=parameters(scheme),
         notes=notes,
-        inputs=[str(p) for p in inputs] + [str(p) for p in assessments] + [str(p) for p in history],
+        inputs=[display_name(str(p)) for p in (*inputs, *assessments, *history)],
         history_years=history_years,
     )
 
 
-def expand_tables(paths: Sequence[Path]) -> list[Path]:
-    """--assessment takes files or folders (every workbook inside, lock and hidden files left out)."""
+def expand_tables(paths: Sequence[Path], problems: list[Finding] | None = None) -> list[Path]:
+    """--assessment takes files or folders (every workbook inside, lock and hidden files left out). A folder
+    that cannot be read, or nests too deep, is a finding in `problems`."""
+    from .inbox import folder_files
+
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.is_file()
-                    and f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
-                    and not f.name.startswith(("~$", "."))
-                )
+                f
+                for f in folder_files(p, problems if problems is not None else [])
+                if f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
             )
         else:
             out.append(p)

@@ -32,7 +32,7 @@ from .findings import Severity, sorted_findings
 from .layout import META_SHEET, layout
 from .methods import FLAG_NOT_ASSESSED, method_of
 from .model import RankedCenter, RunResult, Submission
-from .output import atomic_write
+from .output import atomic_write, private_tmpdir
 from .rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
 from .scheme import SEED_SOURCE
 from .score import num, round2, trims, two
@@ -115,6 +115,9 @@ class RankingWriter:
         self.wb: Workbook | None = None
         self.raw: BackgroundSheets | None = None
         self.started: tuple[Any, int, list[Submission]] | None = None
+        # XlsxWriter's scratch files (constant_memory's rows files) live in a folder of the writer's own,
+        # removed with the workbook whatever happens: nothing is left in TMPDIR after an error or a signal
+        self.scratch = contextlib.ExitStack()
 
     def __enter__(self) -> RankingWriter:
         return self
@@ -135,6 +138,7 @@ class RankingWriter:
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
                 "constant_memory": True,
+                "tmpdir": self.scratch.enter_context(private_tmpdir()),
             },
         )
         wb.compresslevel = 1  # a quarter more bytes, a third of the time
@@ -216,13 +220,17 @@ class RankingWriter:
             raise
         wb.close()
         self.wb = self.raw = self.started = None
+        self.scratch.close()
 
     def _abandon(self) -> None:
-        if self.raw is not None:
-            self.raw.abandon()
-        if self.wb is not None:
-            self.wb.discard()
-        self.wb = self.raw = self.started = None
+        try:
+            if self.raw is not None:
+                self.raw.abandon()
+            if self.wb is not None:
+                self.wb.discard()
+        finally:
+            self.wb = self.raw = self.started = None
+            self.scratch.close()
 
 
 def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, datetime
@@ -21,7 +20,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import TEMPLATE_VERSION, checks
+from . import TEMPLATE_VERSION, checks, lifecycle, output
 from .cells import a1
 from .layout import META_KEYS, META_SHEET, Layout, layout
 from .methods import method_of
@@ -50,7 +49,6 @@ PARALLEL_MIN = 64  # per-center templates from which generate() uses every core
 REVIEWER_NAME = "reviewer"  # defined name of the reviewer's name cell on the 定性评分表
 TEXT_MAX = 255  # Excel's limit for validation messages; also the text-length limit of free-text inputs
 KIND_SUBMISSION, KIND_ASSESSMENT, KIND_REVIEW = "submission", "assessment", "review"
-_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -66,12 +64,9 @@ def _clip(text: str, limit: int) -> str:
 
 
 def file_name(text: str) -> str:
-    """A file name safe on Windows: no reserved characters, no trailing dots or spaces, bounded length."""
-    clean = _WINDOWS_BAD.sub("_", text).strip().rstrip(". ")
-    stem, dot, ext = clean.rpartition(".")
-    if dot and len(clean) > 150:
-        clean = stem[: 150 - len(ext) - 1] + "." + ext
-    return clean or "_"
+    """A file name safe on Windows: no reserved characters, no trailing dots or spaces, bounded length in
+    bytes (output.file_name)."""
+    return output.file_name(text)
 
 
 def assessment_sheet_name(scheme: Scheme) -> str:
@@ -97,6 +92,17 @@ def _workbook(path: Path, year: int, title: str, created: datetime | None) -> xl
     wb = Workbook(str(path), {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
     wb.set_properties({"title": title, "created": created or _fixed_created(year), "author": ""})
     return wb
+
+
+def _close(wb: xlsxwriter.Workbook, path: Path) -> Path:
+    """Store a template through output.atomic_write: a full disk or Ctrl+C leaves no half-written template,
+    and one open in Excel is written beside it. Returns the path written."""
+
+    def store(tmp: Path) -> None:
+        wb.filename = str(tmp)
+        wb.close()
+
+    return output.atomic_write(Path(path), store)
 
 
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, object]:
@@ -491,8 +497,7 @@ def write_submission(
     for field in lay.header_rows:
         wb.define_name(field, f"='{lay.sheet}'!{_abs(lay.header_rows[field], lay.header_value_col)}")
     _write_meta(wb, _meta(scheme, year, KIND_SUBMISSION, center.code if center else ""))
-    wb.close()
-    return path
+    return _close(wb, path)
 
 
 SUBMISSION_SIGN = "申报单位（盖章）；负责人（签字）；日期"  # the notices ask for stamped, signed paper
@@ -1075,8 +1080,7 @@ def write_assessment(
     ws.print_area(0, 0, last_row, last_col)
     _protect(ws)
     _write_meta(wb, _meta(scheme, year, method_of(scheme).table))
-    wb.close()
-    return path
+    return _close(wb, path)
 
 
 def _any_open(entries: Sequence[tuple[RosterEntry, bool]]) -> bool:
@@ -1123,8 +1127,12 @@ def generate(
 
     tick(write_submission(out / file_name(f"{blank}.xlsx"), scheme, year=year))
     if per_center:
+        names = output.UniqueNames()  # codes A/1 and A_1 give two files, not one written twice
+        names.add(file_name(f"{blank}.xlsx"))
+        if assessment:
+            names.add(file_name(f"{assess_name}.xlsx"))
         jobs = [
-            (out / center_template_name(scheme, year, entry), entry)
+            (out / names.claim(center_template_name(scheme, year, entry)), entry)
             for entry in tuple(roster) or scheme.roster
         ]
         done.extend(_write_centers(scheme, year, jobs, progress=progress))
@@ -1157,12 +1165,16 @@ def _write_centers(
     size = max(10, math.ceil(len(jobs) / (workers * 4)))
     chunks = [jobs[n : n + size] for n in range(0, len(jobs), size)]
     results: dict[int, list[Path]] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=lifecycle.worker_started) as pool:
         futures = {pool.submit(_write_chunk, scheme, year, chunk): n for n, chunk in enumerate(chunks)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(len(results[futures[future]]))
+        try:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if progress is not None:
+                    progress(len(results[futures[future]]))
+        except BaseException:  # Ctrl+C, SIGTERM, a failed chunk: no chunk not yet started is begun
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return [path for n in range(len(chunks)) for path in results[n]]
 
 

@@ -331,7 +331,8 @@ def test_generate_names_progress_and_sanitising(tmp_path):
     ]
     assert seen == [1, 1, 1, 1]  # increments, as click's bar.update takes them
     assert all(p.is_file() for p in paths)
-    assert file_name("con. ") == "con"
+    assert file_name("con. ") == "_con"  # CON, NUL, ... are devices on Windows, with or without extension
+    assert file_name("NUL.xlsx") == "_NUL.xlsx"
     gd = generate(GD, tmp_path / "gd", assessment=True)
     assert [p.name for p in gd] == [
         "广东省地市科技金融综合服务中心监测评估_2019_填报模板.xlsx",
