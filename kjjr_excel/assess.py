@@ -19,7 +19,7 @@ from .scheme import Scheme
 
 Row = Mapping[str, tuple[object, str]]  # header text -> (value, A1 cell)
 CODE_HEADERS = ("编号",)
-NAME_HEADERS = ("名称", "分中心名称")
+NAME_HEADERS = ("名称",)  # and the scheme's own: 分中心名称, 服务站名称
 VETO_HEADER = "一票否决"
 VETO_REASON_HEADER = "否决原因"
 
@@ -128,10 +128,10 @@ def _verified_cell(row: Row, ind) -> tuple[object, str] | None:
     return None
 
 
-def row_identity(row: Row) -> tuple[str, str, str]:
-    """(code, name, cell of the name) of a table row."""
+def row_identity(row: Row, center_label: str = "") -> tuple[str, str, str]:
+    """(code, name, cell of the name) of a table row; the name under 名称 or the scheme's 分中心名称."""
     code = _cell(row, *CODE_HEADERS)
-    name = _cell(row, *NAME_HEADERS)
+    name = _cell(row, *NAME_HEADERS, *([f"{center_label}名称"] if center_label else []))
     return (as_text(code[0]) if code else "", as_text(name[0]) if name else "", name[1] if name else "")
 
 
@@ -210,7 +210,7 @@ def read_assessments(
         first_of.setdefault(table.sha256, file)
         centers = 0
         for row in table.rows:
-            code, name, name_cell = row_identity(row)
+            code, name, name_cell = row_identity(row, scheme.center_label)
             if not code and not name:
                 continue
             key = resolve(code, name)
@@ -378,7 +378,7 @@ def _review_row(
     """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row or
     a center not known (a finding)."""
     file, sheet = table.file, table.sheet
-    code, name, name_cell = row_identity(row)
+    code, name, name_cell = row_identity(row, scheme.center_label)
     if not code and not name:
         return None
     who = name or code
@@ -416,10 +416,14 @@ def _review_row(
     review = Review(
         total=None, file=file, veto=veto, reason=reason, error=veto_unknown, veto_unknown=veto_unknown
     )
-    where = {"file": file, "sheet": sheet, "center": name, "name": who}
+    where = {"file": file, "sheet": sheet, "center": name, "name": who, "center_label": scheme.center_label}
     if veto:
         cell = veto_cell[1] if veto_cell else ""
-        findings.append(Finding.make("review-veto", cell=cell, reason=reason or "未注明原因", **where))
+        findings.append(
+            Finding.make(
+                "review-veto", cell=cell, reason=reason or "未注明原因", failing=scheme.failing_grade, **where
+            )
+        )
     if bad is not None:  # a score over the part's maximum, or no score at all ('优', a date, -5, a formula)
         part, (raw, cell), cell_findings = bad
         review.error = True

@@ -193,6 +193,51 @@ def schemes() -> None:
         click.echo(f"{sid}{alias}  {name}")
 
 
+@cli.group(name="scheme", cls=KjjrGroup)
+def scheme_group() -> None:
+    """检查考核方案文件，或复制内置方案作为自己的方案。"""
+
+
+@scheme_group.command(name="check")
+@click.argument("file", metavar="FILE")
+def scheme_check(file: str) -> None:
+    """检查考核方案文件（TOML）并列出其指标、计分规则、等次、补助和摘牌规定。"""
+    from .describe import summary
+    from .scheme import load_scheme
+
+    for line in summary(load_scheme(file)):
+        click.echo(line)
+    click.echo("方案文件检查通过。")
+
+
+@scheme_group.command(name="new")
+@click.option(
+    "--from", "source", required=True, metavar="SCHEME", help="作为起点的内置方案（如 qingdao）或方案文件。"
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="新方案文件（.toml）。",
+)
+def scheme_new(source: str, output: Path) -> None:
+    """复制一个考核方案，附上中文修改说明，供本单位修改后使用。"""
+    from .describe import commented_copy
+    from .output import atomic_write
+    from .scheme import load_scheme, resolve_scheme_path
+
+    origin = load_scheme(source)
+    if output.exists():
+        raise click.UsageError(f"{output} 已存在，未覆盖。请换一个文件名。")
+    stem = output.stem if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", output.stem) else f"{origin.id}-copy"
+    text = commented_copy(resolve_scheme_path(source).read_text(encoding="utf-8-sig"), origin.id, stem)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    click.echo(f"已生成：{output}（方案编号 {stem}）。修改后可用 kjjr scheme check {output} 检查。")
+
+
 @cli.command()
 @click.argument("scheme", metavar="SCHEME")
 @click.option(
@@ -477,7 +522,7 @@ def publish(scheme: str, ranking: Path, out_dir: Path, days: int | None) -> None
 )
 def demo(out_dir: Path, samples: Path | None) -> None:
     """用示例报送文件演示完整流程（两个考核方案）：模板、校验、回执、排名、公示和补助发放清单。"""
-    from .samples import run_demo
+    from .demo.samples import run_demo
 
     for line in run_demo(out_dir, samples):
         click.echo(line)

@@ -189,12 +189,12 @@ CODES: dict[str, tuple[Severity, str]] = {
     # consistency
     "cross-paired": (
         W,
-        "“{label_a}”为 {value_a}，但“{label_b}”为 {value_b}，两者应同时为0或同时大于0。请核对。",
+        "“{label_a}”为 {value_a}，但“{label_b}”为 {value_b}：{rule}。请核对。",
     ),
-    "cross-requires": (W, "“{label_a}”为 {value_a}，但“{label_b}”为0。请核对。"),
+    "cross-requires": (W, "“{label_a}”为 {value_a}，但“{label_b}”为0：{rule}。请核对。"),
     "cross-unit-suspect": (
         W,
-        "平均每项{label_a}为 {ratio} 万元，明显{direction}，可能是按“{unit}”而不是“万元”填写的。请核对“{label}”的数字。",
+        "平均每{per}{label_a}为 {ratio} {expected}，明显{direction}{guess}（{rule}）。请核对“{label}”的数字。",
     ),
     "value-outlier": (
         W,
@@ -216,7 +216,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
     "review-veto": (
         W,
-        "评审表“{file}”对“{name}”作了一票否决，原因：{reason}。该{center_label}评定为不合格，不参与排名。",
+        "评审表“{file}”对“{name}”作了一票否决，原因：{reason}。该{center_label}评定为{failing}，不参与排名。",
     ),
     "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),
     "review-no-reviewer": (
@@ -239,7 +239,7 @@ CODES: dict[str, tuple[Severity, str]] = {
         E,
         "{what}“{file}”无法使用（{detail}），其中的{content}没有计入，本次结果为暂定结果，{money}暂不确定。请用Excel或LibreOffice打开该文件核对（需要时另存为 .xlsx），再重新运行排名；确认不使用该文件时，加 --allow-missing-assessment 运行。",
     ),
-    "veto": (W, "{reason}，评定为不合格，不参与排名。"),
+    "veto": (W, "{reason}，不参与排名。"),
     # history
     "history-unreadable": (E, "历年结果文件无法读取：{detail}。"),
     "history-unmatched": (W, "历年结果中的“{name}”（{year}年）与本年度任何{center_label}都对不上，未使用。"),
@@ -291,7 +291,7 @@ class Finding:
             fields.setdefault(name, given)
         fields.setdefault("where", f"在 {cell} 单元格" if cell else "在表中相应位置")
         fields.setdefault("value", "" if value is None else value)
-        fields.setdefault("center_label", "分中心")
+        fields.setdefault("center_label", "单位")  # callers pass the scheme's own
         try:
             message = template.format(**fields)
         except KeyError as exc:  # a missing field must not hide the finding itself

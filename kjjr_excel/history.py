@@ -18,6 +18,7 @@ from typing import Any
 from . import guards
 from .cells import a1, as_text, decode_text, normalise_name
 from .findings import Finding, Severity
+from .methods import method_of
 from .model import HistoryRecord
 
 FAILING_GRADE = "不合格"
@@ -380,7 +381,7 @@ def history_table(result: Any) -> tuple[list[tuple[str, str]], list[list[Any]]]:
     """历年结果 as data: (header, kind) per column (kinds of report's columns) and one row per center of this
     run: each year's grade and rank (and score for relative schemes), then the change of rank (and score)
     from the year immediately before. report.py writes it."""
-    relative = bool(getattr(result.scheme, "is_relative", False))
+    relative = method_of(result.scheme).history_scores
     years = sorted({y for y in result.history_years if y < result.year}) + [result.year]
     columns = [("编号", "text"), ("名称", "text")]
     for y in years:

@@ -25,19 +25,18 @@ from .assess import (
     reviewer_of,
 )
 from .cells import fmt_decimal, normalise_name
+from .describe import parameters
 from .findings import Finding, Severity, sorted_findings
 from .guards import display_name
+from .methods import method_of
 from .model import CenterInput, InputFile, RunResult, Submission
-from .rank import FLAG_NOT_ASSESSED, QUALITATIVE, rank_centers
+from .rank import QUALITATIVE, rank_centers
 from .roster import read_roster
 from .scheme import RosterEntry, Scheme
 from .score import score_all
 from .validate import center_identity, center_key, missing_centers
 
 Progress = Callable[[int], None] | None
-# 排名's title and 说明 when a table given could not be used (and, Qingdao, when none was: 未经考核评价)
-PROVISIONAL_REVIEWS = "定性评分不完整"
-PROVISIONAL_ASSESSMENT = "考核评价不完整"
 OnRead = Callable[[int, list[Submission]], None] | None
 
 
@@ -107,8 +106,8 @@ def choose_year(scheme: Scheme, year: int | None, submissions: Sequence[Submissi
     the files' majority (clerks reuse last year's templates); files of a newer year are pointed out, as
     the year the user may have meant."""
     if year is not None:
-        return year, f"考核年度：{year}年（按 --year 指定）。"
-    note = f"考核年度：{scheme.year}年（取自考核方案“{scheme.name}”；其他年度请用 --year 指定）。"
+        return year, f"{scheme.year_label}：{year}年（按 --year 指定）。"
+    note = f"{scheme.year_label}：{scheme.year}年（取自考核方案“{scheme.name}”；其他年度请用 --year 指定）。"
     newer = Counter(s.year for s in submissions if s.year and s.year > scheme.year)
     if newer:
         newest = max(newer)
@@ -146,14 +145,15 @@ def run_rank(
     findings += given.findings + read.findings
     assessed_by: dict[str, Assessment] = {}
     reviews: dict[str, list[Review]] = {}
-    if scheme.is_relative:
-        reviews, review_findings, uses = read_reviews(scheme, read.tables, lookup)
+    method = method_of(scheme)
+    if method.table == "review":
+        reviews, table_findings, uses = read_reviews(scheme, read.tables, lookup)
     else:
-        assessed_by, review_findings, uses = read_assessments(scheme, read.tables, lookup)
-    findings.extend(review_findings)
+        assessed_by, table_findings, uses = read_assessments(scheme, read.tables, lookup)
+    findings.extend(table_findings)
     uses = sorted(read.uses + uses, key=lambda u: u.file)
-    provisional = given.unusable or read.unusable or _provisional_codes(review_findings)
-    reviews_given = scheme.is_relative and any(u.used for u in uses)
+    provisional = given.unusable or read.unusable or _provisional_codes(table_findings)
+    reviews_given = method.table == "review" and any(u.used for u in uses)
     assessed = any(u.used for u in uses)
 
     centers: list[CenterInput] = []
@@ -191,12 +191,7 @@ def run_rank(
     )
     seen_files = {f.file for f in checked.files}  # a table among the inputs is listed once
     notes = [checked.year_note, *_notes(scheme, assessed, strict, given=bool(uses))]
-    provisional_reason = ""
-    if provisional or (not scheme.is_relative and scheme.assessor_indicators and not assessed):
-        if scheme.is_relative:
-            provisional_reason = PROVISIONAL_REVIEWS
-        else:
-            provisional_reason = PROVISIONAL_ASSESSMENT if assessed else FLAG_NOT_ASSESSED
+    provisional_reason = method.provisional_reason(scheme, assessed, provisional)
     if provisional:
         notes.insert(1, _provisional_note(scheme, provisional_reason))  # after the year (the CLI prints it)
     return RunResult(
@@ -209,7 +204,7 @@ def run_rank(
         files=checked.files + [f for f in read.files if f.file not in seen_files],
         reviews_given=reviews_given,
         assessed=assessed,
-        parameters=scheme.parameters(),
+        parameters=parameters(scheme),
         notes=notes,
         inputs=[display_name(str(p)) for p in (*inputs, *assessments, *history)],
         history_years=history_years,
@@ -286,14 +281,15 @@ _REFUSED = {  # what the analyst is told a file's guard finding means (the clerk
 
 
 def _unusable_finding(display: str, detail: str, scheme: Scheme) -> Finding:
-    if scheme.is_relative:
-        what, content = KIND_REVIEW, "评分和一票否决"
-    else:
-        what = KIND_ASSESSMENT
-        content = "、".join(i.display_label for i in scheme.assessor_indicators) + "和核定数"
+    method = method_of(scheme)
     money = scheme.subsidy_label.split("（")[0]
     return Finding.make(
-        "table-unusable", file=display, what=what, detail=detail, content=content, money=money
+        "table-unusable",
+        file=display,
+        what=method.table_kind,
+        detail=detail,
+        content=method.table_content(scheme),
+        money=money,
     )
 
 
@@ -307,9 +303,8 @@ def read_tables(
     from .ingest import READ, UNREADABLE, read_table_book, table_rows
 
     out = TablesRead()
-    kind = "review" if scheme.is_relative else "assessment"
-    what = KIND_REVIEW if scheme.is_relative else KIND_ASSESSMENT
-    required = ["名称", VETO_HEADER] if scheme.is_relative else ["名称"]
+    method = method_of(scheme)
+    kind, what, required = method.table, method.table_kind, list(method.table_required)
     for path, display in files:
         book = read_table_book(path, display)
         errors = [f for f in book.findings if f.severity is Severity.ERROR]
@@ -350,7 +345,7 @@ def read_tables(
         out.findings += book.findings
         rows, sheet, header_row = found
         reviewer, reviewer_cell = "", ""
-        if scheme.is_relative:
+        if method.table_reviewers:
             grid = next(g for name, g in book.sheets if name == sheet)
             reviewer, reviewer_cell = reviewer_of(grid, header_row)
         formulas = book.formulas.get(sheet, {})
@@ -377,12 +372,12 @@ def _provisional_codes(findings: Sequence[Finding]) -> bool:
 
 
 def _withheld(scheme: Scheme) -> str:
-    what = KIND_REVIEW if scheme.is_relative else KIND_ASSESSMENT
+    what = method_of(scheme).table_kind
     return f"{scheme.subsidy_label.split('（')[0]}暂不确定（有{what}无法使用）"
 
 
 def _provisional_note(scheme: Scheme, reason: str) -> str:
-    what = KIND_REVIEW if scheme.is_relative else KIND_ASSESSMENT
+    what = method_of(scheme).table_kind
     money = scheme.subsidy_label.split("（")[0]
     return (
         f"暂定结果（{reason}）：有{what}无法使用（见“校验问题”），其中的内容没有计入，"
@@ -489,7 +484,7 @@ def build_center(
                     center=name,
                     indicator=ind.id,
                     value="是",
-                    reason=reason.removesuffix("，评定为不合格"),
+                    reason=reason,
                 )
             )
     totals: list[Fraction] = []
@@ -527,20 +522,9 @@ def build_center(
 
 def _notes(scheme: Scheme, assessed: bool, strict: bool, given: bool = False) -> list[str]:
     """given: tables were given (or found among the inputs), whether or not any could be used."""
-    notes = []
-    which = "没有可用的" if given else "未提供"
-    if not scheme.is_relative and scheme.assessor_indicators and not assessed:
-        neutral = "、".join(
-            f"{i.display_label}按{f'“{i.neutral_text}”' if i.type == 'bool' else i.neutral_text}"
-            for i in scheme.assessor_indicators
-        )
-        notes.append(f"{which}考核评价表：{neutral}计，所有{scheme.center_label}标记“未经考核评价”。")
-    if scheme.is_relative and not assessed:
-        notes.append(f"{which}定性评分表：综合得分即定量得分。")
-    if scheme.is_relative:
-        notes.append("一票否决和未报送的分中心不参加定量指标基准值（最高值）的计算。")
+    notes = method_of(scheme).notes(scheme, assessed, offered=given)
     if strict:
-        notes.append("使用了 --strict：数据有误的分中心不参加排名。")
+        notes.append(f"使用了 --strict：数据有误的{scheme.center_label}不参加排名。")
     else:
         notes.append("数据有误的指标按0分计，并在“标记”中注明指标和单元格。")
     notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")

@@ -60,7 +60,7 @@ def read_roster(path: str | Path) -> tuple[RosterEntry, ...]:
             )
         )
     if not entries:
-        raise RosterError(f"名录文件 {path} 中没有任何{'分中心'}。")
+        raise RosterError(f"名录文件 {path} 中没有任何名单（“名称”列下没有内容）。")
     return tuple(entries)
 
 

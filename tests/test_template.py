@@ -367,7 +367,7 @@ def test_committed_templates_are_current(tmp_path):
 
 def test_committed_sample_inputs_are_current(tmp_path):
     """sample_inputs/ is what the demo and README's first command read: built from today's templates."""
-    from kjjr_excel.samples import build_all
+    from kjjr_excel.demo.samples import build_all
 
     build_all(tmp_path)
     fresh = sorted(p for p in tmp_path.rglob("*") if p.is_file())
@@ -377,7 +377,7 @@ def test_committed_sample_inputs_are_current(tmp_path):
         for p in fresh
         if (ROOT / "sample_inputs" / p.relative_to(tmp_path)).read_bytes() != p.read_bytes()
     ]
-    assert stale == [], "stale: run python -m kjjr_excel.samples"
+    assert stale == [], "stale: run python -m kjjr_excel.demo.samples"
 
 
 # ---------------------------------------------------------------------------------------------- LibreOffice

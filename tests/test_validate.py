@@ -297,3 +297,34 @@ def test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_tw
     # the same center twice (same name, same code) is still a duplicate, not a conflict
     accepted, findings = validate(GD, [a, replace(a, file="a2.xlsx")], year=2019)
     assert len(accepted) == 1 and {f.code for f in findings} == {"duplicate-submission"}
+
+
+def test_check_kinds_are_one_registry_and_say_the_same_words_everywhere(tmp_path):
+    from dataclasses import replace
+
+    import openpyxl
+
+    from kjjr_excel import checks
+    from kjjr_excel.layout import layout
+    from kjjr_excel.scheme import CHECK_KINDS, Check
+    from kjjr_excel.template import write_submission
+
+    assert set(checks.CHECKS) == set(CHECK_KINDS)
+    # a paired check of three fields: validation and the template's hint both look at the third one
+    three = Check(kind="paired", fields=("loan_amount", "loan_projects", "loan_firms_served"))
+    scheme = replace(GD, checks=(three,))
+    s = sub("a.xlsx", loan_amount=500, loan_projects=4, loan_firms_served=0)
+    _, findings = validate(scheme, [s], roster=ROSTER, year=2019)
+    paired = [f for f in findings if f.code == "cross-paired"]
+    assert len(paired) == 1 and "“服务企业数量（家）”为 0" in paired[0].message
+    title, warn = checks.hint(scheme, three)
+    assert warn.removesuffix("，请核对") in paired[0].message
+    lay = layout(scheme)
+    path = write_submission(tmp_path / "t.xlsx", scheme, values={"loan_amount": 500, "loan_projects": 4})
+    formulas = [
+        c.value
+        for row in openpyxl.load_workbook(path)[lay.sheet].iter_rows()
+        for c in row
+        if isinstance(c.value, str) and warn in c.value
+    ]
+    assert len(formulas) == 1 and all(lay.value_cell(f) in formulas[0] for f in three.fields)
