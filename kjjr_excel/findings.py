@@ -81,6 +81,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "这是“{actual}”的模板，不是本次考核“{expected}”的模板。请使用本次下发的填报模板重新填写。",
     ),
     "wrong-year": (E, "填报年度为 {actual} 年，本次考核年度为 {expected} 年。请使用本年度的填报模板。"),
+    "year-conflict": (
+        E,
+        "“{field}”{where}填写为 {value} 年，但这份填报模板是 {actual} 年度的，无法确定填报的是哪一年的数据，本表未计分。"
+        "请使用 {expected} 年度的填报模板填写 {expected} 年度的数据后重新报送。",
+    ),
     "old-template-version": (
         W,
         "模板版本为 {actual}，当前版本为 {expected}。数据已读取，下次请使用最新模板。",

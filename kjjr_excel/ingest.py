@@ -802,7 +802,8 @@ def _read_book(
             continue
         header_cells[fld] = a1(*ref)
         header[fld] = as_text(_at(grid, *ref))
-    year = _year(meta.get("year") if meta else None) or _year(header.get("report_year"))
+    typed_year = _year(header.get("report_year"))
+    year = _year(meta.get("year") if meta else None) or typed_year
     center_name = header.get("center_name", "")
     center = center_name or header.get("center_code", "") or (meta or {}).get("center_code", "")
     values: dict[str, CellValue] = {}
@@ -834,6 +835,7 @@ def _read_book(
         center_name=center_name,
         host_unit=header.get("host_unit", ""),
         year=year,
+        typed_year=typed_year if typed_year != year else None,
         filler_name=header.get("filler_name", ""),
         filler_phone=header.get("filler_phone", ""),
         fill_date=header.get("fill_date", ""),
