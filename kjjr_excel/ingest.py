@@ -32,6 +32,7 @@ from .inbox import SPREADSHEET_SUFFIXES, ArchiveMember, collect_files
 from .layout import META_SHEET, Layout, layout
 from .mailbox import MemberFile
 from .model import CellValue, InputFile, MailOrigin, Submission
+from .scheme import shipped_schemes
 
 __all__ = ["IngestResult", "collect_files", "ingest", "read_submission", "read_table", "SPREADSHEET_SUFFIXES"]
 
@@ -759,9 +760,10 @@ def _read_book(
             findings.append(Finding.make("not-submission", file=display, what=what))
             return None, findings
         if meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
-            findings.append(
-                Finding.make("wrong-scheme", file=display, actual=meta["scheme_id"], expected=scheme.name)
-            )
+            # a clerk knows the assessment by its title, not by the scheme's id
+            titles = {sid: name for sid, _, name in shipped_schemes()}
+            actual = titles.get(meta["scheme_id"], meta["scheme_id"])
+            findings.append(Finding.make("wrong-scheme", file=display, actual=actual, expected=scheme.name))
             return None, findings
         version = meta.get("template_version", "")
         if _version_older(version, TEMPLATE_VERSION):

@@ -241,6 +241,10 @@ def test_meta_checks_wrong_scheme_old_version_tampered(tmp_path):
     )
     sub, findings, _ = read(wrong)
     assert sub is None and codes(findings) == ["wrong-scheme"]
+    # named by the titles the clerk sees on the templates, never by a scheme id
+    assert findings[0].message.startswith(
+        "这是“青岛市科技金融服务分中心考核”的模板，不是本次考核“广东省地市科技金融综合服务中心监测评估”的模板。"
+    )
     old = build_submission(tmp_path / "o.xlsx", GD, values=good_values(GD), meta={"template_version": "0"})
     sub, findings, _ = read(old)
     assert sub is not None and codes(findings) == ["old-template-version"]
