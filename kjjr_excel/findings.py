@@ -127,6 +127,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         E,
         "表中找不到“{label}”这一行，这一项未计分。请在表中补上这一行，在“{value_header}”列填写数字（没有请填0），或改用下发的填报模板。",
     ),
+    "value-row-ambiguous": (
+        E,
+        "表中的“{label}”（{cell} 单元格）没有写明一级指标，而{categories}下各有一个“{label}”，分不清是哪一项，"
+        "“{category}”的这一项未计分。请在这一行的一级指标列写明（如“{category}”），或改用下发的填报模板。",
+    ),
     "value-unit-converted": (
         W,
         "“{label}”填写为“{raw}”，单位不是“{unit}”，已换算为 {value}（单位：{unit}）计算。请核对；以后请按“{unit}”只填写数字。",

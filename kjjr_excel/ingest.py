@@ -813,14 +813,22 @@ def _read_book(
         ref = cells.get(("value", ind.id))
         if ref is None:
             values[ind.id] = CellValue(ind.id, "", None, sheet, "", True)
+            twice = cells.get(("ambiguous", ind.id))
             findings.append(
                 Finding.make(
-                    "value-row-missing",
+                    "value-row-ambiguous" if twice else "value-row-missing",
                     file=display,
                     sheet=sheet,
+                    cell=a1(*twice) if twice else "",
                     center=center,
                     indicator=ind.id,
                     label=ind.label,
+                    category=ind.category,
+                    categories="、".join(
+                        i.category
+                        for i in scheme.self_indicators
+                        if _strip_label(i.label) == _strip_label(ind.label)
+                    ),
                     value_header=lay.columns[lay.value_col],
                 )
             )
@@ -1377,7 +1385,11 @@ def _table_cells(grid: list[list], scheme, index) -> dict:
                 continue
             inds = _label_lookup(labels, t)
             if len(inds) > 1:
-                inds = [i for i in inds if _strip_label(i.category) == category]
+                same = [i for i in inds if _strip_label(i.category) == category]
+                if not same:  # 服务企业数量 with no 一级指标 above it: which one it is cannot be told
+                    for ind in inds:
+                        cells.setdefault(("ambiguous", ind.id), (r, c))
+                inds = same
             if len(inds) != 1 or any(f[0] == inds[0].id for f in found):
                 continue
             found.append((inds[0].id, r, c, value_col if value_col is not None and value_col > c else None))

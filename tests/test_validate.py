@@ -221,6 +221,7 @@ FIXTURES = {
     "ranking-workbook": "test_publish.py::test_a_ranking_workbook_in_the_inbox_is_not_read_as_a_submission",
     "wrong-scheme": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "wrong-year": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
+    "value-row-ambiguous": "test_ingest.py::test_a_label_under_two_categories_without_its_category_is_neither_guessed_nor_called_missing",
     "year-conflict": "test_validate.py::test_a_year_cell_that_contradicts_the_template_keeps_the_file_out_either_way",
     "old-template-version": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "layout-tampered": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",

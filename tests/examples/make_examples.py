@@ -334,6 +334,20 @@ def _more_clerk_edits(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     book["考核指标"]["F12"].number_format = "yyyy-mm-dd"
     book.save(dated)
     lo.save_as(dated, inbox("qd-date-typed-xls") / "崂山分中心.xls")
+    _retyped_without_categories(tmp / "nocat.xlsx")
+    gnumeric(tmp / "nocat.xlsx", inbox("gd-retyped-without-categories") / "佛山分中心自填表.xlsx")
+
+
+def _retyped_without_categories(path: Path) -> None:
+    """Guangdong's table retyped with the 二级指标 only: 服务企业数量（家） twice, under no 一级指标."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "定量指标"
+    for row in (["分中心名称", "佛山分中心"], ["编号", "GD03"], ["评估年度", 2019], [], ["指标", "数量"]):
+        ws.append(row)
+    for ind in GD.self_indicators:
+        ws.append([ind.label, 10])
+    wb.save(path)
 
 
 CST = timezone(timedelta(hours=8))
