@@ -116,7 +116,7 @@ def _qingdao_values(scheme, rng: random.Random) -> dict[str, object]:
 
 
 def _write_chunk(args: tuple[str, str, list[tuple[int, str]]]) -> int:
-    from kjjr_excel.samples import guangdong_values
+    from kjjr_excel.demo.samples import guangdong_values
     from kjjr_excel.scheme import RosterEntry, load_scheme
     from kjjr_excel.template import write_submission
 
@@ -129,7 +129,7 @@ def _write_chunk(args: tuple[str, str, list[tuple[int, str]]]) -> int:
             "filler_phone": f"1{rng.randint(3, 9)}{rng.randint(100000000, 999999999)}",
             "fill_date": f"{scheme.year + 1}-0{rng.randint(1, 5)}-{rng.randint(10, 28)}",
         }
-        if scheme.is_relative:
+        if scheme.roster:  # a roster in the scheme: per-center templates, as its clerks get them
             center = RosterEntry(code=code, name=_name(scheme_name, number), host_unit=f"第{number}科技局")
             values = guangdong_values(scheme, code, rng)
         else:  # no roster: the clerk types the center's name and code

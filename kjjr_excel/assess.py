@@ -17,7 +17,7 @@ from .scheme import Scheme
 
 Row = Mapping[str, tuple[object, str]]  # header text -> (value, A1 cell)
 CODE_HEADERS = ("编号",)
-NAME_HEADERS = ("名称", "分中心名称")
+NAME_HEADERS = ("名称",)  # and the scheme's own: 分中心名称, 服务站名称
 VETO_HEADER = "一票否决"
 VETO_REASON_HEADER = "否决原因"
 
@@ -70,10 +70,10 @@ def _verified_cell(row: Row, ind) -> tuple[object, str] | None:
     return None
 
 
-def row_identity(row: Row) -> tuple[str, str, str]:
-    """(code, name, cell of the name) of a table row."""
+def row_identity(row: Row, center_label: str = "") -> tuple[str, str, str]:
+    """(code, name, cell of the name) of a table row; the name under 名称 or the scheme's 分中心名称."""
     code = _cell(row, *CODE_HEADERS)
-    name = _cell(row, *NAME_HEADERS)
+    name = _cell(row, *NAME_HEADERS, *([f"{center_label}名称"] if center_label else []))
     return (as_text(code[0]) if code else "", as_text(name[0]) if name else "", name[1] if name else "")
 
 
@@ -93,7 +93,7 @@ def read_assessments(
     findings: list[Finding] = []
     for file, sheet, rows in tables:
         for row in rows:
-            code, name, name_cell = row_identity(row)
+            code, name, name_cell = row_identity(row, scheme.center_label)
             if not code and not name:
                 continue
             key = resolve(code, name)
@@ -161,7 +161,7 @@ def read_reviews(
     findings: list[Finding] = []
     for file, sheet, rows in sorted(tables, key=lambda t: t[0]):
         for row in rows:
-            code, name, name_cell = row_identity(row)
+            code, name, name_cell = row_identity(row, scheme.center_label)
             if not code and not name:
                 continue
             parts: list[tuple[object, str]] = []
@@ -200,6 +200,8 @@ def read_reviews(
                         center=name,
                         name=name or code,
                         reason=review.reason or "未注明原因",
+                        center_label=scheme.center_label,
+                        failing=scheme.failing_grade,
                     )
                 )
             if over is not None:  # a score over the part's maximum, or no score at all ('优', a date, -5)

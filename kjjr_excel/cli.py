@@ -18,8 +18,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__, clizh
+from . import __version__, clizh, lifecycle
 from .errors import KjjrError
+from .output import refuse_inputs
 
 clizh.install()  # before the decorators below evaluate click's help texts
 
@@ -46,6 +47,12 @@ class KjjrCommand(click.Command):
             sys.stderr.close()
             ctx.exit(0)
         except Exception as exc:  # the analyst must never see a bare traceback
+            from .output import disk_full, disk_full_error
+
+            full = disk_full(exc)
+            if full is not None:  # a scratch file, wherever it was: still the disk, and exit 3
+                click.secho(f"错误：{disk_full_error(full)}", fg="red", err=True)
+                ctx.exit(EXIT_NO_OUTPUT)
             if ctx.find_root().params.get("verbose"):
                 raise
             click.secho(
@@ -185,6 +192,51 @@ def schemes() -> None:
         click.echo(f"{sid}{alias}  {name}")
 
 
+@cli.group(name="scheme", cls=KjjrGroup)
+def scheme_group() -> None:
+    """检查考核方案文件，或复制内置方案作为自己的方案。"""
+
+
+@scheme_group.command(name="check")
+@click.argument("file", metavar="FILE")
+def scheme_check(file: str) -> None:
+    """检查考核方案文件（TOML）并列出其指标、计分规则、等次、补助和摘牌规定。"""
+    from .describe import summary
+    from .scheme import load_scheme
+
+    for line in summary(load_scheme(file)):
+        click.echo(line)
+    click.echo("方案文件检查通过。")
+
+
+@scheme_group.command(name="new")
+@click.option(
+    "--from", "source", required=True, metavar="SCHEME", help="作为起点的内置方案（如 qingdao）或方案文件。"
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="新方案文件（.toml）。",
+)
+def scheme_new(source: str, output: Path) -> None:
+    """复制一个考核方案，附上中文修改说明，供本单位修改后使用。"""
+    from .describe import commented_copy
+    from .output import atomic_write
+    from .scheme import load_scheme, resolve_scheme_path
+
+    origin = load_scheme(source)
+    if output.exists():
+        raise click.UsageError(f"{output} 已存在，未覆盖。请换一个文件名。")
+    stem = output.stem if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", output.stem) else f"{origin.id}-copy"
+    text = commented_copy(resolve_scheme_path(source).read_text(encoding="utf-8-sig"), origin.id, stem)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    click.echo(f"已生成：{output}（方案编号 {stem}）。修改后可用 kjjr scheme check {output} 检查。")
+
+
 @cli.command()
 @click.argument("scheme", metavar="SCHEME")
 @click.option(
@@ -235,6 +287,8 @@ def validate(
     from .receipts import write_findings_report
 
     sch = _scheme(scheme)
+    out = output or _default_output(sch, "校验报告")
+    refuse_inputs(out, [*inputs, *([roster] if roster else [])])
     checked = _checked(sch, inputs, roster, year)
     by_file: dict[str, list] = {}
     for f in checked.findings:
@@ -249,7 +303,6 @@ def validate(
         click.echo(f"  [{f.severity.value}] {f.message}")
     if checked.missing:
         click.echo(f"未提交（{len(checked.missing)}）：" + "、".join(r.name for r in checked.missing))
-    out = output or _default_output(sch, "校验报告")
     written = write_findings_report(sch, checked.ingest_result, checked.findings, out, roster=checked.roster)
     _say_written(written, out)
     click.echo(f"合计：{_summary(checked.findings)}")
@@ -297,6 +350,9 @@ def rank(
     from .report import RankingWriter, export_pdf
 
     sch = _scheme(scheme)
+    read = [*inputs, *assessments, *history, *([roster] if roster else [])]
+    if output is not None:
+        refuse_inputs(output, read)  # before anything is read or written
     with RankingWriter(datetime.now()) as writer:
         with progress_bar("读取文件", _count_inputs(inputs)) as bar:
             result = run_rank(
@@ -314,6 +370,7 @@ def rank(
         if not result.ranked:
             raise KjjrError(_nothing_ranked(result.files, result.findings, result.notes[0]))
         out = output or _default_output(sch, f"{result.year}年度排名结果")
+        refuse_inputs(out, read)
         written = writer.finish(result, out)
     ranked = sum(1 for r in result.ranked if r.rank is not None)
     click.echo(result.notes[0])  # the year used and why
@@ -348,6 +405,7 @@ def receipts(
     from .receipts import write_checked_receipts
 
     sch = _scheme(scheme)
+    refuse_inputs(out_dir, [*inputs, *([roster] if roster else [])], folder=True)
     checked = _checked(sch, inputs, roster, year)
     paths = write_checked_receipts(sch, checked, out_dir, mail=mail)
     drafts = [p for p in paths if p.suffix == ".eml"]
@@ -427,7 +485,7 @@ def publish(scheme: str, ranking: Path, out_dir: Path, days: int | None) -> None
 )
 def demo(out_dir: Path, samples: Path | None) -> None:
     """用示例报送文件演示完整流程（两个考核方案）：模板、校验、回执、排名、公示和补助发放清单。"""
-    from .samples import run_demo
+    from .demo.samples import run_demo
 
     for line in run_demo(out_dir, samples):
         click.echo(line)
@@ -442,6 +500,7 @@ def main() -> None:
     # worth collecting (no openpyxl on the batch path; ElementTree keeps no parent links): the cyclic
     # collector only rescans them, about a second over 10,000 files. Peak memory is the same either way.
     gc.disable()
+    lifecycle.stop_on_hangup_and_term()
     code = 0
     try:
         cli(prog_name="kjjr")

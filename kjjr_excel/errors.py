@@ -6,7 +6,11 @@ class KjjrError(Exception):
 
 
 class SchemeError(KjjrError):
-    """A scheme file is missing, malformed or inconsistent."""
+    """A scheme file is missing, malformed or inconsistent; `key` and `line` say where, when known."""
+
+    def __init__(self, message: str, *, path: str = "", key: str = "", line: int | None = None):
+        super().__init__(message)
+        self.path, self.key, self.line = path, key, line
 
 
 class RosterError(KjjrError):

@@ -35,6 +35,40 @@ CODES: dict[str, tuple[Severity, str]] = {
         "文件已损坏或不完整，无法读取（{detail}）。请重新从邮件附件保存，或用Excel打开后重新保存再报送。",
     ),
     "file-empty": (E, "文件是空的（0字节）。请重新保存附件或重新报送。"),
+    "file-missing": (
+        E,
+        "找不到这个文件（可能已被移动、删除，或是指向不存在文件的快捷方式）。请确认文件还在后重试。",
+    ),
+    "file-no-permission": (
+        E,
+        "没有读取这个文件的权限，未读取。请检查文件的权限设置（或请管理员开放读取权限），或把文件复制到自己的文件夹后重试。",
+    ),
+    "file-not-regular": (
+        E,
+        "这不是普通文件（是{kind}），未读取。请把报送的Excel文件本身放在这里，不要放管道、设备等特殊文件。",
+    ),
+    "file-link-loop": (E, "这是一个循环的快捷方式（符号链接指向自身），未读取。请删除它，换成文件本身。"),
+    "file-io-error": (E, "读取文件时出错（{detail}），未读取。请把文件重新复制或保存一份后重试。"),
+    "file-name-encoding": (
+        N,
+        "文件名不是UTF-8编码（常见于解压时中文文件名乱码），显示为“{shown}”。文件照常读取，建议把文件改为正常的中文名。",
+    ),
+    "sheet-too-large": (
+        E,
+        "工作表“{sheet}”的范围过大（最远的单元格为 {far}），远超本表应有的大小，出于安全考虑未读取。请删除多余的行列，或把填写内容复制到新的填报模板后重新报送。",
+    ),
+    "csv-malformed": (
+        E,
+        "CSV文件第{line}行{detail}，无法读取。请用Excel打开该文件检查后另存为CSV或Excel文件再试。",
+    ),
+    "folder-unreadable": (
+        E,
+        "文件夹“{file}”无法打开（{detail}），其中的文件都没有读取。请检查文件夹的权限后重试。",
+    ),
+    "folder-too-deep": (
+        E,
+        "文件夹“{file}”嵌套超过 {depth} 层，更深处的文件没有读取。请把报送的文件放到层次较浅的文件夹中。",
+    ),
     "file-encrypted": (
         E,
         "文件设置了打开密码，无法读取。请在Excel中打开文件，点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存，再重新报送。",
@@ -165,12 +199,12 @@ CODES: dict[str, tuple[Severity, str]] = {
     # consistency
     "cross-paired": (
         W,
-        "“{label_a}”为 {value_a}，但“{label_b}”为 {value_b}，两者应同时为0或同时大于0。请核对。",
+        "“{label_a}”为 {value_a}，但“{label_b}”为 {value_b}：{rule}。请核对。",
     ),
-    "cross-requires": (W, "“{label_a}”为 {value_a}，但“{label_b}”为0。请核对。"),
+    "cross-requires": (W, "“{label_a}”为 {value_a}，但“{label_b}”为0：{rule}。请核对。"),
     "cross-unit-suspect": (
         W,
-        "平均每项{label_a}为 {ratio} 万元，明显{direction}，可能是按“{unit}”而不是“万元”填写的。请核对“{label}”的数字。",
+        "平均每{per}{label_a}为 {ratio} {expected}，明显{direction}{guess}（{rule}）。请核对“{label}”的数字。",
     ),
     "value-outlier": (
         W,
@@ -192,10 +226,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
     "review-veto": (
         W,
-        "评审表“{file}”对“{name}”作了一票否决，原因：{reason}。该{center_label}评定为不合格，不参与排名。",
+        "评审表“{file}”对“{name}”作了一票否决，原因：{reason}。该{center_label}评定为{failing}，不参与排名。",
     ),
     "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),
-    "veto": (W, "{reason}，评定为不合格，不参与排名。"),
+    "veto": (W, "{reason}，不参与排名。"),
     # history
     "history-unreadable": (E, "历年结果文件无法读取：{detail}。"),
     "history-unmatched": (W, "历年结果中的“{name}”（{year}年）与本年度任何{center_label}都对不上，未使用。"),
@@ -247,7 +281,7 @@ class Finding:
             fields.setdefault(name, given)
         fields.setdefault("where", f"在 {cell} 单元格" if cell else "在表中相应位置")
         fields.setdefault("value", "" if value is None else value)
-        fields.setdefault("center_label", "分中心")
+        fields.setdefault("center_label", "单位")  # callers pass the scheme's own
         try:
             message = template.format(**fields)
         except KeyError as exc:  # a missing field must not hide the finding itself

@@ -7,8 +7,6 @@ and a header row; the year on 说明/考核年度 or in the title 'YYYY年度') 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -17,8 +15,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from . import guards
 from .cells import a1, as_text, decode_text, normalise_name
 from .findings import Finding, Severity
+from .methods import method_of
 from .model import HistoryRecord
 
 FAILING_GRADE = "不合格"
@@ -103,8 +103,9 @@ def load_history(paths: Sequence[Path], centers: Sequence[tuple[str, str, str]],
         except _Unreadable as exc:
             history.findings.append(Finding.make("history-unreadable", file=str(path), detail=str(exc)))
             continue
-        except Exception as exc:  # any reader failure on a hostile file is a finding, never a crash
-            detail = f"文件已损坏或格式无法识别（{type(exc).__name__}）"
+        except BaseException as exc:  # any reader failure on a hostile file is a finding, never a crash
+            guards.reraise_fatal(exc)
+            detail = f"文件已损坏或格式无法识别（{guards.describe_error(exc)}）"
             history.findings.append(Finding.make("history-unreadable", file=str(path), detail=detail))
             continue
         history.findings.extend(findings)
@@ -213,18 +214,16 @@ def _read_file(path: Path) -> tuple[list[HistoryRow], list[Finding]]:
 
 
 def _read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    if not path.is_file():
-        raise _Unreadable("文件不存在")
-    size = path.stat().st_size
-    if size == 0:
+    try:
+        data = guards.read_input(path, MAX_FILE_BYTES)
+    except guards.Guarded as refused:
+        message = Finding.make(refused.code, file=str(path), **refused.fields).message
+        raise _Unreadable(message.rstrip("。")) from None
+    if not data:
         raise _Unreadable("文件是空的（0字节）")
-    if size > MAX_FILE_BYTES:
-        raise _Unreadable("文件过大，不像是考核结果表")
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    workbook = head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
+    workbook = data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
     if not workbook and path.suffix.lower() in (".csv", ".txt"):
-        return [(path.stem, _read_csv(path))]
+        return [(path.stem, _read_csv(data))]
     from .ingest import read_sheets
 
     sheets, problems = read_sheets(path, path.name, max_rows=MAX_ROWS)
@@ -234,11 +233,14 @@ def _read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
     return sheets
 
 
-def _read_csv(path: Path) -> list[list[Any]]:
-    text = decode_text(path.read_bytes())
+def _read_csv(data: bytes) -> list[list[Any]]:
+    text = decode_text(data)
     if text is None:
         raise _Unreadable("CSV文件的编码无法识别，请另存为 UTF-8 编码")
-    return list(csv.reader(io.StringIO(text)))[:MAX_ROWS]
+    try:
+        return list(guards.csv_rows(text))[:MAX_ROWS]
+    except guards.Guarded as refused:
+        raise _Unreadable(Finding.make(refused.code, **refused.fields).message.rstrip("。")) from None
 
 
 def _find_header(cells: list[list[Any]]) -> tuple[int, dict[str, int | None]] | None:
@@ -346,7 +348,7 @@ def _parse_year(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return int(value) if value == int(value) and 1900 <= value <= 2999 else None
+        return int(value) if 1900 <= value <= 2999 and value == int(value) else None  # NaN, INF: None
     m = _YEAR_CELL.fullmatch(re.sub(r"\s+", "", unicodedata.normalize("NFKC", as_text(value))))
     return int(m.group(1)) if m and 1900 <= int(m.group(1)) <= 2999 else None
 
@@ -355,7 +357,7 @@ def _parse_rank(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return int(value) if value == value and value == int(value) and value >= 1 else None
+        return int(value) if 1 <= value < 2**31 and value == int(value) else None  # NaN, INF: None
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", as_text(value)))
     m = re.fullmatch(r"第?(\d+)(?:\.0+)?名?", text)
     return int(m.group(1)) if m and int(m.group(1)) >= 1 else None
@@ -379,7 +381,7 @@ def history_table(result: Any) -> tuple[list[tuple[str, str]], list[list[Any]]]:
     """历年结果 as data: (header, kind) per column (kinds of report's columns) and one row per center of this
     run: each year's grade and rank (and score for relative schemes), then the change of rank (and score)
     from the year immediately before. report.py writes it."""
-    relative = bool(getattr(result.scheme, "is_relative", False))
+    relative = method_of(result.scheme).history_scores
     years = sorted({y for y in result.history_years if y < result.year}) + [result.year]
     columns = [("编号", "text"), ("名称", "text")]
     for y in years:

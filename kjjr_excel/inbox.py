@@ -10,15 +10,18 @@ said in a file-skipped finding. Nothing here parses a workbook: ingest.py reads 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from . import guards
 from .cells import decode_text
 from .findings import Finding
 from .mailbox import MAIL_SUFFIXES, MemberFile, read_mail
@@ -76,19 +79,22 @@ class ArchiveMember:
         if isinstance(self.archive, MemberFile):
             data = member_bytes(self.archive.data, self.names[0])
         else:
-            with open(self.archive, "rb") as fh:  # read-only; never written
-                data = _member(fh, self.names[0])
+            try:
+                with guards.open_input(self.archive) as fh:  # read-only; never written
+                    data = _member(fh, self.names[0])
+            except guards.Guarded as refused:  # e.g. the archive went away between listing and reading
+                raise OSError(Finding.make(refused.code, **refused.fields).message) from None
         for name in self.names[1:]:
             data = member_bytes(data, name)
         return data
 
 
 def _read_file(path: Path, limit: int) -> bytes:
-    with open(path, "rb") as fh:  # read-only; never written
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"压缩包大于 {limit // 2**20} MB")
-    return data
+    """A file's bytes through the guarded open (a FIFO named x.eml is refused, never waited on)."""
+    try:
+        return guards.read_input(path, limit)  # read-only; never written
+    except guards.Guarded as refused:
+        raise OSError(Finding.make(refused.code, **refused.fields).message) from None
 
 
 def member_bytes(data: bytes, name: str) -> bytes:
@@ -104,8 +110,18 @@ def _member(fh, name: str) -> bytes:
                 raise OSError(f"解压后 {info.file_size // 2**20} MB，超出上限")
             with zf.open(info) as fh:
                 out = fh.read(info.file_size + 1)
-    except (zipfile.BadZipFile, KeyError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise OSError(f"压缩包中的 {_decoded(name)} 无法解压：{exc}") from None
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ):
+        raise OSError(
+            f"压缩包中的 {_decoded(name)} 无法解压（压缩数据已损坏或使用了不支持的压缩方式）"
+        ) from None
     if len(out) != info.file_size:
         raise OSError(f"压缩包中的 {_decoded(name)} 实际大小与声明不符")
     return out
@@ -126,18 +142,68 @@ def _hidden(part: str) -> bool:
     return part.startswith(".") or part.startswith("~$")
 
 
-def _folder_files(folder: str, parts: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
+MAX_DEPTH = 64  # folders below the one given; a clerk's inbox is a few levels deep, never a thousand
+
+
+def _folder_files(top: str, problems: list[Finding]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
     """Every entry under a folder that is not a folder, with its path relative to the top as parts. Hidden and
-    lock-named folders are left out with their content; a link to a folder is not followed. (os.scandir: the
-    entries carry their type, so a folder of 10,000 files costs no stat call per file.)"""
-    with os.scandir(folder) as entries:
+    lock-named folders are left out with their content; a link to a folder is not followed (so no loop). A
+    folder that cannot be opened, or lies deeper than MAX_DEPTH, is a finding in `problems`. (os.scandir: the
+    entries carry their type, so a folder of 10,000 files costs no stat call per file; a stack, not recursion,
+    so no depth of folders exhausts Python's.)"""
+    stack: list[tuple[str, tuple[str, ...]]] = [(top, ())]
+    while stack:
+        folder, parts = stack.pop()
+        shown = "/".join(map(guards.display_name, parts)) or top
+        if len(parts) > MAX_DEPTH:
+            problems.append(Finding.make("folder-too-deep", file=shown, depth=MAX_DEPTH))
+            continue
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            detail = "没有权限" if isinstance(exc, PermissionError) else exc.strerror or "系统错误"
+            problems.append(Finding.make("folder-unreadable", file=shown, detail=detail))
+            continue
         for entry in entries:
             here = (*parts, entry.name)
-            if entry.is_dir():
-                if not entry.is_symlink() and not _hidden(entry.name):
-                    yield from _folder_files(entry.path, here)
-            else:
+            try:
+                folder_here = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                folder_here = False
+            if folder_here:
+                if not _hidden(entry.name):
+                    stack.append((entry.path, here))
+            elif not _link_to_folder(entry):
                 yield here, entry
+
+
+def folder_files(top: Path, problems: list[Finding]) -> list[Path]:
+    """The files under a folder, sorted, without recursion, hidden and lock files left out, a folder that
+    cannot be opened or lies too deep a finding in `problems` (for --assessment folders)."""
+    return [
+        Path(entry.path)
+        for parts, entry in sorted(_folder_files(str(top), problems), key=lambda pe: pe[0])
+        if not entry.name.startswith((".", "~$")) and not _link_problem(entry)
+    ]
+
+
+def _link_to_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink() and entry.is_dir()
+    except OSError:
+        return False
+
+
+def _link_problem(entry: os.DirEntry) -> str:
+    """Why a link is left out ("" for anything else): it loops, or points at nothing."""
+    try:
+        if not entry.is_symlink() or entry.is_file():
+            return ""
+        os.stat(entry.path)  # raises for a broken or looping link
+        return ""  # a link to a FIFO or device: the guarded open says what it is
+    except OSError as exc:
+        return "循环的快捷方式（符号链接指向自身）" if exc.errno == errno.ELOOP else "无效的快捷方式"
 
 
 Candidate = tuple[Path | ArchiveMember | MemberFile, str]
@@ -170,8 +236,10 @@ class _Collector:
         elif suffix in UNREAD_ARCHIVES:
             self.skip(display, f"{suffix} 压缩包无法读取，请解压后把其中的Excel文件放入文件夹", _size(path))
         elif suffix not in SPREADSHEET_SUFFIXES:
-            self.skip(display, f"不是Excel文件（{suffix or '无扩展名'}）", _size(path))
+            self.skip(display, f"不是Excel文件（{guards.display_name(suffix) or '无扩展名'}）", _size(path))
         else:
+            if guards.name_is_odd(name):
+                self.findings.append(Finding.make("file-name-encoding", file=display, shown=display))
             self.found.append((path, display))
 
     def archive(self, path: Path, display: str) -> None:
@@ -180,7 +248,11 @@ class _Collector:
             self.skip(display, f"压缩包大小 {size // 2**20} MB，超出上限", size, UNREADABLE, "file-unsafe")
             return
         try:
-            data = _read_file(path, MAX_ARCHIVE_BYTES)
+            data = guards.read_input(path, MAX_ARCHIVE_BYTES)
+        except guards.Guarded as refused:
+            self.findings.append(Finding.make(refused.code, file=display, **refused.fields))
+            self.skipped.append(InputFile(file=display, sha256="", status=UNREADABLE, size=_size(path)))
+            return
         except OSError as exc:
             self.skip(display, f"无法打开：{exc.strerror or exc}", _size(path), UNREADABLE, "file-corrupt")
             return
@@ -311,25 +383,27 @@ def collect_files(inputs: Sequence[Path]) -> tuple[list[Candidate], list[Finding
 
     Returns the spreadsheet candidates as (path or ArchiveMember, display name), the findings on what was
     left out and the InputFile rows of it. The display name is the path relative to the folder given, with
-    ` › ` before each member of an archive.
+    ` › ` before each member of an archive, fit to show (a name that is not UTF-8 is decoded as GBK and said
+    so). A FIFO or device named like a workbook is kept: the guarded open refuses it with its own finding.
     """
     out = _Collector()
     for given in inputs:
         given = Path(given)
         if given.is_dir():
-            for parts, entry in sorted(_folder_files(str(given), ()), key=lambda pe: pe[0]):
-                display = "/".join(parts)
+            for parts, entry in sorted(_folder_files(str(given), out.findings), key=lambda pe: pe[0]):
+                display = "/".join(map(guards.display_name, parts))
                 path = Path(entry.path)
                 if entry.name.startswith("."):
                     continue  # hidden files (.DS_Store and the like) are not even worth a line
-                if entry.is_symlink() and not entry.is_file():
-                    out.skip(display, "无效的快捷方式")
+                problem = _link_problem(entry)
+                if problem:
+                    out.skip(display, problem)
                 else:
                     out.add(path, display, entry.name)
-        elif given.is_file():
-            out.add(given, given.name, given.name)
+        elif given.exists() or given.is_symlink():  # a FIFO or device too: the guarded open says what it is
+            out.add(given, guards.display_name(given.name), given.name)
         else:
-            out.skip(str(given), "找不到这个文件或文件夹")
+            out.skip(guards.display_name(str(given)), "找不到这个文件或文件夹")
     # by display name; a path breaks a tie (never the repr of a mail's attachment: it holds the bytes)
     out.found.sort(key=lambda item: (item[1], str(item[0]) if isinstance(item[0], Path) else ""))
     return out.found, out.findings, out.skipped

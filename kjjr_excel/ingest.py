@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import re
-import signal
 import zipfile
 import zlib
 from collections import Counter
@@ -25,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree
 
-from . import TEMPLATE_VERSION
+from . import TEMPLATE_VERSION, guards, lifecycle
 from .cells import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
 from .findings import Finding, Severity
 from .inbox import SPREADSHEET_SUFFIXES, ArchiveMember, collect_files
@@ -105,7 +104,7 @@ Outcome = tuple[Submission | None, list[Finding], InputFile]
 def _reading_worker(conn) -> None:
     """A worker's whole life: read every chunk it can take, from the front, sending each back as it is read.
     Ctrl+C is the main process's to handle (it stops the workers); a worker would only print a traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lifecycle.worker_started()
     scheme, chunks, taken = _WORKER["scheme"], _WORKER["chunks"], _WORKER["taken"]
     for index, chunk in enumerate(chunks):
         if _claim(taken, index):
@@ -288,35 +287,36 @@ class _Book:
 
 
 def _open_book(path: Path | ArchiveMember, display: str, size: int | None = None) -> _Book:
-    """Read, hash, sniff and guard one file (of the size stat gave, when the caller has it); raise _Refused
-    with the finding when it cannot be read."""
+    """Read (a file through guards.read_input: a regular file only, to the size cap; a workbook inside a .zip
+    bounded by its declared size), hash, sniff and guard one file; raise _Refused with the finding when it
+    cannot be read. `size`: what the caller's stat gave, if any (the guarded open checks it again)."""
     try:
-        if size is None:
-            size = path.size if isinstance(path, ArchiveMember) else path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _Refused(
-                Finding.make("file-unsafe", file=display, detail=f"文件大小 {size // 2**20} MB，超出上限")
-            )
         if isinstance(path, ArchiveMember):
+            if path.size > MAX_FILE_BYTES:
+                raise guards.Guarded("file-unsafe", detail=f"文件大小 {path.size // 2**20} MB，超出上限")
             data = path.read_bytes()  # bounded by the member's declared size, itself checked above
         else:
-            with open(path, "rb") as fh:  # read-only; never written
-                # read(n) allocates n bytes up front, so ask for the size stat gave (+1 to notice growth) and
-                # read on, to the same cap, only when the file turned out longer.
-                want = size + 1
-                data = fh.read(want)
-                if len(data) == want:
-                    data += fh.read(MAX_FILE_BYTES + 1 - want)
-    except OSError as exc:
-        raise _Refused(
-            Finding.make("file-corrupt", file=display, detail=f"无法打开：{exc.strerror or exc}")
-        ) from None
+            data = guards.read_input(path, MAX_FILE_BYTES)
+    except guards.Guarded as refused:
+        raise _Refused(_guarded(refused, display)) from None
+    except OSError as exc:  # an archive member that cannot be inflated (the message says why, in Chinese)
+        detail = exc.strerror or (str(exc) if exc.errno is None else "读取时发生系统错误")
+        raise _Refused(Finding.make("file-corrupt", file=display, detail=detail)) from None
     digest = hashlib.sha256(data).hexdigest()
     try:
         return _guard(data, digest, path, display)
     except _Refused as refused:
         refused.sha256 = digest
         raise
+    except BaseException as exc:  # zlib.error, a native reader's panic: any fault is this file's finding
+        guards.reraise_fatal(exc)
+        refused = _Refused(Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc)))
+        refused.sha256 = digest
+        raise refused from None
+
+
+def _guarded(refused: guards.Guarded, display: str, sheet: str = "") -> Finding:
+    return Finding.make(refused.code, file=display, sheet=sheet, **refused.fields)
 
 
 def _guard(data: bytes, digest: str, path: Path, display: str) -> _Book:
@@ -347,14 +347,15 @@ def _guard(data: bytes, digest: str, path: Path, display: str) -> _Book:
         if macro:
             notes.append(Finding.make("file-macros-ignored", file=display))
         parts = _check_xml_parts(zf, display)
-        reader = _calamine(data, display)
-        return _Book(data, digest, fmt, reader, zf, notes, parts)
+        book = _Book(data, digest, fmt, None, zf, notes, parts)
+        book.reader = _SheetGuard(_calamine(data, display), book, display)
+        return book
     if data.startswith(OLE_MAGIC):
         _check_ole(data, display)
         if suffix in (".xlsx", ".xlsm", ".xltx", ".xltm"):
             notes.append(Finding.make("file-extension-mismatch", file=display, ext=suffix, actual=".xls"))
         reader = _calamine(data, display)
-        return _Book(data, digest, "xls", reader, None, notes)
+        return _Book(data, digest, "xls", reader, None, notes)  # _check_ole bounded every sheet already
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table", b"<")):
         detail = "实际是网页（HTML）或XML文本" if b"html" in data[:4096].lower() else "实际是XML文本"
@@ -382,6 +383,14 @@ def _ods_book(data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, displa
             Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".ods")
         )
     parts = _check_xml_parts(zf, display)
+    try:  # calamine expands every table of an .ods as it opens it: bound them all first
+        guards.check_ods(_read_part(zf, "content.xml", display))
+    except guards.Guarded as refused:
+        raise _Refused(_guarded(refused, display)) from None
+    except ElementTree.ParseError:
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, detail="表格内容（content.xml）不规范")
+        ) from None
     try:
         reader = _calamine(data, display)
     except _Refused:
@@ -526,9 +535,9 @@ def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
                 out = fh.read(info.file_size + 1)
     except KeyError:
         return b""
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error):
         raise _Refused(
-            Finding.make("file-corrupt", file=display, detail=f"部件 {name} 无法解压：{exc}")
+            Finding.make("file-corrupt", file=display, detail=f"部件 {name} 的压缩数据已损坏，无法解压")
         ) from None
     if len(out) > info.file_size:
         raise _Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 的实际大小与声明不符"))
@@ -595,10 +604,16 @@ def _check_ole(data: bytes, display: str) -> None:
 
     try:
         ole = olefile.OleFileIO(data)
-        streams = {"/".join(s).lower() for s in ole.listdir()}
-        ole.close()
-    except Exception as exc:  # olefile raises OSError and friends on broken containers
-        raise _Refused(Finding.make("file-corrupt", file=display, detail=f"OLE结构损坏：{exc}")) from None
+        try:
+            streams = {"/".join(s).lower() for s in ole.listdir()}
+            book_stream = next((s for s in ("workbook", "book") if s in streams), None)
+            biff = ole.openstream(book_stream).read() if book_stream else b""
+        finally:
+            ole.close()
+    except Exception:  # olefile raises OSError and friends on broken containers
+        raise _Refused(
+            Finding.make("file-corrupt", file=display, detail="文件结构（OLE）损坏，可能没有下载或复制完整")
+        ) from None
     if "encryptioninfo" in streams or "encryptedpackage" in streams:
         raise _Refused(Finding.make("file-encrypted", file=display))
     if "workbook" not in streams and "book" not in streams:
@@ -610,6 +625,10 @@ def _check_ole(data: bytes, display: str) -> None:
         encrypted = False
     if encrypted:
         raise _Refused(Finding.make("file-encrypted", file=display))
+    try:  # calamine loads every sheet of an .xls as it opens it: bound them all first
+        guards.check_xls(biff)
+    except guards.Guarded as refused:
+        raise _Refused(_guarded(refused, display)) from None
 
 
 def _calamine(data: bytes, display: str):
@@ -617,13 +636,47 @@ def _calamine(data: bytes, display: str):
 
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types; all mean "cannot read"
+    except BaseException as exc:  # calamine's own error types, or a panic: all mean "cannot read"
+        guards.reraise_fatal(exc)
         text = str(exc)
         if "password" in text.lower() or "encrypt" in text.lower():
             raise _Refused(Finding.make("file-encrypted", file=display)) from None
         raise _Refused(
-            Finding.make("file-corrupt", file=display, detail=f"表格内容无法解析：{text[:160]}")
+            Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc))
         ) from None
+
+
+class _SheetGuard:
+    """A calamine workbook whose sheets load only once their extent is bounded (guards.xml_extent over the
+    sheet's part), so no sheet makes calamine allocate more than a reader of ours needs. Offers the reader's
+    two members the readers use, `sheet_names` and `get_sheet_by_name`."""
+
+    def __init__(self, reader, book: _Book, display: str):
+        self._reader = reader
+        self._book = book
+        self._display = display
+        self.sheet_names = reader.sheet_names
+
+    def get_sheet_by_name(self, name: str):
+        book, display = self._book, self._display
+        part_name = _sheet_part_cached(book, name, display)
+        if part_name is None:  # not a sheet we can bound (a chart sheet, a broken workbook.xml): not loaded
+            raise _Refused(
+                Finding.make("file-corrupt", file=display, sheet=name, detail="工作表的结构信息缺失或损坏")
+            )
+        try:
+            part = book.part(part_name, display)
+            if not guards.plainly_small(part):
+                guards.check_extent(*guards.xml_extent(part))
+        except guards.Guarded as refused:
+            raise _Refused(_guarded(refused, display, name)) from None
+        try:
+            return self._reader.get_sheet_by_name(name)
+        except BaseException as exc:
+            guards.reraise_fatal(exc)
+            raise _Refused(
+                Finding.make("file-corrupt", file=display, sheet=name, detail=guards.describe_error(exc))
+            ) from None
 
 
 def _grid(reader, name: str) -> list[list]:
@@ -707,8 +760,11 @@ def _read_opened(book: _Book, display: str, scheme, size: int, modified: datetim
         sub, found = _read_book(book, display, scheme, modified)
     except _Refused as refused:
         return None, book.findings + refused.findings, InputFile(display, book.sha256, UNREADABLE, size)
-    except Exception as exc:  # a reader bug on a hostile file must not stop the batch
-        finding = Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
+    except (
+        BaseException
+    ) as exc:  # a reader fault on a hostile file (a native panic too) must not stop the batch
+        guards.reraise_fatal(exc)
+        finding = Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc))
         return None, book.findings + [finding], InputFile(display, book.sha256, UNREADABLE, size)
     return sub, book.findings + found, InputFile(display, book.sha256, READ, size)
 
@@ -1085,8 +1141,14 @@ def _formulas(
                     out[rc] = ((f.text or "").strip(), cached)
         return out
     except ElementTree.ParseError as exc:
+        line, column = exc.position
         raise _Refused(
-            Finding.make("file-corrupt", file=display, sheet=sheet, detail=f"XML错误：{exc}")
+            Finding.make(
+                "file-corrupt",
+                file=display,
+                sheet=sheet,
+                detail=f"工作表内容不规范（第{line}行第{column}列）",
+            )
         ) from None
 
 
@@ -1114,8 +1176,14 @@ def _ods_formulas(
     try:
         root = ElementTree.fromstring(part)
     except ElementTree.ParseError as exc:
+        line, column = exc.position
         raise _Refused(
-            Finding.make("file-corrupt", file=display, sheet=sheet, detail=f"XML错误：{exc}")
+            Finding.make(
+                "file-corrupt",
+                file=display,
+                sheet=sheet,
+                detail=f"工作表内容不规范（第{line}行第{column}列）",
+            )
         ) from None
     table = next((t for t in root.iter(f"{_NS_TABLE}table") if t.get(f"{_NS_TABLE}name") == sheet), None)
     if table is None or not wanted:
@@ -1426,10 +1494,9 @@ def read_sheets(
         ], list(book.findings)
     except _Refused as refused:
         return [], refused.findings
-    except Exception as exc:  # hostile input must not stop the run
-        return [], [
-            Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
-        ]
+    except BaseException as exc:  # hostile input (a native panic too) must not stop the run
+        guards.reraise_fatal(exc)
+        return [], [Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc))]
 
 
 def read_book_with_meta(

@@ -11,13 +11,14 @@ import json
 from dataclasses import dataclass
 
 from .cells import a1
+from .methods import method_of
 from .scheme import Indicator, Scheme
 
 HEADER_FIELDS: tuple[tuple[str, str], ...] = (
     ("center_name", "{center}名称"),
     ("center_code", "编号"),
     ("host_unit", "依托单位"),
-    ("report_year", "考核年度"),
+    ("report_year", "{year}"),
     ("filler_name", "填报人"),
     ("filler_phone", "联系电话"),
     ("fill_date", "填报日期"),
@@ -61,16 +62,19 @@ class Layout:
 
 
 def _layout(
-    method: str, sheet: str, value_header: str, center_label: str, indicators: tuple[Indicator, ...]
+    preview: str,
+    sheet: str,
+    value_header: str,
+    center_label: str,
+    year_label: str,
+    indicators: tuple[Indicator, ...],
 ) -> Layout:
-    relative = method == "relative"
+    relative = preview == "hints"  # no score column: the score depends on the other centers
     columns = tuple(
         c.format(value=value_header) for c in (RELATIVE_COLUMNS if relative else ABSOLUTE_COLUMNS)
     )
     header_rows = {f: HEADER_ROW0 + n for n, (f, _) in enumerate(HEADER_FIELDS)}
-    header_labels = {f: lbl.format(center=center_label) for f, lbl in HEADER_FIELDS}
-    if relative:
-        header_labels["report_year"] = "评估年度"
+    header_labels = {f: lbl.format(center=center_label, year=year_label) for f, lbl in HEADER_FIELDS}
     rows: dict[str, int] = {}
     assessor_rows: dict[str, int] = {}
     row = TABLE_HEADER_ROW0 + 1
@@ -125,10 +129,11 @@ def layout(scheme: Scheme) -> Layout:
     found = _CACHE.get(key)
     if found is None:
         found = _CACHE[key] = _layout(
-            scheme.method,
+            method_of(scheme).preview,
             scheme.submission.get("sheet", "填报表"),
             scheme.submission.get("value_header", "填报数"),
             scheme.center_label,
+            scheme.year_label,
             scheme.indicators,
         )
     return found

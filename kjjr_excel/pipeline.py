@@ -13,7 +13,10 @@ from pathlib import Path
 
 from .assess import Assessment, Review, read_assessments, read_reviews
 from .cells import fmt_decimal, normalise_name
+from .describe import parameters
 from .findings import Finding, sorted_findings
+from .guards import display_name
+from .methods import method_of
 from .model import CenterInput, RunResult, Submission
 from .rank import rank_centers
 from .roster import read_roster
@@ -91,8 +94,8 @@ def choose_year(scheme: Scheme, year: int | None, submissions: Sequence[Submissi
     the files' majority (clerks reuse last year's templates); files of a newer year are pointed out, as
     the year the user may have meant."""
     if year is not None:
-        return year, f"考核年度：{year}年（按 --year 指定）。"
-    note = f"考核年度：{scheme.year}年（取自考核方案“{scheme.name}”；其他年度请用 --year 指定）。"
+        return year, f"{scheme.year_label}：{year}年（按 --year 指定）。"
+    note = f"{scheme.year_label}：{scheme.year}年（取自考核方案“{scheme.name}”；其他年度请用 --year 指定）。"
     newer = Counter(s.year for s in submissions if s.year and s.year > scheme.year)
     if newer:
         newest = max(newer)
@@ -122,20 +125,21 @@ def run_rank(
     findings = list(checked.findings)
     lookup = _resolver(checked.identities, checked.roster)
 
-    assessments = expand_tables(assessments)
+    assessments = expand_tables(assessments, findings)
     tables = [_read_table(p, scheme) for p in assessments]
     for _, _, _, table_findings in tables:
         findings.extend(table_findings)
     tables3 = [(f, s, rows) for f, s, rows, _ in tables]
     assessed_by: dict[str, Assessment] = {}
     reviews: dict[str, list[Review]] = {}
-    if scheme.is_relative:
+    method = method_of(scheme)
+    if method.table == "review":
         reviews, review_findings = read_reviews(scheme, tables3, lookup)
         findings.extend(review_findings)
     else:
         assessed_by, assess_findings = read_assessments(scheme, tables3, lookup)
         findings.extend(assess_findings)
-    reviews_given = scheme.is_relative and bool(assessments)
+    reviews_given = method.table == "review" and bool(assessments)
 
     centers: list[CenterInput] = []
     for n, sub in enumerate(checked.accepted):
@@ -180,26 +184,25 @@ def run_rank(
         files=checked.files,
         reviews_given=reviews_given,
         assessed=bool(assessments),
-        parameters=scheme.parameters(),
+        parameters=parameters(scheme),
         notes=notes,
-        inputs=[str(p) for p in inputs] + [str(p) for p in assessments] + [str(p) for p in history],
+        inputs=[display_name(str(p)) for p in (*inputs, *assessments, *history)],
         history_years=history_years,
     )
 
 
-def expand_tables(paths: Sequence[Path]) -> list[Path]:
-    """--assessment takes files or folders (every workbook inside, lock and hidden files left out)."""
+def expand_tables(paths: Sequence[Path], problems: list[Finding] | None = None) -> list[Path]:
+    """--assessment takes files or folders (every workbook inside, lock and hidden files left out). A folder
+    that cannot be read, or nests too deep, is a finding in `problems`."""
+    from .inbox import folder_files
+
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.is_file()
-                    and f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
-                    and not f.name.startswith(("~$", "."))
-                )
+                f
+                for f in folder_files(p, problems if problems is not None else [])
+                if f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
             )
         else:
             out.append(p)
@@ -209,7 +212,7 @@ def expand_tables(paths: Sequence[Path]) -> list[Path]:
 def _read_table(path: Path, scheme: Scheme):
     from .ingest import read_table
 
-    required = ["名称", "一票否决"] if scheme.is_relative else ["名称"]
+    required = list(method_of(scheme).table_required)
     rows, table_findings, sheet = read_table(path, path.name, required=required)
     return path.name, sheet, rows, table_findings
 
@@ -300,7 +303,7 @@ def build_center(
                     center=name,
                     indicator=ind.id,
                     value="是",
-                    reason=reason.removesuffix("，评定为不合格"),
+                    reason=reason,
                 )
             )
     totals: list[Fraction] = []
@@ -329,19 +332,9 @@ def build_center(
 
 
 def _notes(scheme: Scheme, assessed: bool, strict: bool) -> list[str]:
-    notes = []
-    if not scheme.is_relative and scheme.assessor_indicators and not assessed:
-        neutral = "、".join(
-            f"{i.display_label}按{f'“{i.neutral_text}”' if i.type == 'bool' else i.neutral_text}"
-            for i in scheme.assessor_indicators
-        )
-        notes.append(f"未提供考核评价表：{neutral}计，所有{scheme.center_label}标记“未经考核评价”。")
-    if scheme.is_relative and not assessed:
-        notes.append("未提供定性评分表：综合得分即定量得分。")
-    if scheme.is_relative:
-        notes.append("一票否决和未报送的分中心不参加定量指标基准值（最高值）的计算。")
+    notes = method_of(scheme).notes(scheme, assessed)
     if strict:
-        notes.append("使用了 --strict：数据有误的分中心不参加排名。")
+        notes.append(f"使用了 --strict：数据有误的{scheme.center_label}不参加排名。")
     else:
         notes.append("数据有误的指标按0分计，并在“标记”中注明指标和单元格。")
     notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")

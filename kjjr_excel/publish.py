@@ -16,6 +16,7 @@ import cn2an
 from .cells import as_text
 from .errors import KjjrError
 from .findings import Severity
+from .methods import method_of
 from .output import atomic_write
 from .report import RANKING_KIND, SERIAL, SHEET_RANKING, convert_to_pdf
 from .xlsx import Workbook
@@ -70,7 +71,7 @@ def read_ranking(scheme: Any, path: Path) -> RankingBook:
         )
     if meta.get("provisional"):
         why = meta["provisional"].replace("（初步结果，", "（")
-        table = "评审人定性评分表" if scheme.is_relative else "考核评价表"
+        table = method_of(scheme).table_title
         raise PublishError(
             f"{path.name} 是初步结果{why}，不能据此公示或发放补助。"
             f"请用 kjjr rank … --assessment 指定{table}重新排名后，再对新的排名结果表发布。"

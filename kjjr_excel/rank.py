@@ -11,15 +11,14 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from .methods import method_of
 from .model import CenterScore, HistoryRecord, RankedCenter
 from .scheme import Scheme
 from .score import cents
 
 FLAG_DELIST = "摘牌"
 FLAG_DELIST_WARNING = "摘牌预警"
-FLAG_NOT_ASSESSED = "未经考核评价"
 FLAG_DATA_ERROR = "数据有误"
-FLAG_REVIEW_MISSING = "定性评分缺失"
 FLAG_LAST = "排名最后"
 
 
@@ -27,6 +26,11 @@ def to_decimal(value: Fraction) -> Decimal:
     """A total rounded half up to 2 places, exactly (score.cents; dividing in Decimal first would round twice,
     at 28 digits and then at 2)."""
     return Decimal(cents(value)).scaleb(-2)
+
+
+def years_text(n: int) -> str:
+    """A count of years as the notice writes it: 两 (连续两年), 三, …; digits from 11 on."""
+    return "一两三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
 
 
 def competition_ranks(totals: Sequence[Decimal]) -> list[int]:
@@ -66,7 +70,7 @@ def quota_grade(counts: list[tuple[str, int]], rank: int, fallback: str) -> str:
 
 
 def failing_grade(scheme: Scheme) -> str:
-    return next(g.name for g in scheme.grades if g.failing)
+    return scheme.failing_grade
 
 
 def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[str, Decimal]:
@@ -112,6 +116,7 @@ def rank_centers(
     """Ranks, grades, subsidy and flags. Vetoed (and, with strict, erroneous) centers keep their score but
     are listed after the ranked ones, without a rank; the failing grade goes to a veto."""
     year = year or scheme.year
+    method = method_of(scheme)
     failing = failing_grade(scheme)
     rows = []
     for s in sorted(scores, key=lambda s: (s.center.code, s.center.name, s.center.key)):
@@ -128,10 +133,7 @@ def rank_centers(
                 if ind.id in c.errors
             ]
             flags.append(f"{FLAG_DATA_ERROR}：{'、'.join(wrong)}")
-        if not scheme.is_relative and not c.assessed and scheme.assessor_indicators:
-            flags.append(FLAG_NOT_ASSESSED)
-        if scheme.is_relative and reviews_given and not c.review_totals:
-            flags.append(FLAG_REVIEW_MISSING)
+        flags.extend(method.flags(scheme, c, reviews_given))
         flags.extend(c.notes)
         excluded = bool(c.vetoes) or not c.eligible or (strict and bool(c.errors))
         if strict and c.errors and not c.vetoes:
@@ -188,14 +190,16 @@ def _delisting_flags(
     last_now = rank is not None and last_rank is not None and rank == last_rank
     if not (fails_now or last_now):
         return []
-    previous = next((h for h in past if h.year == year - 1), None)
-    failed_twice = (
-        fails_now and previous is not None and (previous.failing or previous.grade in failing_names)
+    by_year = {h.year: h for h in past}
+    earlier = [by_year.get(year - n) for n in range(1, scheme.delisting_years)]  # the N−1 years before
+    failed_running = fails_now and all(
+        h is not None and (h.failing or h.grade in failing_names) for h in earlier
     )
-    last_twice = last_now and previous is not None and previous.last
+    last_running = last_now and all(h is not None and h.last for h in earlier)
     flags = [FLAG_LAST] if last_now else []
-    if failed_twice or last_twice:
-        flags.append(f"{FLAG_DELIST}（{'连续两年不合格' if failed_twice else '连续两年排名最后'}）")
+    running = f"连续{years_text(scheme.delisting_years)}年"
+    if failed_running or last_running:
+        flags.append(f"{FLAG_DELIST}（{running}{grade if failed_running else '排名最后'}）")
     else:
         flags.append(FLAG_DELIST_WARNING)
     return flags

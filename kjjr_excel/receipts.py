@@ -21,7 +21,7 @@ from .findings import Finding, Severity, sorted_findings
 from .inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
 from .ingest import READ, UNREADABLE
 from .model import Submission
-from .output import atomic_write
+from .output import UniqueNames, atomic_write, file_name
 from .report import write_findings_sheet
 from .scheme import RosterEntry
 from .validate import match_center
@@ -29,7 +29,13 @@ from .xlsx import Workbook, row_height
 
 __all__ = ["write_receipts", "write_checked_receipts", "write_findings_report", "atomic_workbook"]
 
-_OPTIONS = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+# in_memory: a receipt is small, and XlsxWriter then leaves no scratch file in TMPDIR, whatever happens
+_OPTIONS = {
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "in_memory": True,
+}
 
 
 def _safe_name(text: str, limit: int = 40) -> str:
@@ -116,6 +122,13 @@ def write_receipts(
     read_at = when.strftime("%Y-%m-%d %H:%M")
     context = ReceiptContext(year, when, kept)
     written: list[Path] = []
+    names = UniqueNames()  # 甲/乙 and 甲_乙, two a.xlsx in two folders: each its own receipt on disk
+
+    def write(fname: str, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
+        path = atomic_workbook(out_dir / names.claim(file_name(fname)), build)
+        names.add(path.name)  # a sibling written beside an open file is taken too
+        return path
+
     for (code, name), subs in sorted(centers.items()):
         files = [s.file for s in subs]
         center_findings = [f for file in files for f in by_file.get(file, [])]
@@ -123,8 +136,8 @@ def write_receipts(
         fname = f"回执_{_safe_name(code or '无编号', 20)}_{_safe_name(name or '未填名称')}.xlsx"
         info = [(file, sha[file].sha256 if file in sha else "", status(file)) for file in files]
         entry = match_center(subs[0], roster) if roster else None
-        receipt = atomic_workbook(
-            out_dir / fname,
+        receipt = write(
+            fname,
             lambda wb, c=code, n=name, i=info, fs=center_findings, e=entry, ss=subs: _receipt(
                 wb, scheme, c, n, i, fs, read_at, context, ss, e
             ),
@@ -153,11 +166,12 @@ def write_receipts(
         answered = (READ, UNREADABLE, MAIL_EMPTY)
         if info_row.file in recognised or info_row.status not in answered:
             continue
-        fname = f"回执_未识别_{_safe_name(Path(info_row.file).stem)}.xlsx"
+        # the folder is part of the name: two a.xlsx in two sub-folders get two receipts
+        fname = f"回执_未识别_{_safe_name(str(Path(info_row.file).with_suffix('')))}.xlsx"
         fs = by_file.get(info_row.file, [])
         row = [(info_row.file, info_row.sha256, info_row.status)]
-        receipt = atomic_workbook(
-            out_dir / fname,
+        receipt = write(
+            fname,
             lambda wb, r=row, fs=fs: _receipt(wb, scheme, "", "", r, fs, read_at, context, ()),
         )
         written.append(receipt)

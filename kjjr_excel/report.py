@@ -26,14 +26,16 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
 from .cells import as_text, fmt_decimal
+from .describe import parameters as scheme_parameters
 from .errors import OutputError
 from .findings import Severity, sorted_findings
 from .layout import META_SHEET, layout
+from .methods import FLAG_NOT_ASSESSED, method_of
 from .model import RankedCenter, RunResult, Submission
-from .output import atomic_write
-from .rank import FLAG_DELIST, FLAG_DELIST_WARNING, FLAG_NOT_ASSESSED
+from .output import atomic_write, private_tmpdir
+from .rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
 from .scheme import SEED_SOURCE
-from .score import exact_sum, num, round2, trims, two
+from .score import num, round2, trims, two
 from .xlsx import (
     BackgroundSheets,
     Workbook,
@@ -57,11 +59,24 @@ BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
 FOOTER = "&C第 &P 页 共 &N 页"
 SCORE_FORMAT = "0.00"
-GRADE_COLOURS = {  # (fill, font) by grade name; 合格 stays plain
-    "优秀": ("#C6EFCE", "#006100"),
-    "良好": ("#DDEBF7", "#1F4E78"),
-    "不合格": ("#FFC7CE", "#9C0006"),
+GRADE_COLOURS = {  # (fill, font) by a grade's place in the scheme's table; the others stay plain
+    "top": ("#C6EFCE", "#006100"),
+    "second": ("#DDEBF7", "#1F4E78"),
+    "failing": ("#FFC7CE", "#9C0006"),
 }
+
+
+def grade_roles(scheme: Any) -> dict[str, str]:
+    """Grade name -> colour role: the top grade green, the next blue when three or more pass (优秀, 良好;
+    合格 plain), the failing grade red. Whatever the scheme calls its grades."""
+    passing = [g.name for g in scheme.grades if not g.failing]
+    roles = {passing[0]: "top"}
+    if len(passing) >= 3:
+        roles[passing[1]] = "second"
+    roles[scheme.failing_grade] = "failing"
+    return roles
+
+
 # Printed in black and white the fills are one pale grey: the grades differ by the type too, by their place in
 # the scheme (the best bold, the next italic, a failing grade bold and underlined; the rest plain).
 GRADE_TYPE = ({"bold": True}, {"italic": True})
@@ -100,6 +115,9 @@ class RankingWriter:
         self.wb: Workbook | None = None
         self.raw: BackgroundSheets | None = None
         self.started: tuple[Any, int, list[Submission]] | None = None
+        # XlsxWriter's scratch files (constant_memory's rows files) live in a folder of the writer's own,
+        # removed with the workbook whatever happens: nothing is left in TMPDIR after an error or a signal
+        self.scratch = contextlib.ExitStack()
 
     def __enter__(self) -> RankingWriter:
         return self
@@ -120,6 +138,7 @@ class RankingWriter:
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
                 "constant_memory": True,
+                "tmpdir": self.scratch.enter_context(private_tmpdir()),
             },
         )
         wb.compresslevel = 1  # a quarter more bytes, a third of the time
@@ -201,13 +220,17 @@ class RankingWriter:
             raise
         wb.close()
         self.wb = self.raw = self.started = None
+        self.scratch.close()
 
     def _abandon(self) -> None:
-        if self.raw is not None:
-            self.raw.abandon()
-        if self.wb is not None:
-            self.wb.discard()
-        self.wb = self.raw = self.started = None
+        try:
+            if self.raw is not None:
+                self.raw.abandon()
+            if self.wb is not None:
+                self.wb.discard()
+        finally:
+            self.wb = self.raw = self.started = None
+            self.scratch.close()
 
 
 def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
@@ -335,9 +358,10 @@ class _Formats:
 def _grade_formats(fmt: _Formats, scheme: Any) -> dict[str, Any]:
     """Conditional formats by grade: a fill and a type style each, told apart on a black-and-white page."""
     out = {}
+    roles = grade_roles(scheme)
     for n, g in enumerate(scheme.grades):
         style = dict(FAILING_TYPE if g.failing else (GRADE_TYPE[n] if n < len(GRADE_TYPE) else {}))
-        fill, font = GRADE_COLOURS.get(g.name, (None, None))
+        fill, font = GRADE_COLOURS.get(roles.get(g.name, ""), (None, None))
         if fill:
             style.update(bg_color=fill, font_color=font)
         if style:
@@ -471,14 +495,13 @@ def _running_head(ws: Worksheet, text: str) -> None:
 def _ranking_columns(scheme: Any) -> list[Column]:
     """排名's columns after 序号. Every width is bounded so that the sheet fits one A4 landscape page wide at
     full size (LibreOffice prints 11 pt text at 10.5 pt or more): names, host units and long headers wrap
-    instead of widening the page."""
-    scores = ["定量得分", "定性得分"] if scheme.is_relative else ["自报得分", "考核得分"]
+    instead of widening the page. The method names the scores, its total last."""
     return [
         Column("排名", "int", 4, 4),
         Column("编号", "text", 5, 5),
         Column("名称", "long", 14, NAME_WIDTH),
         Column("依托单位", "long", 14, HOST_WIDTH),
-        *(Column(header, "score", 7, 7) for header in [*scores, scheme.total_label]),
+        *(Column(header, "score", 7, 7) for header in method_of(scheme).score_columns(scheme)),
         Column("等次", "center", 6, 6),
         Column(scheme.subsidy_label, "score", 9, 9),
         Column("标记", "long", 12, FLAG_WIDTH),
@@ -490,23 +513,14 @@ SERIAL = Column("序号", "int", 4, 4)
 
 
 def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
-    s = r.score
-    if scheme.is_relative:
-        return [s.quantitative, s.qualitative, r.total]
-    by_assessor = {ind.id for ind in scheme.assessor_indicators}  # every other indicator is self-reported
-    own = exact_sum(i.score for i in s.items if i.indicator not in by_assessor)
-    assessed = exact_sum(i.score for i in s.items if i.indicator in by_assessor)
-    return [own, assessed, r.total]
+    return method_of(scheme).scores(scheme, r)
 
 
 def provisional_note(result: RunResult) -> str:
     """'（初步结果，未经考核评价）' when part of the assessment is missing, said once in 排名's title (and on
     the 公示): without the assessor's table (Qingdao) or without any review sheet (Guangdong); else ''."""
     scheme: Any = result.scheme
-    if scheme.is_relative:
-        missing = scheme.weight_qualitative and not result.reviews_given
-        return "（初步结果，未经定性评价）" if missing else ""
-    return "（初步结果，未经考核评价）" if scheme.assessor_indicators and not result.assessed else ""
+    return method_of(scheme).provisional(scheme, result.assessed, result.reviews_given)
 
 
 def short_flags(flags: Sequence[str], provisional: bool) -> str:
@@ -588,7 +602,7 @@ def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
 
 def grading_rule(scheme: Any) -> list[str]:
     """The foot's lines on how grades, subsidy and flags are decided, in the scheme's words."""
-    rows = scheme.parameters()
+    rows = scheme_parameters(scheme)
     grades = "；".join(
         f"{name.removeprefix('等次：')}：{value}" for name, value, _ in rows if name.startswith("等次：")
     )
@@ -609,13 +623,14 @@ def grading_rule(scheme: Any) -> list[str]:
             + ("（金额为默认值，待确认）" if defaults else "")
             + "。"
         )
-    if scheme.submission.get("remarks") and scheme.is_relative:
+    if scheme.submission.get("remarks") and method_of(scheme).foot_remarks:
         lines.append(scheme.submission["remarks"])
     legend = "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表"
     if scheme.delisting:
         legend += (
-            f"；摘牌——连续{scheme.delisting_years}年不合格或连续{scheme.delisting_years}年排名最后一名"
-            f"；摘牌预警——本年度不合格或排名最后，再有一年即予摘牌"
+            f"；摘牌——连续{years_text(scheme.delisting_years)}年{scheme.failing_grade}"
+            f"或连续{years_text(scheme.delisting_years)}年排名最后一名"
+            f"；摘牌预警——本年度{scheme.failing_grade}或排名最后，再有一年即予摘牌"
         )
     lines.append(legend + "；未列排名的不参加排名、不予补助，原因见“校验问题”表。")
     return lines
@@ -782,7 +797,7 @@ def _detail_headers(result: RunResult) -> tuple[list[tuple[str, float]], dict[in
 
 
 def _with_reviews(result: RunResult) -> bool:
-    return result.scheme.is_relative and any(r.score.qualitative is not None for r in result.ranked)
+    return any(r.score.qualitative is not None for r in result.ranked)
 
 
 def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> Iterator[list[Any]]:
@@ -975,7 +990,7 @@ def write_findings_sheet(
             Column("文件", "long", 16, 20),
             Column("工作表", "long", 6, 8),
             Column("单元格", "text", 6, 6),
-            Column("分中心", "long", 12, 14),
+            Column(scheme.center_label, "long", 12, 14),
             Column("指标", "long", 14, 16),
             Column("填写内容", "long", 8, 10),
             Column("说明", "long", 34, 34),
@@ -1068,6 +1083,7 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
         key=lambda r: (-r.total, r.center.code, r.center.name),
     )
     grades = [g.name for g in scheme.grades]
+    roles = grade_roles(scheme)
     counts = {g: 0 for g in grades}
     for r in result.ranked:
         if r.grade in counts:
@@ -1114,7 +1130,10 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             "values": [SHEET_CHARTS, 1, 4, len(grades), 4],
             "data_labels": {"value": True},
             "points": [
-                {"fill": {"color": GRADE_COLOURS.get(g, ("#BFBFBF", ""))[0]}, "border": {"color": "#7F7F7F"}}
+                {
+                    "fill": {"color": GRADE_COLOURS.get(roles.get(g, ""), ("#BFBFBF", ""))[0]},
+                    "border": {"color": "#7F7F7F"},
+                }
                 for g in grades
             ],
         }
@@ -1259,10 +1278,13 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     put(["方案文件SHA-256", scheme.sha256])
     if result.inputs:
         put(["输入位置", "；".join(result.inputs)])
-    if scheme.is_relative:
-        put(["定性评分表", "已提供" if result.reviews_given else "未提供"])
-    else:
-        put(["考核评价表", "已提供" if result.assessed else "未提供"])
+    method = method_of(scheme)
+    put(
+        [
+            method.table_title,
+            "已提供" if method.table_given(result.assessed, result.reviews_given) else "未提供",
+        ]
+    )
     row += 1
     put(["说明"], fmt.section)
     for note in result.notes:

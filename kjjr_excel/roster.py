@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
+from . import guards
 from .cells import as_text, decode_text, normalise_name
 from .errors import RosterError
-from .findings import Severity
+from .findings import Finding, Severity
 from .scheme import RosterEntry
 
 COLUMNS = {
@@ -25,8 +24,6 @@ COLUMNS = {
 def read_roster(path: str | Path) -> tuple[RosterEntry, ...]:
     """Roster rows in file order; raise RosterError (Chinese, naming the file) when unusable."""
     path = Path(path)
-    if not path.is_file():
-        raise RosterError(f"找不到名录文件 {path}。")
     rows = _rows_csv(path) if path.suffix.lower() in (".csv", ".txt") else _rows_workbook(path)
     header_at = next((n for n, row in enumerate(rows[:20]) if _column(row, "name") is not None), None)
     if header_at is None:
@@ -63,7 +60,7 @@ def read_roster(path: str | Path) -> tuple[RosterEntry, ...]:
             )
         )
     if not entries:
-        raise RosterError(f"名录文件 {path} 中没有任何{'分中心'}。")
+        raise RosterError(f"名录文件 {path} 中没有任何名单（“名称”列下没有内容）。")
     return tuple(entries)
 
 
@@ -75,11 +72,18 @@ def _column(row: list, key: str) -> int | None:
     return None
 
 
+MAX_CSV_BYTES = 20 * 2**20
+
+
 def _rows_csv(path: Path) -> list[list[str]]:
-    text = decode_text(path.read_bytes())
-    if text is None:
-        raise RosterError(f"名录文件 {path} 的编码无法识别，请另存为 UTF-8 编码的 CSV 或 Excel 文件。")
-    return list(csv.reader(io.StringIO(text)))
+    try:
+        text = decode_text(guards.read_input(path, MAX_CSV_BYTES))
+        if text is None:
+            raise RosterError(f"名录文件 {path} 的编码无法识别，请另存为 UTF-8 编码的 CSV 或 Excel 文件。")
+        return guards.csv_rows(text)
+    except guards.Guarded as refused:
+        message = Finding.make(refused.code, file=str(path), **refused.fields).message
+        raise RosterError(f"名录文件 {path} 无法读取：{message}") from None
 
 
 def _rows_workbook(path: Path) -> list[list]:

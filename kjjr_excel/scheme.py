@@ -6,16 +6,20 @@ delisting, cross-field checks and the roster. No indicator id appears in the Pyt
 
 from __future__ import annotations
 
+import csv
+import difflib
 import functools
+import hashlib
+import io
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .cells import fmt_decimal
 from .errors import SchemeError
 
 SCHEME_DIR = "schemes"
@@ -24,6 +28,16 @@ SOURCES = ("self", "assessor")
 METHODS = ("absolute", "relative")
 BENCHMARKS = ("max", "p90", "rank")
 CHECK_KINDS = ("paired", "requires", "ratio_range")
+GRADING_METHODS = ("thresholds", "quota")
+# The parameters each scoring rule kind takes besides its range (min, max); score.RULES gives each its formula.
+RULE_PARAMS: dict[str, tuple[str, ...]] = {
+    "linear_step": ("base", "step", "target"),
+    "shortfall": ("full", "step", "target"),
+    "per_unit": ("step",),
+    "deduction": ("full", "step"),
+    "as_awarded": (),
+    "veto": (),
+}
 SEED_SOURCE = "通知原文"  # a figure the notice itself fixes
 DEFAULT_SOURCE = (
     "默认值（待确认）"  # a figure the notice leaves to the office (or the bureau): to be confirmed
@@ -109,6 +123,9 @@ class Check:
     fields: tuple[str, ...]
     min: Decimal | None = None
     max: Decimal | None = None
+    # ratio_range: the units a clerk probably used instead when the ratio is too large / too small
+    large_unit: str = ""
+    small_unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,7 @@ class Scheme:
     checks: tuple[Check, ...] = ()
     aliases: tuple[str, ...] = ()
     period: str = ""
-    center_label: str = "分中心"
+    center_label: str = ""
     roster: tuple[RosterEntry, ...] = ()
     roster_required: bool = False
     submission: dict[str, str] = field(default_factory=dict)
@@ -165,6 +182,7 @@ class Scheme:
     outlier_threshold: Decimal = Decimal("3.5")
     outlier_min_centers: int = 5
     outlier_ratio: Decimal = Decimal(3)
+    total_max: Decimal = Decimal(100)
     sources: dict[str, str] = field(default_factory=dict)
     path: str = ""
     sha256: str = ""
@@ -190,91 +208,21 @@ class Scheme:
         """Indicators that contribute points (vetoes excluded)."""
         return tuple(i for i in self.indicators if not i.is_veto)
 
+    @property
+    def year_label(self) -> str:
+        """What the scheme calls the year assessed (考核年度, 评估年度)."""
+        return self.submission["year_label"]
+
+    @property
+    def failing_grade(self) -> str:
+        """The name of the failing grade (the loader makes it the last, and the only one)."""
+        return self.grades[-1].name
+
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
             if ind.id == indicator_id:
                 return ind
         raise KeyError(indicator_id)
-
-    @property
-    def is_relative(self) -> bool:
-        return self.method == "relative"
-
-    def parameters(self) -> list[tuple[str, str, str]]:
-        """(parameter, value, source) rows for the 说明 sheet; source is 通知原文 or 默认值（待确认）: a figure
-        is 通知原文 only where the notice fixes it (a section, or one of its keys `<key>_source`, says so)."""
-        from .score import describe_rule  # local: score imports scheme
-
-        def src(section: str) -> str:
-            return DEFAULT_SOURCE if self.sources.get(section) == "default" else SEED_SOURCE
-
-        rows: list[tuple[str, str, str]] = [
-            ("考核方案", f"{self.name}（{self.id}，版本 {self.version}）", "方案文件"),
-            ("依据", self.document, "通知原文"),
-            ("考核年度", str(self.year), "方案文件"),
-        ]
-        if self.period:
-            rows.append(("评估周期", self.period, "通知原文"))
-        for ind in self.indicators:
-            if self.is_relative:
-                rows.append(
-                    (f"权重：{ind.category}／{ind.label}", fmt_decimal(ind.weight), src("quantitative"))
-                )
-            elif ind.rule is not None:
-                rows.append((f"计分规则：{ind.category}／{ind.label}", describe_rule(ind), "通知原文"))
-        if self.is_relative:
-            bench = {
-                "max": "最高值得满分，其余按比例折算",
-                "p90": "以第90百分位数（PERCENTILE.INC）为基准",
-                "rank": "按百分比排位（PERCENTRANK.INC）计分",
-            }[self.benchmark]
-            rows.append(("定量计分方法", bench, src("quantitative")))
-            for part in self.parts:
-                rows.append((f"定性评分：{part.label}（满分）", fmt_decimal(part.max), src("qualitative")))
-            rows.append(("定性评分去掉最高分和最低分的评审人数下限", str(self.trim_at), src("qualitative")))
-            rows.append(
-                (
-                    "综合得分",
-                    f"定量得分×{fmt_decimal(self.weight_quantitative)} + 定性得分×{fmt_decimal(self.weight_qualitative)}",
-                    src("combination"),
-                )
-            )
-        for g in self.grades:
-            if self.grading_method == "thresholds":
-                rows.append(
-                    (
-                        f"等次：{g.name}",
-                        f"{fmt_decimal(g.min)}分（含）以上" if not g.failing else "低于合格线",
-                        src("grading"),
-                    )
-                )
-            else:
-                rows.append((f"等次：{g.name}", _quota_text(self.grades, g), src("grading")))
-        if self.subsidy_floor:
-            rows.append(("补助下限（万元，合格及以上）", fmt_decimal(self.subsidy_floor), src("subsidy")))
-        for name, amount in self.subsidy_amounts.items():
-            rows.append((f"{self.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy.amounts")))
-        if self.subsidy_budget:
-            rows.append(("补助总额（万元）", fmt_decimal(self.subsidy_budget), src("subsidy")))
-        if self.delisting:
-            rows.append(
-                (
-                    "摘牌",
-                    f"连续{self.delisting_years}年不合格或连续{self.delisting_years}年排名最后一名",
-                    src("delisting"),
-                )
-            )
-        return rows
-
-
-def _quota_text(grades: tuple[Grade, ...], grade: Grade) -> str:
-    passing = [g for g in grades if not g.failing]
-    if grade.failing:
-        return "一票否决等不参加排名的分中心"
-    if grade is passing[-1]:
-        return "其余参加排名的分中心"
-    lead = "前" if grade is passing[0] else "其后"
-    return f"{lead}{fmt_decimal(grade.share * 100)}%（人数按四舍五入取整，边界同分者均取较高等次）"
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -314,283 +262,684 @@ def _shipped(base: Path) -> list[tuple[Path, str, tuple[str, ...], str]]:
 
 def load_scheme(name_or_path: str | Path) -> Scheme:
     """Load and check a scheme; raise SchemeError naming the file, key and line on any problem."""
-    import hashlib
-
     path = resolve_scheme_path(name_or_path)
     raw = path.read_bytes()
-    text = raw.decode("utf-8-sig", errors="replace")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SchemeError(
+            f"考核方案文件 {path} 不是 UTF-8 编码的文本。请用记事本等另存为 UTF-8 后重试。"
+        ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SchemeError(f"考核方案文件 {path} 格式错误：{exc}。请按 TOML 格式修改后重试。") from exc
-    loader = _Loader(path, text)
-    scheme = loader.build(data)
-    return _replace(scheme, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
+        raise SchemeError(
+            f"考核方案文件 {path} 格式错误：{exc}。请按 TOML 格式修改后重试。", path=str(path)
+        ) from exc
+    scheme = _Loader(path, text).build(data)
+    return replace(scheme, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
 
 
-def _replace(scheme: Scheme, **changes: Any) -> Scheme:
-    from dataclasses import replace
+# ------------------------------------------------------------------------------------ where a key stands
 
-    return replace(scheme, **changes)
+_HEADER = re.compile(r"^[ \t]*(\[\[?)[ \t]*([^\]\n]+?)[ \t]*\]\]?", re.M)
+
+
+def key_line(text: str, path: Iterable[str | int]) -> int | None:
+    """The line (1-based) of a key path such as ("indicators", 3, "rule", "kind") in a TOML text.
+
+    tomllib keeps no positions, so this scans the text: the [table] or n-th [[array]] header first, then each
+    further key (`name =`) or n-th inline table (`{`) after it, within that table. A part that cannot be
+    found leaves the line of the deepest part that was (a missing key points at its table)."""
+    parts = list(path)
+    headers = [(m.start(), m.group(1) == "[[", m.group(2).strip()) for m in _HEADER.finditer(text)]
+    start, end, found = 0, (headers[0][0] if headers else len(text)), None
+    if parts and isinstance(parts[0], str):
+        name = parts[0]
+        same = [(pos, arr) for pos, arr, h in headers if h == name]
+        index = parts[1] if len(parts) > 1 and isinstance(parts[1], int) else None
+        pick = None
+        if same and same[0][1] and index is not None and index < len(same):
+            pick, parts = same[index][0], parts[2:]
+        elif same and not same[0][1]:
+            pick, parts = same[0][0], parts[1:]
+        if pick is not None:
+            start = found = pick
+            following = [pos for pos, _, _ in headers if pos > pick]
+            end = following[0] if following else len(text)
+    pos = start
+    for n, part in enumerate(parts):
+        if isinstance(part, int):
+            hit = None
+            cursor = pos
+            for _ in range(part + 1):
+                hit = text.find("{", cursor, end)
+                if hit < 0:
+                    break
+                cursor = hit + 1
+            if hit is None or hit < 0:
+                break
+            pos = found = hit
+            continue
+        key = re.escape(part)
+        at_line_start = n == 0 and found == start
+        pattern = rf"(?m)^[ \t]*\"?{key}\"?[ \t]*=" if at_line_start else rf"(?<!\w)\"?{key}\"?[ \t]*="
+        match = re.compile(pattern).search(text, pos, end)
+        if match is None:
+            break
+        pos = found = match.start() + len(match.group(0)) - len(match.group(0).lstrip())
+    return None if found is None else text.count("\n", 0, found) + 1
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- loader
+
+_REQUIRED = object()
 
 
 class _Loader:
+    """The strict reading of one scheme text: every key known, typed and range-checked."""
+
     def __init__(self, path: Path, text: str):
         self.path = path
-        self.lines = text.splitlines()
+        self.text = text
 
-    def fail(self, key: str, problem: str) -> SchemeError:
-        leaf = key.rsplit(".", 1)[-1].split("[")[0]
-        line = next(
-            (n for n, ln in enumerate(self.lines, 1) if re.match(rf"\s*\"?{re.escape(leaf)}\"?\s*=", ln)),
-            None,
+    def fail(self, path: tuple[str | int, ...], problem: str) -> SchemeError:
+        key = _dotted(path)
+        line = key_line(self.text, path)
+        where = f"第{line}行" if line else "文件中没有这一项"
+        return SchemeError(
+            f"考核方案文件 {self.path} 的 {key}（{where}）有误：{problem}",
+            path=str(self.path),
+            key=key,
+            line=line,
         )
-        if line is None:
-            line = next((n for n, ln in enumerate(self.lines, 1) if leaf in ln), None)
-        where = f"第{line}行" if line else "（文件中没有这一项）"
-        return SchemeError(f"考核方案文件 {self.path} 的 {key}（{where}）有误：{problem}")
 
-    def need(self, table: dict, key: str, where: str) -> Any:
-        if key not in table:
-            raise self.fail(f"{where}.{key}", "缺少这一项")
-        return table[key]
+    def table(self, value: Any, path: tuple[str | int, ...]) -> _Table:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"应为一个表（[{_dotted(path)}] 或 {{ … }}），实际为 {_shown(value)}")
+        return _Table(self, value, path)
 
-    def dec(self, value: Any, key: str) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self.fail(key, f"应为数字，实际为 {value!r}")
-        try:
-            return Decimal(str(value))
-        except Exception as exc:
-            raise self.fail(key, f"应为数字，实际为 {value!r}") from exc
+    def tables(self, value: Any, path: tuple[str | int, ...]) -> list[_Table]:
+        if not isinstance(value, list):
+            raise self.fail(
+                path, f"应为若干个表（[[{_dotted(path)}]] 或 [{{ … }}, …]），实际为 {_shown(value)}"
+            )
+        return [self.table(v, (*path, n)) for n, v in enumerate(value)]
+
+    # ------------------------------------------------------------------------------------------ whole file
 
     def build(self, data: dict) -> Scheme:
-        head = self.need(data, "scheme", "")
-        if not isinstance(head, dict):
-            raise self.fail("scheme", "应为一个表（[scheme]）")
-        method = self.need(head, "method", "scheme")
-        if method not in METHODS:
-            raise self.fail("scheme.method", f"应为 {' 或 '.join(METHODS)}，实际为 {method!r}")
-        year = self.need(head, "year", "scheme")
-        if not isinstance(year, int) or not 1990 <= year <= 2100:
-            raise self.fail("scheme.year", f"应为四位年份，实际为 {year!r}")
-        indicators = self.indicators(self.need(data, "indicators", ""), method)
+        top = self.table(data, ())
+        head = top.table("scheme")
+        method = head.choice("method", METHODS)
+        year = head.integer("year", lo=1990, hi=2100)
+        total_max = head.number("total_max", Decimal(100), lo=Decimal(1))
+        relative = method == "relative"
+        indicators = tuple(self.indicator(t, relative) for t in top.tables("indicators"))
+        self.unique([(i.id, ("indicators", n, "id")) for n, i in enumerate(indicators)], "指标编号")
         ids = {i.id for i in indicators}
-        grading = self.need(data, "grading", "")
-        grading_method = self.need(grading, "method", "grading")
-        grades = self.grades(self.need(grading, "grades", "grading"), grading_method)
-        subsidy = self.need(data, "subsidy", "")
-        amounts = {
-            str(k): self.dec(v, f"subsidy.amounts.{k}")
-            for k, v in self.need(subsidy, "amounts", "subsidy").items()
-        }
-        for name in amounts:
-            if name not in {g.name for g in grades}:
-                raise self.fail(f"subsidy.amounts.{name}", "不是已定义的等次")
-        delisting = data.get("delisting", {})
-        checks = tuple(self.check(c, n, ids) for n, c in enumerate(data.get("checks", [])))
-        sources = {
-            name: str(section.get("source", "seed"))
-            for name, section in data.items()
-            if isinstance(section, dict)
-        }
-        # a key of a section may have a source of its own (the amounts the bureau sets, beside the floor
-        # the notice fixes): subsidy.amounts_source = "default"
-        for name, section in data.items():
-            if isinstance(section, dict):
-                for key, value in section.items():
-                    if key.endswith("_source"):
-                        sources[f"{name}.{key.removesuffix('_source')}"] = str(value)
-                        continue
-                for key in section:
-                    sources.setdefault(f"{name}.{key}", sources[name])
-        quantitative = data.get("quantitative", {})
-        qualitative = data.get("qualitative", {})
-        combination = data.get("combination", {})
-        validation = data.get("validation", {})
-        benchmark = quantitative.get("benchmark", "max")
-        if benchmark not in BENCHMARKS:
-            raise self.fail(
-                "quantitative.benchmark", f"应为 {'、'.join(BENCHMARKS)} 之一，实际为 {benchmark!r}"
-            )
-        parts = tuple(
-            Part(
-                str(self.need(p, "id", f"qualitative.parts[{n}]")),
-                str(self.need(p, "label", "qualitative.parts")),
-                self.dec(self.need(p, "max", "qualitative.parts"), f"qualitative.parts[{n}].max"),
-                str(p.get("description", "")),
-            )
-            for n, p in enumerate(qualitative.get("parts", []))
+        sources: dict[str, str] = {}
+
+        quantitative = top.table("quantitative", required=False, allowed=relative)
+        qualitative = top.table("qualitative", required=False, allowed=relative)
+        combination = top.table("combination", required=False, allowed=relative)
+        benchmark = quantitative.choice("benchmark", BENCHMARKS, "max")
+        parts = tuple(self.part(t) for t in qualitative.tables("parts", required=False))
+        self.unique(
+            [(p.id, (*qualitative.path, "parts", n, "id")) for n, p in enumerate(parts)], "定性评分部分编号"
         )
-        if method == "relative":
-            total = sum((i.weight or Decimal(0)) for i in indicators)
-            if total != 100:
-                raise self.fail("indicators.weight", f"各指标权重之和应为100，实际为 {total}")
-            if parts and sum(p.max for p in parts) != 100:
-                raise self.fail("qualitative.parts.max", "定性评分各部分满分之和应为100")
-        wq = self.dec(combination.get("quantitative", 1), "combination.quantitative")
-        wl = self.dec(combination.get("qualitative", 0), "combination.qualitative")
+        trim_at = qualitative.integer("trim_at", 5, lo=3, hi=1000)
+        review_title = qualitative.text("title", "")
+        wq = combination.number("quantitative", Decimal(1), lo=Decimal(0), hi=Decimal(1))
+        wl = combination.number("qualitative", Decimal(0), lo=Decimal(0), hi=Decimal(1))
         if wq + wl != 1:
-            raise self.fail("combination.qualitative", f"定量与定性权重之和应为1，实际为 {wq + wl}")
-        roster_file = head.get("roster")
+            raise self.fail(
+                ("combination", "qualitative"), f"定量与定性权重之和应为1，实际为 {_fmt(wq + wl)}"
+            )
+        if wl and not parts:
+            raise self.fail(
+                ("combination", "qualitative"), "定性权重大于0，但 [qualitative] 中没有定性评分部分（parts）"
+            )
+        if relative:
+            total = sum((i.weight or Decimal(0)) for i in indicators)
+            if total != total_max:
+                raise self.fail(
+                    ("indicators", 0, "weight"),
+                    f"各指标权重之和应为{_fmt(total_max)}（满分，[scheme] total_max），实际为 {_fmt(total)}",
+                )
+            if parts and sum(p.max for p in parts) != total_max:
+                raise self.fail(
+                    ("qualitative", "parts"),
+                    f"定性评分各部分满分之和应为{_fmt(total_max)}（满分，[scheme] total_max），实际为 {_fmt(sum(p.max for p in parts))}",
+                )
+        else:
+            scored = [
+                (n, i) for n, i in enumerate(indicators) if i.rule is not None and i.rule.kind != "veto"
+            ]
+            total = sum((i.rule.params["max"] for _, i in scored), Decimal(0))  # type: ignore[union-attr]
+            if total != total_max:
+                raise self.fail(
+                    ("indicators", scored[-1][0] if scored else 0, "rule", "max"),
+                    f"各指标计分上限（rule 的 max）之和应为{_fmt(total_max)}（满分，[scheme] total_max），"
+                    f"实际为 {_fmt(total)}",
+                )
+
+        grading = top.table("grading")
+        grading_method = grading.choice("method", GRADING_METHODS)
+        grades = self.grades(grading, grading_method, total_max)
+        names = [g.name for g in grades]
+
+        subsidy = top.table("subsidy")
+        amounts_table = subsidy.table("amounts")
+        amounts: dict[str, Decimal] = {}
+        for name in amounts_table.data:
+            if name not in names:
+                raise self.fail(
+                    (*amounts_table.path, name), f"“{name}”不是 [grading] 中定义的等次（{'、'.join(names)}）"
+                )
+            amounts[name] = amounts_table.number(name, lo=Decimal(0))
+        for g in grades:
+            if g.name not in amounts and not g.failing:
+                raise self.fail(amounts_table.path, f"缺少等次“{g.name}”的金额")
+            if g.failing and amounts.get(g.name):
+                raise self.fail((*amounts_table.path, g.name), f"不合格等次（{g.name}）不给予补助，金额应为0")
+        amounts_table.done()
+        floor = subsidy.number("floor", Decimal(0), lo=Decimal(0))
+        budget = subsidy.number("budget", Decimal(0), lo=Decimal(0))
+        subsidy_label = subsidy.text("label")
+
+        delisting = top.table("delisting", required=False)
+        delisting_on = delisting.flag("enabled", False)
+        delisting_years = delisting.integer("years", 2, lo=1, hi=20)
+
+        checks = tuple(self.check(t, ids) for t in top.tables("checks", required=False))
+
+        validation = top.table("validation", required=False)
+        outlier_threshold = validation.number("outlier_threshold", Decimal("3.5"), lo=Decimal("0.1"))
+        outlier_min_centers = validation.integer("outlier_min_centers", 5, lo=3, hi=10000)
+        outlier_ratio = validation.number("outlier_ratio", Decimal(3), lo=Decimal(1))
+
+        submission = top.table("submission")
+        submission.text("year_label")  # required: 考核年度, 评估年度… is the scheme's word, not ours
+        texts = {k: submission.text(k, None) for k in SUBMISSION_KEYS}
+        submission_texts = {k: v for k, v in texts.items() if v is not None}
+
+        roster_file = head.text("roster", "")
         roster = self.roster(roster_file) if roster_file else ()
-        return Scheme(
-            id=str(self.need(head, "id", "scheme")),
-            version=str(self.need(head, "version", "scheme")),
-            name=str(self.need(head, "name", "scheme")),
-            title=str(self.need(head, "title", "scheme")),
-            issuer=str(head.get("issuer", "")),
-            document=str(head.get("document", "")),
+        for table in (quantitative, qualitative, combination, grading, subsidy, delisting):
+            sources[table.path[0]] = table.choice("source", ("seed", "default"), "seed")  # type: ignore[index]
+        # the amounts per grade may have a source of their own: the notice may fix only the floor
+        sources["subsidy.amounts"] = subsidy.choice("amounts_source", ("seed", "default"), sources["subsidy"])
+
+        publish = top.table("publish", required=False)
+        publish_texts = {k: v for k in PUBLISH_KEYS if (v := publish.text(k, None)) is not None}
+        publish_texts["notice_days"] = str(publish.integer("notice_days", 5, lo=1, hi=60))
+        scheme = Scheme(
+            id=head.text("id"),
+            version=head.text("version"),
+            name=head.text("name"),
+            title=head.text("title"),
+            issuer=head.text("issuer", ""),
+            document=head.text("document", ""),
             year=year,
             method=method,
-            result_title=str(head.get("result_title", "考核结果")),
-            total_label=str(head.get("total_label", "总分")),
+            result_title=head.text("result_title", "考核结果"),
+            total_label=head.text("total_label", "总分"),
             indicators=indicators,
             grades=grades,
             grading_method=grading_method,
-            subsidy_label=str(subsidy.get("label", "补助金额（万元）")),
+            subsidy_label=subsidy_label,
             subsidy_amounts=amounts,
-            subsidy_floor=self.dec(subsidy.get("floor", 0), "subsidy.floor"),
-            subsidy_budget=self.dec(subsidy.get("budget", 0), "subsidy.budget"),
-            delisting=bool(delisting.get("enabled", False)),
-            delisting_years=int(delisting.get("years", 2)),
+            subsidy_floor=floor,
+            subsidy_budget=budget,
+            delisting=delisting_on,
+            delisting_years=delisting_years,
             checks=checks,
-            aliases=tuple(head.get("aliases", ())),
-            period=str(head.get("period", "")),
-            center_label=str(head.get("center_label", "分中心")),
+            aliases=head.texts("aliases"),
+            period=head.text("period", ""),
+            center_label=head.text("center_label"),
             roster=roster,
-            roster_required=bool(head.get("roster_required", False)),
-            submission={str(k): str(v) for k, v in data.get("submission", {}).items()},
-            publish={str(k): str(v) for k, v in data.get("publish", {}).items()},
+            roster_required=head.flag("roster_required", False),
+            submission=submission_texts,
+            publish=publish_texts,
             benchmark=benchmark,
             parts=parts,
-            trim_at=int(qualitative.get("trim_at", 5)),
-            review_title=str(qualitative.get("title", "")),
+            trim_at=trim_at,
+            review_title=review_title,
             weight_quantitative=wq,
             weight_qualitative=wl,
-            outlier_threshold=self.dec(
-                validation.get("outlier_threshold", 3.5), "validation.outlier_threshold"
-            ),
-            outlier_min_centers=int(validation.get("outlier_min_centers", 5)),
-            outlier_ratio=self.dec(validation.get("outlier_ratio", 3), "validation.outlier_ratio"),
+            outlier_threshold=outlier_threshold,
+            outlier_min_centers=outlier_min_centers,
+            outlier_ratio=outlier_ratio,
+            total_max=total_max,
             sources=sources,
         )
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", scheme.id):
+            raise self.fail(("scheme", "id"), f"方案编号 {scheme.id!r} 只能用字母、数字、点、横线和下划线")
+        for table in (
+            head,
+            submission,
+            quantitative,
+            qualitative,
+            combination,
+            grading,
+            subsidy,
+            delisting,
+            publish,
+        ):
+            table.done()
+        validation.done()
+        top.done()
+        return scheme
 
-    def indicators(self, items: Any, method: str) -> tuple[Indicator, ...]:
-        if not isinstance(items, list) or not items:
-            raise self.fail("indicators", "应至少有一个指标（[[indicators]]）")
-        out: list[Indicator] = []
+    def unique(self, items: list[tuple[str, tuple[str | int, ...]]], what: str) -> None:
         seen: set[str] = set()
-        for n, item in enumerate(items):
-            where = f"indicators[{n}]"
-            iid = str(self.need(item, "id", where))
-            if not re.fullmatch(r"[a-z][a-z0-9_]*", iid):
-                raise self.fail(f"{where}.id", f"指标编号 {iid!r} 只能用小写字母、数字和下划线，且以字母开头")
-            if iid in seen:
-                raise self.fail(f"{where}.id", f"指标编号 {iid} 重复")
-            seen.add(iid)
-            typ = self.need(item, "type", where)
-            if typ not in INDICATOR_TYPES:
-                raise self.fail(f"{where}.type", f"应为 {'、'.join(INDICATOR_TYPES)} 之一，实际为 {typ!r}")
-            source = item.get("source", "self")
-            if source not in SOURCES:
-                raise self.fail(f"{where}.source", f"应为 self 或 assessor，实际为 {source!r}")
-            rule = None
-            if "rule" in item:
-                rule = self.rule(item["rule"], f"{where}.rule")
-            elif method == "absolute":
-                raise self.fail(f"{where}.rule", "按固定规则计分的方案，每个指标都要有计分规则")
-            weight = self.dec(item["weight"], f"{where}.weight") if "weight" in item else None
-            if method == "relative" and weight is None:
-                raise self.fail(f"{where}.weight", "相对计分的方案，每个指标都要有权重")
-            out.append(
-                Indicator(
-                    id=iid,
-                    category=str(self.need(item, "category", where)),
-                    label=str(self.need(item, "label", where)),
-                    unit=str(item.get("unit", "")),
-                    type=typ,
-                    source=source,
-                    number=str(item.get("number", "")),
-                    input_label=str(item.get("input_label", "")),
-                    places=int(item.get("places", 0 if typ == "integer" else 2)),
-                    min=self.dec(item.get("min", 0), f"{where}.min"),
-                    max=self.dec(item["max"], f"{where}.max") if "max" in item else None,
-                    standard=str(item.get("standard", "")),
-                    range=str(item.get("range", "")),
-                    note=str(item.get("note", "")),
-                    help=str(item.get("help", "")),
-                    verifiable=bool(item.get("verifiable", False)),
-                    neutral=item.get("neutral"),
-                    weight=weight,
-                    rule=rule,
+        for value, path in items:
+            if value in seen:
+                raise self.fail(path, f"{what} {value} 重复")
+            seen.add(value)
+
+    # ------------------------------------------------------------------------------------------ indicators
+
+    def indicator(self, t: _Table, relative: bool) -> Indicator:
+        iid = t.text("id")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", iid):
+            raise self.fail((*t.path, "id"), f"指标编号 {iid!r} 只能用小写字母、数字和下划线，且以字母开头")
+        typ = t.choice("type", INDICATOR_TYPES)
+        source = t.choice("source", SOURCES, "self")
+        numeric = typ != "bool"
+        places = t.integer("places", 0 if typ == "integer" else 2, lo=0, hi=6, allowed=typ == "decimal")
+        lo = t.number("min", Decimal(0), lo=Decimal(0), allowed=numeric)
+        hi = t.number("max", None, allowed=numeric)
+        if hi is not None and hi < lo:
+            raise self.fail((*t.path, "max"), f"上限 {_fmt(hi)} 小于下限 {_fmt(lo)}")
+        neutral: Any = None
+        t.known.add("neutral")
+        if "neutral" in t:
+            if source != "assessor":
+                raise self.fail(
+                    (*t.path, "neutral"), '只有考核方填写的指标（source = "assessor"）才有未填写时的取值'
                 )
-            )
-        return tuple(out)
-
-    def rule(self, item: Any, where: str) -> Rule:
-        from .score import RULES
-
-        if not isinstance(item, dict):
-            raise self.fail(where, '应为一个表，例如 { kind = "linear_step", base = 5, ... }')
-        kind = self.need(item, "kind", where)
-        if kind not in RULES:
-            raise self.fail(f"{where}.kind", f"未知的计分规则 {kind!r}，可用：{'、'.join(sorted(RULES))}")
-        params = {k: self.dec(v, f"{where}.{k}") for k, v in item.items() if k not in ("kind", "reason")}
-        for needed in RULES[kind].params:
-            if needed not in params:
-                raise self.fail(f"{where}.{needed}", f"计分规则 {kind} 需要参数 {needed}")
-        return Rule(kind=kind, params=params, reason=str(item.get("reason", "")))
-
-    def grades(self, items: Any, method: str) -> tuple[Grade, ...]:
-        if method not in ("thresholds", "quota"):
-            raise self.fail("grading.method", f"应为 thresholds 或 quota，实际为 {method!r}")
-        if not isinstance(items, list) or len(items) < 2:
-            raise self.fail("grading.grades", "至少要有两个等次")
-        out = []
-        for n, g in enumerate(items):
-            where = f"grading.grades[{n}]"
-            name = str(self.need(g, "name", where))
-            failing = bool(g.get("failing", False))
-            gmin = self.dec(g["min"], f"{where}.min") if "min" in g else None
-            share = self.dec(g["share"], f"{where}.share") if "share" in g else None
-            if method == "thresholds" and gmin is None:
-                raise self.fail(f"{where}.min", f"等次 {name} 缺少分数线 min")
-            out.append(Grade(name=name, min=gmin, share=share, failing=failing))
-        if method == "thresholds":
-            mins = [g.min for g in out]
-            if mins != sorted(mins, reverse=True):
-                raise self.fail("grading.grades.min", "等次应按分数线从高到低排列")
-        if not out[-1].failing:
-            raise self.fail("grading.grades", "最后一个等次应为不合格（failing = true）")
-        return tuple(out)
-
-    def check(self, item: dict, n: int, ids: set[str]) -> Check:
-        where = f"checks[{n}]"
-        kind = self.need(item, "kind", where)
-        if kind not in CHECK_KINDS:
-            raise self.fail(f"{where}.kind", f"应为 {'、'.join(CHECK_KINDS)} 之一")
-        if kind == "paired":
-            fields = tuple(self.need(item, "fields", where))
-        elif kind == "requires":
-            fields = (self.need(item, "field", where), self.need(item, "requires", where))
+            neutral = t.flag("neutral") if typ == "bool" else t.number("neutral", lo=lo, hi=hi)
+        rule = None
+        if relative:
+            t.forbid("rule", "相对计分的方案按权重计分，指标不设计分规则（rule）")
+            weight = t.number("weight", lo=Decimal(0))
         else:
-            fields = (self.need(item, "numerator", where), self.need(item, "denominator", where))
-        for f in fields:
-            if f not in ids:
-                raise self.fail(f"{where}", f"引用了不存在的指标 {f}")
-        return Check(
-            kind=kind,
-            fields=fields,
-            min=self.dec(item["min"], f"{where}.min") if "min" in item else None,
-            max=self.dec(item["max"], f"{where}.max") if "max" in item else None,
+            t.forbid("weight", "按固定规则计分的方案，指标不设权重（weight）；计分由 rule 决定")
+            weight = None
+            rule = self.rule(t.table("rule"), typ)
+        indicator = Indicator(
+            id=iid,
+            category=t.text("category"),
+            label=t.text("label"),
+            unit=t.text("unit", ""),
+            type=typ,
+            source=source,
+            number=t.text("number", ""),
+            input_label=t.text("input_label", ""),
+            places=places,
+            min=lo,
+            max=hi,
+            standard=t.text("standard", ""),
+            range=t.text("range", ""),
+            note=t.text("note", ""),
+            help=t.text("help", ""),
+            verifiable=t.flag("verifiable", False, allowed=source == "self"),
+            neutral=neutral,
+            weight=weight,
+            rule=rule,
         )
+        t.done()
+        return indicator
+
+    def rule(self, t: _Table, typ: str) -> Rule:
+        kind = t.choice("kind", tuple(RULE_PARAMS))
+        if kind == "veto":
+            if typ != "bool":
+                raise self.fail((*t.path, "kind"), '一票否决（veto）只能用于“是/否”指标（type = "bool"）')
+            reason = t.text("reason")
+            t.done()
+            return Rule(kind=kind, params={}, reason=reason)
+        params = {name: t.number(name) for name in RULE_PARAMS[kind]}
+        lo = t.number("min", lo=Decimal(0))
+        hi = t.number("max", lo=Decimal(0))
+        if hi <= lo:
+            raise self.fail((*t.path, "max"), f"计分上限 {_fmt(hi)} 应大于下限 {_fmt(lo)}")
+        if "step" in params and params["step"] <= 0:
+            raise self.fail((*t.path, "step"), f"每单位的分值应大于0，实际为 {_fmt(params['step'])}")
+        if "target" in params and params["target"] < 0:
+            raise self.fail((*t.path, "target"), f"目标数不能为负数，实际为 {_fmt(params['target'])}")
+        for name in ("base", "full"):
+            if name in params and not lo <= params[name] <= hi:
+                raise self.fail(
+                    (*t.path, name), f"基本分 {_fmt(params[name])} 应在计分范围 {_fmt(lo)}–{_fmt(hi)} 之内"
+                )
+        t.done()
+        return Rule(kind=kind, params={**params, "min": lo, "max": hi})
+
+    def part(self, t: _Table) -> Part:
+        part = Part(t.text("id"), t.text("label"), t.number("max", lo=Decimal(0)), t.text("description", ""))
+        if part.max <= 0:
+            raise self.fail((*t.path, "max"), "满分应大于0")
+        t.done()
+        return part
+
+    # ------------------------------------------------------------------------------------------ grades
+
+    def grades(self, grading: _Table, method: str, total_max: Decimal) -> tuple[Grade, ...]:
+        items = grading.tables("grades")
+        if len(items) < 2:
+            raise self.fail((*grading.path, "grades"), "至少要有两个等次")
+        out: list[Grade] = []
+        uppers: list[Decimal | None] = []
+        for t in items:
+            failing = t.flag("failing", False)
+            thresholds = method == "thresholds"
+            gmin = t.number("min", _REQUIRED if thresholds else None, lo=Decimal(0), allowed=thresholds)
+            uppers.append(t.number("max", None, lo=Decimal(0), allowed=thresholds))
+            share = t.number(
+                "share", None, lo=Decimal(0), hi=Decimal(1), allowed=not thresholds and not failing
+            )
+            out.append(Grade(name=t.text("name"), min=gmin, share=share, failing=failing))
+            t.done()
+        self.unique([(g.name, (*t.path, "name")) for g, t in zip(out, items, strict=True)], "等次名称")
+        if not out[-1].failing or any(g.failing for g in out[:-1]):
+            raise self.fail(
+                (*items[-1].path, "failing"), "最后一个等次、且只有它，应为不合格（failing = true）"
+            )
+        if method == "thresholds":
+            self.threshold_bounds(out, uppers, items, total_max)
+        else:
+            passing = [(g, t) for g, t in zip(out, items, strict=True) if not g.failing]
+            for g, t in passing[:-1]:
+                if g.share is None:
+                    raise self.fail(
+                        (*t.path, "share"), f"等次 {g.name} 缺少所占比例 share（如 0.2 表示前20%）"
+                    )
+            given = sum((g.share for g, _ in passing if g.share is not None), Decimal(0))
+            last, last_t = passing[-1]
+            if last.share is not None and given != 1:
+                raise self.fail((*last_t.path, "share"), f"各等次比例之和应为1，实际为 {_fmt(given)}")
+            if last.share is None and given >= 1:
+                raise self.fail(
+                    (*passing[-2][1].path, "share"), f"前面各等次比例之和应小于1，实际为 {_fmt(given)}"
+                )
+        return tuple(out)
+
+    def threshold_bounds(
+        self, grades: list[Grade], uppers: list[Decimal | None], items: list[_Table], total_max: Decimal
+    ) -> None:
+        """Each grade from its min up to the next higher grade's min (the bound belongs to the higher grade):
+        no score between 0 and the maximum without a grade, none with two."""
+        for n, (g, t) in enumerate(zip(grades, items, strict=True)):
+            assert g.min is not None
+            above = grades[n - 1] if n else None
+            if above is not None and above.min is not None and g.min >= above.min:
+                raise self.fail(
+                    (*t.path, "min"),
+                    f"等次“{g.name}”的分数线 {_fmt(g.min)} 不低于上一等次“{above.name}”的 {_fmt(above.min)}，"
+                    "两个等次的分数区间重叠；等次应按分数线从高到低排列",
+                )
+            if g.min > total_max:
+                raise self.fail((*t.path, "min"), f"分数线 {_fmt(g.min)} 高于满分 {_fmt(total_max)}")
+            upper = uppers[n]
+            expected = above.min if above is not None else total_max
+            if upper is not None and upper != expected:
+                which = "重叠" if upper > expected else "之间有空档（没有等次）"
+                whose = f"上一等次“{above.name}”的分数线" if above is not None else "满分"
+                raise self.fail(
+                    (*t.path, "max"),
+                    f"等次“{g.name}”的上限 {_fmt(upper)} 与{whose} {_fmt(expected)} 不一致，分数区间{which}",
+                )
+        if grades[-1].min != 0:
+            raise self.fail(
+                (*items[-1].path, "min"),
+                f"最低等次“{grades[-1].name}”的分数线应为0，否则0至{_fmt(grades[-1].min)}分之间没有等次",
+            )
+
+    # ------------------------------------------------------------------------------------------ checks
+
+    def check(self, t: _Table, ids: set[str]) -> Check:
+        kind = t.choice("kind", CHECK_KINDS)
+        if kind == "paired":
+            fields = t.texts("fields", _REQUIRED)
+            if len(fields) < 2:
+                raise self.fail((*t.path, "fields"), "应至少列出两个指标")
+            keys: tuple[str, ...] = ("fields",) * len(fields)
+        elif kind == "requires":
+            fields, keys = (t.text("field"), t.text("requires")), ("field", "requires")
+        else:
+            fields, keys = (t.text("numerator"), t.text("denominator")), ("numerator", "denominator")
+        for f, key in zip(fields, keys, strict=True):
+            if f not in ids:
+                raise self.fail((*t.path, key), f"引用了不存在的指标 {f}")
+        ratio = kind == "ratio_range"
+        lo = t.number("min", _REQUIRED if ratio else None, lo=Decimal(0), allowed=ratio)
+        hi = t.number("max", _REQUIRED if ratio else None, lo=Decimal(0), allowed=ratio)
+        if ratio and lo is not None and hi is not None and hi <= lo:
+            raise self.fail((*t.path, "max"), f"上限 {_fmt(hi)} 应大于下限 {_fmt(lo)}")
+        check = Check(
+            kind=kind,
+            fields=tuple(fields),
+            min=lo,
+            max=hi,
+            large_unit=t.text("large_unit", "", allowed=ratio),
+            small_unit=t.text("small_unit", "", allowed=ratio),
+        )
+        t.done()
+        return check
+
+    # ------------------------------------------------------------------------------------------ roster
 
     def roster(self, filename: str) -> tuple[RosterEntry, ...]:
-        from .roster import read_roster
-
+        """The scheme's own roster: a UTF-8 CSV beside the scheme file (or the shipped one of that name) with
+        exactly the columns 序号, 编号, 名称, 依托单位 and optionally 联系人 — a fixed companion of the scheme,
+        read as strictly as the scheme (a user's own roster, in any format, is read by roster.py)."""
         path = self.path.parent / filename
         if not path.is_file():  # a copied scheme may still name the shipped roster
-            path = Path(str(resources.files(__package__).joinpath(SCHEME_DIR))) / filename
-        if not path.is_file():
-            raise self.fail("scheme.roster", f"找不到名录文件 {filename}（应与方案文件放在同一文件夹）")
-        return read_roster(path)
+            path = _shipped_dir() / filename
+        if not path.is_file() or path.suffix.lower() != ".csv":
+            raise self.fail(
+                ("scheme", "roster"), f"找不到名录文件 {filename}（应为与方案文件放在同一文件夹的 .csv 文件）"
+            )
+        try:
+            rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise SchemeError(
+                f"方案的名录文件 {path} 无法读取（{exc}）。请另存为 UTF-8 编码的 CSV。"
+            ) from exc
+        columns = {
+            "序号": "number",
+            "编号": "code",
+            "名称": "name",
+            "依托单位": "host_unit",
+            "联系人": "contact",
+        }
+        header = [c.strip() for c in rows[0]] if rows else []
+        for n, name in enumerate(header):
+            if name not in columns:
+                raise SchemeError(
+                    f"方案的名录文件 {path} 第1行第{n + 1}列“{name}”不是已知的列（{'、'.join(columns)}）。"
+                )
+        if "编号" not in header or "名称" not in header:
+            raise SchemeError(f"方案的名录文件 {path} 第1行应有“编号”和“名称”两列。")
+        entries: list[RosterEntry] = []
+        seen: set[str] = set()
+        for line, row in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            values = {columns[h]: (row[n].strip() if n < len(row) else "") for n, h in enumerate(header)}
+            if not values["code"] or not values["name"] or values["code"] in seen:
+                problem = "编号重复" if values["code"] in seen else "缺少编号或名称"
+                raise SchemeError(f"方案的名录文件 {path} 第{line}行{problem}。")
+            seen.add(values["code"])
+            entries.append(RosterEntry(**values))
+        if not entries:
+            raise SchemeError(f"方案的名录文件 {path} 中没有任何名单。")
+        return tuple(entries)
+
+
+SUBMISSION_KEYS = (
+    "sheet",
+    "instructions_sheet",
+    "value_header",
+    "year_label",
+    "subtitle",
+    "deadline",
+    "send_to",
+    "contact",
+    "remarks",
+    "sign",  # the stamp and signature block under the form, parts separated by ；
+)
+# The 公示 notice and the payment list (kjjr publish): their wording and where objections go.
+PUBLISH_KEYS = ("issuer", "intro", "objection", "contact", "address", "payment_title")
+
+
+class _Table:
+    """One TOML table being read: typed getters that remember which keys were used, so that `done()` can
+    refuse any key left over (a typo such as outlier_treshold) with the nearest known key."""
+
+    def __init__(self, loader: _Loader, data: dict, path: tuple[str | int, ...]):
+        self.loader, self.data, self.path = loader, data, path
+        self.used: set[str] = set()
+        self.known: set[str] = set()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def fail(self, key: str, problem: str) -> SchemeError:
+        return self.loader.fail((*self.path, key), problem)
+
+    def _get(self, key: str, default: Any, allowed: bool, check: Callable[[Any], bool], kind: str) -> Any:
+        self.known.add(key)
+        if key not in self.data:
+            if default is _REQUIRED:
+                raise self.fail(key, "缺少这一项")
+            return default
+        if not allowed:
+            return self.forbid(key, "此处不使用这一项")
+        self.used.add(key)
+        value = self.data[key]
+        if not check(value):
+            raise self.fail(key, f"应为{kind}，实际为 {_shown(value)}")
+        return value
+
+    def forbid(self, key: str, problem: str) -> None:
+        if key in self.data:
+            raise self.fail(key, problem)
+
+    def text(self, key: str, default: Any = _REQUIRED, allowed: bool = True) -> Any:
+        value = self._get(key, default, allowed, lambda v: isinstance(v, str), "文字（加英文引号）")
+        if isinstance(value, str) and default is _REQUIRED and not value.strip():
+            raise self.fail(key, "不能为空")
+        return value
+
+    def texts(self, key: str, default: Any = ()) -> tuple[str, ...]:
+        value = self._get(
+            key,
+            default,
+            True,
+            lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+            "文字的列表",
+        )
+        return tuple(value)
+
+    def flag(self, key: str, default: Any = _REQUIRED, allowed: bool = True) -> bool:
+        return self._get(key, default, allowed, lambda v: isinstance(v, bool), " true 或 false")
+
+    def integer(
+        self,
+        key: str,
+        default: Any = _REQUIRED,
+        lo: int | None = None,
+        hi: int | None = None,
+        allowed: bool = True,
+    ) -> Any:
+        value = self._get(
+            key, default, allowed, lambda v: isinstance(v, int) and not isinstance(v, bool), "整数"
+        )
+        if key in self.used:
+            self.in_range(key, Decimal(value), lo, hi)
+        return value
+
+    def number(
+        self, key: str, default: Any = _REQUIRED, lo: Any = None, hi: Any = None, allowed: bool = True
+    ) -> Any:
+        value = self._get(
+            key, default, allowed, lambda v: isinstance(v, int | float) and not isinstance(v, bool), "数字"
+        )
+        if key not in self.used:
+            return value
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise self.fail(key, f"应为数字，实际为 {_shown(value)}")
+        self.in_range(key, number, lo, hi)
+        return number
+
+    def in_range(self, key: str, value: Decimal, lo: Any, hi: Any) -> None:
+        if lo is not None and value < lo:
+            raise self.fail(key, f"不能小于 {_fmt(Decimal(lo))}，实际为 {_fmt(value)}")
+        if hi is not None and value > hi:
+            raise self.fail(key, f"不能大于 {_fmt(Decimal(hi))}，实际为 {_fmt(value)}")
+
+    def choice(self, key: str, choices: tuple[str, ...], default: Any = _REQUIRED) -> Any:
+        value = self._get(key, default, True, lambda v: isinstance(v, str), "文字（加英文引号）")
+        if value not in choices:
+            raise self.fail(key, f"应为 {'、'.join(choices)} 之一，实际为 {_shown(value)}")
+        return value
+
+    def table(self, key: str, required: bool = True, allowed: bool = True) -> _Table:
+        self.known.add(key)
+        if key not in self.data:
+            if required:
+                raise self.fail(key, "缺少这一项")
+            return _Table(self.loader, {}, (*self.path, key))
+        if not allowed:
+            self.forbid(key, '按固定规则计分（method = "absolute"）的方案不使用这一部分')
+        self.used.add(key)
+        return self.loader.table(self.data[key], (*self.path, key))
+
+    def tables(self, key: str, required: bool = True) -> list[_Table]:
+        self.known.add(key)
+        if key not in self.data:
+            if required:
+                raise self.fail(key, "缺少这一项")
+            return []
+        self.used.add(key)
+        items = self.loader.tables(self.data[key], (*self.path, key))
+        if required and not items:
+            raise self.fail(key, "至少要有一项")
+        return items
+
+    def done(self) -> None:
+        for key in self.data:
+            if key not in self.used:
+                near = difflib.get_close_matches(key, sorted(self.known), n=1, cutoff=0.6)
+                hint = (
+                    f"；是否应为 {near[0]}？" if near else f"；此处可用的项：{'、'.join(sorted(self.known))}"
+                )
+                raise self.fail(key, f"未知的项 {key}{hint}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "一个表"
+    if isinstance(value, list):
+        return "一个列表"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _fmt(value: Decimal) -> str:
+    """A scheme figure as its file writes it: 0.25, 30, 100."""
+    text = f"{value.normalize():f}"
+    return text

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .model import CenterInput, CenterScore, ItemScore, Value
-from .scheme import Indicator, Rule, Scheme
+from .scheme import RULE_PARAMS, Indicator, Rule, Scheme
 
 ZERO = Fraction(0)
 
@@ -88,41 +88,41 @@ def _p(rule: Rule, name: str) -> Fraction:
 RULES: dict[str, RuleKind] = {
     # base + step × (n − target): 5 + 0.25×(n−30)
     "linear_step": RuleKind(
-        ("base", "step", "target"),
+        RULE_PARAMS["linear_step"],
         lambda r, n: _p(r, "base") + _p(r, "step") * (n - _p(r, "target")),
         lambda r, n: f"{num(r.params['base'])} + {num(r.params['step'])}×({n}−{num(r.params['target'])})",
         lambda r, c: f"{num(r.params['base'])}+{num(r.params['step'])}*({c}-{num(r.params['target'])})",
     ),
     # full − step × (target − n): 6 − 0.5×(12−n)
     "shortfall": RuleKind(
-        ("full", "step", "target"),
+        RULE_PARAMS["shortfall"],
         lambda r, n: _p(r, "full") - _p(r, "step") * (_p(r, "target") - n),
         lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×({num(r.params['target'])}−{n})",
         lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*({num(r.params['target'])}-{c})",
     ),
     # step × n: 3×n
     "per_unit": RuleKind(
-        ("step",),
+        RULE_PARAMS["per_unit"],
         lambda r, n: _p(r, "step") * n,
         lambda r, n: f"{num(r.params['step'])}×{n}",
         lambda r, c: f"{num(r.params['step'])}*{c}",
     ),
     # full − step × n: 10 − 1×n
     "deduction": RuleKind(
-        ("full", "step"),
+        RULE_PARAMS["deduction"],
         lambda r, n: _p(r, "full") - _p(r, "step") * n,
         lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×{n}",
         lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*{c}",
     ),
     # points as awarded by the assessor
     "as_awarded": RuleKind(
-        (),
+        RULE_PARAMS["as_awarded"],
         lambda r, n: n,
         lambda r, n: f"认定{n}分",
         lambda r, c: f"{c}",
     ),
     # yes ⇒ 不合格 whatever the score; contributes no points
-    "veto": RuleKind((), lambda r, n: ZERO, lambda r, n: "", lambda r, c: "0"),
+    "veto": RuleKind(RULE_PARAMS["veto"], lambda r, n: ZERO, lambda r, n: "", lambda r, c: "0"),
 }
 
 
@@ -157,7 +157,7 @@ def describe_rule(ind: Indicator) -> str:
     if rule is None:
         return ""
     if rule.kind == "veto":
-        return rule.reason or "是 ⇒ 不合格"
+        return rule.reason  # the loader requires a veto's reason, worded by the scheme
     text = RULES[rule.kind].formula(rule, "n")
     lo, hi = rule.params.get("min"), rule.params.get("max")
     if lo is not None or hi is not None:
@@ -349,10 +349,22 @@ def trimmed_mean(totals: Sequence[Fraction], trim_at: int) -> Fraction:
     return sum(xs, ZERO) / len(xs)
 
 
+def score_each(
+    scheme: Scheme, centers: Sequence[CenterInput], reviews_given: bool = False
+) -> list[CenterScore]:
+    """Every center by its own rules (the absolute method): no center's score depends on another's."""
+    return [score_absolute(scheme, c) for c in centers]
+
+
+# The scoring of each method (methods.METHODS gives each its columns, notes and tables).
+SCORING: dict[str, Callable[[Scheme, Sequence[CenterInput], bool], list[CenterScore]]] = {
+    "absolute": score_each,
+    "relative": score_relative,
+}
+
+
 def score_all(
     scheme: Scheme, centers: Sequence[CenterInput], reviews_given: bool = False
 ) -> list[CenterScore]:
     """Score every center by the scheme's method; reviews_given: review sheets were supplied at all."""
-    if scheme.is_relative:
-        return score_relative(scheme, centers, reviews_given)
-    return [score_absolute(scheme, c) for c in centers]
+    return SCORING[scheme.method](scheme, centers, reviews_given)

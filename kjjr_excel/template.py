@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, datetime
@@ -21,9 +20,10 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import TEMPLATE_VERSION
-from .cells import a1, strip_unit
+from . import TEMPLATE_VERSION, checks, lifecycle, output
+from .cells import a1
 from .layout import META_KEYS, META_SHEET, Layout, layout
+from .methods import method_of
 from .rank import grade_for, to_decimal
 from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
 from .score import excel_formula, num, score_rule
@@ -49,7 +49,6 @@ PARALLEL_MIN = 64  # per-center templates from which generate() uses every core
 REVIEWER_NAME = "reviewer"  # defined name of the reviewer's name cell on the 定性评分表
 TEXT_MAX = 255  # Excel's limit for validation messages; also the text-length limit of free-text inputs
 KIND_SUBMISSION, KIND_ASSESSMENT, KIND_REVIEW = "submission", "assessment", "review"
-_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -65,17 +64,24 @@ def _clip(text: str, limit: int) -> str:
 
 
 def file_name(text: str) -> str:
-    """A file name safe on Windows: no reserved characters, no trailing dots or spaces, bounded length."""
-    clean = _WINDOWS_BAD.sub("_", text).strip().rstrip(". ")
-    stem, dot, ext = clean.rpartition(".")
-    if dot and len(clean) > 150:
-        clean = stem[: 150 - len(ext) - 1] + "." + ext
-    return clean or "_"
+    """A file name safe on Windows: no reserved characters, no trailing dots or spaces, bounded length in
+    bytes (output.file_name)."""
+    return output.file_name(text)
 
 
 def assessment_sheet_name(scheme: Scheme) -> str:
     """The table sheet of the assessor workbook (考核评价) or of the reviewer's score sheet (定性评分)."""
-    return "定性评分" if scheme.is_relative else "考核评价"
+    return method_of(scheme).table_sheet
+
+
+def _hints_only(scheme: Scheme) -> bool:
+    """The method's template shows completeness and hints, not a score (it depends on the other centers)."""
+    return method_of(scheme).preview == "hints"
+
+
+def _reviewed(scheme: Scheme) -> bool:
+    """The method's assessors fill reviewers' score sheets (one per reviewer), not one assessment table."""
+    return method_of(scheme).table == KIND_REVIEW
 
 
 def _fixed_created(year: int) -> datetime:
@@ -86,6 +92,17 @@ def _workbook(path: Path, year: int, title: str, created: datetime | None) -> xl
     wb = Workbook(str(path), {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
     wb.set_properties({"title": title, "created": created or _fixed_created(year), "author": ""})
     return wb
+
+
+def _close(wb: xlsxwriter.Workbook, path: Path) -> Path:
+    """Store a template through output.atomic_write: a full disk or Ctrl+C leaves no half-written template,
+    and one open in Excel is written beside it. Returns the path written."""
+
+    def store(tmp: Path) -> None:
+        wb.filename = str(tmp)
+        wb.close()
+
+    return output.atomic_write(Path(path), store)
 
 
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, object]:
@@ -335,12 +352,13 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[s
     sections: list[tuple[str, list[tuple[str, str]]]] = [
         ("一、填报内容", header_help + fill),
     ]
-    if scheme.is_relative:
+    if _hints_only(scheme):
         sections.append(("二、评估周期", [("评估周期", scheme.period or f"{year}年度")]))
         hints = [
             (
                 "评估方式",
-                "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；定量得分与其他分中心相比较计算，"
+                "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；定量得分与其他"
+                f"{scheme.center_label}相比较计算，"
                 "本表只检查填写是否完整并提示可能的填写错误。",
             ),
         ]
@@ -403,8 +421,8 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[s
 
 
 def _submission_title(scheme: Scheme, year: int) -> tuple[str, str]:
-    if scheme.is_relative:
-        return scheme.title, f"评估周期：{scheme.period}" if scheme.period else f"评估年度：{year}"
+    if _hints_only(scheme):
+        return scheme.title, f"评估周期：{scheme.period}" if scheme.period else f"{scheme.year_label}：{year}"
     subtitle = scheme.submission.get("subtitle", f"（{scheme.center_label}自报，考核方填写部分由考核方填写）")
     return f"{scheme.name}指标（{year}年度）", subtitle
 
@@ -434,7 +452,7 @@ def write_submission(
     path = Path(path)
     year = year or scheme.year
     lay = layout(scheme)
-    relative = scheme.is_relative
+    relative = _hints_only(scheme)
     title, subtitle = _submission_title(scheme, year)
     wb = _workbook(path, year, title, created)
     fmts = _formats(wb)
@@ -479,8 +497,7 @@ def write_submission(
     for field in lay.header_rows:
         wb.define_name(field, f"='{lay.sheet}'!{_abs(lay.header_rows[field], lay.header_value_col)}")
     _write_meta(wb, _meta(scheme, year, KIND_SUBMISSION, center.code if center else ""))
-    wb.close()
-    return path
+    return _close(wb, path)
 
 
 SUBMISSION_SIGN = "申报单位（盖章）；负责人（签字）；日期"  # the notices ask for stamped, signed paper
@@ -777,7 +794,7 @@ def _relative_rows(
         row += 1
         _check_row(ws, fmts, scheme, lay, widths, check, row, values)
     row += 1
-    text = "说明：本表数据与其他分中心比较计算定量得分，核对提示仅供参考。只能在黄色单元格中填写。"
+    text = f"说明：本表数据与其他{scheme.center_label}比较计算定量得分，核对提示仅供参考。只能在黄色单元格中填写。"
     if scheme.submission.get("remarks"):
         text += scheme.submission["remarks"]
     ws.set_row(row, _height([(text, sum(widths))], minimum=20))
@@ -788,51 +805,30 @@ def _relative_rows(
 def _check_row(
     ws, fmts, scheme: Scheme, lay: Layout, widths, check: Check, row: int, values: Mapping[str, object]
 ) -> None:
-    """One sanity hint from the scheme's cross-field checks, as a live formula (with its cached result)."""
-    cols = {name: n for n, name in enumerate(lay.columns)}
-    c_val, c_unit, c_hint = lay.value_col, cols["单位"], cols["填报提示"]
-    a, b = (scheme.indicator(f) for f in check.fields[:2])
-    ra, rb = lay.value_cell(a.id), lay.value_cell(b.id)
-    la, lb = strip_unit(a.label), strip_unit(b.label)
-    both = f"AND(N({ra})>0,N({rb})>0)"
-    va, vb = values.get(a.id), values.get(b.id)
-    na, nb = _number(va) or 0.0, _number(vb) or 0.0
-    if check.kind == "ratio_range":
-        label = f"核对：平均每{b.unit}{la}（{a.unit}）"
-        ratio_value = round(na / nb, 2) if na > 0 and nb > 0 else ""
-        ws.write_formula(row, c_val, f'=IF({both},ROUND({ra}/{rb},2),"")', fmts["score"], ratio_value)
-        ws.write_string(row, c_unit, a.unit, fmts["td_c"])
-        cond = []
-        ratio = a1(row, c_val)
-        if check.min is not None:
-            cond.append(f"{ratio}<{num(check.min)}")
-        if check.max is not None:
-            cond.append(f"{ratio}>{num(check.max)}")
-        warn = f"平均每{b.unit}{la}异常，请核对“{a.label}”是否以{a.unit}填写"
-        expr = f'=IF({ratio}="","",IF(OR({",".join(cond)}),"{warn}",""))' if cond else '=""'
-        out = ratio_value != "" and (
-            (check.min is not None and ratio_value < check.min)
-            or (check.max is not None and ratio_value > check.max)
-        )
-        ws.write_formula(row, c_hint, expr, fmts["warn"], warn if out else "")
-        height_text = warn
-    else:
-        if check.kind == "paired":
-            label = f"核对：{la}与{lb}"
-            bad = f"OR(AND(N({ra})>0,N({rb})=0),AND(N({ra})=0,N({rb})>0))"
-            warn = f"“{a.label}”与“{b.label}”应同时为0或同时大于0，请核对"
-            is_bad = (na > 0) != (nb > 0)
-        else:
-            label = f"核对：{la}与{lb}"
-            bad = f"AND(N({ra})>0,N({rb})=0)"
-            warn = f"填写了“{a.label}”，但“{b.label}”为0，请核对"
-            is_bad = na > 0 and nb == 0
-        expr = f'=IF(OR({ra}="",{rb}=""),"",IF({bad},"{warn}",""))'
-        cached = "" if _is_blank(va) or _is_blank(vb) or not is_bad else warn
-        ws.merge_range(row, c_val, row, c_hint, "", fmts["warn"])
-        ws.write_formula(row, c_val, expr, fmts["warn"], cached)
-        height_text = warn
-    ws.set_row(row, _height([(label, widths[c_val - 1] if c_val else 10), (height_text, widths[c_hint])]))
+    """One sanity hint from the scheme's cross-field checks, as a live formula over all its fields (with its
+    cached result); the words are the check's own (checks.py), as validation and the receipt say them."""
+    c_val, c_hint = lay.value_col, lay.width - 1
+    refs = [lay.value_cell(f) for f in check.fields]
+    label, warn = checks.hint(scheme, check)
+    blank = ",".join(f'{ref}=""' for ref in refs)
+    expr = f'=IF(OR({blank}),"",IF({checks.excel_condition(check, refs)},"{warn}",""))'
+    given = [_number(values.get(f)) for f in check.fields]
+    cached = ""
+    if all(g is not None for g in given):
+        found = checks.evaluate(scheme, check, [Decimal(str(g)) for g in given], {})
+        cached = warn if found else ""
+    first = c_val
+    figure = checks.shown(scheme, check, refs)
+    if figure is not None and c_val + 1 < c_hint:  # the figure itself and its unit, then the warning
+        numbers = [g for g in given if g is not None]
+        value = round(numbers[0] / numbers[1], 2) if len(numbers) == 2 and min(numbers) > 0 else ""
+        ws.write_formula(row, c_val, f"={figure[0]}", fmts["score"], value)
+        ws.write_string(row, c_val + 1, figure[1], fmts["td_c"])
+        first = c_val + 2
+    if first < c_hint:
+        ws.merge_range(row, first, row, c_hint, "", fmts["warn"])
+    ws.write_formula(row, first, expr, fmts["warn"], cached)
+    ws.set_row(row, _height([(label, widths[c_val - 1] if c_val else 10), (warn, sum(widths[first:]))]))
     _merge_text(ws, row, 0, row, c_val - 1, label, fmts["label_r"])
 
 
@@ -846,7 +842,7 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
         ("name", "名称", _text_validation("名称", f"填写{scheme.center_label}名称。"), 22),
         ("host_unit", "依托单位", _text_validation("依托单位", "填写依托单位。"), 26),
     ]
-    if scheme.is_relative:
+    if _reviewed(scheme):
         for part in scheme.parts:
             header = f"{part.label}（{num(part.max)}分）"
             cols.append(
@@ -892,7 +888,7 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
                 v = _validation(ind)
                 v["input_title"] = _clip("核定数：" + ind.label, 32)
                 v["input_message"] = _clip(
-                    "核定数（可不填）：填写后替代分中心自报数计分。" + ind.help, TEXT_MAX
+                    f"核定数（可不填）：填写后替代{scheme.center_label}自报数计分。" + ind.help, TEXT_MAX
                 )
                 cols.append((ind.id, "核定数：" + ind.label, v, 14))
         cols.append(("note", "备注", _text_validation("备注", "需要说明的情况（可不填）。", TEXT_MAX), 20))
@@ -901,7 +897,7 @@ def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, flo
 
 def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tuple[str, str]]]]:
     sheet = assessment_sheet_name(scheme)
-    if scheme.is_relative:
+    if _reviewed(scheme):
         parts = [
             (f"{p.label}（满分{num(p.max)}分）", p.description or f"按自评报告“{p.label}”部分评分。")
             for p in scheme.parts
@@ -966,11 +962,11 @@ def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tupl
                 ("空白的含义", f"空白按中性值计：{neutral}。"),
                 (
                     "核定数",
-                    "“核定数：”各列填写经核实的数量；填写后替代分中心自报的数字计分，结果中标注与自报数的差异；不填写则按自报数计分。",
+                    f"“核定数：”各列填写经核实的数量；填写后替代{scheme.center_label}自报的数字计分，结果中标注与自报数的差异；不填写则按自报数计分。",
                 ),
                 (
                     "编号、名称",
-                    f"已列出的{scheme.center_label}不能修改；没有名单时在空白行填写编号和名称（与分中心填报表一致）。",
+                    f"已列出的{scheme.center_label}不能修改；没有名单时在空白行填写编号和名称（与{scheme.center_label}填报表一致）。",
                 ),
             ],
         ),
@@ -997,7 +993,7 @@ def write_assessment(
     roster also 'name' and 'host_unit'."""
     path = Path(path)
     year = year or scheme.year
-    relative = scheme.is_relative
+    relative = _reviewed(scheme)
     roster = tuple(roster) or (scheme.roster if relative else ())
     rows = rows or {}
     if relative:
@@ -1083,9 +1079,8 @@ def write_assessment(
     ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.9)
     ws.print_area(0, 0, last_row, last_col)
     _protect(ws)
-    _write_meta(wb, _meta(scheme, year, KIND_REVIEW if relative else KIND_ASSESSMENT))
-    wb.close()
-    return path
+    _write_meta(wb, _meta(scheme, year, method_of(scheme).table))
+    return _close(wb, path)
 
 
 def _any_open(entries: Sequence[tuple[RosterEntry, bool]]) -> bool:
@@ -1097,7 +1092,7 @@ def _any_open(entries: Sequence[tuple[RosterEntry, bool]]) -> bool:
 
 def _names(scheme: Scheme, year: int) -> tuple[str, str]:
     stem = f"{scheme.name}_{year}"
-    kind = "定性评分表" if scheme.is_relative else "考核评价表"
+    kind = method_of(scheme).table_title
     return f"{stem}_填报模板", f"{stem}_{kind}"
 
 
@@ -1132,8 +1127,12 @@ def generate(
 
     tick(write_submission(out / file_name(f"{blank}.xlsx"), scheme, year=year))
     if per_center:
+        names = output.UniqueNames()  # codes A/1 and A_1 give two files, not one written twice
+        names.add(file_name(f"{blank}.xlsx"))
+        if assessment:
+            names.add(file_name(f"{assess_name}.xlsx"))
         jobs = [
-            (out / center_template_name(scheme, year, entry), entry)
+            (out / names.claim(center_template_name(scheme, year, entry)), entry)
             for entry in tuple(roster) or scheme.roster
         ]
         done.extend(_write_centers(scheme, year, jobs, progress=progress))
@@ -1166,12 +1165,16 @@ def _write_centers(
     size = max(10, math.ceil(len(jobs) / (workers * 4)))
     chunks = [jobs[n : n + size] for n in range(0, len(jobs), size)]
     results: dict[int, list[Path]] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=lifecycle.worker_started) as pool:
         futures = {pool.submit(_write_chunk, scheme, year, chunk): n for n, chunk in enumerate(chunks)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(len(results[futures[future]]))
+        try:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if progress is not None:
+                    progress(len(results[futures[future]]))
+        except BaseException:  # Ctrl+C, SIGTERM, a failed chunk: no chunk not yet started is begun
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return [path for n in range(len(chunks)) for path in results[n]]
 
 

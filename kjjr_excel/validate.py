@@ -9,12 +9,13 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 from statistics import median
 
-from .cells import fmt_decimal, normalise_name, round_half_up, strip_unit
+from . import checks
+from .cells import fmt_decimal, normalise_name
 from .findings import Finding, Severity
 from .inbox import ARCHIVE_SEPARATOR
 from .layout import layout
 from .model import Submission
-from .scheme import Check, RosterEntry
+from .scheme import RosterEntry
 
 __all__ = ["validate", "match_center", "center_key", "center_identity", "submission_key", "missing_centers"]
 
@@ -352,75 +353,16 @@ def _cross_checks(scheme, sub: Submission) -> list[Finding]:
         vals = [_num(sub, f) for f in check.fields]
         if None in vals:
             continue
-        hits = _hits(check, vals)
-        if hits:  # the common case (nothing to say) is decided before any finding text is built
-            found.extend(_check_findings(scheme, sub, check, vals, hits))
+        cv = sub.values[check.fields[0]]
+        base = {
+            "file": sub.file,
+            "sheet": cv.sheet,
+            "cell": cv.cell,
+            "center": _who(sub),
+            "indicator": check.fields[0],
+        }
+        found.extend(checks.evaluate(scheme, check, vals, base))
     return found
-
-
-def _hits(check: Check, vals: list[Decimal]) -> list:
-    """What a cross-field check finds (empty: nothing): for 'paired' the positions of the fields that are
-    zero while the first is not (or the other way round), for 'requires' [True], for 'ratio_range' the ratio
-    and whether it is too large or too small."""
-    a = vals[0]
-    if check.kind == "paired":
-        return [n for n, b in enumerate(vals[1:], start=1) if (a > 0) != (b > 0)]
-    if check.kind == "requires":
-        return [True] if a > 0 and vals[1] == 0 else []
-    b = vals[1]
-    if a <= 0 or b <= 0:
-        return []
-    ratio = a / b
-    if check.max is not None and ratio > check.max:
-        return [(ratio, "偏大", "元")]
-    if check.min is not None and ratio < check.min:
-        return [(ratio, "偏小", "亿元")]
-    return []
-
-
-def _check_findings(scheme, sub: Submission, check: Check, vals: list[Decimal], hits: list) -> list[Finding]:
-    inds = [scheme.indicator(f) for f in check.fields]
-    cv = sub.values[check.fields[0]]
-    a = fmt_decimal(vals[0])
-    base = {
-        "file": sub.file,
-        "sheet": cv.sheet,
-        "cell": cv.cell,
-        "center": _who(sub),
-        "indicator": inds[0].id,
-    }
-    if check.kind == "paired":
-        return [
-            Finding.make(
-                "cross-paired",
-                value=a,
-                label_a=inds[0].label,
-                value_a=a,
-                label_b=inds[n].label,
-                value_b=fmt_decimal(vals[n]),
-                **base,
-            )
-            for n in hits
-        ]
-    if check.kind == "requires":
-        return [
-            Finding.make(
-                "cross-requires", value=a, label_a=inds[0].label, value_a=a, label_b=inds[1].label, **base
-            )
-        ]
-    ratio, direction, unit = hits[0]
-    return [
-        Finding.make(
-            "cross-unit-suspect",
-            value=a,
-            label_a=strip_unit(inds[0].label),
-            label=inds[0].label,
-            ratio=fmt_decimal(round_half_up(ratio, 2)),
-            direction=direction,
-            unit=unit,
-            **base,
-        )
-    ]
 
 
 def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:

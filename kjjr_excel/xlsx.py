@@ -18,7 +18,6 @@ import functools
 import os
 import pickle
 import shutil
-import signal
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +26,9 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from . import lifecycle
 from .errors import OutputError
+from .output import disk_full, disk_full_error
 
 # ---------------------------------------------------------------------------------------------- text on paper
 
@@ -261,11 +262,11 @@ class BackgroundSheets:
 def _run_detached(index: int, conn: Any) -> None:
     """A child's whole life: write its sheet, send back ("ok", changes) or ("error", text). Ctrl+C is the
     parent's to handle (it stops the children)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lifecycle.worker_started()
     try:
         message: tuple = ("ok", _write_detached(index))
     except OSError as exc:  # the disk: the user can act on it
-        message = ("disk", str(exc))
+        message = ("disk", (exc.errno, exc.strerror, exc.filename))
     except BaseException as exc:  # everything goes back to the parent, which raises it
         message = ("error", f"{type(exc).__name__}: {exc}")
     conn.send(message)
@@ -282,7 +283,10 @@ def _outcome(process: Any, reader: Any) -> dict[str, Any]:
             "请重试。"
         ) from None
     if kind == "disk":
-        raise OutputError(f"写入临时文件时出错（{payload}）。请确认磁盘空间充足后重试。")
+        error = OSError(*payload)
+        if disk_full(error):
+            raise disk_full_error(error)
+        raise OutputError(f"写入临时文件时出错（{error.strerror or '系统错误'}）。请确认磁盘空间充足后重试。")
     if kind != "ok":
         raise RuntimeError(f"写入工作表时出错：{payload}")
     return payload
@@ -355,7 +359,8 @@ def _adopt(ws: Worksheet, filename: str, changed: dict[str, Any]) -> None:
 def _drop_rows_file(ws: Worksheet) -> None:
     """Close and delete the temporary file constant_memory keeps a sheet's rows in."""
     if not ws.row_data_fh_closed:
-        ws.row_data_fh.close()
         ws.row_data_fh_closed = True
+        with contextlib.suppress(OSError):  # a full disk fails the final flush: the file goes all the same
+            ws.row_data_fh.close()
     with contextlib.suppress(OSError):
         os.unlink(ws.row_data_filename)

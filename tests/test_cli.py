@@ -62,3 +62,47 @@ def test_click_messages_are_chinese(tmp_path):
     assert "用法" in result.output and "Usage" not in result.output
     help_text = CliRunner().invoke(cli, ["template", "--help"]).output
     assert "显示本帮助并退出" in help_text and "Show this message" not in help_text
+
+
+def test_scheme_new_writes_a_commented_copy_that_checks(tmp_path):
+    target = tmp_path / "qingdao-2018.toml"
+    result = CliRunner().invoke(cli, ["scheme", "new", "--from", "qingdao", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("# 考核方案文件") and 'id = "qingdao-2018"' in text and "aliases" not in text
+    result = CliRunner().invoke(cli, ["scheme", "check", str(target)])
+    assert result.exit_code == 0, result.output
+    for words in (
+        "qingdao-2018",
+        "征集科技型中小企业信息",
+        "5 + 0.25×(n−30)",
+        "优秀：90分（含）以上",
+        "摘牌",
+        "补助",
+    ):
+        assert words in result.output
+    again = CliRunner().invoke(cli, ["scheme", "new", "--from", "qingdao", "-o", str(target)])
+    assert again.exit_code == 2 and "已存在" in again.output
+
+
+def test_scheme_check_refuses_a_typo_with_key_and_line(tmp_path):
+    target = tmp_path / "mine.toml"
+    CliRunner().invoke(cli, ["scheme", "new", "--from", "guangdong", "-o", str(target)])
+    text = target.read_text(encoding="utf-8").replace("outlier_threshold", "outlier_treshold")
+    target.write_text(text, encoding="utf-8")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "outlier_treshold" in t)
+    result = CliRunner().invoke(cli, ["scheme", "check", str(target)])
+    assert result.exit_code == 3 and "Traceback" not in result.output
+    assert (
+        f"validation.outlier_treshold（第{line}行）" in result.output
+        and "outlier_threshold？" in result.output
+    )
+
+
+def test_the_sample_generator_is_loaded_only_by_the_demo():
+    code = (
+        "import sys, kjjr_excel.cli, kjjr_excel.pipeline, kjjr_excel.report, kjjr_excel.template, "
+        "kjjr_excel.receipts; print(any(m.startswith('kjjr_excel.demo') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

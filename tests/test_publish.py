@@ -278,7 +278,8 @@ def test_whole_guangdong_workbook_prints_sensibly(gd_ranking: Path, tmp_path: Pa
         by_sheet.setdefault(sheet, []).extend(words)
     for sheet in ("校验问题", "说明"):
         sizes = _cjk_size(w for w in by_sheet[sheet] if w[1] > 50)  # below the running head
-        assert sizes and min(sizes) >= 9, (sheet, min(sizes))
+        # pdftotext measures glyph boxes to about ±0.01 pt: 9 pt type reads 8.995–9.001
+        assert sizes and min(sizes) >= 8.99, (sheet, min(sizes))
     # 图表 prints its charts, not the helper table beside them: the scores appear only as data labels
     charts = " ".join(w[4] for w in by_sheet["图表"])
     assert (

@@ -1,6 +1,7 @@
 """Grades at the bounds, competition ranks, vetoes, quota grades, subsidies and delisting flags."""
 
 import random
+from dataclasses import replace
 from decimal import Decimal as D
 from fractions import Fraction
 
@@ -139,6 +140,20 @@ def test_delisting_two_years_last_with_ties():
     assert any(f.startswith("摘牌（") for f in by["A"].flags) and any(
         f.startswith("摘牌（") for f in by["B"].flags
     )
+
+
+def test_delisting_after_the_years_the_scheme_says():
+    # [delisting] years = 3: two failing years running are a warning, three are 摘牌（连续三年不合格）
+    three = replace(QD, delisting_years=3)
+    failed = lambda year: HistoryRecord(year=year, grade="不合格", rank=3, failing=True)  # noqa: E731
+    hist = {"A": [failed(2016)], "B": [failed(2016), failed(2015)], "C": [failed(2016), failed(2014)]}
+    centers = [scored("A", 50), scored("B", 55), scored("C", 58), scored("D", 80)]
+    by = {r.center.key: r for r in rank_centers(three, centers, history=hist, year=2017)}
+    assert "摘牌预警" in by["A"].flags and not any(f.startswith("摘牌（") for f in by["A"].flags)
+    assert "摘牌（连续三年不合格）" in by["B"].flags
+    assert "摘牌预警" in by["C"].flags  # 2015 missing: not three years running
+    by = {r.center.key: r for r in rank_centers(QD, centers, history=hist, year=2017)}
+    assert "摘牌（连续两年不合格）" in by["A"].flags
 
 
 def test_single_ranked_center_is_never_last():

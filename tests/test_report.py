@@ -20,6 +20,7 @@ import openpyxl
 import pytest
 
 from kjjr_excel import __version__, report
+from kjjr_excel.describe import parameters
 from kjjr_excel.errors import OutputError
 from kjjr_excel.findings import Finding
 from kjjr_excel.model import CellValue, CenterInput, InputFile, RunResult, Submission
@@ -159,7 +160,7 @@ def qingdao_result(order_seed: int | None = None, missing: bool = True) -> RunRe
         if missing
         else [],
         files=files,
-        parameters=scheme.parameters(),
+        parameters=parameters(scheme),
         notes=["未提供考核评价表，考核方填写项按中性值计（较大失误0次、无重大责任事故、重大贡献0分）"],
         inputs=["inbox"],
     )
@@ -192,7 +193,7 @@ def guangdong_result() -> RunResult:
         missing=list(scheme.roster[12:]),
         files=[],
         reviews_given=True,
-        parameters=scheme.parameters(),
+        parameters=parameters(scheme),
     )
 
 
@@ -690,12 +691,23 @@ def _parts(path: Path) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary folder of the test's own, so that 'nothing is left in the temporary folder' is not upset by
+    other programs writing to a shared /tmp at the same time."""
+    folder = tmp_path / "private_tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 @pytest.mark.skipif(
     sys.platform == "win32", reason="the wide sheets are written in forked children only where fork exists"
 )
 @pytest.mark.parametrize("packed", [False, True], ids=["rows-read-in-child", "rows-packed"])
 def test_wide_sheets_written_in_children_give_the_same_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool, private_tmp: Path
 ) -> None:
     result = guangdong_result()
     monkeypatch.setattr(report, "PARALLEL_ROWS", 10**9)
@@ -725,7 +737,7 @@ def test_begun_early_gives_the_same_file(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_ranking_writer_left_unfinished_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_tmp: Path
 ) -> None:
     import multiprocessing
 
@@ -737,7 +749,7 @@ def test_ranking_writer_left_unfinished_leaves_nothing(
         raise RuntimeError("scoring failed")
     assert set(os.listdir(tempfile.gettempdir())) <= before
     assert multiprocessing.active_children() == []
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["private_tmp"]
 
 
 def _raises(*args, **kwargs):
@@ -757,7 +769,7 @@ def _dies(*args, **kwargs):
     ids=["raises", "dies"],
 )
 def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken, error, message
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken, error, message, private_tmp: Path
 ) -> None:
     """A writer child that raises or dies: the write fails with a message (no endless wait), the old output is
     kept, and no temporary file is left."""
@@ -769,7 +781,7 @@ def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
     with pytest.raises(error, match=message):
         report.write_ranking(guangdong_result(), target, run_time=RUN_TIME)
     assert target.read_bytes() == b"old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx", "private_tmp"]
     assert set(os.listdir(tempfile.gettempdir())) <= before
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kjjr_excel.describe import parameters
 from kjjr_excel.errors import SchemeError
 from kjjr_excel.model import CenterInput
 from kjjr_excel.scheme import load_scheme, resolve_scheme_path, shipped_schemes
@@ -108,9 +109,9 @@ def test_weights_must_sum_to_100(tmp_path):
 
 
 def test_parameters_mark_defaults():
-    rows = load_scheme("guangdong").parameters()
+    rows = parameters(load_scheme("guangdong"))
     assert any(src == "默认值（待确认）" and "撮合贷款金额" in name for name, _, src in rows)
-    rows = load_scheme("qingdao").parameters()
+    rows = parameters(load_scheme("qingdao"))
     # the notice fixes the rules, the grades and the floor of 20万元 (合格及以上 20万元以上) ...
     assert ("补助下限（万元，合格及以上）", "20", "通知原文") in rows
     assert all(src == "通知原文" for name, _, src in rows if name.startswith(("计分规则", "等次", "摘牌")))
@@ -125,3 +126,180 @@ def test_a_copied_guangdong_scheme_still_finds_the_shipped_roster(tmp_path):
     path.write_text(text, encoding="utf-8")
     s = load_scheme(path)
     assert len(s.roster) == 32 and s.benchmark == "p90"
+
+
+def _edit(tmp_path: Path, name: str, old: str, new: str) -> tuple[Path, str]:
+    path = copy_scheme(tmp_path, name)
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    return path, text
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+def _refused(path: Path) -> SchemeError:
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    assert str(path) in str(exc.value)
+    return exc.value
+
+
+def test_a_misspelt_key_is_refused_with_the_nearest_known_one(tmp_path):
+    path, text = _edit(tmp_path, "qingdao-2017", "outlier_threshold = 3.5", "outlier_treshold = 9.9")
+    err = _refused(path)
+    assert err.key == "validation.outlier_treshold"
+    assert err.line == _line_of(text, "outlier_treshold")
+    assert f"第{err.line}行" in str(err) and "outlier_threshold" in str(err)
+
+
+def test_an_unknown_key_inside_an_inline_rule_is_refused(tmp_path):
+    path, text = _edit(tmp_path, "qingdao-2017", "target = 100, min = 0", "target = 100, bonus = 2, min = 0")
+    err = _refused(path)
+    assert err.key == "indicators[1].rule.bonus" and err.line == _line_of(text, "bonus = 2")
+
+
+def test_an_unknown_section_is_refused(tmp_path):
+    path, text = _edit(tmp_path, "qingdao-2017", "[validation]", "[validaton]")
+    err = _refused(path)
+    assert err.key == "validaton" and err.line == _line_of(text, "[validaton]") and "validation" in str(err)
+
+
+def test_a_wrong_type_is_refused(tmp_path):
+    path, text = _edit(tmp_path, "qingdao-2017", "step = 0.25, target = 30,", 'step = 0.25, target = "30",')
+    err = _refused(path)
+    assert err.key == "indicators[0].rule.target" and err.line == _line_of(text, 'target = "30"')
+    assert "应为数字" in str(err)
+
+
+def test_a_flag_written_as_text_is_refused(tmp_path):
+    path, text = _edit(tmp_path, "qingdao-2017", "enabled = true", 'enabled = "yes"')
+    err = _refused(path)
+    assert err.key == "delisting.enabled" and err.line == _line_of(text, 'enabled = "yes"')
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        ('{ name = "良好", min = 75 }', '{ name = "良好", min = 90 }', "grading.grades[1].min", "重叠"),
+        ('{ name = "合格", min = 60 }', '{ name = "合格", min = 80 }', "grading.grades[2].min", "重叠"),
+        ('{ name = "不合格", min = 0,', '{ name = "不合格", min = 10,', "grading.grades[3].min", "没有等次"),
+        (
+            '{ name = "良好", min = 75 }',
+            '{ name = "良好", min = 75, max = 89 }',
+            "grading.grades[1].max",
+            "空档",
+        ),
+        (
+            '{ name = "良好", min = 75 }',
+            '{ name = "良好", min = 75, max = 95 }',
+            "grading.grades[1].max",
+            "重叠",
+        ),
+    ],
+)
+def test_grade_tables_with_gaps_or_overlaps_are_refused(tmp_path, old, new, key, words):
+    path, text = _edit(tmp_path, "qingdao-2017", old, new)
+    err = _refused(path)
+    assert err.key == key and words in str(err)
+    assert err.line == _line_of(text, new)
+
+
+def test_quota_shares_must_add_up(tmp_path):
+    path, text = _edit(
+        tmp_path, "guangdong-2019", '{ name = "合格", share = 0.4 }', '{ name = "合格", share = 0.5 }'
+    )
+    err = _refused(path)
+    assert (
+        err.key == "grading.grades[2].share"
+        and err.line == _line_of(text, "share = 0.5")
+        and "之和应为1" in str(err)
+    )
+
+
+def test_rule_maxima_must_sum_to_the_stated_total(tmp_path):
+    path, _ = _edit(
+        tmp_path, "qingdao-2017", "target = 12, min = 0, max = 25", "target = 12, min = 0, max = 30"
+    )
+    err = _refused(path)
+    assert "之和应为100" in str(err) and "105" in str(err) and err.line
+
+
+def test_relative_weights_must_sum_to_the_stated_total(tmp_path):
+    path, text = _edit(tmp_path, "guangdong-2019", "total_max = 100", "total_max = 101")
+    err = _refused(path)
+    assert "权重之和应为101" in str(err) and err.line == _line_of(text, "weight = 5")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        (
+            "base = 5, step = 0.25, target = 30",
+            "base = 5, step = -0.25, target = 30",
+            "indicators[0].rule.step",
+        ),
+        (
+            "base = 5, step = 0.25, target = 30",
+            "base = 12, step = 0.25, target = 30",
+            "indicators[0].rule.base",
+        ),
+        ("target = 30, min = 0, max = 10", "target = 30, min = 10, max = 0", "indicators[0].rule.max"),
+        ("target = 30,", "target = -3,", "indicators[0].rule.target"),
+        ("years = 2", "years = 0", "delisting.years"),
+        ("outlier_min_centers = 5", "outlier_min_centers = 1", "validation.outlier_min_centers"),
+        ('amounts = { "优秀" = 20,', 'amounts = { "优秀" = -20,', "subsidy.amounts.优秀"),
+        ('"不合格" = 0 }', '"不合格" = 5 }', "subsidy.amounts.不合格"),
+        ('"合格" = 20, "不合格" = 0 }', '"合格" = 20, "不合格" = 0, "及格" = 5 }', "subsidy.amounts.及格"),
+    ],
+)
+def test_rule_and_section_parameters_out_of_range_are_refused(tmp_path, old, new, key):
+    path, text = _edit(tmp_path, "qingdao-2017", old, new)
+    err = _refused(path)
+    assert err.key == key, str(err)
+    assert err.line == _line_of(text, new.split(",")[0] if "amounts" in new else new), str(err)
+
+
+def test_relative_parameters_out_of_range_are_refused(tmp_path):
+    path, text = _edit(tmp_path, "guangdong-2019", "trim_at = 5", "trim_at = 2")
+    err = _refused(path)
+    assert err.key == "qualitative.trim_at" and err.line == _line_of(text, "trim_at = 2")
+    path, text = _edit(tmp_path, "guangdong-2019", "quantitative = 0.6", "quantitative = 0.7")
+    err = _refused(path)
+    assert err.key == "combination.qualitative" and "之和应为1" in str(err)
+
+
+def test_an_absolute_scheme_refuses_relative_sections(tmp_path):
+    path, text = _edit(
+        tmp_path, "qingdao-2017", "[validation]", '[quantitative]\nbenchmark = "p90"\n\n[validation]'
+    )
+    err = _refused(path)
+    assert err.key == "quantitative" and err.line == _line_of(text, "[quantitative]")
+
+
+def test_a_missing_key_names_its_table(tmp_path):
+    path, text = _edit(tmp_path, "qingdao-2017", 'title = "科技金融服务分中心考核指标"\n', "")
+    err = _refused(path)
+    assert err.key == "scheme.title" and err.line == _line_of(text, "[scheme]") and "缺少" in str(err)
+
+
+def test_scheme_imports_nothing_of_the_package_but_its_errors():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kjjr_excel.scheme as s; s.load_scheme('guangdong'); s.load_scheme('qingdao');"
+        "print(sorted(m for m in sys.modules if m.startswith('kjjr_excel')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['kjjr_excel', 'kjjr_excel.errors', 'kjjr_excel.scheme']"
+
+
+def test_a_budget_is_printed_with_its_floor_as_applied(tmp_path):
+    path, _ = _edit(tmp_path, "qingdao-2017", "budget = 0 ", "budget = 100 ")
+    rows = {name: value for name, value, _ in parameters(load_scheme(path))}
+    assert rows["补助金额（万元）：总额"] == "100"
+    assert rows["补助金额（万元）：分配"] == "每个分中心先得保底 20，余额按得分比例分配"

@@ -331,7 +331,8 @@ def test_generate_names_progress_and_sanitising(tmp_path):
     ]
     assert seen == [1, 1, 1, 1]  # increments, as click's bar.update takes them
     assert all(p.is_file() for p in paths)
-    assert file_name("con. ") == "con"
+    assert file_name("con. ") == "_con"  # CON, NUL, ... are devices on Windows, with or without extension
+    assert file_name("NUL.xlsx") == "_NUL.xlsx"
     gd = generate(GD, tmp_path / "gd", assessment=True)
     assert [p.name for p in gd] == [
         "广东省地市科技金融综合服务中心监测评估_2019_填报模板.xlsx",
@@ -366,7 +367,7 @@ def test_committed_templates_are_current(tmp_path):
 
 def test_committed_sample_inputs_are_current(tmp_path):
     """sample_inputs/ is what the demo and README's first command read: built from today's templates."""
-    from kjjr_excel.samples import build_all
+    from kjjr_excel.demo.samples import build_all
 
     build_all(tmp_path)
     fresh = sorted(p for p in tmp_path.rglob("*") if p.is_file())
@@ -376,7 +377,7 @@ def test_committed_sample_inputs_are_current(tmp_path):
         for p in fresh
         if (ROOT / "sample_inputs" / p.relative_to(tmp_path)).read_bytes() != p.read_bytes()
     ]
-    assert stale == [], "stale: run python -m kjjr_excel.samples"
+    assert stale == [], "stale: run python -m kjjr_excel.demo.samples"
 
 
 # ---------------------------------------------------------------------------------------------- LibreOffice

@@ -211,6 +211,16 @@ FIXTURES = {
     "file-skipped": "test_ingest.py::test_collect_files_skips_lock_hidden_and_non_spreadsheets",
     "file-not-workbook": "test_ingest.py::test_format_by_first_bytes",
     "file-corrupt": "test_ingest.py::test_truncated_zip_is_corrupt",
+    "file-missing": "test_guards.py::test_each_os_error_has_its_own_finding",
+    "file-no-permission": "test_guards.py::test_each_os_error_has_its_own_finding",
+    "file-io-error": "test_guards.py::test_each_os_error_has_its_own_finding",
+    "file-not-regular": "test_guards.py::test_fifo_in_the_inbox_is_its_own_finding_and_never_waited_on",
+    "file-link-loop": "test_guards.py::test_read_input_refuses_what_is_not_a_regular_file",
+    "file-name-encoding": "test_guards.py::test_file_name_not_utf8_is_shown_decoded_and_read",
+    "sheet-too-large": "test_guards.py::test_far_cell_on_the_data_sheet_is_a_finding_not_an_abort",
+    "csv-malformed": "test_guards.py::test_csv_rows_is_strict",
+    "folder-unreadable": "test_guards.py::test_unreadable_folder_is_a_finding_and_the_rest_is_read",
+    "folder-too-deep": "test_guards.py::test_folders_nested_deeper_than_any_inbox_are_a_finding",
     "file-empty": "test_ingest.py::test_format_by_first_bytes",
     "file-encrypted": "test_ingest.py::test_encrypted_workbook",
     "file-unsafe": "test_ingest.py::test_zip_bomb_part_refused",
@@ -305,3 +315,34 @@ def test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_tw
     # the same center twice (same name, same code) is still a duplicate, not a conflict
     accepted, findings = validate(GD, [a, replace(a, file="a2.xlsx")], year=2019)
     assert len(accepted) == 1 and {f.code for f in findings} == {"duplicate-submission"}
+
+
+def test_check_kinds_are_one_registry_and_say_the_same_words_everywhere(tmp_path):
+    from dataclasses import replace
+
+    import openpyxl
+
+    from kjjr_excel import checks
+    from kjjr_excel.layout import layout
+    from kjjr_excel.scheme import CHECK_KINDS, Check
+    from kjjr_excel.template import write_submission
+
+    assert set(checks.CHECKS) == set(CHECK_KINDS)
+    # a paired check of three fields: validation and the template's hint both look at the third one
+    three = Check(kind="paired", fields=("loan_amount", "loan_projects", "loan_firms_served"))
+    scheme = replace(GD, checks=(three,))
+    s = sub("a.xlsx", loan_amount=500, loan_projects=4, loan_firms_served=0)
+    _, findings = validate(scheme, [s], roster=ROSTER, year=2019)
+    paired = [f for f in findings if f.code == "cross-paired"]
+    assert len(paired) == 1 and "“服务企业数量（家）”为 0" in paired[0].message
+    title, warn = checks.hint(scheme, three)
+    assert warn.removesuffix("，请核对") in paired[0].message
+    lay = layout(scheme)
+    path = write_submission(tmp_path / "t.xlsx", scheme, values={"loan_amount": 500, "loan_projects": 4})
+    formulas = [
+        c.value
+        for row in openpyxl.load_workbook(path)[lay.sheet].iter_rows()
+        for c in row
+        if isinstance(c.value, str) and warn in c.value
+    ]
+    assert len(formulas) == 1 and all(lay.value_cell(f) in formulas[0] for f in three.fields)

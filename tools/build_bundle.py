@@ -84,7 +84,8 @@ class Target:
         }
 
     def pip_args(self) -> list[str]:
-        args = ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.version]
+        # the full version: pip reads "3.11" as 3.11.0, which a release needing 3.11.5 or newer refuses
+        args = ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.full_version]
         for plat in self.pip_platforms:
             args += ["--platform", plat]
         return args
@@ -229,11 +230,21 @@ def wheels_in(cache: Path, target: Target) -> dict[str, list[tuple]]:
     return found
 
 
-def requires(wheel: Path) -> list[str]:
+def _metadata(wheel: Path):
     with zipfile.ZipFile(wheel) as zf:
         meta = next(n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
-        msg = email.parser.BytesParser().parsebytes(zf.read(meta), headersonly=True)
-    return msg.get_all("Requires-Dist") or []
+        return email.parser.BytesParser().parsebytes(zf.read(meta), headersonly=True)
+
+
+def requires(wheel: Path) -> list[str]:
+    return _metadata(wheel).get_all("Requires-Dist") or []
+
+
+def runs_on(wheel: Path, target: Target) -> bool:
+    """The wheel's Requires-Python admits the target's interpreter (wheels built here for this machine's
+    Python, or fetched for it, may need a newer one: soupsieve 4 needs 3.11.5, Debian's python3 is 3.11.2)."""
+    needed = _metadata(wheel).get("Requires-Python")
+    return not needed or SpecifierSet(needed).contains(target.full_version, prereleases=True)
 
 
 def resolve(roots: list[str], cache: Path, target: Target, no_index: bool) -> list[Path]:
@@ -283,7 +294,7 @@ def resolve(roots: list[str], cache: Path, target: Target, no_index: bool) -> li
                 dep.marker = None
                 queue.append(dep)
     for name, path in chosen.items():
-        newer = newest_version(name, wanted[name], cache)
+        newer = newest_version(name, wanted[name], cache, target)
         if newer > parse_wheel_filename(path.name)[1]:
             raise BundleError(
                 f"{name} {newer} (the release this machine installs) has no wheel for {target.platform} "
@@ -293,14 +304,23 @@ def resolve(roots: list[str], cache: Path, target: Target, no_index: bool) -> li
     return sorted(chosen.values())
 
 
-def newest_version(name: str, spec: SpecifierSet, cache: Path):
-    """The highest version of name in the cache that spec allows, whatever platform its wheel is for."""
-    found = (parse_wheel_filename(p.name) for p in cache.glob("*.whl"))
-    return max(v for n, v, _, _ in found if n == name and spec.contains(v, prereleases=False))
+def newest_version(name: str, spec: SpecifierSet, cache: Path, target: Target):
+    """The highest version of name in the cache that spec allows and the target's Python can run, whatever
+    platform its wheel is for."""
+    found = ((parse_wheel_filename(p.name), p) for p in cache.glob("*.whl"))
+    return max(
+        v
+        for (n, v, _, _), path in found
+        if n == name and spec.contains(v, prereleases=False) and runs_on(path, target)
+    )
 
 
 def best_wheel(name: str, spec: SpecifierSet, cache: Path, target: Target) -> Path | None:
-    candidates = [c for c in wheels_in(cache, target).get(name, []) if spec.contains(c[0], prereleases=False)]
+    candidates = [
+        c
+        for c in wheels_in(cache, target).get(name, [])
+        if spec.contains(c[0], prereleases=False) and runs_on(c[2], target)
+    ]
     return max(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 

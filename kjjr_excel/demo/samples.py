@@ -1,6 +1,6 @@
 """Realistic sample inputs for both schemes, and the demo that runs the whole flow on them.
 
-`python -m kjjr_excel.samples` rewrites the committed `sample_inputs/`; `kjjr demo` uses them (or builds them
+`python -m kjjr_excel.demo.samples` rewrites the committed `sample_inputs/`; `kjjr demo` uses them (or builds them
 afresh when the package runs outside the repository). Values come from a seeded generator: same files each time.
 """
 
@@ -13,8 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .cells import parse_value
-from .scheme import RosterEntry, Scheme, load_scheme
+from ..cells import parse_value
+from ..pipeline import check_inbox, load_roster, run_rank
+from ..receipts import write_checked_receipts
+from ..report import write_ranking
+from ..scheme import RosterEntry, Scheme, load_scheme
+from ..template import generate, write_assessment, write_submission
 
 QINGDAO_ROSTER = (
     ("QD01", "市南区科技金融服务分中心", "市南区科学技术局", "张敏", "0532-82871234", "qd01@example.cn"),
@@ -173,7 +177,6 @@ def _filler(rng: random.Random) -> dict[str, object]:
 
 def build_qingdao(root: Path) -> dict[str, Path]:
     """sample_inputs/qingdao: 名录.csv, 考核评价表.xlsx and an inbox of filled submissions."""
-    from .template import write_assessment
 
     scheme = load_scheme("qingdao")
     rng = random.Random(2017)
@@ -215,7 +218,6 @@ def _write_qingdao_inbox(
 ) -> None:
     """A filled submission of `year` for every roster center with sample figures (as figures_of(code,
     QINGDAO_VALUES[code]) gives them), filled in the January after."""
-    from .template import write_submission
 
     inbox.mkdir(parents=True, exist_ok=True)
     for entry in roster:
@@ -272,7 +274,6 @@ def guangdong_values(scheme: Scheme, code: str, rng: random.Random) -> dict[str,
 def build_guangdong(root: Path) -> dict[str, Path]:
     """sample_inputs/guangdong: an inbox of Annex 3 tables for the 32 centers (three missing, a few with
     clerks' mistakes) and five reviewers' score sheets (one veto, one partly filled row)."""
-    from .template import write_assessment, write_submission
 
     scheme = load_scheme("guangdong")
     rng = random.Random(2019)
@@ -336,10 +337,6 @@ def build_all(root: Path) -> None:
 
 def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     """Templates, validation, receipts and ranking for both schemes; yields Chinese progress lines."""
-    from .pipeline import check_inbox, load_roster, run_rank
-    from .receipts import write_checked_receipts
-    from .report import write_ranking
-    from .template import generate
 
     out_dir = Path(out_dir)
     if samples is None and (Path("sample_inputs") / "qingdao" / "inbox").is_dir():
@@ -395,7 +392,7 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
 
 def _published(place: str, scheme: Any, ranking: Path, out_dir: Path, now: datetime) -> Iterator[str]:
     """kjjr publish on a demo ranking: the 公示 (.docx, .pdf) and the payment list."""
-    from .publish import publish
+    from ..publish import publish
 
     paths, notes = publish(scheme, ranking, out_dir, when=now)
     yield f"{place}：公示和发放清单 → {out_dir}（{'、'.join(p.suffix for p in paths)}）"

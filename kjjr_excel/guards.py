@@ -1,0 +1,413 @@
+"""Guards every input file passes before any parser sees it: the one guarded open, and sheet extents.
+
+Everything the tool reads (inbox, assessment and review tables, history, roster) is opened here: a regular file
+only (a FIFO or a device would hang the run), read to a size cap, every OS error named for what it is. A sheet's
+extent is bounded before python-calamine loads it: calamine allocates the whole rectangle up to the farthest
+cell, so one cell at XFD1048576 in a 14 KB file asks for 512 GiB and aborts the process. Problems are raised as
+`Guarded(code, fields)`; each reader turns them into its own finding or message.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+import struct
+from pathlib import Path
+from typing import BinaryIO
+
+# The largest sheet any reader of ours loads: rows x columns of the rectangle from A1 to the farthest cell
+# (calamine's allocation). A filled template is a few hundred cells; a ranking workbook of 10,000 centers,
+# read back as history, about 600,000 on its widest sheet.
+MAX_SHEET_CELLS = 2_000_000
+MAX_SHEET_ROWS = 1_048_576
+MAX_SHEET_COLS = 16_384
+MAX_BOOK_CELLS = 4_000_000  # an .xls is loaded whole: all its sheets at once
+
+# Native readers raise these through Python; a fault in one file must not stop the batch, but the user's
+# Ctrl+C (and an exit asked for) must still stop it.
+FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
+
+
+class Guarded(Exception):
+    """A file refused by a guard: a finding code of findings.CODES and the fields of its message."""
+
+    def __init__(self, code: str, **fields: str):
+        super().__init__(code)
+        self.code = code
+        self.fields = fields
+
+
+def reraise_fatal(exc: BaseException) -> None:
+    """Call in an `except BaseException` around a native reader: lets Ctrl+C and exits through, keeps faults
+    (pyo3's PanicException derives from BaseException) for the caller to turn into a finding."""
+    if isinstance(exc, FATAL):
+        raise exc
+
+
+def describe_error(exc: BaseException) -> str:
+    """A reader's exception as Chinese detail for a finding: its kind, never the library's English."""
+    name = type(exc).__name__
+    if isinstance(exc, OSError):
+        return "读取时发生系统错误"
+    if "zlib" in type(exc).__module__ or name == "error":
+        return "压缩数据已损坏"
+    if "Panic" in name:
+        return "表格内容损坏，读取程序无法解析"
+    if isinstance(exc, UnicodeError):
+        return "文字编码错误"
+    if isinstance(exc, RecursionError):
+        return "表格结构嵌套过深"
+    return "表格内容损坏或格式不规范"
+
+
+# ---------------------------------------------------------------------------------------------- the open
+
+_KINDS = (
+    (stat.S_ISDIR, "文件夹"),
+    (stat.S_ISFIFO, "命名管道（FIFO）"),
+    (stat.S_ISCHR, "字符设备"),
+    (stat.S_ISBLK, "块设备"),
+    (stat.S_ISSOCK, "套接字"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "特殊文件")
+
+
+def os_error(exc: OSError) -> Guarded:
+    """An OS error met on an input file, as the finding that names its cause."""
+    code = exc.errno
+    if isinstance(exc, FileNotFoundError) or code == errno.ENOENT:
+        return Guarded("file-missing")
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        return Guarded("file-no-permission")
+    if code == errno.ELOOP:
+        return Guarded("file-link-loop")
+    if code == errno.ENAMETOOLONG:
+        return Guarded("file-io-error", detail="文件名或路径过长")
+    if code == errno.EISDIR:
+        return Guarded("file-not-regular", kind="文件夹")
+    return Guarded("file-io-error", detail=exc.strerror or "读取时发生系统错误")
+
+
+def open_input(path: str | os.PathLike) -> BinaryIO:
+    """An input file opened for reading, once it is known to be a regular file; raise Guarded otherwise.
+
+    Opened without blocking and checked with fstat on the open descriptor, so a FIFO or device swapped in
+    after a directory listing is refused too, never waited on. Read-only: inputs are never modified."""
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    )
+    try:
+        before = os.stat(path)
+        if not stat.S_ISREG(before.st_mode):
+            raise Guarded("file-not-regular", kind=_kind(before.st_mode))
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise os_error(exc) from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise os_error(exc) from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise Guarded("file-not-regular", kind=_kind(mode))
+    return os.fdopen(fd, "rb", buffering=0)
+
+
+def read_input(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of an input file (open_input), at most `limit`: a larger file is Guarded('file-unsafe')."""
+    with open_input(path) as fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise Guarded("file-unsafe", detail=f"文件大小 {size // 2**20} MB，超出上限")
+            chunks: list[bytes] = []
+            total = 0
+            # read(n) allocates n bytes up front: ask for what fstat says (+1 to notice growth), then on to the cap
+            want = size + 1
+            while total <= limit:
+                chunk = fh.read(min(want, limit + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                want = 2**20
+        except OSError as exc:
+            raise os_error(exc) from None
+    if total > limit:
+        raise Guarded("file-unsafe", detail=f"文件大小超过 {limit // 2**20} MB 的上限")
+    return b"".join(chunks)
+
+
+def display_name(name: str) -> str:
+    """A file name fit to show: one that is not valid UTF-8 (what unzip leaves of a Chinese name on Linux)
+    is decoded as GBK when it can be, else its odd bytes are shown as \\xNN; never a surrogate."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
+
+
+def name_is_odd(name: str) -> bool:
+    """True when a file name is not valid UTF-8 (Python keeps such bytes as surrogates)."""
+    try:
+        name.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+# ---------------------------------------------------------------------------------------------- extents
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+# How Excel, LibreOffice, XlsxWriter and openpyxl write a cell and a row: r first, double quotes, no prefix.
+_CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_PLAIN = re.compile(rb'<row r="([0-9]{1,7})"')
+# what only other forms contain: a row or cell without attributes, a prefixed one (one search, not eight)
+_ODD_FORM = re.compile(rb"<(?:c|row)[>/]|<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]")
+# Any row or cell start tag (prefixed or not) with its attributes, and any r attribute in any quoting.
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])([^>]*)")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*([A-Za-z]*)([0-9]*)""")
+
+
+def _by_length(text: bytes) -> tuple[int, bytes]:
+    return len(text), text
+
+
+def xml_extent(part: bytes) -> tuple[int, int]:
+    """(rows, columns) of the rectangle from A1 to the farthest cell of a sheet part, as calamine allocates it.
+
+    The usual writers' form is read with two searches; anything else tag by tag, where a row or cell without
+    an r (placed one after the one before) adds one to the bound, and every r in a tag counts: the bound holds
+    whatever a file says."""
+    cells = _CELL_PLAIN.findall(part)
+    rows = _ROW_PLAIN.findall(part)
+    if (
+        len(cells) == part.count(b"<c ")
+        and len(rows) == part.count(b"<row ")
+        and len(cells) + len(rows) == part.count(b' r="')
+        and _ODD_FORM.search(part) is None
+    ):
+        # digit strings compare as numbers by (length, text); a leading zero can only overstate the bound
+        digits = {*rows, *(d for _, d in cells)}
+        letters = {c for c, _ in cells}
+        far_row = int(max(digits, key=_by_length)) if digits else 0
+        return far_row, _column_number(max(letters, key=_by_length)) if letters else 0
+    far_row = far_col = loose_rows = loose_cells = 0
+    for name, attributes in _TAG.findall(part):
+        refs = _R_ATTR.findall(attributes)
+        if not refs:
+            if name == b"row":
+                loose_rows += 1
+            else:
+                loose_cells += 1
+            continue
+        for letters, digits in refs:
+            far_row = (
+                max(far_row, int(digits) if len(digits) <= 7 else 10 ** len(digits)) if digits else far_row
+            )
+            if letters:
+                far_col = max(far_col, _column_number(letters) if len(letters) <= 3 else 26 ** len(letters))
+    return far_row + loose_rows + loose_cells, far_col + loose_cells
+
+
+# The first row or cell start tag that is not in the usual writers' form with a near reference (a row below
+# 1000, a column before AAA), or any row or cell without attributes or with a prefix. One search that stops
+# at its first hit: in a filled template it finds nothing.
+_NOT_PLAINLY_SMALL = re.compile(
+    rb'<(?:c (?!r="[A-Z]{1,2}[0-9]{1,3}")|row (?!r="[0-9]{1,3}")|(?:c|row)[>/]|[A-Za-z_][\w.-]*:(?:c|row)[\s/>])'
+)
+SMALL = (999, 702)  # rows x columns (ZZ999) a sheet is at most when plainly_small
+
+
+def plainly_small(part: bytes) -> bool:
+    """True when a sheet part is surely within SMALL: every row and cell starts with its own near r (one
+    without r is placed by counting, so it is never plain). Then xml_extent, which reads every reference
+    (three times the cost), is not needed: most of a batch, every filled template, is plain."""
+    return _NOT_PLAINLY_SMALL.search(part) is None
+
+
+def check_extent(rows: int, cols: int, *, max_cells: int = MAX_SHEET_CELLS) -> None:
+    """Raise Guarded('sheet-too-large') when a sheet's rectangle is more than any reader of ours should load."""
+    if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS or rows * cols > max_cells:
+        raise Guarded("sheet-too-large", far=far_cell(rows, cols))
+
+
+def far_cell(rows: int, cols: int) -> str:
+    """The A1 name of the farthest cell, capped at the largest a sheet can hold."""
+    from .cells import a1
+
+    return a1(min(max(rows, 1), MAX_SHEET_ROWS) - 1, min(max(cols, 1), MAX_SHEET_COLS) - 1)
+
+
+# BIFF records whose data start with row (2 bytes) and column (2 bytes): the cells of an .xls sheet.
+# (BIFF8 FORMULA BLANK NUMBER LABEL BOOLERR RK LABELSST RSTRING; the BIFF2-4 forms of the same.)
+_BIFF_CELLS = frozenset(
+    {0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6, 0x0001, 0x0002, 0x0003, 0x0004, 0x0005}
+    | {0x0206, 0x0406}
+)
+_BIFF_MULTI = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first column, ..., last column
+_BIFF_DIMENSIONS = 0x0200
+_BIFF_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
+
+
+def xls_extent(stream: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) of each sheet of an .xls Workbook stream: the larger of what its DIMENSIONS record
+    declares (calamine reserves that much when it opens the file) and its farthest cell record."""
+    extents: list[tuple[int, int]] = []
+    rows = cols = 0
+    at, end = 0, len(stream)
+    unpack = struct.unpack_from
+    while at + 4 <= end:
+        kind, size = unpack("<HH", stream, at)
+        body = at + 4
+        at = body + size
+        if kind in _BIFF_BOF:
+            if rows or cols:
+                extents.append((rows, cols))
+            rows = cols = 0
+        elif kind in _BIFF_CELLS and size >= 4:
+            r, c = unpack("<HH", stream, body)
+            rows, cols = max(rows, r + 1), max(cols, c + 1)
+        elif kind in _BIFF_MULTI and size >= 6:
+            r, _ = unpack("<HH", stream, body)
+            (last,) = unpack("<H", stream, body + size - 2)
+            rows, cols = max(rows, r + 1), max(cols, last + 1)
+        elif kind == _BIFF_DIMENSIONS and size >= 14:  # BIFF8: first row, last row + 1 (4 bytes each), cols
+            _, last_row, _, last_col = unpack("<IIHH", stream, body)
+            rows, cols = max(rows, last_row), max(cols, last_col)
+        elif kind == _BIFF_DIMENSIONS and size >= 10:  # BIFF5 and older: 2-byte rows
+            _, last_row, _, last_col = unpack("<HHHH", stream, body)
+            rows, cols = max(rows, last_row), max(cols, last_col)
+    if rows or cols:
+        extents.append((rows, cols))
+    return extents
+
+
+def check_xls(stream: bytes) -> None:
+    """Raise Guarded('sheet-too-large') when an .xls holds a sheet, or sheets together, too large to load."""
+    check_book(xls_extent(stream))
+
+
+def check_book(extents: list[tuple[int, int]]) -> None:
+    """Raise Guarded('sheet-too-large') for a workbook loaded whole (.xls, .ods): a sheet too large, or all
+    of them together."""
+    total = 0
+    for rows, cols in extents:
+        check_extent(rows, cols)
+        total += rows * cols
+    if total > MAX_BOOK_CELLS:
+        raise Guarded("sheet-too-large", far=f"全部工作表共 {total} 个单元格")
+
+
+def is_regular(path: Path) -> bool:
+    """A regular file (following links), without opening it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+
+MAX_CSV_FIELD = 32_767  # Excel's own limit for a cell's text
+MAX_CSV_ROWS = 100_000
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    """Rows of a CSV text (a roster, a history table), strictly: a quote left open, a field longer than a cell
+    can hold, or more rows than any roster raise Guarded('csv-malformed') with the line, instead of a
+    traceback or (worse) the rest of the file silently swallowed into one field."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if any(len(field) > MAX_CSV_FIELD for field in row):
+                raise Guarded(
+                    "csv-malformed", line=str(reader.line_num), detail=f"有超过 {MAX_CSV_FIELD} 个字符的内容"
+                )
+            rows.append(row)
+            if len(rows) > MAX_CSV_ROWS:
+                raise Guarded("csv-malformed", line=str(reader.line_num), detail=f"超过 {MAX_CSV_ROWS} 行")
+    except csv.Error as exc:
+        line = str(reader.line_num)
+        if "field larger than field limit" in str(exc):
+            detail = f"有超过 {MAX_CSV_FIELD} 个字符的内容（可能是引号没有配对）"
+        elif "end of data" in str(exc) or "EOF" in str(exc):
+            detail = '引号没有配对（有一个“"”没有结束）'
+        else:
+            detail = "格式不规范（引号或分隔符的位置有误）"
+        raise Guarded("csv-malformed", line=line, detail=detail) from None
+    return rows
+
+
+_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODS_CELLS = (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell")
+
+
+def ods_extent(content: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) of each table of an .ods content.xml, through its last cell with content, repeats
+    counted (number-rows-repeated, number-columns-repeated) and never expanded: what calamine expands when it
+    opens the file, which it does for every sheet at once. A streaming parse: elements are dropped as read."""
+    import io
+    from xml.etree import ElementTree
+
+    extents: list[tuple[int, int]] = []
+    rows = far_row = far_col = 0
+    col = row_far_col = 0
+    for event, el in ElementTree.iterparse(io.BytesIO(content), events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag == f"{_TABLE_NS}table":
+                rows = far_row = far_col = 0
+            elif tag == f"{_TABLE_NS}table-row":
+                col = row_far_col = 0
+            continue
+        if tag in _ODS_CELLS:
+            repeat = _repeat(el.get(f"{_TABLE_NS}number-columns-repeated"))
+            col += repeat
+            if el.get(f"{_OFFICE_NS}value-type") is not None or len(el):
+                row_far_col = col
+            el.clear()
+        elif tag == f"{_TABLE_NS}table-row":
+            rows += _repeat(el.get(f"{_TABLE_NS}number-rows-repeated"))
+            if row_far_col:
+                far_row, far_col = rows, max(far_col, row_far_col)
+            el.clear()
+        elif tag == f"{_TABLE_NS}table":
+            extents.append((far_row, far_col))
+            el.clear()
+    return extents
+
+
+def _repeat(text: str | None) -> int:
+    if not text:
+        return 1
+    return int(text) if text.isdigit() and len(text) <= 9 else 10**9
+
+
+def check_ods(content: bytes) -> None:
+    """Raise Guarded('sheet-too-large') when an .ods holds a table, or tables together, too large to load."""
+    check_book(ods_extent(content))

@@ -1,0 +1,417 @@
+"""Guards: one guarded open, sheet extents bounded before calamine loads them, hostile paths; every fault a
+finding and every good file still ranked. Hostile files run in a child process under a memory cap."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
+
+from kjjr_excel import guards  # noqa: E402
+from kjjr_excel.inbox import MAX_DEPTH, collect_files  # noqa: E402
+from kjjr_excel.ingest import ingest, read_submission  # noqa: E402
+from kjjr_excel.layout import META_SHEET, layout  # noqa: E402
+from kjjr_excel.scheme import load_scheme  # noqa: E402
+
+QD = load_scheme("qingdao-2017")
+ROOT = Path(__file__).parent.parent
+CAP = 1536 * 2**20
+
+
+def codes(findings) -> set[str]:
+    return {f.code for f in findings}
+
+
+def capped_rank(inbox: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`kjjr rank qingdao INBOX -o OUT` in a child process under an address-space cap."""
+    code = (
+        f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({CAP}, {CAP})); "
+        "sys.argv = ['kjjr', *sys.argv[1:]]; from kjjr_excel.cli import main; main()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, "rank", "qingdao-2017", str(inbox), "-o", str(out), *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,  # a hang guard, not a speed assertion
+        cwd=ROOT,
+    )
+
+
+def findings_of(path: Path) -> list[dict]:
+    """校验问题 of a ranking workbook, as dicts by header."""
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("校验问题").to_python()
+    at = next(n for n, row in enumerate(rows) if "说明" in row)
+    head = rows[at]
+    return [dict(zip(head, row, strict=False)) for row in rows[at + 1 :]]
+
+
+def ranked_names(path: Path) -> set[str]:
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("排名").to_python()
+    at = next(n for n, row in enumerate(rows) if "名称" in row)
+    col = rows[at].index("名称")
+    # the centers' rows: 序号 (or 排名) a number; the 等次 summary and the signature lines below are not
+    return {row[col] for row in rows[at + 1 :] if len(row) > col and row[col] and isinstance(row[0], float)}
+
+
+def with_far_cell(src: Path, dst: Path, ref: str, sheet: str) -> Path:
+    """A copy of a workbook with one more cell at `ref` on `sheet` (the file stays a few KB)."""
+    part = sheet_part(src, sheet)
+    with zipfile.ZipFile(src) as z:
+        xml = z.read(part)
+    row = re.sub(r"[A-Z]", "", ref)
+    extra = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    return rewrite_zip(src, dst, replace={part: xml.replace(b"</sheetData>", extra.encode())})
+
+
+# ---------------------------------------------------------------------------------------------- extents
+
+
+@pytest.mark.parametrize(
+    "xml, extent",
+    [
+        (b'<row r="3"><c r="B2"/><c r="AA10"/></row>', (10, 27)),
+        (b'<row r="1048576"><c r="XFD1048576"/></row>', (1_048_576, 16_384)),
+        # no r: each row and cell is placed one after the one before, so each counts
+        (b'<row><c t="s"><v>1</v></c><c/></row><row/>', (4, 2)),
+        (b"<x:row r='5'><x:c r = 'XFD1048576'/></x:row>", (1_048_576, 16_384)),
+        # an r hidden in another attribute's value cannot make the bound smaller
+        (b'<row r="1"><c t=\'x r="A1"\' r="ZZZZ9"/></row>', (9, 26**4)),
+        (b"", (0, 0)),
+    ],
+)
+def test_xml_extent_bounds_what_calamine_allocates(xml, extent):
+    assert guards.xml_extent(xml) == extent
+
+
+def test_check_extent_refuses_what_no_reader_needs():
+    guards.check_extent(10_000, 60)
+    for rows, cols in ((1_048_576, 26), (1_048_576, 16_384), (10, 16_385), (3_000, 1_000)):
+        with pytest.raises(guards.Guarded) as refused:
+            guards.check_extent(rows, cols)
+        assert refused.value.code == "sheet-too-large"
+
+
+@pytest.mark.parametrize("ref", ["XFD1048576", "Z1048576", "CV1048576"])
+def test_far_cell_on_the_data_sheet_is_a_finding_not_an_abort(tmp_path, ref):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    src = real_submission(tmp_path / "src.xlsx", QD, center=("Q2", "乙中心"), values=good_values(QD))
+    far = with_far_cell(src, inbox / "far.xlsx", ref, layout(QD).sheet)
+    assert far.stat().st_size < 30_000
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr
+    found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == "far.xlsx"]
+    assert any(ref in f["说明"] and "范围过大" in f["说明"] for f in found), found
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+def test_far_cell_on_meta_is_refused_too(tmp_path):
+    src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
+    far = with_far_cell(src, tmp_path / "far.xlsx", "XFD1048576", META_SHEET)
+    sub, findings, info = read_submission(far, far.name, QD)
+    assert sub is None and "sheet-too-large" in codes(findings) and info.status == "无法读取"
+
+
+def _xls_with_far_cell(tmp_path: Path) -> Path:
+    """An .xls written by LibreOffice with one cell at IV65536 (5 KB; calamine reserves 65536 x 256 cells)."""
+    import shutil
+
+    import xlsxwriter
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    src = tmp_path / "far.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("表")
+    ws.write_string(0, 0, "a")
+    ws.write_string(65535, 255, "z")
+    wb.close()
+    profile = f"file:///tmp/lo-15-guards-{os.getpid()}"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xls", "--outdir"]
+        + [str(tmp_path), str(src)],
+        capture_output=True,
+        timeout=300,
+    )
+    out = tmp_path / "far.xls"
+    assert out.exists()
+    return out
+
+
+@pytest.mark.libreoffice
+def test_xls_extent_is_checked_before_calamine_opens_it(tmp_path):
+    xls = _xls_with_far_cell(tmp_path)
+    import olefile
+
+    with olefile.OleFileIO(str(xls)) as ole:
+        assert guards.xls_extent(ole.openstream("Workbook").read()) == [(65536, 256)]
+    code = (
+        f"import resource, json; resource.setrlimit(resource.RLIMIT_AS, ({CAP}, {CAP}))\n"
+        "from pathlib import Path\nfrom kjjr_excel.ingest import read_submission\n"
+        "from kjjr_excel.scheme import load_scheme\n"
+        f"sub, fs, info = read_submission(Path({str(xls)!r}), 'far.xls', load_scheme('qingdao'))\n"
+        "print(json.dumps([f.code for f in fs]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "sheet-too-large" in json.loads(done.stdout)
+
+
+# ---------------------------------------------------------------------------------------------- the open
+
+
+def test_fifo_in_the_inbox_is_its_own_finding_and_never_waited_on(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    os.mkfifo(inbox / "x.xlsx")
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr
+    found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == "x.xlsx"]
+    assert len(found) == 1 and "命名管道" in found[0]["说明"] and "找不到" not in found[0]["说明"]
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+def test_fifo_given_as_assessment_does_not_hang(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    os.mkfifo(tmp_path / "考核评价表.xlsx")
+    done = capped_rank(inbox, tmp_path / "out.xlsx", "--assessment", str(tmp_path / "考核评价表.xlsx"))
+    assert done.returncode == 0, done.stderr
+    assert any("命名管道" in f["说明"] for f in findings_of(tmp_path / "out.xlsx"))
+
+
+@pytest.mark.parametrize(
+    "error, code",
+    [
+        (PermissionError(13, "Permission denied"), "file-no-permission"),
+        (FileNotFoundError(2, "No such file"), "file-missing"),
+        (OSError(5, "Input/output error"), "file-io-error"),
+    ],
+)
+def test_each_os_error_has_its_own_finding(tmp_path, monkeypatch, error, code):
+    path = real_submission(tmp_path / "a.xlsx", QD, values=good_values(QD))
+    real_open = os.open
+
+    def failing_open(name, *args, **kwargs):
+        if Path(name) == path:
+            raise error
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", failing_open)
+    sub, findings, _ = read_submission(path, path.name, QD)
+    assert sub is None and codes(findings) == {code}
+    message = findings[0].message
+    assert ("找不到" in message) == (code == "file-missing")
+    assert "损坏" not in message and "Error" not in message and "denied" not in message
+
+
+def test_read_input_caps_what_it_reads(tmp_path):
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(b"x" * 5000)
+    with pytest.raises(guards.Guarded) as refused:
+        guards.read_input(path, 4096)
+    assert refused.value.code == "file-unsafe"
+    assert guards.read_input(path, 5000) == b"x" * 5000
+
+
+# ---------------------------------------------------------------------------------------------- paths
+
+
+def _remove_tree(top: Path) -> None:
+    """rm -r without recursion (shutil.rmtree, and so pytest's tmp_path clean-up, recurse per level)."""
+    subprocess.run(["rm", "-rf", str(top)], check=True)
+
+
+def test_folders_nested_deeper_than_any_inbox_are_a_finding(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, values=good_values(QD))
+    deep = inbox
+    try:
+        for _ in range(1100):
+            deep = deep / "d"
+            deep.mkdir()
+        files, findings, _ = collect_files([inbox])
+        assert [display for _, display in files] == ["good.xlsx"]
+        assert [f.code for f in findings] == ["folder-too-deep"]
+        assert findings[0].file.count("/") == MAX_DEPTH
+    finally:
+        _remove_tree(inbox)
+
+
+def test_symlink_loop_and_broken_link_are_skipped(tmp_path):
+    real_submission(tmp_path / "good.xlsx", QD, values=good_values(QD))
+    os.symlink("loop.xlsx", tmp_path / "loop.xlsx")
+    os.symlink("gone.xlsx", tmp_path / "broken.xlsx")
+    os.symlink(".", tmp_path / "again")  # a link to a folder (itself) is not followed
+    files, findings, skipped = collect_files([tmp_path])
+    assert [display for _, display in files] == ["good.xlsx"]
+    reasons = {f.file: f.message for f in findings}
+    assert "循环" in reasons["loop.xlsx"] and "无效" in reasons["broken.xlsx"]
+    assert {s.file for s in skipped} == {"loop.xlsx", "broken.xlsx"}
+
+
+def test_unreadable_folder_is_a_finding_and_the_rest_is_read(tmp_path, monkeypatch):
+    real_submission(tmp_path / "good.xlsx", QD, values=good_values(QD))
+    (tmp_path / "locked").mkdir()
+    real_submission(tmp_path / "locked" / "b.xlsx", QD, values=good_values(QD))
+    real_scandir = os.scandir
+
+    def scandir(path):  # root reads any folder, so the denial is injected where the OS would raise it
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    files, findings, _ = collect_files([tmp_path])
+    assert [display for _, display in files] == ["good.xlsx"]
+    assert [(f.code, f.file) for f in findings] == [("folder-unreadable", "locked")]
+    assert "没有权限" in findings[0].message
+
+
+def test_file_name_not_utf8_is_shown_decoded_and_read(tmp_path):
+    src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    raw = os.fsencode(inbox) + b"/" + "市南区自报表.xlsx".encode("gbk")
+    with open(raw, "wb") as out:
+        out.write(src.read_bytes())
+    result = ingest(QD, [inbox])
+    assert [s.file for s in result.submissions] == ["市南区自报表.xlsx"]
+    assert "file-name-encoding" in codes(result.findings)
+    for f in result.findings:
+        f.file.encode("utf-8")  # nothing a writer cannot write
+
+
+def test_roster_csv_unterminated_quote_and_huge_field_are_exit_3(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    quote = tmp_path / "quote.csv"
+    quote.write_text('编号,名称,依托单位\nQ1,"甲中心,单位\nQ2,乙中心,单位\n', encoding="utf-8")
+    huge = tmp_path / "huge.csv"
+    huge.write_text("编号,名称,依托单位\nQ1,甲中心," + "长" * 200_000 + "\n", encoding="utf-8")
+    for roster, words in ((quote, "引号没有配对"), (huge, "个字符")):
+        done = capped_rank(inbox, tmp_path / "out.xlsx", "--roster", str(roster))
+        assert done.returncode == 3, done.stderr
+        assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_read_input_refuses_what_is_not_a_regular_file(tmp_path):
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    os.symlink("loop.xlsx", tmp_path / "loop.xlsx")
+    (tmp_path / "folder.xlsx").mkdir()
+    for name, code in (("pipe.xlsx", "file-not-regular"), ("loop.xlsx", "file-link-loop")):
+        with pytest.raises(guards.Guarded) as refused:
+            guards.read_input(tmp_path / name, 2**20)
+        assert refused.value.code == code
+    with pytest.raises(guards.Guarded) as refused:
+        guards.read_input(tmp_path / "folder.xlsx", 2**20)
+    assert refused.value.code == "file-not-regular" and refused.value.fields == {"kind": "文件夹"}
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [('a,b\n1,"2\n3,4\n', "3"), ("a,b\n1," + "x" * 40_000 + "\n", "2"), ('a,b\n"x"y,1\n', "2")],
+    ids=["unterminated-quote", "huge-field", "text-after-quote"],
+)
+def test_csv_rows_is_strict(text, line):
+    with pytest.raises(guards.Guarded) as refused:
+        guards.csv_rows(text)
+    assert refused.value.code == "csv-malformed" and refused.value.fields["line"] == line
+    assert guards.csv_rows('编号,名称\nQ1,"甲, 中心"\n') == [["编号", "名称"], ["Q1", "甲, 中心"]]
+
+
+def test_ods_extent_counts_repeats_without_expanding_them():
+    t = 'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    o = 'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+    content = (
+        f"<r {t}{o}><table:table><table:table-row><table:table-cell office:value-type='string'/>"
+        "<table:table-cell table:number-columns-repeated='16383'/></table:table-row>"
+        "<table:table-row table:number-rows-repeated='1048574'><table:table-cell/></table:table-row>"
+        "<table:table-row><table:table-cell table:number-columns-repeated='25'/>"
+        "<table:table-cell office:value-type='float'/></table:table-row></table:table>"
+        "<table:table><table:table-row table:number-rows-repeated='9'><table:table-cell "
+        "table:number-columns-repeated='3'/></table:table-row></table:table></r>"
+    ).encode()
+    # trailing empty cells and rows are not loaded; the second table holds nothing
+    assert guards.ods_extent(content) == [(1_048_576, 26), (0, 0)]
+    with pytest.raises(guards.Guarded):
+        guards.check_ods(content)
+
+
+def test_history_figures_that_are_not_finite_are_not_a_rank_or_a_year():
+    from kjjr_excel.history import _parse_rank, _parse_year
+
+    for value in (float("inf"), float("-inf"), float("nan"), 1e30):
+        assert _parse_rank(value) is None and _parse_year(value) is None
+    assert _parse_rank(3.0) == 3 and _parse_year(2018.0) == 2018
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_roster_given_as_a_fifo_is_named_for_what_it_is(tmp_path, suffix):
+    from kjjr_excel.errors import RosterError
+    from kjjr_excel.roster import read_roster
+
+    os.mkfifo(tmp_path / f"名录{suffix}")
+    with pytest.raises(RosterError) as refused:
+        read_roster(tmp_path / f"名录{suffix}")
+    assert "命名管道" in str(refused.value) and "找不到" not in str(refused.value)
+
+
+def test_assessment_folder_nested_deep_with_a_fifo_is_findings_not_a_crash(tmp_path):
+    from kjjr_excel.pipeline import run_rank
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    tables = tmp_path / "assessment"
+    tables.mkdir()
+    os.mkfifo(tables / "考核评价表.xlsx")
+    deep = tables
+    try:
+        for _ in range(1100):
+            deep = deep / "d"
+            deep.mkdir()
+        result = run_rank(QD, [inbox], assessments=[tables])
+        found = codes(result.findings)
+        assert {"folder-too-deep", "file-not-regular"} <= found
+        assert [r.center.name for r in result.ranked if r.rank is not None] == ["甲中心"]
+    finally:
+        _remove_tree(tables)
+
+
+@pytest.mark.parametrize(
+    "xml, small",
+    [
+        (b'<row r="3" spans="1:9"><c r="B2" s="1"/><c r="ZZ999"><v>1</v></c></row>', True),
+        (b'<row r="1000"><c r="A1000"/></row>', False),
+        (b'<row r="1"><c r="AAA1"/></row>', False),
+        (b"<row><c/></row>", False),
+        (b'<row r="1"><c s="1"/></row>', False),
+        (b"<x:row r='5'><x:c r='B1'/></x:row>", False),
+        (b'<row r="1"><c r = "A1"/></row>', False),
+    ],
+)
+def test_plainly_small_is_only_said_of_what_is_surely_small(xml, small):
+    assert guards.plainly_small(xml) is small
+    if small:
+        rows, cols = guards.xml_extent(xml)
+        assert rows <= guards.SMALL[0] and cols <= guards.SMALL[1]

@@ -1,0 +1,352 @@
+"""Outputs: never onto an input, every name unique, a sibling beside an open file, the umask, a full disk,
+signals: the previous output intact and no temp file left anywhere."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import good_values, real_submission  # noqa: E402
+
+from kjjr_excel import output  # noqa: E402
+from kjjr_excel.cli import cli  # noqa: E402
+from kjjr_excel.errors import OutputError  # noqa: E402
+from kjjr_excel.output import UniqueNames, atomic_write, file_name  # noqa: E402
+from kjjr_excel.scheme import RosterEntry, load_scheme  # noqa: E402
+from kjjr_excel.template import generate  # noqa: E402
+
+QD = load_scheme("qingdao-2017")
+ROOT = Path(__file__).parent.parent
+
+
+def inbox_of(tmp_path: Path, centers=(("Q1", "甲中心"), ("Q2", "乙中心"))) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for code, name in centers:
+        real_submission(inbox / f"{code}自报表.xlsx", QD, center=(code, name), values=good_values(QD))
+    return inbox
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+@pytest.mark.parametrize(
+    "command, target",
+    [
+        ("rank", "inbox/Q1自报表.xlsx"),  # the clerk's submission itself
+        ("rank", "inbox/排名.xlsx"),  # inside the inbox being read
+        ("validate", "inbox/Q1自报表.xlsx"),
+        ("receipts", "inbox/回执"),
+    ],
+)
+def test_output_onto_an_input_is_refused_before_anything_is_written(tmp_path, monkeypatch, command, target):
+    inbox = inbox_of(tmp_path)
+    before = snapshot(inbox)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [command, "qingdao", "inbox", "-o", target])
+    assert result.exit_code == 3, result.output
+    assert "正在读取的文件夹" in result.output or "输入文件" in result.output
+    assert snapshot(inbox) == before
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_output_through_another_spelling_of_the_input_is_refused(tmp_path, monkeypatch):
+    inbox = inbox_of(tmp_path)
+    os.symlink(inbox / "Q1自报表.xlsx", tmp_path / "link.xlsx")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["rank", "qingdao", "inbox/Q1自报表.xlsx", "-o", "link.xlsx"])
+    assert result.exit_code == 3 and "输入文件" in result.output
+    assert result.output.count("错误") == 1
+
+
+# ---------------------------------------------------------------------------------------------- names
+
+
+def test_file_name_is_short_enough_for_any_file_system_and_stays_unique():
+    long_a = "创" * 70 + "甲.xlsx"
+    long_b = "创" * 70 + "乙.xlsx"
+    a, b = file_name(long_a), file_name(long_b)
+    assert a != b and a.endswith(".xlsx") and b.endswith(".xlsx")
+    assert len(a.encode()) <= output.MAX_NAME_BYTES and a.startswith("创" * 20)
+    assert file_name("甲/乙:丙.xlsx") == "甲_乙_丙.xlsx"
+    assert file_name("a\udcd6\udcd0.xlsx") == "a__.xlsx"  # bytes of a name that was not UTF-8
+
+
+def test_unique_names_compare_as_windows_does():
+    names = UniqueNames()
+    assert [names.claim(n) for n in ("甲_乙.xlsx", "甲_乙.xlsx", "A.xlsx", "a.xlsx", "a_2.xlsx")] == [
+        "甲_乙.xlsx",
+        "甲_乙_2.xlsx",
+        "A.xlsx",
+        "a_2.xlsx",
+        "a_2_2.xlsx",
+    ]
+
+
+def test_receipts_are_one_file_each_and_the_count_is_the_count_on_disk(tmp_path, monkeypatch):
+    long = "科技金融服务分中心" * 5  # names equal in their first 40 characters
+    inbox = inbox_of(tmp_path, (("Q1", "甲/乙"), ("Q2", "甲_乙"), ("Q3", long + "一"), ("Q4", long + "二")))
+    for sub in ("一组", "二组"):  # the same stem in two sub-folders, neither recognised
+        (inbox / sub).mkdir()
+        (inbox / sub / "a.xlsx").write_bytes(b"not a workbook")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["receipts", "qingdao", "inbox", "-o", "回执"])
+    assert result.exit_code == 0, result.output
+    on_disk = sorted(p.name for p in (tmp_path / "回执").iterdir())
+    assert f"已生成回执 {len(on_disk)} 份" in result.output
+    assert len(on_disk) == 6
+    assert not [n for n in on_disk if n.endswith(".tmp")]
+
+
+def test_per_center_templates_for_codes_a_slash_1_and_a_1_are_two_files(tmp_path):
+    roster = [
+        RosterEntry("A/1", "甲中心", "x"),
+        RosterEntry("A_1", "甲中心", "y"),
+        RosterEntry("C1", "长" * 70, "z"),  # a name of 70 CJK characters: over 255 bytes as it is
+        RosterEntry("C2", "长" * 69 + "短", "z"),
+    ]
+    paths = generate(QD, tmp_path, roster=roster, per_center=True)
+    assert len(paths) == 5 and len({p.name for p in paths}) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    assert all(len(p.name.encode()) <= 255 for p in paths)
+
+
+# ---------------------------------------------------------------------------------------------- locks
+
+
+@pytest.mark.parametrize("lock", [".~lock.{}#", "~${}"], ids=["libreoffice", "excel"])
+def test_target_open_in_an_office_suite_gets_a_sibling_and_a_message(tmp_path, monkeypatch, lock):
+    inbox = inbox_of(tmp_path)
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / "排名.xlsx").write_bytes(b"open in LibreOffice")
+    (out / lock.format("排名.xlsx")).write_bytes(b"lock")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", "outputs/排名.xlsx"])
+    assert result.exit_code == 0, result.output
+    assert (out / "排名.xlsx").read_bytes() == b"open in LibreOffice"
+    assert zipfile.is_zipfile(out / "排名 (2).xlsx")
+    assert "占用" in result.output and "排名 (2).xlsx" in result.output
+
+
+# ---------------------------------------------------------------------------------------------- mode
+
+
+def test_new_output_follows_the_umask_and_a_replaced_one_keeps_its_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        fresh = atomic_write(tmp_path / "new.xlsx", lambda p: p.write_bytes(b"x"))
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.xlsx"
+        kept.write_bytes(b"old")
+        kept.chmod(0o640)
+        atomic_write(kept, lambda p: p.write_bytes(b"new"))
+        assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_bytes() == b"new"
+    finally:
+        os.umask(old)
+
+
+# ---------------------------------------------------------------------------------------------- disk
+
+
+def test_full_disk_while_the_workbook_is_stored_is_exit_3_and_leaves_nothing(tmp_path, monkeypatch):
+    """ENOSPC injected where XlsxWriter writes the package (its zip file), as a full disk raises it."""
+    inbox = inbox_of(tmp_path)
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / "排名.xlsx").write_bytes(b"last year's ranking")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
+    monkeypatch.setattr(zipfile.ZipFile, "write", full)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", "outputs/排名.xlsx"])
+    assert result.exit_code == 3, result.output
+    assert "磁盘空间不足" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["排名.xlsx"]
+    assert (out / "排名.xlsx").read_bytes() == b"last year's ranking"
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 256 KB tmpfs, where the system lets us mount one (root on Linux)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip("this system does not let us mount a tmpfs")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("full", ["output", "tmpdir"])
+def test_a_really_full_disk_is_exit_3_with_where(tmp_path, tiny_disk, full):
+    inbox = inbox_of(tmp_path, [(f"Q{n}", f"第{n}中心") for n in range(8)])
+    out_dir = tiny_disk if full == "output" else tmp_path / "outputs"
+    out_dir.mkdir(exist_ok=True)
+    scratch = tiny_disk / "t" if full == "tmpdir" else tmp_path / "scratch"
+    scratch.mkdir()
+    (out_dir / "排名.xlsx").write_bytes(b"previous")
+    (tiny_disk / "filler").write_bytes(os.urandom(235_000))  # no room left for a ranking workbook
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    done = subprocess.run(
+        [sys.executable, "-m", "kjjr_excel", "rank", "qingdao", str(inbox), "-o", str(out_dir / "排名.xlsx")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "磁盘空间不足" in done.stderr and ("临时文件夹" in done.stderr) == (full == "tmpdir")
+    assert (out_dir / "排名.xlsx").read_bytes() == b"previous"
+    assert sorted(p.name for p in out_dir.iterdir() if p.name not in ("filler", "t")) == ["排名.xlsx"]
+    assert list(scratch.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------- signals
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_clean_up_like_ctrl_c(tmp_path, signum):
+    """The signal arrives while the workbook is being written (its temp file exists beside the target)."""
+    inbox = inbox_of(tmp_path)
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / "排名.xlsx").write_bytes(b"previous")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    code = textwrap.dedent(
+        f"""
+        import os, sys, time
+        from kjjr_excel import report
+        original = report._write_notes
+        def write_notes(*args, **kwargs):
+            original(*args, **kwargs)
+            assert [p for p in os.listdir({str(out)!r}) if p.endswith(".tmp")]
+            os.kill(os.getpid(), {int(signum)})
+            time.sleep(60)  # never reached: the signal stops the run
+        report._write_notes = write_notes
+        sys.argv = ["kjjr", "rank", "qingdao", {str(inbox)!r}, "-o", {str(out / "排名.xlsx")!r}]
+        from kjjr_excel.cli import main
+        main()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode not in (0, -signum), done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["排名.xlsx"]
+    assert (out / "排名.xlsx").read_bytes() == b"previous"
+    assert list(scratch.iterdir()) == []
+
+
+def test_reading_workers_die_with_their_parent(tmp_path):
+    """A parent killed outright (SIGKILL: no clean-up can run) takes its forked reading workers with it."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
+    for n in range(60):
+        (inbox / f"{n:02}.xlsx").write_bytes(src.read_bytes())
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    code = textwrap.dedent(
+        f"""
+        import os, time
+        from pathlib import Path
+        from kjjr_excel import ingest
+        from kjjr_excel.scheme import load_scheme
+        parent = os.getpid()
+        def read_submission(path, display, scheme):
+            if os.getpid() != parent:
+                Path({str(pids)!r}, str(os.getpid())).touch()
+                time.sleep(600)
+            return original(path, display, scheme)
+        original = ingest.read_submission
+        ingest.read_submission = read_submission
+        ingest.ingest(load_scheme("qingdao"), [Path({str(inbox)!r})], workers=3)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        for _ in range(600):  # until both workers have started (a hang guard, not a speed assertion)
+            if len(list(pids.iterdir())) >= 2:
+                break
+            parent.wait(timeout=0.1) if parent.poll() is not None else _pause()
+        workers = [int(p.name) for p in pids.iterdir()]
+        assert len(workers) == 2
+    finally:
+        parent.kill()
+        parent.wait()
+    for _ in range(600):
+        if not [pid for pid in workers if _alive(pid)]:
+            break
+        _pause()
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _pause() -> None:
+    import time
+
+    time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_output_error_for_a_folder_that_cannot_be_written_names_no_library_english(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    with pytest.raises(OutputError) as refused:
+        atomic_write(blocker / "out.xlsx", lambda p: p.write_bytes(b"x"))
+    assert "Errno" not in str(refused.value) and "请" in str(refused.value)
+
+
+def test_templates_on_a_full_disk_leave_no_half_written_file(tmp_path, monkeypatch):
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
+    with pytest.raises(OutputError, match="磁盘空间不足"):
+        generate(QD, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
