@@ -30,7 +30,8 @@ __all__ = [
     "strip_unit",
 ]
 
-ZERO_WORDS = {"无", "/", "／", "-", "—", "－", "没有", "暂无", "nil", "none", "n/a", "无。", "零"}
+# a dash doubled is how Chinese forms write one (破折号 ——, or -- on a keyboard): the same as a single dash
+ZERO_WORDS = {"无", "/", "／", "-", "—", "－", "--", "——", "没有", "暂无", "nil", "none", "n/a", "无。", "零"}
 YES_WORDS = {"是", "有", "yes", "y", "true", "1", "√"}
 NO_WORDS = {"否", "无", "没有", "no", "n", "false", "0", "×"}
 # Units a clerk may write after a figure. Only the field's own unit (the scheme's indicator unit) is ever just

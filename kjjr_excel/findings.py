@@ -115,6 +115,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "这是“{actual}”的模板，不是本次考核“{expected}”的模板。请使用本次下发的填报模板重新填写。",
     ),
     "wrong-year": (E, "填报年度为 {actual} 年，本次考核年度为 {expected} 年。请使用本年度的填报模板。"),
+    "year-conflict": (
+        E,
+        "“{field}”{where}填写为 {value} 年，但这份填报模板是 {actual} 年度的，无法确定填报的是哪一年的数据，本表未计分。"
+        "请使用 {expected} 年度的填报模板填写 {expected} 年度的数据后重新报送。",
+    ),
     "old-template-version": (
         W,
         "模板版本为 {actual}，当前版本为 {expected}。数据已读取，下次请使用最新模板。",
@@ -155,6 +160,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "value-row-missing": (
         E,
         "表中找不到“{label}”这一行，这一项未计分。请在表中补上这一行，在“{value_header}”列填写数字（没有请填0），或改用下发的填报模板。",
+    ),
+    "value-row-ambiguous": (
+        E,
+        "表中的“{label}”（{cell} 单元格）没有写明一级指标，而{categories}下各有一个“{label}”，分不清是哪一项，"
+        "“{category}”的这一项未计分。请在这一行的一级指标列写明（如“{category}”），或改用下发的填报模板。",
     ),
     "value-unit-converted": (
         W,

@@ -195,9 +195,11 @@ def _by_length(text: bytes) -> tuple[int, bytes]:
 def xml_extent(part: bytes) -> tuple[int, int]:
     """(rows, columns) of the rectangle from A1 to the farthest cell of a sheet part, as calamine allocates it.
 
-    The usual writers' form is read with two searches; anything else tag by tag, where a row or cell without
-    an r (placed one after the one before) adds one to the bound, and every r in a tag counts: the bound holds
-    whatever a file says."""
+    Only cells count: a row element without cells allocates nothing (LibreOffice writes an empty
+    `<row r="1048576">` after a row is deleted). The usual writers' form is read with two searches; anything
+    else tag by tag, where a cell without an r is placed after the one before (in the current row), a row
+    without an r after the one before, and every r in a cell's tag counts: the bound holds whatever a file
+    says."""
     cells = _CELL_PLAIN.findall(part)
     rows = _ROW_PLAIN.findall(part)
     if (
@@ -207,26 +209,36 @@ def xml_extent(part: bytes) -> tuple[int, int]:
         and _ODD_FORM.search(part) is None
     ):
         # digit strings compare as numbers by (length, text); a leading zero can only overstate the bound
-        digits = {*rows, *(d for _, d in cells)}
+        digits = {d for _, d in cells}
         letters = {c for c, _ in cells}
         far_row = int(max(digits, key=_by_length)) if digits else 0
         return far_row, _column_number(max(letters, key=_by_length)) if letters else 0
-    far_row = far_col = loose_rows = loose_cells = 0
+    far_row = far_col = row = col = 0
     for name, attributes in _TAG.findall(part):
         refs = _R_ATTR.findall(attributes)
-        if not refs:
-            if name == b"row":
-                loose_rows += 1
-            else:
-                loose_cells += 1
+        if name == b"row":
+            numbered = [d for _, d in refs if d]
+            row = max((_number(d) for d in numbered), default=row + 1)
+            col = 0
             continue
+        placed = [(row or 1, col + 1)] if not refs else []
         for letters, digits in refs:
-            far_row = (
-                max(far_row, int(digits) if len(digits) <= 7 else 10 ** len(digits)) if digits else far_row
+            placed.append(
+                (
+                    _number(digits) if digits else row or 1,
+                    (_column_number(letters) if len(letters) <= 3 else 26 ** len(letters))
+                    if letters
+                    else col + 1,
+                )
             )
-            if letters:
-                far_col = max(far_col, _column_number(letters) if len(letters) <= 3 else 26 ** len(letters))
-    return far_row + loose_rows + loose_cells, far_col + loose_cells
+        for r, c in placed:
+            far_row, far_col = max(far_row, r), max(far_col, c)
+        col = max(c for _, c in placed)
+    return far_row, far_col
+
+
+def _number(digits: bytes) -> int:
+    return int(digits) if len(digits) <= 7 else 10 ** len(digits)
 
 
 # The first row or cell start tag that is not in the usual writers' form with a near reference (a row below

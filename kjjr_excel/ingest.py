@@ -31,6 +31,7 @@ from .inbox import SPREADSHEET_SUFFIXES, ArchiveMember, collect_files
 from .layout import META_SHEET, Layout, layout
 from .mailbox import MemberFile
 from .model import CellValue, InputFile, MailOrigin, Submission
+from .scheme import shipped_schemes
 
 __all__ = [
     "IngestResult",
@@ -834,9 +835,10 @@ def _read_book(
             findings.append(Finding.make("not-submission", file=display, what=what))
             return None, findings
         if meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
-            findings.append(
-                Finding.make("wrong-scheme", file=display, actual=meta["scheme_id"], expected=scheme.name)
-            )
+            # a clerk knows the assessment by its title, not by the scheme's id
+            titles = {sid: name for sid, _, name in shipped_schemes()}
+            actual = titles.get(meta["scheme_id"], meta["scheme_id"])
+            findings.append(Finding.make("wrong-scheme", file=display, actual=actual, expected=scheme.name))
             return None, findings
         version = meta.get("template_version", "")
         if _version_older(version, TEMPLATE_VERSION):
@@ -877,7 +879,8 @@ def _read_book(
             continue
         header_cells[fld] = a1(*ref)
         header[fld] = as_text(_at(grid, *ref))
-    year = _year(meta.get("year") if meta else None) or _year(header.get("report_year"))
+    typed_year = _year(header.get("report_year"))
+    year = _year(meta.get("year") if meta else None) or typed_year
     center_name = header.get("center_name", "")
     center = center_name or header.get("center_code", "") or (meta or {}).get("center_code", "")
     values: dict[str, CellValue] = {}
@@ -885,14 +888,22 @@ def _read_book(
         ref = cells.get(("value", ind.id))
         if ref is None:
             values[ind.id] = CellValue(ind.id, "", None, sheet, "", True)
+            twice = cells.get(("ambiguous", ind.id))
             findings.append(
                 Finding.make(
-                    "value-row-missing",
+                    "value-row-ambiguous" if twice else "value-row-missing",
                     file=display,
                     sheet=sheet,
+                    cell=a1(*twice) if twice else "",
                     center=center,
                     indicator=ind.id,
                     label=ind.label,
+                    category=ind.category,
+                    categories="、".join(
+                        i.category
+                        for i in scheme.self_indicators
+                        if _strip_label(i.label) == _strip_label(ind.label)
+                    ),
                     value_header=lay.columns[lay.value_col],
                 )
             )
@@ -909,6 +920,7 @@ def _read_book(
         center_name=center_name,
         host_unit=header.get("host_unit", ""),
         year=year,
+        typed_year=typed_year if typed_year != year else None,
         filler_name=header.get("filler_name", ""),
         filler_phone=header.get("filler_phone", ""),
         fill_date=header.get("fill_date", ""),
@@ -1460,7 +1472,11 @@ def _table_cells(grid: list[list], scheme, index) -> dict:
                 continue
             inds = _label_lookup(labels, t)
             if len(inds) > 1:
-                inds = [i for i in inds if _strip_label(i.category) == category]
+                same = [i for i in inds if _strip_label(i.category) == category]
+                if not same:  # 服务企业数量 with no 一级指标 above it: which one it is cannot be told
+                    for ind in inds:
+                        cells.setdefault(("ambiguous", ind.id), (r, c))
+                inds = same
             if len(inds) != 1 or any(f[0] == inds[0].id for f in found):
                 continue
             found.append((inds[0].id, r, c, value_col if value_col is not None and value_col > c else None))

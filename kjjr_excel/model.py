@@ -68,6 +68,8 @@ class Submission:
     center_name: str = ""
     host_unit: str = ""
     year: int | None = None
+    # the year typed in the header's year cell when _meta records another one (the clerk edited either)
+    typed_year: int | None = None
     filler_name: str = ""
     filler_phone: str = ""
     fill_date: str = ""

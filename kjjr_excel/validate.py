@@ -102,13 +102,28 @@ def validate(
                 )
             )
             ok = bool(sub.center_code)  # still identifiable by its code
-        if year is not None and sub.year != year:
-            where = {
-                "file": sub.file,
-                "sheet": sub.sheet,
-                "cell": sub.header_cells.get("report_year", ""),
-                "center": _who(sub),
-            }
+        where = {
+            "file": sub.file,
+            "sheet": sub.sheet,
+            "cell": sub.header_cells.get("report_year", ""),
+            "center": _who(sub),
+        }
+        if sub.typed_year is not None:
+            # the cell and the template's own record disagree: which year the figures are for is unknown
+            field = header_labels["report_year"]
+            expected = year or sub.year
+            findings.append(
+                Finding.make(
+                    "year-conflict",
+                    field=field,
+                    value=sub.typed_year,
+                    actual=sub.year,
+                    expected=expected,
+                    **where,
+                )
+            )
+            ok = False
+        elif year is not None and sub.year != year:
             if sub.year is None:
                 field = header_labels["report_year"]
                 findings.append(

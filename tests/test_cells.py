@@ -79,6 +79,9 @@ def test_money_units(raw, value, code):
         ("2019-05", "家", None, "value-date"),
         ("２０１９年５月", "家", None, "value-date"),
         ("无", "家", Decimal(0), "value-zero-word"),
+        ("——", "家", Decimal(0), "value-zero-word"),
+        ("－－", "家", Decimal(0), "value-zero-word"),
+        ("———", "家", None, "value-not-number"),
     ],
 )
 def test_counts_units_and_spaces(raw, unit, value, code):

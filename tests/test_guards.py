@@ -85,8 +85,12 @@ def with_far_cell(src: Path, dst: Path, ref: str, sheet: str) -> Path:
     [
         (b'<row r="3"><c r="B2"/><c r="AA10"/></row>', (10, 27)),
         (b'<row r="1048576"><c r="XFD1048576"/></row>', (1_048_576, 16_384)),
-        # no r: each row and cell is placed one after the one before, so each counts
-        (b'<row><c t="s"><v>1</v></c><c/></row><row/>', (4, 2)),
+        # no r: each row and cell is placed one after the one before; a row without cells allocates nothing
+        (b'<row><c t="s"><v>1</v></c><c/></row><row/>', (1, 2)),
+        (b'<row/><row/><row><c/></row>', (3, 1)),
+        (b'<row><c/></row><row r="1048576"/><row><c r="XFD"/></row>', (1_048_577, 16_384)),
+        # LibreOffice writes an empty last row after a row is deleted: only the cells count
+        (b'<row r="24"><c r="I24" s="1"/></row><row r="1048576" ht="12.8"></row>', (24, 9)),
         (b"<x:row r='5'><x:c r = 'XFD1048576'/></x:row>", (1_048_576, 16_384)),
         # an r hidden in another attribute's value cannot make the bound smaller
         (b'<row r="1"><c t=\'x r="A1"\' r="ZZZZ9"/></row>', (9, 26**4)),

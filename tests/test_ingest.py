@@ -241,6 +241,10 @@ def test_meta_checks_wrong_scheme_old_version_tampered(tmp_path):
     )
     sub, findings, _ = read(wrong)
     assert sub is None and codes(findings) == ["wrong-scheme"]
+    # named by the titles the clerk sees on the templates, never by a scheme id
+    assert findings[0].message.startswith(
+        "这是“青岛市科技金融服务分中心考核”的模板，不是本次考核“广东省地市科技金融综合服务中心监测评估”的模板。"
+    )
     old = build_submission(tmp_path / "o.xlsx", GD, values=good_values(GD), meta={"template_version": "0"})
     sub, findings, _ = read(old)
     assert sub is not None and codes(findings) == ["old-template-version"]
@@ -590,3 +594,23 @@ def test_retyped_table_labels_with_or_without_unit_and_a_missing_row(tmp_path):
     read_values = {k: cv.value for k, cv in sub.values.items() if k != "ipo_neeq"}
     assert read_values == {ind.id: 10 + n for n, ind in enumerate(GD.self_indicators) if ind.id != "ipo_neeq"}
     assert sub.values["loan_firms_served"].cell != sub.values["vc_firms_served"].cell
+
+
+def test_a_label_under_two_categories_without_its_category_is_neither_guessed_nor_called_missing(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["名称", "佛山分中心"], ["编号", "GD03"], ["评估年度", 2019]):
+        ws.append(row)
+    for n, ind in enumerate(GD.self_indicators):
+        ws.append([ind.label, 10 + n])  # no 一级指标 column: 服务企业数量（家） twice, alike
+    path = tmp_path / "retyped.xlsx"
+    wb.save(path)
+    sub, findings, _ = read(path)
+    twice = [f for f in findings if f.code == "value-row-ambiguous"]
+    assert [(f.indicator, f.cell) for f in twice] == [("loan_firms_served", "A7"), ("vc_firms_served", "A7")]
+    assert (
+        "科技信贷、创业投资下各有一个" in twice[0].message and "“科技信贷”的这一项未计分" in twice[0].message
+    )
+    assert not [f for f in findings if f.code == "value-row-missing"]
+    assert sub.values["loan_firms_served"].value is None and sub.values["vc_firms_served"].value is None
+    assert sub.values["vc_amount"].value == 15

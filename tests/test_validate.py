@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from kjjr_excel.findings import CODES
+from kjjr_excel.findings import CODES, Severity
 from kjjr_excel.model import CellValue, Submission
 from kjjr_excel.scheme import load_scheme
 from kjjr_excel.validate import match_center, validate
@@ -71,6 +71,23 @@ def test_header_missing_wrong_year_unknown_center_are_kept_out():
         ("header-missing", "noname.xlsx", "B3"),
         ("wrong-year", "old.xlsx", "B6"),
     ]
+
+
+def test_a_year_cell_that_contradicts_the_template_keeps_the_file_out_either_way():
+    # the clerk unlocked 评估年度 and typed another year, on this year's template or on last year's
+    retyped_old = replace(sub("a.xlsx", "GD01"), typed_year=2018)
+    retitled_old = replace(sub("b.xlsx", "GD02", year=2018), typed_year=2019)
+    accepted, findings = validate(GD, [retyped_old, retitled_old], roster=ROSTER, year=2019)
+    assert accepted == []
+    conflicts = [f for f in findings if f.code not in ("center-missing",)]
+    assert flat(conflicts, "code", "file", "cell", "severity") == [
+        ("year-conflict", "a.xlsx", "B6", Severity.ERROR),
+        ("year-conflict", "b.xlsx", "B6", Severity.ERROR),
+    ]
+    assert conflicts[0].message == (
+        "“评估年度”在 B6 单元格填写为 2018 年，但这份填报模板是 2019 年度的，无法确定填报的是哪一年的数据，"
+        "本表未计分。请使用 2019 年度的填报模板填写 2019 年度的数据后重新报送。"
+    )
 
 
 def test_duplicates_keep_newest_saved_then_file_name():
@@ -214,6 +231,8 @@ FIXTURES = {
     "ranking-workbook": "test_publish.py::test_a_ranking_workbook_in_the_inbox_is_not_read_as_a_submission",
     "wrong-scheme": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "wrong-year": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
+    "value-row-ambiguous": "test_ingest.py::test_a_label_under_two_categories_without_its_category_is_neither_guessed_nor_called_missing",
+    "year-conflict": "test_validate.py::test_a_year_cell_that_contradicts_the_template_keeps_the_file_out_either_way",
     "old-template-version": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "layout-tampered": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "header-missing": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",

@@ -23,6 +23,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import openpyxl
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
@@ -49,6 +51,11 @@ SHIBEI = RosterEntry("QD02", "市北区科技金融服务分中心", "市北区�
 #   insert|sheet index|row index|text   a row inserted above (0-based), text typed in its column A
 #   delete|sheet index                  a sheet deleted (the template's _meta)
 #   set|sheet index|A1|text             text typed into a cell (as a string, as Excel keeps "50000000元")
+#   type|sheet index|A1|text            text typed as at the keyboard (=20+30 a formula, 2018-01-05 a date)
+#   column|sheet index|column index     a column inserted on the left of that one (0-based)
+#   rename|sheet index|name             the sheet renamed
+#   remove|sheet index|row index        a row deleted (0-based)
+#   move|sheet index|new index          the sheet moved to another place in the workbook
 #   own                                 every visible sheet copied into a new workbook of the clerk's own
 #   password|text                       saved with an opening password
 BASIC = """\
@@ -81,6 +88,16 @@ Sub Edit(src As String, dst As String, filter As String, ops As String)
         If UBound(f) >= 3 Then sh.getCellByPosition(0, CLng(f(2))).setString(f(3))
       ElseIf f(0) = "set" Then
         sh.getCellRangeByName(f(2)).setString(f(3))
+      ElseIf f(0) = "type" Then
+        sh.getCellRangeByName(f(2)).setFormula(f(3))
+      ElseIf f(0) = "column" Then
+        sh.Columns.insertByIndex(CLng(f(2)), 1)
+      ElseIf f(0) = "rename" Then
+        sh.Name = f(2)
+      ElseIf f(0) = "remove" Then
+        sh.Rows.removeByIndex(CLng(f(2)), 1)
+      ElseIf f(0) = "move" Then
+        doc.Sheets.moveByName(sh.Name, CInt(f(2)))
       End If
     End If
   Next op
@@ -291,6 +308,7 @@ def build(root: Path) -> None:
             {"报送材料.zip": nested.getvalue(), "说明.txt": "见附件".encode()},
         )
         _mail_cases(inbox, lo, tmp, base)
+        _more_clerk_edits(inbox, lo, tmp, base)
         # retyped tables
         retyped = tmp / "retyped.xlsx"
         _retyped_guangdong(retyped)
@@ -298,6 +316,38 @@ def build(root: Path) -> None:
         _retyped_qingdao(tmp / "retyped_qd.xlsx")
         gnumeric(tmp / "retyped_qd.xlsx", inbox("qd-retyped-with-units") / "崂山分中心.xls")
         print(f"corpus written under {root} at {datetime.now():%Y-%m-%d %H:%M}")
+
+
+def _more_clerk_edits(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
+    """Edits a clerk makes in LibreOffice that the first cases did not cover."""
+    # the year cell unlocked and retyped: the figures' year cannot be told from the template's own record
+    qd = inbox("qd-year-cell-edited")
+    lo.edit(base, qd / "崂山分中心.xlsx", "type|1|C6|2016")
+    lo.save_as(filled(tmp, "sb-year.xlsx", QD, SHIBEI), qd / "市北分中心.xlsx")
+    lo.edit(base, inbox("qd-column-inserted-meta-deleted") / "崂山分中心.xlsx", "column|1|2~delete|2")
+    lo.edit(base, inbox("qd-row-removed") / "崂山分中心.xlsx", "remove|1|17")
+    lo.edit(base, inbox("qd-formula-typed-ods") / "崂山分中心.ods", "type|1|F15|=SUM(10;7)")
+    # a date typed where a count belongs (Excel keeps it as a number formatted as a date), saved as .xls
+    dated = tmp / "dated.xlsx"
+    book = openpyxl.load_workbook(base)
+    book["考核指标"]["F12"] = datetime(2018, 1, 5)
+    book["考核指标"]["F12"].number_format = "yyyy-mm-dd"
+    book.save(dated)
+    lo.save_as(dated, inbox("qd-date-typed-xls") / "崂山分中心.xls")
+    _retyped_without_categories(tmp / "nocat.xlsx")
+    gnumeric(tmp / "nocat.xlsx", inbox("gd-retyped-without-categories") / "佛山分中心自填表.xlsx")
+
+
+def _retyped_without_categories(path: Path) -> None:
+    """Guangdong's table retyped with the 二级指标 only: 服务企业数量（家） twice, under no 一级指标."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "定量指标"
+    for row in (["分中心名称", "佛山分中心"], ["编号", "GD03"], ["评估年度", 2019], [], ["指标", "数量"]):
+        ws.append(row)
+    for ind in GD.self_indicators:
+        ws.append([ind.label, 10])
+    wb.save(path)
 
 
 CST = timezone(timedelta(hours=8))
@@ -411,7 +461,6 @@ def _mail_cases(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
 def _retyped_guangdong(path: Path) -> None:
     """A clerk's own table typed from the notice: labels without units or with half-width brackets and
     spaces, 服务企业数量 twice under its two categories, one row (新三板) left out."""
-    import openpyxl
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -439,7 +488,6 @@ def _retyped_guangdong(path: Path) -> None:
 
 def _retyped_qingdao(path: Path) -> None:
     """Qingdao's table retyped with the unit written after each label (人员配备（名）), no value header."""
-    import openpyxl
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -452,12 +500,19 @@ def _retyped_qingdao(path: Path) -> None:
     wb.save(path)
 
 
-def build_mail(root: Path) -> None:
-    """Only the saved-mail cases (`python tests/examples/make_examples.py mail`)."""
+def build_mail(root: Path, cases=None) -> None:
+    """Only the saved-mail cases (`python tests/examples/make_examples.py mail`), or only the later clerk
+    edits (`... clerk`)."""
     with tempfile.TemporaryDirectory() as work:
         tmp = Path(work)
-        _mail_cases(functools.partial(_fresh_inbox, root), LibreOffice(tmp), tmp, filled(tmp, "base.xlsx"))
+        make = cases or _mail_cases
+        make(functools.partial(_fresh_inbox, root), LibreOffice(tmp), tmp, filled(tmp, "base.xlsx"))
 
 
 if __name__ == "__main__":
-    build_mail(HERE) if sys.argv[1:] == ["mail"] else build(HERE)
+    if sys.argv[1:] == ["mail"]:
+        build_mail(HERE)
+    elif sys.argv[1:] == ["clerk"]:
+        build_mail(HERE, _more_clerk_edits)
+    else:
+        build(HERE)
