@@ -526,6 +526,8 @@ def _notes(scheme: Scheme, assessed: bool, strict: bool, given: bool = False) ->
     if strict:
         notes.append(f"使用了 --strict：数据有误的{scheme.center_label}不参加排名。")
     else:
-        notes.append("数据有误的指标按0分计，并在“标记”中注明指标和单元格。")
+        notes.append(
+            "数据有误的指标按0分计，并在“标记”中注明指标和单元格；这些单位照常排名和评定等次，但补助暂缓（计为0），更正并核实后再确定。"
+        )
     notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")
     return notes

@@ -19,6 +19,9 @@ from .score import cents
 FLAG_DELIST = "摘牌"
 FLAG_DELIST_WARNING = "摘牌预警"
 FLAG_DATA_ERROR = "数据有误"
+# A center ranked with a value the tool could not read is graded as scored, but not paid until the value is
+# corrected: the tool never decides public money on a figure it could not tell.
+FLAG_PAY_HELD = "补助暂缓：有数据有误的填报项，更正并核实后再确定补助金额"
 FLAG_LAST = "排名最后"
 QUALITATIVE = "定性评分"  # CenterInput.errors key of a reviewer's row in error (not an indicator of its own)
 
@@ -172,13 +175,16 @@ def rank_centers(
             flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year)
         if withhold and rank is not None:
             flags = flags + [withhold]
+        held = bool(s.center.errors) and rank is not None and bool(pay.get(s.center.key))
+        if held and not withhold:
+            flags = flags + [FLAG_PAY_HELD]
         out.append(
             RankedCenter(
                 score=s,
                 total=total,
                 rank=rank,
                 grade=grade,
-                subsidy=Decimal(0) if withhold else pay.get(s.center.key, Decimal(0)),
+                subsidy=Decimal(0) if withhold or held else pay.get(s.center.key, Decimal(0)),
                 flags=tuple(flags),
                 history=past,
             )

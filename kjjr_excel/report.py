@@ -628,7 +628,7 @@ def grading_rule(scheme: Any) -> list[str]:
         )
     if scheme.submission.get("remarks") and method_of(scheme).foot_remarks:
         lines.append(scheme.submission["remarks"])
-    legend = "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表"
+    legend = "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表；补助暂缓——有数据有误的项，更正核实后再定补助"
     if scheme.delisting:
         legend += (
             f"；摘牌——连续{years_text(scheme.delisting_years)}年{scheme.failing_grade}"

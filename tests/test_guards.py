@@ -87,7 +87,7 @@ def with_far_cell(src: Path, dst: Path, ref: str, sheet: str) -> Path:
         (b'<row r="1048576"><c r="XFD1048576"/></row>', (1_048_576, 16_384)),
         # no r: each row and cell is placed one after the one before; a row without cells allocates nothing
         (b'<row><c t="s"><v>1</v></c><c/></row><row/>', (1, 2)),
-        (b'<row/><row/><row><c/></row>', (3, 1)),
+        (b"<row/><row/><row><c/></row>", (3, 1)),
         (b'<row><c/></row><row r="1048576"/><row><c r="XFD"/></row>', (1_048_577, 16_384)),
         # LibreOffice writes an empty last row after a row is deleted: only the cells count
         (b'<row r="24"><c r="I24" s="1"/></row><row r="1048576" ht="12.8"></row>', (24, 9)),
