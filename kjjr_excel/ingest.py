@@ -1160,15 +1160,14 @@ def _formulas(
                     out[rc] = ((f.text or "").strip(), cached)
         return out
     except ElementTree.ParseError as exc:
-        line, column = exc.position
-        raise _Refused(
-            Finding.make(
-                "file-corrupt",
-                file=display,
-                sheet=sheet,
-                detail=f"工作表内容不规范（第{line}行第{column}列）",
-            )
-        ) from None
+        raise _sheet_xml_error(display, sheet, exc) from None
+
+
+def _sheet_xml_error(display: str, sheet: str, exc: ElementTree.ParseError) -> _Refused:
+    """A sheet's XML that does not parse: where, in plain Chinese (never the parser's English)."""
+    line, column = exc.position
+    detail = f"工作表内容不规范（第{line}行第{column}列）"
+    return _Refused(Finding.make("file-corrupt", file=display, sheet=sheet, detail=detail))
 
 
 _ODS_ROW_GROUPS = {f"{_NS_TABLE}{t}" for t in ("table-header-rows", "table-row-group", "table-rows")}
@@ -1195,15 +1194,7 @@ def _ods_formulas(
     try:
         root = ElementTree.fromstring(part)
     except ElementTree.ParseError as exc:
-        line, column = exc.position
-        raise _Refused(
-            Finding.make(
-                "file-corrupt",
-                file=display,
-                sheet=sheet,
-                detail=f"工作表内容不规范（第{line}行第{column}列）",
-            )
-        ) from None
+        raise _sheet_xml_error(display, sheet, exc) from None
     table = next((t for t in root.iter(f"{_NS_TABLE}table") if t.get(f"{_NS_TABLE}name") == sheet), None)
     if table is None or not wanted:
         return {}
