@@ -118,9 +118,14 @@ def _ratio_hits(check: Check, vals: Sequence[Decimal]) -> list[Hit]:
     return []
 
 
-def _ratio_rule(check: Check, inds: Sequence[Indicator]) -> str:
+def _ratio_bounds(check: Check, inds: Sequence[Indicator]) -> str:
     a, b = inds
-    text = f"平均每{b.unit}{strip_unit(a.label)}应在 {fmt_decimal(check.min)}–{fmt_decimal(check.max)} {a.unit}之间"
+    return f"平均每{b.unit}{strip_unit(a.label)}应在 {fmt_decimal(check.min)}–{fmt_decimal(check.max)} {a.unit}之间"
+
+
+def _ratio_rule(check: Check, inds: Sequence[Indicator]) -> str:
+    a, _ = inds
+    text = _ratio_bounds(check, inds)
     wrong = [u for u in (check.large_unit, check.small_unit) if u]
     if wrong:
         text += f"，超出时可能是按“{'”或“'.join(wrong)}”而不是“{a.unit}”填写的"
@@ -141,7 +146,7 @@ def _ratio_findings(check, inds, vals, hits, base) -> list[Finding]:
             ratio=fmt_decimal(round_half_up(ratio, 2)),
             direction=direction,
             guess=f"，可能是按“{unit}”而不是“{a.unit}”填写的" if unit else "",
-            rule=_ratio_rule(check, inds),
+            rule=_ratio_bounds(check, inds),  # the finding names its own guess of the unit
             **base,
         )
     ]
