@@ -117,8 +117,8 @@ def _qingdao_values(scheme, rng: random.Random) -> dict[str, object]:
 
 def _write_chunk(args: tuple[str, str, list[tuple[int, str]]]) -> int:
     from kjjr_excel.demo.samples import guangdong_values
-    from kjjr_excel.scheme import RosterEntry, load_scheme
-    from kjjr_excel.template import write_submission
+    from kjjr_excel.domain.scheme import RosterEntry, load_scheme
+    from kjjr_excel.write.template import write_submission
 
     scheme_name, inbox, jobs = args
     scheme = load_scheme(scheme_name)

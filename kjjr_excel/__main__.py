@@ -1,3 +1,3 @@
-from .cli import main
+from kjjr_excel.cli import main
 
 main()

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__, clizh, lifecycle
-from .errors import KjjrError
-from .output import refuse_inputs
+from kjjr_excel import __version__, clizh, lifecycle
+from kjjr_excel.errors import KjjrError
+from kjjr_excel.write.output import refuse_inputs
 
 clizh.install()  # before the decorators below evaluate click's help texts
 
@@ -48,7 +48,7 @@ class KjjrCommand(click.Command):
             sys.stderr.close()
             ctx.exit(0)
         except Exception as exc:  # the analyst must never see a bare traceback
-            from .output import disk_full, disk_full_error
+            from kjjr_excel.write.output import disk_full, disk_full_error
 
             full = disk_full(exc)
             if full is not None:  # a scratch file, wherever it was: still the disk, and exit 3
@@ -108,14 +108,14 @@ def out_dir_option(default: Path, help: str) -> Callable[[Callable], Callable]:
 
 def _checked(scheme, inputs: tuple[Path, ...], roster: Path | None, year: int | None):
     """Read and validate an inbox with a progress bar (validate and receipts)."""
-    from .pipeline import check_inbox
+    from kjjr_excel.app import check_inbox
 
     with progress_bar("读取文件", _count_inputs(inputs)) as bar:
         return check_inbox(scheme, inputs, roster_path=roster, year=year, progress=bar)
 
 
 def _scheme(value: str):
-    from .scheme import load_scheme
+    from kjjr_excel.domain.scheme import load_scheme
 
     return load_scheme(value)
 
@@ -135,7 +135,7 @@ def _count_inputs(inputs: tuple[Path, ...]) -> int:
     """Files to read, for sizing the progress bar; only worth listing twice when a bar is shown."""
     if not sys.stderr.isatty():
         return 0
-    from .ingest import collect_files
+    from kjjr_excel.read.ingest import collect_files
 
     files, _, _ = collect_files(list(inputs))
     return len(files)
@@ -174,7 +174,7 @@ def _nothing_ranked(files, findings, year_note: str) -> str:
 
 
 def _summary(findings) -> str:
-    from .findings import Severity
+    from kjjr_excel.domain.findings import Severity
 
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
     return "，".join(f"{s.value} {counts[s]} 条" for s in Severity)
@@ -186,7 +186,7 @@ def _summary(findings) -> str:
 @cli.command()
 def schemes() -> None:
     """列出内置的考核方案。"""
-    from .scheme import shipped_schemes
+    from kjjr_excel.domain.scheme import shipped_schemes
 
     for sid, aliases, name in shipped_schemes():
         alias = f"（简称：{'、'.join(aliases)}）" if aliases else ""
@@ -202,8 +202,8 @@ def scheme_group() -> None:
 @click.argument("file", metavar="FILE")
 def scheme_check(file: str) -> None:
     """检查考核方案文件（TOML）并列出其指标、计分规则、等次、补助和摘牌规定。"""
-    from .describe import summary
-    from .scheme import load_scheme
+    from kjjr_excel.domain.describe import summary
+    from kjjr_excel.domain.scheme import load_scheme
 
     for line in summary(load_scheme(file)):
         click.echo(line)
@@ -224,9 +224,9 @@ def scheme_check(file: str) -> None:
 )
 def scheme_new(source: str, output: Path) -> None:
     """复制一个考核方案，附上中文修改说明，供本单位修改后使用。"""
-    from .describe import commented_copy
-    from .output import atomic_write
-    from .scheme import load_scheme, resolve_scheme_path
+    from kjjr_excel.domain.describe import commented_copy
+    from kjjr_excel.domain.scheme import load_scheme, resolve_scheme_path
+    from kjjr_excel.write.output import atomic_write
 
     origin = load_scheme(source)
     if output.exists():
@@ -253,8 +253,8 @@ def template(
     scheme: str, roster: Path | None, year: int | None, per_center: bool, assessment: bool, out_dir: Path
 ) -> None:
     """生成填报模板（以及考核评价表/定性评分表）。SCHEME 为考核方案。"""
-    from .pipeline import load_roster
-    from .template import generate
+    from kjjr_excel.app import load_roster
+    from kjjr_excel.write.template import generate
 
     sch = _scheme(scheme)
     entries = load_roster(sch, roster)
@@ -284,8 +284,8 @@ def validate(
     scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, output: Path | None
 ) -> None:
     """校验报送的文件，列出每个文件的问题。INPUTS 为文件或文件夹。有错误时退出码为 1。"""
-    from .findings import Severity
-    from .receipts import write_findings_report
+    from kjjr_excel.domain.findings import Severity
+    from kjjr_excel.write.receipts import write_findings_report
 
     sch = _scheme(scheme)
     out = output or _default_output(sch, "校验报告")
@@ -354,8 +354,8 @@ def rank(
 ) -> None:
     """汇总报送文件，计分、排名，输出排名结果表。INPUTS 为文件或文件夹（其中的考核评价表、评审表按表中
     的标识自动识别并使用）。有考核评价表或评审表无法使用时，结果为暂定结果，退出码为 1。"""
-    from .pipeline import run_rank
-    from .report import RankingWriter, export_pdf
+    from kjjr_excel.app import run_rank
+    from kjjr_excel.write.ranking import RankingWriter, export_pdf
 
     sch = _scheme(scheme)
     read = [*inputs, *assessments, *history, *([roster] if roster else [])]
@@ -439,7 +439,7 @@ def receipts(
     scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path, mail: bool
 ) -> None:
     """为每个分中心生成回执（收到了什么、哪个单元格要改），便于邮件反馈。"""
-    from .receipts import write_checked_receipts
+    from kjjr_excel.write.receipts import write_checked_receipts
 
     sch = _scheme(scheme)
     refuse_inputs(out_dir, [*inputs, *([roster] if roster else [])], folder=True)
@@ -452,7 +452,7 @@ def receipts(
 
 
 def _say_drafts(drafts: list[Path]) -> None:
-    from .drafts import draft_recipients
+    from kjjr_excel.write.mail import draft_recipients
 
     unaddressed = [p for p in drafts if not draft_recipients(p)]
     click.echo(f"已生成邮件草稿 {len(drafts)} 份（.eml）：双击打开，核对后发送。")
@@ -479,7 +479,7 @@ def remind(
     scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path
 ) -> None:
     """为名录中还没有有效报送的分中心生成催报邮件草稿（.eml，附预填的填报模板）和一页催报名单（.xlsx）。"""
-    from .remind import write_reminders
+    from kjjr_excel.write.remind import write_reminders
 
     sch = _scheme(scheme)
     if roster is None and not sch.roster:
@@ -504,7 +504,7 @@ def remind(
 )
 def publish(scheme: str, ranking: Path, out_dir: Path, days: int | None) -> None:
     """根据本工具生成的排名结果表（RANKING.xlsx），生成公示（Word 和 PDF）和补助发放清单。"""
-    from .publish import publish as write_all
+    from kjjr_excel.write.notice import publish as write_all
 
     paths, notes = write_all(_scheme(scheme), ranking, out_dir, days=days)
     for path in paths:
@@ -522,7 +522,7 @@ def publish(scheme: str, ranking: Path, out_dir: Path, days: int | None) -> None
 )
 def demo(out_dir: Path, samples: Path | None) -> None:
     """用示例报送文件演示完整流程（两个考核方案）：模板、校验、回执、排名、公示和补助发放清单。"""
-    from .demo.samples import run_demo
+    from kjjr_excel.demo.samples import run_demo
 
     for line in run_demo(out_dir, samples):
         click.echo(line)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from kjjr_excel.assess import read_assessments, read_reviews
-from kjjr_excel.findings import CODES
-from kjjr_excel.pipeline import read_tables
-from kjjr_excel.scheme import RosterEntry, load_scheme
-from kjjr_excel.template import write_assessment
+from kjjr_excel.app import read_tables
+from kjjr_excel.domain.assess import read_assessments, read_reviews
+from kjjr_excel.domain.findings import CODES
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme
+from kjjr_excel.write.template import write_assessment
 
 QD = load_scheme("qingdao")
 GD = load_scheme("guangdong")
@@ -157,7 +157,7 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
 
 def inbox_of(folder: Path, scheme, entries) -> Path:
     """A folder of complete submissions (5 of everything) from the real template, one per center."""
-    from kjjr_excel.template import write_submission
+    from kjjr_excel.write.template import write_submission
 
     folder.mkdir()
     for entry in entries:
@@ -167,7 +167,7 @@ def inbox_of(folder: Path, scheme, entries) -> Path:
 
 
 def test_review_missing_is_reported_by_the_pipeline(tmp_path):
-    from kjjr_excel.pipeline import run_rank
+    from kjjr_excel.app import run_rank
 
     inbox = inbox_of(tmp_path / "inbox", GD, GD.roster[:2])
     review = tmp_path / "r.xlsx"
@@ -180,7 +180,7 @@ def test_review_missing_is_reported_by_the_pipeline(tmp_path):
 def test_every_finding_code_is_emitted_by_the_package_and_named_in_a_test():
     root = Path(__file__).resolve().parents[1]
     package = "".join(
-        p.read_text(encoding="utf-8") for p in (root / "kjjr_excel").glob("*.py") if p.name != "findings.py"
+        p.read_text(encoding="utf-8") for p in (root / "kjjr_excel").rglob("*.py") if p.name != "findings.py"
     )
     # the example corpus's expected.toml files test findings too
     tests = "".join(
@@ -275,7 +275,7 @@ def test_assessment_examples(case, tmp_path, monkeypatch):
 
 
 def test_the_reviewer_is_read_beside_its_label_or_after_it():
-    from kjjr_excel.assess import reviewer_of
+    from kjjr_excel.domain.assess import reviewer_of
 
     grid = [["定性评分表", "", "评审人", "张三"], ["编号", "名称", "一票否决"]]
     assert reviewer_of(grid, 1) == ("张三", "D1")
@@ -305,8 +305,8 @@ def test_copies_whose_order_cannot_be_told_are_not_counted(tmp_path):
 def test_an_unreadable_veto_keeps_the_center_out_of_the_money(tmp_path):
     """一票否决 typed '待定' on a review sheet, 重大责任事故 '不清楚' on an assessor's table: nobody can tell whether
     the center fails, so it is neither ranked nor paid, and says why."""
-    from kjjr_excel.pipeline import run_rank
-    from kjjr_excel.template import write_submission
+    from kjjr_excel.app import run_rank
+    from kjjr_excel.write.template import write_submission
 
     inbox = inbox_of(tmp_path / "inbox", GD, GD.roster[:2])
     review = tmp_path / "r.xlsx"
@@ -335,7 +335,7 @@ def test_an_unreadable_veto_keeps_the_center_out_of_the_money(tmp_path):
 
 
 def test_a_table_of_the_wrong_kind_is_unusable_and_worded_for_the_analyst(tmp_path):
-    from kjjr_excel.template import write_submission
+    from kjjr_excel.write.template import write_submission
 
     sub = write_submission(tmp_path / "填报表.xlsx", QD, center=RosterEntry("QD01", "甲"))
     review = write_assessment(tmp_path / "评审表.xlsx", GD, roster=GD.roster[:1], reviewer="王五")
@@ -372,7 +372,7 @@ def test_review_sheets_attached_to_a_saved_mail_are_used(tmp_path):
     read as the review sheet it is, like a file in the folder."""
     from email.message import EmailMessage
 
-    from kjjr_excel.pipeline import run_rank
+    from kjjr_excel.app import run_rank
 
     inbox = inbox_of(tmp_path / "inbox", GD, GD.roster[:2])
     sheet = write_assessment(

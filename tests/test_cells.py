@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kjjr_excel.cells import MONEY_UNITS, MULTIPLIERS, UNITS, parse_value
+from kjjr_excel.domain.parse import MONEY_UNITS, MULTIPLIERS, UNITS, parse_value
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 

@@ -101,8 +101,8 @@ def test_scheme_check_refuses_a_typo_with_key_and_line(tmp_path):
 
 def test_the_sample_generator_is_loaded_only_by_the_demo():
     code = (
-        "import sys, kjjr_excel.cli, kjjr_excel.pipeline, kjjr_excel.report, kjjr_excel.template, "
-        "kjjr_excel.receipts; print(any(m.startswith('kjjr_excel.demo') for m in sys.modules))"
+        "import sys, kjjr_excel.cli, kjjr_excel.app, kjjr_excel.write.ranking, kjjr_excel.write.template, "
+        "kjjr_excel.write.receipts; print(any(m.startswith('kjjr_excel.demo') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

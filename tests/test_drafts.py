@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.cli import cli  # noqa: E402
-from kjjr_excel.ingest import ingest  # noqa: E402
-from kjjr_excel.roster import read_roster  # noqa: E402
-from kjjr_excel.scheme import load_scheme  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read.ingest import ingest  # noqa: E402
+from kjjr_excel.read.roster import read_roster  # noqa: E402
 
 QD = load_scheme("qingdao-2017")
 CST = timezone(timedelta(hours=8))
@@ -188,7 +188,7 @@ def test_remind_drafts_attach_the_prefilled_template_and_the_listing_prints_on_o
 
 
 def test_a_draft_is_the_same_bytes_every_time_and_names_survive_old_clients(tmp_path):
-    from kjjr_excel.drafts import draft_bytes
+    from kjjr_excel.write.mail import draft_bytes
 
     name = "青岛市科技金融服务分中心考核_2017_填报模板_QD02_市北区科技金融服务分中心.xlsx"
     one = draft_bytes([("李强", "shibei@example.cn")], "催报", "请报送。\n", [(name, b"PK\x03\x04data")])

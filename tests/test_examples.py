@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kjjr_excel.findings import Severity
-from kjjr_excel.pipeline import run_rank
-from kjjr_excel.scheme import load_scheme
+from kjjr_excel.app import run_rank
+from kjjr_excel.domain.findings import Severity
+from kjjr_excel.domain.scheme import load_scheme
 
 EXAMPLES = Path(__file__).parent / "examples"
 CASES = sorted(p.parent for p in EXAMPLES.glob("*/expected.toml"))

@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import build_submission, good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
 
-from kjjr_excel import ingest as ingest_mod  # noqa: E402
-from kjjr_excel.ingest import ingest, read_submission  # noqa: E402
-from kjjr_excel.layout import layout  # noqa: E402
-from kjjr_excel.scheme import load_scheme  # noqa: E402
+from kjjr_excel.domain.layout import layout  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read import ingest as ingest_mod  # noqa: E402
+from kjjr_excel.read.ingest import ingest, read_submission  # noqa: E402
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")
@@ -284,7 +284,7 @@ def test_memos_keep_minus_zero_apart(order):
     import math
     from decimal import Decimal
 
-    from kjjr_excel import cells
+    from kjjr_excel.domain import parse as cells
 
     expected = ["-0" if math.copysign(1, raw) < 0 else "0" for raw in order]
     _clear_memos()

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
-from kjjr_excel.scheme import load_scheme  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
 
 QD = load_scheme("qingdao-2017")
 ROOT = Path(__file__).parent.parent

@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
 
-from kjjr_excel import guards  # noqa: E402
-from kjjr_excel.inbox import MAX_DEPTH, collect_files  # noqa: E402
-from kjjr_excel.ingest import ingest, read_submission  # noqa: E402
-from kjjr_excel.layout import META_SHEET, layout  # noqa: E402
-from kjjr_excel.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read import guards  # noqa: E402
+from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read.inbox import MAX_DEPTH, collect_files  # noqa: E402
+from kjjr_excel.read.ingest import ingest, read_submission  # noqa: E402
 
 QD = load_scheme("qingdao-2017")
 ROOT = Path(__file__).parent.parent
@@ -166,8 +166,8 @@ def test_xls_extent_is_checked_before_calamine_opens_it(tmp_path):
         assert guards.xls_extent(ole.openstream("Workbook").read()) == [(65536, 256)]
     code = (
         f"import resource, json; resource.setrlimit(resource.RLIMIT_AS, ({CAP}, {CAP}))\n"
-        "from pathlib import Path\nfrom kjjr_excel.ingest import read_submission\n"
-        "from kjjr_excel.scheme import load_scheme\n"
+        "from pathlib import Path\nfrom kjjr_excel.read.ingest import read_submission\n"
+        "from kjjr_excel.domain.scheme import load_scheme\n"
         f"sub, fs, info = read_submission(Path({str(xls)!r}), 'far.xls', load_scheme('qingdao'))\n"
         "print(json.dumps([f.code for f in fs]))"
     )
@@ -364,7 +364,7 @@ def test_ods_extent_counts_repeats_without_expanding_them():
 
 
 def test_history_figures_that_are_not_finite_are_not_a_rank_or_a_year():
-    from kjjr_excel.history import _parse_rank, _parse_year
+    from kjjr_excel.read.history import _parse_rank, _parse_year
 
     for value in (float("inf"), float("-inf"), float("nan"), 1e30):
         assert _parse_rank(value) is None and _parse_year(value) is None
@@ -374,7 +374,7 @@ def test_history_figures_that_are_not_finite_are_not_a_rank_or_a_year():
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_roster_given_as_a_fifo_is_named_for_what_it_is(tmp_path, suffix):
     from kjjr_excel.errors import RosterError
-    from kjjr_excel.roster import read_roster
+    from kjjr_excel.read.roster import read_roster
 
     os.mkfifo(tmp_path / f"名录{suffix}")
     with pytest.raises(RosterError) as refused:
@@ -383,7 +383,7 @@ def test_roster_given_as_a_fifo_is_named_for_what_it_is(tmp_path, suffix):
 
 
 def test_assessment_folder_nested_deep_with_a_fifo_is_findings_not_a_crash(tmp_path):
-    from kjjr_excel.pipeline import run_rank
+    from kjjr_excel.app import run_rank
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

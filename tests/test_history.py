@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from kjjr_excel.history import History, load_history
-from kjjr_excel.model import CenterInput, CenterScore, HistoryRecord, RankedCenter, RunResult
-from kjjr_excel.rank import rank_centers
-from kjjr_excel.report import write_history_sheet
-from kjjr_excel.scheme import load_scheme
-from kjjr_excel.score import score_all
+from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord, RankedCenter, RunResult
+from kjjr_excel.domain.rank import rank_centers
+from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.domain.score import score_all
+from kjjr_excel.read.history import History, load_history
+from kjjr_excel.write.ranking import write_history_sheet
 
 QD = load_scheme("qingdao")
 TABLE = ("年度", "编号", "名称", "等次", "排名")
@@ -493,7 +493,7 @@ def test_history_sheet_relative_scheme_shows_scores_and_their_change(tmp_path: P
 
 def ranking_run(tmp_path: Path, centers: list[CenterInput], year: int, past: list[Path]) -> tuple:
     """One real year: score_all + rank_centers + report.write_ranking; returns (result, workbook path)."""
-    from kjjr_excel.report import write_ranking
+    from kjjr_excel.write.ranking import write_ranking
 
     history = load_history(past, keys(centers), year=year)
     assert history.findings == []

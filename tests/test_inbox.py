@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
-from kjjr_excel.inbox import collect_files  # noqa: E402
-from kjjr_excel.ingest import ingest  # noqa: E402
-from kjjr_excel.scheme import load_scheme  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read.inbox import collect_files  # noqa: E402
+from kjjr_excel.read.ingest import ingest  # noqa: E402
 
 GD = load_scheme("guangdong-2019")
 

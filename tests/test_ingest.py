@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import build_submission, good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
 
-from kjjr_excel.ingest import collect_files, ingest, read_submission, read_table  # noqa: E402
-from kjjr_excel.layout import layout  # noqa: E402
-from kjjr_excel.scheme import load_scheme  # noqa: E402
+from kjjr_excel.domain.layout import layout  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read.ingest import collect_files, ingest, read_submission, read_table  # noqa: E402
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")
@@ -140,8 +140,8 @@ def _run_bounded(path: Path, scheme_id: str = "guangdong-2019") -> list[dict]:
 import json, resource, sys
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
-from kjjr_excel.ingest import read_submission
-from kjjr_excel.scheme import load_scheme
+from kjjr_excel.read.ingest import read_submission
+from kjjr_excel.domain.scheme import load_scheme
 sub, findings, info = read_submission(Path({str(path)!r}), "x.xlsx", load_scheme({scheme_id!r}))
 print(json.dumps([f.as_dict() for f in findings], ensure_ascii=False))
 """

@@ -20,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
-from kjjr_excel.inbox import collect_files  # noqa: E402
-from kjjr_excel.ingest import ingest  # noqa: E402
-from kjjr_excel.mailbox import decode_name, read_mail  # noqa: E402
-from kjjr_excel.scheme import load_scheme  # noqa: E402
-from kjjr_excel.validate import validate  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.domain.validate import validate  # noqa: E402
+from kjjr_excel.read.inbox import collect_files  # noqa: E402
+from kjjr_excel.read.ingest import ingest  # noqa: E402
+from kjjr_excel.read.mail import decode_name, read_mail  # noqa: E402
 
 QD = load_scheme("qingdao-2017")
 CST = timezone(timedelta(hours=8))
@@ -301,7 +301,7 @@ def test_outlook_msg_fixture_is_read(tmp_path):
 
 
 def test_a_mail_with_too_many_attachments_is_read_in_part(tmp_path):
-    from kjjr_excel import mailbox
+    from kjjr_excel.read import mail as mailbox
 
     data = workbook(tmp_path, "QD01", "市南区分中心")
     many = [(f"{n:03d}.xlsx", data) for n in range(mailbox.MAX_ATTACHMENTS + 5)]

@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
-from kjjr_excel import output  # noqa: E402
+from kjjr_excel.write import output  # noqa: E402
 from kjjr_excel.cli import cli  # noqa: E402
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme  # noqa: E402
 from kjjr_excel.errors import OutputError  # noqa: E402
-from kjjr_excel.output import UniqueNames, atomic_write, file_name  # noqa: E402
-from kjjr_excel.scheme import RosterEntry, load_scheme  # noqa: E402
-from kjjr_excel.template import generate  # noqa: E402
+from kjjr_excel.write.output import UniqueNames, atomic_write, file_name  # noqa: E402
+from kjjr_excel.write.template import generate  # noqa: E402
 
 QD = load_scheme("qingdao-2017")
 ROOT = Path(__file__).parent.parent
@@ -248,7 +248,7 @@ def test_sigterm_and_sighup_clean_up_like_ctrl_c(tmp_path, signum):
     code = textwrap.dedent(
         f"""
         import os, sys, time
-        from kjjr_excel import report
+        from kjjr_excel.write import ranking as report
         original = report._write_notes
         def write_notes(*args, **kwargs):
             original(*args, **kwargs)
@@ -289,8 +289,8 @@ def test_reading_workers_die_with_their_parent(tmp_path):
         f"""
         import os, time
         from pathlib import Path
-        from kjjr_excel import ingest
-        from kjjr_excel.scheme import load_scheme
+        from kjjr_excel.read import ingest
+        from kjjr_excel.domain.scheme import load_scheme
         parent = os.getpid()
         def read_submission(path, display, scheme):
             if os.getpid() != parent:

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
 from kjjr_excel.cli import cli
-from kjjr_excel.scheme import RosterEntry, load_scheme
-from kjjr_excel.template import write_assessment, write_submission
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme
+from kjjr_excel.write.template import write_assessment, write_submission
 
 QD = load_scheme("qingdao")
 GD = load_scheme("guangdong")

@@ -15,12 +15,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from kjjr_excel import publish
+from kjjr_excel.app import run_rank
 from kjjr_excel.cli import cli
-from kjjr_excel.ingest import ingest
-from kjjr_excel.pipeline import run_rank
-from kjjr_excel.report import export_pdf, write_ranking
-from kjjr_excel.scheme import load_scheme
+from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.read.ingest import ingest
+from kjjr_excel.write import notice as publish
+from kjjr_excel.write.ranking import export_pdf, write_ranking
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_inputs"
@@ -263,7 +263,7 @@ def _cjk_size(words) -> list[float]:
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
 def test_whole_guangdong_workbook_prints_sensibly(gd_ranking: Path, tmp_path: Path) -> None:
-    from kjjr_excel.report import convert_to_pdf
+    from kjjr_excel.write.ranking import convert_to_pdf
 
     pdf = convert_to_pdf(gd_ranking, tmp_path / "all.pdf")
     pages = _pages(pdf)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kjjr_excel.model import CenterInput, CenterScore, HistoryRecord
-from kjjr_excel.rank import competition_ranks, grade_for, quota_counts, rank_centers, subsidies
-from kjjr_excel.scheme import load_scheme
+from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord
+from kjjr_excel.domain.rank import competition_ranks, grade_for, quota_counts, rank_centers, subsidies
+from kjjr_excel.domain.scheme import load_scheme
 
 QD = load_scheme("qingdao")
 GD = load_scheme("guangdong")
@@ -181,7 +181,7 @@ def test_random_smoke_ranks_are_consistent():
 
 def test_totals_round_once_and_exactly():
     """123.4449…(33 places) is 123.44: dividing in Decimal first (28 digits) would make it 123.445 -> 123.45."""
-    from kjjr_excel.rank import to_decimal
+    from kjjr_excel.domain.rank import to_decimal
 
     assert str(to_decimal(Fraction(123445 * 10**30 - 1, 10**33))) == "123.44"
     assert str(to_decimal(Fraction(89995, 1000))) == "90.00"  # half up: the 优秀 bound

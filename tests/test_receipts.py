@@ -11,10 +11,10 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
-from kjjr_excel.ingest import ingest  # noqa: E402
-from kjjr_excel.receipts import write_findings_report, write_receipts  # noqa: E402
-from kjjr_excel.scheme import load_scheme  # noqa: E402
-from kjjr_excel.validate import validate  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.domain.validate import validate  # noqa: E402
+from kjjr_excel.read.ingest import ingest  # noqa: E402
+from kjjr_excel.write.receipts import write_findings_report, write_receipts  # noqa: E402
 
 GD = load_scheme("guangdong-2019")
 
@@ -98,8 +98,8 @@ def test_report_overwrite_is_atomic(tmp_path):
 
 def test_receipt_says_which_file_read_was_not_scored(tmp_path):
     """Two files from one center: the receipt lists both, and the superseded one as read but not scored."""
-    from kjjr_excel.pipeline import check_inbox
-    from kjjr_excel.receipts import write_checked_receipts
+    from kjjr_excel.app import check_inbox
+    from kjjr_excel.write.receipts import write_checked_receipts
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -119,10 +119,10 @@ def test_receipt_says_which_file_read_was_not_scored(tmp_path):
 
 
 def test_a_file_whose_name_and_code_are_two_centers_gets_its_own_receipt(tmp_path):
-    from kjjr_excel.pipeline import check_inbox
-    from kjjr_excel.receipts import write_checked_receipts
-    from kjjr_excel.scheme import load_scheme
-    from kjjr_excel.template import write_submission
+    from kjjr_excel.app import check_inbox
+    from kjjr_excel.domain.scheme import load_scheme
+    from kjjr_excel.write.receipts import write_checked_receipts
+    from kjjr_excel.write.template import write_submission
 
     gd = load_scheme("guangdong")
     inbox = tmp_path / "inbox"

@@ -19,15 +19,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kjjr_excel import __version__, report
-from kjjr_excel.describe import parameters
+from kjjr_excel import __version__
+from kjjr_excel.domain.describe import parameters
+from kjjr_excel.domain.findings import Finding
+from kjjr_excel.domain.model import CellValue, CenterInput, InputFile, RunResult, Submission
+from kjjr_excel.domain.rank import rank_centers
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme
+from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import OutputError
-from kjjr_excel.findings import Finding
-from kjjr_excel.model import CellValue, CenterInput, InputFile, RunResult, Submission
-from kjjr_excel.output import atomic_write
-from kjjr_excel.rank import rank_centers
-from kjjr_excel.scheme import RosterEntry, load_scheme
-from kjjr_excel.score import score_all
+from kjjr_excel.write import ranking as report
+from kjjr_excel.write.output import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIME = datetime(2018, 3, 1, 9, 30, 0)
@@ -406,7 +407,7 @@ def test_notes_sheet(qd_book: Path) -> None:
 
 
 def test_fit_measures_only_what_may_be_widest_and_stays_exact() -> None:
-    from kjjr_excel.xlsx import display_width
+    from kjjr_excel.write.styles import display_width
 
     texts = [
         "a" * 30,
@@ -424,7 +425,7 @@ def test_fit_measures_only_what_may_be_widest_and_stays_exact() -> None:
 def test_detail_derivations_wrap_in_full(tmp_path: Path) -> None:
     """得分明细: a derivation ends with its result ('… = 6.00'): it wraps in its column, in rows tall enough to
     show every line, so nothing is cut off on screen or on paper (and the sheet prints a few pages wide)."""
-    from kjjr_excel.xlsx import display_width, wrapped_lines
+    from kjjr_excel.write.styles import display_width, wrapped_lines
 
     result = guangdong_result()
     first = result.ranked[0]

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kjjr_excel.describe import parameters
+from kjjr_excel.domain.describe import parameters
+from kjjr_excel.domain.model import CenterInput
+from kjjr_excel.domain.scheme import load_scheme, resolve_scheme_path, shipped_schemes
+from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import SchemeError
-from kjjr_excel.model import CenterInput
-from kjjr_excel.scheme import load_scheme, resolve_scheme_path, shipped_schemes
-from kjjr_excel.score import score_all
 
 
 def test_shipped_schemes_and_aliases():
@@ -291,11 +291,11 @@ def test_scheme_imports_nothing_of_the_package_but_its_errors():
     import sys
 
     code = (
-        "import sys, kjjr_excel.scheme as s; s.load_scheme('guangdong'); s.load_scheme('qingdao');"
+        "import sys, kjjr_excel.domain.scheme as s; s.load_scheme('guangdong'); s.load_scheme('qingdao');"
         "print(sorted(m for m in sys.modules if m.startswith('kjjr_excel')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['kjjr_excel', 'kjjr_excel.errors', 'kjjr_excel.scheme']"
+    assert out.strip() == "['kjjr_excel', 'kjjr_excel.domain', 'kjjr_excel.domain.scheme', 'kjjr_excel.errors']"
 
 
 def test_a_budget_is_printed_with_its_floor_as_applied(tmp_path):

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from kjjr_excel.cells import a1
+from kjjr_excel.app import run_rank
+from kjjr_excel.domain.layout import layout
+from kjjr_excel.domain.parse import a1
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme
 from kjjr_excel.errors import SchemeError
-from kjjr_excel.layout import layout
-from kjjr_excel.pipeline import run_rank
-from kjjr_excel.report import write_ranking
-from kjjr_excel.scheme import RosterEntry, load_scheme
-from kjjr_excel.template import assessment_sheet_name, generate
+from kjjr_excel.write.ranking import write_ranking
+from kjjr_excel.write.template import assessment_sheet_name, generate
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kjjr_excel.model import CenterInput
-from kjjr_excel.scheme import load_scheme
-from kjjr_excel.score import (
+from kjjr_excel.domain.model import CenterInput
+from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.domain.score import (
     excel_formula,
     percentile_inc,
     percentrank_inc,
@@ -225,10 +225,10 @@ def test_qingdao_total_stays_within_0_100(values):
 
 
 def test_every_method_the_loader_admits_has_its_object_and_its_scoring():
-    from kjjr_excel.methods import METHODS, method_of
-    from kjjr_excel.scheme import METHODS as NAMES
-    from kjjr_excel.scheme import RULE_PARAMS, load_scheme
-    from kjjr_excel.score import RULES, SCORING
+    from kjjr_excel.domain.methods import METHODS, method_of
+    from kjjr_excel.domain.scheme import METHODS as NAMES
+    from kjjr_excel.domain.scheme import RULE_PARAMS, load_scheme
+    from kjjr_excel.domain.score import RULES, SCORING
 
     assert set(METHODS) == set(NAMES) == set(SCORING)
     assert set(RULES) == set(RULE_PARAMS) and all(RULES[k].params == RULE_PARAMS[k] for k in RULES)

@@ -17,12 +17,12 @@ from openpyxl.utils.cell import range_boundaries
 from python_calamine import CalamineWorkbook
 
 from kjjr_excel import TEMPLATE_VERSION
-from kjjr_excel.cells import a1, round_half_up
-from kjjr_excel.layout import META_KEYS, layout
-from kjjr_excel.rank import grade_for
-from kjjr_excel.scheme import RosterEntry, load_scheme
-from kjjr_excel.score import score_rule
-from kjjr_excel.template import (
+from kjjr_excel.domain.layout import META_KEYS, layout
+from kjjr_excel.domain.parse import a1, round_half_up
+from kjjr_excel.domain.rank import grade_for
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme
+from kjjr_excel.domain.score import score_rule
+from kjjr_excel.write.template import (
     REVIEWER_NAME,
     file_name,
     generate,
@@ -359,9 +359,9 @@ def test_committed_templates_are_current(tmp_path):
     assert len(fresh) == 4
     for path in fresh:
         committed = ROOT / "templates" / path.name
-        assert committed.is_file(), f"run `python -m kjjr_excel.template` to create {path.name}"
+        assert committed.is_file(), f"run `python -m kjjr_excel.write.template` to create {path.name}"
         assert committed.read_bytes() == path.read_bytes(), (
-            f"{path.name} is stale: run python -m kjjr_excel.template"
+            f"{path.name} is stale: run python -m kjjr_excel.write.template"
         )
 
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from kjjr_excel.findings import CODES, Severity
-from kjjr_excel.model import CellValue, Submission
-from kjjr_excel.scheme import load_scheme
-from kjjr_excel.validate import match_center, validate
+from kjjr_excel.domain.findings import CODES, Severity
+from kjjr_excel.domain.model import CellValue, Submission
+from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.domain.validate import match_center, validate
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")
@@ -323,10 +323,10 @@ def test_check_kinds_are_one_registry_and_say_the_same_words_everywhere(tmp_path
 
     import openpyxl
 
-    from kjjr_excel import checks
-    from kjjr_excel.layout import layout
-    from kjjr_excel.scheme import CHECK_KINDS, Check
-    from kjjr_excel.template import write_submission
+    from kjjr_excel.domain import checks
+    from kjjr_excel.domain.layout import layout
+    from kjjr_excel.domain.scheme import CHECK_KINDS, Check
+    from kjjr_excel.write.template import write_submission
 
     assert set(checks.CHECKS) == set(CHECK_KINDS)
     # a paired check of three fields: validation and the template's hint both look at the third one

@@ -1,4 +1,4 @@
-"""kjjr_excel.xlsx: our Workbook/PrintWorksheet write the same sheet XML as stock XlsxWriter."""
+"""kjjr_excel.write.styles: our Workbook/PrintWorksheet write the same sheet XML as stock XlsxWriter."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from kjjr_excel import report
-from kjjr_excel.xlsx import Workbook
+from kjjr_excel.write import ranking as report
+from kjjr_excel.write.styles import Workbook
 
 VALUES = [
     "plain",

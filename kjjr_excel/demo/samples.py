@@ -13,12 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..cells import parse_value
-from ..pipeline import check_inbox, load_roster, run_rank
-from ..receipts import write_checked_receipts
-from ..report import write_ranking
-from ..scheme import RosterEntry, Scheme, load_scheme
-from ..template import generate, write_assessment, write_submission
+from kjjr_excel.app import check_inbox, load_roster, run_rank
+from kjjr_excel.domain.parse import parse_value
+from kjjr_excel.domain.scheme import RosterEntry, Scheme, load_scheme
+from kjjr_excel.write.ranking import write_ranking
+from kjjr_excel.write.receipts import write_checked_receipts
+from kjjr_excel.write.template import generate, write_assessment, write_submission
 
 QINGDAO_ROSTER = (
     ("QD01", "市南区科技金融服务分中心", "市南区科学技术局", "张敏", "0532-82871234", "qd01@example.cn"),
@@ -396,7 +396,7 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
 
 def _published(place: str, scheme: Any, ranking: Path, out_dir: Path, now: datetime) -> Iterator[str]:
     """kjjr publish on a demo ranking: the 公示 (.docx, .pdf) and the payment list."""
-    from ..publish import publish
+    from kjjr_excel.write.notice import publish
 
     paths, notes = publish(scheme, ranking, out_dir, when=now)
     yield f"{place}：公示和发放清单 → {out_dir}（{'、'.join(p.suffix for p in paths)}）"

@@ -24,8 +24,8 @@ sys.path.insert(0, str(HERE.parent / "fixtures"))
 
 from kjjr_fixtures import strip_cached_values  # noqa: E402
 
-from kjjr_excel.scheme import RosterEntry, load_scheme  # noqa: E402
-from kjjr_excel.template import write_assessment, write_submission  # noqa: E402
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme  # noqa: E402
+from kjjr_excel.write.template import write_assessment, write_submission  # noqa: E402
 
 QD = load_scheme("qingdao")
 GD = load_scheme("guangdong")

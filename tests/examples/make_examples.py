@@ -28,8 +28,8 @@ import openpyxl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from kjjr_excel.scheme import RosterEntry, load_scheme  # noqa: E402
-from kjjr_excel.template import write_submission  # noqa: E402
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme  # noqa: E402
+from kjjr_excel.write.template import write_submission  # noqa: E402
 
 QD = load_scheme("qingdao-2017")
 GD = load_scheme("guangdong-2019")

@@ -22,8 +22,8 @@ from email import policy
 from email.message import EmailMessage, Message
 from pathlib import PurePosixPath
 
-from .findings import Finding
-from .model import MailOrigin
+from kjjr_excel.domain.findings import Finding
+from kjjr_excel.domain.model import MailOrigin
 
 __all__ = ["MAIL_SUFFIXES", "MailOrigin", "MemberFile", "read_mail", "decode_name"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
-from .assess import (
+from kjjr_excel.domain.assess import (
     KIND_ASSESSMENT,
     KIND_REVIEW,
     VETO_HEADER,
@@ -24,17 +24,17 @@ from .assess import (
     read_reviews,
     reviewer_of,
 )
-from .cells import fmt_decimal, normalise_name
-from .describe import parameters
-from .findings import Finding, Severity, sorted_findings
-from .guards import display_name
-from .methods import method_of
-from .model import CenterInput, InputFile, RunResult, Submission
-from .rank import QUALITATIVE, rank_centers
-from .roster import read_roster
-from .scheme import RosterEntry, Scheme
-from .score import score_all
-from .validate import center_identity, center_key, missing_centers
+from kjjr_excel.domain.describe import parameters
+from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
+from kjjr_excel.domain.methods import method_of
+from kjjr_excel.domain.model import CenterInput, InputFile, RunResult, Submission
+from kjjr_excel.domain.parse import fmt_decimal, normalise_name
+from kjjr_excel.domain.rank import QUALITATIVE, rank_centers
+from kjjr_excel.domain.scheme import RosterEntry, Scheme
+from kjjr_excel.domain.score import score_all
+from kjjr_excel.domain.validate import center_identity, center_key, missing_centers
+from kjjr_excel.read.guards import display_name
+from kjjr_excel.read.roster import read_roster
 
 Progress = Callable[[int], None] | None
 OnRead = Callable[[int, list[Submission]], None] | None
@@ -76,8 +76,8 @@ def check_inbox(
     """Read and validate every submission in the inputs (what `kjjr validate` shows). `on_read(year,
     submissions)` is called once the files are read, before validation (`kjjr rank` starts writing 原始数据
     then)."""
-    from .ingest import ingest
-    from .validate import validate
+    from kjjr_excel.domain.validate import validate
+    from kjjr_excel.read.ingest import ingest
 
     roster = load_roster(scheme, roster_path)
     result = ingest(scheme, [Path(p) for p in inputs], progress=progress)
@@ -171,7 +171,7 @@ def run_rank(
     hist_records: dict = {}
     history_years: list[int] = []
     if history:
-        from .history import load_history
+        from kjjr_excel.read.history import load_history
 
         hist = load_history(
             [Path(p) for p in history], [(c.key, c.code, c.name) for c in centers], year=checked.year
@@ -244,7 +244,7 @@ class _TableFiles:
 def _table_files(scheme: Scheme, paths: Sequence[Path]) -> _TableFiles:
     """--assessment takes files or folders: every workbook inside a folder, as the inbox is read (lock and
     hidden files left out). A file named on the command line that is not a workbook cannot be used."""
-    from .ingest import collect_files
+    from kjjr_excel.read.ingest import collect_files
 
     files, skipped, _ = collect_files([Path(p) for p in paths])
     named = {Path(p).name for p in paths if Path(p).is_file()}
@@ -265,7 +265,7 @@ def _tables_in_inputs(inputs: Sequence[Path], findings: Sequence[Finding]) -> _T
     displays = {f.file for f in findings if f.code == "not-submission"}
     if not displays:
         return _TableFiles([])
-    from .ingest import collect_files
+    from kjjr_excel.read.ingest import collect_files
 
     files, _, _ = collect_files([Path(p) for p in inputs])
     return _TableFiles([(path, d) for path, d in files if d in displays], displays=displays)
@@ -300,7 +300,7 @@ def read_tables(
     guards as submissions. strict_kind: the files were given as tables (--assessment), so one that cannot be
     used makes the results provisional; a table of another scheme among the inputs is only an error finding.
     year: the run's; a table whose _meta names another year is not used."""
-    from .ingest import READ, UNREADABLE, read_table_book, table_rows
+    from kjjr_excel.read.ingest import READ, UNREADABLE, read_table_book, table_rows
 
     out = TablesRead()
     method = method_of(scheme)

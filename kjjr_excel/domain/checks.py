@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .cells import fmt_decimal, round_half_up, strip_unit
-from .findings import Finding
-from .scheme import Check, Indicator, Scheme
+from kjjr_excel.domain.findings import Finding
+from kjjr_excel.domain.parse import fmt_decimal, round_half_up, strip_unit
+from kjjr_excel.domain.scheme import Check, Indicator, Scheme
 
 Hit = tuple  # what a kind found, passed back to its finding builder
 

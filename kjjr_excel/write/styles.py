@@ -26,9 +26,9 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from . import lifecycle
-from .errors import OutputError
-from .output import disk_full, disk_full_error
+from kjjr_excel import lifecycle
+from kjjr_excel.errors import OutputError
+from kjjr_excel.write.output import disk_full, disk_full_error
 
 # ---------------------------------------------------------------------------------------------- text on paper
 

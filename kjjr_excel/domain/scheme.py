@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import SchemeError
+from kjjr_excel.errors import SchemeError
 
 SCHEME_DIR = "schemes"
 INDICATOR_TYPES = ("integer", "decimal", "bool")
@@ -248,7 +248,7 @@ def resolve_scheme_path(name_or_path: str | Path) -> Path:
 
 
 def _shipped_dir() -> Path:
-    return Path(str(resources.files(__package__).joinpath(SCHEME_DIR)))
+    return Path(str(resources.files("kjjr_excel").joinpath(SCHEME_DIR)))
 
 
 def _shipped(base: Path) -> list[tuple[Path, str, tuple[str, ...], str]]:

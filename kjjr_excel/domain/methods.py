@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from .assess import KIND_ASSESSMENT, KIND_REVIEW
-from .cells import fmt_decimal
-from .model import CenterInput, CenterScore, RankedCenter
-from .scheme import Scheme
-from .score import SCORING, describe_rule, exact_sum
+from kjjr_excel.domain.assess import KIND_ASSESSMENT, KIND_REVIEW
+from kjjr_excel.domain.model import CenterInput, CenterScore, RankedCenter
+from kjjr_excel.domain.parse import fmt_decimal
+from kjjr_excel.domain.scheme import Scheme
+from kjjr_excel.domain.score import SCORING, describe_rule, exact_sum
 
 FLAG_NOT_ASSESSED = "未经考核评价"
 FLAG_REVIEW_MISSING = "定性评分缺失"

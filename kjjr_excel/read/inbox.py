@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from . import guards
-from .cells import decode_text
-from .findings import Finding
-from .mailbox import MAIL_SUFFIXES, MemberFile, read_mail
-from .model import InputFile, MailOrigin
+from kjjr_excel.domain.findings import Finding
+from kjjr_excel.domain.model import InputFile, MailOrigin
+from kjjr_excel.domain.parse import decode_text
+from kjjr_excel.read import guards
+from kjjr_excel.read.mail import MAIL_SUFFIXES, MemberFile, read_mail
 
 __all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collect_files", "member_bytes"]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from .model import CenterInput, CenterScore, ItemScore, Value
-from .scheme import RULE_PARAMS, Indicator, Rule, Scheme
+from kjjr_excel.domain.model import CenterInput, CenterScore, ItemScore, Value
+from kjjr_excel.domain.scheme import RULE_PARAMS, Indicator, Rule, Scheme
 
 ZERO = Fraction(0)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import guards
-from .cells import as_text, decode_text, normalise_name
-from .errors import RosterError
-from .findings import Finding, Severity
-from .scheme import RosterEntry
+from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.parse import as_text, decode_text, normalise_name
+from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.errors import RosterError
+from kjjr_excel.read import guards
 
 COLUMNS = {
     "code": ("编号", "代码", "code"),
@@ -87,7 +87,7 @@ def _rows_csv(path: Path) -> list[list[str]]:
 
 
 def _rows_workbook(path: Path) -> list[list]:
-    from .ingest import read_sheets
+    from kjjr_excel.read.ingest import read_sheets
 
     sheets, problems = read_sheets(path, path.name)
     refused = [f for f in problems if f.severity is Severity.ERROR]

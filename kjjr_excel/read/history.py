@@ -15,11 +15,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from . import guards
-from .cells import a1, as_text, decode_text, normalise_name
-from .findings import Finding, Severity
-from .methods import method_of
-from .model import HistoryRecord
+from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.methods import method_of
+from kjjr_excel.domain.model import HistoryRecord
+from kjjr_excel.domain.parse import a1, as_text, decode_text, normalise_name
+from kjjr_excel.read import guards
 
 FAILING_GRADE = "不合格"
 SHEET_NAME = "历年结果"
@@ -224,7 +224,7 @@ def _read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
     workbook = data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
     if not workbook and path.suffix.lower() in (".csv", ".txt"):
         return [(path.stem, _read_csv(data))]
-    from .ingest import read_sheets
+    from kjjr_excel.read.ingest import read_sheets
 
     sheets, problems = read_sheets(path, path.name, max_rows=MAX_ROWS)
     refused = [f for f in problems if f.severity is Severity.ERROR]

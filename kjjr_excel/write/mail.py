@@ -22,9 +22,9 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from pathlib import Path
 
-from .findings import Finding, Severity, sorted_findings
-from .output import atomic_write
-from .scheme import RosterEntry
+from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
+from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.write.output import atomic_write
 
 __all__ = ["draft_bytes", "write_draft", "receipt_draft", "reminder_draft", "addresses", "draft_recipients"]
 

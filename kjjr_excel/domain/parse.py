@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from .findings import Finding
+from kjjr_excel.domain.findings import Finding
 
 __all__ = [
     "Parsed",

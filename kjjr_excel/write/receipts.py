@@ -15,17 +15,17 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .cells import fmt_decimal
-from .drafts import addresses, receipt_draft, write_draft
-from .findings import Finding, Severity, sorted_findings
-from .inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
-from .ingest import READ, UNREADABLE
-from .model import Submission
-from .output import UniqueNames, atomic_write, file_name
-from .report import write_findings_sheet
-from .scheme import RosterEntry
-from .validate import match_center
-from .xlsx import Workbook, row_height
+from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
+from kjjr_excel.domain.model import Submission
+from kjjr_excel.domain.parse import fmt_decimal
+from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.domain.validate import match_center
+from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
+from kjjr_excel.read.ingest import READ, UNREADABLE
+from kjjr_excel.write.mail import addresses, receipt_draft, write_draft
+from kjjr_excel.write.output import UniqueNames, atomic_write, file_name
+from kjjr_excel.write.ranking import write_findings_sheet
+from kjjr_excel.write.styles import Workbook, row_height
 
 __all__ = ["write_receipts", "write_checked_receipts", "write_findings_report", "atomic_workbook"]
 

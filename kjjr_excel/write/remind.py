@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from .drafts import addresses, reminder_draft, write_draft
-from .findings import Severity
-from .inbox import MAIL_EMPTY
-from .receipts import _formats, _safe_name, atomic_workbook
-from .scheme import RosterEntry
-from .template import center_template_name, file_name, write_submission
-from .validate import center_key, submission_key
-from .xlsx import row_height
+from kjjr_excel.domain.findings import Severity
+from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.domain.validate import center_key, submission_key
+from kjjr_excel.read.inbox import MAIL_EMPTY
+from kjjr_excel.write.mail import addresses, reminder_draft, write_draft
+from kjjr_excel.write.receipts import _formats, _safe_name, atomic_workbook
+from kjjr_excel.write.styles import row_height
+from kjjr_excel.write.template import center_template_name, file_name, write_submission
 
 __all__ = ["write_reminders", "LISTING_COLUMNS"]
 

@@ -20,14 +20,16 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import TEMPLATE_VERSION, checks, lifecycle, output
-from .cells import a1
-from .layout import META_KEYS, META_SHEET, Layout, layout
-from .methods import method_of
-from .rank import grade_for, to_decimal
-from .scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
-from .score import excel_formula, num, score_rule
-from .xlsx import Workbook, row_height
+from kjjr_excel import TEMPLATE_VERSION, lifecycle
+from kjjr_excel.domain import checks
+from kjjr_excel.domain.layout import META_KEYS, META_SHEET, Layout, layout
+from kjjr_excel.domain.methods import method_of
+from kjjr_excel.domain.parse import a1
+from kjjr_excel.domain.rank import grade_for, to_decimal
+from kjjr_excel.domain.scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
+from kjjr_excel.domain.score import excel_formula, num, score_rule
+from kjjr_excel.write import output
+from kjjr_excel.write.styles import Workbook, row_height
 
 __all__ = [
     "write_submission",

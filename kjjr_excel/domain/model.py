@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
-from .findings import Finding
+from kjjr_excel.domain.findings import Finding
 
 Value = Decimal | bool | None
 

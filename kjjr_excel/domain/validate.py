@@ -9,13 +9,13 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 from statistics import median
 
-from . import checks
-from .cells import fmt_decimal, normalise_name
-from .findings import Finding, Severity
-from .inbox import ARCHIVE_SEPARATOR
-from .layout import layout
-from .model import Submission
-from .scheme import RosterEntry
+from kjjr_excel.domain import checks
+from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.layout import layout
+from kjjr_excel.domain.model import Submission
+from kjjr_excel.domain.parse import fmt_decimal, normalise_name
+from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR
 
 __all__ = ["validate", "match_center", "center_key", "center_identity", "submission_key", "missing_centers"]
 

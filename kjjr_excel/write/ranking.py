@@ -24,19 +24,19 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from . import __version__
-from .cells import as_text, fmt_decimal
-from .describe import parameters as scheme_parameters
-from .errors import OutputError
-from .findings import Severity, sorted_findings
-from .layout import META_SHEET, layout
-from .methods import FLAG_NOT_ASSESSED, method_of
-from .model import RankedCenter, RunResult, Submission
-from .output import atomic_write, private_tmpdir
-from .rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
-from .scheme import SEED_SOURCE
-from .score import num, round2, trims, two
-from .xlsx import (
+from kjjr_excel import __version__
+from kjjr_excel.domain.describe import parameters as scheme_parameters
+from kjjr_excel.domain.findings import Severity, sorted_findings
+from kjjr_excel.domain.layout import META_SHEET, layout
+from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
+from kjjr_excel.domain.model import RankedCenter, RunResult, Submission
+from kjjr_excel.domain.parse import as_text, fmt_decimal
+from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
+from kjjr_excel.domain.scheme import SEED_SOURCE
+from kjjr_excel.domain.score import num, round2, trims, two
+from kjjr_excel.errors import OutputError
+from kjjr_excel.write.output import atomic_write, private_tmpdir
+from kjjr_excel.write.styles import (
     BackgroundSheets,
     Workbook,
     display_width,
@@ -1067,7 +1067,7 @@ def _write_history(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 
 def write_history_sheet(wb: Workbook, result: RunResult, fmt: _Formats | None = None) -> None:
     """The 历年结果 sheet from history.history_table, printed like the other tables."""
-    from .history import SHEET_NAME, history_table
+    from kjjr_excel.read.history import SHEET_NAME, history_table
 
     columns, rows = history_table(result)
     ws = wb.add_worksheet(SHEET_NAME)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .cells import fmt_decimal
-from .methods import method_of
-from .rank import years_text
-from .scheme import DEFAULT_SOURCE, SEED_SOURCE, Grade, Scheme
+from kjjr_excel.domain.methods import method_of
+from kjjr_excel.domain.parse import fmt_decimal
+from kjjr_excel.domain.rank import years_text
+from kjjr_excel.domain.scheme import DEFAULT_SOURCE, SEED_SOURCE, Grade, Scheme
 
 
 def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:

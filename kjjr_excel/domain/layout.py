@@ -10,9 +10,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .cells import a1
-from .methods import method_of
-from .scheme import Indicator, Scheme
+from kjjr_excel.domain.methods import method_of
+from kjjr_excel.domain.parse import a1
+from kjjr_excel.domain.scheme import Indicator, Scheme
 
 HEADER_FIELDS: tuple[tuple[str, str], ...] = (
     ("center_name", "{center}名称"),

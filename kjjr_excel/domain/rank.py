@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from .methods import method_of
-from .model import CenterScore, HistoryRecord, RankedCenter
-from .scheme import Scheme
-from .score import cents
+from kjjr_excel.domain.methods import method_of
+from kjjr_excel.domain.model import CenterScore, HistoryRecord, RankedCenter
+from kjjr_excel.domain.scheme import Scheme
+from kjjr_excel.domain.score import cents
 
 FLAG_DELIST = "摘牌"
 FLAG_DELIST_WARNING = "摘牌预警"

@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .errors import OutputError
+from kjjr_excel.errors import OutputError
 
 MAX_SIBLINGS = 99
 # A name's budget in UTF-8 bytes: 255 is the limit of every common file system; the temp file adds a dot, a

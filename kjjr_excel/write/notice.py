@@ -13,13 +13,13 @@ from typing import Any
 
 import cn2an
 
-from .cells import as_text
-from .errors import KjjrError
-from .findings import Severity
-from .methods import method_of
-from .output import atomic_write
-from .report import RANKING_KIND, SERIAL, SHEET_RANKING, convert_to_pdf
-from .xlsx import Workbook
+from kjjr_excel.domain.findings import Severity
+from kjjr_excel.domain.methods import method_of
+from kjjr_excel.domain.parse import as_text
+from kjjr_excel.errors import KjjrError
+from kjjr_excel.write.output import atomic_write
+from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING, convert_to_pdf
+from kjjr_excel.write.styles import Workbook
 
 NOTICE_DAYS = 5  # 公示期 in working days when the scheme names none
 CENT = Decimal("0.01")
@@ -54,7 +54,7 @@ class RankingBook:
 def read_ranking(scheme: Any, path: Path) -> RankingBook:
     """The 排名 table of a ranking workbook this tool wrote for `scheme`, read behind the same guards as every
     input; PublishError (a Chinese message) for anything else."""
-    from .ingest import read_book_with_meta
+    from kjjr_excel.read.ingest import read_book_with_meta
 
     path = Path(path)
     meta, sheets, findings = read_book_with_meta(path, path.name)

@@ -24,14 +24,15 @@ from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree
 
-from . import TEMPLATE_VERSION, guards, lifecycle
-from .cells import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
-from .findings import Finding, Severity
-from .inbox import SPREADSHEET_SUFFIXES, ArchiveMember, collect_files
-from .layout import META_SHEET, Layout, layout
-from .mailbox import MemberFile
-from .model import CellValue, InputFile, MailOrigin, Submission
-from .scheme import shipped_schemes
+from kjjr_excel import TEMPLATE_VERSION, lifecycle
+from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.layout import META_SHEET, Layout, layout
+from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
+from kjjr_excel.domain.parse import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
+from kjjr_excel.domain.scheme import shipped_schemes
+from kjjr_excel.read import guards
+from kjjr_excel.read.inbox import SPREADSHEET_SUFFIXES, ArchiveMember, collect_files
+from kjjr_excel.read.mail import MemberFile
 
 __all__ = [
     "IngestResult",

@@ -13,9 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from .cells import a1, as_text, fmt_decimal, normalise_name, parse_value, parsed_finding
-from .findings import Finding, Severity
-from .scheme import Scheme
+from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.parse import a1, as_text, fmt_decimal, normalise_name, parse_value, parsed_finding
+from kjjr_excel.domain.scheme import Scheme
 
 Row = Mapping[str, tuple[object, str]]  # header text -> (value, A1 cell)
 CODE_HEADERS = ("编号",)

@@ -265,7 +265,7 @@ def check_extent(rows: int, cols: int, *, max_cells: int = MAX_SHEET_CELLS) -> N
 
 def far_cell(rows: int, cols: int) -> str:
     """The A1 name of the farthest cell, capped at the largest a sheet can hold."""
-    from .cells import a1
+    from kjjr_excel.domain.parse import a1
 
     return a1(min(max(rows, 1), MAX_SHEET_ROWS) - 1, min(max(cols, 1), MAX_SHEET_COLS) - 1)
 

@@ -1,0 +1,1 @@
+"""Pure domain logic: imports neither xlsxwriter nor calamine nor zipfile."""

@@ -1,0 +1,1 @@
+"""Everything the tool writes: templates, the ranking workbook, receipts, notices, drafts."""
