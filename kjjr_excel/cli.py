@@ -452,7 +452,7 @@ def receipts(
 
 
 def _say_drafts(drafts: list[Path]) -> None:
-    from kjjr_excel.write.mail import draft_recipients
+    from kjjr_excel.write.drafts import draft_recipients
 
     unaddressed = [p for p in drafts if not draft_recipients(p)]
     click.echo(f"已生成邮件草稿 {len(drafts)} 份（.eml）：双击打开，核对后发送。")

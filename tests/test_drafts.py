@@ -188,7 +188,7 @@ def test_remind_drafts_attach_the_prefilled_template_and_the_listing_prints_on_o
 
 
 def test_a_draft_is_the_same_bytes_every_time_and_names_survive_old_clients(tmp_path):
-    from kjjr_excel.write.mail import draft_bytes
+    from kjjr_excel.write.drafts import draft_bytes
 
     name = "青岛市科技金融服务分中心考核_2017_填报模板_QD02_市北区科技金融服务分中心.xlsx"
     one = draft_bytes([("李强", "shibei@example.cn")], "催报", "请报送。\n", [(name, b"PK\x03\x04data")])

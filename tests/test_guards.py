@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
 
-from kjjr_excel.read import guards  # noqa: E402
 from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read import guards  # noqa: E402
 from kjjr_excel.read.inbox import MAX_DEPTH, collect_files  # noqa: E402
 from kjjr_excel.read.ingest import ingest, read_submission  # noqa: E402
 

@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
-from kjjr_excel.write import output  # noqa: E402
 from kjjr_excel.cli import cli  # noqa: E402
 from kjjr_excel.domain.scheme import RosterEntry, load_scheme  # noqa: E402
 from kjjr_excel.errors import OutputError  # noqa: E402
+from kjjr_excel.write import output  # noqa: E402
 from kjjr_excel.write.output import UniqueNames, atomic_write, file_name  # noqa: E402
 from kjjr_excel.write.template import generate  # noqa: E402
 

@@ -295,7 +295,9 @@ def test_scheme_imports_nothing_of_the_package_but_its_errors():
         "print(sorted(m for m in sys.modules if m.startswith('kjjr_excel')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['kjjr_excel', 'kjjr_excel.domain', 'kjjr_excel.domain.scheme', 'kjjr_excel.errors']"
+    assert (
+        out.strip() == "['kjjr_excel', 'kjjr_excel.domain', 'kjjr_excel.domain.scheme', 'kjjr_excel.errors']"
+    )
 
 
 def test_a_budget_is_printed_with_its_floor_as_applied(tmp_path):

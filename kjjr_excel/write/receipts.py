@@ -22,7 +22,7 @@ from kjjr_excel.domain.scheme import RosterEntry
 from kjjr_excel.domain.validate import match_center
 from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
 from kjjr_excel.read.ingest import READ, UNREADABLE
-from kjjr_excel.write.mail import addresses, receipt_draft, write_draft
+from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
 from kjjr_excel.write.output import UniqueNames, atomic_write, file_name
 from kjjr_excel.write.ranking import write_findings_sheet
 from kjjr_excel.write.styles import Workbook, row_height

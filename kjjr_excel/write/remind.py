@@ -10,7 +10,7 @@ from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.scheme import RosterEntry
 from kjjr_excel.domain.validate import center_key, submission_key
 from kjjr_excel.read.inbox import MAIL_EMPTY
-from kjjr_excel.write.mail import addresses, reminder_draft, write_draft
+from kjjr_excel.write.drafts import addresses, reminder_draft, write_draft
 from kjjr_excel.write.receipts import _formats, _safe_name, atomic_workbook
 from kjjr_excel.write.styles import row_height
 from kjjr_excel.write.template import center_template_name, file_name, write_submission

@@ -1,0 +1,88 @@
+"""One process pool for the whole tool: `parallel_map(fn, items, jobs=...)` is `[fn(x) for x in items]`, on
+several cores when there is enough work.
+
+The pool uses the platform's own start method (fork on Linux, spawn on Windows and macOS), so `fn` must be a
+module-level function and the items picklable; `functools.partial` of such a function is fine. Results come
+back in the order of `items`, whatever the order the workers finish in, so the output never depends on
+scheduling. A chunk whose worker died (out of memory, killed) is done again in this process: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from kjjr_excel import lifecycle
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_JOBS = 61  # ProcessPoolExecutor's limit on Windows
+
+
+def default_jobs() -> int:
+    """The number of cores this process may run on (what `--jobs` means when it is not given)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # Windows and macOS have no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
+def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
+    return [fn(item) for item in chunk]
+
+
+def parallel_map(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int | None = None,
+    min_per_job: int = 20,
+    progress: Callable[[int], None] | None = None,
+) -> list[R]:
+    """`[fn(x) for x in items]`, in `jobs` processes (default: every core) when each gets at least
+    `min_per_job` items; otherwise, and with `jobs=1`, in this process. `progress(n)` is called with the
+    number of items just finished."""
+    items = list(items)
+    jobs = min(MAX_JOBS, default_jobs() if jobs is None else max(1, jobs))
+    jobs = min(jobs, len(items) // max(1, min_per_job))
+    if jobs < 2:
+        return _serial(fn, items, progress)
+    size = max(1, math.ceil(len(items) / (jobs * 4)))  # several chunks a worker, so they balance
+    chunks = [items[n : n + size] for n in range(0, len(items), size)]
+    done: list[list[R] | None] = [None] * len(chunks)
+    context = multiprocessing.get_context()
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=lifecycle.worker_started
+    ) as pool:
+        futures: dict[Future, int] = {pool.submit(_run_chunk, fn, chunk): n for n, chunk in enumerate(chunks)}
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                try:
+                    done[index] = future.result()
+                except BrokenProcessPool:
+                    continue  # a worker died: its chunks are done below, here
+                if progress is not None:
+                    progress(len(chunks[index]))
+        except BaseException:  # Ctrl+C, SIGTERM, an error in fn: no chunk not yet begun is started
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    for index, result in enumerate(done):
+        if result is None:
+            done[index] = _serial(fn, chunks[index], progress)
+    return [result for chunk in done for result in chunk]  # type: ignore[union-attr]
+
+
+def _serial(fn: Callable[[T], R], items: Sequence[T], progress: Callable[[int], None] | None) -> list[R]:
+    out = []
+    for item in items:
+        out.append(fn(item))
+        if progress is not None:
+            progress(1)
+    return out

@@ -1,0 +1,76 @@
+"""read/batch.py: the one process pool gives what a plain loop gives, in the items' order."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+
+import pytest
+
+from kjjr_excel.read.batch import default_jobs, parallel_map
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _pid_and_square(x: int) -> tuple[int, int]:
+    return os.getpid(), x * x
+
+
+def _scaled(factor: int, x: int) -> int:
+    return factor * x
+
+
+def _dies_on(victim: int, parent: int, x: int) -> int:
+    if x == victim and os.getpid() != parent:
+        os._exit(9)  # a worker killed in the middle of a chunk
+    return x + 1
+
+
+def test_serial_equals_parallel_in_order():
+    items = list(range(500))
+    ticks: list[int] = []
+    assert parallel_map(_square, items, jobs=2, min_per_job=1, progress=ticks.append) == [
+        x * x for x in items
+    ]
+    assert sum(ticks) == len(items)
+    assert parallel_map(_square, items, jobs=1) == [x * x for x in items]
+
+
+def test_jobs_one_stays_in_this_process():
+    pids = {pid for pid, _ in parallel_map(_pid_and_square, range(100), jobs=1)}
+    assert pids == {os.getpid()}
+
+
+def test_several_processes_when_asked():
+    pids = {pid for pid, _ in parallel_map(_pid_and_square, range(400), jobs=2, min_per_job=1)}
+    assert os.getpid() not in pids and pids
+
+
+def test_small_work_is_not_spread():
+    pids = {pid for pid, _ in parallel_map(_pid_and_square, range(10), jobs=4)}
+    assert pids == {os.getpid()}
+
+
+def test_partial_functions_travel():
+    assert parallel_map(functools.partial(_scaled, 3), range(100), jobs=2, min_per_job=1) == [
+        3 * x for x in range(100)
+    ]
+
+
+def test_a_dead_worker_loses_nothing():
+    fn = functools.partial(_dies_on, 137, os.getpid())
+    assert parallel_map(fn, range(300), jobs=2, min_per_job=1) == [x + 1 for x in range(300)]
+
+
+@pytest.mark.skipif("spawn" not in multiprocessing.get_all_start_methods(), reason="no spawn here")
+def test_spawn_start_method_as_on_windows(monkeypatch):
+    spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: spawn)
+    assert parallel_map(_square, range(60), jobs=2, min_per_job=1) == [x * x for x in range(60)]
+
+
+def test_default_jobs_is_a_core_count():
+    assert 1 <= default_jobs() <= (os.cpu_count() or 1)
