@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import shutil
 import subprocess
@@ -22,9 +23,9 @@ from kjjr_excel.domain.parse import a1, round_half_up
 from kjjr_excel.domain.rank import grade_for
 from kjjr_excel.domain.scheme import RosterEntry, load_scheme
 from kjjr_excel.domain.score import score_rule
+from kjjr_excel.write.output import file_name
 from kjjr_excel.write.template import (
     REVIEWER_NAME,
-    file_name,
     generate,
     regenerate_committed,
     write_assessment,
@@ -340,12 +341,30 @@ def test_generate_names_progress_and_sanitising(tmp_path):
     ]
 
 
-def test_many_centers_in_parallel_keep_order(tmp_path):
+def test_many_centers_in_parallel_keep_order_and_bytes(tmp_path):
     roster = [RosterEntry(f"C{n:03d}", f"中心{n}") for n in range(70)]
-    paths = generate(QD, tmp_path, roster=roster, per_center=True)
+    seen: list[int] = []
+    paths = generate(QD, tmp_path / "two", roster=roster, per_center=True, jobs=2, progress=seen.append)
     assert len(paths) == 71 and [p.name.split("_")[-2] for p in paths[1:]] == [e.code for e in roster]
+    assert sum(seen) == 71 and max(seen) > 1  # the workers report chunk by chunk: they did write them
     wb = openpyxl.load_workbook(paths[-1], read_only=False)
     assert meta(wb)["center_code"] == "C069"
+    serial = generate(QD, tmp_path / "one", roster=roster, per_center=True, jobs=1)
+    assert [p.name for p in serial] == [p.name for p in paths]
+    assert [p.read_bytes() for p in serial] == [p.read_bytes() for p in paths]
+
+
+@pytest.mark.skipif("spawn" not in multiprocessing.get_all_start_methods(), reason="no spawn here")
+def test_per_center_templates_in_spawned_workers_as_on_windows(tmp_path, monkeypatch):
+    roster = [RosterEntry(f"G{n:02d}", f"中心{n}", "依托") for n in range(64)]
+    serial = generate(GD, tmp_path / "one", roster=roster, per_center=True, jobs=1)
+    spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: spawn)
+    seen: list[int] = []
+    spawned = generate(GD, tmp_path / "two", roster=roster, per_center=True, jobs=2, progress=seen.append)
+    assert sum(seen) == 65 and max(seen) > 1  # the workers report chunk by chunk: they did write them
+    assert [p.name for p in spawned] == [p.name for p in serial]
+    assert [p.read_bytes() for p in spawned] == [p.read_bytes() for p in serial]
 
 
 def test_output_is_deterministic(tmp_path):

@@ -198,7 +198,7 @@ def write_notice(scheme: Any, book: RankingBook, path: Path, *, days: int | None
 
     def font(run: Any, name: str, size: float, bold: bool = False) -> None:
         run.font.name, run.font.size, run.font.bold = name, Pt(size), bold
-        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+        run.font.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
 
     def para(
         text: str, *, size: float = 16, name: str = "仿宋", align: Any = None, indent: bool = True

@@ -28,6 +28,7 @@ MAX_SIBLINGS = 99
 MAX_NAME_BYTES = 200
 _WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$")
+_NAME_PART_BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
@@ -57,6 +58,14 @@ def file_name(text: str, limit: int = MAX_NAME_BYTES) -> str:
     mark = "~" + hashlib.sha256(clean.encode("utf-8")).hexdigest()[:8]
     tail = f"{mark}.{ext}" if ext else mark
     return _cut(stem, limit - len(tail.encode("utf-8"))).rstrip(". ") + tail
+
+
+def name_part(text: str, limit: int = 40) -> str:
+    """A piece of a file name taken from what a clerk typed (a center's code or name, a file's stem): each run
+    of characters no file system takes becomes one '_', at most `limit` characters, '未命名' when nothing is
+    left. file_name still makes the whole name safe."""
+    text = _NAME_PART_BAD.sub("_", text).strip(" .")
+    return text[:limit] or "未命名"
 
 
 class UniqueNames:

@@ -6,14 +6,15 @@ written to a temporary name in the target folder and moved into place.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 
 import xlsxwriter
+from xlsxwriter.format import Format
 
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
 from kjjr_excel.domain.model import Submission
@@ -23,24 +24,22 @@ from kjjr_excel.domain.validate import match_center
 from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
 from kjjr_excel.read.ingest import READ, UNREADABLE
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
-from kjjr_excel.write.output import UniqueNames, atomic_write, file_name
+from kjjr_excel.write.output import UniqueNames, atomic_write, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
 from kjjr_excel.write.styles import Workbook, row_height
 
-__all__ = ["write_receipts", "write_checked_receipts", "write_findings_report", "atomic_workbook"]
+__all__ = [
+    "write_receipts",
+    "write_checked_receipts",
+    "write_findings_report",
+    "atomic_workbook",
+    "feedback_formats",
+]
 
 # in_memory: a receipt is small, and XlsxWriter then leaves no scratch file in TMPDIR, whatever happens
-_OPTIONS = {
-    "strings_to_numbers": False,
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "in_memory": True,
-}
-
-
-def _safe_name(text: str, limit: int = 40) -> str:
-    text = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", text).strip(" .")
-    return text[:limit] or "未命名"
+_OPTIONS = MappingProxyType(
+    {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+)
 
 
 def atomic_workbook(path: Path, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
@@ -48,14 +47,15 @@ def atomic_workbook(path: Path, build: Callable[[xlsxwriter.Workbook], None]) ->
     ' (2)' sibling); return the path written."""
 
     def write(tmp: Path) -> None:
-        wb = Workbook(str(tmp), _OPTIONS)
+        wb = Workbook(str(tmp), dict(_OPTIONS))
         build(wb)
         wb.close()
 
     return atomic_write(Path(path), write)
 
 
-def _formats(wb: xlsxwriter.Workbook) -> dict:
+def feedback_formats(wb: xlsxwriter.Workbook) -> dict[str, Format]:
+    """The plain formats of the feedback workbooks: 回执, 校验报告 and 催报名单."""
     return {
         "title": wb.add_format({"bold": True, "font_size": 14}),
         "head": wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True}),
@@ -133,7 +133,7 @@ def write_receipts(
         files = [s.file for s in subs]
         center_findings = [f for file in files for f in by_file.get(file, [])]
         center_findings += by_center.get(name, [])
-        fname = f"回执_{_safe_name(code or '无编号', 20)}_{_safe_name(name or '未填名称')}.xlsx"
+        fname = f"回执_{name_part(code or '无编号', 20)}_{name_part(name or '未填名称')}.xlsx"
         info = [(file, sha[file].sha256 if file in sha else "", status(file)) for file in files]
         entry = match_center(subs[0], roster) if roster else None
         receipt = write(
@@ -167,7 +167,7 @@ def write_receipts(
         if info_row.file in recognised or info_row.status not in answered:
             continue
         # the folder is part of the name: two a.xlsx in two sub-folders get two receipts
-        fname = f"回执_未识别_{_safe_name(str(Path(info_row.file).with_suffix('')))}.xlsx"
+        fname = f"回执_未识别_{name_part(str(Path(info_row.file).with_suffix('')))}.xlsx"
         fs = by_file.get(info_row.file, [])
         row = [(info_row.file, info_row.sha256, info_row.status)]
         receipt = write(
@@ -249,7 +249,7 @@ def _receipt(
     subs: Sequence[Submission],
     entry=None,
 ) -> None:
-    fmt = _formats(wb)
+    fmt = feedback_formats(wb)
     ws = wb.add_worksheet("回执")
     for col, width in enumerate(RECEIPT_WIDTHS):
         ws.set_column(col, col, width)
@@ -361,7 +361,7 @@ def write_findings_report(
     by_name = {r.name: r for r in roster}  # a center-missing finding names its roster entry
 
     def build(wb) -> None:
-        fmt = _formats(wb)
+        fmt = feedback_formats(wb)
         write_findings_sheet(wb, scheme, ordered, f"{scheme.name}　校验报告")
 
         files = wb.add_worksheet("文件清单")

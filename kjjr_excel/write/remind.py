@@ -11,9 +11,10 @@ from kjjr_excel.domain.scheme import RosterEntry
 from kjjr_excel.domain.validate import center_key, submission_key
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.write.drafts import addresses, reminder_draft, write_draft
-from kjjr_excel.write.receipts import _formats, _safe_name, atomic_workbook
+from kjjr_excel.write.output import file_name, name_part
+from kjjr_excel.write.receipts import atomic_workbook, feedback_formats
 from kjjr_excel.write.styles import row_height
-from kjjr_excel.write.template import center_template_name, file_name, write_submission
+from kjjr_excel.write.template import center_template_name, write_submission
 
 __all__ = ["write_reminders", "LISTING_COLUMNS"]
 
@@ -45,7 +46,7 @@ def write_reminders(
         )
         to = addresses((entry.contact, entry.email), *senders.get(key, []))
         draft = reminder_draft(scheme, year, entry, template=template, to=to, reason=reason, as_of=as_of)
-        name = f"催报_{_safe_name(entry.code, 20)}_{_safe_name(entry.name)}.eml"
+        name = f"催报_{name_part(entry.code, 20)}_{name_part(entry.name)}.eml"
         drafts.append(write_draft(out_dir / name, draft))
     listing = out_dir / file_name(f"{scheme.name}_{year}年度_催报名单.xlsx")
     title = f"{scheme.name}（{year}年度）催报名单"
@@ -78,7 +79,7 @@ def _what_came(checked) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]
 
 
 def _listing(wb, title: str, summary: str, rows: list[tuple[RosterEntry, str]]) -> None:
-    fmt = _formats(wb)
+    fmt = feedback_formats(wb)
     ws = wb.add_worksheet("催报名单")
     last = len(LISTING_COLUMNS) - 1
     for col, (_, width) in enumerate(LISTING_COLUMNS):

@@ -8,19 +8,19 @@ byte for byte with freshly generated ones.
 
 from __future__ import annotations
 
-import math
-import os
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from kjjr_excel import TEMPLATE_VERSION, lifecycle
+from kjjr_excel import TEMPLATE_VERSION
 from kjjr_excel.domain import checks
 from kjjr_excel.domain.layout import META_KEYS, META_SHEET, Layout, layout
 from kjjr_excel.domain.methods import method_of
@@ -28,6 +28,7 @@ from kjjr_excel.domain.parse import a1
 from kjjr_excel.domain.rank import grade_for, to_decimal
 from kjjr_excel.domain.scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
 from kjjr_excel.domain.score import excel_formula, num, score_rule
+from kjjr_excel.read.batch import parallel_map
 from kjjr_excel.write import output
 from kjjr_excel.write.styles import Workbook, row_height
 
@@ -36,7 +37,6 @@ __all__ = [
     "write_assessment",
     "generate",
     "regenerate_committed",
-    "file_name",
     "assessment_sheet_name",
     "REVIEWER_NAME",
 ]
@@ -47,7 +47,9 @@ INPUT_FILL = "#FFF2CC"  # light yellow: the only cells a clerk may edit
 LOCKED_FILL = "#F2F2F2"
 HEAD_FILL = "#DDEBF7"
 BLANK_ASSESSMENT_ROWS = 20
-PARALLEL_MIN = 64  # per-center templates from which generate() uses every core
+# per-center templates a process must get before another is started: a spawned worker (Windows) imports the
+# package again first, which costs about what writing a few dozen templates does
+CENTERS_PER_JOB = 32
 REVIEWER_NAME = "reviewer"  # defined name of the reviewer's name cell on the 定性评分表
 TEXT_MAX = 255  # Excel's limit for validation messages; also the text-length limit of free-text inputs
 KIND_SUBMISSION, KIND_ASSESSMENT, KIND_REVIEW = "submission", "assessment", "review"
@@ -63,12 +65,6 @@ def _height(pairs: Iterable[tuple[str, float]], minimum: float = 20.0) -> float:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def file_name(text: str) -> str:
-    """A file name safe on Windows: no reserved characters, no trailing dots or spaces, bounded length in
-    bytes (output.file_name)."""
-    return output.file_name(text)
 
 
 def assessment_sheet_name(scheme: Scheme) -> str:
@@ -223,16 +219,18 @@ def _text_validation(title: str, message: str, limit: int = 60) -> dict:
     }
 
 
-_DATE_VALIDATION = {
-    "validate": "date",
-    "criteria": "between",
-    "minimum": date(2000, 1, 1),
-    "maximum": date(2100, 12, 31),
-    "input_title": "填报日期",
-    "input_message": "填写日期，例如 2018-01-15。",
-    "error_title": "日期格式不正确",
-    "error_message": "请填写日期，例如 2018-01-15。",
-}
+_DATE_VALIDATION = MappingProxyType(
+    {
+        "validate": "date",
+        "criteria": "between",
+        "minimum": date(2000, 1, 1),
+        "maximum": date(2100, 12, 31),
+        "input_title": "填报日期",
+        "input_message": "填写日期，例如 2018-01-15。",
+        "error_title": "日期格式不正确",
+        "error_message": "请填写日期，例如 2018-01-15。",
+    }
+)
 
 
 def _protect(ws) -> None:
@@ -299,13 +297,15 @@ def _merge_text(ws, r1: int, c1: int, r2: int, c2: int, text: str, fmt) -> None:
 
 # ---------------------------------------------------------------------------------------------- instructions
 
+Section = tuple[str, Sequence[tuple[str, str]]]  # a heading of 填报说明, then its (item, text) rows
+
 
 def _instructions(
     wb: xlsxwriter.Workbook,
     fmts: dict,
     name: str,
     title: str,
-    sections: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+    sections: Sequence[Section],
 ) -> None:
     """A protected two-column instructions sheet: section headings, then (item, text) rows."""
     ws = wb.add_worksheet(name)
@@ -336,8 +336,9 @@ def _instructions(
     _protect(ws)
 
 
-def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[str, list[tuple[str, str]]]]:
-    sub = scheme.submission
+def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[Section]:
+    """The submission's 填报说明: what to fill, the rules (or for hints-only methods how it is assessed),
+    where to send it, what not to do."""
     fill = [
         (
             f"{ind.label}",
@@ -351,72 +352,65 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[tuple[s
             "填写本单位名称、编号（名录中的编号）、依托单位、填报人、联系电话和填报日期；已预先填好的内容不能修改。",
         )
     ]
-    sections: list[tuple[str, list[tuple[str, str]]]] = [
-        ("一、填报内容", header_help + fill),
+    sections: list[Section] = [("一、填报内容", header_help + fill)]
+    sections += _hint_sections(scheme, year) if _hints_only(scheme) else _rule_sections(scheme)
+    sub = scheme.submission
+    sending = [
+        ("报送时间", sub.get("deadline", "")),
+        ("报送方式", sub.get("send_to", "")),
+        ("联系方式", sub.get("contact", "")),
     ]
-    if _hints_only(scheme):
-        sections.append(("二、评估周期", [("评估周期", scheme.period or f"{year}年度")]))
-        hints = [
-            (
-                "评估方式",
-                "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；定量得分与其他"
-                f"{scheme.center_label}相比较计算，"
-                "本表只检查填写是否完整并提示可能的填写错误。",
-            ),
-        ]
-        if sub.get("remarks"):
-            hints.append(("一票否决", sub["remarks"]))
-        sections.append(("三、评估规则", hints))
-    else:
-        rules = []
-        for ind in scheme.indicators:
-            extra = f"（分值：{ind.range}）" if ind.range else ""
-            note = f" 备注：{ind.note}" if ind.note and ind.note != ind.standard else ""
-            who = "" if ind.source == "self" else "【考核方填写】"
-            rules.append((f"{ind.category}／{ind.label}", f"{who}{ind.standard}{extra}{note}"))
-        if sub.get("remarks"):
-            rules.append(("等次", sub["remarks"]))
-        sections.append(("二、计分标准（通知原文）", rules))
-        assessed = "、".join(
-            f"{i.display_label}（未填写时预览按{i.neutral_text}计）" for i in scheme.assessor_indicators
-        )
-        sections.append(
-            (
-                "三、预计得分",
-                [
-                    (
-                        "预览",
-                        "“预计得分”列按上述计分标准自动计算，仅供参考，以考核结果为准。"
-                        f"考核方填写的部分由考核方评定，预览按中性值计：{assessed}。",
-                    )
-                ],
-            )
-        )
-    sections.append(
+    return sections + [("四、报送", sending), _SUBMISSION_CAUTIONS]
+
+
+def _hint_sections(scheme: Scheme, year: int) -> list[Section]:
+    """二 and 三 of a template that shows hints, not a score: the period and how the centers are compared."""
+    hints = [
         (
-            "四、报送",
-            [
-                ("报送时间", sub.get("deadline", "")),
-                ("报送方式", sub.get("send_to", "")),
-                ("联系方式", sub.get("contact", "")),
-            ],
-        )
+            "评估方式",
+            "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；定量得分与其他"
+            f"{scheme.center_label}相比较计算，"
+            "本表只检查填写是否完整并提示可能的填写错误。",
+        ),
+    ]
+    if scheme.submission.get("remarks"):
+        hints.append(("一票否决", scheme.submission["remarks"]))
+    return [("二、评估周期", [("评估周期", scheme.period or f"{year}年度")]), ("三、评估规则", hints)]
+
+
+def _rule_sections(scheme: Scheme) -> list[Section]:
+    """二 and 三 of a template that previews the score: the notice's scoring rules, and what the preview is."""
+    rules = []
+    for ind in scheme.indicators:
+        extra = f"（分值：{ind.range}）" if ind.range else ""
+        note = f" 备注：{ind.note}" if ind.note and ind.note != ind.standard else ""
+        who = "" if ind.source == "self" else "【考核方填写】"
+        rules.append((f"{ind.category}／{ind.label}", f"{who}{ind.standard}{extra}{note}"))
+    if scheme.submission.get("remarks"):
+        rules.append(("等次", scheme.submission["remarks"]))
+    assessed = "、".join(
+        f"{i.display_label}（未填写时预览按{i.neutral_text}计）" for i in scheme.assessor_indicators
     )
-    sections.append(
+    preview = (
+        "预览",
+        "“预计得分”列按上述计分标准自动计算，仅供参考，以考核结果为准。"
+        f"考核方填写的部分由考核方评定，预览按中性值计：{assessed}。",
+    )
+    return [("二、计分标准（通知原文）", rules), ("三、预计得分", [preview])]
+
+
+_SUBMISSION_CAUTIONS: Section = (
+    "五、注意事项",
+    (
+        ("可填写的单元格", "只有黄色单元格可以填写，其他单元格已保护，不能也不要修改。"),
         (
-            "五、注意事项",
-            [
-                ("可填写的单元格", "只有黄色单元格可以填写，其他单元格已保护，不能也不要修改。"),
-                (
-                    "不要改动表格",
-                    "不要插入或删除行、列，不要修改工作表名称，不要复制到其他工作簿中填写，否则无法自动识别。",
-                ),
-                ("填写数字", "数量栏只填写数字，不要填写单位或文字；没有的填0。"),
-                ("文件名", "文件名可以修改，不影响识别；请保存为 .xlsx 格式。"),
-            ],
-        )
-    )
-    return sections
+            "不要改动表格",
+            "不要插入或删除行、列，不要修改工作表名称，不要复制到其他工作簿中填写，否则无法自动识别。",
+        ),
+        ("填写数字", "数量栏只填写数字，不要填写单位或文字；没有的填0。"),
+        ("文件名", "文件名可以修改，不影响识别；请保存为 .xlsx 格式。"),
+    ),
+)
 
 
 # ---------------------------------------------------------------------------------------------- submission
@@ -494,12 +488,18 @@ def write_submission(
     ws.print_area(0, 0, end, last_col)
     ws.freeze_panes(lay.table_header_row + 1, 0)
     _protect(ws)
+    _define_names(wb, scheme, lay)
+    _write_meta(wb, _meta(scheme, year, KIND_SUBMISSION, center.code if center else ""))
+    return _close(wb, path)
+
+
+def _define_names(wb: xlsxwriter.Workbook, scheme: Scheme, lay: Layout) -> None:
+    """A workbook-level defined name per input (the indicator id, the header field), as SPEC promises: an
+    input can be found by its name whatever the cell."""
     for ind in scheme.self_indicators:
         wb.define_name(ind.id, f"='{lay.sheet}'!{_abs(lay.rows[ind.id], lay.value_col)}")
     for field in lay.header_rows:
         wb.define_name(field, f"='{lay.sheet}'!{_abs(lay.header_rows[field], lay.header_value_col)}")
-    _write_meta(wb, _meta(scheme, year, KIND_SUBMISSION, center.code if center else ""))
-    return _close(wb, path)
 
 
 SUBMISSION_SIGN = "申报单位（盖章）；负责人（签字）；日期"  # the notices ask for stamped, signed paper
@@ -528,13 +528,15 @@ def _abs(row: int, col: int) -> str:
     return xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
 
 
-_HEADER_HELP = {
-    "center_name": "填写本单位在名录中的名称。",
-    "center_code": "填写名录中的编号；没有编号的可不填。",
-    "host_unit": "填写依托单位全称。",
-    "filler_name": "填写填报人姓名。",
-    "filler_phone": "填写填报人的联系电话（手机或座机）。",
-}
+_HEADER_HELP = MappingProxyType(
+    {
+        "center_name": "填写本单位在名录中的名称。",
+        "center_code": "填写名录中的编号；没有编号的可不填。",
+        "host_unit": "填写依托单位全称。",
+        "filler_name": "填写填报人姓名。",
+        "filler_phone": "填写填报人的联系电话（手机或座机）。",
+    }
+)
 
 
 def _header_block(
@@ -692,57 +694,115 @@ def _header_inputs(lay: Layout, center: bool) -> list[str]:
     return [f for f in lay.header_rows if f not in fixed]
 
 
+@dataclass(frozen=True)
+class ScoreColumns:
+    """Where each part of an indicator row sits on a template that previews the score."""
+
+    number: int
+    category: int
+    label: int
+    standard: int
+    range: int
+    unit: int
+    value: int
+    score: int
+    note: int
+
+    @classmethod
+    def of(cls, lay: Layout) -> ScoreColumns:
+        cols = {name: n for n, name in enumerate(lay.columns)}
+        return cls(
+            number=cols["序号"],
+            category=lay.category_col,
+            label=lay.label_col,
+            standard=cols["计分标准"],
+            range=cols["分值"],
+            unit=cols["单位"],
+            value=lay.value_col,
+            score=cols["预计得分"],
+            note=cols["备注"],
+        )
+
+
 def _absolute_rows(
     ws, fmts, scheme: Scheme, lay: Layout, widths, values: Mapping[str, object], header_inputs: Sequence[str]
 ) -> int:
-    cols = {name: n for n, name in enumerate(lay.columns)}
-    total = Fraction(0)
-    c_no, c_cat, c_label = cols["序号"], lay.category_col, lay.label_col
-    c_std, c_range, c_unit = cols["计分标准"], cols["分值"], cols["单位"]
-    c_score, c_note, c_val = cols["预计得分"], cols["备注"], lay.value_col
+    """The indicator rows with their live scores, then the total, grade, completeness and remark rows;
+    returns the last row written."""
+    cols = ScoreColumns.of(lay)
     ordered = _ordered(lay, scheme)
+    total = Fraction(0)
     for row, ind in ordered:
-        assessor = ind.source != "self"
-        note = ind.note
-        if assessor:
-            neutral = ind.neutral_value
-            if ind.is_veto:
-                preview = f"预览按“{ind.neutral_text}”计"
-            else:
-                preview = f"预览按{num(score_rule(ind, neutral)[0])}分计"
-            note = f"{preview}；{note}" if note else preview
-        pairs = [(ind.label, widths[c_label]), (ind.standard, widths[c_std]), (note, widths[c_note])]
-        ws.set_row(row, _height(pairs, minimum=24))
-        ws.write_string(row, c_label, ind.label, fmts["td"])
-        ws.write_string(row, c_std, ind.standard, fmts["td"])
-        ws.write_string(row, c_range, ind.range, fmts["td_c"])
-        ws.write_string(row, c_unit, ind.unit, fmts["td_c"])
-        ws.write_string(row, c_note, note, fmts["td"])
-        ref = a1(row, c_val)
-        if assessor:
-            ws.write_string(row, c_val, "（考核方填写）", fmts["assessor"])
-            if ind.is_veto:
-                ws.write_string(row, c_score, ind.neutral_text, fmts["score"])
-            else:
-                neutral_score = score_rule(ind, ind.neutral_value)[0]
-                total += neutral_score
-                ws.write_number(row, c_score, float(neutral_score), fmts["score"])
-        else:
-            _input_cell(ws, fmts, ind, row, c_val, values)
-            expr = excel_formula(ind, ref)
-            cached = _cached_score(ind, values.get(ind.id))
-            if isinstance(cached, Fraction):
-                total += cached
-                cached = float(cached)
-            ws.write_formula(
-                row, c_score, f'=IF({ref}="","",IF(ISNUMBER({ref}),{expr},"请填数字"))', fmts["score"], cached
-            )
-    first, last = ordered[0][0], ordered[-1][0]
+        total += _score_row(ws, fmts, cols, widths, row, ind, values)
+    first = ordered[0][0]
     for start, end, key in _runs([i.number for _, i in ordered]):
-        _merge_text(ws, first + start, c_no, first + end, c_no, key, fmts["td_c"])
+        _merge_text(ws, first + start, cols.number, first + end, cols.number, key, fmts["td_c"])
     for start, end, key in _runs([i.category for _, i in ordered]):
-        _merge_text(ws, first + start, c_cat, first + end, c_cat, key, fmts["td_c"])
-    # footer: total, expected grade, completeness
+        _merge_text(ws, first + start, cols.category, first + end, cols.category, key, fmts["td_c"])
+    return _score_footer(ws, fmts, scheme, lay, widths, values, header_inputs, (first, ordered[-1][0]), total)
+
+
+def _score_row(
+    ws, fmts, cols: ScoreColumns, widths, row: int, ind: Indicator, values: Mapping[str, object]
+) -> Fraction:
+    """One indicator's row: texts, its input (or the assessor's placeholder) and its preview score; returns
+    the score the cached total counts for it."""
+    assessor = ind.source != "self"
+    note = ind.note
+    if assessor:
+        neutral = ind.neutral_value
+        if ind.is_veto:
+            preview = f"预览按“{ind.neutral_text}”计"
+        else:
+            preview = f"预览按{num(score_rule(ind, neutral)[0])}分计"
+        note = f"{preview}；{note}" if note else preview
+    pairs = [
+        (ind.label, widths[cols.label]),
+        (ind.standard, widths[cols.standard]),
+        (note, widths[cols.note]),
+    ]
+    ws.set_row(row, _height(pairs, minimum=24))
+    ws.write_string(row, cols.label, ind.label, fmts["td"])
+    ws.write_string(row, cols.standard, ind.standard, fmts["td"])
+    ws.write_string(row, cols.range, ind.range, fmts["td_c"])
+    ws.write_string(row, cols.unit, ind.unit, fmts["td_c"])
+    ws.write_string(row, cols.note, note, fmts["td"])
+    ref = a1(row, cols.value)
+    if assessor:
+        ws.write_string(row, cols.value, "（考核方填写）", fmts["assessor"])
+        if ind.is_veto:
+            ws.write_string(row, cols.score, ind.neutral_text, fmts["score"])
+            return Fraction(0)
+        neutral_score = score_rule(ind, ind.neutral_value)[0]
+        ws.write_number(row, cols.score, float(neutral_score), fmts["score"])
+        return neutral_score
+    _input_cell(ws, fmts, ind, row, cols.value, values)
+    expr = excel_formula(ind, ref)
+    cached = _cached_score(ind, values.get(ind.id))
+    counted = Fraction(0)
+    if isinstance(cached, Fraction):
+        counted = cached
+        cached = float(cached)
+    formula = f'=IF({ref}="","",IF(ISNUMBER({ref}),{expr},"请填数字"))'
+    ws.write_formula(row, cols.score, formula, fmts["score"], cached)
+    return counted
+
+
+def _score_footer(
+    ws,
+    fmts,
+    scheme: Scheme,
+    lay: Layout,
+    widths,
+    values: Mapping[str, object],
+    header_inputs: Sequence[str],
+    span: tuple[int, int],
+    total: Fraction,
+) -> int:
+    """Below the indicators: 预计总分, 预计等次, 填报进度 and the remark; returns the remark's row."""
+    cols = ScoreColumns.of(lay)
+    first, last = span
+    c_score, c_note = cols.score, cols.note
     total_row, grade_row, done_row, remark_row = last + 1, last + 2, last + 3, last + 4
     label_end = c_score - 1
     for r in (total_row, grade_row, done_row):
@@ -837,117 +897,137 @@ def _check_row(
 # ---------------------------------------------------------------------------------------------- assessment
 
 
-def _assessment_columns(scheme: Scheme) -> list[tuple[str, str, dict | None, float]]:
-    """(column id, header, validation or None for locked/text, width) of the assessor or reviewer table."""
-    cols: list[tuple[str, str, dict | None, float]] = [
-        ("code", "编号", _text_validation("编号", "填写名录中的编号。", 30), 9),
-        ("name", "名称", _text_validation("名称", f"填写{scheme.center_label}名称。"), 22),
-        ("host_unit", "依托单位", _text_validation("依托单位", "填写依托单位。"), 26),
+@dataclass(frozen=True)
+class TableColumn:
+    """A column of the assessor or reviewer table: its id (indicator, part, or code/name/host_unit/total/
+    veto/veto_reason/comment/note), header, data validation (None: locked or computed) and width."""
+
+    id: str
+    header: str
+    validation: dict | None
+    width: float
+
+
+def _assessment_columns(scheme: Scheme) -> list[TableColumn]:
+    """The columns of the assessor or reviewer table, in order."""
+    cols = [
+        TableColumn("code", "编号", _text_validation("编号", "填写名录中的编号。", 30), 9),
+        TableColumn("name", "名称", _text_validation("名称", f"填写{scheme.center_label}名称。"), 22),
+        TableColumn("host_unit", "依托单位", _text_validation("依托单位", "填写依托单位。"), 26),
     ]
-    if _reviewed(scheme):
-        for part in scheme.parts:
-            header = f"{part.label}（{num(part.max)}分）"
-            cols.append(
-                (
-                    part.id,
-                    header,
-                    {
-                        "validate": "decimal",
-                        "criteria": "between",
-                        "minimum": 0,
-                        "maximum": _xl(part.max),
-                        "input_title": _clip(part.label, 32),
-                        "input_message": _clip(f"0至{num(part.max)}分。{part.description}", TEXT_MAX),
-                        "error_title": "分数不符合要求",
-                        "error_message": f"请填写0至{num(part.max)}之间的分数，最多两位小数。",
-                    },
-                    12,
-                )
+    return cols + (_review_columns(scheme) if _reviewed(scheme) else _assessor_columns(scheme))
+
+
+def _review_columns(scheme: Scheme) -> list[TableColumn]:
+    """A reviewer's columns: one score per part of the 自评报告, 合计, 一票否决 and why, 评审意见."""
+    cols = [
+        TableColumn(
+            part.id,
+            f"{part.label}（{num(part.max)}分）",
+            {
+                "validate": "decimal",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": _xl(part.max),
+                "input_title": _clip(part.label, 32),
+                "input_message": _clip(f"0至{num(part.max)}分。{part.description}", TEXT_MAX),
+                "error_title": "分数不符合要求",
+                "error_message": f"请填写0至{num(part.max)}之间的分数，最多两位小数。",
+            },
+            12,
+        )
+        for part in scheme.parts
+    ]
+    veto_help = _clip(scheme.submission.get("remarks", "") + "如否决，请填写否决原因。", TEXT_MAX)
+    return cols + [
+        TableColumn("total", "合计", None, 9),
+        TableColumn("veto", "一票否决", _yes_no("一票否决", veto_help), 9),
+        TableColumn(
+            "veto_reason", "否决原因", _text_validation("否决原因", "一票否决时填写原因。", TEXT_MAX), 22
+        ),
+        TableColumn(
+            "comment", "评审意见", _text_validation("评审意见", "简要评审意见（可不填）。", TEXT_MAX), 30
+        ),
+    ]
+
+
+def _assessor_columns(scheme: Scheme) -> list[TableColumn]:
+    """The assessor's columns: the indicators it scores, 核定数 of the verifiable self-reported ones, 备注."""
+    cols = [
+        TableColumn(ind.id, ind.display_label, _validation(ind), 12) for ind in scheme.assessor_indicators
+    ]
+    for ind in scheme.self_indicators:
+        if ind.verifiable:
+            v = _validation(ind)
+            v["input_title"] = _clip("核定数：" + ind.label, 32)
+            v["input_message"] = _clip(
+                f"核定数（可不填）：填写后替代{scheme.center_label}自报数计分。" + ind.help, TEXT_MAX
             )
-        cols.append(("total", "合计", None, 9))
-        cols.append(
-            (
-                "veto",
-                "一票否决",
-                _yes_no(
-                    "一票否决",
-                    _clip(scheme.submission.get("remarks", "") + "如否决，请填写否决原因。", TEXT_MAX),
-                ),
-                9,
-            )
-        )
-        cols.append(
-            ("veto_reason", "否决原因", _text_validation("否决原因", "一票否决时填写原因。", TEXT_MAX), 22)
-        )
-        cols.append(
-            ("comment", "评审意见", _text_validation("评审意见", "简要评审意见（可不填）。", TEXT_MAX), 30)
-        )
-    else:
-        for ind in scheme.assessor_indicators:
-            cols.append((ind.id, ind.display_label, _validation(ind), 12))
-        for ind in scheme.self_indicators:
-            if ind.verifiable:
-                v = _validation(ind)
-                v["input_title"] = _clip("核定数：" + ind.label, 32)
-                v["input_message"] = _clip(
-                    f"核定数（可不填）：填写后替代{scheme.center_label}自报数计分。" + ind.help, TEXT_MAX
-                )
-                cols.append((ind.id, "核定数：" + ind.label, v, 14))
-        cols.append(("note", "备注", _text_validation("备注", "需要说明的情况（可不填）。", TEXT_MAX), 20))
+            cols.append(TableColumn(ind.id, "核定数：" + ind.label, v, 14))
+    cols.append(
+        TableColumn("note", "备注", _text_validation("备注", "需要说明的情况（可不填）。", TEXT_MAX), 20)
+    )
     return cols
 
 
-def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tuple[str, str]]]]:
+def _assessment_sections(scheme: Scheme, year: int) -> list[Section]:
+    """填报说明 of the reviewer's score sheet or of the assessor workbook."""
+    return _review_sections(scheme, year) if _reviewed(scheme) else _assessor_sections(scheme)
+
+
+def _review_sections(scheme: Scheme, year: int) -> list[Section]:
     sheet = assessment_sheet_name(scheme)
-    if _reviewed(scheme):
-        parts = [
-            (f"{p.label}（满分{num(p.max)}分）", p.description or f"按自评报告“{p.label}”部分评分。")
-            for p in scheme.parts
-        ]
-        return [
-            (
-                "一、评分内容（工作绩效自评报告提纲）",
-                parts,
-            ),
-            (
-                "二、填写方法",
-                [
+    parts = [
+        (f"{p.label}（满分{num(p.max)}分）", p.description or f"按自评报告“{p.label}”部分评分。")
+        for p in scheme.parts
+    ]
+    return [
+        (
+            "一、评分内容（工作绩效自评报告提纲）",
+            parts,
+        ),
+        (
+            "二、填写方法",
+            [
+                (
+                    "评审人",
+                    f"在“{sheet}”表第1行右侧的黄色单元格填写评审人姓名。每位评审人填写一份，一人一个文件。",
+                ),
+                (
+                    "评分",
+                    f"对每个{scheme.center_label}按上述各部分分别打分，分数不超过该部分满分，可保留两位小数；“合计”自动计算。",
+                ),
+                (
+                    "完整填写",
+                    "一行中的各部分分数要么全部填写，要么全部不填；只填了一部分的行不计入结果。",
+                ),
+                (
+                    "一票否决",
                     (
-                        "评审人",
-                        f"在“{sheet}”表第1行右侧的黄色单元格填写评审人姓名。每位评审人填写一份，一人一个文件。",
+                        scheme.submission.get("remarks", "")
+                        + "需否决的，在“一票否决”列选择“是”，并在“否决原因”列写明原因。"
                     ),
-                    (
-                        "评分",
-                        f"对每个{scheme.center_label}按上述各部分分别打分，分数不超过该部分满分，可保留两位小数；“合计”自动计算。",
-                    ),
-                    (
-                        "完整填写",
-                        "一行中的各部分分数要么全部填写，要么全部不填；只填了一部分的行不计入结果。",
-                    ),
-                    (
-                        "一票否决",
-                        (
-                            scheme.submission.get("remarks", "")
-                            + "需否决的，在“一票否决”列选择“是”，并在“否决原因”列写明原因。"
-                        ),
-                    ),
-                    (
-                        "计分方式",
-                        f"各评审人合计分的平均值为定性得分；评审人达到{scheme.trim_at}人及以上时，先去掉一个最高分和一个最低分。",
-                    ),
-                ],
-            ),
-            (
-                "三、注意事项",
-                [
-                    (
-                        "可填写的单元格",
-                        "只有黄色单元格可以填写；不要修改表头、插入或删除行列、修改工作表名称。",
-                    ),
-                    ("评估周期", scheme.period or f"{year}年度"),
-                ],
-            ),
-        ]
+                ),
+                (
+                    "计分方式",
+                    f"各评审人合计分的平均值为定性得分；评审人达到{scheme.trim_at}人及以上时，先去掉一个最高分和一个最低分。",
+                ),
+            ],
+        ),
+        (
+            "三、注意事项",
+            [
+                (
+                    "可填写的单元格",
+                    "只有黄色单元格可以填写；不要修改表头、插入或删除行列、修改工作表名称。",
+                ),
+                ("评估周期", scheme.period or f"{year}年度"),
+            ],
+        ),
+    ]
+
+
+def _assessor_sections(scheme: Scheme) -> list[Section]:
     neutral = "；".join(f"{i.display_label}未填写按{i.neutral_text}计" for i in scheme.assessor_indicators)
     rules = [
         (f"{i.label}（{i.input_label}）", f"{i.standard}" + (f"（分值：{i.range}）" if i.range else ""))
@@ -980,6 +1060,17 @@ def _assessment_sections(scheme: Scheme, year: int) -> list[tuple[str, list[tupl
     ]
 
 
+@dataclass(frozen=True)
+class TableRow:
+    """A row of the assessor or reviewer table: its center, and whether the roster fixed it (locked)."""
+
+    entry: RosterEntry
+    fixed: bool
+
+
+IDENTITY_COLUMNS = ("code", "name", "host_unit")
+
+
 def write_assessment(
     path: str | Path,
     scheme: Scheme,
@@ -1010,11 +1101,36 @@ def write_assessment(
     ws = wb.add_worksheet(assessment_sheet_name(scheme))
     ws.activate()
     cols = _assessment_columns(scheme)
+    _assessment_head(wb, ws, fmts, scheme, cols, title, reviewer)
+    entries = _table_rows(roster, rows)
+    first = 2
+    for n, row in enumerate(entries):
+        data = rows.get(row.entry.code, {}) if row.entry.code else {}
+        _assessment_row(ws, fmts, scheme, cols, first + n, row, data)
+    last_row = first + max(len(entries), 1) - 1
+    _assessment_validations(ws, cols, entries, first, last_row)
+    ws.freeze_panes(2, 3)
+    _print_setup(ws, landscape=True, title=title, repeat_row=1, one_page=False)
+    # the signatures print at the foot of every page: the table is read by its headers, so no cell below it
+    # may hold anything but centers
+    sign = REVIEW_SIGN if relative else ASSESSMENT_SIGN
+    ws.set_footer(f"&L&10{sign_line(sign)}&R&8第 &P 页，共 &N 页", {"margin": 0.3})
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.9)
+    ws.print_area(0, 0, last_row, len(cols) - 1)
+    _protect(ws)
+    _write_meta(wb, _meta(scheme, year, method_of(scheme).table))
+    return _close(wb, path)
+
+
+def _assessment_head(
+    wb: xlsxwriter.Workbook, ws, fmts, scheme: Scheme, cols: Sequence[TableColumn], title: str, reviewer: str
+) -> None:
+    """Column widths, the title (and for a reviewer the 评审人 cell beside it) and the header row."""
     last_col = len(cols) - 1
-    for n, (_, _, _, width) in enumerate(cols):
-        ws.set_column(n, n, width)
+    for n, col in enumerate(cols):
+        ws.set_column(n, n, col.width)
     ws.set_row(0, 32)
-    if relative:
+    if _reviewed(scheme):
         _merge_text(ws, 0, 0, 0, last_col - 2, title, fmts["title"])
         ws.write_string(0, last_col - 1, "评审人", fmts["label_r"])
         if reviewer:
@@ -1025,73 +1141,69 @@ def write_assessment(
         wb.define_name(REVIEWER_NAME, f"='{assessment_sheet_name(scheme)}'!{_abs(0, last_col)}")
     else:
         _merge_text(ws, 0, 0, 0, last_col, title, fmts["title"])
-    ws.set_row(1, _height(((h, w) for _, h, _, w in cols), minimum=30))
-    for n, (_, header, _, _) in enumerate(cols):
-        ws.write_string(1, n, header, fmts["th"])
-    entries: list[tuple[RosterEntry, bool]] = [(e, True) for e in roster]
+    ws.set_row(1, _height(((c.header, c.width) for c in cols), minimum=30))
+    for n, col in enumerate(cols):
+        ws.write_string(1, n, col.header, fmts["th"])
+
+
+def _table_rows(roster: Sequence[RosterEntry], rows: Mapping[str, Mapping[str, object]]) -> list[TableRow]:
+    """The roster's centers (fixed), then pre-filled centers not on it; without a roster, blank rows to fill."""
+    entries = [TableRow(e, True) for e in roster]
     known = {e.code for e in roster}
     for code, data in rows.items():
         if code not in known:
-            entries.append(
-                (
-                    RosterEntry(
-                        code=code, name=str(data.get("name", "")), host_unit=str(data.get("host_unit", ""))
-                    ),
-                    False,
-                )
+            entry = RosterEntry(
+                code=code, name=str(data.get("name", "")), host_unit=str(data.get("host_unit", ""))
             )
+            entries.append(TableRow(entry, False))
     if not roster:
-        entries += [(RosterEntry(code="", name=""), False)] * max(0, BLANK_ASSESSMENT_ROWS - len(entries))
-    first = 2
-    for n, (entry, fixed) in enumerate(entries):
-        r = first + n
-        ws.set_row(r, _height([(entry.name, cols[1][3]), (entry.host_unit, cols[2][3])], minimum=20))
-        data = rows.get(entry.code, {}) if entry.code else {}
-        for c, (cid, _, validation, _) in enumerate(cols):
-            if cid in ("code", "name", "host_unit"):
-                text = {"code": entry.code, "name": entry.name, "host_unit": entry.host_unit}[cid]
-                if fixed:
-                    ws.write_string(r, c, text, fmts["fixed"])
-                elif text:
-                    ws.write_string(r, c, text, fmts["input_text"])
-                else:
-                    ws.write_blank(r, c, None, fmts["input_text"])
-            elif cid == "total":
-                parts = f"{a1(r, 3)}:{a1(r, 3 + len(scheme.parts) - 1)}"
-                given = [_number(data.get(p.id)) for p in scheme.parts]
-                numbers = [g for g in given if g is not None]
-                cached = sum(numbers) if numbers else ""
-                ws.write_formula(r, c, f'=IF(COUNT({parts})=0,"",SUM({parts}))', fmts["score"], cached)
+        entries += [TableRow(RosterEntry(code="", name=""), False)] * max(
+            0, BLANK_ASSESSMENT_ROWS - len(entries)
+        )
+    return entries
+
+
+def _assessment_row(
+    ws, fmts, scheme: Scheme, cols: Sequence[TableColumn], r: int, row: TableRow, data: Mapping[str, object]
+) -> None:
+    """One center's row: its identity (locked when the roster fixed it), the inputs, the reviewer's 合计."""
+    entry = row.entry
+    ws.set_row(r, _height([(entry.name, cols[1].width), (entry.host_unit, cols[2].width)], minimum=20))
+    for c, col in enumerate(cols):
+        if col.id in IDENTITY_COLUMNS:
+            text = {"code": entry.code, "name": entry.name, "host_unit": entry.host_unit}[col.id]
+            if row.fixed:
+                ws.write_string(r, c, text, fmts["fixed"])
+            elif text:
+                ws.write_string(r, c, text, fmts["input_text"])
             else:
-                fmt = (
-                    fmts["input"] if validation and validation["validate"] != "length" else fmts["input_text"]
-                )
-                _write_raw(ws, r, c, data.get(cid), fmt, fmts["input_date"])
-    last_row = first + max(len(entries), 1) - 1
-    for c, (cid, _, validation, _) in enumerate(cols):
-        if validation is None or (cid in ("code", "name", "host_unit") and not _any_open(entries)):
-            continue
-        if cid in ("code", "name", "host_unit"):
-            for n, (_, fixed) in enumerate(entries):
-                if not fixed:
-                    ws.data_validation(first + n, c, first + n, c, dict(validation))
+                ws.write_blank(r, c, None, fmts["input_text"])
+        elif col.id == "total":
+            parts = f"{a1(r, 3)}:{a1(r, 3 + len(scheme.parts) - 1)}"
+            given = [_number(data.get(p.id)) for p in scheme.parts]
+            numbers = [g for g in given if g is not None]
+            cached = sum(numbers) if numbers else ""
+            ws.write_formula(r, c, f'=IF(COUNT({parts})=0,"",SUM({parts}))', fmts["score"], cached)
         else:
-            ws.data_validation(first, c, last_row, c, dict(validation))
-    ws.freeze_panes(2, 3)
-    _print_setup(ws, landscape=True, title=title, repeat_row=1, one_page=False)
-    # the signatures print at the foot of every page: the table is read by its headers, so no cell below it
-    # may hold anything but centers
-    sign = REVIEW_SIGN if relative else ASSESSMENT_SIGN
-    ws.set_footer(f"&L&10{sign_line(sign)}&R&8第 &P 页，共 &N 页", {"margin": 0.3})
-    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.9)
-    ws.print_area(0, 0, last_row, last_col)
-    _protect(ws)
-    _write_meta(wb, _meta(scheme, year, method_of(scheme).table))
-    return _close(wb, path)
+            numeric = col.validation and col.validation["validate"] != "length"
+            fmt = fmts["input"] if numeric else fmts["input_text"]
+            _write_raw(ws, r, c, data.get(col.id), fmt, fmts["input_date"])
 
 
-def _any_open(entries: Sequence[tuple[RosterEntry, bool]]) -> bool:
-    return any(not fixed for _, fixed in entries)
+def _assessment_validations(
+    ws, cols: Sequence[TableColumn], entries: Sequence[TableRow], first: int, last_row: int
+) -> None:
+    """Each input column validated down the table; the identity columns only in the rows left open."""
+    any_open = any(not row.fixed for row in entries)
+    for c, col in enumerate(cols):
+        if col.validation is None or (col.id in IDENTITY_COLUMNS and not any_open):
+            continue
+        if col.id in IDENTITY_COLUMNS:
+            for n, row in enumerate(entries):
+                if not row.fixed:
+                    ws.data_validation(first + n, c, first + n, c, dict(col.validation))
+        else:
+            ws.data_validation(first, c, last_row, c, dict(col.validation))
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -1105,7 +1217,7 @@ def _names(scheme: Scheme, year: int) -> tuple[str, str]:
 
 def center_template_name(scheme: Scheme, year: int, entry: RosterEntry) -> str:
     """The file name of a center's pre-filled template (kjjr template --per-center, the 催报 drafts)."""
-    return file_name(f"{_names(scheme, year)[0]}_{entry.code}_{entry.name}.xlsx")
+    return output.file_name(f"{_names(scheme, year)[0]}_{entry.code}_{entry.name}.xlsx")
 
 
 def generate(
@@ -1117,10 +1229,12 @@ def generate(
     per_center: bool = False,
     assessment: bool = False,
     progress: Callable[[int], None] | None = None,
+    jobs: int | None = None,
 ) -> list[Path]:
     """What `kjjr template` does: the blank submission template, one per roster center with per_center (the
     scheme's own roster when none is given), and the assessment workbook with assessment. `progress(n)` is
-    called with the number of files just written (an increment, as ingest does)."""
+    called with the number of files just written (an increment, as ingest does); `jobs`: processes for the
+    per-center templates (default every core, 1: this process only). The files do not depend on it."""
     year = year or scheme.year
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1132,57 +1246,48 @@ def generate(
         if progress is not None:
             progress(1)
 
-    tick(write_submission(out / file_name(f"{blank}.xlsx"), scheme, year=year))
+    tick(write_submission(out / output.file_name(f"{blank}.xlsx"), scheme, year=year))
     if per_center:
         names = output.UniqueNames()  # codes A/1 and A_1 give two files, not one written twice
-        names.add(file_name(f"{blank}.xlsx"))
+        names.add(output.file_name(f"{blank}.xlsx"))
         if assessment:
-            names.add(file_name(f"{assess_name}.xlsx"))
-        jobs = [
-            (out / names.claim(center_template_name(scheme, year, entry)), entry)
+            names.add(output.file_name(f"{assess_name}.xlsx"))
+        todo = [
+            CenterTemplate(out / names.claim(center_template_name(scheme, year, entry)), entry)
             for entry in tuple(roster) or scheme.roster
         ]
-        done.extend(_write_centers(scheme, year, jobs, progress=progress))
+        done.extend(_write_centers(scheme, year, todo, progress=progress, jobs=jobs))
     if assessment:
-        tick(write_assessment(out / file_name(f"{assess_name}.xlsx"), scheme, roster=roster, year=year))
+        tick(
+            write_assessment(out / output.file_name(f"{assess_name}.xlsx"), scheme, roster=roster, year=year)
+        )
     return done
 
 
-def _write_chunk(scheme: Scheme, year: int, jobs: Sequence[tuple[Path, RosterEntry]]) -> list[Path]:
-    return [write_submission(path, scheme, center=entry, year=year) for path, entry in jobs]
+@dataclass(frozen=True)
+class CenterTemplate:
+    """One per-center template to write: where, and for which roster center."""
+
+    path: Path
+    entry: RosterEntry
+
+
+def _write_center(scheme: Scheme, year: int, job: CenterTemplate) -> Path:
+    return write_submission(job.path, scheme, center=job.entry, year=year)
 
 
 def _write_centers(
     scheme: Scheme,
     year: int,
-    jobs: list[tuple[Path, RosterEntry]],
+    todo: Sequence[CenterTemplate],
     *,
     progress: Callable[[int], None] | None,
+    jobs: int | None,
 ) -> list[Path]:
-    """Per-center templates; many of them are written on every core (XlsxWriter's close() alone costs a few
-    milliseconds per file, so one process cannot go much below 8 ms a file)."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_MIN or workers < 2:
-        out = []
-        for path, entry in jobs:
-            out.append(write_submission(path, scheme, center=entry, year=year))
-            if progress is not None:
-                progress(1)
-        return out
-    size = max(10, math.ceil(len(jobs) / (workers * 4)))
-    chunks = [jobs[n : n + size] for n in range(0, len(jobs), size)]
-    results: dict[int, list[Path]] = {}
-    with ProcessPoolExecutor(max_workers=workers, initializer=lifecycle.worker_started) as pool:
-        futures = {pool.submit(_write_chunk, scheme, year, chunk): n for n, chunk in enumerate(chunks)}
-        try:
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                if progress is not None:
-                    progress(len(results[futures[future]]))
-        except BaseException:  # Ctrl+C, SIGTERM, a failed chunk: no chunk not yet started is begun
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return [path for n in range(len(chunks)) for path in results[n]]
+    """Per-center templates, on `jobs` cores (default every core) when there are enough of them: XlsxWriter's
+    close() is most of a template's cost, and one process writes them one after another."""
+    write = functools.partial(_write_center, scheme, year)
+    return parallel_map(write, todo, jobs=jobs, min_per_job=CENTERS_PER_JOB, progress=progress)
 
 
 def regenerate_committed(root: Path) -> list[Path]:
