@@ -23,7 +23,7 @@ from email.mime.text import MIMEText
 from pathlib import Path
 
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
-from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.write.output import atomic_write
 
 __all__ = ["draft_bytes", "write_draft", "receipt_draft", "reminder_draft", "addresses", "draft_recipients"]
@@ -91,7 +91,7 @@ def write_draft(path: Path, data: bytes) -> Path:
     return atomic_write(Path(path), lambda tmp: Path(tmp).write_bytes(data))
 
 
-def _footer(scheme) -> list[str]:
+def _footer(scheme: Scheme) -> list[str]:
     sub = scheme.submission
     lines = [""]
     if sub.get("send_to"):
@@ -109,7 +109,7 @@ def _greeting(name: str, to: Sequence[tuple[str, str]], entry: RosterEntry | Non
 
 
 def receipt_draft(
-    scheme,
+    scheme: Scheme,
     year: int,
     *,
     name: str,
@@ -153,7 +153,7 @@ def _listed(findings: Sequence[Finding]) -> list[str]:
 
 
 def reminder_draft(
-    scheme,
+    scheme: Scheme,
     year: int,
     entry: RosterEntry,
     *,

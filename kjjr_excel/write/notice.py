@@ -4,22 +4,30 @@ what is published and paid is exactly what 排名 shows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import cn2an
+import xlsxwriter
+from xlsxwriter.format import Format
 
 from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
+from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.errors import KjjrError
 from kjjr_excel.write.output import atomic_write
 from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING, convert_to_pdf
 from kjjr_excel.write.styles import Workbook
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
+    from docx.text.run import Run
 
 NOTICE_DAYS = 5  # 公示期 in working days when the scheme names none
 CENT = Decimal("0.01")
@@ -51,7 +59,7 @@ class RankingBook:
     rows: tuple[PublishedRow, ...]
 
 
-def read_ranking(scheme: Any, path: Path) -> RankingBook:
+def read_ranking(scheme: Scheme, path: Path) -> RankingBook:
     """The 排名 table of a ranking workbook this tool wrote for `scheme`, read behind the same guards as every
     input; PublishError (a Chinese message) for anything else."""
     from kjjr_excel.read.ingest import read_book_with_meta
@@ -61,6 +69,23 @@ def read_ranking(scheme: Any, path: Path) -> RankingBook:
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
         raise PublishError(f"无法读取 {path.name}：{errors[0].message}")
+    _check_meta(scheme, path, meta)
+    grid = dict(sheets).get(SHEET_RANKING)
+    if not grid or len(grid) < 2:
+        raise PublishError(
+            f"{path.name} 中没有“{SHEET_RANKING}”表，无法发布。请重新运行 kjjr rank 生成排名结果表。"
+        )
+    rows = _ranking_rows(scheme, path, grid)
+    if str(len(rows)) != meta.get("centers", str(len(rows))):
+        raise PublishError(
+            f"{path.name} 的“{SHEET_RANKING}”表有 {len(rows)} 行，生成时为 {meta.get('centers')} 行（表格被改动过）。"
+            "请重新运行 kjjr rank 生成排名结果表。"
+        )
+    return RankingBook(scheme_id=scheme.id, year=int(meta.get("year") or scheme.year), rows=tuple(rows))
+
+
+def _check_meta(scheme: Scheme, path: Path, meta: Mapping[str, str] | None) -> None:
+    """PublishError unless the workbook is a final ranking this tool wrote for `scheme`."""
     if meta is None or meta.get("kind") != RANKING_KIND:
         raise PublishError(
             f"{path.name} 不是本工具生成的排名结果表（没有识别标记）。请用 kjjr rank 生成排名结果表后，再对它发布公示。"
@@ -76,11 +101,10 @@ def read_ranking(scheme: Any, path: Path) -> RankingBook:
             f"{path.name} 是初步结果{why}，不能据此公示或发放补助。"
             f"请用 kjjr rank … --assessment 指定{table}重新排名后，再对新的排名结果表发布。"
         )
-    grid = dict(sheets).get(SHEET_RANKING)
-    if not grid or len(grid) < 2:
-        raise PublishError(
-            f"{path.name} 中没有“{SHEET_RANKING}”表，无法发布。请重新运行 kjjr rank 生成排名结果表。"
-        )
+
+
+def _ranking_rows(scheme: Scheme, path: Path, grid: Sequence[Sequence[object]]) -> list[PublishedRow]:
+    """The rows of 排名 (row 2 holds the headers), down to where 序号 stops: the foot block follows."""
     header = [as_text(v) for v in grid[1]]
     wanted = [
         SERIAL.header,
@@ -103,9 +127,9 @@ def read_ranking(scheme: Any, path: Path) -> RankingBook:
     for cells in grid[2:]:
         serial = cells[col[SERIAL.header]] if len(cells) > col[SERIAL.header] else ""
         if not isinstance(serial, int | float) or isinstance(serial, bool):
-            break  # the table ends where 序号 does: the foot block follows
+            break
 
-        def get(h: str, cells: list = cells) -> Any:
+        def get(h: str, cells: Sequence[object] = cells) -> object:
             return cells[col[h]] if col[h] < len(cells) else ""
 
         rank = get("排名")
@@ -122,15 +146,10 @@ def read_ranking(scheme: Any, path: Path) -> RankingBook:
                 flags=as_text(get("标记")),
             )
         )
-    if str(len(rows)) != meta.get("centers", str(len(rows))):
-        raise PublishError(
-            f"{path.name} 的“{SHEET_RANKING}”表有 {len(rows)} 行，生成时为 {meta.get('centers')} 行（表格被改动过）。"
-            "请重新运行 kjjr rank 生成排名结果表。"
-        )
-    return RankingBook(scheme_id=scheme.id, year=int(meta.get("year") or scheme.year), rows=tuple(rows))
+    return rows
 
 
-def _decimal(value: Any) -> Decimal | None:
+def _decimal(value: object) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP)
@@ -152,7 +171,7 @@ def _date_text(when: datetime) -> str:
     return f"{when.year}年{when.month}月{when.day}日"
 
 
-def _texts(scheme: Any, year: int, days: int | None) -> dict[str, str]:
+def _texts(scheme: Scheme, year: int, days: int | None) -> dict[str, str]:
     pub = scheme.publish
     issuer = pub.get("issuer") or scheme.issuer
     days = days if days is not None else int(pub.get("notice_days") or NOTICE_DAYS)
@@ -173,7 +192,7 @@ def _texts(scheme: Any, year: int, days: int | None) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------- 公示
 
 
-def notice_table(scheme: Any, book: RankingBook) -> list[list[str]]:
+def notice_table(scheme: Scheme, book: RankingBook) -> list[list[str]]:
     """The 公示 table, header first: 序号, 单位名称, 得分, 等次, 补助金额 exactly as 排名 shows them."""
     rows = [["序号", "单位名称", "得分", "等次", scheme.subsidy_label]]
     for r in book.rows:
@@ -181,12 +200,10 @@ def notice_table(scheme: Any, book: RankingBook) -> list[list[str]]:
     return rows
 
 
-def write_notice(scheme: Any, book: RankingBook, path: Path, *, days: int | None, when: datetime) -> Path:
+def write_notice(scheme: Scheme, book: RankingBook, path: Path, *, days: int | None, when: datetime) -> Path:
     """The 公示 as a Word document (python-docx), in the form offices publish."""
     from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
     t = _texts(scheme, book.year, days)
@@ -195,28 +212,59 @@ def write_notice(scheme: Any, book: RankingBook, path: Path, *, days: int | None
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.6)
     section.top_margin, section.bottom_margin = Cm(3.0), Cm(2.5)
-
-    def font(run: Any, name: str, size: float, bold: bool = False) -> None:
-        run.font.name, run.font.size, run.font.bold = name, Pt(size), bold
-        run.font.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
-
-    def para(
-        text: str, *, size: float = 16, name: str = "仿宋", align: Any = None, indent: bool = True
-    ) -> None:
-        p = doc.add_paragraph()
-        p.paragraph_format.line_spacing = Pt(28)
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(size * 2)
-        if align is not None:
-            p.alignment = align
-        font(p.add_run(text), name, size)
-
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     heading.paragraph_format.space_after = Pt(18)
-    font(heading.add_run(t["heading"]), "黑体", 20, bold=True)
-    para(t["intro"])
-    table_rows = notice_table(scheme, book)
+    _font(heading.add_run(t["heading"]), "黑体", 20, bold=True)
+    _paragraph(doc, t["intro"])
+    _notice_grid(doc, notice_table(scheme, book))
+    for text in (t["period"], t["objection"], t["contact"], t["address"]):
+        if text:
+            _paragraph(doc, text)
+    doc.add_paragraph()
+    _paragraph(doc, t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    _paragraph(doc, _date_text(when), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    doc.core_properties.title = t["heading"]
+    doc.core_properties.author = "kjjr-excel"
+    return atomic_write(Path(path), lambda tmp: doc.save(str(tmp)))
+
+
+def _font(run: Run, name: str, size: float, bold: bool = False) -> None:
+    """A run's font, the East Asian one too: Word takes 宋体 for Chinese text only from w:eastAsia."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    run.font.name, run.font.size, run.font.bold = name, Pt(size), bold
+    run.font.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+
+def _paragraph(
+    doc: DocxDocument,
+    text: str,
+    *,
+    size: float = 16,
+    name: str = "仿宋",
+    align: WD_PARAGRAPH_ALIGNMENT | None = None,
+    indent: bool = True,
+) -> None:
+    """A paragraph of an official notice: 仿宋, 28 pt lines, the first line indented by two characters."""
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    p.paragraph_format.line_spacing = Pt(28)
+    if indent:
+        p.paragraph_format.first_line_indent = Pt(size * 2)
+    if align is not None:
+        p.alignment = align
+    _font(p.add_run(text), name, size)
+
+
+def _notice_grid(doc: DocxDocument, table_rows: Sequence[Sequence[str]]) -> None:
+    """The 公示 table, centred, with fixed column widths; names left-aligned, the rest centred."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
     table = doc.add_table(rows=len(table_rows), cols=len(table_rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -230,16 +278,7 @@ def write_notice(scheme: Any, book: RankingBook, path: Path, *, days: int | None
             cell.width = widths[j]
             p = cell.paragraphs[0]
             p.alignment = WD_ALIGN_PARAGRAPH.LEFT if (j == 1 and i) else WD_ALIGN_PARAGRAPH.CENTER
-            font(p.add_run(value), "黑体" if i == 0 else "宋体", 12, bold=i == 0)
-    for text in (t["period"], t["objection"], t["contact"], t["address"]):
-        if text:
-            para(text)
-    doc.add_paragraph()
-    para(t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    para(_date_text(when), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    doc.core_properties.title = t["heading"]
-    doc.core_properties.author = "kjjr-excel"
-    return atomic_write(Path(path), lambda tmp: doc.save(str(tmp)))
+            _font(p.add_run(value), "黑体" if i == 0 else "宋体", 12, bold=i == 0)
 
 
 # ---------------------------------------------------------------------------------------------- 发放清单
@@ -250,97 +289,107 @@ def payment_rows(book: RankingBook) -> list[PublishedRow]:
     return [r for r in book.rows if r.subsidy]
 
 
-def write_payment_list(scheme: Any, book: RankingBook, path: Path, *, when: datetime) -> Path:
+def write_payment_list(scheme: Scheme, book: RankingBook, path: Path, *, when: datetime) -> Path:
     """补助发放清单: one row per supported center, amount in figures and in 人民币大写, 合计, signatures."""
     t = _texts(scheme, book.year, None)
-    paid = payment_rows(book)
-    total = sum((r.subsidy or Decimal(0) for r in paid), Decimal(0))
 
     def write(tmp: Path) -> None:
         wb = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        base = {"font_name": "宋体", "font_size": 12, "valign": "vcenter"}
-        cell = {**base, "border": 1, "text_wrap": True}
-        title = wb.add_format(
-            {**base, "font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "text_wrap": True}
-        )
-        head = wb.add_format(
-            {**cell, "font_name": "黑体", "bold": True, "align": "center", "bg_color": "#D9D9D9"}
-        )
-        text = wb.add_format(cell)
-        mid = wb.add_format({**cell, "align": "center"})
-        money = wb.add_format({**cell, "num_format": "0.00"})
-        bold = wb.add_format({**cell, "bold": True, "align": "center"})
-        bold_money = wb.add_format({**cell, "bold": True, "num_format": "0.00"})
-        bold_text = wb.add_format({**cell, "bold": True})
-        plain = wb.add_format(base)
-        ws = wb.add_worksheet("发放清单")
-        headers = [
-            "序号",
-            "单位名称",
-            "依托单位",
-            "等次",
-            scheme.subsidy_label,
-            "金额（人民币大写）",
-            "收款单位签章",
-        ]
-        widths = [6, 26, 24, 8, 12, 26, 16]
-        for col, width in enumerate(widths):
-            ws.set_column(col, col, width)
-        ws.set_row(0, 50)
-        ws.merge_range(0, 0, 0, len(headers) - 1, f"{t['issuer']}\n{t['payment_title']}", title)
-        ws.set_row(1, 36)
-        for col, h in enumerate(headers):
-            ws.write_string(1, col, h, head)
-        row = 2
-        for n, r in enumerate(paid, start=1):
-            ws.set_row(row, 28)
-            ws.write_number(row, 0, n, mid)
-            ws.write_string(row, 1, r.name, text)
-            ws.write_string(row, 2, r.host_unit, text)
-            ws.write_string(row, 3, r.grade, mid)
-            ws.write_number(row, 4, float(r.subsidy or 0), money)
-            ws.write_string(row, 5, in_capitals(r.subsidy or Decimal(0)), text)
-            ws.write_blank(row, 6, None, text)
-            row += 1
-        ws.set_row(row, 36)
-        ws.merge_range(row, 0, row, 3, f"合计（{len(paid)}个）", bold)
-        ws.write_number(row, 4, float(total), bold_money)
-        ws.write_string(row, 5, in_capitals(total), bold_text)
-        ws.write_blank(row, 6, None, text)
-        row += 2
-        ws.write_string(
-            row,
-            0,
-            f"依据：{t['heading'].removeprefix('关于').removesuffix('的公示')}（与排名结果表、公示一致）",
-            plain,
-        )
-        row += 2
-        ws.set_row(row, 30)
-        ws.write_string(row, 0, "经办人：", plain)
-        ws.write_string(row, 2, "审核人：", plain)
-        ws.write_string(row, 4, "负责人：", plain)
-        row += 1
-        ws.set_row(row, 30)
-        ws.write_string(row, 4, "日期：　　年　　月　　日", plain)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(1)
-        ws.center_horizontally()
-        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.7)
-        ws.set_footer("&C第 &P 页 共 &N 页")
-        ws.print_area(0, 0, row, len(headers) - 1)
+        _payment_sheet(wb, scheme, t, payment_rows(book))
         wb.set_properties({"title": t["payment_title"], "author": "kjjr-excel", "created": when})
         wb.close()
 
     return atomic_write(Path(path), write)
 
 
+def _payment_formats(wb: xlsxwriter.Workbook) -> dict[str, Format]:
+    base = {"font_name": "宋体", "font_size": 12, "valign": "vcenter"}
+    cell = {**base, "border": 1, "text_wrap": True}
+    title = {**base, "font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "text_wrap": True}
+    spec = {
+        "title": title,
+        "head": {**cell, "font_name": "黑体", "bold": True, "align": "center", "bg_color": "#D9D9D9"},
+        "text": cell,
+        "mid": {**cell, "align": "center"},
+        "money": {**cell, "num_format": "0.00"},
+        "bold": {**cell, "bold": True, "align": "center"},
+        "bold_money": {**cell, "bold": True, "num_format": "0.00"},
+        "bold_text": {**cell, "bold": True},
+        "plain": base,
+    }
+    return {name: wb.add_format(props) for name, props in spec.items()}
+
+
+def _payment_sheet(
+    wb: xlsxwriter.Workbook, scheme: Scheme, t: Mapping[str, str], paid: Sequence[PublishedRow]
+) -> None:
+    """发放清单: title, one row per center paid, 合计 in figures and capitals, the basis and the signatures."""
+    f = _payment_formats(wb)
+    ws = wb.add_worksheet("发放清单")
+    headers = [
+        "序号",
+        "单位名称",
+        "依托单位",
+        "等次",
+        scheme.subsidy_label,
+        "金额（人民币大写）",
+        "收款单位签章",
+    ]
+    for col, width in enumerate([6, 26, 24, 8, 12, 26, 16]):
+        ws.set_column(col, col, width)
+    ws.set_row(0, 50)
+    ws.merge_range(0, 0, 0, len(headers) - 1, f"{t['issuer']}\n{t['payment_title']}", f["title"])
+    ws.set_row(1, 36)
+    for col, h in enumerate(headers):
+        ws.write_string(1, col, h, f["head"])
+    row = 2
+    for n, r in enumerate(paid, start=1):
+        ws.set_row(row, 28)
+        ws.write_number(row, 0, n, f["mid"])
+        ws.write_string(row, 1, r.name, f["text"])
+        ws.write_string(row, 2, r.host_unit, f["text"])
+        ws.write_string(row, 3, r.grade, f["mid"])
+        ws.write_number(row, 4, float(r.subsidy or 0), f["money"])
+        ws.write_string(row, 5, in_capitals(r.subsidy or Decimal(0)), f["text"])
+        ws.write_blank(row, 6, None, f["text"])
+        row += 1
+    total = sum((r.subsidy or Decimal(0) for r in paid), Decimal(0))
+    ws.set_row(row, 36)
+    ws.merge_range(row, 0, row, 3, f"合计（{len(paid)}个）", f["bold"])
+    ws.write_number(row, 4, float(total), f["bold_money"])
+    ws.write_string(row, 5, in_capitals(total), f["bold_text"])
+    ws.write_blank(row, 6, None, f["text"])
+    row = _payment_foot(ws, f["plain"], t, row + 2)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(1)
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.7)
+    ws.set_footer("&C第 &P 页 共 &N 页")
+    ws.print_area(0, 0, row, len(headers) - 1)
+
+
+def _payment_foot(ws, plain: Format, t: Mapping[str, str], row: int) -> int:
+    """The basis of the payments and the signature lines, from `row`; returns the last row written."""
+    basis = t["heading"].removeprefix("关于").removesuffix("的公示")
+    ws.write_string(row, 0, f"依据：{basis}（与排名结果表、公示一致）", plain)
+    row += 2
+    ws.set_row(row, 30)
+    ws.write_string(row, 0, "经办人：", plain)
+    ws.write_string(row, 2, "审核人：", plain)
+    ws.write_string(row, 4, "负责人：", plain)
+    row += 1
+    ws.set_row(row, 30)
+    ws.write_string(row, 4, "日期：　　年　　月　　日", plain)
+    return row
+
+
 # ---------------------------------------------------------------------------------------------- publish
 
 
 def publish(
-    scheme: Any, ranking: Path, out_dir: Path, *, days: int | None = None, when: datetime | None = None
+    scheme: Scheme, ranking: Path, out_dir: Path, *, days: int | None = None, when: datetime | None = None
 ) -> tuple[list[Path], list[str]]:
     """Write the 公示 (.docx, and .pdf where LibreOffice is present) and the payment list from a ranking
     workbook; return the paths written and notes to show (e.g. no PDF without LibreOffice)."""

@@ -272,29 +272,34 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
             raise OutputError(
                 f"写入 {target} 时出错（{cause.strerror or '系统错误'}）。请确认磁盘空间充足、文件夹有写入权限后重试。"
             ) from exc
-        locked: OSError | None = None
-        if not is_open_elsewhere(target):
-            try:
-                os.replace(tmp, target)
-                return target
-            except PermissionError as exc:
-                locked = exc
-        # The target is open: a new name beside it. os.rename onto a name that does not exist yet never
-        # overwrites anything (and is what Windows allows while the original stays open); link() refuses an
-        # existing name outright where the system has it.
-        for n in range(2, MAX_SIBLINGS + 1):
-            candidate = sibling(target, n)
-            if os.path.lexists(candidate) or is_open_elsewhere(candidate):
-                continue
-            try:
-                os.rename(tmp, candidate)
-                return candidate
-            except (FileExistsError, PermissionError):
-                continue
-        raise OutputError(
-            f"无法写入 {target}：文件正在Excel、WPS或LibreOffice中打开。请关闭该文件后重试，"
-            f"或用 -o 指定其他文件名。"
-        ) from locked
+        return _move_into_place(tmp, target)
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+def _move_into_place(tmp: Path, target: Path) -> Path:
+    """Move the written temp file onto target, or beside it when target is open; return where it went."""
+    locked: OSError | None = None
+    if not is_open_elsewhere(target):
+        try:
+            os.replace(tmp, target)
+            return target
+        except PermissionError as exc:
+            locked = exc
+    # The target is open: a new name beside it. os.rename onto a name that does not exist yet never
+    # overwrites anything (and is what Windows allows while the original stays open); link() refuses an
+    # existing name outright where the system has it.
+    for n in range(2, MAX_SIBLINGS + 1):
+        candidate = sibling(target, n)
+        if os.path.lexists(candidate) or is_open_elsewhere(candidate):
+            continue
+        try:
+            os.rename(tmp, candidate)
+            return candidate
+        except (FileExistsError, PermissionError):
+            continue
+    raise OutputError(
+        f"无法写入 {target}：文件正在Excel、WPS或LibreOffice中打开。请关闭该文件后重试，"
+        f"或用 -o 指定其他文件名。"
+    ) from locked

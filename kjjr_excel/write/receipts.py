@@ -7,26 +7,30 @@ written to a temporary name in the target folder and moved into place.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import xlsxwriter
 from xlsxwriter.format import Format
 
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
-from kjjr_excel.domain.model import Submission
+from kjjr_excel.domain.model import InputFile, Submission
 from kjjr_excel.domain.parse import fmt_decimal
-from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.domain.validate import match_center
 from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
-from kjjr_excel.read.ingest import READ, UNREADABLE
+from kjjr_excel.read.ingest import READ, UNREADABLE, IngestResult
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
 from kjjr_excel.write.output import UniqueNames, atomic_write, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
 from kjjr_excel.write.styles import Workbook, row_height
+
+if TYPE_CHECKING:
+    from kjjr_excel.app import Checked
 
 __all__ = [
     "write_receipts",
@@ -76,9 +80,20 @@ def _row(ws, row: int, values: Sequence[str], fmt) -> None:
 # ---------------------------------------------------------------------------------------------- receipts
 
 
+@dataclass(frozen=True)
+class ReceiptContext:
+    year: int
+    when: datetime
+    kept: set[str] | None  # files validation kept (None: not known)
+
+    @property
+    def read_at(self) -> str:
+        return self.when.strftime("%Y-%m-%d %H:%M")
+
+
 def write_receipts(
-    scheme,
-    result,
+    scheme: Scheme,
+    result: IngestResult,
     findings: list[Finding],
     out_dir: Path,
     *,
@@ -93,95 +108,114 @@ def write_receipts(
     mail: beside each receipt an .eml draft to the sender of its mails (else the roster's 邮箱), receipt
     attached; year: the assessment year the receipts and drafts name (default the scheme's); when: the
     receipts' date (default now)."""
-    out_dir = Path(out_dir)
-    year = year or scheme.year
-    read = set(result.findings)
-    all_findings = list(result.findings) + [f for f in findings if f not in read]
-    by_file: dict[str, list[Finding]] = {}
-    by_center: dict[str, list[Finding]] = {}  # findings about a center that name no file (e.g. 定性评分缺失)
-    for f in all_findings:
-        by_file.setdefault(f.file, []).append(f)
-        if not f.file and f.center:
-            by_center.setdefault(f.center, []).append(f)
-    centers: dict[tuple[str, str], list] = {}
+    when = when or datetime.now()
+    kept = None if accepted is None else {s.file for s in accepted}
+    run = _ReceiptRun(scheme, Path(out_dir), roster, mail, ReceiptContext(year or scheme.year, when, kept))
+    run.index(result, findings)
+    centers: dict[tuple[str, str], list[Submission]] = {}
     for sub in sorted(result.submissions, key=lambda s: s.file):
         entry = match_center(sub, roster) if roster else None
         code = entry.code if entry else sub.center_code
         name = entry.name if entry else sub.center_name
         centers.setdefault((code, name), []).append(sub)
-    sha = {f.file: f for f in result.files}
-    kept = None if accepted is None else {s.file for s in accepted}
-
-    def status(file: str) -> str:
-        shown = sha[file].status if file in sha else ""
-        if kept is not None and shown == READ and file not in kept:
-            return f"{shown}，未计分（原因见下列问题）"
-        return shown
-
-    when = when or datetime.now()
-    read_at = when.strftime("%Y-%m-%d %H:%M")
-    context = ReceiptContext(year, when, kept)
     written: list[Path] = []
-    names = UniqueNames()  # 甲/乙 and 甲_乙, two a.xlsx in two folders: each its own receipt on disk
-
-    def write(fname: str, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
-        path = atomic_workbook(out_dir / names.claim(file_name(fname)), build)
-        names.add(path.name)  # a sibling written beside an open file is taken too
-        return path
-
     for (code, name), subs in sorted(centers.items()):
-        files = [s.file for s in subs]
-        center_findings = [f for file in files for f in by_file.get(file, [])]
-        center_findings += by_center.get(name, [])
-        fname = f"回执_{name_part(code or '无编号', 20)}_{name_part(name or '未填名称')}.xlsx"
-        info = [(file, sha[file].sha256 if file in sha else "", status(file)) for file in files]
-        entry = match_center(subs[0], roster) if roster else None
-        receipt = write(
-            fname,
-            lambda wb, c=code, n=name, i=info, fs=center_findings, e=entry, ss=subs: _receipt(
-                wb, scheme, c, n, i, fs, read_at, context, ss, e
-            ),
-        )
-        written.append(receipt)
-        if mail:
-            origins = sorted(
-                (o for s in subs for o in s.origins), key=lambda o: o.sent_utc or datetime.min, reverse=True
-            )
-            to = addresses(*((o.sender_name, o.sender) for o in origins))
-            to = to or addresses((entry.contact, entry.email) if entry else ("", ""))
-            draft = receipt_draft(
-                scheme,
-                year,
-                name=name,
-                files=[_as_sent(s.file, s.origins) for s in subs],
-                findings=center_findings,
-                receipt=receipt,
-                to=to,
-                entry=entry,
-            )
-            written.append(write_draft(receipt.with_suffix(".eml"), draft))
+        written += run.center(code, name, subs)
     recognised = {s.file for s in result.submissions}
     for info_row in sorted(result.files, key=lambda x: x.file):
         # a mail that brought no workbook is answered too; skipped files, other mails and copies are not
         answered = (READ, UNREADABLE, MAIL_EMPTY)
-        if info_row.file in recognised or info_row.status not in answered:
-            continue
+        if info_row.file not in recognised and info_row.status in answered:
+            written += run.unrecognised(info_row)
+    return written
+
+
+@dataclass
+class _ReceiptRun:
+    """One write_receipts call: the findings by file and by center, the names taken in out_dir."""
+
+    scheme: Scheme
+    out_dir: Path
+    roster: Sequence[RosterEntry]
+    mail: bool
+    context: ReceiptContext
+    by_file: dict[str, list[Finding]] = field(default_factory=dict)
+    by_center: dict[str, list[Finding]] = field(
+        default_factory=dict
+    )  # findings naming no file (定性评分缺失)
+    files: dict[str, InputFile] = field(default_factory=dict)
+    # 甲/乙 and 甲_乙, two a.xlsx in two folders: each its own receipt on disk
+    names: UniqueNames = field(default_factory=UniqueNames)
+
+    def index(self, result: IngestResult, findings: Sequence[Finding]) -> None:
+        read = set(result.findings)
+        for f in list(result.findings) + [f for f in findings if f not in read]:
+            self.by_file.setdefault(f.file, []).append(f)
+            if not f.file and f.center:
+                self.by_center.setdefault(f.center, []).append(f)
+        self.files = {f.file: f for f in result.files}
+
+    def status(self, file: str) -> str:
+        shown = self.files[file].status if file in self.files else ""
+        kept = self.context.kept
+        if kept is not None and shown == READ and file not in kept:
+            return f"{shown}，未计分（原因见下列问题）"
+        return shown
+
+    def write(self, fname: str, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
+        path = atomic_workbook(self.out_dir / self.names.claim(file_name(fname)), build)
+        self.names.add(path.name)  # a sibling written beside an open file is taken too
+        return path
+
+    def center(self, code: str, name: str, subs: Sequence[Submission]) -> list[Path]:
+        """The receipt of one center (and its draft with mail)."""
+        files = [s.file for s in subs]
+        found = [f for file in files for f in self.by_file.get(file, [])] + self.by_center.get(name, [])
+        fname = f"回执_{name_part(code or '无编号', 20)}_{name_part(name or '未填名称')}.xlsx"
+        info = [
+            ReceivedFile(file, self.files[file].sha256 if file in self.files else "", self.status(file))
+            for file in files
+        ]
+        entry = match_center(subs[0], self.roster) if self.roster else None
+        receipt = self.write(
+            fname,
+            lambda wb: _receipt(wb, self.scheme, code, name, info, found, self.context, subs, entry),
+        )
+        if not self.mail:
+            return [receipt]
+        origins = sorted(
+            (o for s in subs for o in s.origins), key=lambda o: o.sent_utc or datetime.min, reverse=True
+        )
+        to = addresses(*((o.sender_name, o.sender) for o in origins))
+        to = to or addresses((entry.contact, entry.email) if entry else ("", ""))
+        draft = receipt_draft(
+            self.scheme,
+            self.context.year,
+            name=name,
+            files=[_as_sent(s.file, s.origins) for s in subs],
+            findings=found,
+            receipt=receipt,
+            to=to,
+            entry=entry,
+        )
+        return [receipt, write_draft(receipt.with_suffix(".eml"), draft)]
+
+    def unrecognised(self, info_row: InputFile) -> list[Path]:
+        """The receipt of a file no center could be told from (and its draft with mail)."""
         # the folder is part of the name: two a.xlsx in two sub-folders get two receipts
         fname = f"回执_未识别_{name_part(str(Path(info_row.file).with_suffix('')))}.xlsx"
-        fs = by_file.get(info_row.file, [])
-        row = [(info_row.file, info_row.sha256, info_row.status)]
-        receipt = write(
-            fname,
-            lambda wb, r=row, fs=fs: _receipt(wb, scheme, "", "", r, fs, read_at, context, ()),
+        fs = self.by_file.get(info_row.file, [])
+        row = [ReceivedFile(info_row.file, info_row.sha256, info_row.status)]
+        receipt = self.write(fname, lambda wb: _receipt(wb, self.scheme, "", "", row, fs, self.context, ()))
+        if not self.mail:
+            return [receipt]
+        origin = info_row.origin
+        to = addresses((origin.sender_name, origin.sender)) if origin else []
+        sent = [_as_sent(info_row.file, (origin,) if origin else ())]
+        draft = receipt_draft(
+            self.scheme, self.context.year, name="", files=sent, findings=fs, receipt=receipt, to=to
         )
-        written.append(receipt)
-        if mail:
-            origin = info_row.origin
-            to = addresses((origin.sender_name, origin.sender)) if origin else []
-            sent = [_as_sent(info_row.file, (origin,) if origin else ())]
-            draft = receipt_draft(scheme, year, name="", files=sent, findings=fs, receipt=receipt, to=to)
-            written.append(write_draft(receipt.with_suffix(".eml"), draft))
-    return written
+        return [receipt, write_draft(receipt.with_suffix(".eml"), draft)]
 
 
 def _as_sent(file: str, origins) -> str:
@@ -194,8 +228,10 @@ def _as_sent(file: str, origins) -> str:
     return f"{o.sent_text} 来信“{o.subject or '（无主题）'}”的附件 {inside}"
 
 
-def write_checked_receipts(scheme, checked, out_dir: Path, *, mail: bool = False) -> list[Path]:
-    """write_receipts for an inbox that pipeline.check_inbox read and validated (kjjr receipts, the demo)."""
+def write_checked_receipts(
+    scheme: Scheme, checked: Checked, out_dir: Path, *, mail: bool = False
+) -> list[Path]:
+    """write_receipts for an inbox that app.check_inbox read and validated (kjjr receipts, the demo)."""
     return write_receipts(
         scheme,
         checked.ingest_result,
@@ -211,14 +247,7 @@ def write_checked_receipts(scheme, checked, out_dir: Path, *, mail: bool = False
 RECEIPT_WIDTHS = (6, 30, 10, 8, 8, 14, 70)  # 序号 文件 工作表 单元格 严重程度 填写内容 说明
 
 
-@dataclass(frozen=True)
-class ReceiptContext:
-    year: int
-    when: datetime
-    kept: set[str] | None  # files validation kept (None: not known)
-
-
-def consequence(f: Finding, scheme, kept: set[str] | None) -> str:
+def consequence(f: Finding, scheme: Scheme, kept: set[str] | None) -> str:
     """What happens to an error left unfixed: the input scores 0, or the file is not ranked at all."""
     if f.severity is not Severity.ERROR:
         return ""
@@ -237,18 +266,27 @@ def _read_as(value) -> str:
     return fmt_decimal(value) if isinstance(value, Decimal) else str(value)
 
 
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A row of a receipt's 收到的文件 table."""
+
+    file: str
+    sha256: str
+    status: str
+
+
 def _receipt(
-    wb,
-    scheme,
+    wb: xlsxwriter.Workbook,
+    scheme: Scheme,
     code: str,
     name: str,
-    files,
+    files: Sequence[ReceivedFile],
     findings: list[Finding],
-    read_at: str,
     context: ReceiptContext,
     subs: Sequence[Submission],
-    entry=None,
+    entry: RosterEntry | None = None,
 ) -> None:
+    """The 回执 sheet: who it is for, the files received, what to correct, every finding, the values read."""
     fmt = feedback_formats(wb)
     ws = wb.add_worksheet("回执")
     for col, width in enumerate(RECEIPT_WIDTHS):
@@ -262,23 +300,41 @@ def _receipt(
     ws.write_string(
         2,
         0,
-        f"发出单位：{issuer}　日期：{when.year}年{when.month}月{when.day}日　读取时间：{read_at}"
+        f"发出单位：{issuer}　日期：{when.year}年{when.month}月{when.day}日　读取时间：{context.read_at}"
         + (f"　联系人：{contact}" if contact else ""),
     )
-    row = 4
+    row = _received_files(ws, fmt, files, 4)
+    ordered = sorted_findings(findings)
+    row = _to_correct(ws, fmt, scheme, ordered, context, row + 2)
+    if ordered:
+        row = _all_findings(ws, fmt, ordered, row + 2)
+    _values_read(ws, fmt, scheme, subs, row + 2)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def _received_files(ws, fmt, files: Sequence[ReceivedFile], row: int) -> int:
+    """收到的文件, from `row`; returns the last row written."""
     ws.write_string(row, 0, "收到的文件", fmt["bold"])
     row += 1
     # the files table shares the columns of the findings table below; SHA-256 spans the last four
     _row(ws, row, ("序号", "文件", "读取状态"), fmt["head"])
     ws.merge_range(row, 3, row, 6, "SHA-256", fmt["head"])
-    for n, (file, digest, status) in enumerate(files, start=1):
+    for n, received in enumerate(files, start=1):
         row += 1
-        ws.set_row(row, row_height([(file, RECEIPT_WIDTHS[1])]))
-        _row(ws, row, (str(n), file, status), fmt["cell"])
-        ws.merge_range(row, 3, row, 6, digest, fmt["cell"])
-    ordered = sorted_findings(findings)
+        ws.set_row(row, row_height([(received.file, RECEIPT_WIDTHS[1])]))
+        _row(ws, row, (str(n), received.file, received.status), fmt["cell"])
+        ws.merge_range(row, 3, row, 6, received.sha256, fmt["cell"])
+    return row
+
+
+def _to_correct(
+    ws, fmt, scheme: Scheme, ordered: Sequence[Finding], context: ReceiptContext, row: int
+) -> int:
+    """The errors to correct, each with what happens if it is not, and where to resubmit (or that there is
+    nothing to correct); returns the last row written."""
     errors = [f for f in ordered if f.severity is Severity.ERROR]
-    row += 2
     if errors:
         ws.write_string(row, 0, f"请先修改以下 {len(errors)} 个错误，修改后重新报送：", fmt["bold"])
         for n, f in enumerate(errors, start=1):
@@ -296,26 +352,26 @@ def _receipt(
         ws.write_string(row, 0, "没有必须修改的错误；请核对下列提醒。", fmt["bold"])
     else:
         ws.write_string(row, 0, "已收到，未发现问题。", fmt["bold"])
-    if ordered:
-        row += 2
-        ws.write_string(row, 0, "全部问题", fmt["bold"])
+    return row
+
+
+def _all_findings(ws, fmt, ordered: Sequence[Finding], row: int) -> int:
+    """全部问题, one row per finding; returns the last row written."""
+    ws.write_string(row, 0, "全部问题", fmt["bold"])
+    row += 1
+    _row(ws, row, ("序号", "文件", "工作表", "单元格", "严重程度", "填写内容", "说明"), fmt["head"])
+    for n, f in enumerate(ordered, start=1):
         row += 1
-        _row(ws, row, ("序号", "文件", "工作表", "单元格", "严重程度", "填写内容", "说明"), fmt["head"])
-        for n, f in enumerate(ordered, start=1):
-            row += 1
-            texts = (str(n), f.file, f.sheet, f.cell, f.severity.value, f.value, f.message)
-            ws.set_row(row, row_height(zip(texts, RECEIPT_WIDTHS, strict=True)))
-            _row(ws, row, texts[:4], fmt["cell"])
-            ws.write_string(row, 4, f.severity.value, fmt[f.severity.value])
-            ws.write_string(row, 5, f.value, fmt["cell"])
-            ws.write_string(row, 6, f.message, fmt["cell"])
-    _values_read(ws, fmt, scheme, subs, row + 2)
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+        texts = (str(n), f.file, f.sheet, f.cell, f.severity.value, f.value, f.message)
+        ws.set_row(row, row_height(zip(texts, RECEIPT_WIDTHS, strict=True)))
+        _row(ws, row, texts[:4], fmt["cell"])
+        ws.write_string(row, 4, f.severity.value, fmt[f.severity.value])
+        ws.write_string(row, 5, f.value, fmt["cell"])
+        ws.write_string(row, 6, f.message, fmt["cell"])
+    return row
 
 
-def _resubmit(scheme) -> str:
+def _resubmit(scheme: Scheme) -> str:
     """By when and where to send the corrected file: the scheme's deadline, address and contact."""
     deadline = scheme.submission.get("resubmit_deadline") or scheme.submission.get("deadline", "")
     when = f"请于{deadline}" if deadline and not deadline.startswith("按") else deadline
@@ -323,7 +379,7 @@ def _resubmit(scheme) -> str:
     return "重新报送：" + "；".join(x for x in parts if x) + "。"
 
 
-def _values_read(ws, fmt, scheme, subs: Sequence[Submission], row: int) -> int:
+def _values_read(ws, fmt, scheme: Scheme, subs: Sequence[Submission], row: int) -> int:
     """Every input of each file as typed beside the value read from it, so the clerk can check them alone."""
     for sub in subs:
         ws.write_string(
@@ -353,14 +409,19 @@ def _values_read(ws, fmt, scheme, subs: Sequence[Submission], row: int) -> int:
 
 
 def write_findings_report(
-    scheme, result, findings, path: Path, *, roster: Sequence[RosterEntry] = ()
+    scheme: Scheme,
+    result: IngestResult,
+    findings: Sequence[Finding],
+    path: Path,
+    *,
+    roster: Sequence[RosterEntry] = (),
 ) -> Path:
     """`kjjr validate -o REPORT.xlsx`: 校验问题, 文件清单, 未提交. Returns the path written."""
     ordered = sorted_findings(list(findings))
     missing = [f for f in ordered if f.code == "center-missing"]
     by_name = {r.name: r for r in roster}  # a center-missing finding names its roster entry
 
-    def build(wb) -> None:
+    def build(wb: xlsxwriter.Workbook) -> None:
         fmt = feedback_formats(wb)
         write_findings_sheet(wb, scheme, ordered, f"{scheme.name}　校验报告")
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import xlsxwriter
 
 from kjjr_excel.domain.findings import Severity
-from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.domain.validate import center_key, submission_key
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.write.drafts import addresses, reminder_draft, write_draft
@@ -15,6 +18,9 @@ from kjjr_excel.write.output import file_name, name_part
 from kjjr_excel.write.receipts import atomic_workbook, feedback_formats
 from kjjr_excel.write.styles import row_height
 from kjjr_excel.write.template import center_template_name, write_submission
+
+if TYPE_CHECKING:
+    from kjjr_excel.app import Checked
 
 __all__ = ["write_reminders", "LISTING_COLUMNS"]
 
@@ -24,7 +30,7 @@ LISTING_COLUMNS = (("序号", 5), ("编号", 7), ("名称", 24), ("依托单位"
 
 
 def write_reminders(
-    scheme, checked, out_dir: Path, *, now: datetime | None = None
+    scheme: Scheme, checked: Checked, out_dir: Path, *, now: datetime | None = None
 ) -> tuple[Path, list[Path]]:
     """Write the drafts (and the templates they attach, under 模板/) and the 催报名单; return the listing's
     path and the drafts written, in roster order."""
@@ -54,7 +60,7 @@ def write_reminders(
     return atomic_workbook(listing, lambda wb: _listing(wb, title, summary, rows)), drafts
 
 
-def _what_came(checked) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
+def _what_came(checked: Checked) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
     """Why a roster center has no valid submission when it sent something (by center key), and the senders
     of the mails that brought its files (to address the 催报 when the roster has no 邮箱)."""
     reasons: dict[str, str] = {}
@@ -78,7 +84,7 @@ def _what_came(checked) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]
     return reasons, senders
 
 
-def _listing(wb, title: str, summary: str, rows: list[tuple[RosterEntry, str]]) -> None:
+def _listing(wb: xlsxwriter.Workbook, title: str, summary: str, rows: list[tuple[RosterEntry, str]]) -> None:
     fmt = feedback_formats(wb)
     ws = wb.add_worksheet("催报名单")
     last = len(LISTING_COLUMNS) - 1
