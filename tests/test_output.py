@@ -350,3 +350,16 @@ def test_templates_on_a_full_disk_leave_no_half_written_file(tmp_path, monkeypat
     with pytest.raises(OutputError, match="磁盘空间不足"):
         generate(QD, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_name_part_keeps_what_was_typed_but_no_file_system_stumbles_on_it():
+    from kjjr_excel.write.output import name_part
+
+    assert name_part("QD/02") == "QD_02"
+    assert name_part('a:*?"<>|b') == "a_b"  # a run of bad characters is one '_'
+    assert name_part(" .市南区. ") == "市南区"
+    assert name_part("..", 20) == "未命名"
+    assert (
+        name_part("甲" * 50) == "甲" * 40
+        and name_part("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 20) == "ABCDEFGHIJKLMNOPQRST"
+    )

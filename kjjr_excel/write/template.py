@@ -48,7 +48,7 @@ LOCKED_FILL = "#F2F2F2"
 HEAD_FILL = "#DDEBF7"
 BLANK_ASSESSMENT_ROWS = 20
 # per-center templates a process must get before another is started: a spawned worker (Windows) imports the
-# package again first, which costs about what writing a few dozen templates does
+# package again first, which costs as much as writing a dozen or so templates
 CENTERS_PER_JOB = 32
 REVIEWER_NAME = "reviewer"  # defined name of the reviewer's name cell on the 定性评分表
 TEXT_MAX = 255  # Excel's limit for validation messages; also the text-length limit of free-text inputs
