@@ -5,7 +5,6 @@ Only ingestion reads files; everything after it is pure. The CLI and the demo ca
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -13,28 +12,31 @@ from fractions import Fraction
 from pathlib import Path
 
 from kjjr_excel.domain.assess import (
-    KIND_ASSESSMENT,
-    KIND_REVIEW,
     VETO_HEADER,
     Assessment,
     Review,
-    Table,
-    TableUse,
     read_assessments,
     read_reviews,
-    reviewer_of,
 )
 from kjjr_excel.domain.describe import parameters
-from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
+from kjjr_excel.domain.findings import Finding, sorted_findings
+from kjjr_excel.domain.identity import (
+    CenterIdentity,
+    CenterRef,
+    CenterResolver,
+    RosterIndex,
+    center_identity,
+    missing_centers,
+)
 from kjjr_excel.domain.methods import method_of
-from kjjr_excel.domain.model import CenterInput, InputFile, RunResult, Submission
-from kjjr_excel.domain.parse import fmt_decimal, normalise_name
+from kjjr_excel.domain.model import CenterInput, RunResult, Submission
+from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.rank import QUALITATIVE, rank_centers
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.domain.score import score_all
-from kjjr_excel.domain.validate import center_identity, center_key, missing_centers
 from kjjr_excel.read.guards import display_name
 from kjjr_excel.read.roster import read_roster
+from kjjr_excel.read.tables import read_tables, table_files, tables_in_inputs
 
 Progress = Callable[[int], None] | None
 OnRead = Callable[[int, list[Submission]], None] | None
@@ -43,7 +45,7 @@ OnRead = Callable[[int, list[Submission]], None] | None
 def load_roster(scheme: Scheme, roster_path: Path | None) -> tuple[RosterEntry, ...]:
     """The roster given on the command line, else the scheme's built-in one (Guangdong), else none."""
     if roster_path is not None:
-        return read_roster(roster_path)
+        return read_roster(roster_path, center_label=scheme.center_label)
     return scheme.roster
 
 
@@ -60,8 +62,8 @@ class Checked:
     missing: list[RosterEntry] = field(default_factory=list)
     ingest_result: object = None
     year_note: str = ""  # which year was used and why (console and 说明)
-    # (key, code, name, host unit) of each accepted submission, by its position in `accepted`
-    identities: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # the center of each accepted submission, by its position in `accepted`
+    identities: list[CenterIdentity] = field(default_factory=list)
 
 
 def check_inbox(
@@ -85,8 +87,9 @@ def check_inbox(
     if on_read is not None:
         on_read(run_year, result.submissions)
     accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
-    identities = [center_identity(s, roster) for s in accepted]
-    missing = missing_centers(roster, (key for key, _, _, _ in identities))
+    index = RosterIndex(roster)
+    identities = [center_identity(s, index) for s in accepted]
+    missing = missing_centers(roster, (i.key for i in identities))
     return Checked(
         year=run_year,
         roster=roster,
@@ -135,10 +138,10 @@ def run_rank(
         scheme, inputs, roster_path=roster_path, year=year, progress=progress, on_read=on_read
     )
     findings = list(checked.findings)
-    lookup = _resolver(checked.identities, checked.roster)
+    lookup = CenterResolver(checked.identities, checked.roster)
 
-    given = _table_files(scheme, assessments)
-    from_inputs = _tables_in_inputs(inputs, checked.findings)
+    given = table_files(scheme, assessments)
+    from_inputs = tables_in_inputs(inputs, checked.findings)
     findings = [f for f in findings if not (f.code == "not-submission" and f.file in from_inputs.displays)]
     read = read_tables(scheme, given.files, strict_kind=True, year=checked.year)
     read.merge(read_tables(scheme, from_inputs.files, strict_kind=False, year=checked.year))
@@ -158,9 +161,18 @@ def run_rank(
 
     centers: list[CenterInput] = []
     for n, sub in enumerate(checked.accepted):
-        key, code, name, host = checked.identities[n]
+        ident = checked.identities[n]
+        key = ident.key
         center, center_findings = build_center(
-            scheme, sub, key, code, name, host, assessed_by.get(key), reviews.get(key, []), reviews_given
+            scheme,
+            sub,
+            key,
+            ident.code,
+            ident.name,
+            ident.host_unit,
+            assessed_by.get(key),
+            reviews.get(key, []),
+            reviews_given,
         )
         centers.append(center)
         findings.extend(center_findings)
@@ -174,7 +186,10 @@ def run_rank(
         from kjjr_excel.read.history import load_history
 
         hist = load_history(
-            [Path(p) for p in history], [(c.key, c.code, c.name) for c in centers], year=checked.year
+            [Path(p) for p in history],
+            [CenterRef(c.key, c.code, c.name) for c in centers],
+            year=checked.year,
+            center_label=scheme.center_label,
         )
         hist_records, history_years = hist.records, hist.years
         findings.extend(hist.findings)
@@ -214,158 +229,6 @@ def run_rank(
     )
 
 
-@dataclass
-class TablesRead:
-    """Assessor tables or review sheets read for a run: the usable ones, findings, what each file was used as
-    (the unusable ones; assess adds the rest) and whether a table that was given could not be used."""
-
-    tables: list[Table] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    uses: list[TableUse] = field(default_factory=list)
-    files: list[InputFile] = field(default_factory=list)
-    unusable: bool = False
-
-    def merge(self, other: TablesRead) -> None:
-        self.tables += other.tables
-        self.findings += other.findings
-        self.uses += other.uses
-        self.files += other.files
-        self.unusable = self.unusable or other.unusable
-
-
-@dataclass
-class _TableFiles:
-    files: list[tuple[Path, str]]
-    findings: list[Finding] = field(default_factory=list)
-    displays: set[str] = field(default_factory=set)
-    unusable: bool = False
-
-
-def _table_files(scheme: Scheme, paths: Sequence[Path]) -> _TableFiles:
-    """--assessment takes files or folders: every workbook inside a folder, as the inbox is read (lock and
-    hidden files left out). A file named on the command line that is not a workbook cannot be used."""
-    from kjjr_excel.read.ingest import collect_files
-
-    files, skipped, _ = collect_files([Path(p) for p in paths])
-    named = {Path(p).name for p in paths if Path(p).is_file()}
-    out = _TableFiles(files)
-    for f in skipped:
-        if f.file in named and "~$" not in f.message:
-            detail = f.message.removeprefix("已跳过：").rstrip("。")
-            out.findings.append(_unusable_finding(f.file, detail, scheme))
-            out.unusable = True
-        else:
-            out.findings.append(f)
-    return out
-
-
-def _tables_in_inputs(inputs: Sequence[Path], findings: Sequence[Finding]) -> _TableFiles:
-    """Assessor tables and review sheets among the inputs (ingest recognised them by `_meta` and did not read
-    them as submissions): they are used as such, wherever they were given."""
-    displays = {f.file for f in findings if f.code == "not-submission"}
-    if not displays:
-        return _TableFiles([])
-    from kjjr_excel.read.ingest import collect_files
-
-    files, _, _ = collect_files([Path(p) for p in inputs])
-    return _TableFiles([(path, d) for path, d in files if d in displays], displays=displays)
-
-
-_REFUSED = {  # what the analyst is told a file's guard finding means (the clerk's wording says 再报送)
-    "file-corrupt": "文件已损坏或不完整",
-    "file-encrypted": "文件设置了打开密码",
-    "file-not-workbook": "不是可以读取的表格文件",
-    "file-unsafe": "文件结构异常，出于安全考虑未读取",
-    "file-empty": "文件是空的（0字节）",
-}
-
-
-def _unusable_finding(display: str, detail: str, scheme: Scheme) -> Finding:
-    method = method_of(scheme)
-    money = scheme.subsidy_label.split("（")[0]
-    return Finding.make(
-        "table-unusable",
-        file=display,
-        what=method.table_kind,
-        detail=detail,
-        content=method.table_content(scheme),
-        money=money,
-    )
-
-
-def read_tables(
-    scheme: Scheme, files: Sequence[tuple[Path, str]], *, strict_kind: bool, year: int | None = None
-) -> TablesRead:
-    """Read each file as the scheme's assessor table (Qingdao) or review sheet (Guangdong), behind the same
-    guards as submissions. strict_kind: the files were given as tables (--assessment), so one that cannot be
-    used makes the results provisional; a table of another scheme among the inputs is only an error finding.
-    year: the run's; a table whose _meta names another year is not used."""
-    from kjjr_excel.read.ingest import READ, UNREADABLE, read_table_book, table_rows
-
-    out = TablesRead()
-    method = method_of(scheme)
-    kind, what, required = method.table, method.table_kind, list(method.table_required)
-    for path, display in files:
-        book = read_table_book(path, display)
-        errors = [f for f in book.findings if f.severity is Severity.ERROR]
-        meta = book.meta or {}
-        detail = ""
-        if errors:
-            first = errors[0]
-            inner = re.search(r"（([^（）]*)）", first.message)
-            detail = _REFUSED.get(first.code, first.message.rstrip("。"))
-            detail += f"：{inner.group(1)}" if inner and first.code in _REFUSED else ""
-        elif meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
-            if not strict_kind:
-                out.findings.append(
-                    Finding.make("wrong-scheme", file=display, actual=meta["scheme_id"], expected=scheme.name)
-                )
-                out.files.append(InputFile(display, book.sha256, READ, _size(path)))
-                continue
-            detail = f"这是“{meta['scheme_id']}”的表格，不是本次考核“{scheme.name}”的{what}"
-        elif year and meta.get("year", "").isdigit() and int(meta["year"]) != year:
-            detail = f"这是{meta['year']}年度的{what}，本次考核年度为{year}年"
-        elif meta and meta.get("kind", "submission") != kind:
-            other = {"submission": "填报表", "assessment": KIND_ASSESSMENT, "review": KIND_REVIEW}
-            detail = f"这是{other.get(meta.get('kind', 'submission'), '其他表格')}，不是{what}"
-        found = None if detail else table_rows(book.sheets, required)
-        if found is None and not detail:
-            detail = f"找不到包含“{'、'.join(required)}”的表头行"
-        status = READ if not errors else UNREADABLE
-        out.files.append(InputFile(display, book.sha256, status, _size(path)))
-        if detail:
-            out.findings.append(_unusable_finding(display, detail, scheme))
-            # the guard's own finding stays beside it, unless it is worded for a clerk (另存为 … 再报送)
-            out.findings += [
-                f for f in book.findings if f.severity is not Severity.ERROR or f.code not in _REFUSED
-            ]
-            out.uses.append(TableUse(display, what, False, note=detail))
-            out.unusable = True  # given as a table, or recognised as one of this scheme by its _meta
-            continue
-        out.findings += book.findings
-        rows, sheet, header_row = found
-        reviewer, reviewer_cell = "", ""
-        if method.table_reviewers:
-            grid = next(g for name, g in book.sheets if name == sheet)
-            reviewer, reviewer_cell = reviewer_of(grid, header_row)
-        formulas = book.formulas.get(sheet, {})
-        table = Table(display, sheet, rows, formulas, reviewer, reviewer_cell, book.saved_at, book.sha256)
-        out.tables.append(table)
-    return out
-
-
-def _size(path) -> int:
-    """A file's size, a zip member's as its archive declares it, a mail attachment's."""
-    if hasattr(path, "size"):
-        return path.size
-    if hasattr(path, "data"):
-        return len(path.data)
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 def _provisional_codes(findings: Sequence[Finding]) -> bool:
     """A review sheet left out whole (no reviewer's name, copies whose order cannot be told) may hold a veto."""
     return any(f.code in ("review-no-reviewer", "review-reviewer-unclear") for f in findings)
@@ -383,30 +246,6 @@ def _provisional_note(scheme: Scheme, reason: str) -> str:
         f"暂定结果（{reason}）：有{what}无法使用（见“校验问题”），其中的内容没有计入，"
         f"所有{scheme.center_label}的{money}暂不确定。核对该文件后重新运行排名。"
     )
-
-
-def _resolver(identities: Sequence[tuple[str, str, str, str]], roster: Sequence[RosterEntry]):
-    """identities: (key, code, name, host unit) of each accepted submission (one per center)."""
-    by_code = {normalise_name(code): key for key, code, _, _ in identities if code}
-    by_name: dict[str, list[str]] = {}
-    for key, _, name, _ in identities:
-        by_name.setdefault(normalise_name(name), []).append(key)
-    roster_by_code = {normalise_name(r.code): center_key(r.code, r.name) for r in roster}
-    roster_by_name = {normalise_name(r.name): center_key(r.code, r.name) for r in roster}
-
-    def resolve(code: str, name: str) -> str | None:
-        """A table row's center: by code, then by name; roster centers without a submission resolve too
-        (their assessment simply has nothing to apply to)."""
-        if code and normalise_name(code) in by_code:
-            return by_code[normalise_name(code)]
-        matches = by_name.get(normalise_name(name), [])
-        if len(matches) == 1:
-            return matches[0]
-        if code and normalise_name(code) in roster_by_code:
-            return roster_by_code[normalise_name(code)]
-        return roster_by_name.get(normalise_name(name))
-
-    return resolve
 
 
 def build_center(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kjjr_excel.app import read_tables
 from kjjr_excel.domain.assess import read_assessments, read_reviews
 from kjjr_excel.domain.findings import CODES
 from kjjr_excel.domain.scheme import RosterEntry, load_scheme
+from kjjr_excel.read.tables import read_tables
 from kjjr_excel.write.template import write_assessment
 
 QD = load_scheme("qingdao")

@@ -364,7 +364,8 @@ def test_ods_extent_counts_repeats_without_expanding_them():
 
 
 def test_history_figures_that_are_not_finite_are_not_a_rank_or_a_year():
-    from kjjr_excel.read.history import _parse_rank, _parse_year
+    from kjjr_excel.domain.identity import parse_year as _parse_year
+    from kjjr_excel.read.history import _parse_rank
 
     for value in (float("inf"), float("-inf"), float("nan"), 1e30):
         assert _parse_rank(value) is None and _parse_year(value) is None

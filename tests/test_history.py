@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
+from kjjr_excel.domain.identity import CenterRef
 from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord, RankedCenter, RunResult
 from kjjr_excel.domain.rank import rank_centers
 from kjjr_excel.domain.scheme import load_scheme
@@ -58,8 +59,8 @@ def center(code: str, points: int, *, name: str = "", veto: bool = False) -> Cen
     )
 
 
-def keys(centers: list[CenterInput]) -> list[tuple[str, str, str]]:
-    return [(c.key, c.code, c.name) for c in centers]
+def keys(centers: list[CenterInput]) -> list[CenterRef]:
+    return [CenterRef(c.key, c.code, c.name) for c in centers]
 
 
 def run(centers: list[CenterInput], history: History, year: int) -> dict[str, RankedCenter]:

@@ -1,6 +1,6 @@
 """Assessor workbooks (Qingdao 考核评价表) and reviewer sheets (Guangdong 定性评分表): rows -> per-center data.
 
-The workbooks are tables read by their headers (ingest.read_table); this module is pure: it turns those rows
+The workbooks are tables read by their headers (read.tables); this module is pure: it turns those rows
 into assessor values, verified counts, qualitative totals and vetoes, with findings for what is unusable.
 """
 
@@ -14,12 +14,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.identity import ALIASES, Cell, TableRow
 from kjjr_excel.domain.parse import a1, as_text, fmt_decimal, normalise_name, parse_value, parsed_finding
-from kjjr_excel.domain.scheme import Scheme
+from kjjr_excel.domain.scheme import Indicator, Part, Scheme
 
-Row = Mapping[str, tuple[object, str]]  # header text -> (value, A1 cell)
-CODE_HEADERS = ("编号",)
-NAME_HEADERS = ("名称",)  # and the scheme's own: 分中心名称, 服务站名称
 VETO_HEADER = "一票否决"
 VETO_REASON_HEADER = "否决原因"
 
@@ -31,7 +29,7 @@ class Table:
 
     file: str
     sheet: str
-    rows: Sequence[Row]
+    rows: Sequence[TableRow]
     formulas: Mapping[str, tuple[str, bool]] = field(default_factory=dict)  # A1 -> (formula, cached value)
     reviewer: str = ""
     reviewer_cell: str = ""
@@ -75,13 +73,12 @@ class Review:
 
 
 KIND_ASSESSMENT, KIND_REVIEW = "考核评价表", "评审表"
-REVIEWER_LABELS = ("评审人", "评审人姓名", "评审专家")
 
 
 def reviewer_of(grid: Sequence[Sequence[object]], header_row: int) -> tuple[str, str]:
     """(name, cell) of the reviewer above a review sheet's header row: the cell right of a 评审人 label (as the
     template has it), or the text after 评审人： in the label's own cell; ('', cell of the label) when empty."""
-    wanted = {normalise_name(t) for t in REVIEWER_LABELS}
+    wanted = {normalise_name(t) for t in ALIASES["reviewer"]}
     label_cell = ""
     for r, row in enumerate(grid[:header_row]):
         for c, value in enumerate(row):
@@ -99,16 +96,16 @@ def reviewer_of(grid: Sequence[Sequence[object]], header_row: int) -> tuple[str,
     return "", label_cell
 
 
-def _cell(row: Row, *names: str, startswith: bool = False) -> tuple[object, str] | None:
+def _cell(row: TableRow, *names: str, startswith: bool = False) -> Cell | None:
     wanted = [normalise_name(n) for n in names]
-    for header, found in row.items():
+    for header, found in row.cells.items():
         key = normalise_name(header)
         if any(key == w or (startswith and key.startswith(w)) for w in wanted):
             return found
     return None
 
 
-def _assessor_headers(scheme: Scheme, ind) -> list[str]:
+def _assessor_headers(scheme: Scheme, ind: Indicator) -> list[str]:
     """Headers an assessor's column may carry: the template's (较大失误次数), or the seed's indicator name
     when no other assessor field shares it (重大贡献 — but not 工作落实, which names two fields)."""
     names = [ind.input_label] if ind.input_label else []
@@ -117,22 +114,15 @@ def _assessor_headers(scheme: Scheme, ind) -> list[str]:
     return names
 
 
-def _verified_cell(row: Row, ind) -> tuple[object, str] | None:
+def _verified_cell(row: TableRow, ind: Indicator) -> Cell | None:
     """A 核定数 column for a self-reported indicator: '核定数：征集科技型中小企业信息' as the template writes it,
     or any header naming 核定 together with the indicator's name."""
     names = {normalise_name(n) for n in (ind.label, ind.input_label) if n}
-    for header, found in row.items():
+    for header, found in row.cells.items():
         key = normalise_name(header)
         if "核定" in key and any(n in key for n in names):
             return found
     return None
-
-
-def row_identity(row: Row, center_label: str = "") -> tuple[str, str, str]:
-    """(code, name, cell of the name) of a table row; the name under 名称 or the scheme's 分中心名称."""
-    code = _cell(row, *CODE_HEADERS)
-    name = _cell(row, *NAME_HEADERS, *([f"{center_label}名称"] if center_label else []))
-    return (as_text(code[0]) if code else "", as_text(name[0]) if name else "", name[1] if name else "")
 
 
 Resolver = Callable[[str, str], str | None]  # (code, name) -> center key, or None when unknown
@@ -143,11 +133,11 @@ def _unknown(code: str, file: str, sheet: str, cell: str, who: str) -> Finding:
 
 
 def read_cell(
-    table: Table, found: tuple[object, str], ind, *, label: str, center: str
+    table: Table, found: Cell, ind: CellField, *, label: str, center: str
 ) -> tuple[Decimal | bool | None, bool, list[Finding]]:
     """One value cell of a table read as a submission's cell is: (value, in error, findings). A formula is
     judged by its cached value (a 提示 says so), and is an error when it has none."""
-    raw, cell = found
+    raw, cell = found.value, found.ref
     where = {"file": table.file, "sheet": table.sheet, "cell": cell, "center": center}
     formula = table.formulas.get(cell)
     typed = f"={formula[0]}" if formula else as_text(raw)
@@ -175,11 +165,11 @@ def read_cell(
     return (None if error else parsed.value), error, findings
 
 
-def _text_cell(table: Table, found: tuple[object, str] | None, label: str, center: str) -> tuple[str, list]:
+def _text_cell(table: Table, found: Cell | None, label: str, center: str) -> tuple[str, list]:
     """A text cell (否决原因): its text, or its formula's cached text with a 提示; '' and an error without one."""
     if found is None:
         return "", []
-    raw, cell = found
+    raw, cell = found.value, found.ref
     formula = table.formulas.get(cell)
     if formula is None:
         return as_text(raw), []
@@ -210,7 +200,8 @@ def read_assessments(
         first_of.setdefault(table.sha256, file)
         centers = 0
         for row in table.rows:
-            code, name, name_cell = row_identity(row, scheme.center_label)
+            ident = row.identity()
+            code, name, name_cell = ident.code, ident.name, ident.cell
             if not code and not name:
                 continue
             key = resolve(code, name)
@@ -218,19 +209,7 @@ def read_assessments(
                 findings.append(_unknown("assessment-unknown-center", file, sheet, name_cell, name or code))
                 continue
             centers += 1
-            assessment = Assessment(file=file, sheet=sheet)
-            for ind in scheme.assessor_indicators:
-                found = _cell(row, *_assessor_headers(scheme, ind), startswith=True)
-                if found is None or (as_text(found[0]) == "" and found[1] not in table.formulas):
-                    continue
-                findings.extend(_parse_into(table, assessment, ind, found, name or code, verified=False))
-            for ind in scheme.self_indicators:
-                if not ind.verifiable:
-                    continue
-                found = _verified_cell(row, ind)
-                if found is None or (as_text(found[0]) == "" and found[1] not in table.formulas):
-                    continue
-                findings.extend(_parse_into(table, assessment, ind, found, name or code, verified=True))
+            assessment = _assessment(scheme, table, row, name or code, findings)
             seen.setdefault(key, []).append((name or code, file, sheet, name_cell))
             out[key] = assessment
         uses.append(TableUse(file, KIND_ASSESSMENT, True, centers=centers))
@@ -251,11 +230,29 @@ def read_assessments(
     return out, findings, uses
 
 
+def _assessment(scheme: Scheme, table: Table, row: TableRow, who: str, findings: list[Finding]) -> Assessment:
+    """The assessor's fields and the 核定数 of one row; the findings of their cells added."""
+    assessment = Assessment(file=table.file, sheet=table.sheet)
+    for ind in scheme.assessor_indicators:
+        found = _cell(row, *_assessor_headers(scheme, ind), startswith=True)
+        if found is None or (as_text(found.value) == "" and found.ref not in table.formulas):
+            continue
+        findings.extend(_parse_into(table, assessment, ind, found, who, verified=False))
+    for ind in scheme.self_indicators:
+        if not ind.verifiable:
+            continue
+        found = _verified_cell(row, ind)
+        if found is None or (as_text(found.value) == "" and found.ref not in table.formulas):
+            continue
+        findings.extend(_parse_into(table, assessment, ind, found, who, verified=True))
+    return assessment
+
+
 def _parse_into(
-    table: Table, assessment: Assessment, ind, found: tuple[object, str], name: str, *, verified: bool
+    table: Table, assessment: Assessment, ind: Indicator, found: Cell, name: str, *, verified: bool
 ) -> list[Finding]:
     """Read one cell of an assessment row into the assessment (its values or 核定数), remembering where."""
-    cell = found[1]
+    cell = found.ref
     assessment.cells[ind.id] = cell
     # the column's header: an assessor field's own (较大失误次数), a 核定数 column names the indicator
     label = ind.label if verified else ind.display_label
@@ -267,17 +264,26 @@ def _parse_into(
     return findings
 
 
-class _Part:
-    """A review sheet's part as read_cell reads it: a score of 0 to the part's maximum, two decimals."""
+@dataclass(frozen=True)
+class _Field:
+    """A review sheet's cell as read_cell reads it: a part's score (0 to the part's maximum, two decimals), or
+    the 一票否决 yes/no."""
 
-    type, places, min, unit = "decimal", 2, Decimal(0), "分"
+    id: str
+    label: str
+    type: str
+    places: int
+    min: Decimal | None
+    max: Decimal | None
+    unit: str
 
-    def __init__(self, part):
-        self.id, self.label, self.max = part.id, part.label, part.max
+
+def _part_field(part: Part) -> _Field:
+    return _Field(part.id, part.label, "decimal", 2, Decimal(0), part.max, "分")
 
 
-class _Veto:
-    id, type, places, min, max, unit = "veto", "bool", 0, Decimal(0), None, ""
+_VETO = _Field("veto", VETO_HEADER, "bool", 0, Decimal(0), None, "")
+CellField = Indicator | _Field  # what read_cell parses a cell as
 
 
 def _newest_copies(tables: Sequence[Table]) -> tuple[list[Table], list[Finding], list[TableUse]]:
@@ -372,60 +378,103 @@ def read_reviews(
     return out, findings, sorted(uses, key=lambda u: u.file)
 
 
+@dataclass
+class _ReviewCells:
+    """What one review-sheet row holds, before it is known whose it is: the parts' scores read, the parts left
+    empty, the first part in error (with its findings), the veto, and the findings the row carries."""
+
+    values: list[Decimal] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    bad: tuple[Part, Cell, list[Finding]] | None = None
+    veto: bool = False
+    veto_unknown: bool = False
+    veto_cell: Cell | None = None
+    reason: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.values and self.bad is None and not self.veto and not self.veto_unknown
+
+
+def _review_cells(scheme: Scheme, table: Table, row: TableRow, who: str) -> _ReviewCells:
+    out = _ReviewCells()
+    for part in scheme.parts:
+        found = _cell(row, part.label, startswith=True)
+        if found is None or (as_text(found.value) == "" and found.ref not in table.formulas):
+            out.missing.append(part.label)
+            continue
+        value, error, cell_findings = read_cell(table, found, _part_field(part), label=part.label, center=who)
+        if error:
+            out.bad = out.bad or (part, found, cell_findings)
+        else:
+            out.findings.extend(cell_findings)  # a formula's 提示, a third decimal
+            out.values.append(value)
+    veto_cell = out.veto_cell = _cell(row, VETO_HEADER)
+    if veto_cell is not None and (as_text(veto_cell.value) != "" or veto_cell.ref in table.formulas):
+        value, out.veto_unknown, cell_findings = read_cell(
+            table, veto_cell, _VETO, label=VETO_HEADER, center=who
+        )
+        out.findings.extend(cell_findings)
+        out.veto = value is True
+    out.reason, reason_findings = _text_cell(table, _cell(row, VETO_REASON_HEADER), VETO_REASON_HEADER, who)
+    if out.veto:
+        out.findings.extend(reason_findings)
+    return out
+
+
 def _review_row(
-    scheme: Scheme, table: Table, row: Row, resolve: Resolver, findings: list[Finding]
+    scheme: Scheme, table: Table, row: TableRow, resolve: Resolver, findings: list[Finding]
 ) -> tuple[str, Review, str, str] | None:
     """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row or
     a center not known (a finding)."""
-    file, sheet = table.file, table.sheet
-    code, name, name_cell = row_identity(row, scheme.center_label)
-    if not code and not name:
+    ident = row.identity()
+    if not ident.code and not ident.name:
         return None
-    who = name or code
-    row_findings: list[Finding] = []
-    values: list[Decimal] = []
-    missing: list[str] = []
-    bad: tuple | None = None
-    for part in scheme.parts:
-        found = _cell(row, part.label, startswith=True)
-        if found is None or (as_text(found[0]) == "" and found[1] not in table.formulas):
-            missing.append(part.label)
-            continue
-        value, error, cell_findings = read_cell(table, found, _Part(part), label=part.label, center=who)
-        if error:
-            bad = bad or (part, found, cell_findings)
-        else:
-            row_findings.extend(cell_findings)  # a formula's 提示, a third decimal
-            values.append(value)
-    veto_cell = _cell(row, VETO_HEADER)
-    veto, veto_unknown = False, False
-    if veto_cell is not None and (as_text(veto_cell[0]) != "" or veto_cell[1] in table.formulas):
-        value, veto_unknown, cell_findings = read_cell(table, veto_cell, _Veto, label=VETO_HEADER, center=who)
-        row_findings.extend(cell_findings)
-        veto = value is True
-    reason, reason_findings = _text_cell(table, _cell(row, VETO_REASON_HEADER), VETO_REASON_HEADER, who)
-    if veto:
-        row_findings.extend(reason_findings)
-    if not values and bad is None and not veto and not veto_unknown:
+    who = ident.name or ident.code
+    cells = _review_cells(scheme, table, row, who)
+    if cells.empty:
         return None
-    key = resolve(code, name)
+    key = resolve(ident.code, ident.name)
     if key is None:
-        findings.append(_unknown("review-unknown-center", file, sheet, name_cell, who))
+        findings.append(_unknown("review-unknown-center", table.file, table.sheet, ident.cell, who))
         return None
-    findings.extend(row_findings)
+    findings.extend(cells.findings)
     review = Review(
-        total=None, file=file, veto=veto, reason=reason, error=veto_unknown, veto_unknown=veto_unknown
+        total=None,
+        file=table.file,
+        veto=cells.veto,
+        reason=cells.reason,
+        error=cells.veto_unknown,
+        veto_unknown=cells.veto_unknown,
     )
-    where = {"file": file, "sheet": sheet, "center": name, "name": who, "center_label": scheme.center_label}
-    if veto:
-        cell = veto_cell[1] if veto_cell else ""
+    where = {
+        "file": table.file,
+        "sheet": table.sheet,
+        "center": ident.name,
+        "name": who,
+        "center_label": scheme.center_label,
+    }
+    findings.extend(_review_findings(scheme, cells, review, ident.cell, where))
+    return key, review, who, ident.cell
+
+
+def _review_findings(
+    scheme: Scheme, cells: _ReviewCells, review: Review, name_cell: str, where: dict[str, str]
+) -> list[Finding]:
+    """The row's veto, its part in error or its parts left empty (each marks the review in error), else its
+    total."""
+    findings = []
+    if cells.veto:
+        cell = cells.veto_cell.ref if cells.veto_cell else ""
+        reason = cells.reason or "未注明原因"
         findings.append(
-            Finding.make(
-                "review-veto", cell=cell, reason=reason or "未注明原因", failing=scheme.failing_grade, **where
-            )
+            Finding.make("review-veto", cell=cell, reason=reason, failing=scheme.failing_grade, **where)
         )
-    if bad is not None:  # a score over the part's maximum, or no score at all ('优', a date, -5, a formula)
-        part, (raw, cell), cell_findings = bad
+    if (
+        cells.bad is not None
+    ):  # a score over the part's maximum, or no score at all ('优', a date, -5, a formula)
+        part, found, cell_findings = cells.bad
         review.error = True
         if cell_findings and cell_findings[0].code == "formula-no-cache":
             findings.extend(cell_findings)
@@ -434,17 +483,19 @@ def _review_row(
             findings.append(
                 Finding.make(
                     "review-over-max" if over else "review-not-number",
-                    cell=cell,
-                    value=as_text(raw),
+                    cell=found.ref,
+                    value=as_text(found.value),
                     label=part.label,
-                    raw=as_text(raw),
+                    raw=as_text(found.value),
                     max=fmt_decimal(part.max),
                     **where,
                 )
             )
-    elif missing and values:
+    elif cells.missing and cells.values:
         review.error = True
-        findings.append(Finding.make("review-partial", cell=name_cell, missing="、".join(missing), **where))
-    elif not missing:
-        review.total = sum((Fraction(v) for v in values), Fraction(0))
-    return key, review, who, name_cell
+        findings.append(
+            Finding.make("review-partial", cell=name_cell, missing="、".join(cells.missing), **where)
+        )
+    elif not cells.missing:
+        review.total = sum((Fraction(v) for v in cells.values), Fraction(0))
+    return findings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import PurePosixPath
@@ -11,6 +11,15 @@ from statistics import median
 
 from kjjr_excel.domain import checks
 from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.identity import (
+    RosterIndex,
+    center_identity,
+    center_key,
+    match_center,
+    missing_centers,
+    roster_index,
+    submission_key,
+)
 from kjjr_excel.domain.layout import layout
 from kjjr_excel.domain.model import Submission
 from kjjr_excel.domain.parse import fmt_decimal, normalise_name
@@ -18,58 +27,6 @@ from kjjr_excel.domain.scheme import RosterEntry
 from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR
 
 __all__ = ["validate", "match_center", "center_key", "center_identity", "submission_key", "missing_centers"]
-
-_INDEXES: dict[int, tuple[Sequence[RosterEntry], dict[str, RosterEntry], dict[str, RosterEntry]]] = {}
-
-
-def _index(roster: Sequence[RosterEntry]) -> tuple[dict[str, RosterEntry], dict[str, RosterEntry]]:
-    """Roster lookups by normalised code and name, built once per roster object (the first entry wins)."""
-    found = _INDEXES.get(id(roster))
-    if found is not None and found[0] is roster:
-        return found[1], found[2]
-    by_code: dict[str, RosterEntry] = {}
-    by_name: dict[str, RosterEntry] = {}
-    for entry in roster:
-        by_code.setdefault(normalise_name(entry.code), entry)
-        by_name.setdefault(normalise_name(entry.name), entry)
-    if len(_INDEXES) > 8:
-        _INDEXES.clear()
-    _INDEXES[id(roster)] = (roster, by_code, by_name)
-    return by_code, by_name
-
-
-def match_center(sub: Submission, roster: Sequence[RosterEntry]) -> RosterEntry | None:
-    """The roster entry of a submission: by code first, then by normalised name; none when its name and its
-    code are of two different roster centers (which of them it is cannot be told)."""
-    if not roster:
-        return None
-    by_code, by_name = _index(roster)
-    code = normalise_name(sub.center_code)
-    name = normalise_name(sub.center_name)
-    if code and code in by_code:
-        entry = by_code[code]
-        other = by_name.get(name) if name else None
-        return entry if other is None or other is entry else None
-    return by_name.get(name) if name else None
-
-
-def center_key(code: str, name: str) -> str:
-    """Identity of a center across files, stages and years: its code, else its normalised name."""
-    return f"code:{normalise_name(code)}" if code else f"name:{normalise_name(name)}"
-
-
-def center_identity(sub: Submission, roster: Sequence[RosterEntry] = ()) -> tuple[str, str, str, str]:
-    """(key, code, name, host unit) of the center a submission belongs to: the roster entry it matches (its
-    host unit from the submission when the roster has none), else the submission's own."""
-    entry = match_center(sub, roster) if roster else None
-    if entry is not None:
-        return center_key(entry.code, entry.name), entry.code, entry.name, entry.host_unit or sub.host_unit
-    return center_key(sub.center_code, sub.center_name), sub.center_code, sub.center_name, sub.host_unit
-
-
-def submission_key(sub: Submission, roster: Sequence[RosterEntry] = ()) -> str:
-    """The center a submission belongs to, as center_key."""
-    return center_identity(sub, roster)[0]
 
 
 def _who(sub: Submission) -> str:
@@ -84,6 +41,7 @@ def validate(
     year: int | None = None,
 ) -> tuple[list[Submission], list[Finding]]:
     """Accepted submissions (one per center, newest saved kept) and the findings across submissions."""
+    roster = roster_index(roster)  # built once: every submission is matched against it
     findings: list[Finding] = []
     label = scheme.center_label
     header_labels = layout(scheme).header_labels  # 分中心名称, 考核年度 / 评估年度: as the template says them
@@ -182,14 +140,11 @@ def validate(
     return accepted, findings
 
 
-def _name_code_conflict(
-    sub: Submission, roster: Sequence[RosterEntry]
-) -> tuple[RosterEntry, RosterEntry] | None:
+def _name_code_conflict(sub: Submission, roster: RosterIndex) -> tuple[RosterEntry, RosterEntry] | None:
     """(the entry its name names, the entry its code names) when a submission's name and code are both on the
     roster but belong to different centers: which of them submitted cannot be told."""
-    by_code, by_name = _index(roster)
-    code_entry = by_code.get(normalise_name(sub.center_code)) if sub.center_code else None
-    name_entry = by_name.get(normalise_name(sub.center_name)) if sub.center_name else None
+    code_entry = roster.by_code.get(normalise_name(sub.center_code)) if sub.center_code else None
+    name_entry = roster.by_name.get(normalise_name(sub.center_name)) if sub.center_name else None
     if code_entry is None or name_entry is None or code_entry is name_entry:
         return None
     return name_entry, code_entry
@@ -247,13 +202,6 @@ def _without_identity_conflicts(
     return kept
 
 
-def missing_centers(roster: Sequence[RosterEntry], accepted_keys: Iterable[str]) -> list[RosterEntry]:
-    """Roster centers without an accepted submission (given by their center keys), in roster order: 未提交,
-    and the center-missing findings."""
-    have = set(accepted_keys)
-    return [entry for entry in roster if center_key(entry.code, entry.name) not in have]
-
-
 # Words and marks in a file name that say it replaces an earlier one (更正版, 修改后, 最新, v2, (1))
 _NEWER_WORDS = ("更正", "修改", "修订", "最新", "终版", "最终", "定稿", "补充")
 _VERSION = re.compile(r"(?:v|版本|第)\s*(\d{1,2})|[(（](\d{1,2})[)）]", re.IGNORECASE)
@@ -299,7 +247,7 @@ def _newest(group: list[Submission]) -> tuple[Submission | None, str]:
 
 
 def _resolve_duplicates(
-    subs: list[Submission], roster: Sequence[RosterEntry], label: str, findings: list[Finding]
+    subs: list[Submission], roster: RosterIndex, label: str, findings: list[Finding]
 ) -> list[Submission]:
     groups: dict[str, list[Submission]] = {}
     for sub in subs:

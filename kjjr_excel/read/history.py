@@ -15,32 +15,38 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.findings import Finding
+from kjjr_excel.domain.identity import CenterRef, TableRow, parse_year, year_in_text
 from kjjr_excel.domain.methods import method_of
-from kjjr_excel.domain.model import HistoryRecord
-from kjjr_excel.domain.parse import a1, as_text, decode_text, normalise_name
+from kjjr_excel.domain.model import HistoryRecord, RunResult
+from kjjr_excel.domain.parse import as_text, normalise_name
 from kjjr_excel.read import guards
+from kjjr_excel.read.tables import (
+    Sheet,
+    TableSpec,
+    Undecodable,
+    Unreadable,
+    find_header,
+    identity_roles,
+    open_sheets,
+    table_rows,
+)
 
 FAILING_GRADE = "不合格"
 SHEET_NAME = "历年结果"
 
-# column role -> accepted headers; for the score the first present header wins (综合得分 before 总分)
-HEADERS: dict[str, tuple[str, ...]] = {
-    "year": ("年度", "考核年度"),
-    "code": ("编号", "代码"),
-    "name": ("名称", "分中心名称", "中心名称"),
+# a history table's own columns besides the code, the name and the year (identity.ALIASES); for the score the
+# first present header wins (综合得分 before 总分)
+COLUMNS: dict[str, tuple[str, ...]] = {
     "grade": ("等次", "考核等次", "考核结果"),
     "rank": ("排名", "名次"),
     "score": ("综合得分", "总分", "得分"),
 }
 HEADER_SCAN_ROWS = 15
 
-# Guards against hostile files, checked on the zip directory before any parsing (cheap and reliable).
+# Guards against hostile files, checked before any parsing (cheap and reliable).
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
-
-_YEAR = re.compile(r"(\d{4})\s*年")
-_YEAR_CELL = re.compile(r"(\d{4})(?:\.0+)?(?:年度?)?")
 
 
 class _Unreadable(Exception):
@@ -91,24 +97,16 @@ class History:
 # ---------------------------------------------------------------------------------------------- loading
 
 
-def load_history(paths: Sequence[Path], centers: Sequence[tuple[str, str, str]], *, year: int) -> History:
-    """Read earlier years' results and match them to this run's centers, given as (key, code, name)."""
+def load_history(
+    paths: Sequence[Path], centers: Sequence[CenterRef], *, year: int, center_label: str = ""
+) -> History:
+    """Read earlier years' results and match them to this run's centers. center_label: the scheme's, whose
+    '分中心名称' is a name column too."""
     history = History()
     index = _CenterIndex(centers)
     chosen: dict[tuple[str, int], HistoryRow] = {}
     for path in paths:
-        path = Path(path)
-        try:
-            rows, findings = _read_file(path)
-        except _Unreadable as exc:
-            history.findings.append(Finding.make("history-unreadable", file=str(path), detail=str(exc)))
-            continue
-        except BaseException as exc:  # any reader failure on a hostile file is a finding, never a crash
-            guards.reraise_fatal(exc)
-            detail = f"文件已损坏或格式无法识别（{guards.describe_error(exc)}）"
-            history.findings.append(Finding.make("history-unreadable", file=str(path), detail=detail))
-            continue
-        history.findings.extend(findings)
+        rows = _rows_of(Path(path), center_label, history.findings)
         ignored_years: set[int] = set()
         for row in rows:
             if row.year >= year:
@@ -134,12 +132,29 @@ def load_history(paths: Sequence[Path], centers: Sequence[tuple[str, str, str]],
     return history
 
 
+def _rows_of(path: Path, center_label: str, findings: list[Finding]) -> list[HistoryRow]:
+    """The rows of one history file, its findings added; none (and a finding) when it cannot be used."""
+    try:
+        rows, row_findings = _read_file(path, center_label)
+    except _Unreadable as exc:
+        findings.append(Finding.make("history-unreadable", file=str(path), detail=str(exc)))
+        return []
+    except BaseException as exc:  # any reader failure on a hostile file is a finding, never a crash
+        guards.reraise_fatal(exc)
+        detail = f"文件已损坏或格式无法识别（{guards.describe_error(exc)}）"
+        findings.append(Finding.make("history-unreadable", file=str(path), detail=detail))
+        return []
+    findings.extend(row_findings)
+    return rows
+
+
 class _CenterIndex:
-    def __init__(self, centers: Sequence[tuple[str, str, str]]):
+    def __init__(self, centers: Sequence[CenterRef]):
         self.by_code: dict[str, set[str]] = {}
         self.by_name: dict[str, set[str]] = {}
         self.names: dict[str, str] = {}
-        for key, code, name in centers:
+        for center in centers:
+            key, code, name = center.key, center.code, center.name
             self.names[key] = name
             if normalise_name(code):
                 self.by_code.setdefault(normalise_name(code), set()).add(key)
@@ -193,138 +208,92 @@ def _choose(chosen: dict[tuple[str, int], HistoryRow], row: HistoryRow, findings
         )
 
 
-def _read_file(path: Path) -> tuple[list[HistoryRow], list[Finding]]:
+def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], list[Finding]]:
     """Rows of one history file (with `last` decided per year) and row-level findings."""
     sheets = _read_sheets(path)
-    for sheet, cells in sheets:
-        at = _find_header(cells)
-        if at is None:
-            continue
-        header_row, cols = at
-        file_year = None
-        if cols.get("year") is None:
-            file_year = _file_year(sheets, cells[:header_row])
-            if file_year is None:
-                raise _Unreadable(
-                    f"工作表“{sheet}”中找不到考核年度（应在“说明”表的“考核年度”一行，或标题中的“YYYY年度”）"
-                )
-        rows, findings = _rows(str(path), sheet, cells, header_row, cols, file_year)
-        return _mark_last(rows), findings
-    raise _Unreadable("没有找到历年结果表：需要“年度”“名称”（或“编号”）“等次”“排名”列，或本工具生成的排名表")
-
-
-def _read_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
-    try:
-        data = guards.read_input(path, MAX_FILE_BYTES)
-    except guards.Guarded as refused:
-        message = Finding.make(refused.code, file=str(path), **refused.fields).message
-        raise _Unreadable(message.rstrip("。")) from None
-    if not data:
-        raise _Unreadable("文件是空的（0字节）")
-    workbook = data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
-    if not workbook and path.suffix.lower() in (".csv", ".txt"):
-        return [(path.stem, _read_csv(data))]
-    from kjjr_excel.read.ingest import read_sheets
-
-    sheets, problems = read_sheets(path, path.name, max_rows=MAX_ROWS)
-    refused = [f for f in problems if f.severity is Severity.ERROR]
-    if refused:
-        raise _Unreadable(refused[0].message.rstrip("。"))
-    return sheets
-
-
-def _read_csv(data: bytes) -> list[list[Any]]:
-    text = decode_text(data)
-    if text is None:
-        raise _Unreadable("CSV文件的编码无法识别，请另存为 UTF-8 编码")
-    try:
-        return list(guards.csv_rows(text))[:MAX_ROWS]
-    except guards.Guarded as refused:
-        raise _Unreadable(Finding.make(refused.code, **refused.fields).message.rstrip("。")) from None
-
-
-def _find_header(cells: list[list[Any]]) -> tuple[int, dict[str, int | None]] | None:
-    """(row index, column per role) of the first row that has 等次, 排名 and 名称 or 编号."""
-    for n, row in enumerate(cells[:HEADER_SCAN_ROWS]):
-        texts = [normalise_name(as_text(c)) for c in row]
-        cols: dict[str, int | None] = {}
-        for role, names in HEADERS.items():
-            cols[role] = next(
-                (texts.index(normalise_name(h)) for h in names if normalise_name(h) in texts), None
+    spec = TableSpec(
+        identity_roles(center_label, year=True) | COLUMNS,
+        needs=(("grade",), ("rank",), ("name", "code")),
+        scan_rows=HEADER_SCAN_ROWS,
+    )
+    header = find_header(sheets, spec)
+    if header is None:
+        raise _Unreadable(
+            "没有找到历年结果表：需要“年度”“名称”（或“编号”）“等次”“排名”列，或本工具生成的排名表"
+        )
+    file_year = None
+    if "year" not in header.columns:
+        file_year = _file_year(sheets, header.sheet.rows[: header.index])
+        if file_year is None:
+            raise _Unreadable(
+                f"工作表“{header.sheet.name}”中找不到考核年度（应在“说明”表的“考核年度”一行，或标题中的“YYYY年度”）"
             )
-        has_center = cols["name"] is not None or cols["code"] is not None
-        if cols["grade"] is not None and cols["rank"] is not None and has_center:
-            return n, cols
-    return None
+    rows, findings = _rows(table_rows(header, str(path)), file_year)
+    return _mark_last(rows), findings
 
 
-def _file_year(sheets: list[tuple[str, list[list[Any]]]], above_header: list[list[Any]]) -> int | None:
+def _read_sheets(path: Path) -> list[Sheet]:
+    try:
+        return open_sheets(path, limit=MAX_FILE_BYTES, sniff=True, max_rows=MAX_ROWS)
+    except Undecodable:
+        raise _Unreadable("CSV文件的编码无法识别，请另存为 UTF-8 编码") from None
+    except Unreadable as refused:
+        raise _Unreadable(refused.detail.rstrip("。")) from None
+
+
+def _file_year(sheets: Sequence[Sheet], above_header: Sequence[Sequence[object]]) -> int | None:
     """The year of one of our ranking workbooks: 说明/考核年度 first, else 'YYYY年度' in the title rows."""
-    for name, cells in sheets:
-        if name != "说明":
+    for sheet in sheets:
+        if sheet.name != "说明":
             continue
-        for row in cells:
+        for row in sheet.rows:
             if len(row) >= 2 and normalise_name(as_text(row[0])) == "考核年度":
-                found = _parse_year(row[1])
+                found = parse_year(row[1])
                 if found:
                     return found
     for row in above_header:
         for cell in row:
-            m = _YEAR.search(unicodedata.normalize("NFKC", as_text(cell)))
-            if m:
-                return int(m.group(1))
+            found = year_in_text(cell)
+            if found is not None:
+                return found
     return None
 
 
-def _rows(
-    file: str,
-    sheet: str,
-    cells: list[list[Any]],
-    header_row: int,
-    cols: dict[str, int | None],
-    file_year: int | None,
-) -> tuple[list[HistoryRow], list[Finding]]:
+def _rows(table: Sequence[TableRow], file_year: int | None) -> tuple[list[HistoryRow], list[Finding]]:
     rows, findings = [], []
-    for n, row in enumerate(cells[header_row + 1 :], start=header_row + 1):
-
-        def get(role: str, row: list[Any] = row) -> Any:
-            idx = cols.get(role)
-            return row[idx] if idx is not None and idx < len(row) else None
-
-        code, name = as_text(get("code")), as_text(get("name"))
-        grade = re.sub(r"\s+", "", unicodedata.normalize("NFKC", as_text(get("grade"))))
-        rank = _parse_rank(get("rank"))
+    for row in table:
+        code, name = row.text("code"), row.text("name")
+        grade = re.sub(r"\s+", "", unicodedata.normalize("NFKC", row.text("grade")))
+        rank = _parse_rank(row.value("rank"))
         if not (code or name) or (not grade and rank is None):
             continue  # blank lines, notes under the table, centers left out without a result
-        where = a1(n, cols["name"] if cols.get("name") is not None else cols["code"] or 0)
-        year = file_year
+        year = file_year if file_year is not None else parse_year(row.value("year"))
         if year is None:
-            year = _parse_year(get("year"))
-            if year is None:
-                findings.append(
-                    Finding.make(
-                        "history-bad-year",
-                        file=file,
-                        sheet=sheet,
-                        cell=a1(n, cols["year"] or 0),
-                        center=name or code,
-                        value=as_text(get("year")),
-                        name=name or code,
-                        raw=as_text(get("year")),
-                    )
+            findings.append(
+                Finding.make(
+                    "history-bad-year",
+                    file=row.file,
+                    sheet=row.sheet,
+                    cell=row.role("year").ref,
+                    center=name or code,
+                    value=row.text("year"),
+                    name=name or code,
+                    raw=row.text("year"),
                 )
-                continue
+            )
+            continue
+        where = (row.role("name") or row.role("code")).ref
         rows.append(
             HistoryRow(
-                file=file,
-                sheet=sheet,
+                file=row.file,
+                sheet=row.sheet,
                 cell=where,
                 year=year,
                 code=code,
                 name=name,
                 grade=grade,
                 rank=rank,
-                score=_parse_decimal(get("score")),
+                score=_parse_decimal(row.value("score")),
             )
         )
     return rows, findings
@@ -342,15 +311,6 @@ def _mark_last(rows: list[HistoryRow]) -> list[HistoryRow]:
         replace(r, last=True) if r.rank is not None and counts[r.year] >= 2 and r.rank == worst[r.year] else r
         for r in rows
     ]
-
-
-def _parse_year(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return int(value) if 1900 <= value <= 2999 and value == int(value) else None  # NaN, INF: None
-    m = _YEAR_CELL.fullmatch(re.sub(r"\s+", "", unicodedata.normalize("NFKC", as_text(value))))
-    return int(m.group(1)) if m and 1900 <= int(m.group(1)) <= 2999 else None
 
 
 def _parse_rank(value: Any) -> int | None:
@@ -377,7 +337,7 @@ def _parse_decimal(value: Any) -> Decimal | None:
 # ---------------------------------------------------------------------------------------------- writing
 
 
-def history_table(result: Any) -> tuple[list[tuple[str, str]], list[list[Any]]]:
+def history_table(result: RunResult) -> tuple[list[tuple[str, str]], list[list[Any]]]:
     """历年结果 as data: (header, kind) per column (kinds of report's columns) and one row per center of this
     run: each year's grade and rank (and score for relative schemes), then the change of rank (and score)
     from the year immediately before. report.py writes it."""
