@@ -150,9 +150,15 @@ def run_rank(
     reviews: dict[str, list[Review]] = {}
     method = method_of(scheme)
     if method.table == "review":
-        reviews, table_findings, uses = read_reviews(scheme, read.tables, lookup)
+        from_reviews = read_reviews(scheme, read.tables, lookup)
+        reviews, table_findings, uses = from_reviews.by_center, from_reviews.findings, from_reviews.uses
     else:
-        assessed_by, table_findings, uses = read_assessments(scheme, read.tables, lookup)
+        from_assessments = read_assessments(scheme, read.tables, lookup)
+        assessed_by, table_findings, uses = (
+            from_assessments.by_center,
+            from_assessments.findings,
+            from_assessments.uses,
+        )
     findings.extend(table_findings)
     uses = sorted(read.uses + uses, key=lambda u: u.file)
     provisional = given.unusable or read.unusable or _provisional_codes(table_findings)

@@ -51,7 +51,8 @@ def test_qingdao_assessment_values_verified_counts_and_unknown_rows(tmp_path):
             "QD09": {"major_errors": 1},
         },
     )
-    by_key, findings, _ = read_assessments(QD, table(path), resolve)
+    read = read_assessments(QD, table(path), resolve)
+    by_key, findings = read.by_center, read.findings
     a = by_key["code:qd01"]
     assert a.values == {"major_errors": 2, "major_accident": False, "major_contribution": Fraction(15, 2)}
     assert a.verified == {"enterprise_info": 28}
@@ -63,7 +64,8 @@ def test_qingdao_assessment_values_verified_counts_and_unknown_rows(tmp_path):
 def test_qingdao_assessment_bad_values_are_findings(tmp_path):
     path = tmp_path / "a.xlsx"
     write_assessment(path, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": "两次"}})
-    by_key, findings, _ = read_assessments(QD, table(path), resolve)
+    read = read_assessments(QD, table(path), resolve)
+    by_key, findings = read.by_center, read.findings
     assert "major_errors" not in by_key["code:qd01"].values
     assert [f.code for f in findings] == ["value-not-number"]
 
@@ -75,7 +77,8 @@ def test_assessor_numbers_typed_as_text_are_read_with_a_note(tmp_path):
     roster = [RosterEntry("QD01", "甲"), RosterEntry("QD02", "乙")]
     rows = {"QD01": {"major_errors": "1", "enterprise_info": "３"}, "QD02": {"major_errors": "无"}}
     write_assessment(path, QD, roster=roster, rows=rows)
-    by_key, findings, _ = read_assessments(QD, table(path), resolve)
+    read = read_assessments(QD, table(path), resolve)
+    by_key, findings = read.by_center, read.findings
     assert by_key["code:qd01"].values["major_errors"] == 1 and by_key["code:qd02"].values["major_errors"] == 0
     assert by_key["code:qd01"].verified["enterprise_info"] == 3
     assert {f.code for f in findings} == {"value-text-number", "value-normalised", "value-zero-word"}
@@ -91,7 +94,8 @@ def test_the_same_assessment_file_given_twice_is_read_once(tmp_path):
     copy = tmp_path / "inbox" / "a.xlsx"
     copy.write_bytes(path.read_bytes())
     tables = table(path) + table(copy)
-    by_key, findings, uses = read_assessments(QD, tables, resolve)
+    read = read_assessments(QD, tables, resolve)
+    by_key, findings, uses = read.by_center, read.findings, read.uses
     assert findings == [] and by_key["code:qd01"].values["major_errors"] == 1
     assert [(u.used, u.note) for u in uses] == [(True, ""), (False, "与a.xlsx内容相同，只计一次")]
 
@@ -100,7 +104,8 @@ def test_duplicate_assessment_rows_keep_the_last(tmp_path):
     first, path = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     write_assessment(first, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 1}})
     write_assessment(path, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 2}})
-    by_key, findings, _ = read_assessments(QD, table(first) + table(path), resolve)
+    read = read_assessments(QD, table(first) + table(path), resolve)
+    by_key, findings = read.by_center, read.findings
     assert [f.code for f in findings] == ["assessment-duplicate"]
     assert by_key["code:qd01"].values["major_errors"] == 2
     dup = findings[0]
@@ -133,7 +138,8 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
         tmp_path, "评审人2.xlsx", {"GD01": full(60), "GD02": {**full(100), GD.parts[0].id: 31}}
     )
     tables += review_file(tmp_path, "评审人3.xlsx", {"GD02": {**full(100), GD.parts[0].id: "优"}})
-    by_key, findings, _ = read_reviews(GD, tables, gd_resolve)
+    read = read_reviews(GD, tables, gd_resolve)
+    by_key, findings = read.by_center, read.findings
     assert sorted(r.total for r in by_key["k1"]) == [60, 80]
     assert [r.veto for r in by_key["k1"]] == [True, False]
     # k2's rows are all in error: none is counted, each marks the center 数据有误
@@ -207,7 +213,8 @@ def test_a_hand_made_assessment_table_is_read_by_its_headers(tmp_path):
             if v is not None:
                 ws.write(r, c, v)
     wb.close()
-    by_key, findings, _ = read_assessments(QD, table(path), resolve)
+    read = read_assessments(QD, table(path), resolve)
+    by_key, findings = read.by_center, read.findings
     assert not findings
     assert by_key["code:qd01"].values == {"major_errors": 2, "major_accident": False, "major_contribution": 3}
     assert by_key["code:qd01"].verified == {"enterprise_info": 31}
@@ -275,14 +282,14 @@ def test_assessment_examples(case, tmp_path, monkeypatch):
 
 
 def test_the_reviewer_is_read_beside_its_label_or_after_it():
-    from kjjr_excel.domain.assess import reviewer_of
+    from kjjr_excel.domain.assess import Reviewer, reviewer_of
 
     grid = [["定性评分表", "", "评审人", "张三"], ["编号", "名称", "一票否决"]]
-    assert reviewer_of(grid, 1) == ("张三", "D1")
-    assert reviewer_of([["评审人： 李四"], ["编号", "名称"]], 1) == ("李四", "A1")
-    assert reviewer_of([["定性评分表", "评审人", ""], ["编号"]], 1) == ("", "C1")
+    assert reviewer_of(grid, 1) == Reviewer("张三", "D1")
+    assert reviewer_of([["评审人： 李四"], ["编号", "名称"]], 1) == Reviewer("李四", "A1")
+    assert reviewer_of([["定性评分表", "评审人", ""], ["编号"]], 1) == Reviewer("", "C1")
     # a sign block under the table is not the reviewer's name
-    assert reviewer_of([["编号", "名称"], ["评审人", "王五"]], 0) == ("", "")
+    assert reviewer_of([["编号", "名称"], ["评审人", "王五"]], 0) == Reviewer("", "")
 
 
 def test_copies_whose_order_cannot_be_told_are_not_counted(tmp_path):
@@ -295,7 +302,8 @@ def test_copies_whose_order_cannot_be_told_are_not_counted(tmp_path):
         rows = {"GD01": full(total)}
         write_assessment(path, GD, roster=GD.roster[:2], rows=rows, reviewer="张三", created=saved)
         tables += table(path, GD)
-    by_key, findings, uses = read_reviews(GD, tables, gd_resolve)
+    read = read_reviews(GD, tables, gd_resolve)
+    by_key, findings, uses = read.by_center, read.findings, read.uses
     assert by_key == {}
     assert [f.code for f in findings] == ["review-reviewer-unclear"]
     assert "a.xlsx、b.xlsx" in findings[0].message
@@ -362,7 +370,8 @@ def test_a_table_of_another_year_is_not_used_and_the_same_file_twice_counts_once
     copy.mkdir()
     (copy / "r.xlsx").write_bytes(path.read_bytes())
     tables = table(path, GD) + read_tables(GD, [(copy / "r.xlsx", "inbox/r.xlsx")], strict_kind=False).tables
-    by_key, findings, uses = read_reviews(GD, tables, gd_resolve)
+    read = read_reviews(GD, tables, gd_resolve)
+    by_key, findings, uses = read.by_center, read.findings, read.uses
     assert [r.total for r in by_key["k1"]] == [70] and findings == []
     assert [(u.file, u.used) for u in uses] == [("inbox/r.xlsx", True), ("r.xlsx", False)]
 

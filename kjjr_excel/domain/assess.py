@@ -75,9 +75,35 @@ class Review:
 KIND_ASSESSMENT, KIND_REVIEW = "考核评价表", "评审表"
 
 
-def reviewer_of(grid: Sequence[Sequence[object]], header_row: int) -> tuple[str, str]:
-    """(name, cell) of the reviewer above a review sheet's header row: the cell right of a 评审人 label (as the
-    template has it), or the text after 评审人： in the label's own cell; ('', cell of the label) when empty."""
+@dataclass
+class AssessmentsRead:
+    """read_assessments: what the assessor decided per center key, the findings, what each table was used as."""
+
+    by_center: dict[str, Assessment]
+    findings: list[Finding]
+    uses: list[TableUse]
+
+
+@dataclass
+class ReviewsRead:
+    """read_reviews: the reviews per center key (one per reviewer), the findings, what each sheet was used as."""
+
+    by_center: dict[str, list[Review]]
+    findings: list[Finding]
+    uses: list[TableUse]
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """Who a review sheet says reviewed it, and the cell that says so (or should)."""
+
+    name: str
+    cell: str
+
+
+def reviewer_of(grid: Sequence[Sequence[object]], header_row: int) -> Reviewer:
+    """The name (and cell) of the reviewer above a review sheet's header row: the cell right of a 评审人 label (as the
+    template has it), or the text after 评审人： in the label's own cell; no name and the label's cell when empty."""
     wanted = {normalise_name(t) for t in ALIASES["reviewer"]}
     label_cell = ""
     for r, row in enumerate(grid[:header_row]):
@@ -85,15 +111,17 @@ def reviewer_of(grid: Sequence[Sequence[object]], header_row: int) -> tuple[str,
             text = normalise_name(as_text(value))  # NFKC: a full-width colon is ':' here
             head, sep, rest = text.partition(":")
             if sep and head in wanted and rest:
-                return unicodedata.normalize("NFKC", as_text(value)).split(":", 1)[1].strip(), a1(r, c)
+                return Reviewer(
+                    unicodedata.normalize("NFKC", as_text(value)).split(":", 1)[1].strip(), a1(r, c)
+                )
             if text.rstrip(":") not in wanted:
                 continue
             label_cell = label_cell or a1(r, c)
             for k in range(c + 1, len(row)):
                 if as_text(row[k]):
-                    return as_text(row[k]), a1(r, k)
-            return "", a1(r, c + 1)
-    return "", label_cell
+                    return Reviewer(as_text(row[k]), a1(r, k))
+            return Reviewer("", a1(r, c + 1))
+    return Reviewer("", label_cell)
 
 
 def _cell(row: TableRow, *names: str, startswith: bool = False) -> Cell | None:
@@ -180,9 +208,7 @@ def _text_cell(table: Table, found: Cell | None, label: str, center: str) -> tup
     return as_text(raw), [Finding.make_typed("formula-cached", typed, raw=typed, value=as_text(raw), **where)]
 
 
-def read_assessments(
-    scheme: Scheme, tables: Sequence[Table], resolve: Resolver
-) -> tuple[dict[str, Assessment], list[Finding], list[TableUse]]:
+def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> AssessmentsRead:
     """Later files and rows win for the same center (and say so). A value with an error finding is kept out
     (Assessment.errors / verified_errors name its cell), never replaced by the neutral value unsaid."""
     out: dict[str, Assessment] = {}
@@ -227,7 +253,7 @@ def read_assessments(
                     count=len(places),
                 )
             )
-    return out, findings, uses
+    return AssessmentsRead(out, findings, uses)
 
 
 def _assessment(scheme: Scheme, table: Table, row: TableRow, who: str, findings: list[Finding]) -> Assessment:
@@ -337,9 +363,7 @@ def _newest_copies(tables: Sequence[Table]) -> tuple[list[Table], list[Finding],
     return sorted(kept, key=lambda t: t.file), findings, uses
 
 
-def read_reviews(
-    scheme: Scheme, tables: Sequence[Table], resolve: Resolver
-) -> tuple[dict[str, list[Review]], list[Finding], list[TableUse]]:
+def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> ReviewsRead:
     """Reviewer sheets, one per reviewer (see _newest_copies): a complete row gives a total; a row partly filled,
     in error, or for a center listed twice on the sheet is a finding and is not counted (Review.error);
     一票否决 = 是 vetoes the center, naming the file."""
@@ -375,7 +399,7 @@ def read_reviews(
             out.setdefault(key, []).append(review)
         scored = len({key for key, review in rows if review.total is not None})
         uses.append(TableUse(table.file, KIND_REVIEW, True, table.reviewer, centers=scored))
-    return out, findings, sorted(uses, key=lambda u: u.file)
+    return ReviewsRead(out, findings, sorted(uses, key=lambda u: u.file))
 
 
 @dataclass

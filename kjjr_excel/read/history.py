@@ -313,7 +313,7 @@ def _mark_last(rows: list[HistoryRow]) -> list[HistoryRow]:
     ]
 
 
-def _parse_rank(value: Any) -> int | None:
+def _parse_rank(value: object) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -323,7 +323,7 @@ def _parse_rank(value: Any) -> int | None:
     return int(m.group(1)) if m and int(m.group(1)) >= 1 else None
 
 
-def _parse_decimal(value: Any) -> Decimal | None:
+def _parse_decimal(value: object) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
     text = unicodedata.normalize("NFKC", as_text(value)).replace(",", "").strip()

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kjjr_excel.domain.assess import KIND_ASSESSMENT, KIND_REVIEW, Table, TableUse, reviewer_of
+from kjjr_excel.domain.assess import KIND_ASSESSMENT, KIND_REVIEW, Reviewer, Table, TableUse, reviewer_of
 from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import TableRow, aliases
 from kjjr_excel.domain.methods import method_of
@@ -319,13 +319,11 @@ def _read_one(
         return
     out.findings += book.findings
     sheet = header.sheet.name
-    reviewer, reviewer_cell = (
-        reviewer_of(header.sheet.rows, header.index) if method.table_reviewers else ("", "")
-    )
+    reviewer = reviewer_of(header.sheet.rows, header.index) if method.table_reviewers else Reviewer("", "")
     formulas = book.formulas.get(sheet, {})
     rows = table_rows(header, display)
     out.tables.append(
-        Table(display, sheet, rows, formulas, reviewer, reviewer_cell, book.saved_at, book.sha256)
+        Table(display, sheet, rows, formulas, reviewer.name, reviewer.cell, book.saved_at, book.sha256)
     )
 
 
