@@ -9,14 +9,15 @@ from kjjr_excel.domain.parse import normalise_name
 from kjjr_excel.domain.scheme import RosterEntry
 from kjjr_excel.errors import RosterError
 from kjjr_excel.read.tables import (
+    Sheet,
     TableSpec,
     Undecodable,
     Unreadable,
     find_header,
     identity_roles,
     open_sheets,
+    table_rows,
 )
-from kjjr_excel.read.tables import table_rows as rows_under
 
 # a roster's own columns besides the code and the name (identity.ALIASES)
 COLUMNS = {
@@ -43,7 +44,7 @@ def read_roster(path: str | Path, *, center_label: str = "") -> tuple[RosterEntr
         )
     entries: list[RosterEntry] = []
     seen: set[str] = set()
-    for row in rows_under(header, str(path)):
+    for row in table_rows(header, str(path)):
         entry = _entry(row)
         if entry is None:
             continue
@@ -69,7 +70,7 @@ def _entry(row: TableRow) -> RosterEntry | None:
     )
 
 
-def _first_sheet(path: Path):
+def _first_sheet(path: Path) -> Sheet:
     try:
         sheets = open_sheets(path, limit=MAX_CSV_BYTES, sniff=False)
     except Undecodable:

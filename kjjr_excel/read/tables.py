@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kjjr_excel.domain.assess import KIND_ASSESSMENT, KIND_REVIEW, Reviewer, Table, TableUse, reviewer_of
 from kjjr_excel.domain.findings import Finding, Severity
@@ -21,6 +22,11 @@ from kjjr_excel.domain.model import InputFile
 from kjjr_excel.domain.parse import as_text, decode_text, normalise_name
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.read import guards
+
+if TYPE_CHECKING:  # the book reader is imported where it is used: reading a roster needs none of it
+    from kjjr_excel.read.inbox import ArchiveMember
+    from kjjr_excel.read.ingest import TableBook
+    from kjjr_excel.read.mail import MemberFile
 
 CSV_SUFFIXES = (".csv", ".txt")
 WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
@@ -212,7 +218,7 @@ def unusable_finding(display: str, detail: str, scheme: Scheme) -> Finding:
     )
 
 
-def _refusal(book, scheme: Scheme, *, strict_kind: bool, year: int | None) -> str:
+def _refusal(book: TableBook, scheme: Scheme, *, strict_kind: bool, year: int | None) -> str:
     """Why a table book cannot be used ('' when it can): a guard's refusal, another scheme's, another year's,
     or another kind of file by its _meta."""
     what = method_of(scheme).table_kind
@@ -327,7 +333,7 @@ def _read_one(
     )
 
 
-def _size(path) -> int:
+def _size(path: Path | ArchiveMember | MemberFile) -> int:
     """A file's size, a zip member's as its archive declares it, a mail attachment's."""
     if hasattr(path, "size"):
         return path.size

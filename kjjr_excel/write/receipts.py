@@ -18,10 +18,10 @@ import xlsxwriter
 from xlsxwriter.format import Format
 
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
+from kjjr_excel.domain.identity import RosterIndex, match_center
 from kjjr_excel.domain.model import InputFile, Submission
 from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
-from kjjr_excel.domain.validate import match_center
 from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
 from kjjr_excel.read.ingest import READ, UNREADABLE, IngestResult
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
@@ -110,11 +110,12 @@ def write_receipts(
     receipts' date (default now)."""
     when = when or datetime.now()
     kept = None if accepted is None else {s.file for s in accepted}
-    run = _ReceiptRun(scheme, Path(out_dir), roster, mail, ReceiptContext(year or scheme.year, when, kept))
+    index = RosterIndex(roster)  # built once: every submission is matched against it
+    run = _ReceiptRun(scheme, Path(out_dir), index, mail, ReceiptContext(year or scheme.year, when, kept))
     run.index(result, findings)
     centers: dict[tuple[str, str], list[Submission]] = {}
     for sub in sorted(result.submissions, key=lambda s: s.file):
-        entry = match_center(sub, roster) if roster else None
+        entry = match_center(sub, index) if roster else None
         code = entry.code if entry else sub.center_code
         name = entry.name if entry else sub.center_name
         centers.setdefault((code, name), []).append(sub)
@@ -136,7 +137,7 @@ class _ReceiptRun:
 
     scheme: Scheme
     out_dir: Path
-    roster: Sequence[RosterEntry]
+    roster: RosterIndex
     mail: bool
     context: ReceiptContext
     by_file: dict[str, list[Finding]] = field(default_factory=dict)

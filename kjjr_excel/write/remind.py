@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import xlsxwriter
 
 from kjjr_excel.domain.findings import Severity
+from kjjr_excel.domain.identity import RosterIndex, center_key, submission_key
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
-from kjjr_excel.domain.validate import center_key, submission_key
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.write.drafts import addresses, reminder_draft, write_draft
 from kjjr_excel.write.output import file_name, name_part
@@ -69,8 +69,9 @@ def _what_came(checked: Checked) -> tuple[dict[str, str], dict[str, list[tuple[s
     for f in checked.findings:
         if f.severity is Severity.ERROR and f.file and f.file not in errors:
             errors[f.file] = f.message
+    index = RosterIndex(checked.roster)  # built once: every submission is matched against it
     for sub in sorted(checked.submissions, key=lambda s: s.file):
-        key = submission_key(sub, checked.roster)
+        key = submission_key(sub, index)
         reason = f"收到的文件 {sub.file} 未通过校验：{errors.get(sub.file, '详见回执')}"
         reasons.setdefault(key, reason)
         senders.setdefault(key, []).extend((o.sender_name, o.sender) for o in sub.origins)
