@@ -304,6 +304,23 @@ def print_ratios(runs: dict[str, list[dict]]) -> None:
         )
 
 
+def print_10k_verdict(wall: float, warm: dict, tree_sampled: bool) -> None:
+    """The 10,000-submission target: under 10 s, and under 300 MiB for the whole process tree. Summed PSS is
+    what the tree holds; summed RSS, the stricter figure, counts every shared page once per process."""
+    print(f"target at N=10000 < {TARGET_10K_SECONDS:.0f} s: {_verdict(wall < TARGET_10K_SECONDS)}")
+    if not tree_sampled:
+        largest = _mib(warm["maxrss_kib"])
+        print(
+            f"< {TARGET_10K_MIB:.0f} MiB: largest process {largest:.0f} MiB; add --tree-memory for the tree"
+        )
+        return
+    for name, key in (("summed PSS", "tree_pss_bytes"), ("summed RSS", "tree_bytes")):
+        mib = warm[key] / 2**20
+        print(
+            f"< {TARGET_10K_MIB:.0f} MiB, {name} of the tree {mib:.0f} MiB: {_verdict(mib < TARGET_10K_MIB)}"
+        )
+
+
 def bench_rank(args: argparse.Namespace) -> None:
     workdir = Path(args.workdir)
     inbox, roster = prepare(workdir, args.scheme, args.n)
@@ -319,20 +336,13 @@ def bench_rank(args: argparse.Namespace) -> None:
         print(f"{s.label:<14} | {s.wall:>8.2f} | {s.rss_mib:>19.0f} | {list(s.walls)}")
     if "baseline" in runs:
         print_ratios(runs)
-    peak = _mib(warm["maxrss_kib"])
     if args.tree_memory:
-        tree_rss, tree_pss = warm["tree_bytes"] / 2**20, warm["tree_pss_bytes"] / 2**20
         print(
-            f"ours, whole process tree (untimed run): summed RSS {tree_rss:.0f} MiB, summed PSS {tree_pss:.0f} MiB"
+            f"ours, whole process tree (untimed run): summed RSS {warm['tree_bytes'] / 2**20:.0f} MiB, "
+            f"summed PSS {warm['tree_pss_bytes'] / 2**20:.0f} MiB"
         )
-        peak = max(peak, tree_pss)
     if args.n == 10000:
-        wall = summarise("ours", runs["ours"]).wall
-        basis = "summed PSS of the tree" if args.tree_memory else "largest process only; add --tree-memory"
-        print(
-            f"target at N=10000 < {TARGET_10K_SECONDS:.0f} s: {_verdict(wall < TARGET_10K_SECONDS)}; "
-            f"< {TARGET_10K_MIB:.0f} MiB ({basis}): {_verdict(peak < TARGET_10K_MIB)}"
-        )
+        print_10k_verdict(summarise("ours", runs["ours"]).wall, warm, args.tree_memory)
     shutil.rmtree(out.parent, ignore_errors=True)
 
 
