@@ -22,8 +22,6 @@ ALLOWLIST = {
     "errors",
     # The demo's sample inputs: run whole by test_cli's and test_app's demo tests; 17-app owns it.
     "samples",
-    # 17-writers adds test_remind.py; today test_drafts runs `kjjr remind`.
-    "remind",
 }
 
 # Test modules that name no module: acceptance suites over the whole tool, and this file.
