@@ -1,22 +1,24 @@
-"""Benchmark `kjjr rank` against the straightforward approach (SPEC §8).
+"""Benchmark `kjjr rank` and `kjjr template` against SPEC §8 and issue 17's targets (benchmarks/README.md).
 
-    python benchmarks/bench_rank.py [--n 1000] [--scheme guangdong|qingdao] [--repeat 3] [--workdir DIR]
-                                    [--tree-memory]
-    python benchmarks/bench_rank.py --n 10000 --only-ours
+    python benchmarks/bench_rank.py [--n 1000] [--scheme guangdong|qingdao] [--repeat 3] [--jobs N]
+                                    [--workdir DIR] [--tree-memory]
+    python benchmarks/bench_rank.py --n 10000 --only-ours --tree-memory
     python benchmarks/bench_rank.py --templates 1000
 
 The baseline needs pandas, an optional extra: `pip install -e '.[bench]'`.
 
 Generates N filled submissions from the real templates (cached in the workdir between runs), then runs, side
-by side and alternating, each in its own subprocess so both are measured the same way:
+by side and alternating, each in its own subprocess so all are measured the same way:
 - baseline: a loop of pandas.read_excel(path, sheet_name=None) (every sheet, default engine openpyxl);
-- ours: `python -m kjjr_excel rank SCHEME INBOX [--roster R] -o OUT.xlsx`.
+- ours: `python -m kjjr_excel rank SCHEME INBOX [--roster R] -o OUT.xlsx [--jobs N]`;
+- ours in one process: the same with `--jobs 1` (what Windows used to get without fork), when the installed
+  CLI has `--jobs` (detected from `rank --help`; without it that row is skipped and `--jobs` is not passed).
 Each child runs under a tiny wrapper that times the whole process (start-up included) and reports the peak RSS
 of the largest single process of its tree (ru_maxrss of the waited-for descendants). With --tree-memory the
-first, untimed run of ours also samples the whole process tree every 5 ms: summed RSS (counts the pages forked
+first, untimed run of ours also samples the whole process tree every 5 ms: summed RSS (counts pages that
 workers share with their parent once per process) and summed PSS (each shared page divided among its sharers:
 what the tree really holds). The timed runs never sample, as the sampler would take CPU from a command that
-uses both cores. The table shows the median of the repeats.
+uses both cores. The table shows the median of the repeats and each target's verdict.
 """
 
 from __future__ import annotations
@@ -32,11 +34,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+
+# Issue 17's targets on the 2-core reference machine.
+TARGET_RATIO = 15.0  # 1,000 submissions, whole `kjjr rank` process vs the pandas loop
+TARGET_RATIO_ONE_JOB = 10.0  # the same with --jobs 1
+TARGET_10K_SECONDS = 10.0
+TARGET_10K_MIB = 300.0
+TARGET_TEMPLATES_SECONDS = 10.0  # 1,000 per-center templates
 
 # The wrapper: runs argv[1:], prints one JSON line with wall seconds, ru_maxrss (KiB) of the largest process
 # of the child's tree and, with --tree-memory, the sampled peaks of the tree's summed RSS and summed PSS. RSS
@@ -172,12 +180,13 @@ def prepare(workdir: Path, scheme_name: str, n: int) -> tuple[Path, Path | None]
     if inbox.exists():
         shutil.rmtree(inbox)
     inbox.mkdir(parents=True)
+    from kjjr_excel.read.batch import parallel_map
+
     jobs = _codes(scheme_name, n)
     size = max(25, math.ceil(n / ((os.cpu_count() or 1) * 8)))
     chunks = [(scheme_name, str(inbox), jobs[k : k + size]) for k in range(0, n, size)]
     print(f"generating {n} {scheme_name} submissions in {inbox} ...", file=sys.stderr)
-    with ProcessPoolExecutor() as pool:
-        done = sum(pool.map(_write_chunk, chunks))
+    done = sum(parallel_map(_write_chunk, chunks, min_per_job=1))
     assert done == n
     marker.write_text(str(n))
     return inbox, roster
@@ -202,73 +211,138 @@ def _mib(kib: float) -> float:
     return kib / 1024
 
 
-def _row(label: str, runs: list[dict]) -> dict:
-    return {
-        "label": label,
-        "wall": statistics.median(r["wall"] for r in runs),
-        "rss": statistics.median(_mib(r["maxrss_kib"]) for r in runs),
-        "tree": statistics.median(r["tree_bytes"] / 2**20 for r in runs),
-        "all": [round(r["wall"], 3) for r in runs],
-    }
+@dataclass(frozen=True)
+class Command:
+    label: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The median of one command's timed runs."""
+
+    label: str
+    wall: float
+    walls: tuple[float, ...]
+    rss_mib: float  # largest single process of the tree (ru_maxrss)
+
+
+def summarise(label: str, runs: list[dict]) -> Summary:
+    return Summary(
+        label=label,
+        wall=statistics.median(r["wall"] for r in runs),
+        walls=tuple(round(r["wall"], 3) for r in runs),
+        rss_mib=statistics.median(_mib(r["maxrss_kib"]) for r in runs),
+    )
+
+
+def has_jobs_option(command: str) -> bool:
+    """Whether the installed CLI's `command` takes --jobs (added in issue 17; older trees lack it)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "kjjr_excel", command, "--help"], capture_output=True, text=True, cwd=ROOT
+    )
+    return "--jobs" in out.stdout
+
+
+def _jobs_argv(command: str, jobs: int | None) -> list[str]:
+    if jobs is None:
+        return []
+    if not has_jobs_option(command):
+        print(f"note: this CLI's `{command}` has no --jobs; running without it", file=sys.stderr)
+        return []
+    return ["--jobs", str(jobs)]
+
+
+def run_series(commands: list[Command], repeat: int) -> dict[str, list[dict]]:
+    """Each repeat runs every command once, back to back; the order rotates so none always goes first."""
+    runs: dict[str, list[dict]] = {c.label: [] for c in commands}
+    for k in range(repeat):
+        shift = k % len(commands)
+        for command in commands[shift:] + commands[:shift]:
+            run = measure(list(command.argv))
+            runs[command.label].append(run)
+            print(f"  run {k + 1} {command.label}: {run['wall']:.3f} s", file=sys.stderr)
+    return runs
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def rank_commands(args: argparse.Namespace, inbox: Path, roster: Path | None, out: Path) -> list[Command]:
+    ours = [sys.executable, "-m", "kjjr_excel", "rank", args.scheme, str(inbox), "-o", str(out)]
+    if roster is not None:
+        ours += ["--roster", str(roster)]
+    commands = [Command("ours", tuple(ours + _jobs_argv("rank", args.jobs)))]
+    if args.only_ours:
+        return commands
+    baseline_script = Path(args.workdir) / "baseline_read_excel.py"
+    baseline_script.write_text(BASELINE, encoding="utf-8")
+    commands.insert(0, Command("baseline", (sys.executable, str(baseline_script), str(inbox))))
+    if has_jobs_option("rank"):
+        commands.append(Command("ours --jobs 1", tuple([*ours, "--jobs", "1"])))
+    else:
+        print("note: this CLI's `rank` has no --jobs: the one-process row is skipped", file=sys.stderr)
+    return commands
+
+
+def print_ratios(runs: dict[str, list[dict]]) -> None:
+    """Each ours-row against the baseline: ratio of the medians, and the ratio within each repeat (the
+    commands of one repeat share the machine's state of the moment; a shared host drifts over a series)."""
+    base = runs["baseline"]
+    base_wall = statistics.median(r["wall"] for r in base)
+    for label, target in (("ours", TARGET_RATIO), ("ours --jobs 1", TARGET_RATIO_ONE_JOB)):
+        if label not in runs:
+            continue
+        ours = runs[label]
+        ratio = base_wall / statistics.median(r["wall"] for r in ours)
+        pairs = sorted(b["wall"] / o["wall"] for b, o in zip(base, ours, strict=True))
+        print(
+            f"{label}: {ratio:.1f}x the baseline (within pairs: median {statistics.median(pairs):.1f}x, "
+            f"lowest {pairs[0]:.1f}x, highest {pairs[-1]:.1f}x); target at N=1000 >= {target:.0f}x: "
+            f"{_verdict(ratio >= target)}"
+        )
+
+
+def print_10k_verdict(wall: float, warm: dict, tree_sampled: bool) -> None:
+    """The 10,000-submission target: under 10 s, and under 300 MiB for the whole process tree. Summed PSS is
+    what the tree holds; summed RSS, the stricter figure, counts every shared page once per process."""
+    print(f"target at N=10000 < {TARGET_10K_SECONDS:.0f} s: {_verdict(wall < TARGET_10K_SECONDS)}")
+    if not tree_sampled:
+        largest = _mib(warm["maxrss_kib"])
+        print(
+            f"< {TARGET_10K_MIB:.0f} MiB: largest process {largest:.0f} MiB; add --tree-memory for the tree"
+        )
+        return
+    for name, key in (("summed PSS", "tree_pss_bytes"), ("summed RSS", "tree_bytes")):
+        mib = warm[key] / 2**20
+        print(
+            f"< {TARGET_10K_MIB:.0f} MiB, {name} of the tree {mib:.0f} MiB: {_verdict(mib < TARGET_10K_MIB)}"
+        )
 
 
 def bench_rank(args: argparse.Namespace) -> None:
     workdir = Path(args.workdir)
     inbox, roster = prepare(workdir, args.scheme, args.n)
-    scheme = f"{args.scheme}"
     out = Path(tempfile.mkdtemp(prefix="kjjr_bench_")) / "排名结果.xlsx"
-    ours_cmd = [sys.executable, "-m", "kjjr_excel", "rank", scheme, str(inbox), "-o", str(out)]
-    if roster is not None:
-        ours_cmd += ["--roster", str(roster)]
-    baseline_script = workdir / "baseline_read_excel.py"
-    baseline_script.write_text(BASELINE, encoding="utf-8")
-    base_cmd = [sys.executable, str(baseline_script), str(inbox)]
-    warm = measure(ours_cmd, tree=args.tree_memory)  # warms the page cache; its time is not counted
-    tree = (
-        f"{warm['tree_bytes'] / 2**20:.0f} / {warm['tree_pss_bytes'] / 2**20:.0f}"
-        if args.tree_memory
-        else "-"
-    )
-    ours: list[dict] = []
-    base: list[dict] = []
-    for k in range(args.repeat):
-        order = [("ours", ours_cmd), ("baseline", base_cmd)]
-        if k % 2:
-            order.reverse()
-        for name, cmd in order:
-            if name == "baseline" and args.only_ours:
-                continue
-            run = measure(cmd)
-            (ours if name == "ours" else base).append(run)
-            print(f"  run {k + 1} {name}: {run['wall']:.3f} s", file=sys.stderr)
-    o = _row("ours", ours)
-    print()
-    print(
-        f"scheme {args.scheme}, {os.cpu_count()} cores, median of {args.repeat}; peak MiB = largest process "
-        "(ru_maxrss) / whole process tree: summed RSS / summed PSS (sampled in an untimed run with --tree-memory)"
-    )
-    print(
-        f"{'N':>6} | {'baseline s':>10} | {'ours s':>7} | {'ratio':>6} | {'baseline MiB':>12} | {'ours MiB':>13}"
-    )
-    if base:
-        b = _row("baseline", base)
-        ratio = b["wall"] / o["wall"]
+    commands = rank_commands(args, inbox, roster, out)
+    ours = next(c for c in commands if c.label == "ours")
+    warm = measure(list(ours.argv), tree=args.tree_memory)  # warms the page cache; its time is not counted
+    runs = run_series(commands, args.repeat)
+    print(f"\nscheme {args.scheme}, N = {args.n}, {os.cpu_count()} cores, median of {args.repeat}")
+    print(f"{'run':<14} | {'median s':>8} | {'largest process MiB':>19} | runs s")
+    for command in commands:
+        s = summarise(command.label, runs[command.label])
+        print(f"{s.label:<14} | {s.wall:>8.2f} | {s.rss_mib:>19.0f} | {list(s.walls)}")
+    if "baseline" in runs:
+        print_ratios(runs)
+    if args.tree_memory:
         print(
-            f"{args.n:>6} | {b['wall']:>10.2f} | {o['wall']:>7.2f} | {ratio:>5.1f}x | {b['rss']:>12.0f} | "
-            f"{o['rss']:>5.0f} / {tree:>5}"
+            f"ours, whole process tree (untimed run): summed RSS {warm['tree_bytes'] / 2**20:.0f} MiB, "
+            f"summed PSS {warm['tree_pss_bytes'] / 2**20:.0f} MiB"
         )
-        # Each repeat runs the two back to back, so a pair shares the machine's state of the moment (a shared
-        # host's speed drifts over a series): the ratio within each pair, beside the ratio of the medians.
-        pairs = sorted(br["wall"] / orr["wall"] for br, orr in zip(base, ours, strict=True))
-        print(
-            f"ratio within each pair: median {statistics.median(pairs):.1f}x, "
-            f"lowest {pairs[0]:.1f}x, highest {pairs[-1]:.1f}x"
-        )
-    else:
-        print(
-            f"{args.n:>6} | {'-':>10} | {o['wall']:>7.2f} | {'-':>6} | {'-':>12} | {o['rss']:>5.0f} / {tree:>5}"
-        )
-    print(f"ours runs: {o['all']}" + (f"; baseline runs: {_row('b', base)['all']}" if base else ""))
+    if args.n == 10000:
+        print_10k_verdict(summarise("ours", runs["ours"]).wall, warm, args.tree_memory)
     shutil.rmtree(out.parent, ignore_errors=True)
 
 
@@ -276,21 +350,34 @@ def bench_templates(args: argparse.Namespace) -> None:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     roster = write_roster(workdir / f"roster_templates_{args.templates}.csv", "guangdong", args.templates)
+    cmd = [
+        sys.executable,
+        "-m",
+        "kjjr_excel",
+        "template",
+        "guangdong",
+        "--roster",
+        str(roster),
+        "--per-center",
+    ]
+    cmd += _jobs_argv("template", args.jobs)
     runs = []
     for _ in range(args.repeat):
         out = Path(tempfile.mkdtemp(prefix="kjjr_tpl_"))
-        cmd = [sys.executable, "-m", "kjjr_excel", "template", "guangdong", "--roster", str(roster)]
-        runs.append(measure([*cmd, "--per-center", "-o", str(out)], tree=args.tree_memory))
+        runs.append(measure([*cmd, "-o", str(out)], tree=args.tree_memory))
         written = len(list(out.glob("*.xlsx")))
         assert written == args.templates + 1, written
         shutil.rmtree(out, ignore_errors=True)
-    r = _row("templates", runs)
+    r = summarise("templates", runs)
+    tree = statistics.median(run["tree_bytes"] / 2**20 for run in runs)
     print(
-        f"\n{args.templates} per-center templates (guangdong), median of {args.repeat}: {r['wall']:.2f} s, "
-        f"peak {r['rss']:.0f} MiB (largest process)"
-        + (f" / {r['tree']:.0f} MiB (tree, sampled)" if args.tree_memory else "")
-        + f"; runs {r['all']}"
+        f"\n{args.templates} per-center templates (guangdong), median of {args.repeat}: {r.wall:.2f} s, "
+        f"peak {r.rss_mib:.0f} MiB (largest process)"
+        + (f" / {tree:.0f} MiB (tree, sampled)" if args.tree_memory else "")
+        + f"; runs {list(r.walls)}"
     )
+    if args.templates == 1000:
+        print(f"target < {TARGET_TEMPLATES_SECONDS:.0f} s: {_verdict(r.wall < TARGET_TEMPLATES_SECONDS)}")
 
 
 def main() -> None:
@@ -301,6 +388,7 @@ def main() -> None:
     parser.add_argument("--scheme", choices=["guangdong", "qingdao"], default="guangdong")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", default=str(ROOT / "benchmarks" / "_work"))
+    parser.add_argument("--jobs", type=int, help="pass --jobs N to ours (when the installed CLI has it)")
     parser.add_argument("--only-ours", action="store_true", help="skip the (slow) pandas baseline")
     parser.add_argument("--templates", type=int, metavar="N", help="time N per-center templates instead")
     parser.add_argument(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.header
-import sys
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
@@ -13,9 +12,6 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.cli import cli  # noqa: E402

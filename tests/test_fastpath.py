@@ -10,9 +10,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
 from kjjr_fixtures import build_submission, good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
 
 from kjjr_excel.domain.layout import layout  # noqa: E402

@@ -14,8 +14,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402

@@ -12,9 +12,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
 from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
 
 from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import io
-import sys
 import zipfile
 from decimal import Decimal
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 

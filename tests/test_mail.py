@@ -7,7 +7,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -15,9 +14,6 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402

@@ -15,9 +15,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.cli import cli  # noqa: E402

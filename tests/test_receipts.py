@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import openpyxl
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402

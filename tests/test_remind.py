@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import email
-import sys
 from datetime import datetime
 from email import policy
 from pathlib import Path
 
 import openpyxl
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.app import check_inbox  # noqa: E402

@@ -5,11 +5,11 @@ the hand computation written here."""
 from __future__ import annotations
 
 import shutil
-import sys
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from lo_fill import fill_with_libreoffice  # noqa: E402
 from python_calamine import CalamineWorkbook
 
 from kjjr_excel.app import run_rank
@@ -19,10 +19,6 @@ from kjjr_excel.domain.scheme import RosterEntry, load_scheme
 from kjjr_excel.errors import SchemeError
 from kjjr_excel.write.ranking import write_ranking
 from kjjr_excel.write.template import assessment_sheet_name, generate
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
-from lo_fill import fill_with_libreoffice  # noqa: E402
 
 SCHEMES = Path(__file__).parent / "schemes"
 needs_lo = pytest.mark.skipif(

@@ -1,6 +1,7 @@
-"""Rebuild the assessor-table and review-sheet cases of the example corpus (run from the repository root):
+"""Rebuild the assessor-table and review-sheet cases of the example corpus (run from the repository root, with
+the package installed, `pip install -e '.[test]'`):
 
-    python tests/examples/make_assessment_examples.py
+    python -m tests.examples.make_assessment_examples
 
 Each case is a folder of the corpus (README.md): inbox/ (submissions from the real template, and the tables
 where a case hands them in with the submissions), assessment/ (assessor tables or review sheets from the real
@@ -12,20 +13,19 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme
+from kjjr_excel.write.template import write_assessment, write_submission
+
+# Run as a module from the repository root, `tests` is a namespace package there: the fixtures the test suite
+# uses are importable without editing sys.path.
+from tests.fixtures.kjjr_fixtures import strip_cached_values
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
-sys.path.insert(0, str(HERE.parent / "fixtures"))
-
-from kjjr_fixtures import strip_cached_values  # noqa: E402
-
-from kjjr_excel.domain.scheme import RosterEntry, load_scheme  # noqa: E402
-from kjjr_excel.write.template import write_assessment, write_submission  # noqa: E402
 
 QD = load_scheme("qingdao")
 GD = load_scheme("guangdong")

@@ -1,5 +1,6 @@
-"""Regenerate the corpus of returned files: `python tests/examples/make_examples.py` (needs LibreOffice and
-Gnumeric on PATH). Each case folder holds `inbox/` (the files as a clerk returns them) and `expected.toml`
+"""Regenerate the corpus of returned files: `python -m tests.examples.make_examples` from the repository root,
+with the package installed (`pip install -e '.[test]'`; needs LibreOffice and Gnumeric on PATH). Each case folder
+holds `inbox/` (the files as a clerk returns them) and `expected.toml`
 (written by hand from the seed's rules; this script never writes it).
 
 Every file is made by a real program from the shipped template: our template writer fills it as a clerk
@@ -25,11 +26,10 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
+from kjjr_excel.domain.scheme import RosterEntry, load_scheme
+from kjjr_excel.write.template import write_submission
 
-from kjjr_excel.domain.scheme import RosterEntry, load_scheme  # noqa: E402
-from kjjr_excel.write.template import write_submission  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 QD = load_scheme("qingdao-2017")
 GD = load_scheme("guangdong-2019")
