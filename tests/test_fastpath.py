@@ -20,7 +20,6 @@ from kjjr_fixtures import build_submission, good_values, real_submission, rewrit
 
 from kjjr_excel.domain.layout import layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
-from kjjr_excel.read import book as book_mod  # noqa: E402
 from kjjr_excel.read.book import Refused, open_book  # noqa: E402
 from kjjr_excel.read.ingest import ingest, read_submission  # noqa: E402
 from kjjr_excel.read.submission import SubmissionReader  # noqa: E402
@@ -178,9 +177,7 @@ def test_memo_cold_equals_warm(inbox, scheme):
     assert [reader.read(path, path.name) for path in reversed(files)] == cold[::-1]
 
 
-@pytest.mark.parametrize("step", [8192, 64], ids=["usual-step", "many-small-steps"])
-def test_formula_shortcut_equals_full_parse(inbox, monkeypatch, step):
-    monkeypatch.setattr(book_mod, "HEAD_STEP", step)  # the partial inflation, in one step or in many
+def test_formula_shortcut_equals_full_parse(inbox):
     checked = 0
     for path in sorted(inbox.glob("*.xlsx")):
         for scheme in (GD, QD):

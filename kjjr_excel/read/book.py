@@ -212,9 +212,9 @@ class Book:
         """(row, col) -> (formula text, has cached value) for the wanted cells that hold a formula; {} for an
         .xls, where calamine's values are all there is.
 
-        shortcut: a byte search first (in the part's rows up to the last wanted cell, then if need be in all of
-        it), the sheet is parsed only when a wanted cell may hold a formula; False always parses (the reference
-        the shortcut is tested against)."""
+        shortcut: a byte search first, the sheet is parsed only when a wanted cell may hold a formula; False
+        always parses (the reference the shortcut is tested against). The part is at hand already: every sheet
+        is inflated whole when the book is opened, to be scanned, and to be bounded before calamine loads it."""
         if self.zip is None:
             return {}
         if self.fmt == "ods":
@@ -226,10 +226,6 @@ class Book:
             if shortcut:
                 tags = self.cache.tags(wanted)
                 if not tags:
-                    return {}
-                # a sheet calamine loaded was inflated whole to bound it: its head is at hand already
-                head = None if name in self.parts else _head_through(self.zip, name, tags[-1])
-                if head is not None and _surely_no_formula(head, tags):
                     return {}
                 if _surely_no_formula(self.part(name), tags):
                     return {}
@@ -713,34 +709,6 @@ def _ods_formulas(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> dict[
         if r > last_row:
             break
     return out
-
-
-HEAD_STEP = 8192  # inflated bytes read at a time by _head_through
-
-
-def _head_through(zf: zipfile.ZipFile, name: str, tag: bytes) -> bytes | None:
-    """The start of a deflated sheet part, inflated up to the end of the row that holds `tag` (the last wanted
-    cell): the shortcut needs no more, and a template's data validations and print settings, often half the
-    part, come after its rows. None when the part cannot be read this way, or the row is not found within the
-    size the directory declares (the caller then inflates the whole part, with its checks)."""
-    info = _info(zf, name)
-    if info is None or info.compress_type != zipfile.ZIP_DEFLATED:
-        return None
-    head, at = b"", -1
-    try:
-        with zf.open(info) as fh:
-            while len(head) <= info.file_size:
-                chunk = fh.read(HEAD_STEP)
-                if not chunk:
-                    return None
-                head += chunk
-                if at < 0:
-                    at = head.find(tag, max(0, len(head) - len(chunk) - len(tag)))
-                if at >= 0 and head.find(b"</row>", at) >= 0:
-                    return head
-    except _ZIP_ERRORS:
-        return None
-    return None
 
 
 def _surely_no_formula(part: bytes, tags: Sequence[bytes]) -> bool:
