@@ -1,8 +1,11 @@
-"""The fast ingestion path gives what the slow one gives: pool vs serial, memo cold vs warm, byte-search
-shortcuts vs full parses, template positions vs label fallback, on the fixtures the ingestion tests build."""
+"""The fast reading path gives what the plain one gives, through public behaviour only: a pool (forked or
+spawned, as on Windows) equals one process, a run's reader with warm memos equals a fresh one per file, the
+formula shortcut equals a full parse, the template's positions equal the label fallback."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import sys
 import zipfile
@@ -14,8 +17,9 @@ from kjjr_fixtures import build_submission, good_values, real_submission, rewrit
 
 from kjjr_excel.domain.layout import layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
-from kjjr_excel.read import ingest as ingest_mod  # noqa: E402
+from kjjr_excel.read.book import Refused, open_book  # noqa: E402
 from kjjr_excel.read.ingest import ingest, read_submission  # noqa: E402
+from kjjr_excel.read.submission import SubmissionReader  # noqa: E402
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")
@@ -90,21 +94,20 @@ def inbox(tmp_path_factory) -> Path:
     return _corpus(tmp_path_factory.mktemp("fastpath"))
 
 
-def _clear_memos() -> None:
-    ingest_mod._PARSED.clear()
-    ingest_mod._SHEET_PARTS.clear()
-    ingest_mod._CELL_TAGS.clear()
-    ingest_mod._strip_label.cache_clear()
-    ingest_mod._PLAIN_PROLOG_PARTS.clear()
-    ingest_mod._INFLATED.clear()
-
-
 def _flat(result) -> tuple:
     return (result.submissions, result.findings, result.files)
 
 
+def _many(inbox: Path, root: Path, copies: int) -> Path:
+    """`copies` copies of the corpus, nested: enough files for a pool to be used."""
+    big = root / "big"
+    for n in range(copies):
+        shutil.copytree(inbox, big / f"d{n}")
+    return big
+
+
 def test_corpus_covers_the_paths(inbox):
-    result = ingest(GD, [inbox], workers=1)
+    result = ingest(GD, [inbox], jobs=1)
     codes = {f.code for f in result.findings}
     assert {"file-unsafe", "file-empty", "file-corrupt", "layout-tampered", "recognised-by-labels"} <= codes
     assert {"formula-cached", "formula-no-cache", "value-normalised", "value-not-number"} <= codes
@@ -115,129 +118,92 @@ def test_corpus_covers_the_paths(inbox):
     assert stored.values == next(s for s in result.submissions if s.file == "clean0.xlsx").values
 
 
-def test_pool_equals_serial(inbox, monkeypatch):
-    serial = ingest(GD, [inbox], workers=1)
-    monkeypatch.setattr(ingest_mod, "CHUNK", 3)  # several chunks over the pool, in any completion order
+def test_pool_equals_serial(inbox, tmp_path):
+    big = _many(inbox, tmp_path, 12)
+    serial = ingest(GD, [big], jobs=1)
     ticks: list[int] = []
-    pooled = ingest(GD, [inbox], workers=2, progress=ticks.append)
+    pooled = ingest(GD, [big], jobs=2, progress=ticks.append)
     assert _flat(pooled) == _flat(serial)
-    assert sum(ticks) == len(serial.files)
-    three = ingest(GD, [inbox], workers=3)
-    assert _flat(three) == _flat(serial)
+    assert sum(ticks) == len(serial.files) - len([f for f in serial.files if f.status == "已跳过"])
+    assert _flat(ingest(GD, [big])) == _flat(serial)  # the default: every core
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="workers are forked only where fork exists")
-def test_a_worker_that_dies_loses_nothing(inbox, monkeypatch):
-    """A worker killed mid-chunk (out of memory, a signal) must neither hang the batch nor lose its files."""
-    import os
+@pytest.mark.skipif("spawn" not in multiprocessing.get_all_start_methods(), reason="no spawn here")
+def test_spawned_pool_equals_serial_as_on_windows(inbox, tmp_path, monkeypatch):
+    """Windows has no fork: its workers start afresh and get the reader by pickling."""
+    big = _many(inbox, tmp_path, 12)
+    serial = ingest(QD, [big], jobs=1)
+    spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: spawn)
+    assert _flat(ingest(QD, [big], jobs=2)) == _flat(serial)
 
-    serial = ingest(GD, [inbox], workers=1)
-    monkeypatch.setattr(ingest_mod, "CHUNK", 3)
-    main_pid = os.getpid()
-    real = ingest_mod.read_submission
 
-    def dies_in_a_worker(path, display, scheme):
-        if os.getpid() != main_pid:
+def _dies_in_a_worker(parent: int):
+    real = SubmissionReader.read
+
+    def read(self, path, display):
+        if os.getpid() != parent:
             os._exit(9)
-        return real(path, display, scheme)
+        return real(self, path, display)
 
-    monkeypatch.setattr(ingest_mod, "read_submission", dies_in_a_worker)
+    return read
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the patched reader reaches the workers by fork only")
+def test_a_worker_that_dies_loses_nothing(inbox, tmp_path, monkeypatch):
+    """A worker killed mid-chunk (out of memory, a signal) must neither hang the batch nor lose its files."""
+    big = _many(inbox, tmp_path, 12)
+    serial = ingest(GD, [big], jobs=1)
+    monkeypatch.setattr(SubmissionReader, "read", _dies_in_a_worker(os.getpid()))
     ticks: list[int] = []
-    survived = ingest(GD, [inbox], workers=2, progress=ticks.append)
+    survived = ingest(GD, [big], jobs=2, progress=ticks.append)
     assert _flat(survived) == _flat(serial)
-    assert sum(ticks) == len(serial.files)
+    assert sum(ticks) == len(serial.files) - len([f for f in serial.files if f.status == "已跳过"])
 
 
 @pytest.mark.parametrize("scheme", [GD, QD], ids=["guangdong", "qingdao"])
 def test_memo_cold_equals_warm(inbox, scheme):
-    _clear_memos()
-    cold = ingest(scheme, [inbox], workers=1)
-    assert ingest_mod._PARSED  # the memo was used
-    warm = ingest(scheme, [inbox], workers=1)
-    assert _flat(cold) == _flat(warm)
+    """One reader for the whole run (its memos warm after the first files) reads every file as a fresh
+    reader per file does, and reads it again the same."""
+    files = sorted(p for p in inbox.iterdir())
+    cold = [SubmissionReader(scheme).read(path, path.name) for path in files]
+    reader = SubmissionReader(scheme)
+    warm = [reader.read(path, path.name) for path in files]
+    assert reader.parsed  # the memo was used
+    assert warm == cold
+    assert [reader.read(path, path.name) for path in reversed(files)] == cold[::-1]
 
 
-@pytest.mark.parametrize("step", [8192, 64], ids=["usual-step", "many-small-steps"])
-def test_formula_shortcut_equals_full_parse(inbox, monkeypatch, step):
-    monkeypatch.setattr(ingest_mod, "HEAD_STEP", step)  # the partial inflation, in one step or in many
+def test_formula_shortcut_equals_full_parse(inbox):
     checked = 0
     for path in sorted(inbox.glob("*.xlsx")):
         for scheme in (GD, QD):
             try:
-                book = ingest_mod._open_book(path, path.name)
-            except ingest_mod._Refused:
+                book = open_book(path, path.name)
+            except Refused:
                 continue
             lay = layout(scheme)
-            wanted = set(ingest_mod._positions(lay, scheme).values())
-            for sheet in book.reader.sheet_names:
-                fast = ingest_mod._formulas(book, sheet, wanted, path.name)
-                slow = ingest_mod._formulas(book, sheet, wanted, path.name, shortcut=False)
+            wanted = {(r, lay.value_col) for r in lay.rows.values()}
+            wanted |= {(r, lay.header_value_col) for r in lay.header_rows.values()}
+            for sheet in book.sheet_names:
+                fast = book.formulas(sheet, wanted)
+                slow = book.formulas(sheet, wanted, shortcut=False)
                 assert fast == slow, (path.name, sheet)
                 checked += 1
     assert checked > 20
-
-
-def test_formula_shortcut_inflates_the_rows_it_needs_only(inbox):
-    """A template's data validations and print settings follow its rows: the shortcut stops inflating at the
-    end of the row that holds the last wanted cell, and decides a clean file from there."""
-    book = ingest_mod._open_book(inbox / "clean0.xlsx", "c")
-    lay = layout(GD)
-    tags = ingest_mod._cell_tags(set(ingest_mod._positions(lay, GD).values()))
-    name = ingest_mod._sheet_part_cached(book, lay.sheet, "c")
-    head, whole = ingest_mod._head_through(book, name, tags[-1]), book.part(name, "c")
-    assert head is not None and len(head) < len(whole) and whole.startswith(head)
-    assert ingest_mod._surely_no_formula(head, tags)
-    assert ingest_mod._head_through(book, name, b'<c r="ZZ999"') is None  # not there: the whole part decides
-
-
-def test_formula_shortcut_sees_typed_formulas(inbox):
-    book = ingest_mod._open_book(inbox / "formula_nocache.xlsx", "f")
-    lay = layout(GD)
-    wanted = set(ingest_mod._positions(lay, GD).values())
-    found = ingest_mod._formulas(book, lay.sheet, wanted, "f")
-    # openpyxl re-saved the file: neither typed formula (C12, C13) has a cached value any more
-    assert {ref: cached for ref, (_, cached) in found.items()} == {(11, 2): False, (12, 2): False}
-
-
-def test_inflate_and_prolog_shortcut_agree_with_zipfile(inbox):
-    inflated = 0
-    for path in sorted(inbox.glob("*.xlsx")):
-        try:
-            zf = ingest_mod._check_zip(path.read_bytes(), path.name)
-        except ingest_mod._Refused:
-            continue
-        for info in zf.infolist():
-            full = zf.read(info)
-            fast = ingest_mod._inflate(zf, info)
-            assert fast is None or fast == full, (path.name, info.filename)
-            inflated += fast is not None
-            if ingest_mod._root_starts_prolog(zf, info):
-                assert b"<!DOCTYPE" not in full and b"<!ENTITY" not in full, (path.name, info.filename)
-    assert inflated > 100
 
 
 def test_label_fallback_reads_the_same_values(tmp_path):
     values = {**good_values(GD), "loan_amount": "1,200", "vc_amount": 12.5}
     by_meta = build_submission(tmp_path / "meta.xlsx", GD, values=values)
     by_labels = build_submission(tmp_path / "labels.xlsx", GD, values=values, with_meta=False)
-    a, fa, _ = read_submission(by_meta, "x.xlsx", GD)
-    b, fb, _ = read_submission(by_labels, "x.xlsx", GD)
-    assert a.recognised_by == "meta" and b.recognised_by == "labels"
-    assert {k: (v.raw, v.value, v.cell, v.error) for k, v in a.values.items()} == {
-        k: (v.raw, v.value, v.cell, v.error) for k, v in b.values.items()
+    a = read_submission(by_meta, "x.xlsx", GD)
+    b = read_submission(by_labels, "x.xlsx", GD)
+    assert a.submission.recognised_by == "meta" and b.submission.recognised_by == "labels"
+    assert {k: (v.raw, v.value, v.cell, v.error) for k, v in a.submission.values.items()} == {
+        k: (v.raw, v.value, v.cell, v.error) for k, v in b.submission.values.items()
     }
-    assert [f for f in fb if f.code != "recognised-by-labels"] == fa
-
-
-def test_copies_in_many_folders_read_alike(inbox, tmp_path):
-    """More files than one chunk, nested: the default (pooled when large) run equals the serial one."""
-    big = tmp_path / "big"
-    for n in range(4):
-        shutil.copytree(inbox, big / f"d{n}")
-    serial = ingest(GD, [big], workers=1)
-    default = ingest(GD, [big])
-    assert _flat(default) == _flat(serial)
-    assert len(serial.files) == 4 * len(list(inbox.iterdir()))
+    assert [f for f in b.findings if f.code != "recognised-by-labels"] == a.findings
 
 
 def _forge_crc(src: Path, dst: Path, part: str) -> Path:
@@ -257,35 +223,42 @@ def _forge_crc(src: Path, dst: Path, part: str) -> Path:
 
 @pytest.mark.parametrize("part", ["docProps/core.xml", "xl/workbook.xml"])
 def test_part_caches_never_change_an_outcome(inbox, tmp_path, part):
-    """Facts remembered from one file's parts (keyed by their compressed bytes) are never taken on trust by
-    a file whose directory says something else about the same bytes: warm caches give the cold result."""
+    """Facts a run's reader remembered from one file's parts are never taken on trust by a file whose
+    directory says something else about them: a warm reader gives the cold result."""
     good = inbox / "clean0.xlsx"
     forged = _forge_crc(good, tmp_path / "forged.xlsx", part)
-    _clear_memos()
-    assert read_submission(good, "g.xlsx", GD)[0].saved_at is not None  # warms every cache on these bytes
-    assert ingest_mod._INFLATED and ingest_mod._PLAIN_PROLOG_PARTS
-    warm = read_submission(forged, "f.xlsx", GD)
-    _clear_memos()
-    cold = read_submission(forged, "f.xlsx", GD)
+    reader = SubmissionReader(GD)
+    assert reader.read(good, "g.xlsx").submission.saved_at is not None  # warms every memo on these bytes
+    warm = reader.read(forged, "f.xlsx")
+    cold = SubmissionReader(GD).read(forged, "f.xlsx")
     assert warm == cold
     if part == "xl/workbook.xml":
-        assert cold[0] is None and [f.code for f in cold[1]] == ["file-corrupt"]
+        assert cold.submission is None and [f.code for f in cold.findings] == ["file-corrupt"]
     else:  # a bad timestamp part only costs the timestamp
-        assert cold[0] is not None and cold[0].saved_at is None
+        assert cold.submission is not None and cold.submission.saved_at is None
 
 
 @pytest.mark.parametrize("order", [(-0.0, 0.0), (0.0, -0.0)], ids=["minus-first", "plus-first"])
-def test_memos_keep_minus_zero_apart(order):
-    """-0 == 0, for floats and decimals alike: a memo keyed on the value alone would show whichever came
-    first, and the workbook would depend on the order the files were read in."""
+def test_memos_keep_minus_zero_apart(tmp_path, order):
+    """-0 == 0: a memo keyed on the value alone would show whichever came first, and the workbook would
+    depend on the order the files were read in."""
     import math
-    from decimal import Decimal
 
-    from kjjr_excel.domain import parse as cells
-
-    expected = ["-0" if math.copysign(1, raw) < 0 else "0" for raw in order]
-    _clear_memos()
     ind = next(i for i in GD.self_indicators if i.type == "decimal")
-    assert [ingest_mod._parse(ind, raw)[0] for raw in order] == expected
-    cells._decimal_text.cache_clear()
-    assert [cells.as_text(Decimal(text)) for text in expected] == expected
+    paths = []
+    for n, raw in enumerate(order):
+        paths.append(build_submission(tmp_path / f"{n}.xlsx", GD, values={**good_values(GD), ind.id: raw}))
+    reader = SubmissionReader(GD)
+    shown = [reader.read(path, path.name).submission.values[ind.id].raw for path in paths]
+    assert shown == ["-0" if math.copysign(1, raw) < 0 else "0" for raw in order]
+
+
+def test_the_reader_travels_to_a_spawned_worker_whole(inbox):
+    """What a spawned worker gets is the run's reader, pickled: the copy reads every file as the original."""
+    import pickle
+
+    reader = SubmissionReader(GD)
+    files = sorted(inbox.iterdir())
+    first = [reader.read(path, path.name) for path in files]
+    copy = pickle.loads(pickle.dumps(reader))
+    assert [copy.read(path, path.name) for path in files] == first

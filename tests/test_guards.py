@@ -124,7 +124,8 @@ def test_far_cell_on_the_data_sheet_is_a_finding_not_an_abort(tmp_path, ref):
 def test_far_cell_on_meta_is_refused_too(tmp_path):
     src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
     far = with_far_cell(src, tmp_path / "far.xlsx", "XFD1048576", META_SHEET)
-    sub, findings, info = read_submission(far, far.name, QD)
+    outcome = read_submission(far, far.name, QD)
+    sub, findings, info = outcome.submission, outcome.findings, outcome.file
     assert sub is None and "sheet-too-large" in codes(findings) and info.status == "无法读取"
 
 
@@ -165,7 +166,8 @@ def test_xls_extent_is_checked_before_calamine_opens_it(tmp_path):
         f"import resource, json; resource.setrlimit(resource.RLIMIT_AS, ({CAP}, {CAP}))\n"
         "from pathlib import Path\nfrom kjjr_excel.read.ingest import read_submission\n"
         "from kjjr_excel.domain.scheme import load_scheme\n"
-        f"sub, fs, info = read_submission(Path({str(xls)!r}), 'far.xls', load_scheme('qingdao'))\n"
+        f"outcome = read_submission(Path({str(xls)!r}), 'far.xls', load_scheme('qingdao'))\n"
+        "sub, fs, info = outcome.submission, outcome.findings, outcome.file\n"
         "print(json.dumps([f.code for f in fs]))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
@@ -218,7 +220,8 @@ def test_each_os_error_has_its_own_finding(tmp_path, monkeypatch, error, code):
         return real_open(name, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", failing_open)
-    sub, findings, _ = read_submission(path, path.name, QD)
+    outcome = read_submission(path, path.name, QD)
+    sub, findings = outcome.submission, outcome.findings
     assert sub is None and codes(findings) == {code}
     message = findings[0].message
     assert ("找不到" in message) == (code == "file-missing")

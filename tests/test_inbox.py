@@ -57,7 +57,7 @@ def test_workbooks_inside_a_zip_are_read_and_named_by_archive_and_member(tmp_pat
             "__MACOSX/._顺德分中心.xlsx": b"x",
         },
     )
-    result = ingest(GD, [inbox], workers=1)
+    result = ingest(GD, [inbox], jobs=1)
     assert [s.file for s in result.submissions] == [
         "附件.zip › 材料/汕头分中心.xlsx",
         "附件.zip › 顺德分中心.xlsx",
@@ -79,7 +79,7 @@ def test_gbk_member_names_as_windows_zips_them(tmp_path):
         assert not z.infolist()[0].flag_bits & 0x800  # no UTF-8 flag: zipfile alone reads mojibake
     found, findings, _ = collect_files([archive])
     assert [d for _, d in found] == ["报送.zip › 汕头分中心2019年报表.xlsx"] and findings == []
-    result = ingest(GD, [archive], workers=1)
+    result = ingest(GD, [archive], jobs=1)
     assert result.submissions[0].values["loan_banks"].value == Decimal(good_values(GD)["loan_banks"])
 
 
@@ -96,7 +96,7 @@ def test_a_zip_inside_a_zip_one_level_deep_at_most(tmp_path):
     assert [d for _, d in found] == ["outer.zip › inner.zip › 汕头.xlsx"]
     assert [(f.code, f.file) for f in findings] == [("file-skipped", "outer.zip › deeper.zip › inner.zip")]
     assert "嵌套" in findings[0].message
-    result = ingest(GD, [archive], workers=1)
+    result = ingest(GD, [archive], jobs=1)
     assert [s.center_code for s in result.submissions] == ["GD01"]
 
 
@@ -125,7 +125,7 @@ def test_a_member_whose_directory_lies_about_its_size_is_refused(tmp_path):
     at = data.rfind(b"PK\x01\x02")
     data[at + 24 : at + 28] = (100).to_bytes(4, "little")
     archive.write_bytes(bytes(data))
-    result = ingest(GD, [archive], workers=1)
+    result = ingest(GD, [archive], jobs=1)
     assert result.submissions == []
     assert [f.code for f in result.findings] == ["file-corrupt"] and result.findings[
         0
@@ -135,7 +135,7 @@ def test_a_member_whose_directory_lies_about_its_size_is_refused(tmp_path):
 def test_a_workbook_named_zip_is_read_as_the_workbook_it_is(tmp_path):
     renamed = tmp_path / "汕头分中心.zip"
     renamed.write_bytes(_book(tmp_path, "a.xlsx", ("GD01", "汕头分中心")))
-    result = ingest(GD, [renamed], workers=1)
+    result = ingest(GD, [renamed], jobs=1)
     assert [s.file for s in result.submissions] == ["汕头分中心.zip"]
     assert [f.code for f in result.findings] == ["file-extension-mismatch"]
 
@@ -143,8 +143,8 @@ def test_a_workbook_named_zip_is_read_as_the_workbook_it_is(tmp_path):
 def test_archive_members_read_in_worker_processes_as_in_one(tmp_path):
     book = _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))
     archive = _zip(tmp_path / "many.zip", {f"{n:02d}.xlsx": book for n in range(60)})  # > 2 chunks: forked
-    serial = ingest(GD, [archive], workers=1)
-    parallel = ingest(GD, [archive], workers=2)
+    serial = ingest(GD, [archive], jobs=1)
+    parallel = ingest(GD, [archive], jobs=2)
     assert len(serial.submissions) == 60 and serial.submissions == parallel.submissions
     assert serial.files == parallel.files and serial.findings == parallel.findings
 

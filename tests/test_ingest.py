@@ -30,7 +30,8 @@ def codes(findings) -> list[str]:
 
 
 def read(path: Path, scheme=GD):
-    return read_submission(path, path.name, scheme)
+    outcome = read_submission(path, path.name, scheme)
+    return outcome.submission, outcome.findings, outcome.file
 
 
 # ---------------------------------------------------------------------------------------------- basics
@@ -139,7 +140,8 @@ from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
 from kjjr_excel.read.ingest import read_submission
 from kjjr_excel.domain.scheme import load_scheme
-sub, findings, info = read_submission(Path({str(path)!r}), "x.xlsx", load_scheme({scheme_id!r}))
+outcome = read_submission(Path({str(path)!r}), "x.xlsx", load_scheme({scheme_id!r}))
+sub, findings, info = outcome.submission, outcome.findings, outcome.file
 print(json.dumps([f.as_dict() for f in findings], ensure_ascii=False))
 """
     done = subprocess.run(
@@ -373,9 +375,9 @@ def test_ingest_is_deterministic_and_parallel_equals_serial(tmp_path):
     for n in range(6):
         real_submission(inbox / ("z" if n % 2 else "") / f"{n}.xlsx", GD, center=(f"GD0{n + 1}", f"中心{n}"))
     (inbox / "bad.xlsx").write_bytes(b"")
-    serial = ingest(GD, [inbox], workers=1)
+    serial = ingest(GD, [inbox], jobs=1)
     ticks: list[int] = []
-    parallel = ingest(GD, [inbox], workers=2, progress=ticks.append)
+    parallel = ingest(GD, [inbox], jobs=2, progress=ticks.append)
     assert sum(ticks) == 7
     assert serial.submissions == parallel.submissions
     assert serial.findings == parallel.findings and serial.files == parallel.files

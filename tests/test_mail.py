@@ -421,8 +421,8 @@ def test_attachments_read_in_forked_workers_equal_a_serial_read(tmp_path):
             f"发件人{m} <s{m}@example.cn>", f"第{m}批", [(f"{n}.xlsx", b) for n, b in enumerate(books)], sent
         )
         (inbox / f"{m}.eml").write_bytes(raw.as_bytes())
-    serial = ingest(QD, [inbox], workers=1)
-    forked = ingest(QD, [inbox], workers=2)
+    serial = ingest(QD, [inbox], jobs=1)
+    forked = ingest(QD, [inbox], jobs=2)
     assert len(serial.submissions) == 30  # each workbook three times: one submission naming three mails
     assert all(len(s.origins) == 3 for s in serial.submissions)
     assert forked.submissions == serial.submissions

@@ -278,25 +278,25 @@ def test_reading_workers_die_with_their_parent(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
-    for n in range(60):
-        (inbox / f"{n:02}.xlsx").write_bytes(src.read_bytes())
+    for n in range(240):
+        (inbox / f"{n:03}.xlsx").write_bytes(src.read_bytes())
     pids = tmp_path / "pids"
     pids.mkdir()
     code = textwrap.dedent(
         f"""
         import os, time
         from pathlib import Path
-        from kjjr_excel.read import ingest
+        from kjjr_excel.read import ingest, submission
         from kjjr_excel.domain.scheme import load_scheme
         parent = os.getpid()
-        def read_submission(path, display, scheme):
+        def read(reader, path, display):
             if os.getpid() != parent:
                 Path({str(pids)!r}, str(os.getpid())).touch()
                 time.sleep(600)
-            return original(path, display, scheme)
-        original = ingest.read_submission
-        ingest.read_submission = read_submission
-        ingest.ingest(load_scheme("qingdao"), [Path({str(inbox)!r})], workers=3)
+            return original(reader, path, display)
+        original = submission.SubmissionReader.read
+        submission.SubmissionReader.read = read
+        ingest.ingest(load_scheme("qingdao"), [Path({str(inbox)!r})], jobs=2)
         """
     )
     parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import InputFile, MailOrigin
@@ -206,7 +207,19 @@ def _link_problem(entry: os.DirEntry) -> str:
         return "循环的快捷方式（符号链接指向自身）" if exc.errno == errno.ELOOP else "无效的快捷方式"
 
 
-Candidate = tuple[Path | ArchiveMember | MemberFile, str]
+class Candidate(NamedTuple):
+    """A file to read: where its bytes are, and its name as shown to the user."""
+
+    source: Path | ArchiveMember | MemberFile
+    display: str
+
+
+class Collected(NamedTuple):
+    """What collect_files found: the files to read, the findings on what was left out, and its rows."""
+
+    files: list[Candidate]
+    findings: list[Finding]
+    skipped: list[InputFile]
 
 
 class _Collector:
@@ -240,7 +253,7 @@ class _Collector:
         else:
             if guards.name_is_odd(name):
                 self.findings.append(Finding.make("file-name-encoding", file=display, shown=display))
-            self.found.append((path, display))
+            self.found.append(Candidate(path, display))
 
     def archive(self, path: Path, display: str) -> None:
         size = _size(path)
@@ -283,7 +296,7 @@ class _Collector:
             if member.suffix.lower() in ARCHIVE_SUFFIXES:
                 self.members(member, member.data, (), member.display)
             else:
-                self.found.append((member, member.display))
+                self.found.append(Candidate(member, member.display))
 
     def members(self, path: Path | MemberFile, data: bytes, outer: tuple[str, ...], display: str) -> None:
         """The workbooks of one zip (outer: the names of the zips it lies in, within the archive on disk)."""
@@ -296,7 +309,7 @@ class _Collector:
         names = {i.filename for i in infos}
         if "xl/workbook.xml" in names or {"mimetype", "content.xml"} <= names:
             # a workbook whose name says .zip (renamed by a mail client or a clerk): read as the workbook it is
-            self.found.append((ArchiveMember(path, outer, len(data)) if outer else path, display))
+            self.found.append(Candidate(ArchiveMember(path, outer, len(data)) if outer else path, display))
             return
         unsafe = _unsafe_archive(infos)
         if unsafe:
@@ -332,7 +345,7 @@ class _Collector:
                 self.skip(shown, f"不是Excel文件（{suffix or '无扩展名'}）", info.file_size)
             else:
                 member = ArchiveMember(path, (*outer, info.filename), info.file_size, _dated(info))
-                self.found.append((member, shown))
+                self.found.append(Candidate(member, shown))
 
 
 def _dated(info: zipfile.ZipInfo) -> datetime | None:
@@ -377,12 +390,12 @@ def _size(path: Path) -> int:
         return 0
 
 
-def collect_files(inputs: Sequence[Path]) -> tuple[list[Candidate], list[Finding], list[InputFile]]:
+def collect_files(inputs: Sequence[Path]) -> Collected:
     """Expand folders recursively (sorted) and .zip archives, skip lock files, hidden files and
     non-spreadsheets (reported).
 
-    Returns the spreadsheet candidates as (path or ArchiveMember, display name), the findings on what was
-    left out and the InputFile rows of it. The display name is the path relative to the folder given, with
+    Returns the spreadsheet candidates (a path, ArchiveMember or MemberFile, and its display name), the
+    findings on what was left out and the InputFile rows of it. The display name is the path relative to the folder given, with
     ` › ` before each member of an archive, fit to show (a name that is not UTF-8 is decoded as GBK and said
     so). A FIFO or device named like a workbook is kept: the guarded open refuses it with its own finding.
     """
@@ -406,4 +419,4 @@ def collect_files(inputs: Sequence[Path]) -> tuple[list[Candidate], list[Finding
             out.skip(guards.display_name(str(given)), "找不到这个文件或文件夹")
     # by display name; a path breaks a tie (never the repr of a mail's attachment: it holds the bytes)
     out.found.sort(key=lambda item: (item[1], str(item[0]) if isinstance(item[0], Path) else ""))
-    return out.found, out.findings, out.skipped
+    return Collected(out.found, out.findings, out.skipped)

@@ -32,7 +32,9 @@ MAX_ATTACHMENTS = 100  # files one mail may carry
 MAX_ATTACHMENT_BYTES = 200 * 2**20  # decoded bytes of one mail's attachments, all together
 MAX_DEPTH = 1  # a mail attached to a mail is read; one attached to that one is not
 
-_GB = {"gb2312", "gb_2312", "gb_2312-80", "gbk", "x-gbk", "cp936", "euc-cn", "x-euc-cn", "hz-gb-2312"}
+_GB = frozenset(
+    {"gb2312", "gb_2312", "gb_2312-80", "gbk", "x-gbk", "cp936", "euc-cn", "x-euc-cn", "hz-gb-2312"}
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,813 @@
+"""One workbook reader: bytes -> a guarded `Book` over python-calamine's public API (.xlsx .xlsm .xls .ods).
+
+Every file is read once into memory, hashed, sniffed by its first bytes, checked for zip bombs and XML tricks
+*before* any parser sees it, then opened with python-calamine. Formulas, which calamine does not report, are
+found in the sheet's XML read through zipfile's public API. Problems raise `Refused` carrying the findings;
+the readers above (submission.py, the table readers) turn them into their own results, never a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.etree import ElementTree
+
+from python_calamine import CalamineSheet, CalamineWorkbook
+
+from kjjr_excel.domain.findings import Finding
+from kjjr_excel.domain.layout import META_SHEET
+from kjjr_excel.domain.parse import a1, as_text
+from kjjr_excel.read import guards
+from kjjr_excel.read.inbox import ArchiveMember
+from kjjr_excel.read.mail import MemberFile
+
+# Safety limits, checked on the zip central directory before anything is inflated.
+MAX_FILE_BYTES = 100 * 2**20
+MAX_TOTAL_UNCOMPRESSED = 200 * 2**20
+MAX_PART_UNCOMPRESSED = 50 * 2**20
+MAX_RATIO = 200
+RATIO_MIN_SIZE = 2**20
+MAX_PARTS = 10_000
+# Excel caps a cell's text at 32,767 characters; escaped as UTF-8 that is well under 1 MB, so a longer run
+# without a tag delimiter is not spreadsheet content (and costs expat quadratic time).
+MAX_TOKEN = 2**20
+_HUGE_TOKEN = re.compile(rb"(?:^|[<>])[^<>]{%d}" % MAX_TOKEN)
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_NS_DCTERMS = "{http://purl.org/dc/terms/}"
+_NS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_NS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_NS_DC = "{http://purl.org/dc/elements/1.1/}"
+ODS_MIMETYPES = (
+    b"application/vnd.oasis.opendocument.spreadsheet",
+    b"application/vnd.oasis.opendocument.spreadsheet-template",
+)
+XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+
+# What zipfile raises on a member it cannot inflate (RuntimeError: an encrypted member)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+)
+
+Formula = tuple[str, bool]  # (formula text, has a cached value)
+
+
+class Refused(Exception):
+    """The file cannot be read; carries the finding(s) that say why, and the file's hash when it was read."""
+
+    def __init__(self, *findings: Finding):
+        super().__init__(findings[0].code if findings else "")
+        self.findings = list(findings)
+        self.sha256 = ""
+
+
+@dataclass
+class BookCache:
+    """Facts a batch learns once and every later book of it reuses; one per run (a reader object holds it),
+    never module state. Each entry is keyed by everything its value depends on, so a hit cannot change an
+    outcome, and each table is emptied when full (a few hundred small entries at most)."""
+
+    sheet_parts: dict[tuple, str | None] = field(default_factory=dict)
+    cell_tags: dict[frozenset, tuple[bytes, ...]] = field(default_factory=dict)
+
+    LIMIT = 256
+
+    def sheet_part(self, book: Book, sheet: str, display: str) -> str | None:
+        """The zip part of a sheet, remembered by the CRC and size of workbook.xml and its relationships as
+        the zip directory declares them (identical in every file written from one template, so a batch
+        parses them once; the directory is already read, so the key costs no inflation)."""
+        key: tuple = (sheet,)
+        for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+            info = _info(book.zip, name)
+            key += (info.CRC, info.file_size) if info is not None else (None, None)
+        if key not in self.sheet_parts:
+            if len(self.sheet_parts) > self.LIMIT:
+                self.sheet_parts.clear()
+            self.sheet_parts[key] = _sheet_part(book, sheet, display)
+        return self.sheet_parts[key]
+
+    def tags(self, wanted: set[tuple[int, int]]) -> tuple[bytes, ...]:
+        """b'<c r="F5"' for each wanted cell, in the row-major order a sheet part lists them."""
+        key = frozenset(wanted)
+        found = self.cell_tags.get(key)
+        if found is None:
+            if len(self.cell_tags) > self.LIMIT:
+                self.cell_tags.clear()
+            found = self.cell_tags[key] = tuple(b'<c r="%s"' % a1(r, c).encode() for r, c in sorted(key))
+        return found
+
+
+@dataclass
+class Book:
+    """A workbook that passed the guards: its bytes, format and an open calamine reader."""
+
+    data: bytes
+    sha256: str
+    fmt: str  # xlsx | xlsm | xls | ods
+    reader: CalamineWorkbook | None
+    zip: zipfile.ZipFile | None
+    findings: list[Finding]
+    display: str = ""
+    parts: dict[str, bytes] = field(default_factory=dict)  # inflated XML parts that passed the scan
+    cache: BookCache = field(default_factory=BookCache)
+
+    def part(self, name: str) -> bytes:
+        """A part of the package, inflated once, bounded by its declared size; b"" when absent."""
+        found = self.parts.get(name)
+        if found is None and self.zip is not None:
+            found = self.parts[name] = _read_part(self.zip, name, self.display)
+        return found or b""
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self.reader.sheet_names) if self.reader is not None else []
+
+    def sheet(self, name: str) -> CalamineSheet:
+        """A sheet, loaded only once its extent is bounded (guards.xml_extent over its part for a zip package;
+        an .xls or .ods was bounded whole when opened), so no sheet makes calamine allocate more than a
+        reader of ours needs."""
+        if self.fmt in ("xlsx", "xlsm"):
+            self._bound_sheet(name)
+        try:
+            return self.reader.get_sheet_by_name(name)
+        except BaseException as exc:
+            guards.reraise_fatal(exc)
+            if self.fmt not in ("xlsx", "xlsm"):
+                raise
+            raise Refused(
+                Finding.make("file-corrupt", file=self.display, sheet=name, detail=guards.describe_error(exc))
+            ) from None
+
+    def _bound_sheet(self, name: str) -> None:
+        part_name = self.cache.sheet_part(self, name, self.display)
+        if part_name is None:  # not a sheet we can bound (a chart sheet, a broken workbook.xml): not loaded
+            raise Refused(
+                Finding.make(
+                    "file-corrupt", file=self.display, sheet=name, detail="工作表的结构信息缺失或损坏"
+                )
+            )
+        try:
+            part = self.part(part_name)
+            if not guards.plainly_small(part):
+                guards.check_extent(*guards.xml_extent(part))
+        except guards.Guarded as refused:
+            raise Refused(_guarded(refused, self.display, name)) from None
+
+    def grid(self, name: str) -> list[list]:
+        """A sheet as rows anchored at A1 (calamine may start at the first non-empty cell)."""
+        sheet = self.sheet(name)
+        rows = sheet.to_python(skip_empty_area=False)
+        start = sheet.start
+        if start and rows and (start[0] or start[1]) and len(rows) < (sheet.end[0] + 1 if sheet.end else 0):
+            rows = [[""] * start[1] + list(r) for r in rows]
+            rows = [[] for _ in range(start[0])] + rows
+        return rows
+
+    def meta(self, names: Sequence[str] | None = None) -> dict[str, str] | None:
+        """The `_meta` sheet this tool writes into its workbooks, as key -> value; None when there is none."""
+        if META_SHEET not in (self.sheet_names if names is None else names):
+            return None
+        meta: dict[str, str] = {}
+        for row in self.grid(META_SHEET):
+            if len(row) >= 2 and row[0] != "":
+                meta[as_text(row[0])] = as_text(row[1])
+        return meta
+
+    def saved_at(self) -> datetime | None:
+        """The workbook's own last-saved time (docProps/core.xml, meta.xml, or the OLE summary information)."""
+        try:
+            if self.fmt == "ods":
+                stamp = _ods_saved_at(self.part("meta.xml"))
+            elif self.zip is not None:
+                stamp = _xlsx_saved_at(self.part("docProps/core.xml"))
+            else:
+                stamp = _ole_saved_at(self.data)
+            if stamp is not None and stamp.tzinfo is not None:
+                stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+            return stamp
+        except Exception:  # a missing or odd timestamp only weakens duplicate resolution
+            return None
+
+    def formulas(
+        self, sheet: str, wanted: set[tuple[int, int]], *, shortcut: bool = True
+    ) -> dict[tuple[int, int], Formula]:
+        """(row, col) -> (formula text, has cached value) for the wanted cells that hold a formula; {} for an
+        .xls, where calamine's values are all there is.
+
+        shortcut: a byte search first, the sheet is parsed only when a wanted cell may hold a formula; False
+        always parses (the reference the shortcut is tested against). The part is at hand already: every sheet
+        is inflated whole when the book is opened, to be scanned, and to be bounded before calamine loads it."""
+        if self.zip is None:
+            return {}
+        if self.fmt == "ods":
+            return _ods_formulas(self, sheet, wanted)
+        try:
+            name = self.cache.sheet_part(self, sheet, self.display)
+            if name is None:
+                return {}
+            if shortcut:
+                tags = self.cache.tags(wanted)
+                if not tags:
+                    return {}
+                if _surely_no_formula(self.part(name), tags):
+                    return {}
+            return _xlsx_formulas(self.part(name), wanted)
+        except ElementTree.ParseError as exc:
+            raise _sheet_xml_error(self.display, sheet, exc) from None
+
+
+# ---------------------------------------------------------------------------------------------- opening
+
+
+def open_book(path: Path | ArchiveMember | MemberFile, display: str, cache: BookCache | None = None) -> Book:
+    """Read a file (through guards.read_input: a regular file only, to the size cap; a workbook inside a .zip
+    bounded by its declared size; a mail's attachment from its bytes), hash, sniff and guard it; raise Refused
+    with the finding when it cannot be read."""
+    if isinstance(path, MemberFile):
+        data = path.data
+        if len(data) > MAX_FILE_BYTES:
+            refused = Refused(_too_big(len(data), display))
+            refused.sha256 = hashlib.sha256(data).hexdigest()
+            raise refused
+    else:
+        data = _read_bytes(path, display)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        book = _guard(data, digest, path.suffix.lower(), display)
+    except Refused as refused:
+        refused.sha256 = digest
+        raise
+    except BaseException as exc:  # zlib.error, a native reader's panic: any fault is this file's finding
+        guards.reraise_fatal(exc)
+        refused = Refused(Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc)))
+        refused.sha256 = digest
+        raise refused from None
+    if cache is not None:
+        book.cache = cache
+    return book
+
+
+def _too_big(size: int, display: str) -> Finding:
+    return Finding.make("file-unsafe", file=display, detail=f"文件大小 {size // 2**20} MB，超出上限")
+
+
+def _read_bytes(path: Path | ArchiveMember, display: str) -> bytes:
+    try:
+        if isinstance(path, ArchiveMember):
+            if path.size > MAX_FILE_BYTES:
+                raise Refused(_too_big(path.size, display))
+            return path.read_bytes()  # bounded by the member's declared size, itself checked above
+        return guards.read_input(path, MAX_FILE_BYTES)
+    except guards.Guarded as refused:
+        raise Refused(_guarded(refused, display)) from None
+    except OSError as exc:  # an archive member that cannot be inflated (the message says why, in Chinese)
+        detail = exc.strerror or (str(exc) if exc.errno is None else "读取时发生系统错误")
+        raise Refused(Finding.make("file-corrupt", file=display, detail=detail)) from None
+
+
+def _guarded(refused: guards.Guarded, display: str, sheet: str = "") -> Finding:
+    return Finding.make(refused.code, file=display, sheet=sheet, **refused.fields)
+
+
+def _guard(data: bytes, digest: str, suffix: str, display: str) -> Book:
+    if not data:
+        raise Refused(Finding.make("file-empty", file=display))
+    if data.startswith(ZIP_MAGIC):
+        zf = _check_zip(data, display)
+        names = set(zf.namelist())
+        if "mimetype" in names and "content.xml" in names:
+            return _ods_book(data, digest, zf, suffix, display)
+        return _xlsx_book(data, digest, zf, names, suffix, display)
+    if data.startswith(OLE_MAGIC):
+        _check_ole(data, display)
+        notes = []
+        if suffix in XLSX_SUFFIXES:
+            notes.append(Finding.make("file-extension-mismatch", file=display, ext=suffix, actual=".xls"))
+        reader = _calamine(data, display)
+        return Book(data, digest, "xls", reader, None, notes, display)  # _check_ole bounded every sheet
+    raise Refused(Finding.make("file-not-workbook", file=display, detail=_what_it_is(data, display)))
+
+
+def _what_it_is(data: bytes, display: str) -> str:
+    """What a file that is neither a zip package nor an OLE container is, for file-not-workbook."""
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table", b"<")):
+        return "实际是网页（HTML）或XML文本" if b"html" in data[:4096].lower() else "实际是XML文本"
+    if data.startswith(b"%PDF"):
+        return "实际是PDF文件"
+    if data.startswith(ZIP_MAGIC[:2]):
+        raise Refused(Finding.make("file-corrupt", file=display, detail="压缩结构不完整"))
+    return "实际是文本或其他格式的文件" if _looks_text(data[:4096]) else "无法识别的文件格式"
+
+
+def _xlsx_book(
+    data: bytes, digest: str, zf: zipfile.ZipFile, names: set[str], suffix: str, display: str
+) -> Book:
+    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+        kind = "Word文档" if "word/document.xml" in names else "压缩包或其他文件"
+        raise Refused(Finding.make("file-not-workbook", file=display, detail=f"实际是{kind}"))
+    if "xl/workbook.bin" in names:
+        raise Refused(
+            Finding.make(
+                "file-not-workbook", file=display, detail="Excel二进制工作簿（.xlsb），请另存为 .xlsx"
+            )
+        )
+    macro = "xl/vbaProject.bin" in names or suffix in (".xlsm", ".xltm")
+    notes: list[Finding] = []
+    if suffix not in XLSX_SUFFIXES:
+        notes.append(
+            Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".xlsx")
+        )
+    if macro:
+        notes.append(Finding.make("file-macros-ignored", file=display))
+    parts = _check_xml_parts(zf, display)
+    reader = _calamine(data, display)
+    return Book(data, digest, "xlsm" if macro else "xlsx", reader, zf, notes, display, parts)
+
+
+def _ods_book(data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, display: str) -> Book:
+    """An OpenDocument package (LibreOffice's and Gnumeric's own format): a spreadsheet is read like an .xlsx,
+    behind the same checks; any other OpenDocument file (a text document) is not a workbook."""
+    mimetype = _read_part(zf, "mimetype", display).strip()
+    if mimetype not in ODS_MIMETYPES:
+        kind = "OpenDocument文本文档" if b"opendocument.text" in mimetype else "OpenDocument文档，不是表格"
+        raise Refused(Finding.make("file-not-workbook", file=display, detail=f"实际是{kind}"))
+    if b"encryption-data" in _read_part(zf, "META-INF/manifest.xml", display):  # saved with a password
+        raise Refused(Finding.make("file-encrypted", file=display))
+    notes: list[Finding] = []
+    if suffix not in (".ods", ".ots"):
+        notes.append(
+            Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".ods")
+        )
+    parts = _check_xml_parts(zf, display)
+    try:  # calamine expands every table of an .ods as it opens it: bound them all first
+        guards.check_ods(_read_part(zf, "content.xml", display))
+    except guards.Guarded as refused:
+        raise Refused(_guarded(refused, display)) from None
+    except ElementTree.ParseError:
+        raise Refused(
+            Finding.make("file-corrupt", file=display, detail="表格内容（content.xml）不规范")
+        ) from None
+    try:
+        reader = _calamine(data, display)
+    except Refused:
+        # calamine stops at the whitespace an indenting writer (Gnumeric) puts between table elements; that
+        # whitespace is not cell content, so the package is read again without it
+        reader = _calamine(_ods_without_indent(zf, display), display)
+    return Book(data, digest, "ods", reader, zf, notes, display, parts)
+
+
+# whitespace right after a table element's tag or right before one: indentation, never a cell's text
+_ODS_INDENT = re.compile(rb"(<table:[^<>]*>|</table:[^<>]*>)\s+(?=<)|>\s+(?=</?table:)")
+
+
+def _ods_without_indent(zf: zipfile.ZipFile, display: str) -> bytes:
+    """A copy of an .ods package whose content.xml has no indentation between table elements."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in zf.infolist():
+            part = _read_part(zf, info.filename, display)
+            if info.filename == "content.xml":
+                part = _ODS_INDENT.sub(lambda m: m.group(1) or b">", part)
+            copy.writestr(info.filename, part, zipfile.ZIP_STORED if info.filename == "mimetype" else None)
+    return out.getvalue()
+
+
+def _looks_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        try:
+            head.decode("gb18030")
+            return b"\x00" not in head
+        except UnicodeDecodeError:
+            return False
+
+
+def _check_zip(data: bytes, display: str) -> zipfile.ZipFile:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise Refused(
+            Finding.make("file-corrupt", file=display, detail="压缩结构损坏，文件可能没有下载或复制完整")
+        ) from None
+    if len(infos) > MAX_PARTS:
+        raise Refused(Finding.make("file-unsafe", file=display, detail=f"包含 {len(infos)} 个部件"))
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MAX_PART_UNCOMPRESSED:
+            detail = f"部件 {info.filename} 解压后 {info.file_size // 2**20} MB"
+            raise Refused(Finding.make("file-unsafe", file=display, detail=detail))
+        if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            detail = f"部件 {info.filename} 压缩比异常（疑似压缩炸弹）"
+            raise Refused(Finding.make("file-unsafe", file=display, detail=detail))
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        raise Refused(Finding.make("file-unsafe", file=display, detail=f"解压后共 {total // 2**20} MB"))
+    return zf
+
+
+def _info(zf: zipfile.ZipFile | None, name: str) -> zipfile.ZipInfo | None:
+    try:
+        return zf.getinfo(name) if zf is not None else None
+    except KeyError:
+        return None
+
+
+def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
+    """Inflate one part, bounded by its declared size (a lying directory cannot inflate more); zipfile checks
+    its CRC when the whole declared size was read."""
+    info = _info(zf, name)
+    if info is None:
+        return b""
+    try:
+        with zf.open(info) as fh:
+            out = fh.read(info.file_size + 1)
+    except _ZIP_ERRORS:
+        raise Refused(
+            Finding.make("file-corrupt", file=display, detail=f"部件 {name} 的压缩数据已损坏，无法解压")
+        ) from None
+    if len(out) > info.file_size:
+        raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 的实际大小与声明不符"))
+    return out
+
+
+# Parts no parser of ours reads (calamine reads the workbook, its relationships, shared strings, styles and
+# the sheets asked for; we read core.xml and the data sheet).
+_UNPARSED = ("xl/theme/", "xl/media/", "xl/printerSettings/", "xl/drawings/", "customXml/", "docProps/app")
+
+
+# Parts a reader inflates whole anyway (a sheet, to bound its extent before calamine loads it; the saved time):
+# scanned whole at once rather than opened twice
+_READ_WHOLE = ("xl/worksheets/", "docProps/core.xml")
+
+
+def _check_xml_parts(zf: zipfile.ZipFile, display: str) -> dict[str, bytes]:
+    """Refuse DTDs/entities and huge tokens in the XML parts a parser will read; return them inflated."""
+    parts: dict[str, bytes] = {}
+    for info in zf.infolist():
+        name = info.filename
+        if (
+            not name.endswith((".xml", ".rels", ".vml"))
+            or name.startswith(_UNPARSED)
+            or name.startswith("_rels")
+        ):
+            continue
+        if name == "[Content_Types].xml":
+            continue
+        if info.file_size <= MAX_TOKEN and not name.startswith(_READ_WHOLE) and _root_starts_prolog(zf, info):
+            continue  # no DTD possible, no token long enough to matter: inflated later only if read
+        try:
+            part = _read_part(zf, name, display)
+        except Refused:
+            # damaged, not hostile: a parser is never fed it, the reader that needs it says it is damaged
+            # (docProps/core.xml costs only the saved time)
+            continue
+        if b"<!DOCTYPE" in part or b"<!ENTITY" in part or b"<!doctype" in part:
+            raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有DTD或实体声明"))
+        if len(part) > MAX_TOKEN and _HUGE_TOKEN.search(part):
+            raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有超长的数据"))
+        parts[name] = part
+    return parts
+
+
+_PLAIN_PROLOG = re.compile(rb"\s*(?:<\?xml[^<>]*\?>)?\s*<[A-Za-z_]")
+PROLOG_BYTES = 256  # an XML declaration and the root element's first letter fit with room to spare
+
+
+def _root_starts_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """True when a part's first inflated bytes are at most an XML declaration and then the root element.
+
+    A DTD (and so any entity) can only stand before the root element, so such a part declares none, and the
+    whole part need not be inflated to know it. False (a comment, a BOM, a DTD, anything unusual, or a part
+    that cannot be inflated) means "inflate and scan it all"."""
+    try:
+        with zf.open(info) as fh:
+            prefix = fh.read(PROLOG_BYTES)
+    except _ZIP_ERRORS:
+        return False
+    return _PLAIN_PROLOG.match(prefix) is not None
+
+
+def _check_ole(data: bytes, display: str) -> None:
+    import msoffcrypto
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(data)
+        try:
+            streams = {"/".join(s).lower() for s in ole.listdir()}
+            book_stream = next((s for s in ("workbook", "book") if s in streams), None)
+            biff = ole.openstream(book_stream).read() if book_stream else b""
+        finally:
+            ole.close()
+    except Exception:  # olefile raises OSError and friends on broken containers
+        raise Refused(
+            Finding.make("file-corrupt", file=display, detail="文件结构（OLE）损坏，可能没有下载或复制完整")
+        ) from None
+    if "encryptioninfo" in streams or "encryptedpackage" in streams:
+        raise Refused(Finding.make("file-encrypted", file=display))
+    if "workbook" not in streams and "book" not in streams:
+        kind = "Word文档" if "worddocument" in streams else "其他Office文件"
+        raise Refused(Finding.make("file-not-workbook", file=display, detail=f"实际是{kind}"))
+    try:
+        encrypted = msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted()
+    except Exception:  # not decidable: let the reader try
+        encrypted = False
+    if encrypted:
+        raise Refused(Finding.make("file-encrypted", file=display))
+    try:  # calamine loads every sheet of an .xls as it opens it: bound them all first
+        guards.check_xls(biff)
+    except guards.Guarded as refused:
+        raise Refused(_guarded(refused, display)) from None
+
+
+def _calamine(data: bytes, display: str) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except BaseException as exc:  # calamine's own error types, or a panic: all mean "cannot read"
+        guards.reraise_fatal(exc)
+        text = str(exc)
+        if "password" in text.lower() or "encrypt" in text.lower():
+            raise Refused(Finding.make("file-encrypted", file=display)) from None
+        raise Refused(Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc))) from None
+
+
+# ---------------------------------------------------------------------------------------------- saved time
+
+_MODIFIED = re.compile(rb"<dcterms:modified(?:\s[^<>]*)?>([^<>&]*)</dcterms:modified>")
+
+
+def _ods_saved_at(part: bytes) -> datetime | None:
+    el = ElementTree.fromstring(part or b"<x/>").find(f"{_NS_OFFICE}meta/{_NS_DC}date")
+    text = "" if el is None else (el.text or "").strip()
+    if not text:
+        return None
+    stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if stamp.tzinfo is None:  # LibreOffice writes local time without an offset: this machine's zone
+        stamp = stamp.astimezone()
+    return stamp
+
+
+def _xlsx_saved_at(part: bytes) -> datetime | None:
+    if not part:
+        return None
+    plain = _MODIFIED.search(part)  # the usual prefix; anything else goes through the parser
+    if plain is not None:
+        text = plain.group(1).decode()
+    else:
+        el = ElementTree.fromstring(part).find(f"{_NS_DCTERMS}modified")
+        text = "" if el is None else el.text or ""
+    if not text.strip():
+        return None
+    return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+
+
+def _ole_saved_at(data: bytes) -> datetime | None:
+    import olefile
+
+    ole = olefile.OleFileIO(data)
+    try:
+        return ole.get_metadata().last_saved_time
+    finally:
+        ole.close()
+
+
+# ---------------------------------------------------------------------------------------------- formulas
+
+
+def _sheet_part(book: Book, sheet: str, display: str) -> str | None:
+    """The zip part name of a sheet, from workbook.xml and its relationships."""
+    wb = ElementTree.fromstring(book.part("xl/workbook.xml"))
+    rid = None
+    for el in wb.iter(f"{_NS_MAIN}sheet"):
+        if el.get("name") == sheet:
+            rid = el.get(f"{_NS_REL}id")
+            break
+    if rid is None:
+        return None
+    rels = ElementTree.fromstring(book.part("xl/_rels/workbook.xml.rels"))
+    for el in rels.iter(f"{_NS_PKG_REL}Relationship"):
+        if el.get("Id") == rid:
+            return _resolve_target(el.get("Target", ""))
+    return None
+
+
+def _resolve_target(target: str) -> str:
+    """A relationship target of xl/workbook.xml as a part name of the package."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = ["xl"]
+    for piece in target.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _xlsx_formulas(part: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Formula]:
+    """The wanted cells of a sheet part that hold a formula (raises ElementTree.ParseError)."""
+    data = ElementTree.fromstring(part).find(f"{_NS_MAIN}sheetData")
+    if data is None:
+        return {}
+    by_row: dict[int, list[tuple[int, int]]] = {}
+    for r, c in wanted:
+        by_row.setdefault(r, []).append((r, c))
+    out: dict[tuple[int, int], Formula] = {}
+    for n, row_el in enumerate(data):
+        number = row_el.get("r")
+        r = int(number) - 1 if number and number.isdigit() else n
+        if r not in by_row:
+            continue
+        refs_here = {a1(rc[0], rc[1]): rc for rc in by_row[r]}
+        for cell_el in row_el:
+            rc = refs_here.get(cell_el.get("r", ""))
+            if rc is None:
+                continue
+            f = cell_el.find(f"{_NS_MAIN}f")
+            if f is not None:
+                v = cell_el.find(f"{_NS_MAIN}v")
+                cached = (v is not None and (v.text or "") != "") or cell_el.find(f"{_NS_MAIN}is") is not None
+                out[rc] = ((f.text or "").strip(), cached)
+    return out
+
+
+def _sheet_xml_error(display: str, sheet: str, exc: ElementTree.ParseError) -> Refused:
+    """A sheet's XML that does not parse: where, in plain Chinese (never the parser's English)."""
+    line, column = exc.position
+    detail = f"工作表内容不规范（第{line}行第{column}列）"
+    return Refused(Finding.make("file-corrupt", file=display, sheet=sheet, detail=detail))
+
+
+_ODS_ROW_GROUPS = frozenset(f"{_NS_TABLE}{t}" for t in ("table-header-rows", "table-row-group", "table-rows"))
+_ODS_CELLS = frozenset((f"{_NS_TABLE}table-cell", f"{_NS_TABLE}covered-table-cell"))
+_ODS_FORMULA_PREFIX = re.compile(r"^[A-Za-z]+:(?==)")  # of:=…, oooc:=…, msoxl:=…
+
+
+def _ods_rows(parent: ElementTree.Element) -> Iterator[ElementTree.Element]:
+    for child in parent:
+        if child.tag == f"{_NS_TABLE}table-row":
+            yield child
+        elif child.tag in _ODS_ROW_GROUPS:
+            yield from _ods_rows(child)
+
+
+def _ods_formulas(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Formula]:
+    """Book.formulas for an .ods: the wanted cells that carry a table:formula attribute, and whether the file
+    saved its result (an office:value-type beside it). Repeated rows and cells are counted, never expanded."""
+    part = book.part("content.xml")
+    if b"table:formula=" not in part:
+        return {}
+    try:
+        root = ElementTree.fromstring(part)
+    except ElementTree.ParseError as exc:
+        raise _sheet_xml_error(book.display, sheet, exc) from None
+    table = next((t for t in root.iter(f"{_NS_TABLE}table") if t.get(f"{_NS_TABLE}name") == sheet), None)
+    if table is None or not wanted:
+        return {}
+    last_row = max(r for r, _ in wanted)
+    out: dict[tuple[int, int], Formula] = {}
+    r = 0
+    for row_el in _ods_rows(table):
+        rows = int(row_el.get(f"{_NS_TABLE}number-rows-repeated", "1") or 1)
+        c = 0
+        for cell_el in row_el:
+            if cell_el.tag not in _ODS_CELLS:
+                continue
+            cols = int(cell_el.get(f"{_NS_TABLE}number-columns-repeated", "1") or 1)
+            formula = cell_el.get(f"{_NS_TABLE}formula")
+            if formula is not None:
+                text = _ODS_FORMULA_PREFIX.sub("", formula).removeprefix("=").strip()
+                cached = cell_el.get(f"{_NS_OFFICE}value-type") is not None
+                for rc in wanted:
+                    if r <= rc[0] < r + rows and c <= rc[1] < c + cols:
+                        out[rc] = (text, cached)
+            c += cols
+        r += rows
+        if r > last_row:
+            break
+    return out
+
+
+def _surely_no_formula(part: bytes, tags: Sequence[bytes]) -> bool:
+    """Cheap pre-check: True when each wanted cell's element is found and holds no <f child.
+
+    Only a shortcut: False (a cell not found as written by Excel/XlsxWriter, or an <f inside) means
+    "parse the sheet to be sure", never "there is a formula". Cells are searched from the previous one on,
+    so a sheet in row order is scanned about once.
+    """
+    pos = 0
+    for tag in tags:
+        start = part.find(tag, pos)
+        if start < 0:
+            start = part.find(tag)
+            if start < 0:
+                return False
+        end = part.find(b">", start)
+        if end < 0:
+            return False
+        if part[end - 1] != 0x2F:  # not an empty <c .../>
+            close = part.find(b"</c>", end)
+            if close < 0 or part.find(b"<f", end, close) >= 0:
+                return False
+        pos = end
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- as tables
+
+
+def read_sheets(
+    path: Path, display: str, *, max_rows: int = 100_000
+) -> tuple[list[tuple[str, list[list]]], list[Finding]]:
+    """Every sheet of a workbook (but `_meta`) as rows anchored at A1, behind the same guards as submissions
+    (format sniffing, zip and XML bombs, passwords). For rosters and earlier years' results: problems are
+    findings, never exceptions."""
+    try:
+        book = open_book(path, display)
+        return [(name, book.grid(name)[:max_rows]) for name in book.sheet_names if name != META_SHEET], list(
+            book.findings
+        )
+    except Refused as refused:
+        return [], refused.findings
+    except BaseException as exc:  # hostile input (a native panic too) must not stop the run
+        guards.reraise_fatal(exc)
+        return [], [Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc))]
+
+
+def _fault(display: str, exc: Exception) -> Finding:
+    return Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
+
+
+def read_book_with_meta(
+    path: Path, display: str, *, max_rows: int = 100_000
+) -> tuple[dict[str, str] | None, list[tuple[str, list[list]]], list[Finding]]:
+    """(its `_meta` as key -> value or None, every other sheet as read_sheets gives it, findings): a workbook
+    this tool wrote, read back behind the same guards as every input (publish reads a ranking workbook)."""
+    try:
+        book = open_book(path, display)
+        names = book.sheet_names
+        sheets = [(name, book.grid(name)[:max_rows]) for name in names if name != META_SHEET]
+        return book.meta(names), sheets, list(book.findings)
+    except Refused as refused:
+        return None, [], refused.findings
+    except Exception as exc:  # hostile input must not stop the run
+        return None, [], [_fault(display, exc)]
+
+
+@dataclass
+class TableBook:
+    """A workbook read as tables (assessor tables, review sheets): every sheet but `_meta` as rows anchored at
+    A1, its `_meta` (None when it has none), its own saved time, and the formulas of its cells."""
+
+    sheets: list[tuple[str, list[list]]]
+    findings: list[Finding]
+    meta: dict[str, str] | None = None
+    saved_at: datetime | None = None
+    sha256: str = ""
+    formulas: dict[str, dict[str, Formula]] = field(default_factory=dict)  # sheet -> A1 -> formula
+
+
+def read_table_book(path: Path | MemberFile, display: str, *, max_rows: int = 10_000) -> TableBook:
+    """Like read_sheets, with what a table that decides grades needs besides: `_meta` (what the file is), the
+    saved time (which copy is newest) and each cell's formula with whether it has a cached value (read like a
+    submission's). Behind the same guards; problems are findings, never exceptions."""
+    try:
+        book = open_book(path, display)
+        names = book.sheet_names
+        out = TableBook([], list(book.findings), book.meta(names), book.saved_at(), book.sha256)
+        for name in names:
+            if name == META_SHEET:
+                continue
+            grid = book.grid(name)[:max_rows]
+            out.sheets.append((name, grid))
+            if book.zip is not None:  # .xlsx, .xlsm, .ods: where formulas can be told from values
+                wanted = {(r, c) for r, row in enumerate(grid) for c in range(len(row))}
+                out.formulas[name] = {a1(r, c): f for (r, c), f in book.formulas(name, wanted).items()}
+        return out
+    except Refused as refused:
+        return TableBook([], refused.findings, sha256=refused.sha256)
+    except Exception as exc:  # hostile input must not stop the run
+        return TableBook([], [_fault(display, exc)])

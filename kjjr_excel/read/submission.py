@@ -1,0 +1,604 @@
+"""A clerk's workbook -> Submission: its `_meta`, the cells the template puts the figures in (or, in a workbook
+retyped or rearranged, the cells its labels point to), each value parsed, with findings. Never raises.
+
+`SubmissionReader` is built once per run for a scheme and holds what every file of the run shares (the
+layout, the label index, parsed figures, facts about the template's parts); it pickles, so a pool's workers
+get their own copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from kjjr_excel import TEMPLATE_VERSION
+from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.layout import META_SHEET, Layout, layout
+from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
+from kjjr_excel.domain.parse import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
+from kjjr_excel.domain.scheme import Indicator, Scheme, shipped_schemes
+from kjjr_excel.read import guards
+from kjjr_excel.read.book import Book, BookCache, Formula, Refused, open_book
+from kjjr_excel.read.inbox import ArchiveMember
+from kjjr_excel.read.mail import MemberFile
+
+READ = "已读取"
+SKIPPED = "已跳过"
+UNREADABLE = "无法读取"
+
+VALUE_HEADERS = ("数量", "填报数")
+CATEGORY_HEADERS = ("一级指标", "类别")
+
+Cell = tuple[int, int]  # zero-based (row, column)
+Source = Path | ArchiveMember | MemberFile
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one file yielded: its Submission (None when it is not one), its findings, and its row on 说明."""
+
+    submission: Submission | None
+    findings: list[Finding]
+    file: InputFile
+
+    def with_origin(self, origin: MailOrigin | None) -> Outcome:
+        """The same outcome, remembering the mail that brought the file."""
+        if origin is None:
+            return self
+        sub = self.submission
+        if sub is not None:
+            sub = dataclasses.replace(sub, origins=(origin,))
+        return Outcome(sub, self.findings, dataclasses.replace(self.file, origin=origin))
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Where a submission's figures are: header field -> cell, indicator -> value cell, and the indicators
+    whose label was found under two categories without one above it (which one it is cannot be told)."""
+
+    header: dict[str, Cell] = field(default_factory=dict)
+    value: dict[str, Cell] = field(default_factory=dict)
+    ambiguous: dict[str, Cell] = field(default_factory=dict)
+
+    def all(self) -> set[Cell]:
+        return {*self.header.values(), *self.value.values(), *self.ambiguous.values()}
+
+
+@dataclass(frozen=True)
+class LabelIndex:
+    """normalised label -> indicators; normalised header label -> field; normalised categories."""
+
+    labels: dict[str, list[Indicator]]
+    headers: dict[str, str]
+    categories: frozenset[str]
+    value_headers: frozenset[str]
+
+
+# ---------------------------------------------------------------------------------------------- the reader
+
+
+class SubmissionReader:
+    """Reads the submissions of one scheme. Its memos are per run: built with the reader, dropped with it."""
+
+    PARSED_MAX = 200_000
+
+    def __init__(self, scheme: Scheme):
+        self.scheme = scheme
+        self.layout = layout(scheme)
+        self.index = _label_index(scheme, self.layout)
+        self.expected = _expected_labels(self.layout, scheme)
+        self.positions = _positions(self.layout)
+        self.books = BookCache()
+        self.parsed: dict[tuple, tuple[str, Parsed]] = {}
+
+    def read(self, path: Source, display: str) -> Outcome:
+        """Read one file (a workbook inside a .zip, a mail's attachment) into a Submission; never raises
+        (problems become findings). What came by mail remembers its mail."""
+        if isinstance(path, MemberFile):
+            size, modified, origin = len(path.data), None, path.origin
+        else:
+            size, modified = _size_and_time(path)
+            origin = path.origin if isinstance(path, ArchiveMember) else None
+        try:
+            book = open_book(path, display, self.books)
+        except Refused as refused:
+            outcome = Outcome(
+                None, refused.findings, InputFile(display, refused.sha256, UNREADABLE, size or 0)
+            )
+        else:
+            outcome = self._read_opened(book, display, size or 0, modified)
+        return outcome.with_origin(origin)
+
+    def _read_opened(self, book: Book, display: str, size: int, modified: datetime | None) -> Outcome:
+        try:
+            sub, found = self._read_book(book, display, modified)
+        except Refused as refused:
+            return Outcome(
+                None, book.findings + refused.findings, InputFile(display, book.sha256, UNREADABLE, size)
+            )
+        except (
+            BaseException
+        ) as exc:  # a reader fault on a hostile file (a native panic too) must not stop the batch
+            guards.reraise_fatal(exc)
+            finding = Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc))
+            return Outcome(None, book.findings + [finding], InputFile(display, book.sha256, UNREADABLE, size))
+        return Outcome(sub, book.findings + found, InputFile(display, book.sha256, READ, size))
+
+    def _read_book(
+        self, book: Book, display: str, modified: datetime | None
+    ) -> tuple[Submission | None, list[Finding]]:
+        scheme, lay = self.scheme, self.layout
+        names = book.sheet_names
+        meta = book.meta(names)
+        findings: list[Finding] = []
+        if meta is not None:
+            refusal = _meta_refusal(meta, scheme, display)
+            if refusal is not None:
+                return None, [refusal]
+            findings.extend(_meta_notes(meta, display))
+        located = self._locate(book, names, meta, display)
+        if isinstance(located, Finding):
+            return None, findings + [located]
+        sheet, grid, cells, recognised = located
+        if recognised == "labels":
+            code = "layout-tampered" if meta is not None else "recognised-by-labels"
+            findings.append(Finding.make(code, file=display, sheet=sheet))
+        formulas = book.formulas(sheet, cells.all())
+        header_cells = {fld: cells.header[fld] for fld in lay.header_rows if fld in cells.header}
+        header = {fld: as_text(_at(grid, *ref)) for fld, ref in header_cells.items()}
+        typed_year = _year(header.get("report_year"))
+        year = _year(meta.get("year") if meta else None) or typed_year
+        center = (
+            header.get("center_name", "")
+            or header.get("center_code", "")
+            or (meta or {}).get("center_code", "")
+        )
+        where = _Where(display, sheet, center)
+        values = self._values(grid, cells, formulas, where, findings)
+        meta = meta or {}
+        sub = Submission(
+            file=display,
+            sha256=book.sha256,
+            center_code=header.get("center_code", "") or meta.get("center_code", ""),
+            center_name=header.get("center_name", ""),
+            host_unit=header.get("host_unit", ""),
+            year=year,
+            typed_year=typed_year if typed_year != year else None,
+            filler_name=header.get("filler_name", ""),
+            filler_phone=header.get("filler_phone", ""),
+            fill_date=header.get("fill_date", ""),
+            values=values,
+            scheme_id=meta.get("scheme_id", "") or scheme.id,
+            scheme_version=meta.get("scheme_version", ""),
+            template_version=meta.get("template_version", ""),
+            saved_at=book.saved_at(),
+            modified_at=modified,
+            recognised_by=recognised,
+            sheet=sheet,
+            header_cells={fld: a1(*ref) for fld, ref in header_cells.items()},
+            file_format=book.fmt,
+        )
+        return sub, findings
+
+    def _locate(
+        self, book: Book, names: list[str], meta: dict[str, str] | None, display: str
+    ) -> tuple[str, list[list], Cells, str] | Finding:
+        """(sheet, grid, cells, how recognised) of the data table: where the template put it, when `_meta`
+        says this is our layout and the labels are still there (rows inserted or deleted in Excel leave
+        _meta untouched); else found by its labels; else the not-template finding."""
+        lay = self.layout
+        if meta is not None and meta.get("fingerprint") == lay.fingerprint and lay.sheet in names:
+            grid = book.grid(lay.sheet)
+            if _labels_in_place(grid, self.expected):
+                return lay.sheet, grid, self.positions, "meta"
+        found = self._find_by_labels(book, names)
+        if found is None:
+            return Finding.make("not-template", file=display, detail="文件中没有填报表，也找不到任何指标名称")
+        return (*found, "labels")
+
+    def _values(
+        self,
+        grid: list[list],
+        cells: Cells,
+        formulas: dict[Cell, Formula],
+        where: _Where,
+        findings: list[Finding],
+    ) -> dict[str, CellValue]:
+        values: dict[str, CellValue] = {}
+        for ind in self.scheme.self_indicators:
+            ref = cells.value.get(ind.id)
+            if ref is None:
+                values[ind.id] = CellValue(ind.id, "", None, where.sheet, "", True)
+                findings.append(self._row_missing(ind, cells.ambiguous.get(ind.id), where))
+                continue
+            cv, found_here = self._read_value(ind, _at(grid, *ref), a1(*ref), where, formulas.get(ref))
+            values[ind.id] = cv
+            findings.extend(found_here)
+        return values
+
+    def _row_missing(self, ind: Indicator, twice: Cell | None, where: _Where) -> Finding:
+        lay = self.layout
+        return Finding.make(
+            "value-row-ambiguous" if twice else "value-row-missing",
+            file=where.file,
+            sheet=where.sheet,
+            cell=a1(*twice) if twice else "",
+            center=where.center,
+            indicator=ind.id,
+            label=ind.label,
+            category=ind.category,
+            categories="、".join(
+                i.category
+                for i in self.scheme.self_indicators
+                if _strip_label(i.label) == _strip_label(ind.label)
+            ),
+            value_header=lay.columns[lay.value_col],
+        )
+
+    def _read_value(
+        self, ind: Indicator, raw: object, cell: str, where: _Where, formula: Formula | None
+    ) -> tuple[CellValue, list[Finding]]:
+        """One input cell -> CellValue and its findings (a typed formula is judged by its cached value)."""
+        sheet = where.sheet
+        if formula is None:
+            raw_text, parsed = self._parse(ind, raw)
+            if not parsed.code:  # the common case: a clean value, nothing to report
+                return CellValue(ind.id, raw_text, parsed.value, sheet, cell, parsed.value is None), []
+        base = {"file": where.file, "sheet": sheet, "cell": cell, "center": where.center, "indicator": ind.id}
+        label = ind.label  # as the template's row prints it (input_label is only the input cell's prompt)
+        if formula is not None:
+            raw_text = f"={formula[0]}"
+            if not formula[1]:
+                finding = Finding.make_typed("formula-no-cache", raw_text, label=label, raw=raw_text, **base)
+                return CellValue(ind.id, raw_text, None, sheet, cell, True), [finding]
+            parsed = self._parse(ind, raw)[1]
+        findings: list[Finding] = []
+        error = False
+        if parsed.code:
+            finding = parsed_finding(
+                parsed,
+                ind,
+                raw,
+                raw_text,
+                label=label,
+                file=where.file,
+                sheet=sheet,
+                cell=cell,
+                center=where.center,
+            )
+            findings.append(finding)
+            error = finding.severity is Severity.ERROR
+        if formula is not None and not error:
+            shown = "" if parsed.value is None else as_text(parsed.value)
+            findings.append(
+                Finding.make_typed("formula-cached", raw_text, label=label, raw=raw_text, value=shown, **base)
+            )
+        value = None if error else parsed.value
+        return CellValue(ind.id, raw_text, value, sheet, cell, error or value is None), findings
+
+    def _parse(self, ind: Indicator, raw: object) -> tuple[str, Parsed]:
+        """(as_text(raw), parse_value(raw, ...)) for an indicator, memoised: a batch's clerks type the same
+        figures over and over, and both functions are pure. The key holds the value's type (1, 1.0 and True
+        differ) and every parse argument, so an edited scheme never reuses another's result."""
+        key = (raw.__class__, raw, ind.type, ind.places, ind.max, ind.min, ind.unit)
+        if raw.__class__ is float and raw == 0:
+            key += (str(raw),)  # -0.0 == 0.0, but the clerk's "-0" is shown as typed
+        try:
+            found = self.parsed.get(key)
+        except TypeError:  # an unhashable value: no reader of ours returns one, but never fail on it
+            return _parse_now(ind, raw)
+        if found is None:
+            found = _parse_now(ind, raw)
+            if len(self.parsed) >= self.PARSED_MAX:
+                self.parsed.clear()
+            self.parsed[key] = found
+        return found
+
+    def _find_by_labels(self, book: Book, names: list[str]) -> tuple[str, list[list], Cells] | None:
+        """The data table among the sheets, found by its seed labels: the sheet the scheme names first, then
+        any other, but only where the labels have a value column beside them (a 填报数/数量 header above them,
+        else the one column where their neighbours hold numbers). The instructions sheet, which repeats every
+        label beside its help text, is never it."""
+        lay = self.layout
+        instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
+        ordered = [n for n in names if n == lay.sheet] + [
+            n for n in names if n not in (lay.sheet, META_SHEET, instructions)
+        ]
+        best: tuple[int, str, list[list], Cells] | None = None
+        for name in ordered:
+            grid = book.grid(name)
+            cells = _table_cells(grid, self.index)
+            if cells.value and (best is None or len(cells.value) > best[0]):
+                best = (len(cells.value), name, grid, cells)
+                if name == lay.sheet:
+                    break  # the sheet the template names holds the table: no other is looked at
+        return None if best is None else best[1:]
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where the values of one submission are, for its findings."""
+
+    file: str
+    sheet: str
+    center: str
+
+
+def _parse_now(ind: Indicator, raw: object) -> tuple[str, Parsed]:
+    return as_text(raw), parse_value(
+        raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min, unit=ind.unit
+    )
+
+
+def read_submission(path: Source, display: str, scheme: Scheme) -> Outcome:
+    """One file read on its own (a run reads many through one SubmissionReader, sharing its memos)."""
+    return SubmissionReader(scheme).read(path, display)
+
+
+def _size_and_time(path: Path | ArchiveMember) -> tuple[int | None, datetime | None]:
+    """A file's size and modification time (what decides between duplicates when the workbooks carry no saved
+    time); None, None when it cannot be looked at (the guarded open then says why)."""
+    try:
+        if isinstance(path, ArchiveMember):
+            return path.size, path.modified
+        stat = path.stat()
+    except OSError:
+        return None, None
+    try:
+        return stat.st_size, datetime.fromtimestamp(stat.st_mtime)
+    except (ValueError, OverflowError, OSError):
+        return stat.st_size, None
+
+
+# ---------------------------------------------------------------------------------------------- _meta
+
+
+def _meta_refusal(meta: dict[str, str], scheme: Scheme, display: str) -> Finding | None:
+    """Why a workbook with `_meta` is not a submission of this scheme (a ranking, an assessor's table, another
+    scheme's template); None when it is one."""
+    kind = meta.get("kind", "submission")
+    if kind == "ranking":
+        return Finding.make("ranking-workbook", file=display)
+    if kind and kind != "submission":
+        what = {"assessment": "考核方评价表", "review": "评审表"}.get(kind, f"“{kind}”表")
+        return Finding.make("not-submission", file=display, what=what)
+    if meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
+        # a clerk knows the assessment by its title, not by the scheme's id
+        titles = {sid: name for sid, _, name in shipped_schemes()}
+        actual = titles.get(meta["scheme_id"], meta["scheme_id"])
+        return Finding.make("wrong-scheme", file=display, actual=actual, expected=scheme.name)
+    return None
+
+
+def _meta_notes(meta: dict[str, str], display: str) -> list[Finding]:
+    version = meta.get("template_version", "")
+    if not _version_older(version, TEMPLATE_VERSION):
+        return []
+    return [
+        Finding.make(
+            "old-template-version", file=display, actual=version or "（未知）", expected=TEMPLATE_VERSION
+        )
+    ]
+
+
+def _version_older(actual: str, expected: str) -> bool:
+    def key(v: str) -> tuple:
+        return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.\-]", v.strip() or "0"))
+
+    try:
+        return key(actual) < key(expected)
+    except ValueError:
+        return actual != expected
+
+
+def _year(text: object) -> int | None:
+    if text is None:
+        return None
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        n = int(text)
+        return n if 1990 <= n <= 2100 and n == text else None
+    m = re.fullmatch(r"\s*(\d{4})(\.0+)?\s*年?(度)?\s*", str(text))
+    if m:
+        n = int(m.group(1))
+        return n if 1990 <= n <= 2100 else None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- positions
+
+
+def _positions(lay: Layout) -> Cells:
+    """The header and value cells where the template puts them."""
+    return Cells(
+        header={f: (r, lay.header_value_col) for f, r in lay.header_rows.items()},
+        value={i: (r, lay.value_col) for i, r in lay.rows.items()},
+    )
+
+
+def _expected_labels(lay: Layout, scheme: Scheme) -> dict[Cell, frozenset[str]]:
+    """Label cell -> the texts accepted there: each label normalised (what a cell is compared with) and as
+    written (a shortcut: a cell equal to it normalises to the same; _strip_label is idempotent). The labels
+    depend on the scheme's input_label too, which the layout's fingerprint does not cover."""
+    found: dict[Cell, frozenset[str]] = {}
+    for ind in scheme.self_indicators:
+        texts = [t for t in (ind.label, ind.input_label) if t]
+        found[(lay.rows[ind.id], lay.label_col)] = frozenset({*texts, *map(_strip_label, texts)})
+    for fld, row in lay.header_rows.items():
+        text = lay.header_labels[fld]
+        found[(row, lay.header_label_col)] = frozenset({text, _strip_label(text)})
+    return found
+
+
+def _labels_in_place(grid: list[list], expected: dict[Cell, frozenset[str]]) -> bool:
+    for (r, c), accepted in expected.items():
+        row = grid[r] if r < len(grid) else ()
+        cell = row[c] if c < len(row) else None
+        # a label as the template wrote it is found as it is; anything else is compared normalised
+        if cell.__class__ is not str or (cell not in accepted and _strip_label(cell) not in accepted):
+            return False
+    return True
+
+
+def _at(grid: list[list], row: int, col: int) -> object:
+    if row < len(grid):
+        r = grid[row]
+        if col < len(r):
+            v = r[col]
+            return None if v == "" else v
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- labels
+
+
+# A pure function of its text (normalise_name is pure), so remembering it cannot change a result; it is the
+# hottest call of the label comparisons, and the texts of one template repeat in every file.
+@functools.lru_cache(maxsize=8192)
+def _strip_label(text: str) -> str:
+    return normalise_name(text).rstrip(":：*")
+
+
+_TRAILING_BRACKET = re.compile(r"\(([^()]*)\)$")
+
+
+def _label_keys(text: str, unit: str) -> set[str]:
+    """The normalised forms a retyped label may take: as printed, without its trailing unit, and with the
+    unit added ("入驻银行机构（家）", "入驻银行机构", "人员配备（名）"); widths, brackets and spaces don't matter."""
+    key = _strip_label(text)
+    bare = _TRAILING_BRACKET.sub("", key) if key.endswith(")") else key
+    keys = {key, bare}
+    if unit:
+        keys.add(f"{bare}({_strip_label(unit)})")
+    return {k for k in keys if k}
+
+
+_NUMBERING = re.compile(r"^(?:\(?[一二三四五六七八九十\d]{1,3}[).、]|\([一二三四五六七八九十\d]{1,3}\))")
+
+
+def _label_lookup(labels: dict[str, list[Indicator]], text: str) -> list[Indicator]:
+    """The indicators a label cell names: its text normalised, else without a leading "1." or "（一）", else
+    without a trailing "(单位：…)"."""
+    found = labels.get(text)
+    if found is None and _NUMBERING.match(text):
+        text = _NUMBERING.sub("", text)
+        found = labels.get(text)
+    if found is None and text.endswith(")"):
+        unit = _TRAILING_BRACKET.search(text)
+        if unit is not None and unit.group(1).startswith(("单位:", "单位")):
+            found = labels.get(f"{text[: unit.start()]}({unit.group(1).split(':')[-1].removeprefix('单位')})")
+    return found or []
+
+
+def _label_index(scheme: Scheme, lay: Layout) -> LabelIndex:
+    labels: dict[str, list[Indicator]] = {}
+    for ind in scheme.self_indicators:
+        keys = set().union(*(_label_keys(text, ind.unit) for text in {ind.label, ind.input_label} - {""}))
+        for key in keys:
+            labels.setdefault(key, []).append(ind)
+    headers = {_strip_label(text): fld for fld, text in lay.header_labels.items()}
+    headers.setdefault(_strip_label("考核年度"), "report_year")
+    headers.setdefault(_strip_label("评估年度"), "report_year")
+    headers.setdefault(_strip_label("名称"), "center_name")
+    categories = frozenset(_strip_label(ind.category) for ind in scheme.self_indicators)
+    value_headers = frozenset(
+        _strip_label(h) for h in (scheme.submission.get("value_header", ""), *VALUE_HEADERS) if h
+    )
+    return LabelIndex(labels, headers, categories, value_headers)
+
+
+def _numeric_like(value: object) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, datetime | date):
+        return False
+    parsed = parse_value(value, type="decimal", places=6, minimum=Decimal("-1e18"))
+    # a figure with some unit after it is still the figure of a table's value column
+    return parsed.code in (
+        "",
+        "value-text-number",
+        "value-normalised",
+        "value-zero-word",
+        "value-unit-wrong",
+        "value-unit-converted",
+    )
+
+
+@dataclass(frozen=True)
+class _Label:
+    """An indicator's label found in a table: where, and the value header's column above it, if any."""
+
+    indicator: str
+    row: int
+    col: int
+    header_col: int | None
+
+
+def _table_cells(grid: list[list], index: LabelIndex) -> Cells:
+    """The header fields and the values of a table, when the sheet is one."""
+    cells = Cells()
+    found: list[_Label] = []
+    value_col: int | None = None
+    category = ""
+    for r, row in enumerate(grid):
+        texts = [_strip_label(v) if isinstance(v, str) else "" for v in row]
+        here = next((c for c, t in enumerate(texts) if t in index.value_headers), None)
+        if here is not None:
+            value_col = here
+        for t in texts:
+            if t in index.categories:
+                category = t
+        for c, t in enumerate(texts):
+            if t:
+                _label_cell(row, r, c, t, category, value_col, index, cells, found)
+    # without a value header, the table's value column is where most labels have a number beside them
+    beside = Counter(
+        next(
+            (k for k in range(label.col + 1, len(grid[label.row])) if _numeric_like(grid[label.row][k])), None
+        )
+        for label in found
+        if label.header_col is None
+    )
+    beside.pop(None, None)
+    common = beside.most_common(1)[0][0] if beside else None
+    for label in found:
+        col = label.header_col if label.header_col is not None else common
+        if col is not None and col > label.col:
+            cells.value[label.indicator] = (label.row, col)
+    return cells
+
+
+def _label_cell(
+    row: list,
+    r: int,
+    c: int,
+    text: str,
+    category: str,
+    value_col: int | None,
+    index: LabelIndex,
+    cells: Cells,
+    found: list[_Label],
+) -> None:
+    """One non-empty cell of a table: a header field's label (its value is the next filled cell to the right),
+    an indicator's label (remembered in `found`), or neither."""
+    fld = index.headers.get(text)
+    if fld and fld not in cells.header:
+        cells.header[fld] = (r, next((k for k in range(c + 1, len(row)) if row[k] != ""), c + 1))
+        return
+    inds = _label_lookup(index.labels, text)
+    if len(inds) > 1:
+        same = [i for i in inds if _strip_label(i.category) == category]
+        if not same:  # 服务企业数量 with no 一级指标 above it: which one it is cannot be told
+            for ind in inds:
+                cells.ambiguous.setdefault(ind.id, (r, c))
+        inds = same
+    if len(inds) != 1 or any(f.indicator == inds[0].id for f in found):
+        return
+    found.append(_Label(inds[0].id, r, c, value_col if value_col is not None and value_col > c else None))

@@ -1,0 +1,152 @@
+"""read/book.py: the one workbook reader. Its shortcuts (a part's first bytes instead of all of it, a byte
+search before a parse) agree with reading everything through zipfile; damage is refused where it matters."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
+
+from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read import book as book_mod  # noqa: E402
+from kjjr_excel.read.book import Refused, open_book, read_table_book  # noqa: E402
+from kjjr_excel.read.mail import MemberFile  # noqa: E402
+
+GD = load_scheme("guangdong-2019")
+
+
+def _wanted(scheme) -> set[tuple[int, int]]:
+    lay = layout(scheme)
+    return {(r, lay.value_col) for r in lay.rows.values()} | {
+        (r, lay.header_value_col) for r in lay.header_rows.values()
+    }
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Path:
+    return real_submission(tmp_path_factory.mktemp("book") / "clean.xlsx", GD, values=good_values(GD))
+
+
+def test_a_clean_template_is_a_book_with_its_meta_and_sheets(clean):
+    book = open_book(clean, "c.xlsx")
+    assert book.fmt == "xlsx" and book.findings == [] and len(book.sha256) == 64
+    assert layout(GD).sheet in book.sheet_names and META_SHEET in book.sheet_names
+    assert book.meta()["scheme_id"] == GD.id
+    assert book.saved_at() is not None
+    grid = book.grid(layout(GD).sheet)
+    assert grid and all(isinstance(row, list) for row in grid)
+
+
+def test_a_mail_attachment_is_the_same_book_as_the_file(clean):
+    from_file = open_book(clean, "c.xlsx")
+    from_mail = open_book(MemberFile("c.xlsx", "c.xlsx", clean.read_bytes()), "c.xlsx")
+    assert from_mail.sha256 == from_file.sha256
+    name = layout(GD).sheet
+    assert from_mail.grid(name) == from_file.grid(name) and from_mail.meta() == from_file.meta()
+
+
+def test_refused_carries_the_hash_of_what_was_read(tmp_path, clean):
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(clean.read_bytes()[:3000])
+    with pytest.raises(Refused) as refused:
+        open_book(broken, "b.xlsx")
+    assert [f.code for f in refused.value.findings] == ["file-corrupt"]
+    assert refused.value.sha256 and len(refused.value.sha256) == 64
+
+
+def test_typed_formulas_are_found_with_and_without_the_shortcut(tmp_path):
+    cached = real_submission(tmp_path / "f.xlsx", GD, values={**good_values(GD), "loan_banks": "=3+4"})
+    wb = openpyxl.load_workbook(cached)
+    wb[layout(GD).sheet]["C13"] = "=SUM(1,2)"
+    wb.save(tmp_path / "nocache.xlsx")
+    book = open_book(tmp_path / "nocache.xlsx", "f")
+    fast = book.formulas(layout(GD).sheet, _wanted(GD))
+    # openpyxl re-saved the file: neither typed formula (C12, C13) has a cached value any more
+    assert {ref: has_cache for ref, (_, has_cache) in fast.items()} == {(11, 2): False, (12, 2): False}
+    assert fast == open_book(tmp_path / "nocache.xlsx", "f").formulas(
+        layout(GD).sheet, _wanted(GD), shortcut=False
+    )
+
+
+def test_the_prolog_shortcut_never_passes_a_dtd(tmp_path, clean):
+    """A part skipped by its first bytes declares no DTD, by zipfile's own full read; and a DTD or entity in
+    any part a parser reads refuses the file, wherever it stands."""
+    lol = b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaa">]><sst xmlns="x"><si><t>&a;</t></si></sst>'
+    rewrite_zip(clean, tmp_path / "lol.xlsx", replace={"xl/sharedStrings.xml": lol})
+    part = sheet_part(clean, layout(GD).sheet)
+    with zipfile.ZipFile(clean) as z:
+        xml = z.read(part)
+    commented = b'<?xml version="1.0"?><!-- <root> --><!DOCTYPE x []>' + xml.split(b"?>", 1)[1]
+    rewrite_zip(clean, tmp_path / "commented.xlsx", replace={part: commented})
+    for name in ("lol.xlsx", "commented.xlsx"):
+        with pytest.raises(Refused) as refused:
+            open_book(tmp_path / name, name)
+        assert [f.code for f in refused.value.findings] == ["file-unsafe"]
+    checked = 0
+    with zipfile.ZipFile(clean) as zf:
+        for info in zf.infolist():
+            if book_mod._root_starts_prolog(zf, info):
+                full = zf.read(info)
+                assert b"<!DOCTYPE" not in full and b"<!ENTITY" not in full, info.filename
+                checked += 1
+    assert checked >= 5
+
+
+def _declare(src: Path, dst: Path, part: str, field: slice, change) -> Path:
+    """A copy whose central directory says something else about `part` (its bytes untouched)."""
+    data = bytearray(src.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        size = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + size] == part.encode():
+            where = slice(at + field.start, at + field.stop)
+            data[where] = change(bytes(data[where]))
+            break
+        at = data.find(b"PK\x01\x02", at + 4)
+    assert at >= 0, part
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+SIZE = slice(24, 28)  # uncompressed size in a central directory entry
+CRC = slice(16, 20)
+
+
+def _one_short(raw: bytes) -> bytes:
+    return (int.from_bytes(raw, "little") - 1).to_bytes(4, "little")
+
+
+def _flipped(raw: bytes) -> bytes:
+    return bytes(b ^ 0xFF for b in raw)
+
+
+@pytest.mark.parametrize("field, change", [(SIZE, _one_short), (CRC, _flipped)], ids=["size", "crc"])
+def test_a_damaged_part_is_refused_by_the_reader_that_needs_it(tmp_path, clean, field, change):
+    """A part the directory misdescribes cannot be inflated (zipfile reads no more than the declared size and
+    checks the CRC): the sheet calamine would load refuses the file; the saved time is only lost."""
+    from kjjr_excel.read.submission import read_submission
+
+    sheet = sheet_part(clean, layout(GD).sheet)
+    damaged = _declare(clean, tmp_path / "sheet.xlsx", sheet, field, change)
+    outcome = read_submission(damaged, "s.xlsx", GD)
+    assert outcome.submission is None and [f.code for f in outcome.findings] == ["file-corrupt"]
+    damaged = _declare(clean, tmp_path / "core.xlsx", "docProps/core.xml", field, change)
+    outcome = read_submission(damaged, "c.xlsx", GD)
+    assert outcome.submission is not None and outcome.submission.saved_at is None
+    assert outcome.findings == read_submission(clean, "c.xlsx", GD).findings
+
+
+def test_a_table_book_gives_sheets_meta_and_formulas(tmp_path):
+    path = real_submission(tmp_path / "t.xlsx", GD, values={**good_values(GD), "loan_banks": "=3+4"})
+    table = read_table_book(path, "t.xlsx")
+    assert table.findings == [] and table.meta is not None and table.sha256
+    assert [name for name, _ in table.sheets] and all(name != META_SHEET for name, _ in table.sheets)
+    assert any(f[0] == "3+4" for sheet in table.formulas.values() for f in sheet.values())

@@ -1,0 +1,57 @@
+"""read/submission.py: one reader per run reads each file as a fresh one would; what came by mail remembers
+its mail, readable or not."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from kjjr_fixtures import build_submission, good_values, real_submission  # noqa: E402
+
+from kjjr_excel.domain.layout import layout  # noqa: E402
+from kjjr_excel.domain.model import MailOrigin  # noqa: E402
+from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
+from kjjr_excel.read.mail import MemberFile  # noqa: E402
+from kjjr_excel.read.submission import READ, UNREADABLE, SubmissionReader, read_submission  # noqa: E402
+
+GD = load_scheme("guangdong-2019")
+QD = load_scheme("qingdao-2017")
+
+
+def test_a_clean_file_is_read_by_position(tmp_path):
+    path = real_submission(tmp_path / "a.xlsx", GD, values=good_values(GD))
+    outcome = read_submission(path, "a.xlsx", GD)
+    assert outcome.file.status == READ and outcome.findings == []
+    sub = outcome.submission
+    assert sub.recognised_by == "meta" and sub.sheet == layout(GD).sheet
+    assert set(sub.values) == {ind.id for ind in GD.self_indicators}
+
+
+def test_one_reader_reads_several_schemes_files_apart(tmp_path):
+    """A reader belongs to its scheme: a Qingdao file read by a Guangdong reader is the wrong scheme, and a
+    reader that saw it reads its own scheme's files as a fresh one does."""
+    gd = real_submission(tmp_path / "gd.xlsx", GD, values=good_values(GD))
+    qd = real_submission(tmp_path / "qd.xlsx", QD, values=good_values(QD))
+    reader = SubmissionReader(GD)
+    wrong = reader.read(qd, "qd.xlsx")
+    assert wrong.submission is None and [f.code for f in wrong.findings] == ["wrong-scheme"]
+    assert reader.read(gd, "gd.xlsx") == SubmissionReader(GD).read(gd, "gd.xlsx")
+
+
+def test_a_mail_attachment_remembers_its_mail_readable_or_not(tmp_path):
+    origin = MailOrigin("m.eml", "a@example.cn", "张三")
+    good = build_submission(tmp_path / "g.xlsx", GD, values=good_values(GD))
+    read = read_submission(MemberFile("m.eml › g.xlsx", "g.xlsx", good.read_bytes(), origin), "g", GD)
+    assert read.submission.origins == (origin,) and read.file.origin == origin
+    assert read.file.status == READ and read.file.size == good.stat().st_size
+    broken = read_submission(MemberFile("m.eml › b.xlsx", "b.xlsx", b"PK\x03\x04broken", origin), "b", GD)
+    assert broken.submission is None and broken.file.status == UNREADABLE and broken.file.origin == origin
+    assert broken.file.sha256 and [f.code for f in broken.findings] == ["file-corrupt"]
+
+
+def test_an_unreadable_path_is_a_finding(tmp_path):
+    outcome = read_submission(tmp_path / "gone.xlsx", "gone.xlsx", GD)
+    assert outcome.submission is None and outcome.file.status == UNREADABLE
+    assert len(outcome.findings) == 1 and outcome.findings[0].file == "gone.xlsx"
