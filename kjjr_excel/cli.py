@@ -355,31 +355,29 @@ def rank(
     """汇总报送文件，计分、排名，输出排名结果表。INPUTS 为文件或文件夹（其中的考核评价表、评审表按表中
     的标识自动识别并使用）。有考核评价表或评审表无法使用时，结果为暂定结果，退出码为 1。"""
     from kjjr_excel.app import run_rank
-    from kjjr_excel.write.ranking import RankingWriter, export_pdf
+    from kjjr_excel.write.ranking import export_pdf, write_ranking
 
     sch = _scheme(scheme)
     read = [*inputs, *assessments, *history, *([roster] if roster else [])]
     if output is not None:
         refuse_inputs(output, read)  # before anything is read or written
-    with RankingWriter(datetime.now()) as writer:
-        with progress_bar("读取文件", _count_inputs(inputs)) as bar:
-            result = run_rank(
-                sch,
-                inputs,
-                roster_path=roster,
-                year=year,
-                assessments=assessments,
-                history=history,
-                strict=strict,
-                progress=bar,
-                # 原始数据 needs only what was read: it is written while the centers are checked and scored
-                on_read=lambda run_year, submissions: writer.begin(sch, run_year, submissions),
-            )
-        if not result.ranked:
-            raise KjjrError(_nothing_ranked(result.files, result.findings, result.notes[0]))
-        out = output or _default_output(sch, f"{result.year}年度排名结果")
-        refuse_inputs(out, read)
-        written = writer.finish(result, out)
+    run_time = datetime.now()
+    with progress_bar("读取文件", _count_inputs(inputs)) as bar:
+        result = run_rank(
+            sch,
+            inputs,
+            roster_path=roster,
+            year=year,
+            assessments=assessments,
+            history=history,
+            strict=strict,
+            progress=bar,
+        )
+    if not result.ranked:
+        raise KjjrError(_nothing_ranked(result.files, result.findings, result.notes[0]))
+    out = output or _default_output(sch, f"{result.year}年度排名结果")
+    refuse_inputs(out, read)
+    written = write_ranking(result, out, run_time=run_time)
     _say_tables_used(result)
     ranked = sum(1 for r in result.ranked if r.rank is not None)
     click.echo(result.notes[0])  # the year used and why

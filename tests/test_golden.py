@@ -134,7 +134,7 @@ def _print_setup(ws) -> dict:
         "orientation": ps.orientation,
         "paper": ps.paperSize,
         "fit_to_page": props.fitToPage if props is not None else None,
-        "fit": (ps.fitToWidth, ps.fitToHeight),
+        "fit": (ps.fitToWidth, ps.fitToHeight),  # as written: styles.Workbook states a 1 too
         "scale": ps.scale,
         "margins": (m.left, m.right, m.top, m.bottom, m.header, m.footer),
         "centered": (ws.print_options.horizontalCentered, ws.print_options.verticalCentered),

@@ -703,83 +703,30 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.mark.skipif(
-    sys.platform == "win32", reason="the wide sheets are written in forked children only where fork exists"
-)
-@pytest.mark.parametrize("packed", [False, True], ids=["rows-read-in-child", "rows-packed"])
-def test_wide_sheets_written_in_children_give_the_same_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool, private_tmp: Path
-) -> None:
+def test_jobs_does_not_change_the_file(tmp_path: Path) -> None:
+    """write_ranking takes --jobs like every command; the workbook is the same whatever it says."""
     result = guangdong_result()
-    monkeypatch.setattr(report, "PARALLEL_ROWS", 10**9)
-    serial = _parts(report.write_ranking(result, tmp_path / "serial.xlsx", run_time=RUN_TIME))
-    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
-    monkeypatch.setattr(report, "PACK_ROWS", 0 if packed else 10**9)
-    monkeypatch.setattr(report, "PACK_BATCH", 5)  # several batches
-    before = set(os.listdir(tempfile.gettempdir()))
-    parallel = _parts(report.write_ranking(result, tmp_path / "parallel.xlsx", run_time=RUN_TIME))
-    assert set(os.listdir(tempfile.gettempdir())) <= before  # every rows file was adopted and removed
-    assert parallel.keys() == serial.keys()
-    assert [name for name in serial if parallel[name] != serial[name]] == []
-    sheet = parallel["xl/worksheets/sheet2.xml"].decode()  # 得分明细, written by a child
+    one = _parts(report.write_ranking(result, tmp_path / "one.xlsx", run_time=RUN_TIME, jobs=1))
+    every = _parts(report.write_ranking(result, tmp_path / "every.xlsx", run_time=RUN_TIME))
+    assert [name for name in one if every.get(name) != one[name]] == [] and one.keys() == every.keys()
+    sheet = one["xl/worksheets/sheet2.xml"].decode()  # 得分明细
     assert sheet.count("<row ") == len(result.ranked) + 1 and 'topLeftCell="D2"' in sheet
-
-
-def test_begun_early_gives_the_same_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI starts 原始数据 before scoring (RankingWriter.begin); the file is the one write_ranking makes."""
-    result = guangdong_result()
-    whole = _parts(report.write_ranking(result, tmp_path / "whole.xlsx", run_time=RUN_TIME))
-    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
-    with report.RankingWriter(RUN_TIME) as writer:
-        writer.begin(result.scheme, result.year, result.submissions)
-        written = writer.finish(result, tmp_path / "early.xlsx")
-    early = _parts(written)
-    assert [name for name in whole if early.get(name) != whole[name]] == []
-
-
-def test_ranking_writer_left_unfinished_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_tmp: Path
-) -> None:
-    import multiprocessing
-
-    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
-    result = guangdong_result()
-    before = set(os.listdir(tempfile.gettempdir()))
-    with pytest.raises(RuntimeError, match="scoring failed"), report.RankingWriter(RUN_TIME) as writer:
-        writer.begin(result.scheme, result.year, result.submissions)
-        raise RuntimeError("scoring failed")
-    assert set(os.listdir(tempfile.gettempdir())) <= before
-    assert multiprocessing.active_children() == []
-    assert [p.name for p in tmp_path.iterdir()] == ["private_tmp"]
 
 
 def _raises(*args, **kwargs):
     raise RuntimeError("boom")
 
 
-def _dies(*args, **kwargs):
-    os._exit(9)  # as if killed (out of memory, a signal)
-
-
-@pytest.mark.skipif(
-    sys.platform == "win32", reason="the wide sheets are written in forked children only where fork exists"
-)
-@pytest.mark.parametrize(
-    ("broken", "error", "message"),
-    [(_raises, RuntimeError, "boom"), (_dies, OutputError, "子进程意外退出（退出码 9")],
-    ids=["raises", "dies"],
-)
-def test_a_failing_child_fails_the_write_and_leaves_the_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken, error, message, private_tmp: Path
+def test_a_failing_sheet_fails_the_write_and_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_tmp: Path
 ) -> None:
-    """A writer child that raises or dies: the write fails with a message (no endless wait), the old output is
-    kept, and no temporary file is left."""
+    """An error while a sheet is written: the error is raised, the old output is kept, and no temporary file is
+    left (XlsxWriter's rows files included)."""
     target = tmp_path / "gd.xlsx"
     target.write_bytes(b"old")
-    monkeypatch.setattr(report, "PARALLEL_ROWS", 0)
-    monkeypatch.setattr(report, "_write_rows", broken)
+    monkeypatch.setattr(report, "_write_rows", _raises)
     before = set(os.listdir(tempfile.gettempdir()))
-    with pytest.raises(error, match=message):
+    with pytest.raises(RuntimeError, match="boom"):
         report.write_ranking(guangdong_result(), target, run_time=RUN_TIME)
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gd.xlsx", "private_tmp"]

@@ -1,79 +1,148 @@
-"""kjjr_excel.write.styles: our Workbook/PrintWorksheet write the same sheet XML as stock XlsxWriter."""
+"""kjjr_excel.write.styles: the shared Workbook (stock XlsxWriter plus explicit fit-to-page attributes), the
+printed page, and the measuring of text."""
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
-from kjjr_excel.write import ranking as report
-from kjjr_excel.write.styles import Workbook
+from kjjr_excel.write import styles
+from kjjr_excel.write.styles import Workbook, display_width, lines_height, row_height, wrapped_lines
 
 VALUES = [
     "plain",
-    "名称 “引号” <tag> & 'apos' \"dq\"",
-    " leading and trailing ",
+    "名称 “引号” <tag> & 'apos'",
     "line\nbreak",
-    "control\x01char",
-    "carriage\rreturn and crlf\r\n",
     "=1+1",
     0.0,
     -12.5,
-    1234567.891,
     3,
     None,
-    datetime(2026, 11, 24, 6, 48, 32),
+    datetime(2026, 11, 24),
 ]
 
 
-def _cells(path: Path) -> str:
-    """The sheet's data, conditional formats and validations, and the shared strings the cells refer to."""
-    with zipfile.ZipFile(path) as z:
-        xml = z.read("xl/worksheets/sheet1.xml").decode()
-        shared = z.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() else ""
-    return re.search(r"<sheetData>.*</dataValidations>", xml, re.S).group(0) + shared
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
 
 
-@pytest.mark.parametrize("constant_memory", [True, False])
-def test_sheets_are_written_as_stock_xlsxwriter_writes_them(tmp_path: Path, constant_memory: bool) -> None:
-    """report writes cells through XlsxWriter's undecorated methods; PrintWorksheet skips escaping the style
-    index and expanding function names in formulas that call none. The XML must be the one stock XlsxWriter
-    writes through its public API."""
-    options = {"constant_memory": constant_memory, "strings_to_formulas": False}
-
-    def book(cls, name: str, fast: bool) -> Path:
-        path = tmp_path / name
-        wb = cls(str(path), options)
-        ws = wb.add_worksheet()
-        plain, boxed = wb.add_format(), wb.add_format({"border": 1, "num_format": "0.00"})
+def _book(cls, path: Path, fits: list[tuple[int, int] | None], constant_memory: bool = False) -> Path:
+    wb = cls(str(path), {"constant_memory": constant_memory, "strings_to_formulas": False})
+    wb.set_properties(
+        {"created": datetime(2026, 1, 15, 9, 30)}
+    )  # not the clock: books compared byte for byte
+    boxed = wb.add_format({"border": 1, "num_format": "0.00"})
+    for n, fit in enumerate(fits):
+        ws = wb.add_worksheet(f"S{n}")
         for row in range(3):
             for col, value in enumerate(VALUES):
-                cell_format = boxed if (row + col) % 2 else (plain if row else None)
-                if fast:
-                    report._write_cell(ws, row, col, value, cell_format)
-                else:  # the public API's own dispatch by type
-                    ws.write(row, col, value, cell_format)
-        # grade colours and validations: their formulas go through XlsxWriter's _prepare_formula
-        for n, value in enumerate(['"优秀"', "=$A$1", "{=1}", "=ROUND(A1,2)", "=SORT(A1:A3)", "3", '"(x)"']):
-            ws.conditional_format(
-                5, n, 6, n, {"type": "cell", "criteria": "==", "value": value, "format": boxed}
-            )
-        ws.data_validation(7, 0, 7, 0, {"validate": "custom", "value": "=AND(A8>0,A8<9)"})
-        ws.data_validation(7, 1, 7, 1, {"validate": "decimal", "criteria": ">=", "value": "=$A$1"})
-        wb.close()
-        return path
+                ws.write(row, col, value, boxed if (row + col) % 2 else None)
+        ws.set_landscape()
+        ws.set_paper(9)
+        if fit is not None:
+            ws.fit_to_pages(*fit)
+    wb.close()
+    return path
 
-    stock = _cells(book(xlsxwriter.Workbook, "stock.xlsx", fast=False))
-    ours = _cells(book(Workbook, "ours.xlsx", fast=True))
-    # the comparison covers styles, escaping, and formulas with and without functions to expand
-    assert (
-        's="1"' in stock
-        and "&lt;tag&gt;" in stock
-        and "_xlfn._xlws.SORT(" in stock
-        and "<formula>$A$1" in stock
+
+def _without_fit(xml: bytes) -> bytes:
+    return re.sub(rb' fitTo(Width|Height)="1"', b"", xml)
+
+
+@pytest.mark.parametrize("constant_memory", [False, True])
+def test_workbook_is_stock_xlsxwriter_with_the_default_fit_stated(
+    tmp_path: Path, constant_memory: bool
+) -> None:
+    fits = [(1, 0), (1, 1), (3, 0), (2, 2), None]
+    stock = _parts(_book(xlsxwriter.Workbook, tmp_path / "stock.xlsx", fits, constant_memory))
+    ours = _parts(_book(Workbook, tmp_path / "ours.xlsx", fits, constant_memory))
+    assert list(ours) == list(stock)  # the same parts in the same order
+    assert [name for name in stock if _without_fit(ours[name]) != stock[name]] == []
+    setups = [
+        re.search(rb"<pageSetup [^>]*>", ours[f"xl/worksheets/sheet{n}.xml"]).group(0) for n in range(1, 6)
+    ]
+    assert setups == [
+        b'<pageSetup paperSize="9" fitToWidth="1" fitToHeight="0" orientation="landscape"/>',
+        b'<pageSetup paperSize="9" fitToWidth="1" fitToHeight="1" orientation="landscape"/>',
+        b'<pageSetup paperSize="9" fitToWidth="3" fitToHeight="0" orientation="landscape"/>',
+        b'<pageSetup paperSize="9" fitToWidth="2" fitToHeight="2" orientation="landscape"/>',
+        b'<pageSetup paperSize="9" orientation="landscape"/>',  # no fit: nothing added
+    ]
+    # what openpyxl (and some WPS versions) read: the fit, not "none"
+    ws = openpyxl.load_workbook(tmp_path / "ours.xlsx")["S1"]
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_a_package_needing_no_fit_is_copied_as_xlsxwriter_packed_it(tmp_path: Path) -> None:
+    stock = _book(xlsxwriter.Workbook, tmp_path / "stock.xlsx", [None, (2, 3)])
+    copy = io.BytesIO()
+    with stock.open("rb") as package:
+        styles.explicit_fit(package, copy)
+    assert copy.getvalue() == stock.read_bytes()  # byte for byte: names, dates, compression kept
+    assert _parts(_book(Workbook, tmp_path / "ours.xlsx", [None, (2, 3)])) == _parts(stock)
+
+
+def test_a_file_that_cannot_be_written_is_reported_as_xlsxwriter_does(tmp_path: Path) -> None:
+    wb = Workbook(str(tmp_path / "missing" / "x.xlsx"))
+    wb.add_worksheet()
+    with pytest.raises(FileCreateError) as caught:
+        wb.close()
+    assert isinstance(caught.value.args[0], FileNotFoundError)
+
+
+def test_explicit_setup_puts_the_attributes_after_the_paper_or_first() -> None:
+    fit = b'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+    assert styles._explicit_setup(fit + b'<pageSetup orientation="portrait"/>') == (
+        fit + b'<pageSetup fitToWidth="1" fitToHeight="1" orientation="portrait"/>'
     )
-    assert ours == stock
+    assert (
+        styles._explicit_setup(fit + b"<pageSetup/>") == fit + b'<pageSetup fitToWidth="1" fitToHeight="1"/>'
+    )
+    unfitted = b'<pageSetup paperSize="9"/>'
+    assert styles._explicit_setup(unfitted) is unfitted
+
+
+def test_closing_twice_rewrites_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(styles, "explicit_fit", lambda package, out, **_: calls.append(out.name))
+    wb = Workbook(str(tmp_path / "x.xlsx"))
+    wb.add_worksheet().fit_to_pages(1, 0)
+    wb.close()
+    with pytest.warns(UserWarning):  # XlsxWriter's own: the file is closed already
+        wb.close()
+    assert calls == [str(tmp_path / "x.xlsx")]
+
+
+def test_print_table_and_running_head(tmp_path: Path) -> None:
+    wb = Workbook(str(tmp_path / "p.xlsx"))
+    ws = wb.add_worksheet("表")
+    ws.write_string(0, 0, "标题")
+    styles.print_table(ws, 0, "考核结果 & 说明", pages_wide=2)
+    wb.close()
+    ws = openpyxl.load_workbook(tmp_path / "p.xlsx")["表"]
+    assert (ws.page_setup.orientation, int(ws.page_setup.paperSize)) == ("landscape", 9)
+    assert (int(ws.page_setup.fitToWidth), int(ws.page_setup.fitToHeight)) == (2, 0)
+    assert ws.print_title_rows == "$1:$1"
+    assert (ws.page_margins.left, ws.page_margins.top, ws.page_margins.header) == (0.4, 0.75, 0.3)
+    assert ws.oddHeader.right.text == "考核结果 && 说明"  # a literal &, not a header code
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+
+
+def test_text_on_paper() -> None:
+    assert display_width("ab") == 2 and display_width("科技ab") == 6 and display_width("１２") == 4
+    assert wrapped_lines("", 10) == 1
+    assert wrapped_lines("科技金融服务中心", 9) == 2  # 16 columns in 8 a line
+    assert wrapped_lines("一\n二\n三", 40) == 3
+    assert lines_height(1) == 19.5 and lines_height(1, minimum=20) == 20 and lines_height(3) == 3 * 15.5 + 4
+    assert row_height([("科技金融服务中心", 9), ("", 2), ("x", 40)]) == lines_height(2)
+    assert row_height([]) == lines_height(1)

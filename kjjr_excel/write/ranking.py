@@ -7,14 +7,11 @@ as '=1+1' stays text. Content is a function of the RunResult alone (the run time
 from __future__ import annotations
 
 import contextlib
-import functools
-import itertools
-import pickle
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +19,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from xlsxwriter.chart import Chart
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from kjjr_excel import __version__
@@ -37,11 +36,16 @@ from kjjr_excel.domain.score import num, round2, trims, two
 from kjjr_excel.errors import OutputError
 from kjjr_excel.write.output import atomic_write, private_tmpdir
 from kjjr_excel.write.styles import (
-    BackgroundSheets,
+    BODY,
+    BODY_FONT,
+    CELL,
+    HEADER,
+    TITLE_FONT,
     Workbook,
     display_width,
-    freeze_formats,
+    landscape_a4,
     lines_height,
+    print_table,
     row_height,
     wrapped_lines,
 )
@@ -55,9 +59,6 @@ SHEET_HISTORY = "历年结果"
 SHEET_CHARTS = "图表"
 SHEET_NOTES = "说明"
 
-BODY_FONT = "宋体"
-TITLE_FONT = "黑体"
-FOOTER = "&C第 &P 页 共 &N 页"
 SCORE_FORMAT = "0.00"
 GRADE_COLOURS = {  # (fill, font) by a grade's place in the scheme's table; the others stay plain
     "top": ("#C6EFCE", "#006100"),
@@ -89,48 +90,27 @@ SEVERITY_COLOURS = {
 RECOGNISED_BY = {"meta": "模板", "labels": "按指标名称识别"}
 MAX_WIDTH = {"text": 40, "long": 60}
 PDF_TIMEOUT = 300
-PARALLEL_ROWS = 400  # rows on a wide sheet from which writing it in forked children pays
-PACK_ROWS = 3000  # rows from which a child gets them packed (rows_for_child): memory counts more than time
-PACK_BATCH = 500
 
 
 # ---------------------------------------------------------------------------------------------- public
 
 
-def write_ranking(result: RunResult, path: Path, *, run_time: datetime | None = None) -> Path:
+def write_ranking(
+    result: RunResult, path: Path, *, run_time: datetime | None = None, jobs: int | None = None
+) -> Path:
     """Write the ranking workbook atomically; return the path actually written (a sibling when the target is
-    locked)."""
-    with RankingWriter(run_time) as writer:
-        return writer.finish(result, path)
+    locked). jobs: the --jobs every command takes; the workbook is written in this process whatever it says
+    (writing sheets in other processes saved too little to pay for the XlsxWriter internals it needed)."""
+    when = (run_time or datetime.now()).replace(microsecond=0)
+    return atomic_write(Path(path), lambda tmp: _write_workbook(result, tmp, when))
 
 
-class RankingWriter:
-    """The ranking workbook, built in two steps so that 原始数据, which needs only the submissions, can be
-    written (in a forked child, on a large run) while the pipeline still validates and scores: `begin` once
-    the submissions are read, `finish` with the RunResult. Use it as a context manager: leaving it unfinished
-    (an error in between) stops the child and leaves no temporary file behind."""
-
-    def __init__(self, run_time: datetime | None = None):
-        self.run_time = (run_time or datetime.now()).replace(microsecond=0)
-        self.wb: Workbook | None = None
-        self.raw: BackgroundSheets | None = None
-        self.started: tuple[Any, int, list[Submission]] | None = None
-        # XlsxWriter's scratch files (constant_memory's rows files) live in a folder of the writer's own,
-        # removed with the workbook whatever happens: nothing is left in TMPDIR after an error or a signal
-        self.scratch = contextlib.ExitStack()
-
-    def __enter__(self) -> RankingWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._abandon()
-
-    def begin(self, scheme: Any, year: int, submissions: list[Submission]) -> None:
-        """Open the workbook and start writing 原始数据 from the submissions just read."""
-        self._abandon()
-        # the real (temporary) file name is given by finish: XlsxWriter opens no file before close()
+def _write_workbook(result: RunResult, tmp: Path, run_time: datetime) -> None:
+    """Every sheet, in the order a reader meets them, then the file. XlsxWriter's scratch files (constant_memory's
+    rows files) live in a folder of the writer's own, removed whatever happens."""
+    with private_tmpdir() as scratch:
         wb = Workbook(
-            "",
+            str(tmp),
             # constant_memory: rows go to disk as they are written (flat memory for 10,000 centers, and a
             # faster close); every sheet therefore writes its rows strictly top to bottom.
             {
@@ -138,99 +118,44 @@ class RankingWriter:
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
                 "constant_memory": True,
-                "tmpdir": self.scratch.enter_context(private_tmpdir()),
+                "tmpdir": scratch,
             },
         )
         wb.compresslevel = 1  # a quarter more bytes, a third of the time
-        self.wb, self.started = wb, (scheme, year, submissions)
         try:
-            title = _title_of(scheme, year)
-            wb.set_properties(
-                {
-                    "title": title,
-                    "subject": scheme.name,
-                    "author": "kjjr-excel",
-                    "comments": f"kjjr-excel {__version__}",
-                    "created": self.run_time,
-                }
-            )
-            self.fmt = _Formats(wb)
-            self.ranking = wb.add_worksheet(SHEET_RANKING)
-            self.details = wb.add_worksheet(SHEET_DETAILS)
-            raw = wb.add_worksheet(SHEET_RAW)
-            n = len(submissions)
-            parallel = n >= PARALLEL_ROWS
-            rows = rows_for_child(
-                functools.partial(_raw_rows, scheme, submissions), pack=parallel and n >= PACK_ROWS
-            )
-            headers, wrap = _raw_headers(scheme, submissions)
-            numbers = [self.fmt.by_kind["number"]] * len(headers)
-            write_raw = functools.partial(
-                _write_wide, raw, self.fmt, title, headers, numbers, rows, 0, n, wrap
-            )
-            self.raw = BackgroundSheets([(raw, write_raw)], parallel=parallel)
-        except BaseException:
-            self._abandon()
-            raise
-
-    def finish(self, result: RunResult, path: Path) -> Path:
-        """Write the other sheets and the file, atomically; return the path actually written."""
-        started = self.started
-        if (
-            started is None
-            or started[0] is not result.scheme
-            or started[1:] != (result.year, result.submissions)
-        ):
-            self.begin(result.scheme, result.year, result.submissions)
-        return atomic_write(Path(path), lambda tmp: self._complete(result, tmp))
-
-    def _complete(self, result: RunResult, tmp: Path) -> None:
-        wb, fmt = self.wb, self.fmt
-        assert wb is not None and self.raw is not None
-        wb.filename = str(tmp)
-        # 得分明细 holds the most cells: on a large run it is written in two blocks of rows by two children,
-        # beside the sheets this process writes (same file either way)
-        n = len(result.ranked)
-        (headers, wrap), title = _detail_headers(result), _title(result)
-        numbers = [fmt.by_kind["int"]] + [fmt.by_kind["score"]] * (len(headers) - 1)  # 排名, then scores
-        blocks = []
-        bounds = [0, n // 2, n] if n > 1 else [0, n]  # the block from 0 alone writes the header
-        parallel = n >= PARALLEL_ROWS
-        for start, stop in itertools.pairwise(bounds):
-            build = functools.partial(_detail_rows, result, start, stop)
-            rows = rows_for_child(build, pack=parallel and n >= PACK_ROWS)
-            write = functools.partial(
-                _write_wide, self.details, fmt, title, headers, numbers, rows, start, n, wrap
-            )
-            blocks.append((self.details, write))
-        details = BackgroundSheets(blocks, parallel=parallel)
-        try:
-            _write_ranking_sheet(self.ranking, fmt, result)
+            _set_properties(wb, result, run_time)
+            fmt = _Formats(wb)
+            ranking = wb.add_worksheet(SHEET_RANKING)
+            _write_ranking_sheet(ranking, fmt, result)
+            _write_details(wb, fmt, result)
+            _write_raw(wb, fmt, result)
             _write_findings(wb, fmt, result)
             _write_missing(wb, fmt, result)
             _write_history(wb, fmt, result)
             _write_charts(wb, fmt, result)
-            _write_notes(wb, fmt, result, self.run_time)
+            _write_notes(wb, fmt, result, run_time)
             _write_meta(wb, result)
-            self.ranking.activate()
-            details.adopt()
-            self.raw.adopt()
-        except BaseException:
-            details.abandon()
+            ranking.activate()
+        except Exception:
+            # close what was begun, so that the rows files are closed and go with the scratch folder (the
+            # half-written file goes with atomic_write's temp file); the first error is the one raised
+            with contextlib.suppress(Exception):
+                wb.close()
             raise
         wb.close()
-        self.wb = self.raw = self.started = None
-        self.scratch.close()
 
-    def _abandon(self) -> None:
-        try:
-            if self.raw is not None:
-                self.raw.abandon()
-            if self.wb is not None:
-                self.wb.discard()
-        finally:
-            self.wb = self.raw = self.started = None
-            self.scratch.close()
+
+def _set_properties(wb: Workbook, result: RunResult, run_time: datetime) -> None:
+    scheme = result.scheme
+    wb.set_properties(
+        {
+            "title": _title(result),
+            "subject": scheme.name,
+            "author": "kjjr-excel",
+            "comments": f"kjjr-excel {__version__}",
+            "created": run_time,
+        }
+    )
 
 
 def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
@@ -288,71 +213,45 @@ class Column:
     max_width: int | None = None  # the widest it may grow (a long text wraps beyond): None, MAX_WIDTH
 
 
+# The number formats by column kind; every one a bordered table cell (styles.CELL).
+KIND_FORMATS: dict[str, dict[str, Any]] = {
+    "text": {},
+    "center": {"align": "center"},
+    "long": {"text_wrap": True},
+    "score": {"num_format": SCORE_FORMAT},
+    "number": {"num_format": "General"},
+    "int": {"num_format": "0", "align": "center"},
+    "signed_int": {"num_format": "+0;-0;0", "align": "center"},
+    "signed_score": {"num_format": "+0.00;-0.00;0.00"},
+    "datetime": {"num_format": "yyyy-mm-dd hh:mm:ss"},
+}
+HEADING = {"font_name": TITLE_FONT, "bold": True, "valign": "vcenter"}
+
+
 class _Formats:
     """The workbook's cell formats, created once."""
 
     def __init__(self, wb: Workbook):
-        base = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter"}
-        cell = {**base, "border": 1}
-        self.title = wb.add_format(
-            {"font_name": TITLE_FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"}
-        )
-        self.header = wb.add_format(
-            {
-                "font_name": TITLE_FONT,
-                "font_size": 11,
-                "bold": True,
-                "align": "center",
-                "valign": "vcenter",
-                "text_wrap": True,
-                "border": 1,
-                "bg_color": "#D9D9D9",
-            }
-        )
-        self.section = wb.add_format({"font_name": TITLE_FONT, "font_size": 12, "bold": True})
-        self.plain = wb.add_format(base)
-        self.wrapped = wb.add_format({**base, "text_wrap": True, "valign": "top"})
-        self.by_kind = {
-            "text": wb.add_format(cell),
-            "center": wb.add_format({**cell, "align": "center"}),
-            "long": wb.add_format({**cell, "text_wrap": True}),
-            "score": wb.add_format({**cell, "num_format": SCORE_FORMAT}),
-            "number": wb.add_format({**cell, "num_format": "General"}),
-            "int": wb.add_format({**cell, "num_format": "0", "align": "center"}),
-            "signed_int": wb.add_format({**cell, "num_format": "+0;-0;0", "align": "center"}),
-            "signed_score": wb.add_format({**cell, "num_format": "+0.00;-0.00;0.00"}),
-            "datetime": wb.add_format({**cell, "num_format": "yyyy-mm-dd hh:mm:ss"}),
-        }
-        self.year = wb.add_format({**base, "num_format": "0", "align": "left"})
+        add = wb.add_format
         self.wb = wb
+        self.title = add({**HEADING, "font_size": 16, "align": "center"})
+        self.header = add(HEADER)
+        self.section = add({"font_name": TITLE_FONT, "font_size": 12, "bold": True})
+        self.subtitle = add({**HEADING, "font_size": 12, "align": "left"})
+        self.plain = add(BODY)
+        self.wrapped = add({**BODY, "text_wrap": True, "valign": "top"})
+        self.year = add({**BODY, "num_format": "0", "align": "left"})
+        self.by_kind: dict[str, Format] = {
+            kind: add({**CELL, **extra}) for kind, extra in KIND_FORMATS.items()
+        }
         # 排名 is a handout: flags that decide money in bold, the foot block wrapped over the whole width
-        self.flag_strong = wb.add_format({**cell, "text_wrap": True, "bold": True})
-        self.foot = wb.add_format({**base, "text_wrap": True, "valign": "top"})
-        self.foot_right = wb.add_format({**base, "align": "right"})
-        self.subtitle = wb.add_format(
-            {"font_name": TITLE_FONT, "font_size": 12, "bold": True, "align": "left", "valign": "vcenter"}
-        )
+        self.flag_strong = add({**CELL, "text_wrap": True, "bold": True})
+        self.foot = add({**BODY, "text_wrap": True, "valign": "top"})
+        self.foot_right = add({**BODY, "align": "right"})
         self.severity = {
-            sev: wb.add_format({**cell, "bg_color": fill, "font_color": font})
+            sev: add({**CELL, "bg_color": fill, "font_color": font})
             for sev, (fill, font) in SEVERITY_COLOURS.items()
         }
-        # every cell format (the grade colours are conditional formats only); see freeze_formats
-        freeze_formats(
-            [
-                self.title,
-                self.header,
-                self.section,
-                self.plain,
-                self.wrapped,
-                self.year,
-                self.flag_strong,
-                self.foot,
-                self.foot_right,
-                self.subtitle,
-                *self.by_kind.values(),
-            ]
-            + list(self.severity.values())
-        )
 
 
 def _grade_formats(fmt: _Formats, scheme: Any) -> dict[str, Any]:
@@ -393,7 +292,7 @@ class _Table:
         self.header_row = header_row
         self.row_height = row_height
         self.row = header_row + 1
-        self.rows: list[tuple[list[Any], dict[int, Any]]] = []
+        self.rows: list[_QueuedRow] = []
         # headers wrap onto two lines, so a long header does not widen its column past half its length
         self.widths = [max(c.min_width, min(display_width(c.header), 12) + 2) for c in self.columns]
         # a header wider than its (bounded) column wraps: the row shows all its lines
@@ -402,13 +301,23 @@ class _Table:
         for col, c in enumerate(self.columns):
             ws.write_string(header_row, col, c.header, fmt.header)
 
-    def add(self, values: Sequence[Any], formats: dict[int, Any] | None = None) -> int:
+    def add(self, values: Sequence[Any], formats: dict[int, Format] | None = None) -> int:
         """Queue one row (written by finish, once widths and heights are known); return its index."""
         row = self.row
         values = [_cell_value(v) for v in values]  # as the cells show them: measured now, written by finish
-        self.rows.append((values, formats or {}))
+        # a text is measured once: its lines' widths fit its column here and set its row's height in finish
+        measured: dict[int, list[int]] = {}
         for col, (c, value) in enumerate(zip(self.columns, values, strict=True)):
-            self.widths[col] = max(self.widths[col], _shown_width(c, value) + 2)
+            if value.__class__ is str:
+                lines = [display_width(line) for line in value.splitlines()]
+                shown = max(lines, default=0)
+                if c.kind == "long":
+                    measured[col] = lines or [0]
+            else:
+                shown = _shown_width(c, value)
+            if shown + 2 > self.widths[col]:
+                self.widths[col] = shown + 2
+        self.rows.append(_QueuedRow(values, formats or {}, measured))
         self.row += 1
         return row
 
@@ -424,28 +333,43 @@ class _Table:
             )
             widths.append(width)
             ws.set_column(col, col, width)
-        long_cols = [col for col, c in enumerate(self.columns) if c.kind == "long"]
+        # the printed characters a line of each long column holds (wrapped_lines' room)
+        long_cols = {
+            col: max(int(widths[col]) - 1, 1) for col, c in enumerate(self.columns) if c.kind == "long"
+        }
         kind_formats = [self.fmt.by_kind[c.kind] for c in self.columns]
-        for n, (values, formats) in enumerate(self.rows):
+        for n, queued in enumerate(self.rows):
             row = self.header_row + 1 + n
             # Row heights are explicit: Excel does not grow a row for wrapped text written by XlsxWriter.
             lines = max(
-                (
-                    wrapped_lines(values[col], widths[col])
-                    for col in long_cols
-                    if values[col] not in (None, "")
-                ),
-                default=1,
+                (_row_lines(queued, col, room, widths[col]) for col, room in long_cols.items()), default=1
             )
             if self.row_height or lines > 1:
                 ws.set_row(row, lines_height(lines, self.row_height or 15))
-            for col, value in enumerate(values):
+            formats = queued.formats
+            for col, value in enumerate(queued.values):
                 _write_cell(ws, row, col, value, formats.get(col) or kind_formats[col])
         last = max(self.row - 1, self.header_row)
         if autofilter and self.columns:
             ws.autofilter(self.header_row, 0, last, len(self.columns) - 1)
         ws.freeze_panes(self.header_row + 1, 0)
         return widths
+
+
+@dataclass(frozen=True)
+class _QueuedRow:
+    values: list[Any]  # as _cell_value gives them
+    formats: dict[int, Format]  # by column, where not the column's own
+    measured: dict[int, list[int]]  # long column -> display width of each line of its text
+
+
+def _row_lines(queued: _QueuedRow, col: int, room: int, width: float) -> int:
+    """Printed lines of a long column's cell (as wrapped_lines counts them); 1 for an empty cell."""
+    widths = queued.measured.get(col)
+    if widths is not None:
+        return sum(max(1, -(-w // room)) for w in widths)
+    value = queued.values[col]
+    return 1 if value is None else wrapped_lines(value, width)
 
 
 def _shown_width(c: Column, value: Any) -> int:
@@ -459,34 +383,22 @@ def _shown_width(c: Column, value: Any) -> int:
     return max((display_width(line) for line in value.splitlines()), default=0)
 
 
-def _write_cell(ws: Worksheet, row: int, col: int, value: Any, cell_fmt: Any) -> None:
-    """One cell of a value as _cell_value gives it; an empty cell keeps its border. (XlsxWriter's undecorated
-    methods, as in _write_rows.)"""
+def _write_cell(ws: Worksheet, row: int, col: int, value: Any, cell_fmt: Format) -> None:
+    """One cell of a value as _cell_value gives it; an empty cell keeps its border."""
     if value is None:
-        ws._write_blank(row, col, None, cell_fmt)
+        ws.write_blank(row, col, None, cell_fmt)
     elif isinstance(value, str):
-        ws._write_string(row, col, value, cell_fmt)
+        ws.write_string(row, col, value, cell_fmt)
     elif isinstance(value, datetime):
-        ws._write_datetime(row, col, value, cell_fmt)
+        ws.write_datetime(row, col, value, cell_fmt)
     else:
-        ws._write_number(row, col, value, cell_fmt)
+        ws.write_number(row, col, value, cell_fmt)
 
 
-def _print_setup(ws: Worksheet, header_row: int, running_head: str) -> None:
-    """A4 landscape, one page wide, header row repeated, page numbers: what the meeting prints."""
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(header_row)
+def _print_setup(ws: Worksheet, header_row: int, running: str) -> None:
+    """A table printed one page wide, centred: what the meeting prints."""
+    print_table(ws, header_row, running)
     ws.center_horizontally()
-    ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
-    _running_head(ws, running_head)
-
-
-def _running_head(ws: Worksheet, text: str) -> None:
-    """The title at the top right of every printed page, 第 &P 页 共 &N 页 at the bottom."""
-    ws.set_header(f'&R&"{BODY_FONT},Regular"&9{text.replace("&", "&&")}', {"margin": 0.3})
-    ws.set_footer(FOOTER, {"margin": 0.3})
 
 
 # ---------------------------------------------------------------------------------------------- 排名
@@ -712,25 +624,31 @@ def _fit(texts: Iterable[str], limit: int = 30, least: int = 10) -> int:
     return min(limit, widest + 2)
 
 
-def _write_wide(
-    ws: Worksheet,
-    fmt: _Formats,
-    title: str,
-    headers: Sequence[tuple[str, float]],
-    numbers: list[Any],
-    rows: Callable[[], Iterable[list[Any]]],
-    start: int,
-    total: int,
-    wrap: dict[int, int | None] | None = None,
-) -> None:
-    """A wide data sheet (得分明细, 原始数据), or a block of its rows: rows() are rows `start`… of `total`,
-    numbers in their column's format of `numbers`. The block from 0 also writes the header and the settings:
-    fixed widths (no per-cell measuring: these sheets hold N × 17 indicators, and the time goes into every
-    cell), three frozen identity columns, a filter, landscape print (see BackgroundSheets for the blocks).
-    wrap: column -> display width of its longest text; those columns wrap, and every data row is as tall as
-    the longest needs, so nothing is cut off on screen or on paper."""
-    wrap = wrap or {}
-    # a column given no longest text (None) is measured row by row; the others set one height for all rows
+@dataclass(frozen=True)
+class WideSheet:
+    """A wide data sheet (得分明细, 原始数据): fixed widths (no per-cell measuring: these sheets hold N × 17
+    indicators, and the time goes into every cell), numbers in their column's format. wrap: column -> display
+    width of its longest text; those columns wrap, and every data row is as tall as the longest needs, so
+    nothing is cut off on screen or on paper (a column given no longest text, None, is measured row by row)."""
+
+    name: str
+    headers: Sequence[tuple[str, float]]  # (header, width)
+    numbers: Sequence[Format]
+    wrap: dict[int, int | None]
+
+
+def _write_wide(wb: Workbook, fmt: _Formats, title: str, sheet: WideSheet, rows: Iterable[list[Any]]) -> None:
+    """The wide sheet: header, three frozen identity columns, a filter, landscape print, then the rows."""
+    ws = wb.add_worksheet(sheet.name)
+    headers, wrap = sheet.headers, sheet.wrap
+    # the two-part headers (指标｜得分) wrap onto up to five lines, all shown
+    ws.set_row(0, row_height(headers, minimum=45))
+    for col, (header, width) in enumerate(headers):
+        ws.write_string(0, col, header, fmt.header)
+        ws.set_column(col, col, width)
+    ws.freeze_panes(1, 3)
+    # printed a few pages wide at about three quarters of full size, rather than a column or two a page
+    print_table(ws, 0, title + "　" + ws.name, pages_wide=_pages_wide(width for _, width in headers))
     lines = max(
         (
             wrapped_lines("x" * longest, headers[col][1])
@@ -739,25 +657,27 @@ def _write_wide(
         ),
         default=1,
     )
-    measured = {col: headers[col][1] for col, longest in wrap.items() if longest is None}
-    if start == 0:
-        # the two-part headers (指标｜得分) wrap onto up to five lines, all shown
-        ws.set_row(0, row_height(headers, minimum=45))
-        for col, (header, width) in enumerate(headers):
-            ws.write_string(0, col, header, fmt.header)
-            ws.set_column(col, col, width)
-        ws.freeze_panes(1, 3)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.repeat_rows(0)
-        # printed a few pages wide at about three quarters of full size, rather than a column or two a page
-        ws.fit_to_pages(_pages_wide(width for _, width in headers), 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
-        _running_head(ws, title + "　" + ws.name)
-        ws.autofilter(0, 0, max(total, 1), len(headers) - 1)
     texts = [fmt.by_kind["long"] if col in wrap else fmt.by_kind["text"] for col in range(len(headers))]
-    height = lines_height(lines) if lines > 1 else None
-    _write_rows(ws, fmt, rows(), start + 1, numbers, texts, height, measured)
+    measured = {col: headers[col][1] for col, longest in wrap.items() if longest is None}
+    last = _write_rows(
+        ws, fmt, rows, 1, sheet.numbers, texts, lines_height(lines) if lines > 1 else None, measured
+    )
+    ws.autofilter(0, 0, max(last, 1), len(headers) - 1)
+
+
+def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    headers, wrap = _detail_headers(result)
+    numbers = [fmt.by_kind["int"]] + [fmt.by_kind["score"]] * (len(headers) - 1)  # 排名, then scores
+    _write_wide(
+        wb, fmt, _title(result), WideSheet(SHEET_DETAILS, headers, numbers, wrap), _detail_rows(result)
+    )
+
+
+def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    headers, wrap = _raw_headers(result.scheme, result.submissions)
+    numbers = [fmt.by_kind["number"]] * len(headers)
+    rows = _raw_rows(result.scheme, result.submissions)
+    _write_wide(wb, fmt, _title(result), WideSheet(SHEET_RAW, headers, numbers, wrap), rows)
 
 
 # LibreOffice prints about 115 column units on an A4 landscape page at full size (0.4 inch margins); a wide
@@ -811,14 +731,14 @@ def _with_reviews(result: RunResult) -> bool:
     return any(r.score.qualitative is not None for r in result.ranked)
 
 
-def _detail_rows(result: RunResult, start: int = 0, stop: int | None = None) -> Iterator[list[Any]]:
-    """得分明细's rows for ranked[start:stop]: for every indicator its score and one-line derivation (which
+def _detail_rows(result: RunResult) -> Iterator[list[Any]]:
+    """得分明细's rows: for every indicator its score and one-line derivation (which
     opens with the value it was computed from: "1200万元：15 × min(1, 1200÷3000.00) = 6.00"; the value as a
     number is on 原始数据)."""
     scheme: Any = result.scheme
     indicators = list(scheme.scored_indicators)
     reviews = _with_reviews(result)
-    for r in result.ranked[start:stop]:
+    for r in result.ranked:
         c = r.center
         row = [r.rank, c.code, c.name, *map(_cell_value, _ranking_scores(scheme, r))]
         items = {item.indicator: item for item in r.score.items}
@@ -855,20 +775,19 @@ def _write_rows(
     fmt: _Formats,
     rows: Iterable[list[Any]],
     first: int,
-    numbers: list[Any],
-    texts: list[Any] | None = None,
+    numbers: Sequence[Format],
+    texts: Sequence[Format],
     height: float | None = None,
     measured: dict[int, float] | None = None,
-) -> None:
+) -> int:
     """Rows of cell values (see _cell_value) from row `first` on: text in its column's format of `texts`,
-    numbers in their column's format, datetimes. height: every row's; measured: column -> width of the
-    columns whose text sets a row's height row by row (a rare long text)."""
-    text, when = fmt.by_kind["text"], fmt.by_kind["datetime"]
-    texts = texts or [text] * len(numbers)
-    # XlsxWriter's own undecorated methods, there since 3.1 (the public ones only add A1-notation parsing):
-    # a tenth of the time of these sheets' N × 40 cells
-    write_string, write_number = ws._write_string, ws._write_number
-    for row, values in enumerate(rows, start=first):
+    numbers in their column's format, datetimes; return the last row written (first - 1 for none). height:
+    every row's; measured: column -> width of the columns whose text sets a row's height row by row (a rare
+    long text)."""
+    when = fmt.by_kind["datetime"]
+    write_string, write_number = ws.write_string, ws.write_number
+    row = first - 1
+    for row, values in enumerate(rows, start=first):  # noqa: B007 (the last row is returned)
         if measured:
             lines = max(
                 (wrapped_lines(values[col], width) for col, width in measured.items() if values[col]),
@@ -888,21 +807,7 @@ def _write_rows(
                 write_number(row, col, value, numbers[col])
             else:
                 ws.write_datetime(row, col, value, when)
-
-
-def rows_for_child(
-    build: Callable[[], Iterable[list[Any]]], *, pack: bool
-) -> Callable[[], Iterable[list[Any]]]:
-    """Where a sheet written in a forked child gets its rows. Building them there reads this process's
-    objects, and a child copies every page whose objects it reads (reading writes reference counts): on a large
-    run each writer would hold a copy of much of the parent. pack: build them here, pickled a batch at a time,
-    so the child reads bytes it shares and holds one batch of its own at a time."""
-    if not pack:
-        return build
-    batches, rows = [], iter(build())
-    while batch := list(itertools.islice(rows, PACK_BATCH)):
-        batches.append(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
-    return lambda: itertools.chain.from_iterable(map(pickle.loads, batches))
+    return row
 
 
 def _submission_order(s: Submission) -> tuple:
@@ -1086,15 +991,28 @@ BOUND_COLUMN = 6 + CHART_COLUMNS + 2  # the grade bounds' helper columns, right 
 BOUND_DASHES = ("dash", "square_dot", "long_dash_dot")
 
 
-def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+@dataclass(frozen=True)
+class _ChartData:
+    """What the charts are drawn from: the ranked centers by score, the grades and how many got each, and the
+    fixed grade bounds (none for grading by quota)."""
+
+    scored: list[RankedCenter]
+    grades: list[str]
+    counts: dict[str, int]
+    bounds: list[tuple[str, Decimal]]
+
+
+TITLE_FONT_CHART = {"name": TITLE_FONT, "size": 12, "bold": True}
+AXIS_FONT = {"name": BODY_FONT, "size": 10, "bold": False}
+
+
+def _chart_data(result: RunResult) -> _ChartData:
     scheme: Any = result.scheme
-    ws = wb.add_worksheet(SHEET_CHARTS)
     scored = sorted(
         (r for r in result.ranked if r.rank is not None),
         key=lambda r: (-r.total, r.center.code, r.center.name),
     )
     grades = [g.name for g in scheme.grades]
-    roles = grade_roles(scheme)
     counts = {g: 0 for g in grades}
     for r in result.ranked:
         if r.grade in counts:
@@ -1104,15 +1022,18 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
         if scheme.grading_method == "thresholds"
         else []
     )
-    # one pass top to bottom over the data blocks (constant_memory): scores in A:B, grade counts in D:E, and
-    # each fixed grade bound repeated along the scores (the lines on the score chart) beyond the printed charts
-    for n in range(max(len(scored), len(grades)) + 1):
-        if n == 0:
-            for col, header in ((0, "名称"), (1, scheme.total_label), (3, "等次"), (4, "数量")):
-                ws.write_string(0, col, header, fmt.header)
-            for k, (name, _) in enumerate(bounds):
-                ws.write_string(0, BOUND_COLUMN + k, f"{name}分数线", fmt.header)
-            continue
+    return _ChartData(scored, grades, counts, bounds)
+
+
+def _write_chart_tables(ws: Worksheet, fmt: _Formats, scheme: Any, data: _ChartData) -> None:
+    """One pass top to bottom over the data blocks (constant_memory): scores in A:B, grade counts in D:E, and
+    each fixed grade bound repeated along the scores (the lines on the score chart) beyond the printed charts."""
+    scored, grades, bounds = data.scored, data.grades, data.bounds
+    for col, header in ((0, "名称"), (1, scheme.total_label), (3, "等次"), (4, "数量")):
+        ws.write_string(0, col, header, fmt.header)
+    for k, (name, _) in enumerate(bounds):
+        ws.write_string(0, BOUND_COLUMN + k, f"{name}分数线", fmt.header)
+    for n in range(1, max(len(scored), len(grades)) + 1):
         if n <= len(scored):
             r = scored[n - 1]
             ws.write_string(n, 0, r.center.name, fmt.by_kind["text"])
@@ -1123,18 +1044,18 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             ws.write_string(1, 0, "没有参加排名的数据", fmt.plain)
         if n <= len(grades):
             ws.write_string(n, 3, grades[n - 1], fmt.by_kind["text"])
-            ws.write_number(n, 4, counts[grades[n - 1]], fmt.by_kind["int"])
+            ws.write_number(n, 4, data.counts[grades[n - 1]], fmt.by_kind["int"])
     ws.set_column(0, 0, _fit([r.center.name for r in scored], MAX_WIDTH["text"]))
     ws.set_column(1, 1, 10)
     ws.set_column(3, 4, 8)
-    ws.set_landscape()
-    ws.set_paper(9)
-    _running_head(ws, _title(result) + "　" + SHEET_CHARTS)  # like every other sheet: title, page numbers
-    title_font = {"name": TITLE_FONT, "size": 12, "bold": True}
-    axis_font = {"name": BODY_FONT, "size": 10, "bold": False}
 
-    grade_chart = wb.add_chart({"type": "column"})
-    grade_chart.add_series(
+
+def _grade_chart(wb: Workbook, scheme: Any, data: _ChartData) -> Chart:
+    """各等次数量: a column per grade in its grade's colour."""
+    roles = grade_roles(scheme)
+    grades = data.grades
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series(
         {
             "name": "数量",
             "categories": [SHEET_CHARTS, 1, 3, len(grades), 3],
@@ -1149,91 +1070,97 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             ],
         }
     )
-    grade_chart.set_title({"name": "各等次数量", "name_font": title_font})
-    grade_chart.set_x_axis({"name": "等次", "name_font": axis_font, "num_font": axis_font})
+    chart.set_title({"name": "各等次数量", "name_font": TITLE_FONT_CHART})
+    chart.set_x_axis({"name": "等次", "name_font": AXIS_FONT, "num_font": AXIS_FONT})
     count_axis = {
         "name": f"{scheme.center_label}数量（个）",
-        "name_font": axis_font,
-        "num_font": axis_font,
+        "name_font": AXIS_FONT,
+        "num_font": AXIS_FONT,
         "min": 0,
     }
-    if max(counts.values(), default=0) <= 10:
+    if max(data.counts.values(), default=0) <= 10:
         count_axis["major_unit"] = 1  # whole centers, never 0.5
-    grade_chart.set_y_axis(count_axis)
-    grade_chart.set_legend({"none": True})
-    grade_chart.set_size({"width": 480, "height": 300})
-    ws.insert_chart(0, 6, grade_chart)
+    chart.set_y_axis(count_axis)
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 480, "height": 300})
+    return chart
 
-    if not scored:
+
+def _bounds_chart(wb: Workbook, scheme: Any, data: _ChartData, scores: dict[str, Any]) -> Chart:
+    """Fixed grade bounds (90分（含）以上为优秀…): the scores as columns, a dashed line at each bound across."""
+    n_scored = len(data.scored)
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series(scores)
+    lines = wb.add_chart({"type": "line"})
+    for n, (name, low) in enumerate(data.bounds):
+        lines.add_series(
+            {
+                "name": f"{name}（{fmt_decimal(low)}分）",
+                "categories": [SHEET_CHARTS, 1, 0, n_scored, 0],
+                "values": [SHEET_CHARTS, 1, BOUND_COLUMN + n, n_scored, BOUND_COLUMN + n],
+                "line": {"color": "#000000", "width": 1.25, "dash_type": BOUND_DASHES[n % len(BOUND_DASHES)]},
+                "marker": {"type": "none"},
+            }
+        )
+    chart.combine(lines)
+    chart.set_x_axis(
+        {"name": scheme.center_label, "name_font": AXIS_FONT, "num_font": {**AXIS_FONT, "rotation": -45}}
+    )
+    chart.set_y_axis(
+        {"name": "得分", "name_font": AXIS_FONT, "num_font": AXIS_FONT, "min": 0, "num_format": "0"}
+    )
+    chart.set_legend({"position": "bottom", "delete_series": [0], "font": AXIS_FONT})
+    return chart
+
+
+def _bar_chart(wb: Workbook, scheme: Any, scores: dict[str, Any]) -> Chart:
+    """Grades by quota: a bar per center, the best on top."""
+    chart = wb.add_chart({"type": "bar"})
+    chart.add_series(scores)
+    # In XlsxWriter's bar chart x is the horizontal value axis and y the vertical category axis. The
+    # categories are reversed so the best is on top; crossing at the max keeps the value axis at the bottom.
+    chart.set_x_axis(
+        {"name": "得分", "name_font": AXIS_FONT, "num_font": AXIS_FONT, "min": 0, "num_format": "0"}
+    )
+    chart.set_y_axis(
+        {
+            "name": scheme.center_label,
+            "name_font": AXIS_FONT,
+            "num_font": AXIS_FONT,
+            "reverse": True,
+            "crossing": "max",
+        }
+    )
+    chart.set_legend({"none": True})
+    return chart
+
+
+def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+    scheme: Any = result.scheme
+    data = _chart_data(result)
+    ws = wb.add_worksheet(SHEET_CHARTS)
+    _write_chart_tables(ws, fmt, scheme, data)
+    landscape_a4(ws, _title(result) + "　" + SHEET_CHARTS)  # like every other sheet: title, page numbers
+    ws.insert_chart(0, 6, _grade_chart(wb, scheme, data))
+    if not data.scored:
         ws.print_area(0, 6, 16, 6 + CHART_COLUMNS)
         return
-    chart_title = {
-        "name": f"{scheme.total_label}（按{scheme.center_label}，从高到低）",
-        "name_font": title_font,
-    }
+    n_scored = len(data.scored)
     scores = {
         "name": scheme.total_label,
-        "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
-        "values": [SHEET_CHARTS, 1, 1, len(scored), 1],
-        "data_labels": {"value": True, "num_format": SCORE_FORMAT, "font": axis_font},
+        "categories": [SHEET_CHARTS, 1, 0, n_scored, 0],
+        "values": [SHEET_CHARTS, 1, 1, n_scored, 1],
+        "data_labels": {"value": True, "num_format": SCORE_FORMAT, "font": AXIS_FONT},
         "fill": {"color": "#4472C4"},
         "gap": 60,
     }
-    if bounds:
-        # fixed grade bounds (90分（含）以上为优秀…): columns, with a dashed line at each bound across them
-        chart = wb.add_chart({"type": "column"})
-        chart.add_series(scores)
-        lines = wb.add_chart({"type": "line"})
-        for n, (name, low) in enumerate(bounds):
-            lines.add_series(
-                {
-                    "name": f"{name}（{fmt_decimal(low)}分）",
-                    "categories": [SHEET_CHARTS, 1, 0, len(scored), 0],
-                    "values": [SHEET_CHARTS, 1, BOUND_COLUMN + n, len(scored), BOUND_COLUMN + n],
-                    "line": {
-                        "color": "#000000",
-                        "width": 1.25,
-                        "dash_type": BOUND_DASHES[n % len(BOUND_DASHES)],
-                    },
-                    "marker": {"type": "none"},
-                }
-            )
-        chart.combine(lines)
-        chart.set_title(chart_title)
-        chart.set_x_axis(
-            {"name": scheme.center_label, "name_font": axis_font, "num_font": {**axis_font, "rotation": -45}}
-        )
-        chart.set_y_axis(
-            {
-                "name": "得分",
-                "name_font": axis_font,
-                "num_font": axis_font,
-                "min": 0,
-                "num_format": "0",
-            }
-        )
-        chart.set_legend({"position": "bottom", "delete_series": [0], "font": axis_font})
-        height = 420
+    if data.bounds:
+        chart, height = _bounds_chart(wb, scheme, data, scores), 420
     else:
-        chart = wb.add_chart({"type": "bar"})
-        chart.add_series(scores)
-        chart.set_title(chart_title)
-        # In XlsxWriter's bar chart x is the horizontal value axis and y the vertical category axis. The
-        # categories are reversed so the best is on top; crossing at the max keeps the value axis at the bottom.
-        chart.set_x_axis(
-            {"name": "得分", "name_font": axis_font, "num_font": axis_font, "min": 0, "num_format": "0"}
-        )
-        chart.set_y_axis(
-            {
-                "name": scheme.center_label,
-                "name_font": axis_font,
-                "num_font": axis_font,
-                "reverse": True,
-                "crossing": "max",
-            }
-        )
-        chart.set_legend({"none": True})
-        height = max(300, 24 * len(scored) + 110)
+        chart, height = _bar_chart(wb, scheme, scores), max(300, 24 * n_scored + 110)
+    chart.set_title(
+        {"name": f"{scheme.total_label}（按{scheme.center_label}，从高到低）", "name_font": TITLE_FONT_CHART}
+    )
     chart.set_size({"width": 720, "height": height})
     ws.insert_chart(16, 6, chart)
     # the page shows the charts alone, not the helper tables they are drawn from (A:E), on one page
@@ -1244,17 +1171,21 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 # ---------------------------------------------------------------------------------------------- 说明
 
 
-def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datetime) -> None:
-    scheme: Any = result.scheme
-    ws = wb.add_worksheet(SHEET_NOTES)
-    widths = [12, 32, 20, 12, 12]
-    # the widest the 项目, 内容 and 来源 (or SHA-256) columns, and a file's 来源邮件, may grow: one page wide at
-    # 9 pt or more printed (a 来源邮件 column, when files came by mail, widens the page)
-    grow_to = {0: 20, 1: 32, 2: 66, 3: 12, 4: 30}
-    row = 0
+# the widest the 项目, 内容 and 来源 (or SHA-256) columns, and a file's 来源邮件, may grow: one page wide at 9 pt or
+# more printed (a 来源邮件 column, when files came by mail, widens the page)
+NOTES_GROW_TO = {0: 20, 1: 32, 2: 66, 3: 12, 4: 30}
 
-    def put(values: Sequence[Any], cell_fmt: Any = None) -> None:
-        nonlocal row
+
+class _NotesSheet:
+    """说明, written row by row; each column as wide as its widest text, within NOTES_GROW_TO."""
+
+    def __init__(self, ws: Worksheet, fmt: _Formats):
+        self.ws, self.fmt = ws, fmt
+        self.widths = [12, 32, 20, 12, 12]
+        self.row = 0
+
+    def put(self, values: Sequence[Any], cell_fmt: Format | None = None) -> None:
+        ws, fmt, grow_to = self.ws, self.fmt, NOTES_GROW_TO
         # a text longer than its column may grow (the input locations, a long note) wraps in a taller row,
         # instead of running on and shrinking the printed page
         long = {
@@ -1263,77 +1194,93 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
             if col in grow_to and display_width(str(v)) + 2 > grow_to[col]
         }
         if long:
-            ws.set_row(row, row_height((text, grow_to[col]) for col, text in long.items()))
+            ws.set_row(self.row, row_height((text, grow_to[col]) for col, text in long.items()))
         for col, value in enumerate(values):
             if value is None or value == "":
                 continue
             if isinstance(value, int | float | Decimal):
-                ws.write_number(row, col, float(value), cell_fmt or fmt.plain)
+                ws.write_number(self.row, col, float(value), cell_fmt or fmt.plain)
                 text = str(value)
             else:
                 text = str(value)
-                ws.write_string(row, col, text, cell_fmt or (fmt.wrapped if col in long else fmt.plain))
-            widths[col] = min(max(widths[col], display_width(text) + 2), grow_to.get(col, MAX_WIDTH["text"]))
-        row += 1
+                ws.write_string(self.row, col, text, cell_fmt or (fmt.wrapped if col in long else fmt.plain))
+            width = min(max(self.widths[col], display_width(text) + 2), grow_to.get(col, MAX_WIDTH["text"]))
+            self.widths[col] = width
+        self.row += 1
 
-    ws.write_string(row, 0, "项目", fmt.header)
-    ws.write_string(row, 1, "内容", fmt.header)
-    row += 1
-    put(["考核方案", f"{scheme.name}（{scheme.id}，版本 {scheme.version}）"])
-    ws.write_string(row, 0, "考核年度", fmt.plain)
-    ws.write_number(row, 1, result.year, fmt.year)
-    row += 1
-    put(["运行时间", run_time.strftime("%Y-%m-%d %H:%M:%S")])
-    put(["工具版本", f"kjjr-excel {__version__}"])
-    put(["方案文件", Path(scheme.path).name if scheme.path else scheme.id])
-    put(["方案文件SHA-256", scheme.sha256])
+    def skip(self) -> None:
+        self.row += 1
+
+
+def _notes_run(notes: _NotesSheet, result: RunResult, run_time: datetime) -> None:
+    """The head of 说明: scheme, year, run, inputs, and what each assessment table was used as."""
+    scheme: Any = result.scheme
+    ws, fmt = notes.ws, notes.fmt
+    ws.write_string(notes.row, 0, "项目", fmt.header)
+    ws.write_string(notes.row, 1, "内容", fmt.header)
+    notes.skip()
+    notes.put(["考核方案", f"{scheme.name}（{scheme.id}，版本 {scheme.version}）"])
+    ws.write_string(notes.row, 0, "考核年度", fmt.plain)
+    ws.write_number(notes.row, 1, result.year, fmt.year)
+    notes.skip()
+    notes.put(["运行时间", run_time.strftime("%Y-%m-%d %H:%M:%S")])
+    notes.put(["工具版本", f"kjjr-excel {__version__}"])
+    notes.put(["方案文件", Path(scheme.path).name if scheme.path else scheme.id])
+    notes.put(["方案文件SHA-256", scheme.sha256])
     if result.inputs:
-        put(["输入位置", "；".join(result.inputs)])
+        notes.put(["输入位置", "；".join(result.inputs)])
     method = method_of(scheme)
     if result.provisional:
-        put(["结果", f"暂定结果：{result.provisional}"])
+        notes.put(["结果", f"暂定结果：{result.provisional}"])
     used = [u for u in result.tables if u.used]
     if result.tables:
-        put([method.table_title, f"已使用 {len(used)} 份" if used else "没有可用的"])
+        notes.put([method.table_title, f"已使用 {len(used)} 份" if used else "没有可用的"])
     else:  # a result made without the tables' account (what each file was used as)
         given = method.table_given(result.assessed, result.reviews_given)
-        put([method.table_title, "已提供" if given else "未提供"])
+        notes.put([method.table_title, "已提供" if given else "未提供"])
     for u in result.tables:  # what each table given (or found among the inputs) was used as
         if not u.used:
-            put(["", f"未使用：{u.file}（{u.note}）"])
+            notes.put(["", f"未使用：{u.file}（{u.note}）"])
         elif u.reviewer:
-            put(["", f"{u.kind}：{u.file}，评审人 {u.reviewer}，评分 {u.centers} 个{scheme.center_label}"])
+            notes.put(
+                ["", f"{u.kind}：{u.file}，评审人 {u.reviewer}，评分 {u.centers} 个{scheme.center_label}"]
+            )
         else:
-            put(["", f"{u.kind}：{u.file}，{u.centers} 个{scheme.center_label}"])
-    row += 1
-    put(["说明"], fmt.section)
+            notes.put(["", f"{u.kind}：{u.file}，{u.centers} 个{scheme.center_label}"])
+
+
+def _notes_files(notes: _NotesSheet, result: RunResult) -> None:
+    """输入文件: every file read, with its status, hash, size (and the mail it came in)."""
+    fmt = notes.fmt
+    notes.put(["输入文件"], fmt.section)
+    mailed = any(f.origin for f in result.files)  # the column only when some file came by mail
+    notes.put(["文件", "状态", "SHA-256", "大小（字节）", *(["来源邮件"] if mailed else [])], fmt.header)
+    for f in sorted(result.files, key=lambda f: (f.file, f.sha256)):
+        origin = [f.origin.describe() if f.origin else ""] if mailed else []
+        notes.put([f.file, f.status, f.sha256, f.size, *origin])
+    if not result.files:
+        notes.put(["", "无"])
+
+
+def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datetime) -> None:
+    ws = wb.add_worksheet(SHEET_NOTES)
+    notes = _NotesSheet(ws, fmt)
+    _notes_run(notes, result, run_time)
+    notes.skip()
+    notes.put(["说明"], fmt.section)
     for note in result.notes:
-        put(["", note])
+        notes.put(["", note])
     if not result.notes:
-        put(["", "无"])
-    row += 1
-    put(["考核参数"], fmt.section)
-    put(["参数", "取值", "来源"], fmt.header)
+        notes.put(["", "无"])
+    notes.skip()
+    notes.put(["考核参数"], fmt.section)
+    notes.put(["参数", "取值", "来源"], fmt.header)
     for name, value, source in result.parameters:
         # the scheme's own year is its default; the year of this run is the 考核年度 row above
-        put([("方案默认考核年度" if name == "考核年度" else name), value, source])
-    row += 1
-    put(["输入文件"], fmt.section)
-    mailed = any(f.origin for f in result.files)  # the column only when some file came by mail
-    put(["文件", "状态", "SHA-256", "大小（字节）", *(["来源邮件"] if mailed else [])], fmt.header)
-    for f in sorted(result.files, key=lambda f: (f.file, f.sha256)):
-        put(
-            [
-                f.file,
-                f.status,
-                f.sha256,
-                f.size,
-                *([f.origin.describe() if f.origin else ""] if mailed else []),
-            ]
-        )
-    if not result.files:
-        put(["", "无"])
-    for col, width in enumerate(widths):
+        notes.put([("方案默认考核年度" if name == "考核年度" else name), value, source])
+    notes.skip()
+    _notes_files(notes, result)
+    for col, width in enumerate(notes.widths):
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
     _print_setup(ws, 0, _title(result) + "　说明")
