@@ -25,13 +25,13 @@ from xlsxwriter.worksheet import Worksheet
 
 from kjjr_excel import __version__
 from kjjr_excel.domain.describe import parameters as scheme_parameters
-from kjjr_excel.domain.findings import Severity, sorted_findings
+from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
 from kjjr_excel.domain.layout import META_SHEET, layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
 from kjjr_excel.domain.model import RankedCenter, RunResult, Submission
 from kjjr_excel.domain.parse import as_text, fmt_decimal
 from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
-from kjjr_excel.domain.scheme import SEED_SOURCE
+from kjjr_excel.domain.scheme import SEED_SOURCE, Scheme
 from kjjr_excel.domain.score import num, round2, trims, two
 from kjjr_excel.errors import OutputError
 from kjjr_excel.write.output import atomic_write, private_tmpdir
@@ -67,7 +67,7 @@ GRADE_COLOURS = {  # (fill, font) by a grade's place in the scheme's table; the 
 }
 
 
-def grade_roles(scheme: Any) -> dict[str, str]:
+def grade_roles(scheme: Scheme) -> dict[str, str]:
     """Grade name -> colour role: the top grade green, the next blue when three or more pass (优秀, 良好;
     合格 plain), the failing grade red. Whatever the scheme calls its grades."""
     passing = [g.name for g in scheme.grades if not g.failing]
@@ -254,7 +254,7 @@ class _Formats:
         }
 
 
-def _grade_formats(fmt: _Formats, scheme: Any) -> dict[str, Any]:
+def _grade_formats(fmt: _Formats, scheme: Scheme) -> dict[str, Any]:
     """Conditional formats by grade: a fill and a type style each, told apart on a black-and-white page."""
     out = {}
     roles = grade_roles(scheme)
@@ -272,7 +272,7 @@ def _title(result: RunResult) -> str:
     return _title_of(result.scheme, result.year)
 
 
-def _title_of(scheme: Any, year: int) -> str:
+def _title_of(scheme: Scheme, year: int) -> str:
     """'青岛市科技金融服务分中心2017年度考核结果': the year stands before the kind of result (Scheme.subject)."""
     return f"{scheme.subject}{year}年度{scheme.result_title}"
 
@@ -404,7 +404,7 @@ def _print_setup(ws: Worksheet, header_row: int, running: str) -> None:
 # ---------------------------------------------------------------------------------------------- 排名
 
 
-def _ranking_columns(scheme: Any) -> list[Column]:
+def _ranking_columns(scheme: Scheme) -> list[Column]:
     """排名's columns after 序号. Every width is bounded so that the sheet fits one A4 landscape page wide at
     full size (LibreOffice prints 11 pt text at 10.5 pt or more): names, host units and long headers wrap
     instead of widening the page. The method names the scores, its total last."""
@@ -424,7 +424,7 @@ NAME_WIDTH, HOST_WIDTH, FLAG_WIDTH = 25, 17, 15
 SERIAL = Column("序号", "int", 4, 4)
 
 
-def _ranking_scores(scheme: Any, r: RankedCenter) -> list[Any]:
+def _ranking_scores(scheme: Scheme, r: RankedCenter) -> list[Any]:
     return method_of(scheme).scores(scheme, r)
 
 
@@ -432,7 +432,7 @@ def provisional_note(result: RunResult) -> str:
     """'（初步结果，未经考核评价）' when part of the assessment is missing, said once in 排名's title (and on
     the 公示): without the assessor's table (Qingdao) or without any review sheet (Guangdong), or when a table
     given could not be used (pipeline: RunResult.provisional says which part); else ''."""
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     if result.table_unusable:  # a table given could not be used: 考核评价不完整, 定性评分不完整…
         return f"（初步结果，{result.provisional}）"
     return method_of(scheme).provisional(scheme, result.assessed, result.reviews_given)
@@ -454,7 +454,7 @@ def short_flags(flags: Sequence[str], provisional: bool) -> str:
 def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> None:
     """排名 as the handout a meeting reads: issuer and title, 序号, flags only, grades told apart in black and
     white, and a foot block with the grading rule, the 等次汇总 with its 合计, issuer and date."""
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     columns = [SERIAL, *_ranking_columns(scheme)]
     title = _title(result)
     provisional = provisional_note(result)
@@ -506,7 +506,7 @@ GAP = 8  # points: the empty rows between the table and the parts of its foot
 def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
     """(grade, centers, subsidy) per grade of the scheme, then ('合计', …): the 等次汇总 of 排名 and of the
     payment list, so both say the same."""
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     rows = []
     for g in scheme.grades:
         graded = [r for r in result.ranked if r.grade == g.name]
@@ -515,7 +515,7 @@ def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
     return rows
 
 
-def grading_rule(scheme: Any) -> list[str]:
+def grading_rule(scheme: Scheme) -> list[str]:
     """The foot's lines on how grades, subsidy and flags are decided, in the scheme's words."""
     rows = scheme_parameters(scheme)
     grades = "；".join(
@@ -554,7 +554,7 @@ def grading_rule(scheme: Any) -> list[str]:
 def _write_ranking_foot(
     ws: Worksheet, fmt: _Formats, result: RunResult, row: int, widths: list[float]
 ) -> None:
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     last_col = len(widths) - 1
     full = sum(widths)
     for line in grading_rule(scheme):
@@ -593,7 +593,7 @@ def _write_ranking_foot(
 # ---------------------------------------------------------------------------------------------- 得分明细
 
 
-def _indicator_names(scheme: Any) -> dict[str, tuple[str, str]]:
+def _indicator_names(scheme: Scheme) -> dict[str, tuple[str, str]]:
     return {ind.id: (ind.category, ind.label) for ind in scheme.indicators}
 
 
@@ -700,7 +700,7 @@ def _wrapped(texts: Iterable[str], cap: int, least: int = 6, lines: int = 1) -> 
 
 def _detail_headers(result: RunResult) -> tuple[list[tuple[str, float]], dict[int, int | None]]:
     """得分明细's (header, width) and the columns that wrap: the names and the derivations."""
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     name_width, name_longest = _wrapped((r.center.name for r in result.ranked), WRAP_WIDTH["name"], 10)
     headers: list[tuple[str, float]] = [("排名", 6), ("编号", 9), ("名称", name_width)]
     wrap: dict[int, int | None] = {2: name_longest}
@@ -735,7 +735,7 @@ def _detail_rows(result: RunResult) -> Iterator[list[Any]]:
     """得分明细's rows: for every indicator its score and one-line derivation (which
     opens with the value it was computed from: "1200万元：15 × min(1, 1200÷3000.00) = 6.00"; the value as a
     number is on 原始数据)."""
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     indicators = list(scheme.scored_indicators)
     reviews = _with_reviews(result)
     for r in result.ranked:
@@ -815,7 +815,7 @@ def _submission_order(s: Submission) -> tuple:
 
 
 def _raw_headers(
-    scheme: Any, submissions: Sequence[Submission]
+    scheme: Scheme, submissions: Sequence[Submission]
 ) -> tuple[list[tuple[str, float]], dict[int, int | None]]:
     """原始数据's (header, width) and the columns that wrap: file, name, the cells of a file read by labels."""
     lay = layout(scheme)
@@ -843,7 +843,7 @@ def _raw_headers(
     return headers, wrap
 
 
-def _raw_rows(scheme: Any, submissions: Sequence[Submission]) -> Iterator[list[Any]]:
+def _raw_rows(scheme: Scheme, submissions: Sequence[Submission]) -> Iterator[list[Any]]:
     """原始数据's rows: one per file read; for every input its content as typed and as read. The cell of each
     input is in the header (the template's position); a file read by its labels lists its own cells."""
     lay = layout(scheme)
@@ -889,7 +889,7 @@ def _write_findings(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 
 
 def write_findings_sheet(
-    wb: Workbook, scheme: Any, findings: Sequence[Any], title: str, fmt: _Formats | None = None
+    wb: Workbook, scheme: Scheme, findings: Sequence[Finding], title: str, fmt: _Formats | None = None
 ) -> None:
     """The 校验问题 sheet: every finding, by severity then center, with filters. Shared by the ranking workbook
     and the `kjjr validate` report, so both show a finding the same way."""
@@ -952,8 +952,7 @@ def _write_missing(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             Column("状态", "text", 8),
         ],
     )
-    for n, entry in enumerate(result.missing, start=1):
-        e: Any = entry
+    for n, e in enumerate(result.missing, start=1):
         table.add([n, e.code, e.name, e.host_unit, e.contact_line, "未提交"])
     table.finish()
     if not result.missing:
@@ -1007,7 +1006,7 @@ AXIS_FONT = {"name": BODY_FONT, "size": 10, "bold": False}
 
 
 def _chart_data(result: RunResult) -> _ChartData:
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     scored = sorted(
         (r for r in result.ranked if r.rank is not None),
         key=lambda r: (-r.total, r.center.code, r.center.name),
@@ -1025,7 +1024,7 @@ def _chart_data(result: RunResult) -> _ChartData:
     return _ChartData(scored, grades, counts, bounds)
 
 
-def _write_chart_tables(ws: Worksheet, fmt: _Formats, scheme: Any, data: _ChartData) -> None:
+def _write_chart_tables(ws: Worksheet, fmt: _Formats, scheme: Scheme, data: _ChartData) -> None:
     """One pass top to bottom over the data blocks (constant_memory): scores in A:B, grade counts in D:E, and
     each fixed grade bound repeated along the scores (the lines on the score chart) beyond the printed charts."""
     scored, grades, bounds = data.scored, data.grades, data.bounds
@@ -1050,7 +1049,7 @@ def _write_chart_tables(ws: Worksheet, fmt: _Formats, scheme: Any, data: _ChartD
     ws.set_column(3, 4, 8)
 
 
-def _grade_chart(wb: Workbook, scheme: Any, data: _ChartData) -> Chart:
+def _grade_chart(wb: Workbook, scheme: Scheme, data: _ChartData) -> Chart:
     """各等次数量: a column per grade in its grade's colour."""
     roles = grade_roles(scheme)
     grades = data.grades
@@ -1086,7 +1085,7 @@ def _grade_chart(wb: Workbook, scheme: Any, data: _ChartData) -> Chart:
     return chart
 
 
-def _bounds_chart(wb: Workbook, scheme: Any, data: _ChartData, scores: dict[str, Any]) -> Chart:
+def _bounds_chart(wb: Workbook, scheme: Scheme, data: _ChartData, scores: dict[str, Any]) -> Chart:
     """Fixed grade bounds (90分（含）以上为优秀…): the scores as columns, a dashed line at each bound across."""
     n_scored = len(data.scored)
     chart = wb.add_chart({"type": "column"})
@@ -1113,7 +1112,7 @@ def _bounds_chart(wb: Workbook, scheme: Any, data: _ChartData, scores: dict[str,
     return chart
 
 
-def _bar_chart(wb: Workbook, scheme: Any, scores: dict[str, Any]) -> Chart:
+def _bar_chart(wb: Workbook, scheme: Scheme, scores: dict[str, Any]) -> Chart:
     """Grades by quota: a bar per center, the best on top."""
     chart = wb.add_chart({"type": "bar"})
     chart.add_series(scores)
@@ -1136,7 +1135,7 @@ def _bar_chart(wb: Workbook, scheme: Any, scores: dict[str, Any]) -> Chart:
 
 
 def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     data = _chart_data(result)
     ws = wb.add_worksheet(SHEET_CHARTS)
     _write_chart_tables(ws, fmt, scheme, data)
@@ -1214,7 +1213,7 @@ class _NotesSheet:
 
 def _notes_run(notes: _NotesSheet, result: RunResult, run_time: datetime) -> None:
     """The head of 说明: scheme, year, run, inputs, and what each assessment table was used as."""
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     ws, fmt = notes.ws, notes.fmt
     ws.write_string(notes.row, 0, "项目", fmt.header)
     ws.write_string(notes.row, 1, "内容", fmt.header)
@@ -1294,7 +1293,7 @@ RANKING_KIND = "ranking"
 
 def ranking_meta(result: RunResult) -> list[tuple[str, str]]:
     """What `kjjr publish` needs to know the workbook as one of ours: kind, scheme, year, whether provisional."""
-    scheme: Any = result.scheme
+    scheme: Scheme = result.scheme
     return [
         ("kind", RANKING_KIND),
         ("scheme_id", scheme.id),

@@ -6,7 +6,8 @@ Public XlsxWriter and zipfile APIs only. fitToWidth="1" and fitToHeight="1": Xls
 because 1 is the OOXML default; Excel and LibreOffice honour the default, but other readers (openpyxl, some
 WPS versions) then report no fit at all. So Workbook.close() writes them into the file as it writes it out:
 XlsxWriter packs the workbook in memory, and the package is copied to the file, part by part, the sheets
-that lack the attributes with them added.
+that lack the attributes with them added. (write/xlsxfast.py, the one module allowed XlsxWriter internals,
+writes the same parts faster with the XlsxWriter versions it is tested with.)
 """
 
 from __future__ import annotations
@@ -24,23 +25,32 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.worksheet import Worksheet
 
+from kjjr_excel.write import xlsxfast
+
 
 class Workbook(xlsxwriter.Workbook):
     """The workbook every writer uses (template, ranking, receipts, 公示): XlsxWriter's, whose sheets state
-    their fit-to-page settings explicitly. XlsxWriter packs the file in memory; close() writes it to the
-    file name given, with the attributes added (see explicit_fit). compresslevel: zlib's level for that copy
-    (None: zlib's default, as XlsxWriter packs)."""
+    their fit-to-page settings explicitly. Plain path: XlsxWriter packs the file in memory, and close() copies
+    the package to the file name given, the attributes added (see explicit_fit). With an XlsxWriter version
+    xlsxfast is tested with, Workbook(...) is an xlsxfast workbook instead, which writes the same parts.
+    compresslevel: zlib's level for the file (None: zlib's default, as XlsxWriter packs)."""
 
     compresslevel: int | None = None
+    plain = True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Workbook:
+        if cls is Workbook and xlsxfast.ENABLED:
+            return super().__new__(_FastWorkbook)
+        return super().__new__(cls)
 
     def __init__(self, filename: str | os.PathLike[str], options: dict[str, Any] | None = None):
-        self.package = io.BytesIO()
-        super().__init__(self.package, options)
         self.target = str(filename)
+        self.package = io.BytesIO()
+        super().__init__(self.package if self.plain else self.target, options)
 
     def close(self) -> None:
-        if self.fileclosed:
-            super().close()  # XlsxWriter's own warning
+        if self.fileclosed or not self.plain:
+            super().close()  # XlsxWriter's own (a warning when closed already)
             return
         if self.filename is not self.package:  # a writer named the file after creating the workbook
             self.target, self.filename = str(self.filename), self.package
@@ -52,6 +62,10 @@ class Workbook(xlsxwriter.Workbook):
             raise FileCreateError(exc) from exc
         finally:
             self.package = self.filename = io.BytesIO()
+
+
+class _FastWorkbook(xlsxfast.FastWorkbook, Workbook):
+    plain = False
 
 
 _SETUP = re.compile(rb"<pageSetup\b([^>]*?)(/?)>")
