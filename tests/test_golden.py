@@ -174,7 +174,11 @@ def sheet_summary(ws, mask) -> dict:
         "columns": sorted(
             (k, d.min, d.max, d.width, d.hidden) for k, d in ws.column_dimensions.items() if d.customWidth
         ),
-        "rows": sorted((k, d.height, d.hidden) for k, d in ws.row_dimensions.items() if d.customHeight),
+        # heights in screen pixels (96 dpi, 0.75 pt each), as Excel shows them: XlsxWriter 3.2 writes 35 pt
+        # as given, 3.3 as the 35.25 pt of its 47 pixels
+        "rows": sorted(
+            (k, round(d.height * 4 / 3), d.hidden) for k, d in ws.row_dimensions.items() if d.customHeight
+        ),
         "freeze": ws.freeze_panes,
         "filter": ws.auto_filter.ref,
         "active": ws.parent.active.title == ws.title,
