@@ -14,7 +14,7 @@ import pytest
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from kjjr_excel.write import styles
+from kjjr_excel.write import styles, xlsxfast
 from kjjr_excel.write.styles import Workbook, display_width, lines_height, row_height, wrapped_lines
 
 VALUES = [
@@ -58,9 +58,19 @@ def _without_fit(xml: bytes) -> bytes:
     return re.sub(rb' fitTo(Width|Height)="1"', b"", xml)
 
 
+@pytest.fixture(params=["plain", "fast"])
+def way(request, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The plain path (public API), and xlsxfast where this XlsxWriter version has it."""
+    if request.param == "plain":
+        monkeypatch.setattr(xlsxfast, "ENABLED", False)
+    elif not xlsxfast.ENABLED:
+        pytest.skip("xlsxfast is not enabled for this XlsxWriter version")
+    return request.param
+
+
 @pytest.mark.parametrize("constant_memory", [False, True])
 def test_workbook_is_stock_xlsxwriter_with_the_default_fit_stated(
-    tmp_path: Path, constant_memory: bool
+    tmp_path: Path, constant_memory: bool, way: str
 ) -> None:
     fits = [(1, 0), (1, 1), (3, 0), (2, 2), None]
     stock = _parts(_book(xlsxwriter.Workbook, tmp_path / "stock.xlsx", fits, constant_memory))
@@ -83,16 +93,19 @@ def test_workbook_is_stock_xlsxwriter_with_the_default_fit_stated(
     assert ws.sheet_properties.pageSetUpPr.fitToPage
 
 
-def test_a_package_needing_no_fit_is_copied_as_xlsxwriter_packed_it(tmp_path: Path) -> None:
+def test_a_package_needing_no_fit_is_copied_as_xlsxwriter_packed_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stock = _book(xlsxwriter.Workbook, tmp_path / "stock.xlsx", [None, (2, 3)])
     copy = io.BytesIO()
     with stock.open("rb") as package:
         styles.explicit_fit(package, copy)
     assert copy.getvalue() == stock.read_bytes()  # byte for byte: names, dates, compression kept
+    monkeypatch.setattr(xlsxfast, "ENABLED", False)
     assert _parts(_book(Workbook, tmp_path / "ours.xlsx", [None, (2, 3)])) == _parts(stock)
 
 
-def test_a_file_that_cannot_be_written_is_reported_as_xlsxwriter_does(tmp_path: Path) -> None:
+def test_a_file_that_cannot_be_written_is_reported_as_xlsxwriter_does(tmp_path: Path, way: str) -> None:
     wb = Workbook(str(tmp_path / "missing" / "x.xlsx"))
     wb.add_worksheet()
     with pytest.raises(FileCreateError) as caught:
@@ -113,6 +126,7 @@ def test_explicit_setup_puts_the_attributes_after_the_paper_or_first() -> None:
 
 
 def test_closing_twice_rewrites_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsxfast, "ENABLED", False)  # the plain path's copy
     calls = []
     monkeypatch.setattr(styles, "explicit_fit", lambda package, out, **_: calls.append(out.name))
     wb = Workbook(str(tmp_path / "x.xlsx"))
