@@ -1,23 +1,23 @@
-"""The whole flow: ingest -> validate -> assessments/reviews -> score -> rank -> RunResult.
+"""The use cases: make templates, check an inbox, rank, receipts, reminders, publish, the demo.
 
-Only ingestion reads files; everything after it is pure. The CLI and the demo call these two functions.
+The flow of a run: ingest -> validate -> assessments/reviews -> score -> rank -> RunResult. Only ingestion
+reads files; everything after it is pure. The CLI calls one function of this module per command; nothing
+else chains the stages.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kjjr_excel.domain.assess import (
-    VETO_HEADER,
-    Assessment,
-    Review,
-    read_assessments,
-    read_reviews,
-)
+from kjjr_excel.domain.assess import Assessment, Review, TableUse, read_assessments, read_reviews
+from kjjr_excel.domain.center import build_center
 from kjjr_excel.domain.describe import parameters
 from kjjr_excel.domain.findings import Finding, sorted_findings
 from kjjr_excel.domain.identity import (
@@ -29,17 +29,23 @@ from kjjr_excel.domain.identity import (
     missing_centers,
 )
 from kjjr_excel.domain.methods import method_of
-from kjjr_excel.domain.model import CenterInput, RunResult, Submission
-from kjjr_excel.domain.parse import fmt_decimal
-from kjjr_excel.domain.rank import QUALITATIVE, rank_centers
+from kjjr_excel.domain.model import CenterInput, InputFile, RunResult, Submission
+from kjjr_excel.domain.rank import rank_centers
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.domain.score import score_all
+from kjjr_excel.errors import KjjrError, WrongUsage
 from kjjr_excel.read.guards import display_name
 from kjjr_excel.read.roster import read_roster
 from kjjr_excel.read.tables import read_tables, table_files, tables_in_inputs
+from kjjr_excel.write.output import refuse_inputs
+
+if TYPE_CHECKING:
+    from kjjr_excel.read.history import History
+    from kjjr_excel.read.ingest import IngestResult
 
 Progress = Callable[[int], None] | None
-OnRead = Callable[[int, list[Submission]], None] | None
+# A progress display: `bars(label, total)` is a context that yields update(n), or None to show nothing.
+Bars = Callable[[str, int], AbstractContextManager[Progress]]
 
 
 def load_roster(scheme: Scheme, roster_path: Path | None) -> tuple[RosterEntry, ...]:
@@ -58,12 +64,11 @@ class Checked:
     submissions: list[Submission]
     accepted: list[Submission]
     findings: list[Finding]
-    files: list
+    files: list[InputFile]
     missing: list[RosterEntry] = field(default_factory=list)
-    ingest_result: object = None
+    ingest_result: IngestResult | None = None
     year_note: str = ""  # which year was used and why (console and 说明)
-    # the center of each accepted submission, by its position in `accepted`
-    identities: list[CenterIdentity] = field(default_factory=list)
+    identities: list[CenterIdentity] = field(default_factory=list)  # one per submission in `accepted`
 
 
 def check_inbox(
@@ -73,23 +78,20 @@ def check_inbox(
     roster_path: Path | None = None,
     year: int | None = None,
     progress: Progress = None,
-    on_read: OnRead = None,
+    jobs: int | None = None,
 ) -> Checked:
-    """Read and validate every submission in the inputs (what `kjjr validate` shows). `on_read(year,
-    submissions)` is called once the files are read, before validation (`kjjr rank` starts writing 原始数据
-    then)."""
+    """Read and validate every submission in the inputs (what `kjjr validate` shows). jobs: processes that
+    read the files (None: every core; 1: this process only)."""
     from kjjr_excel.domain.validate import validate
     from kjjr_excel.read.ingest import ingest
 
     roster = load_roster(scheme, roster_path)
-    result = ingest(scheme, [Path(p) for p in inputs], progress=progress)
+    result = ingest(scheme, [Path(p) for p in inputs], progress=progress, jobs=jobs)
     run_year, year_note = choose_year(scheme, year, result.submissions)
-    if on_read is not None:
-        on_read(run_year, result.submissions)
     accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
     index = RosterIndex(roster)
     identities = [center_identity(s, index) for s in accepted]
-    missing = missing_centers(roster, (i.key for i in identities))
+    missing = missing_centers(roster, (who.key for who in identities))
     return Checked(
         year=run_year,
         roster=roster,
@@ -121,6 +123,21 @@ def choose_year(scheme: Scheme, year: int | None, submissions: Sequence[Submissi
     return scheme.year, note
 
 
+@dataclass
+class _Assessed:
+    """What a run's assessor tables or review sheets gave, ready to be applied to the centers."""
+
+    findings: list[Finding]
+    assessed_by: dict[str, Assessment]
+    reviews: dict[str, list[Review]]
+    uses: list[TableUse]
+    files: list[InputFile]
+    provisional: bool  # a table could not be used: the results are provisional
+    reviews_given: bool
+    assessed: bool
+    displays: set[str]  # tables found among the inputs (ingest's not-submission findings name them)
+
+
 def run_rank(
     scheme: Scheme,
     inputs: Sequence[Path],
@@ -131,21 +148,62 @@ def run_rank(
     history: Sequence[Path] = (),
     strict: bool = False,
     progress: Progress = None,
-    on_read: OnRead = None,
+    jobs: int | None = None,
 ) -> RunResult:
-    """Everything `kjjr rank` computes; the report module writes it. on_read: see check_inbox."""
-    checked = check_inbox(
-        scheme, inputs, roster_path=roster_path, year=year, progress=progress, on_read=on_read
+    """Everything `kjjr rank` computes; write/ranking writes it. jobs: see check_inbox."""
+    checked = check_inbox(scheme, inputs, roster_path=roster_path, year=year, progress=progress, jobs=jobs)
+    tables = _read_assessor_tables(scheme, inputs, assessments, checked)
+    findings = [f for f in checked.findings if not (f.code == "not-submission" and f.file in tables.displays)]
+    findings += tables.findings
+    centers = _build_centers(scheme, checked, tables, strict, findings)
+    scores = score_all(scheme, centers, reviews_given=tables.reviews_given)
+    past = _history(scheme, history, centers, checked.year)
+    if past is not None:
+        findings.extend(past.findings)
+    ranked = rank_centers(
+        scheme,
+        scores,
+        strict=strict,
+        history=past.records if past is not None else {},
+        year=checked.year,
+        assessed=tables.assessed,
+        reviews_given=tables.reviews_given,
+        withhold=_withheld(scheme) if tables.provisional else "",
     )
-    findings = list(checked.findings)
-    lookup = CenterResolver(checked.identities, checked.roster)
+    seen_files = {f.file for f in checked.files}  # a table among the inputs is listed once
+    notes = [checked.year_note, *_notes(scheme, tables.assessed, strict, given=bool(tables.uses))]
+    provisional_reason = method_of(scheme).provisional_reason(scheme, tables.assessed, tables.provisional)
+    if tables.provisional:
+        notes.insert(1, _provisional_note(scheme, provisional_reason))  # after the year (the CLI prints it)
+    return RunResult(
+        scheme=scheme,
+        year=checked.year,
+        ranked=ranked,
+        submissions=checked.submissions,
+        findings=sorted_findings(findings),
+        missing=checked.missing,
+        files=checked.files + [f for f in tables.files if f.file not in seen_files],
+        reviews_given=tables.reviews_given,
+        assessed=tables.assessed,
+        parameters=parameters(scheme),
+        notes=notes,
+        inputs=[display_name(str(p)) for p in (*inputs, *assessments, *history)],
+        history_years=past.years if past is not None else [],
+        tables=tables.uses,
+        provisional=provisional_reason,
+        table_unusable=tables.provisional,
+    )
 
+
+def _read_assessor_tables(
+    scheme: Scheme, inputs: Sequence[Path], assessments: Sequence[Path], checked: Checked
+) -> _Assessed:
+    """The tables given with --assessment and those found among the inputs, read and matched to centers."""
+    lookup = CenterResolver(checked.identities, checked.roster)
     given = table_files(scheme, assessments)
     from_inputs = tables_in_inputs(inputs, checked.findings)
-    findings = [f for f in findings if not (f.code == "not-submission" and f.file in from_inputs.displays)]
     read = read_tables(scheme, given.files, strict_kind=True, year=checked.year)
     read.merge(read_tables(scheme, from_inputs.files, strict_kind=False, year=checked.year))
-    findings += given.findings + read.findings
     assessed_by: dict[str, Assessment] = {}
     reviews: dict[str, list[Review]] = {}
     method = method_of(scheme)
@@ -159,79 +217,55 @@ def run_rank(
             from_assessments.findings,
             from_assessments.uses,
         )
-    findings.extend(table_findings)
     uses = sorted(read.uses + uses, key=lambda u: u.file)
-    provisional = given.unusable or read.unusable or _provisional_codes(table_findings)
-    reviews_given = method.table == "review" and any(u.used for u in uses)
-    assessed = any(u.used for u in uses)
+    return _Assessed(
+        findings=given.findings + read.findings + table_findings,
+        assessed_by=assessed_by,
+        reviews=reviews,
+        uses=uses,
+        files=read.files,
+        provisional=given.unusable or read.unusable or _provisional_codes(table_findings),
+        reviews_given=method.table == "review" and any(u.used for u in uses),
+        assessed=any(u.used for u in uses),
+        displays=from_inputs.displays,
+    )
 
+
+def _build_centers(
+    scheme: Scheme, checked: Checked, tables: _Assessed, strict: bool, findings: list[Finding]
+) -> list[CenterInput]:
+    """Every accepted submission's scoring input, its assessment and reviews applied; each center's findings
+    are added to `findings`."""
     centers: list[CenterInput] = []
-    for n, sub in enumerate(checked.accepted):
-        ident = checked.identities[n]
-        key = ident.key
+    for sub, who in zip(checked.accepted, checked.identities, strict=True):
         center, center_findings = build_center(
             scheme,
             sub,
-            key,
-            ident.code,
-            ident.name,
-            ident.host_unit,
-            assessed_by.get(key),
-            reviews.get(key, []),
-            reviews_given,
+            who,
+            tables.assessed_by.get(who.key),
+            tables.reviews.get(who.key, []),
+            tables.reviews_given,
         )
         centers.append(center)
         findings.extend(center_findings)
     if strict:  # left out of the ranking, so out of the benchmarks the others are measured against
         centers = [replace(c, eligible=False) if c.errors else c for c in centers]
-    scores = score_all(scheme, centers, reviews_given=reviews_given)
+    return centers
 
-    hist_records: dict = {}
-    history_years: list[int] = []
-    if history:
-        from kjjr_excel.read.history import load_history
 
-        hist = load_history(
-            [Path(p) for p in history],
-            [CenterRef(c.key, c.code, c.name) for c in centers],
-            year=checked.year,
-            center_label=scheme.center_label,
-        )
-        hist_records, history_years = hist.records, hist.years
-        findings.extend(hist.findings)
+def _history(
+    scheme: Scheme, paths: Sequence[Path], centers: Sequence[CenterInput], year: int
+) -> History | None:
+    """Earlier years' results (--history) matched to this run's centers; None when none were given."""
+    if not paths:
+        return None
+    from kjjr_excel.read.history import load_history
 
-    ranked = rank_centers(
-        scheme,
-        scores,
-        strict=strict,
-        history=hist_records,
-        year=checked.year,
-        assessed=assessed,
-        reviews_given=reviews_given,
-        withhold=_withheld(scheme) if provisional else "",
-    )
-    seen_files = {f.file for f in checked.files}  # a table among the inputs is listed once
-    notes = [checked.year_note, *_notes(scheme, assessed, strict, given=bool(uses))]
-    provisional_reason = method.provisional_reason(scheme, assessed, provisional)
-    if provisional:
-        notes.insert(1, _provisional_note(scheme, provisional_reason))  # after the year (the CLI prints it)
-    return RunResult(
-        scheme=scheme,
-        year=checked.year,
-        ranked=ranked,
-        submissions=checked.submissions,
-        findings=sorted_findings(findings),
-        missing=checked.missing,
-        files=checked.files + [f for f in read.files if f.file not in seen_files],
-        reviews_given=reviews_given,
-        assessed=assessed,
-        parameters=parameters(scheme),
-        notes=notes,
-        inputs=[display_name(str(p)) for p in (*inputs, *assessments, *history)],
-        history_years=history_years,
-        tables=uses,
-        provisional=provisional_reason,
-        table_unusable=provisional,
+    return load_history(
+        [Path(p) for p in paths],
+        [CenterRef(c.key, c.code, c.name) for c in centers],
+        year=year,
+        center_label=scheme.center_label,
     )
 
 
@@ -254,117 +288,6 @@ def _provisional_note(scheme: Scheme, reason: str) -> str:
     )
 
 
-def build_center(
-    scheme: Scheme,
-    sub: Submission,
-    key: str,
-    code: str,
-    name: str,
-    host: str,
-    assessment: Assessment | None,
-    reviews: list[Review],
-    reviews_given: bool,
-) -> tuple[CenterInput, list[Finding]]:
-    """One center's scoring input: the submitted values, the assessor's fields and verified counts (which
-    replace the self-reported figure and are flagged), the reviews and the vetoes."""
-    findings: list[Finding] = []
-    values = {iid: cv.value for iid, cv in sub.values.items() if not cv.error and cv.value is not None}
-    errors = {iid: cv.cell for iid, cv in sub.values.items() if cv.error}
-    sources = {iid: "自报" for iid in sub.values}
-    notes: list[str] = []
-    vetoes: list[str] = []
-    eligible, not_eligible = True, ""
-    if assessment is not None:
-        for iid, value in assessment.values.items():
-            values[iid] = value
-            sources[iid] = "考核"
-        for iid, cell in assessment.errors.items():  # never the neutral value in its place
-            values.pop(iid, None)
-            sources[iid] = "考核"
-            errors[iid] = cell
-            ind = scheme.indicator(iid)
-            if ind.is_veto:  # nobody can tell whether it fails the center: not ranked, no money
-                eligible = False
-                not_eligible = f"{ind.display_label}填写有误，无法确定，未参加排名"
-        for iid, cell in sorted(assessment.verified_errors.items()):
-            values.pop(iid, None)
-            sources[iid] = "核定"
-            errors[iid] = f"核定数 {cell}"
-        for iid, verified in sorted(assessment.verified.items()):
-            ind = scheme.indicator(iid)
-            reported = sub.values.get(iid)
-            reported_text = reported.raw if reported is not None else ""
-            if reported is None or reported.value != verified:
-                notes.append(
-                    f"核定数与自报数不一致（{ind.label}：自报{reported_text or '未填'}，核定{fmt_decimal(verified)}）"
-                )
-                findings.append(
-                    Finding.make(
-                        "verified-differs",
-                        file=assessment.file,
-                        sheet=assessment.sheet,
-                        cell=assessment.cells.get(iid, ""),
-                        center=name,
-                        indicator=iid,
-                        value=fmt_decimal(verified),
-                        label=ind.label,
-                        reported=reported_text or "未填",
-                        verified=fmt_decimal(verified),
-                    )
-                )
-            values[iid] = verified
-            sources[iid] = "核定"
-            errors.pop(iid, None)
-    for ind in scheme.indicators:
-        if ind.is_veto and values.get(ind.id) is True:
-            reason = ind.rule.reason or f"{ind.display_label}：是"
-            vetoes.append(reason)
-            assessed = assessment is not None and ind.id in assessment.values
-            findings.append(
-                Finding.make(
-                    "veto",
-                    file=assessment.file if assessed else sub.file,
-                    sheet=assessment.sheet if assessed else sub.values[ind.id].sheet,
-                    cell=assessment.cells[ind.id] if assessed else sub.values[ind.id].cell,
-                    center=name,
-                    indicator=ind.id,
-                    value="是",
-                    reason=reason,
-                )
-            )
-    totals: list[Fraction] = []
-    # a printed sheet must not reveal which expert cast a veto: the reasons only (the file is on 校验问题)
-    reasons = sorted({r.reason or "未注明原因" for r in reviews if r.veto})
-    if reasons:
-        vetoes.append(f"一票否决：{'；'.join(reasons)}")
-    for review in reviews:
-        if review.total is not None:
-            totals.append(review.total)
-        if review.error:
-            errors[QUALITATIVE] = ""
-        if review.veto_unknown and not reasons:
-            eligible, not_eligible = False, f"{VETO_HEADER}填写有误，无法确定，未参加排名"
-    if reviews_given and not totals:
-        findings.append(Finding.make("review-missing", center=name, name=name))
-    center = CenterInput(
-        key=key,
-        code=code,
-        name=name,
-        host_unit=host,
-        values=values,
-        sources=sources,
-        errors=errors,
-        review_totals=tuple(sorted(totals)),
-        vetoes=tuple(vetoes),
-        assessed=assessment is not None,
-        eligible=eligible,
-        not_eligible_reason=not_eligible,
-        file=sub.file,
-        notes=tuple(notes),
-    )
-    return center, findings
-
-
 def _notes(scheme: Scheme, assessed: bool, strict: bool, given: bool = False) -> list[str]:
     """given: tables were given (or found among the inputs), whether or not any could be used."""
     notes = method_of(scheme).notes(scheme, assessed, offered=given)
@@ -376,3 +299,351 @@ def _notes(scheme: Scheme, assessed: bool, strict: bool, given: bool = False) ->
         )
     notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")
     return notes
+
+
+# ---------------------------------------------------------------------------------------------- use cases
+# One function per command; each takes the options the user gave and returns what the CLI prints.
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """What every command that reads an inbox is given."""
+
+    scheme: Scheme
+    inputs: tuple[Path, ...]
+    roster: Path | None = None
+    year: int | None = None
+    jobs: int | None = None  # processes reading the files: None every core, 1 this process only
+
+    def paths(self, *more: Path) -> list[Path]:
+        """Every path the run reads (the inputs, the roster and `more`), which no output may replace."""
+        return [*self.inputs, *more, *([self.roster] if self.roster else [])]
+
+
+@contextmanager
+def _bar(bars: Bars | None, label: str, count: Callable[[], int]) -> Iterator[Progress]:
+    """A progress display for one step; `count` is called only when there is a display to size."""
+    if bars is None:
+        yield None
+        return
+    with bars(label, count()) as update:
+        yield update
+
+
+def _count_inputs(inputs: Sequence[Path]) -> int:
+    from kjjr_excel.read.ingest import collect_files
+
+    files, _, _ = collect_files(list(inputs))
+    return len(files)
+
+
+def _checked(inbox: Inbox, bars: Bars | None) -> Checked:
+    with _bar(bars, "读取文件", lambda: _count_inputs(inbox.inputs)) as update:
+        return check_inbox(
+            inbox.scheme,
+            inbox.inputs,
+            roster_path=inbox.roster,
+            year=inbox.year,
+            progress=update,
+            jobs=inbox.jobs,
+        )
+
+
+def default_output(scheme: Scheme, suffix: str) -> Path:
+    """Where a workbook goes when -o is not given."""
+    return Path("outputs") / f"{scheme.name}_{suffix}.xlsx"
+
+
+@dataclass(frozen=True)
+class Written:
+    """A workbook asked for at `wanted` and written at `path` (a sibling when `wanted` is locked)."""
+
+    path: Path
+    wanted: Path
+
+
+@dataclass(frozen=True)
+class TemplateOptions:
+    scheme: Scheme
+    out_dir: Path
+    roster: Path | None = None
+    year: int | None = None
+    per_center: bool = False  # one prefilled template per roster center
+    assessment: bool = False  # the assessor table (Qingdao) or review sheet (Guangdong) too
+    jobs: int | None = None
+
+
+def make_templates(options: TemplateOptions, bars: Bars | None = None) -> list[Path]:
+    """`kjjr template`: the blank template, per-center ones, the assessment workbook; the paths written."""
+    from kjjr_excel.write.template import generate
+
+    entries = load_roster(options.scheme, options.roster)
+    if options.per_center and not entries:
+        raise WrongUsage("--per-center 需要名录：请用 --roster 指定名录文件。")
+    total = 1 + (len(entries) if options.per_center else 0) + (1 if options.assessment else 0)
+    with _bar(bars, "生成模板", lambda: total) as update:
+        # TODO(17-writers): pass jobs=options.jobs once generate() takes it
+        return generate(
+            options.scheme,
+            options.out_dir,
+            roster=entries,
+            year=options.year,
+            per_center=options.per_center,
+            assessment=options.assessment,
+            progress=update,
+        )
+
+
+@dataclass(frozen=True)
+class Validated:
+    checked: Checked
+    report: Written
+
+
+def validate_inbox(inbox: Inbox, output: Path | None = None, bars: Bars | None = None) -> Validated:
+    """`kjjr validate`: read and check the inbox, and write the validation report."""
+    from kjjr_excel.write.receipts import write_findings_report
+
+    out = output or default_output(inbox.scheme, "校验报告")
+    refuse_inputs(out, inbox.paths())
+    checked = _checked(inbox, bars)
+    written = write_findings_report(
+        inbox.scheme, checked.ingest_result, checked.findings, out, roster=checked.roster
+    )
+    return Validated(checked, Written(written, out))
+
+
+@dataclass(frozen=True)
+class RankOptions:
+    inbox: Inbox
+    assessments: tuple[Path, ...] = ()
+    history: tuple[Path, ...] = ()
+    strict: bool = False
+    output: Path | None = None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    result: RunResult
+    workbook: Written
+
+
+def rank_inbox(options: RankOptions, bars: Bars | None = None) -> Ranked:
+    """`kjjr rank`: read, check, score and rank the inbox, and write the ranking workbook. KjjrError when
+    nothing could be ranked (no empty workbook is written)."""
+    from kjjr_excel.write.ranking import write_ranking
+
+    inbox, run_time = options.inbox, datetime.now()
+    read = inbox.paths(*options.assessments, *options.history)
+    if options.output is not None:
+        refuse_inputs(options.output, read)  # before anything is read or written
+    with _bar(bars, "读取文件", lambda: _count_inputs(inbox.inputs)) as update:
+        result = run_rank(
+            inbox.scheme,
+            inbox.inputs,
+            roster_path=inbox.roster,
+            year=inbox.year,
+            assessments=options.assessments,
+            history=options.history,
+            strict=options.strict,
+            progress=update,
+            jobs=inbox.jobs,
+        )
+    if not result.ranked:
+        raise KjjrError(_nothing_ranked(result))
+    out = options.output or default_output(inbox.scheme, f"{result.year}年度排名结果")
+    refuse_inputs(out, read)
+    # TODO(17-ranking): pass jobs=inbox.jobs once write_ranking takes it
+    return Ranked(result, Written(write_ranking(result, out, run_time=run_time), out))
+
+
+def ranking_pdf(workbook: Path) -> Path | None:
+    """`kjjr rank --pdf`: the 排名 sheet printed to a PDF beside the workbook; None without LibreOffice. A
+    step of its own, after the summary is shown: it is slow and may fail once the workbook is written."""
+    from kjjr_excel.write.ranking import export_pdf
+
+    return export_pdf(workbook, workbook.parent)
+
+
+def _nothing_ranked(result: RunResult) -> str:
+    """Why a ranking would be empty, in words a double-click user can act on (no blank sheet is written)."""
+    lines = [
+        f"没有可以排名的填报表，未生成排名结果表。共查看 {len(result.files)} 个文件，"
+        "其中没有一份是可读取、可计分的填报表。",
+        result.notes[0],
+    ]
+    shown = [f for f in result.findings if f.file][:8]
+    lines += [f"  {f.file}：[{f.severity.value}] {f.message}" for f in shown]
+    if len(result.findings) > len(shown):
+        lines.append("  ……（运行 kjjr validate 查看全部问题）")
+    lines.append(
+        "请把各分中心报送的填报表（.xlsx、.xlsm、.xls、.ods，或装有这些文件的 .zip）放入输入文件夹后重新运行。"
+    )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Drafts:
+    """Mail drafts written (.eml), and those without a recipient, which the user must address by hand."""
+
+    paths: list[Path]
+    unaddressed: list[Path]
+
+
+def _drafts(paths: Sequence[Path]) -> Drafts:
+    from kjjr_excel.write.drafts import draft_recipients
+
+    drafts = [p for p in paths if p.suffix == ".eml"]
+    return Drafts(drafts, [p for p in drafts if not draft_recipients(p)])
+
+
+@dataclass(frozen=True)
+class Receipts:
+    receipts: int
+    drafts: Drafts
+
+
+def write_receipts(inbox: Inbox, out_dir: Path, *, mail: bool = False, bars: Bars | None = None) -> Receipts:
+    """`kjjr receipts`: one receipt per center (and with mail a draft beside each) in out_dir."""
+    from kjjr_excel.write.receipts import write_checked_receipts
+
+    refuse_inputs(out_dir, inbox.paths(), folder=True)
+    checked = _checked(inbox, bars)
+    paths = write_checked_receipts(inbox.scheme, checked, out_dir, mail=mail)
+    drafts = _drafts(paths)
+    return Receipts(len(paths) - len(drafts.paths), drafts)
+
+
+@dataclass(frozen=True)
+class Reminders:
+    listing: Path
+    drafts: Drafts
+
+
+def write_reminders(inbox: Inbox, out_dir: Path, bars: Bars | None = None) -> Reminders:
+    """`kjjr remind`: a draft for every roster center without a valid submission, and the list of them."""
+    from kjjr_excel.write.remind import write_reminders as write_all
+
+    if inbox.roster is None and not inbox.scheme.roster:
+        raise WrongUsage("催报需要名录：请用 --roster 指定名录文件（编号、名称、依托单位、邮箱）。")
+    checked = _checked(inbox, bars)
+    listing, drafts = write_all(inbox.scheme, checked, out_dir)
+    return Reminders(listing, _drafts(drafts))
+
+
+@dataclass(frozen=True)
+class Published:
+    paths: list[Path]
+    notes: list[str]  # what the user should know (no PDF without LibreOffice...)
+
+
+def publish(
+    scheme: Scheme, ranking: Path, out_dir: Path, *, days: int | None = None, when: datetime | None = None
+) -> Published:
+    """`kjjr publish`: the 公示 (.docx, .pdf) and the payment list from a ranking workbook."""
+    from kjjr_excel.write.notice import publish as write_all
+
+    paths, notes = write_all(scheme, ranking, out_dir, days=days, when=when)
+    return Published(paths, notes)
+
+
+def scheme_summary(file: str) -> list[str]:
+    """`kjjr scheme check`: the scheme file loaded strictly (SchemeError says where), described in lines."""
+    from kjjr_excel.domain.describe import summary
+    from kjjr_excel.domain.scheme import load_scheme
+
+    return summary(load_scheme(file))
+
+
+def new_scheme(source: str, output: Path) -> str:
+    """`kjjr scheme new`: a commented copy of a scheme at output; returns the new scheme's id."""
+    from kjjr_excel.domain.describe import commented_copy
+    from kjjr_excel.domain.scheme import load_scheme, resolve_scheme_path
+    from kjjr_excel.write.output import atomic_write
+
+    origin = load_scheme(source)
+    if output.exists():
+        raise WrongUsage(f"{output} 已存在，未覆盖。请换一个文件名。")
+    stem = output.stem if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", output.stem) else f"{origin.id}-copy"
+    text = commented_copy(resolve_scheme_path(source).read_text(encoding="utf-8-sig"), origin.id, stem)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return stem
+
+
+def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
+    """`kjjr demo`: templates, validation, receipts, ranking and 公示 for both schemes on the sample inputs
+    (the repository's, else built afresh); yields Chinese progress lines as it goes."""
+    out_dir = Path(out_dir)
+    if samples is None and (Path("sample_inputs") / "qingdao" / "inbox").is_dir():
+        samples = Path("sample_inputs")
+    if samples is None:
+        from kjjr_excel.demo.samples import build_all  # the sample generator is loaded by the demo only
+
+        samples = out_dir / "sample_inputs"
+        yield f"未找到 sample_inputs，正在生成示例报送文件：{samples}"
+        build_all(samples)
+    else:
+        yield f"使用示例报送文件：{samples}"
+    now = datetime.now()
+    yield from _demo_qingdao(samples / "qingdao", out_dir, now)
+    yield from _demo_guangdong(samples / "guangdong", out_dir, now)
+
+
+def _demo_qingdao(samples: Path, out_dir: Path, now: datetime) -> Iterator[str]:
+    from kjjr_excel.domain.scheme import load_scheme
+    from kjjr_excel.write.ranking import write_ranking
+    from kjjr_excel.write.receipts import write_checked_receipts
+    from kjjr_excel.write.template import generate
+
+    qd = load_scheme("qingdao")
+    roster_path = samples / "名录.csv"
+    generate(
+        qd,
+        out_dir / "qingdao" / "模板",
+        roster=load_roster(qd, roster_path),
+        per_center=True,
+        assessment=True,
+    )
+    yield f"青岛：模板已生成到 {out_dir / 'qingdao' / '模板'}"
+    checked = check_inbox(qd, [samples / "inbox"], roster_path=roster_path)
+    receipts = write_checked_receipts(qd, checked, out_dir / "qingdao" / "回执")
+    yield f"青岛：回执 {len(receipts)} 份 → {out_dir / 'qingdao' / '回执'}"
+    result = run_rank(
+        qd, [samples / "inbox"], roster_path=roster_path, assessments=[samples / "考核评价表.xlsx"]
+    )
+    path = write_ranking(result, out_dir / f"青岛_{result.year}年度考核结果.xlsx", run_time=now)
+    yield f"青岛：排名结果 → {path}"
+    yield from _demo_published("青岛", qd, path, out_dir / "qingdao" / "公示", now)
+    next_inbox = samples / f"inbox_{result.year + 1}"
+    if next_inbox.is_dir():  # the following year, with this year's result as history: 摘牌 / 摘牌预警
+        following = run_rank(qd, [next_inbox], roster_path=roster_path, history=[path], year=result.year + 1)
+        later = write_ranking(following, out_dir / f"青岛_{following.year}年度考核结果.xlsx", run_time=now)
+        yield f"青岛：{following.year}年度排名结果（以{result.year}年度结果为历年结果，判断摘牌）→ {later}"
+
+
+def _demo_guangdong(samples: Path, out_dir: Path, now: datetime) -> Iterator[str]:
+    from kjjr_excel.domain.scheme import load_scheme
+    from kjjr_excel.write.ranking import write_ranking
+    from kjjr_excel.write.receipts import write_checked_receipts
+    from kjjr_excel.write.template import generate
+
+    gd = load_scheme("guangdong")
+    generate(gd, out_dir / "guangdong" / "模板", roster=gd.roster, per_center=True, assessment=True)
+    yield f"广东：模板已生成到 {out_dir / 'guangdong' / '模板'}"
+    checked = check_inbox(gd, [samples / "inbox"])
+    receipts = write_checked_receipts(gd, checked, out_dir / "guangdong" / "回执")
+    yield f"广东：回执 {len(receipts)} 份 → {out_dir / 'guangdong' / '回执'}"
+    reviews = sorted((samples / "reviews").glob("*.xlsx"))
+    result = run_rank(gd, [samples / "inbox"], assessments=reviews)
+    path = write_ranking(result, out_dir / f"广东_{result.year}年度监测评估结果.xlsx", run_time=now)
+    yield f"广东：排名结果 → {path}"
+    yield from _demo_published("广东", gd, path, out_dir / "guangdong" / "公示", now)
+
+
+def _demo_published(place: str, scheme: Scheme, ranking: Path, out_dir: Path, now: datetime) -> Iterator[str]:
+    """kjjr publish on a demo ranking: the 公示 (.docx, .pdf) and the payment list."""
+    published = publish(scheme, ranking, out_dir, when=now)
+    yield f"{place}：公示和发放清单 → {out_dir}（{'、'.join(p.suffix for p in published.paths)}）"
+    for note in published.notes:
+        yield f"{place}：{note}"

@@ -19,3 +19,8 @@ class RosterError(KjjrError):
 
 class OutputError(KjjrError):
     """An output file could not be written."""
+
+
+class WrongUsage(Exception):
+    """The command was given options that cannot go together (exit 2, like any usage error); not a
+    KjjrError, which means the run itself could not be done (exit 3)."""

@@ -366,3 +366,88 @@ def test_an_inbox_with_nothing_readable_ranks_nothing_and_says_so(tmp_path):
     write_submission(inbox / "QD01.xlsx", QD, center=RosterEntry("QD01", "QD01分中心", ""), year=2018)
     result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", str(out)])
     assert result.exit_code == 3 and "--year 2018" in result.output and not out.exists()
+
+
+def _many_submissions(inbox: Path, n: int) -> None:
+    """n Qingdao submissions, every fifth with a figure typed as text: enough files for several processes."""
+    inbox.mkdir(parents=True)
+    for k in range(n):
+        entry = RosterEntry(code=f"QD{k:03d}", name=f"第{k}分中心", host_unit=f"第{k}依托单位")
+        values = {**QD_CASES["QD01"], "enterprise_info": 30 + k, "finance_events": 12 + k % 9}
+        if k % 5 == 0:
+            values["financing_needs"] = f"约{100 + k}"
+        write_submission(inbox / f"{entry.code}.xlsx", QD, center=entry, values=values)
+
+
+def workbook_values(path: Path) -> dict[str, list[list]]:
+    """Every sheet's cell values, the run time masked (it is the only thing two runs may differ in)."""
+    book = CalamineWorkbook.from_path(str(path))
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+    return {
+        name: [[stamp.sub("<time>", v) if isinstance(v, str) else v for v in row] for row in rows]
+        for name in book.sheet_names
+        for rows in [book.get_sheet_by_name(name).to_python()]
+    }
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory) -> Path:
+    inbox = tmp_path_factory.mktemp("many") / "inbox"
+    _many_submissions(inbox, 60)
+    return inbox
+
+
+def test_jobs_1_and_jobs_2_rank_the_same(many, tmp_path):
+    books = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"rank_{jobs}.xlsx"
+        result = CliRunner().invoke(cli, ["rank", "qingdao", str(many), "--jobs", jobs, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        books[jobs] = workbook_values(out)
+    assert books["1"] == books["2"]
+    assert len(ranking_rows(tmp_path / "rank_1.xlsx")) == 60
+    assert any("<time>" in str(row) for row in books["1"]["说明"])  # the mask hides the run time only
+    for jobs in ("1", "2"):
+        result = CliRunner().invoke(
+            cli, ["validate", "qingdao", str(many), "--jobs", jobs, "-o", str(tmp_path / "v.xlsx")]
+        )
+        assert result.exit_code == 1 and "错误 12 条" in result.output, result.output
+
+
+def test_jobs_1_and_jobs_2_write_the_same_receipts(many, tmp_path):
+    from kjjr_excel.app import Inbox, write_receipts
+
+    folders = {}
+    for jobs in (1, 2):
+        folders[jobs] = tmp_path / f"receipts_{jobs}"
+        written = write_receipts(Inbox(QD, (many,), jobs=jobs), folders[jobs])
+        assert written.receipts == 60
+    names = sorted(p.name for p in folders[1].iterdir())
+    assert names == sorted(p.name for p in folders[2].iterdir()) and len(names) == 60
+    for name in names:
+        assert workbook_values(folders[1] / name) == workbook_values(folders[2] / name), name
+
+
+@pytest.mark.parametrize("command", ["rank", "validate", "template"])
+def test_jobs_must_be_at_least_one(command, tmp_path):
+    args = [command, "qingdao"] + ([] if command == "template" else [str(tmp_path)])
+    result = CliRunner().invoke(cli, [*args, "--jobs", "0"])
+    assert result.exit_code == 2 and "--jobs" in result.output and "取值无效" in result.output
+    assert "进程数" in CliRunner().invoke(cli, [command, "--help"]).output
+
+
+def test_template_per_center_without_roster_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(cli, ["template", "qingdao", "--per-center", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "--per-center 需要名录" in result.output and "用法" in result.output
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_rank_pdf_comes_after_the_summary(tmp_path):
+    fill_qingdao(tmp_path / "inbox")
+    out = tmp_path / "out" / "rank.xlsx"
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(tmp_path / "inbox"), "-o", str(out), "--pdf"])
+    assert result.exit_code == 0, result.output
+    pdf = out.with_suffix(".pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    lines = result.output.splitlines()
+    assert lines[-2:] == [f"已生成：{out}", f"已生成：{pdf}"]

@@ -1,8 +1,10 @@
 """The command line: every command documented, Chinese messages, exit codes."""
 
+import re
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -106,3 +108,22 @@ def test_the_sample_generator_is_loaded_only_by_the_demo():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def walk(group, path=()):
+    """Every command and subcommand, as the argument path that reaches it."""
+    for name, command in sorted(group.commands.items()):
+        yield (*path, name), command
+        if hasattr(command, "commands"):
+            yield from walk(command, (*path, name))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in walk(cli)], ids=" ".join)
+def test_every_command_and_subcommand_has_chinese_help(path):
+    command = dict(walk(cli))[path]
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0 and "用法" in result.output
+    assert re.search(r"[\u4e00-\u9fff]", command.help or ""), path
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert re.search(r"[\u4e00-\u9fff]", param.help or ""), (path, param.name)

@@ -1,4 +1,4 @@
-"""Realistic sample inputs for both schemes, and the demo that runs the whole flow on them.
+"""Realistic sample inputs for both schemes, for the demo (`app.run_demo`) and the tests.
 
 `python -m kjjr_excel.demo.samples` rewrites the committed `sample_inputs/`; `kjjr demo` uses them (or builds them
 afresh when the package runs outside the repository). Values come from a seeded generator: same files each time.
@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from kjjr_excel.app import check_inbox, load_roster, run_rank
 from kjjr_excel.domain.parse import parse_value
 from kjjr_excel.domain.scheme import RosterEntry, Scheme, load_scheme
-from kjjr_excel.write.ranking import write_ranking
-from kjjr_excel.write.receipts import write_checked_receipts
-from kjjr_excel.write.template import generate, write_assessment, write_submission
+from kjjr_excel.write.template import write_assessment, write_submission
 
 QINGDAO_ROSTER = (
     ("QD01", "市南区科技金融服务分中心", "市南区科学技术局", "张敏", "0532-82871234", "qd01@example.cn"),
@@ -310,6 +305,14 @@ def build_guangdong(root: Path) -> dict[str, Path]:
             inbox / f"{name}.xlsx", scheme, center=entry, values=values, header=header, created=saved
         )
         submitted.append(entry)
+    _write_guangdong_reviews(scheme, reviews, submitted, rng)
+    return {"inbox": inbox, "reviews": reviews}
+
+
+def _write_guangdong_reviews(
+    scheme: Scheme, reviews: Path, submitted: list[RosterEntry], rng: random.Random
+) -> None:
+    """Five reviewers' score sheets for the centers that submitted: one veto, one row partly filled."""
     for reviewer in range(1, 6):
         rows: dict[str, dict[str, object]] = {}
         for entry in submitted:
@@ -331,77 +334,11 @@ def build_guangdong(root: Path) -> dict[str, Path]:
             rows=rows,
             reviewer=f"评审专家{reviewer}",
         )
-    return {"inbox": inbox, "reviews": reviews}
 
 
 def build_all(root: Path) -> None:
     build_qingdao(root)
     build_guangdong(root)
-
-
-def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
-    """Templates, validation, receipts and ranking for both schemes; yields Chinese progress lines."""
-
-    out_dir = Path(out_dir)
-    if samples is None and (Path("sample_inputs") / "qingdao" / "inbox").is_dir():
-        samples = Path("sample_inputs")
-    if samples is None:
-        samples = out_dir / "sample_inputs"
-        yield f"未找到 sample_inputs，正在生成示例报送文件：{samples}"
-        build_all(samples)
-    else:
-        yield f"使用示例报送文件：{samples}"
-    now = datetime.now()
-
-    qd = load_scheme("qingdao")
-    roster_path = samples / "qingdao" / "名录.csv"
-    generate(
-        qd,
-        out_dir / "qingdao" / "模板",
-        roster=load_roster(qd, roster_path),
-        per_center=True,
-        assessment=True,
-    )
-    yield f"青岛：模板已生成到 {out_dir / 'qingdao' / '模板'}"
-    checked = check_inbox(qd, [samples / "qingdao" / "inbox"], roster_path=roster_path)
-    receipts = write_checked_receipts(qd, checked, out_dir / "qingdao" / "回执")
-    yield f"青岛：回执 {len(receipts)} 份 → {out_dir / 'qingdao' / '回执'}"
-    result = run_rank(
-        qd,
-        [samples / "qingdao" / "inbox"],
-        roster_path=roster_path,
-        assessments=[samples / "qingdao" / "考核评价表.xlsx"],
-    )
-    path = write_ranking(result, out_dir / f"青岛_{result.year}年度考核结果.xlsx", run_time=now)
-    yield f"青岛：排名结果 → {path}"
-    yield from _published("青岛", qd, path, out_dir / "qingdao" / "公示", now)
-    next_inbox = samples / "qingdao" / f"inbox_{result.year + 1}"
-    if next_inbox.is_dir():  # the following year, with this year's result as history: 摘牌 / 摘牌预警
-        following = run_rank(qd, [next_inbox], roster_path=roster_path, history=[path], year=result.year + 1)
-        later = write_ranking(following, out_dir / f"青岛_{following.year}年度考核结果.xlsx", run_time=now)
-        yield f"青岛：{following.year}年度排名结果（以{result.year}年度结果为历年结果，判断摘牌）→ {later}"
-
-    gd = load_scheme("guangdong")
-    generate(gd, out_dir / "guangdong" / "模板", roster=gd.roster, per_center=True, assessment=True)
-    yield f"广东：模板已生成到 {out_dir / 'guangdong' / '模板'}"
-    checked = check_inbox(gd, [samples / "guangdong" / "inbox"])
-    receipts = write_checked_receipts(gd, checked, out_dir / "guangdong" / "回执")
-    yield f"广东：回执 {len(receipts)} 份 → {out_dir / 'guangdong' / '回执'}"
-    reviews = sorted((samples / "guangdong" / "reviews").glob("*.xlsx"))
-    result = run_rank(gd, [samples / "guangdong" / "inbox"], assessments=reviews)
-    path = write_ranking(result, out_dir / f"广东_{result.year}年度监测评估结果.xlsx", run_time=now)
-    yield f"广东：排名结果 → {path}"
-    yield from _published("广东", gd, path, out_dir / "guangdong" / "公示", now)
-
-
-def _published(place: str, scheme: Any, ranking: Path, out_dir: Path, now: datetime) -> Iterator[str]:
-    """kjjr publish on a demo ranking: the 公示 (.docx, .pdf) and the payment list."""
-    from kjjr_excel.write.notice import publish
-
-    paths, notes = publish(scheme, ranking, out_dir, when=now)
-    yield f"{place}：公示和发放清单 → {out_dir}（{'、'.join(p.suffix for p in paths)}）"
-    for note in notes:
-        yield f"{place}：{note}"
 
 
 if __name__ == "__main__":
