@@ -382,7 +382,6 @@ def make_templates(options: TemplateOptions, bars: Bars | None = None) -> list[P
         raise WrongUsage("--per-center 需要名录：请用 --roster 指定名录文件。")
     total = 1 + (len(entries) if options.per_center else 0) + (1 if options.assessment else 0)
     with _bar(bars, "生成模板", lambda: total) as update:
-        # TODO(17-writers): pass jobs=options.jobs once generate() takes it
         return generate(
             options.scheme,
             options.out_dir,
@@ -391,6 +390,7 @@ def make_templates(options: TemplateOptions, bars: Bars | None = None) -> list[P
             per_center=options.per_center,
             assessment=options.assessment,
             progress=update,
+            jobs=options.jobs,
         )
 
 

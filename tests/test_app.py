@@ -451,3 +451,33 @@ def test_rank_pdf_comes_after_the_summary(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
     lines = result.output.splitlines()
     assert lines[-2:] == [f"已生成：{out}", f"已生成：{pdf}"]
+
+
+def test_jobs_1_and_jobs_2_write_the_same_templates(tmp_path):
+    from kjjr_excel.write.template import CENTERS_PER_JOB
+
+    n = 2 * CENTERS_PER_JOB + 3  # enough for two processes
+    roster = tmp_path / "名录.csv"
+    lines = ["编号,名称,依托单位"] + [f"QD{k:03d},第{k}分中心,第{k}依托单位" for k in range(n)]
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    names = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"templates_{jobs}"
+        args = [
+            "template",
+            "qingdao",
+            "--roster",
+            str(roster),
+            "--per-center",
+            "--assessment",
+            "--jobs",
+            jobs,
+        ]
+        result = CliRunner().invoke(cli, [*args, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        names[jobs] = sorted(p.name for p in out.iterdir())
+    assert names["1"] == names["2"] and len(names["1"]) == n + 2
+    for name in names["1"]:
+        assert workbook_values(tmp_path / "templates_1" / name) == workbook_values(
+            tmp_path / "templates_2" / name
+        )
