@@ -453,8 +453,7 @@ def rank_inbox(options: RankOptions, bars: Bars | None = None) -> Ranked:
         raise KjjrError(_nothing_ranked(result))
     out = options.output or default_output(inbox.scheme, f"{result.year}年度排名结果")
     refuse_inputs(out, read)
-    # TODO(17-ranking): pass jobs=inbox.jobs once write_ranking takes it
-    return Ranked(result, Written(write_ranking(result, out, run_time=run_time), out))
+    return Ranked(result, Written(write_ranking(result, out, run_time=run_time, jobs=inbox.jobs), out))
 
 
 def ranking_pdf(workbook: Path) -> Path | None:
