@@ -162,3 +162,19 @@ def test_a_unit_other_than_the_fields_is_never_taken_at_face_value(n, suffix, ow
         assert parsed.code == "value-unit-converted" and parsed.value != n
     else:
         assert parsed.code in ("value-unit-wrong", "value-unit-inexact", "value-not-number")
+
+
+def test_a1_references_are_the_ones_excel_uses():
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    from kjjr_excel.domain.parse import a1
+
+    assert (a1(0, 0), a1(9, 26), a1(2, 701), a1(0, 702), a1(1048575, 16383)) == (
+        "A1",
+        "AA10",
+        "ZZ3",
+        "AAA1",
+        "XFD1048576",
+    )
+    for row, col in [(r, c) for r in (0, 1, 99, 65535) for c in range(0, 800, 7)]:
+        assert a1(row, col) == xl_rowcol_to_cell(row, col)

@@ -120,20 +120,19 @@ def _layout(
     )
 
 
-_CACHE: dict[tuple[str, str, str], Layout] = {}
+def build_layout(scheme: Scheme) -> Layout:
+    """Work out the submission sheet's layout for a scheme (`layout` gives the one memoised on the scheme)."""
+    return _layout(
+        method_of(scheme).preview,
+        scheme.submission.get("sheet", "填报表"),
+        scheme.submission.get("value_header", "填报数"),
+        scheme.center_label,
+        scheme.year_label,
+        scheme.indicators,
+    )
 
 
 def layout(scheme: Scheme) -> Layout:
-    """The submission sheet's layout for a scheme (memoised: the hot path calls it for every file)."""
-    key = (scheme.id, scheme.version, scheme.sha256)
-    found = _CACHE.get(key)
-    if found is None:
-        found = _CACHE[key] = _layout(
-            method_of(scheme).preview,
-            scheme.submission.get("sheet", "填报表"),
-            scheme.submission.get("value_header", "填报数"),
-            scheme.center_label,
-            scheme.year_label,
-            scheme.indicators,
-        )
-    return found
+    """The submission sheet's layout for a scheme (worked out once per scheme object: the hot path asks for
+    it for every file)."""
+    return scheme.sheet_layout

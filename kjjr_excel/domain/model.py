@@ -12,6 +12,9 @@ from kjjr_excel.domain.findings import Finding
 
 Value = Decimal | bool | None
 
+# Between an archive's or a mail's name and a member's in a file as shown to the user (Submission.file)
+ARCHIVE_SEPARATOR = " › "
+
 
 class CellValue(NamedTuple):
     """One input cell of a submission: as typed, as read, and where. (A NamedTuple: N × 17 of these are made

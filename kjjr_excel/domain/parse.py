@@ -1,4 +1,4 @@
-"""Cell helpers: A1 references (delegated to XlsxWriter's utility), and turning what a clerk typed into a number.
+"""Cell helpers: A1 references, and turning what a clerk typed into a number.
 
 `parse_value` never guesses: an unambiguous variant (full-width digits, thousands separators, a trailing unit,
 无 or / for zero, a number stored as text) is normalised and reported; anything else is an error.
@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
-
 from kjjr_excel.domain.findings import Finding
 
 __all__ = [
     "Parsed",
     "a1",
-    "rowcol",
     "parse_value",
     "round_half_up",
     "fmt_decimal",
@@ -45,15 +42,18 @@ _GROUPED = re.compile(r"[+-]?\d{1,3}(?P<sep>[, ])\d{3}((?P=sep)\d{3})*(\.\d+)?")
 _FIGURE = re.compile(r"(?P<num>[+-]?[\d., ]*\d\.?)\s*(?P<suffix>[^\d\s.,+-]*)")
 
 
+# Safe to memoise: a pure function of two small ints, and the same template cells recur in every file.
 @functools.lru_cache(maxsize=8192)
 def a1(row: int, col: int) -> str:
-    """Zero-based (row, col) to an A1 reference (memoised: the same template cells recur in every file)."""
-    return xl_rowcol_to_cell(row, col)
-
-
-def rowcol(ref: str) -> tuple[int, int]:
-    """An A1 reference to zero-based (row, col)."""
-    return xl_cell_to_rowcol(ref)
+    """Zero-based (row, col) to an A1 reference: (0, 0) -> A1, (9, 26) -> AA10; '' for a negative index."""
+    if row < 0 or col < 0:
+        return ""
+    letters = ""
+    n = col + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,14 @@ def _normalise(text: object) -> str:
 
 
 _SPACES = re.compile(r"\s+")
+# Safe to memoise: a pure function of a str (only str keys reach it), and names and codes recur in a batch.
 _normalised = functools.lru_cache(maxsize=65536)(_normalise)
 
 
 @functools.lru_cache(maxsize=65536)
 def _decimal_text(value: Decimal, signed: bool) -> str:
-    """fmt_decimal memoised: clerks' figures recur across a batch. Equal decimals print alike (1.0 and 1 both
-    as 1), except -0 and 0, which compare equal: the sign is part of the key."""
+    """fmt_decimal memoised: clerks' figures recur across a batch. Safe because equal decimals print alike (1.0
+    and 1 both as 1), except -0 and 0, which compare equal: the sign is part of the key."""
     return fmt_decimal(value)
 
 

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kjjr_excel.errors import SchemeError
+
+if TYPE_CHECKING:
+    from kjjr_excel.domain.layout import Layout
 
 SCHEME_DIR = "schemes"
 INDICATOR_TYPES = ("integer", "decimal", "bool")
@@ -207,6 +210,14 @@ class Scheme:
     def scored_indicators(self) -> tuple[Indicator, ...]:
         """Indicators that contribute points (vetoes excluded)."""
         return tuple(i for i in self.indicators if not i.is_veto)
+
+    @functools.cached_property
+    def sheet_layout(self) -> Layout:
+        """Where every field is on the submission sheet (domain.layout), worked out once per scheme object."""
+        # imported here, not at the top: layout imports the methods, which import this module
+        from kjjr_excel.domain.layout import build_layout
+
+        return build_layout(self)
 
     @property
     def year_label(self) -> str:

@@ -19,6 +19,8 @@ from kjjr_excel.domain.scheme import RULE_PARAMS, Indicator, Rule, Scheme
 ZERO = Fraction(0)
 
 
+# Safe to memoise: equal keys print alike (Decimal 1.0 and 1 both as "1", and a Fraction equal to an int or
+# Decimal prints as that number), so a hit can never change a derivation's text.
 @functools.lru_cache(maxsize=4096)
 def num(value: Decimal | Fraction | int | None) -> str:
     """A parameter or input as the seed writes it: 0.25, 30, 5. (Memoised: the rules' parameters are shown in
@@ -65,6 +67,7 @@ def exact_sum(terms: Iterable[Fraction]) -> Fraction:
     return Fraction(n, d)
 
 
+# Safe to memoise: equal keys give equal Fractions.
 @functools.lru_cache(maxsize=4096)
 def F(value: Decimal | int | None) -> Fraction:
     """Exact value of a typed decimal (memoised: a rule's parameters are converted for every center)."""

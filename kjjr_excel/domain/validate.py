@@ -21,10 +21,9 @@ from kjjr_excel.domain.identity import (
     submission_key,
 )
 from kjjr_excel.domain.layout import layout
-from kjjr_excel.domain.model import Submission
+from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, Submission
 from kjjr_excel.domain.parse import fmt_decimal, normalise_name
 from kjjr_excel.domain.scheme import RosterEntry
-from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR
 
 __all__ = ["validate", "match_center", "center_key", "center_identity", "submission_key", "missing_centers"]
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from kjjr_excel.domain.findings import Finding
-from kjjr_excel.domain.model import InputFile, MailOrigin
+from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, MailOrigin
 from kjjr_excel.domain.parse import decode_text
 from kjjr_excel.read import guards
 from kjjr_excel.read.mail import MAIL_SUFFIXES, MemberFile, read_mail
@@ -33,7 +33,6 @@ __all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collec
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et", ".ods", ".ots")
 ARCHIVE_SUFFIXES = (".zip",)
 UNREAD_ARCHIVES = (".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
-ARCHIVE_SEPARATOR = " › "
 SKIPPED = "已跳过"
 UNREADABLE = "无法读取"
 MAIL = "邮件（已读取附件）"
