@@ -235,3 +235,33 @@ def test_every_method_the_loader_admits_has_its_object_and_its_scoring():
     qd, gd = method_of(load_scheme("qingdao")), method_of(load_scheme("guangdong"))
     assert (qd.table, qd.preview, qd.table_sheet) == ("assessment", "score", "考核评价")
     assert (gd.table, gd.preview, gd.table_sheet) == ("review", "hints", "定性评分")
+
+
+# Scoring keeps the scores it worked out for a run by value as typed: equal figures typed apart (5 and 5.0) keep
+# their own value, and a center's items do not depend on which center came first.
+_TYPED = st.sampled_from(["0", "5", "5.0", "5.00", "12", "12.5", "30", "35", "-0"])
+
+
+@given(st.lists(st.fixed_dictionaries({i.id: _TYPED for i in QD.self_indicators}), min_size=1, max_size=6))
+def test_qingdao_items_of_a_batch_are_each_centers_own(rows):
+    centers = [
+        CenterInput(key=f"C{n}", code=f"C{n}", name=f"C{n}", values={k: D(v) for k, v in r.items()})
+        for n, r in enumerate(rows)
+    ]
+    for c, s in zip(centers, score_all(QD, centers), strict=True):
+        (alone,) = score_all(QD, [c])
+        assert s.items == alone.items and s.total == alone.total
+        assert all(repr(i.value) == repr(c.values[i.indicator]) for i in s.items if i.indicator in c.values)
+
+
+@given(st.lists(st.fixed_dictionaries({i.id: _TYPED for i in GD.indicators}), min_size=1, max_size=6))
+def test_guangdong_items_do_not_depend_on_the_order_of_the_centers(rows):
+    centers = [
+        CenterInput(key=f"C{n}", code=f"C{n}", name=f"C{n}", values={k: D(v) for k, v in r.items()})
+        for n, r in enumerate(rows)
+    ]
+    forward = score_all(GD, centers)
+    backward = score_all(GD, centers[::-1])[::-1]
+    for c, f, b in zip(centers, forward, backward, strict=True):
+        assert f.items == b.items
+        assert [repr(i.value) for i in f.items] == [repr(c.values[i.indicator]) for i in f.items]

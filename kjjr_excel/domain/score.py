@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from kjjr_excel.domain.model import CenterInput, CenterScore, ItemScore, Value
 from kjjr_excel.domain.scheme import RULE_PARAMS, Indicator, Rule, Scheme
@@ -139,7 +140,14 @@ def clamp(rule: Rule, value: Fraction) -> tuple[Fraction, str]:
     return value, ""
 
 
-def score_rule(ind: Indicator, value: Value) -> tuple[Fraction, str]:
+class RuleScore(NamedTuple):
+    """An absolute indicator's score and its one-line derivation."""
+
+    score: Fraction
+    derivation: str
+
+
+def score_rule(ind: Indicator, value: Value) -> RuleScore:
     """Score one absolute indicator and derive it in one line: `35家：5 + 0.25×(35−30) = 6.25`."""
     rule = ind.rule
     assert rule is not None
@@ -150,8 +158,8 @@ def score_rule(ind: Indicator, value: Value) -> tuple[Fraction, str]:
     shown = num(value) if not isinstance(value, bool) else ("是" if value else "否")
     formula = kind.formula(rule, shown)
     if rule.kind == "as_awarded":
-        return score, f"{formula}{note}" if note else f"{formula} = {two(score)}"
-    return score, f"{shown}{ind.unit}：{formula} = {two(raw)}{note}"
+        return RuleScore(score, f"{formula}{note}" if note else f"{formula} = {two(score)}")
+    return RuleScore(score, f"{shown}{ind.unit}：{formula} = {two(raw)}{note}")
 
 
 def describe_rule(ind: Indicator) -> str:
@@ -184,8 +192,14 @@ def excel_formula(ind: Indicator, ref: str) -> str:
 # ---------------------------------------------------------------------------------------------- absolute
 
 
-def score_absolute(scheme: Scheme, center: CenterInput) -> CenterScore:
-    """Qingdao-style: each indicator by its own rule; a value in error scores 0 and says so."""
+def score_absolute(
+    scheme: Scheme, center: CenterInput, scored: dict[tuple[str, str], RuleScore] | None = None
+) -> CenterScore:
+    """Qingdao-style: each indicator by its own rule; a value in error scores 0 and says so. scored: the run's
+    rule scores by (indicator, value as typed), shared by its centers (figures recur, and a rule score depends
+    on nothing else; the text, not the value, as 5 and 5.0 are equal but shown apart)."""
+    if scored is None:
+        scored = {}
     items = []
     for ind in scheme.indicators:
         if ind.is_veto:
@@ -207,7 +221,11 @@ def score_absolute(scheme: Scheme, center: CenterInput) -> CenterScore:
                     )
                 )
                 continue
-        score, derivation = score_rule(ind, value)
+        key = (ind.id, str(value))
+        found = scored.get(key)
+        if found is None:
+            found = scored[key] = score_rule(ind, value)
+        score, derivation = found
         if source == "核定":
             derivation = f"核定数 {derivation}"
         items.append(ItemScore(ind.id, value, score, derivation, source))
@@ -309,8 +327,18 @@ class _RelativeRule:
         self.weight_nd = (self.weight.numerator, self.weight.denominator)
         self.bench_nd = (self.bench.numerator, self.bench.denominator)
         self.full_text = two(self.weight)  # the score of a value at or above the benchmark
+        # this run's items by value as typed: figures recur across centers, and an item depends on nothing else
+        self.scored: dict[str, ItemScore] = {}
 
     def item(self, value: Decimal) -> ItemScore:
+        """The item of a value; keyed by its text, not the Decimal, as 5 and 5.0 are equal but shown apart."""
+        key = str(value)
+        found = self.scored.get(key)
+        if found is None:
+            found = self.scored[key] = self._item(value)
+        return found
+
+    def _item(self, value: Decimal) -> ItemScore:
         ind, weight = self.ind, self.weight
         number = num(value)
         shown = f"{number}{ind.unit}"
@@ -356,7 +384,8 @@ def score_each(
     scheme: Scheme, centers: Sequence[CenterInput], reviews_given: bool = False
 ) -> list[CenterScore]:
     """Every center by its own rules (the absolute method): no center's score depends on another's."""
-    return [score_absolute(scheme, c) for c in centers]
+    scored: dict[tuple[str, str], RuleScore] = {}
+    return [score_absolute(scheme, c, scored) for c in centers]
 
 
 # The scoring of each method (methods.METHODS gives each its columns, notes and tables).
