@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from kjjr_excel.domain.methods import method_of
-from kjjr_excel.domain.model import CenterScore, HistoryRecord, RankedCenter
+from kjjr_excel.domain.methods import Method, method_of
+from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord, RankedCenter
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.domain.score import cents
 
@@ -107,6 +108,18 @@ def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[s
     return out
 
 
+@dataclass
+class _Decided:
+    """A center on its way through ranking: its total as the meeting sees it, its rank and grade, its flags."""
+
+    score: CenterScore
+    total: Decimal
+    excluded: bool  # vetoed, not eligible, or (strict) in error: listed after the ranked, without a rank
+    flags: list[str]
+    rank: int | None = None
+    grade: str = ""
+
+
 def rank_centers(
     scheme: Scheme,
     scores: Sequence[CenterScore],
@@ -123,53 +136,22 @@ def rank_centers(
     money (an assessor table or review sheet that could have failed anyone was not read); the flag says so."""
     year = year or scheme.year
     method = method_of(scheme)
-    failing = failing_grade(scheme)
-    rows = []
-    for s in sorted(scores, key=lambda s: (s.center.code, s.center.name, s.center.key)):
-        c = s.center
-        flags: list[str] = []
-        if c.vetoes:
-            flags.extend(c.vetoes)
-        if (
-            c.errors
-        ):  # which inputs, in the scheme's order, by the labels the form prints: 数据有误：人员配备（F18）
-            # an assessor's field by its column's header (工作落实 names two of them)
-            labels = [
-                (ind.id, ind.display_label if ind.source == "assessor" else ind.label)
-                for ind in scheme.indicators
-            ] + [(QUALITATIVE, QUALITATIVE)]
-            wrong = [
-                f"{label}（{c.errors[iid]}）" if c.errors[iid] else label
-                for iid, label in labels
-                if iid in c.errors
-            ]
-            flags.append(f"{FLAG_DATA_ERROR}：{'、'.join(wrong)}")
-        flags.extend(method.flags(scheme, c, reviews_given))
-        flags.extend(c.notes)
-        excluded = bool(c.vetoes) or not c.eligible or (strict and bool(c.errors))
-        if strict and c.errors and not c.vetoes:
-            flags.append("数据有误，未参加排名（--strict）")
-        if not c.eligible and c.not_eligible_reason:
-            flags.append(c.not_eligible_reason)
-        rows.append((s, to_decimal(s.total), excluded, flags))
-
-    ranked_rows = [r for r in rows if not r[2]]
-    ranks = competition_ranks([r[1] for r in ranked_rows])
-    counts = quota_counts(scheme, len(ranked_rows)) if scheme.grading_method == "quota" else []
+    rows = [
+        _Decided(
+            s,
+            to_decimal(s.total),
+            _excluded(s.center, strict),
+            _flags(scheme, method, s.center, strict, reviews_given),
+        )
+        for s in sorted(scores, key=lambda s: (s.center.code, s.center.name, s.center.key))
+    ]
+    decided = _graded(scheme, rows)
+    ranks = [d.rank for d in decided if d.rank is not None]
     last_rank = max(ranks) if len(ranks) >= 2 else None
-    decided: list[tuple[CenterScore, Decimal, int | None, str, list[str]]] = []
-    for (s, total, _, flags), rank in zip(ranked_rows, ranks, strict=True):
-        grade = quota_grade(counts, rank, failing) if counts else grade_for(scheme, total)
-        decided.append((s, total, rank, grade, flags))
-    for s, total, _, flags in (r for r in rows if r[2]):
-        grade = failing if s.center.vetoes else ""
-        decided.append((s, total, None, grade, flags))
-
-    pay = subsidies(
-        scheme, [(s.center.key, total, grade) for s, total, rank, grade, _ in decided if rank is not None]
-    )
+    pay = subsidies(scheme, [(d.score.center.key, d.total, d.grade) for d in decided if d.rank is not None])
     out = []
-    for s, total, rank, grade, flags in decided:
+    for d in decided:
+        s, rank, grade, flags = d.score, d.rank, d.grade, d.flags
         past = tuple(sorted((history or {}).get(s.center.key, ()), key=lambda h: h.year))
         if scheme.delisting and grade:
             flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year)
@@ -181,7 +163,7 @@ def rank_centers(
         out.append(
             RankedCenter(
                 score=s,
-                total=total,
+                total=d.total,
                 rank=rank,
                 grade=grade,
                 subsidy=Decimal(0) if withhold or held else pay.get(s.center.key, Decimal(0)),
@@ -191,6 +173,51 @@ def rank_centers(
         )
     out.sort(key=lambda r: (r.rank is None, r.rank or 0, -r.total, r.center.code, r.center.name))
     return out
+
+
+def _excluded(c: CenterInput, strict: bool) -> bool:
+    return bool(c.vetoes) or not c.eligible or (strict and bool(c.errors))
+
+
+def _flags(scheme: Scheme, method: Method, c: CenterInput, strict: bool, reviews_given: bool) -> list[str]:
+    """A center's flags before ranking: vetoes, inputs in error, what its method and the run say of it."""
+    flags: list[str] = list(c.vetoes)
+    if (
+        c.errors
+    ):  # which inputs, in the scheme's order, by the labels the form prints: 数据有误：人员配备（F18）
+        # an assessor's field by its column's header (工作落实 names two of them)
+        labels = [
+            (ind.id, ind.display_label if ind.source == "assessor" else ind.label)
+            for ind in scheme.indicators
+        ] + [(QUALITATIVE, QUALITATIVE)]
+        wrong = [
+            f"{label}（{c.errors[iid]}）" if c.errors[iid] else label
+            for iid, label in labels
+            if iid in c.errors
+        ]
+        flags.append(f"{FLAG_DATA_ERROR}：{'、'.join(wrong)}")
+    flags.extend(method.flags(scheme, c, reviews_given))
+    flags.extend(c.notes)
+    if strict and c.errors and not c.vetoes:
+        flags.append("数据有误，未参加排名（--strict）")
+    if not c.eligible and c.not_eligible_reason:
+        flags.append(c.not_eligible_reason)
+    return flags
+
+
+def _graded(scheme: Scheme, rows: list[_Decided]) -> list[_Decided]:
+    """The ranked centers with their ranks and grades, then the excluded ones (a veto gets the failing grade)."""
+    failing = failing_grade(scheme)
+    ranked = [r for r in rows if not r.excluded]
+    ranks = competition_ranks([r.total for r in ranked])
+    counts = quota_counts(scheme, len(ranked)) if scheme.grading_method == "quota" else []
+    for r, rank in zip(ranked, ranks, strict=True):
+        r.rank = rank
+        r.grade = quota_grade(counts, rank, failing) if counts else grade_for(scheme, r.total)
+    excluded = [r for r in rows if r.excluded]
+    for r in excluded:
+        r.grade = failing if r.score.center.vetoes else ""
+    return ranked + excluded
 
 
 def _delisting_flags(

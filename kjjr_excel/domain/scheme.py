@@ -387,21 +387,36 @@ class _Loader:
     # ------------------------------------------------------------------------------------------ whole file
 
     def build(self, data: dict) -> Scheme:
+        # The tables are read in the order the file is explained in, and the first problem found is the one
+        # reported: the steps below keep that order.
         top = self.table(data, ())
         head = top.table("scheme")
+        tables: dict[str, _Table] = {"scheme": head}
+        fields: dict[str, Any] = {}
+        self.scoring(top, head, tables, fields)
+        self.paying(top, tables, fields)
+        self.handling(top, head, tables, fields)
+        scheme = Scheme(**self.naming(head, fields))
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", scheme.id):
+            raise self.fail(("scheme", "id"), f"方案编号 {scheme.id!r} 只能用字母、数字、点、横线和下划线")
+        order = ("scheme", "submission", "quantitative", "qualitative", "combination", "grading", "subsidy")
+        for name in (*order, "delisting", "publish", "validation"):
+            tables[name].done()
+        top.done()
+        return scheme
+
+    def scoring(self, top: _Table, head: _Table, tables: dict[str, _Table], fields: dict[str, Any]) -> None:
+        """[scheme]'s method, year and total, the indicators, the relative method's tables and [grading]."""
         method = head.choice("method", METHODS)
         year = head.integer("year", lo=1990, hi=2100)
         total_max = head.number("total_max", Decimal(100), lo=Decimal(1))
         relative = method == "relative"
         indicators = tuple(self.indicator(t, relative) for t in top.tables("indicators"))
         self.unique([(i.id, ("indicators", n, "id")) for n, i in enumerate(indicators)], "指标编号")
-        ids = {i.id for i in indicators}
-        sources: dict[str, str] = {}
-
-        quantitative = top.table("quantitative", required=False, allowed=relative)
-        qualitative = top.table("qualitative", required=False, allowed=relative)
-        combination = top.table("combination", required=False, allowed=relative)
-        benchmark = quantitative.choice("benchmark", BENCHMARKS, "max")
+        for name in ("quantitative", "qualitative", "combination"):
+            tables[name] = top.table(name, required=False, allowed=relative)
+        qualitative, combination = tables["qualitative"], tables["combination"]
+        benchmark = tables["quantitative"].choice("benchmark", BENCHMARKS, "max")
         parts = tuple(self.part(t) for t in qualitative.tables("parts", required=False))
         self.unique(
             [(p.id, (*qualitative.path, "parts", n, "id")) for n, p in enumerate(parts)], "定性评分部分编号"
@@ -410,6 +425,35 @@ class _Loader:
         review_title = qualitative.text("title", "")
         wq = combination.number("quantitative", Decimal(1), lo=Decimal(0), hi=Decimal(1))
         wl = combination.number("qualitative", Decimal(0), lo=Decimal(0), hi=Decimal(1))
+        self.sums(relative, indicators, parts, wq, wl, total_max)
+        grading = tables["grading"] = top.table("grading")
+        grading_method = grading.choice("method", GRADING_METHODS)
+        grades = self.grades(grading, grading_method, total_max)
+        fields.update(
+            year=year,
+            method=method,
+            indicators=indicators,
+            grades=grades,
+            grading_method=grading_method,
+            benchmark=benchmark,
+            parts=parts,
+            trim_at=trim_at,
+            review_title=review_title,
+            weight_quantitative=wq,
+            weight_qualitative=wl,
+            total_max=total_max,
+        )
+
+    def sums(
+        self,
+        relative: bool,
+        indicators: tuple[Indicator, ...],
+        parts: tuple[Part, ...],
+        wq: Decimal,
+        wl: Decimal,
+        total_max: Decimal,
+    ) -> None:
+        """The weights, the parts' maxima or the rules' maxima add up to what the scheme says they do."""
         if wq + wl != 1:
             raise self.fail(
                 ("combination", "qualitative"), f"定量与定性权重之和应为1，实际为 {_fmt(wq + wl)}"
@@ -430,24 +474,21 @@ class _Loader:
                     ("qualitative", "parts"),
                     f"定性评分各部分满分之和应为{_fmt(total_max)}（满分，[scheme] total_max），实际为 {_fmt(sum(p.max for p in parts))}",
                 )
-        else:
-            scored = [
-                (n, i) for n, i in enumerate(indicators) if i.rule is not None and i.rule.kind != "veto"
-            ]
-            total = sum((i.rule.params["max"] for _, i in scored), Decimal(0))  # type: ignore[union-attr]
-            if total != total_max:
-                raise self.fail(
-                    ("indicators", scored[-1][0] if scored else 0, "rule", "max"),
-                    f"各指标计分上限（rule 的 max）之和应为{_fmt(total_max)}（满分，[scheme] total_max），"
-                    f"实际为 {_fmt(total)}",
-                )
+            return
+        scored = [(n, i) for n, i in enumerate(indicators) if i.rule is not None and i.rule.kind != "veto"]
+        total = sum((i.rule.params["max"] for _, i in scored), Decimal(0))  # type: ignore[union-attr]
+        if total != total_max:
+            raise self.fail(
+                ("indicators", scored[-1][0] if scored else 0, "rule", "max"),
+                f"各指标计分上限（rule 的 max）之和应为{_fmt(total_max)}（满分，[scheme] total_max），"
+                f"实际为 {_fmt(total)}",
+            )
 
-        grading = top.table("grading")
-        grading_method = grading.choice("method", GRADING_METHODS)
-        grades = self.grades(grading, grading_method, total_max)
+    def paying(self, top: _Table, tables: dict[str, _Table], fields: dict[str, Any]) -> None:
+        """[subsidy]: an amount for every grade but the failing one, the floor, the budget."""
+        grades: tuple[Grade, ...] = fields["grades"]
         names = [g.name for g in grades]
-
-        subsidy = top.table("subsidy")
+        subsidy = tables["subsidy"] = top.table("subsidy")
         amounts_table = subsidy.table("amounts")
         amounts: dict[str, Decimal] = {}
         for name in amounts_table.data:
@@ -462,93 +503,62 @@ class _Loader:
             if g.failing and amounts.get(g.name):
                 raise self.fail((*amounts_table.path, g.name), f"不合格等次（{g.name}）不给予补助，金额应为0")
         amounts_table.done()
-        floor = subsidy.number("floor", Decimal(0), lo=Decimal(0))
-        budget = subsidy.number("budget", Decimal(0), lo=Decimal(0))
-        subsidy_label = subsidy.text("label")
+        fields.update(
+            subsidy_amounts=amounts,
+            subsidy_floor=subsidy.number("floor", Decimal(0), lo=Decimal(0)),
+            subsidy_budget=subsidy.number("budget", Decimal(0), lo=Decimal(0)),
+            subsidy_label=subsidy.text("label"),
+        )
 
-        delisting = top.table("delisting", required=False)
-        delisting_on = delisting.flag("enabled", False)
-        delisting_years = delisting.integer("years", 2, lo=1, hi=20)
-
-        checks = tuple(self.check(t, ids) for t in top.tables("checks", required=False))
-
-        validation = top.table("validation", required=False)
-        outlier_threshold = validation.number("outlier_threshold", Decimal("3.5"), lo=Decimal("0.1"))
-        outlier_min_centers = validation.integer("outlier_min_centers", 5, lo=3, hi=10000)
-        outlier_ratio = validation.number("outlier_ratio", Decimal(3), lo=Decimal(1))
-
-        submission = top.table("submission")
+    def handling(self, top: _Table, head: _Table, tables: dict[str, _Table], fields: dict[str, Any]) -> None:
+        """Delisting, the cross-field checks, [validation], [submission], the roster, the sources, [publish]."""
+        delisting = tables["delisting"] = top.table("delisting", required=False)
+        fields["delisting"] = delisting.flag("enabled", False)
+        fields["delisting_years"] = delisting.integer("years", 2, lo=1, hi=20)
+        ids = {i.id for i in fields["indicators"]}
+        fields["checks"] = tuple(self.check(t, ids) for t in top.tables("checks", required=False))
+        validation = tables["validation"] = top.table("validation", required=False)
+        fields["outlier_threshold"] = validation.number(
+            "outlier_threshold", Decimal("3.5"), lo=Decimal("0.1")
+        )
+        fields["outlier_min_centers"] = validation.integer("outlier_min_centers", 5, lo=3, hi=10000)
+        fields["outlier_ratio"] = validation.number("outlier_ratio", Decimal(3), lo=Decimal(1))
+        submission = tables["submission"] = top.table("submission")
         submission.text("year_label")  # required: 考核年度, 评估年度… is the scheme's word, not ours
         texts = {k: submission.text(k, None) for k in SUBMISSION_KEYS}
-        submission_texts = {k: v for k, v in texts.items() if v is not None}
-
+        fields["submission"] = {k: v for k, v in texts.items() if v is not None}
         roster_file = head.text("roster", "")
-        roster = self.roster(roster_file) if roster_file else ()
-        for table in (quantitative, qualitative, combination, grading, subsidy, delisting):
-            sources[table.path[0]] = table.choice("source", ("seed", "default"), "seed")  # type: ignore[index]
+        fields["roster"] = self.roster(roster_file) if roster_file else ()
+        sources: dict[str, str] = {}
+        for name in ("quantitative", "qualitative", "combination", "grading", "subsidy", "delisting"):
+            sources[name] = tables[name].choice("source", ("seed", "default"), "seed")
         # the amounts per grade may have a source of their own: the notice may fix only the floor
-        sources["subsidy.amounts"] = subsidy.choice("amounts_source", ("seed", "default"), sources["subsidy"])
-
-        publish = top.table("publish", required=False)
+        sources["subsidy.amounts"] = tables["subsidy"].choice(
+            "amounts_source", ("seed", "default"), sources["subsidy"]
+        )
+        fields["sources"] = sources
+        publish = tables["publish"] = top.table("publish", required=False)
         publish_texts = {k: v for k in PUBLISH_KEYS if (v := publish.text(k, None)) is not None}
         publish_texts["notice_days"] = str(publish.integer("notice_days", 5, lo=1, hi=60))
-        scheme = Scheme(
+        fields["publish"] = publish_texts
+
+    def naming(self, head: _Table, fields: dict[str, Any]) -> dict[str, Any]:
+        """All of a Scheme's fields: [scheme]'s names and labels, read last, with what the other steps read."""
+        return dict(
             id=head.text("id"),
             version=head.text("version"),
             name=head.text("name"),
             title=head.text("title"),
             issuer=head.text("issuer", ""),
             document=head.text("document", ""),
-            year=year,
-            method=method,
             result_title=head.text("result_title", "考核结果"),
             total_label=head.text("total_label", "总分"),
-            indicators=indicators,
-            grades=grades,
-            grading_method=grading_method,
-            subsidy_label=subsidy_label,
-            subsidy_amounts=amounts,
-            subsidy_floor=floor,
-            subsidy_budget=budget,
-            delisting=delisting_on,
-            delisting_years=delisting_years,
-            checks=checks,
             aliases=head.texts("aliases"),
             period=head.text("period", ""),
             center_label=head.text("center_label"),
-            roster=roster,
             roster_required=head.flag("roster_required", False),
-            submission=submission_texts,
-            publish=publish_texts,
-            benchmark=benchmark,
-            parts=parts,
-            trim_at=trim_at,
-            review_title=review_title,
-            weight_quantitative=wq,
-            weight_qualitative=wl,
-            outlier_threshold=outlier_threshold,
-            outlier_min_centers=outlier_min_centers,
-            outlier_ratio=outlier_ratio,
-            total_max=total_max,
-            sources=sources,
+            **fields,
         )
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", scheme.id):
-            raise self.fail(("scheme", "id"), f"方案编号 {scheme.id!r} 只能用字母、数字、点、横线和下划线")
-        for table in (
-            head,
-            submission,
-            quantitative,
-            qualitative,
-            combination,
-            grading,
-            subsidy,
-            delisting,
-            publish,
-        ):
-            table.done()
-        validation.done()
-        top.done()
-        return scheme
 
     def unique(self, items: list[tuple[str, tuple[str | int, ...]]], what: str) -> None:
         seen: set[str] = set()

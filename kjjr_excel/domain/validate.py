@@ -23,7 +23,7 @@ from kjjr_excel.domain.identity import (
 from kjjr_excel.domain.layout import layout
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, Submission
 from kjjr_excel.domain.parse import fmt_decimal, normalise_name
-from kjjr_excel.domain.scheme import RosterEntry
+from kjjr_excel.domain.scheme import RosterEntry, Scheme
 
 __all__ = ["validate", "match_center", "center_key", "center_identity", "submission_key", "missing_centers"]
 
@@ -33,7 +33,7 @@ def _who(sub: Submission) -> str:
 
 
 def validate(
-    scheme,
+    scheme: Scheme,
     submissions: Sequence[Submission],
     *,
     roster: Sequence[RosterEntry] = (),
@@ -46,84 +46,9 @@ def validate(
     header_labels = layout(scheme).header_labels  # 分中心名称, 考核年度 / 评估年度: as the template says them
     candidates: list[Submission] = []
     for sub in sorted(submissions, key=lambda s: s.file):
-        ok = True
-        if not sub.center_name:
-            cell = sub.header_cells.get("center_name", "")
-            findings.append(
-                Finding.make(
-                    "header-missing",
-                    file=sub.file,
-                    sheet=sub.sheet,
-                    cell=cell,
-                    field=header_labels["center_name"],
-                )
-            )
-            ok = bool(sub.center_code)  # still identifiable by its code
-        where = {
-            "file": sub.file,
-            "sheet": sub.sheet,
-            "cell": sub.header_cells.get("report_year", ""),
-            "center": _who(sub),
-        }
-        if sub.typed_year is not None:
-            # the cell and the template's own record disagree: which year the figures are for is unknown
-            field = header_labels["report_year"]
-            expected = year or sub.year
-            findings.append(
-                Finding.make(
-                    "year-conflict",
-                    field=field,
-                    value=sub.typed_year,
-                    actual=sub.year,
-                    expected=expected,
-                    **where,
-                )
-            )
-            ok = False
-        elif year is not None and sub.year != year:
-            if sub.year is None:
-                field = header_labels["report_year"]
-                findings.append(
-                    Finding.make("header-missing", field=field, severity=Severity.WARNING, **where)
-                )
-            else:
-                findings.append(
-                    Finding.make("wrong-year", value=sub.year, actual=sub.year, expected=year, **where)
-                )
-                ok = False
-        conflict = _name_code_conflict(sub, roster) if roster and ok else None
-        if conflict is not None:
-            by_name, by_code = conflict
-            findings.append(
-                _identity_finding(
-                    "center-name-code-mismatch",
-                    sub,
-                    label,
-                    name_center=by_name.name,
-                    name_code=by_name.code,
-                    code_center=by_code.name,
-                )
-            )
-            ok = False  # not ranked as either center, and never one of their duplicates
-        elif roster and ok and match_center(sub, roster) is None:
-            findings.append(
-                Finding.make(
-                    "center-unknown",
-                    file=sub.file,
-                    sheet=sub.sheet,
-                    cell=sub.header_cells.get("center_name", ""),
-                    center=_who(sub),
-                    value=_who(sub),
-                    name=_who(sub),
-                    center_label=label,
-                )
-            )
-            ok = False
-        elif roster and ok and sub.center_name:
-            entry = match_center(sub, roster)
-            if entry is not None and normalise_name(entry.name) != normalise_name(sub.center_name):
-                # a name on no roster entry beside a roster code: most likely a typo, counted by the code
-                findings.append(_identity_finding("center-name-differs", sub, label, roster_name=entry.name))
+        ok = _header_ok(sub, header_labels, year, findings)
+        if roster and ok:
+            ok = _roster_ok(sub, roster, label, findings)
         if ok:
             candidates.append(sub)
     if not roster:
@@ -137,6 +62,93 @@ def validate(
             Finding.make("center-missing", center=entry.name, name=entry.name, roster_code=entry.code)
         )
     return accepted, findings
+
+
+def _header_ok(
+    sub: Submission, header_labels: dict[str, str], year: int | None, findings: list[Finding]
+) -> bool:
+    """Whether a submission's header names its center and the year assessed; adds the findings on it."""
+    ok = True
+    if not sub.center_name:
+        cell = sub.header_cells.get("center_name", "")
+        findings.append(
+            Finding.make(
+                "header-missing",
+                file=sub.file,
+                sheet=sub.sheet,
+                cell=cell,
+                field=header_labels["center_name"],
+            )
+        )
+        ok = bool(sub.center_code)  # still identifiable by its code
+    where = {
+        "file": sub.file,
+        "sheet": sub.sheet,
+        "cell": sub.header_cells.get("report_year", ""),
+        "center": _who(sub),
+    }
+    if sub.typed_year is not None:
+        # the cell and the template's own record disagree: which year the figures are for is unknown
+        field = header_labels["report_year"]
+        expected = year or sub.year
+        findings.append(
+            Finding.make(
+                "year-conflict",
+                field=field,
+                value=sub.typed_year,
+                actual=sub.year,
+                expected=expected,
+                **where,
+            )
+        )
+        ok = False
+    elif year is not None and sub.year != year:
+        if sub.year is None:
+            field = header_labels["report_year"]
+            findings.append(Finding.make("header-missing", field=field, severity=Severity.WARNING, **where))
+        else:
+            findings.append(
+                Finding.make("wrong-year", value=sub.year, actual=sub.year, expected=year, **where)
+            )
+            ok = False
+    return ok
+
+
+def _roster_ok(sub: Submission, roster: RosterIndex, label: str, findings: list[Finding]) -> bool:
+    """Whether a submission's name and code tell one center of the roster; adds the findings on them."""
+    conflict = _name_code_conflict(sub, roster)
+    if conflict is not None:
+        by_name, by_code = conflict
+        findings.append(
+            _identity_finding(
+                "center-name-code-mismatch",
+                sub,
+                label,
+                name_center=by_name.name,
+                name_code=by_name.code,
+                code_center=by_code.name,
+            )
+        )
+        return False  # not ranked as either center, and never one of their duplicates
+    entry = match_center(sub, roster)
+    if entry is None:
+        findings.append(
+            Finding.make(
+                "center-unknown",
+                file=sub.file,
+                sheet=sub.sheet,
+                cell=sub.header_cells.get("center_name", ""),
+                center=_who(sub),
+                value=_who(sub),
+                name=_who(sub),
+                center_label=label,
+            )
+        )
+        return False
+    if sub.center_name and normalise_name(entry.name) != normalise_name(sub.center_name):
+        # a name on no roster entry beside a roster code: most likely a typo, counted by the code
+        findings.append(_identity_finding("center-name-differs", sub, label, roster_name=entry.name))
+    return True
 
 
 def _name_code_conflict(sub: Submission, roster: RosterIndex) -> tuple[RosterEntry, RosterEntry] | None:
@@ -294,7 +306,7 @@ def _num(sub: Submission, iid: str) -> Decimal | None:
     return cv.value
 
 
-def _cross_checks(scheme, sub: Submission) -> list[Finding]:
+def _cross_checks(scheme: Scheme, sub: Submission) -> list[Finding]:
     found: list[Finding] = []
     for check in scheme.checks:
         vals = [_num(sub, f) for f in check.fields]
@@ -312,7 +324,7 @@ def _cross_checks(scheme, sub: Submission) -> list[Finding]:
     return found
 
 
-def _outliers(scheme, accepted: list[Submission]) -> Iterator[Finding]:
+def _outliers(scheme: Scheme, accepted: list[Submission]) -> Iterator[Finding]:
     """Modified z-score (Iglewicz–Hoaglin, median/MAD; mean absolute deviation when MAD is 0)."""
     if len(accepted) < scheme.outlier_min_centers:
         return
