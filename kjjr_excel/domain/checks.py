@@ -10,12 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.parse import fmt_decimal, round_half_up, strip_unit
 from kjjr_excel.domain.scheme import Check, Indicator, Scheme
 
-Hit = tuple  # what a kind found, passed back to its finding builder
+Hit = tuple[
+    int, ...
+]  # what a kind found (positions in the check's fields), passed back to its finding builder
+
+
+class Hint(NamedTuple):
+    """A check's live hint on the template: the row's title and the warning (the rule's sentence)."""
+
+    title: str
+    warning: str
+
+
+class Shown(NamedTuple):
+    """A figure the hint row shows beside its warning: an Excel expression and its unit."""
+
+    expression: str
+    unit: str
 
 
 @dataclass(frozen=True)
@@ -25,7 +42,9 @@ class CheckKind:
 
     evaluate: Callable[[Check, Sequence[Decimal]], list[Hit]]
     rule: Callable[[Check, Sequence[Indicator]], str]
-    findings: Callable[[Check, Sequence[Indicator], Sequence[Decimal], list[Hit], dict], list[Finding]]
+    findings: Callable[
+        [Check, Sequence[Indicator], Sequence[Decimal], list[Hit], dict[str, str]], list[Finding]
+    ]
     fails: Callable[[Check, Sequence[str]], str]
     title: Callable[[Check, Sequence[Indicator]], str]
     # an Excel figure shown beside the hint (the ratio itself), with its unit, or None
@@ -46,7 +65,9 @@ def _paired_hits(check: Check, vals: Sequence[Decimal]) -> list[Hit]:
     return [(n,) for n, b in enumerate(vals[1:], start=1) if (a > 0) != (b > 0)]
 
 
-def _paired_findings(check, inds, vals, hits, base) -> list[Finding]:
+def _paired_findings(
+    check: Check, inds: Sequence[Indicator], vals: Sequence[Decimal], hits: list[Hit], base: dict[str, str]
+) -> list[Finding]:
     rule = _paired_rule(check, inds)
     return [
         Finding.make(
@@ -80,7 +101,9 @@ def _requires_hits(check: Check, vals: Sequence[Decimal]) -> list[Hit]:
     return [()] if vals[0] > 0 and vals[1] == 0 else []
 
 
-def _requires_findings(check, inds, vals, hits, base) -> list[Finding]:
+def _requires_findings(
+    check: Check, inds: Sequence[Indicator], vals: Sequence[Decimal], hits: list[Hit], base: dict[str, str]
+) -> list[Finding]:
     a = fmt_decimal(vals[0])
     return [
         Finding.make(
@@ -132,7 +155,9 @@ def _ratio_rule(check: Check, inds: Sequence[Indicator]) -> str:
     return text
 
 
-def _ratio_findings(check, inds, vals, hits, base) -> list[Finding]:
+def _ratio_findings(
+    check: Check, inds: Sequence[Indicator], vals: Sequence[Decimal], hits: list[Hit], base: dict[str, str]
+) -> list[Finding]:
     ratio, direction, unit = hits[0]
     a, b = inds
     return [
@@ -188,10 +213,11 @@ CHECKS: dict[str, CheckKind] = {
 
 
 def indicators(scheme: Scheme, check: Check) -> list[Indicator]:
+    """The check's fields' indicators, in the check's order."""
     return [scheme.indicator(f) for f in check.fields]
 
 
-def evaluate(scheme: Scheme, check: Check, vals: Sequence[Decimal], base: dict) -> list[Finding]:
+def evaluate(scheme: Scheme, check: Check, vals: Sequence[Decimal], base: dict[str, str]) -> list[Finding]:
     """The findings of one check over one submission's values (empty in the common case, decided before any
     text is built)."""
     kind = CHECKS[check.kind]
@@ -199,16 +225,17 @@ def evaluate(scheme: Scheme, check: Check, vals: Sequence[Decimal], base: dict) 
     return kind.findings(check, indicators(scheme, check), vals, hits, base) if hits else []
 
 
-def hint(scheme: Scheme, check: Check) -> tuple[str, str]:
-    """(row title, warning) of the check's live hint on the template: the warning is the rule's sentence."""
+def hint(scheme: Scheme, check: Check) -> Hint:
+    """The check's live hint on the template: the warning is the rule's sentence."""
     kind = CHECKS[check.kind]
     inds = indicators(scheme, check)
-    return kind.title(check, inds), f"{kind.rule(check, inds)}，请核对"
+    return Hint(kind.title(check, inds), f"{kind.rule(check, inds)}，请核对")
 
 
-def shown(scheme: Scheme, check: Check, refs: Sequence[str]) -> tuple[str, str] | None:
-    """(Excel expression, unit) of a figure the hint row shows beside its warning, or None."""
-    return CHECKS[check.kind].shown(check, refs, indicators(scheme, check))
+def shown(scheme: Scheme, check: Check, refs: Sequence[str]) -> Shown | None:
+    """A figure the hint row shows beside its warning, or None."""
+    found = CHECKS[check.kind].shown(check, refs, indicators(scheme, check))
+    return None if found is None else Shown(*found)
 
 
 def excel_condition(check: Check, refs: Sequence[str]) -> str:

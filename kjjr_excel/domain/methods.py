@@ -90,24 +90,24 @@ class Absolute(Method):
     table_sheet = "考核评价"
     table_title = "考核评价表"
 
-    def score_columns(self, scheme):
+    def score_columns(self, scheme: Scheme) -> list[str]:
         return ["自报得分", "考核得分", scheme.total_label]
 
-    def scores(self, scheme, r):
+    def scores(self, scheme: Scheme, r: RankedCenter) -> list[Fraction | None]:
         s = r.score
         by_assessor = {ind.id for ind in scheme.assessor_indicators}  # every other indicator is self-reported
         own = exact_sum(i.score for i in s.items if i.indicator not in by_assessor)
         assessed = exact_sum(i.score for i in s.items if i.indicator in by_assessor)
         return [own, assessed, r.total]
 
-    def parameters(self, scheme, src):
+    def parameters(self, scheme: Scheme, src: Source) -> list[tuple[str, str, str]]:
         return [
             (f"计分规则：{ind.category}／{ind.label}", describe_rule(ind), src("indicators"))
             for ind in scheme.indicators
             if ind.rule is not None
         ]
 
-    def notes(self, scheme, table_given, offered=False):
+    def notes(self, scheme: Scheme, table_given: bool, offered: bool = False) -> list[str]:
         if not scheme.assessor_indicators or table_given:
             return []
         neutral = "、".join(
@@ -119,18 +119,18 @@ class Absolute(Method):
             f"{which}{self.table_title}：{neutral}计，所有{scheme.center_label}标记“{FLAG_NOT_ASSESSED}”。"
         ]
 
-    def table_content(self, scheme):
+    def table_content(self, scheme: Scheme) -> str:
         return "、".join(i.display_label for i in scheme.assessor_indicators) + "和核定数"
 
-    def provisional_reason(self, scheme, assessed, unusable):
+    def provisional_reason(self, scheme: Scheme, assessed: bool, unusable: bool) -> str:
         if not unusable and not (scheme.assessor_indicators and not assessed):
             return ""
         return self.table_incomplete if assessed else FLAG_NOT_ASSESSED
 
-    def flags(self, scheme, center, reviews_given):
+    def flags(self, scheme: Scheme, center: CenterInput, reviews_given: bool) -> list[str]:
         return [FLAG_NOT_ASSESSED] if not center.assessed and scheme.assessor_indicators else []
 
-    def provisional(self, scheme, assessed, reviews_given):
+    def provisional(self, scheme: Scheme, assessed: bool, reviews_given: bool) -> str:
         return "（初步结果，未经考核评价）" if scheme.assessor_indicators and not assessed else ""
 
 
@@ -149,13 +149,13 @@ class Relative(Method):
     preview = "hints"
     history_scores = True
 
-    def score_columns(self, scheme):
+    def score_columns(self, scheme: Scheme) -> list[str]:
         return ["定量得分", "定性得分", scheme.total_label]
 
-    def scores(self, scheme, r):
+    def scores(self, scheme: Scheme, r: RankedCenter) -> list[Fraction | None]:
         return [r.score.quantitative, r.score.qualitative, r.total]
 
-    def parameters(self, scheme, src):
+    def parameters(self, scheme: Scheme, src: Source) -> list[tuple[str, str, str]]:
         rows = [
             (f"权重：{ind.category}／{ind.label}", fmt_decimal(ind.weight), src("quantitative"))
             for ind in scheme.indicators
@@ -174,25 +174,25 @@ class Relative(Method):
         )
         return rows
 
-    def notes(self, scheme, table_given, offered=False):
+    def notes(self, scheme: Scheme, table_given: bool, offered: bool = False) -> list[str]:
         which = "没有可用的" if offered else "未提供"
         notes = [] if table_given else [f"{which}{self.table_title}：综合得分即定量得分。"]
         label = BENCHMARK_TEXT[scheme.benchmark][1]
         notes.append(f"一票否决和未报送的{scheme.center_label}不参加定量指标基准值（{label}）的计算。")
         return notes
 
-    def table_content(self, scheme):
+    def table_content(self, scheme: Scheme) -> str:
         return "评分和一票否决"
 
-    def flags(self, scheme, center, reviews_given):
+    def flags(self, scheme: Scheme, center: CenterInput, reviews_given: bool) -> list[str]:
         return [FLAG_REVIEW_MISSING] if reviews_given and not center.review_totals else []
 
-    def table_given(self, assessed, reviews_given):
+    def table_given(self, assessed: bool, reviews_given: bool) -> bool:
         return reviews_given
 
     foot_remarks = True  # the one-vote veto
 
-    def provisional(self, scheme, assessed, reviews_given):
+    def provisional(self, scheme: Scheme, assessed: bool, reviews_given: bool) -> str:
         return "（初步结果，未经定性评价）" if scheme.weight_qualitative and not reviews_given else ""
 
 

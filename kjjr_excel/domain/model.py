@@ -6,9 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from kjjr_excel.domain.findings import Finding
+
+if TYPE_CHECKING:  # for the types only: both are plain data of the same stage
+    from kjjr_excel.domain.assess import TableUse
+    from kjjr_excel.domain.scheme import RosterEntry, Scheme
 
 Value = Decimal | bool | None
 
@@ -167,12 +171,12 @@ class RankedCenter:
 class RunResult:
     """Everything the ranking workbook shows."""
 
-    scheme: object
+    scheme: Scheme
     year: int
     ranked: list[RankedCenter]
     submissions: list[Submission]
     findings: list[Finding]
-    missing: list[object]  # RosterEntry without a valid submission
+    missing: list[RosterEntry]  # without a valid submission
     files: list[InputFile]
     reviews_given: bool = False
     assessed: bool = False
@@ -180,6 +184,6 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     history_years: list[int] = field(default_factory=list)
-    tables: list[object] = field(default_factory=list)  # assess.TableUse: each table given, used as what
+    tables: list[TableUse] = field(default_factory=list)  # each table given, used as what
     provisional: str = ""  # why the results are provisional (未经考核评价 / 定性评分缺失), "" when final
     table_unusable: bool = False  # a table given to the run could not be used (the CLI exits non-zero)

@@ -12,8 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from kjjr_excel.domain.findings import Finding
+
+if TYPE_CHECKING:
+    from kjjr_excel.domain.scheme import Indicator
 
 __all__ = [
     "Parsed",
@@ -69,7 +73,9 @@ class Parsed:
         return self.value is not None
 
 
-def parsed_finding(parsed: Parsed, ind, raw: object, typed: str, *, label: str, **where: str) -> Finding:
+def parsed_finding(
+    parsed: Parsed, ind: Indicator, raw: object, typed: str, *, label: str, **where: str
+) -> Finding:
     """The finding of a cell parse_value reported on (parsed.code set): the message names the indicator by
     `label` (as the clerk sees it where the value was typed: a submission's row, an assessment's column), the
     value as read, the bounds; the finding keeps the value as typed. `where`: file, sheet, cell, center."""

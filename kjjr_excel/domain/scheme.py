@@ -77,7 +77,7 @@ class Indicator:
     note: str = ""
     help: str = ""
     verifiable: bool = False
-    neutral: Any = None
+    neutral: Decimal | bool | None = None  # an assessor field left empty counts as this
     weight: Decimal | None = None
     rule: Rule | None = None
 
@@ -581,7 +581,7 @@ class _Loader:
         hi = t.number("max", None, allowed=numeric)
         if hi is not None and hi < lo:
             raise self.fail((*t.path, "max"), f"上限 {_fmt(hi)} 小于下限 {_fmt(lo)}")
-        neutral: Any = None
+        neutral: Decimal | bool | None = None
         t.known.add("neutral")
         if "neutral" in t:
             if source != "assessor":

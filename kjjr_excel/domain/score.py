@@ -254,7 +254,9 @@ def percentrank_inc(values: Sequence[Fraction], x: Fraction, significance: int =
     return _percentrank_sorted(sorted(values), x, significance)
 
 
-def _percentrank_sorted(xs: Sequence, x, significance: int = 3) -> Fraction:
+def _percentrank_sorted(
+    xs: Sequence[Decimal] | Sequence[Fraction], x: Decimal | Fraction, significance: int = 3
+) -> Fraction:
     if len(xs) <= 1:
         return Fraction(1)
     below = bisect_left(xs, x)
