@@ -108,18 +108,6 @@ def test_weights_must_sum_to_100(tmp_path):
         load_scheme(path)
 
 
-def test_parameters_mark_defaults():
-    rows = parameters(load_scheme("guangdong"))
-    assert any(src == "默认值（待确认）" and "撮合贷款金额" in name for name, _, src in rows)
-    rows = parameters(load_scheme("qingdao"))
-    # the notice fixes the rules, the grades and the floor of 20万元 (合格及以上 20万元以上) ...
-    assert ("补助下限（万元，合格及以上）", "20", "通知原文") in rows
-    assert all(src == "通知原文" for name, _, src in rows if name.startswith(("计分规则", "等次", "摘牌")))
-    # ... but not the amount per grade: 具体补助办法由市科技局统一确定
-    amounts = [(name, src) for name, _, src in rows if name.startswith("补助金额（万元）：")]
-    assert len(amounts) == 4 and all(src == "默认值（待确认）" for _, src in amounts)
-
-
 def test_a_copied_guangdong_scheme_still_finds_the_shipped_roster(tmp_path):
     path = copy_scheme(tmp_path, "guangdong-2019")
     text = path.read_text(encoding="utf-8").replace('benchmark = "max"', 'benchmark = "p90"')

@@ -224,19 +224,6 @@ def test_qingdao_total_stays_within_0_100(values):
         assert 0 <= item.score <= ind.rule.params["max"]
 
 
-def test_every_method_the_loader_admits_has_its_object_and_its_scoring():
-    from kjjr_excel.domain.methods import METHODS, method_of
-    from kjjr_excel.domain.scheme import METHODS as NAMES
-    from kjjr_excel.domain.scheme import RULE_PARAMS, load_scheme
-    from kjjr_excel.domain.score import RULES, SCORING
-
-    assert set(METHODS) == set(NAMES) == set(SCORING)
-    assert set(RULES) == set(RULE_PARAMS) and all(RULES[k].params == RULE_PARAMS[k] for k in RULES)
-    qd, gd = method_of(load_scheme("qingdao")), method_of(load_scheme("guangdong"))
-    assert (qd.table, qd.preview, qd.table_sheet) == ("assessment", "score", "考核评价")
-    assert (gd.table, gd.preview, gd.table_sheet) == ("review", "hints", "定性评分")
-
-
 # Scoring keeps the scores it worked out for a run by value as typed: equal figures typed apart (5 and 5.0) keep
 # their own value, and a center's items do not depend on which center came first.
 _TYPED = st.sampled_from(["0", "5", "5.0", "5.00", "12", "12.5", "30", "35", "-0"])

@@ -16,9 +16,8 @@ from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.parse import fmt_decimal, round_half_up, strip_unit
 from kjjr_excel.domain.scheme import Check, Indicator, Scheme
 
-Hit = tuple[
-    int, ...
-]  # what a kind found (positions in the check's fields), passed back to its finding builder
+# what a kind found (a field's position; a ratio, its direction and the likely unit), for its finding builder
+Hit = tuple[int | Decimal | str, ...]
 
 
 class Hint(NamedTuple):

@@ -1,0 +1,28 @@
+"""The 说明 texts: every parameter of a scheme as applied, with where it comes from."""
+
+from kjjr_excel.domain.describe import parameters
+from kjjr_excel.domain.scheme import load_scheme
+
+
+def test_parameters_mark_defaults():
+    rows = parameters(load_scheme("guangdong"))
+    assert any(src == "默认值（待确认）" and "撮合贷款金额" in name for name, _, src in rows)
+    rows = parameters(load_scheme("qingdao"))
+    # the notice fixes the rules, the grades and the floor of 20万元 (合格及以上 20万元以上) ...
+    assert ("补助下限（万元，合格及以上）", "20", "通知原文") in rows
+    assert all(src == "通知原文" for name, _, src in rows if name.startswith(("计分规则", "等次", "摘牌")))
+    # ... but not the amount per grade: 具体补助办法由市科技局统一确定
+    amounts = [(name, src) for name, _, src in rows if name.startswith("补助金额（万元）：")]
+    assert len(amounts) == 4 and all(src == "默认值（待确认）" for _, src in amounts)
+
+
+def test_every_row_names_its_source_and_the_method_adds_its_own():
+    for name in ("qingdao", "guangdong"):
+        rows = parameters(load_scheme(name))
+        assert rows[0][0] == "考核方案" and all(
+            len(r) == 3 and all(isinstance(x, str) for x in r) for r in rows
+        )
+        assert {src for _, _, src in rows} <= {"方案文件", "通知原文", "默认值（待确认）"}
+    names = [n for n, _, _ in parameters(load_scheme("guangdong"))]
+    assert "定量计分方法" in names and "综合得分" in names
+    assert any(n.startswith("计分规则：") for n, _, _ in parameters(load_scheme("qingdao")))
