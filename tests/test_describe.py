@@ -19,6 +19,7 @@ def test_parameters_mark_defaults():
 def test_every_row_names_its_source_and_the_method_adds_its_own():
     for name in ("qingdao", "guangdong"):
         rows = parameters(load_scheme(name))
+        assert rows[0].name == "考核方案" and rows[0].source == "方案文件"
         assert rows[0][0] == "考核方案" and all(
             len(r) == 3 and all(isinstance(x, str) for x in r) for r in rows
         )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 from kjjr_excel.domain.methods import method_of
+from kjjr_excel.domain.model import Parameter
 from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.rank import years_text
 from kjjr_excel.domain.scheme import DEFAULT_SOURCE, SEED_SOURCE, Grade, Scheme
 
 
-def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:
-    """(parameter, value, source) rows for the 说明 sheet; source is 通知原文 or 默认值（待确认）: a figure is
+def parameters(scheme: Scheme) -> list[Parameter]:
+    """The parameter rows for the 说明 sheet; source is 通知原文 or 默认值（待确认）: a figure is
     通知原文 only where the notice fixes it (its section's `source`, or a key's own `<key>_source`, says so)."""
 
     def src(section: str) -> str:
@@ -67,7 +68,7 @@ def parameters(scheme: Scheme) -> list[tuple[str, str, str]]:
                 src("delisting"),
             )
         )
-    return rows
+    return [Parameter(*row) for row in rows]
 
 
 def _quota_text(grades: tuple[Grade, ...], grade: Grade, center_label: str) -> str:

@@ -124,6 +124,14 @@ class CenterInput:
     notes: tuple[str, ...] = ()  # extra flags decided upstream (e.g. 核定数与自报数不一致)
 
 
+class Parameter(NamedTuple):
+    """One row of 说明's parameters: what, its value as applied, where it comes from (通知原文 / 默认值（待确认）)."""
+
+    name: str
+    value: str
+    source: str
+
+
 class ItemScore(NamedTuple):
     indicator: str
     value: Value
@@ -180,7 +188,7 @@ class RunResult:
     files: list[InputFile]
     reviews_given: bool = False
     assessed: bool = False
-    parameters: list[tuple[str, str, str]] = field(default_factory=list)
+    parameters: list[Parameter] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     history_years: list[int] = field(default_factory=list)

@@ -32,9 +32,11 @@ __all__ = [
 ]
 
 # a dash doubled is how Chinese forms write one (破折号 ——, or -- on a keyboard): the same as a single dash
-ZERO_WORDS = {"无", "/", "／", "-", "—", "－", "--", "——", "没有", "暂无", "nil", "none", "n/a", "无。", "零"}
-YES_WORDS = {"是", "有", "yes", "y", "true", "1", "√"}
-NO_WORDS = {"否", "无", "没有", "no", "n", "false", "0", "×"}
+ZERO_WORDS = frozenset(
+    {"无", "/", "／", "-", "—", "－", "--", "——", "没有", "暂无", "nil", "none", "n/a", "无。", "零"}
+)
+YES_WORDS = frozenset({"是", "有", "yes", "y", "true", "1", "√"})
+NO_WORDS = frozenset({"否", "无", "没有", "no", "n", "false", "0", "×"})
 # Units a clerk may write after a figure. Only the field's own unit (the scheme's indicator unit) is ever just
 # dropped; any other is converted exactly when it is a multiple of the field's unit, else it is an error.
 UNITS = ("万元", "人次", "个月", "家", "项", "场", "条", "名", "人", "次", "分", "个", "元", "月", "户", "笔")
