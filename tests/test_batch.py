@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import time
 
 import pytest
 
@@ -17,6 +18,11 @@ def _square(x: int) -> int:
 
 def _pid_and_square(x: int) -> tuple[int, int]:
     return os.getpid(), x * x
+
+
+def _slow_pid(x: int) -> tuple[int, int]:
+    time.sleep(0.002)  # long enough that the worker has started before this process is through
+    return os.getpid(), x
 
 
 def _scaled(factor: int, x: int) -> int:
@@ -45,8 +51,9 @@ def test_jobs_one_stays_in_this_process():
 
 
 def test_several_processes_when_asked():
-    pids = {pid for pid, _ in parallel_map(_pid_and_square, range(400), jobs=2, min_per_job=1)}
-    assert os.getpid() not in pids and pids
+    # jobs=2: one worker and this process, which takes chunks from the back while the worker takes the front
+    pids = {pid for pid, _ in parallel_map(_slow_pid, range(400), jobs=2, min_per_job=1)}
+    assert len(pids) == 2 and os.getpid() in pids
 
 
 def test_small_work_is_not_spread():

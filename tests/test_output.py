@@ -278,7 +278,7 @@ def test_reading_workers_die_with_their_parent(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
-    for n in range(240):
+    for n in range(300):
         (inbox / f"{n:03}.xlsx").write_bytes(src.read_bytes())
     pids = tmp_path / "pids"
     pids.mkdir()
@@ -296,7 +296,7 @@ def test_reading_workers_die_with_their_parent(tmp_path):
             return original(reader, path, display)
         original = submission.SubmissionReader.read
         submission.SubmissionReader.read = read
-        ingest.ingest(load_scheme("qingdao"), [Path({str(inbox)!r})], jobs=2)
+        ingest.ingest(load_scheme("qingdao"), [Path({str(inbox)!r})], jobs=3)  # two workers beside this process
         """
     )
     parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)

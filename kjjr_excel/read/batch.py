@@ -45,38 +45,52 @@ def parallel_map(
     min_per_job: int = 20,
     progress: Callable[[int], None] | None = None,
 ) -> list[R]:
-    """`[fn(x) for x in items]`, in `jobs` processes (default: every core) when each gets at least
-    `min_per_job` items; otherwise, and with `jobs=1`, in this process. `progress(n)` is called with the
+    """`[fn(x) for x in items]`, in `jobs` processes (default: every core; this one is one of them) when each
+    gets at least `min_per_job` items; otherwise, and with `jobs=1`, in this process alone. `progress(n)` is called with the
     number of items just finished."""
     items = list(items)
     jobs = min(MAX_JOBS, default_jobs() if jobs is None else max(1, jobs))
     jobs = min(jobs, len(items) // max(1, min_per_job))
     if jobs < 2:
         return _serial(fn, items, progress)
-    size = max(1, math.ceil(len(items) / (jobs * 4)))  # several chunks a worker, so they balance
-    chunks = [items[n : n + size] for n in range(0, len(items), size)]
+    # jobs - 1 workers share the first items while this process reads its own share, the last ones: it would
+    # otherwise only wait, and what it reads need not be sent back through a pipe.
+    own = len(items) // jobs
+    pooled, here = items[: len(items) - own], items[len(items) - own :]
+    size = max(1, math.ceil(len(pooled) / ((jobs - 1) * 4)))  # several chunks a worker, so they balance
+    chunks = [pooled[n : n + size] for n in range(0, len(pooled), size)]
     done: list[list[R] | None] = [None] * len(chunks)
     context = multiprocessing.get_context()
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=lifecycle.worker_started
+        max_workers=jobs - 1, mp_context=context, initializer=lifecycle.worker_started
     ) as pool:
         futures: dict[Future, int] = {pool.submit(_run_chunk, fn, chunk): n for n, chunk in enumerate(chunks)}
         try:
-            for future in as_completed(futures):
-                index = futures[future]
-                try:
-                    done[index] = future.result()
-                except BrokenProcessPool:
-                    continue  # a worker died: its chunks are done below, here
-                if progress is not None:
-                    progress(len(chunks[index]))
+            mine = _serial(fn, here, progress)
+            _collect(futures, chunks, done, progress)
         except BaseException:  # Ctrl+C, SIGTERM, an error in fn: no chunk not yet begun is started
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     for index, result in enumerate(done):
-        if result is None:
+        if result is None:  # its worker died: done here, so nothing is lost
             done[index] = _serial(fn, chunks[index], progress)
-    return [result for chunk in done for result in chunk]  # type: ignore[union-attr]
+    return [result for chunk in done for result in chunk] + mine  # type: ignore[union-attr]
+
+
+def _collect(
+    futures: dict[Future, int],
+    chunks: list[list[T]],
+    done: list[list[R] | None],
+    progress: Callable[[int], None] | None,
+) -> None:
+    for future in as_completed(futures):
+        index = futures[future]
+        try:
+            done[index] = future.result()
+        except BrokenProcessPool:
+            continue  # a worker died: its chunks are done afterwards, here
+        if progress is not None:
+            progress(len(chunks[index]))
 
 
 def _serial(fn: Callable[[T], R], items: Sequence[T], progress: Callable[[int], None] | None) -> list[R]:
