@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import NamedTuple
 
 from kjjr_excel.domain.findings import Finding
@@ -182,33 +183,35 @@ def _ratio_fails(check: Check, refs: Sequence[str]) -> str:
     return f"AND(N({refs[0]})>0,N({refs[1]})>0,OR({','.join(bounds)}))"
 
 
-CHECKS: dict[str, CheckKind] = {
-    "paired": CheckKind(
-        _paired_hits,
-        _paired_rule,
-        _paired_findings,
-        _paired_fails,
-        lambda c, inds: "核对：" + "与".join(strip_unit(i.label) for i in inds),
-    ),
-    "requires": CheckKind(
-        _requires_hits,
-        _requires_rule,
-        _requires_findings,
-        _requires_fails,
-        lambda c, inds: f"核对：{strip_unit(inds[0].label)}与{strip_unit(inds[1].label)}",
-    ),
-    "ratio_range": CheckKind(
-        _ratio_hits,
-        _ratio_rule,
-        _ratio_findings,
-        _ratio_fails,
-        lambda c, inds: f"核对：平均每{inds[1].unit}{strip_unit(inds[0].label)}（{inds[0].unit}）",
-        lambda c, refs, inds: (
-            f'IF(AND(N({refs[0]})>0,N({refs[1]})>0),ROUND({refs[0]}/{refs[1]},2),"")',
-            inds[0].unit,
+CHECKS: dict[str, CheckKind] = MappingProxyType(
+    {
+        "paired": CheckKind(
+            _paired_hits,
+            _paired_rule,
+            _paired_findings,
+            _paired_fails,
+            lambda c, inds: "核对：" + "与".join(strip_unit(i.label) for i in inds),
         ),
-    ),
-}
+        "requires": CheckKind(
+            _requires_hits,
+            _requires_rule,
+            _requires_findings,
+            _requires_fails,
+            lambda c, inds: f"核对：{strip_unit(inds[0].label)}与{strip_unit(inds[1].label)}",
+        ),
+        "ratio_range": CheckKind(
+            _ratio_hits,
+            _ratio_rule,
+            _ratio_findings,
+            _ratio_fails,
+            lambda c, inds: f"核对：平均每{inds[1].unit}{strip_unit(inds[0].label)}（{inds[0].unit}）",
+            lambda c, refs, inds: (
+                f'IF(AND(N({refs[0]})>0,N({refs[1]})>0),ROUND({refs[0]}/{refs[1]},2),"")',
+                inds[0].unit,
+            ),
+        ),
+    }
+)
 
 
 def indicators(scheme: Scheme, check: Check) -> list[Indicator]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Severity(StrEnum):
@@ -23,250 +24,264 @@ class Severity(StrEnum):
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 # code -> (severity, message template). Templates take keyword fields; see Finding.make.
-CODES: dict[str, tuple[Severity, str]] = {
-    # files
-    "file-skipped": (N, "已跳过：{reason}。"),
-    "file-not-workbook": (
-        E,
-        "这个文件不是Excel工作簿（{detail}）。请用Excel或WPS打开填报模板填写后，另存为 .xlsx 文件再报送。",
-    ),
-    "file-corrupt": (
-        E,
-        "文件已损坏或不完整，无法读取（{detail}）。请重新从邮件附件保存，或用Excel打开后重新保存再报送。",
-    ),
-    "file-empty": (E, "文件是空的（0字节）。请重新保存附件或重新报送。"),
-    "file-missing": (
-        E,
-        "找不到这个文件（可能已被移动、删除，或是指向不存在文件的快捷方式）。请确认文件还在后重试。",
-    ),
-    "file-no-permission": (
-        E,
-        "没有读取这个文件的权限，未读取。请检查文件的权限设置（或请管理员开放读取权限），或把文件复制到自己的文件夹后重试。",
-    ),
-    "file-not-regular": (
-        E,
-        "这不是普通文件（是{kind}），未读取。请把报送的Excel文件本身放在这里，不要放管道、设备等特殊文件。",
-    ),
-    "file-link-loop": (E, "这是一个循环的快捷方式（符号链接指向自身），未读取。请删除它，换成文件本身。"),
-    "file-io-error": (E, "读取文件时出错（{detail}），未读取。请把文件重新复制或保存一份后重试。"),
-    "file-name-encoding": (
-        N,
-        "文件名不是UTF-8编码（常见于解压时中文文件名乱码），显示为“{shown}”。文件照常读取，建议把文件改为正常的中文名。",
-    ),
-    "sheet-too-large": (
-        E,
-        "工作表“{sheet}”的范围过大（最远的单元格为 {far}），远超本表应有的大小，出于安全考虑未读取。请删除多余的行列，或把填写内容复制到新的填报模板后重新报送。",
-    ),
-    "csv-malformed": (
-        E,
-        "CSV文件第{line}行{detail}，无法读取。请用Excel打开该文件检查后另存为CSV或Excel文件再试。",
-    ),
-    "folder-unreadable": (
-        E,
-        "文件夹“{file}”无法打开（{detail}），其中的文件都没有读取。请检查文件夹的权限后重试。",
-    ),
-    "folder-too-deep": (
-        E,
-        "文件夹“{file}”嵌套超过 {depth} 层，更深处的文件没有读取。请把报送的文件放到层次较浅的文件夹中。",
-    ),
-    "file-encrypted": (
-        E,
-        "文件设置了打开密码，无法读取。请在Excel中打开文件，点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存，再重新报送。",
-    ),
-    "file-unsafe": (E, "文件结构异常，出于安全考虑未读取（{detail}）。请用Excel打开填报模板重新填写后报送。"),
-    "file-extension-mismatch": (N, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
-    "file-macros-ignored": (N, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),
-    # saved e-mails
-    "mail-unreadable": (
-        E,
-        "邮件文件无法读取（{detail}）。请在邮件程序中打开这封邮件，重新“另存为”.eml 文件，或直接保存其附件。",
-    ),
-    "mail-no-attachment": (
-        W,
-        "{sender} 于 {sent} 发来的邮件“{subject}”没有可读取的Excel附件。请联系发件人把填报表作为附件重新发送。",
-    ),
-    "mail-unsafe": (
-        E,
-        "邮件结构异常，出于安全考虑只读取了一部分（{detail}）。请直接保存邮件中的填报表附件。",
-    ),
-    "mail-nested-too-deep": (
-        W,
-        "这是邮件中转发的邮件里再附带的邮件，未读取。请打开原邮件，直接保存其中的填报表附件。",
-    ),
-    "attachment-duplicate": (
-        N,
-        "同一个文件（SHA-256 相同）收到了{count}次：{mails}。按一份报送读取。",
-    ),
-    "not-template": (E, "没有找到本次考核的填报表（{detail}）。请使用下发的填报模板填写后报送。"),
-    "not-submission": (
-        W,
-        "这是{what}，不是填报表，校验时不作为报送文件读取；排名时会作为{what}使用（也可以用 --assessment 指定，双击脚本：放到 assessment 文件夹）。",
-    ),
-    "ranking-workbook": (
-        N,
-        "这是本工具生成的排名结果表，不是填报表，未作为报送文件读取。如需据此公示，请用 kjjr publish。",
-    ),
-    "recognised-by-labels": (
-        W,
-        "文件不是下发的模板（或已另存为其他格式），已按指标名称识别数据，请核对读取结果。",
-    ),
-    "wrong-scheme": (
-        E,
-        "这是“{actual}”的模板，不是本次考核“{expected}”的模板。请使用本次下发的填报模板重新填写。",
-    ),
-    "wrong-year": (E, "填报年度为 {actual} 年，本次考核年度为 {expected} 年。请使用本年度的填报模板。"),
-    "year-conflict": (
-        E,
-        "“{field}”{where}填写为 {value} 年，但这份填报模板是 {actual} 年度的，无法确定填报的是哪一年的数据，本表未计分。"
-        "请使用 {expected} 年度的填报模板填写 {expected} 年度的数据后重新报送。",
-    ),
-    "old-template-version": (
-        W,
-        "模板版本为 {actual}，当前版本为 {expected}。数据已读取，下次请使用最新模板。",
-    ),
-    "layout-tampered": (
-        W,
-        "模板的表格结构被改动过（插入或删除了行列），已按指标名称识别数据，请核对读取结果。",
-    ),
-    # header
-    "header-missing": (E, "“{field}”未填写。请{where}填写。"),
-    "center-unknown": (
-        E,
-        "“{name}”不在{center_label}名录中。请核对名称或编号是否与名录一致（名录见考核通知）。",
-    ),
-    "center-missing": (W, "名录中的“{name}”（编号 {roster_code}）没有报送有效的填报表，请催报。"),
-    "duplicate-submission": (
-        W,
-        "同一{center_label}报送了{count}份：{files}。已采用 {kept}（{rule}），其余未计分。如采用的不是最终版本，请只保留最终版本后重新报送。",
-    ),
-    "duplicate-undecided": (
-        E,
-        "同一{center_label}报送了{count}份：{files}，填报的数字不同，无法判断哪一份是最终版本（文件中没有保存时间，文件名也看不出先后），均未计分。请只保留最终版本后重新报送。",
-    ),
-    "center-name-differs": (
-        W,
-        "名称“{name}”与名录中编号 {typed_code} 的名称“{roster_name}”不一致，已按编号计入{roster_name}。如果不是{roster_name}，请核对名称和编号后重新报送。",
-    ),
-    "center-identity-conflict": (
-        E,
-        "这份文件的名称“{name}”、编号“{typed_code}”与 {others} 的名称或编号相同而另一项不同，无法判断是不是同一个{center_label}，这些文件都未计分。请核对名称和编号后重新报送（或用 --roster 提供名录）。",
-    ),
-    "center-name-code-mismatch": (
-        E,
-        "名称“{name}”是名录中的{name_center}（编号 {name_code}），编号“{typed_code}”却是{code_center}的编号，无法判断是哪个{center_label}报送的，这份文件未计分。请核对名称和编号后重新报送。",
-    ),
-    # values
-    "value-missing": (E, "“{label}”未填写。请在 {cell} 单元格填写数字（没有请填0）。"),
-    "value-row-missing": (
-        E,
-        "表中找不到“{label}”这一行，这一项未计分。请在表中补上这一行，在“{value_header}”列填写数字（没有请填0），或改用下发的填报模板。",
-    ),
-    "value-row-ambiguous": (
-        E,
-        "表中的“{label}”（{cell} 单元格）没有写明一级指标，而{categories}下各有一个“{label}”，分不清是哪一项，"
-        "“{category}”的这一项未计分。请在这一行的一级指标列写明（如“{category}”），或改用下发的填报模板。",
-    ),
-    "value-unit-converted": (
-        W,
-        "“{label}”填写为“{raw}”，单位不是“{unit}”，已换算为 {value}（单位：{unit}）计算。请核对；以后请按“{unit}”只填写数字。",
-    ),
-    "value-unit-wrong": (
-        E,
-        "“{label}”填写为“{raw}”，单位与本项的单位“{unit}”不同，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”只填写数字。",
-    ),
-    "value-unit-inexact": (
-        E,
-        "“{label}”填写为“{raw}”，换算为“{unit}”是 {value}，不是整数，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”填写数字。",
-    ),
-    "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
-    "value-zero-word": (W, "“{label}”填写为“{raw}”，已按0读取。如果不是0，请填写实际数字。"),
-    "value-text-number": (N, "“{label}”是以文本形式保存的数字“{raw}”，已按 {value} 读取。"),
-    "value-not-number": (
-        E,
-        "“{label}”填写为“{raw}”，不是一个确定的数字。请在 {cell} 单元格只填写一个数字，例如 30。",
-    ),
-    "value-date": (E, "“{label}”填写的是日期（{raw}），不是数量。请在 {cell} 单元格改为数字。"),
-    "value-negative": (E, "“{label}”为负数（{raw}）。请在 {cell} 单元格填写0或正数。"),
-    "value-not-integer": (E, "“{label}”应为整数，填写为 {raw}。请在 {cell} 单元格填写整数。"),
-    "value-too-many-places": (W, "“{label}”最多保留{places}位小数，填写为 {raw}，已按 {value} 计算。"),
-    "value-over-max": (E, "“{label}”为 {raw}，超过上限 {max}。请在 {cell} 单元格核对后重新填写。"),
-    "value-bool": (E, "“{label}”应选择“是”或“否”，填写为“{raw}”。请在 {cell} 单元格从下拉列表中选择。"),
-    "formula-cached": (N, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
-    "formula-no-cache": (
-        E,
-        "“{label}”是公式（{raw}），文件中没有保存计算结果。请用Excel打开文件、保存后重新报送，或直接填写数字。",
-    ),
-    # consistency
-    "cross-paired": (
-        W,
-        "“{label_a}”为 {value_a}，但“{label_b}”为 {value_b}：{rule}。请核对。",
-    ),
-    "cross-requires": (W, "“{label_a}”为 {value_a}，但“{label_b}”为0：{rule}。请核对。"),
-    "cross-unit-suspect": (
-        W,
-        "平均每{per}{label_a}为 {ratio} {expected}，明显{direction}{guess}（{rule}）。请核对“{label}”的数字。",
-    ),
-    "value-outlier": (
-        W,
-        "“{label}”为 {value}，与其他{center_label}相差悬殊（其他{center_label}的中位数为 {median}）。请核对{where}填写的数字是否有误，例如单位或位数。",
-    ),
-    # assessment and reviews
-    "assessment-unknown-center": (E, "考核表中的“{name}”不在报送名单中，这一行未使用。请核对名称或编号。"),
-    "assessment-duplicate": (W, "考核表中“{name}”出现了{count}次，采用最后一行（{cell}）。"),
-    "verified-differs": (N, "“{label}”自报 {reported}，核定 {verified}，按核定数计分。"),
-    "review-partial": (
-        E,
-        "评审表中“{name}”的评分只填了一部分（{missing}未填），这一行未计入。请补全后重新提交。",
-    ),
-    "review-over-max": (E, "评审表中“{name}”的“{label}”为 {raw}，超过满分 {max}。这一行未计入。"),
-    "review-not-number": (
-        E,
-        "评审表中“{name}”的“{label}”填写为“{raw}”，不是 0–{max} 之间的分数。这一行未计入。请填写数字后重新提交。",
-    ),
-    "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
-    "review-veto": (
-        W,
-        "评审表“{file}”对“{name}”作了一票否决，原因：{reason}。该{center_label}评定为{failing}，不参与排名。",
-    ),
-    "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),
-    "review-no-reviewer": (
-        E,
-        "评审表没有填写评审人姓名，整份评审表未计入（其中的评分和一票否决都没有使用），本次结果为暂定结果。请评审人在“评审人”右侧的单元格填写姓名后重新提交，再重新运行排名。",
-    ),
-    "review-reviewer-copies": (
-        W,
-        "评审人“{name}”提交了多份评审表：{files}。只采用保存时间最新的一份（{kept}），其余未计入。",
-    ),
-    "review-reviewer-unclear": (
-        E,
-        "评审人“{name}”提交了多份评审表：{files}，无法从保存时间判断哪一份最新，都未计入，本次结果为暂定结果。请只保留评审人确认的一份后重新运行排名。",
-    ),
-    "review-center-twice": (
-        E,
-        "评审表中“{name}”出现了两次（{first} 和 {cell}），无法确定评审人的评分，这位评审人对它的评分未计入。请评审人删去多余的一行后重新提交。",
-    ),
-    "table-unusable": (
-        E,
-        "{what}“{file}”无法使用（{detail}），其中的{content}没有计入，本次结果为暂定结果，{money}暂不确定。请用Excel或LibreOffice打开该文件核对（需要时另存为 .xlsx），再重新运行排名；确认不使用该文件时，加 --allow-missing-assessment 运行。",
-    ),
-    "veto": (W, "{reason}，不参与排名。"),
-    # history
-    "history-unreadable": (E, "历年结果文件无法读取：{detail}。"),
-    "history-unmatched": (W, "历年结果中的“{name}”（{year}年）与本年度任何{center_label}都对不上，未使用。"),
-    "history-ambiguous": (W, "历年结果中的“{name}”（{year}年）对应多个{center_label}，未使用。请改用编号。"),
-    "history-year-ignored": (
-        W,
-        "历年结果中有{year}年的记录，不早于本次考核年度（{current}年），未使用。请只提供往年的考核结果。",
-    ),
-    "history-conflict": (
-        W,
-        "历年结果中“{name}”的{year}年结果出现了不一致的多条记录，采用 {kept} 中的记录。请核对。",
-    ),
-    "history-bad-year": (
-        W,
-        "历年结果中“{name}”的年度“{raw}”无法识别，这一行未使用。请填写四位数的年份，例如 2018。",
-    ),
-}
+CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
+    {
+        # files
+        "file-skipped": (N, "已跳过：{reason}。"),
+        "file-not-workbook": (
+            E,
+            "这个文件不是Excel工作簿（{detail}）。请用Excel或WPS打开填报模板填写后，另存为 .xlsx 文件再报送。",
+        ),
+        "file-corrupt": (
+            E,
+            "文件已损坏或不完整，无法读取（{detail}）。请重新从邮件附件保存，或用Excel打开后重新保存再报送。",
+        ),
+        "file-empty": (E, "文件是空的（0字节）。请重新保存附件或重新报送。"),
+        "file-missing": (
+            E,
+            "找不到这个文件（可能已被移动、删除，或是指向不存在文件的快捷方式）。请确认文件还在后重试。",
+        ),
+        "file-no-permission": (
+            E,
+            "没有读取这个文件的权限，未读取。请检查文件的权限设置（或请管理员开放读取权限），或把文件复制到自己的文件夹后重试。",
+        ),
+        "file-not-regular": (
+            E,
+            "这不是普通文件（是{kind}），未读取。请把报送的Excel文件本身放在这里，不要放管道、设备等特殊文件。",
+        ),
+        "file-link-loop": (E, "这是一个循环的快捷方式（符号链接指向自身），未读取。请删除它，换成文件本身。"),
+        "file-io-error": (E, "读取文件时出错（{detail}），未读取。请把文件重新复制或保存一份后重试。"),
+        "file-name-encoding": (
+            N,
+            "文件名不是UTF-8编码（常见于解压时中文文件名乱码），显示为“{shown}”。文件照常读取，建议把文件改为正常的中文名。",
+        ),
+        "sheet-too-large": (
+            E,
+            "工作表“{sheet}”的范围过大（最远的单元格为 {far}），远超本表应有的大小，出于安全考虑未读取。请删除多余的行列，或把填写内容复制到新的填报模板后重新报送。",
+        ),
+        "csv-malformed": (
+            E,
+            "CSV文件第{line}行{detail}，无法读取。请用Excel打开该文件检查后另存为CSV或Excel文件再试。",
+        ),
+        "folder-unreadable": (
+            E,
+            "文件夹“{file}”无法打开（{detail}），其中的文件都没有读取。请检查文件夹的权限后重试。",
+        ),
+        "folder-too-deep": (
+            E,
+            "文件夹“{file}”嵌套超过 {depth} 层，更深处的文件没有读取。请把报送的文件放到层次较浅的文件夹中。",
+        ),
+        "file-encrypted": (
+            E,
+            "文件设置了打开密码，无法读取。请在Excel中打开文件，点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存，再重新报送。",
+        ),
+        "file-unsafe": (
+            E,
+            "文件结构异常，出于安全考虑未读取（{detail}）。请用Excel打开填报模板重新填写后报送。",
+        ),
+        "file-extension-mismatch": (N, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
+        "file-macros-ignored": (N, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),
+        # saved e-mails
+        "mail-unreadable": (
+            E,
+            "邮件文件无法读取（{detail}）。请在邮件程序中打开这封邮件，重新“另存为”.eml 文件，或直接保存其附件。",
+        ),
+        "mail-no-attachment": (
+            W,
+            "{sender} 于 {sent} 发来的邮件“{subject}”没有可读取的Excel附件。请联系发件人把填报表作为附件重新发送。",
+        ),
+        "mail-unsafe": (
+            E,
+            "邮件结构异常，出于安全考虑只读取了一部分（{detail}）。请直接保存邮件中的填报表附件。",
+        ),
+        "mail-nested-too-deep": (
+            W,
+            "这是邮件中转发的邮件里再附带的邮件，未读取。请打开原邮件，直接保存其中的填报表附件。",
+        ),
+        "attachment-duplicate": (
+            N,
+            "同一个文件（SHA-256 相同）收到了{count}次：{mails}。按一份报送读取。",
+        ),
+        "not-template": (E, "没有找到本次考核的填报表（{detail}）。请使用下发的填报模板填写后报送。"),
+        "not-submission": (
+            W,
+            "这是{what}，不是填报表，校验时不作为报送文件读取；排名时会作为{what}使用（也可以用 --assessment 指定，双击脚本：放到 assessment 文件夹）。",
+        ),
+        "ranking-workbook": (
+            N,
+            "这是本工具生成的排名结果表，不是填报表，未作为报送文件读取。如需据此公示，请用 kjjr publish。",
+        ),
+        "recognised-by-labels": (
+            W,
+            "文件不是下发的模板（或已另存为其他格式），已按指标名称识别数据，请核对读取结果。",
+        ),
+        "wrong-scheme": (
+            E,
+            "这是“{actual}”的模板，不是本次考核“{expected}”的模板。请使用本次下发的填报模板重新填写。",
+        ),
+        "wrong-year": (E, "填报年度为 {actual} 年，本次考核年度为 {expected} 年。请使用本年度的填报模板。"),
+        "year-conflict": (
+            E,
+            "“{field}”{where}填写为 {value} 年，但这份填报模板是 {actual} 年度的，无法确定填报的是哪一年的数据，本表未计分。"
+            "请使用 {expected} 年度的填报模板填写 {expected} 年度的数据后重新报送。",
+        ),
+        "old-template-version": (
+            W,
+            "模板版本为 {actual}，当前版本为 {expected}。数据已读取，下次请使用最新模板。",
+        ),
+        "layout-tampered": (
+            W,
+            "模板的表格结构被改动过（插入或删除了行列），已按指标名称识别数据，请核对读取结果。",
+        ),
+        # header
+        "header-missing": (E, "“{field}”未填写。请{where}填写。"),
+        "center-unknown": (
+            E,
+            "“{name}”不在{center_label}名录中。请核对名称或编号是否与名录一致（名录见考核通知）。",
+        ),
+        "center-missing": (W, "名录中的“{name}”（编号 {roster_code}）没有报送有效的填报表，请催报。"),
+        "duplicate-submission": (
+            W,
+            "同一{center_label}报送了{count}份：{files}。已采用 {kept}（{rule}），其余未计分。如采用的不是最终版本，请只保留最终版本后重新报送。",
+        ),
+        "duplicate-undecided": (
+            E,
+            "同一{center_label}报送了{count}份：{files}，填报的数字不同，无法判断哪一份是最终版本（文件中没有保存时间，文件名也看不出先后），均未计分。请只保留最终版本后重新报送。",
+        ),
+        "center-name-differs": (
+            W,
+            "名称“{name}”与名录中编号 {typed_code} 的名称“{roster_name}”不一致，已按编号计入{roster_name}。如果不是{roster_name}，请核对名称和编号后重新报送。",
+        ),
+        "center-identity-conflict": (
+            E,
+            "这份文件的名称“{name}”、编号“{typed_code}”与 {others} 的名称或编号相同而另一项不同，无法判断是不是同一个{center_label}，这些文件都未计分。请核对名称和编号后重新报送（或用 --roster 提供名录）。",
+        ),
+        "center-name-code-mismatch": (
+            E,
+            "名称“{name}”是名录中的{name_center}（编号 {name_code}），编号“{typed_code}”却是{code_center}的编号，无法判断是哪个{center_label}报送的，这份文件未计分。请核对名称和编号后重新报送。",
+        ),
+        # values
+        "value-missing": (E, "“{label}”未填写。请在 {cell} 单元格填写数字（没有请填0）。"),
+        "value-row-missing": (
+            E,
+            "表中找不到“{label}”这一行，这一项未计分。请在表中补上这一行，在“{value_header}”列填写数字（没有请填0），或改用下发的填报模板。",
+        ),
+        "value-row-ambiguous": (
+            E,
+            "表中的“{label}”（{cell} 单元格）没有写明一级指标，而{categories}下各有一个“{label}”，分不清是哪一项，"
+            "“{category}”的这一项未计分。请在这一行的一级指标列写明（如“{category}”），或改用下发的填报模板。",
+        ),
+        "value-unit-converted": (
+            W,
+            "“{label}”填写为“{raw}”，单位不是“{unit}”，已换算为 {value}（单位：{unit}）计算。请核对；以后请按“{unit}”只填写数字。",
+        ),
+        "value-unit-wrong": (
+            E,
+            "“{label}”填写为“{raw}”，单位与本项的单位“{unit}”不同，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”只填写数字。",
+        ),
+        "value-unit-inexact": (
+            E,
+            "“{label}”填写为“{raw}”，换算为“{unit}”是 {value}，不是整数，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”填写数字。",
+        ),
+        "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
+        "value-zero-word": (W, "“{label}”填写为“{raw}”，已按0读取。如果不是0，请填写实际数字。"),
+        "value-text-number": (N, "“{label}”是以文本形式保存的数字“{raw}”，已按 {value} 读取。"),
+        "value-not-number": (
+            E,
+            "“{label}”填写为“{raw}”，不是一个确定的数字。请在 {cell} 单元格只填写一个数字，例如 30。",
+        ),
+        "value-date": (E, "“{label}”填写的是日期（{raw}），不是数量。请在 {cell} 单元格改为数字。"),
+        "value-negative": (E, "“{label}”为负数（{raw}）。请在 {cell} 单元格填写0或正数。"),
+        "value-not-integer": (E, "“{label}”应为整数，填写为 {raw}。请在 {cell} 单元格填写整数。"),
+        "value-too-many-places": (W, "“{label}”最多保留{places}位小数，填写为 {raw}，已按 {value} 计算。"),
+        "value-over-max": (E, "“{label}”为 {raw}，超过上限 {max}。请在 {cell} 单元格核对后重新填写。"),
+        "value-bool": (E, "“{label}”应选择“是”或“否”，填写为“{raw}”。请在 {cell} 单元格从下拉列表中选择。"),
+        "formula-cached": (N, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
+        "formula-no-cache": (
+            E,
+            "“{label}”是公式（{raw}），文件中没有保存计算结果。请用Excel打开文件、保存后重新报送，或直接填写数字。",
+        ),
+        # consistency
+        "cross-paired": (
+            W,
+            "“{label_a}”为 {value_a}，但“{label_b}”为 {value_b}：{rule}。请核对。",
+        ),
+        "cross-requires": (W, "“{label_a}”为 {value_a}，但“{label_b}”为0：{rule}。请核对。"),
+        "cross-unit-suspect": (
+            W,
+            "平均每{per}{label_a}为 {ratio} {expected}，明显{direction}{guess}（{rule}）。请核对“{label}”的数字。",
+        ),
+        "value-outlier": (
+            W,
+            "“{label}”为 {value}，与其他{center_label}相差悬殊（其他{center_label}的中位数为 {median}）。请核对{where}填写的数字是否有误，例如单位或位数。",
+        ),
+        # assessment and reviews
+        "assessment-unknown-center": (
+            E,
+            "考核表中的“{name}”不在报送名单中，这一行未使用。请核对名称或编号。",
+        ),
+        "assessment-duplicate": (W, "考核表中“{name}”出现了{count}次，采用最后一行（{cell}）。"),
+        "verified-differs": (N, "“{label}”自报 {reported}，核定 {verified}，按核定数计分。"),
+        "review-partial": (
+            E,
+            "评审表中“{name}”的评分只填了一部分（{missing}未填），这一行未计入。请补全后重新提交。",
+        ),
+        "review-over-max": (E, "评审表中“{name}”的“{label}”为 {raw}，超过满分 {max}。这一行未计入。"),
+        "review-not-number": (
+            E,
+            "评审表中“{name}”的“{label}”填写为“{raw}”，不是 0–{max} 之间的分数。这一行未计入。请填写数字后重新提交。",
+        ),
+        "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
+        "review-veto": (
+            W,
+            "评审表“{file}”对“{name}”作了一票否决，原因：{reason}。该{center_label}评定为{failing}，不参与排名。",
+        ),
+        "review-unknown-center": (E, "评审表中的“{name}”不在名录中，这一行未使用。请核对名称。"),
+        "review-no-reviewer": (
+            E,
+            "评审表没有填写评审人姓名，整份评审表未计入（其中的评分和一票否决都没有使用），本次结果为暂定结果。请评审人在“评审人”右侧的单元格填写姓名后重新提交，再重新运行排名。",
+        ),
+        "review-reviewer-copies": (
+            W,
+            "评审人“{name}”提交了多份评审表：{files}。只采用保存时间最新的一份（{kept}），其余未计入。",
+        ),
+        "review-reviewer-unclear": (
+            E,
+            "评审人“{name}”提交了多份评审表：{files}，无法从保存时间判断哪一份最新，都未计入，本次结果为暂定结果。请只保留评审人确认的一份后重新运行排名。",
+        ),
+        "review-center-twice": (
+            E,
+            "评审表中“{name}”出现了两次（{first} 和 {cell}），无法确定评审人的评分，这位评审人对它的评分未计入。请评审人删去多余的一行后重新提交。",
+        ),
+        "table-unusable": (
+            E,
+            "{what}“{file}”无法使用（{detail}），其中的{content}没有计入，本次结果为暂定结果，{money}暂不确定。请用Excel或LibreOffice打开该文件核对（需要时另存为 .xlsx），再重新运行排名；确认不使用该文件时，加 --allow-missing-assessment 运行。",
+        ),
+        "veto": (W, "{reason}，不参与排名。"),
+        # history
+        "history-unreadable": (E, "历年结果文件无法读取：{detail}。"),
+        "history-unmatched": (
+            W,
+            "历年结果中的“{name}”（{year}年）与本年度任何{center_label}都对不上，未使用。",
+        ),
+        "history-ambiguous": (
+            W,
+            "历年结果中的“{name}”（{year}年）对应多个{center_label}，未使用。请改用编号。",
+        ),
+        "history-year-ignored": (
+            W,
+            "历年结果中有{year}年的记录，不早于本次考核年度（{current}年），未使用。请只提供往年的考核结果。",
+        ),
+        "history-conflict": (
+            W,
+            "历年结果中“{name}”的{year}年结果出现了不一致的多条记录，采用 {kept} 中的记录。请核对。",
+        ),
+        "history-bad-year": (
+            W,
+            "历年结果中“{name}”的年度“{raw}”无法识别，这一行未使用。请填写四位数的年份，例如 2018。",
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)

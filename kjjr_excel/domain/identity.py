@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 
 from kjjr_excel.domain.model import Submission
 from kjjr_excel.domain.parse import a1, as_text, normalise_name
@@ -38,13 +39,15 @@ __all__ = [
 
 # The headers a column of center codes, center names or years goes by in any table we read (roster, history,
 # assessor tables, review sheets). A scheme adds its own center label: 分中心名称, 服务站名称 (see `aliases`).
-ALIASES: Mapping[str, tuple[str, ...]] = {
-    "code": ("编号", "代码", "code"),
-    "name": ("名称", "中心名称", "name"),
-    "year": ("年度", "考核年度"),
-    # not a column: the label beside (or before) a reviewer's name above a review sheet's header row
-    "reviewer": ("评审人", "评审人姓名", "评审专家"),
-}
+ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "code": ("编号", "代码", "code"),
+        "name": ("名称", "中心名称", "name"),
+        "year": ("年度", "考核年度"),
+        # not a column: the label beside (or before) a reviewer's name above a review sheet's header row
+        "reviewer": ("评审人", "评审人姓名", "评审专家"),
+    }
+)
 
 
 def aliases(role: str, center_label: str = "") -> tuple[str, ...]:

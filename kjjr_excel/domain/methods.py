@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+from types import MappingProxyType
 
 from kjjr_excel.domain.assess import KIND_ASSESSMENT, KIND_REVIEW
 from kjjr_excel.domain.model import CenterInput, CenterScore, RankedCenter
@@ -18,11 +19,13 @@ FLAG_NOT_ASSESSED = "未经考核评价"
 FLAG_REVIEW_MISSING = "定性评分缺失"
 Source = Callable[[str], str]  # section -> 通知原文 / 默认值（待确认）
 
-BENCHMARK_TEXT = {
-    "max": ("最高值得满分，其余按比例折算", "最高值"),
-    "p90": ("以第90百分位数（PERCENTILE.INC）为基准", "第90百分位数"),
-    "rank": ("按百分比排位（PERCENTRANK.INC）计分", "百分比排位"),
-}
+BENCHMARK_TEXT = MappingProxyType(
+    {
+        "max": ("最高值得满分，其余按比例折算", "最高值"),
+        "p90": ("以第90百分位数（PERCENTILE.INC）为基准", "第90百分位数"),
+        "rank": ("按百分比排位（PERCENTRANK.INC）计分", "百分比排位"),
+    }
+)
 
 
 class Method:

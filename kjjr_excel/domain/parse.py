@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from kjjr_excel.domain.findings import Finding
@@ -40,8 +41,8 @@ NO_WORDS = frozenset({"否", "无", "没有", "no", "n", "false", "0", "×"})
 # Units a clerk may write after a figure. Only the field's own unit (the scheme's indicator unit) is ever just
 # dropped; any other is converted exactly when it is a multiple of the field's unit, else it is an error.
 UNITS = ("万元", "人次", "个月", "家", "项", "场", "条", "名", "人", "次", "分", "个", "元", "月", "户", "笔")
-MONEY_UNITS = {"元": 1, "千元": 10**3, "万元": 10**4, "百万元": 10**6, "亿元": 10**8}
-MULTIPLIERS = {"千": 10**3, "万": 10**4, "亿": 10**8}
+MONEY_UNITS = MappingProxyType({"元": 1, "千元": 10**3, "万元": 10**4, "百万元": 10**6, "亿元": 10**8})
+MULTIPLIERS = MappingProxyType({"千": 10**3, "万": 10**4, "亿": 10**8})
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # digits grouped by three with one kind of separator (1,200 / 1 200 000), as Excel and WPS print them
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?P<sep>[, ])\d{3}((?P=sep)\d{3})*(\.\d+)?")

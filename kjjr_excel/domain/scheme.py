@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from kjjr_excel.errors import SchemeError
@@ -33,14 +34,16 @@ BENCHMARKS = ("max", "p90", "rank")
 CHECK_KINDS = ("paired", "requires", "ratio_range")
 GRADING_METHODS = ("thresholds", "quota")
 # The parameters each scoring rule kind takes besides its range (min, max); score.RULES gives each its formula.
-RULE_PARAMS: dict[str, tuple[str, ...]] = {
-    "linear_step": ("base", "step", "target"),
-    "shortfall": ("full", "step", "target"),
-    "per_unit": ("step",),
-    "deduction": ("full", "step"),
-    "as_awarded": (),
-    "veto": (),
-}
+RULE_PARAMS: dict[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "linear_step": ("base", "step", "target"),
+        "shortfall": ("full", "step", "target"),
+        "per_unit": ("step",),
+        "deduction": ("full", "step"),
+        "as_awarded": (),
+        "veto": (),
+    }
+)
 SEED_SOURCE = "通知原文"  # a figure the notice itself fixes
 DEFAULT_SOURCE = (
     "默认值（待确认）"  # a figure the notice leaves to the office (or the bureau): to be confirmed

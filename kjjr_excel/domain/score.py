@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
 from typing import NamedTuple
 
 from kjjr_excel.domain.model import CenterInput, CenterScore, ItemScore, Value
@@ -89,45 +90,47 @@ def _p(rule: Rule, name: str) -> Fraction:
     return F(rule.params[name])
 
 
-RULES: dict[str, RuleKind] = {
-    # base + step × (n − target): 5 + 0.25×(n−30)
-    "linear_step": RuleKind(
-        RULE_PARAMS["linear_step"],
-        lambda r, n: _p(r, "base") + _p(r, "step") * (n - _p(r, "target")),
-        lambda r, n: f"{num(r.params['base'])} + {num(r.params['step'])}×({n}−{num(r.params['target'])})",
-        lambda r, c: f"{num(r.params['base'])}+{num(r.params['step'])}*({c}-{num(r.params['target'])})",
-    ),
-    # full − step × (target − n): 6 − 0.5×(12−n)
-    "shortfall": RuleKind(
-        RULE_PARAMS["shortfall"],
-        lambda r, n: _p(r, "full") - _p(r, "step") * (_p(r, "target") - n),
-        lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×({num(r.params['target'])}−{n})",
-        lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*({num(r.params['target'])}-{c})",
-    ),
-    # step × n: 3×n
-    "per_unit": RuleKind(
-        RULE_PARAMS["per_unit"],
-        lambda r, n: _p(r, "step") * n,
-        lambda r, n: f"{num(r.params['step'])}×{n}",
-        lambda r, c: f"{num(r.params['step'])}*{c}",
-    ),
-    # full − step × n: 10 − 1×n
-    "deduction": RuleKind(
-        RULE_PARAMS["deduction"],
-        lambda r, n: _p(r, "full") - _p(r, "step") * n,
-        lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×{n}",
-        lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*{c}",
-    ),
-    # points as awarded by the assessor
-    "as_awarded": RuleKind(
-        RULE_PARAMS["as_awarded"],
-        lambda r, n: n,
-        lambda r, n: f"认定{n}分",
-        lambda r, c: f"{c}",
-    ),
-    # yes ⇒ 不合格 whatever the score; contributes no points
-    "veto": RuleKind(RULE_PARAMS["veto"], lambda r, n: ZERO, lambda r, n: "", lambda r, c: "0"),
-}
+RULES: dict[str, RuleKind] = MappingProxyType(
+    {
+        # base + step × (n − target): 5 + 0.25×(n−30)
+        "linear_step": RuleKind(
+            RULE_PARAMS["linear_step"],
+            lambda r, n: _p(r, "base") + _p(r, "step") * (n - _p(r, "target")),
+            lambda r, n: f"{num(r.params['base'])} + {num(r.params['step'])}×({n}−{num(r.params['target'])})",
+            lambda r, c: f"{num(r.params['base'])}+{num(r.params['step'])}*({c}-{num(r.params['target'])})",
+        ),
+        # full − step × (target − n): 6 − 0.5×(12−n)
+        "shortfall": RuleKind(
+            RULE_PARAMS["shortfall"],
+            lambda r, n: _p(r, "full") - _p(r, "step") * (_p(r, "target") - n),
+            lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×({num(r.params['target'])}−{n})",
+            lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*({num(r.params['target'])}-{c})",
+        ),
+        # step × n: 3×n
+        "per_unit": RuleKind(
+            RULE_PARAMS["per_unit"],
+            lambda r, n: _p(r, "step") * n,
+            lambda r, n: f"{num(r.params['step'])}×{n}",
+            lambda r, c: f"{num(r.params['step'])}*{c}",
+        ),
+        # full − step × n: 10 − 1×n
+        "deduction": RuleKind(
+            RULE_PARAMS["deduction"],
+            lambda r, n: _p(r, "full") - _p(r, "step") * n,
+            lambda r, n: f"{num(r.params['full'])} − {num(r.params['step'])}×{n}",
+            lambda r, c: f"{num(r.params['full'])}-{num(r.params['step'])}*{c}",
+        ),
+        # points as awarded by the assessor
+        "as_awarded": RuleKind(
+            RULE_PARAMS["as_awarded"],
+            lambda r, n: n,
+            lambda r, n: f"认定{n}分",
+            lambda r, c: f"{c}",
+        ),
+        # yes ⇒ 不合格 whatever the score; contributes no points
+        "veto": RuleKind(RULE_PARAMS["veto"], lambda r, n: ZERO, lambda r, n: "", lambda r, c: "0"),
+    }
+)
 
 
 def clamp(rule: Rule, value: Fraction) -> tuple[Fraction, str]:
@@ -391,10 +394,12 @@ def score_each(
 
 
 # The scoring of each method (methods.METHODS gives each its columns, notes and tables).
-SCORING: dict[str, Callable[[Scheme, Sequence[CenterInput], bool], list[CenterScore]]] = {
-    "absolute": score_each,
-    "relative": score_relative,
-}
+SCORING: dict[str, Callable[[Scheme, Sequence[CenterInput], bool], list[CenterScore]]] = MappingProxyType(
+    {
+        "absolute": score_each,
+        "relative": score_relative,
+    }
+)
 
 
 def score_all(

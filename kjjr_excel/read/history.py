@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from kjjr_excel.domain.findings import Finding
@@ -37,11 +38,13 @@ SHEET_NAME = "历年结果"
 
 # a history table's own columns besides the code, the name and the year (identity.ALIASES); for the score the
 # first present header wins (综合得分 before 总分)
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "grade": ("等次", "考核等次", "考核结果"),
-    "rank": ("排名", "名次"),
-    "score": ("综合得分", "总分", "得分"),
-}
+COLUMNS: dict[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "grade": ("等次", "考核等次", "考核结果"),
+        "rank": ("排名", "名次"),
+        "score": ("综合得分", "总分", "得分"),
+    }
+)
 HEADER_SCAN_ROWS = 15
 
 # Guards against hostile files, checked before any parsing (cheap and reliable).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import MappingProxyType
 
 from kjjr_excel.domain.identity import TableRow
 from kjjr_excel.domain.parse import normalise_name
@@ -20,13 +21,15 @@ from kjjr_excel.read.tables import (
 )
 
 # a roster's own columns besides the code and the name (identity.ALIASES)
-COLUMNS = {
-    "host_unit": ("依托单位", "host_unit"),
-    "number": ("序号",),
-    "contact": ("联系人", "联系方式", "contact"),
-    "phone": ("电话", "联系电话", "手机", "phone"),
-    "email": ("邮箱", "电子邮箱", "邮件地址", "email", "e-mail"),
-}
+COLUMNS = MappingProxyType(
+    {
+        "host_unit": ("依托单位", "host_unit"),
+        "number": ("序号",),
+        "contact": ("联系人", "联系方式", "contact"),
+        "phone": ("电话", "联系电话", "手机", "phone"),
+        "email": ("邮箱", "电子邮箱", "邮件地址", "email", "e-mail"),
+    }
+)
 HEADER_SCAN_ROWS = 20
 MAX_CSV_BYTES = 20 * 2**20
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from kjjr_excel.domain.assess import KIND_ASSESSMENT, KIND_REVIEW, Reviewer, Table, TableUse, reviewer_of
@@ -195,13 +196,15 @@ class TablesRead:
         self.unusable = self.unusable or other.unusable
 
 
-_REFUSED = {  # what the analyst is told a file's guard finding means (the clerk's wording says 再报送)
-    "file-corrupt": "文件已损坏或不完整",
-    "file-encrypted": "文件设置了打开密码",
-    "file-not-workbook": "不是可以读取的表格文件",
-    "file-unsafe": "文件结构异常，出于安全考虑未读取",
-    "file-empty": "文件是空的（0字节）",
-}
+_REFUSED = MappingProxyType(
+    {  # what the analyst is told a file's guard finding means (the clerk's wording says 再报送)
+        "file-corrupt": "文件已损坏或不完整",
+        "file-encrypted": "文件设置了打开密码",
+        "file-not-workbook": "不是可以读取的表格文件",
+        "file-unsafe": "文件结构异常，出于安全考虑未读取",
+        "file-empty": "文件是空的（0字节）",
+    }
+)
 
 
 def unusable_finding(display: str, detail: str, scheme: Scheme) -> Finding:

@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from xlsxwriter.chart import Chart
@@ -60,11 +61,13 @@ SHEET_CHARTS = "图表"
 SHEET_NOTES = "说明"
 
 SCORE_FORMAT = "0.00"
-GRADE_COLOURS = {  # (fill, font) by a grade's place in the scheme's table; the others stay plain
-    "top": ("#C6EFCE", "#006100"),
-    "second": ("#DDEBF7", "#1F4E78"),
-    "failing": ("#FFC7CE", "#9C0006"),
-}
+GRADE_COLOURS = MappingProxyType(
+    {  # (fill, font) by a grade's place in the scheme's table; the others stay plain
+        "top": ("#C6EFCE", "#006100"),
+        "second": ("#DDEBF7", "#1F4E78"),
+        "failing": ("#FFC7CE", "#9C0006"),
+    }
+)
 
 
 def grade_roles(scheme: Scheme) -> dict[str, str]:
@@ -81,14 +84,16 @@ def grade_roles(scheme: Scheme) -> dict[str, str]:
 # Printed in black and white the fills are one pale grey: the grades differ by the type too, by their place in
 # the scheme (the best bold, the next italic, a failing grade bold and underlined; the rest plain).
 GRADE_TYPE = ({"bold": True}, {"italic": True})
-FAILING_TYPE = {"bold": True, "underline": 1}
-SEVERITY_COLOURS = {
-    Severity.ERROR: ("#FFC7CE", "#9C0006"),
-    Severity.WARNING: ("#FFEB9C", "#7F6000"),
-    Severity.INFO: ("#DDEBF7", "#1F4E78"),
-}
-RECOGNISED_BY = {"meta": "模板", "labels": "按指标名称识别"}
-MAX_WIDTH = {"text": 40, "long": 60}
+FAILING_TYPE = MappingProxyType({"bold": True, "underline": 1})
+SEVERITY_COLOURS = MappingProxyType(
+    {
+        Severity.ERROR: ("#FFC7CE", "#9C0006"),
+        Severity.WARNING: ("#FFEB9C", "#7F6000"),
+        Severity.INFO: ("#DDEBF7", "#1F4E78"),
+    }
+)
+RECOGNISED_BY = MappingProxyType({"meta": "模板", "labels": "按指标名称识别"})
+MAX_WIDTH = MappingProxyType({"text": 40, "long": 60})
 PDF_TIMEOUT = 300
 
 
@@ -214,18 +219,20 @@ class Column:
 
 
 # The number formats by column kind; every one a bordered table cell (styles.CELL).
-KIND_FORMATS: dict[str, dict[str, Any]] = {
-    "text": {},
-    "center": {"align": "center"},
-    "long": {"text_wrap": True},
-    "score": {"num_format": SCORE_FORMAT},
-    "number": {"num_format": "General"},
-    "int": {"num_format": "0", "align": "center"},
-    "signed_int": {"num_format": "+0;-0;0", "align": "center"},
-    "signed_score": {"num_format": "+0.00;-0.00;0.00"},
-    "datetime": {"num_format": "yyyy-mm-dd hh:mm:ss"},
-}
-HEADING = {"font_name": TITLE_FONT, "bold": True, "valign": "vcenter"}
+KIND_FORMATS: dict[str, dict[str, Any]] = MappingProxyType(
+    {
+        "text": {},
+        "center": {"align": "center"},
+        "long": {"text_wrap": True},
+        "score": {"num_format": SCORE_FORMAT},
+        "number": {"num_format": "General"},
+        "int": {"num_format": "0", "align": "center"},
+        "signed_int": {"num_format": "+0;-0;0", "align": "center"},
+        "signed_score": {"num_format": "+0.00;-0.00;0.00"},
+        "datetime": {"num_format": "yyyy-mm-dd hh:mm:ss"},
+    }
+)
+HEADING = MappingProxyType({"font_name": TITLE_FONT, "bold": True, "valign": "vcenter"})
 
 
 class _Formats:
@@ -683,7 +690,7 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 # LibreOffice prints about 115 column units on an A4 landscape page at full size (0.4 inch margins); a wide
 # sheet is fitted to as many pages wide as it needs at WIDE_SCALE
 PAGE_UNITS, WIDE_SCALE = 115, 0.72
-WRAP_WIDTH = {"derivation": 36, "name": 16, "file": 32, "cells": 24, "mail": 30}
+WRAP_WIDTH = MappingProxyType({"derivation": 36, "name": 16, "file": 32, "cells": 24, "mail": 30})
 
 
 def _pages_wide(widths: Iterable[float]) -> int:
@@ -1172,7 +1179,7 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 
 # the widest the 项目, 内容 and 来源 (or SHA-256) columns, and a file's 来源邮件, may grow: one page wide at 9 pt or
 # more printed (a 来源邮件 column, when files came by mail, widens the page)
-NOTES_GROW_TO = {0: 20, 1: 32, 2: 66, 3: 12, 4: 30}
+NOTES_GROW_TO = MappingProxyType({0: 20, 1: 32, 2: 66, 3: 12, 4: 30})
 
 
 class _NotesSheet:

@@ -19,6 +19,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
+from types import MappingProxyType
 from typing import Any, BinaryIO
 
 import xlsxwriter
@@ -112,18 +113,20 @@ FOOTER = "&C第 &P 页 共 &N 页"
 A4 = 9  # XlsxWriter's paper index
 
 # The formats' properties every table shares: body text, and a table cell (the same with a border).
-BODY = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter"}
-CELL = {**BODY, "border": 1}
-HEADER = {
-    "font_name": TITLE_FONT,
-    "font_size": 11,
-    "bold": True,
-    "align": "center",
-    "valign": "vcenter",
-    "text_wrap": True,
-    "border": 1,
-    "bg_color": "#D9D9D9",
-}
+BODY = MappingProxyType({"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter"})
+CELL = MappingProxyType({**BODY, "border": 1})
+HEADER = MappingProxyType(
+    {
+        "font_name": TITLE_FONT,
+        "font_size": 11,
+        "bold": True,
+        "align": "center",
+        "valign": "vcenter",
+        "text_wrap": True,
+        "border": 1,
+        "bg_color": "#D9D9D9",
+    }
+)
 
 # ---------------------------------------------------------------------------------------------- text on paper
 
