@@ -19,6 +19,7 @@ from pathlib import Path
 
 from kjjr_excel import TEMPLATE_VERSION
 from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.identity import parse_year
 from kjjr_excel.domain.layout import META_SHEET, Layout, layout
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
 from kjjr_excel.domain.parse import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
@@ -397,17 +398,9 @@ def _version_older(actual: str, expected: str) -> bool:
         return actual != expected
 
 
-def _year(text: object) -> int | None:
-    if text is None:
-        return None
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        n = int(text)
-        return n if 1990 <= n <= 2100 and n == text else None
-    m = re.fullmatch(r"\s*(\d{4})(\.0+)?\s*年?(度)?\s*", str(text))
-    if m:
-        n = int(m.group(1))
-        return n if 1990 <= n <= 2100 else None
-    return None
+def _year(value: object) -> int | None:
+    """A submission's year, typed or in `_meta`: the one year parser, within the years a template can carry."""
+    return parse_year(value, earliest=1990, latest=2100)
 
 
 # ---------------------------------------------------------------------------------------------- positions
