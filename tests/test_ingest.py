@@ -19,7 +19,7 @@ from kjjr_fixtures import build_submission, good_values, real_submission, rewrit
 
 from kjjr_excel.domain.layout import layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
-from kjjr_excel.read.ingest import collect_files, ingest, read_submission, read_table  # noqa: E402
+from kjjr_excel.read.ingest import collect_files, ingest, read_submission  # noqa: E402
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")
@@ -383,26 +383,6 @@ def test_ingest_is_deterministic_and_parallel_equals_serial(tmp_path):
     assert serial.findings == parallel.findings and serial.files == parallel.files
     assert [s.file for s in serial.submissions] == sorted(s.file for s in serial.submissions)
     assert "z/1.xlsx" in {s.file for s in serial.submissions}
-
-
-def test_read_table_finds_the_header_row(tmp_path):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(["评审表"])
-    ws.append([])
-    ws.append([" 编号", "名称", "运营管理情况", "一票否决"])
-    ws.append(["GD01", "汕头分中心", 25, "否"])
-    ws.append([None, None, None, None])
-    ws.append(["GD02", "=恶意", 20, "是"])
-    wb.save(tmp_path / "r.xlsx")
-    rows, findings, sheet = read_table(tmp_path / "r.xlsx", "r.xlsx", required=["名称", "一票否决"])
-    assert findings == [] and sheet == "Sheet"
-    assert rows[0]["名称"] == ("汕头分中心", "B4") and rows[0]["运营管理情况"] == (25.0, "C4")
-    assert rows[1]["一票否决"] == ("是", "D6") and len(rows) == 2
-    rows, findings, _ = read_table(tmp_path / "r.xlsx", "r.xlsx", required=["不存在"])
-    assert rows == [] and codes(findings) == ["not-template"]
-    (tmp_path / "e.xlsx").write_bytes(b"")
-    assert codes(read_table(tmp_path / "e.xlsx", "e.xlsx", required=["名称"])[1]) == ["file-empty"]
 
 
 # ---------------------------------------------------------------------------------------------- LibreOffice

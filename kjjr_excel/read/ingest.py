@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from kjjr_excel.domain.findings import Finding, Severity
+from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import InputFile, Submission
-from kjjr_excel.domain.parse import a1, as_text, normalise_name
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.read.batch import parallel_map
 from kjjr_excel.read.book import TableBook, read_book_with_meta, read_sheets, read_table_book
@@ -35,9 +34,7 @@ __all__ = [
     "read_book_with_meta",
     "read_sheets",
     "read_submission",
-    "read_table",
     "read_table_book",
-    "table_rows",
 ]
 
 # A pool's start-up (a worker imports the package and unpickles the scheme: far more under spawn, as on
@@ -122,53 +119,3 @@ def _merge_same_attachments(result: IngestResult) -> None:
         else f
         for f in result.files
     ]
-
-
-# ---------------------------------------------------------------------------------------------- tables
-
-
-def table_rows(
-    sheets: Sequence[tuple[str, list[list]]], required: Sequence[str]
-) -> tuple[list[dict[str, tuple[object, str]]], str, int] | None:
-    """(rows, sheet, header row index) of the first sheet region whose header row holds all `required` texts
-    (compared normalised); None when no sheet has one. See read_table for the rows."""
-    want = {normalise_name(r): r for r in required}
-    for name, grid in sheets:
-        for h, row in enumerate(grid):
-            norm = [normalise_name(as_text(v)) for v in row]
-            if not set(want) <= set(norm):
-                continue
-            keys: dict[int, str] = {}
-            for c, n in enumerate(norm):
-                if n and c not in keys:
-                    keys[c] = want.get(n, as_text(row[c]))
-            rows = [
-                {
-                    key: (None if c >= len(data) or data[c] == "" else data[c], a1(r, c))
-                    for c, key in keys.items()
-                }
-                for r, data in enumerate(grid[h + 1 :], start=h + 1)
-                if not all(v == "" or v is None for v in data)
-            ]
-            return rows, name, h
-    return None
-
-
-def read_table(
-    path: Path, display: str, *, required: Sequence[str]
-) -> tuple[list[dict[str, tuple[object, str]]], list[Finding], str]:
-    """Rows of the first sheet region whose header row holds all `required` texts (compared normalised).
-
-    Each row maps header text -> (value, A1 cell); a `required` text is used as the key of its column.
-    Same guards as submissions (read_sheets); problems are findings (file-*, not-template), never exceptions.
-    """
-    sheets, findings = read_sheets(path, display)
-    if any(f.severity is Severity.ERROR for f in findings):
-        return [], findings, ""
-    found = table_rows(sheets, required)
-    if found is not None:
-        return found[0], findings, found[1]
-    findings.append(
-        Finding.make("not-template", file=display, detail=f"找不到包含“{'、'.join(required)}”的表头行")
-    )
-    return [], findings, ""
