@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from kjjr_excel.domain.findings import CODES, Severity
+from kjjr_excel.domain.identity import match_center
 from kjjr_excel.domain.model import CellValue, Submission
 from kjjr_excel.domain.scheme import load_scheme
-from kjjr_excel.domain.validate import match_center, validate
+from kjjr_excel.domain.validate import validate
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")

@@ -13,8 +13,6 @@ from kjjr_excel.domain import checks
 from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import (
     RosterIndex,
-    center_identity,
-    center_key,
     match_center,
     missing_centers,
     roster_index,
@@ -25,7 +23,7 @@ from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, Submission
 from kjjr_excel.domain.parse import fmt_decimal, normalise_name
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 
-__all__ = ["validate", "match_center", "center_key", "center_identity", "submission_key", "missing_centers"]
+__all__ = ["validate"]
 
 
 def _who(sub: Submission) -> str:

@@ -19,10 +19,10 @@ from xlsxwriter.format import Format
 
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
 from kjjr_excel.domain.identity import RosterIndex, match_center
-from kjjr_excel.domain.model import InputFile, Submission
+from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, Submission
 from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
-from kjjr_excel.read.inbox import ARCHIVE_SEPARATOR, MAIL_EMPTY
+from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.read.ingest import READ, UNREADABLE, IngestResult
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
 from kjjr_excel.write.output import UniqueNames, atomic_write, file_name, name_part
