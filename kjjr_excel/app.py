@@ -331,7 +331,7 @@ def _bar(bars: Bars | None, label: str, count: Callable[[], int]) -> Iterator[Pr
 
 
 def _count_inputs(inputs: Sequence[Path]) -> int:
-    from kjjr_excel.read.ingest import collect_files
+    from kjjr_excel.read.inbox import collect_files
 
     files, _, _ = collect_files(list(inputs))
     return len(files)

@@ -18,8 +18,11 @@ from kjjr_fixtures import build_submission, good_values, real_submission, rewrit
 from kjjr_excel.domain.layout import layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
 from kjjr_excel.read.book import Refused, open_book  # noqa: E402
-from kjjr_excel.read.ingest import ingest, read_submission  # noqa: E402
-from kjjr_excel.read.submission import SubmissionReader  # noqa: E402
+from kjjr_excel.read.ingest import ingest  # noqa: E402
+from kjjr_excel.read.submission import (
+    SubmissionReader,  # noqa: E402
+    read_submission,  # noqa: E402
+)
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")

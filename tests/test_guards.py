@@ -18,7 +18,8 @@ from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
 from kjjr_excel.read import guards  # noqa: E402
 from kjjr_excel.read.inbox import MAX_DEPTH, collect_files  # noqa: E402
-from kjjr_excel.read.ingest import ingest, read_submission  # noqa: E402
+from kjjr_excel.read.ingest import ingest  # noqa: E402
+from kjjr_excel.read.submission import read_submission  # noqa: E402
 
 QD = load_scheme("qingdao-2017")
 ROOT = Path(__file__).parent.parent
@@ -164,7 +165,7 @@ def test_xls_extent_is_checked_before_calamine_opens_it(tmp_path):
         assert guards.xls_extent(ole.openstream("Workbook").read()) == [(65536, 256)]
     code = (
         f"import resource, json; resource.setrlimit(resource.RLIMIT_AS, ({CAP}, {CAP}))\n"
-        "from pathlib import Path\nfrom kjjr_excel.read.ingest import read_submission\n"
+        "from pathlib import Path\nfrom kjjr_excel.read.submission import read_submission\n"
         "from kjjr_excel.domain.scheme import load_scheme\n"
         f"outcome = read_submission(Path({str(xls)!r}), 'far.xls', load_scheme('qingdao'))\n"
         "sub, fs, info = outcome.submission, outcome.findings, outcome.file\n"

@@ -19,7 +19,9 @@ from kjjr_fixtures import build_submission, good_values, real_submission, rewrit
 
 from kjjr_excel.domain.layout import layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
-from kjjr_excel.read.ingest import collect_files, ingest, read_submission  # noqa: E402
+from kjjr_excel.read.inbox import collect_files  # noqa: E402
+from kjjr_excel.read.ingest import ingest  # noqa: E402
+from kjjr_excel.read.submission import read_submission  # noqa: E402
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")
@@ -138,7 +140,7 @@ def _run_bounded(path: Path, scheme_id: str = "guangdong-2019") -> list[dict]:
 import json, resource, sys
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
-from kjjr_excel.read.ingest import read_submission
+from kjjr_excel.read.submission import read_submission
 from kjjr_excel.domain.scheme import load_scheme
 outcome = read_submission(Path({str(path)!r}), "x.xlsx", load_scheme({scheme_id!r}))
 sub, findings, info = outcome.submission, outcome.findings, outcome.file

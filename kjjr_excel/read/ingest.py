@@ -18,24 +18,10 @@ from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import InputFile, Submission
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.read.batch import parallel_map
-from kjjr_excel.read.book import TableBook, read_book_with_meta, read_sheets, read_table_book
-from kjjr_excel.read.inbox import SPREADSHEET_SUFFIXES, Candidate, collect_files
-from kjjr_excel.read.submission import READ, SKIPPED, UNREADABLE, Outcome, SubmissionReader, read_submission
+from kjjr_excel.read.inbox import Candidate, collect_files
+from kjjr_excel.read.submission import Outcome, SubmissionReader
 
-__all__ = [
-    "IngestResult",
-    "READ",
-    "SKIPPED",
-    "SPREADSHEET_SUFFIXES",
-    "TableBook",
-    "UNREADABLE",
-    "collect_files",
-    "ingest",
-    "read_book_with_meta",
-    "read_sheets",
-    "read_submission",
-    "read_table_book",
-]
+__all__ = ["IngestResult", "ingest"]
 
 # A pool's start-up (a worker imports the package and unpickles the scheme: far more under spawn, as on
 # Windows, than under fork) is worth it only from about this many files a worker.

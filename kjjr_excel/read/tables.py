@@ -25,8 +25,8 @@ from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.read import guards
 
 if TYPE_CHECKING:  # the book reader is imported where it is used: reading a roster needs none of it
+    from kjjr_excel.read.book import TableBook
     from kjjr_excel.read.inbox import ArchiveMember
-    from kjjr_excel.read.ingest import TableBook
     from kjjr_excel.read.mail import MemberFile
 
 CSV_SUFFIXES = (".csv", ".txt")
@@ -77,7 +77,7 @@ def open_sheets(path: Path, *, limit: int, sniff: bool, max_rows: int = MAX_ROWS
         is_csv = is_csv and not data.startswith(WORKBOOK_MAGIC)
     if is_csv:
         return [Sheet(path.stem, _csv_rows(path, data)[:max_rows])]
-    from kjjr_excel.read.ingest import read_sheets
+    from kjjr_excel.read.book import read_sheets
 
     sheets, problems = read_sheets(path, path.name, max_rows=max_rows)
     refused = [f for f in problems if f.severity is Severity.ERROR]
@@ -299,7 +299,8 @@ def read_tables(
 def _read_one(
     out: TablesRead, scheme: Scheme, path: Path, display: str, *, strict_kind: bool, year: int | None
 ) -> None:
-    from kjjr_excel.read.ingest import READ, UNREADABLE, read_table_book
+    from kjjr_excel.read.book import read_table_book
+    from kjjr_excel.read.submission import READ, UNREADABLE
 
     method = method_of(scheme)
     book = read_table_book(path, display)

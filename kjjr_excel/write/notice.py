@@ -62,7 +62,7 @@ class RankingBook:
 def read_ranking(scheme: Scheme, path: Path) -> RankingBook:
     """The 排名 table of a ranking workbook this tool wrote for `scheme`, read behind the same guards as every
     input; PublishError (a Chinese message) for anything else."""
-    from kjjr_excel.read.ingest import read_book_with_meta
+    from kjjr_excel.read.book import read_book_with_meta
 
     path = Path(path)
     meta, sheets, findings = read_book_with_meta(path, path.name)

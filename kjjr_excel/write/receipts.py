@@ -23,7 +23,8 @@ from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, Submission
 from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.read.inbox import MAIL_EMPTY
-from kjjr_excel.read.ingest import READ, UNREADABLE, IngestResult
+from kjjr_excel.read.ingest import IngestResult
+from kjjr_excel.read.submission import READ, UNREADABLE
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
 from kjjr_excel.write.output import UniqueNames, atomic_write, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
