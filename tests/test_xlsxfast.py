@@ -3,8 +3,11 @@ part, unzipped, byte for byte; an XlsxWriter version it is not tested with gets 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import zipfile
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -80,4 +83,83 @@ def test_an_untested_version_takes_the_plain_path(tmp_path: Path, monkeypatch: p
     wb = styles.Workbook(str(tmp_path / "fast.xlsx"))
     assert isinstance(wb, styles.Workbook) and isinstance(wb, xlsxfast.FastWorkbook)
     assert type(wb.add_worksheet()) is xlsxfast.FastWorksheet
+    wb.close()
+
+
+# Cells XlsxWriter writes in a way of its own: control characters, its _xHHHH_ escapes, a non-character,
+# XML's specials, leading and trailing white space, a rich string, an empty text; numbers at the edges of
+# %.16G; dates; blanks with and without a format
+ODD_TEXTS = [
+    "plain",
+    "中文 名称",
+    "a\x01b",
+    "_x0041_",
+    "x\ufffey",
+    "a & b < c > d",
+    ' "quoted" ',
+    " lead",
+    "trail ",
+    "line\nbreak",
+    "<r><t>rich</t></r>",
+    "",
+    "\t",
+]
+ODD_NUMBERS = [0, -0.0, 1, 1.5, 1e-300, 1e300, 123456789012345678, 2**53 + 1, 0.1 + 0.2, -7]
+
+
+def _odd_rows() -> list[list]:
+    rows: list[list] = []
+    when = datetime(2026, 12, 1, 9, 30, 15)
+    for n, text in enumerate(ODD_TEXTS):
+        number = ODD_NUMBERS[n % len(ODD_NUMBERS)]
+        rows.append([text, number, None, when if n % 3 == 0 else date(2020, 1, n + 1), text, None])
+    rows.append([None] * 6)  # an empty row
+    rows.append([float("nan"), 1, "x", None, None, None])  # write_number refuses NaN: taken the public way
+    rows.append(["x" * 20_000, 2, None, None, None, "y"])  # a long text: the public way
+    rows.append([Decimal("1.5"), "odd type", None, None, None, None])  # neither text nor number: public
+    return rows
+
+
+def _write_odd(path: Path, constant_memory: bool) -> Path:
+    wb = styles.Workbook(str(path), {"constant_memory": constant_memory, "nan_inf_to_errors": True})
+    ws = wb.add_worksheet("cells")
+    text, number, when, blank = (wb.add_format({"num_format": f}) for f in ("@", "0.00", "yyyy-mm-dd", "0"))
+    other = wb.add_format({"bold": True})  # first used by a later row: style indexes follow first use
+    ws.write_string(0, 0, "header")
+    for n, values in enumerate(_odd_rows(), start=1):
+        if n % 2:
+            ws.set_row(n, 30)
+        texts = [other if n == 5 and c == 4 else text for c in range(6)]
+        blanks = [blank if n % 4 == 0 else None] * 6
+        # the plain path's write_datetime refuses a Decimal, and so does the fast one, which hands it over
+        with contextlib.suppress(TypeError):
+            styles.write_values(ws, n, values, texts, [number] * 6, [when] * 6, blanks)
+        if n == 7:  # a public write into a row write_values took: XlsxWriter merges the two
+            ws.write_string(n, 7, "public", text)
+    ws.set_row(len(_odd_rows()) + 2, 40)  # a row with a height only, after the last row of values
+    wb.close()
+    return path
+
+
+@pytest.mark.parametrize("constant_memory", [True, False])
+def test_rows_of_odd_values_are_the_same_both_ways(
+    constant_memory: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, plain = _both_ways(
+        tmp_path, monkeypatch, lambda d: _parts(_write_odd(d.with_suffix(".xlsx"), constant_memory))
+    )
+    assert [name for (name, data), (_, other) in zip(fast, plain, strict=True) if data != other] == []
+    sheet = b"".join(data for _, data in fast)  # without constant_memory the texts are shared strings
+    assert b"_x0001_" in sheet and b"_x005F_x0041_" in sheet and b"&amp;" in sheet  # the odd ones are there
+    assert b"public" in sheet and b"#NUM!" in sheet
+
+
+def test_a_fast_sheet_takes_plain_rows_in_one_pass(tmp_path: Path) -> None:
+    wb = styles.Workbook(str(tmp_path / "fast.xlsx"), {"constant_memory": True})
+    ws = wb.add_worksheet()
+    fmt = wb.add_format()
+    assert ws.write_values(1, ["a", 1.0, None], [fmt] * 3, [fmt] * 3, [fmt] * 3)  # one pass
+    assert not ws.write_values(1, ["again"], [fmt], [fmt], [fmt])  # the same row twice: the public way
+    assert not ws.write_values(0, ["above"], [fmt], [fmt], [fmt])  # above a row already written
+    assert not ws.write_values(2, [float("inf")], [fmt], [fmt], [fmt])
     wb.close()

@@ -49,6 +49,7 @@ from kjjr_excel.write.styles import (
     print_table,
     row_height,
     wrapped_lines,
+    write_values,
 )
 
 SHEET_RANKING = "排名"
@@ -354,8 +355,8 @@ class _Table:
             if self.row_height or lines > 1:
                 ws.set_row(row, lines_height(lines, self.row_height or 15))
             formats = queued.formats
-            for col, value in enumerate(queued.values):
-                _write_cell(ws, row, col, value, formats.get(col) or kind_formats[col])
+            cells = [formats.get(col) or kind_formats[col] for col in range(len(queued.values))]
+            write_values(ws, row, queued.values, cells, cells, cells, cells)
         last = max(self.row - 1, self.header_row)
         if autofilter and self.columns:
             ws.autofilter(self.header_row, 0, last, len(self.columns) - 1)
@@ -388,18 +389,6 @@ def _shown_width(c: Column, value: Any) -> int:
     if isinstance(value, float):
         return len(f"{value:.2f}") if c.kind == "score" else len(f"{value:g}")
     return max((display_width(line) for line in value.splitlines()), default=0)
-
-
-def _write_cell(ws: Worksheet, row: int, col: int, value: Any, cell_fmt: Format) -> None:
-    """One cell of a value as _cell_value gives it; an empty cell keeps its border."""
-    if value is None:
-        ws.write_blank(row, col, None, cell_fmt)
-    elif isinstance(value, str):
-        ws.write_string(row, col, value, cell_fmt)
-    elif isinstance(value, datetime):
-        ws.write_datetime(row, col, value, cell_fmt)
-    else:
-        ws.write_number(row, col, value, cell_fmt)
 
 
 def _print_setup(ws: Worksheet, header_row: int, running: str) -> None:
@@ -791,8 +780,7 @@ def _write_rows(
     numbers in their column's format, datetimes; return the last row written (first - 1 for none). height:
     every row's; measured: column -> width of the columns whose text sets a row's height row by row (a rare
     long text)."""
-    when = fmt.by_kind["datetime"]
-    write_string, write_number = ws.write_string, ws.write_number
+    dates = [fmt.by_kind["datetime"]] * len(numbers)
     row = first - 1
     for row, values in enumerate(rows, start=first):  # noqa: B007 (the last row is returned)
         if measured:
@@ -804,16 +792,7 @@ def _write_rows(
                 ws.set_row(row, max(height or 0, lines_height(lines)))
         elif height:
             ws.set_row(row, height)
-        for col, value in enumerate(values):
-            if value is None:
-                continue
-            kind = type(value)
-            if kind is str:
-                write_string(row, col, value, texts[col])
-            elif kind is float or kind is int:
-                write_number(row, col, value, numbers[col])
-            else:
-                ws.write_datetime(row, col, value, when)
+        write_values(ws, row, values, texts, numbers, dates)
     return row
 
 

@@ -18,15 +18,18 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from kjjr_excel.write import xlsxfast
+
+Formats = Sequence[Format | None]  # one per column
 
 
 class Workbook(xlsxwriter.Workbook):
@@ -129,6 +132,34 @@ HEADER = MappingProxyType(
 )
 
 # ---------------------------------------------------------------------------------------------- text on paper
+
+
+def write_values(
+    ws: Worksheet,
+    row: int,
+    values: Sequence[Any],
+    texts: Formats,
+    numbers: Formats,
+    dates: Formats,
+    blanks: Formats | None = None,
+) -> None:
+    """Write one row of cell values, each in its column's format: text in `texts`, int and float in
+    `numbers`, a date or time in `dates`, None as a blank cell in `blanks` (no cell without blanks, or where
+    its format is None). An xlsxfast sheet writes the row in one pass, the same XML; the plain path writes
+    it cell by cell."""
+    if isinstance(ws, xlsxfast.FastWorksheet) and ws.write_values(row, values, texts, numbers, dates, blanks):
+        return
+    for col, value in enumerate(values):
+        kind = value.__class__
+        if kind is str:
+            ws.write_string(row, col, value, texts[col])
+        elif kind is float or kind is int:
+            ws.write_number(row, col, value, numbers[col])
+        elif value is None:
+            if blanks is not None and blanks[col] is not None:
+                ws.write_blank(row, col, None, blanks[col])
+        else:
+            ws.write_datetime(row, col, value, dates[col])
 
 
 # Pure and total: the cache can only repeat the answer it would compute (names repeat across sheets).
