@@ -81,3 +81,27 @@ def test_spawn_start_method_as_on_windows(monkeypatch):
 
 def test_default_jobs_is_a_core_count():
     assert 1 <= default_jobs() <= (os.cpu_count() or 1)
+
+
+class _Remembers:
+    """A function object with a cache it fills as it runs, as the submission reader does."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, int] = {}
+
+    def __call__(self, x: int) -> tuple[int, int, int]:
+        time.sleep(0.001)  # this process is still busy with its own share when later chunks are sent
+        for n in range(50):  # a cache growing while the pool's thread may be pickling it
+            self.seen[x * 100 + n] = n
+        return os.getpid(), len(self.seen), x
+
+
+def test_workers_get_the_function_as_it_was_before_this_process_ran_it():
+    fn = _Remembers()
+    out = parallel_map(fn, range(400), jobs=2, min_per_job=1)
+    assert [x for _, _, x in out] == list(range(400))
+    here = os.getpid()
+    # every chunk a worker ran started from the empty cache, however late the pool sent it; before the fix a
+    # late chunk was pickled with this process's cache half filled, or the pickling raised RuntimeError
+    assert {pid for pid, _, _ in out} != {here}
+    assert max(seen for pid, seen, _ in out if pid != here) <= 100 * 50

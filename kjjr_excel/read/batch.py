@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -33,7 +34,8 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_chunk(fn: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
+def _run_chunk(pickled_fn: bytes, chunk: Sequence[T]) -> list[R]:
+    fn: Callable[[T], R] = pickle.loads(pickled_fn)
     return [fn(item) for item in chunk]
 
 
@@ -60,11 +62,17 @@ def parallel_map(
     size = max(1, math.ceil(len(pooled) / ((jobs - 1) * 4)))  # several chunks a worker, so they balance
     chunks = [pooled[n : n + size] for n in range(0, len(pooled), size)]
     done: list[list[R] | None] = [None] * len(chunks)
+    # fn as it is now, before this process calls it: the pool pickles what it sends in a thread of its own,
+    # later, while this process's calls may be changing fn's state (a reader's caches): pickling a dict that
+    # another thread changes raises "dictionary changed size during iteration" and would end the batch
+    pickled_fn = pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
     context = multiprocessing.get_context()
     with ProcessPoolExecutor(
         max_workers=jobs - 1, mp_context=context, initializer=lifecycle.worker_started
     ) as pool:
-        futures: dict[Future, int] = {pool.submit(_run_chunk, fn, chunk): n for n, chunk in enumerate(chunks)}
+        futures: dict[Future, int] = {
+            pool.submit(_run_chunk, pickled_fn, chunk): n for n, chunk in enumerate(chunks)
+        }
         try:
             mine = _serial(fn, here, progress)
             _collect(futures, chunks, done, progress)
