@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -195,6 +194,8 @@ def convert_to_pdf(source: Path, target: Path, *, shown: Path | None = None) -> 
             str(work_dir),
             str(source),
         ]
+        import subprocess  # here: only --pdf needs it, and its import costs every run
+
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -1180,17 +1181,18 @@ class _NotesSheet:
         }
         if long:
             ws.set_row(self.row, row_height((text, grow_to[col]) for col, text in long.items()))
+        cells: list[Any] = []
         for col, value in enumerate(values):
             if value is None or value == "":
+                cells.append(None)
                 continue
-            if isinstance(value, int | float | Decimal):
-                ws.write_number(self.row, col, float(value), cell_fmt or fmt.plain)
-                text = str(value)
-            else:
-                text = str(value)
-                ws.write_string(self.row, col, text, cell_fmt or (fmt.wrapped if col in long else fmt.plain))
+            text = str(value)
+            cells.append(float(value) if isinstance(value, int | float | Decimal) else text)
             width = min(max(self.widths[col], display_width(text) + 2), grow_to.get(col, MAX_WIDTH["text"]))
             self.widths[col] = width
+        texts = [cell_fmt or (fmt.wrapped if col in long else fmt.plain) for col in range(len(cells))]
+        numbers = [cell_fmt or fmt.plain] * len(cells)
+        write_values(ws, self.row, cells, texts, numbers, numbers)
         self.row += 1
 
     def skip(self) -> None:

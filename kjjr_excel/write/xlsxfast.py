@@ -1,7 +1,7 @@
 """The one module that touches XlsxWriter's private internals, for speed; nothing else may.
 
 Enabled only for the XlsxWriter versions it is tested with (TESTED_VERSIONS, checked at import against the
-installed distribution); with any other version `ENABLED` is False and styles.Workbook takes the plain path
+installed XlsxWriter's __version__); with any other version `ENABLED` is False and styles.Workbook takes the plain path
 (public API only), which writes the same parts: tests/test_xlsxfast.py writes the golden workbooks both ways
 and compares them unzipped, byte for byte.
 
@@ -23,7 +23,6 @@ What it changes, each for the same XML:
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import math
 import re
 from collections.abc import Sequence
@@ -51,7 +50,7 @@ def enabled_for(version: str) -> bool:
     return version in TESTED_VERSIONS
 
 
-ENABLED = enabled_for(importlib.metadata.version("XlsxWriter"))
+ENABLED = enabled_for(xlsxwriter.__version__)
 
 
 # A text that XlsxWriter's inline-string path would change (control characters, its own _xHHHH_ escapes,
