@@ -483,7 +483,7 @@ def _check_xml_parts(zf: zipfile.ZipFile, display: str) -> dict[str, bytes]:
             # damaged, not hostile: a parser is never fed it, the reader that needs it says it is damaged
             # (docProps/core.xml costs only the saved time)
             continue
-        if b"<!DOCTYPE" in part or b"<!ENTITY" in part or b"<!doctype" in part:
+        if b"<!" in part and (b"<!DOCTYPE" in part or b"<!ENTITY" in part or b"<!doctype" in part):
             raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有DTD或实体声明"))
         if len(part) > MAX_TOKEN and _HUGE_TOKEN.search(part):
             raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有超长的数据"))
