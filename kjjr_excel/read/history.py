@@ -1,4 +1,4 @@
-"""Earlier years' results: read them back for the 摘牌 rule, and show them on the 历年结果 sheet.
+"""Earlier years' results: read them back for the 摘牌 rule and for the 历年结果 sheet (write/ranking).
 
 History comes either from the ranking workbooks this tool wrote in earlier years (sheet 排名 with a title row
 and a header row; the year on 说明/考核年度 or in the title 'YYYY年度') or from a plain table with the columns
@@ -14,12 +14,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.identity import CenterRef, TableRow, parse_year, year_in_text
-from kjjr_excel.domain.methods import method_of
-from kjjr_excel.domain.model import HistoryRecord, RunResult
+from kjjr_excel.domain.model import HistoryRecord
 from kjjr_excel.domain.parse import as_text, normalise_name
 from kjjr_excel.read import guards
 from kjjr_excel.read.tables import (
@@ -34,7 +32,6 @@ from kjjr_excel.read.tables import (
 )
 
 FAILING_GRADE = "不合格"
-SHEET_NAME = "历年结果"
 
 # a history table's own columns besides the code, the name and the year (identity.ALIASES); for the score the
 # first present header wins (综合得分 before 总分)
@@ -335,38 +332,3 @@ def _parse_decimal(value: object) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return result if result.is_finite() else None
-
-
-# ---------------------------------------------------------------------------------------------- writing
-
-
-def history_table(result: RunResult) -> tuple[list[tuple[str, str]], list[list[Any]]]:
-    """历年结果 as data: (header, kind) per column (kinds of report's columns) and one row per center of this
-    run: each year's grade and rank (and score for relative schemes), then the change of rank (and score)
-    from the year immediately before. report.py writes it."""
-    relative = method_of(result.scheme).history_scores
-    years = sorted({y for y in result.history_years if y < result.year}) + [result.year]
-    columns = [("编号", "text"), ("名称", "text")]
-    for y in years:
-        columns += [(f"{y}年等次", "center"), (f"{y}年排名", "int")]
-        columns += [(f"{y}年得分", "score")] if relative else []
-    columns.append(("排名变化", "signed_int"))
-    if relative:
-        columns.append(("得分变化", "signed_score"))
-    rows = []
-    for r in result.ranked:
-        by_year = {h.year: h for h in r.history}
-        now = HistoryRecord(year=result.year, grade=r.grade, rank=r.rank, score=r.total)
-        row: list[Any] = [r.center.code, r.center.name]
-        for y in years:
-            rec = now if y == result.year else by_year.get(y)
-            row += [rec.grade if rec else None, rec.rank if rec else None]
-            row += [rec.score if rec else None] if relative else []
-        before = by_year.get(result.year - 1)
-        row.append(
-            before.rank - r.rank if before and before.rank is not None and r.rank is not None else None
-        )
-        if relative:
-            row.append(r.total - before.score if before and before.score is not None else None)
-        rows.append(row)
-    return columns, rows

@@ -28,7 +28,7 @@ from kjjr_excel.domain.describe import parameters as scheme_parameters
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
 from kjjr_excel.domain.layout import META_SHEET, layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
-from kjjr_excel.domain.model import RankedCenter, RunResult, Submission
+from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission
 from kjjr_excel.domain.parse import as_text, fmt_decimal
 from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
 from kjjr_excel.domain.scheme import SEED_SOURCE, Scheme
@@ -957,16 +957,46 @@ def _write_history(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
 
 
 def write_history_sheet(wb: Workbook, result: RunResult, fmt: _Formats | None = None) -> None:
-    """The 历年结果 sheet from history.history_table, printed like the other tables."""
-    from kjjr_excel.read.history import SHEET_NAME, history_table
-
-    columns, rows = history_table(result)
-    ws = wb.add_worksheet(SHEET_NAME)
+    """The 历年结果 sheet, printed like the other tables."""
+    columns, rows = _history_table(result)
+    ws = wb.add_worksheet(SHEET_HISTORY)
     table = _Table(ws, fmt or _Formats(wb), [Column(header, kind, 8) for header, kind in columns])
     for row in rows:
         table.add(row)
     table.finish()
-    _print_setup(ws, 0, _title(result) + "　" + SHEET_NAME)
+    _print_setup(ws, 0, _title(result) + "　" + SHEET_HISTORY)
+
+
+def _history_table(result: RunResult) -> tuple[list[tuple[str, str]], list[list[Any]]]:
+    """历年结果 as data: (header, kind) per column (kinds of report's columns) and one row per center of this
+    run: each year's grade and rank (and score for relative schemes), then the change of rank (and score)
+    from the year immediately before."""
+    relative = method_of(result.scheme).history_scores
+    years = sorted({y for y in result.history_years if y < result.year}) + [result.year]
+    columns = [("编号", "text"), ("名称", "text")]
+    for y in years:
+        columns += [(f"{y}年等次", "center"), (f"{y}年排名", "int")]
+        columns += [(f"{y}年得分", "score")] if relative else []
+    columns.append(("排名变化", "signed_int"))
+    if relative:
+        columns.append(("得分变化", "signed_score"))
+    rows = []
+    for r in result.ranked:
+        by_year = {h.year: h for h in r.history}
+        now = HistoryRecord(year=result.year, grade=r.grade, rank=r.rank, score=r.total)
+        row: list[Any] = [r.center.code, r.center.name]
+        for y in years:
+            rec = now if y == result.year else by_year.get(y)
+            row += [rec.grade if rec else None, rec.rank if rec else None]
+            row += [rec.score if rec else None] if relative else []
+        before = by_year.get(result.year - 1)
+        row.append(
+            before.rank - r.rank if before and before.rank is not None and r.rank is not None else None
+        )
+        if relative:
+            row.append(r.total - before.score if before and before.score is not None else None)
+        rows.append(row)
+    return columns, rows
 
 
 # ---------------------------------------------------------------------------------------------- 图表
