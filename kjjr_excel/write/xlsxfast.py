@@ -74,7 +74,7 @@ class _Row:
 
 class FastWorksheet(Worksheet):
     _pending: _Row | None = None  # the row write_values took, until XlsxWriter writes the row out
-    _columns: list[str] = []
+    _columns: tuple[str, ...] = ()  # column letters, A onwards, as many as the widest row so far
 
     def write_values(
         self,
@@ -140,7 +140,7 @@ class FastWorksheet(Worksheet):
         )
         columns = self._columns
         if len(columns) < len(values):
-            columns = self._columns = [xl_col_to_name(c) for c in range(len(values))]
+            columns = self._columns = tuple(xl_col_to_name(c) for c in range(len(values)))
         number = str(row + 1)
         out: list[str] = []
         for col, value in enumerate(values):
