@@ -10,15 +10,15 @@ scheduling. A chunk whose worker died (out of memory, killed) is done again in t
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from kjjr_excel import lifecycle
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,6 +66,9 @@ def parallel_map(
     # later, while this process's calls may be changing fn's state (a reader's caches): pickling a dict that
     # another thread changes raises "dictionary changed size during iteration" and would end the batch
     pickled_fn = pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
+    import multiprocessing  # here: a run in one process (--jobs 1, a small inbox) never needs the pool
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context()
     with ProcessPoolExecutor(
         max_workers=jobs - 1, mp_context=context, initializer=lifecycle.worker_started
@@ -91,6 +94,9 @@ def _collect(
     done: list[list[R] | None],
     progress: Callable[[int], None] | None,
 ) -> None:
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     for future in as_completed(futures):
         index = futures[future]
         try:
