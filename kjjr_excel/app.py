@@ -456,12 +456,22 @@ def rank_inbox(options: RankOptions, bars: Bars | None = None) -> Ranked:
     return Ranked(result, Written(write_ranking(result, out, run_time=run_time, jobs=inbox.jobs), out))
 
 
-def ranking_pdf(workbook: Path) -> Path | None:
-    """`kjjr rank --pdf`: the 排名 sheet printed to a PDF beside the workbook; None without LibreOffice. A
-    step of its own, after the summary is shown: it is slow and may fail once the workbook is written."""
+@dataclass(frozen=True)
+class RankingPdf:
+    path: Path | None  # None: LibreOffice was not found
+    note: str = ""  # then why, and what to do
+
+
+def ranking_pdf(workbook: Path) -> RankingPdf:
+    """`kjjr rank --pdf`: the 排名 sheet printed to a PDF beside the workbook, or why not. A step of its own,
+    after the summary is shown: it is slow and may fail once the workbook is written."""
+    from kjjr_excel.write.pdf import find_soffice
     from kjjr_excel.write.ranking import export_pdf
 
-    return export_pdf(workbook, workbook.parent)
+    soffice = find_soffice()
+    if soffice.executable is None:
+        return RankingPdf(None, f"未生成PDF：{soffice.missing}也可以在Excel中打印“排名”表。")
+    return RankingPdf(export_pdf(workbook, workbook.parent, soffice.executable))
 
 
 def _nothing_ranked(result: RunResult) -> str:

@@ -326,7 +326,11 @@ def _say_checked_files(validated: Validated) -> None:
 )
 @click.option("--strict", is_flag=True, help="数据有误的分中心不参加排名（默认按0分计并标记）。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="排名结果表（.xlsx）。")
-@click.option("--pdf", is_flag=True, help="同时把“排名”表打印为PDF（需要安装 LibreOffice）。")
+@click.option(
+    "--pdf",
+    is_flag=True,
+    help="同时把“排名”表打印为PDF（需要安装 LibreOffice；不在默认位置时，用环境变量 KJJR_SOFFICE 指定 soffice.exe 的完整路径）。",
+)
 @jobs_option
 def rank(
     scheme: str,
@@ -369,14 +373,11 @@ def _say_ranked(ranked: Ranked) -> None:
 def _say_pdf(workbook: Path) -> None:
     from kjjr_excel.app import ranking_pdf
 
-    pdf_path = ranking_pdf(workbook)
-    if pdf_path is None:
-        click.secho(
-            "未找到 LibreOffice，无法生成PDF。请安装 LibreOffice 后重试，或在Excel中打印“排名”表。",
-            fg="yellow",
-        )
+    pdf = ranking_pdf(workbook)
+    if pdf.path is None:
+        click.secho(pdf.note, fg="yellow")
     else:
-        click.echo(f"已生成：{pdf_path}")
+        click.echo(f"已生成：{pdf.path}")
 
 
 def _say_tables_used(ranked: Ranked) -> None:
@@ -475,7 +476,8 @@ def remind(
     help="公示期（工作日，默认取考核方案中的设置，未设置为5个工作日）。",
 )
 def publish(scheme: str, ranking: Path, out_dir: Path, days: int | None) -> None:
-    """根据本工具生成的排名结果表（RANKING.xlsx），生成公示（Word 和 PDF）和补助发放清单。"""
+    """根据本工具生成的排名结果表（RANKING.xlsx），生成公示（Word 和 PDF）和补助发放清单。PDF 需要安装
+    LibreOffice；不在默认位置时，用环境变量 KJJR_SOFFICE 指定 soffice.exe 的完整路径。"""
     from kjjr_excel import app
 
     published = app.publish(_scheme(scheme), ranking, out_dir, days=days)

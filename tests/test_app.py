@@ -453,6 +453,26 @@ def test_rank_pdf_comes_after_the_summary(tmp_path):
     assert lines[-2:] == [f"已生成：{out}", f"已生成：{pdf}"]
 
 
+@pytest.mark.parametrize("variable", [None, "LibreOfficePortable/soffice.exe"])
+def test_rank_pdf_without_libreoffice_still_ranks(tmp_path, variable):
+    """Nothing on PATH nor in the install places (or KJJR_SOFFICE naming a file that is not there, which
+    wins over the soffice on PATH): the workbook is written, exit 0, and the last line says what to do."""
+    fill_qingdao(tmp_path / "inbox")
+    out = tmp_path / "out" / "rank.xlsx"
+    named = str(tmp_path / variable) if variable else None
+    env = {"KJJR_SOFFICE": named} if named else {"KJJR_SOFFICE": None, "PATH": str(tmp_path / "no-programs")}
+    args = ["rank", "qingdao", str(tmp_path / "inbox"), "-o", str(out), "--pdf"]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and not out.with_suffix(".pdf").exists()
+    last = result.output.splitlines()[-1]
+    assert last.startswith("未生成PDF：") and last.endswith("也可以在Excel中打印“排名”表。")
+    if named is None:
+        assert "未找到 LibreOffice。请安装 LibreOffice" in last and "KJJR_SOFFICE" in last
+    else:
+        assert f"环境变量 KJJR_SOFFICE 指定的“{named}”不存在" in last
+
+
 def test_jobs_1_and_jobs_2_write_the_same_templates(tmp_path):
     from kjjr_excel.write.template import CENTERS_PER_JOB
 

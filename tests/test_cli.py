@@ -127,3 +127,11 @@ def test_every_command_and_subcommand_has_chinese_help(path):
     for param in command.params:
         if isinstance(param, click.Option):
             assert re.search(r"[\u4e00-\u9fff]", param.help or ""), (path, param.name)
+
+
+@pytest.mark.parametrize("name", ["rank", "publish"])
+def test_pdf_help_names_the_variable_that_finds_libreoffice(name):
+    from kjjr_excel.write.pdf import SOFFICE_VARIABLE
+
+    text = " ".join(CliRunner().invoke(cli, [name, "--help"]).output.split())
+    assert f"环境变量 {SOFFICE_VARIABLE} 指定 soffice.exe 的完整路径" in text

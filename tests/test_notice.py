@@ -107,6 +107,36 @@ def test_notice_pdf_shows_every_center(gd_ranking: Path, tmp_path: Path) -> None
         assert r["名称"].replace(" ", "") in flat
 
 
+def test_publish_without_libreoffice_writes_the_rest(qd_ranking: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "LibreOffice" / "program" / "soffice.exe"
+    result = CliRunner().invoke(
+        cli,
+        ["publish", "qingdao", str(qd_ranking), "-o", str(tmp_path / "o")],
+        env={"KJJR_SOFFICE": str(missing)},
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.suffix for p in (tmp_path / "o").iterdir()) == [".docx", ".xlsx"]
+    assert result.output.splitlines()[-1] == (
+        f"公示未生成PDF：环境变量 KJJR_SOFFICE 指定的“{missing}”不存在。请把它改为 soffice 的完整路径"
+        "（如 /usr/lib/libreoffice/program/soffice），或删除这个变量后重试。也可以在Word或WPS中打开 .docx 另存为PDF。"
+    )
+
+
+def test_publish_writes_the_payment_list_before_libreoffice_fails(qd_ranking: Path, tmp_path: Path) -> None:
+    failing = tmp_path / "soffice"
+    failing.write_text("#!/bin/sh\necho 'source file could not be loaded' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        cli, ["publish", "qingdao", str(qd_ranking), "-o", str(out)], env={"KJJR_SOFFICE": str(failing)}
+    )
+    assert (
+        result.exit_code == 3
+        and "用LibreOffice生成PDF失败（source file could not be loaded）" in result.output
+    )
+    assert sorted(p.suffix for p in out.iterdir()) == [".docx", ".xlsx"]
+
+
 # ---------------------------------------------------------------------------------------------- 发放清单
 
 
@@ -213,7 +243,7 @@ def _words(pdf: Path) -> list[tuple[float, float, float, float, str]]:
 @pytest.mark.parametrize("which", ["qd_ranking", "gd_ranking"])
 def test_printed_ranking_is_a_handout(which: str, request, tmp_path: Path) -> None:
     ranking = request.getfixturevalue(which)
-    pdf = export_pdf(ranking, tmp_path)
+    pdf = export_pdf(ranking, tmp_path, shutil.which("soffice"))
     words = _words(pdf)
     page = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", page).groups())
@@ -263,9 +293,9 @@ def _cjk_size(words) -> list[float]:
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
 def test_whole_guangdong_workbook_prints_sensibly(gd_ranking: Path, tmp_path: Path) -> None:
-    from kjjr_excel.write.ranking import convert_to_pdf
+    from kjjr_excel.write.pdf import convert_to_pdf
 
-    pdf = convert_to_pdf(gd_ranking, tmp_path / "all.pdf")
+    pdf = convert_to_pdf(gd_ranking, tmp_path / "all.pdf", shutil.which("soffice"))
     pages = _pages(pdf)
     assert len(pages) <= 30  # was 105: 得分明细 and 原始数据 carried one or two indicators a page
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()

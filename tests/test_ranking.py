@@ -642,7 +642,7 @@ def test_sh_script_runs_with_a_stub_kjjr(tmp_path: Path) -> None:
 def test_pdf_of_ranking_only(tmp_path: Path) -> None:
     result = guangdong_result()
     xlsx = report.write_ranking(result, tmp_path / "gd.xlsx", run_time=RUN_TIME)
-    pdf = report.export_pdf(xlsx, tmp_path)
+    pdf = report.export_pdf(xlsx, tmp_path, shutil.which("soffice"))
     assert pdf == tmp_path / "gd.pdf" and pdf.read_bytes().startswith(b"%PDF")
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm is not installed")
@@ -659,11 +659,6 @@ def test_pdf_of_ranking_only(tmp_path: Path) -> None:
         shutil.copy(pages[0], keep)
 
 
-def test_export_pdf_without_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert report.export_pdf(tmp_path / "x.xlsx", tmp_path) is None
-
-
 @pytest.mark.libreoffice
 @pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,
@@ -676,7 +671,7 @@ def test_pdf_repeats_header_row_on_every_page(tmp_path: Path) -> None:
     many = [replace(base[n % 4], key=f"Q{n:03d}", code=f"Q{n:03d}") for n in range(90)]
     result.ranked = rank_centers(scheme, score_all(scheme, many), year=2017, assessed=False)
     xlsx = report.write_ranking(result, tmp_path / "many.xlsx", run_time=RUN_TIME)
-    pdf = report.export_pdf(xlsx, tmp_path)
+    pdf = report.export_pdf(xlsx, tmp_path, shutil.which("soffice"))
     pages = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     )

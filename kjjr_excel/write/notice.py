@@ -21,7 +21,8 @@ from kjjr_excel.domain.parse import as_text
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.errors import KjjrError
 from kjjr_excel.write.output import atomic_write
-from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING, convert_to_pdf
+from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
+from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
 from kjjr_excel.write.styles import Workbook
 
 if TYPE_CHECKING:
@@ -398,16 +399,13 @@ def publish(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t = _texts(scheme, book.year, days)
-    notes: list[str] = []
     docx = write_notice(scheme, book, out_dir / f"{t['heading']}.docx", days=days, when=when)
-    paths = [docx]
-    pdf = convert_to_pdf(docx, out_dir / f"{t['heading']}.pdf")
-    if pdf is None:
-        notes.append("未找到 LibreOffice，公示未生成PDF；可在Word或WPS中打开 .docx 另存为PDF。")
-    else:
-        paths.append(pdf)
-    paths.append(write_payment_list(scheme, book, out_dir / f"{t['payment_title']}.xlsx", when=when))
-    return paths, notes
+    # the payment list before the PDF: LibreOffice may be missing or fail, and takes nothing else with it
+    payment = write_payment_list(scheme, book, out_dir / f"{t['payment_title']}.xlsx", when=when)
+    soffice = find_soffice()
+    if soffice.executable is None:
+        return [docx, payment], [f"公示未生成PDF：{soffice.missing}也可以在Word或WPS中打开 .docx 另存为PDF。"]
+    return [docx, convert_to_pdf(docx, out_dir / f"{t['heading']}.pdf", soffice.executable), payment], []
 
 
 __all__: Sequence[str] = [

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from kjjr_excel.domain.scheme import SEED_SOURCE, Scheme
 from kjjr_excel.domain.score import num, round2, trims, two
 from kjjr_excel.errors import OutputError
 from kjjr_excel.write.output import atomic_write, private_tmpdir
+from kjjr_excel.write.pdf import convert_to_pdf
 from kjjr_excel.write.styles import (
     BODY,
     BODY_FONT,
@@ -94,7 +94,6 @@ SEVERITY_COLOURS = MappingProxyType(
 )
 RECOGNISED_BY = MappingProxyType({"meta": "模板", "labels": "按指标名称识别"})
 MAX_WIDTH = MappingProxyType({"text": 40, "long": 60})
-PDF_TIMEOUT = 300
 
 
 # ---------------------------------------------------------------------------------------------- public
@@ -163,50 +162,13 @@ def _set_properties(wb: Workbook, result: RunResult, run_time: datetime) -> None
     )
 
 
-def export_pdf(xlsx: Path, out_dir: Path) -> Path | None:
-    """Print 排名 to PDF with LibreOffice headless when soffice is on PATH, else None (caller says so)."""
+def export_pdf(xlsx: Path, out_dir: Path, soffice: str) -> Path:
+    """Print 排名 alone to `out_dir`/<name>.pdf with LibreOffice's `soffice` (write.pdf.find_soffice)."""
     xlsx = Path(xlsx)
     with tempfile.TemporaryDirectory(prefix="kjjr_pdf_") as work:
         only_ranking = Path(work) / "ranking.xlsx"
-        if shutil.which("soffice") or shutil.which("libreoffice"):
-            _keep_only_ranking(xlsx, only_ranking)
-        return convert_to_pdf(only_ranking, Path(out_dir) / f"{xlsx.stem}.pdf", shown=xlsx)
-
-
-def convert_to_pdf(source: Path, target: Path, *, shown: Path | None = None) -> Path | None:
-    """`source` (a workbook or a Word document) printed to `target` by LibreOffice headless, with a profile of
-    its own; None when soffice is not on PATH. `shown`: the file the user has, named in an error."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        return None
-    shown = shown or source
-    with tempfile.TemporaryDirectory(prefix="kjjr_pdf_") as work:
-        work_dir = Path(work)
-        profile = work_dir / "lo_profile"
-        cmd = [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(work_dir),
-            str(source),
-        ]
-        import subprocess  # here: only --pdf needs it, and its import costs every run
-
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OutputError(f"用LibreOffice生成PDF失败（{exc}）。{shown} 已写好，可直接打印。") from exc
-        produced = work_dir / f"{Path(source).stem}.pdf"
-        if proc.returncode != 0 or not produced.is_file():
-            detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[:200]
-            raise OutputError(
-                f"用LibreOffice生成PDF失败（{detail or '没有生成文件'}）。{shown} 已写好，可直接打印。"
-            )
-        return atomic_write(Path(target), lambda tmp: shutil.copyfile(produced, tmp))
+        _keep_only_ranking(xlsx, only_ranking)
+        return convert_to_pdf(only_ranking, Path(out_dir) / f"{xlsx.stem}.pdf", soffice, shown=xlsx)
 
 
 # ---------------------------------------------------------------------------------------------- building
