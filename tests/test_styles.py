@@ -12,10 +12,20 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from xlsxwriter.exceptions import FileCreateError
 
 from kjjr_excel.write import styles, xlsxfast
-from kjjr_excel.write.styles import Workbook, display_width, lines_height, row_height, wrapped_lines
+from kjjr_excel.write.styles import (
+    Workbook,
+    display_width,
+    lines_height,
+    page_starts,
+    row_height,
+    stored_height,
+    wrapped_lines,
+)
 
 VALUES = [
     "plain",
@@ -160,3 +170,62 @@ def test_text_on_paper() -> None:
     assert lines_height(1) == 19.5 and lines_height(1, minimum=20) == 20 and lines_height(3) == 3 * 15.5 + 4
     assert row_height([("科技金融服务中心", 9), ("", 2), ("x", 40)]) == lines_height(2)
     assert row_height([]) == lines_height(1)
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+def _pages(rows: list[float], starts: list[int]) -> list[list[float]]:
+    bounds = [0, *starts, len(rows)]
+    return [rows[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def test_a_table_and_foot_that_fit_one_page_get_no_break() -> None:
+    assert page_starts([20] * 10, [100], head=[50], repeated=[30], room=500, keep=3) == []
+    assert page_starts([], [100], head=[50], repeated=[30], room=500, keep=3) == []
+
+
+def test_the_foot_takes_the_last_rows_onto_its_page() -> None:
+    # 50 + 20 rows of 20 = 450: the table fits page 1, the foot (100) does not; it goes over with 3 rows
+    assert page_starts([20] * 20, [100], head=[50], repeated=[30], room=500, keep=3) == [17]
+    # 50 + 22 rows = 490: page 1 ends after 22 rows, the 23rd alone would carry the foot; 2 more join it
+    assert page_starts([20] * 23, [100], head=[50], repeated=[30], room=500, keep=3) == [20]
+    # a table that fits page 2 with room for the foot keeps the pages it has
+    assert page_starts([20] * 30, [100], head=[50], repeated=[30], room=500, keep=3) == [22]
+
+
+def test_tall_last_rows_go_with_the_foot_as_far_as_they_fit() -> None:
+    # the foot and one 150-point row fill a page (30 + 150 + 300 = 480); two of them would not
+    assert page_starts([20] * 3 + [150] * 3, [300], head=[50], repeated=[30], room=500, keep=3) == [5]
+    # the foot's page never starts before the table: one row at least stays on page 1
+    assert page_starts([150] * 2, [300], head=[50], repeated=[30], room=500, keep=3) == [1]
+
+
+def test_heights_count_as_the_file_stores_them() -> None:
+    assert stored_height(20) == 20.25 and stored_height(15) == 15 and stored_height(8) == 8.25
+    # 24 rows of 20 points are 480 as given, 486 as stored: one row less fits
+    assert page_starts([20] * 40, [0], head=[], repeated=[], room=480, keep=1) == [23]
+
+
+@given(
+    rows=st.lists(st.sampled_from([20.0, 35.5, 51.0, 66.5]), max_size=150),
+    foot=st.lists(st.sampled_from([8.0, 20.0, 24.0, 35.5, 51.0]), min_size=1, max_size=12),
+    keep=st.integers(1, 4),
+)
+def test_pages_fit_and_the_foot_never_stands_alone(rows: list[float], foot: list[float], keep: int) -> None:
+    head, repeated, room = [48.0, 35.25], [35.25], 488.0
+    # a foot that a page holds with the tallest row, as 排名's does: else no page could hold it with the table
+    assume(sum(map(stored_height, head + foot + rows[:1] + sorted(rows)[-1:])) <= room)
+    starts = page_starts(rows, foot, head=head, repeated=repeated, room=room, keep=keep)
+    assert starts == sorted(set(starts)) and all(0 < n < len(rows) for n in starts)
+    pages = _pages(rows, starts)
+    tops = [head] + [repeated] * (len(pages) - 1)
+    used = [sum(map(stored_height, top + page)) for top, page in zip(tops, pages, strict=True)]
+    assert all(u <= room for u, page in zip(used, pages, strict=True) if len(page) > 1)
+    last = used[-1] + sum(map(stored_height, foot))
+    assert last <= room  # the foot on one page with the table's end
+    # the last `keep` rows go with it where they fit (on page 1 when they are the whole table)
+    wanted = min(keep, len(rows))
+    top = head if wanted == len(rows) else repeated
+    if sum(map(stored_height, top + rows[len(rows) - wanted :] + foot)) <= room:
+        assert len(pages[-1]) >= wanted

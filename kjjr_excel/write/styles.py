@@ -217,3 +217,54 @@ def print_table(ws: Worksheet, header_row: int, running: str, *, pages_wide: int
     ws.fit_to_pages(pages_wide, 0)
     ws.repeat_rows(header_row)
     ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
+
+
+# A4's short side in points: the height of a landscape page. A page is planned this much short of its room:
+# LibreOffice fills a page to within a row of it, and Excel and WPS round row heights to their printer's dots.
+A4_SHORT_SIDE = 595.28
+PAGE_SLACK = 20.0
+
+
+def stored_height(points: float) -> float:
+    """A row's height as the file holds it: XlsxWriter stores whole pixels (3/4 point)."""
+    return int(points * 4 / 3 + 0.5) * 0.75
+
+
+def landscape_room(top: float, bottom: float) -> float:
+    """Points of rows a landscape A4 page holds at full size between its top and bottom margins (inches; the
+    running head and the page number sit in the margins), less PAGE_SLACK."""
+    return A4_SHORT_SIDE - 72 * (top + bottom) - PAGE_SLACK
+
+
+def page_starts(
+    rows: Sequence[float],
+    foot: Sequence[float],
+    *,
+    head: Sequence[float],
+    repeated: Sequence[float],
+    room: float,
+    keep: int,
+) -> list[int]:
+    """Where pages start (indexes into `rows`, a table's row heights in points) so that every page holds at
+    most `room` points and the `foot` rows after the table share a page with its last `keep` rows (fewer only
+    when the table has fewer, or when no more fit with the foot): the foot is never alone on a page nor
+    broken across two. `head`: the rows above the table on page 1; `repeated`: the rows printed atop every
+    later page. Set as manual breaks, these are every break, so a program that fits a page a little fuller
+    prints the same pages."""
+    rows, foot = [stored_height(h) for h in rows], sum(stored_height(h) for h in foot)
+    first, later = sum(stored_height(h) for h in head), sum(stored_height(h) for h in repeated)
+    starts, used, top = [], first, first
+    for n, height in enumerate(rows):
+        if used + height > room and used > top:  # a page holds at least one row, however tall
+            starts.append(n)
+            used = top = later
+        used += height
+    last = starts[-1] if starts else 0
+    wanted = min(keep, len(rows))
+    if used + foot <= room and len(rows) - last >= wanted:
+        return starts
+    # the foot's page: the last `wanted` rows, or as many of them as fit with the foot (one at least)
+    while wanted > 1 and (first if wanted == len(rows) else later) + sum(rows[-wanted:]) + foot > room:
+        wanted -= 1
+    cut = len(rows) - wanted
+    return [n for n in starts if n < cut] + ([cut] if cut else [])
