@@ -29,6 +29,7 @@ from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import OutputError
 from kjjr_excel.write import ranking as report
 from kjjr_excel.write.output import atomic_write
+from kjjr_excel.write.styles import landscape_room, page_starts
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIME = datetime(2018, 3, 1, 9, 30, 0)
@@ -167,16 +168,19 @@ def qingdao_result(order_seed: int | None = None, missing: bool = True) -> RunRe
     )
 
 
-def guangdong_result() -> RunResult:
+def guangdong_result(count: int = 12) -> RunResult:
+    """The first `count` centers of the roster (beyond its end, its names again under codes of their own)."""
     scheme = load_scheme("guangdong")
     centers = []
-    for n, entry in enumerate(scheme.roster[:12]):
+    for n in range(count):
+        entry = scheme.roster[n % len(scheme.roster)]
+        code = entry.code if n < len(scheme.roster) else f"GX{n:03d}"
         values = {ind.id: Decimal((n * 7 + k * 3) % 23) for k, ind in enumerate(scheme.scored_indicators)}
         reviews = tuple(Fraction(60 + (n * 5 + r) % 40) for r in range(5)) if n != 3 else ()
         centers.append(
             CenterInput(
-                key=entry.code,
-                code=entry.code,
+                key=code,
+                code=code,
                 name=entry.name,
                 host_unit=entry.host_unit,
                 values=values,
@@ -191,7 +195,7 @@ def guangdong_result() -> RunResult:
         ranked=ranked,
         submissions=[],
         findings=[],
-        missing=list(scheme.roster[12:]),
+        missing=list(scheme.roster[count:]),
         files=[],
         reviews_given=True,
         parameters=parameters(scheme),
@@ -680,6 +684,72 @@ def test_pdf_repeats_header_row_on_every_page(tmp_path: Path) -> None:
     for n, text in enumerate(texts, start=1):
         assert "依托单位" in text and "等次" in text  # the header row, repeated
         assert f"第{n}页共{len(texts)}页" in "".join(text.split())  # pdftotext spaces CJK loosely
+
+
+def _sized_result(scheme_id: str, count: int) -> RunResult:
+    """A ranking of `count` centers: Qingdao's four test centers over and over (names wrap as theirs do),
+    Guangdong's roster."""
+    if scheme_id == "guangdong":
+        return guangdong_result(count)
+    result = qingdao_result()
+    base = _qd_centers(result.scheme, veto_code="")
+    many = [replace(base[n % 4], key=f"Q{n:03d}", code=f"Q{n:03d}") for n in range(count)]
+    result.ranked = rank_centers(result.scheme, score_all(result.scheme, many), year=2017, assessed=False)
+    return result
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice (soffice) or pdftotext is not installed",
+)
+@pytest.mark.parametrize(
+    ("scheme_id", "count"),
+    # 10 and 12 Qingdao centers printed the foot alone on page 2; 8 and 20 Guangdong ones broke it in two
+    [("qingdao", 1), ("qingdao", 10), ("qingdao", 12), ("qingdao", 30), ("guangdong", 8), ("guangdong", 20)]
+    + [("guangdong", 100)],
+)
+def test_printed_foot_shares_the_last_centers_page(tmp_path: Path, scheme_id: str, count: int) -> None:
+    result = _sized_result(scheme_id, count)
+    xlsx = report.write_ranking(result, tmp_path / "r.xlsx", run_time=RUN_TIME)
+    printed = subprocess.run(
+        ["pdftotext", str(report.export_pdf(xlsx, tmp_path, shutil.which("soffice"))), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pages = ["".join(t.split()) for t in printed.stdout.split("\f") if t.strip()]  # CJK comes loosely spaced
+    codes = [r.center.code for r in result.ranked]
+    assert len(codes) == count
+    # the foot whole on the last page, with the last center's row: the grading rule, 等次汇总, issuer and date
+    for words in ("等次划分：", "等次汇总", "合计", "日期："):
+        assert [n for n, page in enumerate(pages) if words in page] == [len(pages) - 1], words
+    assert result.scheme.issuer in pages[-1] and codes[-1] in pages[-1]
+    # every page holds centers' rows under the repeated header row: none holds the foot alone
+    for page in pages:
+        assert "依托单位" in page and any(code in page for code in codes)
+
+
+@pytest.mark.parametrize(("scheme_id", "count"), [("qingdao", 10), ("guangdong", 29), ("guangdong", 150)])
+def test_page_breaks_follow_the_heights_the_file_holds(tmp_path: Path, scheme_id: str, count: int) -> None:
+    xlsx = report.write_ranking(_sized_result(scheme_id, count), tmp_path / "r.xlsx", run_time=RUN_TIME)
+    ws = openpyxl.load_workbook(xlsx)["排名"]
+    # every printed row's height stated, as planned: a gap row the file lacked would print 15 points high
+    heights = [ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)]
+    assert None not in heights
+    table_end = 2 + count  # the title, the header row, a row a center; the foot block after
+    assert ws.print_area.endswith(f"${len(heights)}") and ws.print_title_rows == "$2:$2"
+    margins = ws.page_margins
+    starts = page_starts(
+        heights[2:table_end],
+        heights[table_end:],
+        head=heights[:2],
+        repeated=heights[1:2],
+        room=landscape_room(margins.top, margins.bottom),
+        keep=report.FOOT_KEEPS,
+    )
+    assert starts and [b.id for b in ws.row_breaks.brk] == [2 + n for n in starts]
+    assert all(b.man for b in ws.row_breaks.brk)
 
 
 def _parts(path: Path) -> dict[str, bytes]:

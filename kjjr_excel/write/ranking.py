@@ -44,7 +44,9 @@ from kjjr_excel.write.styles import (
     Workbook,
     display_width,
     landscape_a4,
+    landscape_room,
     lines_height,
+    page_starts,
     print_table,
     row_height,
     wrapped_lines,
@@ -94,6 +96,7 @@ SEVERITY_COLOURS = MappingProxyType(
 )
 RECOGNISED_BY = MappingProxyType({"meta": "模板", "labels": "按指标名称识别"})
 MAX_WIDTH = MappingProxyType({"text": 40, "long": 60})
+DEFAULT_ROW_HEIGHT = 15  # points: XlsxWriter's, a row whose height is not set
 
 
 # ---------------------------------------------------------------------------------------------- public
@@ -264,11 +267,13 @@ class _Table:
         self.row_height = row_height
         self.row = header_row + 1
         self.rows: list[_QueuedRow] = []
+        self.heights: list[float] = []  # points, each row's as finish sets it (the sheet's pagination)
         # headers wrap onto two lines, so a long header does not widen its column past half its length
         self.widths = [max(c.min_width, min(display_width(c.header), 12) + 2) for c in self.columns]
         # a header wider than its (bounded) column wraps: the row shows all its lines
         shown = [(c.header, min(w, c.max_width or w)) for c, w in zip(self.columns, self.widths, strict=True)]
-        ws.set_row(header_row, max(30, lines_height(max(wrapped_lines(h, w) for h, w in shown))))
+        self.header_height = max(30, lines_height(max(wrapped_lines(h, w) for h, w in shown)))
+        ws.set_row(header_row, self.header_height)
         for col, c in enumerate(self.columns):
             ws.write_string(header_row, col, c.header, fmt.header)
 
@@ -315,8 +320,10 @@ class _Table:
             lines = max(
                 (_row_lines(queued, col, room, widths[col]) for col, room in long_cols.items()), default=1
             )
+            height = lines_height(lines, self.row_height or DEFAULT_ROW_HEIGHT)
             if self.row_height or lines > 1:
-                ws.set_row(row, lines_height(lines, self.row_height or 15))
+                ws.set_row(row, height)
+            self.heights.append(height)
             formats = queued.formats
             cells = [formats.get(col) or kind_formats[col] for col in range(len(queued.values))]
             write_values(ws, row, queued.values, cells, cells, cells, cells)
@@ -417,7 +424,7 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
     columns = [SERIAL, *_ranking_columns(scheme)]
     title = _title(result)
     provisional = provisional_note(result)
-    ws.set_row(0, 48)
+    ws.set_row(0, TITLE_HEIGHT)
     heading = f"{scheme.issuer}\n{title}{provisional}" if scheme.issuer else title + provisional
     ws.merge_range(0, 0, 0, len(columns) - 1, heading, fmt.title)
     table = _Table(ws, fmt, columns, header_row=1, row_height=20)
@@ -451,15 +458,39 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
             grade_col,
             {"type": "cell", "criteria": "==", "value": f'"{name}"', "format": grade_fmt},
         )
-    ws.set_row(table.row, GAP)
-    _write_ranking_foot(ws, fmt, result, table.row + 1, widths)
+    foot = _write_ranking_foot(ws, fmt, result, table.row, widths)
     _print_setup(ws, 1, title)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)  # a handout: as many rows a page as it can
-    ws.print_area(0, 0, table.row + FOOT_ROWS, len(columns) - 1)
+    ws.set_margins(left=0.4, right=0.4, top=RANKING_MARGIN, bottom=RANKING_MARGIN)
+    ws.print_area(0, 0, table.row + len(foot) - 1, len(columns) - 1)
+    _keep_foot_with_table(ws, table, foot)
 
 
-FOOT_ROWS = 14  # rows of the foot block (an upper bound: the print area ends there)
+RANKING_MARGIN = 0.6  # inches, top and bottom of 排名's pages: a handout holds as many rows a page as it can
+TITLE_HEIGHT = 48  # points: 排名's first row, the issuer over the title
 GAP = 8  # points: the empty rows between the table and the parts of its foot
+FOOT_KEEPS = 3  # table rows printed on the foot's page at least (all of them when the table has fewer)
+
+
+def _keep_foot_with_table(ws: Worksheet, table: _Table, foot: list[float]) -> None:
+    """Every page break of 排名 set by hand: pages as full as they go, the foot block (grading rule, 等次汇总,
+    issuer and date) on one page with the table's last rows, the header row repeated on each page."""
+    starts = page_starts(
+        table.heights,
+        foot,
+        head=[TITLE_HEIGHT, table.header_height],
+        repeated=[table.header_height],
+        room=landscape_room(RANKING_MARGIN, RANKING_MARGIN),
+        keep=FOOT_KEEPS,
+    )
+    ws.set_h_pagebreaks([table.header_row + 1 + n for n in starts])
+
+
+def _gap(ws: Worksheet, fmt: _Formats, row: int) -> float:
+    """An empty row GAP points high between parts of 排名's foot. A blank cell holds its height: with
+    constant_memory a row with no cell is never written, and would print at the default height."""
+    ws.set_row(row, GAP)
+    ws.write_blank(row, 0, None, fmt.plain)
+    return GAP
 
 
 def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
@@ -512,15 +543,20 @@ def grading_rule(scheme: Scheme) -> list[str]:
 
 def _write_ranking_foot(
     ws: Worksheet, fmt: _Formats, result: RunResult, row: int, widths: list[float]
-) -> None:
+) -> list[float]:
+    """The foot block from `row`, the row after the table, on: a gap, the grading rule, a gap, the 等次汇总
+    and a gap, the issuer and date line. Returns the height of each of its rows (points), top to bottom."""
     scheme: Scheme = result.scheme
     last_col = len(widths) - 1
     full = sum(widths)
+    heights = [_gap(ws, fmt, row)]
+    row += 1
     for line in grading_rule(scheme):
-        ws.set_row(row, row_height([(line, full)], minimum=20))
+        heights.append(row_height([(line, full)], minimum=20))
+        ws.set_row(row, heights[-1])
         ws.merge_range(row, 0, row, last_col, line, fmt.foot)
         row += 1
-    ws.set_row(row, GAP)
+    heights.append(_gap(ws, fmt, row))
     row += 1
     # 等次汇总 across: a label over 序号…依托单位, one column per grade and 合计 over the score columns. Name,
     # code and rank columns stay empty, so an earlier year's history never reads these rows as centers.
@@ -532,7 +568,8 @@ def _write_ranking_foot(
         (scheme.subsidy_label, [float(a) for _, _, a in summary], fmt.by_kind["score"]),
     ]
     for label, values, cell_fmt in rows:
-        ws.set_row(row, 20)
+        heights.append(20)
+        ws.set_row(row, heights[-1])
         ws.merge_range(row, 0, row, first - 1, label, fmt.header)
         for col, value in enumerate(values, start=first):
             if isinstance(value, str):
@@ -540,13 +577,15 @@ def _write_ranking_foot(
             else:
                 ws.write_number(row, col, value, cell_fmt)
         row += 1
-    ws.set_row(row, GAP)
+    heights.append(_gap(ws, fmt, row))
     row += 1
     # the issuer, and a date line to fill in when the handout is signed and issued: the sheet's content stays
     # a function of the results alone (the run time is on 说明)
-    ws.set_row(row, 24)
+    heights.append(24)
+    ws.set_row(row, heights[-1])
     issued = f"{scheme.issuer}　　　　" if scheme.issuer else ""
     ws.merge_range(row, 3, row, last_col, f"{issued}日期：　　　　年　　月　　日", fmt.foot_right)
+    return heights
 
 
 # ---------------------------------------------------------------------------------------------- 得分明细
