@@ -14,13 +14,14 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from kjjr_fixtures import planned_breaks
 
 from kjjr_excel.app import run_rank
 from kjjr_excel.cli import cli
 from kjjr_excel.domain.scheme import load_scheme
 from kjjr_excel.read.ingest import ingest
 from kjjr_excel.write import notice as publish
-from kjjr_excel.write.ranking import export_pdf, write_ranking
+from kjjr_excel.write.ranking import FOOT_KEEPS, export_pdf, write_ranking
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_inputs"
@@ -172,6 +173,65 @@ def test_payment_list_equals_ranking_with_amounts_in_capitals(gd_ranking: Path, 
 )
 def test_capitals(wan: str, capitals: str) -> None:
     assert publish.in_capitals(Decimal(wan)) == capitals
+
+
+def _paid_book(scheme_id: str, count: int) -> publish.RankingBook:
+    """A final ranking of `count` centers, every one paid; each name its own, so a page shows whose rows it has."""
+    hosts = ["青岛高新技术产业开发区科技局", "市南区科学技术局"]
+    rows = tuple(
+        publish.PublishedRow(
+            n,
+            n,
+            f"C{n:03d}",
+            f"测试{n:03d}科技金融服务分中心",
+            hosts[n % 2],
+            Decimal(90),
+            "优秀",
+            Decimal(20),
+            "",
+        )
+        for n in range(1, count + 1)
+    )
+    return publish.RankingBook(scheme_id=scheme_id, year=2019, rows=rows)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
+@pytest.mark.parametrize(
+    ("scheme_id", "count"),
+    # 14 and 33 centers printed the signatures on the next page; 16 and 34 the whole foot alone, 合计 included
+    [("qingdao", 1), ("qingdao", 14), ("qingdao", 16), ("guangdong", 33), ("guangdong", 34)],
+)
+def test_printed_payment_foot_shares_the_last_centers_page(
+    tmp_path: Path, scheme_id: str, count: int
+) -> None:
+    from kjjr_excel.write.pdf import convert_to_pdf
+
+    scheme = load_scheme(scheme_id)
+    xlsx = publish.write_payment_list(scheme, _paid_book(scheme_id, count), tmp_path / "清单.xlsx", when=WHEN)
+    pdf = convert_to_pdf(xlsx, tmp_path / "清单.pdf", shutil.which("soffice"))
+    printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = ["".join(t.split()) for t in printed.split("\f") if t.strip()]  # CJK comes loosely spaced
+    # the foot whole on the last page, with the last center's row: 合计, the basis, signatures and date
+    for words in (f"合计（{count}个）", "依据：", "经办人：", "负责人：", "日期："):
+        assert [n for n, page in enumerate(pages) if words in page] == [len(pages) - 1], words
+    assert f"测试{count:03d}" in pages[-1]
+    # every page holds centers' rows under the repeated header row: none holds the foot alone
+    for page in pages:
+        assert "收款单位签章" in page and "测试" in page
+
+
+@pytest.mark.parametrize(("scheme_id", "count"), [("qingdao", 9), ("guangdong", 34), ("guangdong", 150)])
+def test_payment_breaks_follow_the_heights_the_file_holds(tmp_path: Path, scheme_id: str, count: int) -> None:
+    scheme = load_scheme(scheme_id)
+    xlsx = publish.write_payment_list(scheme, _paid_book(scheme_id, count), tmp_path / "清单.xlsx", when=WHEN)
+    ws = openpyxl.load_workbook(xlsx)["发放清单"]
+    table_end = 2 + count  # the title, the header row, a row a center; the foot from 合计 on
+    assert str(ws.cell(table_end + 1, 1).value).startswith("合计")
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    breaks = planned_breaks(ws, table_end, FOOT_KEEPS)
+    assert breaks and [b.id for b in ws.row_breaks.brk] == breaks
+    assert all(b.man for b in ws.row_breaks.brk)
 
 
 # ---------------------------------------------------------------------------------------------- refusals

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from kjjr_fixtures import planned_breaks
 
 from kjjr_excel import __version__
 from kjjr_excel.domain.describe import parameters
@@ -29,7 +30,6 @@ from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import OutputError
 from kjjr_excel.write import ranking as report
 from kjjr_excel.write.output import atomic_write
-from kjjr_excel.write.styles import landscape_room, page_starts
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIME = datetime(2018, 3, 1, 9, 30, 0)
@@ -734,21 +734,8 @@ def test_printed_foot_shares_the_last_centers_page(tmp_path: Path, scheme_id: st
 def test_page_breaks_follow_the_heights_the_file_holds(tmp_path: Path, scheme_id: str, count: int) -> None:
     xlsx = report.write_ranking(_sized_result(scheme_id, count), tmp_path / "r.xlsx", run_time=RUN_TIME)
     ws = openpyxl.load_workbook(xlsx)["排名"]
-    # every printed row's height stated, as planned: a gap row the file lacked would print 15 points high
-    heights = [ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)]
-    assert None not in heights
-    table_end = 2 + count  # the title, the header row, a row a center; the foot block after
-    assert ws.print_area.endswith(f"${len(heights)}") and ws.print_title_rows == "$2:$2"
-    margins = ws.page_margins
-    starts = page_starts(
-        heights[2:table_end],
-        heights[table_end:],
-        head=heights[:2],
-        repeated=heights[1:2],
-        room=landscape_room(margins.top, margins.bottom),
-        keep=report.FOOT_KEEPS,
-    )
-    assert starts and [b.id for b in ws.row_breaks.brk] == [2 + n for n in starts]
+    breaks = planned_breaks(ws, 2 + count, report.FOOT_KEEPS)  # the title, the header row, a row a center
+    assert breaks and [b.id for b in ws.row_breaks.brk] == breaks
     assert all(b.man for b in ws.row_breaks.brk)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import cn2an
@@ -22,13 +23,14 @@ from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.errors import KjjrError
 from kjjr_excel.write.output import atomic_write
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
-from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
-from kjjr_excel.write.styles import Workbook
+from kjjr_excel.write.ranking import FOOT_KEEPS, RANKING_KIND, SERIAL, SHEET_RANKING
+from kjjr_excel.write.styles import Workbook, landscape_room, page_starts
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
     from docx.text.run import Run
+    from xlsxwriter.worksheet import Worksheet
 
 NOTICE_DAYS = 5  # 公示期 in working days when the scheme names none
 CENT = Decimal("0.01")
@@ -321,31 +323,35 @@ def _payment_formats(wb: xlsxwriter.Workbook) -> dict[str, Format]:
     return {name: wb.add_format(props) for name, props in spec.items()}
 
 
+# 发放清单's columns (None: the scheme's subsidy label), their widths, and its page margins (inches)
+PAYMENT_HEADERS = ("序号", "单位名称", "依托单位", "等次", None, "金额（人民币大写）", "收款单位签章")
+PAYMENT_WIDTHS = (6, 26, 24, 8, 12, 26, 16)
+PAYMENT_MARGINS = MappingProxyType({"left": 0.5, "right": 0.5, "top": 0.75, "bottom": 0.7})
+# row heights in points: the issuer over the title, the header row (and 合计), a center's row, a signature
+# line; PAYMENT_LINE: the basis line and the foot's empty rows, one line of 12-point type (not 15: XlsxWriter
+# leaves a row of its default height unstated, and each program would print that row as high as it sees fit)
+PAYMENT_TITLE, PAYMENT_HEADER, PAYMENT_ROW, PAYMENT_SIGN = 50, 36, 28, 30
+PAYMENT_LINE = 15.75
+
+
 def _payment_sheet(
     wb: xlsxwriter.Workbook, scheme: Scheme, t: Mapping[str, str], paid: Sequence[PublishedRow]
 ) -> None:
-    """发放清单: title, one row per center paid, 合计 in figures and capitals, the basis and the signatures."""
+    """发放清单: title, one row per center paid, then the foot (合计 in figures and capitals, the basis and the
+    signatures), printed on one page with the last rows."""
     f = _payment_formats(wb)
     ws = wb.add_worksheet("发放清单")
-    headers = [
-        "序号",
-        "单位名称",
-        "依托单位",
-        "等次",
-        scheme.subsidy_label,
-        "金额（人民币大写）",
-        "收款单位签章",
-    ]
-    for col, width in enumerate([6, 26, 24, 8, 12, 26, 16]):
+    headers = [h or scheme.subsidy_label for h in PAYMENT_HEADERS]
+    for col, width in enumerate(PAYMENT_WIDTHS):
         ws.set_column(col, col, width)
-    ws.set_row(0, 50)
+    ws.set_row(0, PAYMENT_TITLE)
     ws.merge_range(0, 0, 0, len(headers) - 1, f"{t['issuer']}\n{t['payment_title']}", f["title"])
-    ws.set_row(1, 36)
+    ws.set_row(1, PAYMENT_HEADER)
     for col, h in enumerate(headers):
         ws.write_string(1, col, h, f["head"])
     row = 2
     for n, r in enumerate(paid, start=1):
-        ws.set_row(row, 28)
+        ws.set_row(row, PAYMENT_ROW)
         ws.write_number(row, 0, n, f["mid"])
         ws.write_string(row, 1, r.name, f["text"])
         ws.write_string(row, 2, r.host_unit, f["text"])
@@ -354,36 +360,58 @@ def _payment_sheet(
         ws.write_string(row, 5, in_capitals(r.subsidy or Decimal(0)), f["text"])
         ws.write_blank(row, 6, None, f["text"])
         row += 1
-    total = sum((r.subsidy or Decimal(0) for r in paid), Decimal(0))
-    ws.set_row(row, 36)
-    ws.merge_range(row, 0, row, 3, f"合计（{len(paid)}个）", f["bold"])
-    ws.write_number(row, 4, float(total), f["bold_money"])
-    ws.write_string(row, 5, in_capitals(total), f["bold_text"])
-    ws.write_blank(row, 6, None, f["text"])
-    row = _payment_foot(ws, f["plain"], t, row + 2)
+    foot = _payment_foot(ws, f, t, paid, row)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(1)
     ws.center_horizontally()
-    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.7)
+    ws.set_margins(**PAYMENT_MARGINS)
     ws.set_footer("&C第 &P 页 共 &N 页")
-    ws.print_area(0, 0, row, len(headers) - 1)
+    ws.print_area(0, 0, row + len(foot) - 1, len(headers) - 1)
+    _keep_payment_foot_with_table(ws, len(paid), foot)
 
 
-def _payment_foot(ws, plain: Format, t: Mapping[str, str], row: int) -> int:
-    """The basis of the payments and the signature lines, from `row`; returns the last row written."""
+def _keep_payment_foot_with_table(ws: Worksheet, paid: int, foot: Sequence[float]) -> None:
+    """Every page break of 发放清单 set by hand (styles.page_starts, as 排名's): pages as full as they go, the
+    foot on one page with the last rows, the header row repeated on each page."""
+    starts = page_starts(
+        [PAYMENT_ROW] * paid,
+        foot,
+        head=[PAYMENT_TITLE, PAYMENT_HEADER],
+        repeated=[PAYMENT_HEADER],
+        room=landscape_room(PAYMENT_MARGINS["top"], PAYMENT_MARGINS["bottom"]),
+        keep=FOOT_KEEPS,
+    )
+    ws.set_h_pagebreaks([2 + n for n in starts])
+
+
+def _payment_foot(
+    ws: Worksheet, f: Mapping[str, Format], t: Mapping[str, str], paid: Sequence[PublishedRow], row: int
+) -> list[float]:
+    """The foot from `row`, the row after the table: 合计, the basis of the payments and the signature lines.
+    Returns the height of each of its rows (points), top to bottom; the file states every one."""
+    total = sum((r.subsidy or Decimal(0) for r in paid), Decimal(0))
+    ws.set_row(row, PAYMENT_HEADER)
+    ws.merge_range(row, 0, row, 3, f"合计（{len(paid)}个）", f["bold"])
+    ws.write_number(row, 4, float(total), f["bold_money"])
+    ws.write_string(row, 5, in_capitals(total), f["bold_text"])
+    ws.write_blank(row, 6, None, f["text"])
     basis = t["heading"].removeprefix("关于").removesuffix("的公示")
-    ws.write_string(row, 0, f"依据：{basis}（与排名结果表、公示一致）", plain)
-    row += 2
-    ws.set_row(row, 30)
-    ws.write_string(row, 0, "经办人：", plain)
-    ws.write_string(row, 2, "审核人：", plain)
-    ws.write_string(row, 4, "负责人：", plain)
-    row += 1
-    ws.set_row(row, 30)
-    ws.write_string(row, 4, "日期：　　年　　月　　日", plain)
-    return row
+    lines: list[tuple[float, dict[int, str]]] = [
+        (PAYMENT_LINE, {}),
+        (PAYMENT_LINE, {0: f"依据：{basis}（与排名结果表、公示一致）"}),
+        (PAYMENT_LINE, {}),
+        (PAYMENT_SIGN, {0: "经办人：", 2: "审核人：", 4: "负责人："}),
+        (PAYMENT_SIGN, {4: "日期：　　年　　月　　日"}),
+    ]
+    for n, (height, texts) in enumerate(lines, start=row + 1):
+        ws.set_row(n, height)
+        if not texts:  # a blank cell keeps the row: a row with no cell may not be written (constant_memory)
+            ws.write_blank(n, 0, None, f["plain"])
+        for col, text in texts.items():
+            ws.write_string(n, col, text, f["plain"])
+    return [PAYMENT_HEADER] + [height for height, _ in lines]
 
 
 # ---------------------------------------------------------------------------------------------- publish
