@@ -21,7 +21,8 @@ from kjjr_excel.cli import cli
 from kjjr_excel.domain.scheme import load_scheme
 from kjjr_excel.read.ingest import ingest
 from kjjr_excel.write import notice as publish
-from kjjr_excel.write.ranking import FOOT_KEEPS, export_pdf, write_ranking
+from kjjr_excel.write.ranking import export_pdf, write_ranking
+from kjjr_excel.write.styles import FOOT_KEEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_inputs"

@@ -30,6 +30,7 @@ from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import OutputError
 from kjjr_excel.write import ranking as report
 from kjjr_excel.write.output import atomic_write
+from kjjr_excel.write.styles import FOOT_KEEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIME = datetime(2018, 3, 1, 9, 30, 0)
@@ -734,7 +735,7 @@ def test_printed_foot_shares_the_last_centers_page(tmp_path: Path, scheme_id: st
 def test_page_breaks_follow_the_heights_the_file_holds(tmp_path: Path, scheme_id: str, count: int) -> None:
     xlsx = report.write_ranking(_sized_result(scheme_id, count), tmp_path / "r.xlsx", run_time=RUN_TIME)
     ws = openpyxl.load_workbook(xlsx)["排名"]
-    breaks = planned_breaks(ws, 2 + count, report.FOOT_KEEPS)  # the title, the header row, a row a center
+    breaks = planned_breaks(ws, 2 + count, FOOT_KEEPS)  # the title, the header row, a row a center
     assert breaks and [b.id for b in ws.row_breaks.brk] == breaks
     assert all(b.man for b in ws.row_breaks.brk)
 

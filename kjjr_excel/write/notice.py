@@ -23,8 +23,8 @@ from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.errors import KjjrError
 from kjjr_excel.write.output import atomic_write
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
-from kjjr_excel.write.ranking import FOOT_KEEPS, RANKING_KIND, SERIAL, SHEET_RANKING
-from kjjr_excel.write.styles import Workbook, landscape_room, page_starts
+from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
+from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, spacer_row
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -369,21 +369,16 @@ def _payment_sheet(
     ws.set_margins(**PAYMENT_MARGINS)
     ws.set_footer("&C第 &P 页 共 &N 页")
     ws.print_area(0, 0, row + len(foot) - 1, len(headers) - 1)
-    _keep_payment_foot_with_table(ws, len(paid), foot)
-
-
-def _keep_payment_foot_with_table(ws: Worksheet, paid: int, foot: Sequence[float]) -> None:
-    """Every page break of 发放清单 set by hand (styles.page_starts, as 排名's): pages as full as they go, the
-    foot on one page with the last rows, the header row repeated on each page."""
-    starts = page_starts(
-        [PAYMENT_ROW] * paid,
+    keep_foot_with_rows(
+        ws,
+        2,
+        [PAYMENT_ROW] * len(paid),
         foot,
         head=[PAYMENT_TITLE, PAYMENT_HEADER],
         repeated=[PAYMENT_HEADER],
-        room=landscape_room(PAYMENT_MARGINS["top"], PAYMENT_MARGINS["bottom"]),
-        keep=FOOT_KEEPS,
+        top=PAYMENT_MARGINS["top"],
+        bottom=PAYMENT_MARGINS["bottom"],
     )
-    ws.set_h_pagebreaks([2 + n for n in starts])
 
 
 def _payment_foot(
@@ -406,9 +401,10 @@ def _payment_foot(
         (PAYMENT_SIGN, {4: "日期：　　年　　月　　日"}),
     ]
     for n, (height, texts) in enumerate(lines, start=row + 1):
+        if not texts:
+            spacer_row(ws, n, height, f["plain"])
+            continue
         ws.set_row(n, height)
-        if not texts:  # a blank cell keeps the row: a row with no cell may not be written (constant_memory)
-            ws.write_blank(n, 0, None, f["plain"])
         for col, text in texts.items():
             ws.write_string(n, col, text, f["plain"])
     return [PAYMENT_HEADER] + [height for height, _ in lines]

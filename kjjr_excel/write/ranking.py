@@ -43,12 +43,12 @@ from kjjr_excel.write.styles import (
     TITLE_FONT,
     Workbook,
     display_width,
+    keep_foot_with_rows,
     landscape_a4,
-    landscape_room,
     lines_height,
-    page_starts,
     print_table,
     row_height,
+    spacer_row,
     wrapped_lines,
     write_values,
 )
@@ -325,7 +325,7 @@ class _Table:
                 ws.set_row(row, height)
             self.heights.append(height)
             formats = queued.formats
-            cells = [formats.get(col) or kind_formats[col] for col in range(len(queued.values))]
+            cells = [formats.get(col) or f for col, f in enumerate(kind_formats)] if formats else kind_formats
             write_values(ws, row, queued.values, cells, cells, cells, cells)
         last = max(self.row - 1, self.header_row)
         if autofilter and self.columns:
@@ -468,29 +468,20 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
 RANKING_MARGIN = 0.6  # inches, top and bottom of 排名's pages: a handout holds as many rows a page as it can
 TITLE_HEIGHT = 48  # points: 排名's first row, the issuer over the title
 GAP = 8  # points: the empty rows between the table and the parts of its foot
-FOOT_KEEPS = 3  # table rows printed on the foot's page at least (all of them when the table has fewer)
 
 
 def _keep_foot_with_table(ws: Worksheet, table: _Table, foot: list[float]) -> None:
-    """Every page break of 排名 set by hand: pages as full as they go, the foot block (grading rule, 等次汇总,
-    issuer and date) on one page with the table's last rows, the header row repeated on each page."""
-    starts = page_starts(
+    """排名's pages: the foot block (grading rule, 等次汇总, issuer and date) with the table's last rows."""
+    keep_foot_with_rows(
+        ws,
+        table.header_row + 1,
         table.heights,
         foot,
         head=[TITLE_HEIGHT, table.header_height],
         repeated=[table.header_height],
-        room=landscape_room(RANKING_MARGIN, RANKING_MARGIN),
-        keep=FOOT_KEEPS,
+        top=RANKING_MARGIN,
+        bottom=RANKING_MARGIN,
     )
-    ws.set_h_pagebreaks([table.header_row + 1 + n for n in starts])
-
-
-def _gap(ws: Worksheet, fmt: _Formats, row: int) -> float:
-    """An empty row GAP points high between parts of 排名's foot. A blank cell holds its height: with
-    constant_memory a row with no cell is never written, and would print at the default height."""
-    ws.set_row(row, GAP)
-    ws.write_blank(row, 0, None, fmt.plain)
-    return GAP
 
 
 def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
@@ -549,14 +540,14 @@ def _write_ranking_foot(
     scheme: Scheme = result.scheme
     last_col = len(widths) - 1
     full = sum(widths)
-    heights = [_gap(ws, fmt, row)]
+    heights = [spacer_row(ws, row, GAP, fmt.plain)]
     row += 1
     for line in grading_rule(scheme):
         heights.append(row_height([(line, full)], minimum=20))
         ws.set_row(row, heights[-1])
         ws.merge_range(row, 0, row, last_col, line, fmt.foot)
         row += 1
-    heights.append(_gap(ws, fmt, row))
+    heights.append(spacer_row(ws, row, GAP, fmt.plain))
     row += 1
     # 等次汇总 across: a label over 序号…依托单位, one column per grade and 合计 over the score columns. Name,
     # code and rank columns stay empty, so an earlier year's history never reads these rows as centers.
@@ -577,7 +568,7 @@ def _write_ranking_foot(
             else:
                 ws.write_number(row, col, value, cell_fmt)
         row += 1
-    heights.append(_gap(ws, fmt, row))
+    heights.append(spacer_row(ws, row, GAP, fmt.plain))
     row += 1
     # the issuer, and a date line to fill in when the handout is signed and issued: the sheet's content stays
     # a function of the results alone (the run time is on 说明)

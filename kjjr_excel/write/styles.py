@@ -28,8 +28,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from kjjr_excel.write import xlsxfast
-
-Formats = Sequence[Format | None]  # one per column
+from kjjr_excel.write.xlsxfast import Formats  # one format (or None) per column
 
 
 class Workbook(xlsxwriter.Workbook):
@@ -268,3 +267,35 @@ def page_starts(
         wanted -= 1
     cut = len(rows) - wanted
     return [n for n in starts if n < cut] + ([cut] if cut else [])
+
+
+FOOT_KEEPS = 3  # table rows printed on the foot's page at least (all of them when the table has fewer)
+
+
+def keep_foot_with_rows(
+    ws: Worksheet,
+    first_row: int,
+    rows: Sequence[float],
+    foot: Sequence[float],
+    *,
+    head: Sequence[float],
+    repeated: Sequence[float],
+    top: float,
+    bottom: float,
+) -> None:
+    """Every page break of a landscape table set by hand (page_starts): pages as full as they go, the foot
+    block on one page with the last FOOT_KEEPS rows. first_row: the sheet row of rows[0]; top, bottom: the
+    page margins (inches)."""
+    starts = page_starts(
+        rows, foot, head=head, repeated=repeated, room=landscape_room(top, bottom), keep=FOOT_KEEPS
+    )
+    ws.set_h_pagebreaks([first_row + n for n in starts])
+
+
+def spacer_row(ws: Worksheet, row: int, height: float, cell_format: Format) -> float:
+    """An empty row of the given height (points), returned. It holds a blank cell: in constant_memory mode
+    XlsxWriter writes out only the row it is on when the next is started, so a row given a height and no cell
+    between two written rows is dropped, and prints at the default height."""
+    ws.set_row(row, height)
+    ws.write_blank(row, 0, None, cell_format)
+    return height
