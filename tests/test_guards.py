@@ -65,17 +65,24 @@ def ranked_names(path: Path) -> set[str]:
     return {row[col] for row in rows[at + 1 :] if len(row) > col and row[col] and isinstance(row[0], float)}
 
 
-def with_far_cell(src: Path, dst: Path, ref: str, sheet: str) -> Path:
-    """A copy of a workbook with one more cell at `ref` on `sheet` (the file stays a few KB)."""
+def with_far_cell(src: Path, dst: Path, ref: str, sheet: str, tag: str = '<c r="{ref}"') -> Path:
+    """A copy of a workbook with one more cell at `ref` on `sheet` (the file stays a few KB); `tag` is how
+    the cell's start tag begins."""
     part = sheet_part(src, sheet)
     with zipfile.ZipFile(src) as z:
         xml = z.read(part)
     row = re.sub(r"[A-Z]", "", ref)
-    extra = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    start = tag.format(ref=ref, row=row)
+    extra = f'<row r="{row}">{start} t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
     return rewrite_zip(src, dst, replace={part: xml.replace(b"</sheetData>", extra.encode())})
 
 
 # ---------------------------------------------------------------------------------------------- extents
+
+
+def sheet(data: bytes) -> bytes:
+    """A sheet part around rows (the extent is read as XML when the tags are not in the usual form)."""
+    return b'<?xml version="1.0"?><worksheet xmlns="x"><sheetData>' + data + b"</sheetData></worksheet>"
 
 
 @pytest.mark.parametrize(
@@ -92,11 +99,36 @@ def with_far_cell(src: Path, dst: Path, ref: str, sheet: str) -> Path:
         (b"<x:row r='5'><x:c r = 'XFD1048576'/></x:row>", (1_048_576, 16_384)),
         # an r hidden in another attribute's value cannot make the bound smaller
         (b'<row r="1"><c t=\'x r="A1"\' r="ZZZZ9"/></row>', (9, 26**4)),
+        # forms calamine reads a far cell from (each one aborted the whole run before it was bounded): white
+        # space other than one blank, a '>' inside a value, a character reference, a prefixed r
+        (b'<row r="1"><c r="A1"/><c\tr="XFD1048576"/></row>', (1_048_576, 16_384)),
+        (b'<row r="1"><c\nr="XFD1"/></row>', (1, 16_384)),
+        (b'<row r="1"><c s=">" r="XFD1048576"/></row>', (1_048_576, 16_384)),
+        (b'<row r="1"><c r="&#88;FD1048576"/></row>', (1_048_576, 16_384)),
+        (b'<row r="1"><c r="A1" x:r="XFD9"/></row>', (9, 16_384)),
+        (b'<row r="9"><c r="A9"/></row><row r="1048576"><c><v>1</v></c></row>', (1_048_576, 1)),
+        # a comment is not read by calamine; where every tag is plain it still counts (the bound may overstate)
+        (b'<row r="9"><!-- <c r="A1" s="1"> --><c r="B9" s="1"/></row>', (9, 2)),
+        (b'<row r="9"><!-- <c r="XFD9"/> --><c r="B9" s="1"/></row>', (9, 16_384)),
         (b"", (0, 0)),
     ],
 )
 def test_xml_extent_bounds_what_calamine_allocates(xml, extent):
-    assert guards.xml_extent(xml) == extent
+    assert guards.xml_extent(sheet(xml)) == extent
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b'<row r="1"><c r="A1" r="XFD1048576"/></row>',  # calamine takes the last r
+        b'<row r="1"><c r="A1"\tr="XFD1048576"/></row>',
+        b"<row r='1'><c r='A1'><v>1</v></row>",  # not well-formed: no bound can be given
+    ],
+)
+def test_xml_extent_refuses_a_sheet_it_cannot_bound(xml):
+    with pytest.raises(guards.Guarded) as refused:
+        guards.xml_extent(sheet(xml))
+    assert refused.value.code == "file-corrupt" and "无法确定其范围" in refused.value.fields["detail"]
 
 
 def test_check_extent_refuses_what_no_reader_needs():
@@ -119,6 +151,28 @@ def test_far_cell_on_the_data_sheet_is_a_finding_not_an_abort(tmp_path, ref):
     assert done.returncode == 0, done.stderr
     found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == "far.xlsx"]
     assert any(ref in f["说明"] and "范围过大" in f["说明"] for f in found), found
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+@pytest.mark.parametrize(
+    "tag, said",
+    [
+        ('<c\tr="{ref}"', "范围过大"),  # a tab where writers put a blank
+        ('<c s=">" r="{ref}"', "范围过大"),  # a '>' inside a value does not end the tag
+        ('<c r="A{row}" r="{ref}"', "不规范，无法确定其范围"),  # calamine takes the second r
+    ],
+)
+def test_far_cell_in_an_odd_tag_is_a_finding_not_an_abort(tmp_path, tag, said):
+    """Each of these made calamine ask for 512 GiB and abort the whole run (2026-12-01)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    src = real_submission(tmp_path / "src.xlsx", QD, center=("Q2", "乙中心"), values=good_values(QD))
+    with_far_cell(src, inbox / "far.xlsx", "XFD1048576", layout(QD).sheet, tag)
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr
+    found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == "far.xlsx"]
+    assert any(said in f["说明"] for f in found), found
     assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
 
 
@@ -416,10 +470,18 @@ def test_assessment_folder_nested_deep_with_a_fifo_is_findings_not_a_crash(tmp_p
         (b'<row r="1"><c s="1"/></row>', False),
         (b"<x:row r='5'><x:c r='B1'/></x:row>", False),
         (b'<row r="1"><c r = "A1"/></row>', False),
+        (b'<row r="1"><c\tr="A1"/></row>', False),
+        (b'<row r="1"><c r="A1"\ts="1"/></row>', False),
+        (b'<row r="1"><c r="A1" r="XFD1048576"/></row>', False),
+        (b'<row r="1"><c r="A1" x:r="XFD1048576"/></row>', False),
+        (b'<row r="1"><c r="A1" s=">" r="XFD1048576"/></row>', False),
+        (b'<row r="1"><c r="A1" t=\'s\'/></row>', False),
+        (b'<row\nr="1"><c r="A1"/></row>', False),
+        (b'<row r="1" spans="1:5" x14ac:dyDescent="0.25"><c r="E1" s="2" t="s"><v>0</v></c></row>', True),
     ],
 )
 def test_plainly_small_is_only_said_of_what_is_surely_small(xml, small):
-    assert guards.plainly_small(xml) is small
+    assert guards.plainly_small(sheet(xml)) is small
     if small:
-        rows, cols = guards.xml_extent(xml)
+        rows, cols = guards.xml_extent(sheet(xml))
         assert rows <= guards.SMALL[0] and cols <= guards.SMALL[1]

@@ -171,21 +171,23 @@ def name_is_odd(name: str) -> bool:
 # ---------------------------------------------------------------------------------------------- extents
 
 
-def _column_number(letters: bytes) -> int:
+def _column_number(letters: str) -> int:
     n = 0
     for ch in letters.upper():
-        n = n * 26 + ch - 64
+        n = n * 26 + ord(ch) - 64
     return n
 
 
-# How Excel, LibreOffice, XlsxWriter and openpyxl write a cell and a row: r first, double quotes, no prefix.
-_CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
-_ROW_PLAIN = re.compile(rb'<row r="([0-9]{1,7})"')
-# what only other forms contain: a row or cell without attributes, a prefixed one (one search, not eight)
-_ODD_FORM = re.compile(rb"<(?:c|row)[>/]|<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]")
-# Any row or cell start tag (prefixed or not) with its attributes, and any r attribute in any quoting.
-_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])([^>]*)")
-_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*([A-Za-z]*)([0-9]*)""")
+# The one form the usual writers (Excel, LibreOffice, Gnumeric, XlsxWriter, openpyxl) give a row or cell start
+# tag: r first, in double quotes; then attributes one space apart, none of them an r (prefixed or not), no
+# quote, < or > inside a value; then > or />. A tag of this form has exactly one reference, and ends where it
+# seems to (a '>' inside a quoted value would not end it for calamine's parser).
+_ATTRIBUTES = rb'(?: (?!r=)[\w.-]+(?::(?!r=)[\w.-]+)?="[^"<>]*")*/?>'
+_CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"' + _ATTRIBUTES)
+_ROW_PLAIN = re.compile(rb'<row r="[0-9]{1,7}"' + _ATTRIBUTES)
+# Every row or cell start tag as calamine's parser sees one: the name (after a prefix; a name ending in :c is
+# counted too, which can only overstate) ends at white space, / or >. Inside a comment one counts as well.
+_ANY_TAG = re.compile(rb"<(?:[^\s<>/!?\"']*:)?(?:c|row)(?=[\s/>])")
 
 
 def _by_length(text: bytes) -> tuple[int, bytes]:
@@ -196,31 +198,41 @@ def xml_extent(part: bytes) -> tuple[int, int]:
     """(rows, columns) of the rectangle from A1 to the farthest cell of a sheet part, as calamine allocates it.
 
     Only cells count: a row element without cells allocates nothing (LibreOffice writes an empty
-    `<row r="1048576">` after a row is deleted). The usual writers' form is read with two searches; anything
-    else tag by tag, where a cell without an r is placed after the one before (in the current row), a row
-    without an r after the one before, and every r in a cell's tag counts: the bound holds whatever a file
-    says."""
+    `<row r="1048576">` after a row is deleted). When every row and cell tag has the usual writers' form, each
+    cell carries its own reference and three searches find them all. Anything else (a tab between attributes,
+    single quotes, a prefix, a cell without r, a second r, a '>' inside a value) is parsed as XML, where a cell
+    without r is placed after the one before (in the current row), a row without r after the one before, and
+    every r in a tag counts: the bound holds whatever a file says. Raise Guarded('file-corrupt') when the part
+    is not well-formed XML (no bound can be given for what calamine might make of it)."""
     cells = _CELL_PLAIN.findall(part)
-    rows = _ROW_PLAIN.findall(part)
-    if (
-        len(cells) == part.count(b"<c ")
-        and len(rows) == part.count(b"<row ")
-        and len(cells) + len(rows) == part.count(b' r="')
-        and _ODD_FORM.search(part) is None
-    ):
+    if len(_ANY_TAG.findall(part)) == len(cells) + len(_ROW_PLAIN.findall(part)):
         # digit strings compare as numbers by (length, text); a leading zero can only overstate the bound
         digits = {d for _, d in cells}
         letters = {c for c, _ in cells}
         far_row = int(max(digits, key=_by_length)) if digits else 0
-        return far_row, _column_number(max(letters, key=_by_length)) if letters else 0
-    far_row = far_col = row = col = 0
-    for name, attributes in _TAG.findall(part):
-        refs = _R_ATTR.findall(attributes)
-        if name == b"row":
-            numbered = [d for _, d in refs if d]
-            row = max((_number(d) for d in numbered), default=row + 1)
-            col = 0
-            continue
+        return far_row, _column_number(max(letters, key=_by_length).decode()) if letters else 0
+    return _parsed_extent(part)
+
+
+_REFERENCE = re.compile(r"\s*([A-Za-z]*)([0-9]*)")
+
+
+def _parsed_extent(part: bytes) -> tuple[int, int]:
+    from xml.parsers import expat
+
+    far = [0, 0]  # farthest row, column
+    at = [0, 0]  # the current row, and the column of the cell before
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local not in ("c", "row"):
+            return
+        refs = [_REFERENCE.match(v).groups() for k, v in attributes.items() if k.rpartition(":")[2] == "r"]
+        if local == "row":
+            at[0] = max((_number(d) for _, d in refs if d), default=at[0] + 1)
+            at[1] = 0
+            return
+        row, col = at
         placed = [(row or 1, col + 1)] if not refs else []
         for letters, digits in refs:
             placed.append(
@@ -232,29 +244,45 @@ def xml_extent(part: bytes) -> tuple[int, int]:
                 )
             )
         for r, c in placed:
-            far_row, far_col = max(far_row, r), max(far_col, c)
-        col = max(c for _, c in placed)
-    return far_row, far_col
+            far[0], far[1] = max(far[0], r), max(far[1], c)
+        at[1] = max(c for _, c in placed)
+
+    def refuse(*_: object) -> None:
+        raise ValueError("DTD")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = refuse  # the part's scan refuses a DTD first; never expand one here
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(part, True)
+    except (expat.ExpatError, ValueError) as exc:
+        where = f"在第 {exc.lineno} 行" if isinstance(exc, expat.ExpatError) else ""
+        raise Guarded("file-corrupt", detail=f"工作表的XML内容{where}不规范，无法确定其范围") from None
+    return far[0], far[1]
 
 
-def _number(digits: bytes) -> int:
+def _number(digits: str) -> int:
     return int(digits) if len(digits) <= 7 else 10 ** len(digits)
 
 
-# The first row or cell start tag that is not in the usual writers' form with a near reference (a row below
-# 1000, a column before AAA), or any row or cell without attributes or with a prefix. One search that stops
-# at its first hit: in a filled template it finds nothing.
+# The first row or cell start tag that is not in the usual writers' form (above) with a near reference (a row
+# below 1000, a column before AAA). One search that stops at its first hit: in a filled template it finds
+# nothing. A prefixed tag is looked for apart, by what its name ends with, wherever it stands (anywhere
+# else it can only make a sheet not plain): one search for a rare byte instead of a test at every tag.
 _NOT_PLAINLY_SMALL = re.compile(
-    rb'<(?:c (?!r="[A-Z]{1,2}[0-9]{1,3}")|row (?!r="[0-9]{1,3}")|(?:c|row)[>/]|[A-Za-z_][\w.-]*:(?:c|row)[\s/>])'
+    rb'<(?:c(?:(?! r="[A-Z]{1,2}[0-9]{1,3}"' + _ATTRIBUTES + rb")[\s/>])"
+    rb'|row(?:(?! r="[0-9]{1,3}"' + _ATTRIBUTES + rb")[\s/>]))"
 )
+_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
 SMALL = (999, 702)  # rows x columns (ZZ999) a sheet is at most when plainly_small
 
 
 def plainly_small(part: bytes) -> bool:
-    """True when a sheet part is surely within SMALL: every row and cell starts with its own near r (one
-    without r is placed by counting, so it is never plain). Then xml_extent, which reads every reference
-    (three times the cost), is not needed: most of a batch, every filled template, is plain."""
-    return _NOT_PLAINLY_SMALL.search(part) is None
+    """True when a sheet part is surely within SMALL: every row and cell tag has the usual writers' form with a
+    near r (one without r is placed by counting, so it is never plain). Then xml_extent is not needed: most of
+    a batch, every filled template, is plain."""
+    return _PREFIXED.search(part) is None and _NOT_PLAINLY_SMALL.search(part) is None
 
 
 def check_extent(rows: int, cols: int, *, max_cells: int = MAX_SHEET_CELLS) -> None:
