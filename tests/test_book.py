@@ -100,6 +100,44 @@ def test_the_prolog_shortcut_never_passes_a_dtd(tmp_path, clean):
     assert checked >= 5
 
 
+def test_a_part_seen_before_is_not_scanned_again_but_what_we_parse_always_is(tmp_path, clean):
+    """One batch's books share a BookCache: a part whose directory entry (name, CRC-32, sizes) passed the scan
+    in an earlier file is not opened again. A DTD in a changed part is still refused (its CRC differs); and
+    where a part is forged to match a key seen before (here: the key put in by hand), a part a parser of ours
+    reads is refused when it is inflated, and one only calamine reads (it expands no entity) cannot stop the
+    batch."""
+    from kjjr_excel.read.submission import SubmissionReader
+
+    cache = book_mod.BookCache()
+    first = open_book(clean, "clean.xlsx", cache)
+    assert first.cache is cache and len(cache.checked_parts) >= 5
+    lol = b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaa">]><sst xmlns="x"><si><t>&a;</t></si></sst>'
+    rewrite_zip(clean, tmp_path / "lol.xlsx", replace={"xl/sharedStrings.xml": lol})
+    with pytest.raises(Refused) as refused:
+        open_book(tmp_path / "lol.xlsx", "lol.xlsx", cache)
+    assert [f.code for f in refused.value.findings] == ["file-unsafe"]
+
+    sheet = sheet_part(clean, layout(GD).sheet)
+    with zipfile.ZipFile(clean) as z:
+        xml = z.read(sheet)
+    dtd = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + xml.split(b"?>", 1)[1]
+    in_sheet = rewrite_zip(clean, tmp_path / "sheet.xlsx", replace={sheet: dtd})
+    in_strings = rewrite_zip(clean, tmp_path / "strings.xlsx", replace={"xl/sharedStrings.xml": lol})
+    for forged in (in_sheet, in_strings):
+        with zipfile.ZipFile(forged) as z:
+            for info in z.infolist():
+                cache.passed(info)  # as if each part had the CRC and sizes of one seen before
+    with pytest.raises(Refused) as refused:
+        open_book(in_sheet, "sheet.xlsx", cache).part(sheet)
+    assert [f.code for f in refused.value.findings] == ["file-unsafe"]
+    reader = SubmissionReader(GD)
+    reader.books = cache
+    outcome = reader.read(in_sheet, "sheet.xlsx")
+    assert outcome.submission is None and [f.code for f in outcome.findings] == ["file-unsafe"]
+    outcome = reader.read(in_strings, "strings.xlsx")
+    assert outcome.submission is None and [f.code for f in outcome.findings] == ["file-corrupt"]
+
+
 def _declare(src: Path, dst: Path, part: str, field: slice, change) -> Path:
     """A copy whose central directory says something else about `part` (its bytes untouched)."""
     data = bytearray(src.read_bytes())

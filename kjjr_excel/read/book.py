@@ -87,8 +87,25 @@ class BookCache:
 
     sheet_parts: dict[tuple, str | None] = field(default_factory=dict)
     cell_tags: dict[frozenset, tuple[bytes, ...]] = field(default_factory=dict)
+    # parts whose first bytes were seen to declare no DTD, by name, CRC-32 and sizes in the zip directory
+    checked_parts: set[tuple] = field(default_factory=set)
 
     LIMIT = 256
+
+    def checked(self, info: zipfile.ZipInfo) -> bool:
+        """True when a part with this directory entry passed the XML scan in an earlier book of the batch.
+
+        Every file written from one template holds the same workbook, styles and shared strings parts; their
+        scan is the largest cost of opening a file. The key is what the zip directory declares (no inflating),
+        and calamine's reader checks the CRC-32 of what it inflates. A part could be forged to match one seen
+        before (a CRC-32 can be forced), so the key is trusted only for parts no parser of ours reads:
+        Book.part checks every part it inflates itself, whatever this says."""
+        return (info.filename, info.CRC, info.file_size, info.compress_size) in self.checked_parts
+
+    def passed(self, info: zipfile.ZipInfo) -> None:
+        if len(self.checked_parts) > self.LIMIT:
+            self.checked_parts.clear()
+        self.checked_parts.add((info.filename, info.CRC, info.file_size, info.compress_size))
 
     def sheet_part(self, book: Book, sheet: str, display: str) -> str | None:
         """The zip part of a sheet, remembered by the CRC and size of workbook.xml and its relationships as
@@ -130,10 +147,13 @@ class Book:
     cache: BookCache = field(default_factory=BookCache)
 
     def part(self, name: str) -> bytes:
-        """A part of the package, inflated once, bounded by its declared size; b"" when absent."""
+        """A part of the package, inflated once, bounded by its declared size; b"" when absent. Every part a
+        parser of ours reads comes through here and is refused if it declares a DTD."""
         found = self.parts.get(name)
         if found is None and self.zip is not None:
-            found = self.parts[name] = _read_part(self.zip, name, self.display)
+            found = _read_part(self.zip, name, self.display)
+            _refuse_unsafe_xml(found, name, self.display)
+            self.parts[name] = found
         return found or b""
 
     @property
@@ -213,8 +233,8 @@ class Book:
         .xls, where calamine's values are all there is.
 
         shortcut: a byte search first, the sheet is parsed only when a wanted cell may hold a formula; False
-        always parses (the reference the shortcut is tested against). The part is at hand already: every sheet
-        is inflated whole when the book is opened, to be scanned, and to be bounded before calamine loads it."""
+        always parses (the reference the shortcut is tested against). The part is at hand already: a sheet is
+        inflated whole to be bounded before calamine loads it."""
         if self.zip is None:
             return {}
         if self.fmt == "ods":
@@ -251,7 +271,7 @@ def open_book(path: Path | ArchiveMember | MemberFile, display: str, cache: Book
         data = _read_bytes(path, display)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        book = _guard(data, digest, path.suffix.lower(), display)
+        book = _guard(data, digest, path.suffix.lower(), display, cache or BookCache())
     except Refused as refused:
         refused.sha256 = digest
         raise
@@ -260,8 +280,6 @@ def open_book(path: Path | ArchiveMember | MemberFile, display: str, cache: Book
         refused = Refused(Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc)))
         refused.sha256 = digest
         raise refused from None
-    if cache is not None:
-        book.cache = cache
     return book
 
 
@@ -287,22 +305,22 @@ def _guarded(refused: guards.Guarded, display: str, sheet: str = "") -> Finding:
     return Finding.make(refused.code, file=display, sheet=sheet, **refused.fields)
 
 
-def _guard(data: bytes, digest: str, suffix: str, display: str) -> Book:
+def _guard(data: bytes, digest: str, suffix: str, display: str, cache: BookCache) -> Book:
     if not data:
         raise Refused(Finding.make("file-empty", file=display))
     if data.startswith(ZIP_MAGIC):
         zf = _check_zip(data, display)
         names = set(zf.namelist())
         if "mimetype" in names and "content.xml" in names:
-            return _ods_book(data, digest, zf, suffix, display)
-        return _xlsx_book(data, digest, zf, names, suffix, display)
+            return _ods_book(data, digest, zf, suffix, display, cache)
+        return _xlsx_book(data, digest, zf, names, suffix, display, cache)
     if data.startswith(OLE_MAGIC):
         _check_ole(data, display)
         notes = []
         if suffix in XLSX_SUFFIXES:
             notes.append(Finding.make("file-extension-mismatch", file=display, ext=suffix, actual=".xls"))
         reader = _calamine(data, display)
-        return Book(data, digest, "xls", reader, None, notes, display)  # _check_ole bounded every sheet
+        return Book(data, digest, "xls", reader, None, notes, display, cache=cache)  # every sheet bounded
     raise Refused(Finding.make("file-not-workbook", file=display, detail=_what_it_is(data, display)))
 
 
@@ -319,7 +337,13 @@ def _what_it_is(data: bytes, display: str) -> str:
 
 
 def _xlsx_book(
-    data: bytes, digest: str, zf: zipfile.ZipFile, names: set[str], suffix: str, display: str
+    data: bytes,
+    digest: str,
+    zf: zipfile.ZipFile,
+    names: set[str],
+    suffix: str,
+    display: str,
+    cache: BookCache,
 ) -> Book:
     if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
         kind = "Word文档" if "word/document.xml" in names else "压缩包或其他文件"
@@ -338,12 +362,14 @@ def _xlsx_book(
         )
     if macro:
         notes.append(Finding.make("file-macros-ignored", file=display))
-    parts = _check_xml_parts(zf, display)
+    parts = _check_xml_parts(zf, display, cache)
     reader = _calamine(data, display)
-    return Book(data, digest, "xlsm" if macro else "xlsx", reader, zf, notes, display, parts)
+    return Book(data, digest, "xlsm" if macro else "xlsx", reader, zf, notes, display, parts, cache)
 
 
-def _ods_book(data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, display: str) -> Book:
+def _ods_book(
+    data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, display: str, cache: BookCache
+) -> Book:
     """An OpenDocument package (LibreOffice's and Gnumeric's own format): a spreadsheet is read like an .xlsx,
     behind the same checks; any other OpenDocument file (a text document) is not a workbook."""
     mimetype = _read_part(zf, "mimetype", display).strip()
@@ -357,9 +383,12 @@ def _ods_book(data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, displa
         notes.append(
             Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".ods")
         )
-    parts = _check_xml_parts(zf, display)
+    parts = _check_xml_parts(zf, display, cache)
+    if "content.xml" not in parts:
+        parts["content.xml"] = _read_part(zf, "content.xml", display)
+        _refuse_unsafe_xml(parts["content.xml"], "content.xml", display)
     try:  # calamine expands every table of an .ods as it opens it: bound them all first
-        guards.check_ods(_read_part(zf, "content.xml", display))
+        guards.check_ods(parts["content.xml"])
     except guards.Guarded as refused:
         raise Refused(_guarded(refused, display)) from None
     except ElementTree.ParseError:
@@ -372,7 +401,7 @@ def _ods_book(data: bytes, digest: str, zf: zipfile.ZipFile, suffix: str, displa
         # calamine stops at the whitespace an indenting writer (Gnumeric) puts between table elements; that
         # whitespace is not cell content, so the package is read again without it
         reader = _calamine(_ods_without_indent(zf, display), display)
-    return Book(data, digest, "ods", reader, zf, notes, display, parts)
+    return Book(data, digest, "ods", reader, zf, notes, display, parts, cache)
 
 
 # whitespace right after a table element's tag or right before one: indentation, never a cell's text
@@ -457,13 +486,13 @@ def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
 _UNPARSED = ("xl/theme/", "xl/media/", "xl/printerSettings/", "xl/drawings/", "customXml/", "docProps/app")
 
 
-# Parts a reader inflates whole anyway (a sheet, to bound its extent before calamine loads it; the saved time):
-# scanned whole at once rather than opened twice
-_READ_WHOLE = ("xl/worksheets/", "docProps/core.xml")
+def _check_xml_parts(zf: zipfile.ZipFile, display: str, cache: BookCache) -> dict[str, bytes]:
+    """Refuse DTDs/entities and huge tokens in the XML parts a parser will read; return those inflated here.
 
-
-def _check_xml_parts(zf: zipfile.ZipFile, display: str) -> dict[str, bytes]:
-    """Refuse DTDs/entities and huge tokens in the XML parts a parser will read; return them inflated."""
+    A part is inflated whole when a reader of ours reads it anyway (_READ_WHOLE), when its first bytes do not
+    prove it declares no DTD, or when it is large enough to hold a huge token; the others are inflated later,
+    by the reader that needs them (Book.part, which checks them again). A part seen to pass in an earlier file
+    of the batch is not opened (BookCache.checked)."""
     parts: dict[str, bytes] = {}
     for info in zf.infolist():
         name = info.filename
@@ -471,24 +500,43 @@ def _check_xml_parts(zf: zipfile.ZipFile, display: str) -> dict[str, bytes]:
             not name.endswith((".xml", ".rels", ".vml"))
             or name.startswith(_UNPARSED)
             or name.startswith("_rels")
+            or name == "[Content_Types].xml"
+            or cache.checked(info)
         ):
             continue
-        if name == "[Content_Types].xml":
-            continue
         if info.file_size <= MAX_TOKEN and not name.startswith(_READ_WHOLE) and _root_starts_prolog(zf, info):
-            continue  # no DTD possible, no token long enough to matter: inflated later only if read
+            cache.passed(info)  # no DTD possible, no token long enough to matter
+            continue
         try:
             part = _read_part(zf, name, display)
         except Refused:
             # damaged, not hostile: a parser is never fed it, the reader that needs it says it is damaged
             # (docProps/core.xml costs only the saved time)
             continue
-        if b"<!" in part and (b"<!DOCTYPE" in part or b"<!ENTITY" in part or b"<!doctype" in part):
-            raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有DTD或实体声明"))
-        if len(part) > MAX_TOKEN and _HUGE_TOKEN.search(part):
-            raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有超长的数据"))
+        _refuse_unsafe_xml(part, name, display)
+        cache.passed(info)
         parts[name] = part
     return parts
+
+
+# Parts a reader of ours inflates whole anyway (a sheet, to bound it before calamine loads it; the saved time):
+# inflated whole at once rather than opened twice
+_READ_WHOLE = ("xl/worksheets/", "docProps/core.xml")
+
+
+def _declares_dtd(part: bytes) -> bool:
+    """A DTD stands before the root element: a part that starts plainly (_PLAIN_PROLOG) declares none."""
+    if _PLAIN_PROLOG.match(part) is not None or b"<!" not in part:
+        return False
+    return b"<!DOCTYPE" in part or b"<!ENTITY" in part or b"<!doctype" in part
+
+
+def _refuse_unsafe_xml(part: bytes, name: str, display: str) -> None:
+    """Raise Refused('file-unsafe') for a part that declares a DTD or entities, or holds a huge token."""
+    if _declares_dtd(part):
+        raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有DTD或实体声明"))
+    if len(part) > MAX_TOKEN and _HUGE_TOKEN.search(part):
+        raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 含有超长的数据"))
 
 
 _PLAIN_PROLOG = re.compile(rb"\s*(?:<\?xml[^<>]*\?>)?\s*<[A-Za-z_]")
