@@ -3,22 +3,18 @@ search before a parse) agree with reading everything through zipfile; damage is 
 
 from __future__ import annotations
 
-import sys
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
-from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
-
-from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
-from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
-from kjjr_excel.read import book as book_mod  # noqa: E402
-from kjjr_excel.read.book import Refused, open_book, read_table_book  # noqa: E402
-from kjjr_excel.read.mail import MemberFile  # noqa: E402
+from kjjr_excel.domain.layout import META_SHEET, layout
+from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.read import book as book_mod
+from kjjr_excel.read.book import Refused, open_book, read_table_book
+from kjjr_excel.read.mail import MemberFile
 
 GD = load_scheme("guangdong-2019")
 

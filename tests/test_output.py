@@ -3,6 +3,7 @@ signals: the previous output intact and no temp file left anywhere."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -228,6 +229,58 @@ def test_a_really_full_disk_is_exit_3_with_where(tmp_path, tiny_disk, full):
     assert (out_dir / "排名.xlsx").read_bytes() == b"previous"
     assert sorted(p.name for p in out_dir.iterdir() if p.name not in ("filler", "t")) == ["排名.xlsx"]
     assert list(scratch.iterdir()) == []
+
+
+def test_a_disk_with_no_room_at_all_gives_our_message_and_nothing_after_it(tmp_path, tiny_disk):
+    """With not one block free, XlsxWriter's zip file fails as it is closed and again when it is dropped; the
+    second failure used to print "Exception ignored in: ZipFile.__del__" and a traceback after our message."""
+    inbox = inbox_of(tmp_path, [(f"Q{n}", f"第{n}中心") for n in range(3)])
+    with open(tiny_disk / "filler", "wb", buffering=0) as filler, contextlib.suppress(OSError):
+        while True:
+            filler.write(os.urandom(4096))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kjjr_excel",
+            "rank",
+            "qingdao",
+            str(inbox),
+            "-o",
+            str(tiny_disk / "排名.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith("错误：磁盘空间不足"), done.stderr
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+
+
+def test_a_file_size_limit_is_said_in_chinese(tmp_path):
+    """EFBIG (a file-size limit: ulimit -f, a FAT32 stick) is named in Chinese, not in the system's English."""
+    inbox = inbox_of(tmp_path, [(f"Q{n}", f"第{n}中心") for n in range(3)])
+    code = (
+        "import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000)); "
+        "sys.argv = ['kjjr', *sys.argv[1:]]; from kjjr_excel.cli import main; main()"
+    )
+    out = tmp_path / "outputs" / "排名.xlsx"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "rank", "qingdao", str(inbox), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "文件超过了该磁盘或系统允许的大小" in done.stderr and "File too large" not in done.stderr, (
+        done.stderr
+    )
+    assert "Traceback" not in done.stderr and list(out.parent.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------------------------- signals

@@ -254,7 +254,7 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
         if exc.errno in DISK_FULL:
             raise disk_full_error(exc, target) from None
         raise OutputError(
-            f"无法在文件夹 {target.parent} 中写入文件（{exc.strerror or '系统错误'}）。请确认文件夹存在且有写入权限，"
+            f"无法在文件夹 {target.parent} 中写入文件（{os_error_text(exc)}）。请确认文件夹存在且有写入权限，"
             f"或用 -o 指定其他位置后重试。"
         ) from exc
     tmp = Path(tmp_name)
@@ -263,6 +263,7 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
             write(tmp)
             os.chmod(tmp, _new_file_mode(target))
         except Exception as exc:
+            _release(exc)
             full = disk_full(exc)
             if full is not None:
                 raise disk_full_error(full, target) from None
@@ -270,12 +271,50 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
             if cause is None:
                 raise
             raise OutputError(
-                f"写入 {target} 时出错（{cause.strerror or '系统错误'}）。请确认磁盘空间充足、文件夹有写入权限后重试。"
+                f"写入 {target} 时出错（{os_error_text(cause)}）。请确认磁盘空间充足、文件夹有写入权限后重试。"
             ) from exc
         return _move_into_place(tmp, target)
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+def _release(exc: BaseException) -> None:
+    """Let go, now and quietly, of what a failed writer left open in the frames of its traceback (XlsxWriter's
+    ZipFile over the temp file). Dropped later, its close would fail again on the full disk and Python would
+    print "Exception ignored in: ZipFile.__del__" and a traceback after our message."""
+    import gc
+    import sys
+    import traceback
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        for error in (exc, exc.__cause__, exc.__context__):
+            if error is not None:
+                traceback.clear_frames(error.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+# What an OS error on an output means, in the users' words (strerror is English)
+_OS_ERROR_TEXTS = {
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "磁盘或文件夹是只读的",
+    errno.EFBIG: "文件超过了该磁盘或系统允许的大小",
+    errno.EIO: "磁盘读写错误",
+    errno.ENAMETOOLONG: "文件名或路径过长",
+    errno.ENOENT: "文件夹不存在或已被移走",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.EISDIR: "该位置是一个文件夹",
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OS error met while writing, in Chinese."""
+    return _OS_ERROR_TEXTS.get(exc.errno or 0, "系统错误")
 
 
 def _move_into_place(tmp: Path, target: Path) -> Path:
