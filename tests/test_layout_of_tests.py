@@ -3,6 +3,7 @@ test module names a module or is one of the acceptance suites that cut across mo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
@@ -57,3 +58,14 @@ def test_module_names_are_what_the_tests_are_named_after():
     # The check above is by file name: were it to find nothing, every assertion here would pass vacuously.
     assert {"app", "cli", "batch", "ranking", "scheme"} <= modules()
     assert {"app", "cli", "batch", "ranking", "scheme"} <= covered()
+
+
+def test_no_test_module_edits_sys_path():
+    """Helpers are found through pyproject's pytest `pythonpath` (tests/fixtures), never a sys.path edit."""
+    edits = [
+        p.name
+        for p in (ROOT / "tests").rglob("*.py")
+        if p.name != Path(__file__).name
+        and re.search(r"sys\.path\.(insert|append)", p.read_text(encoding="utf-8"))
+    ]
+    assert edits == []

@@ -3,18 +3,13 @@ its mail, readable or not."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from kjjr_fixtures import build_submission, good_values, real_submission
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-
-from kjjr_fixtures import build_submission, good_values, real_submission  # noqa: E402
-
-from kjjr_excel.domain.layout import layout  # noqa: E402
-from kjjr_excel.domain.model import MailOrigin  # noqa: E402
-from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
-from kjjr_excel.read.mail import MemberFile  # noqa: E402
-from kjjr_excel.read.submission import READ, UNREADABLE, SubmissionReader, read_submission  # noqa: E402
+from kjjr_excel.domain.layout import layout
+from kjjr_excel.domain.model import MailOrigin
+from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.read.mail import MemberFile
+from kjjr_excel.read.submission import READ, UNREADABLE, SubmissionReader, read_submission
 
 GD = load_scheme("guangdong-2019")
 QD = load_scheme("qingdao-2017")
