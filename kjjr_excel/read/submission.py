@@ -286,8 +286,9 @@ class SubmissionReader:
     def _parse(self, ind: Indicator, raw: object) -> tuple[str, Parsed]:
         """(as_text(raw), parse_value(raw, ...)) for an indicator, memoised: a batch's clerks type the same
         figures over and over, and both functions are pure. The key holds the value's type (1, 1.0 and True
-        differ) and every parse argument, so an edited scheme never reuses another's result."""
-        key = (raw.__class__, raw, ind.type, ind.places, ind.max, ind.min, ind.unit)
+        differ) and the indicator's id, which decides every parse argument: the memo lives and dies with this
+        reader, whose scheme (frozen) never changes."""
+        key = (raw.__class__, raw, ind.id)
         if raw.__class__ is float and raw == 0:
             key += (str(raw),)  # -0.0 == 0.0, but the clerk's "-0" is shown as typed
         try:
