@@ -568,14 +568,14 @@ def new_scheme(source: str, output: Path) -> str:
     """`kjjr scheme new`: a commented copy of a scheme at output; returns the new scheme's id."""
     from kjjr_excel.domain.describe import commented_copy
     from kjjr_excel.domain.scheme import load_scheme, resolve_scheme_path
-    from kjjr_excel.write.output import atomic_write
+    from kjjr_excel.write.output import atomic_write, make_folder
 
     origin = load_scheme(source)
     if output.exists():
         raise WrongUsage(f"{output} 已存在，未覆盖。请换一个文件名。")
     stem = output.stem if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", output.stem) else f"{origin.id}-copy"
     text = commented_copy(resolve_scheme_path(source).read_text(encoding="utf-8-sig"), origin.id, stem)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(output.parent)
     atomic_write(output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return stem
 

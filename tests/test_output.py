@@ -392,6 +392,28 @@ def test_output_error_for_a_folder_that_cannot_be_written_names_no_library_engli
     assert "Errno" not in str(refused.value) and "请" in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["template", "guangdong", "-o", "{out}"],
+        ["demo", "-o", "{out}"],
+        ["scheme", "new", "--from", "qingdao", "-o", "{out}/方案.toml"],
+    ],
+    ids=["template", "demo", "scheme-new"],
+)
+def test_an_output_folder_that_cannot_be_made_is_a_message_not_an_internal_error(tmp_path, command):
+    """A folder output under a file (or on a read-only disk) used to end in 程序内部错误 with the system's
+    English; it is exit 3 with what to do."""
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    args = [part.format(out=blocker / "sub") for part in command]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert "无法建立文件夹" in result.output and "程序内部错误" not in result.output, result.output
+    assert "Errno" not in result.output and "-o" in result.output
+    assert blocker.read_bytes() == b""
+
+
 def test_templates_on_a_full_disk_leave_no_half_written_file(tmp_path, monkeypatch):
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -21,7 +21,7 @@ from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.errors import KjjrError
-from kjjr_excel.write.output import atomic_write
+from kjjr_excel.write.output import atomic_write, make_folder
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
 from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
 from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, spacer_row
@@ -421,7 +421,7 @@ def publish(
     when = (when or datetime.now()).replace(microsecond=0)
     book = read_ranking(scheme, ranking)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     t = _texts(scheme, book.year, days)
     docx = write_notice(scheme, book, out_dir / f"{t['heading']}.docx", days=days, when=when)
     # the payment list before the PDF: LibreOffice may be missing or fail, and takes nothing else with it

@@ -237,6 +237,24 @@ def _new_file_mode(target: Path) -> int:
 # ---------------------------------------------------------------------------------------------- writing
 
 
+def make_folder(folder: Path) -> Path:
+    """An output folder, made with its parents if missing; errors.OutputError (Chinese) when it cannot be."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise disk_full_error(exc, folder / "x") from None
+        if isinstance(exc, FileExistsError) or exc.errno == errno.EEXIST:
+            raise OutputError(
+                f"无法建立文件夹 {folder}：同名的文件已存在。请用 -o 指定其他位置后重试。"
+            ) from None
+        raise OutputError(
+            f"无法建立文件夹 {folder}（{os_error_text(exc)}）。请确认位置正确且有写入权限，或用 -o 指定其他位置后重试。"
+        ) from None
+    return folder
+
+
 def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     """write(tmp_path) into a temp file in target's folder, then move it onto target; return the path written.
 

@@ -14,7 +14,7 @@ from kjjr_excel.domain.identity import RosterIndex, center_key, submission_key
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.write.drafts import addresses, reminder_draft, write_draft
-from kjjr_excel.write.output import file_name, name_part
+from kjjr_excel.write.output import file_name, make_folder, name_part
 from kjjr_excel.write.receipts import atomic_workbook, feedback_formats
 from kjjr_excel.write.styles import row_height
 from kjjr_excel.write.template import center_template_name, write_submission
@@ -46,7 +46,7 @@ def write_reminders(
         key = center_key(entry.code, entry.name)
         reason = reasons.get(key, "未收到报送文件")
         rows.append((entry, reason))
-        templates.mkdir(parents=True, exist_ok=True)
+        make_folder(templates)
         template = write_submission(
             templates / center_template_name(scheme, year, entry), scheme, center=entry, year=year
         )

@@ -1237,7 +1237,7 @@ def generate(
     per-center templates (default every core, 1: this process only). The files do not depend on it."""
     year = year or scheme.year
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    output.make_folder(out)
     blank, assess_name = _names(scheme, year)
     done: list[Path] = []
 
