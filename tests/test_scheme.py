@@ -1,5 +1,6 @@
 """Schemes load, drive everything by data, and reject malformed files with the key and line."""
 
+import re
 import shutil
 from decimal import Decimal as D
 from pathlib import Path
@@ -98,6 +99,31 @@ def test_toml_syntax_error_is_reported(tmp_path):
     path.write_text(path.read_text(encoding="utf-8") + "\n[[indicators]\n", encoding="utf-8")
     with pytest.raises(SchemeError, match="格式错误"):
         load_scheme(path)
+
+
+@pytest.mark.parametrize(
+    "line, said",
+    [
+        ('id = "my', "引号没有闭合"),
+        ("id = my", "文字要加英文双引号"),
+        ('id = "my"，', "多余的内容"),
+        ('id ＝ "my"', "缺少“=”"),
+        ('rule = { kind = "veto"', "花括号 { } 没有闭合"),
+        ('path = "C:\\x\\y"', "反斜杠"),
+    ],
+)
+def test_toml_syntax_error_says_where_and_what_in_chinese(tmp_path, line, said):
+    """What a clerk editing the file in Notepad gets wrong, said in Chinese with the line (tomllib's English
+    reason was shown as it was)."""
+    path = tmp_path / "my.toml"
+    path.write_text(f'[scheme]\nname = "x"\n{line}\n', encoding="utf-8")
+    with pytest.raises(SchemeError) as refused:
+        load_scheme(path)
+    text = str(refused.value)
+    assert "第3行" in text and said in text, text
+    assert not re.search(r"Invalid|Unclosed|Unterminated|Expected|Illegal|Found|Cannot|line|column", text), (
+        text
+    )
 
 
 def test_weights_must_sum_to_100(tmp_path):

@@ -274,6 +274,51 @@ def _shipped(base: Path) -> list[tuple[Path, str, tuple[str, ...], str]]:
     return out
 
 
+# tomllib's reasons (English), in the words of a clerk editing the file in Notepad; by their first words
+_TOML_REASONS = (
+    ("Unclosed inline table", "花括号 { } 没有闭合（一对花括号须写在同一行）"),
+    ("Unclosed array", "方括号 [ ] 没有闭合"),
+    ("Unterminated string", "引号没有闭合"),
+    ("Invalid value", "值的写法有误（文字要加英文双引号，数字和 true/false 不加）"),
+    ("Invalid statement", "这一行不是“名称 = 值”的写法"),
+    ("Expected '=' after a key", "名称后面缺少“=”"),
+    ("Expected ']]'", "表头缺少“]]”"),
+    ("Expected ']'", "表头缺少“]”"),
+    ("Expected newline or end of document", "值的后面有多余的内容（一行只写一项；可能是中文标点）"),
+    ("Expected", "缺少必要的符号（逗号、等号或括号）"),
+    (
+        "Invalid initial character for a key",
+        "名称以不允许的字符开头（名称请用英文字母、数字、_ 或 -，或加引号）",
+    ),
+    ("Illegal character '\\n'", "引号没有闭合（一行中的文字须以英文双引号结束）"),
+    ("Found invalid character", "有不允许的字符（可能是中文标点：请用英文的引号、逗号、等号）"),
+    ("Illegal character", "有不允许的字符（可能是中文标点：请用英文的引号、逗号、等号）"),
+    ("Invalid date or datetime", "日期或时间的写法有误"),
+    ("Cannot overwrite a value", "同一个名称赋值了两次"),
+    ("Cannot declare", "同一个名称或表头写了两次"),
+    ("Cannot redefine namespace", "同一个表头写了两次"),
+    ("Cannot mutate immutable namespace", "不能在写完的内联表或数组之外再给它添加内容"),
+    ("Duplicate inline table key", "花括号中的名称重复"),
+    ("Escaped character", "字符串中的反斜杠（\\）用法有误（路径请用 / 或写成 \\\\）"),
+    ("Invalid hex value", "字符串中的反斜杠（\\）用法有误（路径请用 / 或写成 \\\\）"),
+    ("Unescaped '\\'", "字符串中的反斜杠（\\）用法有误（路径请用 / 或写成 \\\\）"),
+)
+_TOML_WHERE = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
+
+
+def toml_error_text(exc: tomllib.TOMLDecodeError) -> str:
+    """Where and what tomllib found wrong, in Chinese: '第3行第12列格式错误：引号没有闭合'."""
+    message = str(exc)
+    where = _TOML_WHERE.search(message)
+    reason = message[: where.start()] if where else message
+    said = next((zh for en, zh in _TOML_REASONS if reason.startswith(en)), "格式不规范")
+    if where is None:
+        return f"格式错误：{said}"
+    if where.group(1) is None:
+        return f"在文件末尾格式错误：{said}"
+    return f"第{where.group(1)}行第{where.group(2)}列格式错误：{said}"
+
+
 def load_scheme(name_or_path: str | Path) -> Scheme:
     """Load and check a scheme; raise SchemeError naming the file, key and line on any problem."""
     path = resolve_scheme_path(name_or_path)
@@ -288,7 +333,7 @@ def load_scheme(name_or_path: str | Path) -> Scheme:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SchemeError(
-            f"考核方案文件 {path} 格式错误：{exc}。请按 TOML 格式修改后重试。", path=str(path)
+            f"考核方案文件 {path} {toml_error_text(exc)}。请按 TOML 格式修改后重试。", path=str(path)
         ) from exc
     scheme = _Loader(path, text).build(data)
     return replace(scheme, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
