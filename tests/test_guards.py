@@ -485,3 +485,88 @@ def test_plainly_small_is_only_said_of_what_is_surely_small(xml, small):
     if small:
         rows, cols = guards.xml_extent(sheet(xml))
         assert rows <= guards.SMALL[0] and cols <= guards.SMALL[1]
+
+
+# ---------------------------------------------------------------------------------------------- sheet parts
+
+_WS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+
+
+def _far_part(src: Path, sheet: str) -> bytes:
+    """The part of `sheet` with one more cell at XFD1048576."""
+    with zipfile.ZipFile(src) as z:
+        xml = z.read(sheet_part(src, sheet))
+    extra = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    return xml.replace(b"</sheetData>", extra)
+
+
+def _hidden_far_part(src: Path, dst: Path, form: str) -> Path:
+    """A copy of a submission whose data sheet, as calamine resolves it, is a far part our reading of
+    workbook.xml and its relationships did not lead to (each form aborted the whole run, 2026-12-01)."""
+    sheet = layout(QD).sheet
+    part = sheet_part(src, sheet)
+    target = part.removeprefix("xl/")
+    with zipfile.ZipFile(src) as z:
+        wb, rels = z.read("xl/workbook.xml").decode(), z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<Relationship [^>]*Id="([^"]+)"[^>]*Target="{target}"', rels).group(1)
+    far = _far_part(src, sheet)
+    extra = f'<Relationship Id="rId99" Type="{_WS}" Target="worksheets/far.xml"/></Relationships>'
+    if form == "id-twice":  # calamine takes the last of two relationships with one id
+        rels = rels.replace("</Relationships>", extra.replace("rId99", rid))
+    elif form == "sheet-in-other-namespace":  # calamine reads <sheet> in any namespace, the first of a name
+        wb = wb.replace(
+            "<sheets>", f'<sheets><o:sheet xmlns:o="urn:o" name="{sheet}" sheetId="99" r:id="rId99"/>'
+        )
+        rels = rels.replace("</Relationships>", extra)
+    elif form == "reference-in-target":  # calamine does not expand references in a target
+        rels = rels.replace(f'Target="{target}"', f'Target="{target.replace(".xml", "&#46;xml")}"')
+        return rewrite_zip(
+            src,
+            dst,
+            replace={"xl/_rels/workbook.xml.rels": rels.encode()},
+            add={part.replace(".xml", "&#46;xml"): far},
+        )
+    elif form == "absolute-target":  # calamine takes /far.xml from the root of the package
+        rels = rels.replace(f'Target="{target}"', 'Target="/far.xml"')
+        return rewrite_zip(
+            src, dst, replace={"xl/_rels/workbook.xml.rels": rels.encode()}, add={"far.xml": far}
+        )
+    elif form == "target-from-root":  # calamine keeps a target that starts with xl/
+        rels = rels.replace(f'Target="{target}"', f'Target="{part}"')
+        return rewrite_zip(src, dst, replace={"xl/_rels/workbook.xml.rels": rels.encode(), part: far})
+    elif form == "name-twice":  # two entries of one name (ignoring case): which one a reader takes differs
+        return rewrite_zip(src, dst, add={part.upper(): far})
+    replace = {"xl/workbook.xml": wb.encode(), "xl/_rels/workbook.xml.rels": rels.encode()}
+    return rewrite_zip(src, dst, replace=replace, add={"xl/worksheets/far.xml": far})
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "id-twice",
+        "sheet-in-other-namespace",
+        "reference-in-target",
+        "absolute-target",
+        "target-from-root",
+        "name-twice",
+    ],
+)
+def test_far_part_calamine_resolves_otherwise_is_a_finding_not_an_abort(tmp_path, form):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    src = real_submission(tmp_path / "src.xlsx", QD, center=("Q2", "乙中心"), values=good_values(QD))
+    _hidden_far_part(src, inbox / "far.xlsx", form)
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr
+    found = [f["说明"] for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == "far.xlsx"]
+    assert any("XFD1048576" in said or "重复出现" in said for said in found), found
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+def test_loose_extent_bounds_a_part_that_is_not_xml():
+    assert guards.loose_extent(b"\x89PNG\x00\x01 binary <r> rich text") == (0, 0)
+    # well-formed or not, whatever the quoting, a reference expanded or not: the far cell counts
+    far = b"<ws><sheetData><row></x><c\tx:r = '&#88;FD1048576'/></row></sheetData>\x00\xff"
+    assert guards.loose_extent(far) == (1_048_576 + 2, 16_384 + 2)
+    assert guards.loose_extent(b"<row><c/><c/></row>") == (3, 3)  # no r: placed by counting

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -89,6 +90,9 @@ class BookCache:
     cell_tags: dict[frozenset, tuple[bytes, ...]] = field(default_factory=dict)
     # parts whose first bytes were seen to declare no DTD, by name, CRC-32 and sizes in the zip directory
     checked_parts: set[tuple] = field(default_factory=set)
+    # parts bounded small, and the targets of relationship parts, by their compressed bytes (_stored_key)
+    small_parts: set[tuple] = field(default_factory=set)
+    targets: dict[tuple, frozenset[bytes]] = field(default_factory=dict)
 
     LIMIT = 256
 
@@ -145,6 +149,7 @@ class Book:
     display: str = ""
     parts: dict[str, bytes] = field(default_factory=dict)  # inflated XML parts that passed the scan
     cache: BookCache = field(default_factory=BookCache)
+    sheets_bounded: bool = False  # every part calamine could load as a sheet was bounded (_bound_sheet)
 
     def part(self, name: str) -> bytes:
         """A part of the package, inflated once, bounded by its declared size; b"" when absent. Every part a
@@ -177,19 +182,62 @@ class Book:
             ) from None
 
     def _bound_sheet(self, name: str) -> None:
-        part_name = self.cache.sheet_part(self, name, self.display)
-        if part_name is None:  # not a sheet we can bound (a chart sheet, a broken workbook.xml): not loaded
+        if self.cache.sheet_part(self, name, self.display) is None:
+            # not a sheet we can bound (a chart sheet, a broken workbook.xml): not loaded
             raise Refused(
                 Finding.make(
                     "file-corrupt", file=self.display, sheet=name, detail="工作表的结构信息缺失或损坏"
                 )
             )
+        if not self.sheets_bounded:
+            for part_name, loose in self._sheet_candidates():
+                self._bound_part(part_name, name, loose=loose)
+            self.sheets_bounded = True
+
+    def _sheet_candidates(self) -> Iterator[tuple[str, bool]]:
+        """(part, read loosely) for every part calamine could load as a sheet: all under its sheet folders, and
+        (loosely: a theme, styles, a macro project need not be XML) any a relationship of the workbook names."""
+        names = self.zip.namelist()
+        rels = next((n for n in names if _folded(n) == b"xl/_rels/workbook.xml.rels"), None)
+        targets: frozenset[bytes] = frozenset()
+        if rels is not None:
+            key = _stored_key(self, rels)
+            if key not in self.cache.targets:
+                if len(self.cache.targets) > self.cache.LIMIT:
+                    self.cache.targets.clear()
+                self.cache.targets[key] = _targets(self.part(rels))
+            targets = self.cache.targets[key]
+        for part_name in names:
+            folded = _folded(part_name)
+            if (folded + b"/").startswith(_SHEET_FOLDERS):
+                yield part_name, False
+            elif folded in targets:
+                yield part_name, True
+
+    def _bound_part(self, name: str, asked: str, *, loose: bool = False) -> None:
+        """Bound one part calamine could load as a sheet; one too large is named by the sheet it holds."""
+        key = _stored_key(self, name)
+        if key in self.cache.small_parts:  # the very bytes bounded in an earlier book of the batch
+            return
         try:
-            part = self.part(part_name)
+            part = self.part(name)
             if not guards.plainly_small(part):
-                guards.check_extent(*guards.xml_extent(part))
+                guards.check_extent(*(guards.loose_extent(part) if loose else guards.xml_extent(part)))
         except guards.Guarded as refused:
-            raise Refused(_guarded(refused, self.display, name)) from None
+            sheets = [n for n in self.sheet_names if self.cache.sheet_part(self, n, self.display) == name]
+            if sheets:
+                raise Refused(
+                    _guarded(refused, self.display, asked if asked in sheets else sheets[0])
+                ) from None
+            # no sheet of workbook.xml holds it as we read it, but calamine's reading might find it
+            detail = refused.fields.get("detail") or f"范围过大，最远的单元格为 {refused.fields.get('far')}"
+            finding = Finding.make(
+                "file-corrupt", file=self.display, detail=f"不属于任何工作表的部件 {name}：{detail}"
+            )
+            raise Refused(finding) from None
+        if len(self.cache.small_parts) > self.cache.LIMIT:
+            self.cache.small_parts.clear()
+        self.cache.small_parts.add(key)
 
     def grid(self, name: str) -> list[list]:
         """A sheet as rows anchored at A1 (calamine may start at the first non-empty cell)."""
@@ -442,8 +490,14 @@ def _check_zip(data: bytes, display: str) -> zipfile.ZipFile:
         ) from None
     if len(infos) > MAX_PARTS:
         raise Refused(Finding.make("file-unsafe", file=display, detail=f"包含 {len(infos)} 个部件"))
+    seen: set[bytes] = set()
     total = 0
     for info in infos:
+        folded = _folded(info.filename)
+        if folded in seen:  # which of the two each reader takes differs (ours: the last; calamine: by case)
+            detail = f"部件 {info.filename} 重复出现（名称相同或只有大小写不同）"
+            raise Refused(Finding.make("file-corrupt", file=display, detail=detail))
+        seen.add(folded)
         total += info.file_size
         if info.file_size > MAX_PART_UNCOMPRESSED:
             detail = f"部件 {info.filename} 解压后 {info.file_size // 2**20} MB"
@@ -479,6 +533,54 @@ def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
     if len(out) > info.file_size:
         raise Refused(Finding.make("file-unsafe", file=display, detail=f"部件 {name} 的实际大小与声明不符"))
     return out
+
+
+# Where calamine can find a sheet. It resolves a sheet's part by its own rules, which ours cannot mirror in
+# every case (a relationship id given twice: the last; a sheet or relationship element in any namespace; the
+# raw text of an id or a target, references not expanded; a target kept as written, "." and ".." included),
+# always as "xl/" + the target's folder, and looks that name up in the zip directory ignoring case. So every
+# entry under these folders, in any case, is bounded before any sheet is loaded, not only the part we resolve.
+_SHEET_FOLDERS = (b"xl/worksheets/", b"xl/chartsheets/", b"xl/dialogsheets/")
+
+
+def _stored_key(book: Book, name: str) -> tuple:
+    """A part's name and a hash of its bytes as stored (compressed) in the file, found from its local header:
+    equal keys mean equal contents, known without inflating anything (a CRC-32 in the directory can be forged
+    to match, the stored bytes cannot)."""
+    info = book.zip.getinfo(name)
+    at = info.header_offset
+    if book.data[at : at + 4] != ZIP_MAGIC:
+        return (name, None, id(book))  # an odd local header: never equal to another book's key
+    name_len, extra_len = struct.unpack_from("<HH", book.data, at + 26)
+    start = at + 30 + name_len + extra_len
+    stored = book.data[start : start + info.compress_size]
+    return (name, info.compress_type, info.file_size, hashlib.sha256(stored).digest())
+
+
+# A relationship's target as calamine's attribute reader can find it (quick-xml: blanks around '=', either
+# quote); found anywhere in the part, so nothing it reads is missed (more can only bound more)
+_TARGET = re.compile(rb"""Target\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _targets(rels: bytes) -> frozenset[bytes]:
+    """Folded names of every part a target of the workbook's relationships may name, by any reading: as
+    written or with references expanded, from the root or from xl/, normalised or not."""
+    import html
+    import posixpath
+
+    out: set[bytes] = set()
+    for match in _TARGET.finditer(rels):
+        raw = (match.group(1) if match.group(1) is not None else match.group(2)).decode("utf-8", "replace")
+        for target in {raw, html.unescape(raw)}:
+            for name in (target, target.lstrip("/"), "xl/" + target, "xl/" + target.lstrip("/")):
+                out |= {_folded(name), _folded(posixpath.normpath(name.replace("\\", "/")))}
+    return frozenset(out)
+
+
+def _folded(name: str) -> bytes:
+    """A part name as calamine's lookup compares it (ASCII letters in either case; bytes.lower() folds no
+    other), a backslash as a slash (as zipfile reads the name on Windows)."""
+    return name.replace("\\", "/").encode("utf-8", "surrogateescape").lower()
 
 
 # Parts no parser of ours reads (calamine reads the workbook, its relationships, shared strings, styles and

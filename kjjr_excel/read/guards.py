@@ -262,6 +262,28 @@ def _parsed_extent(part: bytes) -> tuple[int, int]:
     return far[0], far[1]
 
 
+# An r attribute however written (any prefix, blanks around '=', either quote), found anywhere in a part
+_LOOSE_R = re.compile(rb"""[\s"'](?:[^\s<>=/"']*:)?r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def loose_extent(part: bytes) -> tuple[int, int]:
+    """(rows, columns) no reader can place a cell beyond in a part that need not be XML at all (a part a sheet
+    might be made to point to: a theme, styles, a macro project): the farthest r anywhere, plus one row and
+    one column for every row or cell tag (each one without r is placed one after the one before)."""
+    import html
+
+    tags = len(_ANY_TAG.findall(part))
+    rows = cols = 0
+    for match in _LOOSE_R.finditer(part):
+        value = (match.group(1) if match.group(1) is not None else match.group(2)).decode("utf-8", "replace")
+        letters, digits = _REFERENCE.match(html.unescape(value)).groups()
+        rows = max(rows, _number(digits) if digits else 0)
+        cols = max(
+            cols, (_column_number(letters) if len(letters) <= 3 else 26 ** len(letters)) if letters else 0
+        )
+    return rows + tags, cols + tags
+
+
 def _number(digits: str) -> int:
     return int(digits) if len(digits) <= 7 else 10 ** len(digits)
 
