@@ -570,3 +570,31 @@ def test_loose_extent_bounds_a_part_that_is_not_xml():
     far = b"<ws><sheetData><row></x><c\tx:r = '&#88;FD1048576'/></row></sheetData>\x00\xff"
     assert guards.loose_extent(far) == (1_048_576 + 2, 16_384 + 2)
     assert guards.loose_extent(b"<row><c/><c/></row>") == (3, 3)  # no r: placed by counting
+
+
+@pytest.mark.parametrize("count", ['uniqueCount="4294967295"', "uniqueCount = '100000000'"])
+def test_shared_strings_count_beyond_the_part_is_a_finding_not_an_abort(tmp_path, count):
+    """calamine reserved room for uniqueCount strings as it opened the file: 96 GiB for 4294967295."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    src = real_submission(tmp_path / "src.xlsx", QD, center=("Q2", "乙中心"), values=good_values(QD))
+    with zipfile.ZipFile(src) as z:
+        strings = z.read("xl/sharedStrings.xml")
+    forged = re.sub(rb'uniqueCount="[0-9]+"', count.encode(), strings)
+    assert forged != strings
+    rewrite_zip(src, inbox / "far.xlsx", replace={"xl/sharedStrings.xml": forged})
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr
+    found = [f["说明"] for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == "far.xlsx"]
+    assert any("字符串数量" in said and "sharedStrings.xml" in said for said in found), found
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+def test_shared_strings_count_of_a_real_file_passes(tmp_path):
+    src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
+    with zipfile.ZipFile(src) as z:
+        guards.check_shared_strings(z.read("xl/sharedStrings.xml"), "xl/sharedStrings.xml")
+    guards.check_shared_strings(b'<sst count="9" uniqueCount="2"><si/><si/></sst>', "s")  # at the bound
+    with pytest.raises(guards.Guarded):
+        guards.check_shared_strings(b'<sst uniqueCount="&#57;"><si/></sst>', "s")  # 35 bytes: 8 at most

@@ -411,8 +411,25 @@ def _xlsx_book(
     if macro:
         notes.append(Finding.make("file-macros-ignored", file=display))
     parts = _check_xml_parts(zf, display, cache)
+    _check_shared_strings(zf, parts, display)
     reader = _calamine(data, display)
     return Book(data, digest, "xlsm" if macro else "xlsx", reader, zf, notes, display, parts, cache)
+
+
+def _check_shared_strings(zf: zipfile.ZipFile, parts: dict[str, bytes], display: str) -> None:
+    """Bound what calamine reserves for shared strings as it opens a package (guards.check_shared_strings),
+    in the part it reads: xl/sharedStrings.xml, its name compared ignoring case."""
+    name = next((n for n in zf.namelist() if _folded(n) == b"xl/sharedstrings.xml"), None)
+    if name is None:
+        return
+    part = parts.get(name)
+    if part is None:
+        part = parts[name] = _read_part(zf, name, display)
+        _refuse_unsafe_xml(part, name, display)
+    try:
+        guards.check_shared_strings(part, name)
+    except guards.Guarded as refused:
+        raise Refused(_guarded(refused, display)) from None
 
 
 def _ods_book(

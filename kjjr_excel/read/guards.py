@@ -307,6 +307,26 @@ def plainly_small(part: bytes) -> bool:
     return _PREFIXED.search(part) is None and _NOT_PLAINLY_SMALL.search(part) is None
 
 
+# calamine reserves room for as many shared strings as the part's uniqueCount says (24 bytes each) before it
+# reads one: a uniqueCount of 4294967295 in a 10 KB file asks for 96 GiB and aborts. Every one is looked at,
+# wherever it stands and however it is quoted or written (a reference expanded).
+_UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SHORTEST_STRING = len(b"<si/>")
+
+
+def check_shared_strings(part: bytes, name: str) -> None:
+    """Raise Guarded('file-unsafe') when a shared strings part declares more strings than it can hold (each
+    one takes at least `<si/>`): only a forged count does, and calamine would reserve room for all of them."""
+    import html
+
+    room = len(part) // _SHORTEST_STRING + 1
+    for match in _UNIQUE_COUNT.finditer(part):
+        value = html.unescape((match.group(1) or match.group(2) or b"").decode("utf-8", "replace")).strip()
+        digits = value.removeprefix("+")
+        if digits.isdigit() and (len(digits) > 12 or int(digits) > room):
+            raise Guarded("file-unsafe", detail=f"部件 {name} 声明的字符串数量（{value[:20]}）与其内容不符")
+
+
 def check_extent(rows: int, cols: int, *, max_cells: int = MAX_SHEET_CELLS) -> None:
     """Raise Guarded('sheet-too-large') when a sheet's rectangle is more than any reader of ours should load."""
     if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS or rows * cols > max_cells:
