@@ -184,3 +184,33 @@ def test_a_table_book_gives_sheets_meta_and_formulas(tmp_path):
     assert table.findings == [] and table.meta is not None and table.sha256
     assert [name for name, _ in table.sheets] and all(name != META_SHEET for name, _ in table.sheets)
     assert any(f[0] == "3+4" for sheet in table.formulas.values() for f in sheet.values())
+
+
+def test_formulas_of_a_large_sheet_are_read_one_row_at_a_time(tmp_path, clean):
+    """A sheet within the bound can still be 40 MB in a 4 MB file; its formulas were read from a tree of the
+    whole part, some 13 times its size (500 MB). Now what the search holds is about one row."""
+    import tracemalloc
+
+    from kjjr_excel.domain.parse import a1
+
+    sheet = layout(GD).sheet
+    part = sheet_part(clean, sheet)
+    with zipfile.ZipFile(clean) as z:
+        xml = z.read(part)
+    far = "".join(
+        f'<row r="{r + 1}">' + "".join(f'<c r="{a1(r, c)}"><v>{c}</v></c>' for c in range(200)) + "</row>"
+        for r in range(200, 1200)
+    )
+    far = far.replace('<c r="GR1200"><v>199</v></c>', '<c r="GR1200"><f>1+2</f></c>')
+    xml = xml.replace(b"</sheetData>", far.encode() + b"</sheetData>")
+    assert len(xml) > 4_000_000
+    big = rewrite_zip(clean, tmp_path / "big.xlsx", replace={part: xml})
+    book = open_book(big, "big.xlsx")
+    book.part(part)  # inflated before the measure: only the search is measured
+    wanted = {(r, c) for r in (5, 1199) for c in (5, 199)}
+    tracemalloc.start()
+    found = book.formulas(sheet, wanted, shortcut=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert found == {(1199, 199): ("1+2", False)}
+    assert peak < len(xml) // 4, peak
