@@ -214,3 +214,32 @@ def test_formulas_of_a_large_sheet_are_read_one_row_at_a_time(tmp_path, clean):
     tracemalloc.stop()
     assert found == {(1199, 199): ("1+2", False)}
     assert peak < len(xml) // 4, peak
+
+
+def test_a_large_workbook_part_is_read_one_element_at_a_time(tmp_path, clean):
+    """workbook.xml (which sheet is in which part) and core.xml (the saved time) were parsed into a tree of the
+    whole part, some 10 times its size; each element is now dropped once read, and the answer is the same."""
+    import tracemalloc
+
+    with zipfile.ZipFile(clean) as z:
+        wb, core = z.read("xl/workbook.xml"), z.read("docProps/core.xml")
+    names = "".join(f'<definedName name="n{n}">x!$A${n}</definedName>' for n in range(200_000))
+    wb = wb.replace(b"</definedNames>", names.encode() + b"</definedNames>")
+    core = core.replace(b"dcterms:", b"d:").replace(b"xmlns:dcterms=", b"xmlns:d=")  # not the usual prefix
+    core = core.replace(
+        b"</cp:coreProperties>",
+        b"<x:y xmlns:x='urn:x'>" + b"<x:z/>" * 100_000 + b"</x:y></cp:coreProperties>",
+    )
+    big = rewrite_zip(
+        clean, tmp_path / "big.xlsx", replace={"xl/workbook.xml": wb, "docProps/core.xml": core}
+    )
+    book = open_book(big, "big.xlsx")
+    sheet = layout(GD).sheet
+    book.part("xl/workbook.xml"), book.part("docProps/core.xml")  # inflated before the measure
+    tracemalloc.start()
+    part = book_mod._sheet_part(book, sheet, "big.xlsx")
+    saved = book.saved_at()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert part == sheet_part(clean, sheet) and saved == open_book(clean, "c.xlsx").saved_at()
+    assert peak < len(wb) // 4, peak

@@ -742,9 +742,10 @@ def _xlsx_saved_at(part: bytes) -> datetime | None:
     plain = _MODIFIED.search(part)  # the usual prefix; anything else goes through the parser
     if plain is not None:
         text = plain.group(1).decode()
-    else:
-        el = ElementTree.fromstring(part).find(f"{_NS_DCTERMS}modified")
-        text = "" if el is None else el.text or ""
+    else:  # the first child of the root of that name (as ElementTree's find), the whole part parsed
+        ended = (el for event, el, depth in _elements(part) if event == "end" and depth == 1)
+        texts = [el.text or "" for el in ended if el.tag == f"{_NS_DCTERMS}modified"]
+        text = texts[0] if texts else ""
     if not text.strip():
         return None
     return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -765,19 +766,37 @@ def _ole_saved_at(data: bytes) -> datetime | None:
 
 def _sheet_part(book: Book, sheet: str, display: str) -> str | None:
     """The zip part name of a sheet, from workbook.xml and its relationships."""
-    wb = ElementTree.fromstring(book.part("xl/workbook.xml"))
-    rid = None
-    for el in wb.iter(f"{_NS_MAIN}sheet"):
-        if el.get("name") == sheet:
-            rid = el.get(f"{_NS_REL}id")
-            break
+    found = _first_element(book.part("xl/workbook.xml"), f"{_NS_MAIN}sheet", "name", sheet)
+    rid = None if found is None else found.get(f"{_NS_REL}id")
     if rid is None:
         return None
-    rels = ElementTree.fromstring(book.part("xl/_rels/workbook.xml.rels"))
-    for el in rels.iter(f"{_NS_PKG_REL}Relationship"):
-        if el.get("Id") == rid:
-            return _resolve_target(el.get("Target", ""))
-    return None
+    found = _first_element(book.part("xl/_rels/workbook.xml.rels"), f"{_NS_PKG_REL}Relationship", "Id", rid)
+    return None if found is None else _resolve_target(found.get("Target", ""))
+
+
+def _first_element(part: bytes, tag: str, key: str, value: str) -> dict[str, str] | None:
+    """The attributes of the first `tag` element, at any depth, whose `key` is `value` (_elements)."""
+    found = None
+    for event, el, _ in _elements(part):
+        if found is None and event == "start" and el.tag == tag and el.get(key) == value:
+            found = dict(el.attrib)
+    return found
+
+
+def _elements(part: bytes) -> Iterator[tuple[str, ElementTree.Element, int]]:
+    """(event, element, depth below the root) for a parse of the whole part (ElementTree.ParseError when it
+    is not well-formed) that drops each element once it has ended (its text and children are read at "end"):
+    a tree of a 45 MB workbook.xml (names defined by the million) took 400 MB."""
+    open_elements: list[ElementTree.Element] = []
+    for event, el in ElementTree.iterparse(io.BytesIO(part), events=("start", "end")):
+        if event == "start":
+            yield event, el, len(open_elements)
+            open_elements.append(el)
+            continue
+        open_elements.pop()
+        yield event, el, len(open_elements)
+        if open_elements:
+            open_elements[-1].remove(el)  # its parent's only child by now: each one is removed as it ends
 
 
 def _resolve_target(target: str) -> str:
