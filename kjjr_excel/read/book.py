@@ -14,7 +14,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -287,17 +287,38 @@ class Book:
             return {}
         if self.fmt == "ods":
             return _ods_formulas(self, sheet, wanted)
+        if shortcut and not wanted:
+            return {}
+        by_row: dict[int, list[tuple[int, int]]] = {}
+        for r, c in wanted:
+            by_row.setdefault(r, []).append((r, c))
+        return self._xlsx_formulas(
+            sheet,
+            lambda r: {a1(*rc): rc for rc in by_row.get(r, ())},
+            self.cache.tags(wanted) if shortcut else (),
+        )
+
+    def grid_formulas(self, sheet: str, grid: Sequence[Sequence]) -> dict[tuple[int, int], Formula]:
+        """Book.formulas for every cell of `grid` (the sheet as read): one streamed parse, where a set of the
+        cells and a search for each would cost 2 million of each for a sheet at the bound (38 s and 1.7 GB for
+        a 7 KB file of four such sheets)."""
+        if self.fmt not in ("xlsx", "xlsm"):
+            return self.formulas(sheet, {(r, c) for r, row in enumerate(grid) for c in range(len(row))})
+        widths = [len(row) for row in grid]
+        return self._xlsx_formulas(
+            sheet, lambda r: {a1(r, c): (r, c) for c in range(widths[r])} if r < len(widths) else {}, ()
+        )
+
+    def _xlsx_formulas(
+        self, sheet: str, cells_in_row: Callable[[int], dict[str, tuple[int, int]]], tags: Sequence[bytes]
+    ) -> dict[tuple[int, int], Formula]:
+        """The formulas of a sheet's part (_xlsx_formulas); when `tags` are given, {} without a parse when the
+        wanted cells they find surely hold none."""
         try:
             name = self.cache.sheet_part(self, sheet, self.display)
-            if name is None:
+            if name is None or (tags and _surely_no_formula(self.part(name), tags)):
                 return {}
-            if shortcut:
-                tags = self.cache.tags(wanted)
-                if not tags:
-                    return {}
-                if _surely_no_formula(self.part(name), tags):
-                    return {}
-            return _xlsx_formulas(self.part(name), wanted)
+            return _xlsx_formulas(self.part(name), cells_in_row)
         except ElementTree.ParseError as exc:
             raise _sheet_xml_error(self.display, sheet, exc) from None
 
@@ -813,14 +834,14 @@ def _resolve_target(target: str) -> str:
     return "/".join(parts)
 
 
-def _xlsx_formulas(part: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Formula]:
-    """The wanted cells of a sheet part that hold a formula (raises ElementTree.ParseError).
+def _xlsx_formulas(
+    part: bytes, cells_in_row: Callable[[int], dict[str, tuple[int, int]]]
+) -> dict[tuple[int, int], Formula]:
+    """The cells of a sheet part that hold a formula, of those `cells_in_row(r)` names by their r attribute in
+    row r (raises ElementTree.ParseError).
 
     Streamed, one row held at a time: a tree of the whole part would cost some 13 times its size (500 MB for
     a 40 MB sheet, one a 4 MB file holds) where a row costs next to nothing."""
-    by_row: dict[int, list[tuple[int, int]]] = {}
-    for r, c in wanted:
-        by_row.setdefault(r, []).append((r, c))
     out: dict[tuple[int, int], Formula] = {}
     depth = 0
     data = None  # the first sheetData under the root, while it is open
@@ -835,7 +856,7 @@ def _xlsx_formulas(part: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int,
         depth -= 1
         if data is not None and depth == 2:  # a row of sheetData (or anything else in it), complete
             n += 1
-            _row_formulas(el, n, by_row, out)
+            _row_formulas(el, n, cells_in_row, out)
             data.clear()  # the rows read are dropped; the parser appends the next ones to it
         elif el is data:
             data = None
@@ -845,14 +866,13 @@ def _xlsx_formulas(part: bytes, wanted: set[tuple[int, int]]) -> dict[tuple[int,
 def _row_formulas(
     row_el: ElementTree.Element,
     n: int,
-    by_row: dict[int, list[tuple[int, int]]],
+    cells_in_row: Callable[[int], dict[str, tuple[int, int]]],
     out: dict[tuple[int, int], Formula],
 ) -> None:
+    if all(cell_el.find(f"{_NS_MAIN}f") is None for cell_el in row_el):
+        return  # nothing to find: the row's wanted cells are not even named
     number = row_el.get("r")
-    r = int(number) - 1 if number and number.isdigit() else n
-    if r not in by_row:
-        return
-    refs_here = {a1(rc[0], rc[1]): rc for rc in by_row[r]}
+    refs_here = cells_in_row(int(number) - 1 if number and number.isdigit() else n)
     for cell_el in row_el:
         rc = refs_here.get(cell_el.get("r", ""))
         if rc is None:
@@ -949,6 +969,22 @@ def _surely_no_formula(part: bytes, tags: Sequence[bytes]) -> bool:
 # ---------------------------------------------------------------------------------------------- as tables
 
 
+def _tables(book: Book, names: Sequence[str], max_rows: int) -> Iterator[tuple[str, list[list]]]:
+    """Each sheet but `_meta` as rows anchored at A1, cut to `max_rows`, as a table reader keeps them all: each
+    sheet is bounded as it is loaded, and all of them together too (guards.MAX_TABLE_CELLS), else a small file
+    of many sheets, each at the bound, holds gigabytes."""
+    total = 0
+    for name in names:
+        if name == META_SHEET:
+            continue
+        grid = book.grid(name)[:max_rows]
+        total += sum(len(row) for row in grid)
+        if total > guards.MAX_TABLE_CELLS:
+            far = f"全部工作表共 {total} 个单元格"
+            raise Refused(Finding.make("sheet-too-large", file=book.display, sheet=name, far=far))
+        yield name, grid
+
+
 def read_sheets(
     path: Path, display: str, *, max_rows: int = 100_000
 ) -> tuple[list[tuple[str, list[list]]], list[Finding]]:
@@ -957,9 +993,7 @@ def read_sheets(
     findings, never exceptions."""
     try:
         book = open_book(path, display)
-        return [(name, book.grid(name)[:max_rows]) for name in book.sheet_names if name != META_SHEET], list(
-            book.findings
-        )
+        return list(_tables(book, book.sheet_names, max_rows)), list(book.findings)
     except Refused as refused:
         return [], refused.findings
     except BaseException as exc:  # hostile input (a native panic too) must not stop the run
@@ -979,7 +1013,7 @@ def read_book_with_meta(
     try:
         book = open_book(path, display)
         names = book.sheet_names
-        sheets = [(name, book.grid(name)[:max_rows]) for name in names if name != META_SHEET]
+        sheets = list(_tables(book, names, max_rows))
         return book.meta(names), sheets, list(book.findings)
     except Refused as refused:
         return None, [], refused.findings
@@ -1008,14 +1042,10 @@ def read_table_book(path: Path | MemberFile, display: str, *, max_rows: int = 10
         book = open_book(path, display)
         names = book.sheet_names
         out = TableBook([], list(book.findings), book.meta(names), book.saved_at(), book.sha256)
-        for name in names:
-            if name == META_SHEET:
-                continue
-            grid = book.grid(name)[:max_rows]
+        for name, grid in _tables(book, names, max_rows):
             out.sheets.append((name, grid))
             if book.zip is not None:  # .xlsx, .xlsm, .ods: where formulas can be told from values
-                wanted = {(r, c) for r, row in enumerate(grid) for c in range(len(row))}
-                out.formulas[name] = {a1(r, c): f for (r, c), f in book.formulas(name, wanted).items()}
+                out.formulas[name] = {a1(r, c): f for (r, c), f in book.grid_formulas(name, grid).items()}
         return out
     except Refused as refused:
         return TableBook([], refused.findings, sha256=refused.sha256)

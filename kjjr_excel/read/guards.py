@@ -24,6 +24,9 @@ MAX_SHEET_CELLS = 2_000_000
 MAX_SHEET_ROWS = 1_048_576
 MAX_SHEET_COLS = 16_384
 MAX_BOOK_CELLS = 4_000_000  # an .xls is loaded whole: all its sheets at once
+MAX_TABLE_CELLS = (
+    8_000_000  # the sheets a table reader keeps, together (a ranking workbook read back as history)
+)
 
 # Native readers raise these through Python; a fault in one file must not stop the batch, but the user's
 # Ctrl+C (and an exit asked for) must still stop it.
