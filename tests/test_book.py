@@ -290,3 +290,28 @@ def test_a_table_of_many_sheets_at_the_bound_is_refused_not_held(tmp_path):
     assert "全部工作表共" in table.findings[0].message
     sheets, findings = book_mod.read_sheets(path, "wide.xlsx")
     assert sheets == [] and [f.code for f in findings] == ["sheet-too-large"]
+
+
+def test_a_macro_project_is_searched_for_cells_never_refused_as_xml(tmp_path, clean):
+    """Every part a relationship of the workbook names is bounded (a sheet may be pointed at it), but a binary
+    one is only searched: a DTD or a long run without '<' in a macro project is no reason to refuse it."""
+    import random
+
+    from kjjr_excel.read.submission import read_submission
+
+    noise = bytes(b for b in random.Random(7).randbytes(1_300_000) if b not in b"<>")
+    vba = b'\xd0\xcf\x11\xe0 Sub x(): s = "<!DOCTYPE html>" End Sub ' + noise
+    with zipfile.ZipFile(clean) as z:
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    kind = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+    rel = f'<Relationship Id="rId99" Type="{kind}" Target="vbaProject.bin"/></Relationships>'
+    rels = rels.replace(b"</Relationships>", rel.encode())
+    macro = rewrite_zip(
+        clean,
+        tmp_path / "m.xlsm",
+        replace={"xl/_rels/workbook.xml.rels": rels},
+        add={"xl/vbaProject.bin": vba},
+    )
+    outcome = read_submission(macro, macro.name, GD)
+    assert outcome.submission is not None, [f.message for f in outcome.findings]
+    assert [f.code for f in outcome.findings] == ["file-macros-ignored"]

@@ -219,8 +219,8 @@ class Book:
         key = _stored_key(self, name)
         if key in self.cache.small_parts:  # the very bytes bounded in an earlier book of the batch
             return
+        part = self._loose_part(name) if loose else self.part(name)
         try:
-            part = self.part(name)
             if not guards.plainly_small(part):
                 guards.check_extent(*(guards.loose_extent(part) if loose else guards.xml_extent(part)))
         except guards.Guarded as refused:
@@ -238,6 +238,18 @@ class Book:
         if len(self.cache.small_parts) > self.cache.LIMIT:
             self.cache.small_parts.clear()
         self.cache.small_parts.add(key)
+
+    def _loose_part(self, name: str) -> bytes:
+        """A part that need not be XML (a macro project), inflated to be searched, never parsed: no DTD or
+        long-token check (a binary part may hold either by chance); b"" when it cannot be inflated, as
+        calamine could not load it either (the same inflation, the same CRC)."""
+        found = self.parts.get(name)
+        if found is not None:
+            return found
+        try:
+            return _read_part(self.zip, name, self.display)
+        except Refused:
+            return b""
 
     def grid(self, name: str) -> list[list]:
         """A sheet as rows anchored at A1 (calamine may start at the first non-empty cell)."""
