@@ -587,9 +587,11 @@ def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
 
 # Where calamine can find a sheet. It resolves a sheet's part by its own rules, which ours cannot mirror in
 # every case (a relationship id given twice: the last; a sheet or relationship element in any namespace; the
-# raw text of an id or a target, references not expanded; a target kept as written, "." and ".." included),
-# always as "xl/" + the target's folder, and looks that name up in the zip directory ignoring case. So every
-# entry under these folders, in any case, is bounded before any sheet is loaded, not only the part we resolve.
+# raw text of an id or a target, references not expanded; a target kept as written, "." and ".." included,
+# one starting with "xl/" as it stands, one starting with "/" from the package root), and looks the name up
+# in the zip directory ignoring case. So before any sheet is loaded, every entry under these folders (in any
+# case) is bounded, and every part a relationship of the workbook names (_targets), not only the one we
+# resolve.
 _SHEET_FOLDERS = (b"xl/worksheets/", b"xl/chartsheets/", b"xl/dialogsheets/")
 
 
