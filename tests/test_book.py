@@ -315,3 +315,29 @@ def test_a_macro_project_is_searched_for_cells_never_refused_as_xml(tmp_path, cl
     outcome = read_submission(macro, macro.name, GD)
     assert outcome.submission is not None, [f.message for f in outcome.findings]
     assert [f.code for f in outcome.findings] == ["file-macros-ignored"]
+
+
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+
+@pytest.mark.parametrize(
+    "element, bounded",
+    [
+        (f'<Relationship Id="rId1" Type="{_REL}styles" Target="styles.xml"/>', False),
+        (f"<Relationship Id='rId1' Target='theme/theme1.xml' Type='{_REL}theme' />", False),
+        (f'<Relationship Id="rId1" Type="{_REL}worksheet" Target="styles.xml"/>', True),
+        ('<Relationship Id="rId1" Target="styles.xml"/>', True),  # no type: calamine's reading unknown
+        (f'<Relationship Type="{_REL}styles" Target="styles.xml" Type="{_REL}worksheet"/>', True),
+        (f'<Relationship Type="{_REL}styles" Target="styles.xml" x="<" Type="{_REL}worksheet"/>', True),
+        (f'<Relationship Type="{_REL}styles" Target="styles.xml" y=">" x="<" Type="{_REL}worksheet"/>', True),
+        (f'<Relationship Type="{_REL}Styles" Target="styles.xml"/>', True),  # not the exact spelling
+    ],
+)
+def test_a_relationship_target_is_bounded_unless_it_is_plainly_not_a_sheet(element, bounded):
+    """calamine refuses to load a sheet whose relationship has a theme, styles or shared-strings type
+    ('Unrecognized sheet:type'), so only such a target, in a plain element, is spared the sheet bound (and
+    the inflating it costs on every file); every other target is bounded."""
+    rels = f'<?xml version="1.0"?><Relationships xmlns="x">{element}</Relationships>'.encode()
+    assert (
+        b"xl/styles.xml" in book_mod._targets(rels) or b"xl/theme/theme1.xml" in book_mod._targets(rels)
+    ) is bounded

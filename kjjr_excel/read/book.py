@@ -8,10 +8,10 @@ the readers above (submission.py, the table readers) turn them into their own re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
-import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -90,7 +90,7 @@ class BookCache:
     cell_tags: dict[frozenset, tuple[bytes, ...]] = field(default_factory=dict)
     # parts whose first bytes were seen to declare no DTD, by name, CRC-32 and sizes in the zip directory
     checked_parts: set[tuple] = field(default_factory=set)
-    # parts bounded small, and the targets of relationship parts, by their compressed bytes (_stored_key)
+    # parts bounded small, and the targets of relationship parts, by their bytes (_content_key)
     small_parts: set[tuple] = field(default_factory=set)
     targets: dict[tuple, frozenset[bytes]] = field(default_factory=dict)
 
@@ -201,11 +201,12 @@ class Book:
         rels = next((n for n in names if _folded(n) == b"xl/_rels/workbook.xml.rels"), None)
         targets: frozenset[bytes] = frozenset()
         if rels is not None:
-            key = _stored_key(self, rels)
+            part = self.part(rels)
+            key = _content_key(rels, part)
             if key not in self.cache.targets:
                 if len(self.cache.targets) > self.cache.LIMIT:
                     self.cache.targets.clear()
-                self.cache.targets[key] = _targets(self.part(rels))
+                self.cache.targets[key] = _targets(part)
             targets = self.cache.targets[key]
         for part_name in names:
             folded = _folded(part_name)
@@ -216,10 +217,10 @@ class Book:
 
     def _bound_part(self, name: str, asked: str, *, loose: bool = False) -> None:
         """Bound one part calamine could load as a sheet; one too large is named by the sheet it holds."""
-        key = _stored_key(self, name)
+        part = self._loose_part(name) if loose else self.part(name)
+        key = _content_key(name, part)
         if key in self.cache.small_parts:  # the very bytes bounded in an earlier book of the batch
             return
-        part = self._loose_part(name) if loose else self.part(name)
         try:
             if not guards.plainly_small(part):
                 guards.check_extent(*(guards.loose_extent(part) if loose else guards.xml_extent(part)))
@@ -595,33 +596,48 @@ def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
 _SHEET_FOLDERS = (b"xl/worksheets/", b"xl/chartsheets/", b"xl/dialogsheets/")
 
 
-def _stored_key(book: Book, name: str) -> tuple:
-    """A part's name and a hash of its bytes as stored (compressed) in the file, found from its local header:
-    equal keys mean equal contents, known without inflating anything (a CRC-32 in the directory can be forged
-    to match, the stored bytes cannot)."""
-    info = book.zip.getinfo(name)
-    at = info.header_offset
-    if book.data[at : at + 4] != ZIP_MAGIC:
-        return (name, None, id(book))  # an odd local header: never equal to another book's key
-    name_len, extra_len = struct.unpack_from("<HH", book.data, at + 26)
-    start = at + 30 + name_len + extra_len
-    stored = book.data[start : start + info.compress_size]
-    return (name, info.compress_type, info.file_size, hashlib.sha256(stored).digest())
+def _content_key(name: str, part: bytes) -> tuple[str, bytes]:
+    """A part's name and its inflated bytes: a hit is a byte-for-byte equal part (a CRC-32 in the zip directory
+    can be forged to match another part's; the bytes compared cannot). Held at most LIMIT at a time."""
+    return name, part
 
 
 # A relationship's target as calamine's attribute reader can find it (quick-xml: blanks around '=', either
 # quote); found anywhere in the part, so nothing it reads is missed (more can only bound more)
 _TARGET = re.compile(rb"""Target\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_TYPE = re.compile(rb"""Type\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# Relationship types calamine never loads as a sheet: a sheet whose relationship has one of them is refused
+# ("Unrecognized sheet:type", seen with calamine 0.37 for each of these), so their targets need no bound.
+# Exact, as written by Excel, LibreOffice, XlsxWriter and openpyxl; any other spelling is bounded.
+_NOT_SHEET_TYPES = frozenset(
+    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/" + kind
+    for kind in (
+        b"theme",
+        b"styles",
+        b"sharedStrings",
+        b"calcChain",
+        b"externalLink",
+        b"customXml",
+        b"connections",
+        b"pivotCacheDefinition",
+        b"volatileDependencies",
+        b"metadata",
+    )
+)
 
 
 def _targets(rels: bytes) -> frozenset[bytes]:
     """Folded names of every part a target of the workbook's relationships may name, by any reading: as
-    written or with references expanded, from the root or from xl/, normalised or not."""
+    written or with references expanded, from the root or from xl/, normalised or not. A target whose element
+    (the text from the '<' before it to the '<' after it) has a Type, and only types of _NOT_SHEET_TYPES, is
+    left out: calamine refuses to load it as a sheet."""
     import html
     import posixpath
 
     out: set[bytes] = set()
     for match in _TARGET.finditer(rels):
+        if _not_a_sheet(rels, match.start(), match.end()):
+            continue
         raw = (match.group(1) if match.group(1) is not None else match.group(2)).decode("utf-8", "replace")
         for target in {raw, html.unescape(raw)}:
             for name in (target, target.lstrip("/"), "xl/" + target, "xl/" + target.lstrip("/")):
@@ -629,6 +645,23 @@ def _targets(rels: bytes) -> frozenset[bytes]:
     return frozenset(out)
 
 
+# One whole element and nothing else, no '<' or '>' inside a value: its attributes are what they seem
+_PLAIN_ELEMENT = re.compile(rb"""<[\w.:-]+(?:\s+[\w.:-]+\s*=\s*(?:"[^"<>]*"|'[^'<>]*'))*\s*/?>\s*""")
+
+
+def _not_a_sheet(rels: bytes, start: int, end: int) -> bool:
+    """True when the Target at rels[start:end] stands in a plain element whose Types are all of
+    _NOT_SHEET_TYPES; False (bound it) for anything less plain."""
+    left, right = rels.rfind(b"<", 0, start), rels.find(b"<", end)
+    element = rels[max(left, 0) : len(rels) if right < 0 else right]
+    if left < 0 or _PLAIN_ELEMENT.fullmatch(element) is None:
+        return False
+    types = {m.group(1) if m.group(1) is not None else m.group(2) for m in _TYPE.finditer(element)}
+    return bool(types) and types <= _NOT_SHEET_TYPES
+
+
+# Pure, and a batch's files hold the same few names: remembering it cannot change a result.
+@functools.lru_cache(maxsize=4096)
 def _folded(name: str) -> bytes:
     """A part name as calamine's lookup compares it (ASCII letters in either case; bytes.lower() folds no
     other), a backslash as a slash (as zipfile reads the name on Windows)."""
@@ -673,9 +706,10 @@ def _check_xml_parts(zf: zipfile.ZipFile, display: str, cache: BookCache) -> dic
     return parts
 
 
-# Parts a reader of ours inflates whole anyway (a sheet, to bound it before calamine loads it; the saved time):
+# Parts a reader of ours inflates whole anyway (a sheet, to bound it before calamine loads it; the saved time;
+# the shared strings, whose count is checked before calamine opens the file):
 # inflated whole at once rather than opened twice
-_READ_WHOLE = ("xl/worksheets/", "docProps/core.xml")
+_READ_WHOLE = ("xl/worksheets/", "docProps/core.xml", "xl/sharedStrings.xml")
 
 
 def _declares_dtd(part: bytes) -> bool:
