@@ -230,6 +230,87 @@ def test_xls_extent_is_checked_before_calamine_opens_it(tmp_path):
     assert "sheet-too-large" in json.loads(done.stdout)
 
 
+def _biff_records(stream: bytes) -> list[tuple[int, int, int]]:
+    """(offset, kind, size) of each record of a BIFF stream, in order."""
+    import struct
+
+    out, at = [], 0
+    while at + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, at)
+        out.append((at, kind, size))
+        at += 4 + size
+    return out
+
+
+def _forged_xls(tmp_path: Path, change) -> Path:
+    """A copy of the .xls LibreOffice saved (tests/examples) whose Workbook stream `change` edits in place (the
+    stream keeps its size, so the OLE container is LibreOffice's own)."""
+    import shutil
+
+    import olefile
+
+    src = next((ROOT / "tests" / "examples" / "qd-libreoffice-xls" / "inbox").glob("*.xls"))
+    dst = tmp_path / "forged.xls"
+    shutil.copy(src, dst)
+    with olefile.OleFileIO(str(dst), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+        change(stream)
+        ole.write_stream("Workbook", bytes(stream))
+    return dst
+
+
+def _dimensions_upside_down(stream: bytearray) -> None:
+    """Every sheet's DIMENSIONS says its first row is after its last (calamine reserves ~4 billion rows)."""
+    import struct
+
+    for at, kind, size in _biff_records(stream):
+        if kind == 0x0200 and size == 14:
+            struct.pack_into("<II", stream, at + 4, 10, 5)
+
+
+def _sheets_hidden_in_a_palette(stream: bytearray) -> None:
+    """A sheet of two cells, A1 and IV65536, written inside the body of the PALETTE record (which the globals
+    skip), and every BOUNDSHEET pointed at it: read from start to end, the stream holds no far cell."""
+    import struct
+
+    records = _biff_records(stream)
+    palette = next(at for at, kind, _ in records if kind == 0x0092)
+    bof = next(at for at, kind, _ in records[1:] if kind == 0x0809)
+    hidden = bytes(stream[bof : bof + 20])
+    for row, col in ((0, 0), (65535, 255)):
+        hidden += struct.pack("<HHHHHd", 0x0203, 14, row, col, 15, 1.0)
+    hidden += struct.pack("<HH", 0x000A, 0)
+    stream[palette + 4 : palette + 4 + len(hidden)] = hidden
+    for at, kind, _ in records:
+        if kind == 0x0085:
+            struct.pack_into("<I", stream, at + 4, palette + 4)
+
+
+def test_xls_extent_follows_each_sheet_from_where_its_boundsheet_points(tmp_path):
+    import olefile
+
+    with olefile.OleFileIO(str(_forged_xls(tmp_path, _sheets_hidden_in_a_palette))) as ole:
+        assert guards.xls_extent(ole.openstream("Workbook").read()) == [(65536, 256)] * 3
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [(_dimensions_upside_down, "1048576"), (_sheets_hidden_in_a_palette, "IV65536")],
+)
+def test_forged_xls_sheet_bounds_are_a_finding_not_an_abort(tmp_path, change, said):
+    # both made calamine ask for gigabytes (858 GB for the DIMENSIONS) and abort the whole run
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    forged = _forged_xls(inbox, change)
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == forged.name]
+    assert len(found) == 1 and "范围过大" in found[0]["说明"] and said in found[0]["说明"]
+    assert found[0]["工作表"] == "填报说明"  # the first sheet, named as the clerk sees it
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
 # ---------------------------------------------------------------------------------------------- the open
 
 

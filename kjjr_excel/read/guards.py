@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import struct
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -351,53 +352,110 @@ _BIFF_CELLS = frozenset(
 )
 _BIFF_MULTI = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first column, ..., last column
 _BIFF_DIMENSIONS = 0x0200
+_BIFF_BOUNDSHEET = 0x0085
 _BIFF_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
+_BIFF_EOF = 0x000A
+
+
+def _biff_records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
+    """(kind, body offset, size) of each record from `at` on, to and without the first EOF record, as
+    calamine walks them (it stops at a record that runs past the stream: so does this)."""
+    end = len(stream)
+    while at + 4 <= end:
+        kind, size = struct.unpack_from("<HH", stream, at)
+        if kind == _BIFF_EOF or at + 4 + size > end:
+            return
+        yield kind, at + 4, size
+        at += 4 + size
+
+
+def xls_sheets(stream: bytes) -> list[tuple[str, int]]:
+    """(name, where its records start) of each sheet a BOUNDSHEET record of the workbook globals names, as
+    calamine reads them: every BOUNDSHEET before the globals' EOF record, in order."""
+    sheets: list[tuple[str, int]] = []
+    biff8 = True
+    for kind, body, size in _biff_records(stream, 0):
+        if kind in _BIFF_BOF and size >= 2 and not sheets:
+            biff8 = struct.unpack_from("<H", stream, body)[0] in (0x0600, 0)
+        elif kind == _BIFF_BOUNDSHEET and size >= 4:
+            sheets.append(
+                (
+                    _sheet_name(stream[body + 6 : body + size], biff8),
+                    struct.unpack_from("<I", stream, body)[0],
+                )
+            )
+    return sheets
+
+
+def _sheet_name(short_string: bytes, biff8: bool) -> str:
+    """A BOUNDSHEET's name (a ShortXLUnicodeString; BIFF5 names in the machine's code page, GBK here)."""
+    if not short_string:
+        return ""
+    count = short_string[0]
+    if not biff8:
+        return short_string[1 : 1 + count].decode("gb18030", "replace")
+    wide = len(short_string) > 1 and short_string[1] & 1
+    text = short_string[2 : 2 + count * (2 if wide else 1)]
+    return text.decode("utf-16-le", "replace") if wide else text.decode("latin-1")
 
 
 def xls_extent(stream: bytes) -> list[tuple[int, int]]:
-    """(rows, columns) of each sheet of an .xls Workbook stream: the larger of what its DIMENSIONS record
-    declares (calamine reserves that much when it opens the file) and its farthest cell record."""
+    """(rows, columns) of each sheet of an .xls Workbook stream, as calamine loads it: each sheet of xls_sheets
+    read from where its BOUNDSHEET points to its EOF record, wherever that lies (inside another record, or
+    shared by several sheets, each counted), the larger of what its DIMENSIONS record makes calamine reserve
+    and its farthest cell record. Raise Guarded('file-corrupt') for a sheet that starts outside the stream,
+    Guarded('file-unsafe') for sheets read over and over (overlapping ones)."""
     extents: list[tuple[int, int]] = []
-    rows = cols = 0
-    at, end = 0, len(stream)
-    unpack = struct.unpack_from
-    while at + 4 <= end:
-        kind, size = unpack("<HH", stream, at)
-        body = at + 4
-        at = body + size
-        if kind in _BIFF_BOF:
-            if rows or cols:
-                extents.append((rows, cols))
-            rows = cols = 0
-        elif kind in _BIFF_CELLS and size >= 4:
-            r, c = unpack("<HH", stream, body)
-            rows, cols = max(rows, r + 1), max(cols, c + 1)
-        elif kind in _BIFF_MULTI and size >= 6:
-            r, _ = unpack("<HH", stream, body)
-            (last,) = unpack("<H", stream, body + size - 2)
-            rows, cols = max(rows, r + 1), max(cols, last + 1)
-        elif kind == _BIFF_DIMENSIONS and size >= 14:  # BIFF8: first row, last row + 1 (4 bytes each), cols
-            _, last_row, _, last_col = unpack("<IIHH", stream, body)
-            rows, cols = max(rows, last_row), max(cols, last_col)
-        elif kind == _BIFF_DIMENSIONS and size >= 10:  # BIFF5 and older: 2-byte rows
-            _, last_row, _, last_col = unpack("<HHHH", stream, body)
-            rows, cols = max(rows, last_row), max(cols, last_col)
-    if rows or cols:
+    walked = 0
+    for _, start in xls_sheets(stream):
+        if start + 4 > len(stream):
+            raise Guarded("file-corrupt", detail="工作表的位置超出文件范围")
+        rows = cols = 0
+        for kind, body, size in _biff_records(stream, start):
+            walked += size + 4
+            r, c = _biff_far(stream, kind, body, size)
+            rows, cols = max(rows, r), max(cols, c)
+        if walked > 2 * len(stream):  # sheets that do not overlap are read once in all
+            raise Guarded("file-unsafe", detail="多个工作表指向同一段内容")
         extents.append((rows, cols))
     return extents
 
 
+def _biff_far(stream: bytes, kind: int, body: int, size: int) -> tuple[int, int]:
+    """(rows, columns) one sheet record asks calamine for: through its cell, or what a DIMENSIONS reserves."""
+    unpack = struct.unpack_from
+    if kind in _BIFF_CELLS and size >= 4:
+        r, c = unpack("<HH", stream, body)
+        return r + 1, c + 1
+    if kind in _BIFF_MULTI and size >= 6:
+        r, _ = unpack("<HH", stream, body)
+        (last,) = unpack("<H", stream, body + size - 2)
+        return r + 1, last + 1
+    if kind == _BIFF_DIMENSIONS and size in (10, 14):  # BIFF5 and older: 2-byte rows; BIFF8: 4-byte rows
+        first_row, last_row, first_col, last_col = unpack("<HHHH" if size == 10 else "<IIHH", stream, body)
+        if last_row < 1 or last_col < 1:
+            return 1, 1
+        # calamine reserves (last - first) rows in 32-bit arithmetic: a first row after the last one wraps
+        # round to some 4 billion rows (and a first column after the last is no sheet at all)
+        return max(last_row, (last_row - first_row) % 2**32), max(last_col, (last_col - first_col) % 2**32)
+    return 0, 0
+
+
 def check_xls(stream: bytes) -> None:
     """Raise Guarded('sheet-too-large') when an .xls holds a sheet, or sheets together, too large to load."""
-    check_book(xls_extent(stream))
+    check_book(xls_extent(stream), [name for name, _ in xls_sheets(stream)])
 
 
-def check_book(extents: list[tuple[int, int]]) -> None:
-    """Raise Guarded('sheet-too-large') for a workbook loaded whole (.xls, .ods): a sheet too large, or all
-    of them together."""
+def check_book(extents: list[tuple[int, int]], names: Sequence[str] = ()) -> None:
+    """Raise Guarded('sheet-too-large') for a workbook loaded whole (.xls, .ods): a sheet too large (named
+    from `names`, the sheets' names in the same order), or all of them together."""
     total = 0
-    for rows, cols in extents:
-        check_extent(rows, cols)
+    for n, (rows, cols) in enumerate(extents):
+        try:
+            check_extent(rows, cols)
+        except Guarded as refused:
+            refused.fields["sheet"] = names[n] if n < len(names) else ""
+            raise
         total += rows * cols
     if total > MAX_BOOK_CELLS:
         raise Guarded("sheet-too-large", far=f"全部工作表共 {total} 个单元格")
