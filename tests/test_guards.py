@@ -311,6 +311,21 @@ def test_forged_xls_sheet_bounds_are_a_finding_not_an_abort(tmp_path, change, sa
     assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
 
 
+def _xor_obfuscated_behind_a_record(stream: bytearray) -> None:
+    """The globals' BOF replaced by an unknown record and a FILEPASS of XOR obfuscation (same 20 bytes):
+    calamine reads on without a BOF, msoffcrypto does not look without one."""
+    import struct
+
+    stream[0:20] = struct.pack("<HH6s", 0x0000, 6, b"") + struct.pack("<HHHHH", 0x002F, 6, 0, 0x1234, 0x5678)
+
+
+def test_xls_protected_by_xor_obfuscation_is_refused_wherever_its_filepass_stands(tmp_path):
+    # calamine reads the cells of an XOR-obfuscated book as they stand: every figure would be garbage
+    forged = _forged_xls(tmp_path, _xor_obfuscated_behind_a_record)
+    outcome = read_submission(forged, forged.name, QD)
+    assert outcome.submission is None and codes(outcome.findings) == {"file-encrypted"}
+
+
 # ---------------------------------------------------------------------------------------------- the open
 
 

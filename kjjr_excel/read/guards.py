@@ -353,6 +353,7 @@ _BIFF_CELLS = frozenset(
 _BIFF_MULTI = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first column, ..., last column
 _BIFF_DIMENSIONS = 0x0200
 _BIFF_BOUNDSHEET = 0x0085
+_BIFF_FILEPASS = 0x002F
 _BIFF_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _BIFF_EOF = 0x000A
 
@@ -371,10 +372,14 @@ def _biff_records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
 
 def xls_sheets(stream: bytes) -> list[tuple[str, int]]:
     """(name, where its records start) of each sheet a BOUNDSHEET record of the workbook globals names, as
-    calamine reads them: every BOUNDSHEET before the globals' EOF record, in order."""
+    calamine reads them: every BOUNDSHEET before the globals' EOF record, in order. Raise
+    Guarded('file-encrypted') for a FILEPASS record there: calamine refuses RC4 but reads the cells of an
+    XOR-obfuscated book as they stand, garbage, and msoffcrypto looks only when the stream starts with a BOF."""
     sheets: list[tuple[str, int]] = []
     biff8 = True
     for kind, body, size in _biff_records(stream, 0):
+        if kind == _BIFF_FILEPASS:
+            raise Guarded("file-encrypted")
         if kind in _BIFF_BOF and size >= 2 and not sheets:
             biff8 = struct.unpack_from("<H", stream, body)[0] in (0x0600, 0)
         elif kind == _BIFF_BOUNDSHEET and size >= 4:
