@@ -12,7 +12,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
+from kjjr_fixtures import (  # noqa: E402
+    biff_records,
+    good_values,
+    real_submission,
+    rewrite_zip,
+    sheet_part,
+    xls_with_sheet,
+)
 
 from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
@@ -184,19 +191,17 @@ def test_far_cell_on_meta_is_refused_too(tmp_path):
     assert sub is None and "sheet-too-large" in codes(findings) and info.status == "无法读取"
 
 
-def _xls_with_far_cell(tmp_path: Path) -> Path:
-    """An .xls written by LibreOffice with one cell at IV65536 (5 KB; calamine reserves 65536 x 256 cells)."""
+def _libreoffice_xls(tmp_path: Path, name: str, fill) -> Path:
+    """An .xls LibreOffice saved from a workbook of one sheet 表 that `fill(worksheet)` wrote with XlsxWriter."""
     import shutil
 
     import xlsxwriter
 
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice is not installed")
-    src = tmp_path / "far.xlsx"
+    src = tmp_path / f"{name}.xlsx"
     wb = xlsxwriter.Workbook(str(src))
-    ws = wb.add_worksheet("表")
-    ws.write_string(0, 0, "a")
-    ws.write_string(65535, 255, "z")
+    fill(wb.add_worksheet("表"))
     wb.close()
     profile = f"file:///tmp/lo-15-guards-{os.getpid()}"
     subprocess.run(
@@ -205,9 +210,19 @@ def _xls_with_far_cell(tmp_path: Path) -> Path:
         capture_output=True,
         timeout=300,
     )
-    out = tmp_path / "far.xls"
+    out = tmp_path / f"{name}.xls"
     assert out.exists()
     return out
+
+
+def _xls_with_far_cell(tmp_path: Path) -> Path:
+    """An .xls written by LibreOffice with one cell at IV65536 (5 KB; calamine reserves 65536 x 256 cells)."""
+
+    def fill(ws) -> None:
+        ws.write_string(0, 0, "a")
+        ws.write_string(65535, 255, "z")
+
+    return _libreoffice_xls(tmp_path, "far", fill)
 
 
 @pytest.mark.libreoffice
@@ -324,6 +339,74 @@ def test_xls_protected_by_xor_obfuscation_is_refused_wherever_its_filepass_stand
     forged = _forged_xls(tmp_path, _xor_obfuscated_behind_a_record)
     outcome = read_submission(forged, forged.name, QD)
     assert outcome.submission is None and codes(outcome.findings) == {"file-encrypted"}
+
+
+def _run_with_good_file(tmp_path: Path, name: str, data: bytes, said: str) -> None:
+    """An inbox of one good submission and a hostile file: ranked under the memory cap, the good one ranked,
+    the hostile one named once in 校验问题 with `said` in its message."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    (inbox / name).write_bytes(data)
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == name]
+    assert len(found) == 1 and said in found[0]["说明"], found
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+LIBREOFFICE_XLS = ROOT / "tests" / "examples" / "qd-libreoffice-xls" / "inbox" / "崂山分中心.xls"
+LIBREOFFICE_ODS = ROOT / "tests" / "examples" / "qd-libreoffice-ods" / "inbox" / "崂山分中心.ods"
+
+
+def _one_string_in_many_cells() -> bytes:
+    """60,000 cells of one shared string of 65,535 characters: 930 KB, and 4 GB once each cell has its copy."""
+    import struct
+
+    data = struct.pack("<IIHB", 60_000, 1, 0xFFFF, 0) + b"a" * 0xFFFF
+    sst = [(0x00FC, data[:8224])] + [
+        (0x003C, b"\0" + data[n : n + 8223]) for n in range(8224, len(data), 8223)
+    ]
+    cells = [(0x00FD, struct.pack("<HHHI", row, 0, 15, 0)) for row in range(60_000)]
+    return xls_with_sheet(LIBREOFFICE_XLS, cells, sst)
+
+
+def _formula_of_spaces() -> bytes:
+    """One formula of 2,000 space tokens of 255 spaces each: calamine inserts them one by one (3 s a cell)."""
+    import struct
+
+    tokens = b"\x1e\x01\x00" + b"\x19\x40\x00\xff" * 2000
+    body = struct.pack("<HHHd", 0, 0, 15, 1.0) + b"\0" * 6 + struct.pack("<H", len(tokens)) + tokens
+    return xls_with_sheet(LIBREOFFICE_XLS, [(0x0006, body)])
+
+
+@pytest.mark.parametrize(
+    "forge, said",
+    [(_one_string_in_many_cells, "单元格中的文字"), (_formula_of_spaces, "公式中有大量异常的空白")],
+)
+def test_xls_that_would_copy_gigabytes_or_parse_for_hours_is_a_finding(tmp_path, forge, said):
+    # the shared string made calamine abort the run; the formula took 3 s a cell (11 hours for 100 MB)
+    _run_with_good_file(tmp_path, "forged.xls", forge(), said)
+
+
+@pytest.mark.libreoffice
+def test_shared_string_lengths_are_read_as_calamine_reads_them(tmp_path):
+    # the text bound is only as good as this: a table split over CONTINUE records, as LibreOffice writes one
+    import olefile
+    from python_calamine import CalamineWorkbook
+
+    def fill(ws) -> None:
+        for row in range(3000):
+            ws.write_string(row, 0, "汉字abc" * (row % 29 + 1) + str(row))
+            ws.write_string(row, 1, "x" * (row % 293 + 1) + str(row))
+
+    xls = _libreoffice_xls(tmp_path, "strings", fill)
+    with olefile.OleFileIO(str(xls)) as ole:
+        stream = ole.openstream("Workbook").read()
+    assert sum(1 for kind, _ in biff_records(stream) if kind == 0x003C) > 10  # the table is split
+    rows = CalamineWorkbook.from_path(str(xls)).get_sheet_by_name("表").to_python()
+    read = sorted(len(v) for row in rows for v in row if v)
+    assert sorted(guards._sst_lengths(stream)) == read and guards.xls_load(stream) == (sum(read), 0)
 
 
 # ---------------------------------------------------------------------------------------------- the open

@@ -28,6 +28,11 @@ MAX_BOOK_CELLS = 4_000_000  # an .xls is loaded whole: all its sheets at once
 MAX_TABLE_CELLS = (
     8_000_000  # the sheets a table reader keeps, together (a ranking workbook read back as history)
 )
+# Text in the cells of a book loaded whole (.xls, .ods), in characters: each cell holds its own copy of a text
+# shared (an .xls string table) or repeated (.ods). A ranking workbook of 10,000 centers holds about 20 million.
+MAX_BOOK_TEXT = 50_000_000
+# Characters moved while calamine builds an .xls's formula texts (see xls_load): a second's work at most.
+MAX_FORMULA_WORK = 10**10
 
 # Native readers raise these through Python; a fault in one file must not stop the batch, but the user's
 # Ctrl+C (and an exit asked for) must still stop it.
@@ -354,6 +359,10 @@ _BIFF_MULTI = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first column,
 _BIFF_DIMENSIONS = 0x0200
 _BIFF_BOUNDSHEET = 0x0085
 _BIFF_FILEPASS = 0x002F
+_BIFF_LABELSST = 0x00FD
+_BIFF_FORMULA = 0x0006
+_BIFF_SST = 0x00FC
+_BIFF_CONTINUE = 0x003C
 _BIFF_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _BIFF_EOF = 0x000A
 
@@ -404,26 +413,55 @@ def _sheet_name(short_string: bytes, biff8: bool) -> str:
     return text.decode("utf-16-le", "replace") if wide else text.decode("latin-1")
 
 
-def xls_extent(stream: bytes) -> list[tuple[int, int]]:
-    """(rows, columns) of each sheet of an .xls Workbook stream, as calamine loads it: each sheet of xls_sheets
-    read from where its BOUNDSHEET points to its EOF record, wherever that lies (inside another record, or
-    shared by several sheets, each counted), the larger of what its DIMENSIONS record makes calamine reserve
-    and its farthest cell record. Raise Guarded('file-corrupt') for a sheet that starts outside the stream,
+def _xls_sheet_records(stream: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """(sheet number, kind, body offset, size) of each record of each sheet of xls_sheets, read from where its
+    BOUNDSHEET points to its EOF record, wherever that lies (inside another record, or shared by several
+    sheets: each is read again). Raise Guarded('file-corrupt') for a sheet that starts outside the stream,
     Guarded('file-unsafe') for sheets read over and over (overlapping ones)."""
-    extents: list[tuple[int, int]] = []
     walked = 0
-    for _, start in xls_sheets(stream):
+    for n, (_, start) in enumerate(xls_sheets(stream)):
         if start + 4 > len(stream):
             raise Guarded("file-corrupt", detail="工作表的位置超出文件范围")
-        rows = cols = 0
         for kind, body, size in _biff_records(stream, start):
             walked += size + 4
-            r, c = _biff_far(stream, kind, body, size)
-            rows, cols = max(rows, r), max(cols, c)
+            yield n, kind, body, size
         if walked > 2 * len(stream):  # sheets that do not overlap are read once in all
             raise Guarded("file-unsafe", detail="多个工作表指向同一段内容")
-        extents.append((rows, cols))
+
+
+def xls_extent(stream: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) of each sheet of an .xls Workbook stream, as calamine loads it (_xls_sheet_records):
+    the larger of what its DIMENSIONS record makes calamine reserve and its farthest cell record."""
+    extents = [(0, 0)] * len(xls_sheets(stream))
+    for n, kind, body, size in _xls_sheet_records(stream):
+        r, c = _biff_far(stream, kind, body, size)
+        rows, cols = extents[n]
+        extents[n] = (max(rows, r), max(cols, c))
     return extents
+
+
+def xls_load(stream: bytes) -> tuple[int, int]:
+    """(characters of text, formula work) calamine spends on the sheets of an .xls as it opens it, beyond one
+    cell each. Each cell pointing at a shared string gets its own copy: one string of 65,535 characters shared
+    by 60,000 cells is 4 GB from a 1 MB file. A formula's spaces (PtgAttrSpace, up to 255 per 4 bytes) are
+    inserted one character at a time into its text: the work is counted as spaces x length."""
+    lengths: list[int] | None = None
+    text = work = 0
+    for _, kind, body, size in _xls_sheet_records(stream):
+        if kind == _BIFF_LABELSST and size >= 10:
+            lengths = _sst_lengths(stream) if lengths is None else lengths
+            (index,) = struct.unpack_from("<I", stream, body + 6)
+            text += lengths[index] if index < len(lengths) else 0xFFFF  # unknown: the longest a string is
+        elif kind == _BIFF_FORMULA and size > 22:
+            tokens = stream[body + 22 : body + size]
+            spaces = sum(m[0] for m in _ATTR_SPACE.findall(tokens))
+            work += spaces * (spaces + len(tokens))
+    return text, work
+
+
+# PtgAttrSpace (0x19 0x40, or 0x41 for a volatile one), its kind and its count; at every offset (overlapping),
+# so a byte that only looks like one can overstate the count, never hide a real one
+_ATTR_SPACE = re.compile(rb"(?=\x19[\x40\x41].(.))", re.DOTALL)
 
 
 def _biff_far(stream: bytes, kind: int, body: int, size: int) -> tuple[int, int]:
@@ -447,8 +485,77 @@ def _biff_far(stream: bytes, kind: int, body: int, size: int) -> tuple[int, int]
 
 
 def check_xls(stream: bytes) -> None:
-    """Raise Guarded('sheet-too-large') when an .xls holds a sheet, or sheets together, too large to load."""
+    """Raise Guarded('sheet-too-large') when an .xls holds a sheet, or sheets together, too large to load;
+    Guarded('file-unsafe') when opening it would copy more text, or parse formulas longer, than any
+    workbook of ours needs."""
     check_book(xls_extent(stream), [name for name, _ in xls_sheets(stream)])
+    text, work = xls_load(stream)
+    check_text(text)
+    if work > MAX_FORMULA_WORK:
+        raise Guarded("file-unsafe", detail="公式中有大量异常的空白字符，读取会耗时过长")
+
+
+def check_text(characters: int) -> None:
+    """Raise Guarded('file-unsafe') when a book loaded whole would hold more text in its cells than any
+    reader of ours needs (a text repeated over many cells is copied into each)."""
+    if characters > MAX_BOOK_TEXT:
+        raise Guarded("file-unsafe", detail=f"单元格中的文字共约 {characters // 10_000} 万字，远超应有的大小")
+
+
+def _sst_lengths(stream: bytes) -> list[int]:
+    """The length in characters of each string of the workbook's (last) shared string table, read as calamine
+    reads it; the list ends where calamine would fail (then it opens nothing)."""
+    sst = [(body, size) for kind, body, size in _biff_records(stream, 0) if kind == _BIFF_SST]
+    if not sst or sst[-1][1] < 8:
+        return []
+    body, size = sst[-1]
+    chunks = [stream[body + 8 : body + size]]
+    at = body + size
+    while at + 4 < len(stream) and struct.unpack_from("<H", stream, at)[0] == _BIFF_CONTINUE:
+        (n,) = struct.unpack_from("<H", stream, at + 2)
+        chunks.append(stream[at + 4 : at + 4 + n])
+        at += 4 + n
+    (count,) = struct.unpack_from("<i", stream, body + 4)
+    return _sst_strings(chunks, max(count, 0))
+
+
+def _sst_strings(chunks: list[bytes], count: int) -> list[int]:
+    """_sst_lengths over the SST's data and its CONTINUE records: each string's header in one record, its
+    characters carried on in the next after a byte of flags, its formatting runs and extra data skipped."""
+    data, rest = chunks[0], chunks[:0:-1]  # rest: the CONTINUE records, last first (popped in order)
+    lengths: list[int] = []
+    for _ in range(count):
+        if not data and rest:
+            data = rest.pop()
+        if len(data) < 3:
+            break
+        (chars,), flags = struct.unpack_from("<H", data), data[2]
+        head = 3 + 2 * bool(flags & 8) + 4 * bool(flags & 4)
+        if len(data) < head:
+            break
+        runs = struct.unpack_from("<H", data, 3)[0] if flags & 8 else 0
+        extra = struct.unpack_from("<I", data, head - 4)[0] if flags & 4 else 0
+        data, left, wide = data[head:], chars, flags & 1
+        while True:
+            taken = min(left, len(data) // 2 if wide else len(data))
+            data, left = data[taken * (2 if wide else 1) :], left - taken
+            if not left or not rest:
+                break
+            data = rest.pop()
+            if not data:
+                break
+            data, wide = data[1:], data[0] & 1
+        if left:
+            break
+        lengths.append(chars)
+        skip = runs * 4 + extra
+        while skip > len(data) and rest:
+            skip -= len(data)
+            data = rest.pop()
+        if skip > len(data):
+            break
+        data = data[skip:]
+    return lengths
 
 
 def check_book(extents: list[tuple[int, int]], names: Sequence[str] = ()) -> None:
