@@ -389,6 +389,57 @@ def test_xls_that_would_copy_gigabytes_or_parse_for_hours_is_a_finding(tmp_path,
     _run_with_good_file(tmp_path, "forged.xls", forge(), said)
 
 
+_ODS_ROWS = (
+    '<table:table-row table:number-rows-repeated="{rows}">'
+    '<table:table-cell table:number-columns-repeated="{cols}" {cell}>{text}</table:table-cell>{more}'
+    "</table:table-row>"
+)
+_FLOAT = 'office:value-type="float" office:value="1"'
+_TABLE_IN_A_CELL = '<table:table-cell><table:table table:name="in"><table:table-row><table:table-cell/>'
+_TABLE_IN_A_CELL += "</table:table-row></table:table></table:table-cell>"
+
+
+@pytest.mark.parametrize(
+    "table, cell, text, more, said",
+    [
+        ('<table:table table:name="X">', 'table:formula="of:=1"', "", "", "范围过大"),
+        ('<table:table table:name="X">', 'office:value="1"', "", "", "范围过大"),
+        ('<table:table table:name="X">', 'office:boolean-value="true"', "", "", "范围过大"),
+        ('<table:table xmlns:table="urn:x" table:name="X">', _FLOAT, "", "", "范围过大"),
+        ('<table:table table:name="X">', _FLOAT, "", _TABLE_IN_A_CELL, "范围过大"),
+        (
+            '<table:table table:name="X">',
+            'office:value-type="string"',
+            "<text:p>" + "汉" * 300_000 + "</text:p>",
+            "",
+            "文字",
+        ),
+    ],
+    ids=[
+        "formula-only",
+        "value-without-type",
+        "boolean-only",
+        "table-prefix-rebound",
+        "table-in-a-cell",
+        "long-text",
+    ],
+)
+def test_ods_cells_calamine_expands_are_bounded_however_they_are_written(
+    tmp_path, table, cell, text, more, said
+):
+    # each made calamine expand some 100 million cells (or copy 900 KB into 10,000 cells) and abort the run;
+    # the guard counted only cells with an office:value-type, by namespace, and a table in a cell reset its row
+    with zipfile.ZipFile(LIBREOFFICE_ODS) as z:
+        content = z.read("content.xml").decode()
+    rows, cols = ("100", "100") if text else ("6000", "16000")
+    hostile = (
+        table + _ODS_ROWS.format(rows=rows, cols=cols, cell=cell, text=text, more=more) + "</table:table>"
+    )
+    content = content.replace("</office:spreadsheet>", hostile + "</office:spreadsheet>")
+    forged = rewrite_zip(LIBREOFFICE_ODS, tmp_path / "forged.ods", replace={"content.xml": content.encode()})
+    _run_with_good_file(tmp_path, "forged.ods", forged.read_bytes(), said)
+
+
 @pytest.mark.libreoffice
 def test_shared_string_lengths_are_read_as_calamine_reads_them(tmp_path):
     # the text bound is only as good as this: a table split over CONTINUE records, as LibreOffice writes one

@@ -617,44 +617,85 @@ def csv_rows(text: str) -> list[list[str]]:
     return rows
 
 
-_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-_ODS_CELLS = (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell")
+# What calamine reads of an .ods table, by local name: it matches the prefixes table:, office: and text: as
+# written, whatever namespace they are bound to, so the bound matches local names in any namespace.
+_ODS_CELLS = frozenset({"table-cell", "covered-table-cell"})
+_ODS_VALUES = frozenset({"value-type", "value", "string-value", "date-value", "time-value", "boolean-value"})
+_ODS_TEXTS = frozenset({"string-value", "date-value", "time-value", "formula"})  # copied into each cell
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2]
+
+
+def _repeats(el, local: str) -> int:
+    """An element's repeat count: the largest of its attributes of that local name (1 without one)."""
+    return max((_repeat(v) for k, v in el.attrib.items() if _local(k) == local), default=1)
 
 
 def ods_extent(content: bytes) -> list[tuple[int, int]]:
-    """(rows, columns) of each table of an .ods content.xml, through its last cell with content, repeats
-    counted (number-rows-repeated, number-columns-repeated) and never expanded: what calamine expands when it
-    opens the file, which it does for every sheet at once. A streaming parse: elements are dropped as read."""
+    """(rows, columns) of each table of an .ods content.xml: ods_load's extents."""
+    return ods_load(content)[0]
+
+
+def ods_load(content: bytes) -> tuple[list[tuple[int, int]], list[str], int]:
+    """(rows, columns) of each table of an .ods content.xml through its last cell with content, the tables'
+    names, and the characters of text calamine copies into their cells, repeats (number-rows-repeated,
+    number-columns-repeated) counted and never expanded: what calamine expands when it opens the file, every
+    table at once. Content is any value or formula attribute, or any child; what lies inside a cell (a table
+    in a cell) is skipped, as calamine skips it. A streaming parse: elements are dropped as read."""
     import io
     from xml.etree import ElementTree
 
     extents: list[tuple[int, int]] = []
-    rows = far_row = far_col = 0
-    col = row_far_col = 0
+    names: list[str] = []
+    text = depth = in_cell = 0  # characters in all; tables open; elements open in the current cell
+    rows = far_row = far_col = col = row_far_col = row_text = 0
     for event, el in ElementTree.iterparse(io.BytesIO(content), events=("start", "end")):
-        tag = el.tag
-        if event == "start":
-            if tag == f"{_TABLE_NS}table":
-                rows = far_row = far_col = 0
-            elif tag == f"{_TABLE_NS}table-row":
-                col = row_far_col = 0
+        if in_cell:
+            in_cell += 1 if event == "start" else -1
+            if not in_cell:  # the cell's own end
+                repeat = _repeats(el, "number-columns-repeated")
+                col += repeat
+                if len(el) or any(_local(k) in _ODS_VALUES or _local(k) == "formula" for k in el.attrib):
+                    row_far_col = col
+                    row_text += repeat * _cell_text(el)
+                el.clear()
             continue
-        if tag in _ODS_CELLS:
-            repeat = _repeat(el.get(f"{_TABLE_NS}number-columns-repeated"))
-            col += repeat
-            if el.get(f"{_OFFICE_NS}value-type") is not None or len(el):
-                row_far_col = col
-            el.clear()
-        elif tag == f"{_TABLE_NS}table-row":
-            rows += _repeat(el.get(f"{_TABLE_NS}number-rows-repeated"))
+        local = _local(el.tag)
+        if event == "start":
+            if local in _ODS_CELLS and depth:
+                in_cell = 1
+            elif local == "table":
+                if not depth:
+                    rows = far_row = far_col = 0
+                    names.append(next((v for k, v in el.attrib.items() if _local(k) == "name"), ""))
+                depth += 1
+            elif local == "table-row" and depth:
+                col = row_far_col = row_text = 0
+        elif local == "table-row" and depth:
+            repeat = _repeats(el, "number-rows-repeated")
+            rows += repeat
+            text += repeat * row_text
             if row_far_col:
                 far_row, far_col = rows, max(far_col, row_far_col)
             el.clear()
-        elif tag == f"{_TABLE_NS}table":
-            extents.append((far_row, far_col))
-            el.clear()
-    return extents
+        elif local == "table" and depth:
+            depth -= 1
+            if not depth:
+                extents.append((far_row, far_col))
+                el.clear()
+    return extents, names, text
+
+
+def _cell_text(el) -> int:
+    """Characters of text one cell holds once read: its text, its text attributes, its runs of spaces."""
+    size = sum(len(v) for k, v in el.attrib.items() if _local(k) in _ODS_TEXTS)
+    size += sum(len(t) for t in el.itertext())
+    for child in el.iter():
+        if _local(child.tag) == "s":
+            size += max((_repeat(v) for k, v in child.attrib.items() if _local(k) == "c"), default=1)
+    return size
 
 
 def _repeat(text: str | None) -> int:
@@ -664,5 +705,8 @@ def _repeat(text: str | None) -> int:
 
 
 def check_ods(content: bytes) -> None:
-    """Raise Guarded('sheet-too-large') when an .ods holds a table, or tables together, too large to load."""
-    check_book(ods_extent(content))
+    """Raise Guarded('sheet-too-large') when an .ods holds a table, or tables together, too large to load;
+    Guarded('file-unsafe') when its cells would hold more text than any reader of ours needs."""
+    extents, names, text = ods_load(content)
+    check_book(extents, names)
+    check_text(text)
