@@ -165,7 +165,7 @@ def _collect(content: MailContent, parts: Sequence[Part], display: str, wanted, 
     names: set[str] = set()
     total = 0
     for name, payload in parts:
-        shown = f"{display}{sep}{_unique(name or '未命名附件', names)}"
+        shown = f"{display}{sep}{unique_name(name or '未命名附件', names)}"
         if len(content.files) >= MAX_ATTACHMENTS:
             content.findings.append(
                 Finding.make("mail-unsafe", file=display, detail=f"附件超过 {MAX_ATTACHMENTS} 个，其余未读取")
@@ -212,8 +212,9 @@ def _nested(payload, shown: str, wanted, sep: str, depth: int, outer: MailOrigin
     return content
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    """Two attachments of one mail may share a name: the second is shown as 'name (2).xlsx'."""
+def unique_name(name: str, taken: set[str]) -> str:
+    """Two attachments of one mail (or entries of one zip) may share a name: the second is shown as
+    'name (2).xlsx'."""
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
