@@ -327,10 +327,9 @@ class _Collector:
         unsafe = _unsafe_archive(infos) or _too_much(infos, len(data), counted, bool(outer))
         if unsafe:
             self.skip(display, unsafe, len(data), UNREADABLE, "file-unsafe")
-            return
         self.counted = counted
         taken: set[str] = set()
-        for info in sorted(infos, key=lambda i: (_decoded(i.filename), i.header_offset)):
+        for info in () if unsafe else sorted(infos, key=lambda i: (_decoded(i.filename), i.header_offset)):
             self.member(path, data, outer, display, info, taken)
 
     def directory(self, data: bytes, display: str) -> list[zipfile.ZipInfo] | None:
@@ -369,6 +368,8 @@ class _Collector:
             self.skip(shown, "Office 临时锁定文件（~$ 开头），不是报送的文件", info.file_size)
         elif suffix in ARCHIVE_SUFFIXES and len(outer) >= MAX_NESTING:
             self.skip(shown, "压缩包嵌套超过一层，未读取。请解压后把Excel文件放入文件夹", info.file_size)
+        elif suffix in ARCHIVE_SUFFIXES and self.counted > MAX_ARCHIVE_MEMBERS:
+            return  # the zip before it said that the archive holds too many files, and that the rest is not read
         elif suffix in ARCHIVE_SUFFIXES:
             try:
                 inner = member_bytes(data, info.filename, info.header_offset)
@@ -391,7 +392,7 @@ def _too_much(infos: list[zipfile.ZipInfo], size: int, counted: int, inner: bool
     it in the same archive it holds too many files (`counted`), or, inside another zip, it would be inflated
     again for each of its many files."""
     if counted > MAX_ARCHIVE_MEMBERS:
-        return f"压缩包及其中的压缩包共包含 {counted} 个文件"
+        return f"压缩包及其中的压缩包共包含 {counted} 个文件，此压缩包及其后的压缩包均未读取"
     books = sum(1 for i in infos if PurePosixPath(i.filename).suffix.lower() in SPREADSHEET_SUFFIXES)
     if inner and size * books > MAX_NESTED_INFLATE:
         return f"压缩包中的压缩包有 {size // 2**20} MB，又含 {books} 个文件，读取会耗时过长"
