@@ -12,7 +12,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from kjjr_fixtures import good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
+from kjjr_fixtures import (  # noqa: E402
+    biff_records,
+    good_values,
+    real_submission,
+    rewrite_zip,
+    sheet_part,
+    xls_with_sheet,
+)
 
 from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
@@ -184,19 +191,17 @@ def test_far_cell_on_meta_is_refused_too(tmp_path):
     assert sub is None and "sheet-too-large" in codes(findings) and info.status == "无法读取"
 
 
-def _xls_with_far_cell(tmp_path: Path) -> Path:
-    """An .xls written by LibreOffice with one cell at IV65536 (5 KB; calamine reserves 65536 x 256 cells)."""
+def _libreoffice_xls(tmp_path: Path, name: str, fill) -> Path:
+    """An .xls LibreOffice saved from a workbook of one sheet 表 that `fill(worksheet)` wrote with XlsxWriter."""
     import shutil
 
     import xlsxwriter
 
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice is not installed")
-    src = tmp_path / "far.xlsx"
+    src = tmp_path / f"{name}.xlsx"
     wb = xlsxwriter.Workbook(str(src))
-    ws = wb.add_worksheet("表")
-    ws.write_string(0, 0, "a")
-    ws.write_string(65535, 255, "z")
+    fill(wb.add_worksheet("表"))
     wb.close()
     profile = f"file:///tmp/lo-15-guards-{os.getpid()}"
     subprocess.run(
@@ -205,9 +210,19 @@ def _xls_with_far_cell(tmp_path: Path) -> Path:
         capture_output=True,
         timeout=300,
     )
-    out = tmp_path / "far.xls"
+    out = tmp_path / f"{name}.xls"
     assert out.exists()
     return out
+
+
+def _xls_with_far_cell(tmp_path: Path) -> Path:
+    """An .xls written by LibreOffice with one cell at IV65536 (5 KB; calamine reserves 65536 x 256 cells)."""
+
+    def fill(ws) -> None:
+        ws.write_string(0, 0, "a")
+        ws.write_string(65535, 255, "z")
+
+    return _libreoffice_xls(tmp_path, "far", fill)
 
 
 @pytest.mark.libreoffice
@@ -228,6 +243,221 @@ def test_xls_extent_is_checked_before_calamine_opens_it(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "sheet-too-large" in json.loads(done.stdout)
+
+
+def _biff_records(stream: bytes) -> list[tuple[int, int, int]]:
+    """(offset, kind, size) of each record of a BIFF stream, in order."""
+    import struct
+
+    out, at = [], 0
+    while at + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, at)
+        out.append((at, kind, size))
+        at += 4 + size
+    return out
+
+
+def _forged_xls(tmp_path: Path, change) -> Path:
+    """A copy of the .xls LibreOffice saved (tests/examples) whose Workbook stream `change` edits in place (the
+    stream keeps its size, so the OLE container is LibreOffice's own)."""
+    import shutil
+
+    import olefile
+
+    src = next((ROOT / "tests" / "examples" / "qd-libreoffice-xls" / "inbox").glob("*.xls"))
+    dst = tmp_path / "forged.xls"
+    shutil.copy(src, dst)
+    with olefile.OleFileIO(str(dst), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+        change(stream)
+        ole.write_stream("Workbook", bytes(stream))
+    return dst
+
+
+def _dimensions_upside_down(stream: bytearray) -> None:
+    """Every sheet's DIMENSIONS says its first row is after its last (calamine reserves ~4 billion rows)."""
+    import struct
+
+    for at, kind, size in _biff_records(stream):
+        if kind == 0x0200 and size == 14:
+            struct.pack_into("<II", stream, at + 4, 10, 5)
+
+
+def _sheets_hidden_in_a_palette(stream: bytearray) -> None:
+    """A sheet of two cells, A1 and IV65536, written inside the body of the PALETTE record (which the globals
+    skip), and every BOUNDSHEET pointed at it: read from start to end, the stream holds no far cell."""
+    import struct
+
+    records = _biff_records(stream)
+    palette = next(at for at, kind, _ in records if kind == 0x0092)
+    bof = next(at for at, kind, _ in records[1:] if kind == 0x0809)
+    hidden = bytes(stream[bof : bof + 20])
+    for row, col in ((0, 0), (65535, 255)):
+        hidden += struct.pack("<HHHHHd", 0x0203, 14, row, col, 15, 1.0)
+    hidden += struct.pack("<HH", 0x000A, 0)
+    stream[palette + 4 : palette + 4 + len(hidden)] = hidden
+    for at, kind, _ in records:
+        if kind == 0x0085:
+            struct.pack_into("<I", stream, at + 4, palette + 4)
+
+
+def test_xls_extent_follows_each_sheet_from_where_its_boundsheet_points(tmp_path):
+    import olefile
+
+    with olefile.OleFileIO(str(_forged_xls(tmp_path, _sheets_hidden_in_a_palette))) as ole:
+        assert guards.xls_extent(ole.openstream("Workbook").read()) == [(65536, 256)] * 3
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [(_dimensions_upside_down, "1048576"), (_sheets_hidden_in_a_palette, "IV65536")],
+)
+def test_forged_xls_sheet_bounds_are_a_finding_not_an_abort(tmp_path, change, said):
+    # both made calamine ask for gigabytes (858 GB for the DIMENSIONS) and abort the whole run
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    forged = _forged_xls(inbox, change)
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == forged.name]
+    assert len(found) == 1 and "范围过大" in found[0]["说明"] and said in found[0]["说明"]
+    assert found[0]["工作表"] == "填报说明"  # the first sheet, named as the clerk sees it
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+def _xor_obfuscated_behind_a_record(stream: bytearray) -> None:
+    """The globals' BOF replaced by an unknown record and a FILEPASS of XOR obfuscation (same 20 bytes):
+    calamine reads on without a BOF, msoffcrypto does not look without one."""
+    import struct
+
+    stream[0:20] = struct.pack("<HH6s", 0x0000, 6, b"") + struct.pack("<HHHHH", 0x002F, 6, 0, 0x1234, 0x5678)
+
+
+def test_xls_protected_by_xor_obfuscation_is_refused_wherever_its_filepass_stands(tmp_path):
+    # calamine reads the cells of an XOR-obfuscated book as they stand: every figure would be garbage
+    forged = _forged_xls(tmp_path, _xor_obfuscated_behind_a_record)
+    outcome = read_submission(forged, forged.name, QD)
+    assert outcome.submission is None and codes(outcome.findings) == {"file-encrypted"}
+
+
+def _run_with_good_file(tmp_path: Path, name: str, data: bytes, said: str) -> None:
+    """An inbox of one good submission and a hostile file: ranked under the memory cap, the good one ranked,
+    the hostile one named once in 校验问题 with `said` in its message."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    (inbox / name).write_bytes(data)
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == name]
+    assert len(found) == 1 and said in found[0]["说明"], found
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+LIBREOFFICE_XLS = ROOT / "tests" / "examples" / "qd-libreoffice-xls" / "inbox" / "崂山分中心.xls"
+LIBREOFFICE_ODS = ROOT / "tests" / "examples" / "qd-libreoffice-ods" / "inbox" / "崂山分中心.ods"
+
+
+def _one_string_in_many_cells() -> bytes:
+    """60,000 cells of one shared string of 65,535 characters: 930 KB, and 4 GB once each cell has its copy."""
+    import struct
+
+    data = struct.pack("<IIHB", 60_000, 1, 0xFFFF, 0) + b"a" * 0xFFFF
+    sst = [(0x00FC, data[:8224])] + [
+        (0x003C, b"\0" + data[n : n + 8223]) for n in range(8224, len(data), 8223)
+    ]
+    cells = [(0x00FD, struct.pack("<HHHI", row, 0, 15, 0)) for row in range(60_000)]
+    return xls_with_sheet(LIBREOFFICE_XLS, cells, sst)
+
+
+def _formula_of_spaces() -> bytes:
+    """One formula of 2,000 space tokens of 255 spaces each: calamine inserts them one by one (3 s a cell)."""
+    import struct
+
+    tokens = b"\x1e\x01\x00" + b"\x19\x40\x00\xff" * 2000
+    body = struct.pack("<HHHd", 0, 0, 15, 1.0) + b"\0" * 6 + struct.pack("<H", len(tokens)) + tokens
+    return xls_with_sheet(LIBREOFFICE_XLS, [(0x0006, body)])
+
+
+@pytest.mark.parametrize(
+    "forge, said",
+    [(_one_string_in_many_cells, "单元格中的文字"), (_formula_of_spaces, "公式中有大量异常的空白")],
+)
+def test_xls_that_would_copy_gigabytes_or_parse_for_hours_is_a_finding(tmp_path, forge, said):
+    # the shared string made calamine abort the run; the formula took 3 s a cell (11 hours for 100 MB)
+    _run_with_good_file(tmp_path, "forged.xls", forge(), said)
+
+
+_ODS_ROWS = (
+    '<table:table-row table:number-rows-repeated="{rows}">'
+    '<table:table-cell table:number-columns-repeated="{cols}" {cell}>{text}</table:table-cell>{more}'
+    "</table:table-row>"
+)
+_FLOAT = 'office:value-type="float" office:value="1"'
+_TABLE_IN_A_CELL = '<table:table-cell><table:table table:name="in"><table:table-row><table:table-cell/>'
+_TABLE_IN_A_CELL += "</table:table-row></table:table></table:table-cell>"
+
+
+@pytest.mark.parametrize(
+    "table, cell, text, more, said",
+    [
+        ('<table:table table:name="X">', 'table:formula="of:=1"', "", "", "范围过大"),
+        ('<table:table table:name="X">', 'office:value="1"', "", "", "范围过大"),
+        ('<table:table table:name="X">', 'office:boolean-value="true"', "", "", "范围过大"),
+        ('<table:table xmlns:table="urn:x" table:name="X">', _FLOAT, "", "", "范围过大"),
+        ('<table:table table:name="X">', _FLOAT, "", _TABLE_IN_A_CELL, "范围过大"),
+        (
+            '<table:table table:name="X">',
+            'office:value-type="string"',
+            "<text:p>" + "汉" * 300_000 + "</text:p>",
+            "",
+            "文字",
+        ),
+    ],
+    ids=[
+        "formula-only",
+        "value-without-type",
+        "boolean-only",
+        "table-prefix-rebound",
+        "table-in-a-cell",
+        "long-text",
+    ],
+)
+def test_ods_cells_calamine_expands_are_bounded_however_they_are_written(
+    tmp_path, table, cell, text, more, said
+):
+    # each made calamine expand some 100 million cells (or copy 900 KB into 10,000 cells) and abort the run;
+    # the guard counted only cells with an office:value-type, by namespace, and a table in a cell reset its row
+    with zipfile.ZipFile(LIBREOFFICE_ODS) as z:
+        content = z.read("content.xml").decode()
+    rows, cols = ("100", "100") if text else ("6000", "16000")
+    hostile = (
+        table + _ODS_ROWS.format(rows=rows, cols=cols, cell=cell, text=text, more=more) + "</table:table>"
+    )
+    content = content.replace("</office:spreadsheet>", hostile + "</office:spreadsheet>")
+    forged = rewrite_zip(LIBREOFFICE_ODS, tmp_path / "forged.ods", replace={"content.xml": content.encode()})
+    _run_with_good_file(tmp_path, "forged.ods", forged.read_bytes(), said)
+
+
+@pytest.mark.libreoffice
+def test_shared_string_lengths_are_read_as_calamine_reads_them(tmp_path):
+    # the text bound is only as good as this: a table split over CONTINUE records, as LibreOffice writes one
+    import olefile
+    from python_calamine import CalamineWorkbook
+
+    def fill(ws) -> None:
+        for row in range(3000):
+            ws.write_string(row, 0, "汉字abc" * (row % 29 + 1) + str(row))
+            ws.write_string(row, 1, "x" * (row % 293 + 1) + str(row))
+
+    xls = _libreoffice_xls(tmp_path, "strings", fill)
+    with olefile.OleFileIO(str(xls)) as ole:
+        stream = ole.openstream("Workbook").read()
+    assert sum(1 for kind, _ in biff_records(stream) if kind == 0x003C) > 10  # the table is split
+    rows = CalamineWorkbook.from_path(str(xls)).get_sheet_by_name("表").to_python()
+    read = sorted(len(v) for row in rows for v in row if v)
+    assert sorted(guards._sst_lengths(stream)) == read and guards.xls_load(stream) == (sum(read), 0)
 
 
 # ---------------------------------------------------------------------------------------------- the open

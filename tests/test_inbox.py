@@ -159,3 +159,72 @@ def test_a_member_under_a_zip_password_is_said_to_be_so(tmp_path):
     found, findings, skipped = collect_files([archive])
     assert found == [] and [(f.code, f.file) for f in findings] == [("file-skipped", "locked.zip › a.xlsx")]
     assert "密码" in findings[0].message
+
+
+def test_two_entries_of_one_name_are_each_read_and_told_apart(tmp_path):
+    # zipfile's getinfo gives the last entry of a name: the first workbook was never read, the second twice
+    import warnings
+
+    archive = tmp_path / "两份.zip"
+    with warnings.catch_warnings(), zipfile.ZipFile(archive, "w") as z:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it is asked to write
+        z.writestr("报表.xlsx", _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心")))
+        z.writestr("报表.xlsx", _book(tmp_path, "b.xlsx", ("GD05", "江门分中心")))
+    found, findings, _ = collect_files([archive])
+    assert (
+        sorted(d for _, d in found) == ["两份.zip › 报表 (2).xlsx", "两份.zip › 报表.xlsx"] and findings == []
+    )
+    result = ingest(GD, [archive], jobs=1)
+    assert sorted(s.center_code for s in result.submissions) == ["GD01", "GD05"]
+
+
+def test_a_member_under_dot_dot_is_read_in_memory_never_dropped_unsaid(tmp_path):
+    # a '..' folder counted as hidden: the workbook was left out without a word
+    book = _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))
+    archive = _zip(tmp_path / "up.zip", {"../../报表.xlsx": book, "..\\旧\\江门.xlsx": b"x"})
+    before = set(tmp_path.parent.iterdir())
+    found, findings, _ = collect_files([archive])
+    assert sorted(d for _, d in found) == ["up.zip › ../../报表.xlsx", "up.zip › ..\\旧\\江门.xlsx"]
+    result = ingest(GD, [archive], jobs=1)
+    assert [s.center_code for s in result.submissions] == ["GD01"]
+    assert set(tmp_path.parent.iterdir()) == before  # nothing written beside the inbox
+
+
+def test_zips_inside_a_zip_count_together_and_a_big_one_is_not_inflated_per_file(tmp_path, monkeypatch):
+    # 50 zips of 1,999 files each: each zip under the limit, 99,950 files in all (over two minutes, unbounded)
+    from kjjr_excel.read import inbox as inbox_mod
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        for n in range(1999):
+            z.writestr(f"f{n}.xlsx", b"x")
+    many = _zip(tmp_path / "many.zip", {f"z{n}.zip": inner.getvalue() for n in range(50)})
+    found, findings, _ = collect_files([many])
+    assert found == [] and [(f.code, f.file) for f in findings] == [("file-unsafe", "many.zip › z0.zip")]
+    assert "共包含 2049 个文件，此压缩包及其后的压缩包均未读取" in findings[0].message  # once, not 50 times
+
+    # a zip inside a zip is inflated again for each of its files: its size times their count is bounded
+    def inner_zip(files: int) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as z:
+            for n in range(files):
+                z.writestr(f"f{n}.xlsx", b"x")
+        return out.getvalue()
+
+    big, small = inner_zip(100), inner_zip(10)
+    monkeypatch.setattr(inbox_mod, "MAX_NESTED_INFLATE", 20 * len(big))
+    mixed = _zip(tmp_path / "mixed.zip", {"big.zip": big, "small.zip": small})
+    found, findings, _ = collect_files([mixed])
+    assert len(found) == 10 and [(f.code, f.file) for f in findings] == [
+        ("file-unsafe", "mixed.zip › big.zip")
+    ]
+    assert "又含 100 个文件，读取会耗时过长" in findings[0].message
+
+
+def test_rar_or_7z_named_zip_is_said_to_be_what_it_is(tmp_path):
+    rar, seven = tmp_path / "a.zip", tmp_path / "b.zip"
+    rar.write_bytes(b"Rar!\x1a\x07\x00" + b"\0" * 64)
+    seven.write_bytes(b"7z\xbc\xaf\x27\x1c" + b"\0" * 64)
+    found, findings, _ = collect_files([rar, seven])
+    assert found == [] and [f.code for f in findings] == ["file-skipped", "file-skipped"]
+    assert "RAR压缩包" in findings[0].message and "7z压缩包" in findings[1].message

@@ -208,7 +208,18 @@ def test_garbage_named_eml_is_a_finding_not_a_crash(tmp_path):
     (inbox / "坏.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     result = ingest(QD, [inbox])
     assert [f.code for f in result.findings] == ["mail-unreadable"]
+    assert "（Outlook邮件文件（.msg）结构损坏）" in result.findings[0].message  # said in Chinese
     assert [f.status for f in result.files] == ["无法读取"]
+
+
+def test_multipart_nested_1500_deep_is_said_in_chinese(tmp_path):
+    # the finding said "RecursionError: maximum recursion depth exceeded while getting the str of an object"
+    levels = "".join(f'--B{k}\nContent-Type: multipart/mixed; boundary="B{k + 1}"\n\n' for k in range(1500))
+    raw = 'From: a@example.cn\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B0"\n\n' + levels
+    content = read_mail(raw.encode(), "深.eml", is_workbook)
+    (finding,) = content.findings
+    assert finding.code == "mail-unreadable" and "嵌套" in finding.message
+    assert not any("a" <= ch.lower() <= "z" for ch in finding.message.replace(".eml", ""))
 
 
 def test_inbox_of_mails_reads_attachments_with_provenance(tmp_path):
@@ -427,3 +438,38 @@ def test_attachments_read_in_forked_workers_equal_a_serial_read(tmp_path):
     assert all(len(s.origins) == 3 for s in serial.submissions)
     assert forked.submissions == serial.submissions
     assert forked.findings == serial.findings and forked.files == serial.files
+
+
+def test_outlook_messages_embedded_90_deep_are_read_one_level_in_bounded_memory(tmp_path):
+    # extract-msg loaded every level eagerly: this 500 KB file took 2.6 GB (1.5 GB: MemoryError, unreadable)
+    import json
+    import sys
+
+    from aspose.email_foss.msg import MapiMessage
+
+    inner = MapiMessage.from_email_message(mail("a <a@example.cn>", "报送", [("a.xlsx", b"PK")]))
+    for level in range(90):
+        outer = MapiMessage.from_email_message(mail("fw <fw@example.cn>", f"转发{level}", []))
+        outer.add_embedded_message_attachment(inner, filename=f"fw{level}.msg")
+        inner = outer
+    (tmp_path / "deep.msg").write_bytes(inner.to_bytes())
+    cap = 1536 * 2**20
+    code = (
+        f"import resource, json, pathlib; resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))\n"
+        "from kjjr_excel.read.mail import read_mail\n"
+        f"data = pathlib.Path({str(tmp_path / 'deep.msg')!r}).read_bytes()\n"
+        "print(json.dumps([f.code for f in read_mail(data, 'deep.msg', lambda n: True).findings]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == ["mail-nested-too-deep", "mail-no-attachment"]
+
+
+def test_a_mail_of_thousands_of_parts_is_refused_before_it_is_parsed():
+    # 20,000 one-byte attachments (3.5 MB): 11 s and 20,000 findings; a 200 MB one would take minutes
+    raw = mail("a <a@example.cn>", "很多附件", [])
+    for n in range(20_000):
+        raw.add_attachment(b"x", maintype="text", subtype="plain", filename=f"n{n}.txt")
+    content = read_mail(raw.as_bytes(), "多.eml", is_workbook)
+    assert [f.code for f in content.findings] == ["mail-unreadable"] and content.files == []
+    assert "20002 个部分" in content.findings[0].message

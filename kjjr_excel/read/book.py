@@ -384,7 +384,8 @@ def _read_bytes(path: Path | ArchiveMember, display: str) -> bytes:
 
 
 def _guarded(refused: guards.Guarded, display: str, sheet: str = "") -> Finding:
-    return Finding.make(refused.code, file=display, sheet=sheet, **refused.fields)
+    fields = {"sheet": sheet, **refused.fields}  # a guard over a whole book names the sheet it refused
+    return Finding.make(refused.code, file=display, **fields)
 
 
 def _guard(data: bytes, digest: str, suffix: str, display: str, cache: BookCache) -> Book:

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import struct
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,6 +28,11 @@ MAX_BOOK_CELLS = 4_000_000  # an .xls is loaded whole: all its sheets at once
 MAX_TABLE_CELLS = (
     8_000_000  # the sheets a table reader keeps, together (a ranking workbook read back as history)
 )
+# Text in the cells of a book loaded whole (.xls, .ods), in characters: each cell holds its own copy of a text
+# shared (an .xls string table) or repeated (.ods). A ranking workbook of 10,000 centers holds about 20 million.
+MAX_BOOK_TEXT = 50_000_000
+# Characters moved while calamine builds an .xls's formula texts (see xls_load): a second's work at most.
+MAX_FORMULA_WORK = 10**10
 
 # Native readers raise these through Python; a fault in one file must not stop the batch, but the user's
 # Ctrl+C (and an exit asked for) must still stop it.
@@ -351,53 +357,217 @@ _BIFF_CELLS = frozenset(
 )
 _BIFF_MULTI = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first column, ..., last column
 _BIFF_DIMENSIONS = 0x0200
+_BIFF_BOUNDSHEET = 0x0085
+_BIFF_FILEPASS = 0x002F
+_BIFF_LABELSST = 0x00FD
+_BIFF_FORMULA = 0x0006
+_BIFF_SST = 0x00FC
+_BIFF_CONTINUE = 0x003C
 _BIFF_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
+_BIFF_EOF = 0x000A
+
+
+def _biff_records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
+    """(kind, body offset, size) of each record from `at` on, to and without the first EOF record, as
+    calamine walks them (it stops at a record that runs past the stream: so does this)."""
+    end = len(stream)
+    while at + 4 <= end:
+        kind, size = struct.unpack_from("<HH", stream, at)
+        if kind == _BIFF_EOF or at + 4 + size > end:
+            return
+        yield kind, at + 4, size
+        at += 4 + size
+
+
+def xls_sheets(stream: bytes) -> list[tuple[str, int]]:
+    """(name, where its records start) of each sheet a BOUNDSHEET record of the workbook globals names, as
+    calamine reads them: every BOUNDSHEET before the globals' EOF record, in order. Raise
+    Guarded('file-encrypted') for a FILEPASS record there: calamine refuses RC4 but reads the cells of an
+    XOR-obfuscated book as they stand, garbage, and msoffcrypto looks only when the stream starts with a BOF."""
+    sheets: list[tuple[str, int]] = []
+    biff8 = True
+    for kind, body, size in _biff_records(stream, 0):
+        if kind == _BIFF_FILEPASS:
+            raise Guarded("file-encrypted")
+        if kind in _BIFF_BOF and size >= 2 and not sheets:
+            biff8 = struct.unpack_from("<H", stream, body)[0] in (0x0600, 0)
+        elif kind == _BIFF_BOUNDSHEET and size >= 4:
+            sheets.append(
+                (
+                    _sheet_name(stream[body + 6 : body + size], biff8),
+                    struct.unpack_from("<I", stream, body)[0],
+                )
+            )
+    return sheets
+
+
+def _sheet_name(short_string: bytes, biff8: bool) -> str:
+    """A BOUNDSHEET's name (a ShortXLUnicodeString; BIFF5 names in the machine's code page, GBK here)."""
+    if not short_string:
+        return ""
+    count = short_string[0]
+    if not biff8:
+        return short_string[1 : 1 + count].decode("gb18030", "replace")
+    wide = len(short_string) > 1 and short_string[1] & 1
+    text = short_string[2 : 2 + count * (2 if wide else 1)]
+    return text.decode("utf-16-le", "replace") if wide else text.decode("latin-1")
+
+
+def _xls_sheet_records(stream: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """(sheet number, kind, body offset, size) of each record of each sheet of xls_sheets, read from where its
+    BOUNDSHEET points to its EOF record, wherever that lies (inside another record, or shared by several
+    sheets: each is read again). Raise Guarded('file-corrupt') for a sheet that starts outside the stream,
+    Guarded('file-unsafe') for sheets read over and over (overlapping ones)."""
+    walked = 0
+    for n, (_, start) in enumerate(xls_sheets(stream)):
+        if start + 4 > len(stream):
+            raise Guarded("file-corrupt", detail="工作表的位置超出文件范围")
+        for kind, body, size in _biff_records(stream, start):
+            walked += size + 4
+            yield n, kind, body, size
+        if walked > 2 * len(stream):  # sheets that do not overlap are read once in all
+            raise Guarded("file-unsafe", detail="多个工作表指向同一段内容")
 
 
 def xls_extent(stream: bytes) -> list[tuple[int, int]]:
-    """(rows, columns) of each sheet of an .xls Workbook stream: the larger of what its DIMENSIONS record
-    declares (calamine reserves that much when it opens the file) and its farthest cell record."""
-    extents: list[tuple[int, int]] = []
-    rows = cols = 0
-    at, end = 0, len(stream)
-    unpack = struct.unpack_from
-    while at + 4 <= end:
-        kind, size = unpack("<HH", stream, at)
-        body = at + 4
-        at = body + size
-        if kind in _BIFF_BOF:
-            if rows or cols:
-                extents.append((rows, cols))
-            rows = cols = 0
-        elif kind in _BIFF_CELLS and size >= 4:
-            r, c = unpack("<HH", stream, body)
-            rows, cols = max(rows, r + 1), max(cols, c + 1)
-        elif kind in _BIFF_MULTI and size >= 6:
-            r, _ = unpack("<HH", stream, body)
-            (last,) = unpack("<H", stream, body + size - 2)
-            rows, cols = max(rows, r + 1), max(cols, last + 1)
-        elif kind == _BIFF_DIMENSIONS and size >= 14:  # BIFF8: first row, last row + 1 (4 bytes each), cols
-            _, last_row, _, last_col = unpack("<IIHH", stream, body)
-            rows, cols = max(rows, last_row), max(cols, last_col)
-        elif kind == _BIFF_DIMENSIONS and size >= 10:  # BIFF5 and older: 2-byte rows
-            _, last_row, _, last_col = unpack("<HHHH", stream, body)
-            rows, cols = max(rows, last_row), max(cols, last_col)
-    if rows or cols:
-        extents.append((rows, cols))
+    """(rows, columns) of each sheet of an .xls Workbook stream, as calamine loads it (_xls_sheet_records):
+    the larger of what its DIMENSIONS record makes calamine reserve and its farthest cell record."""
+    extents = [(0, 0)] * len(xls_sheets(stream))
+    for n, kind, body, size in _xls_sheet_records(stream):
+        r, c = _biff_far(stream, kind, body, size)
+        rows, cols = extents[n]
+        extents[n] = (max(rows, r), max(cols, c))
     return extents
 
 
+def xls_load(stream: bytes) -> tuple[int, int]:
+    """(characters of text, formula work) calamine spends on the sheets of an .xls as it opens it, beyond one
+    cell each. Each cell pointing at a shared string gets its own copy: one string of 65,535 characters shared
+    by 60,000 cells is 4 GB from a 1 MB file. A formula's spaces (PtgAttrSpace, up to 255 per 4 bytes) are
+    inserted one character at a time into its text: the work is counted as spaces x length."""
+    lengths: list[int] | None = None
+    text = work = 0
+    for _, kind, body, size in _xls_sheet_records(stream):
+        if kind == _BIFF_LABELSST and size >= 10:
+            lengths = _sst_lengths(stream) if lengths is None else lengths
+            (index,) = struct.unpack_from("<I", stream, body + 6)
+            text += lengths[index] if index < len(lengths) else 0xFFFF  # unknown: the longest a string is
+        elif kind == _BIFF_FORMULA and size > 22:
+            tokens = stream[body + 22 : body + size]
+            spaces = sum(m[0] for m in _ATTR_SPACE.findall(tokens))
+            work += spaces * (spaces + len(tokens))
+    return text, work
+
+
+# PtgAttrSpace (0x19 0x40, or 0x41 for a volatile one), its kind and its count; at every offset (overlapping),
+# so a byte that only looks like one can overstate the count, never hide a real one
+_ATTR_SPACE = re.compile(rb"(?=\x19[\x40\x41].(.))", re.DOTALL)
+
+
+def _biff_far(stream: bytes, kind: int, body: int, size: int) -> tuple[int, int]:
+    """(rows, columns) one sheet record asks calamine for: through its cell, or what a DIMENSIONS reserves."""
+    unpack = struct.unpack_from
+    if kind in _BIFF_CELLS and size >= 4:
+        r, c = unpack("<HH", stream, body)
+        return r + 1, c + 1
+    if kind in _BIFF_MULTI and size >= 6:
+        r, _ = unpack("<HH", stream, body)
+        (last,) = unpack("<H", stream, body + size - 2)
+        return r + 1, last + 1
+    if kind == _BIFF_DIMENSIONS and size in (10, 14):  # BIFF5 and older: 2-byte rows; BIFF8: 4-byte rows
+        first_row, last_row, first_col, last_col = unpack("<HHHH" if size == 10 else "<IIHH", stream, body)
+        if last_row < 1 or last_col < 1:
+            return 1, 1
+        # calamine reserves (last - first) rows in 32-bit arithmetic: a first row after the last one wraps
+        # round to some 4 billion rows (and a first column after the last is no sheet at all)
+        return max(last_row, (last_row - first_row) % 2**32), max(last_col, (last_col - first_col) % 2**32)
+    return 0, 0
+
+
 def check_xls(stream: bytes) -> None:
-    """Raise Guarded('sheet-too-large') when an .xls holds a sheet, or sheets together, too large to load."""
-    check_book(xls_extent(stream))
+    """Raise Guarded('sheet-too-large') when an .xls holds a sheet, or sheets together, too large to load;
+    Guarded('file-unsafe') when opening it would copy more text, or parse formulas longer, than any
+    workbook of ours needs."""
+    check_book(xls_extent(stream), [name for name, _ in xls_sheets(stream)])
+    text, work = xls_load(stream)
+    check_text(text)
+    if work > MAX_FORMULA_WORK:
+        raise Guarded("file-unsafe", detail="公式中有大量异常的空白字符，读取会耗时过长")
 
 
-def check_book(extents: list[tuple[int, int]]) -> None:
-    """Raise Guarded('sheet-too-large') for a workbook loaded whole (.xls, .ods): a sheet too large, or all
-    of them together."""
+def check_text(characters: int) -> None:
+    """Raise Guarded('file-unsafe') when a book loaded whole would hold more text in its cells than any
+    reader of ours needs (a text repeated over many cells is copied into each)."""
+    if characters > MAX_BOOK_TEXT:
+        raise Guarded("file-unsafe", detail=f"单元格中的文字共约 {characters // 10_000} 万字，远超应有的大小")
+
+
+def _sst_lengths(stream: bytes) -> list[int]:
+    """The length in characters of each string of the workbook's (last) shared string table, read as calamine
+    reads it; the list ends where calamine would fail (then it opens nothing)."""
+    sst = [(body, size) for kind, body, size in _biff_records(stream, 0) if kind == _BIFF_SST]
+    if not sst or sst[-1][1] < 8:
+        return []
+    body, size = sst[-1]
+    chunks = [stream[body + 8 : body + size]]
+    at = body + size
+    while at + 4 < len(stream) and struct.unpack_from("<H", stream, at)[0] == _BIFF_CONTINUE:
+        (n,) = struct.unpack_from("<H", stream, at + 2)
+        chunks.append(stream[at + 4 : at + 4 + n])
+        at += 4 + n
+    (count,) = struct.unpack_from("<i", stream, body + 4)
+    return _sst_strings(chunks, max(count, 0))
+
+
+def _sst_strings(chunks: list[bytes], count: int) -> list[int]:
+    """_sst_lengths over the SST's data and its CONTINUE records: each string's header in one record, its
+    characters carried on in the next after a byte of flags, its formatting runs and extra data skipped."""
+    data, rest = chunks[0], chunks[:0:-1]  # rest: the CONTINUE records, last first (popped in order)
+    lengths: list[int] = []
+    for _ in range(count):
+        if not data and rest:
+            data = rest.pop()
+        if len(data) < 3:
+            break
+        (chars,), flags = struct.unpack_from("<H", data), data[2]
+        head = 3 + 2 * bool(flags & 8) + 4 * bool(flags & 4)
+        if len(data) < head:
+            break
+        runs = struct.unpack_from("<H", data, 3)[0] if flags & 8 else 0
+        extra = struct.unpack_from("<I", data, head - 4)[0] if flags & 4 else 0
+        data, left, wide = data[head:], chars, flags & 1
+        while True:
+            taken = min(left, len(data) // 2 if wide else len(data))
+            data, left = data[taken * (2 if wide else 1) :], left - taken
+            if not left or not rest:
+                break
+            data = rest.pop()
+            if not data:
+                break
+            data, wide = data[1:], data[0] & 1
+        if left:
+            break
+        lengths.append(chars)
+        skip = runs * 4 + extra
+        while skip > len(data) and rest:
+            skip -= len(data)
+            data = rest.pop()
+        if skip > len(data):
+            break
+        data = data[skip:]
+    return lengths
+
+
+def check_book(extents: list[tuple[int, int]], names: Sequence[str] = ()) -> None:
+    """Raise Guarded('sheet-too-large') for a workbook loaded whole (.xls, .ods): a sheet too large (named
+    from `names`, the sheets' names in the same order), or all of them together."""
     total = 0
-    for rows, cols in extents:
-        check_extent(rows, cols)
+    for n, (rows, cols) in enumerate(extents):
+        try:
+            check_extent(rows, cols)
+        except Guarded as refused:
+            refused.fields["sheet"] = names[n] if n < len(names) else ""
+            raise
         total += rows * cols
     if total > MAX_BOOK_CELLS:
         raise Guarded("sheet-too-large", far=f"全部工作表共 {total} 个单元格")
@@ -447,44 +617,85 @@ def csv_rows(text: str) -> list[list[str]]:
     return rows
 
 
-_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
-_ODS_CELLS = (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell")
+# What calamine reads of an .ods table, by local name: it matches the prefixes table:, office: and text: as
+# written, whatever namespace they are bound to, so the bound matches local names in any namespace.
+_ODS_CELLS = frozenset({"table-cell", "covered-table-cell"})
+_ODS_VALUES = frozenset({"value-type", "value", "string-value", "date-value", "time-value", "boolean-value"})
+_ODS_TEXTS = frozenset({"string-value", "date-value", "time-value", "formula"})  # copied into each cell
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2]
+
+
+def _repeats(el, local: str) -> int:
+    """An element's repeat count: the largest of its attributes of that local name (1 without one)."""
+    return max((_repeat(v) for k, v in el.attrib.items() if _local(k) == local), default=1)
 
 
 def ods_extent(content: bytes) -> list[tuple[int, int]]:
-    """(rows, columns) of each table of an .ods content.xml, through its last cell with content, repeats
-    counted (number-rows-repeated, number-columns-repeated) and never expanded: what calamine expands when it
-    opens the file, which it does for every sheet at once. A streaming parse: elements are dropped as read."""
+    """(rows, columns) of each table of an .ods content.xml: ods_load's extents."""
+    return ods_load(content)[0]
+
+
+def ods_load(content: bytes) -> tuple[list[tuple[int, int]], list[str], int]:
+    """(rows, columns) of each table of an .ods content.xml through its last cell with content, the tables'
+    names, and the characters of text calamine copies into their cells, repeats (number-rows-repeated,
+    number-columns-repeated) counted and never expanded: what calamine expands when it opens the file, every
+    table at once. Content is any value or formula attribute, or any child; what lies inside a cell (a table
+    in a cell) is skipped, as calamine skips it. A streaming parse: elements are dropped as read."""
     import io
     from xml.etree import ElementTree
 
     extents: list[tuple[int, int]] = []
-    rows = far_row = far_col = 0
-    col = row_far_col = 0
+    names: list[str] = []
+    text = depth = in_cell = 0  # characters in all; tables open; elements open in the current cell
+    rows = far_row = far_col = col = row_far_col = row_text = 0
     for event, el in ElementTree.iterparse(io.BytesIO(content), events=("start", "end")):
-        tag = el.tag
-        if event == "start":
-            if tag == f"{_TABLE_NS}table":
-                rows = far_row = far_col = 0
-            elif tag == f"{_TABLE_NS}table-row":
-                col = row_far_col = 0
+        if in_cell:
+            in_cell += 1 if event == "start" else -1
+            if not in_cell:  # the cell's own end
+                repeat = _repeats(el, "number-columns-repeated")
+                col += repeat
+                if len(el) or any(_local(k) in _ODS_VALUES or _local(k) == "formula" for k in el.attrib):
+                    row_far_col = col
+                    row_text += repeat * _cell_text(el)
+                el.clear()
             continue
-        if tag in _ODS_CELLS:
-            repeat = _repeat(el.get(f"{_TABLE_NS}number-columns-repeated"))
-            col += repeat
-            if el.get(f"{_OFFICE_NS}value-type") is not None or len(el):
-                row_far_col = col
-            el.clear()
-        elif tag == f"{_TABLE_NS}table-row":
-            rows += _repeat(el.get(f"{_TABLE_NS}number-rows-repeated"))
+        local = _local(el.tag)
+        if event == "start":
+            if local in _ODS_CELLS and depth:
+                in_cell = 1
+            elif local == "table":
+                if not depth:
+                    rows = far_row = far_col = 0
+                    names.append(next((v for k, v in el.attrib.items() if _local(k) == "name"), ""))
+                depth += 1
+            elif local == "table-row" and depth:
+                col = row_far_col = row_text = 0
+        elif local == "table-row" and depth:
+            repeat = _repeats(el, "number-rows-repeated")
+            rows += repeat
+            text += repeat * row_text
             if row_far_col:
                 far_row, far_col = rows, max(far_col, row_far_col)
             el.clear()
-        elif tag == f"{_TABLE_NS}table":
-            extents.append((far_row, far_col))
-            el.clear()
-    return extents
+        elif local == "table" and depth:
+            depth -= 1
+            if not depth:
+                extents.append((far_row, far_col))
+                el.clear()
+    return extents, names, text
+
+
+def _cell_text(el) -> int:
+    """Characters of text one cell holds once read: its text, its text attributes, its runs of spaces."""
+    size = sum(len(v) for k, v in el.attrib.items() if _local(k) in _ODS_TEXTS)
+    size += sum(len(t) for t in el.itertext())
+    for child in el.iter():
+        if _local(child.tag) == "s":
+            size += max((_repeat(v) for k, v in child.attrib.items() if _local(k) == "c"), default=1)
+    return size
 
 
 def _repeat(text: str | None) -> int:
@@ -494,5 +705,8 @@ def _repeat(text: str | None) -> int:
 
 
 def check_ods(content: bytes) -> None:
-    """Raise Guarded('sheet-too-large') when an .ods holds a table, or tables together, too large to load."""
-    check_book(ods_extent(content))
+    """Raise Guarded('sheet-too-large') when an .ods holds a table, or tables together, too large to load;
+    Guarded('file-unsafe') when its cells would hold more text than any reader of ours needs."""
+    extents, names, text = ods_load(content)
+    check_book(extents, names)
+    check_text(text)

@@ -14,6 +14,7 @@ import errno
 import hashlib
 import io
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -26,7 +27,7 @@ from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, MailOrigin
 from kjjr_excel.domain.parse import decode_text
 from kjjr_excel.read import guards
-from kjjr_excel.read.mail import MAIL_SUFFIXES, MemberFile, read_mail
+from kjjr_excel.read.mail import MAIL_SUFFIXES, MemberFile, read_mail, unique_name
 
 __all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collect_files", "member_bytes"]
 
@@ -47,6 +48,8 @@ MAX_ARCHIVE_TOTAL = 2 * 2**30
 MAX_ARCHIVE_RATIO = 200
 RATIO_MIN_SIZE = 2**20
 MAX_NESTING = 1  # a zip inside a zip is read; one inside that is not
+# A zip inside a zip is inflated again for each of its files: its size times their number, at most
+MAX_NESTED_INFLATE = 2 * 2**30
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class ArchiveMember:
     names: tuple[str, ...]
     size: int
     modified: datetime | None = None  # as the zip directory dates the member
+    offsets: tuple[int, ...] = ()  # where each of `names` starts in its zip: two entries may share a name
 
     @property
     def origin(self) -> MailOrigin | None:
@@ -76,16 +80,17 @@ class ArchiveMember:
         """The member's bytes, bounded by the sizes its directory declares (OSError when it cannot be). The
         archive on disk is not read whole: only its directory and the member (a batch reads each member of
         an archive of many this way); a mail's zip attachment is already in memory."""
+        offsets = self.offsets or (None,) * len(self.names)
         if isinstance(self.archive, MemberFile):
-            data = member_bytes(self.archive.data, self.names[0])
+            data = member_bytes(self.archive.data, self.names[0], offsets[0])
         else:
             try:
                 with guards.open_input(self.archive) as fh:  # read-only; never written
-                    data = _member(fh, self.names[0])
+                    data = _member(fh, self.names[0], offsets[0])
             except guards.Guarded as refused:  # e.g. the archive went away between listing and reading
                 raise OSError(Finding.make(refused.code, **refused.fields).message) from None
-        for name in self.names[1:]:
-            data = member_bytes(data, name)
+        for name, offset in zip(self.names[1:], offsets[1:], strict=True):
+            data = member_bytes(data, name, offset)
         return data
 
 
@@ -97,15 +102,16 @@ def _read_file(path: Path, limit: int) -> bytes:
         raise OSError(Finding.make(refused.code, **refused.fields).message) from None
 
 
-def member_bytes(data: bytes, name: str) -> bytes:
-    """One member of an in-memory zip, never more than its declared size (a lying directory is an error)."""
-    return _member(io.BytesIO(data), name)
+def member_bytes(data: bytes, name: str, offset: int | None = None) -> bytes:
+    """One member of an in-memory zip (the entry of that name starting at `offset`, when given), never more
+    than its declared size (a lying directory is an error)."""
+    return _member(io.BytesIO(data), name, offset)
 
 
-def _member(fh, name: str) -> bytes:
+def _member(fh, name: str, offset: int | None = None) -> bytes:
     try:
         with zipfile.ZipFile(fh) as zf:
-            info = zf.getinfo(name)
+            info = zf.getinfo(name) if offset is None else _entry(zf, name, offset)
             if info.file_size > MAX_MEMBER_BYTES:
                 raise OSError(f"解压后 {info.file_size // 2**20} MB，超出上限")
             with zf.open(info) as fh:
@@ -125,6 +131,14 @@ def _member(fh, name: str) -> bytes:
     if len(out) != info.file_size:
         raise OSError(f"压缩包中的 {_decoded(name)} 实际大小与声明不符")
     return out
+
+
+def _entry(zf: zipfile.ZipFile, name: str, offset: int) -> zipfile.ZipInfo:
+    """The entry of a name that starts at `offset` (KeyError when there is none)."""
+    found = next((i for i in zf.infolist() if i.filename == name and i.header_offset == offset), None)
+    if found is None:
+        raise KeyError(name)
+    return found
 
 
 def _decoded(name: str) -> str:
@@ -228,6 +242,7 @@ class _Collector:
         self.found: list[Candidate] = []
         self.findings: list[Finding] = []
         self.skipped: list[InputFile] = []
+        self.counted = 0  # entries of the archive being read, the zips inside it included
 
     def skip(self, display: str, reason: str, size: int = 0, status: str = SKIPPED, code: str = "") -> None:
         if code:
@@ -297,54 +312,95 @@ class _Collector:
             else:
                 self.found.append(Candidate(member, member.display))
 
-    def members(self, path: Path | MemberFile, data: bytes, outer: tuple[str, ...], display: str) -> None:
-        """The workbooks of one zip (outer: the names of the zips it lies in, within the archive on disk)."""
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                infos = zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-            self.skip(display, "压缩包已损坏或不完整", len(data), UNREADABLE, "file-corrupt")
+    def members(self, path: Path | MemberFile, data: bytes, outer: Outer, display: str) -> None:
+        """The workbooks of one zip (outer: the zips it lies in, within the archive on disk, each by its name
+        and where its entry starts: two entries may share a name)."""
+        infos = self.directory(data, display)
+        if infos is None:
             return
         names = {i.filename for i in infos}
         if "xl/workbook.xml" in names or {"mimetype", "content.xml"} <= names:
             # a workbook whose name says .zip (renamed by a mail client or a clerk): read as the workbook it is
-            self.found.append(Candidate(ArchiveMember(path, outer, len(data)) if outer else path, display))
+            self.found.append(Candidate(_archive_member(path, outer, len(data)) if outer else path, display))
             return
-        unsafe = _unsafe_archive(infos)
+        counted = len(infos) + (self.counted if outer else 0)  # the zips inside count with the one given
+        unsafe = _unsafe_archive(infos) or _too_much(infos, len(data), counted, bool(outer))
         if unsafe:
             self.skip(display, unsafe, len(data), UNREADABLE, "file-unsafe")
-            return
-        for info in sorted(infos, key=lambda i: _decoded(i.filename)):
-            name = _decoded(info.filename)
-            shown = f"{display}{ARCHIVE_SEPARATOR}{name}"
-            parts = PurePosixPath(name).parts
-            if info.is_dir() or any(_hidden(p) or p == "__MACOSX" for p in parts[:-1]):
-                continue
-            base = parts[-1] if parts else name
-            suffix = PurePosixPath(base).suffix.lower()
-            if base.startswith("."):
-                continue
-            if info.flag_bits & 0x1:
-                self.skip(shown, "压缩包设置了密码，无法读取。请解压后把Excel文件放入文件夹", info.file_size)
-            elif base.startswith("~$"):
-                self.skip(shown, "Office 临时锁定文件（~$ 开头），不是报送的文件", info.file_size)
-            elif suffix in ARCHIVE_SUFFIXES:
-                if len(outer) >= MAX_NESTING:
-                    self.skip(
-                        shown, "压缩包嵌套超过一层，未读取。请解压后把Excel文件放入文件夹", info.file_size
-                    )
-                    continue
-                try:
-                    inner = member_bytes(data, info.filename)
-                except OSError as exc:
-                    self.skip(shown, str(exc), info.file_size, UNREADABLE, "file-corrupt")
-                    continue
-                self.members(path, inner, (*outer, info.filename), shown)
-            elif suffix not in SPREADSHEET_SUFFIXES:
-                self.skip(shown, f"不是Excel文件（{suffix or '无扩展名'}）", info.file_size)
+        self.counted = counted
+        taken: set[str] = set()
+        for info in () if unsafe else sorted(infos, key=lambda i: (_decoded(i.filename), i.header_offset)):
+            self.member(path, data, outer, display, info, taken)
+
+    def directory(self, data: bytes, display: str) -> list[zipfile.ZipInfo] | None:
+        """A zip's entries; None (and the finding) when it is not a zip that can be read."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                return zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+            other = next((kind for magic, kind in _OTHER_ARCHIVES if data.startswith(magic)), "")
+            if other:
+                self.skip(
+                    display, f"实际是{other}压缩包，无法读取。请解压后把其中的Excel文件放入文件夹", len(data)
+                )
             else:
-                member = ArchiveMember(path, (*outer, info.filename), info.file_size, _dated(info))
-                self.found.append(Candidate(member, shown))
+                self.skip(display, "压缩包已损坏或不完整", len(data), UNREADABLE, "file-corrupt")
+            return None
+
+    def member(
+        self, path, data: bytes, outer: Outer, display: str, info: zipfile.ZipInfo, taken: set[str]
+    ) -> None:
+        """One entry of a zip: a workbook to read, a zip to open, or a finding on why it is left out."""
+        name = _decoded(info.filename)
+        shown = f"{display}{ARCHIVE_SEPARATOR}{unique_name(name, taken)}"
+        # a folder of the name: '\' too (some Windows zippers); '..' and '.' are no hidden folders
+        parts = [p for p in re.split(r"[\\/]", name) if p]
+        if info.is_dir() or any(_hidden(p) and p not in (".", "..") or p == "__MACOSX" for p in parts[:-1]):
+            return
+        base = parts[-1] if parts else name
+        suffix = PurePosixPath(base).suffix.lower()
+        here = (*outer, (info.filename, info.header_offset))
+        if base.startswith("."):
+            return
+        if info.flag_bits & 0x1:
+            self.skip(shown, "压缩包设置了密码，无法读取。请解压后把Excel文件放入文件夹", info.file_size)
+        elif base.startswith("~$"):
+            self.skip(shown, "Office 临时锁定文件（~$ 开头），不是报送的文件", info.file_size)
+        elif suffix in ARCHIVE_SUFFIXES and len(outer) >= MAX_NESTING:
+            self.skip(shown, "压缩包嵌套超过一层，未读取。请解压后把Excel文件放入文件夹", info.file_size)
+        elif suffix in ARCHIVE_SUFFIXES and self.counted > MAX_ARCHIVE_MEMBERS:
+            return  # the zip before it said that the archive holds too many files, and that the rest is not read
+        elif suffix in ARCHIVE_SUFFIXES:
+            try:
+                inner = member_bytes(data, info.filename, info.header_offset)
+            except OSError as exc:
+                self.skip(shown, str(exc), info.file_size, UNREADABLE, "file-corrupt")
+                return
+            self.members(path, inner, here, shown)
+        elif suffix not in SPREADSHEET_SUFFIXES:
+            self.skip(shown, f"不是Excel文件（{suffix or '无扩展名'}）", info.file_size)
+        else:
+            self.found.append(Candidate(_archive_member(path, here, info.file_size, _dated(info)), shown))
+
+
+Outer = tuple[tuple[str, int], ...]  # (name, header offset) of each zip a member lies in, outermost first
+_OTHER_ARCHIVES = ((b"Rar!\x1a\x07", "RAR"), (b"7z\xbc\xaf\x27\x1c", "7z"))
+
+
+def _too_much(infos: list[zipfile.ZipInfo], size: int, counted: int, inner: bool) -> str:
+    """Why a zip is too much to read beyond its own directory ("" when it is not): with the zips read before
+    it in the same archive it holds too many files (`counted`), or, inside another zip, it would be inflated
+    again for each of its many files."""
+    if counted > MAX_ARCHIVE_MEMBERS:
+        return f"压缩包及其中的压缩包共包含 {counted} 个文件，此压缩包及其后的压缩包均未读取"
+    books = sum(1 for i in infos if PurePosixPath(i.filename).suffix.lower() in SPREADSHEET_SUFFIXES)
+    if inner and size * books > MAX_NESTED_INFLATE:
+        return f"压缩包中的压缩包有 {size // 2**20} MB，又含 {books} 个文件，读取会耗时过长"
+    return ""
+
+
+def _archive_member(path, within: Outer, size: int, modified: datetime | None = None) -> ArchiveMember:
+    return ArchiveMember(path, tuple(n for n, _ in within), size, modified, tuple(o for _, o in within))
 
 
 def _dated(info: zipfile.ZipInfo) -> datetime | None:
