@@ -178,3 +178,19 @@ def test_a1_references_are_the_ones_excel_uses():
     )
     for row, col in [(r, c) for r in (0, 1, 99, 65535) for c in range(0, 800, 7)]:
         assert a1(row, col) == xl_rowcol_to_cell(row, col)
+
+
+@pytest.mark.parametrize(
+    "raw", [1e28, 1e300, -1e20, "100000000000000000000000000000", "1,000,000,000,000,000", 10**15, 10**40]
+)
+@pytest.mark.parametrize("kind", ["integer", "decimal"])
+def test_a_figure_no_spreadsheet_holds_exactly_is_a_cell_error_not_a_refused_file(raw, kind):
+    """From 10^15 up a figure was not typed as an exact count; from 10^28 up rounding a count to a whole number
+    raised decimal.InvalidOperation, and the whole file was refused as 文件已损坏 (found 2026-12-01)."""
+    parsed = parse_value(raw, type=kind, places=2, unit="家")
+    assert parsed.value is None and parsed.code in ("value-not-number", "value-negative")
+
+
+def test_the_largest_exact_figures_still_read():
+    assert count(10**15 - 1).value == 10**15 - 1
+    assert money("999999999999999").value == Decimal("999999999999999")

@@ -147,6 +147,11 @@ def as_text(value: object) -> str:
     return str(value).strip()
 
 
+# A spreadsheet keeps 15 significant digits: a figure from 10^15 up was not typed as an exact count (and
+# 10^28 and up would overflow Decimal's default precision where a count is rounded to a whole number)
+EXACT_LIMIT = Decimal(10) ** 15
+
+
 def parse_value(
     raw: object,
     *,
@@ -200,6 +205,10 @@ def _check_number(
         )
     if maximum is not None and value > maximum:
         return Parsed(None, "value-over-max", (("raw", raw_text), ("max", fmt_decimal(maximum))))
+    if (
+        abs(value) >= EXACT_LIMIT
+    ):  # no count or amount is that large; a spreadsheet cannot even hold it exactly
+        return Parsed(None, "value-not-number", (("raw", raw_text), ("unit", unit)))
     converted = note == "value-unit-converted"
     if converted:  # 5000.0000 from 50000000元: as few places as the exact figure needs
         value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
