@@ -183,6 +183,60 @@ def test_far_cell_in_an_odd_tag_is_a_finding_not_an_abort(tmp_path, tag, said):
     assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
 
 
+def test_one_long_shared_string_in_many_cells_is_a_finding_not_gigabytes(tmp_path):
+    """calamine copies a shared string into every cell that refers to it: a 40 KB .xlsx of 12,800 cells over
+    one 32,000-character string took 2 GB (and more cells, the whole machine) before it was refused."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "good.xlsx", QD, center=("Q1", "甲中心"), values=good_values(QD))
+    src = real_submission(tmp_path / "src.xlsx", QD, center=("Q2", "乙中心"), values=good_values(QD))
+    part = sheet_part(src, layout(QD).sheet)
+    with zipfile.ZipFile(src) as z:
+        xml, strings = z.read(part), z.read("xl/sharedStrings.xml")
+    index = strings.count(b"<si>")
+    strings = strings.replace(b"</sst>", ("<si><t>" + "长" * 32_000 + "</t></si></sst>").encode())
+    cells = "".join(
+        f'<row r="{r}">'
+        + "".join(f'<c r="{c}{r}" t="s"><v>{index}</v></c>' for c in "FGHIJKLMNOPQRSTU")
+        + "</row>"
+        for r in range(200, 1000)
+    )
+    rewrite_zip(
+        src,
+        inbox / "amplified.xlsx",
+        replace={
+            part: xml.replace(b"</sheetData>", cells.encode() + b"</sheetData>"),
+            "xl/sharedStrings.xml": strings,
+        },
+    )
+    assert (inbox / "amplified.xlsx").stat().st_size < 100_000
+    done = capped_rank(inbox, tmp_path / "out.xlsx")
+    assert done.returncode == 0, done.stderr
+    found = [f for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == "amplified.xlsx"]
+    assert any("远超应有的大小" in f["说明"] for f in found), found
+    assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
+
+
+def test_a_real_history_workbook_is_not_taken_for_amplified_text(tmp_path):
+    """The exact sum is taken when the cheap bound is passed: a ranking workbook's many string cells pass."""
+    strings = (
+        b"<sst>"
+        + b"".join(b"<si><t>%s</t></si>" % (b"x" * 2000 if n == 0 else b"y") for n in range(10))
+        + b"</sst>"
+    )
+    sheet = (
+        b"<sheetData>"
+        + b'<c r="A1" t="s"><v>0</v></c>'
+        + b'<c r="B1" t="s"><v>1</v></c>' * 30_000
+        + b"</sheetData>"
+    )
+    guards.check_shared_text(
+        sheet, strings
+    )  # 30,001 cells x 2,000 bytes is over the cheap bound; the sum is not
+    with pytest.raises(guards.Guarded):
+        guards.check_shared_text(sheet.replace(b"<v>1</v>", b"<v>0</v>"), strings)
+
+
 def test_far_cell_on_meta_is_refused_too(tmp_path):
     src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
     far = with_far_cell(src, tmp_path / "far.xlsx", "XFD1048576", META_SHEET)

@@ -219,9 +219,10 @@ class Book:
         """Bound one part calamine could load as a sheet; one too large is named by the sheet it holds."""
         part = self._loose_part(name) if loose else self.part(name)
         key = _content_key(name, part)
-        if key in self.cache.small_parts:  # the very bytes bounded in an earlier book of the batch
-            return
         try:
+            guards.check_shared_text(part, self._shared_strings())  # these shared strings: not in the key
+            if key in self.cache.small_parts:  # the very bytes bounded in an earlier book of the batch
+                return
             if not guards.plainly_small(part):
                 guards.check_extent(*(guards.loose_extent(part) if loose else guards.xml_extent(part)))
         except guards.Guarded as refused:
@@ -239,6 +240,11 @@ class Book:
         if len(self.cache.small_parts) > self.cache.LIMIT:
             self.cache.small_parts.clear()
         self.cache.small_parts.add(key)
+
+    def _shared_strings(self) -> bytes:
+        """The shared strings part calamine reads (its name compared ignoring case), inflated; b"" if none."""
+        name = _shared_strings_name(self.zip)
+        return b"" if name is None else self.parts.get(name) or self.part(name)
 
     def _loose_part(self, name: str) -> bytes:
         """A part that need not be XML (a macro project), inflated to be searched, never parsed: no DTD or
@@ -451,10 +457,14 @@ def _xlsx_book(
     return Book(data, digest, "xlsm" if macro else "xlsx", reader, zf, notes, display, parts, cache)
 
 
+def _shared_strings_name(zf: zipfile.ZipFile) -> str | None:
+    return next((n for n in zf.namelist() if _folded(n) == b"xl/sharedstrings.xml"), None)
+
+
 def _check_shared_strings(zf: zipfile.ZipFile, parts: dict[str, bytes], display: str) -> None:
     """Bound what calamine reserves for shared strings as it opens a package (guards.check_shared_strings),
     in the part it reads: xl/sharedStrings.xml, its name compared ignoring case."""
-    name = next((n for n in zf.namelist() if _folded(n) == b"xl/sharedstrings.xml"), None)
+    name = _shared_strings_name(zf)
     if name is None:
         return
     part = parts.get(name)

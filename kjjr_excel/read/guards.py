@@ -495,6 +495,29 @@ def check_xls(stream: bytes) -> None:
         raise Guarded("file-unsafe", detail="公式中有大量异常的空白字符，读取会耗时过长")
 
 
+# An .xlsx sheet's cells of shared strings: calamine copies the string into each cell, so one long string
+# referenced by many cells is copied as often (40 KB of file asked for 2 GB). The plain forms only.
+_SHARED_ITEM = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
+_TAG_TEXT = re.compile(rb"<[^>]*>")
+_SHARED_CELL = re.compile(rb"""<c\s[^>]*?\bt="s"[^>]*>\s*<v>\s*([0-9]{1,9})\s*</v>""")
+_SHARED_TYPE = re.compile(rb"""\bt\s*=\s*(?:"s"|'s')""")
+
+
+def check_shared_text(sheet: bytes, strings: bytes) -> None:
+    """Raise Guarded('file-unsafe') when the cells of a sheet part would hold more text copied from the shared
+    strings than MAX_BOOK_TEXT. First a bound that costs nothing (cells with a value x the longest string, in
+    bytes); only when that is exceeded, the sum over the cells, which needs both parts in their usual form
+    (anything else, at such a size, is refused)."""
+    if not strings or sheet.count(b"<v") * max(map(len, strings.split(b"<si"))) <= MAX_BOOK_TEXT:
+        return
+    items = _SHARED_ITEM.findall(strings)
+    cells = _SHARED_CELL.findall(sheet)
+    if len(items) != strings.count(b"<si") or len(cells) != len(_SHARED_TYPE.findall(sheet)):
+        raise Guarded("file-unsafe", detail="共享文字被大量单元格引用，读取会占用过多内存")
+    lengths = [len(_TAG_TEXT.sub(b"", item).decode("utf-8", "replace")) for item in items]
+    check_text(sum(lengths[int(i)] for i in cells if int(i) < len(lengths)))
+
+
 def check_text(characters: int) -> None:
     """Raise Guarded('file-unsafe') when a book loaded whole would hold more text in its cells than any
     reader of ours needs (a text repeated over many cells is copied into each)."""
