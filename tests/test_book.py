@@ -286,10 +286,10 @@ def test_a_table_of_sheets_at_the_bound_costs_its_cells_not_a_set_and_a_search_o
 def test_a_table_of_many_sheets_at_the_bound_is_refused_not_held(tmp_path):
     path = _wide_table(tmp_path / "wide.xlsx", 5)
     table = read_table_book(path, "wide.xlsx")
-    assert table.sheets == [] and [f.code for f in table.findings] == ["sheet-too-large"]
-    assert "全部工作表共" in table.findings[0].message
+    assert table.sheets == [] and [f.code for f in table.findings] == ["file-unsafe"]
+    assert "全部工作表共" in table.findings[0].message and "工作表“" not in table.findings[0].message
     sheets, findings = book_mod.read_sheets(path, "wide.xlsx")
-    assert sheets == [] and [f.code for f in findings] == ["sheet-too-large"]
+    assert sheets == [] and [f.code for f in findings] == ["file-unsafe"]
 
 
 def test_a_macro_project_is_searched_for_cells_never_refused_as_xml(tmp_path, clean):

@@ -1,5 +1,6 @@
 """The command line: every command documented, Chinese messages, exit codes."""
 
+import os
 import re
 import subprocess
 import sys
@@ -135,3 +136,13 @@ def test_pdf_help_names_the_variable_that_finds_libreoffice(name):
 
     text = " ".join(CliRunner().invoke(cli, [name, "--help"]).output.split())
     assert f"环境变量 {SOFFICE_VARIABLE} 指定 soffice.exe 的完整路径" in text
+
+
+@pytest.mark.parametrize("verbose, expected", [([], "0"), (["-v"], "1")])
+def test_rust_backtraces_are_off_unless_verbose(monkeypatch, verbose, expected):
+    """A native reader's panic is a finding; the Rust backtrace RUST_BACKTRACE=1 would add on the console (and
+    in every worker, which inherits the environment) is shown only with -v."""
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    result = CliRunner().invoke(cli, [*verbose, "schemes"])
+    assert result.exit_code == 0, result.output
+    assert os.environ["RUST_BACKTRACE"] == expected

@@ -1039,8 +1039,8 @@ def _tables(book: Book, names: Sequence[str], max_rows: int) -> Iterator[tuple[s
         grid = book.grid(name)[:max_rows]
         total += sum(len(row) for row in grid)
         if total > guards.MAX_TABLE_CELLS:
-            far = f"全部工作表共 {total} 个单元格"
-            raise Refused(Finding.make("sheet-too-large", file=book.display, sheet=name, far=far))
+            detail = f"全部工作表共 {total} 个单元格，远超应有的大小"
+            raise Refused(Finding.make("file-unsafe", file=book.display, detail=detail))
         yield name, grid
 
 
@@ -1061,7 +1061,7 @@ def read_sheets(
 
 
 def _fault(display: str, exc: Exception) -> Finding:
-    return Finding.make("file-corrupt", file=display, detail=f"{type(exc).__name__}: {str(exc)[:160]}")
+    return Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc))
 
 
 def read_book_with_meta(

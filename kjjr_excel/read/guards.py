@@ -582,8 +582,8 @@ def _sst_strings(chunks: list[bytes], count: int) -> list[int]:
 
 
 def check_book(extents: list[tuple[int, int]], names: Sequence[str] = ()) -> None:
-    """Raise Guarded('sheet-too-large') for a workbook loaded whole (.xls, .ods): a sheet too large (named
-    from `names`, the sheets' names in the same order), or all of them together."""
+    """Raise Guarded('sheet-too-large') for a workbook loaded whole (.xls, .ods) with a sheet too large (named
+    from `names`, the sheets' names in the same order); Guarded('file-unsafe') when all of them together are."""
     total = 0
     for n, (rows, cols) in enumerate(extents):
         try:
@@ -593,7 +593,7 @@ def check_book(extents: list[tuple[int, int]], names: Sequence[str] = ()) -> Non
             raise
         total += rows * cols
     if total > MAX_BOOK_CELLS:
-        raise Guarded("sheet-too-large", far=f"全部工作表共 {total} 个单元格")
+        raise Guarded("file-unsafe", detail=f"全部工作表共 {total} 个单元格，远超应有的大小")
 
 
 def is_regular(path: Path) -> bool:
