@@ -26,8 +26,7 @@ from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.layout import META_SHEET
 from kjjr_excel.domain.parse import a1, as_text
 from kjjr_excel.read import guards
-from kjjr_excel.read.inbox import ArchiveMember
-from kjjr_excel.read.mail import MemberFile
+from kjjr_excel.read.inbox import ArchiveMember, MemberFile
 
 # Safety limits, checked on the zip central directory before anything is inflated.
 MAX_FILE_BYTES = 100 * 2**20

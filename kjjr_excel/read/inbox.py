@@ -27,10 +27,10 @@ from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, MailOrigin
 from kjjr_excel.domain.parse import decode_text
 from kjjr_excel.read import guards
-from kjjr_excel.read.mail import MAIL_SUFFIXES, MemberFile, read_mail, unique_name
 
 __all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collect_files", "member_bytes"]
 
+MAIL_SUFFIXES = (".eml", ".msg")
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et", ".ods", ".ots")
 ARCHIVE_SUFFIXES = (".zip",)
 UNREAD_ARCHIVES = (".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
@@ -50,6 +50,39 @@ RATIO_MIN_SIZE = 2**20
 MAX_NESTING = 1  # a zip inside a zip is read; one inside that is not
 # A zip inside a zip is inflated again for each of its files: its size times their number, at most
 MAX_NESTED_INFLATE = 2 * 2**30
+
+
+@dataclass(frozen=True)
+class MemberFile:
+    """A mail's attachment: read from memory like a file of the folder. `origin` is the mail that brought it
+    (the outer one, for a mail attached to a mail)."""
+
+    display: str
+    name: str
+    data: bytes
+    origin: MailOrigin | None = None
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.name).suffix
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """Two attachments of one mail (or entries of one zip) may share a name: the second is shown as
+    'name (2).xlsx'."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
+    taken.add(candidate.lower())
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -296,6 +329,8 @@ class _Collector:
             )
             self.skipped.append(InputFile(display, "", UNREADABLE, _size(path)))
             return
+        from kjjr_excel.read.mail import read_mail  # email's modules: only for an inbox with mail
+
         content = read_mail(data, display, _wanted_attachment, sep=ARCHIVE_SEPARATOR)
         readable = not any(f.code == "mail-unreadable" and f.file == display for f in content.findings)
         digest = hashlib.sha256(data).hexdigest()

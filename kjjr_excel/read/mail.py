@@ -24,10 +24,10 @@ from pathlib import PurePosixPath
 
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import MailOrigin
+from kjjr_excel.read.inbox import MAIL_SUFFIXES, MemberFile, unique_name
 
 __all__ = ["MAIL_SUFFIXES", "MailOrigin", "MemberFile", "read_mail", "decode_name"]
 
-MAIL_SUFFIXES = (".eml", ".msg")
 MAX_ATTACHMENTS = 100  # files one mail may carry
 MAX_ATTACHMENT_BYTES = 200 * 2**20  # decoded bytes of one mail's attachments, all together
 MAX_DEPTH = 1  # a mail attached to a mail is read; one attached to that one is not
@@ -40,25 +40,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an .eml is t
 _GB = frozenset(
     {"gb2312", "gb_2312", "gb_2312-80", "gbk", "x-gbk", "cp936", "euc-cn", "x-euc-cn", "hz-gb-2312"}
 )
-
-
-@dataclass(frozen=True)
-class MemberFile:
-    """A mail's attachment: read from memory like a file of the folder. `origin` is the mail that brought it
-    (the outer one, for a mail attached to a mail)."""
-
-    display: str
-    name: str
-    data: bytes
-    origin: MailOrigin | None = None
-
-    @property
-    def suffix(self) -> str:
-        return PurePosixPath(self.name).suffix
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
 
 
 @dataclass
@@ -232,20 +213,6 @@ def _why(exc: Exception, data: bytes) -> str:
     if data.startswith(OLE_MAGIC):
         return "Outlook邮件文件（.msg）结构损坏"
     return "邮件格式不规范或已损坏"
-
-
-def unique_name(name: str, taken: set[str]) -> str:
-    """Two attachments of one mail (or entries of one zip) may share a name: the second is shown as
-    'name (2).xlsx'."""
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    candidate, n = name, 1
-    while candidate.lower() in taken:
-        n += 1
-        candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
-    taken.add(candidate.lower())
-    return candidate
 
 
 def _clean_name(name: str) -> str:

@@ -26,8 +26,7 @@ from kjjr_excel.domain.parse import Parsed, a1, as_text, normalise_name, parse_v
 from kjjr_excel.domain.scheme import Indicator, Scheme, shipped_schemes
 from kjjr_excel.read import guards
 from kjjr_excel.read.book import Book, BookCache, Formula, Refused, open_book
-from kjjr_excel.read.inbox import ArchiveMember
-from kjjr_excel.read.mail import MemberFile
+from kjjr_excel.read.inbox import ArchiveMember, MemberFile
 
 READ = "已读取"
 SKIPPED = "已跳过"

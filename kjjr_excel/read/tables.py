@@ -26,8 +26,7 @@ from kjjr_excel.read import guards
 
 if TYPE_CHECKING:  # the book reader is imported where it is used: reading a roster needs none of it
     from kjjr_excel.read.book import TableBook
-    from kjjr_excel.read.inbox import ArchiveMember
-    from kjjr_excel.read.mail import MemberFile
+    from kjjr_excel.read.inbox import ArchiveMember, MemberFile
 
 CSV_SUFFIXES = (".csv", ".txt")
 WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
