@@ -230,11 +230,10 @@ def test_a_real_history_workbook_is_not_taken_for_amplified_text(tmp_path):
         + b'<c r="B1" t="s"><v>1</v></c>' * 30_000
         + b"</sheetData>"
     )
-    guards.check_shared_text(
-        sheet, strings
-    )  # 30,001 cells x 2,000 bytes is over the cheap bound; the sum is not
+    # 30,001 cells x 2,000 bytes is over both cheap bounds; the sum is not
+    guards.check_shared_text(sheet, strings, lambda: guards.longest_shared(strings))
     with pytest.raises(guards.Guarded):
-        guards.check_shared_text(sheet.replace(b"<v>1</v>", b"<v>0</v>"), strings)
+        guards.check_shared_text(sheet.replace(b"<v>1</v>", b"<v>0</v>"), strings, lambda: 2009)
 
 
 def test_far_cell_on_meta_is_refused_too(tmp_path):

@@ -148,6 +148,7 @@ class Book:
     display: str = ""
     parts: dict[str, bytes] = field(default_factory=dict)  # inflated XML parts that passed the scan
     cache: BookCache = field(default_factory=BookCache)
+    longest_shared: int | None = None  # guards.longest_shared of its shared strings, once asked
     sheets_bounded: bool = False  # every part calamine could load as a sheet was bounded (_bound_sheet)
 
     def part(self, name: str) -> bytes:
@@ -219,7 +220,8 @@ class Book:
         part = self._loose_part(name) if loose else self.part(name)
         key = _content_key(name, part)
         try:
-            guards.check_shared_text(part, self._shared_strings())  # these shared strings: not in the key
+            strings = self._shared_strings()  # (not in the key: the same sheet may come with other strings)
+            guards.check_shared_text(part, strings, lambda: self._longest_shared(strings))
             if key in self.cache.small_parts:  # the very bytes bounded in an earlier book of the batch
                 return
             if not guards.plainly_small(part):
@@ -239,6 +241,11 @@ class Book:
         if len(self.cache.small_parts) > self.cache.LIMIT:
             self.cache.small_parts.clear()
         self.cache.small_parts.add(key)
+
+    def _longest_shared(self, strings: bytes) -> int:
+        if self.longest_shared is None:
+            self.longest_shared = guards.longest_shared(strings)
+        return self.longest_shared
 
     def _shared_strings(self) -> bytes:
         """The shared strings part calamine reads (its name compared ignoring case), inflated; b"" if none."""

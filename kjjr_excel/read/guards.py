@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -503,19 +503,31 @@ _SHARED_CELL = re.compile(rb"""<c\s[^>]*?\bt="s"[^>]*>\s*<v>\s*([0-9]{1,9})\s*</
 _SHARED_TYPE = re.compile(rb"""\bt\s*=\s*(?:"s"|'s')""")
 
 
-def check_shared_text(sheet: bytes, strings: bytes) -> None:
+_SMALLEST_CELL = len(
+    b"<c><v>0</v></c>"
+)  # a sheet part holds no more cells with a value than its bytes / this
+
+
+def longest_shared(strings: bytes) -> int:
+    """Bytes of the longest shared string of a shared strings part, at most (its <si> pieces)."""
+    return max(map(len, strings.split(b"<si")))
+
+
+def check_shared_text(sheet: bytes, strings: bytes, longest: Callable[[], int]) -> None:
     """Raise Guarded('file-unsafe') when the cells of a sheet part would hold more text copied from the shared
-    strings than MAX_BOOK_TEXT. First a bound that costs nothing (cells with a value x the longest string, in
-    bytes); only when that is exceeded, the sum over the cells, which needs both parts in their usual form
-    (anything else, at such a size, is refused)."""
-    if not strings or sheet.count(b"<v") * max(map(len, strings.split(b"<si"))) <= MAX_BOOK_TEXT:
+    strings than MAX_BOOK_TEXT. First bounds that cost next to nothing: the most cells the part can hold times
+    the whole shared strings part, then times its longest string (`longest()`, asked only then); only past
+    both, the sum over the cells, which needs both parts in their usual form (anything else, at such a size,
+    is refused)."""
+    cells = len(sheet) // _SMALLEST_CELL
+    if not strings or cells * len(strings) <= MAX_BOOK_TEXT or cells * longest() <= MAX_BOOK_TEXT:
         return
     items = _SHARED_ITEM.findall(strings)
-    cells = _SHARED_CELL.findall(sheet)
-    if len(items) != strings.count(b"<si") or len(cells) != len(_SHARED_TYPE.findall(sheet)):
+    found = _SHARED_CELL.findall(sheet)
+    if len(items) != strings.count(b"<si") or len(found) != len(_SHARED_TYPE.findall(sheet)):
         raise Guarded("file-unsafe", detail="共享文字被大量单元格引用，读取会占用过多内存")
     lengths = [len(_TAG_TEXT.sub(b"", item).decode("utf-8", "replace")) for item in items]
-    check_text(sum(lengths[int(i)] for i in cells if int(i) < len(lengths)))
+    check_text(sum(lengths[int(i)] for i in found if int(i) < len(lengths)))
 
 
 def check_text(characters: int) -> None:
