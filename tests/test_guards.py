@@ -843,7 +843,9 @@ def test_far_part_calamine_resolves_otherwise_is_a_finding_not_an_abort(tmp_path
     done = capped_rank(inbox, tmp_path / "out.xlsx")
     assert done.returncode == 0, done.stderr
     found = [f["说明"] for f in findings_of(tmp_path / "out.xlsx") if f["文件"] == "far.xlsx"]
-    assert any("XFD1048576" in said or "重复出现" in said for said in found), found
+    # the bound, or (python-calamine at its floor, for /far.xml) calamine refusing the package as it opens it
+    damaged = form == "absolute-target" and any("文件已损坏" in said for said in found)
+    assert damaged or any("XFD1048576" in said or "重复出现" in said for said in found), found
     assert ranked_names(tmp_path / "out.xlsx") == {"甲中心"}
 
 
