@@ -157,8 +157,11 @@ def test_a_member_under_a_zip_password_is_said_to_be_so(tmp_path):
     data[central + 8] |= 0x1
     archive.write_bytes(bytes(data))
     found, findings, skipped = collect_files([archive])
-    assert found == [] and [(f.code, f.file) for f in findings] == [("file-skipped", "locked.zip › a.xlsx")]
-    assert "密码" in findings[0].message
+    assert found == [] and [(f.code, f.file) for f in findings] == [
+        ("archive-member-encrypted", "locked.zip › a.xlsx")
+    ]
+    assert "密码" in findings[0].message and findings[0].severity.name == "ERROR"
+    assert [(s.file, s.status) for s in skipped] == [("locked.zip › a.xlsx", "无法读取")]
 
 
 def test_two_entries_of_one_name_are_each_read_and_told_apart(tmp_path):

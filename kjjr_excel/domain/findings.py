@@ -71,6 +71,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "文件夹“{file}”嵌套超过 {depth} 层，更深处的文件没有读取。请把报送的文件放到层次较浅的文件夹中。",
         ),
+        "archive-member-encrypted": (
+            E,
+            "压缩包中的这个Excel文件设置了解压密码，无法读取。请解压后把Excel文件放入文件夹，或请报送单位重新发送不加密码的压缩包。",
+        ),
         "file-encrypted": (
             E,
             "文件设置了打开密码，无法读取。请在Excel中打开文件，点“文件→信息→保护工作簿→用密码进行加密”，清空密码后保存，再重新报送。",

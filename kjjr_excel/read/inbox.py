@@ -313,8 +313,10 @@ class _Collector:
             self.findings.append(Finding.make(refused.code, file=display, **refused.fields))
             self.skipped.append(InputFile(file=display, sha256="", status=UNREADABLE, size=_size(path)))
             return
-        except OSError as exc:
-            self.skip(display, f"无法打开：{exc.strerror or exc}", _size(path), UNREADABLE, "file-corrupt")
+        except OSError as exc:  # the system's words are English: say what it is, as every guarded open does
+            refused = guards.os_error(exc)
+            self.findings.append(Finding.make(refused.code, file=display, **refused.fields))
+            self.skipped.append(InputFile(file=display, sha256="", status=UNREADABLE, size=_size(path)))
             return
         self.members(path, data, (), display)
 
@@ -397,7 +399,10 @@ class _Collector:
         here = (*outer, (info.filename, info.header_offset))
         if base.startswith("."):
             return
-        if info.flag_bits & 0x1:
+        if info.flag_bits & 0x1 and suffix in SPREADSHEET_SUFFIXES:  # a submission, lost unless someone acts
+            self.findings.append(Finding.make("archive-member-encrypted", file=shown))
+            self.skipped.append(InputFile(file=shown, sha256="", status=UNREADABLE, size=info.file_size))
+        elif info.flag_bits & 0x1:
             self.skip(shown, "压缩包设置了密码，无法读取。请解压后把Excel文件放入文件夹", info.file_size)
         elif base.startswith("~$"):
             self.skip(shown, "Office 临时锁定文件（~$ 开头），不是报送的文件", info.file_size)
