@@ -224,6 +224,7 @@ FIXTURES = {
     "folder-too-deep": "test_guards.py::test_folders_nested_deeper_than_any_inbox_are_a_finding",
     "file-empty": "test_ingest.py::test_format_by_first_bytes",
     "file-encrypted": "test_ingest.py::test_encrypted_workbook",
+    "archive-member-encrypted": "test_inbox.py::test_a_member_under_a_zip_password_is_said_to_be_so",
     "file-unsafe": "test_ingest.py::test_zip_bomb_part_refused",
     "file-extension-mismatch": "test_ingest.py::test_format_by_first_bytes",
     "file-macros-ignored": "test_ingest.py::test_xlsm_macros_ignored",
