@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from xml.etree import ElementTree
 
 from python_calamine import CalamineSheet, CalamineWorkbook
@@ -67,7 +68,8 @@ _ZIP_ERRORS = (
     zlib.error,
 )
 
-Formula = tuple[str, bool]  # (formula text, has a cached value)
+Formula = tuple[str, bool]
+T = TypeVar("T", dict, set)  # (formula text, has a cached value)
 
 
 class Refused(Exception):
@@ -95,6 +97,12 @@ class BookCache:
 
     LIMIT = 256
 
+    def room(self, table: T) -> T:
+        """`table`, emptied first when it holds more than LIMIT entries."""
+        if len(table) > self.LIMIT:
+            table.clear()
+        return table
+
     def checked(self, info: zipfile.ZipInfo) -> bool:
         """True when a part with this directory entry passed the XML scan in an earlier book of the batch.
 
@@ -106,9 +114,7 @@ class BookCache:
         return (info.filename, info.CRC, info.file_size, info.compress_size) in self.checked_parts
 
     def passed(self, info: zipfile.ZipInfo) -> None:
-        if len(self.checked_parts) > self.LIMIT:
-            self.checked_parts.clear()
-        self.checked_parts.add((info.filename, info.CRC, info.file_size, info.compress_size))
+        self.room(self.checked_parts).add((info.filename, info.CRC, info.file_size, info.compress_size))
 
     def sheet_part(self, book: Book, sheet: str, display: str) -> str | None:
         """The zip part of a sheet, remembered by the CRC and size of workbook.xml and its relationships as
@@ -119,9 +125,7 @@ class BookCache:
             info = _info(book.zip, name)
             key += (info.CRC, info.file_size) if info is not None else (None, None)
         if key not in self.sheet_parts:
-            if len(self.sheet_parts) > self.LIMIT:
-                self.sheet_parts.clear()
-            self.sheet_parts[key] = _sheet_part(book, sheet, display)
+            self.room(self.sheet_parts)[key] = _sheet_part(book, sheet, display)
         return self.sheet_parts[key]
 
     def tags(self, wanted: set[tuple[int, int]]) -> tuple[bytes, ...]:
@@ -129,9 +133,9 @@ class BookCache:
         key = frozenset(wanted)
         found = self.cell_tags.get(key)
         if found is None:
-            if len(self.cell_tags) > self.LIMIT:
-                self.cell_tags.clear()
-            found = self.cell_tags[key] = tuple(b'<c r="%s"' % a1(r, c).encode() for r, c in sorted(key))
+            found = self.room(self.cell_tags)[key] = tuple(
+                b'<c r="%s"' % a1(r, c).encode() for r, c in sorted(key)
+            )
         return found
 
 
@@ -148,18 +152,14 @@ class Book:
     display: str = ""
     parts: dict[str, bytes] = field(default_factory=dict)  # inflated XML parts that passed the scan
     cache: BookCache = field(default_factory=BookCache)
-    longest_shared: int | None = None  # guards.longest_shared of its shared strings, once asked
     sheets_bounded: bool = False  # every part calamine could load as a sheet was bounded (_bound_sheet)
 
     def part(self, name: str) -> bytes:
         """A part of the package, inflated once, bounded by its declared size; b"" when absent. Every part a
         parser of ours reads comes through here and is refused if it declares a DTD."""
-        found = self.parts.get(name)
-        if found is None and self.zip is not None:
-            found = _read_part(self.zip, name, self.display)
-            _refuse_unsafe_xml(found, name, self.display)
-            self.parts[name] = found
-        return found or b""
+        if self.zip is None:
+            return b""
+        return _inflated(self.zip, self.parts, name, self.display)
 
     @property
     def sheet_names(self) -> list[str]:
@@ -204,9 +204,7 @@ class Book:
             part = self.part(rels)
             key = _content_key(rels, part)
             if key not in self.cache.targets:
-                if len(self.cache.targets) > self.cache.LIMIT:
-                    self.cache.targets.clear()
-                self.cache.targets[key] = _targets(part)
+                self.cache.room(self.cache.targets)[key] = _targets(part)
             targets = self.cache.targets[key]
         for part_name in names:
             folded = _folded(part_name)
@@ -221,7 +219,7 @@ class Book:
         key = _content_key(name, part)
         try:
             strings = self._shared_strings()  # (not in the key: the same sheet may come with other strings)
-            guards.check_shared_text(part, strings, lambda: self._longest_shared(strings))
+            guards.check_shared_text(part, strings, lambda: guards.longest_shared(strings))
             if key in self.cache.small_parts:  # the very bytes bounded in an earlier book of the batch
                 return
             if not guards.plainly_small(part):
@@ -238,19 +236,12 @@ class Book:
                 "file-corrupt", file=self.display, detail=f"不属于任何工作表的部件 {name}：{detail}"
             )
             raise Refused(finding) from None
-        if len(self.cache.small_parts) > self.cache.LIMIT:
-            self.cache.small_parts.clear()
-        self.cache.small_parts.add(key)
-
-    def _longest_shared(self, strings: bytes) -> int:
-        if self.longest_shared is None:
-            self.longest_shared = guards.longest_shared(strings)
-        return self.longest_shared
+        self.cache.room(self.cache.small_parts).add(key)
 
     def _shared_strings(self) -> bytes:
         """The shared strings part calamine reads (its name compared ignoring case), inflated; b"" if none."""
         name = _shared_strings_name(self.zip)
-        return b"" if name is None else self.parts.get(name) or self.part(name)
+        return b"" if name is None else self.part(name)
 
     def _loose_part(self, name: str) -> bytes:
         """A part that need not be XML (a macro project), inflated to be searched, never parsed: no DTD or
@@ -473,12 +464,8 @@ def _check_shared_strings(zf: zipfile.ZipFile, parts: dict[str, bytes], display:
     name = _shared_strings_name(zf)
     if name is None:
         return
-    part = parts.get(name)
-    if part is None:
-        part = parts[name] = _read_part(zf, name, display)
-        _refuse_unsafe_xml(part, name, display)
     try:
-        guards.check_shared_strings(part, name)
+        guards.check_shared_strings(_inflated(zf, parts, name, display), name)
     except guards.Guarded as refused:
         raise Refused(_guarded(refused, display)) from None
 
@@ -500,11 +487,8 @@ def _ods_book(
             Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".ods")
         )
     parts = _check_xml_parts(zf, display, cache)
-    if "content.xml" not in parts:
-        parts["content.xml"] = _read_part(zf, "content.xml", display)
-        _refuse_unsafe_xml(parts["content.xml"], "content.xml", display)
     try:  # calamine expands every table of an .ods as it opens it: bound them all first
-        guards.check_ods(parts["content.xml"])
+        guards.check_ods(_inflated(zf, parts, "content.xml", display))
     except guards.Guarded as refused:
         raise Refused(_guarded(refused, display)) from None
     except ElementTree.ParseError:
@@ -585,6 +569,16 @@ def _info(zf: zipfile.ZipFile | None, name: str) -> zipfile.ZipInfo | None:
         return None
 
 
+def _inflated(zf: zipfile.ZipFile, parts: dict[str, bytes], name: str, display: str) -> bytes:
+    """A part a parser of ours reads: inflated once (kept in `parts`), refused if it declares a DTD or holds a
+    huge token; b"" when absent."""
+    found = parts.get(name)
+    if found is None:
+        found = parts[name] = _read_part(zf, name, display)
+        _refuse_unsafe_xml(found, name, display)
+    return found
+
+
 def _read_part(zf: zipfile.ZipFile, name: str, display: str) -> bytes:
     """Inflate one part, bounded by its declared size (a lying directory cannot inflate more); zipfile checks
     its CRC when the whole declared size was read."""
@@ -655,7 +649,7 @@ def _targets(rels: bytes) -> frozenset[bytes]:
     for match in _TARGET.finditer(rels):
         if _not_a_sheet(rels, match.start(), match.end()):
             continue
-        raw = (match.group(1) if match.group(1) is not None else match.group(2)).decode("utf-8", "replace")
+        raw = guards.quoted_value(match).decode("utf-8", "replace")
         for target in {raw, html.unescape(raw)}:
             for name in (target, target.lstrip("/"), "xl/" + target, "xl/" + target.lstrip("/")):
                 out |= {_folded(name), _folded(posixpath.normpath(name.replace("\\", "/")))}
@@ -673,7 +667,7 @@ def _not_a_sheet(rels: bytes, start: int, end: int) -> bool:
     element = rels[max(left, 0) : len(rels) if right < 0 else right]
     if left < 0 or _PLAIN_ELEMENT.fullmatch(element) is None:
         return False
-    types = {m.group(1) if m.group(1) is not None else m.group(2) for m in _TYPE.finditer(element)}
+    types = {guards.quoted_value(m) for m in _TYPE.finditer(element)}
     return bool(types) and types <= _NOT_SHEET_TYPES
 
 

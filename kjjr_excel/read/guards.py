@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from kjjr_excel.errors import os_error_text
+
 # The largest sheet any reader of ours loads: rows x columns of the rectangle from A1 to the farthest cell
 # (calamine's allocation). A filled template is a few hundred cells; a ranking workbook of 10,000 centers,
 # read back as history, about 600,000 on its widest sheet.
@@ -99,7 +101,7 @@ def os_error(exc: OSError) -> Guarded:
         return Guarded("file-io-error", detail="文件名或路径过长")
     if code == errno.EISDIR:
         return Guarded("file-not-regular", kind="文件夹")
-    return Guarded("file-io-error", detail=exc.strerror or "读取时发生系统错误")
+    return Guarded("file-io-error", detail=os_error_text(exc, "读取时发生系统错误"))
 
 
 def open_input(path: str | os.PathLike) -> BinaryIO:
@@ -247,9 +249,7 @@ def _parsed_extent(part: bytes) -> tuple[int, int]:
             placed.append(
                 (
                     _number(digits) if digits else row or 1,
-                    (_column_number(letters) if len(letters) <= 3 else 26 ** len(letters))
-                    if letters
-                    else col + 1,
+                    _column(letters) if letters else col + 1,
                 )
             )
         for r, c in placed:
@@ -284,17 +284,26 @@ def loose_extent(part: bytes) -> tuple[int, int]:
     tags = len(_ANY_TAG.findall(part))
     rows = cols = 0
     for match in _LOOSE_R.finditer(part):
-        value = (match.group(1) if match.group(1) is not None else match.group(2)).decode("utf-8", "replace")
-        letters, digits = _REFERENCE.match(html.unescape(value)).groups()
+        letters, digits = _REFERENCE.match(
+            html.unescape(quoted_value(match).decode("utf-8", "replace"))
+        ).groups()
         rows = max(rows, _number(digits) if digits else 0)
-        cols = max(
-            cols, (_column_number(letters) if len(letters) <= 3 else 26 ** len(letters)) if letters else 0
-        )
+        cols = max(cols, _column(letters) if letters else 0)
     return rows + tags, cols + tags
 
 
 def _number(digits: str) -> int:
     return int(digits) if len(digits) <= 7 else 10 ** len(digits)
+
+
+def _column(letters: str) -> int:
+    """A reference's column number; past three letters only its order of size (no sheet is that wide)."""
+    return _column_number(letters) if len(letters) <= 3 else 26 ** len(letters)
+
+
+def quoted_value(match: re.Match[bytes]) -> bytes:
+    """The value of an attribute matched as `(?:"([^"]*)"|'([^']*)')`, whichever quote it has."""
+    return match.group(1) if match.group(1) is not None else match.group(2)
 
 
 # The first row or cell start tag that is not in the usual writers' form (above) with a near reference (a row
@@ -330,7 +339,7 @@ def check_shared_strings(part: bytes, name: str) -> None:
 
     room = len(part) // _SHORTEST_STRING + 1
     for match in _UNIQUE_COUNT.finditer(part):
-        value = html.unescape((match.group(1) or match.group(2) or b"").decode("utf-8", "replace")).strip()
+        value = html.unescape(quoted_value(match).decode("utf-8", "replace")).strip()
         digits = value.removeprefix("+")
         if digits.isdigit() and (len(digits) > 12 or int(digits) > room):
             raise Guarded("file-unsafe", detail=f"部件 {name} 声明的字符串数量（{value[:20]}）与其内容不符")

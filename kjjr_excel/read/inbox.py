@@ -284,6 +284,11 @@ class _Collector:
             self.findings.append(Finding.make("file-skipped", file=display, reason=reason))
         self.skipped.append(InputFile(file=display, sha256="", status=status, size=size))
 
+    def unreadable(self, finding: Finding, size: int) -> None:
+        """A file that cannot be read, and the finding that says why."""
+        self.findings.append(finding)
+        self.skipped.append(InputFile(file=finding.file, sha256="", status=UNREADABLE, size=size))
+
     def add(self, path: Path, display: str, name: str) -> None:
         """One file found on disk (in a folder, or given by itself)."""
         suffix = Path(name).suffix.lower()
@@ -309,14 +314,9 @@ class _Collector:
             return
         try:
             data = guards.read_input(path, MAX_ARCHIVE_BYTES)
-        except guards.Guarded as refused:
-            self.findings.append(Finding.make(refused.code, file=display, **refused.fields))
-            self.skipped.append(InputFile(file=display, sha256="", status=UNREADABLE, size=_size(path)))
-            return
-        except OSError as exc:  # the system's words are English: say what it is, as every guarded open does
-            refused = guards.os_error(exc)
-            self.findings.append(Finding.make(refused.code, file=display, **refused.fields))
-            self.skipped.append(InputFile(file=display, sha256="", status=UNREADABLE, size=_size(path)))
+        except (guards.Guarded, OSError) as exc:  # an OS error in the system's English: said as guards say it
+            refused = exc if isinstance(exc, guards.Guarded) else guards.os_error(exc)
+            self.unreadable(Finding.make(refused.code, file=display, **refused.fields), _size(path))
             return
         self.members(path, data, (), display)
 
@@ -325,11 +325,8 @@ class _Collector:
         is listed as a file read, with its sender."""
         try:
             data = _read_file(path, MAX_ARCHIVE_BYTES)
-        except OSError as exc:
-            self.findings.append(
-                Finding.make("mail-unreadable", file=display, detail=exc.strerror or str(exc))
-            )
-            self.skipped.append(InputFile(display, "", UNREADABLE, _size(path)))
+        except OSError as exc:  # _read_file's own (Chinese) message
+            self.unreadable(Finding.make("mail-unreadable", file=display, detail=str(exc)), _size(path))
             return
         from kjjr_excel.read.mail import read_mail  # email's modules: only for an inbox with mail
 
@@ -400,8 +397,7 @@ class _Collector:
         if base.startswith("."):
             return
         if info.flag_bits & 0x1 and suffix in SPREADSHEET_SUFFIXES:  # a submission, lost unless someone acts
-            self.findings.append(Finding.make("archive-member-encrypted", file=shown))
-            self.skipped.append(InputFile(file=shown, sha256="", status=UNREADABLE, size=info.file_size))
+            self.unreadable(Finding.make("archive-member-encrypted", file=shown), info.file_size)
         elif info.flag_bits & 0x1:
             self.skip(shown, "压缩包设置了密码，无法读取。请解压后把Excel文件放入文件夹", info.file_size)
         elif base.startswith("~$"):

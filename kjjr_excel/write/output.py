@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from kjjr_excel.errors import OutputError
+from kjjr_excel.errors import OutputError, os_error_text
 
 MAX_SIBLINGS = 99
 # A name's budget in UTF-8 bytes: 255 is the limit of every common file system; the temp file adds a dot, a
@@ -314,25 +314,6 @@ def _release(exc: BaseException) -> None:
         gc.collect()
     finally:
         sys.unraisablehook = hook
-
-
-# What an OS error on an output means, in the users' words (strerror is English)
-_OS_ERROR_TEXTS = {
-    errno.EACCES: "没有写入权限",
-    errno.EPERM: "没有写入权限",
-    errno.EROFS: "磁盘或文件夹是只读的",
-    errno.EFBIG: "文件超过了该磁盘或系统允许的大小",
-    errno.EIO: "磁盘读写错误",
-    errno.ENAMETOOLONG: "文件名或路径过长",
-    errno.ENOENT: "文件夹不存在或已被移走",
-    errno.ENOTDIR: "路径中有一段不是文件夹",
-    errno.EISDIR: "该位置是一个文件夹",
-}
-
-
-def os_error_text(exc: OSError) -> str:
-    """An OS error met while writing, in Chinese."""
-    return _OS_ERROR_TEXTS.get(exc.errno or 0, "系统错误")
 
 
 def _move_into_place(tmp: Path, target: Path) -> Path:
