@@ -35,8 +35,35 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SCHEME_HELP = "考核方案：qingdao-2017、guangdong-2019（简称 qingdao、guangdong），或方案文件（.toml）的路径。"
 
 
+# What each argument is, for the message when it is missing (click's own reads "缺少参数 'SCHEME'.": an
+# English name in quotes and an ASCII full stop, hard-coded in click)
+ARGUMENT_TEXT = {
+    "SCHEME": "请给出考核方案（qingdao、guangdong，或方案文件 .toml 的路径）",
+    "INPUTS...": "请给出报送文件或存放报送文件的文件夹",
+    "FILE": "请给出考核方案文件（.toml）的路径",
+    "RANKING": "请给出排名结果表（.xlsx）的路径",
+}
+
+
+def missing_text(exc: click.MissingParameter, ctx: click.Context) -> str:
+    """A missing argument or option, in Chinese: which one, and what to give."""
+    if exc.param is None:
+        return exc.format_message()
+    names = [hint.strip().strip("'\"") for hint in exc.param.get_error_hint(ctx).split(" / ")]
+    kind = "选项" if isinstance(exc.param, click.Option) else "参数"
+    text = f"缺少{kind} {' / '.join(names)}"
+    what = ARGUMENT_TEXT.get(names[0]) or getattr(exc.param, "help", None)
+    return f"{text}：{what.rstrip('。')}。" if what else f"{text}。"
+
+
 class KjjrCommand(click.Command):
     """Turns KjjrError into a Chinese message and exit 3, and anything unexpected into exit 4."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.MissingParameter as exc:
+            raise click.UsageError(missing_text(exc, ctx), ctx) from None
 
     def invoke(self, ctx: click.Context):
         try:

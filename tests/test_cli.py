@@ -146,3 +146,19 @@ def test_rust_backtraces_are_off_unless_verbose(monkeypatch, verbose, expected):
     result = CliRunner().invoke(cli, [*verbose, "schemes"])
     assert result.exit_code == 0, result.output
     assert os.environ["RUST_BACKTRACE"] == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["rank"], "缺少参数 SCHEME：请给出考核方案（qingdao、guangdong，或方案文件 .toml 的路径）。"),
+        (["validate", "guangdong"], "缺少参数 INPUTS...：请给出报送文件或存放报送文件的文件夹。"),
+        (["scheme", "check"], "缺少参数 FILE：请给出考核方案文件（.toml）的路径。"),
+        (["scheme", "new", "--from", "qingdao"], "缺少选项 -o / --output：新方案文件（.toml）。"),
+    ],
+)
+def test_a_missing_argument_is_said_in_chinese_with_what_to_give(args, expected):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert f"错误：{expected}" in result.output
+    assert "'" not in result.output.splitlines()[-1] and "." not in result.output.splitlines()[-1][-1:]
