@@ -222,6 +222,37 @@ def test_printed_payment_foot_shares_the_last_centers_page(
         assert "收款单位签章" in page and "测试" in page
 
 
+LONG_NAME = "青岛市西海岸新区灵山湾影视文化产业区科技金融服务分中心（试点）"  # wraps to 3 lines on 发放清单
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
+def test_a_long_payee_name_prints_whole_inside_its_row(tmp_path: Path) -> None:
+    """The row was one line high: LibreOffice printed the name's middle line in it, the first over the row
+    above and the last under the row below, and the payee could not be read."""
+    from kjjr_excel.write.pdf import convert_to_pdf
+
+    scheme = load_scheme("qingdao")
+    book = _paid_book("qingdao", 3)
+    book = publish.RankingBook(book.scheme_id, book.year, (book.rows[0], _named(book.rows[1]), book.rows[2]))
+    xlsx = publish.write_payment_list(scheme, book, tmp_path / "清单.xlsx", when=WHEN)
+    ws = openpyxl.load_workbook(xlsx)["发放清单"]
+    assert ws.row_dimensions[4].height >= 3 * 15 > ws.row_dimensions[3].height
+    pdf = convert_to_pdf(xlsx, tmp_path / "清单.pdf", shutil.which("soffice"))
+    words = _words(pdf)
+    above = next(w for w in words if w[4] == "测试001科技金融服务分中心")
+    below = next(w for w in words if w[4] == "测试003科技金融服务分中心")
+    lines = [w for w in words if w[0] == pytest.approx(above[0], abs=1) and above[3] < w[1] < below[1]]
+    assert "".join(w[4] for w in lines) == LONG_NAME  # every line of it, and nothing of another row
+    assert lines[0][1] >= above[3] and lines[-1][3] <= below[1]  # printed between its neighbours
+
+
+def _named(row: publish.PublishedRow) -> publish.PublishedRow:
+    from dataclasses import replace
+
+    return replace(row, name=LONG_NAME)
+
+
 @pytest.mark.parametrize(("scheme_id", "count"), [("qingdao", 9), ("guangdong", 34), ("guangdong", 150)])
 def test_payment_breaks_follow_the_heights_the_file_holds(tmp_path: Path, scheme_id: str, count: int) -> None:
     scheme = load_scheme(scheme_id)

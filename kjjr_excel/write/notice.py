@@ -24,7 +24,7 @@ from kjjr_excel.errors import KjjrError
 from kjjr_excel.write.output import atomic_write, make_folder
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
 from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
-from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, spacer_row
+from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, row_height, spacer_row
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -332,6 +332,9 @@ PAYMENT_MARGINS = MappingProxyType({"left": 0.5, "right": 0.5, "top": 0.75, "bot
 # leaves a row of its default height unstated, and each program would print that row as high as it sees fit)
 PAYMENT_TITLE, PAYMENT_HEADER, PAYMENT_ROW, PAYMENT_SIGN = 50, 36, 28, 30
 PAYMENT_LINE = 15.75
+# a wrapped line of 12-point 宋体 in a table cell (styles.LINE is 11-point's): a payee's long name is printed
+# whole, never its middle line alone in a row of one line's height
+PAYMENT_WRAPPED_LINE = 17.0
 
 
 def _payment_sheet(
@@ -350,8 +353,9 @@ def _payment_sheet(
     for col, h in enumerate(headers):
         ws.write_string(1, col, h, f["head"])
     row = 2
-    for n, r in enumerate(paid, start=1):
-        ws.set_row(row, PAYMENT_ROW)
+    heights = [_payment_row_height(r) for r in paid]
+    for n, (r, height) in enumerate(zip(paid, heights, strict=True), start=1):
+        ws.set_row(row, height)
         ws.write_number(row, 0, n, f["mid"])
         ws.write_string(row, 1, r.name, f["text"])
         ws.write_string(row, 2, r.host_unit, f["text"])
@@ -372,13 +376,20 @@ def _payment_sheet(
     keep_foot_with_rows(
         ws,
         2,
-        [PAYMENT_ROW] * len(paid),
+        heights,
         foot,
         head=[PAYMENT_TITLE, PAYMENT_HEADER],
         repeated=[PAYMENT_HEADER],
         top=PAYMENT_MARGINS["top"],
         bottom=PAYMENT_MARGINS["bottom"],
     )
+
+
+def _payment_row_height(r: PublishedRow) -> float:
+    """A center's row on 发放清单: one line's height at least, as many lines as its longest text wraps to."""
+    wrapped = [(r.name, PAYMENT_WIDTHS[1]), (r.host_unit, PAYMENT_WIDTHS[2])]
+    wrapped.append((in_capitals(r.subsidy or Decimal(0)), PAYMENT_WIDTHS[5]))
+    return row_height(wrapped, minimum=PAYMENT_ROW, line=PAYMENT_WRAPPED_LINE)
 
 
 def _payment_foot(
