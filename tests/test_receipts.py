@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import openpyxl
+import pytest
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
@@ -163,3 +166,25 @@ def test_receipt_a_clerk_can_act_on_alone(tmp_path):
         if c.value
     ]
     assert any("空的" in t and t.endswith("（不改正的，本文件不参加排名）") for t in lines)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_every_printed_page_of_a_receipt_says_whose_it_is_and_its_number(tmp_path):
+    """A receipt runs over two pages: the second was a bare table, no center, no page number."""
+    from kjjr_excel.write.pdf import convert_to_pdf
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    name = "深圳国家自主创新示范区分中心"
+    real_submission(inbox / "sz.xlsx", GD, center=("GD09", name), values=good_values(GD))
+    result = ingest(GD, [inbox])
+    _, findings = validate(GD, result.submissions, roster=GD.roster, year=2019)
+    (path,) = write_receipts(GD, result, list(result.findings) + findings, tmp_path / "out", roster=GD.roster)
+    pdf = convert_to_pdf(path, tmp_path / "回执.pdf", shutil.which("soffice"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = ["".join(t.split()) for t in text.split("\f") if t.strip()]
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, start=1):
+        assert page.count(name) >= 1 and "广东省地市科技金融综合服务中心2019年度填报回执" in page, n
+        assert f"第{n}页共{len(pages)}页" in page

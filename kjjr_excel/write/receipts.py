@@ -28,7 +28,7 @@ from kjjr_excel.read.submission import READ, UNREADABLE
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
 from kjjr_excel.write.output import UniqueNames, atomic_write, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
-from kjjr_excel.write.styles import Workbook, row_height
+from kjjr_excel.write.styles import Workbook, row_height, running_head
 
 if TYPE_CHECKING:
     from kjjr_excel.app import Checked
@@ -294,7 +294,8 @@ def _receipt(
     for col, width in enumerate(RECEIPT_WIDTHS):
         ws.set_column(col, col, width)
     issuer = scheme.publish.get("issuer") or scheme.issuer
-    ws.write_string(0, 0, f"{scheme.subject}{context.year}年度填报回执", fmt["title"])
+    title = f"{scheme.subject}{context.year}年度填报回执"
+    ws.write_string(0, 0, title, fmt["title"])
     label = scheme.center_label
     ws.write_string(1, 0, f"{label}：{name or '（未识别）'}　编号：{code or '（无）'}", fmt["bold"])
     contact = entry.contact_line if entry is not None else ""
@@ -314,6 +315,8 @@ def _receipt(
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
+    # a receipt of many findings runs over pages: each names whose receipt it is, and its number
+    running_head(ws, f"{name or '（未识别）'}　{title}")
 
 
 def _received_files(ws, fmt, files: Sequence[ReceivedFile], row: int) -> int:
