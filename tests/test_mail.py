@@ -188,6 +188,68 @@ def test_forwarded_mail_is_read_one_level_deep(tmp_path):
     assert "mail-nested-too-deep" in [f.code for f in content.findings]
 
 
+def _parts_mail(parts: bytes) -> bytes:
+    """A mail from a web mail or an Exchange server: its multipart body given as written after the text."""
+    return (
+        b"From: =?GBK?B?" + base64.b64encode("赵六".encode("gbk")) + b"?= <zl@example.cn>\r\n"
+        b"Subject: =?GBK?B?" + base64.b64encode("城阳报送".encode("gbk")) + b"?=\r\n"
+        b"Date: Fri, 5 Jan 2018 10:00:00 +0800\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n'
+        b"--XX\r\nContent-Type: text/plain; charset=gbk\r\n\r\n" + "附件".encode("gbk") + b"\r\n"
+        b"--XX\r\n" + parts + b"\r\n--XX--\r\n"
+    )
+
+
+def test_a_workbook_attached_without_any_name_is_read_by_its_type(tmp_path):
+    """It was passed over as if it were body text, and the mail said to have no attachment."""
+    data = workbook(tmp_path, "QD05", "城阳区分中心")
+    part = (
+        b"Content-Type: " + XLSX.encode() + b"\r\nContent-Disposition: attachment\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(data)
+    )
+    octets = b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment\r\n\r\nxx"
+    content = read_mail(_parts_mail(part + b"\r\n--XX\r\n" + octets), "城阳.eml", is_workbook)
+    assert [(f.display, f.data) for f in content.files] == [("城阳.eml › 未命名附件.xlsx", data)]
+    # an attachment of no name and no workbook's type is said, not passed over unseen
+    assert [(f.code, f.file) for f in content.findings] == [("file-skipped", "城阳.eml › 未命名附件")]
+
+
+def test_a_mail_attached_base64_encoded_is_read(tmp_path):
+    """A forwarded mail attached as message/rfc822 in base64 (RFC 2046 forbids it; Exchange writes it): email
+    parsed the base64 text as a mail with no headers, and the workbook inside was lost."""
+    data = workbook(tmp_path, "QD05", "城阳区分中心")
+    inner = mail("城阳 <cy@example.cn>", "考核表", [("城阳区考核表.xlsx", data)]).as_bytes()
+    part = (
+        b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="=?GBK?B?'
+        + base64.b64encode("考核表".encode("gbk"))
+        + b'?="'
+        b"\r\n\r\n" + base64.encodebytes(inner)
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "转发.eml").write_bytes(_parts_mail(part))
+    result = ingest(QD, [inbox])
+    (sub,) = result.submissions
+    assert sub.file == "转发.eml › 考核表.eml › 城阳区考核表.xlsx" and sub.center_code == "QD05"
+    assert [(o.sender, o.subject) for o in sub.origins] == [("zl@example.cn", "城阳报送")]
+    assert not [f for f in result.findings if f.code.startswith("mail-")]
+
+
+def test_winmail_dat_says_it_is_outlook_rich_text_and_what_the_sender_does(tmp_path):
+    tnef = b"\x78\x9f\x3e\x22\x01\x00" + b"\x00" * 64  # the TNEF signature Outlook starts winmail.dat with
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "rtf.eml").write_bytes(
+        mail("赵六 <zl@example.cn>", "城阳报送", [("winmail.dat", tnef)]).as_bytes()
+    )
+    result = ingest(QD, [inbox])
+    (skipped,) = [f for f in result.findings if f.code == "file-skipped"]
+    assert skipped.file == "rtf.eml › winmail.dat"
+    assert "RTF格式" in skipped.message and "改为“HTML”或“纯文本”后重新发送" in skipped.message
+    assert "mail-no-attachment" in [f.code for f in result.findings]
+
+
 # ---------------------------------------------------------------------------------------------- the inbox
 
 

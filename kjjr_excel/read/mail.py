@@ -11,6 +11,8 @@ since clients label GBK text gb2312. Problems are findings; nothing raises out o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.header
 import email.utils
@@ -21,6 +23,7 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from pathlib import PurePosixPath
+from types import MappingProxyType
 
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import MailOrigin
@@ -36,6 +39,19 @@ MAX_DEPTH = 1  # a mail attached to a mail is read; one attached to that one is 
 MAX_MIME_PARTS = 2_000
 _PART_HEADER = re.compile(rb"^content-type[ \t]*:", re.IGNORECASE | re.MULTILINE)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an .eml is text)
+
+TNEF_MAGIC = b"\x78\x9f\x3e\x22"  # winmail.dat: Outlook's rich-text mail packs every attachment in it
+# a workbook or zip attached with no name at all is named by its type, so it is read and not lost unseen
+_UNNAMED = MappingProxyType(
+    {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+        "application/vnd.ms-excel.sheet.macroenabled.12": ".xlsm",
+        "application/vnd.ms-excel": ".xls",
+        "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+        "application/zip": ".zip",
+        "application/x-zip-compressed": ".zip",
+    }
+)
 
 _GB = frozenset(
     {"gb2312", "gb_2312", "gb_2312-80", "gbk", "x-gbk", "cp936", "euc-cn", "x-euc-cn", "hz-gb-2312"}
@@ -181,9 +197,20 @@ def _collect(content: MailContent, parts: Sequence[Part], display: str, wanted, 
             content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
         else:
             content.skipped.append((shown, len(payload)))
-            suffix = PurePosixPath(name).suffix
-            reason = f"邮件附件，不是Excel文件（{suffix or '无扩展名'}）"
-            content.findings.append(Finding.make("file-skipped", file=shown, reason=reason))
+            content.findings.append(
+                Finding.make("file-skipped", file=shown, reason=_skipped_why(name, payload))
+            )
+
+
+def _skipped_why(name: str, payload: bytes) -> str:
+    """Why an attachment is not read, and what the sender can do when a workbook may be inside it."""
+    if bytes(payload[:4]) == TNEF_MAGIC or name.lower() == "winmail.dat":
+        return (
+            "邮件附件 winmail.dat 是Outlook以“RTF格式”发信时打包的附件，其中的Excel文件无法读取。"
+            "请发件人在Outlook中把邮件格式改为“HTML”或“纯文本”后重新发送"
+        )
+    suffix = PurePosixPath(name).suffix
+    return f"邮件附件，不是Excel文件（{suffix or '无扩展名'}）"
 
 
 def _nested(payload, shown: str, wanted, sep: str, depth: int, outer: MailOrigin) -> MailContent:
@@ -261,15 +288,36 @@ def _eml_parts(msg: Message) -> Iterator[Part]:
         if ctype == "message/rfc822":
             inner = part.get_payload()
             inner = inner[0] if isinstance(inner, list) and inner else inner
-            yield (_part_filename(part) or "附件邮件.eml"), inner
+            name, payload = _part_filename(part) or "附件邮件.eml", _base64_mail(part, inner)
+            mail_named = isinstance(payload, Message) or name.lower().endswith(MAIL_SUFFIXES)
+            yield (name if mail_named else f"{name}.eml"), payload  # its bytes are read as a mail
         elif part.is_multipart():
             yield from _eml_parts(part)
         else:
-            name = _part_filename(part)
-            if not name:
+            name = _part_filename(part) or _unnamed(part)
+            if not name and part.get_content_disposition() != "attachment":
                 continue  # a body text or an inline picture without a name
             payload = part.get_payload(decode=True)
             yield name, payload if isinstance(payload, bytes) else b""
+
+
+def _base64_mail(part: Message, inner: object) -> object:
+    """An attached mail as its bytes when it was sent base64-encoded (RFC 2046 forbids it, some Outlook and
+    Exchange versions write it): email parses the base64 text as a mail without headers, which would hide
+    its attachments. Otherwise the mail as parsed."""
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if encoding != "base64" or not isinstance(inner, Message) or inner.is_multipart() or inner.keys():
+        return inner
+    try:
+        return base64.b64decode(str(inner.get_payload()))
+    except (binascii.Error, ValueError):
+        return inner
+
+
+def _unnamed(part: Message) -> str:
+    """The name given to a workbook or zip attached without one ("" for any other type)."""
+    suffix = _UNNAMED.get(part.get_content_type(), "")
+    return f"未命名附件{suffix}" if suffix else ""
 
 
 def _part_filename(part: Message) -> str:
