@@ -408,3 +408,20 @@ def test_whole_guangdong_workbook_prints_sensibly(gd_ranking: Path, tmp_path: Pa
         "综合得分（按分中心，从高到低）" in charts.replace(" ", "")
         and "数量" not in charts.split("各等次数量")[0]
     )
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
+def test_every_printed_page_of_a_provisional_ranking_says_so(tmp_path: Path) -> None:
+    """Only 排名's first page said 初步结果: its second page, or a page of 得分明细, passed round the meeting
+    alone read as the final result."""
+    from kjjr_excel.write.pdf import convert_to_pdf
+
+    qd = load_scheme("qingdao")
+    result = run_rank(qd, [SAMPLES / "qingdao" / "inbox"], roster_path=SAMPLES / "qingdao" / "名录.csv")
+    ranking = write_ranking(result, tmp_path / "初步.xlsx", run_time=WHEN)
+    pdf = convert_to_pdf(ranking, tmp_path / "初步.pdf", shutil.which("soffice"))
+    pages = _pages(pdf)
+    assert len(pages) > 3
+    for n, (head, _) in enumerate(pages, start=1):
+        assert "（初步结果，未经考核评价）" in head.replace(" ", ""), (n, head)

@@ -246,6 +246,12 @@ def _title(result: RunResult) -> str:
     return _title_of(result.scheme, result.year)
 
 
+def _running(result: RunResult) -> str:
+    """The running head atop every printed page: the title, and that the result is provisional when it is (a
+    page of the handout passed round alone must not read as the final result)."""
+    return _title(result) + provisional_note(result)
+
+
 def _title_of(scheme: Scheme, year: int) -> str:
     """'青岛市科技金融服务分中心2017年度考核结果': the year stands before the kind of result (Scheme.subject)."""
     return f"{scheme.subject}{year}年度{scheme.result_title}"
@@ -459,7 +465,7 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
             {"type": "cell", "criteria": "==", "value": f'"{name}"', "format": grade_fmt},
         )
     foot = _write_ranking_foot(ws, fmt, result, table.row, widths)
-    _print_setup(ws, 1, title)
+    _print_setup(ws, 1, title + provisional)
     ws.set_margins(left=0.4, right=0.4, top=RANKING_MARGIN, bottom=RANKING_MARGIN)
     ws.print_area(0, 0, table.row + len(foot) - 1, len(columns) - 1)
     _keep_foot_with_table(ws, table, foot)
@@ -658,7 +664,7 @@ def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     headers, wrap = _detail_headers(result)
     numbers = [fmt.by_kind["int"]] + [fmt.by_kind["score"]] * (len(headers) - 1)  # 排名, then scores
     _write_wide(
-        wb, fmt, _title(result), WideSheet(SHEET_DETAILS, headers, numbers, wrap), _detail_rows(result)
+        wb, fmt, _running(result), WideSheet(SHEET_DETAILS, headers, numbers, wrap), _detail_rows(result)
     )
 
 
@@ -666,7 +672,7 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     headers, wrap = _raw_headers(result.scheme, result.submissions)
     numbers = [fmt.by_kind["number"]] * len(headers)
     rows = _raw_rows(result.scheme, result.submissions)
-    _write_wide(wb, fmt, _title(result), WideSheet(SHEET_RAW, headers, numbers, wrap), rows)
+    _write_wide(wb, fmt, _running(result), WideSheet(SHEET_RAW, headers, numbers, wrap), rows)
 
 
 # LibreOffice prints about 115 column units on an A4 landscape page at full size (0.4 inch margins); a wide
@@ -864,7 +870,7 @@ def _raw_rows(scheme: Scheme, submissions: Sequence[Submission]) -> Iterator[lis
 
 
 def _write_findings(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
-    write_findings_sheet(wb, result.scheme, result.findings, _title(result), fmt)
+    write_findings_sheet(wb, result.scheme, result.findings, _running(result), fmt)
 
 
 def write_findings_sheet(
@@ -936,7 +942,7 @@ def _write_missing(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     table.finish()
     if not result.missing:
         ws.write_string(1, 0, "全部已提交", fmt.plain)
-    _print_setup(ws, 0, _title(result) + "　未提交名单")
+    _print_setup(ws, 0, _running(result) + "　未提交名单")
 
 
 # ---------------------------------------------------------------------------------------------- 历年结果
@@ -956,7 +962,7 @@ def write_history_sheet(wb: Workbook, result: RunResult, fmt: _Formats | None = 
     for row in rows:
         table.add(row)
     table.finish()
-    _print_setup(ws, 0, _title(result) + "　" + SHEET_HISTORY)
+    _print_setup(ws, 0, _running(result) + "　" + SHEET_HISTORY)
 
 
 def _history_table(result: RunResult) -> tuple[list[tuple[str, str]], list[list[Any]]]:
@@ -1148,7 +1154,7 @@ def _write_charts(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     data = _chart_data(result)
     ws = wb.add_worksheet(SHEET_CHARTS)
     _write_chart_tables(ws, fmt, scheme, data)
-    landscape_a4(ws, _title(result) + "　" + SHEET_CHARTS)  # like every other sheet: title, page numbers
+    landscape_a4(ws, _running(result) + "　" + SHEET_CHARTS)  # like every other sheet: title, page numbers
     ws.insert_chart(0, 6, _grade_chart(wb, scheme, data))
     if not data.scored:
         ws.print_area(0, 6, 16, 6 + CHART_COLUMNS)
@@ -1292,7 +1298,7 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     for col, width in enumerate(notes.widths):
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
-    _print_setup(ws, 0, _title(result) + "　说明")
+    _print_setup(ws, 0, _running(result) + "　说明")
 
 
 # ---------------------------------------------------------------------------------------------- _meta
