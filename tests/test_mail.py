@@ -369,6 +369,41 @@ def test_outlook_msg_fixture_is_read(tmp_path):
     assert origin.sent_at.astimezone(UTC) == datetime(2018, 1, 5, 1, 30, tzinfo=UTC)
 
 
+def test_our_own_draft_saved_into_the_inbox_is_not_a_submission(tmp_path):
+    """A 催报 draft carries the blank pre-filled template of a center that sent nothing: kept in the inbox,
+    it was read as that center's submission, which was ranked 不合格 with 摘牌预警 instead of listed 未提交."""
+    from click.testing import CliRunner
+
+    from kjjr_excel.cli import cli
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    data = workbook(tmp_path, "QD01", "市南区科技金融服务分中心")
+    (inbox / "市南.eml").write_bytes(
+        mail("张三 <zs@example.cn>", "市南报送", [("市南.xlsx", data)]).as_bytes()
+    )
+    roster = tmp_path / "名录.csv"
+    roster.write_text(
+        "编号,名称,依托单位,邮箱\nQD01,市南区科技金融服务分中心,甲,zs@example.cn\n"
+        "QD02,市北区科技金融服务分中心,乙,sb@example.cn\n",
+        encoding="utf-8-sig",
+    )
+    run = CliRunner().invoke(
+        cli, ["remind", "qingdao", str(inbox), "--roster", str(roster), "-o", str(tmp_path / "催报")]
+    )
+    assert run.exit_code == 0, run.output
+    (draft,) = (tmp_path / "催报").glob("*.eml")
+    (inbox / "已发").mkdir()
+    shutil.copy(draft, inbox / "已发")  # the mails of the season in one folder, this one too
+    result = ingest(QD, [inbox])
+    assert [s.center_code for s in result.submissions] == ["QD01"]
+    shown = f"已发/{draft.name}"
+    (finding,) = [f for f in result.findings if f.code == "mail-draft"]
+    assert finding.file == shown and "尚未发出的邮件草稿" in finding.message
+    assert {f.file: f.status for f in result.files}[shown] == "已跳过"
+    assert not [f for f in result.findings if f.file.startswith(shown + " ›")]
+
+
 def test_a_mail_with_too_many_attachments_is_read_in_part(tmp_path):
     from kjjr_excel.read import mail as mailbox
 

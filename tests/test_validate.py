@@ -208,6 +208,7 @@ FIXTURES = {
     "mail-no-attachment": "test_mail.py::test_mail_without_attachment_is_a_finding_naming_sender_and_subject",
     "mail-unsafe": "test_mail.py::test_a_mail_with_too_many_attachments_is_read_in_part",
     "mail-nested-too-deep": "test_mail.py::test_forwarded_mail_is_read_one_level_deep",
+    "mail-draft": "test_mail.py::test_our_own_draft_saved_into_the_inbox_is_not_a_submission",
     "attachment-duplicate": "test_mail.py::test_same_attachment_in_two_mails_is_one_submission_naming_both",
     "file-skipped": "test_ingest.py::test_collect_files_skips_lock_hidden_and_non_spreadsheets",
     "file-not-workbook": "test_ingest.py::test_format_by_first_bytes",

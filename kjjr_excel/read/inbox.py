@@ -334,7 +334,13 @@ class _Collector:
         readable = not any(f.code == "mail-unreadable" and f.file == display for f in content.findings)
         digest = hashlib.sha256(data).hexdigest()
         self.skipped.append(
-            InputFile(display, digest, _mail_status(readable, bool(content.files)), len(data), content.origin)
+            InputFile(
+                display,
+                digest,
+                SKIPPED if content.draft else _mail_status(readable, bool(content.files)),
+                len(data),
+                content.origin,
+            )
         )
         self.findings.extend(content.findings)
         self.skipped.extend(

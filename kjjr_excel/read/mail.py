@@ -38,6 +38,10 @@ MAX_DEPTH = 1  # a mail attached to a mail is read; one attached to that one is 
 # can only overstate): 20,000 parts took the email parser 7 s for 3.5 MB, so 7 minutes for a 200 MB mail
 MAX_MIME_PARTS = 2_000
 _PART_HEADER = re.compile(rb"^content-type[ \t]*:", re.IGNORECASE | re.MULTILINE)
+# Outlook opens a mail marked so as a draft to send (the drafts written here carry it): never a received mail,
+# and its attachments are the office's own (a receipt, the blank template of a 催报), not a submission
+_UNSENT = re.compile(rb"^x-unsent[ \t]*:[ \t]*1[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an .eml is text)
 
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"  # winmail.dat: Outlook's rich-text mail packs every attachment in it
@@ -66,6 +70,7 @@ class MailContent:
     files: list[MemberFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     skipped: list[tuple[str, int]] = field(default_factory=list)  # (display, size) of attachments left out
+    draft: bool = False  # an unsent draft: left out whole
 
 
 # ---------------------------------------------------------------------------------------------- decoding
@@ -140,6 +145,10 @@ def read_mail(
         content = MailContent(origin)
         detail = f"邮件由 {parts_declared} 个部分组成，远超正常邮件"
         content.findings.append(Finding.make("mail-unreadable", file=display, detail=detail))
+        return content
+    if depth == 0 and not data.startswith(OLE_MAGIC) and _UNSENT.search(_HEADER_END.split(data, 1)[0]):
+        content = MailContent(origin, draft=True)
+        content.findings.append(Finding.make("mail-draft", file=display))
         return content
     try:
         if data.startswith(OLE_MAGIC):
