@@ -106,8 +106,18 @@ def _mime(filename_params: str, subject: bytes, data: bytes) -> bytes:
         b"filename*=gbk''" + "".join(f"%{b:02X}" for b in GBK_NAME.encode("gbk")).encode(),
         # raw 8-bit GBK, as some web mail saves it
         b'filename="' + GBK_NAME.encode("gbk") + b'"',
+        # RFC 2231 with the name left unencoded, as some web mail and phone clients write it: the mail was
+        # unreadable as a whole (文字编码错误), every attachment lost
+        b"filename*=gbk''" + GBK_NAME.encode("gbk"),
+        b"filename*=UTF-8''" + GBK_NAME.encode("utf-8"),
+        # a name in two RFC 2231 pieces, the first %-encoded, the second raw
+        b"filename*0*=UTF-8''"
+        + "".join(f"%{b:02X}" for b in "李喆".encode()).encode()
+        + b'; filename*1="'
+        + GBK_NAME[2:].encode()
+        + b'"',
     ],
-    ids=["rfc2047-gb2312", "rfc2231-gbk", "raw-gbk"],
+    ids=["rfc2047-gb2312", "rfc2231-gbk", "raw-gbk", "rfc2231-raw-gbk", "rfc2231-raw-utf8", "rfc2231-mixed"],
 )
 def test_gbk_attachment_names_are_decoded(tmp_path, params):
     data = workbook(tmp_path, "QD02", "市北区分中心")

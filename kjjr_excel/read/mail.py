@@ -120,8 +120,26 @@ def decode_name(value: object) -> str:
     plain text that may hold RFC 2047 words or raw 8-bit bytes."""
     if isinstance(value, tuple):
         charset, _, text = value
-        return _bytes_text(str(text).encode("latin-1", errors="surrogateescape"), charset)
+        return _percent_text(str(text), charset)
     return decode_words(str(value or ""))
+
+
+def _percent_text(text: str, charset: str | None) -> str:
+    """An RFC 2231 value after its %XX were undone: each byte a character below 256, decoded in its charset.
+    Characters above (some web mail and phone clients write the name unencoded: raw 8-bit text, already
+    decoded with the header) are kept as they are, not an error that lost the whole mail."""
+    out: list[str] = []
+    run = bytearray()
+    for ch in text + "\uffff":  # a sentinel above 255 ends the last run of bytes
+        code = ord(ch)
+        if code < 256 or 0xDC80 <= code <= 0xDCFF:  # a byte, or one kept as a surrogate escape
+            run.append(code & 0xFF)
+            continue
+        if run:
+            out.append(_bytes_text(bytes(run), charset))
+            run.clear()
+        out.append(ch)
+    return "".join(out[:-1])
 
 
 # ---------------------------------------------------------------------------------------------- reading
