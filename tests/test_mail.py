@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -127,6 +128,21 @@ def test_gbk_attachment_names_are_decoded(tmp_path, params):
     assert content.files[0].data == data
     assert content.origin.sender_name == "李喆"
     assert content.origin.subject == "报送考核表"
+
+
+def test_a_sender_named_last_comma_first_keeps_the_address(tmp_path):
+    """Outlook's 'Zhang, San' order, as Python's email writes it: one encoded word holding the comma. Decoded
+    before the address was parsed, the sender was '张' with no address, and the receipt had no one to go to."""
+    from email.headerregistry import Address
+
+    data = workbook(tmp_path, "QD02", "市北区分中心")
+    msg = mail("x@example.cn", "市北报送", [("市北.xlsx", data)])
+    del msg["From"]
+    msg["From"] = Address("张, 三", addr_spec="zs@example.cn")
+    raw = msg.as_bytes(policy=policy.SMTP)
+    assert b"From: =?utf-8?b?" in raw  # the comma inside the encoded word
+    content = read_mail(raw, "市北.eml", is_workbook)
+    assert (content.origin.sender, content.origin.sender_name) == ("zs@example.cn", "张, 三")
 
 
 def test_raw_gbk_subject_is_decoded():

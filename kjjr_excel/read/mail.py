@@ -290,8 +290,24 @@ def _raw_header(msg: Message, name: str) -> str:
     return ""
 
 
+_NAME_ADDRESS = re.compile(r"\s*(.*?)\s*<\s*([^<>\s]+@[^<>\s]+?)\s*>\s*", re.DOTALL)
+
+
+def _sender(raw: str) -> tuple[str, str]:
+    """(name, address) of a From header as sent. The address is found before the name's encoded words are
+    decoded: a comma decoded from them (Outlook's 'Zhang, San' order: “张, 三”) would part the name from its
+    address, and the sender would be '张' with no address to answer."""
+    found = _NAME_ADDRESS.fullmatch(_unescape(raw))
+    if found is None:
+        return email.utils.parseaddr(decode_words(raw))
+    name = found.group(1)
+    if len(name) > 1 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"')
+    return decode_words(name), found.group(2)
+
+
 def _eml_origin(msg: Message, display: str) -> MailOrigin:
-    sender_name, sender = email.utils.parseaddr(decode_words(_raw_header(msg, "from")))
+    sender_name, sender = _sender(_raw_header(msg, "from"))
     sent_at = None
     raw_date = _raw_header(msg, "date")
     if raw_date:
@@ -384,7 +400,7 @@ def _read_msg(data: bytes, display: str) -> tuple[MailOrigin, list[Part]]:
 
 
 def _msg_origin(msg, display: str) -> MailOrigin:
-    sender_name, sender = email.utils.parseaddr(decode_words(msg.sender or ""))
+    sender_name, sender = _sender(msg.sender or "")
     if "@" not in sender:
         # PR_SENDER_SMTP_ADDRESS, PR_SENDER_EMAIL_ADDRESS, PR_SENT_REPRESENTING_EMAIL_ADDRESS
         for stream in ("__substg1.0_5D01", "__substg1.0_0C1F", "__substg1.0_0065"):
