@@ -145,6 +145,17 @@ def test_a_sender_named_last_comma_first_keeps_the_address(tmp_path):
     assert (content.origin.sender, content.origin.sender_name) == ("zs@example.cn", "张, 三")
 
 
+def test_raw_text_beside_encoded_words_is_read_as_text():
+    """A web mail puts raw 回复： before the encoded subject it answers: email hands the raw part back as
+    raw-unicode-escape bytes, and the subject read '\\u56de\\u590d\\uff1a考核表'."""
+    word = b"=?GBK?B?" + base64.b64encode("考核表".encode("gbk")) + b"?="
+    raw = _mime(b'filename="a.xlsx"', "回复：".encode() + word, b"x")
+    raw = raw.replace(b"From: =?GB2312?B?", "From: 市南区 ".encode() + b"=?GB2312?B?")
+    content = read_mail(raw, "m.eml", is_workbook)
+    assert content.origin.subject == "回复：考核表"
+    assert content.origin.sender_name == "市南区 李喆"
+
+
 def test_raw_gbk_subject_is_decoded():
     assert decode_name(("gb2312", "", "喆".encode("gbk").decode("latin-1"))) == "喆"
     raw = _mime(b'filename="a.txt"', "考核表（市北）".encode("gbk"), b"x")

@@ -111,7 +111,12 @@ def decode_words(raw: str) -> str:
         return raw
     out = []
     for piece, charset in pieces:
-        out.append(_bytes_text(piece, charset) if isinstance(piece, bytes) else piece)
+        if isinstance(piece, str):
+            out.append(piece)
+        elif charset:
+            out.append(_bytes_text(piece, charset))
+        else:  # the text between the words, which email gives back as raw-unicode-escape bytes
+            out.append(piece.decode("raw-unicode-escape", errors="replace"))
     return "".join(out).strip()
 
 
