@@ -404,6 +404,7 @@ def test_outlook_msg_fixture_is_read(tmp_path):
     assert (origin.sender, origin.subject) == ("zl@example.cn", "城阳报送")
     assert origin.sent_utc == datetime(2018, 1, 5, 1, 30)
     assert origin.sent_at.astimezone(UTC) == datetime(2018, 1, 5, 1, 30, tzinfo=UTC)
+    assert origin.sent_text == "2018-01-05 09:30"  # as the clerk's Outlook shows it, not the UTC it keeps
 
 
 def test_our_own_draft_saved_into_the_inbox_is_not_a_submission(tmp_path):

@@ -1,6 +1,6 @@
 """The plain data passed between the stages."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal as D
 from fractions import Fraction
 
@@ -20,6 +20,15 @@ def test_a_mail_origin_says_who_when_and_what():
     assert o.sent_text == "2020-03-05 09:30"
     assert o.sent_utc == datetime(2020, 3, 5, 1, 30)
     assert o.describe() == "张三 <a@example.cn>，2020-03-05 09:30，主题“报送”，邮件文件 收件箱.eml"
+
+
+def test_a_sent_time_is_shown_in_beijing_time_whatever_its_zone():
+    """An Outlook .msg keeps its sent time in UTC: a mail sent at 09:30 was said to have come at 01:30."""
+    utc = datetime(2020, 3, 5, 1, 30, tzinfo=UTC)
+    assert MailOrigin(file="x.msg", sent_at=utc).sent_text == "2020-03-05 09:30"
+    late = datetime(2020, 3, 5, 20, 0, tzinfo=timezone(timedelta(hours=-5)))  # sent from New York
+    assert MailOrigin(file="x.eml", sent_at=late).sent_text == "2020-03-06 09:00"
+    assert MailOrigin(file="x.eml", sent_at=datetime(2020, 3, 5, 9, 30)).sent_text == "2020-03-05 09:30"
 
 
 def test_a_mail_origin_without_details_says_so():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
@@ -32,6 +32,11 @@ class CellValue(NamedTuple):
     error: bool = False  # an error finding was raised on this cell
 
 
+# the offices and centers assessed are in China: a sent time is shown as their mail programs show it, in
+# Beijing time, whatever zone the mail was stamped in (an Outlook .msg keeps its sent time in UTC)
+BEIJING_TIME = timezone(timedelta(hours=8))
+
+
 @dataclass(frozen=True)
 class MailOrigin:
     """Where an attachment came from."""
@@ -51,7 +56,10 @@ class MailOrigin:
 
     @property
     def sent_text(self) -> str:
-        return self.sent_at.strftime("%Y-%m-%d %H:%M") if self.sent_at else "（发送时间不详）"
+        if self.sent_at is None:
+            return "（发送时间不详）"
+        local = self.sent_at.astimezone(BEIJING_TIME) if self.sent_at.tzinfo else self.sent_at
+        return local.strftime("%Y-%m-%d %H:%M")
 
     @property
     def sent_utc(self) -> datetime | None:
