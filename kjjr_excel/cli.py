@@ -486,7 +486,7 @@ def _say_drafts(drafts: Drafts) -> None:
 def remind(
     scheme: str, inputs: tuple[Path, ...], roster: Path | None, year: int | None, out_dir: Path
 ) -> None:
-    """为名录中还没有有效报送的分中心生成催报邮件草稿（.eml，附预填的填报模板）和一页催报名单（.xlsx）。"""
+    """为名录中还没有有效报送的分中心生成催报邮件草稿（.eml，附预填的填报模板）和可打印的催报名单（.xlsx）。"""
     from kjjr_excel.app import write_reminders
 
     inbox = _inbox(scheme, inputs, roster, year)

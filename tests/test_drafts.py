@@ -124,7 +124,7 @@ def test_receipts_mail_writes_a_draft_to_the_sender_with_the_receipt_attached(tm
     assert "联系人：张敏　0532-82871234　shinan@example.cn" in ws["A3"].value
 
 
-def test_remind_drafts_attach_the_prefilled_template_and_the_listing_prints_on_one_page(tmp_path):
+def test_remind_drafts_attach_the_prefilled_template_and_the_listing_prints_one_page_wide(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     raw = mail_with(
@@ -180,7 +180,7 @@ def test_remind_drafts_attach_the_prefilled_template_and_the_listing_prints_on_o
                                            "0532-83662345", "shibei@example.cn"]  # fmt: skip
     assert ws["A6"].value is None
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
-    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)  # as long as it takes
 
 
 def test_a_draft_is_the_same_bytes_every_time_and_names_survive_old_clients(tmp_path):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import email
+import re
+import shutil
+import subprocess
 from datetime import datetime
 from email import policy
 from pathlib import Path
 
 import openpyxl
+import pytest
 from kjjr_fixtures import good_values, real_submission  # noqa: E402
 
 from kjjr_excel.app import check_inbox  # noqa: E402
@@ -74,3 +78,34 @@ def test_nobody_missing_gives_an_empty_listing_and_no_drafts(tmp_path):
     ws = openpyxl.load_workbook(listing)["催报名单"]
     assert ws["A2"].value == "截至2018年1月20日，共 0 个分中心未有效报送"
     assert ws["A4"].value == "无" and ws.print_area == "'催报名单'!$A$1:$H$4"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_a_long_listing_prints_at_a_readable_size_over_pages_with_its_header(tmp_path):
+    """Early in the season nobody has sent anything: 40 centers were shrunk onto one page, in 4-point type."""
+    from kjjr_excel.write.pdf import convert_to_pdf
+
+    rows = ["编号,名称,依托单位,联系人,电话,邮箱"]
+    rows += [
+        f"QD{n:02d},第{n}区科技金融服务分中心,第{n}区科学技术局,联系人{n},0532-8287{n:04d},"
+        for n in range(1, 41)
+    ]
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "名录.csv").write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    run = check_inbox(QD, [tmp_path / "inbox"], roster_path=tmp_path / "名录.csv")
+    listing, _ = write_reminders(QD, run, tmp_path / "out", now=NOW)
+    pdf = convert_to_pdf(listing, tmp_path / "名单.pdf", shutil.which("soffice"))
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    pages = xml.split("<page ")[1:]
+    assert len(pages) >= 2
+    found = re.findall(
+        r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(第\d+区科技金融服务分中心)<', xml
+    )
+    assert sorted(int(re.sub(r"\D", "", name)) for _, _, name in found) == list(range(1, 41))  # each once
+    for x0, x1, name in found:  # a CJK character is as wide as its type is large (a digit half as wide)
+        assert (float(x1) - float(x0)) / (len(name) - len(re.sub(r"\D", "", name)) / 2) >= 8, name
+    for page in pages:  # the header row atop every page
+        assert ">序号<" in page and ">情况<" in page

@@ -1,5 +1,5 @@
 """Mail drafts (.eml) the analyst opens and sends: a 回执 beside each receipt, a 催报 to each center that has not
-submitted, and the one-page 催报名单 to print.
+submitted, and the 催报名单 to print.
 
 A draft carries `X-Unsent: 1`, so Outlook opens it as a new message ready to send (Foxmail and Thunderbird
 open it too; Thunderbird's "编辑为新消息" sends it). It has no Date and no Message-ID: the mail program adds

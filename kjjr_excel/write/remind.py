@@ -1,5 +1,5 @@
 """`kjjr remind`: for every roster center without a valid submission, a 催报 draft with its pre-filled
-template attached, and the one-page 催报名单 to print."""
+template attached, and the 催报名单 to print."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def _listing(wb: xlsxwriter.Workbook, title: str, summary: str, rows: list[tuple
         ws.merge_range(3, 0, 3, last, "无", fmt["cell"])
     ws.set_paper(9)
     ws.set_landscape()
-    ws.fit_to_pages(1, 1)
+    ws.fit_to_pages(1, 0)  # one page wide, as long as it takes: 40 centers on one page could not be read
     ws.repeat_rows(2)
     ws.center_horizontally()
     ws.set_footer("&C第 &P 页，共 &N 页")
