@@ -311,6 +311,22 @@ def test_garbage_named_eml_is_a_finding_not_a_crash(tmp_path):
     assert [f.status for f in result.files] == ["无法读取"]
 
 
+def test_a_file_named_eml_that_is_no_mail_is_unreadable_not_a_mail_without_attachment(tmp_path):
+    """A workbook renamed .eml, a .msg that is not Outlook's: no header at all, yet it was said to be a mail
+    from （发件人不详） with no attachment, and the analyst told to ask that sender to send it again."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "考核表.eml").write_bytes(workbook(tmp_path, "QD01", "市南区分中心"))
+    (inbox / "坏.msg").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    result = ingest(QD, [inbox])
+    assert sorted((f.code, f.file) for f in result.findings) == [
+        ("mail-unreadable", "坏.msg"),
+        ("mail-unreadable", "考核表.eml"),
+    ]
+    assert all("已损坏" in f.message for f in result.findings)
+    assert [f.status for f in result.files] == ["无法读取", "无法读取"]
+
+
 def test_multipart_nested_1500_deep_is_said_in_chinese(tmp_path):
     # the finding said "RecursionError: maximum recursion depth exceeded while getting the str of an object"
     levels = "".join(f'--B{k}\nContent-Type: multipart/mixed; boundary="B{k + 1}"\n\n' for k in range(1500))

@@ -285,6 +285,8 @@ def _clean_name(name: str) -> str:
 
 def _read_eml(data: bytes, display: str) -> tuple[MailOrigin, list[Part]]:
     msg = email.message_from_bytes(data, policy=policy.default)
+    if not msg.keys():  # not one header: no mail at all (a damaged file, a .msg that is not Outlook's)
+        raise ValueError("no header")
     return _eml_origin(msg, display), list(_eml_parts(msg))
 
 
