@@ -282,6 +282,21 @@ def _notice_grid(doc: DocxDocument, table_rows: Sequence[Sequence[str]]) -> None
             p = cell.paragraphs[0]
             p.alignment = WD_ALIGN_PARAGRAPH.LEFT if (j == 1 and i) else WD_ALIGN_PARAGRAPH.CENTER
             _font(p.add_run(value), "黑体" if i == 0 else "宋体", 12, bold=i == 0)
+    _print_rows_whole(doc)
+
+
+def _print_rows_whole(doc: DocxDocument) -> None:
+    """The table just added, as a long 公示 prints: its header row atop every page, no row split across two
+    (python-docx has no API for either; w:tblHeader and w:cantSplit are set on the rows' properties)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rows = doc.element.body.findall(qn("w:tbl"))[-1].findall(qn("w:tr"))
+    for n, tr in enumerate(rows):
+        properties = tr.get_or_add_trPr()
+        properties.append(OxmlElement("w:cantSplit"))
+        if n == 0:
+            properties.append(OxmlElement("w:tblHeader"))
 
 
 # ---------------------------------------------------------------------------------------------- 发放清单
