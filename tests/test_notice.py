@@ -429,9 +429,9 @@ def test_every_printed_page_of_a_provisional_ranking_says_so(tmp_path: Path) -> 
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not HAS_PDF, reason="LibreOffice or pdftotext is not installed")
-def test_a_long_notice_repeats_its_table_header_and_keeps_each_row_whole(tmp_path: Path) -> None:
+def test_a_long_notice_repeats_its_table_header_and_numbers_its_pages(tmp_path: Path) -> None:
     """The 公示 of 40 centers ran onto a second page whose table had no header row: 得分, 等次 and 补助金额
-    were numbers under no heading. A wrapped name may not be split across the page either."""
+    were numbers under no heading; and no page was numbered. A wrapped name may not be split either."""
     from kjjr_excel.write.pdf import convert_to_pdf
 
     book = _paid_book("qingdao", 40)
@@ -444,7 +444,8 @@ def test_a_long_notice_repeats_its_table_header_and_keeps_each_row_whole(tmp_pat
     printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = ["".join(t.split()) for t in printed.split("\f") if t.strip()]
     assert len(pages) >= 2
-    for page in pages:
+    for n, page in enumerate(pages, start=1):
         if "测试" in page or "科技金融服务分中心（试点）" in page:  # a page with rows of the table
             assert "序号单位名称得分等次" in page
+        assert f"—{n}—" in page  # numbered as official documents are: the pages are posted side by side
     assert sum(page.count(LONG_NAME) for page in pages) == 40 // 3  # each whole, on one page

@@ -224,12 +224,36 @@ def write_notice(scheme: Scheme, book: RankingBook, path: Path, *, days: int | N
     for text in (t["period"], t["objection"], t["contact"], t["address"]):
         if text:
             _paragraph(doc, text)
+    _page_numbers(section)
     doc.add_paragraph()
     _paragraph(doc, t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     _paragraph(doc, _date_text(when), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     doc.core_properties.title = t["heading"]
     doc.core_properties.author = "kjjr-excel"
     return atomic_write(Path(path), lambda tmp: doc.save(str(tmp)))
+
+
+def _page_numbers(section) -> None:
+    """— 1 — centred at the foot of every page, as official documents number theirs: a 公示 of many centers
+    runs over pages posted side by side. A PAGE field (python-docx has no API for fields: its runs are
+    given w:fldChar and w:instrText)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(p.add_run("— "), "宋体", 14)
+    for kind, instruction in (("begin", ""), ("", "PAGE"), ("end", "")):
+        run = p.add_run()
+        _font(run, "宋体", 14)
+        element = OxmlElement("w:fldChar" if kind else "w:instrText")
+        if kind:
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element.text = instruction
+        run.font.element.append(element)  # the run's w:r, after its properties
+    _font(p.add_run(" —"), "宋体", 14)
 
 
 def _font(run: Run, name: str, size: float, bold: bool = False) -> None:
