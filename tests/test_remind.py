@@ -109,3 +109,27 @@ def test_a_long_listing_prints_at_a_readable_size_over_pages_with_its_header(tmp
         assert (float(x1) - float(x0)) / (len(name) - len(re.sub(r"\D", "", name)) / 2) >= 8, name
     for page in pages:  # the header row atop every page
         assert ">序号<" in page and ">情况<" in page
+
+
+def test_a_center_whose_mail_held_only_winmail_dat_is_told_what_to_change(tmp_path):
+    """It was told its mail had no attachment, to a clerk who had attached the file: Outlook in rich-text
+    format had packed it into winmail.dat."""
+    from email.message import EmailMessage
+
+    checked(tmp_path, {"QD01": good_values(QD), "QD03": good_values(QD)})  # the inbox and the roster
+    msg = EmailMessage()
+    msg["From"] = "李强 <shibei@example.cn>"
+    msg["Subject"] = "市北报送"
+    msg.set_content("附件是考核表")
+    msg.add_attachment(
+        b"\x78\x9f\x3e\x22\x01\x00", maintype="application", subtype="ms-tnef", filename="winmail.dat"
+    )
+    (tmp_path / "inbox" / "市北.eml").write_bytes(msg.as_bytes())
+    run = check_inbox(QD, [tmp_path / "inbox"], roster_path=tmp_path / "名录.csv")
+    _, (draft,) = write_reminders(QD, run, tmp_path / "out", now=NOW)
+    text = body(draft)
+    assert (
+        "来信“市北报送”没有可读取的Excel附件（邮件附件 winmail.dat 是Outlook" in text
+        and "没有附件" not in text
+    )
+    assert "改为“HTML”或“纯文本”后重新发送" in text

@@ -11,6 +11,7 @@ import xlsxwriter
 
 from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.identity import RosterIndex, center_key, submission_key
+from kjjr_excel.domain.model import ARCHIVE_SEPARATOR
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.write.drafts import addresses, reminder_draft, write_draft
@@ -79,10 +80,26 @@ def _what_came(checked: Checked) -> tuple[dict[str, str], dict[str, list[tuple[s
     for row in checked.files:
         origin = row.origin
         if row.status == MAIL_EMPTY and origin is not None and origin.sender.lower() in by_address:
-            reasons.setdefault(
-                by_address[origin.sender.lower()], f"{origin.sent_text} 的来信“{origin.subject}”没有附件"
-            )
+            mail = f"{origin.sent_text} 的来信“{origin.subject}”"
+            reasons.setdefault(by_address[origin.sender.lower()], mail + _left_out(checked, row.file))
     return reasons, senders
+
+
+def _left_out(checked: Checked, mail: str) -> str:
+    """What a mail without a workbook brought: nothing, or the attachments left out and why (a winmail.dat
+    is not 'no attachment' to the clerk who attached the file)."""
+    skipped = [
+        f
+        for f in checked.findings
+        if f.code == "file-skipped" and f.file.startswith(mail + ARCHIVE_SEPARATOR)
+    ]
+    if not skipped:
+        return "没有附件"
+    said = []
+    for f in skipped:
+        name, why = f.file.rsplit(ARCHIVE_SEPARATOR, 1)[-1], f.message.removeprefix("已跳过：")
+        said.append(why if name in why else f"{name}：{why}")
+    return "没有可读取的Excel附件（" + "".join(said).rstrip("。") + "）"
 
 
 def _listing(wb: xlsxwriter.Workbook, title: str, summary: str, rows: list[tuple[RosterEntry, str]]) -> None:
