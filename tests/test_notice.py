@@ -245,6 +245,8 @@ def test_a_long_payee_name_prints_whole_inside_its_row(tmp_path: Path) -> None:
     lines = [w for w in words if w[0] == pytest.approx(above[0], abs=1) and above[3] < w[1] < below[1]]
     assert "".join(w[4] for w in lines) == LONG_NAME  # every line of it, and nothing of another row
     assert lines[0][1] >= above[3] and lines[-1][3] <= below[1]  # printed between its neighbours
+    # the amount's heading in two lines, its unit whole: not 补助金额（万元 with '）' alone below
+    assert {"补助金额", "（万元）"} <= {w[4] for w in words}
 
 
 def _named(row: publish.PublishedRow) -> publish.PublishedRow:

@@ -383,7 +383,8 @@ def _payment_sheet(
     signatures), printed on one page with the last rows."""
     f = _payment_formats(wb)
     ws = wb.add_worksheet("发放清单")
-    headers = [h or scheme.subsidy_label for h in PAYMENT_HEADERS]
+    # the amount's label broken before its unit: wrapped by the column, 补助金额（万元 left '）' alone on a line
+    headers = [h or scheme.subsidy_label.replace("（", "\n（", 1) for h in PAYMENT_HEADERS]
     for col, width in enumerate(PAYMENT_WIDTHS):
         ws.set_column(col, col, width)
     ws.set_row(0, PAYMENT_TITLE)
