@@ -297,7 +297,8 @@ def _raw_header(msg: Message, name: str) -> str:
     return ""
 
 
-_NAME_ADDRESS = re.compile(r"\s*(.*?)\s*<\s*([^<>\s]+@[^<>\s]+?)\s*>\s*", re.DOTALL)
+# name <local@domain>: no part can match in two ways, so a hostile header costs one pass, not a quadratic one
+_NAME_ADDRESS = re.compile(r"(.*?)<([^<>\s@]+@[^<>\s]+)>\s*", re.DOTALL)
 
 
 def _sender(raw: str) -> tuple[str, str]:
@@ -307,7 +308,7 @@ def _sender(raw: str) -> tuple[str, str]:
     found = _NAME_ADDRESS.fullmatch(_unescape(raw))
     if found is None:
         return email.utils.parseaddr(decode_words(raw))
-    name = found.group(1)
+    name = found.group(1).strip()
     if len(name) > 1 and name[0] == name[-1] == '"':
         name = name[1:-1].replace('\\"', '"')
     return decode_words(name), found.group(2)
