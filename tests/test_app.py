@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -501,3 +502,37 @@ def test_jobs_1_and_jobs_2_write_the_same_templates(tmp_path):
         assert workbook_values(tmp_path / "templates_1" / name) == workbook_values(
             tmp_path / "templates_2" / name
         )
+
+
+def test_a_form_sent_back_blank_is_no_submission_and_never_replaces_the_real_one(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    a, b, c, d = GD.roster[:4]
+    old = datetime(2020, 3, 1)
+    for n, entry in enumerate((a, b, c)):
+        write_submission(inbox / f"{entry.code}.xlsx", GD, center=entry, values=gd_values(n), created=old)
+    alone = tmp_path / "alone.xlsx"
+    assert CliRunner().invoke(cli, ["rank", "guangdong", str(inbox), "-o", str(alone)]).exit_code == 0
+    # a's form again, blank and saved later (a 催报's attachment saved into the inbox): newest, yet nothing in it
+    write_submission(inbox / f"{a.code}-催报附件.xlsx", GD, center=a, created=datetime(2020, 4, 1))
+    # d sent back the form the office mailed, untouched
+    forms = tmp_path / "forms"
+    made = CliRunner().invoke(cli, ["template", "guangdong", "--per-center", "-o", str(forms)])
+    assert made.exit_code == 0, made.output
+    shutil.copy(next(forms.glob(f"*_{d.code}_*.xlsx")), inbox / f"{d.code}.xlsx")
+    out = tmp_path / "gd.xlsx"
+    result = CliRunner().invoke(cli, ["rank", "guangdong", str(inbox), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = ranking_rows(out)
+    assert set(rows) == {a.code, b.code, c.code}  # four ranked would shift the shares each grade gets
+    before = ranking_rows(alone)
+    for code in rows:  # a's own figures, not the blank form's zeros; nobody's grade or money moved
+        assert [rows[code][k] for k in ("定量得分", "等次", "排名")] == [
+            before[code][k] for k in ("定量得分", "等次", "排名")
+        ]
+    missing = [r[1] for r in read_sheet(out, "未提交")[1:]]
+    assert d.code in missing and a.code not in missing
+    empty = [r for r in read_sheet(out, "校验问题") if "一项也没有填写" in " ".join(map(str, r))]
+    assert sorted(next(v for v in r if str(v).endswith(".xlsx")) for r in empty) == sorted(
+        [f"{a.code}-催报附件.xlsx", f"{d.code}.xlsx"]
+    )

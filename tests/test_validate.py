@@ -101,6 +101,28 @@ def test_duplicates_keep_newest_saved_then_file_name():
     assert "采用 a.xlsx（保存时间最新）" in dup[0].message and "2份" in dup[0].message
 
 
+def test_a_form_with_nothing_typed_is_kept_out_and_replaces_nothing():
+    filled = sub("a.xlsx", saved=datetime(2020, 5, 1))
+    blank = sub("b.xlsx", saved=datetime(2020, 5, 2), **{i.id: None for i in GD.self_indicators})
+    accepted, findings = validate(GD, [blank, filled], roster=ROSTER, year=2019)
+    assert [s.file for s in accepted] == ["a.xlsx"]  # not the newer, blank one
+    empty = [f for f in findings if f.code == "submission-empty"]
+    assert [(f.file, f.severity) for f in empty] == [("b.xlsx", Severity.ERROR)]
+    assert not any(f.code == "duplicate-submission" for f in findings)
+    # one figure typed is a submission (its empty cells are value-missing errors, scored 0)
+    one = replace(
+        blank,
+        values={**blank.values, "loan_banks": CellValue("loan_banks", "3", Decimal(3), "定量指标", "C12")},
+    )
+    accepted, findings = validate(GD, [one], roster=ROSTER, year=2019)
+    assert [s.file for s in accepted] == ["b.xlsx"] and not any(
+        f.code == "submission-empty" for f in findings
+    )
+    # rows not found at all are their own finding, not "nothing typed"
+    lost = replace(blank, values={k: v._replace(cell="") for k, v in blank.values.items()})
+    assert validate(GD, [lost], roster=ROSTER, year=2019)[0] == [lost]
+
+
 def _dups(*subs):
     accepted, findings = validate(GD, list(subs), roster=ROSTER, year=2019)
     return [s.file for s in accepted], [f for f in findings if f.code.startswith("duplicate")]
@@ -239,6 +261,7 @@ FIXTURES = {
     "old-template-version": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "layout-tampered": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "header-missing": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
+    "submission-empty": "test_validate.py::test_a_form_with_nothing_typed_is_kept_out_and_replaces_nothing",
     "center-unknown": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
     "center-missing": "test_validate.py::test_clean_batch_has_only_missing_centers",
     "duplicate-submission": "test_validate.py::test_duplicates_keep_newest_saved_then_file_name",

@@ -143,6 +143,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         # header
         "header-missing": (E, "“{field}”未填写。请{where}填写。"),
+        "submission-empty": (
+            E,
+            "填报表中的指标一项也没有填写（可能寄回的是空白模板），本文件不参加排名，也不替代该单位的其他报送文件。请填写后重新报送。",
+        ),
         "center-unknown": (
             E,
             "“{name}”不在{center_label}名录中。请核对名称或编号是否与名录一致（名录见考核通知）。",

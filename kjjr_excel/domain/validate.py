@@ -44,7 +44,7 @@ def validate(
     header_labels = layout(scheme).header_labels  # 分中心名称, 考核年度 / 评估年度: as the template says them
     candidates: list[Submission] = []
     for sub in sorted(submissions, key=lambda s: s.file):
-        ok = _header_ok(sub, header_labels, year, findings)
+        ok = _header_ok(sub, header_labels, year, findings) and _filled(sub, findings)
         if roster and ok:
             ok = _roster_ok(sub, roster, label, findings)
         if ok:
@@ -60,6 +60,18 @@ def validate(
             Finding.make("center-missing", center=entry.name, name=entry.name, roster_code=entry.code)
         )
     return accepted, findings
+
+
+def _filled(sub: Submission, findings: list[Finding]) -> bool:
+    """Whether anything was typed into the table's input cells. A form sent back blank (the template as mailed,
+    a 催报's attachment saved into the inbox) is no submission: ranked, it would take a place and a grade's
+    share from the others (a quota scheme pays by shares), and, saved last, would replace the center's real
+    file among its duplicates. Rows that could not be found are left out of the test (their own finding)."""
+    located = [v for v in sub.values.values() if v.cell]
+    if not located or any(v.raw != "" for v in located):
+        return True
+    findings.append(Finding.make("submission-empty", file=sub.file, sheet=sub.sheet, center=_who(sub)))
+    return False
 
 
 def _header_ok(
