@@ -624,3 +624,26 @@ def test_a_mail_of_thousands_of_parts_is_refused_before_it_is_parsed():
     content = read_mail(raw.as_bytes(), "多.eml", is_workbook)
     assert [f.code for f in content.findings] == ["mail-unreadable"] and content.files == []
     assert "20002 个部分" in content.findings[0].message
+
+
+def test_a_signature_picture_in_the_text_is_not_listed_as_left_out(tmp_path):
+    data = workbook(tmp_path, "QD01", "市南区分中心")
+    msg = mail("张三 <zhangsan@example.cn>", "考核表", [])
+    msg.add_alternative('<p>附件是考核表。</p><img src="cid:image001.png@01DA">', subtype="html")
+    html = msg.get_payload()[1]
+    # Outlook's signature logo: inline, with a name and the Content-ID the HTML shows it by
+    html.make_related()
+    html.add_related(
+        b"\x89PNG\r\n\x1a\n",
+        maintype="image",
+        subtype="png",
+        cid="<image001.png@01DA>",
+        disposition="inline",
+        filename="image001.png",
+    )
+    msg.add_attachment(data, maintype="application", subtype="vnd.ms-excel", filename="市南区.xlsx")
+    msg.add_attachment(b"\xff\xd8\xff", maintype="image", subtype="jpeg", filename="盖章页.jpg")
+    content = read_mail(msg.as_bytes(), "inbox/张三.eml", is_workbook)
+    assert [f.display for f in content.files] == ["inbox/张三.eml › 市南区.xlsx"]
+    # the photo attached is said to be left out (it may be what the clerk meant to send); the logo is not
+    assert [(f.code, f.file) for f in content.findings] == [("file-skipped", "inbox/张三.eml › 盖章页.jpg")]

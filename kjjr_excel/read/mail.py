@@ -346,10 +346,19 @@ def _eml_parts(msg: Message) -> Iterator[Part]:
             yield from _eml_parts(part)
         else:
             name = _part_filename(part) or _unnamed(part)
-            if not name and part.get_content_disposition() != "attachment":
-                continue  # a body text or an inline picture without a name
+            if not name and part.get_content_disposition() != "attachment" or _picture_in_text(part):
+                continue  # a body text, or a picture shown in it
             payload = part.get_payload(decode=True)
             yield name, payload if isinstance(payload, bytes) else b""
+
+
+def _picture_in_text(part: Message) -> bool:
+    """A picture shown in the body, not attached: a signature's logo (Outlook sends image001.png inline, with a
+    Content-ID the HTML refers to). One 已跳过 line per mail for it would bury the files really left out."""
+    if part.get_content_maintype() != "image":
+        return False
+    disposition = part.get_content_disposition()
+    return disposition == "inline" or (disposition is None and part.get("content-id") is not None)
 
 
 def _base64_mail(part: Message, inner: object) -> object:
