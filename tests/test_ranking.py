@@ -808,6 +808,29 @@ def test_ranking_foot_block_sums_what_the_table_shows(qd_book: Path) -> None:
     assert ws.print_area.endswith(f"$K${ws.max_row}") or int(ws.print_area.rsplit("$", 1)[1]) >= ws.max_row
 
 
+def test_foot_says_how_a_budget_is_shared_and_how_many_years_delist(tmp_path: Path) -> None:
+    """An edited scheme with a total budget and three years to 摘牌: the sheet is written (no crash on the
+    budget's rows), pays floor + share as its foot says, and the warning does not promise 再有一年."""
+    base = qingdao_result(missing=False)
+    scheme = replace(base.scheme, subsidy_budget=Decimal(100), delisting_years=3)
+    centers = _qd_centers(scheme)
+    ranked = rank_centers(scheme, score_all(scheme, centers), year=2017, assessed=False)
+    result = replace(base, scheme=scheme, ranked=ranked, parameters=parameters(scheme))
+    ws = openpyxl.load_workbook(report.write_ranking(result, tmp_path / "b.xlsx", run_time=RUN_TIME))["排名"]
+    text = "\n".join(str(c.value) for r in ws.iter_rows() for c in r if c.value)
+    assert (
+        "补助金额：总额 100 万元，合格及以上的每个分中心先得保底 20 万元，余额按得分比例分配；不合格不予补助。"
+        in text
+    )
+    assert "优秀 20 万元" not in text  # the amounts per grade are not what a budget pays
+    assert (
+        "摘牌——连续三年不合格或连续三年排名最后一名；摘牌预警——本年度不合格或排名最后，连续三年即予摘牌"
+        in text
+    )
+    assert "再有一年" not in text
+    assert sum(r.subsidy for r in ranked) == 100
+
+
 def test_grades_differ_in_black_and_white(qd_book: Path) -> None:
     ws = openpyxl.load_workbook(qd_book)["排名"]
     styles = {}

@@ -48,7 +48,8 @@ def parameters(scheme: Scheme) -> list[Parameter]:
         rows.append(
             (f"补助下限（万元，{lowest_paid}及以上）", fmt_decimal(scheme.subsidy_floor), src("subsidy"))
         )
-    for name, amount in scheme.subsidy_amounts.items():
+    # with a total budget the amounts per grade are not what is paid: the budget rows below say what is
+    for name, amount in () if scheme.subsidy_budget else scheme.subsidy_amounts.items():
         rows.append((f"{scheme.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy.amounts")))
     if scheme.subsidy_budget:
         rows.append((f"{scheme.subsidy_label}：总额", fmt_decimal(scheme.subsidy_budget), src("subsidy")))

@@ -30,7 +30,7 @@ from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
 from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission
 from kjjr_excel.domain.parse import as_text, fmt_decimal
 from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
-from kjjr_excel.domain.scheme import SEED_SOURCE, Scheme
+from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.domain.score import num, round2, trims, two
 from kjjr_excel.errors import OutputError
 from kjjr_excel.write.output import atomic_write, private_tmpdir
@@ -508,34 +508,48 @@ def grading_rule(scheme: Scheme) -> list[str]:
     grades = "；".join(
         f"{name.removeprefix('等次：')}：{value}" for name, value, _ in rows if name.startswith("等次：")
     )
-    amounts = [
-        (name.split("：", 1)[1], value, source)
-        for name, value, source in rows
-        if name.startswith(f"{scheme.subsidy_label}：")
-    ]
-    pay = "、".join(f"{g} {v} 万元" for g, v, _ in amounts if Decimal(v))
-    unpaid = "、".join(g for g, v, _ in amounts if not Decimal(v))
-    defaults = {source for _, _, source in amounts} - {SEED_SOURCE}
     lines = [f"等次划分：{grades}。"]
-    if pay:
-        money = scheme.subsidy_label.split("（", 1)[0]
-        lines.append(
-            f"{money}：{pay}"
-            + (f"；{unpaid}不予{money.removesuffix('金额')}" if unpaid else "")
-            + ("（金额为默认值，待确认）" if defaults else "")
-            + "。"
-        )
+    pay_line = _pay_rule(scheme)
+    if pay_line:
+        lines.append(pay_line)
     if scheme.submission.get("remarks") and method_of(scheme).foot_remarks:
         lines.append(scheme.submission["remarks"])
     legend = "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表；补助暂缓——有数据有误的项，更正核实后再定补助"
     if scheme.delisting:
+        running = f"连续{years_text(scheme.delisting_years)}年"
+        # 再有一年 holds only for two years running: with three, one bad year leaves two to go
+        soon = "再有一年即予摘牌" if scheme.delisting_years == 2 else f"{running}即予摘牌"
         legend += (
-            f"；摘牌——连续{years_text(scheme.delisting_years)}年{scheme.failing_grade}"
-            f"或连续{years_text(scheme.delisting_years)}年排名最后一名"
-            f"；摘牌预警——本年度{scheme.failing_grade}或排名最后，再有一年即予摘牌"
+            f"；摘牌——{running}{scheme.failing_grade}或{running}排名最后一名"
+            f"；摘牌预警——本年度{scheme.failing_grade}或排名最后，{soon}"
         )
     lines.append(legend + "；未列排名的不参加排名、不予补助，原因见“校验问题”表。")
     return lines
+
+
+def _pay_rule(scheme: Scheme) -> str:
+    """The foot's line on the money: the amount per grade, or (with a total budget) how the total is shared."""
+    money = scheme.subsidy_label.split("（", 1)[0]
+    if scheme.subsidy_budget:
+        unpaid = scheme.failing_grade
+        lowest_paid = next(g.name for g in reversed(scheme.grades) if not g.failing)
+        pay = (
+            f"总额 {fmt_decimal(scheme.subsidy_budget)} 万元，{lowest_paid}及以上的每个{scheme.center_label}"
+            f"先得保底 {fmt_decimal(scheme.subsidy_floor)} 万元，余额按得分比例分配"
+        )
+        defaults = scheme.sources.get("subsidy") == "default"
+    else:
+        pay = "、".join(f"{g} {fmt_decimal(v)} 万元" for g, v in scheme.subsidy_amounts.items() if v)
+        unpaid = "、".join(g for g, v in scheme.subsidy_amounts.items() if not v)
+        defaults = scheme.sources.get("subsidy.amounts") == "default"
+    if not pay:
+        return ""
+    return (
+        f"{money}：{pay}"
+        + (f"；{unpaid}不予{money.removesuffix('金额')}" if unpaid else "")
+        + ("（金额为默认值，待确认）" if defaults else "")
+        + "。"
+    )
 
 
 def _write_ranking_foot(
