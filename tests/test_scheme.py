@@ -319,3 +319,22 @@ def test_a_budget_is_printed_with_its_floor_as_applied(tmp_path):
     rows = {name: value for name, value, _ in parameters(load_scheme(path))}
     assert rows["补助金额（万元）：总额"] == "100"
     assert rows["补助金额（万元）：分配"] == "每个分中心先得保底 20，余额按得分比例分配"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        ('sheet = "考核指标"', 'sheet = "考核指标/2018"', "submission.sheet", "不允许的字符 /"),
+        ('sheet = "考核指标"', f'sheet = "{"考核" * 16}"', "submission.sheet", "最多允许31个字"),
+        ('sheet = "考核指标"', 'sheet = "填报说明"', "submission.instructions_sheet", "同名"),
+        ('sheet = "考核指标"', 'sheet = "_META"', "submission.sheet", "_meta"),
+    ],
+)
+def test_a_sheet_name_excel_refuses_is_refused_by_the_scheme(tmp_path, old, new, key, words):
+    """XlsxWriter stops at such a name half way through writing the template: refuse it with its line."""
+    path, text = _edit(tmp_path, "qingdao-2017", old, new)
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    err = exc.value
+    assert err.key == key and words in str(err)
+    assert err.line == _line_of(text, key.split(".")[1] + " = ")

@@ -575,6 +575,7 @@ class _Loader:
         submission.text("year_label")  # required: 考核年度, 评估年度… is the scheme's word, not ours
         texts = {k: submission.text(k, None) for k in SUBMISSION_KEYS}
         fields["submission"] = {k: v for k, v in texts.items() if v is not None}
+        self.sheet_names(submission, fields["submission"])
         roster_file = head.text("roster", "")
         fields["roster"] = self.roster(roster_file) if roster_file else ()
         sources: dict[str, str] = {}
@@ -589,6 +590,26 @@ class _Loader:
         publish_texts = {k: v for k in PUBLISH_KEYS if (v := publish.text(k, None)) is not None}
         publish_texts["notice_days"] = str(publish.integer("notice_days", 5, lo=1, hi=60))
         fields["publish"] = publish_texts
+
+    def sheet_names(self, submission: _Table, texts: dict[str, str]) -> None:
+        """The template's sheet names are ones Excel accepts (the writer would stop half way otherwise)."""
+        given = [(k, texts[k]) for k in ("sheet", "instructions_sheet") if k in texts]
+        for key, name in given:
+            bad = "".join(sorted({c for c in name if c in SHEET_NAME_FORBIDDEN}))
+            if bad:
+                raise submission.fail(
+                    key, f"工作表名称“{name}”含有 Excel 不允许的字符 {bad}，请删去或换成其他字符"
+                )
+            if len(name) > 31:
+                raise submission.fail(key, f"工作表名称“{name}”有 {len(name)} 个字，Excel 最多允许31个字")
+            if name.startswith("'") or name.endswith("'") or name.casefold() == "_meta":
+                raise submission.fail(
+                    key, f"工作表名称“{name}”不能用：不能以单引号开头或结尾，也不能是 _meta"
+                )
+        if len(given) == 2 and given[0][1].casefold() == given[1][1].casefold():
+            raise submission.fail(
+                "instructions_sheet", f"填报说明表与填报表同名（“{given[1][1]}”），请换一个名称"
+            )
 
     def naming(self, head: _Table, fields: dict[str, Any]) -> dict[str, Any]:
         """All of a Scheme's fields: [scheme]'s names and labels, read last, with what the other steps read."""
@@ -856,6 +877,7 @@ class _Loader:
         return tuple(entries)
 
 
+SHEET_NAME_FORBIDDEN = "[]:*?/\\"  # what Excel refuses in a sheet name
 SUBMISSION_KEYS = (
     "sheet",
     "instructions_sheet",
