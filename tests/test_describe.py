@@ -27,3 +27,16 @@ def test_every_row_names_its_source_and_the_method_adds_its_own():
     names = [n for n, _, _ in parameters(load_scheme("guangdong"))]
     assert "定量计分方法" in names and "综合得分" in names
     assert any(n.startswith("计分规则：") for n, _, _ in parameters(load_scheme("qingdao")))
+
+
+def test_scheme_check_words_the_checks_in_chinese_and_the_grades_as_the_notice_does():
+    from kjjr_excel.domain.describe import grade_sentence, summary
+
+    lines = summary(load_scheme("guangdong"))
+    checks = lines[lines.index("交叉核对 6 项：") + 1 :][:6]
+    assert checks[0] == "  “撮合贷款金额（万元）”与“撮合贷款项目数量（项）”两者应同时为0或同时大于0"
+    assert not any(kind in line for line in checks for kind in ("paired", "requires", "ratio_range"))
+    # the sentence the Qingdao notice prints, now worded from [grading] (the TOML no longer repeats it)
+    assert grade_sentence(load_scheme("qingdao")) == (
+        "考核分值90分（含）以上为优秀；75（含）至90分为良好；60（含）至75分为合格；60分以下为不合格。"
+    )

@@ -592,3 +592,34 @@ def test_completeness_is_green_when_done_and_prompts_say_places_once(tmp_path):
     messages = [dv.prompt for dv in ws.data_validations.dataValidation if dv.prompt]
     assert messages and all(m.count("位小数") <= 1 for m in messages)
     assert any("最多两位小数" in m for m in messages)
+
+
+def test_edited_grades_are_worded_on_every_form_not_the_notices_bounds(tmp_path: Path) -> None:
+    """A copy of Qingdao with bounds 85/70/60 and its own grade names: 填报说明, the form's 备注 and the assessor
+    workbook say those bounds (worded from [grading]), never the built-in 90/75 sentence."""
+    text = (Path(QD.path)).read_text(encoding="utf-8")
+    for old, new in (
+        ('{ name = "优秀", min = 90 }', '{ name = "优秀", min = 85 }'),
+        ('{ name = "良好", min = 75 }', '{ name = "良好", min = 70 }'),
+        ('{ name = "合格", min = 60 }', '{ name = "达标", min = 60 }'),
+        ('{ name = "不合格", min = 0, failing = true }', '{ name = "不达标", min = 0, failing = true }'),
+        ('"合格" = 20, "不合格" = 0', '"达标" = 20, "不达标" = 0'),
+    ):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "my.toml"
+    path.write_text(text, encoding="utf-8")
+    scheme = load_scheme(path)
+    words = "考核分值85分（含）以上为优秀；70（含）至85分为良好；60（含）至70分为达标；60分以下为不达标。"
+    books = generate(scheme, tmp_path / "out", assessment=True)
+    assert len(books) == 2
+    for book in books:
+        wb = CalamineWorkbook.from_path(str(book))
+        cells = [
+            str(v) for name in wb.sheet_names for row in wb.get_sheet_by_name(name).to_python() for v in row
+        ]
+        said = [c for c in cells if "分（含）以上" in c]
+        assert said and all(words in c for c in said), (book.name, said)
+        assert not any("90分" in c or "为合格" in c for c in cells), book.name
+    form = CalamineWorkbook.from_path(str(books[0])).get_sheet_by_name(scheme.submission["sheet"]).to_python()
+    assert any(str(v).startswith(f"备注：{words}预计得分仅供参考") for row in form for v in row)

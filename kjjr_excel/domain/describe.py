@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from kjjr_excel.domain import checks
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.model import Parameter
 from kjjr_excel.domain.parse import fmt_decimal
@@ -82,6 +83,28 @@ def _quota_text(grades: tuple[Grade, ...], grade: Grade, center_label: str) -> s
     return f"{lead}{fmt_decimal(grade.share * 100)}%（人数按四舍五入取整，边界同分者均取较高等次）"
 
 
+def grade_sentence(scheme: Scheme) -> str:
+    """The grades in one sentence, in the notice's words (考核分值90分（含）以上为优秀；75（含）至90分为良好；…), from
+    [grading] itself, so a form never words bounds the scheme no longer has."""
+    if scheme.grading_method != "thresholds":
+        return (
+            "；".join(
+                f"{g.name}：{_quota_text(scheme.grades, g, scheme.center_label)}" for g in scheme.grades
+            )
+            + "。"
+        )
+    parts = []
+    for above, g in zip((None, *scheme.grades), scheme.grades, strict=False):
+        low = fmt_decimal(g.min)
+        if above is None:
+            parts.append(f"考核分值{low}分（含）以上为{g.name}")
+        elif g.failing:
+            parts.append(f"{fmt_decimal(above.min)}分以下为{g.name}")
+        else:
+            parts.append(f"{low}（含）至{fmt_decimal(above.min)}分为{g.name}")
+    return "；".join(parts) + "。"
+
+
 def summary(scheme: Scheme) -> list[str]:
     """`kjjr scheme check`: what the scheme says, in Chinese, from the same rows as 说明."""
     own = len(scheme.self_indicators)
@@ -102,8 +125,7 @@ def summary(scheme: Scheme) -> list[str]:
     if scheme.checks:
         lines.append(f"交叉核对 {len(scheme.checks)} 项：")
         for check in scheme.checks:
-            labels = "、".join(f"“{scheme.indicator(f).label}”" for f in check.fields)
-            lines.append(f"  {check.kind}：{labels}")
+            lines.append(f"  {checks.hint(scheme, check).warning.removesuffix('，请核对')}")
     if not scheme.delisting:
         lines.append("摘牌：未启用")
     if scheme.roster:

@@ -22,6 +22,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from kjjr_excel import TEMPLATE_VERSION
 from kjjr_excel.domain import checks
+from kjjr_excel.domain.describe import grade_sentence
 from kjjr_excel.domain.layout import META_KEYS, META_SHEET, Layout, layout
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import a1
@@ -378,6 +379,14 @@ def _hint_sections(scheme: Scheme, year: int) -> list[Section]:
     return [("二、评估周期", [("评估周期", scheme.period or f"{year}年度")]), ("三、评估规则", hints)]
 
 
+def _grade_words(scheme: Scheme) -> str:
+    """The grades as [grading] decides them, then the scheme's remarks unless they only say the same: a copy
+    whose bounds were edited never prints the old ones."""
+    sentence = grade_sentence(scheme)
+    remarks = scheme.submission.get("remarks", "")
+    return sentence + (remarks if remarks != sentence else "")
+
+
 def _rule_sections(scheme: Scheme) -> list[Section]:
     """二 and 三 of a template that previews the score: the notice's scoring rules, and what the preview is."""
     rules = []
@@ -386,8 +395,7 @@ def _rule_sections(scheme: Scheme) -> list[Section]:
         note = f" 备注：{ind.note}" if ind.note and ind.note != ind.standard else ""
         who = "" if ind.source == "self" else "【考核方填写】"
         rules.append((f"{ind.category}／{ind.label}", f"{who}{ind.standard}{extra}{note}"))
-    if scheme.submission.get("remarks"):
-        rules.append(("等次", scheme.submission["remarks"]))
+    rules.append(("等次", _grade_words(scheme)))
     assessed = "、".join(
         f"{i.display_label}（未填写时预览按{i.neutral_text}计）" for i in scheme.assessor_indicators
     )
@@ -825,8 +833,7 @@ def _score_footer(
     _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, done_row, c_score, c_note)
     for r in (total_row, grade_row):
         ws.write_blank(r, c_note, None, fmts["td"])
-    remark = scheme.submission.get("remarks", "")
-    text = f"备注：{remark}预计得分仅供参考，以考核结果为准。只能在黄色单元格中填写。"
+    text = f"备注：{_grade_words(scheme)}预计得分仅供参考，以考核结果为准。只能在黄色单元格中填写。"
     ws.set_row(remark_row, _height([(text, sum(widths))], minimum=20))
     _merge_text(ws, remark_row, 0, remark_row, lay.width - 1, text, fmts["plain"])
     return remark_row
@@ -1052,7 +1059,7 @@ def _assessor_sections(scheme: Scheme) -> list[Section]:
                 ),
             ],
         ),
-        ("二、计分标准（通知原文）", rules + [("等次", scheme.submission.get("remarks", ""))]),
+        ("二、计分标准（通知原文）", rules + [("等次", _grade_words(scheme))]),
         (
             "三、注意事项",
             [("可填写的单元格", "只有黄色单元格可以填写；不要修改表头、插入或删除列、修改工作表名称。")],
