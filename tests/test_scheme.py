@@ -338,3 +338,19 @@ def test_a_sheet_name_excel_refuses_is_refused_by_the_scheme(tmp_path, old, new,
     err = exc.value
     assert err.key == key and words in str(err)
     assert err.line == _line_of(text, key.split(".")[1] + " = ")
+
+
+@pytest.mark.parametrize("amount", ["10", "0"])
+def test_an_amount_under_the_floor_is_refused_unless_a_budget_shares_the_money(tmp_path, amount):
+    """合格 paid less than the 补助下限 the same scheme prints (合格及以上 at least 20) is a contradiction: refused
+    at its line with what to change. With a budget the amounts are not what is paid, so it loads."""
+    path, text = _edit(tmp_path, "qingdao-2017", '"合格" = 20', f'"合格" = {amount}')
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    err = exc.value
+    assert err.key == "subsidy.amounts.合格" and err.line == _line_of(text, "amounts = {")
+    assert f"金额 {amount} 低于补助下限 floor = 20" in str(err) and "降低 floor" in str(err)
+    path.write_text(text.replace("budget = 0 ", "budget = 100 "), encoding="utf-8")
+    assert load_scheme(path).subsidy_amounts["合格"] == D(amount)
+    path.write_text(text.replace("floor = 20", "floor = 0"), encoding="utf-8")
+    assert load_scheme(path).subsidy_floor == 0

@@ -551,10 +551,20 @@ class _Loader:
             if g.failing and amounts.get(g.name):
                 raise self.fail((*amounts_table.path, g.name), f"不合格等次（{g.name}）不给予补助，金额应为0")
         amounts_table.done()
+        floor = subsidy.number("floor", Decimal(0), lo=Decimal(0))
+        budget = subsidy.number("budget", Decimal(0), lo=Decimal(0))
+        # without a budget the amounts are what is paid: one under the floor would print a 下限 nobody gets
+        short = [g for g in grades if not g.failing and not budget and amounts[g.name] < floor]
+        if short:
+            raise self.fail(
+                (*amounts_table.path, short[0].name),
+                f"等次“{short[0].name}”的金额 {_fmt(amounts[short[0].name])} 低于补助下限 floor = {_fmt(floor)}"
+                f"（{grades[-1].name}以外的等次至少给予的金额）；请提高该等次的金额，或降低 floor",
+            )
         fields.update(
             subsidy_amounts=amounts,
-            subsidy_floor=subsidy.number("floor", Decimal(0), lo=Decimal(0)),
-            subsidy_budget=subsidy.number("budget", Decimal(0), lo=Decimal(0)),
+            subsidy_floor=floor,
+            subsidy_budget=budget,
             subsidy_label=subsidy.text("label"),
         )
 
