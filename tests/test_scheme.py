@@ -354,3 +354,12 @@ def test_an_amount_under_the_floor_is_refused_unless_a_budget_shares_the_money(t
     assert load_scheme(path).subsidy_amounts["合格"] == D(amount)
     path.write_text(text.replace("floor = 20", "floor = 0"), encoding="utf-8")
     assert load_scheme(path).subsidy_floor == 0
+
+
+def test_a_misspelt_placeholder_in_the_notice_text_is_refused(tmp_path):
+    """{year} is replaced on the 公示 notice; {yaer} would be printed on it as typed."""
+    path, text = _edit(tmp_path, "qingdao-2017", "开展了{year}年度考核", "开展了{yaer}年度考核")
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    assert exc.value.key == "publish.intro" and exc.value.line == _line_of(text, "intro = ")
+    assert "{yaer} 不是可用的占位符" in str(exc.value)

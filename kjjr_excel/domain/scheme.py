@@ -598,6 +598,13 @@ class _Loader:
         fields["sources"] = sources
         publish = tables["publish"] = top.table("publish", required=False)
         publish_texts = {k: v for k in PUBLISH_KEYS if (v := publish.text(k, None)) is not None}
+        for key, value in publish_texts.items():
+            # {year} is the one placeholder: a misspelt one would reach the public notice as typed
+            slot = next((m for m in re.findall(r"\{[A-Za-z_]\w*\}", value) if m != "{year}"), None)
+            if slot:
+                raise publish.fail(
+                    key, f"{slot} 不是可用的占位符：只有 {{year}}（考核年度）会被替换，请改正拼写"
+                )
         publish_texts["notice_days"] = str(publish.integer("notice_days", 5, lo=1, hi=60))
         fields["publish"] = publish_texts
 
