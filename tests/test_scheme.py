@@ -363,3 +363,20 @@ def test_a_misspelt_placeholder_in_the_notice_text_is_refused(tmp_path):
         load_scheme(path)
     assert exc.value.key == "publish.intro" and exc.value.line == _line_of(text, "intro = ")
     assert "{yaer} 不是可用的占位符" in str(exc.value)
+
+
+def test_remarks_that_state_other_grades_than_grading_are_refused(tmp_path):
+    """A copy made before the grade sentence was worded from [grading] keeps the notice's remarks: with edited
+    bounds the form would print 90 beside 85. Remarks that agree (qingdao-2018) load."""
+    path = copy_scheme(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    stale = 'remarks = "考核分值90分（含）以上为优秀；75（含）至90分为良好；60（含）至75分为合格；60分以下为不合格。"'
+    text = text.replace('sign = "申报单位', stale + '\nsign = "申报单位', 1)
+    text = text.replace('{ name = "优秀", min = 90 }', '{ name = "优秀", min = 85 }', 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    assert exc.value.key == "submission.remarks" and exc.value.line == _line_of(text, "remarks = ")
+    assert "没有写到：85分" in str(exc.value) and "删除" in str(exc.value)
+    agreeing = load_scheme(Path(__file__).parent / "schemes" / "qingdao-2018.toml")
+    assert agreeing.remarks_grade_the_centers and not load_scheme("qingdao").remarks_grade_the_centers

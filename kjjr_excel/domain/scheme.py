@@ -232,6 +232,12 @@ class Scheme:
         """The name of the failing grade (the loader makes it the last, and the only one)."""
         return self.grades[-1].name
 
+    @property
+    def remarks_grade_the_centers(self) -> bool:
+        """The remarks state the grades themselves (a grade's name and a figure, as 考核分值90分（含）以上为优秀…):
+        the loader has held them to [grading], and a form prints them instead of the sentence worded from it."""
+        return grades_in_remarks(self.submission.get("remarks", ""), self.grades)
+
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
             if ind.id == indicator_id:
@@ -586,6 +592,7 @@ class _Loader:
         texts = {k: submission.text(k, None) for k in SUBMISSION_KEYS}
         fields["submission"] = {k: v for k, v in texts.items() if v is not None}
         self.sheet_names(submission, fields["submission"])
+        self.remarks_grades(submission, fields["submission"].get("remarks", ""), fields["grades"])
         roster_file = head.text("roster", "")
         fields["roster"] = self.roster(roster_file) if roster_file else ()
         sources: dict[str, str] = {}
@@ -626,6 +633,20 @@ class _Loader:
         if len(given) == 2 and given[0][1].casefold() == given[1][1].casefold():
             raise submission.fail(
                 "instructions_sheet", f"填报说明表与填报表同名（“{given[1][1]}”），请换一个名称"
+            )
+
+    def remarks_grades(self, submission: _Table, remarks: str, grades: tuple[Grade, ...]) -> None:
+        """Remarks that state the grades say every grade and bound of [grading]: a copy whose bounds were edited
+        would otherwise print the old ones beside the new."""
+        if not grades_in_remarks(remarks, grades):
+            return
+        missing = [g.name for g in grades if g.name not in remarks]
+        missing += [f"{_fmt(g.min)}分" for g in grades if g.min and _fmt(g.min) not in remarks]
+        if missing:
+            raise submission.fail(
+                "remarks",
+                f"写的等次与 [grading] 不一致（没有写到：{'、'.join(missing)}）。表格上的等次说明会按 [grading] 自动写出："
+                "请删除 remarks 中关于等次的文字（或删除整行 remarks），或改得与 [grading] 一致",
             )
 
     def naming(self, head: _Table, fields: dict[str, Any]) -> dict[str, Any]:
@@ -1045,6 +1066,10 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def grades_in_remarks(remarks: str, grades: Iterable[Grade]) -> bool:
+    return bool(re.search(r"[0-9]", remarks)) and any(g.name in remarks for g in grades)
 
 
 def _fmt(value: Decimal) -> str:

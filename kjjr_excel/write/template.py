@@ -380,11 +380,10 @@ def _hint_sections(scheme: Scheme, year: int) -> list[Section]:
 
 
 def _grade_words(scheme: Scheme) -> str:
-    """The grades as [grading] decides them, then the scheme's remarks unless they only say the same: a copy
-    whose bounds were edited never prints the old ones."""
-    sentence = grade_sentence(scheme)
+    """The grades as [grading] decides them, then the scheme's remarks; remarks that state the grades (held to
+    [grading] by the loader) stand for the sentence. A copy whose bounds were edited never prints the old ones."""
     remarks = scheme.submission.get("remarks", "")
-    return sentence + (remarks if remarks != sentence else "")
+    return remarks if scheme.remarks_grade_the_centers else grade_sentence(scheme) + remarks
 
 
 def _rule_sections(scheme: Scheme) -> list[Section]:
