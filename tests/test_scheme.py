@@ -380,3 +380,30 @@ def test_remarks_that_state_other_grades_than_grading_are_refused(tmp_path):
     assert "没有写到：85分" in str(exc.value) and "删除" in str(exc.value)
     agreeing = load_scheme(Path(__file__).parent / "schemes" / "qingdao-2018.toml")
     assert agreeing.remarks_grade_the_centers and not load_scheme("qingdao").remarks_grade_the_centers
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        (
+            'fields = ["loan_amount", "loan_projects"]',
+            'fields = ["loan_amount", "loan_amount"]',
+            "checks[0].fields",
+            "指标 loan_amount 写了两次",
+        ),
+        ('requires = "roadshow_events"', 'requires = "roadshow_attendees"', "checks[2].requires", "写了两次"),
+        # the amount now in 亿元, the check left as it was: it would tell clerks 按“亿元”而不是“亿元”填写
+        (
+            'label = "撮合贷款金额（万元）"\nunit = "万元"',
+            'label = "撮合贷款金额（亿元）"\nunit = "亿元"',
+            "checks[4].small_unit",
+            "“亿元”就是指标 loan_amount 的单位",
+        ),
+        ("[qualitative]", "[qualitive]", "qualitive", "是否应为 qualitative"),
+    ],
+)
+def test_checks_that_cannot_say_anything_true_and_misspelt_tables_are_refused(tmp_path, old, new, key, words):
+    path, text = _edit(tmp_path, "guangdong-2019", old, new)
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    assert exc.value.key == key and words in str(exc.value), str(exc.value)

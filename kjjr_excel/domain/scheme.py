@@ -444,6 +444,10 @@ class _Loader:
         # The tables are read in the order the file is explained in, and the first problem found is the one
         # reported: the steps below keep that order.
         top = self.table(data, ())
+        # a misspelt table ([qualitive]) is named before a table it leaves empty is complained of
+        top.known.update(TOP_TABLES)
+        top.used.update(TOP_TABLES)
+        top.done()
         head = top.table("scheme")
         tables: dict[str, _Table] = {"scheme": head}
         fields: dict[str, Any] = {}
@@ -579,8 +583,8 @@ class _Loader:
         delisting = tables["delisting"] = top.table("delisting", required=False)
         fields["delisting"] = delisting.flag("enabled", False)
         fields["delisting_years"] = delisting.integer("years", 2, lo=1, hi=20)
-        ids = {i.id for i in fields["indicators"]}
-        fields["checks"] = tuple(self.check(t, ids) for t in top.tables("checks", required=False))
+        units = {i.id: i.unit for i in fields["indicators"]}
+        fields["checks"] = tuple(self.check(t, units) for t in top.tables("checks", required=False))
         validation = tables["validation"] = top.table("validation", required=False)
         fields["outlier_threshold"] = validation.number(
             "outlier_threshold", Decimal("3.5"), lo=Decimal("0.1")
@@ -835,7 +839,7 @@ class _Loader:
 
     # ------------------------------------------------------------------------------------------ checks
 
-    def check(self, t: _Table, ids: set[str]) -> Check:
+    def check(self, t: _Table, units: dict[str, str]) -> Check:
         kind = t.choice("kind", CHECK_KINDS)
         if kind == "paired":
             fields = t.texts("fields", _REQUIRED)
@@ -846,9 +850,11 @@ class _Loader:
             fields, keys = (t.text("field"), t.text("requires")), ("field", "requires")
         else:
             fields, keys = (t.text("numerator"), t.text("denominator")), ("numerator", "denominator")
-        for f, key in zip(fields, keys, strict=True):
-            if f not in ids:
+        for n, (f, key) in enumerate(zip(fields, keys, strict=True)):
+            if f not in units:
                 raise self.fail((*t.path, key), f"引用了不存在的指标 {f}")
+            if f in fields[:n]:
+                raise self.fail((*t.path, key), f"指标 {f} 写了两次：核对要在不同的指标之间进行")
         ratio = kind == "ratio_range"
         lo = t.number("min", _REQUIRED if ratio else None, lo=Decimal(0), allowed=ratio)
         hi = t.number("max", _REQUIRED if ratio else None, lo=Decimal(0), allowed=ratio)
@@ -862,6 +868,14 @@ class _Loader:
             large_unit=t.text("large_unit", "", allowed=ratio),
             small_unit=t.text("small_unit", "", allowed=ratio),
         )
+        unit = units.get(fields[0], "")
+        for key, wrong in (("large_unit", check.large_unit), ("small_unit", check.small_unit)):
+            if ratio and unit and wrong == unit:
+                raise self.fail(
+                    (*t.path, key),
+                    f"“{wrong}”就是指标 {fields[0]} 的单位：这里应写可能被误填成的其他单位（例如万元的指标写“元”和“亿元”）；"
+                    f"min、max 也按 {unit} 计",
+                )
         t.done()
         return check
 
@@ -915,6 +929,10 @@ class _Loader:
         return tuple(entries)
 
 
+TOP_TABLES = (
+    "scheme", "submission", "indicators", "quantitative", "qualitative", "combination", "grading", "subsidy",
+    "delisting", "publish", "validation", "checks",
+)  # fmt: skip
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"  # what Excel refuses in a sheet name
 SUBMISSION_KEYS = (
     "sheet",
