@@ -623,3 +623,25 @@ def test_edited_grades_are_worded_on_every_form_not_the_notices_bounds(tmp_path:
         assert not any("90分" in c or "为合格" in c for c in cells), book.name
     form = CalamineWorkbook.from_path(str(books[0])).get_sheet_by_name(scheme.submission["sheet"]).to_python()
     assert any(str(v).startswith(f"备注：{words}预计得分仅供参考") for row in form for v in row)
+
+
+def test_a_form_graded_by_shares_previews_its_score_but_not_a_grade(tmp_path: Path) -> None:
+    """Qingdao's rules with grades by share of the ranked centers: the preview's IF chain over absent bounds
+    said 优秀 for any total (>=0); the grade row now says the grade comes from the ranking."""
+    text = Path(QD.path).read_text(encoding="utf-8")
+    start, end = text.index("\n[grading]\n"), text.index("\n[subsidy]\n")
+    grading = (
+        '\n[grading]\nmethod = "quota"\ngrades = [\n  { name = "优秀", share = 0.3 },\n  { name = "合格" },\n'
+    )
+    text = text[:start] + grading + '  { name = "不合格", failing = true },\n]\n' + text[end:]
+    text = text.replace('"良好" = 20, ', "", 1)
+    path = tmp_path / "quota.toml"
+    path.write_text(text, encoding="utf-8")
+    scheme = load_scheme(path)
+    book = generate(scheme, tmp_path / "out")[0]
+    ws = openpyxl.load_workbook(book)[scheme.submission["sheet"]]
+    cells = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
+    label = next(ref for ref, v in cells.items() if v == "预计等次")
+    grade_cells = [v for ref, v in cells.items() if ref[1:] == label[1:] and ref != label]
+    assert grade_cells == ["按排名确定"]
+    assert not any(isinstance(v, str) and '"优秀"' in v for v in cells.values())

@@ -643,6 +643,7 @@ def _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, row: int, c
 
 DONE = "已全部填写"
 PENDING_GRADE = "填完后显示"
+QUOTA_GRADE = "按排名确定"
 
 
 def _cached_unfilled(scheme: Scheme, values: Mapping[str, object], header_inputs: Sequence[str]) -> int:
@@ -822,12 +823,15 @@ def _score_footer(
         total_row, c_score, f"=SUM({a1(first, c_score)}:{a1(last, c_score)})", fmts["score_b"], float(total)
     )
     _merge_text(ws, grade_row, 0, grade_row, label_end, "预计等次", fmts["label_r"])
-    # no grade before every input is filled: a blank form would preview 不合格
-    unfilled = _blank_count(_input_ranges(lay, scheme, header_inputs), _numeric_ranges(lay, scheme))
-    complete = _cached_unfilled(scheme, values, header_inputs) == 0
-    grade = grade_for(scheme, to_decimal(total)) if complete else PENDING_GRADE
-    formula = f'=IF({unfilled}=0,{_grade_formula(scheme, total_ref)},"{PENDING_GRADE}")'
-    ws.write_formula(grade_row, c_score, formula, fmts["score_b"], grade)
+    if scheme.grading_method == "thresholds":
+        # no grade before every input is filled: a blank form would preview 不合格
+        unfilled = _blank_count(_input_ranges(lay, scheme, header_inputs), _numeric_ranges(lay, scheme))
+        complete = _cached_unfilled(scheme, values, header_inputs) == 0
+        grade = grade_for(scheme, to_decimal(total)) if complete else PENDING_GRADE
+        formula = f'=IF({unfilled}=0,{_grade_formula(scheme, total_ref)},"{PENDING_GRADE}")'
+        ws.write_formula(grade_row, c_score, formula, fmts["score_b"], grade)
+    else:  # grades by share of the ranked centers: no one form can tell its own
+        ws.write_string(grade_row, c_score, QUOTA_GRADE, fmts["score_b"])
     _merge_text(ws, done_row, 0, done_row, label_end, "填报进度", fmts["label_r"])
     _completeness_cell(ws, fmts, scheme, lay, values, header_inputs, done_row, c_score, c_note)
     for r in (total_row, grade_row):
