@@ -407,3 +407,19 @@ def test_checks_that_cannot_say_anything_true_and_misspelt_tables_are_refused(tm
     with pytest.raises(SchemeError) as exc:
         load_scheme(path)
     assert exc.value.key == key and words in str(exc.value), str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("new", "key", "words"),
+    [
+        ('type = "bool"\nweight = 5', "indicators[0].type", "“是/否”指标无法比较"),
+        ('type = "integer"\nsource = "assessor"\nweight = 5', "indicators[0].source", "没有考核方填写表"),
+    ],
+)
+def test_a_relative_indicator_nobody_can_compare_or_fill_is_refused(tmp_path, new, key, words):
+    """Both loaded and scored 0 for every center (未填写，按0分计): a 是 is not a figure to compare, and a
+    relative scheme has no assessor workbook to fill an assessor's field in."""
+    path, _ = _edit(tmp_path, "guangdong-2019", 'type = "integer"\nweight = 5', new)
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    assert exc.value.key == key and words in str(exc.value)
