@@ -423,3 +423,23 @@ def test_a_relative_indicator_nobody_can_compare_or_fill_is_refused(tmp_path, ne
     with pytest.raises(SchemeError) as exc:
         load_scheme(path)
     assert exc.value.key == key and words in str(exc.value)
+
+
+def test_a_yes_no_indicator_scored_as_a_figure_is_refused(tmp_path):
+    """重大责任事故 given 1×n: Python counted 是 as 1 while the form's preview said 请填数字 beside its 是/否 list."""
+    path, text = _edit(
+        tmp_path,
+        "qingdao-2017",
+        'rule = { kind = "veto", reason = "有重大责任事故，评定为不合格" }',
+        'rule = { kind = "per_unit", step = 1, min = 0, max = 1 }',
+    )
+    # 重大贡献 one point less, so the maxima still add up to 100 and nothing else is wrong
+    text = text.replace(
+        'rule = { kind = "as_awarded", min = 0, max = 10 }',
+        'rule = { kind = "as_awarded", min = 0, max = 9 }',
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    assert exc.value.key == "indicators[8].rule.kind" and "只能用一票否决（veto）" in str(exc.value)
+    assert exc.value.line == _line_of(text, 'rule = { kind = "per_unit", step = 1, min = 0, max = 1 }')

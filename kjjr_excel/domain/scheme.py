@@ -753,6 +753,12 @@ class _Loader:
             reason = t.text("reason")
             t.done()
             return Rule(kind=kind, params={}, reason=reason)
+        if typ == "bool":  # a 是 in a figure's formula: the form previews 请填数字 where Python counted 1
+            raise self.fail(
+                (*t.path, "kind"),
+                '“是/否”指标（type = "bool"）只能用一票否决（veto）；要按“是”加分，请把 type 改为 integer'
+                "（填0或1，max = 1）并用 per_unit",
+            )
         params = {name: t.number(name) for name in RULE_PARAMS[kind]}
         lo = t.number("min", lo=Decimal(0))
         hi = t.number("max", lo=Decimal(0))
