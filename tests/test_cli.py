@@ -73,6 +73,8 @@ def test_scheme_new_writes_a_commented_copy_that_checks(tmp_path):
     assert result.exit_code == 0, result.output
     text = target.read_text(encoding="utf-8")
     assert text.startswith("# 考核方案文件") and 'id = "qingdao-2018"' in text and "aliases" not in text
+    # an edited bound would be printed as 通知原文 unless its section's source is changed: the guide says so
+    assert 'source 改为 "default"' in text and "\nremarks = " not in text
     result = CliRunner().invoke(cli, ["scheme", "check", str(target)])
     assert result.exit_code == 0, result.output
     for words in (
