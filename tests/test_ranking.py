@@ -831,6 +831,18 @@ def test_foot_says_how_a_budget_is_shared_and_how_many_years_delist(tmp_path: Pa
     assert sum(r.subsidy for r in ranked) == 100
 
 
+def test_one_year_delists_at_once_and_is_worded_so() -> None:
+    """years = 1: 本年度, not 连续一年, and no 摘牌预警 in the legend (nobody can be warned)."""
+    scheme = replace(load_scheme("qingdao"), delisting_years=1)
+    rows = {p.name: p.value for p in parameters(scheme)}
+    assert rows["摘牌"] == "本年度不合格或本年度排名最后一名"
+    legend = report.grading_rule(scheme)[-1]
+    assert "摘牌——本年度不合格或本年度排名最后一名；未列排名" in legend and "摘牌预警" not in legend
+    ranked = rank_centers(scheme, score_all(scheme, _qd_centers(scheme)), year=2017, assessed=False)
+    flags = [f for r in ranked for f in r.flags if f.startswith("摘牌")]
+    assert flags and all(f in ("摘牌（本年度不合格）", "摘牌（本年度排名最后）") for f in flags), flags
+
+
 def test_grades_differ_in_black_and_white(qd_book: Path) -> None:
     ws = openpyxl.load_workbook(qd_book)["排名"]
     styles = {}

@@ -8,7 +8,7 @@ from kjjr_excel.domain import checks
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.model import Parameter
 from kjjr_excel.domain.parse import fmt_decimal
-from kjjr_excel.domain.rank import years_text
+from kjjr_excel.domain.rank import running_years
 from kjjr_excel.domain.scheme import DEFAULT_SOURCE, SEED_SOURCE, Grade, Scheme
 
 
@@ -66,7 +66,7 @@ def parameters(scheme: Scheme) -> list[Parameter]:
         rows.append(
             (
                 "摘牌",
-                f"连续{years_text(scheme.delisting_years)}年{failing}或连续{years_text(scheme.delisting_years)}年排名最后一名",
+                f"{running_years(scheme.delisting_years)}{failing}或{running_years(scheme.delisting_years)}排名最后一名",
                 src("delisting"),
             )
         )

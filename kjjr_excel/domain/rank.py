@@ -38,6 +38,11 @@ def years_text(n: int) -> str:
     return "一两三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
 
 
+def running_years(n: int) -> str:
+    """How many years running delist, as the notice words it: 连续两年; one year is 本年度, not 连续一年."""
+    return "本年度" if n == 1 else f"连续{years_text(n)}年"
+
+
 def competition_ranks(totals: Sequence[Decimal]) -> list[int]:
     """1,2,2,4 by total descending; the input order is kept in the output."""
     ascending = sorted(totals)
@@ -240,7 +245,7 @@ def _delisting_flags(
     )
     last_running = last_now and all(h is not None and h.last for h in earlier)
     flags = [FLAG_LAST] if last_now else []
-    running = f"连续{years_text(scheme.delisting_years)}年"
+    running = running_years(scheme.delisting_years)
     if failed_running or last_running:
         flags.append(f"{FLAG_DELIST}（{running}{grade if failed_running else '排名最后'}）")
     else:

@@ -29,7 +29,7 @@ from kjjr_excel.domain.layout import META_SHEET, layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
 from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission
 from kjjr_excel.domain.parse import as_text, fmt_decimal
-from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, years_text
+from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, running_years
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.domain.score import num, round2, trims, two
 from kjjr_excel.errors import OutputError
@@ -516,13 +516,13 @@ def grading_rule(scheme: Scheme) -> list[str]:
         lines.append(scheme.submission["remarks"])
     legend = "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表；补助暂缓——有数据有误的项，更正核实后再定补助"
     if scheme.delisting:
-        running = f"连续{years_text(scheme.delisting_years)}年"
-        # 再有一年 holds only for two years running: with three, one bad year leaves two to go
+        running = running_years(scheme.delisting_years)
+        legend += f"；摘牌——{running}{scheme.failing_grade}或{running}排名最后一名"
+        # 再有一年 holds only for two years running: with three, one bad year leaves two to go; with one, no
+        # center is ever warned
         soon = "再有一年即予摘牌" if scheme.delisting_years == 2 else f"{running}即予摘牌"
-        legend += (
-            f"；摘牌——{running}{scheme.failing_grade}或{running}排名最后一名"
-            f"；摘牌预警——本年度{scheme.failing_grade}或排名最后，{soon}"
-        )
+        if scheme.delisting_years > 1:
+            legend += f"；摘牌预警——本年度{scheme.failing_grade}或排名最后，{soon}"
     lines.append(legend + "；未列排名的不参加排名、不予补助，原因见“校验问题”表。")
     return lines
 
