@@ -645,3 +645,19 @@ def test_a_form_graded_by_shares_previews_its_score_but_not_a_grade(tmp_path: Pa
     grade_cells = [v for ref, v in cells.items() if ref[1:] == label[1:] and ref != label]
     assert grade_cells == ["按排名确定"]
     assert not any(isinstance(v, str) and '"优秀"' in v for v in cells.values())
+
+
+def test_a_relative_form_without_a_qualitative_part_does_not_promise_one(tmp_path: Path) -> None:
+    text = Path(GD.path).read_text(encoding="utf-8")
+    start, end = text.index("\n[qualitative]\n"), text.index("\n[grading]\n")
+    text = text[:start] + "\n[combination]\nquantitative = 1\nqualitative = 0\n" + text[end:]
+    text = text.replace('roster = "guangdong-2019-roster.csv"\n', "")
+    path = tmp_path / "quantitative-only.toml"
+    path.write_text(text, encoding="utf-8")
+    scheme = load_scheme(path)
+    book = generate(scheme, tmp_path / "out")[0]
+    rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("填报说明").to_python()
+    how = next(row[1] for row in rows if row[0] == "评估方式")
+    assert how.startswith("按本表数据评价；定量得分与其他分中心相比较计算") and "定性" not in how
+    rows = CalamineWorkbook.from_path(str(generate(GD, tmp_path / "gd")[0])).get_sheet_by_name("填报说明")
+    assert any(str(r[1]).startswith("定性评价（工作绩效自评报告）与定量评价") for r in rows.to_python())

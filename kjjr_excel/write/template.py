@@ -366,12 +366,16 @@ def _submission_sections(scheme: Scheme, lay: Layout, year: int) -> list[Section
 
 def _hint_sections(scheme: Scheme, year: int) -> list[Section]:
     """二 and 三 of a template that shows hints, not a score: the period and how the centers are compared."""
+    # a scheme without a qualitative part scores this form's figures alone
+    how = (
+        "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；"
+        if scheme.weight_qualitative
+        else "按本表数据评价；"
+    )
     hints = [
         (
             "评估方式",
-            "定性评价（工作绩效自评报告）与定量评价（本表数据）相结合；定量得分与其他"
-            f"{scheme.center_label}相比较计算，"
-            "本表只检查填写是否完整并提示可能的填写错误。",
+            f"{how}定量得分与其他{scheme.center_label}相比较计算，本表只检查填写是否完整并提示可能的填写错误。",
         ),
     ]
     if scheme.submission.get("remarks"):
