@@ -831,6 +831,19 @@ def test_foot_says_how_a_budget_is_shared_and_how_many_years_delist(tmp_path: Pa
     assert sum(r.subsidy for r in ranked) == 100
 
 
+def test_a_budget_too_small_for_the_floors_is_said_to_be_shared_evenly(tmp_path: Path) -> None:
+    base = qingdao_result(missing=False)
+    scheme = replace(base.scheme, subsidy_budget=Decimal(30))
+    ranked = rank_centers(scheme, score_all(scheme, _qd_centers(scheme)), year=2017, assessed=False)
+    paid = [r.subsidy for r in ranked if r.subsidy]
+    assert len(paid) >= 2 and len(set(paid)) == 1 and paid[0] < 20  # each less than the floor of 20
+    result = replace(base, scheme=scheme, ranked=ranked, parameters=parameters(scheme))
+    ws = openpyxl.load_workbook(report.write_ranking(result, tmp_path / "b.xlsx", run_time=RUN_TIME))["排名"]
+    text = "\n".join(str(c.value) for r in ws.iter_rows() for c in r if c.value)
+    assert f"总额 30 万元不足以给合格及以上的 {len(paid)} 个分中心每个保底 20 万元，按总额平均分配" in text
+    assert "先得保底" not in text
+
+
 def test_one_year_delists_at_once_and_is_worded_so() -> None:
     """years = 1: 本年度, not 连续一年, and no 摘牌预警 in the legend (nobody can be warned)."""
     scheme = replace(load_scheme("qingdao"), delisting_years=1)

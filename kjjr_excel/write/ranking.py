@@ -502,14 +502,15 @@ def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
     return rows
 
 
-def grading_rule(scheme: Scheme) -> list[str]:
-    """The foot's lines on how grades, subsidy and flags are decided, in the scheme's words."""
+def grading_rule(scheme: Scheme, paid: int = 0) -> list[str]:
+    """The foot's lines on how grades, subsidy and flags are decided, in the scheme's words. paid: how many
+    centers share a budget (a budget too small for their floors is shared evenly, and said so)."""
     rows = scheme_parameters(scheme)
     grades = "；".join(
         f"{name.removeprefix('等次：')}：{value}" for name, value, _ in rows if name.startswith("等次：")
     )
     lines = [f"等次划分：{grades}。"]
-    pay_line = _pay_rule(scheme)
+    pay_line = _pay_rule(scheme, paid)
     if pay_line:
         lines.append(pay_line)
     if scheme.submission.get("remarks") and method_of(scheme).foot_remarks:
@@ -527,15 +528,18 @@ def grading_rule(scheme: Scheme) -> list[str]:
     return lines
 
 
-def _pay_rule(scheme: Scheme) -> str:
+def _pay_rule(scheme: Scheme, paid: int = 0) -> str:
     """The foot's line on the money: the amount per grade, or (with a total budget) how the total is shared."""
     money = scheme.subsidy_label.split("（", 1)[0]
     if scheme.subsidy_budget:
         unpaid = scheme.failing_grade
         lowest_paid = next(g.name for g in reversed(scheme.grades) if not g.failing)
+        budget, floor = fmt_decimal(scheme.subsidy_budget), fmt_decimal(scheme.subsidy_floor)
         pay = (
-            f"总额 {fmt_decimal(scheme.subsidy_budget)} 万元，{lowest_paid}及以上的每个{scheme.center_label}"
-            f"先得保底 {fmt_decimal(scheme.subsidy_floor)} 万元，余额按得分比例分配"
+            f"总额 {budget} 万元，{lowest_paid}及以上的每个{scheme.center_label}先得保底 {floor} 万元，余额按得分比例分配"
+            if scheme.subsidy_budget >= scheme.subsidy_floor * paid
+            else f"总额 {budget} 万元不足以给{lowest_paid}及以上的 {paid} 个{scheme.center_label}每个保底 {floor} 万元，"
+            "按总额平均分配"
         )
         defaults = scheme.sources.get("subsidy") == "default"
     else:
@@ -562,7 +566,9 @@ def _write_ranking_foot(
     full = sum(widths)
     heights = [spacer_row(ws, row, GAP, fmt.plain)]
     row += 1
-    for line in grading_rule(scheme):
+    failing = {g.name for g in scheme.grades if g.failing}
+    paid = sum(1 for r in result.ranked if r.rank is not None and r.grade not in failing)
+    for line in grading_rule(scheme, paid):
         heights.append(row_height([(line, full)], minimum=20))
         ws.set_row(row, heights[-1])
         ws.merge_range(row, 0, row, last_col, line, fmt.foot)
