@@ -333,6 +333,22 @@ def test_dirty_values(tmp_path):
     assert by_ind["loan_amount"].message.endswith("已按 1200 读取。以后请只填写数字。")
 
 
+def test_a_value_under_a_scheme_minimum_is_said_to_be_under_it(tmp_path):
+    """An office's copy asking for at least 1 full-time staff: 0 was reported as 超过上限 (the max), and -2 as
+    negative with 请填写0或正数 although 0 is not allowed either."""
+    from dataclasses import replace
+
+    staff = replace(QD.indicator("fulltime_staff"), min=Decimal(1), max=Decimal(50))
+    scheme = replace(QD, indicators=tuple(staff if i.id == staff.id else i for i in QD.indicators))
+    for typed, shown in ((0, "0"), (-2, "-2")):
+        values = good_values(scheme)
+        values["fulltime_staff"] = typed
+        path = build_submission(tmp_path / f"q{typed}.xlsx", scheme, values=values)
+        _, findings, _ = read(path, scheme)
+        assert [(f.code, f.indicator) for f in findings] == [("value-under-min", "fulltime_staff")]
+        assert findings[0].message == f"“人员配备”为 {shown}，低于下限 1。请在 F18 单元格核对后重新填写。"
+
+
 def test_month_count_over_bound_and_decimal_places(tmp_path):
     values = good_values(QD)
     values["monthly_reports"] = 13

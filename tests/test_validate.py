@@ -283,6 +283,7 @@ FIXTURES = {
     "value-unit-inexact": "test_parse.py::test_counts_units_and_spaces",
     "value-row-missing": "test_ingest.py::test_retyped_table_labels_with_or_without_unit_and_a_missing_row",
     "value-over-max": "test_ingest.py::test_month_count_over_bound_and_decimal_places",
+    "value-under-min": "test_ingest.py::test_a_value_under_a_scheme_minimum_is_said_to_be_under_it",
     "formula-cached": "test_ingest.py::test_typed_formulas_with_and_without_cached_value",
     "formula-no-cache": "test_ingest.py::test_typed_formulas_with_and_without_cached_value",
     "cross-paired": "test_validate.py::test_cross_field_checks",

@@ -207,6 +207,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         "value-not-integer": (E, "“{label}”应为整数，填写为 {raw}。请在 {cell} 单元格填写整数。"),
         "value-too-many-places": (W, "“{label}”最多保留{places}位小数，填写为 {raw}，已按 {value} 计算。"),
         "value-over-max": (E, "“{label}”为 {raw}，超过上限 {max}。请在 {cell} 单元格核对后重新填写。"),
+        "value-under-min": (E, "“{label}”为 {raw}，低于下限 {min}。请在 {cell} 单元格核对后重新填写。"),
         "value-bool": (E, "“{label}”应选择“是”或“否”，填写为“{raw}”。请在 {cell} 单元格从下拉列表中选择。"),
         "formula-cached": (N, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
         "formula-no-cache": (

@@ -197,12 +197,10 @@ def _check_number(
     unit: str = "",
 ) -> Parsed:
     raw_text = as_text(raw)
-    if value < minimum:
-        return Parsed(
-            None,
-            "value-negative" if value < 0 else "value-over-max",
-            (("raw", raw_text), ("max", fmt_decimal(maximum))),
-        )
+    if value < minimum:  # "填写0或正数" only where 0 is allowed
+        if value < 0 and minimum <= 0:
+            return Parsed(None, "value-negative", (("raw", raw_text),))
+        return Parsed(None, "value-under-min", (("raw", raw_text), ("min", fmt_decimal(minimum))))
     if maximum is not None and value > maximum:
         return Parsed(None, "value-over-max", (("raw", raw_text), ("max", fmt_decimal(maximum))))
     if (
