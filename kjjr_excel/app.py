@@ -185,7 +185,7 @@ def run_rank(
         files=checked.files + [f for f in tables.files if f.file not in seen_files],
         reviews_given=tables.reviews_given,
         assessed=tables.assessed,
-        parameters=parameters(scheme),
+        parameters=parameters(scheme.for_year(checked.year)),  # the period of the year ranked
         notes=notes,
         inputs=[display_name(str(p)) for p in (*inputs, *assessments, *history)],
         history_years=past.years if past is not None else [],

@@ -443,3 +443,32 @@ def test_a_yes_no_indicator_scored_as_a_figure_is_refused(tmp_path):
         load_scheme(path)
     assert exc.value.key == "indicators[8].rule.kind" and "只能用一票否决（veto）" in str(exc.value)
     assert exc.value.line == _line_of(text, 'rule = { kind = "per_unit", step = 1, min = 0, max = 1 }')
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        # a copy made before {year}: the year moved on, the texts did not
+        ("year = 2019", "year = 2020", "scheme.period", "写的是2019年，而考核年度（[scheme] year）是2020年"),
+        (
+            'help = "填写{year}年度入驻本中心的银行机构数量',
+            'help = "填写2018年度入驻本中心的银行机构数量',
+            "indicators[0].help",
+            "请把2018改为 {year}",
+        ),
+        ('period = "{year}年1月1日', 'period = "{yr}年1月1日', "scheme.period", "{yr} 不是可用的占位符"),
+    ],
+)
+def test_the_years_in_period_and_help_are_the_year_assessed(tmp_path, old, new, key, words):
+    path, text = _edit(tmp_path, "guangdong-2019", old, new)
+    if old == "year = 2019":
+        path.write_text(text.replace("{year}", "2019"), encoding="utf-8")
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    assert exc.value.key == key and words in str(exc.value), str(exc.value)
+
+
+def test_for_year_says_the_year_in_the_period_and_help_only():
+    gd = load_scheme("guangdong").for_year(2021)
+    assert gd.period == "2021年1月1日—2021年12月31日" and gd.indicators[0].help.startswith("填写2021年度")
+    assert gd.year == 2019 and gd.indicators[0].label == load_scheme("guangdong").indicators[0].label

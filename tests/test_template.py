@@ -661,3 +661,21 @@ def test_a_relative_form_without_a_qualitative_part_does_not_promise_one(tmp_pat
     assert how.startswith("按本表数据评价；定量得分与其他分中心相比较计算") and "定性" not in how
     rows = CalamineWorkbook.from_path(str(generate(GD, tmp_path / "gd")[0])).get_sheet_by_name("填报说明")
     assert any(str(r[1]).startswith("定性评价（工作绩效自评报告）与定量评价") for r in rows.to_python())
+
+
+def test_a_form_for_another_year_asks_for_that_years_figures(tmp_path: Path) -> None:
+    """--year 2020 on Guangdong: every help text and the period said 2019 (填写2019年度…); they are worded with
+    {year} in the scheme and said as the form's year."""
+    book = generate(GD, tmp_path, year=2020, assessment=True)
+    texts = []
+    for path in book:
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            if name != "_meta":
+                texts += [str(v) for row in wb.get_sheet_by_name(name).to_python() for v in row if v]
+    assert not [t for t in texts if "2019" in t or "{year}" in t]
+    assert "评估周期：2020年1月1日—2020年12月31日" in texts
+    assert sum("填写2020年度" in t for t in texts) >= len(GD.indicators)
+    ws = openpyxl.load_workbook(book[0])[GD.submission["sheet"]]
+    prompts = [dv.prompt for dv in ws.data_validations.dataValidation if dv.prompt]
+    assert prompts and all("2019" not in p for p in prompts) and any("2020年度" in p for p in prompts)

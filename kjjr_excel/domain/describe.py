@@ -25,7 +25,7 @@ def parameters(scheme: Scheme) -> list[Parameter]:
         ("考核年度", str(scheme.year), "方案文件"),
     ]
     if scheme.period:
-        rows.append(("评估周期", scheme.period, "通知原文"))
+        rows.append(("评估周期", scheme.for_year(scheme.year).period, "通知原文"))  # {year}: the scheme's
     rows += method_of(scheme).parameters(scheme, src)
     rows.append(("满分", fmt_decimal(scheme.total_max), "方案文件"))
     lowest_pass = min((g.min for g in scheme.grades if not g.failing and g.min is not None), default=None)

@@ -238,6 +238,19 @@ class Scheme:
         the loader has held them to [grading], and a form prints them instead of the sentence worded from it."""
         return grades_in_remarks(self.submission.get("remarks", ""), self.grades)
 
+    def for_year(self, year: int) -> Scheme:
+        """The scheme with {year} in its period and help texts said as the year assessed, so that a form made
+        for 2020 (--year, or an edited year) never asks for 2019's figures."""
+
+        def say(text: str) -> str:
+            return text.replace("{year}", str(year))
+
+        return replace(
+            self,
+            period=say(self.period),
+            indicators=tuple(replace(i, help=say(i.help)) for i in self.indicators),
+        )
+
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
             if ind.id == indicator_id:
@@ -455,6 +468,7 @@ class _Loader:
         self.paying(top, tables, fields)
         self.handling(top, head, tables, fields)
         scheme = Scheme(**self.naming(head, fields))
+        self.year_texts(scheme)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", scheme.id):
             raise self.fail(("scheme", "id"), f"方案编号 {scheme.id!r} 只能用字母、数字、点、横线和下划线")
         order = ("scheme", "submission", "quantitative", "qualitative", "combination", "grading", "subsidy")
@@ -618,6 +632,27 @@ class _Loader:
                 )
         publish_texts["notice_days"] = str(publish.integer("notice_days", 5, lo=1, hi=60))
         fields["publish"] = publish_texts
+
+    def year_texts(self, scheme: Scheme) -> None:
+        """The period and the help texts name the year assessed by {year}, or by the scheme's own year: a copy
+        whose year was changed would otherwise ask for the old year's figures."""
+        texts = [(("scheme", "period"), scheme.period, r"(\d{4})年")]
+        texts += [
+            (("indicators", n, "help"), i.help, r"(\d{4})年度") for n, i in enumerate(scheme.indicators)
+        ]
+        for path, text, pattern in texts:
+            slot = next((m for m in re.findall(r"\{[A-Za-z_]\w*\}", text) if m != "{year}"), None)
+            if slot:
+                raise self.fail(
+                    path, f"{slot} 不是可用的占位符：只有 {{year}}（考核年度）会被替换，请改正拼写"
+                )
+            other = next((y for y in re.findall(pattern, text) if int(y) != scheme.year), None)
+            if other:
+                raise self.fail(
+                    path,
+                    f"写的是{other}年，而考核年度（[scheme] year）是{scheme.year}年：请把{other}改为 {{year}}"
+                    "（生成模板时自动换成考核年度）",
+                )
 
     def sheet_names(self, submission: _Table, texts: dict[str, str]) -> None:
         """The template's sheet names are ones Excel accepts (the writer would stop half way otherwise)."""

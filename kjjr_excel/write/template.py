@@ -458,6 +458,7 @@ def write_submission(
     pre-fill inputs. created: the workbook's creation time (default: fixed from the year, so bytes repeat)."""
     path = Path(path)
     year = year or scheme.year
+    scheme = scheme.for_year(year)
     lay = layout(scheme)
     relative = _hints_only(scheme)
     title, subtitle = _submission_title(scheme, year)
@@ -1102,6 +1103,7 @@ def write_assessment(
     roster also 'name' and 'host_unit'."""
     path = Path(path)
     year = year or scheme.year
+    scheme = scheme.for_year(year)
     relative = _reviewed(scheme)
     roster = tuple(roster) or (scheme.roster if relative else ())
     rows = rows or {}
