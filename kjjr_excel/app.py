@@ -86,6 +86,11 @@ def check_inbox(
     from kjjr_excel.read.ingest import ingest
 
     roster = load_roster(scheme, roster_path)
+    if scheme.roster_required and not roster:  # else every file would be ranked, its center on no list
+        raise WrongUsage(
+            f"考核方案要求名录（[scheme] roster_required = true），但方案中没有名录：请用 --roster 指定名录文件"
+            f"（编号、名称、依托单位），只有名录中的{scheme.center_label}参加排名。"
+        )
     result = ingest(scheme, [Path(p) for p in inputs], progress=progress, jobs=jobs)
     run_year, year_note = choose_year(scheme, year, result.submissions)
     accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)

@@ -164,3 +164,35 @@ def test_a_missing_argument_is_said_in_chinese_with_what_to_give(args, expected)
     assert result.exit_code == 2
     assert f"错误：{expected}" in result.output
     assert "'" not in result.output.splitlines()[-1] and "." not in result.output.splitlines()[-1][-1:]
+
+
+def test_a_scheme_that_requires_a_roster_is_not_run_without_one(tmp_path):
+    """roster_required = true was read and never used: a Qingdao copy asking for a roster ranked every file
+    it was given. Without --roster it now stops, saying what to give; with one it runs."""
+    from kjjr_fixtures import build_submission, good_values
+
+    from kjjr_excel.domain.scheme import load_scheme
+
+    target = tmp_path / "mine.toml"
+    CliRunner().invoke(cli, ["scheme", "new", "--from", "qingdao", "-o", str(target)])
+    text = target.read_text(encoding="utf-8").replace("roster_required = false", "roster_required = true")
+    target.write_text(text, encoding="utf-8")
+    scheme = load_scheme(target)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    build_submission(inbox / "a.xlsx", scheme, center=("QD01", "测试分中心"), values=good_values(scheme))
+    out = tmp_path / "out.xlsx"
+    for command in (["rank", str(target), str(inbox), "-o", str(out)], ["validate", str(target), str(inbox)]):
+        result = CliRunner().invoke(cli, command)
+        assert (
+            result.exit_code == 2
+            and "roster_required = true" in result.output
+            and "--roster" in result.output
+        )
+    assert not out.exists()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("编号,名称,依托单位\nQD01,测试分中心,测试单位\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["rank", str(target), str(inbox), "--roster", str(roster), "-o", str(out)]
+    )
+    assert result.exit_code == 0 and out.exists(), result.output
