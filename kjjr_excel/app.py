@@ -286,7 +286,7 @@ def _withheld(scheme: Scheme) -> str:
 
 def _provisional_note(scheme: Scheme, reason: str) -> str:
     what = method_of(scheme).table_kind
-    money = scheme.subsidy_label.split("（")[0]
+    money = scheme.money_label
     return (
         f"暂定结果（{reason}）：有{what}无法使用（见“校验问题”），其中的内容没有计入，"
         f"所有{scheme.center_label}的{money}暂不确定。核对该文件后重新运行排名。"
@@ -300,7 +300,8 @@ def _notes(scheme: Scheme, assessed: bool, strict: bool, given: bool = False) ->
         notes.append(f"使用了 --strict：数据有误的{scheme.center_label}不参加排名。")
     else:
         notes.append(
-            "数据有误的指标按0分计，并在“标记”中注明指标和单元格；这些单位照常排名和评定等次，但补助暂缓（计为0），更正并核实后再确定。"
+            "数据有误的指标按0分计，并在“标记”中注明指标和单元格；这些单位照常排名和评定等次，"
+            f"但{scheme.money_word}暂缓（计为0），更正并核实后再确定。"
         )
     notes.append("得分保留两位小数（四舍五入），排名和等次按两位小数的得分确定，同分同名次。")
     return notes

@@ -186,3 +186,13 @@ def test_totals_round_once_and_exactly():
     assert str(to_decimal(Fraction(123445 * 10**30 - 1, 10**33))) == "123.44"
     assert str(to_decimal(Fraction(89995, 1000))) == "90.00"  # half up: the 优秀 bound
     assert str(to_decimal(Fraction(-23, 17588))) == "0.00"  # no '-0.00' on a sheet
+
+
+def test_money_held_is_said_in_the_schemes_own_word():
+    """Guangdong pays 支持金额: a center in error is flagged 支持暂缓, not Qingdao's 补助暂缓."""
+    gd = [scored(f"C{n}", 90 - n, errors={"x": "C12"} if n == 0 else None) for n in range(5)]
+    held = [f for r in rank_centers(GD, gd) for f in r.flags if "暂缓" in f]
+    assert held == ["支持暂缓：有数据有误的填报项，更正并核实后再确定支持金额"]
+    qd = [scored("A", 95, errors={"x": "F12"}), scored("B", 80)]
+    held = [f for r in rank_centers(QD, qd) for f in r.flags if "暂缓" in f]
+    assert held == ["补助暂缓：有数据有误的填报项，更正并核实后再确定补助金额"]

@@ -150,7 +150,7 @@ def test_receipt_a_clerk_can_act_on_alone(tmp_path):
         "请于2020年5月29日前" in text and "先烈中路100号大院60号楼218" in text and "gskjjrcjh@163.com" in text
     )
     error = next(t for t in text.splitlines() if t.startswith("1. ") and "C12" in t)
-    assert error.endswith("（不改正的，该项按0分计，补助暂缓）")
+    assert error.endswith("（不改正的，该项按0分计，支持暂缓）")  # the scheme's word: 支持金额
     table = {
         row[1]: row for row in rows if row[0] and str(row[0]).isdigit() and row[1] and "／" in str(row[1])
     }

@@ -22,7 +22,9 @@ FLAG_DELIST_WARNING = "摘牌预警"
 FLAG_DATA_ERROR = "数据有误"
 # A center ranked with a value the tool could not read is graded as scored, but not paid until the value is
 # corrected: the tool never decides public money on a figure it could not tell.
-FLAG_PAY_HELD = "补助暂缓：有数据有误的填报项，更正并核实后再确定补助金额"
+PAY_HELD = (
+    "{money}暂缓：有数据有误的填报项，更正并核实后再确定{label}"  # 补助暂缓 (Qingdao), 支持暂缓 (Guangdong)
+)
 FLAG_LAST = "排名最后"
 QUALITATIVE = "定性评分"  # CenterInput.errors key of a reviewer's row in error (not an indicator of its own)
 
@@ -164,7 +166,7 @@ def rank_centers(
             flags = flags + [withhold]
         held = bool(s.center.errors) and rank is not None and bool(pay.get(s.center.key))
         if held and not withhold:
-            flags = flags + [FLAG_PAY_HELD]
+            flags = flags + [PAY_HELD.format(money=scheme.money_word, label=scheme.money_label)]
         out.append(
             RankedCenter(
                 score=s,

@@ -228,6 +228,16 @@ class Scheme:
         return self.submission["year_label"]
 
     @property
+    def money_label(self) -> str:
+        """The subsidy label without its unit: 补助金额, 支持金额."""
+        return self.subsidy_label.split("（", 1)[0]
+
+    @property
+    def money_word(self) -> str:
+        """What the scheme calls the money, as in 补助暂缓 or 不予支持: its label without 金额."""
+        return self.money_label.removesuffix("金额") or self.money_label
+
+    @property
     def failing_grade(self) -> str:
         """The name of the failing grade (the loader makes it the last, and the only one)."""
         return self.grades[-1].name

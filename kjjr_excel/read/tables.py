@@ -209,7 +209,7 @@ _REFUSED = MappingProxyType(
 def unusable_finding(display: str, detail: str, scheme: Scheme) -> Finding:
     """table-unusable: a file given as (or recognised as) the scheme's table that cannot be used, and why."""
     method = method_of(scheme)
-    money = scheme.subsidy_label.split("（")[0]
+    money = scheme.money_label
     return Finding.make(
         "table-unusable",
         file=display,

@@ -102,7 +102,7 @@ def _check_meta(scheme: Scheme, path: Path, meta: Mapping[str, str] | None) -> N
         why = meta["provisional"].replace("（初步结果，", "（")
         table = method_of(scheme).table_title
         raise PublishError(
-            f"{path.name} 是初步结果{why}，不能据此公示或发放补助。"
+            f"{path.name} 是初步结果{why}，不能据此公示或发放{scheme.money_word}。"
             f"请用 kjjr rank … --assessment 指定{table}重新排名后，再对新的排名结果表发布。"
         )
 

@@ -515,7 +515,11 @@ def grading_rule(scheme: Scheme, paid: int = 0) -> list[str]:
         lines.append(pay_line)
     if scheme.submission.get("remarks") and method_of(scheme).foot_remarks:
         lines.append(scheme.submission["remarks"])
-    legend = "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表；补助暂缓——有数据有误的项，更正核实后再定补助"
+    money = scheme.money_word
+    legend = (
+        "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表；"
+        f"{money}暂缓——有数据有误的项，更正核实后再定{scheme.money_label}"
+    )
     if scheme.delisting:
         running = running_years(scheme.delisting_years)
         legend += f"；摘牌——{running}{scheme.failing_grade}或{running}排名最后一名"
@@ -524,13 +528,13 @@ def grading_rule(scheme: Scheme, paid: int = 0) -> list[str]:
         soon = "再有一年即予摘牌" if scheme.delisting_years == 2 else f"{running}即予摘牌"
         if scheme.delisting_years > 1:
             legend += f"；摘牌预警——本年度{scheme.failing_grade}或排名最后，{soon}"
-    lines.append(legend + "；未列排名的不参加排名、不予补助，原因见“校验问题”表。")
+    lines.append(legend + f"；未列排名的不参加排名、不予{money}，原因见“校验问题”表。")
     return lines
 
 
 def _pay_rule(scheme: Scheme, paid: int = 0) -> str:
     """The foot's line on the money: the amount per grade, or (with a total budget) how the total is shared."""
-    money = scheme.subsidy_label.split("（", 1)[0]
+    money = scheme.money_label
     if scheme.subsidy_budget:
         unpaid = scheme.failing_grade
         lowest_paid = next(g.name for g in reversed(scheme.grades) if not g.failing)
@@ -550,7 +554,7 @@ def _pay_rule(scheme: Scheme, paid: int = 0) -> str:
         return ""
     return (
         f"{money}：{pay}"
-        + (f"；{unpaid}不予{money.removesuffix('金额')}" if unpaid else "")
+        + (f"；{unpaid}不予{scheme.money_word}" if unpaid else "")
         + ("（金额为默认值，待确认）" if defaults else "")
         + "。"
     )

@@ -256,7 +256,7 @@ def consequence(f: Finding, scheme: Scheme, kept: set[str] | None) -> str:
     if kept is not None and f.file and f.file not in kept:
         return "不改正的，本文件不参加排名"
     if f.indicator and any(ind.id == f.indicator for ind in scheme.indicators):
-        return "不改正的，该项按0分计，补助暂缓"
+        return f"不改正的，该项按0分计，{scheme.money_word}暂缓"
     return "" if kept is not None else "不改正的，本文件不参加排名"
 
 
