@@ -414,6 +414,12 @@ def test_remarks_that_state_other_grades_than_grading_are_refused(tmp_path):
             "请把2018改为 {year}",
         ),
         ('period = "{year}年1月1日', 'period = "{yr}年1月1日', "scheme.period", "{yr} 不是可用的占位符"),
+        (
+            'title = "地市分中心评估数据统计表（定量指标）"',
+            'title = "地市分中心{year}年度评估数据统计表"',
+            "scheme.title",
+            "这里的 {year} 不会换成考核年度",
+        ),
     ],
 )
 def test_guangdong_edits_that_would_check_or_print_something_untrue_are_refused(

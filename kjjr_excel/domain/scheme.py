@@ -479,6 +479,7 @@ class _Loader:
         self.handling(top, head, tables, fields)
         scheme = Scheme(**self.naming(head, fields))
         self.year_texts(scheme)
+        self.stray_year(data, ())
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", scheme.id):
             raise self.fail(("scheme", "id"), f"方案编号 {scheme.id!r} 只能用字母、数字、点、横线和下划线")
         order = ("scheme", "submission", "quantitative", "qualitative", "combination", "grading", "subsidy")
@@ -663,6 +664,26 @@ class _Loader:
                     f"写的是{other}年，而考核年度（[scheme] year）是{scheme.year}年：请把{other}改为 {{year}}"
                     "（生成模板时自动换成考核年度）",
                 )
+
+    def stray_year(self, value: Any, path: tuple[str | int, ...]) -> None:
+        """{year} is said as the year only in the period, the help texts and [publish]: anywhere else it would
+        be printed as typed."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self.stray_year(item, (*path, key))
+        elif isinstance(value, list):
+            for n, item in enumerate(value):
+                self.stray_year(item, (*path, n))
+        elif (
+            isinstance(value, str)
+            and "{year}" in value
+            and path[0] != "publish"
+            and path[-1] not in YEAR_KEYS
+        ):
+            raise self.fail(
+                path,
+                "这里的 {year} 不会换成考核年度（只有 period、help 和 [publish] 中的会），请直接写出年份或删去",
+            )
 
     def sheet_names(self, submission: _Table, texts: dict[str, str]) -> None:
         """The template's sheet names are ones Excel accepts (the writer would stop half way otherwise)."""
@@ -997,6 +1018,7 @@ TOP_TABLES = (
     "scheme", "submission", "indicators", "quantitative", "qualitative", "combination", "grading", "subsidy",
     "delisting", "publish", "validation", "checks",
 )  # fmt: skip
+YEAR_KEYS = ("period", "help")  # the texts Scheme.for_year says {year} in (and [publish], at kjjr publish)
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"  # what Excel refuses in a sheet name
 SUBMISSION_KEYS = (
     "sheet",
