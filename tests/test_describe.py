@@ -1,7 +1,10 @@
 """The 说明 texts: every parameter of a scheme as applied, with where it comes from."""
 
+import openpyxl
+
 from kjjr_excel.domain.describe import parameters
-from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.domain.scheme import load_scheme, resolve_scheme_path
+from kjjr_excel.write.template import generate
 
 
 def test_parameters_mark_defaults():
@@ -40,3 +43,29 @@ def test_scheme_check_words_the_checks_in_chinese_and_the_grades_as_the_notice_d
     assert grade_sentence(load_scheme("qingdao")) == (
         "考核分值90分（含）以上为优秀；75（含）至90分为良好；60（含）至75分为合格；60分以下为不合格。"
     )
+
+
+def _headings(book) -> list[str]:
+    return [str(c.value) for row in openpyxl.load_workbook(book)["填报说明"].iter_rows() for c in row]
+
+
+def test_a_rule_marked_default_is_printed_as_the_offices_not_the_notices(tmp_path):
+    """Qingdao's copy raising 30 enterprises to 40: 说明 said 5 + 0.25×(n−40) came from the notice, and there was
+    no way to say otherwise. source = "default" in that rule marks it alone; the form's heading drops 通知原文."""
+    text = resolve_scheme_path("qingdao").read_text(encoding="utf-8")
+    old = "target = 30, min = 0, max = 10 }"
+    assert old in text
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        text.replace(old, 'target = 40, min = 0, max = 10, source = "default" }', 1), encoding="utf-8"
+    )
+    scheme = load_scheme(path)
+    rows = {name: (value, src) for name, value, src in parameters(scheme)}
+    assert rows["计分规则：基础服务／征集科技型中小企业信息"] == (
+        "5 + 0.25×(n−40)，0–10分",
+        "默认值（待确认）",
+    )
+    assert rows["计分规则：基础服务／征集科技型中小企业融资需求"][1] == "通知原文"
+    headings = _headings(generate(scheme, tmp_path)[0])
+    assert "二、计分标准" in headings and "二、计分标准（通知原文）" not in headings
+    assert "二、计分标准（通知原文）" in _headings(generate(load_scheme("qingdao"), tmp_path / "q")[0])

@@ -147,7 +147,7 @@ COPY_HEADER = """\
 # - [subsidy]：每个等次的补助金额（万元），floor（保底）和 budget（总额，0 表示不设）。
 # - [delisting]：enabled 是否摘牌，years 连续几年不合格或排名最后即摘牌。
 # - source = "seed" 表示该节的数字取自通知原文，排名结果“说明”表标“通知原文”；改了这些数字而通知没有这样规定的，
-#   请把该节的 source 改为 "default"（标“默认值（待确认）”）。等次的文字说明按 [grading] 自动写出，不必另写。
+#   请把该节的 source 改为 "default"（标“默认值（待确认）”）；改了某个指标的 rule，就在该 rule 中加 source = "default"。等次的文字说明按 [grading] 自动写出，不必另写。
 # - 写错的项（包括拼错的名称）会被拒绝，并指出第几行。改完后运行：kjjr scheme check 本文件
 # - 使用时把本文件的路径写在考核方案的位置，例如：kjjr template 本文件.toml
 

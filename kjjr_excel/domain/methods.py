@@ -105,7 +105,7 @@ class Absolute(Method):
 
     def parameters(self, scheme: Scheme, src: Source) -> list[tuple[str, str, str]]:
         return [
-            (f"计分规则：{ind.category}／{ind.label}", describe_rule(ind), src("indicators"))
+            (f"计分规则：{ind.category}／{ind.label}", describe_rule(ind), src(f"indicators.{ind.id}"))
             for ind in scheme.indicators
             if ind.rule is not None
         ]

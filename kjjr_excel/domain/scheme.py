@@ -57,6 +57,7 @@ class Rule:
     kind: str
     params: dict[str, Decimal] = field(default_factory=dict)
     reason: str = ""
+    source: str = "seed"  # "default": the office's own rule, not the notice's (说明 says 默认值（待确认）)
 
     def get(self, name: str, default: Decimal | None = None) -> Decimal | None:
         return self.params.get(name, default)
@@ -631,6 +632,10 @@ class _Loader:
         sources["subsidy.amounts"] = tables["subsidy"].choice(
             "amounts_source", ("seed", "default"), sources["subsidy"]
         )
+        # an indicator's rule may have a source of its own: an office that raises one target keeps the rest
+        sources.update(
+            {f"indicators.{i.id}": i.rule.source for i in fields["indicators"] if i.rule is not None}
+        )
         fields["sources"] = sources
         publish = tables["publish"] = top.table("publish", required=False)
         publish_texts = {k: v for k in PUBLISH_KEYS if (v := publish.text(k, None)) is not None}
@@ -813,12 +818,13 @@ class _Loader:
 
     def rule(self, t: _Table, typ: str) -> Rule:
         kind = t.choice("kind", tuple(RULE_PARAMS))
+        source = t.choice("source", ("seed", "default"), "seed")
         if kind == "veto":
             if typ != "bool":
                 raise self.fail((*t.path, "kind"), '一票否决（veto）只能用于“是/否”指标（type = "bool"）')
             reason = t.text("reason")
             t.done()
-            return Rule(kind=kind, params={}, reason=reason)
+            return Rule(kind=kind, params={}, reason=reason, source=source)
         if typ == "bool":  # a 是 in a figure's formula: the form previews 请填数字 where Python counted 1
             raise self.fail(
                 (*t.path, "kind"),
@@ -840,7 +846,7 @@ class _Loader:
                     (*t.path, name), f"基本分 {_fmt(params[name])} 应在计分范围 {_fmt(lo)}–{_fmt(hi)} 之内"
                 )
         t.done()
-        return Rule(kind=kind, params={**params, "min": lo, "max": hi})
+        return Rule(kind=kind, params={**params, "min": lo, "max": hi}, source=source)
 
     def part(self, t: _Table) -> Part:
         part = Part(t.text("id"), t.text("label"), t.number("max", lo=Decimal(0)), t.text("description", ""))

@@ -390,6 +390,12 @@ def _grade_words(scheme: Scheme) -> str:
     return remarks if scheme.remarks_grade_the_centers else grade_sentence(scheme) + remarks
 
 
+def _rules_heading(scheme: Scheme) -> str:
+    """（通知原文） only while every rule is the notice's: a rule marked source = "default" is the office's own."""
+    own = any(i.rule is not None and i.rule.source == "default" for i in scheme.indicators)
+    return "二、计分标准" if own else "二、计分标准（通知原文）"
+
+
 def _rule_sections(scheme: Scheme) -> list[Section]:
     """二 and 三 of a template that previews the score: the notice's scoring rules, and what the preview is."""
     rules = []
@@ -407,7 +413,7 @@ def _rule_sections(scheme: Scheme) -> list[Section]:
         "“预计得分”列按上述计分标准自动计算，仅供参考，以考核结果为准。"
         f"考核方填写的部分由考核方评定，预览按中性值计：{assessed}。",
     )
-    return [("二、计分标准（通知原文）", rules), ("三、预计得分", [preview])]
+    return [(_rules_heading(scheme), rules), ("三、预计得分", [preview])]
 
 
 _SUBMISSION_CAUTIONS: Section = (
@@ -1067,7 +1073,7 @@ def _assessor_sections(scheme: Scheme) -> list[Section]:
                 ),
             ],
         ),
-        ("二、计分标准（通知原文）", rules + [("等次", _grade_words(scheme))]),
+        (_rules_heading(scheme), rules + [("等次", _grade_words(scheme))]),
         (
             "三、注意事项",
             [("可填写的单元格", "只有黄色单元格可以填写；不要修改表头、插入或删除列、修改工作表名称。")],
