@@ -454,11 +454,11 @@ def test_a_long_notice_repeats_its_table_header_and_numbers_its_pages(tmp_path: 
 
 
 def test_a_held_amount_is_published_as_held_not_as_nothing(gd_ranking: Path) -> None:
-    """揭阳 (demo) is graded 优秀 with data to correct: 排名 shows 0 beside its flag 补助暂缓, and the 公示,
-    which has no flags, announced 0.00 for it."""
+    """揭阳 (demo) is graded 优秀 with data to correct: 排名 shows 0 beside its flag 支持暂缓 (Guangdong's word
+    for the money), and the 公示, which has no flags, announced 0.00 for it."""
     gd = load_scheme("guangdong")
     book = publish.read_ranking(gd, gd_ranking)
-    held = [r for r in book.rows if "补助暂缓" in r.flags]
+    held = [r for r in book.rows if "支持暂缓" in r.flags]
     assert held and all(r.grade == "优秀" for r in held[:1])
     table = {row[1]: row for row in publish.notice_table(gd, book)[1:]}
     assert [table[r.name][4] for r in held] == ["暂缓确定"] * len(held)

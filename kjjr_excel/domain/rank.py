@@ -35,6 +35,11 @@ def to_decimal(value: Fraction) -> Decimal:
     return Decimal(cents(value)).scaleb(-2)
 
 
+def pay_held_flag(scheme: Scheme) -> str:
+    """The flag of a center ranked with data to correct, in the scheme's word for the money."""
+    return PAY_HELD.format(money=scheme.money_word, label=scheme.money_label)
+
+
 def years_text(n: int) -> str:
     """A count of years as the notice writes it: 两 (连续两年), 三, …; digits from 11 on."""
     return "一两三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
@@ -166,7 +171,7 @@ def rank_centers(
             flags = flags + [withhold]
         held = bool(s.center.errors) and rank is not None and bool(pay.get(s.center.key))
         if held and not withhold:
-            flags = flags + [PAY_HELD.format(money=scheme.money_word, label=scheme.money_label)]
+            flags = flags + [pay_held_flag(scheme)]
         out.append(
             RankedCenter(
                 score=s,

@@ -19,7 +19,7 @@ from xlsxwriter.format import Format
 from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
-from kjjr_excel.domain.rank import FLAG_PAY_HELD
+from kjjr_excel.domain.rank import pay_held_flag
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.errors import KjjrError
 from kjjr_excel.write.output import atomic_write, make_folder
@@ -201,13 +201,14 @@ def notice_table(scheme: Scheme, book: RankingBook) -> list[list[str]]:
     (补助暂缓: data to correct) is 暂缓确定, not the 0.00 排名 keeps beside its flag: the 公示 has no flags,
     and would announce that a center graded 优秀 gets nothing."""
     rows = [["序号", "单位名称", "得分", "等次", scheme.subsidy_label]]
+    # 补助暂缓, or the scheme's own word (支持暂缓), as 排名's 标记 shows it; 补助暂缓 also in a book written before
+    held = {pay_held_flag(scheme).split("：", 1)[0], "补助暂缓"}
     for r in book.rows:
-        amount = PAY_HELD_SHOWN if PAY_HELD in r.flags.split("；") else figures(r.subsidy) or "—"
+        amount = PAY_HELD_SHOWN if held & set(r.flags.split("；")) else figures(r.subsidy) or "—"
         rows.append([str(r.serial), r.name, figures(r.total), r.grade or "—", amount])
     return rows
 
 
-PAY_HELD = FLAG_PAY_HELD.split("：", 1)[0]  # 补助暂缓, as 排名's 标记 shows it
 PAY_HELD_SHOWN = "暂缓确定"
 
 
