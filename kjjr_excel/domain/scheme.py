@@ -773,21 +773,7 @@ class _Loader:
             neutral = t.flag("neutral") if typ == "bool" else t.number("neutral", lo=lo, hi=hi)
         rule = None
         if relative:
-            t.forbid("rule", "相对计分的方案按权重计分，指标不设计分规则（rule）")
-            weight = t.number("weight", lo=Decimal(0))
-            # every weighted figure is compared with the other centers' own figures: a yes/no value or one
-            # that no form of this method asks anyone for would score 0 for everyone, silently
-            if typ == "bool":
-                raise self.fail(
-                    (*t.path, "type"),
-                    "相对计分的方案把各单位填报的数量相互比较计分，“是/否”指标无法比较；请改为 integer 或 decimal",
-                )
-            if source != "self":
-                raise self.fail(
-                    (*t.path, "source"),
-                    "相对计分的方案没有考核方填写表（评审人只填定性评分表），指标只能由各单位填报："
-                    '请删去 source 或写 source = "self"',
-                )
+            weight = self.weight(t, typ, source)
         else:
             t.forbid("weight", "按固定规则计分的方案，指标不设权重（weight）；计分由 rule 决定")
             weight = None
@@ -815,6 +801,25 @@ class _Loader:
         )
         t.done()
         return indicator
+
+    def weight(self, t: _Table, typ: str, source: str) -> Decimal:
+        """A relative scheme's indicator: its weight. Every weighted figure is compared with the other centers'
+        own figures: a yes/no value, or one no form of this method asks anyone for, would score 0 for
+        everyone, silently."""
+        t.forbid("rule", "相对计分的方案按权重计分，指标不设计分规则（rule）")
+        weight = t.number("weight", lo=Decimal(0))
+        if typ == "bool":
+            raise self.fail(
+                (*t.path, "type"),
+                "相对计分的方案把各单位填报的数量相互比较计分，“是/否”指标无法比较；请改为 integer 或 decimal",
+            )
+        if source != "self":
+            raise self.fail(
+                (*t.path, "source"),
+                "相对计分的方案没有考核方填写表（评审人只填定性评分表），指标只能由各单位填报："
+                '请删去 source 或写 source = "self"',
+            )
+        return weight
 
     def rule(self, t: _Table, typ: str) -> Rule:
         kind = t.choice("kind", tuple(RULE_PARAMS))
