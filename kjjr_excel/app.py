@@ -211,6 +211,7 @@ def _read_assessor_tables(
     read.merge(read_tables(scheme, from_inputs.files, strict_kind=False, year=checked.year))
     assessed_by: dict[str, Assessment] = {}
     reviews: dict[str, list[Review]] = {}
+    unmatched = False  # a row of values no center was found for, while a center went unassessed
     method = method_of(scheme)
     if method.table == "review":
         from_reviews = read_reviews(scheme, read.tables, lookup)
@@ -222,6 +223,8 @@ def _read_assessor_tables(
             from_assessments.findings,
             from_assessments.uses,
         )
+        unassessed = any(who.key not in assessed_by for who in checked.identities)
+        unmatched = bool(from_assessments.unmatched) and unassessed
     uses = sorted(read.uses + uses, key=lambda u: u.file)
     return _Assessed(
         findings=given.findings + read.findings + table_findings,
@@ -229,7 +232,7 @@ def _read_assessor_tables(
         reviews=reviews,
         uses=uses,
         files=read.files,
-        provisional=given.unusable or read.unusable or _provisional_codes(table_findings),
+        provisional=given.unusable or read.unusable or unmatched or _provisional_codes(table_findings),
         reviews_given=method.table == "review" and any(u.used for u in uses),
         assessed=any(u.used for u in uses),
         displays=from_inputs.displays,

@@ -403,3 +403,54 @@ def test_review_sheets_attached_to_a_saved_mail_are_used(tmp_path):
     ]
     assert sorted(r.score.qualitative for r in result.ranked) == [60, 80]
     assert not result.provisional and not result.table_unusable
+
+
+def _edit_rows(path: Path, sheet: str, cells: dict[str, object]) -> Path:
+    """The table as an assessor leaves it after typing into cells (a row added, a name retyped)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    for ref, value in cells.items():
+        book[sheet][ref] = value
+    book.save(path)
+    return path
+
+
+def test_a_total_row_under_the_centers_is_no_center(tmp_path):
+    qd = _edit_rows(
+        write_assessment(tmp_path / "q.xlsx", QD, roster=QD_TWO, rows={"QD01": {"major_errors": 1}}),
+        "考核评价",
+        {"B5": "合计", "D5": 1, "A6": "平 均", "D6": 0.5},
+    )
+    assert read_assessments(QD, table(qd), resolve).findings == []
+    gd = _edit_rows(
+        write_assessment(
+            tmp_path / "g.xlsx", GD, roster=GD.roster[:1], rows={"GD01": full(80)}, reviewer="王五"
+        ),
+        "定性评分",
+        {"B4": "平均分", "D4": 24, "E4": 32, "F4": 12, "G4": 12},
+    )
+    read = read_reviews(GD, table(gd, GD), gd_resolve)
+    assert read.findings == [] and [r.total for r in read.by_center["k1"]] == [80]
+
+
+QD_TWO = [RosterEntry("QD01", "甲分中心", "甲区科技局"), RosterEntry("QD02", "乙分中心", "乙区科技局")]
+
+
+def test_a_row_of_values_for_no_known_center_makes_the_result_provisional(tmp_path):
+    """The assessor retyped 乙分中心's name and left out its code: its 重大责任事故 finds no center, and 乙 goes
+    unassessed with its money; a row for a center that did not submit changes nobody's result."""
+    from kjjr_excel.app import run_rank
+
+    inbox = inbox_of(tmp_path / "inbox", QD, QD_TWO)
+    rows = {"QD01": {"major_errors": 1}, "QD02": {"major_accident": "是"}}
+    path = write_assessment(tmp_path / "a.xlsx", QD, roster=QD_TWO, rows=rows)
+    retyped = _edit_rows(path, "考核评价", {"A4": None, "B4": "乙区分中心"})
+    result = run_rank(QD, [inbox], assessments=[retyped], jobs=1)
+    assert "assessment-unknown-center" in {f.code for f in result.findings}
+    assert result.provisional and result.table_unusable
+    other = write_assessment(tmp_path / "b.xlsx", QD, roster=QD_TWO, rows=rows)
+    other = _edit_rows(other, "考核评价", {"A5": "QD09", "B5": "丙分中心", "D5": 2})
+    result = run_rank(QD, [inbox], assessments=[other], jobs=1)
+    assert "assessment-unknown-center" in {f.code for f in result.findings}
+    assert not result.provisional and not result.table_unusable
