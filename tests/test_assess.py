@@ -454,3 +454,29 @@ def test_a_row_of_values_for_no_known_center_makes_the_result_provisional(tmp_pa
     result = run_rank(QD, [inbox], assessments=[other], jobs=1)
     assert "assessment-unknown-center" in {f.code for f in result.findings}
     assert not result.provisional and not result.table_unusable
+
+
+def test_a_review_workbook_with_a_sheet_per_reviewer_counts_every_sheet(tmp_path):
+    """The office collects the reviewers' scores into one workbook, a copy of the sheet per reviewer: each
+    sheet is a review sheet with its own reviewer, none is silently left out."""
+    import openpyxl
+
+    path = write_assessment(
+        tmp_path / "汇总.xlsx", GD, roster=GD.roster[:1], rows={"GD01": full(80)}, reviewer="张三"
+    )
+    book = openpyxl.load_workbook(path)
+    for name, total in (("李四", 60), ("王五", 70)):
+        sheet = book.copy_worksheet(book["定性评分"])
+        sheet.title, sheet["K1"] = name, name
+        for part, column in zip(GD.parts, "DEFG", strict=True):
+            sheet[f"{column}3"] = float(part.max) * total / 100
+    book.save(path)
+    tables = table(path, GD)
+    assert [(t.sheet, t.reviewer) for t in tables] == [
+        ("定性评分", "张三"),
+        ("李四", "李四"),
+        ("王五", "王五"),
+    ]
+    read = read_reviews(GD, tables, gd_resolve)
+    assert sorted(r.total for r in read.by_center["k1"]) == [60, 70, 80]
+    assert [u.reviewer for u in read.uses if u.used] == ["张三", "李四", "王五"]

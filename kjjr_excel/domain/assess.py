@@ -345,7 +345,10 @@ def _newest_copies(tables: Sequence[Table]) -> tuple[list[Table], list[Finding],
     for group in by_reviewer.values():
         copies: list[Table] = []
         for table in sorted(group, key=lambda t: t.file):
-            same = next((t for t in copies if table.sha256 and t.sha256 == table.sha256), None)
+            same = next(
+                (t for t in copies if table.sha256 and t.sha256 == table.sha256 and t.sheet == table.sheet),
+                None,
+            )
             if same is None:
                 copies.append(table)
             else:
