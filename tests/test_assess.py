@@ -11,6 +11,7 @@ from kjjr_excel.domain.assess import read_assessments, read_reviews
 from kjjr_excel.domain.findings import CODES
 from kjjr_excel.domain.scheme import RosterEntry, load_scheme
 from kjjr_excel.read.tables import read_tables
+from kjjr_excel.write.ranking import write_ranking
 from kjjr_excel.write.template import write_assessment
 
 QD = load_scheme("qingdao")
@@ -449,6 +450,10 @@ def test_a_row_of_values_for_no_known_center_makes_the_result_provisional(tmp_pa
     result = run_rank(QD, [inbox], assessments=[retyped], jobs=1)
     assert "assessment-unknown-center" in {f.code for f in result.findings}
     assert result.provisional and result.table_unusable
+    ranking = _sheet(write_ranking(result, tmp_path / "r.xlsx"), "排名")
+    title, flags = ranking[0][0], {row[3]: row[10] for row in ranking[2:4]}
+    assert "考核评价不完整" in title  # the meeting sees which center the assessor's table did not reach
+    assert flags["乙分中心"].startswith("未经考核评价；") and "未经考核评价" not in flags["甲分中心"]
     other = write_assessment(tmp_path / "b.xlsx", QD, roster=QD_TWO, rows=rows)
     other = _edit_rows(other, "考核评价", {"A5": "QD09", "B5": "丙分中心", "D5": 2})
     result = run_rank(QD, [inbox], assessments=[other], jobs=1)
