@@ -211,11 +211,14 @@ def _read_assessor_tables(
     read.merge(read_tables(scheme, from_inputs.files, strict_kind=False, year=checked.year))
     assessed_by: dict[str, Assessment] = {}
     reviews: dict[str, list[Review]] = {}
-    unmatched = False  # a row of values no center was found for, while a center went unassessed
+    unmatched = False  # a row of values no center was found for, while a center went without one
     method = method_of(scheme)
     if method.table == "review":
         from_reviews = read_reviews(scheme, read.tables, lookup)
         reviews, table_findings, uses = from_reviews.by_center, from_reviews.findings, from_reviews.uses
+        sheets = sum(1 for u in uses if u.used)
+        short = any(len(reviews.get(who.key, [])) < sheets for who in checked.identities)
+        unmatched = bool(from_reviews.unmatched) and short
     else:
         from_assessments = read_assessments(scheme, read.tables, lookup)
         assessed_by, table_findings, uses = (

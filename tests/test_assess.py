@@ -485,3 +485,21 @@ def test_a_review_workbook_with_a_sheet_per_reviewer_counts_every_sheet(tmp_path
     read = read_reviews(GD, tables, gd_resolve)
     assert sorted(r.total for r in read.by_center["k1"]) == [60, 70, 80]
     assert [u.reviewer for u in read.uses if u.used] == ["张三", "李四", "王五"]
+
+
+def test_a_review_row_for_no_known_center_makes_the_result_provisional(tmp_path):
+    """A reviewer typed a short name without the code: that center's qualitative score would be the other
+    reviewer's alone, a different figure and amount, so the result is provisional until the sheet is fixed."""
+    from kjjr_excel.app import run_rank
+
+    entries = GD.roster[:2]
+    inbox = inbox_of(tmp_path / "inbox", GD, entries)
+    rows = {e.code: full(70) for e in entries}
+    first = write_assessment(tmp_path / "张三.xlsx", GD, roster=entries, rows=rows, reviewer="张三")
+    second = write_assessment(tmp_path / "李四.xlsx", GD, roster=entries, rows=rows, reviewer="李四")
+    result = run_rank(GD, [inbox], assessments=[first, second], jobs=1)
+    assert not result.provisional and not result.table_unusable
+    short = _edit_rows(first, "定性评分", {"A4": None, "B4": entries[1].name[:2]})
+    result = run_rank(GD, [inbox], assessments=[short, second], jobs=1)
+    assert "review-unknown-center" in {f.code for f in result.findings}
+    assert result.provisional and result.table_unusable

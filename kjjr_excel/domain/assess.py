@@ -94,6 +94,7 @@ class ReviewsRead:
     by_center: dict[str, list[Review]]
     findings: list[Finding]
     uses: list[TableUse]
+    unmatched: int = 0  # rows holding scores or a veto whose center is not known
 
 
 @dataclass(frozen=True)
@@ -385,6 +386,7 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
     一票否决 = 是 vetoes the center, naming the file."""
     out: dict[str, list[Review]] = {}
     kept, findings, uses = _newest_copies(tables)
+    unmatched = 0
     for table in kept:
         rows: list[tuple[str, Review]] = []
         first_cell: dict[str, str] = {}
@@ -393,6 +395,9 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
             if found is None:
                 continue
             key, review, name, name_cell = found
+            if review is None:  # a center not known: which center's score was it?
+                unmatched += 1
+                continue
             if key in first_cell:  # counted once at most: which of the rows did the reviewer mean?
                 findings.append(
                     Finding.make(
@@ -415,7 +420,7 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
             out.setdefault(key, []).append(review)
         scored = len({key for key, review in rows if review.total is not None})
         uses.append(TableUse(table.file, KIND_REVIEW, True, table.reviewer, centers=scored))
-    return ReviewsRead(out, findings, sorted(uses, key=lambda u: u.file))
+    return ReviewsRead(out, findings, sorted(uses, key=lambda u: u.file), unmatched)
 
 
 @dataclass
@@ -465,9 +470,9 @@ def _review_cells(scheme: Scheme, table: Table, row: TableRow, who: str) -> _Rev
 
 def _review_row(
     scheme: Scheme, table: Table, row: TableRow, resolve: Resolver, findings: list[Finding]
-) -> tuple[str, Review, str, str] | None:
-    """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row or
-    a center not known (a finding)."""
+) -> tuple[str, Review | None, str, str] | None:
+    """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row, no
+    review for a center not known (a finding)."""
     ident = row.identity()
     if (not ident.code and not ident.name) or is_total_row(ident.code, ident.name):
         return None
@@ -478,7 +483,7 @@ def _review_row(
     key = resolve(ident.code, ident.name)
     if key is None:
         findings.append(_unknown("review-unknown-center", table.file, table.sheet, ident.cell, who))
-        return None
+        return "", None, who, ident.cell
     findings.extend(cells.findings)
     review = Review(
         total=None,
