@@ -211,10 +211,14 @@ def _read_assessor_tables(
     read.merge(read_tables(scheme, from_inputs.files, strict_kind=False, year=checked.year))
     assessed_by: dict[str, Assessment] = {}
     reviews: dict[str, list[Review]] = {}
+    unmatched = False  # a row of values no center was found for, while a center went without one
     method = method_of(scheme)
     if method.table == "review":
         from_reviews = read_reviews(scheme, read.tables, lookup)
         reviews, table_findings, uses = from_reviews.by_center, from_reviews.findings, from_reviews.uses
+        sheets = sum(1 for u in uses if u.used)
+        short = any(len(reviews.get(who.key, [])) < sheets for who in checked.identities)
+        unmatched = bool(from_reviews.unmatched) and short
     else:
         from_assessments = read_assessments(scheme, read.tables, lookup)
         assessed_by, table_findings, uses = (
@@ -222,6 +226,8 @@ def _read_assessor_tables(
             from_assessments.findings,
             from_assessments.uses,
         )
+        unassessed = any(who.key not in assessed_by for who in checked.identities)
+        unmatched = bool(from_assessments.unmatched) and unassessed
     uses = sorted(read.uses + uses, key=lambda u: u.file)
     return _Assessed(
         findings=given.findings + read.findings + table_findings,
@@ -229,7 +235,7 @@ def _read_assessor_tables(
         reviews=reviews,
         uses=uses,
         files=read.files,
-        provisional=given.unusable or read.unusable or _provisional_codes(table_findings),
+        provisional=given.unusable or read.unusable or unmatched or _provisional_codes(table_findings),
         reviews_given=method.table == "review" and any(u.used for u in uses),
         assessed=any(u.used for u in uses),
         displays=from_inputs.displays,

@@ -11,6 +11,7 @@ from kjjr_excel.domain.assess import read_assessments, read_reviews
 from kjjr_excel.domain.findings import CODES
 from kjjr_excel.domain.scheme import RosterEntry, load_scheme
 from kjjr_excel.read.tables import read_tables
+from kjjr_excel.write.ranking import write_ranking
 from kjjr_excel.write.template import write_assessment
 
 QD = load_scheme("qingdao")
@@ -403,3 +404,102 @@ def test_review_sheets_attached_to_a_saved_mail_are_used(tmp_path):
     ]
     assert sorted(r.score.qualitative for r in result.ranked) == [60, 80]
     assert not result.provisional and not result.table_unusable
+
+
+def _edit_rows(path: Path, sheet: str, cells: dict[str, object]) -> Path:
+    """The table as an assessor leaves it after typing into cells (a row added, a name retyped)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    for ref, value in cells.items():
+        book[sheet][ref] = value
+    book.save(path)
+    return path
+
+
+def test_a_total_row_under_the_centers_is_no_center(tmp_path):
+    qd = _edit_rows(
+        write_assessment(tmp_path / "q.xlsx", QD, roster=QD_TWO, rows={"QD01": {"major_errors": 1}}),
+        "考核评价",
+        {"B5": "合计", "D5": 1, "A6": "平 均", "D6": 0.5},
+    )
+    assert read_assessments(QD, table(qd), resolve).findings == []
+    gd = _edit_rows(
+        write_assessment(
+            tmp_path / "g.xlsx", GD, roster=GD.roster[:1], rows={"GD01": full(80)}, reviewer="王五"
+        ),
+        "定性评分",
+        {"B4": "平均分", "D4": 24, "E4": 32, "F4": 12, "G4": 12},
+    )
+    read = read_reviews(GD, table(gd, GD), gd_resolve)
+    assert read.findings == [] and [r.total for r in read.by_center["k1"]] == [80]
+
+
+QD_TWO = [RosterEntry("QD01", "甲分中心", "甲区科技局"), RosterEntry("QD02", "乙分中心", "乙区科技局")]
+
+
+def test_a_row_of_values_for_no_known_center_makes_the_result_provisional(tmp_path):
+    """The assessor retyped 乙分中心's name and left out its code: its 重大责任事故 finds no center, and 乙 goes
+    unassessed with its money; a row for a center that did not submit changes nobody's result."""
+    from kjjr_excel.app import run_rank
+
+    inbox = inbox_of(tmp_path / "inbox", QD, QD_TWO)
+    rows = {"QD01": {"major_errors": 1}, "QD02": {"major_accident": "是"}}
+    path = write_assessment(tmp_path / "a.xlsx", QD, roster=QD_TWO, rows=rows)
+    retyped = _edit_rows(path, "考核评价", {"A4": None, "B4": "乙区分中心"})
+    result = run_rank(QD, [inbox], assessments=[retyped], jobs=1)
+    assert "assessment-unknown-center" in {f.code for f in result.findings}
+    assert result.provisional and result.table_unusable
+    ranking = _sheet(write_ranking(result, tmp_path / "r.xlsx"), "排名")
+    title, flags = ranking[0][0], {row[3]: row[10] for row in ranking[2:4]}
+    assert "考核评价不完整" in title  # the meeting sees which center the assessor's table did not reach
+    assert flags["乙分中心"].startswith("未经考核评价；") and "未经考核评价" not in flags["甲分中心"]
+    other = write_assessment(tmp_path / "b.xlsx", QD, roster=QD_TWO, rows=rows)
+    other = _edit_rows(other, "考核评价", {"A5": "QD09", "B5": "丙分中心", "D5": 2})
+    result = run_rank(QD, [inbox], assessments=[other], jobs=1)
+    assert "assessment-unknown-center" in {f.code for f in result.findings}
+    assert not result.provisional and not result.table_unusable
+
+
+def test_a_review_workbook_with_a_sheet_per_reviewer_counts_every_sheet(tmp_path):
+    """The office collects the reviewers' scores into one workbook, a copy of the sheet per reviewer: each
+    sheet is a review sheet with its own reviewer, none is silently left out."""
+    import openpyxl
+
+    path = write_assessment(
+        tmp_path / "汇总.xlsx", GD, roster=GD.roster[:1], rows={"GD01": full(80)}, reviewer="张三"
+    )
+    book = openpyxl.load_workbook(path)
+    for name, total in (("李四", 60), ("王五", 70)):
+        sheet = book.copy_worksheet(book["定性评分"])
+        sheet.title, sheet["K1"] = name, name
+        for part, column in zip(GD.parts, "DEFG", strict=True):
+            sheet[f"{column}3"] = float(part.max) * total / 100
+    book.save(path)
+    tables = table(path, GD)
+    assert [(t.sheet, t.reviewer) for t in tables] == [
+        ("定性评分", "张三"),
+        ("李四", "李四"),
+        ("王五", "王五"),
+    ]
+    read = read_reviews(GD, tables, gd_resolve)
+    assert sorted(r.total for r in read.by_center["k1"]) == [60, 70, 80]
+    assert [u.reviewer for u in read.uses if u.used] == ["张三", "李四", "王五"]
+
+
+def test_a_review_row_for_no_known_center_makes_the_result_provisional(tmp_path):
+    """A reviewer typed a short name without the code: that center's qualitative score would be the other
+    reviewer's alone, a different figure and amount, so the result is provisional until the sheet is fixed."""
+    from kjjr_excel.app import run_rank
+
+    entries = GD.roster[:2]
+    inbox = inbox_of(tmp_path / "inbox", GD, entries)
+    rows = {e.code: full(70) for e in entries}
+    first = write_assessment(tmp_path / "张三.xlsx", GD, roster=entries, rows=rows, reviewer="张三")
+    second = write_assessment(tmp_path / "李四.xlsx", GD, roster=entries, rows=rows, reviewer="李四")
+    result = run_rank(GD, [inbox], assessments=[first, second], jobs=1)
+    assert not result.provisional and not result.table_unusable
+    short = _edit_rows(first, "定性评分", {"A4": None, "B4": entries[1].name[:2]})
+    result = run_rank(GD, [inbox], assessments=[short, second], jobs=1)
+    assert "review-unknown-center" in {f.code for f in result.findings}
+    assert result.provisional and result.table_unusable

@@ -194,3 +194,15 @@ def test_a_figure_no_spreadsheet_holds_exactly_is_a_cell_error_not_a_refused_fil
 def test_the_largest_exact_figures_still_read():
     assert count(10**15 - 1).value == 10**15 - 1
     assert money("999999999999999").value == Decimal("999999999999999")
+
+
+def test_a_yes_no_word_is_read_with_a_note_that_asks_for_yes_or_no():
+    """'√', '无', '有' for 重大责任事故 or 一票否决: read as 是/否, and the note asks for 是 or 否, not for a number."""
+    from kjjr_excel.domain.findings import Finding
+
+    for raw, value in (("√", True), ("有", True), ("无", False), ("×", False)):
+        parsed = parse_value(raw, type="bool")
+        assert (parsed.value, parsed.code) == (value, "value-yes-no-word")
+        message = Finding.make(parsed.code, label="重大责任事故", **dict(parsed.fields)).message
+        assert message.endswith("以后请只填写“是”或“否”。") and "数字" not in message
+    assert parse_value("是", type="bool").code == parse_value("否", type="bool").code == ""

@@ -291,8 +291,9 @@ FIXTURES = {
     "cross-unit-suspect": "test_validate.py::test_cross_field_checks",
     "value-outlier": "test_validate.py::test_outliers_robust_and_only_with_enough_centers",
 }
-# Codes owned by other stages (assessments, reviews, history, scoring); value-bool is emitted only for bool
-# indicators, which no shipped scheme lets a clerk fill (they are assessor fields, read by assess.py).
+# Codes owned by other stages (assessments, reviews, history, scoring); value-bool and value-yes-no-word are
+# emitted only for bool indicators, which no shipped scheme lets a clerk fill (they are assessor fields, read by
+# assess.py; test_parse.py has the yes/no words).
 OTHER_PREFIXES = ("assessment-", "review-", "history-", "rank-", "score-", "template-", "output-")
 OTHER_STAGES = {
     "assessment-unknown-center",
@@ -311,6 +312,7 @@ OTHER_STAGES = {
     "history-unmatched",
     "history-ambiguous",
     "value-bool",
+    "value-yes-no-word",
 }
 
 

@@ -7,7 +7,7 @@ into assessor values, verified counts, qualitative totals and vetoes, with findi
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +20,8 @@ from kjjr_excel.domain.scheme import Indicator, Part, Scheme
 
 VETO_HEADER = "一票否决"
 VETO_REASON_HEADER = "否决原因"
+# a row an assessor or reviewer adds under the centers (合计 or 平均 of a column) names no center
+TOTAL_ROW_LABELS = ("合计", "总计", "小计", "平均", "平均分", "平均值")
 
 
 @dataclass
@@ -82,6 +84,7 @@ class AssessmentsRead:
     by_center: dict[str, Assessment]
     findings: list[Finding]
     uses: list[TableUse]
+    unmatched: int = 0  # rows holding values whose center is not known: one may be a center left unassessed
 
 
 @dataclass
@@ -91,6 +94,7 @@ class ReviewsRead:
     by_center: dict[str, list[Review]]
     findings: list[Finding]
     uses: list[TableUse]
+    unmatched: int = 0  # rows holding scores or a veto whose center is not known
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,12 @@ def _verified_cell(row: TableRow, ind: Indicator) -> Cell | None:
 Resolver = Callable[[str, str], str | None]  # (code, name) -> center key, or None when unknown
 
 
+def is_total_row(code: str, name: str) -> bool:
+    """A 合计 / 平均 row under the centers: its code and name cells hold nothing but such a label."""
+    texts = {normalise_name(code), normalise_name(name)} - {""}
+    return bool(texts) and texts <= {normalise_name(t) for t in TOTAL_ROW_LABELS}
+
+
 def _unknown(code: str, file: str, sheet: str, cell: str, who: str) -> Finding:
     return Finding.make(code, file=file, sheet=sheet, cell=cell, center=who, value=who, name=who)
 
@@ -216,6 +226,7 @@ def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver)
     findings: list[Finding] = []
     uses: list[TableUse] = []
     first_of: dict[str, str] = {}  # sha256 -> file: the same file given twice is read once
+    unmatched = 0
     for table in tables:
         file, sheet = table.file, table.sheet
         if table.sha256 and table.sha256 in first_of:
@@ -228,11 +239,12 @@ def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver)
         for row in table.rows:
             ident = row.identity()
             code, name, name_cell = ident.code, ident.name, ident.cell
-            if not code and not name:
+            if (not code and not name) or is_total_row(code, name):
                 continue
             key = resolve(code, name)
             if key is None:
                 findings.append(_unknown("assessment-unknown-center", file, sheet, name_cell, name or code))
+                unmatched += any(True for _ in _filled_cells(scheme, table, row))
                 continue
             centers += 1
             assessment = _assessment(scheme, table, row, name or code, findings)
@@ -253,25 +265,27 @@ def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver)
                     count=len(places),
                 )
             )
-    return AssessmentsRead(out, findings, uses)
+    return AssessmentsRead(out, findings, uses, unmatched)
 
 
 def _assessment(scheme: Scheme, table: Table, row: TableRow, who: str, findings: list[Finding]) -> Assessment:
     """The assessor's fields and the 核定数 of one row; the findings of their cells added."""
     assessment = Assessment(file=table.file, sheet=table.sheet)
-    for ind in scheme.assessor_indicators:
-        found = _cell(row, *_assessor_headers(scheme, ind), startswith=True)
-        if found is None or (as_text(found.value) == "" and found.ref not in table.formulas):
-            continue
-        findings.extend(_parse_into(table, assessment, ind, found, who, verified=False))
-    for ind in scheme.self_indicators:
-        if not ind.verifiable:
-            continue
-        found = _verified_cell(row, ind)
-        if found is None or (as_text(found.value) == "" and found.ref not in table.formulas):
-            continue
-        findings.extend(_parse_into(table, assessment, ind, found, who, verified=True))
+    for ind, found, verified in _filled_cells(scheme, table, row):
+        findings.extend(_parse_into(table, assessment, ind, found, who, verified=verified))
     return assessment
+
+
+def _filled_cells(scheme: Scheme, table: Table, row: TableRow) -> Iterator[tuple[Indicator, Cell, bool]]:
+    """The assessor fields and 核定数 cells of a row that hold something: (indicator, cell, is a 核定数)."""
+    wanted = [
+        (ind, _cell(row, *_assessor_headers(scheme, ind), startswith=True), False)
+        for ind in scheme.assessor_indicators
+    ]
+    wanted += [(ind, _verified_cell(row, ind), True) for ind in scheme.self_indicators if ind.verifiable]
+    for ind, found, verified in wanted:
+        if found is not None and (as_text(found.value) != "" or found.ref in table.formulas):
+            yield ind, found, verified
 
 
 def _parse_into(
@@ -332,7 +346,10 @@ def _newest_copies(tables: Sequence[Table]) -> tuple[list[Table], list[Finding],
     for group in by_reviewer.values():
         copies: list[Table] = []
         for table in sorted(group, key=lambda t: t.file):
-            same = next((t for t in copies if table.sha256 and t.sha256 == table.sha256), None)
+            same = next(
+                (t for t in copies if table.sha256 and t.sha256 == table.sha256 and t.sheet == table.sheet),
+                None,
+            )
             if same is None:
                 copies.append(table)
             else:
@@ -369,6 +386,7 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
     一票否决 = 是 vetoes the center, naming the file."""
     out: dict[str, list[Review]] = {}
     kept, findings, uses = _newest_copies(tables)
+    unmatched = 0
     for table in kept:
         rows: list[tuple[str, Review]] = []
         first_cell: dict[str, str] = {}
@@ -377,6 +395,9 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
             if found is None:
                 continue
             key, review, name, name_cell = found
+            if review is None:  # a center not known: which center's score was it?
+                unmatched += 1
+                continue
             if key in first_cell:  # counted once at most: which of the rows did the reviewer mean?
                 findings.append(
                     Finding.make(
@@ -399,7 +420,7 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
             out.setdefault(key, []).append(review)
         scored = len({key for key, review in rows if review.total is not None})
         uses.append(TableUse(table.file, KIND_REVIEW, True, table.reviewer, centers=scored))
-    return ReviewsRead(out, findings, sorted(uses, key=lambda u: u.file))
+    return ReviewsRead(out, findings, sorted(uses, key=lambda u: u.file), unmatched)
 
 
 @dataclass
@@ -449,11 +470,11 @@ def _review_cells(scheme: Scheme, table: Table, row: TableRow, who: str) -> _Rev
 
 def _review_row(
     scheme: Scheme, table: Table, row: TableRow, resolve: Resolver, findings: list[Finding]
-) -> tuple[str, Review, str, str] | None:
-    """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row or
-    a center not known (a finding)."""
+) -> tuple[str, Review | None, str, str] | None:
+    """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row, no
+    review for a center not known (a finding)."""
     ident = row.identity()
-    if not ident.code and not ident.name:
+    if (not ident.code and not ident.name) or is_total_row(ident.code, ident.name):
         return None
     who = ident.name or ident.code
     cells = _review_cells(scheme, table, row, who)
@@ -462,7 +483,7 @@ def _review_row(
     key = resolve(ident.code, ident.name)
     if key is None:
         findings.append(_unknown("review-unknown-center", table.file, table.sheet, ident.cell, who))
-        return None
+        return "", None, who, ident.cell
     findings.extend(cells.findings)
     review = Review(
         total=None,

@@ -196,6 +196,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             "“{label}”填写为“{raw}”，换算为“{unit}”是 {value}，不是整数，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”填写数字。",
         ),
         "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
+        "value-yes-no-word": (N, "“{label}”填写为“{raw}”，已按“{value}”读取。以后请只填写“是”或“否”。"),
         "value-zero-word": (W, "“{label}”填写为“{raw}”，已按0读取。如果不是0，请填写实际数字。"),
         "value-text-number": (N, "“{label}”是以文本形式保存的数字“{raw}”，已按 {value} 读取。"),
         "value-not-number": (

@@ -288,11 +288,11 @@ def _parse_bool(raw: object) -> Parsed:
     text = unicodedata.normalize("NFKC", as_text(raw)).strip().lower()
     if text in YES_WORDS:
         return Parsed(
-            True, "" if text == "是" else "value-normalised", (("raw", as_text(raw)), ("value", "是"))
+            True, "" if text == "是" else "value-yes-no-word", (("raw", as_text(raw)), ("value", "是"))
         )
     if text in NO_WORDS:
         return Parsed(
-            False, "" if text == "否" else "value-normalised", (("raw", as_text(raw)), ("value", "否"))
+            False, "" if text == "否" else "value-yes-no-word", (("raw", as_text(raw)), ("value", "否"))
         )
     return Parsed(None, "value-bool", (("raw", as_text(raw)),))
 

@@ -9,7 +9,7 @@ CSV is read strictly (guards.csv_rows).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -141,6 +141,11 @@ def identity_roles(center_label: str = "", *, year: bool = False) -> dict[str, t
 
 def find_header(sheets: Sequence[Sheet], spec: TableSpec) -> Header | None:
     """The first row (sheet by sheet) that the spec recognises as a header row; None when no sheet has one."""
+    return next(find_headers(sheets, spec), None)
+
+
+def find_headers(sheets: Sequence[Sheet], spec: TableSpec) -> Iterator[Header]:
+    """Each sheet's first row that the spec recognises as a header row (sheets without one are passed)."""
     required = {normalise_name(r): r for r in spec.required}
     for sheet in sheets:
         for n, row in enumerate(sheet.rows[: spec.scan_rows]):
@@ -150,8 +155,8 @@ def find_header(sheets: Sequence[Sheet], spec: TableSpec) -> Header | None:
             columns = _columns(texts, spec.roles)
             if all(any(role in columns for role in group) for group in spec.needs):
                 keys = {c: required.get(t, as_text(row[c])) for c, t in enumerate(texts) if t}
-                return Header(sheet, n, columns, keys)
-    return None
+                yield Header(sheet, n, columns, keys)
+                break
 
 
 def _columns(texts: list[str], roles: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
@@ -327,13 +332,19 @@ def _read_one(
         out.unusable = True  # given as a table, or recognised as one of this scheme by its _meta
         return
     out.findings += book.findings
+    # a review workbook may hold one sheet per reviewer: each is read as a review sheet of its own
+    sheets = [Sheet(n, g) for n, g in book.sheets]
+    for found in find_headers(sheets, spec) if method.table_reviewers else [header]:
+        out.tables.append(_table(found, book, display, reviewers=method.table_reviewers))
+
+
+def _table(header: Header, book: TableBook, display: str, *, reviewers: bool) -> Table:
+    """The rows under a header row found, with the sheet's formulas and (a review sheet) its reviewer."""
     sheet = header.sheet.name
-    reviewer = reviewer_of(header.sheet.rows, header.index) if method.table_reviewers else Reviewer("", "")
-    formulas = book.formulas.get(sheet, {})
+    reviewer = reviewer_of(header.sheet.rows, header.index) if reviewers else Reviewer("", "")
     rows = table_rows(header, display)
-    out.tables.append(
-        Table(display, sheet, rows, formulas, reviewer.name, reviewer.cell, book.saved_at, book.sha256)
-    )
+    formulas = book.formulas.get(sheet, {})
+    return Table(display, sheet, rows, formulas, reviewer.name, reviewer.cell, book.saved_at, book.sha256)
 
 
 def _size(path: Path | ArchiveMember | MemberFile) -> int:

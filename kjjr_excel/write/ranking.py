@@ -412,7 +412,7 @@ def provisional_note(result: RunResult) -> str:
 
 def short_flags(flags: Sequence[str], provisional: bool) -> str:
     """标记 as a meeting reads it: the flag alone (数据有误, 一票否决, 摘牌…); which cell, which file and why are
-    on 校验问题 (and 历年结果). 未经考核评价, true of every row of a provisional result, is in the title."""
+    on 校验问题 (and 历年结果). provisional: the title already says 未经考核评价 (no assessor table at all)."""
     shown: list[str] = []
     for flag in flags:
         if provisional and flag == FLAG_NOT_ASSESSED:
@@ -437,7 +437,7 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
     flag_col = len(columns) - 1
     for n, r in enumerate(result.ranked, start=1):
         c = r.center
-        flags = short_flags(r.flags, bool(provisional))
+        flags = short_flags(r.flags, FLAG_NOT_ASSESSED in provisional)
         strong = any(f.startswith(FLAG_DELIST) and not f.startswith(FLAG_DELIST_WARNING) for f in r.flags)
         table.add(
             [
