@@ -464,3 +464,18 @@ def test_a_held_amount_is_published_as_held_not_as_nothing(gd_ranking: Path) -> 
     assert [table[r.name][4] for r in held] == ["暂缓确定"] * len(held)
     paid = next(r for r in book.rows if r.subsidy)
     assert table[paid.name][4] == f"{paid.subsidy:.2f}"
+
+
+def test_year_is_said_in_every_publish_text_the_scheme_may_hold_it_in() -> None:
+    import dataclasses
+
+    scheme = load_scheme("qingdao")
+    texts = {
+        **scheme.publish,
+        "objection": "对{year}年度结果有异议的，请在公示期内反映。",
+        "contact": "联系人：{year}考核组",
+    }
+    said = publish._texts(dataclasses.replace(scheme, publish=texts), 2018, None)
+    assert said["objection"] == "对2018年度结果有异议的，请在公示期内反映。"
+    assert said["contact"] == "联系人：2018考核组"
+    assert "{year}" not in "".join(said.values())

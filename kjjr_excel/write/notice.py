@@ -19,8 +19,8 @@ from xlsxwriter.format import Format
 from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
-from kjjr_excel.domain.rank import pay_held_flag
-from kjjr_excel.domain.scheme import Scheme
+from kjjr_excel.domain.rank import pay_held_word
+from kjjr_excel.domain.scheme import Scheme, say_year
 from kjjr_excel.errors import KjjrError
 from kjjr_excel.write.output import atomic_write, make_folder
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
@@ -176,15 +176,15 @@ def _date_text(when: datetime) -> str:
 
 
 def _texts(scheme: Scheme, year: int, days: int | None) -> dict[str, str]:
-    pub = scheme.publish
+    # {year} in any of [publish]'s texts (the loader accepts it in each), not only in the intro
+    pub = {key: say_year(text, year) for key, text in scheme.publish.items()}
     issuer = pub.get("issuer") or scheme.issuer
     days = days if days is not None else int(pub.get("notice_days") or NOTICE_DAYS)
     subject = f"{scheme.subject}{year}年度{scheme.result_title}"
     return {
         "issuer": issuer,
         "heading": f"关于{subject}的公示",
-        # {year} only: a scheme's own text may hold other braces
-        "intro": pub.get("intro", "").replace("{year}", str(year)) or f"现将{subject}予以公示。",
+        "intro": pub.get("intro", "") or f"现将{subject}予以公示。",
         "period": f"公示期为{days}个工作日，自发布之日起计算。",
         "objection": pub.get("objection", ""),
         "contact": pub.get("contact", ""),
@@ -202,7 +202,7 @@ def notice_table(scheme: Scheme, book: RankingBook) -> list[list[str]]:
     and would announce that a center graded 优秀 gets nothing."""
     rows = [["序号", "单位名称", "得分", "等次", scheme.subsidy_label]]
     # 补助暂缓, or the scheme's own word (支持暂缓), as 排名's 标记 shows it; 补助暂缓 also in a book written before
-    held = {pay_held_flag(scheme).split("：", 1)[0], "补助暂缓"}
+    held = {pay_held_word(scheme), "补助暂缓"}
     for r in book.rows:
         amount = PAY_HELD_SHOWN if held & set(r.flags.split("；")) else figures(r.subsidy) or "—"
         rows.append([str(r.serial), r.name, figures(r.total), r.grade or "—", amount])
