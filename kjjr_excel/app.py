@@ -287,7 +287,7 @@ def _provisional_codes(findings: Sequence[Finding]) -> bool:
 
 def _withheld(scheme: Scheme) -> str:
     what = method_of(scheme).table_kind
-    return f"{scheme.subsidy_label.split('（')[0]}暂不确定（有{what}无法使用）"
+    return f"{scheme.money_label}暂不确定（有{what}无法使用）"
 
 
 def _provisional_note(scheme: Scheme, reason: str) -> str:

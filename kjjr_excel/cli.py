@@ -430,7 +430,7 @@ def _say_tables(ranked: Ranked, allow_missing: bool) -> None:
         return
     message = (
         f"结果为暂定结果（{result.provisional}）：有考核评价表或评审表无法使用，详见“校验问题”表；"
-        f"{result.scheme.subsidy_label.split('（')[0]}暂不确定。"
+        f"{result.scheme.money_label}暂不确定。"
     )
     if allow_missing:
         click.secho(f"注意：{message}（已按 --allow-missing-assessment 继续）", fg="yellow")

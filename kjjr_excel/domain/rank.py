@@ -40,6 +40,16 @@ def pay_held_flag(scheme: Scheme) -> str:
     return PAY_HELD.format(money=scheme.money_word, label=scheme.money_label)
 
 
+def pay_held_word(scheme: Scheme) -> str:
+    """The flag's short form, as 排名's 标记 prints it: 补助暂缓, 支持暂缓."""
+    return f"{scheme.money_word}暂缓"
+
+
+def floors_covered(scheme: Scheme, qualifying: int) -> bool:
+    """Whether a total budget gives each of `qualifying` centers its floor (else it is shared evenly)."""
+    return scheme.subsidy_budget >= scheme.subsidy_floor * qualifying
+
+
 def years_text(n: int) -> str:
     """A count of years as the notice writes it: 两 (连续两年), 三, …; digits from 11 on."""
     return "一两三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
@@ -105,8 +115,9 @@ def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[s
     score_sum = sum(t for _, t, _ in qualifying)
     if rest <= 0 or score_sum <= 0:
         share = (scheme.subsidy_budget / len(qualifying)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        covered = floors_covered(scheme, len(qualifying))
         for k, _, _ in qualifying:
-            out[k] = min(floor, share) if rest < 0 else floor
+            out[k] = floor if covered else min(floor, share)
         return out
     cents = int(rest * 100)
     exact = [(k, Fraction(cents) * Fraction(t) / Fraction(score_sum)) for k, t, _ in qualifying]

@@ -253,13 +253,10 @@ class Scheme:
         """The scheme with {year} in its period and help texts said as the year assessed, so that a form made
         for 2020 (--year, or an edited year) never asks for 2019's figures."""
 
-        def say(text: str) -> str:
-            return text.replace("{year}", str(year))
-
         return replace(
             self,
-            period=say(self.period),
-            indicators=tuple(replace(i, help=say(i.help)) for i in self.indicators),
+            period=say_year(self.period, year),
+            indicators=tuple(replace(i, help=say_year(i.help, year)) for i in self.indicators),
         )
 
     def indicator(self, indicator_id: str) -> Indicator:
@@ -641,11 +638,8 @@ class _Loader:
         publish_texts = {k: v for k in PUBLISH_KEYS if (v := publish.text(k, None)) is not None}
         for key, value in publish_texts.items():
             # {year} is the one placeholder: a misspelt one would reach the public notice as typed
-            slot = next((m for m in re.findall(r"\{[A-Za-z_]\w*\}", value) if m != "{year}"), None)
-            if slot:
-                raise publish.fail(
-                    key, f"{slot} 不是可用的占位符：只有 {{year}}（考核年度）会被替换，请改正拼写"
-                )
+            if _stray_placeholder(value):
+                raise publish.fail(key, _stray_placeholder(value))
         publish_texts["notice_days"] = str(publish.integer("notice_days", 5, lo=1, hi=60))
         fields["publish"] = publish_texts
 
@@ -657,11 +651,8 @@ class _Loader:
             (("indicators", n, "help"), i.help, r"(\d{4})年度") for n, i in enumerate(scheme.indicators)
         ]
         for path, text, pattern in texts:
-            slot = next((m for m in re.findall(r"\{[A-Za-z_]\w*\}", text) if m != "{year}"), None)
-            if slot:
-                raise self.fail(
-                    path, f"{slot} 不是可用的占位符：只有 {{year}}（考核年度）会被替换，请改正拼写"
-                )
+            if _stray_placeholder(text):
+                raise self.fail(path, _stray_placeholder(text))
             other = next((y for y in re.findall(pattern, text) if int(y) != scheme.year), None)
             if other:
                 raise self.fail(
@@ -1023,6 +1014,18 @@ class _Loader:
         if not entries:
             raise SchemeError(f"方案的名录文件 {path} 中没有任何名单。")
         return tuple(entries)
+
+
+def say_year(text: str, year: int) -> str:
+    """A scheme text with its one placeholder, {year}, said as the year (other braces are kept as written)."""
+    return text.replace("{year}", str(year))
+
+
+def _stray_placeholder(text: str) -> str:
+    """The message for a placeholder other than {year} in a scheme text ("" when there is none): it would be
+    printed as typed."""
+    slot = next((m for m in re.findall(r"\{[A-Za-z_]\w*\}", text) if m != "{year}"), None)
+    return f"{slot} 不是可用的占位符：只有 {{year}}（考核年度）会被替换，请改正拼写" if slot else ""
 
 
 TOP_TABLES = (

@@ -29,7 +29,7 @@ from kjjr_excel.domain.layout import META_SHEET, layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
 from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission
 from kjjr_excel.domain.parse import as_text, fmt_decimal
-from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, running_years
+from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, floors_covered, running_years
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.domain.score import num, round2, trims, two
 from kjjr_excel.errors import OutputError
@@ -541,7 +541,7 @@ def _pay_rule(scheme: Scheme, paid: int = 0) -> str:
         budget, floor = fmt_decimal(scheme.subsidy_budget), fmt_decimal(scheme.subsidy_floor)
         pay = (
             f"总额 {budget} 万元，{lowest_paid}及以上的每个{scheme.center_label}先得保底 {floor} 万元，余额按得分比例分配"
-            if scheme.subsidy_budget >= scheme.subsidy_floor * paid
+            if floors_covered(scheme, paid)
             else f"总额 {budget} 万元不足以给{lowest_paid}及以上的 {paid} 个{scheme.center_label}每个保底 {floor} 万元，"
             "按总额平均分配"
         )
