@@ -42,6 +42,12 @@ _PART_HEADER = re.compile(rb"^content-type[ \t]*:", re.IGNORECASE | re.MULTILINE
 # and its attachments are the office's own (a receipt, the blank template of a 催报), not a submission
 _UNSENT = re.compile(rb"^x-unsent[ \t]*:[ \t]*1[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _headers(data: bytes) -> bytes:
+    """A mail's header block, without copying its body (split would copy all of a 50 MB mail's rest)."""
+    end = _HEADER_END.search(data)
+    return data if end is None else data[: end.start()]
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an .eml is text)
 
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"  # winmail.dat: Outlook's rich-text mail packs every attachment in it
@@ -169,7 +175,7 @@ def read_mail(
         detail = f"邮件由 {parts_declared} 个部分组成，远超正常邮件"
         content.findings.append(Finding.make("mail-unreadable", file=display, detail=detail))
         return content
-    if depth == 0 and not data.startswith(OLE_MAGIC) and _UNSENT.search(_HEADER_END.split(data, 1)[0]):
+    if depth == 0 and not data.startswith(OLE_MAGIC) and _UNSENT.search(_headers(data)):
         content = MailContent(origin, draft=True)
         content.findings.append(Finding.make("mail-draft", file=display))
         return content
