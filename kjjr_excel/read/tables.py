@@ -318,7 +318,10 @@ def _read_one(
         out.files.append(InputFile(display, book.sha256, READ, _size(path)))
         return
     spec = TableSpec(roles=identity_roles(scheme.center_label), required=method.table_required)
-    header = None if detail else find_header([Sheet(n, g) for n, g in book.sheets], spec)
+    # every sheet's header row, found once: a review workbook may hold one sheet per reviewer, each read as
+    # a review sheet of its own; an assessor workbook is its first sheet with a header
+    headers = [] if detail else list(find_headers([Sheet(n, g) for n, g in book.sheets], spec))
+    header = headers[0] if headers else None
     if header is None and not detail:
         detail = f"找不到包含“{'、'.join(method.table_required)}”的表头行"
     out.files.append(InputFile(display, book.sha256, READ if not errors else UNREADABLE, _size(path)))
@@ -332,9 +335,7 @@ def _read_one(
         out.unusable = True  # given as a table, or recognised as one of this scheme by its _meta
         return
     out.findings += book.findings
-    # a review workbook may hold one sheet per reviewer: each is read as a review sheet of its own
-    sheets = [Sheet(n, g) for n, g in book.sheets]
-    for found in find_headers(sheets, spec) if method.table_reviewers else [header]:
+    for found in headers if method.table_reviewers else [header]:
         out.tables.append(_table(found, book, display, reviewers=method.table_reviewers))
 
 
