@@ -252,6 +252,7 @@ def test_meta_checks_wrong_scheme_old_version_tampered(tmp_path):
     moved = build_submission(tmp_path / "t.xlsx", GD, values=good_values(GD), shift_rows=2)
     sub, findings, _ = read(moved)
     assert codes(findings) == ["layout-tampered"] and sub.recognised_by == "labels"
+    assert findings[0].center == sub.center_name != ""  # whose file was changed, on 校验问题
     assert sub.values["loan_banks"].cell == "C14" and sub.values["loan_banks"].value == 10
 
 

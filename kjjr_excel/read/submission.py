@@ -146,9 +146,6 @@ class SubmissionReader:
         if isinstance(located, Finding):
             return None, findings + [located]
         sheet, grid, cells, recognised = located
-        if recognised == "labels":
-            code = "layout-tampered" if meta is not None else "recognised-by-labels"
-            findings.append(Finding.make(code, file=display, sheet=sheet))
         formulas = book.formulas(sheet, cells.all())
         header_cells = {fld: cells.header[fld] for fld in lay.header_rows if fld in cells.header}
         header = {fld: as_text(_at(grid, *ref)) for fld, ref in header_cells.items()}
@@ -160,6 +157,9 @@ class SubmissionReader:
             or (meta or {}).get("center_code", "")
         )
         where = _Where(display, sheet, center)
+        if recognised == "labels":  # after the header: the finding names whose file it is
+            code = "layout-tampered" if meta is not None else "recognised-by-labels"
+            findings.append(Finding.make(code, file=display, sheet=sheet, center=center))
         values = self._values(grid, cells, formulas, where, findings)
         meta = meta or {}
         sub = Submission(
