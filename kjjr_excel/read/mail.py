@@ -48,6 +48,8 @@ def _headers(data: bytes) -> bytes:
     """A mail's header block, without copying its body (split would copy all of a 50 MB mail's rest)."""
     end = _HEADER_END.search(data)
     return data if end is None else data[: end.start()]
+
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an .eml is text)
 
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"  # winmail.dat: Outlook's rich-text mail packs every attachment in it
