@@ -535,8 +535,10 @@ def demo(out_dir: Path, samples: Path | None) -> None:
 
 
 def main() -> None:
-    """Console entry point: SIGTERM and SIGHUP stop a run as Ctrl+C does; the exit status is the command's."""
+    """Console entry point: SIGTERM and SIGHUP stop a run as Ctrl+C does, full garbage collections are rare
+    (lifecycle); the exit status is the command's."""
     lifecycle.stop_on_hangup_and_term()
+    lifecycle.collect_old_objects_rarely()
     cli(prog_name="kjjr")
 
 

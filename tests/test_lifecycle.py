@@ -145,3 +145,45 @@ def test_a_worker_dies_with_a_parent_killed_outright():
         parent.stdout.close()
         if not _gone(worker):
             os.kill(worker, signal.SIGKILL)
+
+
+FULL_COLLECTIONS = """
+    import gc
+    from kjjr_excel import lifecycle
+
+    if {rarely}:
+        lifecycle.collect_old_objects_rarely()
+    full = []
+    gc.callbacks.append(lambda phase, info: full.append(1) if phase == "stop" and info["generation"] == 2 else None)
+    kept = [{{"row": n, "cells": [n, str(n)]}} for n in range(400_000)]  # a batch's results: they live on
+    print(*gc.get_threshold(), len(full))
+"""
+
+
+def test_a_growing_batch_gets_few_full_collections():
+    rarely = run(FULL_COLLECTIONS.format(rarely=True))
+    default = run(FULL_COLLECTIONS.format(rarely=False))
+    assert rarely.returncode == 0 and default.returncode == 0, rarely.stderr + default.stderr
+    young, middle, old, full = map(int, rarely.stdout.split())
+    default_young, default_middle, _, default_full = map(int, default.stdout.split())
+    assert (young, middle) == (default_young, default_middle)  # young garbage is collected as often as before
+    assert old >= 100
+    assert full <= 1 < default_full
+
+
+def test_the_console_entry_point_makes_full_collections_rare():
+    done = run(
+        """
+        import gc, sys
+        from kjjr_excel import cli
+
+        sys.argv = ["kjjr", "--help"]
+        try:
+            cli.main()
+        except SystemExit:
+            pass
+        print("threshold", gc.get_threshold()[2])
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "100"
