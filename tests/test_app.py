@@ -536,3 +536,27 @@ def test_a_form_sent_back_blank_is_no_submission_and_never_replaces_the_real_one
     assert sorted(next(v for v in r if str(v).endswith(".xlsx")) for r in empty) == sorted(
         [f"{a.code}-催报附件.xlsx", f"{d.code}.xlsx"]
     )
+
+
+def test_a_copy_of_the_scheme_made_after_the_forms_went_out_reads_them(tmp_path):
+    """The 市科技局 sets the subsidy budget after the assessment: the analyst copies the shipped scheme
+    (kjjr scheme new), sets the budget and ranks the forms and the assessor's table made from the shipped
+    scheme. The copy's forms are the same (same layout), so they are read, and the budget is what is paid:
+    floor 20 each, the rest in proportion to score, 0.01 万元 by largest remainder."""
+    roster = fill_qingdao(tmp_path / "inbox")
+    assessment = tmp_path / "考核评价表.xlsx"
+    write_assessment(assessment, QD, roster=roster, rows={"QD02": {"major_contribution": 10}})
+    copy = tmp_path / "qd-budget.toml"
+    result = CliRunner().invoke(cli, ["scheme", "new", "--from", "qingdao", "-o", str(copy)])
+    assert result.exit_code == 0, result.output
+    copy.write_text(re.sub(r"(?m)^budget = 0\b", "budget = 100", copy.read_text("utf-8")), "utf-8")
+    out = tmp_path / "rank.xlsx"
+    args = ["rank", str(copy), str(tmp_path / "inbox"), "--assessment", str(assessment), "-o", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    rows = ranking_rows(out)
+    assert sorted(rows) == ["QD01", "QD02", "QD03", "QD04"]
+    assert not any(r[1] == "wrong-scheme" for r in read_sheet(out, "校验问题")[1:])
+    # QD01 and QD03 90 (优秀), QD02 48 + 10 = 58 and QD04 57.5 不合格: 100 − 2×20 = 60 shared 90:90
+    assert rows["QD01"]["补助金额（万元）"] == rows["QD03"]["补助金额（万元）"] == 50
+    assert rows["QD02"]["补助金额（万元）"] == rows["QD04"]["补助金额（万元）"] == 0

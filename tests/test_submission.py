@@ -7,7 +7,7 @@ from kjjr_fixtures import build_submission, good_values, real_submission
 
 from kjjr_excel.domain.layout import layout
 from kjjr_excel.domain.model import MailOrigin
-from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.domain.scheme import load_scheme, resolve_scheme_path
 from kjjr_excel.read.mail import MemberFile
 from kjjr_excel.read.submission import READ, UNREADABLE, SubmissionReader, read_submission
 
@@ -33,6 +33,28 @@ def test_one_reader_reads_several_schemes_files_apart(tmp_path):
     wrong = reader.read(qd, "qd.xlsx")
     assert wrong.submission is None and [f.code for f in wrong.findings] == ["wrong-scheme"]
     assert reader.read(gd, "gd.xlsx") == SubmissionReader(GD).read(gd, "gd.xlsx")
+
+
+def test_a_copy_of_the_scheme_reads_the_shipped_forms_unless_it_changed_them(tmp_path):
+    """A copy (kjjr scheme new) that changes the scoring only reads the forms made from the shipped scheme; one
+    that changed the form does not, and says which scheme by its id too, the titles being the same."""
+    path = real_submission(tmp_path / "qd.xlsx", QD, values=good_values(QD))
+    text = resolve_scheme_path("qingdao").read_text(encoding="utf-8")
+    scoring = tmp_path / "budget.toml"
+    scoring.write_text(
+        text.replace('id = "qingdao-2017"', 'id = "qd-budget"').replace("budget = 0", "budget = 200")
+    )
+    outcome = read_submission(path, "qd.xlsx", load_scheme(scoring))
+    assert outcome.file.status == READ and outcome.findings == []
+    assert outcome.submission.values["enterprise_info"].value == good_values(QD)["enterprise_info"]
+    form = tmp_path / "form.toml"
+    form.write_text(text.replace('id = "qingdao-2017"', 'id = "qd-form"').replace("人员配备", "专职人员配备"))
+    outcome = read_submission(path, "qd.xlsx", load_scheme(form))
+    assert outcome.submission is None and [f.code for f in outcome.findings] == ["wrong-scheme"]
+    assert outcome.findings[0].message.startswith(
+        "这是“青岛市科技金融服务分中心考核（方案 qingdao-2017）”的模板，"
+        "不是本次考核“青岛市科技金融服务分中心考核（方案 qd-form）”的模板。"
+    )
 
 
 def test_a_mail_attachment_remembers_its_mail_readable_or_not(tmp_path):

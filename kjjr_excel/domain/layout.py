@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import a1
-from kjjr_excel.domain.scheme import Indicator, Scheme
+from kjjr_excel.domain.scheme import Indicator, Scheme, shipped_schemes
 
 HEADER_FIELDS: tuple[tuple[str, str], ...] = (
     ("center_name", "{center}名称"),
@@ -136,3 +136,31 @@ def layout(scheme: Scheme) -> Layout:
     """The submission sheet's layout for a scheme (worked out once per scheme object: the hot path asks for
     it for every file)."""
     return scheme.sheet_layout
+
+
+def same_form(meta: dict[str, str], scheme: Scheme) -> bool:
+    """Whether a workbook whose `_meta` names another scheme was made for this scheme's form all the same: a
+    copy of a shipped scheme (kjjr scheme new) that only changes the scoring (the budget the 市科技局 sets
+    after the assessment, another benchmark) keeps the title and the layout, so the forms and tables the
+    clerks and assessors already returned are read. Another assessment's form (another title or layout) is
+    not."""
+    other = meta.get("scheme_id", "")
+    if not other or other == scheme.id:
+        return True
+    if meta.get("fingerprint") != layout(scheme).fingerprint:
+        return False
+    return scheme_title(other, scheme.name) == scheme.name
+
+
+def other_scheme_names(scheme_id: str, scheme: Scheme) -> tuple[str, str]:
+    """(the workbook's scheme, this run's) as the wrong-scheme finding names them: by title, and by id as well
+    where the titles are the same (a copy of the shipped scheme whose form was changed)."""
+    actual = scheme_title(scheme_id, scheme_id)
+    if actual != scheme.name:
+        return actual, scheme.name
+    return f"{actual}（方案 {scheme_id}）", f"{scheme.name}（方案 {scheme.id}）"
+
+
+def scheme_title(scheme_id: str, default: str) -> str:
+    """The title a clerk knows a shipped scheme by; default for a scheme of the user's own."""
+    return {sid: name for sid, _, name in shipped_schemes()}.get(scheme_id, default)

@@ -20,10 +20,10 @@ from pathlib import Path
 from kjjr_excel import TEMPLATE_VERSION
 from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import parse_year
-from kjjr_excel.domain.layout import META_SHEET, Layout, layout
+from kjjr_excel.domain.layout import META_SHEET, Layout, layout, other_scheme_names, same_form
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
 from kjjr_excel.domain.parse import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
-from kjjr_excel.domain.scheme import Indicator, Scheme, shipped_schemes
+from kjjr_excel.domain.scheme import Indicator, Scheme
 from kjjr_excel.read import guards
 from kjjr_excel.read.book import Book, BookCache, Formula, Refused, open_book
 from kjjr_excel.read.inbox import ArchiveMember, MemberFile
@@ -369,11 +369,10 @@ def _meta_refusal(meta: dict[str, str], scheme: Scheme, display: str) -> Finding
     if kind and kind != "submission":
         what = {"assessment": "考核方评价表", "review": "评审表"}.get(kind, f"“{kind}”表")
         return Finding.make("not-submission", file=display, what=what)
-    if meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
+    if not same_form(meta, scheme):
         # a clerk knows the assessment by its title, not by the scheme's id
-        titles = {sid: name for sid, _, name in shipped_schemes()}
-        actual = titles.get(meta["scheme_id"], meta["scheme_id"])
-        return Finding.make("wrong-scheme", file=display, actual=actual, expected=scheme.name)
+        actual, expected = other_scheme_names(meta["scheme_id"], scheme)
+        return Finding.make("wrong-scheme", file=display, actual=actual, expected=expected)
     return None
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from kjjr_excel.domain.assess import KIND_ASSESSMENT, KIND_REVIEW, Reviewer, Table, TableUse, reviewer_of
 from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import TableRow, aliases
+from kjjr_excel.domain.layout import other_scheme_names, same_form
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.model import InputFile
 from kjjr_excel.domain.parse import as_text, decode_text, normalise_name
@@ -236,7 +237,7 @@ def _refusal(book: TableBook, scheme: Scheme, *, strict_kind: bool, year: int | 
         inner = re.search(r"（([^（）]*)）", first.message)
         detail = _REFUSED.get(first.code, first.message.rstrip("。"))
         return detail + (f"：{inner.group(1)}" if inner and first.code in _REFUSED else "")
-    if meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
+    if not same_form(meta, scheme):
         return f"这是“{meta['scheme_id']}”的表格，不是本次考核“{scheme.name}”的{what}" if strict_kind else ""
     if year and meta.get("year", "").isdigit() and int(meta["year"]) != year:
         return f"这是{meta['year']}年度的{what}，本次考核年度为{year}年"
@@ -311,10 +312,9 @@ def _read_one(
     errors = [f for f in book.findings if f.severity is Severity.ERROR]
     meta = book.meta or {}
     detail = _refusal(book, scheme, strict_kind=strict_kind, year=year)
-    if not errors and not detail and meta.get("scheme_id") and meta["scheme_id"] != scheme.id:
-        out.findings.append(
-            Finding.make("wrong-scheme", file=display, actual=meta["scheme_id"], expected=scheme.name)
-        )
+    if not errors and not detail and not same_form(meta, scheme):
+        actual, expected = other_scheme_names(meta["scheme_id"], scheme)
+        out.findings.append(Finding.make("wrong-scheme", file=display, actual=actual, expected=expected))
         out.files.append(InputFile(display, book.sha256, READ, _size(path)))
         return
     spec = TableSpec(roles=identity_roles(scheme.center_label), required=method.table_required)
