@@ -196,3 +196,27 @@ def test_money_held_is_said_in_the_schemes_own_word():
     qd = [scored("A", 95, errors={"x": "F12"}), scored("B", 80)]
     held = [f for r in rank_centers(QD, qd) for f in r.flags if "暂缓" in f]
     assert held == ["补助暂缓：有数据有误的填报项，更正并核实后再确定补助金额"]
+
+
+def test_a_center_without_any_review_is_not_paid_until_it_is_reviewed():
+    """Reviews given, none for C0: its 定性得分 0 is a stand-in (a review could make it 优秀), so its grade is
+    shown but its 支持金额 waits for the review, as a score in error does; --strict leaves it out."""
+
+    def center(n):
+        c = CenterInput(
+            key=f"C{n}", code=f"C{n}", name=f"C{n}", review_totals=() if n == 0 else (Fraction(80),)
+        )
+        return CenterScore(
+            center=c, items=(), quantitative=Fraction(90 - n), qualitative=None, total=Fraction(90 - n)
+        )
+
+    gd = [center(n) for n in range(5)]
+    rows = {r.center.key: r for r in rank_centers(GD, gd, reviews_given=True)}
+    c0 = rows["C0"]
+    assert c0.rank == 1 and c0.grade == "优秀" and c0.subsidy == 0
+    assert "定性评分缺失" in c0.flags and not any("数据有误" in f for f in c0.flags)
+    assert "支持暂缓：没有评审人的定性评分，补齐评审表后再确定支持金额" in c0.flags
+    assert rows["C1"].subsidy == 30 and not any("暂缓" in f for f in rows["C1"].flags)
+    rows = {r.center.key: r for r in rank_centers(GD, gd, reviews_given=True, strict=True)}
+    assert rows["C0"].rank is None and rows["C0"].subsidy == 0 and rows["C1"].rank == 1
+    assert "定性评分缺失，未参加排名（--strict）" in rows["C0"].flags

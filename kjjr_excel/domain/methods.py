@@ -75,6 +75,14 @@ class Method:
     def flags(self, scheme: Scheme, center: CenterInput, reviews_given: bool) -> list[str]:
         return []
 
+    def lacking(self, center: CenterInput, reviews_given: bool) -> str:
+        """What a center's score lacks that its assessors still owe (its money waits for it); '' when none."""
+        return ""
+
+    # lacking()'s flag, and the legend's words for it after 有数据有误的项
+    lacking_flag: str = ""
+    lacking_legend: str = ""
+
     def table_given(self, assessed: bool, reviews_given: bool) -> bool:
         return assessed
 
@@ -188,7 +196,14 @@ class Relative(Method):
         return "评分和一票否决"
 
     def flags(self, scheme: Scheme, center: CenterInput, reviews_given: bool) -> list[str]:
-        return [FLAG_REVIEW_MISSING] if reviews_given and not center.review_totals else []
+        return [self.lacking_flag] if self.lacking(center, reviews_given) else []
+
+    def lacking(self, center: CenterInput, reviews_given: bool) -> str:
+        # its 定性得分 0 is a stand-in: a review could move it to any grade
+        return "没有评审人的定性评分" if reviews_given and not center.review_totals else ""
+
+    lacking_flag = FLAG_REVIEW_MISSING
+    lacking_legend = "或没有定性评分"
 
     def table_given(self, assessed: bool, reviews_given: bool) -> bool:
         return reviews_given

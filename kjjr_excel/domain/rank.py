@@ -25,6 +25,7 @@ FLAG_DATA_ERROR = "数据有误"
 PAY_HELD = (
     "{money}暂缓：有数据有误的填报项，更正并核实后再确定{label}"  # 补助暂缓 (Qingdao), 支持暂缓 (Guangdong)
 )
+PAY_HELD_LACKING = "{money}暂缓：{lacking}，补齐评审表后再确定{label}"
 FLAG_LAST = "排名最后"
 QUALITATIVE = "定性评分"  # CenterInput.errors key of a reviewer's row in error (not an indicator of its own)
 
@@ -35,8 +36,11 @@ def to_decimal(value: Fraction) -> Decimal:
     return Decimal(cents(value)).scaleb(-2)
 
 
-def pay_held_flag(scheme: Scheme) -> str:
-    """The flag of a center ranked with data to correct, in the scheme's word for the money."""
+def pay_held_flag(scheme: Scheme, lacking: str = "") -> str:
+    """The flag of a center ranked with data to correct (or, lacking, a part of its score its assessors still
+    owe), in the scheme's word for the money."""
+    if lacking:
+        return PAY_HELD_LACKING.format(money=scheme.money_word, label=scheme.money_label, lacking=lacking)
     return PAY_HELD.format(money=scheme.money_word, label=scheme.money_label)
 
 
@@ -163,7 +167,7 @@ def rank_centers(
         _Decided(
             s,
             to_decimal(s.total),
-            _excluded(s.center, strict),
+            _excluded(s.center, strict, method.lacking(s.center, reviews_given)),
             _flags(scheme, method, s.center, strict, reviews_given),
         )
         for s in sorted(scores, key=lambda s: (s.center.code, s.center.name, s.center.key))
@@ -180,9 +184,10 @@ def rank_centers(
             flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year)
         if withhold and rank is not None:
             flags = flags + [withhold]
-        held = bool(s.center.errors) and rank is not None and bool(pay.get(s.center.key))
+        lacking = "" if s.center.errors else method.lacking(s.center, reviews_given)
+        held = bool(s.center.errors or lacking) and rank is not None and bool(pay.get(s.center.key))
         if held and not withhold:
-            flags = flags + [pay_held_flag(scheme)]
+            flags = flags + [pay_held_flag(scheme, lacking)]
         out.append(
             RankedCenter(
                 score=s,
@@ -198,8 +203,8 @@ def rank_centers(
     return out
 
 
-def _excluded(c: CenterInput, strict: bool) -> bool:
-    return bool(c.vetoes) or not c.eligible or (strict and bool(c.errors))
+def _excluded(c: CenterInput, strict: bool, lacking: str) -> bool:
+    return bool(c.vetoes) or not c.eligible or (strict and bool(c.errors or lacking))
 
 
 def _flags(scheme: Scheme, method: Method, c: CenterInput, strict: bool, reviews_given: bool) -> list[str]:
@@ -223,6 +228,8 @@ def _flags(scheme: Scheme, method: Method, c: CenterInput, strict: bool, reviews
     flags.extend(c.notes)
     if strict and c.errors and not c.vetoes:
         flags.append("数据有误，未参加排名（--strict）")
+    elif strict and not c.vetoes and method.lacking(c, reviews_given):
+        flags.append(f"{method.lacking_flag}，未参加排名（--strict）")
     if not c.eligible and c.not_eligible_reason:
         flags.append(c.not_eligible_reason)
     return flags
