@@ -1,5 +1,6 @@
 """Hand-computed cases straight from the Qingdao notice (Annex 2) and the Guangdong default method."""
 
+from dataclasses import replace
 from decimal import Decimal as D
 from fractions import Fraction
 
@@ -172,6 +173,26 @@ def test_percentile_and_percentrank_match_excel():
     assert percentile_inc(xs, Fraction(9, 10)) == Fraction(91, 10)  # =PERCENTILE.INC({1..10},0.9) = 9.1
     assert percentrank_inc(xs, Fraction(4)) == Fraction(333, 1000)  # =PERCENTRANK.INC({1..10},4) = 0.333
     assert percentrank_inc(xs, Fraction(10)) == 1
+
+
+def test_percentrank_of_a_value_outside_the_array_stays_between_0_and_1():
+    """A vetoed center is scored for the record against the others: Excel's PERCENTRANK.INC interpolates a value
+    between two of the array's ({1000,2000,4000}, 3000: 0.75) and has none beyond its ends (#N/A): 1 above the
+    highest, 0 below the lowest, so an indicator never scores more than its weight nor the total over 100."""
+    xs = [Fraction(x) for x in (1000, 2000, 4000)]
+    assert percentrank_inc(xs, Fraction(3000)) == Fraction(3, 4)
+    assert percentrank_inc(xs, Fraction(10**6)) == 1 and percentrank_inc(xs, Fraction(1)) == 0
+    # with equal values below it, from the last of them, as LibreOffice's PERCENTRANK.INC does: {1,1,3}, 2: 0.75
+    assert percentrank_inc([Fraction(1), Fraction(1), Fraction(3)], Fraction(2)) == Fraction(3, 4)
+    assert percentrank_inc([Fraction(1), Fraction(5), Fraction(5)], Fraction(5)) == Fraction(1, 2)
+    ranked = replace(GD, benchmark="rank")
+    pool = [center(k, gd_values(loan_amount=v)) for k, v in (("A", 1000), ("B", 2000), ("C", 4000))]
+    high = center("V", {i.id: 10**6 for i in GD.indicators}, vetoes=("一票否决：弄虚作假",))
+    mid = center("W", gd_values(loan_amount=3000), vetoes=("一票否决：弄虚作假",))
+    *_, sv, sw = score_all(ranked, [*pool, high, mid])
+    assert sv.quantitative == 100
+    loan = next(i for i in sw.items if i.indicator == "loan_amount")
+    assert loan.score == 15 * Fraction(3, 4) and "百分比排位0.75" in loan.derivation
 
 
 def test_trimmed_mean_drops_one_highest_and_one_lowest_from_five():

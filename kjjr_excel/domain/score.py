@@ -262,9 +262,19 @@ def _percentrank_sorted(
 ) -> Fraction:
     if len(xs) <= 1:
         return Fraction(1)
+    # a center outside the array (vetoed, scored for the record): Excel has no rank beyond its ends (#N/A),
+    # the score none above the weight
+    if x > xs[-1]:
+        return Fraction(1)
+    if x < xs[0]:
+        return Fraction(0)
     below = bisect_left(xs, x)
+    rank = Fraction(below)
+    if xs[below] != x:  # between two of the array's values: interpolated from the last of the lower ones
+        lower, upper = Fraction(xs[below - 1]), Fraction(xs[below])
+        rank = below - 1 + (Fraction(x) - lower) / (upper - lower)
     scale = 10**significance
-    return Fraction(below * scale // (len(xs) - 1), scale)  # Excel rounds down to the significance
+    return Fraction(int(rank * scale // (len(xs) - 1)), scale)  # Excel rounds down to the significance
 
 
 def score_relative(
