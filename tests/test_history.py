@@ -556,3 +556,16 @@ def test_our_own_ranking_workbooks_feed_the_next_years(tmp_path: Path) -> None:
     rows = {r[0]: r for r in read_sheet(out, "历年结果")[1:]}
     assert rows["QD01"] == ["QD01", "QD01分中心", "不合格", 3.0, "合格", 4.0, "合格", 2.0, 2.0]
     assert rows["QD04"][2:] == ["不合格", "", "合格", 2.0, "不合格", 3.0, -1.0]
+
+
+def test_a_year_where_every_ranked_center_tied_has_nobody_last(tmp_path: Path) -> None:
+    book = write_book(
+        tmp_path / "2017.xlsx",
+        2017,
+        [(1, "QD01", "QD01分中心", "合格"), (1, "QD02", "QD02分中心", "合格")],
+    )
+    centers = [center("QD01", 24), center("QD02", 28)]
+    history = load_history([book], keys(centers), year=2018)
+    assert history.records["QD01"][0].last is False and history.records["QD02"][0].last is False
+    out = run(centers, history, 2018)
+    assert "排名最后" in out["QD01"].flags and not any(f.startswith("摘牌（") for f in out["QD01"].flags)

@@ -220,3 +220,13 @@ def test_a_center_without_any_review_is_not_paid_until_it_is_reviewed():
     rows = {r.center.key: r for r in rank_centers(GD, gd, reviews_given=True, strict=True)}
     assert rows["C0"].rank is None and rows["C0"].subsidy == 0 and rows["C1"].rank == 1
     assert "定性评分缺失，未参加排名（--strict）" in rows["C0"].flags
+
+
+def test_when_every_ranked_center_ties_nobody_is_last():
+    """连续两年排名最后一名: with all the ranked centers on one score nobody is ranked behind another, so
+    nobody is last, as with a single center: three 优秀 centers on 95 are not warned of 摘牌."""
+    rows = rank_centers(QD, [scored("A", 95), scored("B", 95), scored("C", 95)], year=2017)
+    assert [r.rank for r in rows] == [1, 1, 1]
+    assert not any("排名最后" in f or "摘牌" in f for r in rows for f in r.flags)
+    rows = rank_centers(QD, [scored("A", 95), scored("B", 70), scored("C", 70)], year=2017)
+    assert [("排名最后" in r.flags) for r in rows] == [False, True, True]

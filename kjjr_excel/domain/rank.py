@@ -174,7 +174,8 @@ def rank_centers(
     ]
     decided = _graded(scheme, rows)
     ranks = [d.rank for d in decided if d.rank is not None]
-    last_rank = max(ranks) if len(ranks) >= 2 else None
+    # last needs someone ranked ahead: nobody is last alone, nor when every ranked center ties (ranks start at 1)
+    last_rank = max(ranks) if ranks and max(ranks) > 1 else None
     pay = subsidies(scheme, [(d.score.center.key, d.total, d.grade) for d in decided if d.rank is not None])
     out = []
     for d in decided:

@@ -300,15 +300,16 @@ def _rows(table: Sequence[TableRow], file_year: int | None) -> tuple[list[Histor
 
 
 def _mark_last(rows: list[HistoryRow]) -> list[HistoryRow]:
-    """Last = ranked with the highest rank of its year (ties all last), when at least two were ranked."""
+    """Last = ranked with the highest rank of its year (ties all last), when another was ranked ahead of it:
+    nobody is last alone, nor in a year where every ranked center tied."""
     worst: dict[int, int] = {}
-    counts: dict[int, int] = {}
+    best: dict[int, int] = {}
     for r in rows:
         if r.rank is not None:
             worst[r.year] = max(worst.get(r.year, r.rank), r.rank)
-            counts[r.year] = counts.get(r.year, 0) + 1
+            best[r.year] = min(best.get(r.year, r.rank), r.rank)
     return [
-        replace(r, last=True) if r.rank is not None and counts[r.year] >= 2 and r.rank == worst[r.year] else r
+        replace(r, last=True) if r.rank is not None and best[r.year] < r.rank == worst[r.year] else r
         for r in rows
     ]
 
