@@ -30,7 +30,7 @@ from kjjr_excel.domain.identity import (
 )
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.model import CenterInput, InputFile, RunResult, Submission
-from kjjr_excel.domain.rank import rank_centers
+from kjjr_excel.domain.rank import rank_centers, unsettled_note
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import KjjrError, WrongUsage
@@ -180,6 +180,9 @@ def run_rank(
     provisional_reason = method_of(scheme).provisional_reason(scheme, tables.assessed, tables.provisional)
     if tables.provisional:
         notes.insert(1, _provisional_note(scheme, provisional_reason))  # after the year (the CLI prints it)
+    unsettled = unsettled_note(scheme, ranked, tables.reviews_given)
+    if unsettled:
+        notes.append(unsettled)
     return RunResult(
         scheme=scheme,
         year=checked.year,
@@ -197,6 +200,7 @@ def run_rank(
         tables=tables.uses,
         provisional=provisional_reason,
         table_unusable=tables.provisional,
+        unsettled=unsettled,
     )
 
 

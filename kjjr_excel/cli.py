@@ -399,6 +399,8 @@ def _say_ranked(ranked: Ranked) -> None:
         f"{result.scheme.name}（{result.year}年度）：读取 {len(result.submissions)} 份，参加排名 {count} 个，"
         f"未提交 {len(result.missing)} 个；问题：{_summary(result.findings)}（详见“校验问题”表）。"
     )
+    if result.unsettled:
+        click.secho(result.unsettled, fg="yellow")
     _say_written(ranked.workbook)
 
 

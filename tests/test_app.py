@@ -231,6 +231,8 @@ def test_guangdong_reviews_trimmed_mean_veto_and_missing(tmp_path):
     assert best["定量得分"] == 100
     assert "定性评分缺失" in best["标记"]
     assert best["综合得分"] == 60  # 0.6 × 100 + 0.4 × 0
+    # its review can move the others' quota grades: the console says so before anything is published
+    assert "其他分中心的等次和支持金额也可能改变" in result.output
     second = rows[centers[4].code]  # values 50: 50/60 of every weight
     assert second["定量得分"] == pytest.approx(83.33, abs=0.005)
     assert second["定性得分"] == 80  # 60..100 with the highest and lowest dropped

@@ -230,3 +230,22 @@ def test_when_every_ranked_center_ties_nobody_is_last():
     assert not any("排名最后" in f or "摘牌" in f for r in rows for f in r.flags)
     rows = rank_centers(QD, [scored("A", 95), scored("B", 70), scored("C", 70)], year=2017)
     assert [("排名最后" in r.flags) for r in rows] == [False, True, True]
+
+
+def test_shared_grades_or_budget_wait_for_the_centers_in_error():
+    """Guangdong's grades are shares of the ranked centers and a budget is shared by score: a center in error
+    whose figure is corrected can move the others' grades and amounts, so the run says so; Qingdao's
+    thresholds without a budget decide each center alone."""
+    from kjjr_excel.domain.rank import unsettled_note
+
+    gd = [scored(f"C{n}", 90 - n, errors={"x": "C12"} if n == 3 else None) for n in range(5)]
+    note = unsettled_note(GD, rank_centers(GD, gd), reviews_given=False)
+    assert note.startswith(
+        "等次按参加排名的分中心的比例评定：C3的数据更正或评分补齐后，其他分中心的等次和支持金额"
+    )
+    qd = [scored("A", 95, errors={"x": "F12"}), scored("B", 80)]
+    assert unsettled_note(QD, rank_centers(QD, qd), reviews_given=False) == ""
+    budget = replace(QD, subsidy_budget=D(100))
+    note = unsettled_note(budget, rank_centers(budget, qd), reviews_given=False)
+    assert note.startswith("补助金额按总额和得分比例分配：A的数据更正后，其他分中心的补助金额也可能改变")
+    assert unsettled_note(GD, rank_centers(GD, [scored("A", 90), scored("B", 80)]), reviews_given=False) == ""

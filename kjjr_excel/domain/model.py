@@ -203,3 +203,6 @@ class RunResult:
     tables: list[TableUse] = field(default_factory=list)  # each table given, used as what
     provisional: str = ""  # why the results are provisional (未经考核评价 / 定性评分缺失), "" when final
     table_unusable: bool = False  # a table given to the run could not be used (the CLI exits non-zero)
+    unsettled: str = (
+        ""  # others' grades or amounts hang on a center in error (rank.unsettled_note), "" if none
+    )

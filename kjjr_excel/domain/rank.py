@@ -277,3 +277,29 @@ def _delisting_flags(
     else:
         flags.append(FLAG_DELIST_WARNING)
     return flags
+
+
+def unsettled_note(scheme: Scheme, ranked: Sequence[RankedCenter], reviews_given: bool) -> str:
+    """What the run must say when others' results hang on a center not yet settled ('' when nothing does):
+    grades by shares of the ranked centers (quota) and a budget shared by score move with every center's
+    score, so correcting one figure (or scoring a center no reviewer scored) can change the others' grades
+    and amounts; thresholds without a budget decide each center alone."""
+    method = method_of(scheme)
+    quota = scheme.grading_method == "quota"
+    if not (quota or scheme.subsidy_budget):
+        return ""
+    open_names = [
+        r.center.name
+        for r in ranked
+        if not r.center.vetoes
+        and (r.center.errors or not r.center.eligible or method.lacking(r.center, reviews_given))
+    ]
+    if not open_names:
+        return ""
+    label, money = scheme.center_label, scheme.money_label
+    if quota:
+        how, what = f"等次按参加排名的{label}的比例评定", f"等次和{money}"
+    else:
+        how, what = f"{money}按总额和得分比例分配", money
+    fixed = "的数据更正或评分补齐后" if method.lacking_flag else "的数据更正后"
+    return f"{how}：{'、'.join(open_names)}{fixed}，其他{label}的{what}也可能改变。请更正后重新排名，再公示和发放。"
