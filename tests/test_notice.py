@@ -479,3 +479,32 @@ def test_year_is_said_in_every_publish_text_the_scheme_may_hold_it_in() -> None:
     assert said["objection"] == "对2018年度结果有异议的，请在公示期内反映。"
     assert said["contact"] == "联系人：2018考核组"
     assert "{year}" not in "".join(said.values())
+
+
+def test_the_notice_says_why_an_unranked_center_fails(tmp_path: Path) -> None:
+    """A vetoed center keeps its score (100.00) but is 不合格 with nothing paid: the 公示 says why under the
+    table (the reason 排名's 标记 gives first), so nobody reads a full score failed without a word."""
+    qd = load_scheme("qingdao")
+    row = publish.PublishedRow
+    book = publish.RankingBook(
+        scheme_id=qd.id,
+        year=2017,
+        rows=(
+            row(1, 1, "QD01", "市南区分中心", "市南区科技局", Decimal(90), "优秀", Decimal(20), ""),
+            row(
+                2,
+                None,
+                "QD09",
+                "崂山区分中心",
+                "崂山区科技局",
+                Decimal(100),
+                "不合格",
+                Decimal(0),
+                "有重大责任事故；摘牌预警",
+            ),
+        ),
+    )
+    path = publish.write_notice(qd, book, tmp_path / "公示.docx", days=None, when=WHEN)
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "注：崂山区分中心（有重大责任事故）不参加排名，不予补助。" in text
+    assert "市南区分中心（" not in text

@@ -212,6 +212,17 @@ def notice_table(scheme: Scheme, book: RankingBook) -> list[list[str]]:
 PAY_HELD_SHOWN = "暂缓确定"
 
 
+def unranked_note(scheme: Scheme, book: RankingBook) -> str:
+    """Why the centers listed without a rank are there (a veto keeps its score: a full score graded 不合格 would
+    read as an error): the reason 排名's 标记 gives first (有重大责任事故, 一票否决, 数据有误); '' when none."""
+    unranked = [
+        f"{r.name}（{r.flags.split('；')[0]}）" if r.flags else r.name for r in book.rows if r.rank is None
+    ]
+    if not unranked:
+        return ""
+    return f"注：{'、'.join(unranked)}不参加排名，不予{scheme.money_word}。"
+
+
 def write_notice(scheme: Scheme, book: RankingBook, path: Path, *, days: int | None, when: datetime) -> Path:
     """The 公示 as a Word document (python-docx), in the form offices publish."""
     from docx import Document
@@ -230,7 +241,7 @@ def write_notice(scheme: Scheme, book: RankingBook, path: Path, *, days: int | N
     _font(heading.add_run(t["heading"]), "黑体", 20, bold=True)
     _paragraph(doc, t["intro"])
     _notice_grid(doc, notice_table(scheme, book))
-    for text in (t["period"], t["objection"], t["contact"], t["address"]):
+    for text in (unranked_note(scheme, book), t["period"], t["objection"], t["contact"], t["address"]):
         if text:
             _paragraph(doc, text)
     _page_numbers(section)
