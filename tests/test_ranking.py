@@ -356,6 +356,10 @@ def test_guangdong_missing_review_and_veto(tmp_path: Path) -> None:
     no_review = result.ranked[[r.center.code for r in result.ranked].index(result.scheme.roster[3].code)]
     assert by_code[no_review.center.code][5] is None  # qualitative None -> blank
     assert "定性评分缺失" in by_code[no_review.center.code][9]
+    # 得分明细 says how its 0 came about, as it does for every reviewed center's mean
+    detail = openpyxl.load_workbook(path)["得分明细"]
+    derivation = {r[1]: r[-1] for r in detail.iter_rows(min_row=2, values_only=True)}
+    assert derivation[no_review.center.code] == "没有评审人的定性评分，按0分计"
     vetoed = by_code[result.scheme.roster[5].code]
     assert vetoed[0] is None and vetoed[7] == "不合格" and rows[-1] == vetoed
 

@@ -616,6 +616,9 @@ def _indicator_names(scheme: Scheme) -> dict[str, tuple[str, str]]:
     return {ind.id: (ind.category, ind.label) for ind in scheme.indicators}
 
 
+NO_REVIEW = "没有评审人的定性评分，按0分计"  # reviews were given, none for this center (定性评分缺失)
+
+
 def _qualitative_derivation(totals: Sequence[Fraction], trim_at: int, score: Fraction) -> str:
     """Every reviewer's total (sorted: the order does not tell who gave which), the two dropped, the mean:
     '5位评审人总分 60、70、80、90、100；去掉一个最高分和一个最低分（100、60），平均 (70+80+90)÷3 = 80.00'."""
@@ -766,7 +769,9 @@ def _detail_rows(result: RunResult) -> Iterator[list[Any]]:
             row += (None, None) if item is None else (round2(item.score), item.derivation)
         if reviews:
             q = r.score.qualitative
-            row.append(None if q is None else _qualitative_derivation(c.review_totals, scheme.trim_at, q))
+            row.append(
+                NO_REVIEW if q is None else _qualitative_derivation(c.review_totals, scheme.trim_at, q)
+            )
         yield row
 
 
