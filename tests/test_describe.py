@@ -69,3 +69,15 @@ def test_a_rule_marked_default_is_printed_as_the_offices_not_the_notices(tmp_pat
     headings = _headings(generate(scheme, tmp_path)[0])
     assert "二、计分标准" in headings and "二、计分标准（通知原文）" not in headings
     assert "二、计分标准（通知原文）" in _headings(generate(load_scheme("qingdao"), tmp_path / "q")[0])
+
+
+def test_a_budget_is_the_scheme_files_never_the_notices():
+    """The notice fixes the 20 万元 floor and leaves 具体补助办法 to the 市科技局: a total budget and its split
+    are set in the scheme file, so 说明 never cites them as 通知原文 (the floor still is)."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    rows = {p.name: p for p in parameters(replace(load_scheme("qingdao"), subsidy_budget=Decimal(200)))}
+    assert rows["补助金额（万元）：总额"].source == "方案文件"
+    assert rows["补助金额（万元）：分配"].source == "方案文件"
+    assert rows["补助下限（万元，合格及以上）"].source == "通知原文"

@@ -52,13 +52,14 @@ def parameters(scheme: Scheme) -> list[Parameter]:
     # with a total budget the amounts per grade are not what is paid: the budget rows below say what is
     for name, amount in () if scheme.subsidy_budget else scheme.subsidy_amounts.items():
         rows.append((f"{scheme.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy.amounts")))
+    # a total budget is the office's (Qingdao: 具体补助办法由市科技局统一确定), never the notice's text
     if scheme.subsidy_budget:
-        rows.append((f"{scheme.subsidy_label}：总额", fmt_decimal(scheme.subsidy_budget), src("subsidy")))
+        rows.append((f"{scheme.subsidy_label}：总额", fmt_decimal(scheme.subsidy_budget), "方案文件"))
         rows.append(
             (
                 f"{scheme.subsidy_label}：分配",
                 f"每个{scheme.center_label}先得保底 {fmt_decimal(scheme.subsidy_floor)}，余额按得分比例分配",
-                src("subsidy"),
+                "方案文件",
             )
         )
     if scheme.delisting:
