@@ -155,6 +155,8 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
     ]
     word = next(f for f in findings if f.code == "review-not-number")
     assert "填写为“优”，不是 0–" in word.message and "超过满分" not in word.message
+    over = next(f for f in findings if f.code == "review-over-max")
+    assert over.message.endswith("超过满分 30。这一行未计入。请改为0–30之间的分数后重新提交。")  # what to do
     veto = next(f for f in findings if f.code == "review-veto")
     assert "评审人1.xlsx" in veto.message and "弄虚作假" in veto.message
     assert veto.message.endswith(

@@ -240,7 +240,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "评审表中“{name}”的评分只填了一部分（{missing}未填），这一行未计入。请补全后重新提交。",
         ),
-        "review-over-max": (E, "评审表中“{name}”的“{label}”为 {raw}，超过满分 {max}。这一行未计入。"),
+        "review-over-max": (
+            E,
+            "评审表中“{name}”的“{label}”为 {raw}，超过满分 {max}。这一行未计入。请改为0–{max}之间的分数后重新提交。",
+        ),
         "review-not-number": (
             E,
             "评审表中“{name}”的“{label}”填写为“{raw}”，不是 0–{max} 之间的分数。这一行未计入。请填写数字后重新提交。",
