@@ -75,7 +75,8 @@ def test_subsidy_budget_floor_and_proportional_share():
     # floor 20 each for A and B, the remaining 60 split 90:60
     assert pay == {"A": D("56.00"), "B": D("44.00"), "C": D(0)}
     pay = subsidies(scheme, [("A", D(70), "合格"), ("B", D(70), "合格"), ("C", D(70), "合格")])
-    assert sum(pay.values()) == 100
+    # 40 shared three ways: 13.33 each; the 0.01 left cannot go to one of three equal scores (said on 排名)
+    assert set(pay.values()) == {D("33.33")} and sum(pay.values()) == D("99.99")
 
 
 def test_strict_leaves_erroneous_centers_unranked():
@@ -249,3 +250,25 @@ def test_shared_grades_or_budget_wait_for_the_centers_in_error():
     note = unsettled_note(budget, rank_centers(budget, qd), reviews_given=False)
     assert note.startswith("补助金额按总额和得分比例分配：A的数据更正后，其他分中心的补助金额也可能改变")
     assert unsettled_note(GD, rank_centers(GD, [scored("A", 90), scored("B", 80)]), reviews_given=False) == ""
+
+
+def test_equal_scores_get_equal_money_from_a_budget():
+    """In proportion to score: the cents left by rounding go by largest remainder to whole groups of equal
+    scores, stopping at the first group they cannot all reach, so equal scores are paid alike and a higher score
+    never gets less. (qd: 200.05 万元 gave 21.89 to one of three centers on 65.00 and 21.88 to the others.)"""
+    from kjjr_excel.domain.rank import budget_left
+
+    scheme = replace(QD, subsidy_budget=D("60.01"))
+    entries = [("A", D(65), "合格"), ("B", D(65), "合格"), ("C", D(62), "合格")]
+    pay = subsidies(scheme, entries)
+    assert pay == {"A": D(20), "B": D(20), "C": D(20)}  # 1 cent: A and B first, and it cannot reach both
+    assert budget_left(scheme, entries) == D("0.01")
+    scheme = replace(QD, subsidy_budget=D("60.02"))
+    assert subsidies(scheme, entries) == {"A": D("20.01"), "B": D("20.01"), "C": D(20)}
+    assert budget_left(scheme, entries) == 0
+    totals = [D(95), D(90), D(85), D("84.99"), D(80), D(65), D(65), D(65), D(62)]
+    entries = [(f"C{n}", t, "合格") for n, t in enumerate(totals)]
+    pay = subsidies(replace(QD, subsidy_budget=D("200.05")), entries)
+    assert pay["C5"] == pay["C6"] == pay["C7"]
+    amounts = [pay[f"C{n}"] for n in range(len(totals))]
+    assert amounts == sorted(amounts, reverse=True)

@@ -900,3 +900,13 @@ def test_sh_script_gives_every_table_format_in_assessment_and_says_when_results_
     ]
     assert "使用考核评价表/评审表：assessment/r1.ods" in done.stdout
     assert done.returncode == 1 and "暂定结果" in done.stdout
+
+
+def test_a_budget_left_unshared_by_equal_scores_is_said_on_the_foot() -> None:
+    scheme = replace(load_scheme("qingdao"), subsidy_budget=Decimal(100))
+    line = report.grading_rule(scheme, paid=3, left=Decimal("0.01"))[1]
+    assert line.startswith(
+        "补助金额：总额 100 万元，合格及以上的每个分中心先得保底 20 万元，余额按得分比例分配"
+    )
+    assert "（得分相同的分中心金额相同，余 0.01 万元无法均分，未分配）" in line
+    assert "无法均分" not in report.grading_rule(scheme, paid=3)[1]

@@ -123,16 +123,38 @@ def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[s
         for k, _, _ in qualifying:
             out[k] = floor if covered else min(floor, share)
         return out
-    cents = int(rest * 100)
-    exact = [(k, Fraction(cents) * Fraction(t) / Fraction(score_sum)) for k, t, _ in qualifying]
-    base = {k: int(v) for k, v in exact}
-    left = cents - sum(base.values())
-    order = sorted(exact, key=lambda kv: (-(kv[1] - int(kv[1])), kv[0]))
-    for k, _ in order[:left]:
-        base[k] += 1
-    for k, _ in exact:
-        out[k] = floor + Decimal(base[k]) / 100
+    for k, share in _shared_cents(int(rest * 100), [(k, t) for k, t, _ in qualifying]).items():
+        out[k] = floor + Decimal(share) / 100
     return out
+
+
+def _shared_cents(cents: int, totals: list[tuple[str, Decimal]]) -> dict[str, int]:
+    """`cents` shared in proportion to the totals, in whole cents by largest remainder, given to whole groups of
+    equal totals: equal scores are paid alike, so the cents stop at the first group they cannot all reach (a
+    group further down would be paid more than a higher score); what is left is said on 排名."""
+    score_sum = sum(t for _, t in totals)
+    exact = {t: Fraction(cents) * Fraction(t) / Fraction(score_sum) for t in {t for _, t in totals}}
+    base = {t: int(v) for t, v in exact.items()}
+    members = {t: sum(1 for _, u in totals if u == t) for t in exact}
+    left = cents - sum(base[t] for _, t in totals)
+    for t in sorted(exact, key=lambda t: (-(exact[t] - base[t]), -t)):
+        if members[t] > left:
+            break
+        base[t] += 1
+        left -= members[t]
+    return {k: base[t] for k, t in totals}
+
+
+def budget_left(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> Decimal:
+    """What a budget leaves unpaid because equal scores could not share the last cents alike (0 without one,
+    and when the floors take it all: then it is shared evenly, as the foot says)."""
+    if not scheme.subsidy_budget:
+        return Decimal(0)
+    failing = {g.name for g in scheme.grades if g.failing}
+    qualifying = sum(1 for _, _, g in entries if g not in failing)
+    if not qualifying or not floors_covered(scheme, qualifying):
+        return Decimal(0)
+    return scheme.subsidy_budget - sum(subsidies(scheme, entries).values())
 
 
 @dataclass

@@ -29,7 +29,13 @@ from kjjr_excel.domain.layout import META_SHEET, layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
 from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission
 from kjjr_excel.domain.parse import as_text, fmt_decimal
-from kjjr_excel.domain.rank import FLAG_DELIST, FLAG_DELIST_WARNING, floors_covered, running_years
+from kjjr_excel.domain.rank import (
+    FLAG_DELIST,
+    FLAG_DELIST_WARNING,
+    budget_left,
+    floors_covered,
+    running_years,
+)
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.domain.score import num, round2, trims, two
 from kjjr_excel.errors import OutputError
@@ -502,15 +508,16 @@ def grade_summary(result: RunResult) -> list[tuple[str, int, Decimal]]:
     return rows
 
 
-def grading_rule(scheme: Scheme, paid: int = 0) -> list[str]:
+def grading_rule(scheme: Scheme, paid: int = 0, left: Decimal = Decimal(0)) -> list[str]:
     """The foot's lines on how grades, subsidy and flags are decided, in the scheme's words. paid: how many
-    centers share a budget (a budget too small for their floors is shared evenly, and said so)."""
+    centers share a budget (a budget too small for their floors is shared evenly, and said so); left: what
+    the budget leaves unpaid because equal scores could not share the last cents alike."""
     rows = scheme_parameters(scheme)
     grades = "；".join(
         f"{name.removeprefix('等次：')}：{value}" for name, value, _ in rows if name.startswith("等次：")
     )
     lines = [f"等次划分：{grades}。"]
-    pay_line = _pay_rule(scheme, paid)
+    pay_line = _pay_rule(scheme, paid, left)
     if pay_line:
         lines.append(pay_line)
     if scheme.submission.get("remarks") and method_of(scheme).foot_remarks:
@@ -532,7 +539,7 @@ def grading_rule(scheme: Scheme, paid: int = 0) -> list[str]:
     return lines
 
 
-def _pay_rule(scheme: Scheme, paid: int = 0) -> str:
+def _pay_rule(scheme: Scheme, paid: int = 0, left: Decimal = Decimal(0)) -> str:
     """The foot's line on the money: the amount per grade, or (with a total budget) how the total is shared."""
     money = scheme.money_label
     if scheme.subsidy_budget:
@@ -545,6 +552,8 @@ def _pay_rule(scheme: Scheme, paid: int = 0) -> str:
             else f"总额 {budget} 万元不足以给{lowest_paid}及以上的 {paid} 个{scheme.center_label}每个保底 {floor} 万元，"
             "按总额平均分配"
         )
+        if left:
+            pay += f"（得分相同的{scheme.center_label}金额相同，余 {fmt_decimal(left)} 万元无法均分，未分配）"
         defaults = scheme.sources.get("subsidy") == "default"
     else:
         pay = "、".join(f"{g} {fmt_decimal(v)} 万元" for g, v in scheme.subsidy_amounts.items() if v)
@@ -572,7 +581,8 @@ def _write_ranking_foot(
     row += 1
     failing = {g.name for g in scheme.grades if g.failing}
     paid = sum(1 for r in result.ranked if r.rank is not None and r.grade not in failing)
-    for line in grading_rule(scheme, paid):
+    entries = [(r.center.key, r.total, r.grade) for r in result.ranked if r.rank is not None]
+    for line in grading_rule(scheme, paid, budget_left(scheme, entries)):
         heights.append(row_height([(line, full)], minimum=20))
         ws.set_row(row, heights[-1])
         ws.merge_range(row, 0, row, last_col, line, fmt.foot)
