@@ -471,3 +471,15 @@ def test_for_year_says_the_year_in_the_period_and_help_only():
     gd = load_scheme("guangdong").for_year(2021)
     assert gd.period == "2021年1月1日—2021年12月31日" and gd.indicators[0].help.startswith("填写2021年度")
     assert gd.year == 2019 and gd.indicators[0].label == load_scheme("guangdong").indicators[0].label
+
+
+def test_money_finer_than_a_hundred_yuan_is_refused(tmp_path):
+    """Amounts are paid to 0.01 万元 (100 元): a budget of 200.005 万元 would leave half a cent nobody can be paid,
+    so the scheme is refused at its line, as any other figure it cannot apply."""
+    path, text = _edit(tmp_path, "qingdao-2017", "budget = 0 ", "budget = 200.005 ")
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    assert exc.value.key == "subsidy.budget" and exc.value.line == _line_of(text, "budget = 200.005")
+    assert "最多保留2位小数" in str(exc.value)
+    path.write_text(text.replace("budget = 200.005 ", "budget = 200.05 "), encoding="utf-8")
+    assert load_scheme(path).subsidy_budget == D("200.05")

@@ -577,15 +577,15 @@ class _Loader:
                 raise self.fail(
                     (*amounts_table.path, name), f"“{name}”不是 [grading] 中定义的等次（{'、'.join(names)}）"
                 )
-            amounts[name] = amounts_table.number(name, lo=Decimal(0))
+            amounts[name] = amounts_table.money(name)
         for g in grades:
             if g.name not in amounts and not g.failing:
                 raise self.fail(amounts_table.path, f"缺少等次“{g.name}”的金额")
             if g.failing and amounts.get(g.name):
                 raise self.fail((*amounts_table.path, g.name), f"不合格等次（{g.name}）不给予补助，金额应为0")
         amounts_table.done()
-        floor = subsidy.number("floor", Decimal(0), lo=Decimal(0))
-        budget = subsidy.number("budget", Decimal(0), lo=Decimal(0))
+        floor = subsidy.money("floor", Decimal(0))
+        budget = subsidy.money("budget", Decimal(0))
         # without a budget the amounts are what is paid: one under the floor would print a 下限 nobody gets
         short = [g for g in grades if not g.failing and not budget and amounts[g.name] < floor]
         if short:
@@ -1129,6 +1129,13 @@ class _Table:
         if not number.is_finite():
             raise self.fail(key, f"应为数字，实际为 {_shown(value)}")
         self.in_range(key, number, lo, hi)
+        return number
+
+    def money(self, key: str, default: Any = _REQUIRED) -> Any:
+        """An amount in 万元, paid to 0.01 万元 (100 元): a finer one could not be paid as written."""
+        number = self.number(key, default, lo=Decimal(0))
+        if isinstance(number, Decimal) and number != number.quantize(Decimal("0.01")):
+            raise self.fail(key, f"金额以万元计，最多保留2位小数（0.01万元即100元），实际为 {_fmt(number)}")
         return number
 
     def in_range(self, key: str, value: Decimal, lo: Any, hi: Any) -> None:
