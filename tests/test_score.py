@@ -273,3 +273,23 @@ def test_guangdong_items_do_not_depend_on_the_order_of_the_centers(rows):
     for c, f, b in zip(centers, forward, backward, strict=True):
         assert f.items == b.items
         assert [repr(i.value) for i in f.items] == [repr(c.values[i.indicator]) for i in f.items]
+
+
+def test_a_figure_in_error_is_not_a_zero_in_the_others_benchmark():
+    """A figure the tool could not read scores 0 for its own center, but is no figure of the others' pool: as a
+    0 it would lower the p90 benchmark and raise every other percent rank ({1000, 2000} and one in error: 1000
+    ranks 0, not 0.5)."""
+    ranked = replace(GD, benchmark="rank")
+    a, b = center("A", gd_values(loan_amount=1000)), center("B", gd_values(loan_amount=2000))
+    bad = center("X", gd_values(), errors={"loan_amount": "C13"})
+    sa, sb, sx = score_all(
+        ranked, [a, b, replace(bad, values={k: v for k, v in bad.values.items() if k != "loan_amount"})]
+    )
+    loan = {s.center.key: next(i for i in s.items if i.indicator == "loan_amount") for s in (sa, sb, sx)}
+    assert loan["A"].score == 0 and loan["B"].score == 15 and loan["X"].score == 0
+    p90 = replace(GD, benchmark="p90")
+    sa, sb, _ = score_all(
+        p90, [a, b, replace(bad, values={k: v for k, v in bad.values.items() if k != "loan_amount"})]
+    )
+    # PERCENTILE.INC({1000, 2000}, 0.9) = 1900: 1000 scores 15 × 1000/1900
+    assert next(i for i in sa.items if i.indicator == "loan_amount").score == Fraction(15 * 1000, 1900)

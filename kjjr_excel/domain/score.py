@@ -283,7 +283,8 @@ def score_relative(
     """Guangdong-style: Σ weight × min(1, value/benchmark) over the eligible centers, then the reviews."""
     pool = [c for c in centers if c.eligible and not c.vetoes]
     rules = [
-        _RelativeRule(scheme, ind, [_pool_value(c, ind.id) for c in pool]) for ind in scheme.scored_indicators
+        _RelativeRule(scheme, ind, [v for c in pool if (v := _pool_value(c, ind.id)) is not None])
+        for ind in scheme.scored_indicators
     ]
     w_quant, w_qual = F(scheme.weight_quantitative), F(scheme.weight_qualitative)
     out = []
@@ -308,13 +309,12 @@ def score_relative(
     return out
 
 
-_DZERO = Decimal(0)
-
-
-def _pool_value(c: CenterInput, iid: str) -> Decimal:
+def _pool_value(c: CenterInput, iid: str) -> Decimal | None:
+    """A center's figure among the others' benchmark; None for one in error or left blank: it scores 0 for its
+    own center, but as a 0 in the pool it would lower the p90 and raise every other percent rank."""
     value = c.values.get(iid)
     if iid in c.errors or value is None or isinstance(value, bool):
-        return _DZERO
+        return None
     return value
 
 
