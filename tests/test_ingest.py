@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -383,6 +384,23 @@ def test_typed_formulas_with_and_without_cached_value(tmp_path):
     assert found["C13"] == "formula-no-cache"
     assert sub.values["loan_amount"].error and sub.values["loan_amount"].value is None
     assert sub.values["loan_amount"].raw == "=SUM(1,2)"
+
+
+def test_a_formula_whose_result_is_an_error_value_says_so(tmp_path):
+    """#DIV/0! saved as a formula's result is no number: an error naming it, never "未填写" (re-saving keeps
+    the error, so the clerk is told to type the number)."""
+    wb = openpyxl.load_workbook(real_submission(tmp_path / "f.xlsx", GD, values=good_values(GD)))
+    wb[layout(GD).sheet]["C13"] = "=C14/0"
+    wb.save(tmp_path / "e.xlsx")
+    with zipfile.ZipFile(tmp_path / "e.xlsx") as zin, zipfile.ZipFile(tmp_path / "div0.xlsx", "w") as zout:
+        for info in zin.infolist():  # the result Excel saves beside such a formula
+            cell = rb'(<c r="C13"[^>]*)><f>C14/0</f><v\s*(/>|></v>)'
+            zout.writestr(info, re.sub(cell, rb'\1 t="e"><f>C14/0</f><v>#DIV/0!</v>', zin.read(info)))
+    sub, findings, _ = read(tmp_path / "div0.xlsx")
+    found = [(f.code, f.cell, f.severity.value) for f in findings]
+    assert found == [("formula-error", "C13", "错误")], found
+    assert "#DIV/0!" in findings[0].message and "未填写" not in findings[0].message
+    assert sub.values["loan_amount"].error and sub.values["loan_amount"].value is None
 
 
 # ---------------------------------------------------------------------------------------------- batch

@@ -286,6 +286,7 @@ FIXTURES = {
     "value-under-min": "test_ingest.py::test_a_value_under_a_scheme_minimum_is_said_to_be_under_it",
     "formula-cached": "test_ingest.py::test_typed_formulas_with_and_without_cached_value",
     "formula-no-cache": "test_ingest.py::test_typed_formulas_with_and_without_cached_value",
+    "formula-error": "test_ingest.py::test_a_formula_whose_result_is_an_error_value_says_so",
     "cross-paired": "test_validate.py::test_cross_field_checks",
     "cross-requires": "test_validate.py::test_cross_field_checks",
     "cross-unit-suspect": "test_validate.py::test_cross_field_checks",

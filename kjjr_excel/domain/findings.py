@@ -211,6 +211,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         "value-under-min": (E, "“{label}”为 {raw}，低于下限 {min}。请在 {cell} 单元格核对后重新填写。"),
         "value-bool": (E, "“{label}”应选择“是”或“否”，填写为“{raw}”。请在 {cell} 单元格从下拉列表中选择。"),
         "formula-cached": (N, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
+        "formula-error": (
+            E,
+            "“{label}”是公式（{raw}），计算结果是错误值 {error}，没有数值，这一项未计分。请在 {cell} 单元格直接填写数字。",
+        ),
         "formula-no-cache": (
             E,
             "“{label}”是公式（{raw}），文件中没有保存计算结果。请用Excel打开文件、保存后重新报送，或直接填写数字。",

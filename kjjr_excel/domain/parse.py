@@ -30,6 +30,7 @@ __all__ = [
     "as_text",
     "decode_text",
     "strip_unit",
+    "unusable_formula",
 ]
 
 # a dash doubled is how Chinese forms write one (破折号 ——, or -- on a keyboard): the same as a single dash
@@ -88,6 +89,16 @@ def parsed_finding(
     fields["places"] = str(ind.places)
     fields.setdefault("value", "" if parsed.value is None else as_text(parsed.value))
     return Finding.make_typed(parsed.code, typed, indicator=ind.id, label=label, **fields, **where)
+
+
+def unusable_formula(formula: tuple[str, bool, str], typed: str, **fields: str) -> Finding | None:
+    """The error of a typed formula that gives no value to read: no saved result (re-save it), or an error
+    value such as #DIV/0! as its result (which re-saving keeps); None when its saved result can be read."""
+    if formula[2]:
+        return Finding.make_typed("formula-error", typed, raw=typed, error=formula[2], **fields)
+    if not formula[1]:
+        return Finding.make_typed("formula-no-cache", typed, raw=typed, **fields)
+    return None
 
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:

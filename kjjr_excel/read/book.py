@@ -51,6 +51,8 @@ _NS_DCTERMS = "{http://purl.org/dc/terms/}"
 _NS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _NS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _NS_DC = "{http://purl.org/dc/elements/1.1/}"
+_NS_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+_NS_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 ODS_MIMETYPES = (
     b"application/vnd.oasis.opendocument.spreadsheet",
     b"application/vnd.oasis.opendocument.spreadsheet-template",
@@ -68,8 +70,9 @@ _ZIP_ERRORS = (
     zlib.error,
 )
 
-Formula = tuple[str, bool]
-T = TypeVar("T", dict, set)  # (formula text, has a cached value)
+# (formula text, has a cached value, the cached error value such as #DIV/0! or "" when the result is not one)
+Formula = tuple[str, bool, str]
+T = TypeVar("T", dict, set)
 
 
 class Refused(Exception):
@@ -940,7 +943,8 @@ def _row_formulas(
         if f is not None:
             v = cell_el.find(f"{_NS_MAIN}v")
             cached = (v is not None and (v.text or "") != "") or cell_el.find(f"{_NS_MAIN}is") is not None
-            out[rc] = ((f.text or "").strip(), cached)
+            error = (v.text or "").strip() if cached and v is not None and cell_el.get("t") == "e" else ""
+            out[rc] = ((f.text or "").strip(), cached, error)
 
 
 def _sheet_xml_error(display: str, sheet: str, exc: ElementTree.ParseError) -> Refused:
@@ -990,14 +994,23 @@ def _ods_formulas(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> dict[
             if formula is not None:
                 text = _ODS_FORMULA_PREFIX.sub("", formula).removeprefix("=").strip()
                 cached = cell_el.get(f"{_NS_OFFICE}value-type") is not None
+                error = _ods_error(cell_el) if cached else ""
                 for rc in wanted:
                     if r <= rc[0] < r + rows and c <= rc[1] < c + cols:
-                        out[rc] = (text, cached)
+                        out[rc] = (text, cached, error)
             c += cols
         r += rows
         if r > last_row:
             break
     return out
+
+
+def _ods_error(cell_el: ElementTree.Element) -> str:
+    """The error a formula's saved result is (#DIV/0!, #N/A, Err:502), as LibreOffice marks it; "" for a value."""
+    if cell_el.get(f"{_NS_CALCEXT}value-type") != "error":
+        return ""
+    shown = "".join(p.text or "" for p in cell_el.iter(f"{_NS_TEXT}p")).strip()
+    return shown or "#VALUE!"
 
 
 def _surely_no_formula(part: bytes, tags: Sequence[bytes]) -> bool:

@@ -22,7 +22,15 @@ from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import parse_year
 from kjjr_excel.domain.layout import META_SHEET, Layout, layout
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
-from kjjr_excel.domain.parse import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
+from kjjr_excel.domain.parse import (
+    Parsed,
+    a1,
+    as_text,
+    normalise_name,
+    parse_value,
+    parsed_finding,
+    unusable_formula,
+)
 from kjjr_excel.domain.scheme import Indicator, Scheme, shipped_schemes
 from kjjr_excel.read import guards
 from kjjr_excel.read.book import Book, BookCache, Formula, Refused, open_book
@@ -254,8 +262,8 @@ class SubmissionReader:
         label = ind.label  # as the template's row prints it (input_label is only the input cell's prompt)
         if formula is not None:
             raw_text = f"={formula[0]}"
-            if not formula[1]:
-                finding = Finding.make_typed("formula-no-cache", raw_text, label=label, raw=raw_text, **base)
+            finding = unusable_formula(formula, raw_text, label=label, **base)
+            if finding is not None:
                 return CellValue(ind.id, raw_text, None, sheet, cell, True), [finding]
             parsed = self._parse(ind, raw)[1]
         findings: list[Finding] = []

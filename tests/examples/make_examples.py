@@ -309,6 +309,7 @@ def build(root: Path) -> None:
         )
         _mail_cases(inbox, lo, tmp, base)
         _more_clerk_edits(inbox, lo, tmp, base)
+        _typed_by_hand(inbox, lo, tmp, base)
         # retyped tables
         retyped = tmp / "retyped.xlsx"
         _retyped_guangdong(retyped)
@@ -336,6 +337,13 @@ def _more_clerk_edits(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     lo.save_as(dated, inbox("qd-date-typed-xls") / "崂山分中心.xls")
     _retyped_without_categories(tmp / "nocat.xlsx")
     gnumeric(tmp / "nocat.xlsx", inbox("gd-retyped-without-categories") / "佛山分中心自填表.xlsx")
+
+
+def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
+    """Values a clerk types at the keyboard in LibreOffice that read as something else than they look."""
+    # a formula whose saved result is an error value: re-saving keeps the error, the clerk must type a number
+    lo.edit(base, inbox("qd-formula-error-xlsx") / "崂山分中心.xlsx", "type|1|F15|=F16/0")
+    lo.edit(base, inbox("qd-formula-error-ods") / "崂山分中心.ods", "type|1|F12|=VLOOKUP(1;A30:B31;2;0)")
 
 
 def _retyped_without_categories(path: Path) -> None:
@@ -514,5 +522,7 @@ if __name__ == "__main__":
         build_mail(HERE)
     elif sys.argv[1:] == ["clerk"]:
         build_mail(HERE, _more_clerk_edits)
+    elif sys.argv[1:] == ["typed"]:
+        build_mail(HERE, _typed_by_hand)
     else:
         build(HERE)
