@@ -403,6 +403,35 @@ def test_a_formula_whose_result_is_an_error_value_says_so(tmp_path):
     assert sub.values["loan_amount"].error and sub.values["loan_amount"].value is None
 
 
+def test_a_copy_of_the_table_with_other_figures_makes_them_errors(tmp_path):
+    """A data sheet copied (考核指标 (2)) or the table pasted below itself, with a figure changed in the copy:
+    which one is final cannot be told, so that figure is an error naming both cells; figures the copy gives
+    alike, or leaves blank, are read as usual."""
+    path = real_submission(tmp_path / "a.xlsx", GD, values=good_values(GD))
+    wb = openpyxl.load_workbook(path)
+    sheet = wb[layout(GD).sheet]
+    copy = wb.copy_worksheet(sheet)
+    copy.title = "定量指标 (2)"
+    copy["C12"], copy["C14"] = 99, None  # loan_banks changed, loan_projects cleared
+    for r in range(11, 29):  # and the table again under the original, vc_institutions changed there
+        for c in range(1, 4):
+            sheet.cell(r + 40, c, sheet.cell(r, c).value)
+    sheet["C56"] = 77
+    wb.save(tmp_path / "copied.xlsx")
+    sub, findings, _ = read(tmp_path / "copied.xlsx")
+    found = {(f.code, f.cell, f.indicator): f.message for f in findings if f.severity.value == "错误"}
+    assert set(found) == {
+        ("value-conflict", "C12", "loan_banks"),
+        ("value-conflict", "C16", "vc_institutions"),
+    }
+    assert "工作表“定量指标 (2)”的 C12 单元格却填写为“99”" in found["value-conflict", "C12", "loan_banks"]
+    assert "同一工作表的 C56 单元格却填写为“77”" in found["value-conflict", "C16", "vc_institutions"]
+    assert sub.values["loan_banks"].error and sub.values["loan_banks"].value is None
+    assert sub.values["vc_institutions"].error and sub.values["vc_institutions"].value is None
+    assert sub.values["loan_projects"].value == Decimal(good_values(GD)["loan_projects"])
+    assert not sub.values["loan_amount"].error
+
+
 # ---------------------------------------------------------------------------------------------- batch
 
 

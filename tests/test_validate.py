@@ -271,6 +271,7 @@ FIXTURES = {
     "center-identity-conflict": "test_validate.py::test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_twice",
     "value-missing": "test_ingest.py::test_dirty_values",
     "value-normalised": "test_ingest.py::test_dirty_values",
+    "value-conflict": "test_ingest.py::test_a_copy_of_the_table_with_other_figures_makes_them_errors",
     "value-zero-word": "test_ingest.py::test_dirty_values",
     "value-text-number": "test_ingest.py::test_dirty_values",
     "value-not-number": "test_ingest.py::test_dirty_values",

@@ -195,6 +195,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "“{label}”填写为“{raw}”，换算为“{unit}”是 {value}，不是整数，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”填写数字。",
         ),
+        "value-conflict": (
+            E,
+            "“{label}”在 {cell} 单元格填写为“{raw}”，{other_place}却填写为“{other}”，无法确定以哪个为准，这一项未计分。"
+            "请只保留一份填报表（删除复制出来的工作表或表格），核对数字后重新报送。",
+        ),
         "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
         "value-yes-no-word": (N, "“{label}”填写为“{raw}”，已按“{value}”读取。以后请只填写“是”或“否”。"),
         "value-zero-word": (W, "“{label}”填写为“{raw}”，已按0读取。如果不是0，请填写实际数字。"),

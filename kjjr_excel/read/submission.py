@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -169,6 +170,8 @@ class SubmissionReader:
             code = "layout-tampered" if meta is not None else "recognised-by-labels"
             findings.append(Finding.make(code, file=display, sheet=sheet, center=center))
         values = self._values(grid, cells, formulas, where, findings)
+        for other, place in self._other_tables(book, names, sheet, grid, cells):
+            findings.extend(self._conflicts(values, other, place, where))
         meta = meta or {}
         sub = Submission(
             file=display,
@@ -229,6 +232,56 @@ class SubmissionReader:
             values[ind.id] = cv
             findings.extend(found_here)
         return values
+
+    def _other_tables(
+        self, book: Book, names: list[str], sheet: str, grid: list[list], cells: Cells
+    ) -> Iterator[tuple[dict[str, tuple[Cell, object]], Callable[[Cell], str]]]:
+        """The copies of the table besides the one read, as indicator -> value typed, with how to name a cell
+        of each: a table pasted below it on its sheet, and the sheet copied (考核指标 (2)) where the clerk
+        may have typed the final figures. A plain template has neither, and costs the few rows under it."""
+        last = max((r for r, _ in cells.value.values()), default=len(grid))
+        below = _table_cells(grid[last + 1 :], self.index)
+        if below.value:
+            yield _typed(grid, below, last + 1), lambda ref: f"同一工作表的 {a1(*ref)} 单元格"
+        instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
+        for name in names:
+            if name in (sheet, META_SHEET, instructions):
+                continue
+            other = book.grid(name)
+            copy = _table_cells(other, self.index)
+            if copy.value:
+                yield _typed(other, copy, 0), lambda ref, name=name: f"工作表“{name}”的 {a1(*ref)} 单元格"
+
+    def _conflicts(
+        self,
+        values: dict[str, CellValue],
+        other: dict[str, tuple[Cell, object]],
+        place: Callable[[Cell], str],
+        where: _Where,
+    ) -> Iterator[Finding]:
+        """An error for each figure a copy of the table gives otherwise than the table read: which one the
+        clerk meant cannot be told, so neither is used (a blank in the copy is no figure)."""
+        for ind in self.scheme.self_indicators:
+            if ind.id not in other or ind.id not in values:
+                continue
+            ref, raw = other[ind.id]
+            cv, typed = values[ind.id], as_text(raw)
+            if typed in ("", cv.raw) or (not cv.error and self._parse(ind, raw)[1].value == cv.value):
+                continue
+            values[ind.id] = cv._replace(value=None, error=True)
+            yield Finding.make_typed(
+                "value-conflict",
+                cv.raw,
+                file=where.file,
+                sheet=where.sheet,
+                cell=cv.cell,
+                center=where.center,
+                indicator=ind.id,
+                label=ind.label,
+                raw=cv.raw,
+                other=typed,
+                other_place=place(ref),
+            )
 
     def _row_missing(self, ind: Indicator, twice: Cell | None, where: _Where) -> Finding:
         lay = self.layout
@@ -337,6 +390,14 @@ class _Where:
     file: str
     sheet: str
     center: str
+
+
+def _typed(grid: list[list], cells: Cells, offset: int) -> dict[str, tuple[Cell, object]]:
+    """indicator -> (cell on the sheet, value) of a table found `offset` rows down the sheet's grid."""
+    out = {}
+    for ind, (r, c) in cells.value.items():
+        out[ind] = ((r + offset, c), _at(grid, r + offset, c))
+    return out
 
 
 def _parse_now(ind: Indicator, raw: object) -> tuple[str, Parsed]:

@@ -56,6 +56,8 @@ SHIBEI = RosterEntry("QD02", "市北区科技金融服务分中心", "市北区�
 #   rename|sheet index|name             the sheet renamed
 #   remove|sheet index|row index        a row deleted (0-based)
 #   move|sheet index|new index          the sheet moved to another place in the workbook
+#   copy|sheet index|name|new index     the sheet copied (as 移动或复制工作表 → 建立副本 does) under a new name
+#   paste|sheet index|A1:B2|A1          a range copied and pasted elsewhere on the same sheet
 #   own                                 every visible sheet copied into a new workbook of the clerk's own
 #   password|text                       saved with an opening password
 BASIC = """\
@@ -98,6 +100,10 @@ Sub Edit(src As String, dst As String, filter As String, ops As String)
         sh.Rows.removeByIndex(CLng(f(2)), 1)
       ElseIf f(0) = "move" Then
         doc.Sheets.moveByName(sh.Name, CInt(f(2)))
+      ElseIf f(0) = "copy" Then
+        doc.Sheets.copyByName(sh.Name, f(2), CInt(f(3)))
+      ElseIf f(0) = "paste" Then
+        sh.copyRange(sh.getCellRangeByName(f(3)).CellAddress, sh.getCellRangeByName(f(2)).RangeAddress)
       End If
     End If
   Next op
@@ -344,6 +350,12 @@ def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     # a formula whose saved result is an error value: re-saving keeps the error, the clerk must type a number
     lo.edit(base, inbox("qd-formula-error-xlsx") / "崂山分中心.xlsx", "type|1|F15|=F16/0")
     lo.edit(base, inbox("qd-formula-error-ods") / "崂山分中心.ods", "type|1|F12|=VLOOKUP(1;A30:B31;2;0)")
+    # the data sheet copied and the copy edited: which figures are final cannot be told
+    lo.edit(
+        base, inbox("qd-sheet-copied-copy-edited") / "崂山分中心.xlsx", "copy|1|考核指标 (2)|2~type|2|F12|10"
+    )
+    # the table pasted again under itself and one figure changed there
+    lo.edit(base, inbox("qd-table-pasted-below") / "崂山分中心.ods", "paste|1|A11:I18|A30~type|1|F34|1")
 
 
 def _retyped_without_categories(path: Path) -> None:
