@@ -269,18 +269,15 @@ class SubmissionReader:
             if typed in ("", cv.raw) or (not cv.error and self._parse(ind, raw)[1].value == cv.value):
                 continue
             values[ind.id] = cv._replace(value=None, error=True)
+            there = {"other": typed, "other_place": place(ref)}
             yield Finding.make_typed(
                 "value-conflict",
                 cv.raw,
-                file=where.file,
-                sheet=where.sheet,
-                cell=cv.cell,
-                center=where.center,
+                **where.at(cv.cell),
                 indicator=ind.id,
                 label=ind.label,
                 raw=cv.raw,
-                other=typed,
-                other_place=place(ref),
+                **there,
             )
 
     def _row_missing(self, ind: Indicator, twice: Cell | None, where: _Where) -> Finding:
@@ -390,6 +387,10 @@ class _Where:
     file: str
     sheet: str
     center: str
+
+    def at(self, cell: str) -> dict[str, str]:
+        """The fields of a finding on one cell of this submission."""
+        return {"file": self.file, "sheet": self.sheet, "cell": cell, "center": self.center}
 
 
 def _typed(grid: list[list], cells: Cells, offset: int) -> dict[str, tuple[Cell, object]]:
