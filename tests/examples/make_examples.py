@@ -354,6 +354,12 @@ def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     lo.edit(
         base, inbox("qd-sheet-copied-copy-edited") / "崂山分中心.xlsx", "copy|1|考核指标 (2)|2~type|2|F12|10"
     )
+    # an amount in a 文本 cell with four digits before the point (not a date)
+    gd = inbox("gd-amount-as-text-not-date")
+    shantou, foshan, shunde = GD.roster[0], GD.roster[2], GD.roster[3]
+    lo.edit(filled(tmp, "st-text.xlsx", GD, shantou), gd / "汕头分中心.xlsx", "set|1|C13|2501.5")
+    lo.save_as(filled(tmp, "fs-text.xlsx", GD, foshan, loan_amount=5003), gd / "佛山分中心.xlsx")
+    lo.save_as(filled(tmp, "sd-text.xlsx", GD, shunde, loan_amount=5003), gd / "顺德分中心.xlsx")
     # the table pasted again under itself and one figure changed there
     lo.edit(base, inbox("qd-table-pasted-below") / "崂山分中心.ods", "paste|1|A11:I18|A30~type|1|F34|1")
 
