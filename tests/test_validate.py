@@ -233,6 +233,7 @@ FIXTURES = {
     "mail-draft": "test_mail.py::test_our_own_draft_saved_into_the_inbox_is_not_a_submission",
     "attachment-duplicate": "test_mail.py::test_same_attachment_in_two_mails_is_one_submission_naming_both",
     "file-skipped": "test_ingest.py::test_collect_files_skips_lock_hidden_and_non_spreadsheets",
+    "file-other-format": "test_inbox.py::test_a_form_in_a_format_not_read_is_a_warning_that_says_how_to_resave",
     "file-not-workbook": "test_ingest.py::test_format_by_first_bytes",
     "file-corrupt": "test_ingest.py::test_truncated_zip_is_corrupt",
     "file-missing": "test_guards.py::test_each_os_error_has_its_own_finding",

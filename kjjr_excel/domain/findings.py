@@ -36,6 +36,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "文件已损坏或不完整，无法读取（{detail}）。请重新从邮件附件保存，或用Excel打开后重新保存再报送。",
         ),
+        "file-other-format": (
+            W,
+            "这是{kind}，本工具不能读取，未计入。如果这是报送的填报表，请{fix}后重新报送。",
+        ),
         "file-empty": (E, "文件是空的（0字节）。请重新保存附件或重新报送。"),
         "file-missing": (
             E,

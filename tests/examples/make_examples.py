@@ -360,6 +360,17 @@ def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     lo.edit(filled(tmp, "st-text.xlsx", GD, shantou), gd / "汕头分中心.xlsx", "set|1|C13|2501.5")
     lo.save_as(filled(tmp, "fs-text.xlsx", GD, foshan, loan_amount=5003), gd / "佛山分中心.xlsx")
     lo.save_as(filled(tmp, "sd-text.xlsx", GD, shunde, loan_amount=5003), gd / "顺德分中心.xlsx")
+    # the form saved in a format not read: the data sheet as CSV (ssconvert -S writes one file per sheet),
+    # and Gnumeric's own .gnumeric; 市北 sent an .xlsx, which is read
+    folder = inbox("qd-saved-as-csv")
+    subprocess.run(
+        ["ssconvert", "-S", str(base), str(tmp / "崂山分中心_%s.csv")], check=True, capture_output=True
+    )
+    shutil.copy(tmp / "崂山分中心_考核指标.csv", folder / "崂山分中心_考核指标.csv")
+    lo.save_as(filled(tmp, "sb-csv.xlsx", QD, SHIBEI), folder / "市北分中心.xlsx")
+    folder = inbox("qd-saved-as-gnumeric")
+    gnumeric(base, folder / "崂山分中心.gnumeric")
+    lo.save_as(filled(tmp, "sb-gnumeric.xlsx", QD, SHIBEI), folder / "市北分中心.xlsx")
     # the table pasted again under itself and one figure changed there
     lo.edit(base, inbox("qd-table-pasted-below") / "崂山分中心.ods", "paste|1|A11:I18|A30~type|1|F34|1")
 
