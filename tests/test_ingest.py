@@ -432,6 +432,26 @@ def test_a_copy_of_the_table_with_other_figures_makes_them_errors(tmp_path):
     assert not sub.values["loan_amount"].error
 
 
+def test_a_figure_shown_as_a_percentage_is_an_error(tmp_path):
+    """50% in a count or an amount is stored as 0.5: neither 0.5 nor 50 is what the clerk can be taken to mean,
+    so it is an error showing the percentage, never read as the number it holds; other cells are untouched."""
+    wb = openpyxl.load_workbook(real_submission(tmp_path / "a.xlsx", GD, values=good_values(GD)))
+    sheet = wb[layout(GD).sheet]
+    sheet["C13"], sheet["C13"].number_format = 0.5, "0%"
+    sheet["C25"], sheet["C25"].number_format = 1, "0.00%"
+    sheet["C12"].number_format = '0"%"'  # a quoted % is a literal, not a percentage
+    wb.save(tmp_path / "percent.xlsx")
+    sub, findings, _ = read(tmp_path / "percent.xlsx")
+    found = {(f.code, f.cell): f for f in findings}
+    assert set(found) == {("value-percent", "C13"), ("value-percent", "C25")}
+    assert found["value-percent", "C13"].severity.value == "错误"
+    assert "百分数（50%）" in found["value-percent", "C13"].message
+    assert "“万元”" in found["value-percent", "C13"].message
+    assert sub.values["loan_amount"].error and sub.values["loan_amount"].value is None
+    assert sub.values["loan_amount"].raw == "50%"
+    assert sub.values["loan_banks"].value == Decimal(good_values(GD)["loan_banks"])
+
+
 # ---------------------------------------------------------------------------------------------- batch
 
 

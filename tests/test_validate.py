@@ -278,6 +278,7 @@ FIXTURES = {
     "value-not-number": "test_ingest.py::test_dirty_values",
     "value-date": "test_ingest.py::test_dirty_values",
     "value-negative": "test_ingest.py::test_dirty_values",
+    "value-percent": "test_ingest.py::test_a_figure_shown_as_a_percentage_is_an_error",
     "value-not-integer": "test_ingest.py::test_dirty_values",
     "value-too-many-places": "test_ingest.py::test_month_count_over_bound_and_decimal_places",
     "value-unit-converted": "test_ingest.py::test_dirty_values",

@@ -213,6 +213,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             "“{label}”填写为“{raw}”，不是一个确定的数字。请在 {cell} 单元格只填写一个数字，例如 30。",
         ),
         "value-date": (E, "“{label}”填写的是日期（{raw}），不是数量。请在 {cell} 单元格改为数字。"),
+        "value-percent": (
+            E,
+            "“{label}”填写的是百分数（{raw}），不是数量，无法确定数值，这一项未计分。请在 {cell} 单元格去掉百分比格式，按“{unit}”只填写数字。",
+        ),
         "value-negative": (E, "“{label}”为负数（{raw}）。请在 {cell} 单元格填写0或正数。"),
         "value-not-integer": (E, "“{label}”应为整数，填写为 {raw}。请在 {cell} 单元格填写整数。"),
         "value-too-many-places": (W, "“{label}”最多保留{places}位小数，填写为 {raw}，已按 {value} 计算。"),

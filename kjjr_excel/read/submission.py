@@ -27,6 +27,7 @@ from kjjr_excel.domain.parse import (
     Parsed,
     a1,
     as_text,
+    fmt_decimal,
     normalise_name,
     parse_value,
     parsed_finding,
@@ -169,7 +170,8 @@ class SubmissionReader:
         if recognised == "labels":  # after the header: the finding names whose file it is
             code = "layout-tampered" if meta is not None else "recognised-by-labels"
             findings.append(Finding.make(code, file=display, sheet=sheet, center=center))
-        values = self._values(grid, cells, formulas, where, findings)
+        percent = book.percent_cells(sheet, set(cells.value.values()))
+        values = self._values(grid, cells, formulas, where, findings, percent)
         for other, place in self._other_tables(book, names, sheet, grid, cells):
             findings.extend(self._conflicts(values, other, place, where))
         meta = meta or {}
@@ -220,6 +222,7 @@ class SubmissionReader:
         formulas: dict[Cell, Formula],
         where: _Where,
         findings: list[Finding],
+        percent: set[Cell] = frozenset(),
     ) -> dict[str, CellValue]:
         values: dict[str, CellValue] = {}
         for ind in self.scheme.self_indicators:
@@ -228,7 +231,12 @@ class SubmissionReader:
                 values[ind.id] = CellValue(ind.id, "", None, where.sheet, "", True)
                 findings.append(self._row_missing(ind, cells.ambiguous.get(ind.id), where))
                 continue
-            cv, found_here = self._read_value(ind, _at(grid, *ref), a1(*ref), where, formulas.get(ref))
+            raw = _at(grid, *ref)
+            if ref in percent and isinstance(raw, int | float) and not isinstance(raw, bool):
+                values[ind.id], finding = _percentage(ind, raw, a1(*ref), where)
+                findings.append(finding)
+                continue
+            cv, found_here = self._read_value(ind, raw, a1(*ref), where, formulas.get(ref))
             values[ind.id] = cv
             findings.extend(found_here)
         return values
@@ -391,6 +399,16 @@ class _Where:
     def at(self, cell: str) -> dict[str, str]:
         """The fields of a finding on one cell of this submission."""
         return {"file": self.file, "sheet": self.sheet, "cell": cell, "center": self.center}
+
+
+def _percentage(ind: Indicator, raw: float, cell: str, where: _Where) -> tuple[CellValue, Finding]:
+    """A figure shown as a percentage (the clerk sees 100%, the cell holds 1): no count or amount is one, and
+    what was meant (12 months? 1?) cannot be told, so it is an error, never read as the number it holds."""
+    shown = f"{fmt_decimal(Decimal(repr(raw)) * 100)}%"
+    finding = Finding.make_typed(
+        "value-percent", shown, **where.at(cell), indicator=ind.id, label=ind.label, raw=shown, unit=ind.unit
+    )
+    return CellValue(ind.id, shown, None, where.sheet, cell, True), finding
 
 
 def _typed(grid: list[list], cells: Cells, offset: int) -> dict[str, tuple[Cell, object]]:

@@ -58,6 +58,7 @@ SHIBEI = RosterEntry("QD02", "市北区科技金融服务分中心", "市北区�
 #   move|sheet index|new index          the sheet moved to another place in the workbook
 #   copy|sheet index|name|new index     the sheet copied (as 移动或复制工作表 → 建立副本 does) under a new name
 #   paste|sheet index|A1:B2|A1          a range copied and pasted elsewhere on the same sheet
+#   format|sheet index|A1|code          the cell's number format set (Format Cells → 0% shows 1 as 100%)
 #   own                                 every visible sheet copied into a new workbook of the clerk's own
 #   password|text                       saved with an opening password
 BASIC = """\
@@ -102,6 +103,11 @@ Sub Edit(src As String, dst As String, filter As String, ops As String)
         doc.Sheets.moveByName(sh.Name, CInt(f(2)))
       ElseIf f(0) = "copy" Then
         doc.Sheets.copyByName(sh.Name, f(2), CInt(f(3)))
+      ElseIf f(0) = "format" Then
+        Dim loc As New com.sun.star.lang.Locale
+        key = doc.NumberFormats.queryKey(f(3), loc, False)
+        If key = -1 Then key = doc.NumberFormats.addNew(f(3), loc)
+        sh.getCellRangeByName(f(2)).NumberFormat = key
       ElseIf f(0) = "paste" Then
         sh.copyRange(sh.getCellRangeByName(f(3)).CellAddress, sh.getCellRangeByName(f(2)).RangeAddress)
       End If
@@ -371,6 +377,8 @@ def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     folder = inbox("qd-saved-as-gnumeric")
     gnumeric(base, folder / "崂山分中心.gnumeric")
     lo.save_as(filled(tmp, "sb-gnumeric.xlsx", QD, SHIBEI), folder / "市北分中心.xlsx")
+    # 信息统计及报送 typed as 100% (按时报送率): the cell holds 1, shown as 100%
+    lo.edit(base, inbox("qd-percent-in-month-count") / "崂山分中心.xlsx", "type|1|F14|1~format|1|F14|0%")
     # the table pasted again under itself and one figure changed there
     lo.edit(base, inbox("qd-table-pasted-below") / "崂山分中心.ods", "paste|1|A11:I18|A30~type|1|F34|1")
 
