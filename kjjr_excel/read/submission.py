@@ -172,7 +172,7 @@ class SubmissionReader:
             findings.append(Finding.make(code, file=display, sheet=sheet, center=center))
         percent = book.percent_cells(sheet, set(cells.value.values()))
         values = self._values(grid, cells, formulas, where, findings, percent)
-        for other, place in self._other_tables(book, names, sheet, grid, cells):
+        for other, place in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
             findings.extend(self._conflicts(values, other, place, where))
         meta = meta or {}
         sub = Submission(
@@ -242,15 +242,24 @@ class SubmissionReader:
         return values
 
     def _other_tables(
-        self, book: Book, names: list[str], sheet: str, grid: list[list], cells: Cells
+        self, book: Book, names: list[str], sheet: str, grid: list[list], cells: Cells, by_labels: bool
     ) -> Iterator[tuple[dict[str, tuple[Cell, object]], Callable[[Cell], str]]]:
         """The copies of the table besides the one read, as indicator -> value typed, with how to name a cell
-        of each: a table pasted below it on its sheet, and the sheet copied (考核指标 (2)) where the clerk
-        may have typed the final figures. A plain template has neither, and costs the few rows under it."""
-        last = max((r for r, _ in cells.value.values()), default=len(grid))
-        below = _table_cells(grid[last + 1 :], self.index)
-        if below.value:
-            yield _typed(grid, below, last + 1), lambda ref: f"同一工作表的 {a1(*ref)} 单元格"
+        of each: a row or a table pasted again on its sheet, and the sheet copied (考核指标 (2)) where the
+        clerk may have typed the final figures. A plain template has neither, and costs the few rows under
+        it (a row repeated inside the table moves the labels below it, so only a table found by its labels
+        can hold one)."""
+        if by_labels:  # the sheet without the rows read: the labels found again, wherever they are
+            read = {r for r, _ in cells.value.values()}
+            again, offset = (
+                _table_cells([[] if r in read else row for r, row in enumerate(grid)], self.index),
+                0,
+            )
+        else:
+            offset = max((r for r, _ in cells.value.values()), default=len(grid)) + 1
+            again = _table_cells(grid[offset:], self.index)
+        if again.value:
+            yield _typed(grid, again, offset), lambda ref: f"同一工作表的 {a1(*ref)} 单元格"
         instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
         for name in names:
             if name in (sheet, META_SHEET, instructions):

@@ -377,6 +377,12 @@ def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     folder = inbox("qd-saved-as-gnumeric")
     gnumeric(base, folder / "崂山分中心.gnumeric")
     lo.save_as(filled(tmp, "sb-gnumeric.xlsx", QD, SHIBEI), folder / "市北分中心.xlsx")
+    # a row inserted in the table, the row above copied into it and its figure changed (the old one kept)
+    lo.edit(
+        base,
+        inbox("qd-row-repeated-in-table") / "崂山分中心.xlsx",
+        "insert|1|13~paste|1|A13:I13|A14~type|1|F14|200",
+    )
     # 信息统计及报送 typed as 100% (按时报送率): the cell holds 1, shown as 100%
     lo.edit(base, inbox("qd-percent-in-month-count") / "崂山分中心.xlsx", "type|1|F14|1~format|1|F14|0%")
     # the table pasted again under itself and one figure changed there
