@@ -212,7 +212,7 @@ class SubmissionReader:
                 return lay.sheet, grid, self.positions, "meta"
         found = self._find_by_labels(book, names)
         if found is None:
-            return Finding.make("not-template", file=display, detail="文件中没有填报表，也找不到任何指标名称")
+            return Finding.make("not-template", file=display, detail=self._why_no_table(book, names))
         return (*found, "labels")
 
     def _values(
@@ -240,6 +240,18 @@ class SubmissionReader:
             values[ind.id] = cv
             findings.extend(found_here)
         return values
+
+    def _why_no_table(self, book: Book, names: list[str]) -> str:
+        """Why no table was found: no label of the scheme anywhere, or labels with no figure to their right
+        (figures typed left of them, a label run together with its category: 科技信贷-入驻银行机构)."""
+        instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
+        for name in names:
+            if name in (META_SHEET, instructions):
+                continue
+            for row in book.grid(name):
+                if any(isinstance(v, str) and _label_lookup(self.index.labels, _strip_label(v)) for v in row):
+                    return f"工作表“{name}”中有指标名称，但指标名称右边没有填写数字：数字应填在指标名称右边的一列"
+        return "文件中没有填报表，也找不到任何指标名称"
 
     def _other_tables(
         self, book: Book, names: list[str], sheet: str, grid: list[list], cells: Cells, by_labels: bool

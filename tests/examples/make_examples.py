@@ -383,6 +383,11 @@ def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
         inbox("qd-row-repeated-in-table") / "崂山分中心.xlsx",
         "insert|1|13~paste|1|A13:I13|A14~type|1|F14|200",
     )
+    # a table of the clerk's own with the figures left of the labels: said so, not "no label found"
+    _retyped_values_left_of_labels(tmp / "left.xlsx")
+    folder = inbox("qd-retyped-values-left-of-labels")
+    lo.save_as(tmp / "left.xlsx", folder / "崂山分中心自填表.xlsx")
+    lo.save_as(filled(tmp, "sb-left.xlsx", QD, SHIBEI), folder / "市北分中心.xlsx")
     # 信息统计及报送 typed as 100% (按时报送率): the cell holds 1, shown as 100%
     lo.edit(base, inbox("qd-percent-in-month-count") / "崂山分中心.xlsx", "type|1|F14|1~format|1|F14|0%")
     # the table pasted again under itself and one figure changed there
@@ -548,6 +553,19 @@ def _retyped_qingdao(path: Path) -> None:
     ws.append(["考核年度", 2017])
     for ind in QD.self_indicators:
         ws.append([ind.category, f"{ind.label}（{ind.unit}）", QD_BASE[ind.id]])
+    wb.save(path)
+
+
+def _retyped_values_left_of_labels(path: Path) -> None:
+    """Qingdao's table retyped with the figures in the first column and the labels after them."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["分中心名称", "崂山区科技金融服务分中心"])
+    ws.append(["编号", "QD01"])
+    ws.append(["考核年度", 2017])
+    ws.append(["数量", "指标"])
+    for ind in QD.self_indicators:
+        ws.append([QD_BASE[ind.id], ind.label])
     wb.save(path)
 
 
