@@ -106,6 +106,7 @@ class SubmissionReader:
         self.positions = _positions(self.layout)
         self.books = BookCache()
         self.parsed: dict[tuple, tuple[str, Parsed]] = {}
+        self.tails: dict[tuple, Cells] = {}
 
     def read(self, path: Source, display: str) -> Outcome:
         """Read one file (a workbook inside a .zip, a mail's attachment) into a Submission; never raises
@@ -241,6 +242,22 @@ class SubmissionReader:
             findings.extend(found_here)
         return values
 
+    def _below(self, rows: list[list]) -> Cells:
+        """_table_cells of the rows under a template's table, memoised: they are the template's own (totals,
+        notes, signature lines) in nearly every file, and a pure function of their values. Cells is only
+        read by the caller, never changed."""
+        try:
+            key = tuple(map(tuple, rows))
+            found = self.tails.get(key)
+        except TypeError:  # an unhashable value: no reader of ours returns one, but never fail on it
+            return _table_cells(rows, self.index)
+        if found is None:
+            found = _table_cells(rows, self.index)
+            if len(self.tails) >= self.PARSED_MAX:
+                self.tails.clear()
+            self.tails[key] = found
+        return found
+
     def _why_no_table(self, book: Book, names: list[str]) -> str:
         """Why no table was found: no label of the scheme anywhere, or labels with no figure to their right
         (figures typed left of them, a label run together with its category: 科技信贷-入驻银行机构)."""
@@ -269,7 +286,7 @@ class SubmissionReader:
             )
         else:
             offset = max((r for r, _ in cells.value.values()), default=len(grid)) + 1
-            again = _table_cells(grid[offset:], self.index)
+            again = self._below(grid[offset:])
         if again.value:
             yield _typed(grid, again, offset), lambda ref: f"同一工作表的 {a1(*ref)} 单元格"
         instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
