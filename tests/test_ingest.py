@@ -413,6 +413,7 @@ def test_a_copy_of_the_table_with_other_figures_makes_them_errors(tmp_path):
     copy = wb.copy_worksheet(sheet)
     copy.title = "定量指标 (2)"
     copy["C12"], copy["C14"] = 99, None  # loan_banks changed, loan_projects cleared
+    sheet["C15"], copy["C15"] = None, 8  # loan_firms_served typed only in the copy
     for r in range(11, 29):  # and the table again under the original, vc_institutions changed there
         for c in range(1, 4):
             sheet.cell(r + 40, c, sheet.cell(r, c).value)
@@ -423,7 +424,13 @@ def test_a_copy_of_the_table_with_other_figures_makes_them_errors(tmp_path):
     assert set(found) == {
         ("value-conflict", "C12", "loan_banks"),
         ("value-conflict", "C16", "vc_institutions"),
+        ("value-missing", "C15", "loan_firms_served"),
+        ("value-conflict", "C15", "loan_firms_served"),
     }
+    assert (
+        "C15 单元格填写为“（未填写）”，工作表“定量指标 (2)”的 C15 单元格却填写为“8”"
+        in (found["value-conflict", "C15", "loan_firms_served"])
+    )
     assert "工作表“定量指标 (2)”的 C12 单元格却填写为“99”" in found["value-conflict", "C12", "loan_banks"]
     assert "同一工作表的 C56 单元格却填写为“77”" in found["value-conflict", "C16", "vc_institutions"]
     assert sub.values["loan_banks"].error and sub.values["loan_banks"].value is None

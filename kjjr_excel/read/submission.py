@@ -322,7 +322,7 @@ class SubmissionReader:
                 **where.at(cv.cell),
                 indicator=ind.id,
                 label=ind.label,
-                raw=cv.raw,
+                raw=cv.raw or "（未填写）",  # the copy holds the figure the table read left blank
                 **there,
             )
 
