@@ -66,7 +66,7 @@ def test_typed_formulas_are_found_with_and_without_the_shortcut(tmp_path):
     book = open_book(tmp_path / "nocache.xlsx", "f")
     fast = book.formulas(layout(GD).sheet, _wanted(GD))
     # openpyxl re-saved the file: neither typed formula (C12, C13) has a cached value any more
-    assert {ref: has_cache for ref, (_, has_cache) in fast.items()} == {(11, 2): False, (12, 2): False}
+    assert {ref: has_cache for ref, (_, has_cache, _) in fast.items()} == {(11, 2): False, (12, 2): False}
     assert fast == open_book(tmp_path / "nocache.xlsx", "f").formulas(
         layout(GD).sheet, _wanted(GD), shortcut=False
     )
@@ -212,7 +212,7 @@ def test_formulas_of_a_large_sheet_are_read_one_row_at_a_time(tmp_path, clean):
     found = book.formulas(sheet, wanted, shortcut=False)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert found == {(1199, 199): ("1+2", False)}
+    assert found == {(1199, 199): ("1+2", False, "")}
     assert peak < len(xml) // 4, peak
 
 
@@ -272,14 +272,14 @@ def test_a_table_of_sheets_at_the_bound_costs_its_cells_not_a_set_and_a_search_o
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert table.findings == [] and [len(rows) for _, rows in table.sheets] == [122]
-    assert table.formulas == {"考核0": {"WQK6": ("1+2", False)}}  # row 5, column 16000
+    assert table.formulas == {"考核0": {"WQK6": ("1+2", False, "")}}  # row 5, column 16000
     assert peak < 100 * 2**20, peak  # the rows themselves: 122 lists of 16,384
     book = open_book(path, "wide.xlsx")
     small = {(r, c) for r in range(4, 7) for c in range(15_999, 16_002)}
     assert (
         book.formulas("考核0", small)
         == book.formulas("考核0", small, shortcut=False)
-        == {(5, 16000): ("1+2", False)}
+        == {(5, 16000): ("1+2", False, "")}
     )
 
 

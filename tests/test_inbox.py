@@ -231,3 +231,32 @@ def test_rar_or_7z_named_zip_is_said_to_be_what_it_is(tmp_path):
     found, findings, _ = collect_files([rar, seven])
     assert found == [] and [f.code for f in findings] == ["file-skipped", "file-skipped"]
     assert "RAR压缩包" in findings[0].message and "7z压缩包" in findings[1].message
+
+
+def test_a_form_in_a_format_not_read_is_a_warning_that_says_how_to_resave(tmp_path):
+    """A form saved as .csv, .gnumeric or .xlsb (in the folder, in a zip, attached to a mail) was only a
+    提示 "不是Excel文件", easy to miss while the center drops out: a 警告 naming the format and the fix."""
+    from email.message import EmailMessage
+
+    (tmp_path / "崂山分中心_考核指标.csv").write_text("序号,类别,内容\n", encoding="utf-8")
+    (tmp_path / "市北.gnumeric").write_bytes(b"\x1f\x8b")
+    (tmp_path / "说明.docx").write_bytes(b"PK")
+    with zipfile.ZipFile(tmp_path / "附件.zip", "w") as z:
+        z.writestr("李沧.xlsb", b"PK")
+    mail = EmailMessage()
+    mail["From"], mail["Subject"] = "a@b.cn", "报表"
+    mail.set_content("见附件")
+    mail.add_attachment(b"a,b\n", maintype="text", subtype="csv", filename="黄岛.csv")
+    (tmp_path / "来信.eml").write_bytes(mail.as_bytes())
+    result = ingest(GD, [tmp_path], jobs=1)
+    found = {f.file: (f.code, f.severity.value, f.message) for f in result.findings}
+    assert found["说明.docx"][:2] == ("file-skipped", "提示")
+    for name, kind in (
+        ("崂山分中心_考核指标.csv", "CSV文本文件"),
+        ("市北.gnumeric", "Gnumeric 格式"),
+        ("附件.zip › 李沧.xlsb", "Excel 二进制工作簿"),
+        ("来信.eml › 黄岛.csv", "CSV文本文件"),
+    ):
+        code, severity, message = found[name]
+        assert (code, severity) == ("file-other-format", "警告") and kind in message and "另存" in message
+    assert {i.file: i.status for i in result.files}["市北.gnumeric"] == "已跳过"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -383,6 +384,79 @@ def test_typed_formulas_with_and_without_cached_value(tmp_path):
     assert found["C13"] == "formula-no-cache"
     assert sub.values["loan_amount"].error and sub.values["loan_amount"].value is None
     assert sub.values["loan_amount"].raw == "=SUM(1,2)"
+
+
+def test_a_formula_whose_result_is_an_error_value_says_so(tmp_path):
+    """#DIV/0! saved as a formula's result is no number: an error naming it, never "未填写" (re-saving keeps
+    the error, so the clerk is told to type the number)."""
+    wb = openpyxl.load_workbook(real_submission(tmp_path / "f.xlsx", GD, values=good_values(GD)))
+    wb[layout(GD).sheet]["C13"] = "=C14/0"
+    wb.save(tmp_path / "e.xlsx")
+    with zipfile.ZipFile(tmp_path / "e.xlsx") as zin, zipfile.ZipFile(tmp_path / "div0.xlsx", "w") as zout:
+        for info in zin.infolist():  # the result Excel saves beside such a formula
+            cell = rb'(<c r="C13"[^>]*)><f>C14/0</f><v\s*(/>|></v>)'
+            zout.writestr(info, re.sub(cell, rb'\1 t="e"><f>C14/0</f><v>#DIV/0!</v>', zin.read(info)))
+    sub, findings, _ = read(tmp_path / "div0.xlsx")
+    found = [(f.code, f.cell, f.severity.value) for f in findings]
+    assert found == [("formula-error", "C13", "错误")], found
+    assert "#DIV/0!" in findings[0].message and "未填写" not in findings[0].message
+    assert sub.values["loan_amount"].error and sub.values["loan_amount"].value is None
+
+
+def test_a_copy_of_the_table_with_other_figures_makes_them_errors(tmp_path):
+    """A data sheet copied (考核指标 (2)) or the table pasted below itself, with a figure changed in the copy:
+    which one is final cannot be told, so that figure is an error naming both cells; figures the copy gives
+    alike, or leaves blank, are read as usual."""
+    path = real_submission(tmp_path / "a.xlsx", GD, values=good_values(GD))
+    wb = openpyxl.load_workbook(path)
+    sheet = wb[layout(GD).sheet]
+    copy = wb.copy_worksheet(sheet)
+    copy.title = "定量指标 (2)"
+    copy["C12"], copy["C14"] = 99, None  # loan_banks changed, loan_projects cleared
+    sheet["C15"], copy["C15"] = None, 8  # loan_firms_served typed only in the copy
+    for r in range(11, 29):  # and the table again under the original, vc_institutions changed there
+        for c in range(1, 4):
+            sheet.cell(r + 40, c, sheet.cell(r, c).value)
+    sheet["C56"] = 77
+    wb.save(tmp_path / "copied.xlsx")
+    sub, findings, _ = read(tmp_path / "copied.xlsx")
+    found = {(f.code, f.cell, f.indicator): f.message for f in findings if f.severity.value == "错误"}
+    assert set(found) == {
+        ("value-conflict", "C12", "loan_banks"),
+        ("value-conflict", "C16", "vc_institutions"),
+        ("value-missing", "C15", "loan_firms_served"),
+        ("value-conflict", "C15", "loan_firms_served"),
+    }
+    assert (
+        "C15 单元格填写为“（未填写）”，工作表“定量指标 (2)”的 C15 单元格却填写为“8”"
+        in (found["value-conflict", "C15", "loan_firms_served"])
+    )
+    assert "工作表“定量指标 (2)”的 C12 单元格却填写为“99”" in found["value-conflict", "C12", "loan_banks"]
+    assert "同一工作表的 C56 单元格却填写为“77”" in found["value-conflict", "C16", "vc_institutions"]
+    assert sub.values["loan_banks"].error and sub.values["loan_banks"].value is None
+    assert sub.values["vc_institutions"].error and sub.values["vc_institutions"].value is None
+    assert sub.values["loan_projects"].value == Decimal(good_values(GD)["loan_projects"])
+    assert not sub.values["loan_amount"].error
+
+
+def test_a_figure_shown_as_a_percentage_is_an_error(tmp_path):
+    """50% in a count or an amount is stored as 0.5: neither 0.5 nor 50 is what the clerk can be taken to mean,
+    so it is an error showing the percentage, never read as the number it holds; other cells are untouched."""
+    wb = openpyxl.load_workbook(real_submission(tmp_path / "a.xlsx", GD, values=good_values(GD)))
+    sheet = wb[layout(GD).sheet]
+    sheet["C13"], sheet["C13"].number_format = 0.5, "0%"
+    sheet["C25"], sheet["C25"].number_format = 1, "0.00%"
+    sheet["C12"].number_format = '0"%"'  # a quoted % is a literal, not a percentage
+    wb.save(tmp_path / "percent.xlsx")
+    sub, findings, _ = read(tmp_path / "percent.xlsx")
+    found = {(f.code, f.cell): f for f in findings}
+    assert set(found) == {("value-percent", "C13"), ("value-percent", "C25")}
+    assert found["value-percent", "C13"].severity.value == "错误"
+    assert "百分数（50%）" in found["value-percent", "C13"].message
+    assert "“万元”" in found["value-percent", "C13"].message
+    assert sub.values["loan_amount"].error and sub.values["loan_amount"].value is None
+    assert sub.values["loan_amount"].raw == "50%"
+    assert sub.values["loan_banks"].value == Decimal(good_values(GD)["loan_banks"])
 
 
 # ---------------------------------------------------------------------------------------------- batch

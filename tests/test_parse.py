@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -78,6 +79,9 @@ def test_money_units(raw, value, code):
         ("5e3", "家", None, "value-not-number"),
         ("2019-05", "家", None, "value-date"),
         ("２０１９年５月", "家", None, "value-date"),
+        ("2019.5.1", "家", None, "value-date"),
+        ("2019/5/1", "家", None, "value-date"),
+        ("1250.5", "家", None, "value-not-integer"),  # a decimal in a count, not a date
         ("无", "家", Decimal(0), "value-zero-word"),
         ("——", "家", Decimal(0), "value-zero-word"),
         ("－－", "家", Decimal(0), "value-zero-word"),
@@ -87,6 +91,17 @@ def test_money_units(raw, value, code):
 def test_counts_units_and_spaces(raw, unit, value, code):
     parsed = count(raw, unit)
     assert (parsed.value, parsed.code) == (value, code)
+
+
+@pytest.mark.parametrize("raw", ["1250.5", "1250.50", "１２５０．５", "2019.12", "3000.8", "9999.99"])
+def test_an_amount_with_four_digits_before_the_point_typed_as_text_is_no_date(raw):
+    """A 万元 figure kept as text (a 文本 cell, pasted from another system) such as 1250.5 was refused as a
+    date; only a year of 19xx/20xx with -, /, 年, or a day after two dots, is one."""
+    parsed = parse_value(raw, type="decimal", places=2, unit="万元")
+    assert parsed.value == Decimal(unicodedata.normalize("NFKC", raw)) and parsed.code in (
+        "value-text-number",
+        "value-normalised",
+    )
 
 
 def test_a_unit_is_never_taken_at_face_value_without_the_fields_unit():

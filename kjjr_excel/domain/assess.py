@@ -15,7 +15,15 @@ from fractions import Fraction
 
 from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import ALIASES, Cell, TableRow
-from kjjr_excel.domain.parse import a1, as_text, fmt_decimal, normalise_name, parse_value, parsed_finding
+from kjjr_excel.domain.parse import (
+    a1,
+    as_text,
+    fmt_decimal,
+    normalise_name,
+    parse_value,
+    parsed_finding,
+    unusable_formula,
+)
 from kjjr_excel.domain.scheme import Indicator, Part, Scheme
 
 VETO_HEADER = "一票否决"
@@ -32,7 +40,8 @@ class Table:
     file: str
     sheet: str
     rows: Sequence[TableRow]
-    formulas: Mapping[str, tuple[str, bool]] = field(default_factory=dict)  # A1 -> (formula, cached value)
+    # A1 -> (formula, has a cached value, its error value or "")
+    formulas: Mapping[str, tuple[str, bool, str]] = field(default_factory=dict)
     reviewer: str = ""
     reviewer_cell: str = ""
     saved_at: datetime | None = None
@@ -179,13 +188,11 @@ def read_cell(
     where = {"file": table.file, "sheet": table.sheet, "cell": cell, "center": center}
     formula = table.formulas.get(cell)
     typed = f"={formula[0]}" if formula else as_text(raw)
-    if formula is not None and not formula[1]:
-        code = "formula-no-cache"
-        return (
-            None,
-            True,
-            [Finding.make_typed(code, typed, indicator=ind.id, label=label, raw=typed, **where)],
-        )
+    unusable = (
+        None if formula is None else unusable_formula(formula, typed, indicator=ind.id, label=label, **where)
+    )
+    if unusable is not None:
+        return None, True, [unusable]
     parsed = parse_value(
         raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min, unit=ind.unit
     )
@@ -213,8 +220,9 @@ def _text_cell(table: Table, found: Cell | None, label: str, center: str) -> tup
         return as_text(raw), []
     typed = f"={formula[0]}"
     where = {"file": table.file, "sheet": table.sheet, "cell": cell, "center": center, "label": label}
-    if not formula[1]:
-        return "", [Finding.make_typed("formula-no-cache", typed, raw=typed, **where)]
+    unusable = unusable_formula(formula, typed, **where)
+    if unusable is not None:
+        return "", [unusable]
     return as_text(raw), [Finding.make_typed("formula-cached", typed, raw=typed, value=as_text(raw), **where)]
 
 

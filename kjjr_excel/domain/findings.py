@@ -36,6 +36,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "文件已损坏或不完整，无法读取（{detail}）。请重新从邮件附件保存，或用Excel打开后重新保存再报送。",
         ),
+        "file-other-format": (
+            W,
+            "这是{kind}，本工具不能读取，未计入。如果这是报送的填报表，请{fix}后重新报送。",
+        ),
         "file-empty": (E, "文件是空的（0字节）。请重新保存附件或重新报送。"),
         "file-missing": (
             E,
@@ -195,6 +199,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "“{label}”填写为“{raw}”，换算为“{unit}”是 {value}，不是整数，无法确定数值，这一项未计分。请在 {cell} 单元格按“{unit}”填写数字。",
         ),
+        "value-conflict": (
+            E,
+            "“{label}”在 {cell} 单元格填写为“{raw}”，{other_place}却填写为“{other}”，无法确定以哪个为准，这一项未计分。"
+            "请只保留一份填报表（删除复制出来的工作表、表格或行），核对数字后重新报送。",
+        ),
         "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
         "value-yes-no-word": (N, "“{label}”填写为“{raw}”，已按“{value}”读取。以后请只填写“是”或“否”。"),
         "value-zero-word": (W, "“{label}”填写为“{raw}”，已按0读取。如果不是0，请填写实际数字。"),
@@ -204,6 +213,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             "“{label}”填写为“{raw}”，不是一个确定的数字。请在 {cell} 单元格只填写一个数字，例如 30。",
         ),
         "value-date": (E, "“{label}”填写的是日期（{raw}），不是数量。请在 {cell} 单元格改为数字。"),
+        "value-percent": (
+            E,
+            "“{label}”填写的是百分数（{raw}），不是数量，无法确定数值，这一项未计分。请在 {cell} 单元格去掉百分比格式，按“{unit}”只填写数字。",
+        ),
         "value-negative": (E, "“{label}”为负数（{raw}）。请在 {cell} 单元格填写0或正数。"),
         "value-not-integer": (E, "“{label}”应为整数，填写为 {raw}。请在 {cell} 单元格填写整数。"),
         "value-too-many-places": (W, "“{label}”最多保留{places}位小数，填写为 {raw}，已按 {value} 计算。"),
@@ -211,6 +224,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         "value-under-min": (E, "“{label}”为 {raw}，低于下限 {min}。请在 {cell} 单元格核对后重新填写。"),
         "value-bool": (E, "“{label}”应选择“是”或“否”，填写为“{raw}”。请在 {cell} 单元格从下拉列表中选择。"),
         "formula-cached": (N, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
+        "formula-error": (
+            E,
+            "“{label}”是公式（{raw}），计算结果是错误值 {error}，没有数值，这一项未计分。请在 {cell} 单元格直接填写数字。",
+        ),
         "formula-no-cache": (
             E,
             "“{label}”是公式（{raw}），文件中没有保存计算结果。请用Excel打开文件、保存后重新报送，或直接填写数字。",

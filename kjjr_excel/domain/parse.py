@@ -30,6 +30,7 @@ __all__ = [
     "as_text",
     "decode_text",
     "strip_unit",
+    "unusable_formula",
 ]
 
 # a dash doubled is how Chinese forms write one (破折号 ——, or -- on a keyboard): the same as a single dash
@@ -46,6 +47,11 @@ MULTIPLIERS = MappingProxyType({"千": 10**3, "万": 10**4, "亿": 10**8})
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # digits grouped by three with one kind of separator (1,200 / 1 200 000), as Excel and WPS print them
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?P<sep>[, ])\d{3}((?P=sep)\d{3})*(\.\d+)?")
+# A date as typed: 2019-05, 2019/5/1, 2019年5月, 2019.5.1 (a year of this or the last century). A dot with
+# no day is a decimal point, as every spreadsheet reads it: 1250.5 and 2019.12 万元 are amounts, not dates.
+_DATE_TEXT = re.compile(
+    r"(19|20)\d{2}\s*(?:[-/年]\s*\d{1,2}(\s*[-/.月]\s*(\d{1,2}日?)?)?|\.\s*\d{1,2}\s*\.\s*\d{1,2}日?)"
+)
 _FIGURE = re.compile(r"(?P<num>[+-]?[\d., ]*\d\.?)\s*(?P<suffix>[^\d\s.,+-]*)")
 
 
@@ -88,6 +94,16 @@ def parsed_finding(
     fields["places"] = str(ind.places)
     fields.setdefault("value", "" if parsed.value is None else as_text(parsed.value))
     return Finding.make_typed(parsed.code, typed, indicator=ind.id, label=label, **fields, **where)
+
+
+def unusable_formula(formula: tuple[str, bool, str], typed: str, **fields: str) -> Finding | None:
+    """The error of a typed formula that gives no value to read: no saved result (re-save it), or an error
+    value such as #DIV/0! as its result (which re-saving keeps); None when its saved result can be read."""
+    if formula[2]:
+        return Finding.make_typed("formula-error", typed, raw=typed, error=formula[2], **fields)
+    if not formula[1]:
+        return Finding.make_typed("formula-no-cache", typed, raw=typed, **fields)
+    return None
 
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
@@ -235,7 +251,7 @@ def _parse_text(text: str, unit: str = "") -> tuple[Decimal | None, str]:
     s = _SPACES.sub(" ", s)
     if s.lower() in ZERO_WORDS or original in ZERO_WORDS:
         return Decimal(0), "value-zero-word"
-    if re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*(\d{1,2}日?)?)?", s):
+    if _DATE_TEXT.fullmatch(s):
         return None, "value-date"
     m = _FIGURE.fullmatch(s)
     if m is None:

@@ -51,6 +51,8 @@ _NS_DCTERMS = "{http://purl.org/dc/terms/}"
 _NS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _NS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _NS_DC = "{http://purl.org/dc/elements/1.1/}"
+_NS_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+_NS_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 ODS_MIMETYPES = (
     b"application/vnd.oasis.opendocument.spreadsheet",
     b"application/vnd.oasis.opendocument.spreadsheet-template",
@@ -68,8 +70,9 @@ _ZIP_ERRORS = (
     zlib.error,
 )
 
-Formula = tuple[str, bool]
-T = TypeVar("T", dict, set)  # (formula text, has a cached value)
+# (formula text, has a cached value, the cached error value such as #DIV/0! or "" when the result is not one)
+Formula = tuple[str, bool, str]
+T = TypeVar("T", dict, set)
 
 
 class Refused(Exception):
@@ -313,6 +316,20 @@ class Book:
             lambda r: {a1(*rc): rc for rc in by_row.get(r, ())},
             self.cache.tags(wanted) if shortcut else (),
         )
+
+    def percent_cells(self, sheet: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        """The wanted cells whose number is shown as a percentage (50% is stored as 0.5): set() for an
+        .xls, and at no cost for a workbook whose styles hold no percentage format."""
+        if self.zip is None or not wanted:
+            return set()
+        if self.fmt == "ods":
+            return _ods_percent(self, sheet, wanted)
+        styles = _percent_styles(self.part("xl/styles.xml"))
+        name = self.cache.sheet_part(self, sheet, self.display) if styles else None
+        if name is None:
+            return set()
+        part = self.part(name)
+        return {rc for rc in wanted if _xlsx_style_of(part, a1(*rc)) in styles}
 
     def grid_formulas(self, sheet: str, grid: Sequence[Sequence]) -> dict[tuple[int, int], Formula]:
         """Book.formulas for every cell of `grid` (the sheet as read): one streamed parse, where a set of the
@@ -940,7 +957,8 @@ def _row_formulas(
         if f is not None:
             v = cell_el.find(f"{_NS_MAIN}v")
             cached = (v is not None and (v.text or "") != "") or cell_el.find(f"{_NS_MAIN}is") is not None
-            out[rc] = ((f.text or "").strip(), cached)
+            error = (v.text or "").strip() if cached and v is not None and cell_el.get("t") == "e" else ""
+            out[rc] = ((f.text or "").strip(), cached, error)
 
 
 def _sheet_xml_error(display: str, sheet: str, exc: ElementTree.ParseError) -> Refused:
@@ -965,19 +983,33 @@ def _ods_rows(parent: ElementTree.Element) -> Iterator[ElementTree.Element]:
 
 def _ods_formulas(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Formula]:
     """Book.formulas for an .ods: the wanted cells that carry a table:formula attribute, and whether the file
-    saved its result (an office:value-type beside it). Repeated rows and cells are counted, never expanded."""
+    saved its result (an office:value-type beside it)."""
+    out: dict[tuple[int, int], Formula] = {}
+    for cell_el, rc in _ods_wanted_cells(book, sheet, wanted, b"table:formula="):
+        formula = cell_el.get(f"{_NS_TABLE}formula")
+        if formula is not None:
+            text = _ODS_FORMULA_PREFIX.sub("", formula).removeprefix("=").strip()
+            cached = cell_el.get(f"{_NS_OFFICE}value-type") is not None
+            out[rc] = (text, cached, _ods_error(cell_el) if cached else "")
+    return out
+
+
+def _ods_wanted_cells(
+    book: Book, sheet: str, wanted: set[tuple[int, int]], marker: bytes
+) -> Iterator[tuple[ElementTree.Element, tuple[int, int]]]:
+    """(cell element, wanted cell it covers) of a sheet of an .ods, parsed only when `marker` is in it.
+    Repeated rows and cells are counted, never expanded."""
     part = book.part("content.xml")
-    if b"table:formula=" not in part:
-        return {}
+    if marker not in part or not wanted:
+        return
     try:
         root = ElementTree.fromstring(part)
     except ElementTree.ParseError as exc:
         raise _sheet_xml_error(book.display, sheet, exc) from None
     table = next((t for t in root.iter(f"{_NS_TABLE}table") if t.get(f"{_NS_TABLE}name") == sheet), None)
-    if table is None or not wanted:
-        return {}
+    if table is None:
+        return
     last_row = max(r for r, _ in wanted)
-    out: dict[tuple[int, int], Formula] = {}
     r = 0
     for row_el in _ods_rows(table):
         rows = int(row_el.get(f"{_NS_TABLE}number-rows-repeated", "1") or 1)
@@ -986,18 +1018,59 @@ def _ods_formulas(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> dict[
             if cell_el.tag not in _ODS_CELLS:
                 continue
             cols = int(cell_el.get(f"{_NS_TABLE}number-columns-repeated", "1") or 1)
-            formula = cell_el.get(f"{_NS_TABLE}formula")
-            if formula is not None:
-                text = _ODS_FORMULA_PREFIX.sub("", formula).removeprefix("=").strip()
-                cached = cell_el.get(f"{_NS_OFFICE}value-type") is not None
-                for rc in wanted:
-                    if r <= rc[0] < r + rows and c <= rc[1] < c + cols:
-                        out[rc] = (text, cached)
+            for rc in wanted:
+                if r <= rc[0] < r + rows and c <= rc[1] < c + cols:
+                    yield cell_el, rc
             c += cols
         r += rows
         if r > last_row:
             break
-    return out
+
+
+def _ods_percent(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    cells = _ods_wanted_cells(book, sheet, wanted, b'value-type="percentage"')
+    return {rc for cell_el, rc in cells if cell_el.get(f"{_NS_OFFICE}value-type") == "percentage"}
+
+
+# builtin number formats 9 (0%) and 10 (0.00%); a custom one is a percentage when a % is not quoted or escaped
+_PERCENT_FORMATS = frozenset({"9", "10"})
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+@functools.lru_cache(maxsize=64)
+def _percent_styles(styles: bytes) -> frozenset[int]:
+    """The cellXfs indices of an .xlsx's styles part whose number format shows a percentage. Safe to
+    memoise: a pure function of the part, which every file saved by one program from one template shares."""
+    if b"%" not in styles and b'numFmtId="9"' not in styles and b'numFmtId="10"' not in styles:
+        return frozenset()
+    try:
+        root = ElementTree.fromstring(styles)
+    except ElementTree.ParseError:
+        return frozenset()  # the styles decide no figure: a broken part is only no percentage known
+    percent = set(_PERCENT_FORMATS)
+    for fmt in root.iter(f"{_NS_MAIN}numFmt"):
+        if "%" in _QUOTED.sub("", fmt.get("formatCode", "")):
+            percent.add(fmt.get("numFmtId", ""))
+    xfs = root.find(f"{_NS_MAIN}cellXfs")
+    found = () if xfs is None else xfs.iter(f"{_NS_MAIN}xf")
+    return frozenset(i for i, xf in enumerate(found) if xf.get("numFmtId", "0") in percent)
+
+
+def _xlsx_style_of(part: bytes, ref: str) -> int | None:
+    """The style index (s) of one cell of a sheet part, found by its reference; None without one."""
+    m = re.search(rb"<(?:\w+:)?c\s[^>]*?\br=\"" + ref.encode() + rb"\"[^>]*>", part)
+    if m is None:
+        return None
+    s = re.search(rb'\ss="(\d+)"', m.group(0))
+    return int(s.group(1)) if s else None
+
+
+def _ods_error(cell_el: ElementTree.Element) -> str:
+    """The error a formula's saved result is (#DIV/0!, #N/A, Err:502), as LibreOffice marks it; "" for a value."""
+    if cell_el.get(f"{_NS_CALCEXT}value-type") != "error":
+        return ""
+    shown = "".join(p.text or "" for p in cell_el.iter(f"{_NS_TEXT}p")).strip()
+    return shown or "#VALUE!"
 
 
 def _surely_no_formula(part: bytes, tags: Sequence[bytes]) -> bool:

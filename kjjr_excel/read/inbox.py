@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import NamedTuple
 
 from kjjr_excel.domain.findings import Finding
@@ -35,6 +36,21 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et
 ARCHIVE_SUFFIXES = (".zip",)
 UNREAD_ARCHIVES = (".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
 SKIPPED = "已跳过"
+# Spreadsheets in formats this tool does not read, which a clerk may well have sent the form in: each is a
+# warning naming the format and how to re-save it, where any other file is only listed as skipped.
+OTHER_SHEETS = MappingProxyType(
+    {
+        ".csv": (
+            "CSV文本文件（只保存了一个工作表的文字）",
+            "用Excel或WPS打开下发的填报模板填写，另存为 .xlsx",
+        ),
+        ".gnumeric": ("Gnumeric 格式的文件", "在 Gnumeric 中“另存为”Excel 2007（.xlsx）格式"),
+        ".xml": ("XML 文件（如“XML 电子表格 2003”格式）", "在Excel或WPS中另存为“Excel 工作簿（.xlsx）”"),
+        ".fods": ("平面 ODF 表格（.fods）", "在 LibreOffice 中另存为 .xlsx 或 .ods"),
+        ".xlsb": ("Excel 二进制工作簿（.xlsb）", "在Excel中另存为“Excel 工作簿（.xlsx）”"),
+        ".numbers": ("Apple Numbers 文件", "在 Numbers 中“导出为”Excel（.xlsx）"),
+    }
+)
 UNREADABLE = "无法读取"
 MAIL = "邮件（已读取附件）"
 MAIL_EMPTY = "邮件（没有可读取的Excel附件）"
@@ -268,6 +284,12 @@ class Collected(NamedTuple):
     skipped: list[InputFile]
 
 
+def other_sheet_finding(display: str, suffix: str) -> Finding:
+    """The warning on a spreadsheet in a format of OTHER_SHEETS: what it is and how to re-save it."""
+    kind, fix = OTHER_SHEETS[suffix]
+    return Finding.make("file-other-format", file=display, kind=kind, fix=fix)
+
+
 class _Collector:
     """The candidates, findings and skipped rows of one collect_files call."""
 
@@ -283,6 +305,11 @@ class _Collector:
         else:
             self.findings.append(Finding.make("file-skipped", file=display, reason=reason))
         self.skipped.append(InputFile(file=display, sha256="", status=status, size=size))
+
+    def other_sheet(self, display: str, suffix: str, size: int) -> None:
+        """A spreadsheet in a format not read (a form saved as .csv or .gnumeric): skipped, with a warning."""
+        self.findings.append(other_sheet_finding(display, suffix))
+        self.skipped.append(InputFile(file=display, sha256="", status=SKIPPED, size=size))
 
     def unreadable(self, finding: Finding, size: int) -> None:
         """A file that cannot be read, and the finding that says why."""
@@ -300,6 +327,8 @@ class _Collector:
             self.mail(path, display)
         elif suffix in UNREAD_ARCHIVES:
             self.skip(display, f"{suffix} 压缩包无法读取，请解压后把其中的Excel文件放入文件夹", _size(path))
+        elif OTHER_SHEETS.get(suffix):
+            self.other_sheet(display, suffix, _size(path))
         elif suffix not in SPREADSHEET_SUFFIXES:
             self.skip(display, f"不是Excel文件（{guards.display_name(suffix) or '无扩展名'}）", _size(path))
         else:
@@ -419,6 +448,8 @@ class _Collector:
                 self.skip(shown, str(exc), info.file_size, UNREADABLE, "file-corrupt")
                 return
             self.members(path, inner, here, shown)
+        elif OTHER_SHEETS.get(suffix):
+            self.other_sheet(shown, suffix, info.file_size)
         elif suffix not in SPREADSHEET_SUFFIXES:
             self.skip(shown, f"不是Excel文件（{suffix or '无扩展名'}）", info.file_size)
         else:

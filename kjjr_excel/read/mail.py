@@ -27,7 +27,7 @@ from types import MappingProxyType
 
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import MailOrigin
-from kjjr_excel.read.inbox import MAIL_SUFFIXES, MemberFile, unique_name
+from kjjr_excel.read.inbox import MAIL_SUFFIXES, OTHER_SHEETS, MemberFile, other_sheet_finding, unique_name
 
 __all__ = ["MAIL_SUFFIXES", "MailOrigin", "MemberFile", "read_mail", "decode_name"]
 
@@ -237,8 +237,11 @@ def _collect(content: MailContent, parts: Sequence[Part], display: str, wanted, 
             content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
         else:
             content.skipped.append((shown, len(payload)))
+            suffix = PurePosixPath(name).suffix.lower()
             content.findings.append(
-                Finding.make("file-skipped", file=shown, reason=_skipped_why(name, payload))
+                other_sheet_finding(shown, suffix)
+                if OTHER_SHEETS.get(suffix)
+                else Finding.make("file-skipped", file=shown, reason=_skipped_why(name, payload))
             )
 
 

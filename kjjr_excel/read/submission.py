@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,7 +23,16 @@ from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import parse_year
 from kjjr_excel.domain.layout import META_SHEET, Layout, layout, other_scheme_names, same_form
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
-from kjjr_excel.domain.parse import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
+from kjjr_excel.domain.parse import (
+    Parsed,
+    a1,
+    as_text,
+    fmt_decimal,
+    normalise_name,
+    parse_value,
+    parsed_finding,
+    unusable_formula,
+)
 from kjjr_excel.domain.scheme import Indicator, Scheme
 from kjjr_excel.read import guards
 from kjjr_excel.read.book import Book, BookCache, Formula, Refused, open_book
@@ -96,6 +106,7 @@ class SubmissionReader:
         self.positions = _positions(self.layout)
         self.books = BookCache()
         self.parsed: dict[tuple, tuple[str, Parsed]] = {}
+        self.tails: dict[tuple, Cells] = {}
 
     def read(self, path: Source, display: str) -> Outcome:
         """Read one file (a workbook inside a .zip, a mail's attachment) into a Submission; never raises
@@ -160,7 +171,10 @@ class SubmissionReader:
         if recognised == "labels":  # after the header: the finding names whose file it is
             code = "layout-tampered" if meta is not None else "recognised-by-labels"
             findings.append(Finding.make(code, file=display, sheet=sheet, center=center))
-        values = self._values(grid, cells, formulas, where, findings)
+        percent = book.percent_cells(sheet, set(cells.value.values()))
+        values = self._values(grid, cells, formulas, where, findings, percent)
+        for other, place in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
+            findings.extend(self._conflicts(values, other, place, where))
         meta = meta or {}
         sub = Submission(
             file=display,
@@ -199,7 +213,7 @@ class SubmissionReader:
                 return lay.sheet, grid, self.positions, "meta"
         found = self._find_by_labels(book, names)
         if found is None:
-            return Finding.make("not-template", file=display, detail="文件中没有填报表，也找不到任何指标名称")
+            return Finding.make("not-template", file=display, detail=self._why_no_table(book, names))
         return (*found, "labels")
 
     def _values(
@@ -209,6 +223,7 @@ class SubmissionReader:
         formulas: dict[Cell, Formula],
         where: _Where,
         findings: list[Finding],
+        percent: set[Cell] = frozenset(),
     ) -> dict[str, CellValue]:
         values: dict[str, CellValue] = {}
         for ind in self.scheme.self_indicators:
@@ -217,10 +232,99 @@ class SubmissionReader:
                 values[ind.id] = CellValue(ind.id, "", None, where.sheet, "", True)
                 findings.append(self._row_missing(ind, cells.ambiguous.get(ind.id), where))
                 continue
-            cv, found_here = self._read_value(ind, _at(grid, *ref), a1(*ref), where, formulas.get(ref))
+            raw = _at(grid, *ref)
+            if ref in percent and isinstance(raw, int | float) and not isinstance(raw, bool):
+                values[ind.id], finding = _percentage(ind, raw, a1(*ref), where)
+                findings.append(finding)
+                continue
+            cv, found_here = self._read_value(ind, raw, a1(*ref), where, formulas.get(ref))
             values[ind.id] = cv
             findings.extend(found_here)
         return values
+
+    def _below(self, rows: list[list]) -> Cells:
+        """_table_cells of the rows under a template's table, memoised: they are the template's own (totals,
+        notes, signature lines) in nearly every file, and a pure function of their values. Cells is only
+        read by the caller, never changed."""
+        try:
+            key = tuple(map(tuple, rows))
+            found = self.tails.get(key)
+        except TypeError:  # an unhashable value: no reader of ours returns one, but never fail on it
+            return _table_cells(rows, self.index)
+        if found is None:
+            found = _table_cells(rows, self.index)
+            if len(self.tails) >= self.PARSED_MAX:
+                self.tails.clear()
+            self.tails[key] = found
+        return found
+
+    def _why_no_table(self, book: Book, names: list[str]) -> str:
+        """Why no table was found: no label of the scheme anywhere, or labels with no figure to their right
+        (figures typed left of them, a label run together with its category: 科技信贷-入驻银行机构)."""
+        instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
+        for name in names:
+            if name in (META_SHEET, instructions):
+                continue
+            for row in book.grid(name):
+                if any(isinstance(v, str) and _label_lookup(self.index.labels, _strip_label(v)) for v in row):
+                    return f"工作表“{name}”中有指标名称，但指标名称右边没有填写数字：数字应填在指标名称右边的一列"
+        return "文件中没有填报表，也找不到任何指标名称"
+
+    def _other_tables(
+        self, book: Book, names: list[str], sheet: str, grid: list[list], cells: Cells, by_labels: bool
+    ) -> Iterator[tuple[dict[str, tuple[Cell, object]], Callable[[Cell], str]]]:
+        """The copies of the table besides the one read, as indicator -> value typed, with how to name a cell
+        of each: a row or a table pasted again on its sheet, and the sheet copied (考核指标 (2)) where the
+        clerk may have typed the final figures. A plain template has neither, and costs the few rows under
+        it (a row repeated inside the table moves the labels below it, so only a table found by its labels
+        can hold one)."""
+        if by_labels:  # the sheet without the rows read: the labels found again, wherever they are
+            read = {r for r, _ in cells.value.values()}
+            again, offset = (
+                _table_cells([[] if r in read else row for r, row in enumerate(grid)], self.index),
+                0,
+            )
+        else:
+            offset = max((r for r, _ in cells.value.values()), default=len(grid)) + 1
+            again = self._below(grid[offset:])
+        if again.value:
+            yield _typed(grid, again, offset), lambda ref: f"同一工作表的 {a1(*ref)} 单元格"
+        instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
+        for name in names:
+            if name in (sheet, META_SHEET, instructions):
+                continue
+            other = book.grid(name)
+            copy = _table_cells(other, self.index)
+            if copy.value:
+                yield _typed(other, copy, 0), lambda ref, name=name: f"工作表“{name}”的 {a1(*ref)} 单元格"
+
+    def _conflicts(
+        self,
+        values: dict[str, CellValue],
+        other: dict[str, tuple[Cell, object]],
+        place: Callable[[Cell], str],
+        where: _Where,
+    ) -> Iterator[Finding]:
+        """An error for each figure a copy of the table gives otherwise than the table read: which one the
+        clerk meant cannot be told, so neither is used (a blank in the copy is no figure)."""
+        for ind in self.scheme.self_indicators:
+            if ind.id not in other or ind.id not in values:
+                continue
+            ref, raw = other[ind.id]
+            cv, typed = values[ind.id], as_text(raw)
+            if typed in ("", cv.raw) or (not cv.error and self._parse(ind, raw)[1].value == cv.value):
+                continue
+            values[ind.id] = cv._replace(value=None, error=True)
+            there = {"other": typed, "other_place": place(ref)}
+            yield Finding.make_typed(
+                "value-conflict",
+                cv.raw,
+                **where.at(cv.cell),
+                indicator=ind.id,
+                label=ind.label,
+                raw=cv.raw or "（未填写）",  # the copy holds the figure the table read left blank
+                **there,
+            )
 
     def _row_missing(self, ind: Indicator, twice: Cell | None, where: _Where) -> Finding:
         lay = self.layout
@@ -254,8 +358,8 @@ class SubmissionReader:
         label = ind.label  # as the template's row prints it (input_label is only the input cell's prompt)
         if formula is not None:
             raw_text = f"={formula[0]}"
-            if not formula[1]:
-                finding = Finding.make_typed("formula-no-cache", raw_text, label=label, raw=raw_text, **base)
+            finding = unusable_formula(formula, raw_text, label=label, **base)
+            if finding is not None:
                 return CellValue(ind.id, raw_text, None, sheet, cell, True), [finding]
             parsed = self._parse(ind, raw)[1]
         findings: list[Finding] = []
@@ -329,6 +433,28 @@ class _Where:
     file: str
     sheet: str
     center: str
+
+    def at(self, cell: str) -> dict[str, str]:
+        """The fields of a finding on one cell of this submission."""
+        return {"file": self.file, "sheet": self.sheet, "cell": cell, "center": self.center}
+
+
+def _percentage(ind: Indicator, raw: float, cell: str, where: _Where) -> tuple[CellValue, Finding]:
+    """A figure shown as a percentage (the clerk sees 100%, the cell holds 1): no count or amount is one, and
+    what was meant (12 months? 1?) cannot be told, so it is an error, never read as the number it holds."""
+    shown = f"{fmt_decimal(Decimal(repr(raw)) * 100)}%"
+    finding = Finding.make_typed(
+        "value-percent", shown, **where.at(cell), indicator=ind.id, label=ind.label, raw=shown, unit=ind.unit
+    )
+    return CellValue(ind.id, shown, None, where.sheet, cell, True), finding
+
+
+def _typed(grid: list[list], cells: Cells, offset: int) -> dict[str, tuple[Cell, object]]:
+    """indicator -> (cell on the sheet, value) of a table found `offset` rows down the sheet's grid."""
+    out = {}
+    for ind, (r, c) in cells.value.items():
+        out[ind] = ((r + offset, c), _at(grid, r + offset, c))
+    return out
 
 
 def _parse_now(ind: Indicator, raw: object) -> tuple[str, Parsed]:

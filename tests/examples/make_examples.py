@@ -56,6 +56,9 @@ SHIBEI = RosterEntry("QD02", "市北区科技金融服务分中心", "市北区�
 #   rename|sheet index|name             the sheet renamed
 #   remove|sheet index|row index        a row deleted (0-based)
 #   move|sheet index|new index          the sheet moved to another place in the workbook
+#   copy|sheet index|name|new index     the sheet copied (as 移动或复制工作表 → 建立副本 does) under a new name
+#   paste|sheet index|A1:B2|A1          a range copied and pasted elsewhere on the same sheet
+#   format|sheet index|A1|code          the cell's number format set (Format Cells → 0% shows 1 as 100%)
 #   own                                 every visible sheet copied into a new workbook of the clerk's own
 #   password|text                       saved with an opening password
 BASIC = """\
@@ -98,6 +101,15 @@ Sub Edit(src As String, dst As String, filter As String, ops As String)
         sh.Rows.removeByIndex(CLng(f(2)), 1)
       ElseIf f(0) = "move" Then
         doc.Sheets.moveByName(sh.Name, CInt(f(2)))
+      ElseIf f(0) = "copy" Then
+        doc.Sheets.copyByName(sh.Name, f(2), CInt(f(3)))
+      ElseIf f(0) = "format" Then
+        Dim loc As New com.sun.star.lang.Locale
+        key = doc.NumberFormats.queryKey(f(3), loc, False)
+        If key = -1 Then key = doc.NumberFormats.addNew(f(3), loc)
+        sh.getCellRangeByName(f(2)).NumberFormat = key
+      ElseIf f(0) = "paste" Then
+        sh.copyRange(sh.getCellRangeByName(f(3)).CellAddress, sh.getCellRangeByName(f(2)).RangeAddress)
       End If
     End If
   Next op
@@ -309,6 +321,7 @@ def build(root: Path) -> None:
         )
         _mail_cases(inbox, lo, tmp, base)
         _more_clerk_edits(inbox, lo, tmp, base)
+        _typed_by_hand(inbox, lo, tmp, base)
         # retyped tables
         retyped = tmp / "retyped.xlsx"
         _retyped_guangdong(retyped)
@@ -336,6 +349,49 @@ def _more_clerk_edits(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     lo.save_as(dated, inbox("qd-date-typed-xls") / "崂山分中心.xls")
     _retyped_without_categories(tmp / "nocat.xlsx")
     gnumeric(tmp / "nocat.xlsx", inbox("gd-retyped-without-categories") / "佛山分中心自填表.xlsx")
+
+
+def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
+    """Values a clerk types at the keyboard in LibreOffice that read as something else than they look."""
+    # a formula whose saved result is an error value: re-saving keeps the error, the clerk must type a number
+    lo.edit(base, inbox("qd-formula-error-xlsx") / "崂山分中心.xlsx", "type|1|F15|=F16/0")
+    lo.edit(base, inbox("qd-formula-error-ods") / "崂山分中心.ods", "type|1|F12|=VLOOKUP(1;A30:B31;2;0)")
+    # the data sheet copied and the copy edited: which figures are final cannot be told
+    lo.edit(
+        base, inbox("qd-sheet-copied-copy-edited") / "崂山分中心.xlsx", "copy|1|考核指标 (2)|2~type|2|F12|10"
+    )
+    # an amount in a 文本 cell with four digits before the point (not a date)
+    gd = inbox("gd-amount-as-text-not-date")
+    shantou, foshan, shunde = GD.roster[0], GD.roster[2], GD.roster[3]
+    lo.edit(filled(tmp, "st-text.xlsx", GD, shantou), gd / "汕头分中心.xlsx", "set|1|C13|2501.5")
+    lo.save_as(filled(tmp, "fs-text.xlsx", GD, foshan, loan_amount=5003), gd / "佛山分中心.xlsx")
+    lo.save_as(filled(tmp, "sd-text.xlsx", GD, shunde, loan_amount=5003), gd / "顺德分中心.xlsx")
+    # the form saved in a format not read: the data sheet as CSV (ssconvert -S writes one file per sheet),
+    # and Gnumeric's own .gnumeric; 市北 sent an .xlsx, which is read
+    folder = inbox("qd-saved-as-csv")
+    subprocess.run(
+        ["ssconvert", "-S", str(base), str(tmp / "崂山分中心_%s.csv")], check=True, capture_output=True
+    )
+    shutil.copy(tmp / "崂山分中心_考核指标.csv", folder / "崂山分中心_考核指标.csv")
+    lo.save_as(filled(tmp, "sb-csv.xlsx", QD, SHIBEI), folder / "市北分中心.xlsx")
+    folder = inbox("qd-saved-as-gnumeric")
+    gnumeric(base, folder / "崂山分中心.gnumeric")
+    lo.save_as(filled(tmp, "sb-gnumeric.xlsx", QD, SHIBEI), folder / "市北分中心.xlsx")
+    # a row inserted in the table, the row above copied into it and its figure changed (the old one kept)
+    lo.edit(
+        base,
+        inbox("qd-row-repeated-in-table") / "崂山分中心.xlsx",
+        "insert|1|13~paste|1|A13:I13|A14~type|1|F14|200",
+    )
+    # a table of the clerk's own with the figures left of the labels: said so, not "no label found"
+    _retyped_values_left_of_labels(tmp / "left.xlsx")
+    folder = inbox("qd-retyped-values-left-of-labels")
+    lo.save_as(tmp / "left.xlsx", folder / "崂山分中心自填表.xlsx")
+    lo.save_as(filled(tmp, "sb-left.xlsx", QD, SHIBEI), folder / "市北分中心.xlsx")
+    # 信息统计及报送 typed as 100% (按时报送率): the cell holds 1, shown as 100%
+    lo.edit(base, inbox("qd-percent-in-month-count") / "崂山分中心.xlsx", "type|1|F14|1~format|1|F14|0%")
+    # the table pasted again under itself and one figure changed there
+    lo.edit(base, inbox("qd-table-pasted-below") / "崂山分中心.ods", "paste|1|A11:I18|A30~type|1|F34|1")
 
 
 def _retyped_without_categories(path: Path) -> None:
@@ -500,6 +556,19 @@ def _retyped_qingdao(path: Path) -> None:
     wb.save(path)
 
 
+def _retyped_values_left_of_labels(path: Path) -> None:
+    """Qingdao's table retyped with the figures in the first column and the labels after them."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["分中心名称", "崂山区科技金融服务分中心"])
+    ws.append(["编号", "QD01"])
+    ws.append(["考核年度", 2017])
+    ws.append(["数量", "指标"])
+    for ind in QD.self_indicators:
+        ws.append([QD_BASE[ind.id], ind.label])
+    wb.save(path)
+
+
 def build_mail(root: Path, cases=None) -> None:
     """Only the saved-mail cases (`python tests/examples/make_examples.py mail`), or only the later clerk
     edits (`... clerk`)."""
@@ -514,5 +583,7 @@ if __name__ == "__main__":
         build_mail(HERE)
     elif sys.argv[1:] == ["clerk"]:
         build_mail(HERE, _more_clerk_edits)
+    elif sys.argv[1:] == ["typed"]:
+        build_mail(HERE, _typed_by_hand)
     else:
         build(HERE)
