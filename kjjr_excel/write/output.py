@@ -182,7 +182,10 @@ def disk_full_error(exc: OSError, target: Path | None = None) -> OutputError:
     write through an open file names no file; then the disk with less room left is the one that filled up."""
     temp = Path(tempfile.gettempdir())
     folder = Path(target).parent if target is not None else None
-    place = Path(exc.filename) if isinstance(exc.filename, str) else None
+    # a copy's error names its source first and the file it was writing second (shutil.copyfile): the second
+    # is on the disk that filled up, and the source may well lie in the temp folder
+    named = [name for name in (exc.filename2, exc.filename) if isinstance(name, str)]
+    place = Path(named[0]) if named else None
     if place is not None:
         in_temp = _resolved(temp) in (_resolved(place), *_resolved(place).parents)
     else:

@@ -174,8 +174,13 @@ def convert_to_pdf(source: Path, target: Path, soffice: str, *, shown: Path | No
         ]
         import subprocess  # here: only a PDF needs it, and its import costs every run
 
+        # LibreOffice's own scratch files go into our folder too: removed with it, even when it fails (a full
+        # TMPDIR made it leave empty files there), and on the disk Python found room on
+        scratch = {name: work for name in ("TMPDIR", "TMP", "TEMP")}
         try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT, check=False)
+            proc = subprocess.run(
+                cmd, capture_output=True, timeout=PDF_TIMEOUT, check=False, env={**os.environ, **scratch}
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise OutputError(f"用LibreOffice生成PDF失败（{exc}）。{shown} 已写好，可直接打印。") from exc
         produced = work_dir / f"{Path(source).stem}.pdf"
@@ -184,7 +189,10 @@ def convert_to_pdf(source: Path, target: Path, soffice: str, *, shown: Path | No
             raise OutputError(
                 f"用LibreOffice生成PDF失败（{detail or '没有生成文件'}）。{shown} 已写好，可直接打印。"
             )
-        return atomic_write(Path(target), lambda tmp: shutil.copyfile(produced, tmp))
+        try:
+            return atomic_write(Path(target), lambda tmp: shutil.copyfile(produced, tmp))
+        except OutputError as exc:  # a full disk, no permission: the PDF alone is missing
+            raise OutputError(f"{exc}{shown} 已写好，可直接打印。") from None
 
 
 __all__ = [
