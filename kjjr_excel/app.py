@@ -37,7 +37,7 @@ from kjjr_excel.errors import KjjrError, WrongUsage
 from kjjr_excel.read.guards import display_name
 from kjjr_excel.read.roster import read_roster
 from kjjr_excel.read.tables import read_tables, table_files, tables_in_inputs
-from kjjr_excel.write.output import refuse_inputs
+from kjjr_excel.write.output import make_folder, refuse_inputs
 
 if TYPE_CHECKING:
     from kjjr_excel.read.history import History
@@ -547,6 +547,7 @@ def write_reminders(inbox: Inbox, out_dir: Path, bars: Bars | None = None) -> Re
 
     if inbox.roster is None and not inbox.scheme.roster:
         raise WrongUsage("催报需要名录：请用 --roster 指定名录文件（编号、名称、依托单位、邮箱）。")
+    refuse_inputs(out_dir, inbox.paths(), folder=True)  # its drafts and templates would be read next time
     checked = _checked(inbox, bars)
     listing, drafts = write_all(inbox.scheme, checked, out_dir)
     return Reminders(listing, _drafts(drafts))
@@ -580,7 +581,7 @@ def new_scheme(source: str, output: Path) -> str:
     """`kjjr scheme new`: a commented copy of a scheme at output; returns the new scheme's id."""
     from kjjr_excel.domain.describe import commented_copy
     from kjjr_excel.domain.scheme import load_scheme, resolve_scheme_path
-    from kjjr_excel.write.output import atomic_write, make_folder
+    from kjjr_excel.write.output import atomic_write
 
     origin = load_scheme(source)
     if output.exists():
@@ -595,7 +596,7 @@ def new_scheme(source: str, output: Path) -> str:
 def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     """`kjjr demo`: templates, validation, receipts, ranking and 公示 for both schemes on the sample inputs
     (the repository's, else built afresh); yields Chinese progress lines as it goes."""
-    out_dir = Path(out_dir)
+    out_dir = make_folder(Path(out_dir))  # before the samples are built in it: a message, not a traceback
     if samples is None and (Path("sample_inputs") / "qingdao" / "inbox").is_dir():
         samples = Path("sample_inputs")
     if samples is None:

@@ -414,6 +414,43 @@ def test_an_output_folder_that_cannot_be_made_is_a_message_not_an_internal_error
     assert blocker.read_bytes() == b""
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo", "-o", "{file}/sub"],  # away from the repository: the samples are built first
+        ["rank", "qingdao", "inbox", "-o", "{file}/排名.xlsx"],
+        ["validate", "qingdao", "inbox", "-o", "{file}/报告.xlsx"],
+    ],
+    ids=["demo", "rank", "validate"],
+)
+def test_an_output_under_a_file_says_so_from_any_folder(tmp_path, monkeypatch, command):
+    """`kjjr demo` run where there is no sample_inputs/ ended in 程序内部错误 (NotADirectoryError, or
+    PermissionError on a folder it may not write); `rank -o file/x.xlsx` said 系统错误."""
+    inbox_of(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [part.format(file="file") for part in command])
+    assert result.exit_code == 3, result.output
+    assert "无法建立文件夹 file" in result.output and "程序内部错误" not in result.output, result.output
+    assert "系统错误" not in result.output and "-o" in result.output
+    assert blocker.read_bytes() == b"" and sorted(p.name for p in tmp_path.iterdir()) == ["file", "inbox"]
+
+
+def test_reminders_inside_the_inbox_are_refused(tmp_path, monkeypatch):
+    """remind wrote its drafts, its 催报名单 and the centers' blank templates into an inbox given as -o: the next
+    run read them back as submissions (8 errors a template)."""
+    inbox = inbox_of(tmp_path)
+    before = snapshot(inbox)
+    roster = tmp_path / "名录.csv"
+    roster.write_text("编号,名称,依托单位\nQ1,甲中心,甲\nQ2,乙中心,乙\nQ3,丙中心,丙\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["remind", "qingdao", "inbox", "--roster", "名录.csv", "-o", "inbox/催报"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert "正在读取的文件夹" in result.output and snapshot(inbox) == before
+
+
 def test_templates_on_a_full_disk_leave_no_half_written_file(tmp_path, monkeypatch):
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

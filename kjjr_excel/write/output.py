@@ -266,8 +266,8 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     errors.OutputError (Chinese) when nothing could be written, 磁盘空间不足 for a full disk.
     """
     target = Path(target)
+    make_folder(target.parent)  # a file in the way is said as such, not as 系统错误
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         prefix = "." + _cut(target.name, 100) + "."
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
         os.close(fd)
