@@ -7,13 +7,14 @@ because an assessor table or review sheet could not be used (unless --allow-miss
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -318,16 +319,27 @@ def validate(
         sys.exit(EXIT_FINDINGS)
 
 
+def file_marks(encoding: str | None) -> tuple[str, str]:
+    """The marks of a file with an error and of a clean one: ✗ and ✓, or × and √ where the console's encoding
+    lacks those (GBK has × and √, not ✗ and ✓, which '?' would make one mark)."""
+    try:
+        "✗✓".encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return "×", "√"
+    return "✗", "✓"
+
+
 def _say_checked_files(validated: Validated) -> None:
     """One line per file (✗ error, ! warning, i note, ✓ none), the year used, the inbox's own findings."""
     checked = validated.checked
     by_file: dict[str, list[Finding]] = {}
     for f in checked.findings:
         by_file.setdefault(f.file or "（汇总）", []).append(f)
+    wrong, right = file_marks(getattr(sys.stdout, "encoding", None))
     for info in sorted(checked.files, key=lambda i: natural_key(i.file)):
         own = by_file.get(info.file, [])
         worst = min((f.severity.order for f in own), default=9)
-        mark = {0: "✗", 1: "!", 2: "i"}.get(worst, "✓")
+        mark = {0: wrong, 1: "!", 2: "i"}.get(worst, right)
         click.echo(f"{mark} {info.file}：{info.status}" + (f"，{_summary(own)}" if own else ""))
     click.echo(checked.year_note)
     for f in by_file.get("（汇总）", []):
@@ -534,11 +546,57 @@ def demo(out_dir: Path, samples: Path | None) -> None:
         click.echo(line)
 
 
+class DropWhenClosed:
+    """sys.stdout that, once the reader of its pipe has gone (`kjjr rank … | head -1`), sends the rest to the
+    null device. The BrokenPipeError of the next line printed used to end the command there with exit 0: no
+    PDF after the summary, a demo stopped after its first step, validate's exit 1 lost."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def _drop(self) -> None:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, self._stream.fileno())  # what is still buffered goes there too, at exit as well
+        finally:
+            os.close(null)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def console_streams() -> None:
+    """stdout and stderr as the console entry point wants them: a character the console's encoding lacks (a
+    GBK console: zh_CN.GBK, or Windows' cp936 once output is redirected to a file) is shown as '?' instead of
+    ending the run in UnicodeEncodeError (a clerk's file name may hold any character); a closed pipe on stdout
+    is no reason to stop."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if isinstance(stream, io.TextIOWrapper) and not encoding.startswith("utf"):
+            stream.reconfigure(errors="replace")
+    if sys.stdout is not None and not isinstance(sys.stdout, DropWhenClosed):
+        sys.stdout = DropWhenClosed(sys.stdout)
+
+
 def main() -> None:
     """Console entry point: SIGTERM and SIGHUP stop a run as Ctrl+C does, full garbage collections are rare
-    (lifecycle); the exit status is the command's."""
+    (lifecycle), the console streams never stop a run; the exit status is the command's."""
     lifecycle.stop_on_hangup_and_term()
     lifecycle.collect_old_objects_rarely()
+    console_streams()
     cli(prog_name="kjjr")
 
 

@@ -196,3 +196,53 @@ def test_a_scheme_that_requires_a_roster_is_not_run_without_one(tmp_path):
         cli, ["rank", str(target), str(inbox), "--roster", str(roster), "-o", str(out)]
     )
     assert result.exit_code == 0 and out.exists(), result.output
+
+
+# ---------------------------------------------------------------------------------------------- the console
+
+
+def console_inbox(tmp_path):
+    """A good submission and a file that is not a workbook (a ✗ line, and exit 1 from validate)."""
+    from kjjr_fixtures import good_values, real_submission
+
+    from kjjr_excel.domain.scheme import load_scheme
+
+    qd = load_scheme("qingdao")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "甲.xlsx", qd, center=("Q1", "甲中心"), values=good_values(qd))
+    (inbox / "乙.xlsx").write_bytes(b"not a workbook")
+    return inbox
+
+
+def kjjr_process(tmp_path, *args, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, **kwargs.pop("env", {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "kjjr_excel", *args], cwd=tmp_path, env=env, stderr=subprocess.PIPE, **kwargs
+    )
+
+
+def test_a_gbk_console_shows_every_line_and_ends_with_the_commands_status(tmp_path):
+    """On a GBK console (zh_CN.GBK; Windows' cp936 once output is redirected) validate's ✗ and ✓ ended the
+    run in 程序内部错误：UnicodeEncodeError."""
+    console_inbox(tmp_path)
+    env = {"PYTHONIOENCODING": "gbk", "LANG": "zh_CN.GBK"}
+    proc = kjjr_process(
+        tmp_path, "validate", "qingdao", "inbox", "-o", "报告.xlsx", stdout=subprocess.PIPE, env=env
+    )
+    out, err = proc.communicate(timeout=120)
+    text = out.decode("gbk") + err.decode("gbk")
+    assert proc.returncode == 1, text
+    assert "× 乙.xlsx：无法读取" in text and "√ 甲.xlsx：已读取" in text and "内部错误" not in text, text
+    assert (tmp_path / "报告.xlsx").is_file()
+
+
+def test_a_closed_pipe_on_stdout_does_not_stop_the_command(tmp_path):
+    """`kjjr validate … | head -1`: the BrokenPipeError of the second line ended the command there with exit 0;
+    it now finishes, prints nothing more and ends with its own status (1: a submission has an error)."""
+    console_inbox(tmp_path)
+    proc = kjjr_process(tmp_path, "validate", "qingdao", "inbox", "-o", "报告.xlsx", stdout=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1, err
+    assert err == "" and (tmp_path / "报告.xlsx").is_file()
