@@ -342,7 +342,9 @@ def _say_checked_files(validated: Validated) -> None:
         mark = {0: wrong, 1: "!", 2: "i"}.get(worst, right)
         click.echo(f"{mark} {info.file}：{info.status}" + (f"，{_summary(own)}" if own else ""))
     click.echo(checked.year_note)
-    for f in by_file.get("（汇总）", []):
+    # the inbox's own findings, and those on what has no line of its own (a folder it could not open or follow)
+    listed = {info.file for info in checked.files}
+    for f in (f for name, own in by_file.items() if name not in listed for f in own):
         click.echo(f"  [{f.severity.value}] {f.message}")
     if checked.missing:
         click.echo(f"未提交（{len(checked.missing)}）：" + "、".join(r.name for r in checked.missing))

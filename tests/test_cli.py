@@ -246,3 +246,13 @@ def test_a_closed_pipe_on_stdout_does_not_stop_the_command(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1, err
     assert err == "" and (tmp_path / "报告.xlsx").is_file()
+
+
+def test_validate_shows_the_findings_on_what_has_no_line_of_its_own(tmp_path):
+    """A folder that could not be opened or followed counted in 合计：错误 1 条 with no line saying what it was."""
+    inbox = console_inbox(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", inbox / "附件")
+    result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "报告.xlsx")])
+    assert result.exit_code == 1
+    assert "  [错误] “附件”是指向其他文件夹的快捷方式" in result.output, result.output

@@ -24,7 +24,7 @@ from kjjr_fixtures import (  # noqa: E402
 from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
 from kjjr_excel.read import guards  # noqa: E402
-from kjjr_excel.read.inbox import MAX_DEPTH, collect_files  # noqa: E402
+from kjjr_excel.read.inbox import MAX_DEPTH, collect_files, folder_files  # noqa: E402
 from kjjr_excel.read.ingest import ingest  # noqa: E402
 from kjjr_excel.read.submission import read_submission  # noqa: E402
 
@@ -610,6 +610,27 @@ def test_symlink_loop_and_broken_link_are_skipped(tmp_path):
     reasons = {f.file: f.message for f in findings}
     assert "循环" in reasons["loop.xlsx"] and "无效" in reasons["broken.xlsx"]
     assert {s.file for s in skipped} == {"loop.xlsx", "broken.xlsx"}
+
+
+def test_a_link_to_a_folder_elsewhere_is_a_finding_not_a_silent_loss(tmp_path):
+    """A link to a folder outside the inbox is not followed (no loop, no reading our own outputs beside the
+    inbox through '..'): its submissions were left out without a word; now each such link is an error naming
+    it. A link back into the inbox loses nothing and stays quiet."""
+    inbox, elsewhere = tmp_path / "inbox", tmp_path / "elsewhere"
+    (inbox / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    real_submission(inbox / "good.xlsx", QD, values=good_values(QD))
+    real_submission(elsewhere / "linked.xlsx", QD, center=("Q2", "乙"), values=good_values(QD))
+    os.symlink(elsewhere, inbox / "sub" / "邮件附件")
+    os.symlink("..", inbox / "sub" / "back")  # the inbox itself, read already
+    os.symlink(tmp_path, inbox / "up")
+    files, findings, _ = collect_files([inbox])
+    assert [display for _, display in files] == ["good.xlsx"]
+    got = sorted((f.code, f.file, f.severity.value) for f in findings)
+    assert got == [("folder-link", "sub/邮件附件", "错误"), ("folder-link", "up", "错误")]
+    message = next(f.message for f in findings if f.file == "sub/邮件附件")
+    assert "没有读取" in message and "“sub/邮件附件”" in message
+    assert folder_files(inbox, problems := []) == [inbox / "good.xlsx"] and len(problems) == 2
 
 
 def test_unreadable_folder_is_a_finding_and_the_rest_is_read(tmp_path, monkeypatch):

@@ -245,6 +245,7 @@ FIXTURES = {
     "csv-malformed": "test_guards.py::test_csv_rows_is_strict",
     "folder-unreadable": "test_guards.py::test_unreadable_folder_is_a_finding_and_the_rest_is_read",
     "folder-too-deep": "test_guards.py::test_folders_nested_deeper_than_any_inbox_are_a_finding",
+    "folder-link": "test_guards.py::test_a_link_to_a_folder_elsewhere_is_a_finding_not_a_silent_loss",
     "file-empty": "test_ingest.py::test_format_by_first_bytes",
     "file-encrypted": "test_ingest.py::test_encrypted_workbook",
     "archive-member-encrypted": "test_inbox.py::test_a_member_under_a_zip_password_is_said_to_be_so",

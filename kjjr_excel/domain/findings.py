@@ -67,6 +67,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "文件夹“{file}”无法打开（{detail}），其中的文件都没有读取。请检查文件夹的权限后重试。",
         ),
+        "folder-link": (
+            E,
+            "“{file}”是指向其他文件夹的快捷方式（符号链接），其中的文件没有读取。"
+            "请把那个文件夹本身（而不是快捷方式）放进来，或在命令中直接给出那个文件夹。",
+        ),
         "folder-too-deep": (
             E,
             "文件夹“{file}”嵌套超过 {depth} 层，更深处的文件没有读取。请把报送的文件放到层次较浅的文件夹中。",
