@@ -451,6 +451,29 @@ def test_reminders_inside_the_inbox_are_refused(tmp_path, monkeypatch):
     assert "正在读取的文件夹" in result.output and snapshot(inbox) == before
 
 
+@pytest.mark.parametrize(
+    "command, taken",
+    [
+        (["rank", "qingdao", "inbox"], "青岛市科技金融服务分中心考核_2017年度排名结果.xlsx"),  # outputs/
+        (["template", "qingdao", "-o", "out"], "青岛市科技金融服务分中心考核_2017_填报模板.xlsx"),
+        (["receipts", "qingdao", "inbox", "-o", "out"], "回执_Q1_甲中心.xlsx"),
+        (["receipts", "qingdao", "inbox", "-o", "out", "--mail"], "回执_Q1_甲中心.eml"),
+    ],
+    ids=["rank", "template", "receipt", "draft"],
+)
+def test_an_output_name_taken_by_a_folder_is_a_message(tmp_path, monkeypatch, command, taken):
+    """A folder named as an output ended in 程序内部错误：IsADirectoryError once the file was written."""
+    inbox_of(tmp_path)
+    out = tmp_path / ("out" if "-o" in command else "outputs")  # rank without -o: its default folder
+    (out / taken / "inside").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 3, result.output
+    assert f"{taken}：已有同名的文件夹" in result.output and "程序内部错误" not in result.output
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in (out / taken).iterdir()] == ["inside"]
+
+
 def test_templates_on_a_full_disk_leave_no_half_written_file(tmp_path, monkeypatch):
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

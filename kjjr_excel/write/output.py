@@ -267,6 +267,10 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     """
     target = Path(target)
     make_folder(target.parent)  # a file in the way is said as such, not as 系统错误
+    if target.is_dir() and not target.is_symlink():  # replacing it fails, after all the work, as 程序内部错误
+        raise OutputError(
+            f"无法写入 {target}：已有同名的文件夹。请把该文件夹移走或改名后重试，或用 -o 指定其他位置。"
+        )
     try:
         prefix = "." + _cut(target.name, 100) + "."
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
