@@ -407,6 +407,9 @@ def _say_ranked(ranked: Ranked) -> None:
     """The tables used, the year and why, what was read and ranked, and where the workbook is."""
     result = ranked.result
     _say_tables_used(ranked)
+    for f in result.findings:  # an earlier year's result that could not be read: 摘牌 is judged without it
+        if f.code == "history-unreadable":
+            click.secho(f"未使用：{f.file}（{f.message.rstrip('。')}）", fg="red")
     count = sum(1 for r in result.ranked if r.rank is not None)
     click.echo(result.notes[0])  # the year used and why
     click.echo(

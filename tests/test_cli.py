@@ -256,3 +256,23 @@ def test_validate_shows_the_findings_on_what_has_no_line_of_its_own(tmp_path):
     result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "报告.xlsx")])
     assert result.exit_code == 1
     assert "  [错误] “附件”是指向其他文件夹的快捷方式" in result.output, result.output
+
+
+def test_rank_says_which_history_file_it_could_not_use(tmp_path):
+    """An earlier year's result that could not be read (here a FIFO) was only counted in 问题：错误 2 条; the
+    assessment tables already had their 未使用 line."""
+    inbox = console_inbox(tmp_path)
+    os.mkfifo(tmp_path / "2016.xlsx")
+    args = [
+        "rank",
+        "qingdao",
+        str(inbox),
+        "--history",
+        str(tmp_path / "2016.xlsx"),
+        "-o",
+        str(tmp_path / "r.xlsx"),
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "2016.xlsx（历年结果文件无法读取：这不是普通文件" in result.output, result.output
+    assert result.output.startswith("未使用：")
