@@ -81,12 +81,19 @@ echo
 if [ "$STATUS" -eq 0 ]; then
     echo "完成。排名结果在 outputs 文件夹中（${HERE}/outputs）。"
     echo "报送文件中发现的问题列在结果文件的“校验问题”工作表，未报送的分中心列在“未提交”工作表。"
-    # Receipts with mail drafts (.eml) for every sender, and 催报 drafts where a roster says who is expected
-    "${KJJR[@]}" receipts "$SCHEME" inbox -o outputs/回执 --mail "${ROSTER_ARGS[@]}"
+    # Receipts with mail drafts (.eml) for every sender, and 催报 drafts where a roster says who is expected;
+    # if either fails (a full disk...), the window says so and the script ends with its status
+    PAPERS=0
+    "${KJJR[@]}" receipts "$SCHEME" inbox -o outputs/回执 --mail "${ROSTER_ARGS[@]}" || PAPERS=$?
     if [ "${#ROSTER_ARGS[@]}" -gt 0 ] || [[ "$SCHEME" == guangdong* ]]; then
-        "${KJJR[@]}" remind "$SCHEME" inbox -o outputs/催报 "${ROSTER_ARGS[@]}"
+        "${KJJR[@]}" remind "$SCHEME" inbox -o outputs/催报 "${ROSTER_ARGS[@]}" || PAPERS=$?
     fi
-    echo "回执和邮件草稿在 outputs/回执，催报草稿和催报名单在 outputs/催报：双击 .eml 文件，核对后发送。"
+    if [ "$PAPERS" -eq 0 ]; then
+        echo "回执和邮件草稿在 outputs/回执，催报草稿和催报名单在 outputs/催报：双击 .eml 文件，核对后发送。"
+    else
+        echo "排名结果已生成，但回执或催报草稿没有全部生成（错误代码 ${PAPERS}）：请查看上面的提示，处理后重新运行本脚本。"
+        STATUS=$PAPERS
+    fi
     if [ -z "${CI:-}" ] && [ -t 1 ]; then
         { xdg-open outputs || open outputs; } >/dev/null 2>&1 &
     fi

@@ -869,6 +869,29 @@ def test_grades_differ_in_black_and_white(qd_book: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="bash script")
+def test_sh_script_says_when_receipts_or_reminders_fail(tmp_path: Path) -> None:
+    """With the ranking written but the receipts failing (a full disk), the window still said 回执和邮件草稿在
+    outputs/回执 and the script ended with 0."""
+    here = tmp_path / "desk"
+    (here / "inbox").mkdir(parents=True)
+    shutil.copy(ROOT / "run_ranking.sh", here / "run_ranking.sh")
+    (here / "名录.csv").write_text("编号,名称,依托单位\n", encoding="utf-8")
+    (here / "inbox" / "a.xlsx").write_bytes(b"x")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "kjjr").write_text(
+        '#!/bin/sh\necho "ARGS: $*"\n[ "$1" = "$KJJR_FAILS" ] && exit 3\nexit 0\n', encoding="utf-8"
+    )
+    (stub / "kjjr").chmod(0o755)
+    for failing in ("receipts", "remind"):
+        env = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "CI": "1", "KJJR_FAILS": failing}
+        done = subprocess.run(["bash", str(here / "run_ranking.sh")], capture_output=True, text=True, env=env)
+        assert done.returncode == 3, done.stdout
+        assert "ARGS: remind" in done.stdout  # the reminders are still made after failed receipts
+        assert "回执或催报草稿没有全部生成（错误代码 3）" in done.stdout and "双击 .eml" not in done.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash script")
 def test_sh_script_gives_every_table_format_in_assessment_and_says_when_results_are_provisional(
     tmp_path: Path,
 ) -> None:
