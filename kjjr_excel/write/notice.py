@@ -22,7 +22,7 @@ from kjjr_excel.domain.parse import as_text
 from kjjr_excel.domain.rank import pay_held_word
 from kjjr_excel.domain.scheme import Scheme, say_year
 from kjjr_excel.errors import KjjrError
-from kjjr_excel.write.output import atomic_write, make_folder
+from kjjr_excel.write.output import atomic_write, make_folder, refuse_inputs
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
 from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
 from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, row_height, spacer_row
@@ -483,6 +483,8 @@ def publish(
     out_dir = Path(out_dir)
     make_folder(out_dir)
     t = _texts(scheme, book.year, days)
+    for name in (f"{t['heading']}.docx", f"{t['heading']}.pdf", f"{t['payment_title']}.xlsx"):
+        refuse_inputs(out_dir / name, [ranking])  # a ranking saved under one of these names is not replaced
     docx = write_notice(scheme, book, out_dir / f"{t['heading']}.docx", days=days, when=when)
     # the payment list before the PDF: LibreOffice may be missing or fail, and takes nothing else with it
     payment = write_payment_list(scheme, book, out_dir / f"{t['payment_title']}.xlsx", when=when)
