@@ -7,6 +7,7 @@ else chains the stages.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -584,7 +585,7 @@ def new_scheme(source: str, output: Path) -> str:
     from kjjr_excel.write.output import atomic_write
 
     origin = load_scheme(source)
-    if output.exists():
+    if os.path.lexists(output):  # lexists: a name too long is no traceback here, atomic_write says so
         raise WrongUsage(f"{output} 已存在，未覆盖。请换一个文件名。")
     stem = output.stem if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", output.stem) else f"{origin.id}-copy"
     text = commented_copy(resolve_scheme_path(source).read_text(encoding="utf-8-sig"), origin.id, stem)

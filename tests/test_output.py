@@ -474,6 +474,25 @@ def test_an_output_name_taken_by_a_folder_is_a_message(tmp_path, monkeypatch, co
     assert [p.name for p in (out / taken).iterdir()] == ["inside"]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rank", "qingdao", "inbox", "-o", "{name}.xlsx"],
+        ["scheme", "new", "--from", "qingdao", "-o", "{name}.toml"],
+    ],
+    ids=["rank", "scheme-new"],
+)
+def test_an_output_name_too_long_for_the_disk_is_a_message(tmp_path, monkeypatch, command):
+    """A name over the file system's 255 bytes (90 Chinese characters) ended in 程序内部错误：OSError: [Errno 36]
+    once the workbook was written (scheme new: at once)."""
+    inbox_of(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [part.format(name="长" * 90) for part in command])
+    assert result.exit_code == 3, result.output
+    assert "（文件名或路径过长）" in result.output and "程序内部错误" not in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]
+
+
 def test_templates_on_a_full_disk_leave_no_half_written_file(tmp_path, monkeypatch):
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

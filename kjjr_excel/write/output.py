@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -267,7 +268,7 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     """
     target = Path(target)
     make_folder(target.parent)  # a file in the way is said as such, not as 系统错误
-    if target.is_dir() and not target.is_symlink():  # replacing it fails, after all the work, as 程序内部错误
+    if _is_folder(target):  # replacing it would fail after all the work
         raise OutputError(
             f"无法写入 {target}：已有同名的文件夹。请把该文件夹移走或改名后重试，或用 -o 指定其他位置。"
         )
@@ -304,6 +305,14 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
             tmp.unlink(missing_ok=True)
 
 
+def _is_folder(path: Path) -> bool:
+    """True for a folder itself (not a link to one); False for anything else, or a name the system refuses."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _release(exc: BaseException) -> None:
     """Let go, now and quietly, of what a failed writer left open in the frames of its traceback (XlsxWriter's
     ZipFile over the temp file). Dropped later, its close would fail again on the full disk and Python would
@@ -332,6 +341,10 @@ def _move_into_place(tmp: Path, target: Path) -> Path:
             return target
         except PermissionError as exc:
             locked = exc
+        except OSError as exc:  # a name longer than the file system takes, a folder made meanwhile...
+            raise OutputError(
+                f"无法写入 {target}（{os_error_text(exc)}）。请用 -o 指定其他位置或较短的文件名后重试。"
+            ) from None
     # The target is open: a new name beside it. os.rename onto a name that does not exist yet never
     # overwrites anything (and is what Windows allows while the original stays open); link() refuses an
     # existing name outright where the system has it.
