@@ -603,7 +603,9 @@ def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     if samples is None:
         from kjjr_excel.demo.samples import build_all  # the sample generator is loaded by the demo only
 
-        samples = out_dir / "sample_inputs"
+        samples = make_folder(
+            out_dir / "sample_inputs"
+        )  # an existing read-only -o: said here, not a traceback
         yield f"未找到 sample_inputs，正在生成示例报送文件：{samples}"
         build_all(samples)
     else:

@@ -437,6 +437,27 @@ def test_an_output_under_a_file_says_so_from_any_folder(tmp_path, monkeypatch, c
     assert blocker.read_bytes() == b"" and sorted(p.name for p in tmp_path.iterdir()) == ["file", "inbox"]
 
 
+def test_demo_into_an_existing_folder_it_may_not_write_is_a_message(tmp_path, monkeypatch):
+    """An existing -o folder on a read-only disk (or without write permission): the samples were built in it
+    and the demo ended in 程序内部错误：OSError: [Errno 30]. The refusal is injected where the OS raises it
+    (root may write anywhere)."""
+    out = tmp_path / "演示"
+    out.mkdir()
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *args, **kwargs):
+        if self.absolute().parent == out:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "-o", "演示"])
+    assert result.exit_code == 3, result.output
+    assert "（磁盘或文件夹是只读的）" in result.output and "程序内部错误" not in result.output, result.output
+    assert list(out.iterdir()) == []
+
+
 def test_reminders_inside_the_inbox_are_refused(tmp_path, monkeypatch):
     """remind wrote its drafts, its 催报名单 and the centers' blank templates into an inbox given as -o: the next
     run read them back as submissions (8 errors a template)."""
