@@ -392,3 +392,64 @@ def test_a_pdf_that_fills_the_output_disk_blames_that_disk_and_says_the_source_i
     assert message.startswith(f"磁盘空间不足：无法在 {tmp_path / 'out'} 中写入 排名.pdf"), message
     assert "临时文件夹" not in message and "排名.xlsx 已写好" in message
     assert list((tmp_path / "out").iterdir()) == []
+
+
+# A stand-in for soffice as LibreOffice is: a launcher whose soffice.bin (here a sleep) runs as its child.
+LAUNCHER = """#!/bin/sh
+sleep 120 &
+echo $! > "$SOFFICE_PIDFILE"
+wait
+"""
+
+
+def _running(pid: int) -> bool:
+    """True while a process runs (a zombie, killed and not yet reaped by init, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _launcher(tmp_path: Path, monkeypatch) -> tuple[str, Path]:
+    soffice = program(tmp_path / "soffice")
+    soffice.write_text(LAUNCHER)
+    pidfile = tmp_path / "soffice.pid"
+    monkeypatch.setenv("SOFFICE_PIDFILE", str(pidfile))
+    return str(soffice), pidfile
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_sigterm_while_printing_stops_soffice_bin_too(tmp_path, monkeypatch) -> None:
+    """`kill` (or a closed terminal) during --pdf stopped the launcher only: soffice.bin ran on, orphaned, and
+    wrote its profile back into the temp folder we had just removed."""
+    soffice, pidfile = _launcher(tmp_path, monkeypatch)
+    code = (
+        "import sys; from pathlib import Path; from kjjr_excel import lifecycle; "
+        "from kjjr_excel.write.pdf import convert_to_pdf; lifecycle.stop_on_hangup_and_term(); "
+        f"convert_to_pdf(Path('x.docx'), Path('x.pdf'), {soffice!r})"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stderr=subprocess.PIPE)
+    for _ in range(200):
+        if pidfile.is_file() and pidfile.read_text().strip():
+            break
+        subprocess.run(["sleep", "0.05"])
+    child = int(pidfile.read_text())
+    proc.terminate()
+    proc.communicate(timeout=30)
+    for _ in range(100):
+        if not _running(child):
+            break
+        subprocess.run(["sleep", "0.05"])
+    assert not _running(child)
+
+
+def test_soffice_that_never_finishes_is_stopped_with_a_message(tmp_path, monkeypatch) -> None:
+    from kjjr_excel.errors import OutputError
+    from kjjr_excel.write import pdf
+
+    soffice, pidfile = _launcher(tmp_path, monkeypatch)
+    monkeypatch.setattr(pdf, "PDF_TIMEOUT", 1)
+    with pytest.raises(OutputError, match=r"用LibreOffice生成PDF失败（1 秒内没有完成）。.*x.docx 已写好"):
+        convert_to_pdf(tmp_path / "x.docx", tmp_path / "x.pdf", soffice)
+    assert not _running(int(pidfile.read_text()))
