@@ -255,6 +255,7 @@ FIXTURES = {
     "not-template": "test_ingest.py::test_not_template",
     "recognised-by-labels": "test_ingest.py::test_labels_fallback_tells_the_two_firms_served_rows_apart",
     "ranking-workbook": "test_notice.py::test_a_ranking_workbook_in_the_inbox_is_not_read_as_a_submission",
+    "own-output": "test_receipts.py::test_our_own_feedback_workbooks_in_an_inbox_are_said_to_be_ours",
     "wrong-scheme": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "wrong-year": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
     "value-row-ambiguous": "test_ingest.py::test_a_label_under_two_categories_without_its_category_is_neither_guessed_nor_called_missing",

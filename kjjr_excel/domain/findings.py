@@ -120,6 +120,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             W,
             "这是{what}，不是填报表，校验时不作为报送文件读取；排名时会作为{what}使用（也可以用 --assessment 指定，双击脚本：放到 assessment 文件夹）。",
         ),
+        "own-output": (N, "这是本工具生成的{what}，不是填报表，未作为报送文件读取。"),
         "ranking-workbook": (
             N,
             "这是本工具生成的排名结果表，不是填报表，未作为报送文件读取。如需据此公示，请用 kjjr publish。",

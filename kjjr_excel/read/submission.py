@@ -20,7 +20,7 @@ from pathlib import Path
 from kjjr_excel import TEMPLATE_VERSION
 from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import parse_year
-from kjjr_excel.domain.layout import META_SHEET, Layout, layout
+from kjjr_excel.domain.layout import META_SHEET, OUTPUT_KINDS, Layout, layout
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
 from kjjr_excel.domain.parse import Parsed, a1, as_text, normalise_name, parse_value, parsed_finding
 from kjjr_excel.domain.scheme import Indicator, Scheme, shipped_schemes
@@ -366,6 +366,8 @@ def _meta_refusal(meta: dict[str, str], scheme: Scheme, display: str) -> Finding
     kind = meta.get("kind", "submission")
     if kind == "ranking":
         return Finding.make("ranking-workbook", file=display)
+    if kind in OUTPUT_KINDS:
+        return Finding.make("own-output", file=display, what=OUTPUT_KINDS[kind])
     if kind and kind != "submission":
         what = {"assessment": "考核方评价表", "review": "评审表"}.get(kind, f"“{kind}”表")
         return Finding.make("not-submission", file=display, what=what)
