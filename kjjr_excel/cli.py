@@ -310,10 +310,12 @@ def validate(
     _say_written(validated.report)
     click.echo(f"合计：{_summary(checked.findings)}")
     if not checked.submissions:  # not a clean inbox: an empty one, said plainly
-        click.secho(
-            f"没有读取到任何填报表：共查看 {len(checked.files)} 个文件，没有一份是可读取的填报表（原因见上）。",
-            fg="yellow",
+        why = (
+            f"共查看 {len(checked.files)} 个文件，没有一份是可读取的填报表（原因见上）"
+            if checked.files
+            else "给出的文件夹中没有任何文件。请确认报送的文件已保存到这里"
         )
+        click.secho(f"没有读取到任何填报表：{why}。", fg="yellow")
         sys.exit(EXIT_FINDINGS)
     if any(f.severity is Severity.ERROR and f.file for f in checked.findings):
         sys.exit(EXIT_FINDINGS)

@@ -276,3 +276,16 @@ def test_rank_says_which_history_file_it_could_not_use(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2016.xlsx（历年结果文件无法读取：这不是普通文件" in result.output, result.output
     assert result.output.startswith("未使用：")
+
+
+def test_validate_of_a_folder_without_files_says_so(tmp_path):
+    """共查看 0 个文件…（原因见上） pointed at reasons that were not there."""
+    (tmp_path / "inbox" / "附件.xlsx").mkdir(parents=True)  # a folder named like a workbook is no file
+    result = CliRunner().invoke(
+        cli, ["validate", "qingdao", str(tmp_path / "inbox"), "-o", str(tmp_path / "r.xlsx")]
+    )
+    assert result.exit_code == 1
+    assert (
+        "没有读取到任何填报表：给出的文件夹中没有任何文件。" in result.output
+        and "原因见上" not in result.output
+    )
