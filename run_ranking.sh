@@ -17,6 +17,12 @@ finish() {
     exit "$1"
 }
 
+for dir in inbox outputs; do
+    if [ -e "$dir" ] && [ ! -d "$dir" ]; then  # mkdir would only say, in English, that it exists
+        echo "这里的 ${dir} 是一个文件，不是文件夹：请把它改名或移走后重新运行本脚本（${HERE}/${dir}）。"
+        finish 1
+    fi
+done
 mkdir -p inbox outputs
 if [ -z "$(find inbox -type f ! -name '.*' 2>/dev/null | head -n 1)" ]; then
     echo "inbox 文件夹是空的。"

@@ -869,6 +869,25 @@ def test_grades_differ_in_black_and_white(qd_book: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="bash script")
+@pytest.mark.parametrize("name", ["inbox", "outputs"])
+def test_sh_script_says_when_a_file_is_where_its_folder_belongs(tmp_path: Path, name: str) -> None:
+    """A file named outputs (or inbox) beside the script: mkdir's English "cannot create directory … File exists"
+    came first in the window."""
+    here = tmp_path / "desk"
+    (here / "inbox").mkdir(parents=True)
+    shutil.copy(ROOT / "run_ranking.sh", here / "run_ranking.sh")
+    (here / "inbox" / "a.xlsx").write_bytes(b"x")
+    if name == "inbox":
+        shutil.rmtree(here / "inbox")
+    (here / name).write_bytes(b"")
+    env = {**os.environ, "CI": "1"}
+    done = subprocess.run(["bash", str(here / "run_ranking.sh")], capture_output=True, text=True, env=env)
+    assert done.returncode == 1 and done.stderr == "", done.stderr
+    assert f"这里的 {name} 是一个文件，不是文件夹" in done.stdout
+    assert (here / name).read_bytes() == b""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash script")
 def test_sh_script_says_when_receipts_or_reminders_fail(tmp_path: Path) -> None:
     """With the ranking written but the receipts failing (a full disk), the window still said 回执和邮件草稿在
     outputs/回执 and the script ended with 0."""
