@@ -554,9 +554,11 @@ def demo(out_dir: Path, samples: Path | None) -> None:
 
 
 class DropWhenClosed:
-    """sys.stdout that, once the reader of its pipe has gone (`kjjr rank … | head -1`), sends the rest to the
-    null device. The BrokenPipeError of the next line printed used to end the command there with exit 0: no
-    PDF after the summary, a demo stopped after its first step, validate's exit 1 lost."""
+    """sys.stdout that, once it cannot be written (the reader of its pipe has gone, `kjjr rank … | head -1`; a
+    log file on a full disk, `kjjr rank … > log.txt`), sends the rest to the null device. The error of the next
+    line printed used to end the command there: with exit 0 and no PDF after the summary, a demo stopped after
+    its first step, validate's exit 1 lost; a full disk was even reported as 临时文件夹…已满，结果没有写成
+    about a ranking that was written."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -564,17 +566,22 @@ class DropWhenClosed:
     def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
+        except OSError:
             self._drop()
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
-        except BrokenPipeError:
+        except OSError:
             self._drop()
 
     def _drop(self) -> None:
+        try:
+            self._stream.fileno()
+        except (OSError, ValueError):  # no file behind it: a stream of the null device instead
+            self._stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the whole run)
+            return
         null = os.open(os.devnull, os.O_WRONLY)
         try:
             os.dup2(null, self._stream.fileno())  # what is still buffered goes there too, at exit as well
@@ -589,7 +596,10 @@ def console_streams() -> None:
     """stdout and stderr as the console entry point wants them: a character the console's encoding lacks (a
     GBK console: zh_CN.GBK, or Windows' cp936 once output is redirected to a file) is shown as '?' instead of
     ending the run in UnicodeEncodeError (a clerk's file name may hold any character); a closed pipe on stdout
-    is no reason to stop."""
+    or an unwritable stdout is no reason to stop, nor one that is not there at all (closed, pythonw)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (for the whole run)
     for stream in (sys.stdout, sys.stderr):
         encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
         if isinstance(stream, io.TextIOWrapper) and not encoding.startswith("utf"):

@@ -289,3 +289,27 @@ def test_validate_of_a_folder_without_files_says_so(tmp_path):
         "没有读取到任何填报表：给出的文件夹中没有任何文件。" in result.output
         and "原因见上" not in result.output
     )
+
+
+def test_stdout_on_a_full_disk_does_not_stop_the_command_or_blame_the_temp_folder(tmp_path):
+    """`kjjr rank … > log.txt` with the log's disk full (here /dev/full): the ENOSPC of the first line ended the
+    run as 磁盘空间不足：临时文件夹 /tmp 所在的磁盘已满，结果没有写成 — about a ranking that was written."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    console_inbox(tmp_path)
+    with open("/dev/full", "w") as full:
+        proc = kjjr_process(tmp_path, "validate", "qingdao", "inbox", "-o", "报告.xlsx", stdout=full)
+        err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 1 and err == "", err
+    assert (tmp_path / "报告.xlsx").is_file()
+
+
+def test_a_command_runs_with_no_stderr_at_all(tmp_path):
+    """With stderr closed (a scheduled task, pythonw on Windows: sys.stderr is None) every command ended at
+    once in 程序内部错误 on the check for a terminal; it now runs and ends with its own status."""
+    console_inbox(tmp_path)
+    code = "import sys; sys.stderr = None; from kjjr_excel.cli import main; main()"
+    args = ["-c", code, "rank", "qingdao", "inbox", "-o", "排名.xlsx"]
+    done = subprocess.run([sys.executable, *args], cwd=tmp_path, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stdout.decode()
+    assert (tmp_path / "排名.xlsx").is_file()
