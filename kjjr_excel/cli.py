@@ -195,7 +195,9 @@ def natural_key(text: str) -> list:
 def _say_written(written: Written) -> None:
     if Path(written.path) != Path(written.wanted):
         click.secho(
-            f"注意：{written.wanted} 正在被其他程序（如Excel）占用，结果已另存为 {written.path}", fg="yellow"
+            f"注意：{written.wanted} 无法替换（正在被其他程序（如Excel）占用，或没有修改它的权限），"
+            f"结果已另存为 {written.path}",
+            fg="yellow",
         )
     click.echo(f"已生成：{written.path}")
 

@@ -143,6 +143,31 @@ def test_target_open_in_an_office_suite_gets_a_sibling_and_a_message(tmp_path, m
     assert "占用" in result.output and "排名 (2).xlsx" in result.output
 
 
+def test_a_target_it_may_not_replace_is_not_said_to_be_open_in_excel(tmp_path, monkeypatch):
+    """A target it has no permission to replace (someone else's file in a shared folder with the sticky bit;
+    a read-only file on Windows) also gets a sibling, but the message said only 正在被其他程序（如Excel）占用."""
+    inbox = inbox_of(tmp_path)
+    (tmp_path / "排名.xlsx").write_bytes(b"someone else's")
+    real_replace = os.replace
+
+    def replace(source, target, *args, **kwargs):
+        if (
+            Path(target).name == "排名.xlsx"
+        ):  # root replaces anything: the refusal is injected as the OS gives it
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real_replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", "排名.xlsx"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "无法替换（正在被其他程序（如Excel）占用，或没有修改它的权限），结果已另存为 排名 (2).xlsx"
+        in result.output
+    )
+    assert (tmp_path / "排名.xlsx").read_bytes() == b"someone else's"
+
+
 # ---------------------------------------------------------------------------------------------- mode
 
 
