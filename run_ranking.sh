@@ -106,6 +106,8 @@ if [ "$STATUS" -eq 0 ]; then
 elif [ "$STATUS" -eq 1 ]; then
     echo "排名结果已生成，但是暂定结果：assessment 文件夹中有考核评价表或评审表无法使用（见上面的提示和结果文件的“校验问题”表），补助金额暂不确定。"
     echo "请核对这些文件（需要时用Excel或LibreOffice另存为 .xlsx）后重新运行本脚本。"
+elif [ "$STATUS" -eq 130 ]; then
+    echo "已中止，排名没有完成（原有的结果文件没有改动）。需要结果时请重新运行本脚本。"
 else
     echo "排名没有完成（错误代码 ${STATUS}）。请查看上面的提示；如果结果文件正在Excel中打开，请先关闭。"
 fi

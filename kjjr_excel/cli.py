@@ -2,7 +2,8 @@
 
 Exit status: 0 output written; 1 `validate` found an error in a submission, or `rank` wrote provisional results
 because an assessor table or review sheet could not be used (unless --allow-missing-assessment); 2 wrong usage;
-3 no output could be written (the message says why); 4 an internal error (run with -v for the details).
+3 no output could be written (the message says why); 4 an internal error (run with -v for the details); 130
+stopped by Ctrl+C, SIGTERM or SIGHUP.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ clizh.install()  # before the decorators below evaluate click's help texts
 EXIT_FINDINGS = 1
 EXIT_NO_OUTPUT = 3
 EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SCHEME_HELP = "考核方案：qingdao-2017、guangdong-2019（简称 qingdao、guangdong），或方案文件（.toml）的路径。"
@@ -72,6 +74,10 @@ class KjjrCommand(click.Command):
         except KjjrError as exc:
             click.secho(f"错误：{exc}", fg="red", err=True)
             ctx.exit(EXIT_NO_OUTPUT)
+        except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (lifecycle); click's own Abort exits 1, which
+            # run_ranking.sh/.bat read as 排名结果已生成，但是暂定结果 (and validate as 有错误)
+            click.echo("\n已中止。", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except WrongUsage as exc:
             raise click.UsageError(str(exc), ctx) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):

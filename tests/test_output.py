@@ -346,6 +346,8 @@ def test_sigterm_and_sighup_clean_up_like_ctrl_c(tmp_path, signum):
     )
     assert done.returncode not in (0, -signum), done.stderr
     assert "Traceback" not in done.stderr
+    # 130, not click's 1: run_ranking.sh read an interrupted run as 排名结果已生成，但是暂定结果
+    assert done.returncode == 130 and done.stderr.strip() == "已中止。", done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["排名.xlsx"]
     assert (out / "排名.xlsx").read_bytes() == b"previous"
     assert list(scratch.iterdir()) == []
