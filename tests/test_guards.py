@@ -651,6 +651,33 @@ def test_unreadable_folder_is_a_finding_and_the_rest_is_read(tmp_path, monkeypat
     assert "没有权限" in findings[0].message
 
 
+@pytest.mark.skipif(
+    os.mkdir not in os.supports_dir_fd, reason="makes the levels relative to a folder descriptor"
+)
+def test_a_folder_whose_path_is_too_long_is_said_in_chinese(tmp_path):
+    """A folder nested so that its path passes the system's 4,096 bytes (30 levels of 60 Chinese characters; no
+    injection, the real ENAMETOOLONG): the finding said （File name too long）… 请检查文件夹的权限."""
+    real_submission(tmp_path / "good.xlsx", QD, values=good_values(QD))
+    deep = tmp_path
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(30):  # each level made relative to the last: no path this long is ever passed whole
+            os.mkdir("层" * 60, dir_fd=fd)
+            inner = os.open("层" * 60, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+            deep = deep / ("层" * 60)
+    finally:
+        os.close(fd)
+    assert len(os.fsencode(deep)) > 4096
+    files, findings, _ = collect_files([tmp_path])
+    assert [display for _, display in files] == ["good.xlsx"]
+    assert [f.code for f in findings] == ["folder-unreadable"]
+    message = findings[0].message
+    assert "（文件名或路径过长）" in message and "路径较短的文件夹" in message and "File name" not in message
+    _remove_tree(tmp_path / ("层" * 60))
+
+
 def test_file_name_not_utf8_is_shown_decoded_and_read(tmp_path):
     src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
     inbox = tmp_path / "inbox"

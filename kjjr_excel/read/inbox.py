@@ -26,6 +26,7 @@ from typing import NamedTuple
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, MailOrigin
 from kjjr_excel.domain.parse import decode_text
+from kjjr_excel.errors import os_error_text
 from kjjr_excel.read import guards
 
 __all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collect_files", "member_bytes"]
@@ -209,7 +210,7 @@ def _folder_files(top: str, problems: list[Finding]) -> Iterator[tuple[tuple[str
             with os.scandir(folder) as listing:
                 entries = list(listing)
         except OSError as exc:
-            detail = "没有权限" if isinstance(exc, PermissionError) else exc.strerror or "系统错误"
+            detail = os_error_text(exc, "打开时发生系统错误")  # strerror is the system's English
             problems.append(Finding.make("folder-unreadable", file=shown, detail=detail))
             continue
         for entry in entries:
