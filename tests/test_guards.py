@@ -692,6 +692,23 @@ def test_file_name_not_utf8_is_shown_decoded_and_read(tmp_path):
         f.file.encode("utf-8")  # nothing a writer cannot write
 
 
+def test_a_newline_in_a_file_name_is_shown_not_obeyed(tmp_path):
+    """A Linux name may hold a newline: it split validate's one line per file in two on the console (the second
+    half looking like a line of its own) and the 校验问题 cell."""
+    from click.testing import CliRunner
+
+    from kjjr_excel.cli import cli
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "市南区\n✓ 伪造的一行.xlsx", QD, values=good_values(QD))
+    result = ingest(QD, [inbox])
+    assert [s.file for s in result.submissions] == ["市南区\\n✓ 伪造的一行.xlsx"]
+    out = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "r.xlsx")]).output
+    assert "✓ 市南区\\n✓ 伪造的一行.xlsx：已读取" in out.splitlines()
+    assert guards.display_name("a\tb\x07c\r.xlsx") == "a\\tb\\x07c\\r.xlsx"
+
+
 def test_roster_csv_unterminated_quote_and_huge_field_are_exit_3(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
