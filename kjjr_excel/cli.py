@@ -82,6 +82,14 @@ class KjjrCommand(click.Command):
             raise click.UsageError(str(exc), ctx) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except MemoryError:  # the machine's limit, not a fault of the program to send to technical support
+            click.secho(
+                "错误：内存不足，没有完成（原有的结果文件没有改动）。请关闭其他程序后重试，"
+                "或加 --jobs 1 只用一个进程；报送文件很多时，可以分几个文件夹分批校验。",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(EXIT_NO_OUTPUT)
         except BrokenPipeError:  # output piped into head/more that closed early: nothing to report
             sys.stderr.close()
             ctx.exit(0)

@@ -313,3 +313,17 @@ def test_a_command_runs_with_no_stderr_at_all(tmp_path):
     done = subprocess.run([sys.executable, *args], cwd=tmp_path, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stdout.decode()
     assert (tmp_path / "排名.xlsx").is_file()
+
+
+def test_running_out_of_memory_is_the_machines_limit_not_an_internal_error(tmp_path, monkeypatch):
+    """Under a memory limit (ulimit -v 60000 on 600 submissions) rank ended in 程序内部错误：MemoryError: 。
+    请…把输出发给技术支持."""
+    from kjjr_excel import app
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(app, "rank_inbox", exhausted)
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(console_inbox(tmp_path))])
+    assert result.exit_code == 3, result.output
+    assert "内存不足" in result.output and "--jobs 1" in result.output and "内部错误" not in result.output
