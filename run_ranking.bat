@@ -84,10 +84,20 @@ rem Receipts with mail drafts (.eml) for every sender, and 催报 drafts where a
 set "REMIND="
 if defined ROSTER set "REMIND=1"
 if /i "%SCHEME:~0,9%"=="guangdong" set "REMIND=1"
+rem If either fails (a full disk...), the window says so and the script ends with its status.
+set "PAPERS=0"
 %KJJR% receipts %SCHEME% inbox -o "outputs\回执" --mail %EXTRA_ROSTER%
+if errorlevel 1 set "PAPERS=%ERRORLEVEL%"
 if defined REMIND %KJJR% remind %SCHEME% inbox -o "outputs\催报" %EXTRA_ROSTER%
-echo 回执和邮件草稿在 outputs\回执，催报草稿和催报名单在 outputs\催报：双击 .eml 文件，核对后发送。
+if defined REMIND if errorlevel 1 set "PAPERS=%ERRORLEVEL%"
 if not defined CI start "" explorer "%HERE%\outputs"
+if not "%PAPERS%"=="0" goto papers_failed
+echo 回执和邮件草稿在 outputs\回执，催报草稿和催报名单在 outputs\催报：双击 .eml 文件，核对后发送。
+goto finish
+
+:papers_failed
+echo 排名结果已生成，但回执或催报草稿没有全部生成（错误代码 %PAPERS%）：请查看上面的提示，处理后重新运行本脚本。
+set "STATUS=%PAPERS%"
 goto finish
 
 :provisional

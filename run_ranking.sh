@@ -17,6 +17,12 @@ finish() {
     exit "$1"
 }
 
+for dir in inbox outputs; do
+    if [ -e "$dir" ] && [ ! -d "$dir" ]; then  # mkdir would only say, in English, that it exists
+        echo "这里的 ${dir} 是一个文件，不是文件夹：请把它改名或移走后重新运行本脚本（${HERE}/${dir}）。"
+        finish 1
+    fi
+done
 mkdir -p inbox outputs
 if [ -z "$(find inbox -type f ! -name '.*' 2>/dev/null | head -n 1)" ]; then
     echo "inbox 文件夹是空的。"
@@ -81,18 +87,27 @@ echo
 if [ "$STATUS" -eq 0 ]; then
     echo "完成。排名结果在 outputs 文件夹中（${HERE}/outputs）。"
     echo "报送文件中发现的问题列在结果文件的“校验问题”工作表，未报送的分中心列在“未提交”工作表。"
-    # Receipts with mail drafts (.eml) for every sender, and 催报 drafts where a roster says who is expected
-    "${KJJR[@]}" receipts "$SCHEME" inbox -o outputs/回执 --mail "${ROSTER_ARGS[@]}"
+    # Receipts with mail drafts (.eml) for every sender, and 催报 drafts where a roster says who is expected;
+    # if either fails (a full disk...), the window says so and the script ends with its status
+    PAPERS=0
+    "${KJJR[@]}" receipts "$SCHEME" inbox -o outputs/回执 --mail "${ROSTER_ARGS[@]}" || PAPERS=$?
     if [ "${#ROSTER_ARGS[@]}" -gt 0 ] || [[ "$SCHEME" == guangdong* ]]; then
-        "${KJJR[@]}" remind "$SCHEME" inbox -o outputs/催报 "${ROSTER_ARGS[@]}"
+        "${KJJR[@]}" remind "$SCHEME" inbox -o outputs/催报 "${ROSTER_ARGS[@]}" || PAPERS=$?
     fi
-    echo "回执和邮件草稿在 outputs/回执，催报草稿和催报名单在 outputs/催报：双击 .eml 文件，核对后发送。"
+    if [ "$PAPERS" -eq 0 ]; then
+        echo "回执和邮件草稿在 outputs/回执，催报草稿和催报名单在 outputs/催报：双击 .eml 文件，核对后发送。"
+    else
+        echo "排名结果已生成，但回执或催报草稿没有全部生成（错误代码 ${PAPERS}）：请查看上面的提示，处理后重新运行本脚本。"
+        STATUS=$PAPERS
+    fi
     if [ -z "${CI:-}" ] && [ -t 1 ]; then
         { xdg-open outputs || open outputs; } >/dev/null 2>&1 &
     fi
 elif [ "$STATUS" -eq 1 ]; then
     echo "排名结果已生成，但是暂定结果：assessment 文件夹中有考核评价表或评审表无法使用（见上面的提示和结果文件的“校验问题”表），补助金额暂不确定。"
     echo "请核对这些文件（需要时用Excel或LibreOffice另存为 .xlsx）后重新运行本脚本。"
+elif [ "$STATUS" -eq 130 ]; then
+    echo "已中止，排名没有完成（原有的结果文件没有改动）。需要结果时请重新运行本脚本。"
 else
     echo "排名没有完成（错误代码 ${STATUS}）。请查看上面的提示；如果结果文件正在Excel中打开，请先关闭。"
 fi

@@ -7,6 +7,7 @@ else chains the stages.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -37,7 +38,7 @@ from kjjr_excel.errors import KjjrError, WrongUsage
 from kjjr_excel.read.guards import display_name
 from kjjr_excel.read.roster import read_roster
 from kjjr_excel.read.tables import read_tables, table_files, tables_in_inputs
-from kjjr_excel.write.output import refuse_inputs
+from kjjr_excel.write.output import make_folder, refuse_inputs
 
 if TYPE_CHECKING:
     from kjjr_excel.read.history import History
@@ -551,6 +552,7 @@ def write_reminders(inbox: Inbox, out_dir: Path, bars: Bars | None = None) -> Re
 
     if inbox.roster is None and not inbox.scheme.roster:
         raise WrongUsage("催报需要名录：请用 --roster 指定名录文件（编号、名称、依托单位、邮箱）。")
+    refuse_inputs(out_dir, inbox.paths(), folder=True)  # its drafts and templates would be read next time
     checked = _checked(inbox, bars)
     listing, drafts = write_all(inbox.scheme, checked, out_dir)
     return Reminders(listing, _drafts(drafts))
@@ -584,10 +586,10 @@ def new_scheme(source: str, output: Path) -> str:
     """`kjjr scheme new`: a commented copy of a scheme at output; returns the new scheme's id."""
     from kjjr_excel.domain.describe import commented_copy
     from kjjr_excel.domain.scheme import load_scheme, resolve_scheme_path
-    from kjjr_excel.write.output import atomic_write, make_folder
+    from kjjr_excel.write.output import atomic_write
 
     origin = load_scheme(source)
-    if output.exists():
+    if os.path.lexists(output):  # lexists: a name too long is no traceback here, atomic_write says so
         raise WrongUsage(f"{output} 已存在，未覆盖。请换一个文件名。")
     stem = output.stem if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", output.stem) else f"{origin.id}-copy"
     text = commented_copy(resolve_scheme_path(source).read_text(encoding="utf-8-sig"), origin.id, stem)
@@ -599,13 +601,15 @@ def new_scheme(source: str, output: Path) -> str:
 def run_demo(out_dir: Path, samples: Path | None = None) -> Iterator[str]:
     """`kjjr demo`: templates, validation, receipts, ranking and 公示 for both schemes on the sample inputs
     (the repository's, else built afresh); yields Chinese progress lines as it goes."""
-    out_dir = Path(out_dir)
+    out_dir = make_folder(Path(out_dir))  # before the samples are built in it: a message, not a traceback
     if samples is None and (Path("sample_inputs") / "qingdao" / "inbox").is_dir():
         samples = Path("sample_inputs")
     if samples is None:
         from kjjr_excel.demo.samples import build_all  # the sample generator is loaded by the demo only
 
-        samples = out_dir / "sample_inputs"
+        samples = make_folder(
+            out_dir / "sample_inputs"
+        )  # an existing read-only -o: said here, not a traceback
         yield f"未找到 sample_inputs，正在生成示例报送文件：{samples}"
         build_all(samples)
     else:

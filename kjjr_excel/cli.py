@@ -2,18 +2,20 @@
 
 Exit status: 0 output written; 1 `validate` found an error in a submission, or `rank` wrote provisional results
 because an assessor table or review sheet could not be used (unless --allow-missing-assessment); 2 wrong usage;
-3 no output could be written (the message says why); 4 an internal error (run with -v for the details).
+3 no output could be written (the message says why); 4 an internal error (run with -v for the details); 130
+stopped by Ctrl+C, SIGTERM or SIGHUP.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -30,6 +32,7 @@ clizh.install()  # before the decorators below evaluate click's help texts
 EXIT_FINDINGS = 1
 EXIT_NO_OUTPUT = 3
 EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl+C
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SCHEME_HELP = "考核方案：qingdao-2017、guangdong-2019（简称 qingdao、guangdong），或方案文件（.toml）的路径。"
@@ -71,10 +74,22 @@ class KjjrCommand(click.Command):
         except KjjrError as exc:
             click.secho(f"错误：{exc}", fg="red", err=True)
             ctx.exit(EXIT_NO_OUTPUT)
+        except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (lifecycle); click's own Abort exits 1, which
+            # run_ranking.sh/.bat read as 排名结果已生成，但是暂定结果 (and validate as 有错误)
+            click.echo("\n已中止。", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except WrongUsage as exc:
             raise click.UsageError(str(exc), ctx) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except MemoryError:  # the machine's limit, not a fault of the program to send to technical support
+            click.secho(
+                "错误：内存不足，没有完成（原有的结果文件没有改动）。请关闭其他程序后重试，"
+                "或加 --jobs 1 只用一个进程；报送文件很多时，可以分几个文件夹分批校验。",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(EXIT_NO_OUTPUT)
         except BrokenPipeError:  # output piped into head/more that closed early: nothing to report
             sys.stderr.close()
             ctx.exit(0)
@@ -194,7 +209,9 @@ def natural_key(text: str) -> list:
 def _say_written(written: Written) -> None:
     if Path(written.path) != Path(written.wanted):
         click.secho(
-            f"注意：{written.wanted} 正在被其他程序（如Excel）占用，结果已另存为 {written.path}", fg="yellow"
+            f"注意：{written.wanted} 无法替换（正在被其他程序（如Excel）占用，或没有修改它的权限），"
+            f"结果已另存为 {written.path}",
+            fg="yellow",
         )
     click.echo(f"已生成：{written.path}")
 
@@ -309,13 +326,25 @@ def validate(
     _say_written(validated.report)
     click.echo(f"合计：{_summary(checked.findings)}")
     if not checked.submissions:  # not a clean inbox: an empty one, said plainly
-        click.secho(
-            f"没有读取到任何填报表：共查看 {len(checked.files)} 个文件，没有一份是可读取的填报表（原因见上）。",
-            fg="yellow",
+        why = (
+            f"共查看 {len(checked.files)} 个文件，没有一份是可读取的填报表（原因见上）"
+            if checked.files
+            else "给出的文件夹中没有任何文件。请确认报送的文件已保存到这里"
         )
+        click.secho(f"没有读取到任何填报表：{why}。", fg="yellow")
         sys.exit(EXIT_FINDINGS)
     if any(f.severity is Severity.ERROR and f.file for f in checked.findings):
         sys.exit(EXIT_FINDINGS)
+
+
+def file_marks(encoding: str | None) -> tuple[str, str]:
+    """The marks of a file with an error and of a clean one: ✗ and ✓, or × and √ where the console's encoding
+    lacks those (GBK has × and √, not ✗ and ✓, which '?' would make one mark)."""
+    try:
+        "✗✓".encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return "×", "√"
+    return "✗", "✓"
 
 
 def _say_checked_files(validated: Validated) -> None:
@@ -324,13 +353,16 @@ def _say_checked_files(validated: Validated) -> None:
     by_file: dict[str, list[Finding]] = {}
     for f in checked.findings:
         by_file.setdefault(f.file or "（汇总）", []).append(f)
+    wrong, right = file_marks(getattr(sys.stdout, "encoding", None))
     for info in sorted(checked.files, key=lambda i: natural_key(i.file)):
         own = by_file.get(info.file, [])
         worst = min((f.severity.order for f in own), default=9)
-        mark = {0: "✗", 1: "!", 2: "i"}.get(worst, "✓")
+        mark = {0: wrong, 1: "!", 2: "i"}.get(worst, right)
         click.echo(f"{mark} {info.file}：{info.status}" + (f"，{_summary(own)}" if own else ""))
     click.echo(checked.year_note)
-    for f in by_file.get("（汇总）", []):
+    # the inbox's own findings, and those on what has no line of its own (a folder it could not open or follow)
+    listed = {info.file for info in checked.files}
+    for f in (f for name, own in by_file.items() if name not in listed for f in own):
         click.echo(f"  [{f.severity.value}] {f.message}")
     if checked.missing:
         click.echo(f"未提交（{len(checked.missing)}）：" + "、".join(r.name for r in checked.missing))
@@ -393,6 +425,9 @@ def _say_ranked(ranked: Ranked) -> None:
     """The tables used, the year and why, what was read and ranked, and where the workbook is."""
     result = ranked.result
     _say_tables_used(ranked)
+    for f in result.findings:  # an earlier year's result that could not be read: 摘牌 is judged without it
+        if f.code == "history-unreadable":
+            click.secho(f"未使用：{f.file}（{f.message.rstrip('。')}）", fg="red")
     count = sum(1 for r in result.ranked if r.rank is not None)
     click.echo(result.notes[0])  # the year used and why
     click.echo(
@@ -536,11 +571,67 @@ def demo(out_dir: Path, samples: Path | None) -> None:
         click.echo(line)
 
 
+class DropWhenClosed:
+    """sys.stdout that, once it cannot be written (the reader of its pipe has gone, `kjjr rank … | head -1`; a
+    log file on a full disk, `kjjr rank … > log.txt`), sends the rest to the null device. The error of the next
+    line printed used to end the command there: with exit 0 and no PDF after the summary, a demo stopped after
+    its first step, validate's exit 1 lost; a full disk was even reported as 临时文件夹…已满，结果没有写成
+    about a ranking that was written."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            self._drop()
+
+    def _drop(self) -> None:
+        try:
+            self._stream.fileno()
+        except (OSError, ValueError):  # no file behind it: a stream of the null device instead
+            self._stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the whole run)
+            return
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, self._stream.fileno())  # what is still buffered goes there too, at exit as well
+        finally:
+            os.close(null)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def console_streams() -> None:
+    """stdout and stderr as the console entry point wants them: a character the console's encoding lacks (a
+    GBK console: zh_CN.GBK, or Windows' cp936 once output is redirected to a file) is shown as '?' instead of
+    ending the run in UnicodeEncodeError (a clerk's file name may hold any character); a closed pipe on stdout
+    or an unwritable stdout is no reason to stop, nor one that is not there at all (closed, pythonw)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (for the whole run)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if isinstance(stream, io.TextIOWrapper) and not encoding.startswith("utf"):
+            stream.reconfigure(errors="replace")
+    if sys.stdout is not None and not isinstance(sys.stdout, DropWhenClosed):
+        sys.stdout = DropWhenClosed(sys.stdout)
+
+
 def main() -> None:
     """Console entry point: SIGTERM and SIGHUP stop a run as Ctrl+C does, full garbage collections are rare
-    (lifecycle); the exit status is the command's."""
+    (lifecycle), the console streams never stop a run; the exit status is the command's."""
     lifecycle.stop_on_hangup_and_term()
     lifecycle.collect_old_objects_rarely()
+    console_streams()
     cli(prog_name="kjjr")
 
 

@@ -127,3 +127,32 @@ def test_workers_get_the_function_as_it_was_before_this_process_ran_it():
     # late chunk was pickled with this process's cache half filled, or the pickling raised RuntimeError
     assert {pid for pid, _, _ in out} != {here}
     assert max(seen for pid, seen, _ in out if pid != here) <= 100 * 50
+
+
+def test_a_pool_refused_a_thread_by_the_system_is_done_here_and_does_not_hang():
+    """When the system refuses one more thread (a limit on memory or processes: \"can't start new thread\"), the
+    pool's manager thread died on starting its queue's feeder, its futures never finished and the run waited for
+    ever — deaf to Ctrl+C and SIGTERM — after printing that thread's English traceback."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import threading
+        from kjjr_excel.read.batch import parallel_map
+        start = threading.Thread.start
+        def refused(self):
+            if self.name == "QueueFeederThread":
+                raise RuntimeError("can't start new thread")
+            return start(self)
+        threading.Thread.start = refused
+        print(parallel_map(abs, list(range(-200, 0)), jobs=2, min_per_job=1) == list(range(200, 0, -1)))
+        """
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("parallel_map waited for ever on a pool without its feeder thread")
+    assert done.returncode == 0 and done.stdout == "True\n", done.stderr
+    assert done.stderr == ""

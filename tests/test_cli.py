@@ -196,3 +196,134 @@ def test_a_scheme_that_requires_a_roster_is_not_run_without_one(tmp_path):
         cli, ["rank", str(target), str(inbox), "--roster", str(roster), "-o", str(out)]
     )
     assert result.exit_code == 0 and out.exists(), result.output
+
+
+# ---------------------------------------------------------------------------------------------- the console
+
+
+def console_inbox(tmp_path):
+    """A good submission and a file that is not a workbook (a ✗ line, and exit 1 from validate)."""
+    from kjjr_fixtures import good_values, real_submission
+
+    from kjjr_excel.domain.scheme import load_scheme
+
+    qd = load_scheme("qingdao")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "甲.xlsx", qd, center=("Q1", "甲中心"), values=good_values(qd))
+    (inbox / "乙.xlsx").write_bytes(b"not a workbook")
+    return inbox
+
+
+def kjjr_process(tmp_path, *args, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, **kwargs.pop("env", {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "kjjr_excel", *args], cwd=tmp_path, env=env, stderr=subprocess.PIPE, **kwargs
+    )
+
+
+def test_a_gbk_console_shows_every_line_and_ends_with_the_commands_status(tmp_path):
+    """On a GBK console (zh_CN.GBK; Windows' cp936 once output is redirected) validate's ✗ and ✓ ended the
+    run in 程序内部错误：UnicodeEncodeError."""
+    console_inbox(tmp_path)
+    env = {"PYTHONIOENCODING": "gbk", "LANG": "zh_CN.GBK"}
+    proc = kjjr_process(
+        tmp_path, "validate", "qingdao", "inbox", "-o", "报告.xlsx", stdout=subprocess.PIPE, env=env
+    )
+    out, err = proc.communicate(timeout=120)
+    text = out.decode("gbk") + err.decode("gbk")
+    assert proc.returncode == 1, text
+    assert "× 乙.xlsx：无法读取" in text and "√ 甲.xlsx：已读取" in text and "内部错误" not in text, text
+    assert (tmp_path / "报告.xlsx").is_file()
+
+
+def test_a_closed_pipe_on_stdout_does_not_stop_the_command(tmp_path):
+    """`kjjr validate … | head -1`: the BrokenPipeError of the second line ended the command there with exit 0;
+    it now finishes, prints nothing more and ends with its own status (1: a submission has an error)."""
+    console_inbox(tmp_path)
+    proc = kjjr_process(tmp_path, "validate", "qingdao", "inbox", "-o", "报告.xlsx", stdout=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1, err
+    assert err == "" and (tmp_path / "报告.xlsx").is_file()
+
+
+def test_validate_shows_the_findings_on_what_has_no_line_of_its_own(tmp_path):
+    """A folder that could not be opened or followed counted in 合计：错误 1 条 with no line saying what it was."""
+    inbox = console_inbox(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", inbox / "附件")
+    result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "报告.xlsx")])
+    assert result.exit_code == 1
+    assert "  [错误] “附件”是指向其他文件夹的快捷方式" in result.output, result.output
+
+
+def test_rank_says_which_history_file_it_could_not_use(tmp_path):
+    """An earlier year's result that could not be read (here a FIFO) was only counted in 问题：错误 2 条; the
+    assessment tables already had their 未使用 line."""
+    inbox = console_inbox(tmp_path)
+    os.mkfifo(tmp_path / "2016.xlsx")
+    args = [
+        "rank",
+        "qingdao",
+        str(inbox),
+        "--history",
+        str(tmp_path / "2016.xlsx"),
+        "-o",
+        str(tmp_path / "r.xlsx"),
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "2016.xlsx（历年结果文件无法读取：这不是普通文件" in result.output, result.output
+    assert result.output.startswith("未使用：")
+
+
+def test_validate_of_a_folder_without_files_says_so(tmp_path):
+    """共查看 0 个文件…（原因见上） pointed at reasons that were not there."""
+    (tmp_path / "inbox" / "附件.xlsx").mkdir(parents=True)  # a folder named like a workbook is no file
+    result = CliRunner().invoke(
+        cli, ["validate", "qingdao", str(tmp_path / "inbox"), "-o", str(tmp_path / "r.xlsx")]
+    )
+    assert result.exit_code == 1
+    assert (
+        "没有读取到任何填报表：给出的文件夹中没有任何文件。" in result.output
+        and "原因见上" not in result.output
+    )
+
+
+def test_stdout_on_a_full_disk_does_not_stop_the_command_or_blame_the_temp_folder(tmp_path):
+    """`kjjr rank … > log.txt` with the log's disk full (here /dev/full): the ENOSPC of the first line ended the
+    run as 磁盘空间不足：临时文件夹 /tmp 所在的磁盘已满，结果没有写成 — about a ranking that was written."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    console_inbox(tmp_path)
+    with open("/dev/full", "w") as full:
+        proc = kjjr_process(tmp_path, "validate", "qingdao", "inbox", "-o", "报告.xlsx", stdout=full)
+        err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 1 and err == "", err
+    assert (tmp_path / "报告.xlsx").is_file()
+
+
+def test_a_command_runs_with_no_stderr_at_all(tmp_path):
+    """With stderr closed (a scheduled task, pythonw on Windows: sys.stderr is None) every command ended at
+    once in 程序内部错误 on the check for a terminal; it now runs and ends with its own status."""
+    console_inbox(tmp_path)
+    code = "import sys; sys.stderr = None; from kjjr_excel.cli import main; main()"
+    args = ["-c", code, "rank", "qingdao", "inbox", "-o", "排名.xlsx"]
+    done = subprocess.run([sys.executable, *args], cwd=tmp_path, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stdout.decode()
+    assert (tmp_path / "排名.xlsx").is_file()
+
+
+def test_running_out_of_memory_is_the_machines_limit_not_an_internal_error(tmp_path, monkeypatch):
+    """Under a memory limit (ulimit -v 60000 on 600 submissions) rank ended in 程序内部错误：MemoryError: 。
+    请…把输出发给技术支持."""
+    from kjjr_excel import app
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(app, "rank_inbox", exhausted)
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(console_inbox(tmp_path))])
+    assert result.exit_code == 3, result.output
+    assert "内存不足" in result.output and "--jobs 1" in result.output and "内部错误" not in result.output

@@ -24,7 +24,7 @@ from kjjr_fixtures import (  # noqa: E402
 from kjjr_excel.domain.layout import META_SHEET, layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
 from kjjr_excel.read import guards  # noqa: E402
-from kjjr_excel.read.inbox import MAX_DEPTH, collect_files  # noqa: E402
+from kjjr_excel.read.inbox import MAX_DEPTH, collect_files, folder_files  # noqa: E402
 from kjjr_excel.read.ingest import ingest  # noqa: E402
 from kjjr_excel.read.submission import read_submission  # noqa: E402
 
@@ -612,6 +612,27 @@ def test_symlink_loop_and_broken_link_are_skipped(tmp_path):
     assert {s.file for s in skipped} == {"loop.xlsx", "broken.xlsx"}
 
 
+def test_a_link_to_a_folder_elsewhere_is_a_finding_not_a_silent_loss(tmp_path):
+    """A link to a folder outside the inbox is not followed (no loop, no reading our own outputs beside the
+    inbox through '..'): its submissions were left out without a word; now each such link is an error naming
+    it. A link back into the inbox loses nothing and stays quiet."""
+    inbox, elsewhere = tmp_path / "inbox", tmp_path / "elsewhere"
+    (inbox / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    real_submission(inbox / "good.xlsx", QD, values=good_values(QD))
+    real_submission(elsewhere / "linked.xlsx", QD, center=("Q2", "乙"), values=good_values(QD))
+    os.symlink(elsewhere, inbox / "sub" / "邮件附件")
+    os.symlink("..", inbox / "sub" / "back")  # the inbox itself, read already
+    os.symlink(tmp_path, inbox / "up")
+    files, findings, _ = collect_files([inbox])
+    assert [display for _, display in files] == ["good.xlsx"]
+    got = sorted((f.code, f.file, f.severity.value) for f in findings)
+    assert got == [("folder-link", "sub/邮件附件", "错误"), ("folder-link", "up", "错误")]
+    message = next(f.message for f in findings if f.file == "sub/邮件附件")
+    assert "没有读取" in message and "“sub/邮件附件”" in message
+    assert folder_files(inbox, problems := []) == [inbox / "good.xlsx"] and len(problems) == 2
+
+
 def test_unreadable_folder_is_a_finding_and_the_rest_is_read(tmp_path, monkeypatch):
     real_submission(tmp_path / "good.xlsx", QD, values=good_values(QD))
     (tmp_path / "locked").mkdir()
@@ -630,6 +651,33 @@ def test_unreadable_folder_is_a_finding_and_the_rest_is_read(tmp_path, monkeypat
     assert "没有权限" in findings[0].message
 
 
+@pytest.mark.skipif(
+    os.mkdir not in os.supports_dir_fd, reason="makes the levels relative to a folder descriptor"
+)
+def test_a_folder_whose_path_is_too_long_is_said_in_chinese(tmp_path):
+    """A folder nested so that its path passes the system's 4,096 bytes (30 levels of 60 Chinese characters; no
+    injection, the real ENAMETOOLONG): the finding said （File name too long）… 请检查文件夹的权限."""
+    real_submission(tmp_path / "good.xlsx", QD, values=good_values(QD))
+    deep = tmp_path
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(30):  # each level made relative to the last: no path this long is ever passed whole
+            os.mkdir("层" * 60, dir_fd=fd)
+            inner = os.open("层" * 60, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+            deep = deep / ("层" * 60)
+    finally:
+        os.close(fd)
+    assert len(os.fsencode(deep)) > 4096
+    files, findings, _ = collect_files([tmp_path])
+    assert [display for _, display in files] == ["good.xlsx"]
+    assert [f.code for f in findings] == ["folder-unreadable"]
+    message = findings[0].message
+    assert "（文件名或路径过长）" in message and "路径较短的文件夹" in message and "File name" not in message
+    _remove_tree(tmp_path / ("层" * 60))
+
+
 def test_file_name_not_utf8_is_shown_decoded_and_read(tmp_path):
     src = real_submission(tmp_path / "src.xlsx", QD, values=good_values(QD))
     inbox = tmp_path / "inbox"
@@ -642,6 +690,23 @@ def test_file_name_not_utf8_is_shown_decoded_and_read(tmp_path):
     assert "file-name-encoding" in codes(result.findings)
     for f in result.findings:
         f.file.encode("utf-8")  # nothing a writer cannot write
+
+
+def test_a_newline_in_a_file_name_is_shown_not_obeyed(tmp_path):
+    """A Linux name may hold a newline: it split validate's one line per file in two on the console (the second
+    half looking like a line of its own) and the 校验问题 cell."""
+    from click.testing import CliRunner
+
+    from kjjr_excel.cli import cli
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "市南区\n✓ 伪造的一行.xlsx", QD, values=good_values(QD))
+    result = ingest(QD, [inbox])
+    assert [s.file for s in result.submissions] == ["市南区\\n✓ 伪造的一行.xlsx"]
+    out = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "r.xlsx")]).output
+    assert "✓ 市南区\\n✓ 伪造的一行.xlsx：已读取" in out.splitlines()
+    assert guards.display_name("a\tb\x07c\r.xlsx") == "a\\tb\\x07c\\r.xlsx"
 
 
 def test_roster_csv_unterminated_quote_and_huge_field_are_exit_3(tmp_path):

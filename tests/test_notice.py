@@ -288,6 +288,25 @@ def test_publish_refuses_what_it_did_not_write(qd_ranking: Path, tmp_path: Path)
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "青岛市科技金融服务分中心2017年度补助发放清单.xlsx",
+        "关于青岛市科技金融服务分中心2017年度考核结果的公示.docx",
+    ],
+)
+def test_publish_never_writes_over_the_ranking_it_reads(qd_ranking: Path, tmp_path: Path, name: str) -> None:
+    """A ranking saved in the output folder under the payment list's (or the notice's) name was replaced by it:
+    the results the notice was made from were gone."""
+    ranking = tmp_path / "公示" / name
+    ranking.parent.mkdir()
+    ranking.write_bytes(qd_ranking.read_bytes())
+    result = CliRunner().invoke(cli, ["publish", "qingdao", str(ranking), "-o", str(ranking.parent)])
+    assert result.exit_code == 3 and "就是要读取的输入文件" in result.output, result.output
+    assert [p.name for p in ranking.parent.iterdir()] == [name]
+    assert ranking.read_bytes() == qd_ranking.read_bytes()
+
+
 def test_publish_refuses_a_provisional_ranking(tmp_path: Path) -> None:
     qd = load_scheme("qingdao")
     result = run_rank(qd, [SAMPLES / "qingdao" / "inbox"], roster_path=SAMPLES / "qingdao" / "名录.csv")

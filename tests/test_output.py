@@ -143,6 +143,31 @@ def test_target_open_in_an_office_suite_gets_a_sibling_and_a_message(tmp_path, m
     assert "占用" in result.output and "排名 (2).xlsx" in result.output
 
 
+def test_a_target_it_may_not_replace_is_not_said_to_be_open_in_excel(tmp_path, monkeypatch):
+    """A target it has no permission to replace (someone else's file in a shared folder with the sticky bit;
+    a read-only file on Windows) also gets a sibling, but the message said only 正在被其他程序（如Excel）占用."""
+    inbox = inbox_of(tmp_path)
+    (tmp_path / "排名.xlsx").write_bytes(b"someone else's")
+    real_replace = os.replace
+
+    def replace(source, target, *args, **kwargs):
+        if (
+            Path(target).name == "排名.xlsx"
+        ):  # root replaces anything: the refusal is injected as the OS gives it
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real_replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", "排名.xlsx"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "无法替换（正在被其他程序（如Excel）占用，或没有修改它的权限），结果已另存为 排名 (2).xlsx"
+        in result.output
+    )
+    assert (tmp_path / "排名.xlsx").read_bytes() == b"someone else's"
+
+
 # ---------------------------------------------------------------------------------------------- mode
 
 
@@ -321,6 +346,8 @@ def test_sigterm_and_sighup_clean_up_like_ctrl_c(tmp_path, signum):
     )
     assert done.returncode not in (0, -signum), done.stderr
     assert "Traceback" not in done.stderr
+    # 130, not click's 1: run_ranking.sh read an interrupted run as 排名结果已生成，但是暂定结果
+    assert done.returncode == 130 and done.stderr.strip() == "已中止。", done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["排名.xlsx"]
     assert (out / "排名.xlsx").read_bytes() == b"previous"
     assert list(scratch.iterdir()) == []
@@ -412,6 +439,106 @@ def test_an_output_folder_that_cannot_be_made_is_a_message_not_an_internal_error
     assert "无法建立文件夹" in result.output and "程序内部错误" not in result.output, result.output
     assert "Errno" not in result.output and "-o" in result.output
     assert blocker.read_bytes() == b""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo", "-o", "{file}/sub"],  # away from the repository: the samples are built first
+        ["rank", "qingdao", "inbox", "-o", "{file}/排名.xlsx"],
+        ["validate", "qingdao", "inbox", "-o", "{file}/报告.xlsx"],
+    ],
+    ids=["demo", "rank", "validate"],
+)
+def test_an_output_under_a_file_says_so_from_any_folder(tmp_path, monkeypatch, command):
+    """`kjjr demo` run where there is no sample_inputs/ ended in 程序内部错误 (NotADirectoryError, or
+    PermissionError on a folder it may not write); `rank -o file/x.xlsx` said 系统错误."""
+    inbox_of(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [part.format(file="file") for part in command])
+    assert result.exit_code == 3, result.output
+    assert "无法建立文件夹 file" in result.output and "程序内部错误" not in result.output, result.output
+    assert "系统错误" not in result.output and "-o" in result.output
+    assert blocker.read_bytes() == b"" and sorted(p.name for p in tmp_path.iterdir()) == ["file", "inbox"]
+
+
+def test_demo_into_an_existing_folder_it_may_not_write_is_a_message(tmp_path, monkeypatch):
+    """An existing -o folder on a read-only disk (or without write permission): the samples were built in it
+    and the demo ended in 程序内部错误：OSError: [Errno 30]. The refusal is injected where the OS raises it
+    (root may write anywhere)."""
+    out = tmp_path / "演示"
+    out.mkdir()
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *args, **kwargs):
+        if self.absolute().parent == out:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "-o", "演示"])
+    assert result.exit_code == 3, result.output
+    assert "（磁盘或文件夹是只读的）" in result.output and "程序内部错误" not in result.output, result.output
+    assert list(out.iterdir()) == []
+
+
+def test_reminders_inside_the_inbox_are_refused(tmp_path, monkeypatch):
+    """remind wrote its drafts, its 催报名单 and the centers' blank templates into an inbox given as -o: the next
+    run read them back as submissions (8 errors a template)."""
+    inbox = inbox_of(tmp_path)
+    before = snapshot(inbox)
+    roster = tmp_path / "名录.csv"
+    roster.write_text("编号,名称,依托单位\nQ1,甲中心,甲\nQ2,乙中心,乙\nQ3,丙中心,丙\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["remind", "qingdao", "inbox", "--roster", "名录.csv", "-o", "inbox/催报"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert "正在读取的文件夹" in result.output and snapshot(inbox) == before
+
+
+@pytest.mark.parametrize(
+    "command, taken",
+    [
+        (["rank", "qingdao", "inbox"], "青岛市科技金融服务分中心考核_2017年度排名结果.xlsx"),  # outputs/
+        (["template", "qingdao", "-o", "out"], "青岛市科技金融服务分中心考核_2017_填报模板.xlsx"),
+        (["receipts", "qingdao", "inbox", "-o", "out"], "回执_Q1_甲中心.xlsx"),
+        (["receipts", "qingdao", "inbox", "-o", "out", "--mail"], "回执_Q1_甲中心.eml"),
+    ],
+    ids=["rank", "template", "receipt", "draft"],
+)
+def test_an_output_name_taken_by_a_folder_is_a_message(tmp_path, monkeypatch, command, taken):
+    """A folder named as an output ended in 程序内部错误：IsADirectoryError once the file was written."""
+    inbox_of(tmp_path)
+    out = tmp_path / ("out" if "-o" in command else "outputs")  # rank without -o: its default folder
+    (out / taken / "inside").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 3, result.output
+    assert f"{taken}：已有同名的文件夹" in result.output and "程序内部错误" not in result.output
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in (out / taken).iterdir()] == ["inside"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rank", "qingdao", "inbox", "-o", "{name}.xlsx"],
+        ["scheme", "new", "--from", "qingdao", "-o", "{name}.toml"],
+    ],
+    ids=["rank", "scheme-new"],
+)
+def test_an_output_name_too_long_for_the_disk_is_a_message(tmp_path, monkeypatch, command):
+    """A name over the file system's 255 bytes (90 Chinese characters) ended in 程序内部错误：OSError: [Errno 36]
+    once the workbook was written (scheme new: at once)."""
+    inbox_of(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [part.format(name="长" * 90) for part in command])
+    assert result.exit_code == 3, result.output
+    assert "（文件名或路径过长）" in result.output and "程序内部错误" not in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]
 
 
 def test_templates_on_a_full_disk_leave_no_half_written_file(tmp_path, monkeypatch):

@@ -332,3 +332,124 @@ FODT = """<?xml version="1.0" encoding="UTF-8"?>
  <office:body><office:text><text:p>关于2017年度考核结果的公示</text:p></office:text></office:body>
 </office:document>
 """
+
+
+# ---------------------------------------------------------------------------------------------- faults
+
+# A stand-in for soffice that prints: it leaves a scratch file in its TMPDIR as LibreOffice does when it fails,
+# and writes the PDF (300 KB) where --outdir says, or fails when told to.
+PRINTING = """#!/bin/sh
+: > "${TMPDIR:-/tmp}/lu_scratch_left_by_soffice"
+[ -n "$SOFFICE_FAILS" ] && { echo 'Error: Please verify input parameters...' >&2; exit 1; }
+for a; do last=$a; done
+while [ $# -gt 0 ]; do [ "$1" = --outdir ] && out=$2; shift; done
+name=$(basename "$last")
+head -c 300000 /dev/zero > "$out/${name%.*}.pdf"
+"""
+
+
+def printing_program(path: Path) -> Path:
+    program(path).write_text(PRINTING)
+    return path
+
+
+def test_soffice_leaves_nothing_in_the_temp_folder_even_when_it_fails(tmp_path, monkeypatch) -> None:
+    """LibreOffice failing on a full TMPDIR left empty scratch files there, one per run; its TMPDIR is now a
+    folder of ours, removed whatever happens."""
+    from kjjr_excel.errors import OutputError
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    soffice = str(printing_program(tmp_path / "soffice"))
+    assert convert_to_pdf(tmp_path / "x.docx", tmp_path / "x.pdf", soffice).stat().st_size == 300000
+    monkeypatch.setenv("SOFFICE_FAILS", "1")
+    with pytest.raises(OutputError, match="用LibreOffice生成PDF失败"):
+        convert_to_pdf(tmp_path / "x.docx", tmp_path / "y.pdf", soffice)
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "sendfile"), reason="shutil copies through os.sendfile on Linux only")
+def test_a_pdf_that_fills_the_output_disk_blames_that_disk_and_says_the_source_is_written(
+    tmp_path, monkeypatch
+) -> None:
+    """shutil.copyfile's ENOSPC names the source (the PDF LibreOffice made in the temp folder) first and the copy
+    it was writing second: the message blamed TMPDIR, which had room, and said 结果没有写成 of a written ranking."""
+    import errno
+
+    from kjjr_excel.errors import OutputError
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "sendfile", full)
+    soffice = str(printing_program(tmp_path / "soffice"))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(OutputError) as raised:
+        convert_to_pdf(tmp_path / "排名.xlsx", tmp_path / "out" / "排名.pdf", soffice)
+    message = str(raised.value)
+    assert message.startswith(f"磁盘空间不足：无法在 {tmp_path / 'out'} 中写入 排名.pdf"), message
+    assert "临时文件夹" not in message and "排名.xlsx 已写好" in message
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+# A stand-in for soffice as LibreOffice is: a launcher whose soffice.bin (here a sleep) runs as its child.
+LAUNCHER = """#!/bin/sh
+sleep 120 &
+echo $! > "$SOFFICE_PIDFILE"
+wait
+"""
+
+
+def _running(pid: int) -> bool:
+    """True while a process runs (a zombie, killed and not yet reaped by init, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _launcher(tmp_path: Path, monkeypatch) -> tuple[str, Path]:
+    soffice = program(tmp_path / "soffice")
+    soffice.write_text(LAUNCHER)
+    pidfile = tmp_path / "soffice.pid"
+    monkeypatch.setenv("SOFFICE_PIDFILE", str(pidfile))
+    return str(soffice), pidfile
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_sigterm_while_printing_stops_soffice_bin_too(tmp_path, monkeypatch) -> None:
+    """`kill` (or a closed terminal) during --pdf stopped the launcher only: soffice.bin ran on, orphaned, and
+    wrote its profile back into the temp folder we had just removed."""
+    soffice, pidfile = _launcher(tmp_path, monkeypatch)
+    code = (
+        "import sys; from pathlib import Path; from kjjr_excel import lifecycle; "
+        "from kjjr_excel.write.pdf import convert_to_pdf; lifecycle.stop_on_hangup_and_term(); "
+        f"convert_to_pdf(Path('x.docx'), Path('x.pdf'), {soffice!r})"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stderr=subprocess.PIPE)
+    for _ in range(200):
+        if pidfile.is_file() and pidfile.read_text().strip():
+            break
+        subprocess.run(["sleep", "0.05"])
+    child = int(pidfile.read_text())
+    proc.terminate()
+    proc.communicate(timeout=30)
+    for _ in range(100):
+        if not _running(child):
+            break
+        subprocess.run(["sleep", "0.05"])
+    assert not _running(child)
+
+
+def test_soffice_that_never_finishes_is_stopped_with_a_message(tmp_path, monkeypatch) -> None:
+    from kjjr_excel.errors import OutputError
+    from kjjr_excel.write import pdf
+
+    soffice, pidfile = _launcher(tmp_path, monkeypatch)
+    monkeypatch.setattr(pdf, "PDF_TIMEOUT", 1)
+    with pytest.raises(OutputError, match=r"用LibreOffice生成PDF失败（1 秒内没有完成）。.*x.docx 已写好"):
+        convert_to_pdf(tmp_path / "x.docx", tmp_path / "x.pdf", soffice)
+    assert not _running(int(pidfile.read_text()))

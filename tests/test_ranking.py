@@ -872,6 +872,60 @@ def test_grades_differ_in_black_and_white(qd_book: Path) -> None:
     assert len(set(styles.values())) == len(styles)  # not only a fill: each grade its own type style
 
 
+def desk_with_stub_kjjr(tmp_path: Path, body: str) -> tuple[Path, dict[str, str]]:
+    """The script beside an inbox of one file, and the environment that puts a stub kjjr (`body`) first."""
+    here = tmp_path / "desk"
+    (here / "inbox").mkdir(parents=True)
+    shutil.copy(ROOT / "run_ranking.sh", here / "run_ranking.sh")
+    (here / "inbox" / "a.xlsx").write_bytes(b"x")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "kjjr").write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    (stub / "kjjr").chmod(0o755)
+    return here, {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "CI": "1"}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash script")
+@pytest.mark.parametrize("name", ["inbox", "outputs"])
+def test_sh_script_says_when_a_file_is_where_its_folder_belongs(tmp_path: Path, name: str) -> None:
+    """A file named outputs (or inbox) beside the script: mkdir's English "cannot create directory … File exists"
+    came first in the window."""
+    here = tmp_path / "desk"
+    (here / "inbox").mkdir(parents=True)
+    shutil.copy(ROOT / "run_ranking.sh", here / "run_ranking.sh")
+    (here / "inbox" / "a.xlsx").write_bytes(b"x")
+    if name == "inbox":
+        shutil.rmtree(here / "inbox")
+    (here / name).write_bytes(b"")
+    env = {**os.environ, "CI": "1"}
+    done = subprocess.run(["bash", str(here / "run_ranking.sh")], capture_output=True, text=True, env=env)
+    assert done.returncode == 1 and done.stderr == "", done.stderr
+    assert f"这里的 {name} 是一个文件，不是文件夹" in done.stdout
+    assert (here / name).read_bytes() == b""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash script")
+def test_sh_script_says_an_interrupted_run_was_stopped(tmp_path: Path) -> None:
+    """kjjr stopped by Ctrl+C exits 130; with click's 1 the window said 排名结果已生成，但是暂定结果."""
+    here, env = desk_with_stub_kjjr(tmp_path, "echo 已中止。 >&2\nexit 130")
+    done = subprocess.run(["bash", str(here / "run_ranking.sh")], capture_output=True, text=True, env=env)
+    assert done.returncode == 130 and "已中止，排名没有完成" in done.stdout and "暂定" not in done.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash script")
+def test_sh_script_says_when_receipts_or_reminders_fail(tmp_path: Path) -> None:
+    """With the ranking written but the receipts failing (a full disk), the window still said 回执和邮件草稿在
+    outputs/回执 and the script ended with 0."""
+    here, env = desk_with_stub_kjjr(tmp_path, 'echo "ARGS: $*"\n[ "$1" = "$KJJR_FAILS" ] && exit 3\nexit 0')
+    (here / "名录.csv").write_text("编号,名称,依托单位\n", encoding="utf-8")
+    for failing in ("receipts", "remind"):
+        env["KJJR_FAILS"] = failing
+        done = subprocess.run(["bash", str(here / "run_ranking.sh")], capture_output=True, text=True, env=env)
+        assert done.returncode == 3, done.stdout
+        assert "ARGS: remind" in done.stdout  # the reminders are still made after failed receipts
+        assert "回执或催报草稿没有全部生成（错误代码 3）" in done.stdout and "双击 .eml" not in done.stdout
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="bash script")
 def test_sh_script_gives_every_table_format_in_assessment_and_says_when_results_are_provisional(
     tmp_path: Path,

@@ -53,7 +53,10 @@ def test_findings_report_sheets_and_text_safety(tmp_path):
     result, findings = _inbox(tmp_path)
     path = write_findings_report(GD, result, findings, tmp_path / "report.xlsx", roster=GD.roster)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["校验问题", "文件清单", "未提交"]
+    assert [n for n in wb.sheetnames if wb[n].sheet_state == "visible"] == ["校验问题", "文件清单", "未提交"]
+    assert (
+        wb["_meta"].sheet_state == "veryHidden" and wb["_meta"]["B1"].value == "report"
+    )  # ours, if copied back
     ws = wb["校验问题"]
     head = [c.value for c in ws[1]]
     assert head == ["严重程度", "代码", "文件", "工作表", "单元格", "分中心", "指标", "填写内容", "说明"]
@@ -188,3 +191,41 @@ def test_every_printed_page_of_a_receipt_says_whose_it_is_and_its_number(tmp_pat
     for n, page in enumerate(pages, start=1):
         assert page.count(name) >= 1 and "广东省地市科技金融综合服务中心2019年度填报回执" in page, n
         assert f"第{n}页共{len(pages)}页" in page
+
+
+def test_our_own_feedback_workbooks_in_an_inbox_are_said_to_be_ours(tmp_path):
+    """A 回执, 校验报告, 催报名单 or 补助发放清单 in an inbox (copied there, or publish -o into it) was an error,
+    not-template: 请使用下发的填报模板填写后报送, for a file the tool itself had written."""
+    from click.testing import CliRunner
+
+    from kjjr_excel.cli import cli
+
+    samples = Path(__file__).parent.parent / "sample_inputs" / "qingdao"
+    inbox, out = str(samples / "inbox"), tmp_path / "out"
+    roster, table = str(samples / "名录.csv"), str(samples / "考核评价表.xlsx")
+    runs = [
+        ["validate", "qingdao", inbox, "-o", str(out / "校验报告.xlsx")],
+        ["receipts", "qingdao", inbox, "-o", str(out / "回执")],
+        ["remind", "qingdao", inbox, "--roster", roster, "-o", str(out / "催报")],
+        ["rank", "qingdao", inbox, "--roster", roster, "--assessment", table, "-o", str(out / "排名.xlsx")],
+        ["publish", "qingdao", str(out / "排名.xlsx"), "-o", str(out / "公示")],
+    ]
+    for args in runs:
+        assert CliRunner().invoke(cli, args).exit_code in (0, 1)
+    copied = tmp_path / "copied"
+    copied.mkdir()
+    for n, path in enumerate(sorted(out.rglob("*.xlsx"))):
+        if "模板" not in path.parts:  # the blank templates remind attaches are templates indeed
+            shutil.copy(path, copied / f"{n}_{path.name}")
+    result = ingest(load_scheme("qingdao"), [copied])
+    assert result.submissions == []
+    said = {f.file.split("_", 1)[1]: (f.code, f.severity.value, f.message) for f in result.findings}
+    assert {name: code for name, (code, _, _) in said.items()} == {
+        "校验报告.xlsx": "own-output",
+        "回执_QD01_市南区科技金融服务分中心.xlsx": "own-output",
+        "青岛市科技金融服务分中心考核_2017年度_催报名单.xlsx": "own-output",
+        "排名.xlsx": "ranking-workbook",
+        "青岛市科技金融服务分中心2017年度补助发放清单.xlsx": "own-output",
+    } | {name: "own-output" for name in said if name.startswith("回执_")}
+    assert {severity for _, severity, _ in said.values()} == {"提示"}
+    assert said["校验报告.xlsx"][2] == "这是本工具生成的校验报告，不是填报表，未作为报送文件读取。"

@@ -55,6 +55,31 @@ def test_unknown_scheme_names_the_choices():
         resolve_scheme_path("shanghai")
 
 
+def test_a_scheme_path_that_is_no_file_or_cannot_be_read_says_which(tmp_path, monkeypatch):
+    """A folder or a FIFO given as the scheme was 找不到考核方案 (it is there); a file it may not read ended in
+    程序内部错误：PermissionError (root reads anything: the refusal is injected where the OS raises it)."""
+    import os
+
+    (tmp_path / "方案.toml").mkdir()
+    with pytest.raises(SchemeError, match="是一个文件夹，不是考核方案文件"):
+        load_scheme(tmp_path / "方案.toml")
+    os.mkfifo(tmp_path / "管道.toml")
+    with pytest.raises(SchemeError, match="不是普通文件，未读取"):
+        load_scheme(tmp_path / "管道.toml")
+    locked = copy_scheme(tmp_path)
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(SchemeError, match=r"my.toml 无法读取（没有权限）") as raised:
+        load_scheme(locked)
+    assert "Errno" not in str(raised.value)
+
+
 def copy_scheme(tmp_path: Path, name="qingdao-2017") -> Path:
     src = resolve_scheme_path(name)
     dst = tmp_path / "my.toml"

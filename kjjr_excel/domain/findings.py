@@ -69,7 +69,13 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "folder-unreadable": (
             E,
-            "文件夹“{file}”无法打开（{detail}），其中的文件都没有读取。请检查文件夹的权限后重试。",
+            "文件夹“{file}”无法打开（{detail}），其中的文件都没有读取。"
+            "请检查文件夹的权限，或把其中的文件移到路径较短的文件夹后重试。",
+        ),
+        "folder-link": (
+            E,
+            "“{file}”是指向其他文件夹的快捷方式（符号链接），其中的文件没有读取。"
+            "请把那个文件夹本身（而不是快捷方式）放进来，或在命令中直接给出那个文件夹。",
         ),
         "folder-too-deep": (
             E,
@@ -119,6 +125,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             W,
             "这是{what}，不是填报表，校验时不作为报送文件读取；排名时会作为{what}使用（也可以用 --assessment 指定，双击脚本：放到 assessment 文件夹）。",
         ),
+        "own-output": (N, "这是本工具生成的{what}，不是填报表，未作为报送文件读取。"),
         "ranking-workbook": (
             N,
             "这是本工具生成的排名结果表，不是填报表，未作为报送文件读取。如需据此公示，请用 kjjr publish。",

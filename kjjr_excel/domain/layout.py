@@ -25,6 +25,9 @@ HEADER_FIELDS: tuple[tuple[str, str], ...] = (
 )
 META_SHEET = "_meta"
 META_KEYS = ("scheme_id", "scheme_version", "year", "center_code", "template_version", "fingerprint", "kind")
+# The feedback workbooks this tool writes, by the `kind` their `_meta` holds, and what each is called: one of
+# them found in an inbox (copied there, or written there by publish) is said to be ours, never a submission.
+OUTPUT_KINDS = {"receipt": "回执", "report": "校验报告", "reminders": "催报名单", "payment": "补助发放清单"}
 
 ABSOLUTE_COLUMNS = ("序号", "类别", "内容", "计分标准", "分值", "{value}", "单位", "预计得分", "备注")
 RELATIVE_COLUMNS = ("一级指标", "二级指标", "{value}", "单位", "填报提示")

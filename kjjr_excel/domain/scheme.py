@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from kjjr_excel.errors import SchemeError
+from kjjr_excel.errors import SchemeError, os_error_text
 
 if TYPE_CHECKING:
     from kjjr_excel.domain.layout import Layout
@@ -284,6 +284,10 @@ def resolve_scheme_path(name_or_path: str | Path) -> Path:
     path = Path(text)
     if path.is_file():
         return path
+    if path.is_dir():
+        raise SchemeError(f"“{text}”是一个文件夹，不是考核方案文件。请给出方案文件（.toml）本身的路径。")
+    if path.exists():  # a FIFO or a device: never opened, it could wait for ever
+        raise SchemeError(f"“{text}”不是普通文件，未读取。请给出考核方案文件（.toml）的路径。")
     known = "、".join(f"{sid}（{'、'.join(aliases)}）" for _, sid, aliases, _ in shipped)
     raise SchemeError(f"找不到考核方案“{text}”。可用的方案：{known}；或给出方案文件（.toml）的路径。")
 
@@ -349,7 +353,12 @@ def toml_error_text(exc: tomllib.TOMLDecodeError) -> str:
 def load_scheme(name_or_path: str | Path) -> Scheme:
     """Load and check a scheme; raise SchemeError naming the file, key and line on any problem."""
     path = resolve_scheme_path(name_or_path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SchemeError(
+            f"考核方案文件 {path} 无法读取（{os_error_text(exc)}）。请检查文件的权限，或把它复制到自己的文件夹后重试。"
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -981,6 +990,10 @@ class _Loader:
             )
         try:
             rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+        except OSError as exc:
+            raise SchemeError(
+                f"方案的名录文件 {path} 无法读取（{os_error_text(exc)}）。请检查文件的权限后重试。"
+            ) from None
         except (UnicodeDecodeError, csv.Error) as exc:
             raise SchemeError(
                 f"方案的名录文件 {path} 无法读取（{exc}）。请另存为 UTF-8 编码的 CSV。"

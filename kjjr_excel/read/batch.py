@@ -9,16 +9,18 @@ scheduling. A chunk whose worker died (out of memory, killed) is done again in t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from kjjr_excel import lifecycle
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -70,22 +72,55 @@ def parallel_map(
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context()
-    with ProcessPoolExecutor(
-        max_workers=jobs - 1, mp_context=context, initializer=lifecycle.worker_started
-    ) as pool:
+    others = set(multiprocessing.active_children())  # processes this one had before the pool's
+    with (
+        _thread_failures() as failed,
+        ProcessPoolExecutor(
+            max_workers=jobs - 1, mp_context=context, initializer=lifecycle.worker_started
+        ) as pool,
+    ):
         futures: dict[Future, int] = {
             pool.submit(_run_chunk, pickled_fn, chunk): n for n, chunk in enumerate(chunks)
         }
         try:
             mine = _serial(fn, here, progress)
-            _collect(futures, chunks, done, progress)
+            _collect(futures, chunks, done, progress, failed)
         except BaseException:  # Ctrl+C, SIGTERM, an error in fn: no chunk not yet begun is started
-            pool.shutdown(wait=True, cancel_futures=True)
+            _shut_down(pool, others, orphaned=failed.is_set())
             raise
+        if failed.is_set():
+            _shut_down(pool, others, orphaned=True)
     for index, result in enumerate(done):
         if result is None:  # its worker died: done here, so nothing is lost
             done[index] = _serial(fn, chunks[index], progress)
     return [result for chunk in done for result in chunk] + mine  # type: ignore[union-attr]
+
+
+def _shut_down(pool: ProcessPoolExecutor, others: set, *, orphaned: bool) -> None:
+    """Shut the pool down; when its manager thread has died (`orphaned`), end its workers too: nothing else
+    would, and Python's exit waits for them."""
+    import multiprocessing
+
+    pool.shutdown(wait=not orphaned, cancel_futures=True)
+    if orphaned:
+        for worker in set(multiprocessing.active_children()) - others:
+            worker.terminate()  # SIGTERM ends a worker at once (lifecycle.worker_started)
+            worker.join()
+
+
+@contextlib.contextmanager
+def _thread_failures() -> Iterator[threading.Event]:
+    """An event set when a thread dies of an exception while the pool runs. The pool's manager thread dies so
+    when the system refuses it one more thread (\"can't start new thread\": a limit on memory or on processes):
+    its futures then never finish and the run waited for ever, deaf to Ctrl+C and SIGTERM, after printing the
+    thread's English traceback. Now it is silent and the chunks left are done in this process."""
+    failed = threading.Event()
+    previous = threading.excepthook
+    threading.excepthook = lambda args: failed.set()
+    try:
+        yield failed
+    finally:
+        threading.excepthook = previous
 
 
 def _collect(
@@ -93,18 +128,23 @@ def _collect(
     chunks: list[list[T]],
     done: list[list[R] | None],
     progress: Callable[[int], None] | None,
+    failed: threading.Event,
 ) -> None:
-    from concurrent.futures import as_completed
+    """The workers' results into `done` as they come, until all are in or the pool has failed (`failed`)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    for future in as_completed(futures):
-        index = futures[future]
-        try:
-            done[index] = future.result()
-        except BrokenProcessPool:
-            continue  # a worker died: its chunks are done afterwards, here
-        if progress is not None:
-            progress(len(chunks[index]))
+    pending = set(futures)
+    while pending and not failed.is_set():
+        finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        for future in finished:
+            index = futures[future]
+            try:
+                done[index] = future.result()
+            except BrokenProcessPool:
+                continue  # a worker died: its chunks are done afterwards, here
+            if progress is not None:
+                progress(len(chunks[index]))
 
 
 def _serial(fn: Callable[[T], R], items: Sequence[T], progress: Callable[[int], None] | None) -> list[R]:

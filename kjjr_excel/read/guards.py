@@ -157,17 +157,27 @@ def read_input(path: str | os.PathLike, limit: int) -> bytes:
 
 def display_name(name: str) -> str:
     """A file name fit to show: one that is not valid UTF-8 (what unzip leaves of a Chinese name on Linux)
-    is decoded as GBK when it can be, else its odd bytes are shown as \\xNN; never a surrogate."""
+    is decoded as GBK when it can be, else its odd bytes are shown as \\xNN; never a surrogate. A control
+    character (a newline in a Linux name) is shown as \\n or \\xNN too: it broke the console's one line per
+    file, and a cell of 校验问题, in two."""
     try:
         name.encode("utf-8")
-        return name
+        return _visible(name)
     except UnicodeEncodeError:
         pass
     raw = os.fsencode(name)
     try:
-        return raw.decode("gb18030")
+        return _visible(raw.decode("gb18030"))
     except UnicodeDecodeError:
-        return raw.decode("utf-8", "backslashreplace")
+        return _visible(raw.decode("utf-8", "backslashreplace"))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_SHOWN = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda m: _CONTROL_SHOWN.get(m[0], f"\\x{ord(m[0]):02x}"), text)
 
 
 def name_is_odd(name: str) -> bool:

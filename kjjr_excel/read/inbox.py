@@ -27,6 +27,7 @@ from typing import NamedTuple
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, MailOrigin
 from kjjr_excel.domain.parse import decode_text
+from kjjr_excel.errors import os_error_text
 from kjjr_excel.read import guards
 
 __all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collect_files", "member_bytes"]
@@ -210,10 +211,10 @@ MAX_DEPTH = 64  # folders below the one given; a clerk's inbox is a few levels d
 
 def _folder_files(top: str, problems: list[Finding]) -> Iterator[tuple[tuple[str, ...], os.DirEntry]]:
     """Every entry under a folder that is not a folder, with its path relative to the top as parts. Hidden and
-    lock-named folders are left out with their content; a link to a folder is not followed (so no loop). A
-    folder that cannot be opened, or lies deeper than MAX_DEPTH, is a finding in `problems`. (os.scandir: the
-    entries carry their type, so a folder of 10,000 files costs no stat call per file; a stack, not recursion,
-    so no depth of folders exhausts Python's.)"""
+    lock-named folders are left out with their content; a link to a folder is not followed (so no loop), and is
+    a finding in `problems` when it leads out of the top folder. A folder that cannot be opened, or lies deeper
+    than MAX_DEPTH, is a finding too. (os.scandir: the entries carry their type, so a folder of 10,000 files
+    costs no stat call per file; a stack, not recursion, so no depth of folders exhausts Python's.)"""
     stack: list[tuple[str, tuple[str, ...]]] = [(top, ())]
     while stack:
         folder, parts = stack.pop()
@@ -225,7 +226,7 @@ def _folder_files(top: str, problems: list[Finding]) -> Iterator[tuple[tuple[str
             with os.scandir(folder) as listing:
                 entries = list(listing)
         except OSError as exc:
-            detail = "没有权限" if isinstance(exc, PermissionError) else exc.strerror or "系统错误"
+            detail = os_error_text(exc, "打开时发生系统错误")  # strerror is the system's English
             problems.append(Finding.make("folder-unreadable", file=shown, detail=detail))
             continue
         for entry in entries:
@@ -239,6 +240,10 @@ def _folder_files(top: str, problems: list[Finding]) -> Iterator[tuple[tuple[str
                     stack.append((entry.path, here))
             elif not _link_to_folder(entry):
                 yield here, entry
+            elif not _hidden(entry.name) and not _within(entry.path, top):
+                # its files are not read: said, so a linked folder of submissions is never lost unseen
+                shown_link = "/".join(map(guards.display_name, here))
+                problems.append(Finding.make("folder-link", file=shown_link))
 
 
 def folder_files(top: Path, problems: list[Finding]) -> list[Path]:
@@ -256,6 +261,16 @@ def _link_to_folder(entry: os.DirEntry) -> bool:
         return entry.is_symlink() and entry.is_dir()
     except OSError:
         return False
+
+
+def _within(link: str, top: str) -> bool:
+    """True when a link to a folder leads back into the folder being read (itself, a folder below): nothing in
+    it is missed by not following it."""
+    try:
+        target, root = Path(os.path.realpath(link)), Path(os.path.realpath(top))
+    except (OSError, ValueError):
+        return False
+    return target == root or root in target.parents
 
 
 def _link_problem(entry: os.DirEntry) -> str:

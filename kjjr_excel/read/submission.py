@@ -21,7 +21,14 @@ from pathlib import Path
 from kjjr_excel import TEMPLATE_VERSION
 from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import parse_year
-from kjjr_excel.domain.layout import META_SHEET, Layout, layout, other_scheme_names, same_form
+from kjjr_excel.domain.layout import (
+    META_SHEET,
+    OUTPUT_KINDS,
+    Layout,
+    layout,
+    other_scheme_names,
+    same_form,
+)
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
 from kjjr_excel.domain.parse import (
     Parsed,
@@ -492,6 +499,8 @@ def _meta_refusal(meta: dict[str, str], scheme: Scheme, display: str) -> Finding
     kind = meta.get("kind", "submission")
     if kind == "ranking":
         return Finding.make("ranking-workbook", file=display)
+    if kind in OUTPUT_KINDS:
+        return Finding.make("own-output", file=display, what=OUTPUT_KINDS[kind])
     if kind and kind != "submission":
         what = {"assessment": "考核方评价表", "review": "评审表"}.get(kind, f"“{kind}”表")
         return Finding.make("not-submission", file=display, what=what)

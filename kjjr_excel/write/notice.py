@@ -16,16 +16,17 @@ import cn2an
 import xlsxwriter
 from xlsxwriter.format import Format
 
+from kjjr_excel import __version__
 from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
 from kjjr_excel.domain.rank import pay_held_word
 from kjjr_excel.domain.scheme import Scheme, say_year
 from kjjr_excel.errors import KjjrError
-from kjjr_excel.write.output import atomic_write, make_folder
+from kjjr_excel.write.output import atomic_write, make_folder, refuse_inputs
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
 from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
-from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, row_height, spacer_row
+from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, row_height, spacer_row, write_meta_sheet
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -358,6 +359,7 @@ def write_payment_list(scheme: Scheme, book: RankingBook, path: Path, *, when: d
     def write(tmp: Path) -> None:
         wb = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         _payment_sheet(wb, scheme, t, payment_rows(book))
+        write_meta_sheet(wb, [("kind", "payment"), ("tool_version", __version__)])
         wb.set_properties({"title": t["payment_title"], "author": "kjjr-excel", "created": when})
         wb.close()
 
@@ -494,6 +496,8 @@ def publish(
     out_dir = Path(out_dir)
     make_folder(out_dir)
     t = _texts(scheme, book.year, days)
+    for name in (f"{t['heading']}.docx", f"{t['heading']}.pdf", f"{t['payment_title']}.xlsx"):
+        refuse_inputs(out_dir / name, [ranking])  # a ranking saved under one of these names is not replaced
     docx = write_notice(scheme, book, out_dir / f"{t['heading']}.docx", days=days, when=when)
     # the payment list before the PDF: LibreOffice may be missing or fail, and takes nothing else with it
     payment = write_payment_list(scheme, book, out_dir / f"{t['payment_title']}.xlsx", when=when)

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -182,7 +183,10 @@ def disk_full_error(exc: OSError, target: Path | None = None) -> OutputError:
     write through an open file names no file; then the disk with less room left is the one that filled up."""
     temp = Path(tempfile.gettempdir())
     folder = Path(target).parent if target is not None else None
-    place = Path(exc.filename) if isinstance(exc.filename, str) else None
+    # a copy's error names its source first and the file it was writing second (shutil.copyfile): the second
+    # is on the disk that filled up, and the source may well lie in the temp folder
+    named = [name for name in (exc.filename2, exc.filename) if isinstance(name, str)]
+    place = Path(named[0]) if named else None
     if place is not None:
         in_temp = _resolved(temp) in (_resolved(place), *_resolved(place).parents)
     else:
@@ -263,8 +267,12 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     errors.OutputError (Chinese) when nothing could be written, 磁盘空间不足 for a full disk.
     """
     target = Path(target)
+    make_folder(target.parent)  # a file in the way is said as such, not as 系统错误
+    if _is_folder(target):  # replacing it would fail after all the work
+        raise OutputError(
+            f"无法写入 {target}：已有同名的文件夹。请把该文件夹移走或改名后重试，或用 -o 指定其他位置。"
+        )
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         prefix = "." + _cut(target.name, 100) + "."
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
         os.close(fd)
@@ -297,6 +305,14 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
             tmp.unlink(missing_ok=True)
 
 
+def _is_folder(path: Path) -> bool:
+    """True for a folder itself (not a link to one); False for anything else, or a name the system refuses."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _release(exc: BaseException) -> None:
     """Let go, now and quietly, of what a failed writer left open in the frames of its traceback (XlsxWriter's
     ZipFile over the temp file). Dropped later, its close would fail again on the full disk and Python would
@@ -325,6 +341,10 @@ def _move_into_place(tmp: Path, target: Path) -> Path:
             return target
         except PermissionError as exc:
             locked = exc
+        except OSError as exc:  # a name longer than the file system takes, a folder made meanwhile...
+            raise OutputError(
+                f"无法写入 {target}（{os_error_text(exc)}）。请用 -o 指定其他位置或较短的文件名后重试。"
+            ) from None
     # The target is open: a new name beside it. os.rename onto a name that does not exist yet never
     # overwrites anything (and is what Windows allows while the original stays open); link() refuses an
     # existing name outright where the system has it.

@@ -7,8 +7,10 @@ the program when it is anywhere else (a portable copy, a second version).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kjjr_excel.errors import OutputError
+from kjjr_excel.errors import OutputError, os_error_text
 from kjjr_excel.write.output import atomic_write
 
 SOFFICE_VARIABLE = "KJJR_SOFFICE"
@@ -172,19 +174,56 @@ def convert_to_pdf(source: Path, target: Path, soffice: str, *, shown: Path | No
             str(work_dir),
             str(source),
         ]
-        import subprocess  # here: only a PDF needs it, and its import costs every run
-
+        # LibreOffice's own scratch files go into our folder too: removed with it, even when it fails (a full
+        # TMPDIR made it leave empty files there), and on the disk Python found room on
+        scratch = {name: work for name in ("TMPDIR", "TMP", "TEMP")}
         try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OutputError(f"用LibreOffice生成PDF失败（{exc}）。{shown} 已写好，可直接打印。") from exc
+            returncode, said = _run_soffice(cmd, {**os.environ, **scratch})
+        except OSError as exc:
+            raise OutputError(
+                f"用LibreOffice生成PDF失败（无法启动 {soffice}：{os_error_text(exc)}）。{shown} 已写好，可直接打印。"
+            ) from None
         produced = work_dir / f"{Path(source).stem}.pdf"
-        if proc.returncode != 0 or not produced.is_file():
-            detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[:200]
+        if returncode != 0 or not produced.is_file():
+            detail = said.decode("utf-8", "replace").strip()[:200]
             raise OutputError(
                 f"用LibreOffice生成PDF失败（{detail or '没有生成文件'}）。{shown} 已写好，可直接打印。"
             )
-        return atomic_write(Path(target), lambda tmp: shutil.copyfile(produced, tmp))
+        try:
+            return atomic_write(Path(target), lambda tmp: shutil.copyfile(produced, tmp))
+        except OutputError as exc:  # a full disk, no permission: the PDF alone is missing
+            raise OutputError(f"{exc}{shown} 已写好，可直接打印。") from None
+
+
+def _run_soffice(cmd: list[str], env: dict[str, str]) -> tuple[int | None, bytes]:
+    """Run soffice; its exit status (None when it ran out of time) and what it printed. It runs in a process
+    group of its own, stopped as a whole on timeout, Ctrl+C or SIGTERM: soffice is a launcher that starts
+    soffice.bin, and killing the launcher alone left soffice.bin running on, writing its profile back into
+    our removed temp folder."""
+    import subprocess  # here: only a PDF needs it, and its import costs every run
+
+    posix = os.name == "posix"
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=posix
+    )
+    try:
+        out, err = proc.communicate(timeout=PDF_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _stop(proc, posix)
+        return None, f"{PDF_TIMEOUT} 秒内没有完成".encode()
+    except BaseException:
+        _stop(proc, posix)
+        raise
+    return proc.returncode, err or out
+
+
+def _stop(proc: Any, posix: bool) -> None:
+    with contextlib.suppress(OSError):
+        if posix:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    proc.wait()
 
 
 __all__ = [

@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 from kjjr_excel import __version__
 from kjjr_excel.domain.describe import parameters as scheme_parameters
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
-from kjjr_excel.domain.layout import META_SHEET, layout
+from kjjr_excel.domain.layout import layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
 from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission
 from kjjr_excel.domain.parse import as_text, fmt_decimal
@@ -56,6 +56,7 @@ from kjjr_excel.write.styles import (
     row_height,
     spacer_row,
     wrapped_lines,
+    write_meta_sheet,
     write_values,
 )
 
@@ -1362,13 +1363,9 @@ def ranking_meta(result: RunResult) -> list[tuple[str, str]]:
 
 
 def _write_meta(wb: Workbook, result: RunResult) -> None:
-    """A very hidden `_meta` sheet, as on the templates: ingestion reads its kind and leaves the workbook out
-    of the submissions, publish recognises it as a ranking workbook this tool wrote."""
-    ws = wb.add_worksheet(META_SHEET)
-    for row, (key, value) in enumerate(ranking_meta(result)):
-        ws.write_string(row, 0, key)
-        ws.write_string(row, 1, value)
-    ws.very_hidden()
+    """The `_meta` sheet: ingestion leaves the workbook out of the submissions, publish recognises it as a
+    ranking workbook this tool wrote."""
+    write_meta_sheet(wb, ranking_meta(result))
 
 
 # ---------------------------------------------------------------------------------------------- PDF

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import xlsxwriter
 from xlsxwriter.format import Format
 
+from kjjr_excel import __version__
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
 from kjjr_excel.domain.identity import RosterIndex, match_center
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, Submission
@@ -28,7 +29,7 @@ from kjjr_excel.read.submission import READ, UNREADABLE
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
 from kjjr_excel.write.output import UniqueNames, atomic_write, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
-from kjjr_excel.write.styles import Workbook, row_height, running_head
+from kjjr_excel.write.styles import Workbook, row_height, running_head, write_meta_sheet
 
 if TYPE_CHECKING:
     from kjjr_excel.app import Checked
@@ -47,13 +48,14 @@ _OPTIONS = MappingProxyType(
 )
 
 
-def atomic_workbook(path: Path, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
+def atomic_workbook(path: Path, build: Callable[[xlsxwriter.Workbook], None], kind: str) -> Path:
     """Build a workbook through output.atomic_write (temp file, then moved into place; a locked target gets a
-    ' (2)' sibling); return the path written."""
+    ' (2)' sibling), marked in `_meta` as this `kind` of ours (layout.OUTPUT_KINDS); return the path written."""
 
     def write(tmp: Path) -> None:
         wb = Workbook(str(tmp), dict(_OPTIONS))
         build(wb)
+        write_meta_sheet(wb, [("kind", kind), ("tool_version", __version__)])
         wb.close()
 
     return atomic_write(Path(path), write)
@@ -165,7 +167,7 @@ class _ReceiptRun:
         return shown
 
     def write(self, fname: str, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
-        path = atomic_workbook(self.out_dir / self.names.claim(file_name(fname)), build)
+        path = atomic_workbook(self.out_dir / self.names.claim(file_name(fname)), build, "receipt")
         self.names.add(path.name)  # a sibling written beside an open file is taken too
         return path
 
@@ -470,4 +472,4 @@ def write_findings_report(
             miss.set_column(col, col, width)
         miss.freeze_panes(1, 0)
 
-    return atomic_workbook(Path(path), build)
+    return atomic_workbook(Path(path), build, "report")

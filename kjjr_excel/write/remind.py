@@ -58,7 +58,7 @@ def write_reminders(
     listing = out_dir / file_name(f"{scheme.name}_{year}年度_催报名单.xlsx")
     title = f"{scheme.name}（{year}年度）催报名单"
     summary = f"截至{as_of}，共 {len(rows)} 个{scheme.center_label}未有效报送"
-    return atomic_workbook(listing, lambda wb: _listing(wb, title, summary, rows)), drafts
+    return atomic_workbook(listing, lambda wb: _listing(wb, title, summary, rows), "reminders"), drafts
 
 
 def _what_came(checked: Checked) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:

@@ -27,6 +27,7 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from kjjr_excel.domain.layout import META_SHEET
 from kjjr_excel.write import xlsxfast
 from kjjr_excel.write.xlsxfast import Formats  # one format (or None) per column
 
@@ -299,3 +300,13 @@ def spacer_row(ws: Worksheet, row: int, height: float, cell_format: Format) -> f
     ws.set_row(row, height)
     ws.write_blank(row, 0, None, cell_format)
     return height
+
+
+def write_meta_sheet(wb: xlsxwriter.Workbook, rows: Iterable[tuple[str, str]]) -> None:
+    """A very hidden `_meta` sheet of key/value rows, as on the templates: ingestion reads its `kind` and leaves
+    the workbook out of the submissions."""
+    ws = wb.add_worksheet(META_SHEET)
+    for row, (key, value) in enumerate(rows):
+        ws.write_string(row, 0, key)
+        ws.write_string(row, 1, value)
+    ws.very_hidden()
