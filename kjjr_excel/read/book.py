@@ -97,6 +97,8 @@ class BookCache:
     # parts bounded small, and the targets of relationship parts, by their bytes (_content_key)
     small_parts: set[tuple] = field(default_factory=set)
     targets: dict[tuple, frozenset[bytes]] = field(default_factory=dict)
+    # the percentage styles of a styles part, by its directory entry (percent_styles)
+    styles: dict[tuple, frozenset[int]] = field(default_factory=dict)
 
     LIMIT = 256
 
@@ -130,6 +132,20 @@ class BookCache:
         if key not in self.sheet_parts:
             self.room(self.sheet_parts)[key] = _sheet_part(book, sheet, display)
         return self.sheet_parts[key]
+
+    def percent_styles(self, book: Book) -> frozenset[int]:
+        """_percent_styles of a book's xl/styles.xml, remembered by its entry in the zip directory (name,
+        CRC-32 and sizes: every file saved by one program from one template holds the same styles part, so a
+        batch inflates it once). A part forged to match an earlier one could only hide a percentage format,
+        which a clerk can do by typing the figure; nothing parses a part on a hit."""
+        info = _info(book.zip, "xl/styles.xml")
+        if info is None:
+            return frozenset()
+        key = (info.filename, info.CRC, info.file_size, info.compress_size)
+        found = self.styles.get(key)
+        if found is None:
+            found = self.room(self.styles)[key] = _percent_styles(book.part("xl/styles.xml"))
+        return found
 
     def tags(self, wanted: set[tuple[int, int]]) -> tuple[bytes, ...]:
         """b'<c r="F5"' for each wanted cell, in the row-major order a sheet part lists them."""
@@ -324,7 +340,7 @@ class Book:
             return set()
         if self.fmt == "ods":
             return _ods_percent(self, sheet, wanted)
-        styles = _percent_styles(self.part("xl/styles.xml"))
+        styles = self.cache.percent_styles(self)
         name = self.cache.sheet_part(self, sheet, self.display) if styles else None
         if name is None:
             return set()
@@ -1037,10 +1053,8 @@ _PERCENT_FORMATS = frozenset({"9", "10"})
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
 
 
-@functools.lru_cache(maxsize=64)
 def _percent_styles(styles: bytes) -> frozenset[int]:
-    """The cellXfs indices of an .xlsx's styles part whose number format shows a percentage. Safe to
-    memoise: a pure function of the part, which every file saved by one program from one template shares."""
+    """The cellXfs indices of an .xlsx's styles part whose number format shows a percentage."""
     if b"%" not in styles and b'numFmtId="9"' not in styles and b'numFmtId="10"' not in styles:
         return frozenset()
     try:

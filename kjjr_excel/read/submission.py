@@ -251,10 +251,13 @@ class SubmissionReader:
 
     def _below(self, rows: list[list]) -> Cells:
         """_table_cells of the rows under a template's table, memoised: they are the template's own (totals,
-        notes, signature lines) in nearly every file, and a pure function of their values. Cells is only
-        read by the caller, never changed."""
+        notes, signature lines) in nearly every file. Cells is only read by the caller, never changed.
+
+        The key is the rows' shape: their texts, and each number by its type only (int or float). Cells holds
+        positions, never values, and _table_cells reads a number only as "a number is there" (the figures
+        under the template's table, its sanity checks' cached results, differ in every file)."""
         try:
-            key = tuple(map(tuple, rows))
+            key = tuple(tuple(v.__class__ if v.__class__ in _NUMBERS else v for v in row) for row in rows)
             found = self.tails.get(key)
         except TypeError:  # an unhashable value: no reader of ours returns one, but never fail on it
             return _table_cells(rows, self.index)
@@ -666,6 +669,9 @@ class _Label:
     row: int
     col: int
     header_col: int | None
+
+
+_NUMBERS = (int, float)  # a number's value never changes what _table_cells finds (bool is neither)
 
 
 def _table_cells(grid: list[list], index: LabelIndex) -> Cells:
