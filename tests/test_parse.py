@@ -221,3 +221,15 @@ def test_a_yes_no_word_is_read_with_a_note_that_asks_for_yes_or_no():
         message = Finding.make(parsed.code, label="重大责任事故", **dict(parsed.fields)).message
         assert message.endswith("以后请只填写“是”或“否”。") and "数字" not in message
     assert parse_value("是", type="bool").code == parse_value("否", type="bool").code == ""
+
+
+def test_a_boolean_cell_in_a_count_is_quoted_as_the_spreadsheet_shows_it():
+    """TRUE typed into a count: Excel, WPS and LibreOffice show TRUE/FALSE, so the error quotes that, not 是/否
+    (which the clerk would look for in vain); in a yes/no indicator a boolean cell is the answer."""
+    from kjjr_excel.domain.parse import screen_text
+
+    for raw, shown in ((True, "TRUE"), (False, "FALSE")):
+        parsed = parse_value(raw, type="integer")
+        assert (parsed.value, parsed.code, dict(parsed.fields)["raw"]) == (None, "value-not-number", shown)
+        assert screen_text(raw, "decimal") == shown
+    assert parse_value(True, type="bool").value is True and screen_text(True, "bool") == "是"

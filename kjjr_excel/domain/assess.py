@@ -22,6 +22,7 @@ from kjjr_excel.domain.parse import (
     normalise_name,
     parse_value,
     parsed_finding,
+    screen_text,
     unusable_formula,
 )
 from kjjr_excel.domain.scheme import Indicator, Part, Scheme
@@ -187,7 +188,7 @@ def read_cell(
     raw, cell = found.value, found.ref
     where = {"file": table.file, "sheet": table.sheet, "cell": cell, "center": center}
     formula = table.formulas.get(cell)
-    typed = f"={formula[0]}" if formula else as_text(raw)
+    typed = f"={formula[0]}" if formula else screen_text(raw, ind.type)
     unusable = (
         None if formula is None else unusable_formula(formula, typed, indicator=ind.id, label=label, **where)
     )

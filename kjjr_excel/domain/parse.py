@@ -28,6 +28,7 @@ __all__ = [
     "fmt_decimal",
     "normalise_name",
     "as_text",
+    "screen_text",
     "decode_text",
     "strip_unit",
     "unusable_formula",
@@ -163,6 +164,15 @@ def as_text(value: object) -> str:
     return str(value).strip()
 
 
+def screen_text(value: object, type: str = "") -> str:
+    """A cell as the clerk's spreadsheet shows it, for an indicator of `type`: a boolean cell (TRUE typed into
+    a count) reads TRUE/FALSE in Excel, WPS and LibreOffice alike, so a message quoting 是/否 would name a
+    value the clerk cannot find; in a yes/no indicator it is the answer, shown as as_text gives it (是/否)."""
+    if isinstance(value, bool) and type != "bool":
+        return "TRUE" if value else "FALSE"
+    return as_text(value)
+
+
 # A spreadsheet keeps 15 significant digits: a figure from 10^15 up was not typed as an exact count (and
 # 10^28 and up would overflow Decimal's default precision where a count is rounded to a whole number)
 EXACT_LIMIT = Decimal(10) ** 15
@@ -184,7 +194,7 @@ def parse_value(
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return Parsed(None, "value-missing")
     if isinstance(raw, bool):
-        return Parsed(None, "value-not-number", (("raw", as_text(raw)),))
+        return Parsed(None, "value-not-number", (("raw", screen_text(raw, type)),))
     if isinstance(raw, datetime | date | time):
         return Parsed(None, "value-date", (("raw", as_text(raw)),))
     note = ""

@@ -38,6 +38,7 @@ from kjjr_excel.domain.parse import (
     normalise_name,
     parse_value,
     parsed_finding,
+    screen_text,
     unusable_formula,
 )
 from kjjr_excel.domain.scheme import Indicator, Scheme
@@ -468,7 +469,7 @@ def _typed(grid: list[list], cells: Cells, offset: int) -> dict[str, tuple[Cell,
 
 
 def _parse_now(ind: Indicator, raw: object) -> tuple[str, Parsed]:
-    return as_text(raw), parse_value(
+    return screen_text(raw, ind.type), parse_value(
         raw, type=ind.type, places=ind.places, maximum=ind.max, minimum=ind.min, unit=ind.unit
     )
 

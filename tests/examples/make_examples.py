@@ -322,6 +322,7 @@ def build(root: Path) -> None:
         _mail_cases(inbox, lo, tmp, base)
         _more_clerk_edits(inbox, lo, tmp, base)
         _typed_by_hand(inbox, lo, tmp, base)
+        _clerk_slips(inbox, lo, tmp, base)
         # retyped tables
         retyped = tmp / "retyped.xlsx"
         _retyped_guangdong(retyped)
@@ -349,6 +350,26 @@ def _more_clerk_edits(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     lo.save_as(dated, inbox("qd-date-typed-xls") / "崂山分中心.xls")
     _retyped_without_categories(tmp / "nocat.xlsx")
     gnumeric(tmp / "nocat.xlsx", inbox("gd-retyped-without-categories") / "佛山分中心自填表.xlsx")
+
+
+def _clerk_slips(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
+    """Slips a clerk makes on the template that read as something else than what the clerk sees."""
+    # TRUE typed where a count belongs (Excel keeps a boolean cell), the file then re-saved in LibreOffice
+    typed = tmp / "true.xlsx"
+    book = openpyxl.load_workbook(base)
+    book["考核指标"]["F12"] = True
+    book.save(typed)
+    lo.save_as(typed, inbox("qd-true-in-count") / "崂山分中心.xlsx")
+    # the data sheet renamed (_meta intact): found by its labels, and the finding says it was renamed
+    lo.edit(base, inbox("qd-data-sheet-renamed") / "崂山分中心.xlsx", "rename|1|崂山分中心数据")
+    # the figure typed one cell to the right, in the unit column (protection removed), the value cell cleared
+    lo.edit(base, inbox("qd-figure-in-unit-column") / "崂山分中心.xlsx", "type|1|F12|~type|1|G12|50")
+    # the center's name typed into its label cell, the value cell left empty
+    lo.edit(
+        base,
+        inbox("qd-name-in-label-cell") / "崂山分中心.xlsx",
+        "set|1|A3|分中心名称：崂山区科技金融服务分中心~type|1|C3|",
+    )
 
 
 def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
@@ -583,6 +604,8 @@ if __name__ == "__main__":
         build_mail(HERE)
     elif sys.argv[1:] == ["clerk"]:
         build_mail(HERE, _more_clerk_edits)
+    elif sys.argv[1:] == ["slips"]:
+        build_mail(HERE, _clerk_slips)
     elif sys.argv[1:] == ["typed"]:
         build_mail(HERE, _typed_by_hand)
     else:
