@@ -3,6 +3,9 @@ its mail, readable or not."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import openpyxl
 from kjjr_fixtures import build_submission, good_values, real_submission
 
 from kjjr_excel.domain.layout import layout
@@ -72,3 +75,24 @@ def test_an_unreadable_path_is_a_finding(tmp_path):
     outcome = read_submission(tmp_path / "gone.xlsx", "gone.xlsx", GD)
     assert outcome.submission is None and outcome.file.status == UNREADABLE
     assert len(outcome.findings) == 1 and outcome.findings[0].file == "gone.xlsx"
+
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+
+def test_a_renamed_data_sheet_is_said_to_be_renamed_not_restructured(tmp_path):
+    """The clerk renamed 考核指标 in LibreOffice (_meta intact, no row or column touched): the finding says the
+    sheet was renamed, a 提示, not that rows or columns were inserted or deleted; the figures are all read."""
+    path = EXAMPLES / "qd-data-sheet-renamed" / "inbox" / "崂山分中心.xlsx"
+    outcome = read_submission(path, "崂山分中心.xlsx", QD)
+    assert [(f.code, f.severity.value, f.sheet) for f in outcome.findings] == [
+        ("sheet-renamed", "提示", "崂山分中心数据")
+    ]
+    assert "“崂山分中心数据”（模板中为“考核指标”）" in outcome.findings[0].message
+    assert set(outcome.submission.values) == {ind.id for ind in QD.self_indicators}
+    # rows inserted as well as the sheet renamed: still the structure's finding
+    moved = tmp_path / "moved.xlsx"
+    book = openpyxl.load_workbook(path)
+    book["崂山分中心数据"].insert_rows(11)
+    book.save(moved)
+    assert [f.code for f in read_submission(moved, "moved.xlsx", QD).findings] == ["layout-tampered"]

@@ -263,6 +263,7 @@ FIXTURES = {
     "year-conflict": "test_validate.py::test_a_year_cell_that_contradicts_the_template_keeps_the_file_out_either_way",
     "old-template-version": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "layout-tampered": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
+    "sheet-renamed": "test_submission.py::test_a_renamed_data_sheet_is_said_to_be_renamed_not_restructured",
     "header-missing": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
     "submission-empty": "test_validate.py::test_a_form_with_nothing_typed_is_kept_out_and_replaces_nothing",
     "center-unknown": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",

@@ -148,6 +148,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             W,
             "模板版本为 {actual}，当前版本为 {expected}。数据已读取，下次请使用最新模板。",
         ),
+        "sheet-renamed": (
+            N,
+            "填报表的工作表名称被改为“{sheet}”（模板中为“{template_sheet}”），表格的行列没有改动，已照常读取。"
+            "以后请不要修改工作表名称。",
+        ),
         "layout-tampered": (
             W,
             "模板的表格结构被改动过（插入或删除了行列），已按指标名称识别数据，请核对读取结果。",

@@ -177,8 +177,7 @@ class SubmissionReader:
         )
         where = _Where(display, sheet, center)
         if recognised == "labels":  # after the header: the finding names whose file it is
-            code = "layout-tampered" if meta is not None else "recognised-by-labels"
-            findings.append(Finding.make(code, file=display, sheet=sheet, center=center))
+            findings.append(self._labels_finding(meta, sheet, grid, where))
         percent = book.percent_cells(sheet, set(cells.value.values()))
         values = self._values(grid, cells, formulas, where, findings, percent)
         for other, place in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
@@ -207,6 +206,19 @@ class SubmissionReader:
             file_format=book.fmt,
         )
         return sub, findings
+
+    def _labels_finding(
+        self, meta: dict[str, str] | None, sheet: str, grid: list[list], where: _Where
+    ) -> Finding:
+        """Why the table was found by its labels: not our template (no _meta); our template whose data sheet
+        was only renamed (its labels where the template put them: the same cells are read, a 提示); else
+        our template with rows or columns inserted or deleted."""
+        fields = {"file": where.file, "sheet": sheet, "center": where.center}
+        if meta is None:
+            return Finding.make("recognised-by-labels", **fields)
+        if sheet != self.layout.sheet and _labels_in_place(grid, self.expected):
+            return Finding.make("sheet-renamed", template_sheet=self.layout.sheet, **fields)
+        return Finding.make("layout-tampered", **fields)
 
     def _locate(
         self, book: Book, names: list[str], meta: dict[str, str] | None, display: str
