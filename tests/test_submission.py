@@ -96,3 +96,16 @@ def test_a_renamed_data_sheet_is_said_to_be_renamed_not_restructured(tmp_path):
     book["崂山分中心数据"].insert_rows(11)
     book.save(moved)
     assert [f.code for f in read_submission(moved, "moved.xlsx", QD).findings] == ["layout-tampered"]
+
+
+def test_a_figure_typed_in_the_unit_column_is_named_and_never_used():
+    """F12 left empty and 50 typed into G12 (the unit column, protection removed in LibreOffice): the error
+    says G12 holds the figure and to move it to F12, and the figure is not used."""
+    path = EXAMPLES / "qd-figure-in-unit-column" / "inbox" / "崂山分中心.xlsx"
+    outcome = read_submission(path, "崂山分中心.xlsx", QD)
+    assert [(f.code, f.cell, f.indicator) for f in outcome.findings] == [
+        ("value-beside", "F12", "enterprise_info")
+    ]
+    message = outcome.findings[0].message
+    assert "F12 单元格未填写，右侧的 G12 单元格却填写了“50”" in message and "请把数字移到 F12" in message
+    assert outcome.submission.values["enterprise_info"].value is None

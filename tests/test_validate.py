@@ -274,6 +274,7 @@ FIXTURES = {
     "center-name-differs": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
     "center-identity-conflict": "test_validate.py::test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_twice",
     "value-missing": "test_ingest.py::test_dirty_values",
+    "value-beside": "test_submission.py::test_a_figure_typed_in_the_unit_column_is_named_and_never_used",
     "value-normalised": "test_ingest.py::test_dirty_values",
     "value-conflict": "test_ingest.py::test_a_copy_of_the_table_with_other_figures_makes_them_errors",
     "value-zero-word": "test_ingest.py::test_dirty_values",

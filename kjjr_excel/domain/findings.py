@@ -190,6 +190,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         # values
         "value-missing": (E, "“{label}”未填写。请在 {cell} 单元格填写数字（没有请填0）。"),
+        "value-beside": (
+            E,
+            "“{label}”的 {cell} 单元格未填写，右侧的 {beside} 单元格却填写了“{raw}”，这个数字没有使用，这一项未计分。"
+            "请把数字移到 {cell} 单元格（{beside} 单元格只保留单位）后重新报送。",
+        ),
         "value-row-missing": (
             E,
             "表中找不到“{label}”这一行，这一项未计分。请在表中补上这一行，在“{value_header}”列填写数字（没有请填0），或改用下发的填报模板。",

@@ -259,7 +259,7 @@ class SubmissionReader:
                 continue
             cv, found_here = self._read_value(ind, raw, a1(*ref), where, formulas.get(ref))
             values[ind.id] = cv
-            findings.extend(found_here)
+            findings.extend(_beside(found_here, grid, ref, ind))
         return values
 
     def _below(self, rows: list[list]) -> Cells:
@@ -470,6 +470,31 @@ def _percentage(ind: Indicator, raw: float, cell: str, where: _Where) -> tuple[C
         "value-percent", shown, **where.at(cell), indicator=ind.id, label=ind.label, raw=shown, unit=ind.unit
     )
     return CellValue(ind.id, shown, None, where.sheet, cell, True), finding
+
+
+def _beside(found: list[Finding], grid: list[list], ref: Cell, ind: Indicator) -> list[Finding]:
+    """An empty value cell's findings, with the figure typed one cell to its right (in the unit column, the
+    protection removed) named: the clerk meant it, but which cell holds the figure is the clerk's to fix,
+    so it is never used; the error says where it is and to move it instead of only "未填写"."""
+    if len(found) != 1 or found[0].code != "value-missing":
+        return found
+    row, col = ref
+    raw = _at(grid, row, col + 1)
+    if not _numeric_like(raw):
+        return found
+    missing = found[0]
+    fields = {"file": missing.file, "sheet": missing.sheet, "center": missing.center}
+    return [
+        Finding.make(
+            "value-beside",
+            **fields,
+            cell=missing.cell,
+            indicator=ind.id,
+            label=ind.label,
+            beside=a1(row, col + 1),
+            raw=as_text(raw),
+        )
+    ]
 
 
 def _typed(grid: list[list], cells: Cells, offset: int) -> dict[str, tuple[Cell, object]]:
