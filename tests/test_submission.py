@@ -109,3 +109,26 @@ def test_a_figure_typed_in_the_unit_column_is_named_and_never_used():
     message = outcome.findings[0].message
     assert "F12 单元格未填写，右侧的 G12 单元格却填写了“50”" in message and "请把数字移到 F12" in message
     assert outcome.submission.values["enterprise_info"].value is None
+
+
+def test_a_header_typed_as_label_and_value_in_one_cell_is_read_with_a_note(tmp_path):
+    """A3 retyped in LibreOffice as 分中心名称：崂山区科技金融服务分中心, C3 left empty: the name is read from A3
+    with a 提示 naming the cell, by position (_meta kept) and by labels (_meta deleted) alike."""
+    path = EXAMPLES / "qd-name-in-label-cell" / "inbox" / "崂山分中心.xlsx"
+    book = openpyxl.load_workbook(path)
+    del book["_meta"]
+    no_meta = tmp_path / "no-meta.xlsx"
+    book.save(no_meta)
+    for source, other in ((path, []), (no_meta, ["recognised-by-labels"])):
+        outcome = read_submission(source, "崂山分中心.xlsx", QD)
+        assert outcome.submission.center_name == "崂山区科技金融服务分中心"
+        assert outcome.submission.header_cells["center_name"] == "A3"
+        assert sorted(f.code for f in outcome.findings) == sorted(["header-inline", *other])
+        note = next(f for f in outcome.findings if f.code == "header-inline")
+        assert (note.severity.value, note.cell, note.value) == (
+            "提示",
+            "A3",
+            "分中心名称：崂山区科技金融服务分中心",
+        )
+        assert "已按“崂山区科技金融服务分中心”读取" in note.message
+        assert set(outcome.submission.values) == {ind.id for ind in QD.self_indicators}

@@ -158,6 +158,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             "模板的表格结构被改动过（插入或删除了行列），已按指标名称识别数据，请核对读取结果。",
         ),
         # header
+        "header-inline": (
+            N,
+            "“{field}”和所填内容写在了同一个单元格（{cell}：“{raw}”），已按“{value}”读取。请核对；"
+            "以后请把内容填在“{field}”右侧的单元格。",
+        ),
         "header-missing": (E, "“{field}”未填写。请{where}填写。"),
         "submission-empty": (
             E,

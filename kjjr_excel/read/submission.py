@@ -168,6 +168,9 @@ class SubmissionReader:
         formulas = book.formulas(sheet, cells.all())
         header_cells = {fld: cells.header[fld] for fld in lay.header_rows if fld in cells.header}
         header = {fld: as_text(_at(grid, *ref)) for fld, ref in header_cells.items()}
+        inline = _inline_header(grid, header_cells, header, self.index)
+        for fld, (ref, value) in inline.items():
+            header[fld], header_cells[fld] = value, ref
         typed_year = _year(header.get("report_year"))
         year = _year(meta.get("year") if meta else None) or typed_year
         center = (
@@ -178,6 +181,14 @@ class SubmissionReader:
         where = _Where(display, sheet, center)
         if recognised == "labels":  # after the header: the finding names whose file it is
             findings.append(self._labels_finding(meta, sheet, grid, where))
+        for fld, (ref, value) in inline.items():
+            raw = as_text(_at(grid, *ref))
+            field = lay.header_labels[fld]
+            findings.append(
+                Finding.make_typed(
+                    "header-inline", raw, **where.at(a1(*ref)), field=field, raw=raw, value=value
+                )
+            )
         percent = book.percent_cells(sheet, set(cells.value.values()))
         values = self._values(grid, cells, formulas, where, findings, percent)
         for other, place in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
@@ -607,10 +618,46 @@ def _labels_in_place(grid: list[list], expected: dict[Cell, frozenset[str]]) -> 
     for (r, c), accepted in expected.items():
         row = grid[r] if r < len(grid) else ()
         cell = row[c] if c < len(row) else None
-        # a label as the template wrote it is found as it is; anything else is compared normalised
-        if cell.__class__ is not str or (cell not in accepted and _strip_label(cell) not in accepted):
+        # a label as the template wrote it is found as it is; anything else is compared normalised (a label
+        # with its value typed after it, 分中心名称：崂山…, is still the label where the template put it)
+        if cell.__class__ is not str or (
+            cell not in accepted
+            and _strip_label(cell) not in accepted
+            and _inline_label(cell) not in accepted
+        ):
             return False
     return True
+
+
+_COLON = re.compile(r"[:：]")
+
+
+def _inline_label(text: object) -> str:
+    """'分中心名称：崂山分中心' -> '分中心名称' (normalised): the label of a cell a clerk typed label and value
+    into; '' when the cell is not one (no colon, or nothing after it)."""
+    if text.__class__ is not str:
+        return ""
+    parts = _COLON.split(text, maxsplit=1)
+    return _strip_label(parts[0]) if len(parts) == 2 and parts[1].strip() else ""
+
+
+def _inline_header(
+    grid: list[list], header_cells: dict[str, Cell], header: dict[str, str], index: LabelIndex
+) -> dict[str, tuple[Cell, str]]:
+    """field -> (cell, value) of each header field typed as one cell, label and value together (分中心名称：
+    崂山分中心), its own value cell empty: the cell itself or one left of it in its row. Only where the label
+    before the colon is that field's, so nothing else is ever read as a name or a code."""
+    out = {}
+    for fld, (r, c) in header_cells.items():
+        value = header[fld]
+        if value and index.headers.get(_inline_label(value)) != fld:
+            continue
+        row = grid[r] if r < len(grid) else ()
+        for k in range(min(c, len(row) - 1), -1, -1):
+            if index.headers.get(_inline_label(row[k])) == fld:
+                out[fld] = ((r, k), _COLON.split(row[k], maxsplit=1)[1].strip())
+                break
+    return out
 
 
 def _at(grid: list[list], row: int, col: int) -> object:
@@ -760,6 +807,12 @@ def _label_cell(
     """One non-empty cell of a table: a header field's label (its value is the next filled cell to the right),
     an indicator's label (remembered in `found`), or neither."""
     fld = index.headers.get(text)
+    inline = index.headers.get(_inline_label(row[c]))
+    if (
+        inline and not fld and inline not in cells.header
+    ):  # 分中心名称：崂山分中心, label and value in one cell
+        cells.header[inline] = (r, c)
+        return
     if fld and fld not in cells.header:
         cells.header[fld] = (r, next((k for k in range(c + 1, len(row)) if row[k] != ""), c + 1))
         return
