@@ -132,3 +132,25 @@ def test_a_header_typed_as_label_and_value_in_one_cell_is_read_with_a_note(tmp_p
         )
         assert "已按“崂山区科技金融服务分中心”读取" in note.message
         assert set(outcome.submission.values) == {ind.id for ind in QD.self_indicators}
+
+
+def test_a_reporting_unit_is_read_as_the_name_only_where_it_names_a_center():
+    """A clerk's own table headed 填报单位 (no 分中心名称): 填报单位：崂山区科技金融服务分中心 in one cell is the
+    center's name, read with a 提示; 市北区科技局 (the host unit) names no center: a warning says why it was not
+    used, and the name stays missing (the center is still known by its 编号)."""
+    inbox = EXAMPLES / "qd-retyped-reporting-unit" / "inbox"
+    laoshan = read_submission(inbox / "崂山分中心自填表.xlsx", "崂山分中心自填表.xlsx", QD)
+    assert laoshan.submission.center_name == "崂山区科技金融服务分中心"
+    assert [(f.code, f.cell) for f in laoshan.findings] == [
+        ("recognised-by-labels", ""),
+        ("header-reporting-unit", "A1"),
+    ]
+    shibei = read_submission(inbox / "市北分中心自填表.xlsx", "市北分中心自填表.xlsx", QD)
+    assert (shibei.submission.center_name, shibei.submission.center_code) == ("", "QD02")
+    unclear = shibei.findings[-1]
+    assert (unclear.code, unclear.cell, unclear.severity.value) == (
+        "header-reporting-unit-unclear",
+        "B1",
+        "警告",
+    )
+    assert "“市北区科技局”不是分中心的名称" in unclear.message

@@ -265,6 +265,8 @@ FIXTURES = {
     "layout-tampered": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "sheet-renamed": "test_submission.py::test_a_renamed_data_sheet_is_said_to_be_renamed_not_restructured",
     "header-missing": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
+    "header-reporting-unit": "test_submission.py::test_a_reporting_unit_is_read_as_the_name_only_where_it_names_a_center",
+    "header-reporting-unit-unclear": "test_submission.py::test_a_reporting_unit_is_read_as_the_name_only_where_it_names_a_center",
     "header-inline": "test_submission.py::test_a_header_typed_as_label_and_value_in_one_cell_is_read_with_a_note",
     "submission-empty": "test_validate.py::test_a_form_with_nothing_typed_is_kept_out_and_replaces_nothing",
     "center-unknown": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",

@@ -163,6 +163,15 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             "“{field}”和所填内容写在了同一个单元格（{cell}：“{raw}”），已按“{value}”读取。请核对；"
             "以后请把内容填在“{field}”右侧的单元格。",
         ),
+        "header-reporting-unit": (
+            N,
+            "表中没有“{field}”，已把“填报单位”填写的“{value}”作为{field}读取。请核对；以后请使用下发的填报模板。",
+        ),
+        "header-reporting-unit-unclear": (
+            W,
+            "表中没有“{field}”，“填报单位”填写的“{value}”不是{center_label}的名称（可能是依托单位），"
+            "没有作为{field}使用。请在表中写明“{field}”后重新报送。",
+        ),
         "header-missing": (E, "“{field}”未填写。请{where}填写。"),
         "submission-empty": (
             E,

@@ -152,7 +152,7 @@ class SubmissionReader:
     def _read_book(
         self, book: Book, display: str, modified: datetime | None
     ) -> tuple[Submission | None, list[Finding]]:
-        scheme, lay = self.scheme, self.layout
+        scheme = self.scheme
         names = book.sheet_names
         meta = book.meta(names)
         findings: list[Finding] = []
@@ -166,11 +166,7 @@ class SubmissionReader:
             return None, findings + [located]
         sheet, grid, cells, recognised = located
         formulas = book.formulas(sheet, cells.all())
-        header_cells = {fld: cells.header[fld] for fld in lay.header_rows if fld in cells.header}
-        header = {fld: as_text(_at(grid, *ref)) for fld, ref in header_cells.items()}
-        inline = _inline_header(grid, header_cells, header, self.index)
-        for fld, (ref, value) in inline.items():
-            header[fld], header_cells[fld] = value, ref
+        header, header_cells, notes = self._header(grid, cells)
         typed_year = _year(header.get("report_year"))
         year = _year(meta.get("year") if meta else None) or typed_year
         center = (
@@ -181,14 +177,8 @@ class SubmissionReader:
         where = _Where(display, sheet, center)
         if recognised == "labels":  # after the header: the finding names whose file it is
             findings.append(self._labels_finding(meta, sheet, grid, where))
-        for fld, (ref, value) in inline.items():
-            raw = as_text(_at(grid, *ref))
-            field = lay.header_labels[fld]
-            findings.append(
-                Finding.make_typed(
-                    "header-inline", raw, **where.at(a1(*ref)), field=field, raw=raw, value=value
-                )
-            )
+        for code, ref, fields in notes:
+            findings.append(Finding.make_typed(code, fields["raw"], **where.at(a1(*ref)), **fields))
         percent = book.percent_cells(sheet, set(cells.value.values()))
         values = self._values(grid, cells, formulas, where, findings, percent)
         for other, place in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
@@ -217,6 +207,44 @@ class SubmissionReader:
             file_format=book.fmt,
         )
         return sub, findings
+
+    def _header(self, grid: list[list], cells: Cells) -> tuple[dict[str, str], dict[str, Cell], list[tuple]]:
+        """The header fields as read, their cells, and notes on how some were read, (code, cell, fields): a
+        field typed as label and value in one cell; the center's name found only under 填报单位."""
+        lay = self.layout
+        header_cells = {fld: cells.header[fld] for fld in lay.header_rows if fld in cells.header}
+        header = {fld: as_text(_at(grid, *ref)) for fld, ref in header_cells.items()}
+        notes = []
+        for fld, (ref, value) in _inline_header(grid, header_cells, header, self.index).items():
+            header[fld], header_cells[fld] = value, ref
+            raw = as_text(_at(grid, *ref))
+            notes.append(
+                ("header-inline", ref, {"field": lay.header_labels[fld], "raw": raw, "value": value})
+            )
+        unit = None if header.get("center_name") else self._reporting_unit(grid, cells)
+        if unit is not None:
+            code, ref, fields = unit
+            if code == "header-reporting-unit":
+                header["center_name"], header_cells["center_name"] = fields["value"], ref
+            notes.append(unit)
+        return header, header_cells, notes
+
+    def _reporting_unit(self, grid: list[list], cells: Cells) -> tuple[str, Cell, dict[str, str]] | None:
+        """A table with no center name but a 填报单位 (a clerk's own table): the unit that filled it in is the
+        center or its host unit (依托单位). Read as the center's name only when it names one (it holds the
+        scheme's center label, 分中心); else it is said why it was not, and the name stays missing."""
+        ref = cells.header.get(REPORTING_UNIT)
+        if ref is None:
+            return None
+        raw = as_text(_at(grid, *ref))
+        value = _COLON.split(raw, maxsplit=1)[1].strip() if _inline_label(raw) == "填报单位" else raw
+        if not value:
+            return None
+        label = self.scheme.center_label
+        fields = {"raw": raw, "value": value, "field": self.layout.header_labels["center_name"]}
+        if label and normalise_name(label) in normalise_name(value):
+            return "header-reporting-unit", ref, fields
+        return "header-reporting-unit-unclear", ref, {**fields, "center_label": label or "单位"}
 
     def _labels_finding(
         self, meta: dict[str, str] | None, sheet: str, grid: list[list], where: _Where
@@ -710,6 +738,10 @@ def _label_lookup(labels: dict[str, list[Indicator]], text: str) -> list[Indicat
     return found or []
 
 
+# 填报单位 in a clerk's own table: not a header field of ours, read as the center's name only where it names one
+REPORTING_UNIT = "reporting_unit"
+
+
 def _label_index(scheme: Scheme, lay: Layout) -> LabelIndex:
     labels: dict[str, list[Indicator]] = {}
     for ind in scheme.self_indicators:
@@ -720,6 +752,7 @@ def _label_index(scheme: Scheme, lay: Layout) -> LabelIndex:
     headers.setdefault(_strip_label("考核年度"), "report_year")
     headers.setdefault(_strip_label("评估年度"), "report_year")
     headers.setdefault(_strip_label("名称"), "center_name")
+    headers.setdefault(_strip_label("填报单位"), REPORTING_UNIT)
     categories = frozenset(_strip_label(ind.category) for ind in scheme.self_indicators)
     value_headers = frozenset(
         _strip_label(h) for h in (scheme.submission.get("value_header", ""), *VALUE_HEADERS) if h

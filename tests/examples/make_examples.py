@@ -364,12 +364,32 @@ def _clerk_slips(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     lo.edit(base, inbox("qd-data-sheet-renamed") / "崂山分中心.xlsx", "rename|1|崂山分中心数据")
     # the figure typed one cell to the right, in the unit column (protection removed), the value cell cleared
     lo.edit(base, inbox("qd-figure-in-unit-column") / "崂山分中心.xlsx", "type|1|F12|~type|1|G12|50")
+    # own tables headed 填报单位: the center's name in one cell with its label; the host unit (not a center)
+    unit = inbox("qd-retyped-reporting-unit")
+    _retyped_with_reporting_unit(tmp / "unit1.xlsx", LAOSHAN, [f"填报单位：{LAOSHAN.name}"])
+    gnumeric(tmp / "unit1.xlsx", unit / "崂山分中心自填表.xlsx")
+    _retyped_with_reporting_unit(tmp / "unit2.xlsx", SHIBEI, ["填报单位", SHIBEI.host_unit])
+    gnumeric(tmp / "unit2.xlsx", unit / "市北分中心自填表.xlsx")
     # the center's name typed into its label cell, the value cell left empty
     lo.edit(
         base,
         inbox("qd-name-in-label-cell") / "崂山分中心.xlsx",
         "set|1|A3|分中心名称：崂山区科技金融服务分中心~type|1|C3|",
     )
+
+
+def _retyped_with_reporting_unit(path: Path, center: RosterEntry, first: list) -> None:
+    """Qingdao's table retyped by a clerk who heads it 填报单位 instead of 分中心名称 (`first`: that row)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "自报表"
+    ws.append(first)
+    ws.append(["编号", center.code])
+    ws.append(["考核年度", 2017])
+    ws.append(["类别", "内容", "填报数"])
+    for ind in QD.self_indicators:
+        ws.append([ind.category, ind.label, QD_BASE[ind.id]])
+    wb.save(path)
 
 
 def _typed_by_hand(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
