@@ -272,3 +272,20 @@ def test_equal_scores_get_equal_money_from_a_budget():
     assert pay["C5"] == pay["C6"] == pay["C7"]
     amounts = [pay[f"C{n}"] for n in range(len(totals))]
     assert amounts == sorted(amounts, reverse=True)
+
+
+def test_a_center_known_by_its_code_alone_is_not_paid_until_it_is_named():
+    """No roster and the name left blank on the form: the center is ranked and graded by its code, but nobody
+    could be named on the 公示 and the payment list, so its money waits for the name."""
+    nameless = scored("QD02", 95)
+    nameless = CenterScore(
+        center=CenterInput(key="QD02", code="QD02", name=""),
+        items=(),
+        quantitative=nameless.total,
+        qualitative=None,
+        total=nameless.total,
+    )
+    rows = {r.center.key: r for r in rank_centers(QD, [nameless, scored("B", 80)], year=2017)}
+    assert rows["QD02"].rank == 1 and rows["QD02"].grade == "优秀" and rows["QD02"].subsidy == 0
+    assert "补助暂缓：分中心名称未填写，补填后再确定补助金额" in rows["QD02"].flags
+    assert rows["B"].subsidy == 20 and not any("暂缓" in f for f in rows["B"].flags)

@@ -26,6 +26,9 @@ PAY_HELD = (
     "{money}暂缓：有数据有误的填报项，更正并核实后再确定{label}"  # 补助暂缓 (Qingdao), 支持暂缓 (Guangdong)
 )
 PAY_HELD_LACKING = "{money}暂缓：{lacking}，补齐评审表后再确定{label}"
+# a center known by its code alone (no roster, the name left blank on its form): nobody can be named on the
+# 公示 and the payment list, so its money waits for the name
+PAY_HELD_NAMELESS = "{money}暂缓：{center}名称未填写，补填后再确定{label}"
 FLAG_LAST = "排名最后"
 QUALITATIVE = "定性评分"  # CenterInput.errors key of a reviewer's row in error (not an indicator of its own)
 
@@ -42,6 +45,13 @@ def pay_held_flag(scheme: Scheme, lacking: str = "") -> str:
     if lacking:
         return PAY_HELD_LACKING.format(money=scheme.money_word, label=scheme.money_label, lacking=lacking)
     return PAY_HELD.format(money=scheme.money_word, label=scheme.money_label)
+
+
+def pay_held_nameless(scheme: Scheme) -> str:
+    """The flag of a ranked center whose name nobody gave (see PAY_HELD_NAMELESS)."""
+    return PAY_HELD_NAMELESS.format(
+        money=scheme.money_word, label=scheme.money_label, center=scheme.center_label
+    )
 
 
 def pay_held_word(scheme: Scheme) -> str:
@@ -208,9 +218,15 @@ def rank_centers(
         if withhold and rank is not None:
             flags = flags + [withhold]
         lacking = "" if s.center.errors else method.lacking(s.center, reviews_given)
-        held = bool(s.center.errors or lacking) and rank is not None and bool(pay.get(s.center.key))
+        nameless = not s.center.name
+        held = (
+            bool(s.center.errors or lacking or nameless) and rank is not None and bool(pay.get(s.center.key))
+        )
         if held and not withhold:
-            flags = flags + [pay_held_flag(scheme, lacking)]
+            error_or_lacking = s.center.errors or lacking
+            flags = flags + [
+                pay_held_flag(scheme, lacking) if error_or_lacking else pay_held_nameless(scheme)
+            ]
         out.append(
             RankedCenter(
                 score=s,
@@ -311,10 +327,15 @@ def unsettled_note(scheme: Scheme, ranked: Sequence[RankedCenter], reviews_given
     if not (quota or scheme.subsidy_budget):
         return ""
     open_names = [
-        r.center.name
+        r.center.name or r.center.code
         for r in ranked
         if not r.center.vetoes
-        and (r.center.errors or not r.center.eligible or method.lacking(r.center, reviews_given))
+        and (
+            r.center.errors
+            or not r.center.eligible
+            or not r.center.name
+            or method.lacking(r.center, reviews_given)
+        )
     ]
     if not open_names:
         return ""
