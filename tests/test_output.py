@@ -168,6 +168,48 @@ def test_a_target_it_may_not_replace_is_not_said_to_be_open_in_excel(tmp_path, m
     assert (tmp_path / "排名.xlsx").read_bytes() == b"someone else's"
 
 
+def _ranking_of(tmp_path: Path) -> Path:
+    """A final (assessed) ranking of the sample inbox, which publish accepts."""
+    samples = ROOT / "sample_inputs" / "qingdao"
+    ranking = tmp_path / "排名.xlsx"
+    args = ["rank", "qingdao", str(samples / "inbox"), "--roster", str(samples / "名录.csv")]
+    args += ["--assessment", str(samples / "考核评价表.xlsx"), "-o", str(ranking)]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    return ranking
+
+
+@pytest.mark.parametrize("command", ["template", "template-per-center", "publish", "remind"])
+def test_every_command_says_when_an_open_file_made_it_write_beside(tmp_path, monkeypatch, command):
+    """template and publish wrote '… (2).xlsx' beside a file open in Excel and said only 已生成: the clerk
+    then mailed, printed or paid from the old file, never told the new one was elsewhere."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    roster = tmp_path / "名录.csv"
+    roster.write_text("编号,名称,依托单位\nQ1,甲中心,甲\nQ2,乙中心,乙\n", encoding="utf-8")
+    if command == "publish":
+        args = ["publish", "qingdao", str(_ranking_of(tmp_path)), "-o", str(out)]
+        taken = "补助发放清单"
+    elif command == "remind":
+        inbox = inbox_of(tmp_path, centers=(("Q1", "甲中心"),))
+        args = ["remind", "qingdao", str(inbox), "--roster", str(roster), "-o", str(out)]
+        taken = "催报名单"
+    else:
+        per_center = ["--per-center"] if command == "template-per-center" else []
+        args = ["template", "qingdao", "--roster", str(roster), *per_center, "-o", str(out)]
+        taken = "_Q2_乙中心" if per_center else "_填报模板"
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    [wanted] = [p for p in out.iterdir() if taken in p.name and p.suffix == ".xlsx"]
+    (out / f"~${wanted.name}").write_bytes(b"lock")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    moved = output.sibling(wanted, 2)
+    assert moved.is_file()
+    assert f"注意：{wanted} 无法替换（正在被其他程序（如Excel）占用，或没有修改它的权限），" in result.output
+    assert f"结果已另存为 {moved}" in result.output
+
+
 # ---------------------------------------------------------------------------------------------- mode
 
 

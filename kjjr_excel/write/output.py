@@ -19,6 +19,7 @@ import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from kjjr_excel.errors import OutputError, os_error_text
@@ -102,6 +103,15 @@ class UniqueNames:
 def sibling(target: Path, n: int) -> Path:
     """'排名结果.xlsx' -> '排名结果 (2).xlsx'."""
     return target.with_name(f"{target.stem} ({n}){target.suffix}")
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file asked for at `wanted` and written at `path` (a sibling when `wanted` is open or may not be
+    replaced): every command says so the same way (cli._say_written)."""
+
+    path: Path
+    wanted: Path
 
 
 def lock_files(target: Path) -> tuple[Path, Path]:
