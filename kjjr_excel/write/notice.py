@@ -22,7 +22,7 @@ from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
 from kjjr_excel.domain.rank import pay_held_word
 from kjjr_excel.domain.scheme import Scheme, say_year
-from kjjr_excel.errors import KjjrError
+from kjjr_excel.errors import KjjrError, OutputError
 from kjjr_excel.write.output import Written, atomic_write, make_folder, refuse_inputs
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
 from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
@@ -515,7 +515,10 @@ def publish_written(
     soffice = find_soffice()
     if soffice.executable is None:
         return [docx, payment], [f"公示未生成PDF：{soffice.missing}也可以在Word或WPS中打开 .docx 另存为PDF。"]
-    pdf = convert_to_pdf(docx.path, wanted[".pdf"], soffice.executable)
+    try:
+        pdf = convert_to_pdf(docx.path, wanted[".pdf"], soffice.executable)
+    except OutputError as exc:  # it names the .docx written; the payment list was written too
+        raise OutputError(f"{exc}{payment.path} 也已生成。") from None
     return [docx, Written(pdf, wanted[".pdf"]), payment], []
 
 
