@@ -298,6 +298,30 @@ def test_a_really_full_disk_is_exit_3_with_where(tmp_path, tiny_disk, full):
     assert list(scratch.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["receipts", "template"])
+def test_a_disk_full_half_way_through_a_batch_says_what_was_written_and_where(tmp_path, tiny_disk, command):
+    """receipts (one per center) and template --per-center stopped on a full disk with 磁盘空间不足 about the
+    file being written only: the analyst could not tell which receipts were there to be mailed."""
+    centers = [(f"Q{n}", f"第{n}中心") for n in range(12)]
+    out = tiny_disk / "out"
+    if command == "receipts":
+        args = ["receipts", "qingdao", str(inbox_of(tmp_path, centers)), "-o", str(out)]
+    else:
+        roster = tmp_path / "名录.csv"
+        roster.write_text("编号,名称\n" + "".join(f"{c},{n}\n" for c, n in centers), encoding="utf-8")
+        args = ["template", "qingdao", "--roster", str(roster), "--per-center", "--jobs", "1", "-o", str(out)]
+    room = 40_000 if command == "receipts" else 100_000  # a receipt is a few KB, a template some 15 KB
+    (tiny_disk / "filler").write_bytes(os.urandom(256 * 1024 - room))  # room for a few files, not for twelve
+    done = subprocess.run(
+        [sys.executable, "-m", "kjjr_excel", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert done.returncode == 3, done.stderr
+    written = sorted(p for p in out.iterdir())
+    assert 0 < len(written) < len(centers), written
+    assert done.stderr.startswith("错误：磁盘空间不足"), done.stderr
+    assert f"已写好的 {len(written)} 个文件保存在 {out} 中" in done.stderr.replace("\n", ""), done.stderr
+
+
 def test_a_disk_with_no_room_at_all_gives_our_message_and_nothing_after_it(tmp_path, tiny_disk):
     """With not one block free, XlsxWriter's zip file fails as it is closed and again when it is dropped; the
     second failure used to print "Exception ignored in: ZipFile.__del__" and a traceback after our message."""

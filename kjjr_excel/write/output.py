@@ -213,6 +213,35 @@ def disk_full_error(exc: OSError, target: Path | None = None) -> OutputError:
     )
 
 
+def batch_stopped(exc: OutputError, written: int, folder: Path) -> OutputError:
+    """The error that stopped a batch of files (receipts, per-center templates) half-way, with how many were
+    written before it and where: the analyst must know what is there to mail."""
+    if not written:
+        return exc
+    return OutputError(
+        f"{exc}已写好的 {written} 个文件保存在 {folder} 中，其余没有写成（重新运行时会全部重新生成）。"
+    )
+
+
+class Rewritten:
+    """Which of some files a batch has written since it began: each is replaced by a rename (atomic_write),
+    so a new file, or one of another inode or time than before, was written by it."""
+
+    def __init__(self, paths: Iterable[Path]) -> None:
+        self._before = {Path(p): _identity(Path(p)) for p in paths}
+
+    def count(self) -> int:
+        return sum(1 for path, was in self._before.items() if _identity(path) not in (None, was))
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
 def _free(folder: Path) -> int:
     try:
         return shutil.disk_usage(folder).free

@@ -23,11 +23,12 @@ from kjjr_excel.domain.identity import RosterIndex, match_center
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, Submission
 from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
+from kjjr_excel.errors import OutputError
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.read.ingest import IngestResult
 from kjjr_excel.read.submission import READ, UNREADABLE
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
-from kjjr_excel.write.output import UniqueNames, atomic_write, file_name, name_part
+from kjjr_excel.write.output import UniqueNames, atomic_write, batch_stopped, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
 from kjjr_excel.write.styles import Workbook, row_height, running_head, write_meta_sheet
 
@@ -123,14 +124,17 @@ def write_receipts(
         name = entry.name if entry else sub.center_name
         centers.setdefault((code, name), []).append(sub)
     written: list[Path] = []
-    for (code, name), subs in sorted(centers.items()):
-        written += run.center(code, name, subs)
-    recognised = {s.file for s in result.submissions}
-    for info_row in sorted(result.files, key=lambda x: x.file):
-        # a mail that brought no workbook is answered too; skipped files, other mails and copies are not
-        answered = (READ, UNREADABLE, MAIL_EMPTY)
-        if info_row.file not in recognised and info_row.status in answered:
-            written += run.unrecognised(info_row)
+    try:
+        for (code, name), subs in sorted(centers.items()):
+            written += run.center(code, name, subs)
+        recognised = {s.file for s in result.submissions}
+        for info_row in sorted(result.files, key=lambda x: x.file):
+            # a mail that brought no workbook is answered too; skipped files, other mails and copies are not
+            answered = (READ, UNREADABLE, MAIL_EMPTY)
+            if info_row.file not in recognised and info_row.status in answered:
+                written += run.unrecognised(info_row)
+    except OutputError as exc:  # a full disk half-way: how many were written, and where (to be mailed)
+        raise batch_stopped(exc, len(run.written), Path(out_dir)) from None
     return written
 
 
@@ -150,6 +154,7 @@ class _ReceiptRun:
     files: dict[str, InputFile] = field(default_factory=dict)
     # 甲/乙 and 甲_乙, two a.xlsx in two folders: each its own receipt on disk
     names: UniqueNames = field(default_factory=UniqueNames)
+    written: list[Path] = field(default_factory=list)  # every file so far: a full disk says how many
 
     def index(self, result: IngestResult, findings: Sequence[Finding]) -> None:
         read = set(result.findings)
@@ -169,6 +174,13 @@ class _ReceiptRun:
     def write(self, fname: str, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
         path = atomic_workbook(self.out_dir / self.names.claim(file_name(fname)), build, "receipt")
         self.names.add(path.name)  # a sibling written beside an open file is taken too
+        self.written.append(path)
+        return path
+
+    def draft(self, receipt: Path, message: bytes) -> Path:
+        """The mail draft beside a receipt."""
+        path = write_draft(receipt.with_suffix(".eml"), message)
+        self.written.append(path)
         return path
 
     def center(self, code: str, name: str, subs: Sequence[Submission]) -> list[Path]:
@@ -202,7 +214,7 @@ class _ReceiptRun:
             to=to,
             entry=entry,
         )
-        return [receipt, write_draft(receipt.with_suffix(".eml"), draft)]
+        return [receipt, self.draft(receipt, draft)]
 
     def unrecognised(self, info_row: InputFile) -> list[Path]:
         """The receipt of a file no center could be told from (and its draft with mail)."""
@@ -219,7 +231,7 @@ class _ReceiptRun:
         draft = receipt_draft(
             self.scheme, self.context.year, name="", files=sent, findings=fs, receipt=receipt, to=to
         )
-        return [receipt, write_draft(receipt.with_suffix(".eml"), draft)]
+        return [receipt, self.draft(receipt, draft)]
 
 
 def _as_sent(file: str, origins) -> str:

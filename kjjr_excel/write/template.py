@@ -30,6 +30,7 @@ from kjjr_excel.domain.parse import a1
 from kjjr_excel.domain.rank import grade_for, to_decimal
 from kjjr_excel.domain.scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
 from kjjr_excel.domain.score import excel_formula, num, score_rule
+from kjjr_excel.errors import OutputError
 from kjjr_excel.read.batch import parallel_map
 from kjjr_excel.write import output
 from kjjr_excel.write.styles import Workbook, row_height
@@ -1269,30 +1270,39 @@ def generate_written(
     output.make_folder(out)
     blank, assess_name = _names(scheme, year)
     done: list[output.Written] = []
+    todo = _center_templates(scheme, year, out, roster, assessment) if per_center else []
+    wanted = [out / output.file_name(f"{name}.xlsx") for name in (blank, assess_name)]
+    rewritten = output.Rewritten([*wanted, *(job.path for job in todo)])
 
     def tick(wanted: Path, write: Callable[[Path], Path]) -> None:
         done.append(output.Written(write(wanted), wanted))
         if progress is not None:
             progress(1)
 
-    tick(out / output.file_name(f"{blank}.xlsx"), lambda p: write_submission(p, scheme, year=year))
-    if per_center:
-        names = output.UniqueNames()  # codes A/1 and A_1 give two files, not one written twice
-        names.add(output.file_name(f"{blank}.xlsx"))
-        if assessment:
-            names.add(output.file_name(f"{assess_name}.xlsx"))
-        todo = [
-            CenterTemplate(out / names.claim(center_template_name(scheme, year, entry)), entry)
-            for entry in tuple(roster) or scheme.roster
-        ]
+    try:
+        tick(wanted[0], lambda p: write_submission(p, scheme, year=year))
         paths = _write_centers(scheme, year, todo, progress=progress, jobs=jobs)
         done.extend(output.Written(path, job.path) for path, job in zip(paths, todo, strict=True))
-    if assessment:
-        tick(
-            out / output.file_name(f"{assess_name}.xlsx"),
-            lambda p: write_assessment(p, scheme, roster=roster, year=year),
-        )
+        if assessment:
+            tick(wanted[1], lambda p: write_assessment(p, scheme, roster=roster, year=year))
+    except OutputError as exc:  # a full disk half-way: how many were written, and where
+        raise output.batch_stopped(exc, rewritten.count(), out) from None
     return done
+
+
+def _center_templates(
+    scheme: Scheme, year: int, out: Path, roster: Sequence[RosterEntry], assessment: bool
+) -> list[CenterTemplate]:
+    """The per-center templates to write (the scheme's own roster when none is given), each its own name."""
+    blank, assess_name = _names(scheme, year)
+    names = output.UniqueNames()  # codes A/1 and A_1 give two files, not one written twice
+    names.add(output.file_name(f"{blank}.xlsx"))
+    if assessment:
+        names.add(output.file_name(f"{assess_name}.xlsx"))
+    return [
+        CenterTemplate(out / names.claim(center_template_name(scheme, year, entry)), entry)
+        for entry in tuple(roster) or scheme.roster
+    ]
 
 
 @dataclass(frozen=True)
