@@ -31,7 +31,7 @@ from kjjr_excel.domain.identity import (
 )
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.model import CenterInput, InputFile, RunResult, Submission
-from kjjr_excel.domain.rank import rank_centers, unsettled_note
+from kjjr_excel.domain.rank import rank_centers, short_budget_note, unsettled_note
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import KjjrError, WrongUsage
@@ -184,6 +184,9 @@ def run_rank(
     unsettled = unsettled_note(scheme, ranked, tables.reviews_given)
     if unsettled:
         notes.append(unsettled)
+    short_budget = short_budget_note(scheme, ranked)
+    if short_budget:
+        notes.append(short_budget)
     return RunResult(
         scheme=scheme,
         year=checked.year,
@@ -202,6 +205,7 @@ def run_rank(
         provisional=provisional_reason,
         table_unusable=tables.provisional,
         unsettled=unsettled,
+        short_budget=short_budget,
     )
 
 

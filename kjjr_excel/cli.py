@@ -443,8 +443,9 @@ def _say_ranked(ranked: Ranked) -> None:
         f"{result.scheme.name}（{result.year}年度）：读取 {len(result.submissions)} 份，参加排名 {count} 个，"
         f"未提交 {len(result.missing)} 个；问题：{_summary(result.findings)}（详见“校验问题”表）。"
     )
-    if result.unsettled:
-        click.secho(result.unsettled, fg="yellow")
+    for warning in (result.unsettled, result.short_budget):
+        if warning:
+            click.secho(warning, fg="yellow")
     _say_written(ranked.workbook)
 
 
