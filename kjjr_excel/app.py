@@ -523,17 +523,20 @@ def _drafts(paths: Sequence[Path]) -> Drafts:
 class Receipts:
     receipts: int
     drafts: Drafts
+    written: list[Written] = field(
+        default_factory=list
+    )  # every file, to say those written beside an open one
 
 
 def write_receipts(inbox: Inbox, out_dir: Path, *, mail: bool = False, bars: Bars | None = None) -> Receipts:
     """`kjjr receipts`: one receipt per center (and with mail a draft beside each) in out_dir."""
-    from kjjr_excel.write.receipts import write_checked_receipts
+    from kjjr_excel.write.receipts import checked_receipt_files
 
     refuse_inputs(out_dir, inbox.paths(), folder=True)
     checked = _checked(inbox, bars)
-    paths = write_checked_receipts(inbox.scheme, checked, out_dir, mail=mail)
-    drafts = _drafts(paths)
-    return Receipts(len(paths) - len(drafts.paths), drafts)
+    written = checked_receipt_files(inbox.scheme, checked, out_dir, mail=mail)
+    drafts = _drafts([w.path for w in written])
+    return Receipts(len(written) - len(drafts.paths), drafts, written)
 
 
 @dataclass(frozen=True)

@@ -503,6 +503,8 @@ def receipts(
     from kjjr_excel.app import write_receipts
 
     written = write_receipts(_inbox(scheme, inputs, roster, year), out_dir, mail=mail, bars=_bars())
+    for w in written.written:
+        _say_moved(w)
     click.echo(f"已生成回执 {written.receipts} 份，保存在 {out_dir}")
     if mail:
         _say_drafts(written.drafts)

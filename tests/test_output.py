@@ -178,7 +178,7 @@ def _ranking_of(tmp_path: Path) -> Path:
     return ranking
 
 
-@pytest.mark.parametrize("command", ["template", "template-per-center", "publish", "remind"])
+@pytest.mark.parametrize("command", ["template", "template-per-center", "publish", "remind", "receipts"])
 def test_every_command_says_when_an_open_file_made_it_write_beside(tmp_path, monkeypatch, command):
     """template and publish wrote '… (2).xlsx' beside a file open in Excel and said only 已生成: the clerk
     then mailed, printed or paid from the old file, never told the new one was elsewhere."""
@@ -190,6 +190,9 @@ def test_every_command_says_when_an_open_file_made_it_write_beside(tmp_path, mon
     if command == "publish":
         args = ["publish", "qingdao", str(_ranking_of(tmp_path)), "-o", str(out)]
         taken = "补助发放清单"
+    elif command == "receipts":
+        args = ["receipts", "qingdao", str(inbox_of(tmp_path)), "--mail", "-o", str(out)]
+        taken = "回执_Q2"
     elif command == "remind":
         inbox = inbox_of(tmp_path, centers=(("Q1", "甲中心"),))
         args = ["remind", "qingdao", str(inbox), "--roster", str(roster), "-o", str(out)]
