@@ -31,14 +31,14 @@ from kjjr_excel.domain.identity import (
 )
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.model import CenterInput, InputFile, RunResult, Submission
-from kjjr_excel.domain.rank import rank_centers, unsettled_note
+from kjjr_excel.domain.rank import rank_centers, short_budget_note, unsettled_note
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import KjjrError, WrongUsage
 from kjjr_excel.read.guards import display_name
 from kjjr_excel.read.roster import read_roster
 from kjjr_excel.read.tables import read_tables, table_files, tables_in_inputs
-from kjjr_excel.write.output import make_folder, refuse_inputs
+from kjjr_excel.write.output import Written, make_folder, refuse_inputs
 
 if TYPE_CHECKING:
     from kjjr_excel.read.history import History
@@ -184,6 +184,9 @@ def run_rank(
     unsettled = unsettled_note(scheme, ranked, tables.reviews_given)
     if unsettled:
         notes.append(unsettled)
+    short_budget = short_budget_note(scheme, ranked)
+    if short_budget:
+        notes.append(short_budget)
     return RunResult(
         scheme=scheme,
         year=checked.year,
@@ -202,6 +205,7 @@ def run_rank(
         provisional=provisional_reason,
         table_unusable=tables.provisional,
         unsettled=unsettled,
+        short_budget=short_budget,
     )
 
 
@@ -372,14 +376,6 @@ def default_output(scheme: Scheme, suffix: str) -> Path:
 
 
 @dataclass(frozen=True)
-class Written:
-    """A workbook asked for at `wanted` and written at `path` (a sibling when `wanted` is locked)."""
-
-    path: Path
-    wanted: Path
-
-
-@dataclass(frozen=True)
 class TemplateOptions:
     scheme: Scheme
     out_dir: Path
@@ -390,16 +386,16 @@ class TemplateOptions:
     jobs: int | None = None
 
 
-def make_templates(options: TemplateOptions, bars: Bars | None = None) -> list[Path]:
-    """`kjjr template`: the blank template, per-center ones, the assessment workbook; the paths written."""
-    from kjjr_excel.write.template import generate
+def make_templates(options: TemplateOptions, bars: Bars | None = None) -> list[Written]:
+    """`kjjr template`: the blank template, per-center ones, the assessment workbook; what was written where."""
+    from kjjr_excel.write.template import generate_written
 
     entries = load_roster(options.scheme, options.roster)
     if options.per_center and not entries:
         raise WrongUsage("--per-center 需要名录：请用 --roster 指定名录文件。")
     total = 1 + (len(entries) if options.per_center else 0) + (1 if options.assessment else 0)
     with _bar(bars, "生成模板", lambda: total) as update:
-        return generate(
+        return generate_written(
             options.scheme,
             options.out_dir,
             roster=entries,
@@ -527,27 +523,31 @@ def _drafts(paths: Sequence[Path]) -> Drafts:
 class Receipts:
     receipts: int
     drafts: Drafts
+    written: list[Written] = field(
+        default_factory=list
+    )  # every file, to say those written beside an open one
 
 
 def write_receipts(inbox: Inbox, out_dir: Path, *, mail: bool = False, bars: Bars | None = None) -> Receipts:
     """`kjjr receipts`: one receipt per center (and with mail a draft beside each) in out_dir."""
-    from kjjr_excel.write.receipts import write_checked_receipts
+    from kjjr_excel.write.receipts import checked_receipt_files
 
     refuse_inputs(out_dir, inbox.paths(), folder=True)
     checked = _checked(inbox, bars)
-    paths = write_checked_receipts(inbox.scheme, checked, out_dir, mail=mail)
-    drafts = _drafts(paths)
-    return Receipts(len(paths) - len(drafts.paths), drafts)
+    written = checked_receipt_files(inbox.scheme, checked, out_dir, mail=mail)
+    drafts = _drafts([w.path for w in written])
+    return Receipts(len(written) - len(drafts.paths), drafts, written)
 
 
 @dataclass(frozen=True)
 class Reminders:
-    listing: Path
+    listing: Written
     drafts: Drafts
 
 
 def write_reminders(inbox: Inbox, out_dir: Path, bars: Bars | None = None) -> Reminders:
     """`kjjr remind`: a draft for every roster center without a valid submission, and the list of them."""
+    from kjjr_excel.write.remind import listing_name
     from kjjr_excel.write.remind import write_reminders as write_all
 
     if inbox.roster is None and not inbox.scheme.roster:
@@ -555,23 +555,28 @@ def write_reminders(inbox: Inbox, out_dir: Path, bars: Bars | None = None) -> Re
     refuse_inputs(out_dir, inbox.paths(), folder=True)  # its drafts and templates would be read next time
     checked = _checked(inbox, bars)
     listing, drafts = write_all(inbox.scheme, checked, out_dir)
-    return Reminders(listing, _drafts(drafts))
+    wanted = Path(out_dir) / listing_name(inbox.scheme, checked.year)
+    return Reminders(Written(listing, wanted), _drafts(drafts))
 
 
 @dataclass(frozen=True)
 class Published:
-    paths: list[Path]
+    written: list[Written]
     notes: list[str]  # what the user should know (no PDF without LibreOffice...)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [w.path for w in self.written]
 
 
 def publish(
     scheme: Scheme, ranking: Path, out_dir: Path, *, days: int | None = None, when: datetime | None = None
 ) -> Published:
     """`kjjr publish`: the 公示 (.docx, .pdf) and the payment list from a ranking workbook."""
-    from kjjr_excel.write.notice import publish as write_all
+    from kjjr_excel.write.notice import publish_written
 
-    paths, notes = write_all(scheme, ranking, out_dir, days=days, when=when)
-    return Published(paths, notes)
+    written, notes = publish_written(scheme, ranking, out_dir, days=days, when=when)
+    return Published(written, notes)
 
 
 def scheme_summary(file: str) -> list[str]:

@@ -207,13 +207,20 @@ def natural_key(text: str) -> list:
 
 
 def _say_written(written: Written) -> None:
+    """已生成 and where, after a note when the file had to go beside the name asked for."""
+    _say_moved(written)
+    click.echo(f"已生成：{written.path}")
+
+
+def _say_moved(written: Written) -> None:
+    """The note every command gives for an output written beside a name that is open or may not be replaced:
+    the clerk would otherwise mail, print or pay from the old file."""
     if Path(written.path) != Path(written.wanted):
         click.secho(
             f"注意：{written.wanted} 无法替换（正在被其他程序（如Excel）占用，或没有修改它的权限），"
             f"结果已另存为 {written.path}",
             fg="yellow",
         )
-    click.echo(f"已生成：{written.path}")
 
 
 def _summary(findings: list[Finding]) -> str:
@@ -297,11 +304,13 @@ def template(
     from kjjr_excel.app import TemplateOptions, make_templates
 
     options = TemplateOptions(_scheme(scheme), out_dir, roster, year, per_center, assessment, jobs)
-    paths = make_templates(options, _bars())
-    for p in paths[:5]:
-        click.echo(f"已生成：{p}")
-    if len(paths) > 5:
-        click.echo(f"……共 {len(paths)} 个文件，保存在 {out_dir}")
+    written = make_templates(options, _bars())
+    for w in written[:5]:
+        _say_written(w)
+    if len(written) > 5:
+        for w in written[5:]:  # a template beside an open one is named, however far down the list
+            _say_moved(w)
+        click.echo(f"……共 {len(written)} 个文件，保存在 {out_dir}")
 
 
 @cli.command()
@@ -434,8 +443,9 @@ def _say_ranked(ranked: Ranked) -> None:
         f"{result.scheme.name}（{result.year}年度）：读取 {len(result.submissions)} 份，参加排名 {count} 个，"
         f"未提交 {len(result.missing)} 个；问题：{_summary(result.findings)}（详见“校验问题”表）。"
     )
-    if result.unsettled:
-        click.secho(result.unsettled, fg="yellow")
+    for warning in (result.unsettled, result.short_budget):
+        if warning:
+            click.secho(warning, fg="yellow")
     _say_written(ranked.workbook)
 
 
@@ -493,6 +503,8 @@ def receipts(
     from kjjr_excel.app import write_receipts
 
     written = write_receipts(_inbox(scheme, inputs, roster, year), out_dir, mail=mail, bars=_bars())
+    for w in written.written:
+        _say_moved(w)
     click.echo(f"已生成回执 {written.receipts} 份，保存在 {out_dir}")
     if mail:
         _say_drafts(written.drafts)
@@ -532,7 +544,8 @@ def remind(
         click.echo(f"名录中的{inbox.scheme.center_label}都已有效报送，无需催报。")
     else:
         _say_drafts(reminders.drafts)
-    click.echo(f"已生成催报名单：{reminders.listing}")
+    _say_moved(reminders.listing)
+    click.echo(f"已生成催报名单：{reminders.listing.path}")
 
 
 @cli.command()
@@ -550,8 +563,8 @@ def publish(scheme: str, ranking: Path, out_dir: Path, days: int | None) -> None
     from kjjr_excel import app
 
     published = app.publish(_scheme(scheme), ranking, out_dir, days=days)
-    for path in published.paths:
-        click.echo(f"已生成：{path}")
+    for written in published.written:
+        _say_written(written)
     for note in published.notes:
         click.secho(note, fg="yellow")
 

@@ -5,6 +5,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
@@ -538,6 +539,31 @@ def test_a_form_sent_back_blank_is_no_submission_and_never_replaces_the_real_one
     assert sorted(next(v for v in r if str(v).endswith(".xlsx")) for r in empty) == sorted(
         [f"{a.code}-催报附件.xlsx", f"{d.code}.xlsx"]
     )
+
+
+def test_a_budget_too_small_for_the_floors_is_said_on_the_console(tmp_path):
+    """The notice: 合格及以上等次的分中心给予20万元以上的补助. A budget of 30 万元 for two 优秀 centers cannot
+    give each its 20 万元: it is shared evenly (15 each), and only the 排名 foot said so; the console of
+    kjjr rank said nothing, and the analyst went on to publish and pay."""
+    roster = fill_qingdao(tmp_path / "inbox")
+    assessment = tmp_path / "考核评价表.xlsx"
+    write_assessment(assessment, QD, roster=roster, rows={"QD02": {"major_contribution": 10}})
+    copy = tmp_path / "qd-budget.toml"
+    assert CliRunner().invoke(cli, ["scheme", "new", "--from", "qingdao", "-o", str(copy)]).exit_code == 0
+    copy.write_text(re.sub(r"(?m)^budget = 0\b", "budget = 30", copy.read_text("utf-8")), "utf-8")
+    out = tmp_path / "rank.xlsx"
+    args = ["rank", str(copy), str(tmp_path / "inbox"), "--assessment", str(assessment), "-o", str(out)]
+    result = CliRunner().invoke(cli, args, color=True)
+    assert result.exit_code == 0, result.output
+    rows = ranking_rows(out)
+    assert rows["QD01"]["补助金额（万元）"] == rows["QD03"]["补助金额（万元）"] == 15
+    said = click.style(
+        "注意：补助总额 30 万元不足以给合格及以上的 2 个分中心每个保底 20 万元，已按总额平均分配（每个 15 万元），"
+        "达不到“合格及以上等次的分中心给予20万元以上的补助”。请核对考核方案中的补助总额（[subsidy] budget）"
+        "后重新排名，再公示和发放。",
+        fg="yellow",
+    )
+    assert said in result.output, result.output
 
 
 def test_a_copy_of_the_scheme_made_after_the_forms_went_out_reads_them(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -130,6 +131,24 @@ def test_a_member_whose_directory_lies_about_its_size_is_refused(tmp_path):
     assert [f.code for f in result.findings] == ["file-corrupt"] and result.findings[
         0
     ].file == "lie.zip › a.xlsx"
+
+
+def test_a_member_the_system_cannot_read_is_said_in_chinese(tmp_path):
+    """A directory that places the member before the zip's start (a cut or badly joined download) made the
+    system's seek fail, and its English text went into the Chinese finding: （Invalid argument）."""
+    book = _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))
+    archive = _zip(tmp_path / "报送.zip", {"a.xlsx": book})
+    data = bytearray(archive.read_bytes())
+    end = data.rfind(b"PK\x05\x06")  # the end record: where the directory starts, at offset 16
+    start = int.from_bytes(data[end + 16 : end + 20], "little")
+    data[end + 16 : end + 20] = (start + 100_000).to_bytes(4, "little")
+    archive.write_bytes(bytes(data))
+    result = ingest(GD, [archive], jobs=1)
+    assert result.submissions == []
+    [finding] = result.findings
+    assert (finding.code, finding.file) == ("file-corrupt", "报送.zip › a.xlsx")
+    assert "a.xlsx 无法解压" in finding.message and "压缩包的目录已损坏" in finding.message
+    assert not re.search(r"[A-Za-z]{3}", re.sub(r"xlsx|Excel", "", finding.message)), finding.message
 
 
 def test_a_workbook_named_zip_is_read_as_the_workbook_it_is(tmp_path):

@@ -137,6 +137,12 @@ def test_publish_writes_the_payment_list_before_libreoffice_fails(qd_ranking: Pa
         and "用LibreOffice生成PDF失败（source file could not be loaded）" in result.output
     )
     assert sorted(p.suffix for p in out.iterdir()) == [".docx", ".xlsx"]
+    # both files written are named: the 补助发放清单 was not, and the clerk thought it missing too
+    [docx] = out.glob("*.docx")
+    [payment] = out.glob("*.xlsx")
+    flat = result.output.replace("\n", "")
+    assert f"{docx} 已写好，可直接打印。{payment} 也已生成。" in flat
+    assert "补助发放清单" in payment.name
 
 
 # ---------------------------------------------------------------------------------------------- 发放清单

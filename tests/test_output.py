@@ -168,6 +168,51 @@ def test_a_target_it_may_not_replace_is_not_said_to_be_open_in_excel(tmp_path, m
     assert (tmp_path / "排名.xlsx").read_bytes() == b"someone else's"
 
 
+def _ranking_of(tmp_path: Path) -> Path:
+    """A final (assessed) ranking of the sample inbox, which publish accepts."""
+    samples = ROOT / "sample_inputs" / "qingdao"
+    ranking = tmp_path / "排名.xlsx"
+    args = ["rank", "qingdao", str(samples / "inbox"), "--roster", str(samples / "名录.csv")]
+    args += ["--assessment", str(samples / "考核评价表.xlsx"), "-o", str(ranking)]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    return ranking
+
+
+@pytest.mark.parametrize("command", ["template", "template-per-center", "publish", "remind", "receipts"])
+def test_every_command_says_when_an_open_file_made_it_write_beside(tmp_path, monkeypatch, command):
+    """template and publish wrote '… (2).xlsx' beside a file open in Excel and said only 已生成: the clerk
+    then mailed, printed or paid from the old file, never told the new one was elsewhere."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    roster = tmp_path / "名录.csv"
+    roster.write_text("编号,名称,依托单位\nQ1,甲中心,甲\nQ2,乙中心,乙\n", encoding="utf-8")
+    if command == "publish":
+        args = ["publish", "qingdao", str(_ranking_of(tmp_path)), "-o", str(out)]
+        taken = "补助发放清单"
+    elif command == "receipts":
+        args = ["receipts", "qingdao", str(inbox_of(tmp_path)), "--mail", "-o", str(out)]
+        taken = "回执_Q2"
+    elif command == "remind":
+        inbox = inbox_of(tmp_path, centers=(("Q1", "甲中心"),))
+        args = ["remind", "qingdao", str(inbox), "--roster", str(roster), "-o", str(out)]
+        taken = "催报名单"
+    else:
+        per_center = ["--per-center"] if command == "template-per-center" else []
+        args = ["template", "qingdao", "--roster", str(roster), *per_center, "-o", str(out)]
+        taken = "_Q2_乙中心" if per_center else "_填报模板"
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    [wanted] = [p for p in out.iterdir() if taken in p.name and p.suffix == ".xlsx"]
+    (out / f"~${wanted.name}").write_bytes(b"lock")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    moved = output.sibling(wanted, 2)
+    assert moved.is_file()
+    assert f"注意：{wanted} 无法替换（正在被其他程序（如Excel）占用，或没有修改它的权限），" in result.output
+    assert f"结果已另存为 {moved}" in result.output
+
+
 # ---------------------------------------------------------------------------------------------- mode
 
 
@@ -254,6 +299,30 @@ def test_a_really_full_disk_is_exit_3_with_where(tmp_path, tiny_disk, full):
     assert (out_dir / "排名.xlsx").read_bytes() == b"previous"
     assert sorted(p.name for p in out_dir.iterdir() if p.name not in ("filler", "t")) == ["排名.xlsx"]
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["receipts", "template"])
+def test_a_disk_full_half_way_through_a_batch_says_what_was_written_and_where(tmp_path, tiny_disk, command):
+    """receipts (one per center) and template --per-center stopped on a full disk with 磁盘空间不足 about the
+    file being written only: the analyst could not tell which receipts were there to be mailed."""
+    centers = [(f"Q{n}", f"第{n}中心") for n in range(12)]
+    out = tiny_disk / "out"
+    if command == "receipts":
+        args = ["receipts", "qingdao", str(inbox_of(tmp_path, centers)), "-o", str(out)]
+    else:
+        roster = tmp_path / "名录.csv"
+        roster.write_text("编号,名称\n" + "".join(f"{c},{n}\n" for c, n in centers), encoding="utf-8")
+        args = ["template", "qingdao", "--roster", str(roster), "--per-center", "--jobs", "1", "-o", str(out)]
+    room = 40_000 if command == "receipts" else 100_000  # a receipt is a few KB, a template some 15 KB
+    (tiny_disk / "filler").write_bytes(os.urandom(256 * 1024 - room))  # room for a few files, not for twelve
+    done = subprocess.run(
+        [sys.executable, "-m", "kjjr_excel", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert done.returncode == 3, done.stderr
+    written = sorted(p for p in out.iterdir())
+    assert 0 < len(written) < len(centers), written
+    assert done.stderr.startswith("错误：磁盘空间不足"), done.stderr
+    assert f"已写好的 {len(written)} 个文件保存在 {out} 中" in done.stderr.replace("\n", ""), done.stderr
 
 
 def test_a_disk_with_no_room_at_all_gives_our_message_and_nothing_after_it(tmp_path, tiny_disk):

@@ -206,3 +206,4 @@ class RunResult:
     unsettled: str = (
         ""  # others' grades or amounts hang on a center in error (rank.unsettled_note), "" if none
     )
+    short_budget: str = ""  # a budget too small for every qualifying center's floor (rank.short_budget_note)

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from kjjr_excel.domain.methods import Method, method_of
 from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord, RankedCenter
+from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.domain.score import cents
 
@@ -128,7 +129,7 @@ def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[s
     rest = scheme.subsidy_budget - floor * len(qualifying)
     score_sum = sum(t for _, t, _ in qualifying)
     if rest <= 0 or score_sum <= 0:
-        share = (scheme.subsidy_budget / len(qualifying)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        share = even_share(scheme, len(qualifying))
         covered = floors_covered(scheme, len(qualifying))
         for k, _, _ in qualifying:
             out[k] = floor if covered else min(floor, share)
@@ -136,6 +137,29 @@ def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[s
     for k, share in _shared_cents(int(rest * 100), [(k, t) for k, t, _ in qualifying]).items():
         out[k] = floor + Decimal(share) / 100
     return out
+
+
+def even_share(scheme: Scheme, qualifying: int) -> Decimal:
+    """A budget shared evenly among `qualifying` centers, to the 0.01 万元 below."""
+    return (scheme.subsidy_budget / qualifying).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def short_budget_note(scheme: Scheme, ranked: Sequence[RankedCenter]) -> str:
+    """What the run must say when a total budget cannot give every qualifying center its floor (the notice's
+    合格及以上等次的分中心给予20万元以上的补助 is then not kept; '' otherwise): the 排名 foot says it too."""
+    failing = {g.name for g in scheme.grades if g.failing}
+    paid = sum(1 for r in ranked if r.rank is not None and r.grade not in failing)
+    if not scheme.subsidy_budget or not paid or floors_covered(scheme, paid):
+        return ""
+    lowest = next(g.name for g in reversed(scheme.grades) if not g.failing)
+    label, word = scheme.center_label, scheme.money_word
+    budget, floor = fmt_decimal(scheme.subsidy_budget), fmt_decimal(scheme.subsidy_floor)
+    share = fmt_decimal(min(scheme.subsidy_floor, even_share(scheme, paid)))
+    return (
+        f"注意：{word}总额 {budget} 万元不足以给{lowest}及以上的 {paid} 个{label}每个保底 {floor} 万元，"
+        f"已按总额平均分配（每个 {share} 万元），达不到“{lowest}及以上等次的{label}给予{floor}万元以上的{word}”。"
+        f"请核对考核方案中的{word}总额（[subsidy] budget）后重新排名，再公示和发放。"
+    )
 
 
 def _shared_cents(cents: int, totals: list[tuple[str, Decimal]]) -> dict[str, int]:

@@ -26,6 +26,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.layout import META_SHEET
 from kjjr_excel.domain.parse import a1, as_text
+from kjjr_excel.errors import os_error_text
 from kjjr_excel.read import guards
 from kjjr_excel.read.inbox import ArchiveMember, MemberFile
 
@@ -414,8 +415,9 @@ def _read_bytes(path: Path | ArchiveMember, display: str) -> bytes:
         return guards.read_input(path, MAX_FILE_BYTES)
     except guards.Guarded as refused:
         raise Refused(_guarded(refused, display)) from None
-    except OSError as exc:  # an archive member that cannot be inflated (the message says why, in Chinese)
-        detail = exc.strerror or (str(exc) if exc.errno is None else "读取时发生系统错误")
+    except OSError as exc:  # an archive member that cannot be inflated: inbox says why, in Chinese, without
+        # an errno; the system's own text (strerror) is English, so an errno is said in the users' words
+        detail = str(exc) if exc.errno is None else os_error_text(exc, "读取时发生系统错误")
         raise Refused(Finding.make("file-corrupt", file=display, detail=detail)) from None
 
 

@@ -178,9 +178,21 @@ def _member(fh, name: str, offset: int | None = None) -> bytes:
         raise OSError(
             f"压缩包中的 {_decoded(name)} 无法解压（压缩数据已损坏或使用了不支持的压缩方式）"
         ) from None
+    except OSError as exc:
+        if exc.errno is None:  # ours just above, already in Chinese
+            raise
+        raise OSError(f"压缩包中的 {_decoded(name)} 无法解压（{_zip_os_reason(exc)}）") from None
     if len(out) != info.file_size:
         raise OSError(f"压缩包中的 {_decoded(name)} 实际大小与声明不符")
     return out
+
+
+def _zip_os_reason(exc: OSError) -> str:
+    """Why the system refused to read a member, in Chinese: a seek before the file's start (EINVAL) comes from
+    a directory that places the member where no data is, as in a cut or badly joined download."""
+    if exc.errno == errno.EINVAL:
+        return "压缩包的目录已损坏"
+    return os_error_text(exc, "读取时发生系统错误")
 
 
 def _entry(zf: zipfile.ZipFile, name: str, offset: int) -> zipfile.ZipInfo:

@@ -22,8 +22,8 @@ from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
 from kjjr_excel.domain.rank import pay_held_word
 from kjjr_excel.domain.scheme import Scheme, say_year
-from kjjr_excel.errors import KjjrError
-from kjjr_excel.write.output import atomic_write, make_folder, refuse_inputs
+from kjjr_excel.errors import KjjrError, OutputError
+from kjjr_excel.write.output import Written, atomic_write, make_folder, refuse_inputs
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
 from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
 from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, row_height, spacer_row, write_meta_sheet
@@ -489,26 +489,42 @@ def _payment_foot(
 def publish(
     scheme: Scheme, ranking: Path, out_dir: Path, *, days: int | None = None, when: datetime | None = None
 ) -> tuple[list[Path], list[str]]:
+    """The paths publish_written wrote, and its notes."""
+    written, notes = publish_written(scheme, ranking, out_dir, days=days, when=when)
+    return [w.path for w in written], notes
+
+
+def publish_written(
+    scheme: Scheme, ranking: Path, out_dir: Path, *, days: int | None = None, when: datetime | None = None
+) -> tuple[list[Written], list[str]]:
     """Write the 公示 (.docx, and .pdf where LibreOffice is present) and the payment list from a ranking
-    workbook; return the paths written and notes to show (e.g. no PDF without LibreOffice)."""
+    workbook; return what was written where (an open file sends its output beside) and notes to show (e.g. no
+    PDF without LibreOffice)."""
     when = (when or datetime.now()).replace(microsecond=0)
     book = read_ranking(scheme, ranking)
     out_dir = Path(out_dir)
     make_folder(out_dir)
     t = _texts(scheme, book.year, days)
-    for name in (f"{t['heading']}.docx", f"{t['heading']}.pdf", f"{t['payment_title']}.xlsx"):
-        refuse_inputs(out_dir / name, [ranking])  # a ranking saved under one of these names is not replaced
-    docx = write_notice(scheme, book, out_dir / f"{t['heading']}.docx", days=days, when=when)
+    wanted = {suffix: out_dir / f"{t['heading']}{suffix}" for suffix in (".docx", ".pdf")}
+    wanted[".xlsx"] = out_dir / f"{t['payment_title']}.xlsx"
+    for name in wanted.values():
+        refuse_inputs(name, [ranking])  # a ranking saved under one of these names is not replaced
+    docx = Written(write_notice(scheme, book, wanted[".docx"], days=days, when=when), wanted[".docx"])
     # the payment list before the PDF: LibreOffice may be missing or fail, and takes nothing else with it
-    payment = write_payment_list(scheme, book, out_dir / f"{t['payment_title']}.xlsx", when=when)
+    payment = Written(write_payment_list(scheme, book, wanted[".xlsx"], when=when), wanted[".xlsx"])
     soffice = find_soffice()
     if soffice.executable is None:
         return [docx, payment], [f"公示未生成PDF：{soffice.missing}也可以在Word或WPS中打开 .docx 另存为PDF。"]
-    return [docx, convert_to_pdf(docx, out_dir / f"{t['heading']}.pdf", soffice.executable), payment], []
+    try:
+        pdf = convert_to_pdf(docx.path, wanted[".pdf"], soffice.executable)
+    except OutputError as exc:  # it names the .docx written; the payment list was written too
+        raise OutputError(f"{exc}{payment.path} 也已生成。") from None
+    return [docx, Written(pdf, wanted[".pdf"]), payment], []
 
 
 __all__: Sequence[str] = [
     "publish",
+    "publish_written",
     "read_ranking",
     "notice_table",
     "payment_rows",

@@ -19,6 +19,7 @@ import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from kjjr_excel.errors import OutputError, os_error_text
@@ -102,6 +103,15 @@ class UniqueNames:
 def sibling(target: Path, n: int) -> Path:
     """'排名结果.xlsx' -> '排名结果 (2).xlsx'."""
     return target.with_name(f"{target.stem} ({n}){target.suffix}")
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file asked for at `wanted` and written at `path` (a sibling when `wanted` is open or may not be
+    replaced): every command says so the same way (cli._say_written)."""
+
+    path: Path
+    wanted: Path
 
 
 def lock_files(target: Path) -> tuple[Path, Path]:
@@ -201,6 +211,35 @@ def disk_full_error(exc: OSError, target: Path | None = None) -> OutputError:
         f"磁盘空间不足：无法在 {folder or Path.cwd()} 中写入{name}，原有的文件没有改动。"
         f"请清理磁盘空间后重试，或用 -o 指定其他磁盘上的位置。"
     )
+
+
+def batch_stopped(exc: OutputError, written: int, folder: Path) -> OutputError:
+    """The error that stopped a batch of files (receipts, per-center templates) half-way, with how many were
+    written before it and where: the analyst must know what is there to mail."""
+    if not written:
+        return exc
+    return OutputError(
+        f"{exc}已写好的 {written} 个文件保存在 {folder} 中，其余没有写成（重新运行时会全部重新生成）。"
+    )
+
+
+class Rewritten:
+    """Which of some files a batch has written since it began: each is replaced by a rename (atomic_write),
+    so a new file, or one of another inode or time than before, was written by it."""
+
+    def __init__(self, paths: Iterable[Path]) -> None:
+        self._before = {Path(p): _identity(Path(p)) for p in paths}
+
+    def count(self) -> int:
+        return sum(1 for path, was in self._before.items() if _identity(path) not in (None, was))
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def _free(folder: Path) -> int:

@@ -23,11 +23,12 @@ from kjjr_excel.domain.identity import RosterIndex, match_center
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, Submission
 from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
+from kjjr_excel.errors import OutputError
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.read.ingest import IngestResult
 from kjjr_excel.read.submission import READ, UNREADABLE
 from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
-from kjjr_excel.write.output import UniqueNames, atomic_write, file_name, name_part
+from kjjr_excel.write.output import UniqueNames, Written, atomic_write, batch_stopped, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
 from kjjr_excel.write.styles import Workbook, row_height, running_head, write_meta_sheet
 
@@ -95,6 +96,13 @@ class ReceiptContext:
 
 
 def write_receipts(
+    scheme: Scheme, result: IngestResult, findings: list[Finding], out_dir: Path, **options
+) -> list[Path]:
+    """The paths receipt_files wrote (it takes the same options)."""
+    return [w.path for w in receipt_files(scheme, result, findings, out_dir, **options)]
+
+
+def receipt_files(
     scheme: Scheme,
     result: IngestResult,
     findings: list[Finding],
@@ -105,8 +113,9 @@ def write_receipts(
     mail: bool = False,
     year: int | None = None,
     when: datetime | None = None,
-) -> list[Path]:
-    """One 回执 per center (all its files) and one per unrecognised file; returns the paths written. accepted:
+) -> list[Written]:
+    """One 回执 per center (all its files) and one per unrecognised file; returns what was written where (an
+    open receipt sends its successor beside it). accepted:
     the submissions validation kept; a file read but not kept (a superseded copy, another year) says so.
     mail: beside each receipt an .eml draft to the sender of its mails (else the roster's 邮箱), receipt
     attached; year: the assessment year the receipts and drafts name (default the scheme's); when: the
@@ -122,16 +131,18 @@ def write_receipts(
         code = entry.code if entry else sub.center_code
         name = entry.name if entry else sub.center_name
         centers.setdefault((code, name), []).append(sub)
-    written: list[Path] = []
-    for (code, name), subs in sorted(centers.items()):
-        written += run.center(code, name, subs)
-    recognised = {s.file for s in result.submissions}
-    for info_row in sorted(result.files, key=lambda x: x.file):
-        # a mail that brought no workbook is answered too; skipped files, other mails and copies are not
-        answered = (READ, UNREADABLE, MAIL_EMPTY)
-        if info_row.file not in recognised and info_row.status in answered:
-            written += run.unrecognised(info_row)
-    return written
+    try:
+        for (code, name), subs in sorted(centers.items()):
+            run.center(code, name, subs)
+        recognised = {s.file for s in result.submissions}
+        for info_row in sorted(result.files, key=lambda x: x.file):
+            # a mail that brought no workbook is answered too; skipped files, other mails and copies are not
+            answered = (READ, UNREADABLE, MAIL_EMPTY)
+            if info_row.file not in recognised and info_row.status in answered:
+                run.unrecognised(info_row)
+    except OutputError as exc:  # a full disk half-way: how many were written, and where (to be mailed)
+        raise batch_stopped(exc, len(run.written), Path(out_dir)) from None
+    return run.written
 
 
 @dataclass
@@ -150,6 +161,7 @@ class _ReceiptRun:
     files: dict[str, InputFile] = field(default_factory=dict)
     # 甲/乙 and 甲_乙, two a.xlsx in two folders: each its own receipt on disk
     names: UniqueNames = field(default_factory=UniqueNames)
+    written: list[Written] = field(default_factory=list)  # every file so far: a full disk says how many
 
     def index(self, result: IngestResult, findings: Sequence[Finding]) -> None:
         read = set(result.findings)
@@ -167,8 +179,17 @@ class _ReceiptRun:
         return shown
 
     def write(self, fname: str, build: Callable[[xlsxwriter.Workbook], None]) -> Path:
-        path = atomic_workbook(self.out_dir / self.names.claim(file_name(fname)), build, "receipt")
+        wanted = self.out_dir / self.names.claim(file_name(fname))
+        path = atomic_workbook(wanted, build, "receipt")
         self.names.add(path.name)  # a sibling written beside an open file is taken too
+        self.written.append(Written(path, wanted))
+        return path
+
+    def draft(self, receipt: Path, message: bytes) -> Path:
+        """The mail draft beside a receipt."""
+        wanted = receipt.with_suffix(".eml")
+        path = write_draft(wanted, message)
+        self.written.append(Written(path, wanted))
         return path
 
     def center(self, code: str, name: str, subs: Sequence[Submission]) -> list[Path]:
@@ -202,7 +223,7 @@ class _ReceiptRun:
             to=to,
             entry=entry,
         )
-        return [receipt, write_draft(receipt.with_suffix(".eml"), draft)]
+        return [receipt, self.draft(receipt, draft)]
 
     def unrecognised(self, info_row: InputFile) -> list[Path]:
         """The receipt of a file no center could be told from (and its draft with mail)."""
@@ -219,7 +240,7 @@ class _ReceiptRun:
         draft = receipt_draft(
             self.scheme, self.context.year, name="", files=sent, findings=fs, receipt=receipt, to=to
         )
-        return [receipt, write_draft(receipt.with_suffix(".eml"), draft)]
+        return [receipt, self.draft(receipt, draft)]
 
 
 def _as_sent(file: str, origins) -> str:
@@ -235,8 +256,15 @@ def _as_sent(file: str, origins) -> str:
 def write_checked_receipts(
     scheme: Scheme, checked: Checked, out_dir: Path, *, mail: bool = False
 ) -> list[Path]:
-    """write_receipts for an inbox that app.check_inbox read and validated (kjjr receipts, the demo)."""
-    return write_receipts(
+    """The paths checked_receipt_files wrote."""
+    return [w.path for w in checked_receipt_files(scheme, checked, out_dir, mail=mail)]
+
+
+def checked_receipt_files(
+    scheme: Scheme, checked: Checked, out_dir: Path, *, mail: bool = False
+) -> list[Written]:
+    """receipt_files for an inbox that app.check_inbox read and validated (kjjr receipts, the demo)."""
+    return receipt_files(
         scheme,
         checked.ingest_result,
         checked.findings,

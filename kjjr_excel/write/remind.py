@@ -23,11 +23,16 @@ from kjjr_excel.write.template import center_template_name, write_submission
 if TYPE_CHECKING:
     from kjjr_excel.app import Checked
 
-__all__ = ["write_reminders", "LISTING_COLUMNS"]
+__all__ = ["write_reminders", "listing_name", "LISTING_COLUMNS"]
 
 # widths that fit A4 landscape at full size: the list prints at a readable size, not shrunk to fit
 LISTING_COLUMNS = (("序号", 5), ("编号", 7), ("名称", 24), ("依托单位", 22), ("联系人", 8), ("电话", 14),
                    ("邮箱", 22), ("情况", 30))  # fmt: skip
+
+
+def listing_name(scheme: Scheme, year: int) -> str:
+    """The 催报名单's file name (an open one sends the listing beside it, and the command says so)."""
+    return file_name(f"{scheme.name}_{year}年度_催报名单.xlsx")
 
 
 def write_reminders(
@@ -55,7 +60,7 @@ def write_reminders(
         draft = reminder_draft(scheme, year, entry, template=template, to=to, reason=reason, as_of=as_of)
         name = f"催报_{name_part(entry.code, 20)}_{name_part(entry.name)}.eml"
         drafts.append(write_draft(out_dir / name, draft))
-    listing = out_dir / file_name(f"{scheme.name}_{year}年度_催报名单.xlsx")
+    listing = out_dir / listing_name(scheme, year)
     title = f"{scheme.name}（{year}年度）催报名单"
     summary = f"截至{as_of}，共 {len(rows)} 个{scheme.center_label}未有效报送"
     return atomic_workbook(listing, lambda wb: _listing(wb, title, summary, rows), "reminders"), drafts

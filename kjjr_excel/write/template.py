@@ -16,6 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -29,6 +30,7 @@ from kjjr_excel.domain.parse import a1
 from kjjr_excel.domain.rank import grade_for, to_decimal
 from kjjr_excel.domain.scheme import Check, Indicator, RosterEntry, Scheme, load_scheme, shipped_schemes
 from kjjr_excel.domain.score import excel_formula, num, score_rule
+from kjjr_excel.errors import OutputError
 from kjjr_excel.read.batch import parallel_map
 from kjjr_excel.write import output
 from kjjr_excel.write.styles import Workbook, row_height
@@ -1242,7 +1244,12 @@ def center_template_name(scheme: Scheme, year: int, entry: RosterEntry) -> str:
     return output.file_name(f"{_names(scheme, year)[0]}_{entry.code}_{entry.name}.xlsx")
 
 
-def generate(
+def generate(scheme: Scheme, out_dir: str | Path, **options: Any) -> list[Path]:
+    """What `kjjr template` does (generate_written, which takes the same options); the paths written."""
+    return [w.path for w in generate_written(scheme, out_dir, **options)]
+
+
+def generate_written(
     scheme: Scheme,
     out_dir: str | Path,
     *,
@@ -1252,38 +1259,50 @@ def generate(
     assessment: bool = False,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
-) -> list[Path]:
-    """What `kjjr template` does: the blank submission template, one per roster center with per_center (the
-    scheme's own roster when none is given), and the assessment workbook with assessment. `progress(n)` is
-    called with the number of files just written (an increment, as ingest does); `jobs`: processes for the
-    per-center templates (default every core, 1: this process only). The files do not depend on it."""
+) -> list[output.Written]:
+    """The blank submission template, one per roster center with per_center (the scheme's own roster when none
+    is given), and the assessment workbook with assessment; each with the name it was meant to have, which an
+    open file sends beside. `progress(n)` is called with the number of files just written (an increment, as
+    ingest does); `jobs`: processes for the per-center templates (default every core, 1: this process only).
+    The files do not depend on it."""
     year = year or scheme.year
     out = Path(out_dir)
     output.make_folder(out)
     blank, assess_name = _names(scheme, year)
-    done: list[Path] = []
+    done: list[output.Written] = []
+    todo = _center_templates(scheme, year, out, roster, assessment) if per_center else []
+    wanted = [out / output.file_name(f"{name}.xlsx") for name in (blank, assess_name)]
+    rewritten = output.Rewritten([*wanted, *(job.path for job in todo)])
 
-    def tick(path: Path) -> None:
-        done.append(path)
+    def tick(wanted: Path, write: Callable[[Path], Path]) -> None:
+        done.append(output.Written(write(wanted), wanted))
         if progress is not None:
             progress(1)
 
-    tick(write_submission(out / output.file_name(f"{blank}.xlsx"), scheme, year=year))
-    if per_center:
-        names = output.UniqueNames()  # codes A/1 and A_1 give two files, not one written twice
-        names.add(output.file_name(f"{blank}.xlsx"))
+    try:
+        tick(wanted[0], lambda p: write_submission(p, scheme, year=year))
+        paths = _write_centers(scheme, year, todo, progress=progress, jobs=jobs)
+        done.extend(output.Written(path, job.path) for path, job in zip(paths, todo, strict=True))
         if assessment:
-            names.add(output.file_name(f"{assess_name}.xlsx"))
-        todo = [
-            CenterTemplate(out / names.claim(center_template_name(scheme, year, entry)), entry)
-            for entry in tuple(roster) or scheme.roster
-        ]
-        done.extend(_write_centers(scheme, year, todo, progress=progress, jobs=jobs))
-    if assessment:
-        tick(
-            write_assessment(out / output.file_name(f"{assess_name}.xlsx"), scheme, roster=roster, year=year)
-        )
+            tick(wanted[1], lambda p: write_assessment(p, scheme, roster=roster, year=year))
+    except OutputError as exc:  # a full disk half-way: how many were written, and where
+        raise output.batch_stopped(exc, rewritten.count(), out) from None
     return done
+
+
+def _center_templates(
+    scheme: Scheme, year: int, out: Path, roster: Sequence[RosterEntry], assessment: bool
+) -> list[CenterTemplate]:
+    """The per-center templates to write (the scheme's own roster when none is given), each its own name."""
+    blank, assess_name = _names(scheme, year)
+    names = output.UniqueNames()  # codes A/1 and A_1 give two files, not one written twice
+    names.add(output.file_name(f"{blank}.xlsx"))
+    if assessment:
+        names.add(output.file_name(f"{assess_name}.xlsx"))
+    return [
+        CenterTemplate(out / names.claim(center_template_name(scheme, year, entry)), entry)
+        for entry in tuple(roster) or scheme.roster
+    ]
 
 
 @dataclass(frozen=True)
