@@ -182,11 +182,8 @@ def run_rank(
     if tables.provisional:
         notes.insert(1, _provisional_note(scheme, provisional_reason))  # after the year (the CLI prints it)
     unsettled = unsettled_note(scheme, ranked, tables.reviews_given)
-    if unsettled:
-        notes.append(unsettled)
     short_budget = short_budget_note(scheme, ranked)
-    if short_budget:
-        notes.append(short_budget)
+    notes += [note for note in (unsettled, short_budget) if note]
     return RunResult(
         scheme=scheme,
         year=checked.year,

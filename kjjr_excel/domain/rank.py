@@ -241,16 +241,10 @@ def rank_centers(
             flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year)
         if withhold and rank is not None:
             flags = flags + [withhold]
-        lacking = "" if s.center.errors else method.lacking(s.center, reviews_given)
-        nameless = not s.center.name
-        held = (
-            bool(s.center.errors or lacking or nameless) and rank is not None and bool(pay.get(s.center.key))
-        )
+        hold = _hold(scheme, method, s.center, reviews_given)
+        held = bool(hold) and rank is not None and bool(pay.get(s.center.key))
         if held and not withhold:
-            error_or_lacking = s.center.errors or lacking
-            flags = flags + [
-                pay_held_flag(scheme, lacking) if error_or_lacking else pay_held_nameless(scheme)
-            ]
+            flags = flags + [hold]
         out.append(
             RankedCenter(
                 score=s,
@@ -264,6 +258,17 @@ def rank_centers(
         )
     out.sort(key=lambda r: (r.rank is None, r.rank or 0, -r.total, r.center.code, r.center.name))
     return out
+
+
+def _hold(scheme: Scheme, method: Method, c: CenterInput, reviews_given: bool) -> str:
+    """The flag that holds a ranked center's money ('' when nothing does): a figure in error, a part of its
+    score its assessors still owe, or no name to pay it under."""
+    if c.errors:
+        return pay_held_flag(scheme)
+    lacking = method.lacking(c, reviews_given)
+    if lacking:
+        return pay_held_flag(scheme, lacking)
+    return "" if c.name else pay_held_nameless(scheme)
 
 
 def _excluded(c: CenterInput, strict: bool, lacking: str) -> bool:
