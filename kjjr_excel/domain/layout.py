@@ -52,6 +52,8 @@ class Layout:
     assessor_rows: dict[str, int]  # assessor indicator id -> row (preview only, not input)
     last_indicator_row: int
     fingerprint: str
+    # the instructions sheet beside it, which repeats every label (never the table); not in the fingerprint
+    instructions_sheet: str = "填报说明"
 
     def header_cell(self, field: str) -> str:
         return a1(self.header_rows[field], self.header_value_col)
@@ -71,6 +73,7 @@ def _layout(
     center_label: str,
     year_label: str,
     indicators: tuple[Indicator, ...],
+    instructions_sheet: str,
 ) -> Layout:
     relative = preview == "hints"  # no score column: the score depends on the other centers
     columns = tuple(
@@ -120,6 +123,7 @@ def _layout(
         assessor_rows=assessor_rows,
         last_indicator_row=row - 1,
         fingerprint=fingerprint,
+        instructions_sheet=instructions_sheet,
     )
 
 
@@ -132,6 +136,7 @@ def build_layout(scheme: Scheme) -> Layout:
         scheme.center_label,
         scheme.year_label,
         scheme.indicators,
+        scheme.submission.get("instructions_sheet", "填报说明"),
     )
 
 

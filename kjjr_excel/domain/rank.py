@@ -118,8 +118,7 @@ def failing_grade(scheme: Scheme) -> str:
 def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[str, Decimal]:
     """Subsidy per center key from (key, total, grade). With a budget: the floor to each qualifying center
     and the rest shared in proportion to score, to the 0.01 万元 by largest remainder (the sum is exact)."""
-    failing = {g.name for g in scheme.grades if g.failing}
-    qualifying = [(k, t, g) for k, t, g in entries if g not in failing]
+    qualifying = [(k, t, g) for k, t, g in entries if g != scheme.failing_grade]
     out = {k: Decimal(0) for k, _, _ in entries}
     if not scheme.subsidy_budget or not qualifying:
         for k, _, g in qualifying:
@@ -139,6 +138,11 @@ def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[s
     return out
 
 
+def qualifying_count(scheme: Scheme, ranked: Sequence[RankedCenter]) -> int:
+    """How many ranked centers a grade above the failing one qualifies for money."""
+    return sum(1 for r in ranked if r.rank is not None and r.grade != scheme.failing_grade)
+
+
 def even_share(scheme: Scheme, qualifying: int) -> Decimal:
     """A budget shared evenly among `qualifying` centers, to the 0.01 万元 below."""
     return (scheme.subsidy_budget / qualifying).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
@@ -147,11 +151,10 @@ def even_share(scheme: Scheme, qualifying: int) -> Decimal:
 def short_budget_note(scheme: Scheme, ranked: Sequence[RankedCenter]) -> str:
     """What the run must say when a total budget cannot give every qualifying center its floor (the notice's
     合格及以上等次的分中心给予20万元以上的补助 is then not kept; '' otherwise): the 排名 foot says it too."""
-    failing = {g.name for g in scheme.grades if g.failing}
-    paid = sum(1 for r in ranked if r.rank is not None and r.grade not in failing)
+    paid = qualifying_count(scheme, ranked)
     if not scheme.subsidy_budget or not paid or floors_covered(scheme, paid):
         return ""
-    lowest = next(g.name for g in reversed(scheme.grades) if not g.failing)
+    lowest = scheme.lowest_paid_grade
     label, word = scheme.center_label, scheme.money_word
     budget, floor = fmt_decimal(scheme.subsidy_budget), fmt_decimal(scheme.subsidy_floor)
     share = fmt_decimal(min(scheme.subsidy_floor, even_share(scheme, paid)))
@@ -184,8 +187,7 @@ def budget_left(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> Deci
     and when the floors take it all: then it is shared evenly, as the foot says)."""
     if not scheme.subsidy_budget:
         return Decimal(0)
-    failing = {g.name for g in scheme.grades if g.failing}
-    qualifying = sum(1 for _, _, g in entries if g not in failing)
+    qualifying = sum(1 for _, _, g in entries if g != scheme.failing_grade)
     if not qualifying or not floors_covered(scheme, qualifying):
         return Decimal(0)
     return scheme.subsidy_budget - sum(subsidies(scheme, entries).values())
@@ -355,16 +357,10 @@ def unsettled_note(scheme: Scheme, ranked: Sequence[RankedCenter], reviews_given
     quota = scheme.grading_method == "quota"
     if not (quota or scheme.subsidy_budget):
         return ""
-    open_names = [
+    open_names = [  # what holds a center's money, or keeps it out of the ranking, may still change
         r.center.name or r.center.code
         for r in ranked
-        if not r.center.vetoes
-        and (
-            r.center.errors
-            or not r.center.eligible
-            or not r.center.name
-            or method.lacking(r.center, reviews_given)
-        )
+        if not r.center.vetoes and (not r.center.eligible or _hold(scheme, method, r.center, reviews_given))
     ]
     if not open_names:
         return ""

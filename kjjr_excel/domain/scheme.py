@@ -244,6 +244,11 @@ class Scheme:
         return self.grades[-1].name
 
     @property
+    def lowest_paid_grade(self) -> str:
+        """The lowest grade that is paid (the one above the failing grade: 合格)."""
+        return next(g.name for g in reversed(self.grades) if not g.failing)
+
+    @property
     def remarks_grade_the_centers(self) -> bool:
         """The remarks state the grades themselves (a grade's name and a figure, as 考核分值90分（含）以上为优秀…):
         the loader has held them to [grading], and a form prints them instead of the sentence worded from it."""

@@ -323,7 +323,7 @@ class SubmissionReader:
     def _why_no_table(self, book: Book, names: list[str]) -> str:
         """Why no table was found: no label of the scheme anywhere, or labels with no figure to their right
         (figures typed left of them, a label run together with its category: 科技信贷-入驻银行机构)."""
-        instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
+        instructions = self.layout.instructions_sheet
         for name in names:
             if name in (META_SHEET, instructions):
                 continue
@@ -351,7 +351,7 @@ class SubmissionReader:
             again = self._below(grid[offset:])
         if again.value:
             yield _typed(grid, again, offset), lambda ref: f"同一工作表的 {a1(*ref)} 单元格"
-        instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
+        instructions = self.layout.instructions_sheet
         for name in names:
             if name in (sheet, META_SHEET, instructions):
                 continue
@@ -473,7 +473,7 @@ class SubmissionReader:
         else the one column where their neighbours hold numbers). The instructions sheet, which repeats every
         label beside its help text, is never it."""
         lay = self.layout
-        instructions = self.scheme.submission.get("instructions_sheet", "填报说明")
+        instructions = self.layout.instructions_sheet
         ordered = [n for n in names if n == lay.sheet] + [
             n for n in names if n not in (lay.sheet, META_SHEET, instructions)
         ]

@@ -34,6 +34,7 @@ from kjjr_excel.domain.rank import (
     FLAG_DELIST_WARNING,
     budget_left,
     floors_covered,
+    qualifying_count,
     running_years,
 )
 from kjjr_excel.domain.scheme import Scheme
@@ -545,7 +546,7 @@ def _pay_rule(scheme: Scheme, paid: int = 0, left: Decimal = Decimal(0)) -> str:
     money = scheme.money_label
     if scheme.subsidy_budget:
         unpaid = scheme.failing_grade
-        lowest_paid = next(g.name for g in reversed(scheme.grades) if not g.failing)
+        lowest_paid = scheme.lowest_paid_grade
         budget, floor = fmt_decimal(scheme.subsidy_budget), fmt_decimal(scheme.subsidy_floor)
         pay = (
             f"总额 {budget} 万元，{lowest_paid}及以上的每个{scheme.center_label}先得保底 {floor} 万元，余额按得分比例分配"
@@ -580,8 +581,7 @@ def _write_ranking_foot(
     full = sum(widths)
     heights = [spacer_row(ws, row, GAP, fmt.plain)]
     row += 1
-    failing = {g.name for g in scheme.grades if g.failing}
-    paid = sum(1 for r in result.ranked if r.rank is not None and r.grade not in failing)
+    paid = qualifying_count(scheme, result.ranked)
     entries = [(r.center.key, r.total, r.grade) for r in result.ranked if r.rank is not None]
     for line in grading_rule(scheme, paid, budget_left(scheme, entries)):
         heights.append(row_height([(line, full)], minimum=20))

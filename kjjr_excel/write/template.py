@@ -475,7 +475,7 @@ def write_submission(
     _instructions(
         wb,
         fmts,
-        scheme.submission.get("instructions_sheet", "填报说明"),
+        lay.instructions_sheet,
         f"{title}填报说明",
         _submission_sections(scheme, lay, year),
     )
