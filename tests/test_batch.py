@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from kjjr_excel.read import batch
 from kjjr_excel.read.batch import default_jobs, parallel_map
 
 
@@ -156,3 +157,54 @@ def test_a_pool_refused_a_thread_by_the_system_is_done_here_and_does_not_hang():
         pytest.fail("parallel_map waited for ever on a pool without its feeder thread")
     assert done.returncode == 0 and done.stdout == "True\n", done.stderr
     assert done.stderr == ""
+
+
+# ---------------------------------------------------------------------------------------------- fork_call
+
+
+needs_fork = pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork", reason="fork_call forks only where the platform does"
+)
+
+
+@needs_fork
+def test_a_forked_call_sees_this_process_memory_and_answers():
+    inherited = {"big": list(range(1000))}  # never pickled on the way in: a lambda could not be
+    child = batch.fork_call(lambda: (os.getpid(), sum(inherited["big"])))
+    assert child is not None
+    pid, total = child.result()
+    assert pid != os.getpid() and total == sum(range(1000))
+
+
+@needs_fork
+def test_a_forked_call_that_fails_or_dies_answers_none():
+    def fails():
+        raise ValueError("in the child")
+
+    failed = batch.fork_call(fails)
+    died = batch.fork_call(lambda: os._exit(3))
+    assert failed is not None and failed.result() is None
+    assert died is not None and died.result() is None
+
+
+@needs_fork
+def test_a_stopped_child_is_gone():
+    child = batch.fork_call(lambda: time.sleep(60))
+    assert child is not None
+    started = time.monotonic()
+    child.stop()
+    assert time.monotonic() - started < 30  # it did not wait for the call
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_no_fork_while_other_threads_run_or_where_the_platform_spawns(monkeypatch):
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert batch.fork_call(lambda: 1) is None
+    finally:
+        stop.set()
+        thread.join()
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda *a, **k: "spawn")
+    assert batch.fork_call(lambda: 1) is None

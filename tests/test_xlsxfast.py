@@ -15,6 +15,7 @@ from test_golden import CASES, write_case
 from xlsxwriter.worksheet import Worksheet
 
 from kjjr_excel.domain.scheme import load_scheme
+from kjjr_excel.read import batch
 from kjjr_excel.write import styles, xlsxfast
 from kjjr_excel.write.template import write_assessment, write_submission
 
@@ -164,3 +165,99 @@ def test_a_fast_sheet_takes_plain_rows_in_one_pass(tmp_path: Path) -> None:
     assert not ws.write_values(0, ["above"], [fmt], [fmt], [fmt])  # above a row already written
     assert not ws.write_values(2, [float("inf")], [fmt], [fmt], [fmt])
     wb.close()
+
+
+# ---------------------------------------------------------------------------------------------- rows apart
+
+
+@pytest.fixture
+def apart_always(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """RowsApart hands over every sheet it is given, with a core to spare; the list records, for each
+    fork_call, whether a child was started."""
+    started: list[bool] = []
+    real = batch.fork_call
+
+    def counting(fn):
+        child = real(fn)
+        started.append(child is not None)
+        return child
+
+    monkeypatch.setattr(batch, "fork_call", counting)
+    monkeypatch.setattr(batch, "default_jobs", lambda: 2)
+    monkeypatch.setattr(xlsxfast.RowsApart, "MIN_ROWS", 0)
+    return started
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_rows_written_in_a_child_are_the_same_as_the_plain_path(
+    case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart_always: list[bool]
+) -> None:
+    def write(folder: Path) -> list:
+        folder.mkdir()
+        return _parts(write_case(case, folder))
+
+    fast, plain = _both_ways(tmp_path, monkeypatch, write)
+    assert apart_always and all(apart_always)  # 得分明细 went to a child (never on the plain path)
+    assert [name for (name, data), (_, other) in zip(fast, plain, strict=True) if data != other] == []
+
+
+def test_a_child_that_fails_leaves_its_rows_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart_always: list[bool]
+) -> None:
+    case = CASES[0]
+
+    def broken(*args):
+        raise RuntimeError("a child that fails")
+
+    def write(folder: Path) -> list:
+        folder.mkdir()
+        return _parts(write_case(case, folder))
+
+    monkeypatch.setattr(xlsxfast, "_rows_xml", broken)
+    fast, plain = _both_ways(tmp_path, monkeypatch, write)
+    assert apart_always == [True]
+    assert [name for (name, data), (_, other) in zip(fast, plain, strict=True) if data != other] == []
+
+
+def _sheet_with_rows(path: Path, jobs: int | None) -> Path:
+    """A header, then 30 rows in a format no cell used before (its style index is given by the rows)."""
+    wb = styles.Workbook(str(path), {"constant_memory": True})
+    wb.set_properties({"created": datetime(2026, 12, 1, 9, 0, 0)})
+    header, fresh = wb.add_format({"bold": True}), wb.add_format({"italic": True})
+    ws = wb.add_worksheet("rows")
+    ws.write_string(0, 0, "header", header)
+    apart = xlsxfast.RowsApart(wb, jobs)
+
+    def rows() -> int:
+        for n in range(1, 31):
+            styles.write_values(ws, n, [f"row {n}", n * 1.5], [fresh] * 2, [fresh] * 2, [fresh] * 2)
+        return 30
+
+    apart.start(ws, 30, rows, lambda last: ws.autofilter(0, 0, last, 1))
+    ws2 = wb.add_worksheet("after")
+    ws2.write_string(0, 0, "after", wb.add_format({"underline": True}))
+    apart.finish()
+    wb.close()
+    return path
+
+
+def test_a_child_that_would_give_a_style_index_leaves_its_rows_here(
+    tmp_path: Path, apart_always: list[bool]
+) -> None:
+    here = openpyxl_rows(_sheet_with_rows(tmp_path / "apart.xlsx", jobs=2))
+    assert apart_always == [True]
+    assert here == openpyxl_rows(_sheet_with_rows(tmp_path / "one.xlsx", jobs=1))
+    assert apart_always == [True]  # --jobs 1: no child
+    assert here["rows"][0] == (("header", True, False, None), (None, False, False, None))
+    assert here["rows"][30] == (("row 30", False, True, None), (45.0, False, True, None))
+    assert here["after"] == [(("after", False, False, "single"),)]
+
+
+def openpyxl_rows(path: Path) -> dict[str, list[tuple]]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    return {
+        ws.title: [tuple((c.value, c.font.b, c.font.i, c.font.u) for c in row) for row in ws.iter_rows()]
+        for ws in wb.worksheets
+    }

@@ -1,5 +1,6 @@
 """One process pool for the whole tool: `parallel_map(fn, items, jobs=...)` is `[fn(x) for x in items]`, on
-several cores when there is enough work.
+several cores when there is enough work; `fork_call(fn)` runs one call in a forked child while this process
+goes on (where the platform forks).
 
 The pool uses the platform's own start method (fork on Linux, spawn on Windows and macOS), so `fn` must be a
 module-level function and the items picklable; `functools.partial` of such a function is fine. Results come
@@ -10,12 +11,14 @@ scheduling. A chunk whose worker died (out of memory, killed) is done again in t
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
 import pickle
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kjjr_excel import lifecycle
 
@@ -154,3 +157,68 @@ def _serial(fn: Callable[[T], R], items: Sequence[T], progress: Callable[[int], 
         if progress is not None:
             progress(1)
     return out
+
+
+# ---------------------------------------------------------------------------------------------- one call apart
+
+
+class Forked(Generic[R]):
+    """A call running in a forked child (fork_call); result() waits for what it returned."""
+
+    def __init__(self, process: Any, receive: Any):
+        self._process, self._receive = process, receive
+
+    def result(self) -> R | None:
+        """The call's return value; None when the child failed (an exception, killed, out of memory)."""
+        try:
+            ok, value = self._receive.recv()
+        except (EOFError, OSError):  # the child died before it could answer
+            ok, value = False, None
+        finally:
+            self._receive.close()
+            self._process.join()
+        return value if ok else None
+
+    def stop(self) -> None:
+        """End the child without waiting for its answer (this process is stopping or failed)."""
+        with contextlib.suppress(Exception):
+            self._process.terminate()  # SIGTERM ends it at once (lifecycle.worker_started)
+            self._process.join()
+            self._receive.close()
+
+
+def fork_call(fn: Callable[[], R]) -> Forked[R] | None:
+    """fn() in a child process forked from this one, while this one goes on: the child inherits this
+    process's memory, so nothing is pickled on the way in (its return value is, on the way back). None, and
+    no child, where forking is not the platform's start method (Windows, macOS: the caller then calls fn
+    itself) or when this process runs other threads (a fork copies only the calling thread, and a lock
+    another thread held stays held in the child)."""
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork" or threading.active_count() > 1:
+        return None
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    for stream in (sys.stdout, sys.stderr):  # the child flushes its copy of what is buffered as it ends
+        with contextlib.suppress(Exception):
+            stream.flush()
+    process = context.Process(target=_forked, args=(fn, send), daemon=True)
+    try:
+        process.start()
+    except OSError:  # no more processes allowed, no memory to fork: the caller does it itself
+        receive.close()
+        send.close()
+        return None
+    send.close()
+    return Forked(process, receive)
+
+
+def _forked(fn: Callable[[], R], send: Any) -> None:
+    lifecycle.worker_started()
+    gc.freeze()  # the inherited heap is never collected here: its pages stay shared with the parent
+    try:
+        answer = (True, fn())
+    except BaseException:  # the parent does the work itself
+        answer = (False, None)
+    with contextlib.suppress(Exception):
+        send.send(answer)

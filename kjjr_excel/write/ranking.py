@@ -60,6 +60,7 @@ from kjjr_excel.write.styles import (
     write_meta_sheet,
     write_values,
 )
+from kjjr_excel.write.xlsxfast import RowsApart
 
 SHEET_RANKING = "排名"
 SHEET_DETAILS = "得分明细"
@@ -114,13 +115,14 @@ def write_ranking(
     result: RunResult, path: Path, *, run_time: datetime | None = None, jobs: int | None = None
 ) -> Path:
     """Write the ranking workbook atomically; return the path actually written (a sibling when the target is
-    locked). jobs: the --jobs every command takes; the workbook is written in this process whatever it says
-    (writing sheets in other processes saved too little to pay for the XlsxWriter internals it needed)."""
+    locked). jobs: the --jobs every command takes (None: every core; 1: this process only): with a core to
+    spare, the rows of a large 得分明细 are written in a forked child while this process writes the other
+    sheets (xlsxfast.RowsApart; the same file)."""
     when = (run_time or datetime.now()).replace(microsecond=0)
-    return atomic_write(Path(path), lambda tmp: _write_workbook(result, tmp, when))
+    return atomic_write(Path(path), lambda tmp: _write_workbook(result, tmp, when, jobs))
 
 
-def _write_workbook(result: RunResult, tmp: Path, run_time: datetime) -> None:
+def _write_workbook(result: RunResult, tmp: Path, run_time: datetime, jobs: int | None = 1) -> None:
     """Every sheet, in the order a reader meets them, then the file. XlsxWriter's scratch files (constant_memory's
     rows files) live in a folder of the writer's own, removed whatever happens."""
     with private_tmpdir() as scratch:
@@ -137,12 +139,13 @@ def _write_workbook(result: RunResult, tmp: Path, run_time: datetime) -> None:
             },
         )
         wb.compresslevel = 1  # a quarter more bytes, a third of the time
+        apart = RowsApart(wb, jobs)
         try:
             _set_properties(wb, result, run_time)
             fmt = _Formats(wb)
             ranking = wb.add_worksheet(SHEET_RANKING)
             _write_ranking_sheet(ranking, fmt, result)
-            _write_details(wb, fmt, result)
+            _write_details(wb, fmt, result, apart)
             _write_raw(wb, fmt, result)
             _write_findings(wb, fmt, result)
             _write_missing(wb, fmt, result)
@@ -150,6 +153,7 @@ def _write_workbook(result: RunResult, tmp: Path, run_time: datetime) -> None:
             _write_charts(wb, fmt, result)
             _write_notes(wb, fmt, result, run_time)
             _write_meta(wb, result)
+            apart.finish()
             ranking.activate()
         except Exception:
             # close what was begun, so that the rows files are closed and go with the scratch folder (the
@@ -157,6 +161,8 @@ def _write_workbook(result: RunResult, tmp: Path, run_time: datetime) -> None:
             with contextlib.suppress(Exception):
                 wb.close()
             raise
+        finally:
+            apart.stop()  # a child still writing rows (an error, Ctrl+C) is ended
         wb.close()
 
 
@@ -668,10 +674,19 @@ class WideSheet:
     headers: Sequence[tuple[str, float]]  # (header, width)
     numbers: Sequence[Format]
     wrap: dict[int, int | None]
+    rows: int  # data rows, under the header
 
 
-def _write_wide(wb: Workbook, fmt: _Formats, title: str, sheet: WideSheet, rows: Iterable[list[Any]]) -> None:
-    """The wide sheet: header, three frozen identity columns, a filter, landscape print, then the rows."""
+def _write_wide(
+    wb: Workbook,
+    fmt: _Formats,
+    title: str,
+    sheet: WideSheet,
+    rows: Iterable[list[Any]],
+    apart: RowsApart | None = None,
+) -> None:
+    """The wide sheet: header, three frozen identity columns, a filter, landscape print, then the rows (in a
+    child of `apart`'s when it takes them)."""
     ws = wb.add_worksheet(sheet.name)
     headers, wrap = sheet.headers, sheet.wrap
     # the two-part headers (指标｜得分) wrap onto up to five lines, all shown
@@ -692,25 +707,33 @@ def _write_wide(wb: Workbook, fmt: _Formats, title: str, sheet: WideSheet, rows:
     )
     texts = [fmt.by_kind["long"] if col in wrap else fmt.by_kind["text"] for col in range(len(headers))]
     measured = {col: headers[col][1] for col, longest in wrap.items() if longest is None}
-    last = _write_rows(
-        ws, fmt, rows, 1, sheet.numbers, texts, lines_height(lines) if lines > 1 else None, measured
-    )
-    ws.autofilter(0, 0, max(last, 1), len(headers) - 1)
+    height = lines_height(lines) if lines > 1 else None
+
+    def write() -> int:
+        return _write_rows(ws, fmt, rows, 1, sheet.numbers, texts, height, measured)
+
+    def done(last: int) -> None:
+        ws.autofilter(0, 0, max(last, 1), len(headers) - 1)
+
+    if apart is None:
+        done(write())
+    else:
+        apart.start(ws, sheet.rows, write, done)
 
 
-def _write_details(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+def _write_details(wb: Workbook, fmt: _Formats, result: RunResult, apart: RowsApart | None = None) -> None:
     headers, wrap = _detail_headers(result)
     numbers = [fmt.by_kind["int"]] + [fmt.by_kind["score"]] * (len(headers) - 1)  # 排名, then scores
-    _write_wide(
-        wb, fmt, _running(result), WideSheet(SHEET_DETAILS, headers, numbers, wrap), _detail_rows(result)
-    )
+    sheet = WideSheet(SHEET_DETAILS, headers, numbers, wrap, len(result.ranked))
+    _write_wide(wb, fmt, _running(result), sheet, _detail_rows(result), apart)
 
 
 def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
     headers, wrap = _raw_headers(result.scheme, result.submissions)
     numbers = [fmt.by_kind["number"]] * len(headers)
     rows = _raw_rows(result.scheme, result.submissions)
-    _write_wide(wb, fmt, _running(result), WideSheet(SHEET_RAW, headers, numbers, wrap), rows)
+    sheet = WideSheet(SHEET_RAW, headers, numbers, wrap, len(result.submissions))
+    _write_wide(wb, fmt, _running(result), sheet, rows)
 
 
 # LibreOffice prints about 115 column units on an A4 landscape page at full size (0.4 inch margins); a wide

@@ -23,9 +23,11 @@ What it changes, each for the same XML:
 from __future__ import annotations
 
 import functools
+import io
 import math
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -57,6 +59,10 @@ ENABLED = enabled_for(xlsxwriter.__version__)
 # non-characters, XML's & < >, a rich string) or mark xml:space="preserve" (leading or trailing white space);
 # any other text is written as it is. A text that matches is written by XlsxWriter's own _write_cell.
 _NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff&<>]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+# The same for a row's texts joined by newlines, a newline before the first and after the last: a text that
+# starts or ends with white space puts it beside a newline. It may also find a text that is plain (a newline
+# beside a blank inside one), which is then only written cell by cell; it never misses one that is not.
+_NOT_PLAIN_JOINED = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff&<>]|_x[0-9a-fA-F]{4}_|\n\s|\s\n")
 _DATES = (datetime, date, time)
 
 Formats = Sequence[Format | None]
@@ -70,11 +76,42 @@ class _Row:
     numbers: Formats
     dates: Formats
     blanks: Formats | None
+    plan: _Plan
+
+
+@dataclass
+class _Plan:
+    """How write_values writes a row whose values have these types, in these format sequences: the columns
+    with a cell (`cells`: column and kind, in column order), and, from the first row written with it, the
+    row's <c> elements as one str.format template (the style indexes in it, the texts and numbers its
+    arguments). The format sequences are held, so their ids in the key cannot be reused."""
+
+    texts: Formats
+    numbers: Formats
+    dates: Formats
+    blanks: Formats | None
+    cells: tuple[tuple[int, str], ...]
+    strings: Callable[[Sequence[Any]], tuple[Any, ...]]  # the row's texts, in column order
+    floats: Callable[[Sequence[Any]], tuple[Any, ...]]  # its numbers (int and float)
+    arguments: Callable[[Sequence[Any]], tuple[Any, ...]]  # the values the template takes, in column order
+    dated: tuple[int, ...]  # positions among the arguments that are dates (converted as XlsxWriter does)
+    template: str = ""
+
+
+def _getter(columns: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """values -> the values at `columns`, always as a tuple."""
+    if not columns:
+        return lambda values: ()
+    if len(columns) == 1:
+        col = columns[0]
+        return lambda values: (values[col],)
+    return operator.itemgetter(*columns)
 
 
 class FastWorksheet(Worksheet):
     _pending: _Row | None = None  # the row write_values took, until XlsxWriter writes the row out
-    _columns: tuple[str, ...] = ()  # column letters, A onwards, as many as the widest row so far
+    _plans: dict[tuple, _Plan | None] | None = None  # by the row's value types and format sequences
+    PLANS_MAX = 64
 
     def write_values(
         self,
@@ -92,26 +129,65 @@ class FastWorksheet(Worksheet):
             return False
         if row == self.previous_row and (self.table.get(row) or self._pending is not None):
             return False
-        first = last = -1
-        for col, value in enumerate(values):
-            if value is None:
-                if blanks is None or blanks[col] is None:
-                    continue
-            elif not _takes(value, texts[col], numbers[col], dates[col]):
-                return False
-            if first < 0:
-                first = col
-            last = col
-        if first < 0:
+        plan = self._plan(values, texts, numbers, dates, blanks)
+        if plan is None:  # a cell of another type, or with no format for its type
+            return False
+        if not plan.cells:
             return True
+        if max(map(len, plan.strings(values)), default=0) > 16383:  # a text the public call measures, cuts
+            return False
+        if not all(map(math.isfinite, plan.floats(values))):  # NaN and infinity: write_number refuses them
+            return False
+        first, last = plan.cells[0][0], plan.cells[-1][0]
         if last >= self.xls_colmax:
             return False
         self._check_dimensions(row, first)
         self._check_dimensions(row, last)
         if row > self.previous_row:
             self._write_single_row(row)
-        self._pending = _Row(row, tuple(values), texts, numbers, dates, blanks)
+        self._pending = _Row(row, tuple(values), texts, numbers, dates, blanks, plan)
         return True
+
+    def _plan(
+        self, values: Sequence[Any], texts: Formats, numbers: Formats, dates: Formats, blanks: Formats | None
+    ) -> _Plan | None:
+        key = (tuple(map(type, values)), id(texts), id(numbers), id(dates), id(blanks))
+        plans = self._plans
+        if plans is None:
+            plans = self._plans = {}
+        elif key in plans:
+            return plans[key]
+        if len(plans) >= self.PLANS_MAX:
+            plans.clear()
+        cells: list[tuple[int, str]] = []
+        plan: _Plan | None = None
+        for col, kind in enumerate(key[0]):
+            if kind is str and texts[col] is not None:
+                cells.append((col, "text"))
+            elif (kind is float or kind is int) and numbers[col] is not None:
+                cells.append((col, "number"))
+            elif kind is type(None):
+                if blanks is not None and blanks[col] is not None:
+                    cells.append((col, "blank"))
+            elif issubclass(kind, _DATES) and dates[col] is not None:
+                cells.append((col, "date"))
+            else:
+                break
+        else:
+            given = [col for col, what in cells if what != "blank"]
+            plan = _Plan(
+                texts,
+                numbers,
+                dates,
+                blanks,
+                tuple(cells),
+                _getter([col for col, what in cells if what == "text"]),
+                _getter([col for col, what in cells if what == "number"]),
+                _getter(given),
+                tuple(n for n, (_, what) in enumerate(c for c in cells if c[1] != "blank") if what == "date"),
+            )
+        plans[key] = plan
+        return plan
 
     def _write_single_row(self, current_row_num: int = 0) -> None:
         pending, self._pending = self._pending, None
@@ -130,7 +206,44 @@ class FastWorksheet(Worksheet):
 
     def _write_values(self, pending: _Row) -> None:
         """The <c> elements of a pending row, as _write_cell writes them in constant_memory mode: in one
-        pass for plain text and numbers, through _write_cell itself for any other cell."""
+        str.format of its plan's template when every text is plain, else cell by cell."""
+        plan, values = pending.plan, pending.values
+        texts = plan.strings(values)
+        if texts and _NOT_PLAIN_JOINED.search("\n" + "\n".join(texts) + "\n") is not None:
+            self._write_cells(pending)
+            return
+        if not plan.template:
+            plan.template = self._template(plan)
+        arguments = plan.arguments(values)
+        if plan.dated:
+            arguments = list(arguments)
+            for n in plan.dated:
+                arguments[n] = self._convert_date_time(arguments[n])
+        self.fh.write(plan.template.format(str(pending.row + 1), *arguments))
+
+    def _template(self, plan: _Plan) -> str:
+        """The <c> elements of a plan's cells, with {0} for the row number and {1}, {2}... for its values.
+        The style indexes are asked for in column order, as _write_cell asks for them (a format's index is
+        given at its first use)."""
+        out: list[str] = []
+        given = 0
+        for col, what in plan.cells:
+            where = f'<c r="{xl_col_to_name(col)}{{0}}" s="'
+            if what == "blank":
+                out.append(f'{where}{plan.blanks[col]._get_xf_index()}"/>')  # type: ignore[index]
+                continue
+            given += 1
+            if what == "text":
+                xf = plan.texts[col]._get_xf_index()  # type: ignore[union-attr]
+                out.append(f'{where}{xf}" t="inlineStr"><is><t>{{{given}}}</t></is></c>')
+            else:
+                formats = plan.numbers if what == "number" else plan.dates
+                out.append(f'{where}{formats[col]._get_xf_index()}"><v>{{{given}:.16G}}</v></c>')  # type: ignore[union-attr]
+        return "".join(out)
+
+    def _write_cells(self, pending: _Row) -> None:
+        """The <c> elements of a pending row one by one: in one pass for plain text and numbers, through
+        _write_cell itself for any other cell."""
         row, values, texts, numbers, blanks = (
             pending.row,
             pending.values,
@@ -138,9 +251,6 @@ class FastWorksheet(Worksheet):
             pending.numbers,
             pending.blanks,
         )
-        columns = self._columns
-        if len(columns) < len(values):
-            columns = self._columns = tuple(xl_col_to_name(c) for c in range(len(values)))
         number = str(row + 1)
         out: list[str] = []
         for col, value in enumerate(values):
@@ -148,14 +258,14 @@ class FastWorksheet(Worksheet):
             if kind is str and _NOT_PLAIN.search(value) is None:
                 xf = texts[col]._get_xf_index()
                 out.append(
-                    f'<c r="{columns[col]}{number}" s="{xf}" t="inlineStr"><is><t>{value}</t></is></c>'
+                    f'<c r="{xl_col_to_name(col)}{number}" s="{xf}" t="inlineStr"><is><t>{value}</t></is></c>'
                 )
             elif kind is float or kind is int:
                 xf = numbers[col]._get_xf_index()
-                out.append(f'<c r="{columns[col]}{number}" s="{xf}"><v>{value:.16G}</v></c>')
+                out.append(f'<c r="{xl_col_to_name(col)}{number}" s="{xf}"><v>{value:.16G}</v></c>')
             elif value is None:
                 if blanks is not None and blanks[col] is not None:
-                    out.append(f'<c r="{columns[col]}{number}" s="{blanks[col]._get_xf_index()}"/>')
+                    out.append(f'<c r="{xl_col_to_name(col)}{number}" s="{blanks[col]._get_xf_index()}"/>')
             else:
                 self.fh.write("".join(out))
                 out.clear()
@@ -209,16 +319,95 @@ class FastWorksheet(Worksheet):
             del self._xml_empty_tag
 
 
-def _takes(value: Any, text: Format | None, number: Format | None, date: Format | None) -> bool:
-    """Whether write_values may take a cell: a format to give it, and a value the public call would write as
-    it is (no text long enough to be measured and perhaps cut, no NaN or infinity, which write_number
-    refuses)."""
-    kind = value.__class__
-    if kind is str:
-        return text is not None and len(value) <= 16383
-    if kind is float or kind is int:
-        return number is not None and math.isfinite(value)
-    return isinstance(value, _DATES) and date is not None
+@dataclass(frozen=True)
+class _RowsXml:
+    """What a sheet's rows came to in a child (rows_apart): their XML and the sheet's state after them."""
+
+    xml: str
+    last: int  # what the writing returned (the last row written)
+    dimensions: tuple[int | None, int | None, int | None, int | None]  # rows min, max, columns min, max
+    previous_row: int
+
+
+class RowsApart:
+    """The rows of constant_memory sheets written in forked children while this process writes the other
+    sheets (start), then put in their place (finish), the same XML as if written here in turn.
+
+    A sheet is handed over only when it is large (MIN_ROWS), there is a core to spare (jobs), the platform
+    forks (batch.fork_call) and its header rows are the only ones written. The child writes the rows as this
+    process would, into a buffer instead of the sheet's rows file, and its XML is copied into that file at
+    finish. A style index is given at a format's first use, so a child that would give one (a format no
+    earlier sheet used) sends nothing back: those rows, like those of a child that failed, are written here at
+    finish, in a valid file whose style indexes may then be numbered in another order."""
+
+    MIN_ROWS = 500
+
+    def __init__(self, wb: xlsxwriter.Workbook, jobs: int | None):
+        from kjjr_excel.read.batch import default_jobs
+
+        self.wb = wb
+        self.spare = (default_jobs() if jobs is None else jobs) > 1
+        self.pending: list[tuple[Worksheet, Callable[[], int], Callable[[int], None], Any]] = []
+
+    def start(self, ws: Worksheet, rows: int, write: Callable[[], int], done: Callable[[int], None]) -> None:
+        """Have `write()` (it writes the rows under the header, top to bottom, and returns the last row) run in
+        a child when worth it, else here now; `done(last)` runs after the rows are in place, here."""
+        from kjjr_excel.read.batch import fork_call
+
+        child = None
+        if self.spare and rows >= self.MIN_ROWS and _header_only(ws):
+            child = fork_call(lambda: _rows_xml(self.wb, ws, write))
+        if child is None:
+            done(write())
+            return
+        self.pending.append((ws, write, done, child))
+
+    def finish(self) -> None:
+        """Put every handed-over sheet's rows in place (or write them here: a child that sent nothing)."""
+        try:
+            while self.pending:
+                ws, write, done, child = self.pending[0]
+                written = child.result()
+                self.pending.pop(0)
+                if written is None:
+                    done(write())
+                    continue
+                ws.table.clear()  # the header row, pending here, is in the child's XML
+                ws.fh.write(written.xml)
+                ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax = written.dimensions
+                ws.previous_row = written.previous_row
+                done(written.last)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """End every child not yet finished (after an error, or Ctrl+C): none outlives the workbook."""
+        pending, self.pending = self.pending, []
+        for *_, child in pending:
+            child.stop()
+
+
+def _header_only(ws: Worksheet) -> bool:
+    """An xlsxfast sheet in constant_memory mode with no row written under its header rows (none taken)."""
+    return (
+        isinstance(ws, FastWorksheet)
+        and ws.constant_memory
+        and ws._pending is None
+        and ws.previous_row == (ws.dim_rowmax or 0)
+    )
+
+
+def _rows_xml(wb: xlsxwriter.Workbook, ws: FastWorksheet, write: Callable[[], int]) -> _RowsXml | None:
+    """In the child: the sheet's rows as write() writes them, the last one flushed as the next row would;
+    None when they needed a style index not given yet (see RowsApart)."""
+    styles = len(wb.xf_format_indices)
+    ws.fh = io.StringIO()
+    last = write()
+    ws._write_single_row(ws.previous_row + 1)
+    if len(wb.xf_format_indices) != styles:
+        return None
+    dimensions = (ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax)
+    return _RowsXml(ws.fh.getvalue(), last, dimensions, ws.previous_row)
 
 
 class FastWorkbook(xlsxwriter.Workbook):
