@@ -17,16 +17,23 @@ What it changes, each for the same XML:
   the column order and with the style indexes the cell-by-cell path would use. Only text that XlsxWriter
   writes unchanged, finite numbers and datetimes with a format take the one-pass path; any other cell of the
   row is handed to XlsxWriter's own _write_cell in its place, and a row the path cannot take at all (no
-  constant_memory, a text too long, a value of another type) is left to the caller's public writes.
+  constant_memory, a text too long, a value of another type) is left to the caller's public writes. The one
+  pass is a single str.format of a template per kind of row (_Plan: the row's value types in its format
+  sequences), built the first time such a row is written out;
+- the rows of a large sheet may be written in a forked child while this process writes the other sheets
+  (RowsApart), their XML then copied into the sheet's rows file: the same bytes, as the child writes them
+  with the same code and gives no style index (one it would give sends nothing back).
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import math
 import operator
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -321,9 +328,10 @@ class FastWorksheet(Worksheet):
 
 @dataclass(frozen=True)
 class _RowsXml:
-    """What a sheet's rows came to in a child (rows_apart): their XML and the sheet's state after them."""
+    """What a sheet's rows came to in a child (RowsApart): their XML, in a file of the workbook's scratch
+    folder (as flat in memory as the sheet's own rows file), and the sheet's state after them."""
 
-    xml: str
+    xml: str  # the file's path
     last: int  # what the writing returned (the last row written)
     dimensions: tuple[int | None, int | None, int | None, int | None]  # rows min, max, columns min, max
     previous_row: int
@@ -373,7 +381,9 @@ class RowsApart:
                     done(write())
                     continue
                 ws.table.clear()  # the header row, pending here, is in the child's XML
-                ws.fh.write(written.xml)
+                with open(written.xml, encoding="utf-8") as rows:
+                    shutil.copyfileobj(rows, ws.fh, 2**16)
+                os.unlink(written.xml)
                 ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax = written.dimensions
                 ws.previous_row = written.previous_row
                 done(written.last)
@@ -401,13 +411,15 @@ def _rows_xml(wb: xlsxwriter.Workbook, ws: FastWorksheet, write: Callable[[], in
     """In the child: the sheet's rows as write() writes them, the last one flushed as the next row would;
     None when they needed a style index not given yet (see RowsApart)."""
     styles = len(wb.xf_format_indices)
-    ws.fh = io.StringIO()
-    last = write()
-    ws._write_single_row(ws.previous_row + 1)
+    descriptor, name = tempfile.mkstemp(dir=wb.tmpdir, suffix=".rows")
+    with open(descriptor, "w", encoding="utf-8") as ws.fh:
+        last = write()
+        ws._write_single_row(ws.previous_row + 1)
     if len(wb.xf_format_indices) != styles:
+        os.unlink(name)
         return None
     dimensions = (ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax)
-    return _RowsXml(ws.fh.getvalue(), last, dimensions, ws.previous_row)
+    return _RowsXml(name, last, dimensions, ws.previous_row)
 
 
 class FastWorkbook(xlsxwriter.Workbook):
