@@ -39,6 +39,11 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def processes(jobs: int | None) -> int:
+    """How many processes `jobs` asks for: None, every core (default_jobs); at least one, at most MAX_JOBS."""
+    return min(MAX_JOBS, default_jobs() if jobs is None else max(1, jobs))
+
+
 def _run_chunk(pickled_fn: bytes, chunk: Sequence[T]) -> list[R]:
     fn: Callable[[T], R] = pickle.loads(pickled_fn)
     return [fn(item) for item in chunk]
@@ -56,8 +61,7 @@ def parallel_map(
     gets at least `min_per_job` items; otherwise, and with `jobs=1`, in this process alone. `progress(n)` is called with the
     number of items just finished."""
     items = list(items)
-    jobs = min(MAX_JOBS, default_jobs() if jobs is None else max(1, jobs))
-    jobs = min(jobs, len(items) // max(1, min_per_job))
+    jobs = min(processes(jobs), len(items) // max(1, min_per_job))
     if jobs < 2:
         return _serial(fn, items, progress)
     # jobs - 1 workers share the first items while this process reads its own share, the last ones: it would

@@ -122,7 +122,7 @@ def write_ranking(
     return atomic_write(Path(path), lambda tmp: _write_workbook(result, tmp, when, jobs))
 
 
-def _write_workbook(result: RunResult, tmp: Path, run_time: datetime, jobs: int | None = 1) -> None:
+def _write_workbook(result: RunResult, tmp: Path, run_time: datetime, jobs: int | None) -> None:
     """Every sheet, in the order a reader meets them, then the file. XlsxWriter's scratch files (constant_memory's
     rows files) live in a folder of the writer's own, removed whatever happens."""
     with private_tmpdir() as scratch:

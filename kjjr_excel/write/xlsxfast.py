@@ -51,6 +51,8 @@ from xlsxwriter.worksheet import (
     Worksheet,
 )
 
+from kjjr_excel.read import batch
+
 TESTED_VERSIONS = ("3.3.1",)
 
 
@@ -79,11 +81,8 @@ Formats = Sequence[Format | None]
 class _Row:
     row: int
     values: tuple[Any, ...]
-    texts: Formats
-    numbers: Formats
-    dates: Formats
-    blanks: Formats | None
-    plan: _Plan
+    plan: _Plan  # its format sequences, and which cells it has
+    strings: tuple[Any, ...]  # its texts (plan.strings of values), as write_values measured them
 
 
 @dataclass
@@ -104,6 +103,21 @@ class _Plan:
     dated: tuple[int, ...]  # positions among the arguments that are dates (converted as XlsxWriter does)
     template: str = ""
 
+    def format_of(self, col: int, what: str) -> Format:
+        """The format of a cell of the plan, by its kind (text, number, date, blank)."""
+        formats = {"text": self.texts, "number": self.numbers, "date": self.dates}.get(what, self.blanks)
+        return formats[col]  # type: ignore[index,return-value]  # the plan holds only cells with a format
+
+
+def _element(ref: str, xf: int, what: str, shown: str = "") -> str:
+    """A <c> element as XlsxWriter's _write_cell writes one in constant_memory mode: blank, inline text
+    (`shown` as it is), or a number (`shown` already in %.16G)."""
+    if what == "blank":
+        return f'<c r="{ref}" s="{xf}"/>'
+    if what == "text":
+        return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t>{shown}</t></is></c>'
+    return f'<c r="{ref}" s="{xf}"><v>{shown}</v></c>'
+
 
 def _getter(columns: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """values -> the values at `columns`, always as a tuple."""
@@ -118,6 +132,7 @@ def _getter(columns: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]
 class FastWorksheet(Worksheet):
     _pending: _Row | None = None  # the row write_values took, until XlsxWriter writes the row out
     _plans: dict[tuple, _Plan | None] | None = None  # by the row's value types and format sequences
+    _columns: tuple[str, ...] = ()  # column letters, A onwards, as many as the widest row so far
     PLANS_MAX = 64
 
     def write_values(
@@ -141,7 +156,8 @@ class FastWorksheet(Worksheet):
             return False
         if not plan.cells:
             return True
-        if max(map(len, plan.strings(values)), default=0) > 16383:  # a text the public call measures, cuts
+        strings = plan.strings(values)
+        if max(map(len, strings), default=0) > 16383:  # a text the public call measures, and may cut
             return False
         if not all(map(math.isfinite, plan.floats(values))):  # NaN and infinity: write_number refuses them
             return False
@@ -152,7 +168,7 @@ class FastWorksheet(Worksheet):
         self._check_dimensions(row, last)
         if row > self.previous_row:
             self._write_single_row(row)
-        self._pending = _Row(row, tuple(values), texts, numbers, dates, blanks, plan)
+        self._pending = _Row(row, tuple(values), plan, strings)
         return True
 
     def _plan(
@@ -214,90 +230,77 @@ class FastWorksheet(Worksheet):
     def _write_values(self, pending: _Row) -> None:
         """The <c> elements of a pending row, as _write_cell writes them in constant_memory mode: in one
         str.format of its plan's template when every text is plain, else cell by cell."""
-        plan, values = pending.plan, pending.values
-        texts = plan.strings(values)
+        plan, texts = pending.plan, pending.strings
         if texts and _NOT_PLAIN_JOINED.search("\n" + "\n".join(texts) + "\n") is not None:
             self._write_cells(pending)
             return
         if not plan.template:
             plan.template = self._template(plan)
-        arguments = plan.arguments(values)
+        arguments = plan.arguments(pending.values)
         if plan.dated:
             arguments = list(arguments)
             for n in plan.dated:
                 arguments[n] = self._convert_date_time(arguments[n])
         self.fh.write(plan.template.format(str(pending.row + 1), *arguments))
 
+    def _letters(self, plan: _Plan) -> tuple[str, ...]:
+        """Column letters for every column of the plan's rows (A onwards), kept for the widest so far."""
+        width = plan.cells[-1][0] + 1
+        if len(self._columns) < width:
+            self._columns = tuple(xl_col_to_name(c) for c in range(width))
+        return self._columns
+
     def _template(self, plan: _Plan) -> str:
         """The <c> elements of a plan's cells, with {0} for the row number and {1}, {2}... for its values.
         The style indexes are asked for in column order, as _write_cell asks for them (a format's index is
         given at its first use)."""
+        letters = self._letters(plan)
         out: list[str] = []
         given = 0
         for col, what in plan.cells:
-            where = f'<c r="{xl_col_to_name(col)}{{0}}" s="'
-            if what == "blank":
-                out.append(f'{where}{plan.blanks[col]._get_xf_index()}"/>')  # type: ignore[index]
-                continue
-            given += 1
-            if what == "text":
-                xf = plan.texts[col]._get_xf_index()  # type: ignore[union-attr]
-                out.append(f'{where}{xf}" t="inlineStr"><is><t>{{{given}}}</t></is></c>')
-            else:
-                formats = plan.numbers if what == "number" else plan.dates
-                out.append(f'{where}{formats[col]._get_xf_index()}"><v>{{{given}:.16G}}</v></c>')  # type: ignore[union-attr]
+            shown = ""
+            if what != "blank":
+                given += 1
+                shown = f"{{{given}}}" if what == "text" else f"{{{given}:.16G}}"
+            out.append(
+                _element(f"{letters[col]}{{0}}", plan.format_of(col, what)._get_xf_index(), what, shown)
+            )
         return "".join(out)
 
     def _write_cells(self, pending: _Row) -> None:
-        """The <c> elements of a pending row one by one: in one pass for plain text and numbers, through
-        _write_cell itself for any other cell."""
-        row, values, texts, numbers, blanks = (
-            pending.row,
-            pending.values,
-            pending.texts,
-            pending.numbers,
-            pending.blanks,
-        )
-        number = str(row + 1)
+        """The <c> elements of a pending row one by one: plain text, numbers and blanks as _template writes
+        them, any other cell (a text XlsxWriter changes, a date) through _write_cell itself."""
+        plan, values, row = pending.plan, pending.values, pending.row
+        letters, number = self._letters(plan), str(row + 1)
         out: list[str] = []
-        for col, value in enumerate(values):
-            kind = value.__class__
-            if kind is str and _NOT_PLAIN.search(value) is None:
-                xf = texts[col]._get_xf_index()
-                out.append(
-                    f'<c r="{xl_col_to_name(col)}{number}" s="{xf}" t="inlineStr"><is><t>{value}</t></is></c>'
-                )
-            elif kind is float or kind is int:
-                xf = numbers[col]._get_xf_index()
-                out.append(f'<c r="{xl_col_to_name(col)}{number}" s="{xf}"><v>{value:.16G}</v></c>')
-            elif value is None:
-                if blanks is not None and blanks[col] is not None:
-                    out.append(f'<c r="{xl_col_to_name(col)}{number}" s="{blanks[col]._get_xf_index()}"/>')
-            else:
+        for col, what in plan.cells:
+            value = values[col]
+            if what == "date" or (what == "text" and _NOT_PLAIN.search(value) is not None):
                 self.fh.write("".join(out))
                 out.clear()
                 self._write_cell(row, col, self._cell(pending, col))
+                continue
+            shown = "" if what == "blank" else value if what == "text" else f"{value:.16G}"
+            out.append(
+                _element(f"{letters[col]}{number}", plan.format_of(col, what)._get_xf_index(), what, shown)
+            )
         self.fh.write("".join(out))
 
     def _cell(self, pending: _Row, col: int) -> Any:
         """One cell of a pending row as the public write would have stored it in XlsxWriter's row table."""
-        value = pending.values[col]
+        value, plan = pending.values[col], pending.plan
         kind = value.__class__
         if kind is str:
-            return CellStringTuple(value, pending.texts[col])
+            return CellStringTuple(value, plan.texts[col])
         if kind is float or kind is int:
-            return CellNumberTuple(value, pending.numbers[col])
+            return CellNumberTuple(value, plan.numbers[col])
         if value is None:
-            return CellBlankTuple(pending.blanks[col])  # type: ignore[index]  # a blank with a format
-        return CellDatetimeTuple(self._convert_date_time(value), pending.dates[col])
+            return CellBlankTuple(plan.blanks[col])  # type: ignore[index]  # a blank with a format
+        return CellDatetimeTuple(self._convert_date_time(value), plan.dates[col])
 
     def _cells(self, pending: _Row) -> dict[int, Any]:
-        blanks = pending.blanks
-        return {
-            col: self._cell(pending, col)
-            for col, value in enumerate(pending.values)
-            if value is not None or (blanks is not None and blanks[col] is not None)
-        }
+        """The plan's cells of a pending row, as the public writes would have stored them."""
+        return {col: self._cell(pending, col) for col, _ in pending.plan.cells}
 
     def _escape_attributes(self, attribute: Any) -> Any:
         if attribute.__class__ is int:  # XlsxWriter returns an int unchanged, after a caught TypeError
@@ -343,28 +346,24 @@ class RowsApart:
 
     A sheet is handed over only when it is large (MIN_ROWS), there is a core to spare (jobs), the platform
     forks (batch.fork_call) and its header rows are the only ones written. The child writes the rows as this
-    process would, into a buffer instead of the sheet's rows file, and its XML is copied into that file at
-    finish. A style index is given at a format's first use, so a child that would give one (a format no
+    process would, into a file of the workbook's scratch folder instead of the sheet's rows file, and that
+    file is copied into the rows file at finish. A style index is given at a format's first use, so a child that would give one (a format no
     earlier sheet used) sends nothing back: those rows, like those of a child that failed, are written here at
     finish, in a valid file whose style indexes may then be numbered in another order."""
 
     MIN_ROWS = 500
 
     def __init__(self, wb: xlsxwriter.Workbook, jobs: int | None):
-        from kjjr_excel.read.batch import default_jobs
-
         self.wb = wb
-        self.spare = (default_jobs() if jobs is None else jobs) > 1
+        self.spare = batch.processes(jobs) > 1
         self.pending: list[tuple[Worksheet, Callable[[], int], Callable[[int], None], Any]] = []
 
     def start(self, ws: Worksheet, rows: int, write: Callable[[], int], done: Callable[[int], None]) -> None:
         """Have `write()` (it writes the rows under the header, top to bottom, and returns the last row) run in
         a child when worth it, else here now; `done(last)` runs after the rows are in place, here."""
-        from kjjr_excel.read.batch import fork_call
-
         child = None
         if self.spare and rows >= self.MIN_ROWS and _header_only(ws):
-            child = fork_call(lambda: _rows_xml(self.wb, ws, write))
+            child = batch.fork_call(lambda: _rows_xml(self.wb, ws, write))
         if child is None:
             done(write())
             return
