@@ -58,6 +58,22 @@ def test_several_processes_when_asked():
     assert len(pids) == 2 and os.getpid() in pids
 
 
+def _slower_in_workers(parent: int, x: int) -> tuple[int, int]:
+    time.sleep(0.001 if os.getpid() == parent else 0.004)  # a worker on a busy core
+    return os.getpid(), x
+
+
+def test_the_faster_side_takes_more_chunks_and_the_order_is_kept():
+    # the pool is handed chunks from the front a few at a time and this process runs them from the back: a
+    # worker four times slower ends with far less than the half a fixed split gave it
+    out = parallel_map(functools.partial(_slower_in_workers, os.getpid()), range(800), jobs=2, min_per_job=1)
+    assert [x for _, x in out] == list(range(800))
+    here = sum(1 for pid, _ in out if pid == os.getpid())
+    assert 0.65 * 800 <= here < 800
+    # this process's items are the last ones, the workers' the first: each side took its end of the list
+    assert all(pid == os.getpid() for pid, _ in out[-here:])
+
+
 def test_small_work_is_not_spread():
     pids = {pid for pid, _ in parallel_map(_pid_and_square, range(10), jobs=4)}
     assert pids == {os.getpid()}

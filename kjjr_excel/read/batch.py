@@ -6,6 +6,9 @@ The pool uses the platform's own start method (fork on Linux, spawn on Windows a
 module-level function and the items picklable; `functools.partial` of such a function is fine. Results come
 back in the order of `items`, whatever the order the workers finish in, so the output never depends on
 scheduling. A chunk whose worker died (out of memory, killed) is done again in this process: nothing is lost.
+
+This process is one of the jobs: the pool is handed chunks from the front, a few at a time, while this process
+runs chunks from the back, so neither side waits long for the other.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_JOBS = 61  # ProcessPoolExecutor's limit on Windows
+CHUNKS_PER_JOB = 16  # small chunks, so that the two sides end close together (a chunk of 1,000 files: 0.1 s)
+QUEUED_PER_WORKER = 3  # chunks handed to the pool beyond those finished, so no worker waits for this process
 
 
 def default_jobs() -> int:
@@ -64,12 +69,8 @@ def parallel_map(
     jobs = min(processes(jobs), len(items) // max(1, min_per_job))
     if jobs < 2:
         return _serial(fn, items, progress)
-    # jobs - 1 workers share the first items while this process reads its own share, the last ones: it would
-    # otherwise only wait, and what it reads need not be sent back through a pipe.
-    own = len(items) // jobs
-    pooled, here = items[: len(items) - own], items[len(items) - own :]
-    size = max(1, math.ceil(len(pooled) / ((jobs - 1) * 4)))  # several chunks a worker, so they balance
-    chunks = [pooled[n : n + size] for n in range(0, len(pooled), size)]
+    size = max(1, math.ceil(len(items) / (jobs * CHUNKS_PER_JOB)))
+    chunks = [items[n : n + size] for n in range(0, len(items), size)]
     done: list[list[R] | None] = [None] * len(chunks)
     # fn as it is now, before this process calls it: the pool pickles what it sends in a thread of its own,
     # later, while this process's calls may be changing fn's state (a reader's caches): pickling a dict that
@@ -86,12 +87,12 @@ def parallel_map(
             max_workers=jobs - 1, mp_context=context, initializer=lifecycle.worker_started
         ) as pool,
     ):
-        futures: dict[Future, int] = {
-            pool.submit(_run_chunk, pickled_fn, chunk): n for n, chunk in enumerate(chunks)
-        }
         try:
-            mine = _serial(fn, here, progress)
-            _collect(futures, chunks, done, progress, failed)
+            shared = _Shared(
+                pool, pickled_fn, chunks, done, progress, failed, ahead=(jobs - 1) * QUEUED_PER_WORKER
+            )
+            shared.run_here(fn)
+            shared.collect()
         except BaseException:  # Ctrl+C, SIGTERM, an error in fn: no chunk not yet begun is started
             _shut_down(pool, others, orphaned=failed.is_set())
             raise
@@ -100,7 +101,7 @@ def parallel_map(
     for index, result in enumerate(done):
         if result is None:  # its worker died: done here, so nothing is lost
             done[index] = _serial(fn, chunks[index], progress)
-    return [result for chunk in done for result in chunk] + mine  # type: ignore[union-attr]
+    return [result for chunk in done for result in chunk]  # type: ignore[union-attr]
 
 
 def _shut_down(pool: ProcessPoolExecutor, others: set, *, orphaned: bool) -> None:
@@ -130,28 +131,73 @@ def _thread_failures() -> Iterator[threading.Event]:
         threading.excepthook = previous
 
 
-def _collect(
-    futures: dict[Future, int],
-    chunks: list[list[T]],
-    done: list[list[R] | None],
-    progress: Callable[[int], None] | None,
-    failed: threading.Event,
-) -> None:
-    """The workers' results into `done` as they come, until all are in or the pool has failed (`failed`)."""
-    from concurrent.futures import FIRST_COMPLETED, wait
-    from concurrent.futures.process import BrokenProcessPool
+class _Shared(Generic[T, R]):
+    """The chunks of one parallel_map, shared between the pool and this process. The pool is handed chunks from
+    the front, only a few more than its workers are running, and this process runs chunks from the back, each
+    one the pool was never handed, so both sides end about together whichever is the faster (a worker slow to
+    start under spawn, a core busy with something else). No handed chunk is ever taken back: cancelling a
+    future made the pool's thread fail when a worker died (Python 3.11: InvalidStateError, with a traceback)."""
 
-    pending = set(futures)
-    while pending and not failed.is_set():
-        finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-        for future in finished:
-            index = futures[future]
+    def __init__(
+        self,
+        pool: ProcessPoolExecutor,
+        pickled_fn: bytes,
+        chunks: list[list[T]],
+        done: list[list[R] | None],
+        progress: Callable[[int], None] | None,
+        failed: threading.Event,
+        *,
+        ahead: int,
+    ):
+        self.pool, self.pickled_fn, self.chunks, self.done = pool, pickled_fn, chunks, done
+        self.progress, self.failed, self.ahead = progress, failed, ahead
+        # the pool was handed chunks[:front]; this process has taken chunks[back:]
+        self.front, self.back = 0, len(chunks)
+        self.handed: dict[Future, int] = {}
+        self.broken = False  # a worker died or no pool could start: the chunks not handed are done here
+        self._top_up()
+
+    def run_here(self, fn: Callable[[T], R]) -> None:
+        """This process's share: chunks from the back until it meets the pool's."""
+        while self.front < self.back:
+            self.back -= 1
+            self.done[self.back] = _serial(fn, self.chunks[self.back], self.progress)
+            self._top_up()
+
+    def collect(self) -> None:
+        """The results of the chunks the pool was handed, as they come, until all are in or the pool has failed
+        (`failed`: its chunks are then done afterwards, here)."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        while self.handed and not self.failed.is_set():
+            finished, _ = wait(self.handed, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                self._take(future)
+
+    def _top_up(self) -> None:
+        for future in [f for f in self.handed if f.done()]:
+            self._take(future)
+        stopped = self.broken or self.failed.is_set()
+        while len(self.handed) < self.ahead and self.front < self.back and not stopped:
             try:
-                done[index] = future.result()
-            except BrokenProcessPool:
-                continue  # a worker died: its chunks are done afterwards, here
-            if progress is not None:
-                progress(len(chunks[index]))
+                future = self.pool.submit(_run_chunk, self.pickled_fn, self.chunks[self.front])
+            except RuntimeError:  # BrokenProcessPool (a worker died), or the system refused the pool a thread
+                self.broken = stopped = True
+                continue
+            self.handed[future] = self.front
+            self.front += 1
+
+    def _take(self, future: Future) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        index = self.handed.pop(future)
+        try:
+            self.done[index] = future.result()
+        except BrokenProcessPool:  # its worker died: done afterwards, here
+            self.broken = True
+            return
+        if self.progress is not None:
+            self.progress(len(self.chunks[index]))
 
 
 def _serial(fn: Callable[[T], R], items: Sequence[T], progress: Callable[[int], None] | None) -> list[R]:
