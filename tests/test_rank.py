@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord
+from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord, ItemScore
 from kjjr_excel.domain.rank import competition_ranks, grade_for, quota_counts, rank_centers, subsidies
 from kjjr_excel.domain.scheme import load_scheme
 
@@ -289,3 +289,40 @@ def test_a_center_known_by_its_code_alone_is_not_paid_until_it_is_named():
     assert rows["QD02"].rank == 1 and rows["QD02"].grade == "优秀" and rows["QD02"].subsidy == 0
     assert "补助暂缓：分中心名称未填写，补填后再确定补助金额" in rows["QD02"].flags
     assert rows["B"].subsidy == 20 and not any("暂缓" in f for f in rows["B"].flags)
+
+
+def _in_error(key, total, iid):
+    """A Qingdao center whose figure for `iid` is in error (so it scores 0 there) and the rest gives `total`."""
+    c = CenterInput(key=key, code=key, name=key, errors={iid: "F12"})
+    item = ItemScore(iid, None, Fraction(0), "数据有误，按0分计")
+    t = Fraction(total)
+    return CenterScore(center=c, items=(item,), quantitative=t, qualitative=None, total=t)
+
+
+def test_a_failing_center_whose_corrected_figures_could_pass_waits_and_is_not_delisted():
+    # 融资服务 scores at most 25: 51 could become 76 (合格, paid), 20 only 45 (不合格 whatever is corrected)
+    hist = {k: [HistoryRecord(year=2016, grade="不合格", rank=3, failing=True)] for k in ("A", "B")}
+    rows = rank_centers(
+        QD,
+        [_in_error("A", 51, "finance_events"), _in_error("B", 20, "finance_events"), scored("C", 70)],
+        history=hist,
+        year=2017,
+    )
+    by = {r.center.key: r for r in rows}
+    a, b = by["A"], by["B"]
+    assert a.grade == "不合格" and a.subsidy == 0
+    assert any(f.startswith("补助暂缓：") for f in a.flags)  # the money waits for the correction
+    assert "摘牌待定（连续两年不合格，待数据更正后确定）" in a.flags
+    assert not any(f.startswith("摘牌（") for f in a.flags)
+    # B's result is settled whatever its figure: no money to wait for, and its delisting stands
+    assert not any(f.startswith("补助暂缓") for f in b.flags)
+    assert "摘牌（连续两年不合格）" in b.flags
+    # B is last, but correcting its figure could lift it above A: that much waits
+    assert "排名最后（待数据更正后确定）" in b.flags
+
+
+def test_a_figure_in_error_without_an_upper_bound_always_waits():
+    # an error the scheme cannot bound (no such indicator, a relative score): the tool cannot tell, so it waits
+    rows = rank_centers(QD, [scored("A", 10, errors={"x": "F12"}), scored("B", 70)])
+    a = next(r for r in rows if r.center.key == "A")
+    assert a.subsidy == 0 and any(f.startswith("补助暂缓") for f in a.flags)

@@ -854,7 +854,11 @@ def test_one_year_delists_at_once_and_is_worded_so() -> None:
     rows = {p.name: p.value for p in parameters(scheme)}
     assert rows["摘牌"] == "本年度不合格或本年度排名最后一名"
     legend = report.grading_rule(scheme)[-1]
-    assert "摘牌——本年度不合格或本年度排名最后一名；未列排名" in legend and "摘牌预警" not in legend
+    assert (
+        "摘牌——本年度不合格或本年度排名最后一名；摘牌待定——按填报的数据应予摘牌，但有数据有误的项，更正后再定；未列排名"
+        in legend
+        and "摘牌预警" not in legend
+    )
     ranked = rank_centers(scheme, score_all(scheme, _qd_centers(scheme)), year=2017, assessed=False)
     flags = [f for r in ranked for f in r.flags if f.startswith("摘牌")]
     assert flags and all(f in ("摘牌（本年度不合格）", "摘牌（本年度排名最后）") for f in flags), flags

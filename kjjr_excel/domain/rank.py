@@ -31,6 +31,9 @@ PAY_HELD_LACKING = "{money}暂缓：{lacking}，补齐评审表后再确定{labe
 # 公示 and the payment list, so its money waits for the name
 PAY_HELD_NAMELESS = "{money}暂缓：{center}名称未填写，补填后再确定{label}"
 FLAG_LAST = "排名最后"
+# a flag that the center's figures in error decide (correcting them could lift it) says so; 摘牌 itself waits
+PENDING = "待数据更正后确定"
+FLAG_DELIST_PENDING = "摘牌待定"
 QUALITATIVE = "定性评分"  # CenterInput.errors key of a reviewer's row in error (not an indicator of its own)
 
 
@@ -239,12 +242,18 @@ def rank_centers(
     for d in decided:
         s, rank, grade, flags = d.score, d.rank, d.grade, d.flags
         past = tuple(sorted((history or {}).get(s.center.key, ()), key=lambda h: h.year))
+        in_error = bool(s.center.errors) and rank is not None
+        best = _best_case(scheme, method, s) if in_error else d.total
         if scheme.delisting and grade:
-            flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year)
+            lift = _Lift(d.total, best) if in_error else None
+            flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year, lift)
         if withhold and rank is not None:
             flags = flags + [withhold]
         hold = _hold(scheme, method, s.center, reviews_given)
-        held = bool(hold) and rank is not None and bool(pay.get(s.center.key))
+        # money waits when the center has some now, or when correcting its figures could give it some
+        may_change = best is None or grade_for(scheme, best) != grade
+        could_pay = bool(pay.get(s.center.key)) or (bool(s.center.errors) and may_change)
+        held = bool(hold) and rank is not None and could_pay
         if held and not withhold:
             flags = flags + [hold]
         out.append(
@@ -271,6 +280,35 @@ def _hold(scheme: Scheme, method: Method, c: CenterInput, reviews_given: bool) -
     if lacking:
         return pay_held_flag(scheme, lacking)
     return "" if c.name else pay_held_nameless(scheme)
+
+
+@dataclass(frozen=True)
+class _Lift:
+    """A ranked center with figures in error: its total now and the most correcting them could give it (None:
+    no bound is known, see _best_case)."""
+
+    total: Decimal
+    best: Decimal | None
+
+
+def _best_case(scheme: Scheme, method: Method, s: CenterScore) -> Decimal | None:
+    """The total a center with figures in error could reach, each of them given its rule's highest score (an
+    indicator in error scores 0); None when that cannot be told: scores relative to the other centers, grades by
+    shares of the ranked, or a figure in error whose rule has no upper bound."""
+    if method.id != "absolute" or scheme.grading_method == "quota":
+        return None
+    items = {item.indicator: item for item in s.items}
+    best = s.total
+    for ind in scheme.indicators:
+        if ind.id not in s.center.errors:
+            continue
+        top = ind.rule.get("max") if ind.rule is not None else None
+        if top is None or ind.id not in items:
+            return None
+        best += max(Fraction(top) - items[ind.id].score, Fraction(0))
+    if any(iid not in items for iid in s.center.errors):
+        return None
+    return to_decimal(best)
 
 
 def _excluded(c: CenterInput, strict: bool, lacking: str) -> bool:
@@ -327,7 +365,10 @@ def _delisting_flags(
     last_rank: int | None,
     past: Sequence[HistoryRecord],
     year: int,
+    lift: _Lift | None = None,
 ) -> list[str]:
+    """排名最后, 摘牌 or 摘牌预警 for this year's grade and rank. lift: for a ranked center with figures in error,
+    what correcting them could give; a flag that correction could lift says so (摘牌 waits: 摘牌待定)."""
     failing_names = {g.name for g in scheme.grades if g.failing}
     fails_now = grade in failing_names
     last_now = rank is not None and last_rank is not None and rank == last_rank
@@ -339,12 +380,24 @@ def _delisting_flags(
         h is not None and (h.failing or h.grade in failing_names) for h in earlier
     )
     last_running = last_now and all(h is not None and h.last for h in earlier)
-    flags = [FLAG_LAST] if last_now else []
+    # would correcting its figures in error lift it out of the failing grade, or above the last?
+    open_fail = (
+        fails_now and lift is not None and (lift.best is None or grade_for(scheme, lift.best) != grade)
+    )
+    open_last = last_now and lift is not None and (lift.best is None or lift.best > lift.total)
+    open_now = (open_fail or not fails_now) and (open_last or not last_now)
+    flags = [FLAG_LAST + (f"（{PENDING}）" if open_last else "")] if last_now else []
     running = running_years(scheme.delisting_years)
     if failed_running or last_running:
-        flags.append(f"{FLAG_DELIST}（{running}{grade if failed_running else '排名最后'}）")
+        # by the failing grade unless only the last place is settled; pending when no route that delists is
+        failing = failed_running and (not open_fail or not last_running or open_last)
+        pending = (not failed_running or open_fail) and (not last_running or open_last)
+        reason = f"{running}{grade if failing else '排名最后'}"
+        flags.append(
+            f"{FLAG_DELIST_PENDING}（{reason}，{PENDING}）" if pending else f"{FLAG_DELIST}（{reason}）"
+        )
     else:
-        flags.append(FLAG_DELIST_WARNING)
+        flags.append(FLAG_DELIST_WARNING + (f"（{PENDING}）" if open_now else ""))
     return flags
 
 

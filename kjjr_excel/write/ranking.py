@@ -543,6 +543,7 @@ def grading_rule(scheme: Scheme, paid: int = 0, left: Decimal = Decimal(0)) -> l
         soon = "再有一年即予摘牌" if scheme.delisting_years == 2 else f"{running}即予摘牌"
         if scheme.delisting_years > 1:
             legend += f"；摘牌预警——本年度{scheme.failing_grade}或排名最后，{soon}"
+        legend += "；摘牌待定——按填报的数据应予摘牌，但有数据有误的项，更正后再定"
     lines.append(legend + f"；未列排名的不参加排名、不予{money}，原因见“校验问题”表。")
     return lines
 
