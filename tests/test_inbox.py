@@ -118,6 +118,24 @@ def test_zip_bomb_and_broken_archives_are_findings(tmp_path):
     assert [i.status for i in skipped] == ["无法读取", "无法读取", "已跳过"]
 
 
+def test_a_cut_zip_of_stored_workbooks_is_corrupt_not_its_last_whole_member(tmp_path):
+    # zipped without compression (as some mail clients and Windows' 发送到 do): cut in the third member, the
+    # last directory in the file was the second workbook's own, so that one alone was read as "the .zip"
+    archive = tmp_path / "材料_下载中断.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for n, (code, name) in enumerate(
+            [("GD01", "汕头分中心"), ("GD05", "江门分中心"), ("GD07", "湛江分中心")]
+        ):
+            zf.writestr(f"{name}.xlsx", _book(tmp_path, f"{n}.xlsx", (code, name)))
+    data = archive.read_bytes()
+    third = data.rfind(b"PK\x03\x04", 0, data.find("湛江".encode()) + 8)
+    archive.write_bytes(data[: third + (len(data) - third) // 2])
+    result = ingest(GD, [archive], jobs=1)
+    assert result.submissions == []
+    assert [(f.code, f.file) for f in result.findings] == [("file-corrupt", "材料_下载中断.zip")]
+    assert "不完整" in result.findings[0].message
+
+
 def test_a_member_whose_directory_lies_about_its_size_is_refused(tmp_path):
     book = _book(tmp_path, "a.xlsx", ("GD01", "汕头分中心"))
     archive = _zip(tmp_path / "lie.zip", {"a.xlsx": book})

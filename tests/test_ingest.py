@@ -61,7 +61,9 @@ def test_collect_files_skips_lock_hidden_and_non_spreadsheets(tmp_path):
     (tmp_path / "sub" / ".git").mkdir(parents=True)
     (tmp_path / "sub" / ".git" / "x.xlsx").write_bytes(b"PK")
     (tmp_path / "~$a.xlsx").write_bytes(b"lock")
-    (tmp_path / ".hidden.xlsx").write_bytes(b"x")
+    (tmp_path / ".hidden.xlsx").write_bytes(b"x")  # may be a submission: listed as left out
+    (tmp_path / "._a.XLSX").write_bytes(b"x")  # macOS's companion of a.XLSX: not a workbook, not listed
+    (tmp_path / ".DS_Store").write_bytes(b"x")
     (tmp_path / "readme.docx").write_bytes(b"x")
     (tmp_path / "sub" / "b.xls").write_bytes(b"x")
     (tmp_path / "a.XLSX").write_bytes(b"x")
@@ -73,7 +75,12 @@ def test_collect_files_skips_lock_hidden_and_non_spreadsheets(tmp_path):
         (tmp_path / "linked").symlink_to(tmp_path / "sub", target_is_directory=True)  # not followed
     files, findings, infos = collect_files([tmp_path])
     assert [d for _, d in files] == ["a.XLSX", "sub/b.xls", "sub/deeper/c.xlsm"]
-    expected = {"readme.docx": "不是Excel文件（.docx）", "~$a.xlsx": "锁定文件", "odd.": "（无扩展名）"}
+    expected = {
+        "readme.docx": "不是Excel文件（.docx）",
+        "~$a.xlsx": "锁定文件",
+        "odd.": "（无扩展名）",
+        ".hidden.xlsx": "隐藏文件",
+    }
     if sys.platform != "win32":
         expected["gone.xlsx"] = "无效的快捷方式"
     assert sorted(f.file for f in findings) == sorted(expected)

@@ -7,6 +7,7 @@ import contextlib
 import errno
 import os
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,22 @@ def test_output_onto_an_input_is_refused_before_anything_is_written(tmp_path, mo
     assert "正在读取的文件夹" in result.output or "输入文件" in result.output
     assert snapshot(inbox) == before
     assert not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("command", ["rank", "validate"])
+def test_output_named_by_a_pipe_or_a_device_is_refused_and_left_alone(tmp_path, monkeypatch, command):
+    # the move into place replaced a named pipe (as root, even /dev/null) with the workbook
+    inbox_of(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    result = CliRunner().invoke(cli, [command, "qingdao", "inbox", "-o", "pipe.xlsx"])
+    assert result.exit_code == 3, result.output
+    assert "不是普通文件" in result.output and "pipe.xlsx" in result.output
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "pipe.xlsx").st_mode)
+    with pytest.raises(OutputError, match="不是普通文件"):
+        atomic_write(Path(os.devnull), lambda tmp: tmp.write_bytes(b"x"))
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
 def test_output_through_another_spelling_of_the_input_is_refused(tmp_path, monkeypatch):

@@ -575,6 +575,16 @@ def _check_zip(data: bytes, display: str) -> zipfile.ZipFile:
         raise Refused(
             Finding.make("file-corrupt", file=display, detail="压缩结构损坏，文件可能没有下载或复制完整")
         ) from None
+    if (
+        infos and min(i.header_offset for i in infos) > 0
+    ):  # data before the package: a cut zip (inbox.directory)
+        raise Refused(
+            Finding.make(
+                "file-corrupt",
+                file=display,
+                detail="文件开头有不属于工作簿的内容，文件可能没有下载或复制完整",
+            )
+        )
     if len(infos) > MAX_PARTS:
         raise Refused(Finding.make("file-unsafe", file=display, detail=f"包含 {len(infos)} 个部件"))
     seen: set[bytes] = set()

@@ -214,6 +214,14 @@ def _decoded(name: str) -> str:
     return decode_text(raw) or name
 
 
+def _hidden_workbook(name: str) -> bool:
+    """A hidden file named like a workbook, an archive or a mail: said when left out, as it may be a submission
+    (macOS's ._ companions, which only hold a file's Finder details, are not)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    known = (*SPREADSHEET_SUFFIXES, *ARCHIVE_SUFFIXES, *MAIL_SUFFIXES)
+    return not name.startswith("._") and name not in (".", "..") and suffix in known
+
+
 def _hidden(part: str) -> bool:
     return part.startswith(".") or part.startswith("~$")
 
@@ -432,7 +440,7 @@ class _Collector:
         """A zip's entries; None (and the finding) when it is not a zip that can be read."""
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                return zf.infolist()
+                infos = zf.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
             other = next((kind for magic, kind in _OTHER_ARCHIVES if data.startswith(magic)), "")
             if other:
@@ -442,6 +450,15 @@ class _Collector:
             else:
                 self.skip(display, "压缩包已损坏或不完整", len(data), UNREADABLE, "file-corrupt")
             return None
+        if infos and min(i.header_offset for i in infos) > 0:
+            # the directory zipfile found is not this archive's: a cut download of a zip of stored workbooks ends
+            # in the directory of one of them, which alone would be read, and the others lost without a word
+            detail = (
+                "压缩包不完整（可能没有下载或复制完整），其中的文件无法全部读取。请重新下载或请对方重新发送"
+            )
+            self.skip(display, detail, len(data), UNREADABLE, "file-corrupt")
+            return None
+        return infos
 
     def member(
         self, path, data: bytes, outer: Outer, display: str, info: zipfile.ZipInfo, taken: set[str]
@@ -562,7 +579,11 @@ def collect_files(inputs: Sequence[Path]) -> Collected:
                 display = "/".join(map(guards.display_name, parts))
                 path = Path(entry.path)
                 if entry.name.startswith("."):
-                    continue  # hidden files (.DS_Store and the like) are not even worth a line
+                    if _hidden_workbook(entry.name):
+                        out.skip(
+                            display, "隐藏文件（名称以“.”开头），未读取；如是报送的文件，请去掉名称开头的“.”"
+                        )
+                    continue  # other hidden files (.DS_Store and the like) are not even worth a line
                 problem = _link_problem(entry)
                 if problem:
                     out.skip(display, problem)

@@ -132,6 +132,8 @@ def refuse_inputs(target: Path, inputs: Iterable[Path], *, folder: bool = False)
     """Raise OutputError when an output path (a file, or with folder=True a folder outputs go into) is one
     of the inputs, or lies inside an input folder: checked before anything is written, so a mistyped -o never
     replaces a clerk's submission and a run's outputs are never read back as submissions."""
+    if not folder:
+        refuse_special(Path(target))
     where = _resolved(Path(target))
     for given in inputs:
         given = Path(given)
@@ -147,6 +149,20 @@ def refuse_inputs(target: Path, inputs: Iterable[Path], *, folder: bool = False)
                 f"{kind} {target} {what}，写入会覆盖或混入报送的文件，已停止，没有写入任何文件。"
                 f"请用 -o 指定收件文件夹以外的位置后重试。"
             )
+
+
+def refuse_special(target: Path) -> None:
+    """Raise OutputError when an output file's name is taken by something that is neither a file nor a folder
+    (a named pipe, a device such as /dev/null): the move into place would replace it with a workbook."""
+    try:
+        mode = os.stat(target).st_mode  # through a link: what it points to
+    except (OSError, ValueError):  # nothing there (or a dangling link, which the move replaces)
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise OutputError(
+            f"无法写入 {target}：这个名称已被一个不是普通文件的对象占用（如命名管道或设备），写入会把它替换掉，"
+            f"已停止，没有写入任何文件。请用 -o 指定一个新的 .xlsx 文件名后重试。"
+        )
 
 
 def _resolved(path: Path) -> Path:
@@ -307,6 +323,7 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     """
     target = Path(target)
     make_folder(target.parent)  # a file in the way is said as such, not as 系统错误
+    refuse_special(target)
     if _is_folder(target):  # replacing it would fail after all the work
         raise OutputError(
             f"无法写入 {target}：已有同名的文件夹。请把该文件夹移走或改名后重试，或用 -o 指定其他位置。"
