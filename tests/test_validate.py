@@ -134,6 +134,14 @@ def test_duplicates_without_a_saved_time_fall_back_to_file_time_then_names():
     fixed = replace(sub("报表（更正）.xlsx", loan_banks=12), modified_at=datetime(2020, 5, 3, 9))
     kept, found = _dups(original, fixed)
     assert kept == ["报表（更正）.xlsx"] and "按文件修改时间最新" in found[0].message
+    # the name says 更正, the file times say the other one was saved later (the attachments saved in reverse
+    # order, a Gnumeric .xls carries no saved time): nothing can tell, and neither is scored
+    kept, found = _dups(
+        replace(sub("报表.xlsx", saved=datetime(2020, 5, 2)), modified_at=datetime(2020, 5, 3, 9)),
+        replace(sub("报表（更正）.xls", loan_banks=12), modified_at=datetime(2020, 5, 3, 8)),
+    )
+    assert kept == [] and {f.code for f in found} == {"duplicate-undecided"}
+    assert "文件名表明 报表（更正）.xls 是更正版，文件修改时间却是 报表.xlsx 最新" in found[0].message
     # no file times either (files copied together): the name decides, and says so
     kept, found = _dups(sub("报表.xlsx"), sub("报表（更正）.xlsx", loan_banks=12))
     assert kept == ["报表（更正）.xlsx"] and "按文件名" in found[0].message

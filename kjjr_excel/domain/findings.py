@@ -188,7 +188,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "duplicate-undecided": (
             E,
-            "同一{center_label}报送了{count}份：{files}，填报的数字不同，无法判断哪一份是最终版本（文件中没有保存时间，文件名也看不出先后），均未计分。请只保留最终版本后重新报送。",
+            "同一{center_label}报送了{count}份：{files}，填报的数字不同，无法判断哪一份是最终版本（{why}），均未计分。请只保留最终版本后重新报送。",
         ),
         "center-name-differs": (
             W,

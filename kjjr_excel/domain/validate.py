@@ -245,8 +245,8 @@ def _newest(group: list[Submission]) -> tuple[Submission | None, str]:
     """The submission that replaces the others and the rule that decided; (None, "") when no rule can tell
     (and their figures differ). When every copy came by mail, the mail sent last decides: saved times come
     from the clerk's own clock and may be missing or contradict the order of the mails. Else the workbook's
-    saved time decides only when every file carries one; then the file's modification time; then the file
-    name."""
+    saved time decides only when every file carries one; then the file's modification time (when the analyst
+    saved it) and the file name (更正, v2): when those two point at different copies, nothing can tell."""
     sent = [_sent(s) for s in group]
     if None not in sent and sent.count(max(sent)) == 1:
         return group[sent.index(max(sent))], "邮件发送时间最新"
@@ -255,13 +255,29 @@ def _newest(group: list[Submission]) -> tuple[Submission | None, str]:
         return group[saved.index(max(saved))], "保存时间最新"
     why = "有的文件中没有保存时间" if None in saved else "保存时间相同"
     modified = [s.modified_at for s in group]
-    if None not in modified and modified.count(max(modified)) == 1:
-        return group[modified.index(max(modified))], f"{why}，按文件修改时间最新"
+    by_time = (
+        group[modified.index(max(modified))]
+        if None not in modified and modified.count(max(modified)) == 1
+        else None
+    )
     names = [_name_rank(s) for s in group]
-    if max(names) != (0, 0) and names.count(max(names)) == 1:
-        return group[
-            names.index(max(names))
-        ], f"{why}，文件修改时间也无法区分，按文件名中的“更正”“v2”“(1)”等字样"
+    by_name = (
+        group[names.index(max(names))] if max(names) != (0, 0) and names.count(max(names)) == 1 else None
+    )
+    if by_time is not None and by_name is not None and by_time is not by_name:
+        # the name says one is the correction, the file times (when the attachments were saved) the other
+        kept, rule = _same_figures(group)
+        return kept, rule or f"文件名表明 {by_name.file} 是更正版，文件修改时间却是 {by_time.file} 最新"
+    if by_time is not None:
+        return by_time, f"{why}，按文件修改时间最新"
+    if by_name is not None:
+        return by_name, f"{why}，文件修改时间也无法区分，按文件名中的“更正”“v2”“(1)”等字样"
+    return _same_figures(group)
+
+
+def _same_figures(group: list[Submission]) -> tuple[Submission | None, str]:
+    """When no rule tells which copy replaces the others: any of them if their figures are all the same (the
+    last by name), else (None, "")."""
     if len({tuple(sorted((k, cv.value, cv.error) for k, cv in s.values.items())) for s in group}) == 1:
         return max(group, key=lambda s: s.file), "各份填报的数字相同"
     return None, ""
@@ -292,6 +308,7 @@ def _resolve_duplicates(
                     count=len(group),
                     files=files,
                     center_label=label,
+                    why=rule or "文件中没有保存时间，文件名也看不出先后",
                 )
             else:
                 finding = Finding.make(
