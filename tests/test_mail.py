@@ -225,6 +225,33 @@ def test_forwarded_mail_is_read_one_level_deep(tmp_path):
     assert "mail-nested-too-deep" in [f.code for f in content.findings]
 
 
+def test_an_old_version_forwarded_later_does_not_replace_the_correction(tmp_path):
+    # the center sends v1 at 09:00 and its correction at 15:00; next day an office forwards the v1 mail: the
+    # forward's own time made v1 the newest (合格 instead of 良好). A version is dated by the mail it came in.
+    v1 = workbook(tmp_path, "QD04", "崂山区分中心", base=10)
+    v2 = workbook(tmp_path, "QD04", "崂山区分中心", base=60)
+    first = mail(
+        "崂山 <ls@example.cn>", "报送", [("崂山.xlsx", v1)], sent=datetime(2018, 1, 16, 9, tzinfo=CST)
+    )
+    fixed = mail(
+        "崂山 <ls@example.cn>", "更正", [("崂山.xlsx", v2)], sent=datetime(2018, 1, 16, 15, tzinfo=CST)
+    )
+    forward = mail("办公室 <of@example.cn>", "转发：报送", [], sent=datetime(2018, 1, 17, 9, tzinfo=CST))
+    forward.add_attachment(first)  # message/rfc822
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "b_更正.eml").write_bytes(fixed.as_bytes())
+    (inbox / "c_转发.eml").write_bytes(forward.as_bytes())
+    result = ingest(QD, [inbox], jobs=1)
+    accepted, findings = validate(QD, result.submissions, year=2017)
+    assert [s.file for s in accepted] == ["b_更正.eml › 崂山.xlsx"]
+    forwarded = next(s for s in result.submissions if s.file.startswith("c_"))
+    origin = forwarded.origins[0]
+    # the mail saved is still the forward: its sender is shown and answered; the version keeps its own time
+    assert origin.sender == "of@example.cn" and origin.version_utc == datetime(2018, 1, 16, 1)
+    assert any(f.code == "duplicate-submission" and "邮件发送时间最新" in f.message for f in findings)
+
+
 def _parts_mail(parts: bytes) -> bytes:
     """A mail from a web mail or an Exchange server: its multipart body given as written after the text."""
     return (

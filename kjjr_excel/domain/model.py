@@ -46,6 +46,8 @@ class MailOrigin:
     sender_name: str = ""
     sent_at: datetime | None = None  # timezone-aware when the mail says its zone
     subject: str = ""
+    # a file of a mail forwarded inside this one: when the forwarded (innermost) mail was sent
+    first_sent_at: datetime | None = None
 
     @property
     def who(self) -> str:
@@ -67,6 +69,15 @@ class MailOrigin:
         if self.sent_at is None or self.sent_at.tzinfo is None:
             return self.sent_at
         return self.sent_at.astimezone(UTC).replace(tzinfo=None)
+
+    @property
+    def version_utc(self) -> datetime | None:
+        """When this version of the file was first sent, comparable across mails: a forwarded mail's own time,
+        not the forward's (an old version forwarded later is still the old version)."""
+        when = self.first_sent_at or self.sent_at
+        if when is None or when.tzinfo is None:
+            return when
+        return when.astimezone(UTC).replace(tzinfo=None)
 
     def describe(self) -> str:
         """One line for 原始数据, 说明 and the findings: sender, time, subject and the message's file."""

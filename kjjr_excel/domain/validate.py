@@ -236,8 +236,9 @@ def _name_rank(sub: Submission) -> tuple[int, int]:
 
 
 def _sent(sub: Submission) -> datetime | None:
-    """When the last mail that brought this file was sent (None: it lay in the folder)."""
-    times = [o.sent_utc for o in sub.origins if o.sent_utc is not None]
+    """When the last mail that brought this file was sent, a forwarded one by its own time (None: it lay in
+    the folder)."""
+    times = [o.version_utc for o in sub.origins if o.version_utc is not None]
     return max(times) if times else None
 
 

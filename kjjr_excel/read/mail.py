@@ -18,7 +18,7 @@ import email.header
 import email.utils
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
@@ -190,7 +190,7 @@ def read_mail(
         content = MailContent(origin)
         content.findings.append(Finding.make("mail-unreadable", file=display, detail=_why(exc, data)))
         return content
-    content = MailContent(outer or origin)
+    content = MailContent(origin if outer is None else _forwarded(outer, origin))
     _collect(content, parts, display, wanted, sep, depth)
     if not content.files:
         content.findings.append(
@@ -264,12 +264,22 @@ def _nested(payload, shown: str, wanted, sep: str, depth: int, outer: MailOrigin
     content = MailContent(outer)
     try:
         # message/rfc822 comes parsed with the outer mail; an Outlook embedded message is extract-msg's object
-        parts = list(_eml_parts(payload) if isinstance(payload, Message) else _msg_parts(payload))
+        if isinstance(payload, Message):
+            inner, parts = _eml_origin(payload, shown), list(_eml_parts(payload))
+        else:
+            inner, parts = _msg_origin(payload, shown), list(_msg_parts(payload))
+        content = MailContent(_forwarded(outer, inner))
     except Exception as exc:
         content.findings.append(Finding.make("mail-unreadable", file=shown, detail=_why(exc, b"")))
         return content
     _collect(content, parts, shown, wanted, sep, depth)
     return content
+
+
+def _forwarded(outer: MailOrigin, inner: MailOrigin) -> MailOrigin:
+    """The origin of a file in a mail forwarded inside `outer`: the mail the analyst saved (its sender answers
+    and is shown), with the forwarded mail's own time, by which versions are told apart (validate)."""
+    return replace(outer, first_sent_at=inner.first_sent_at or inner.sent_at or outer.first_sent_at)
 
 
 def _why(exc: Exception, data: bytes) -> str:
