@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.parse import MONEY_UNITS, MULTIPLIERS, UNITS, parse_value
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -203,7 +204,9 @@ def test_a_figure_no_spreadsheet_holds_exactly_is_a_cell_error_not_a_refused_fil
     """From 10^15 up a figure was not typed as an exact count; from 10^28 up rounding a count to a whole number
     raised decimal.InvalidOperation, and the whole file was refused as 文件已损坏 (found 2026-12-01)."""
     parsed = parse_value(raw, type=kind, places=2, unit="家")
-    assert parsed.value is None and parsed.code in ("value-not-number", "value-negative")
+    assert parsed.value is None and parsed.code in ("value-too-large", "value-negative")
+    if parsed.code == "value-too-large":  # said as what it is: a figure, only far too large (not 不是数字)
+        assert "大得不合常理" in Finding.make(parsed.code, label="人员", raw=str(raw), cell="F12").message
 
 
 def test_the_largest_exact_figures_still_read():

@@ -291,6 +291,7 @@ FIXTURES = {
     "value-zero-word": "test_ingest.py::test_dirty_values",
     "value-text-number": "test_ingest.py::test_dirty_values",
     "value-not-number": "test_ingest.py::test_dirty_values",
+    "value-too-large": "test_parse.py::test_a_figure_no_spreadsheet_holds_exactly_is_a_cell_error_not_a_refused_file",
     "value-date": "test_ingest.py::test_dirty_values",
     "value-negative": "test_ingest.py::test_dirty_values",
     "value-percent": "test_ingest.py::test_a_figure_shown_as_a_percentage_is_an_error",

@@ -243,6 +243,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "“{label}”填写为“{raw}”，不是一个确定的数字。请在 {cell} 单元格只填写一个数字，例如 30。",
         ),
+        "value-too-large": (
+            E,
+            "“{label}”填写为“{raw}”，数值大得不合常理（没有这么大的数量或金额，电子表格也无法精确保存）。"
+            "请核对单位和数字后，在 {cell} 单元格填写实际数字。",
+        ),
         "value-date": (E, "“{label}”填写的是日期（{raw}），不是数量。请在 {cell} 单元格改为数字。"),
         "value-percent": (
             E,

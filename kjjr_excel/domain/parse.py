@@ -232,7 +232,7 @@ def _check_number(
     if (
         abs(value) >= EXACT_LIMIT
     ):  # no count or amount is that large; a spreadsheet cannot even hold it exactly
-        return Parsed(None, "value-not-number", (("raw", raw_text), ("unit", unit)))
+        return Parsed(None, "value-too-large", (("raw", raw_text), ("unit", unit)))
     converted = note == "value-unit-converted"
     if converted:  # 5000.0000 from 50000000元: as few places as the exact figure needs
         value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
