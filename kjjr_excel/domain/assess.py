@@ -331,7 +331,8 @@ def _part_field(part: Part) -> _Field:
     return _Field(part.id, part.label, "decimal", 2, Decimal(0), part.max, "分")
 
 
-_VETO = _Field("veto", VETO_HEADER, "bool", 0, Decimal(0), None, "")
+VETO_FIELD = "veto"  # the id findings on a review sheet's 一票否决 cell carry
+_VETO = _Field(VETO_FIELD, VETO_HEADER, "bool", 0, Decimal(0), None, "")
 CellField = Indicator | _Field  # what read_cell parses a cell as
 
 

@@ -23,6 +23,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from kjjr_excel import __version__
+from kjjr_excel.domain.assess import VETO_FIELD, VETO_HEADER
 from kjjr_excel.domain.describe import parameters as scheme_parameters
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
 from kjjr_excel.domain.layout import layout
@@ -32,6 +33,7 @@ from kjjr_excel.domain.parse import as_text, fmt_decimal
 from kjjr_excel.domain.rank import (
     FLAG_DELIST,
     FLAG_DELIST_WARNING,
+    QUALITATIVE,
     budget_left,
     floors_covered,
     qualifying_count,
@@ -631,7 +633,12 @@ def _write_ranking_foot(
 
 
 def _indicator_names(scheme: Scheme) -> dict[str, tuple[str, str]]:
-    return {ind.id: (ind.category, ind.label) for ind in scheme.indicators}
+    """(category, label) by the id a finding names: an indicator, or a review sheet's part or 一票否决 (never the
+    scheme's English id on 校验问题)."""
+    names = {part.id: (QUALITATIVE, part.label) for part in scheme.parts}
+    names[VETO_FIELD] = (QUALITATIVE, VETO_HEADER)
+    names.update({ind.id: (ind.category, ind.label) for ind in scheme.indicators})
+    return names
 
 
 NO_REVIEW = "没有评审人的定性评分，按0分计"  # reviews were given, none for this center (定性评分缺失)
