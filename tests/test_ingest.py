@@ -443,6 +443,13 @@ def test_a_copy_of_the_table_with_other_figures_makes_them_errors(tmp_path):
     assert sub.values["loan_banks"].error and sub.values["loan_banks"].value is None
     assert sub.values["vc_institutions"].error and sub.values["vc_institutions"].value is None
     assert sub.values["loan_projects"].value == Decimal(good_values(GD)["loan_projects"])
+    # the same copy hidden (as a clerk hides last year's sheet): the message says so, else it is not found
+    wb = openpyxl.load_workbook(tmp_path / "copied.xlsx")
+    wb["定量指标 (2)"].sheet_state = "hidden"
+    wb.save(tmp_path / "hidden.xlsx")
+    _, findings, _ = read(tmp_path / "hidden.xlsx")
+    conflict = next(f for f in findings if f.code == "value-conflict" and f.cell == "C12")
+    assert "隐藏的工作表“定量指标 (2)”的 C12 单元格" in conflict.message and "取消隐藏" in conflict.message
     assert not sub.values["loan_amount"].error
 
 

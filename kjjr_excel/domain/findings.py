@@ -233,7 +233,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         "value-conflict": (
             E,
             "“{label}”在 {cell} 单元格填写为“{raw}”，{other_place}却填写为“{other}”，无法确定以哪个为准，这一项未计分。"
-            "请只保留一份填报表（删除复制出来的工作表、表格或行），核对数字后重新报送。",
+            "请只保留一份填报表（删除复制出来的工作表、表格或行；隐藏的工作表可在工作表标签上右键“取消隐藏”后删除），核对数字后重新报送。",
         ),
         "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
         "value-yes-no-word": (N, "“{label}”填写为“{raw}”，已按“{value}”读取。以后请只填写“是”或“否”。"),

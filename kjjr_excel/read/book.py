@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 from xml.etree import ElementTree
 
-from python_calamine import CalamineSheet, CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.layout import META_SHEET
@@ -184,6 +184,14 @@ class Book:
     @property
     def sheet_names(self) -> list[str]:
         return list(self.reader.sheet_names) if self.reader is not None else []
+
+    def hidden(self, name: str) -> bool:
+        """Whether a sheet is hidden (a clerk does not see it unless told where to look)."""
+        if self.reader is None:
+            return False
+        return any(
+            m.name == name and m.visible != SheetVisibleEnum.Visible for m in self.reader.sheets_metadata
+        )
 
     def sheet(self, name: str) -> CalamineSheet:
         """A sheet, loaded only once its extent is bounded (guards.xml_extent over its part for a zip package;

@@ -358,7 +358,13 @@ class SubmissionReader:
             other = book.grid(name)
             copy = _table_cells(other, self.index)
             if copy.value:
-                yield _typed(other, copy, 0), lambda ref, name=name: f"工作表“{name}”的 {a1(*ref)} 单元格"
+                kind = (
+                    "隐藏的工作表" if book.hidden(name) else "工作表"
+                )  # else the clerk looks for it in vain
+                yield (
+                    _typed(other, copy, 0),
+                    lambda ref, name=name, kind=kind: f"{kind}“{name}”的 {a1(*ref)} 单元格",
+                )
 
     def _conflicts(
         self,
