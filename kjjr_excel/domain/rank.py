@@ -250,10 +250,8 @@ def rank_centers(
         if withhold and rank is not None:
             flags = flags + [withhold]
         hold = _hold(scheme, method, s.center, reviews_given)
-        # money waits when the center has some now, or when correcting its figures could give it some
-        may_change = best is None or grade_for(scheme, best) != grade
-        could_pay = bool(pay.get(s.center.key)) or (bool(s.center.errors) and may_change)
-        held = bool(hold) and rank is not None and could_pay
+        paid = bool(pay.get(s.center.key))
+        held = bool(hold) and rank is not None and _money_waits(scheme, grade, paid, in_error, best)
         if held and not withhold:
             flags = flags + [hold]
         out.append(
@@ -280,6 +278,12 @@ def _hold(scheme: Scheme, method: Method, c: CenterInput, reviews_given: bool) -
     if lacking:
         return pay_held_flag(scheme, lacking)
     return "" if c.name else pay_held_nameless(scheme)
+
+
+def _money_waits(scheme: Scheme, grade: str, paid: bool, in_error: bool, best: Decimal | None) -> bool:
+    """Whether a held center's money waits: it has some now, or correcting its figures in error could give it
+    another grade (best: _best_case, None when no bound is known)."""
+    return paid or (in_error and (best is None or grade_for(scheme, best) != grade))
 
 
 @dataclass(frozen=True)
