@@ -344,7 +344,8 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "history-conflict": (
             W,
-            "历年结果中“{name}”的{year}年结果出现了不一致的多条记录，采用 {kept} 中的记录。请核对。",
+            "历年结果中“{name}”的{year}年结果出现了不一致的多条记录（另一条在 {kept}），无法判断哪一条正确，"
+            "这一年按没有记录处理，不据此判断摘牌。请核对后只保留正确的一条。",
         ),
         "history-bad-year": (
             W,

@@ -105,6 +105,7 @@ def load_history(
     history = History()
     index = _CenterIndex(centers)
     chosen: dict[tuple[str, int], HistoryRow] = {}
+    conflicted: set[tuple[str, int]] = set()
     for path in paths:
         rows = _rows_of(Path(path), center_label, history.findings)
         ignored_years: set[int] = set()
@@ -124,11 +125,15 @@ def load_history(
                 continue
             row = _match(index, row, history.findings)
             history.rows.append(row)
-            if row.key:
-                _choose(chosen, row, history.findings)
+            if row.key and _choose(chosen, row, history.findings):
+                conflicted.add((row.key, row.year))
+    history.years = sorted({y for _, y in chosen})
+    for (
+        pair
+    ) in conflicted:  # which record is right cannot be told: that year counts as none, whatever the order
+        del chosen[pair]
     for (key, _), row in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         history.records.setdefault(key, []).append(row.record())
-    history.years = sorted({y for _, y in chosen})
     return history
 
 
@@ -190,10 +195,11 @@ def _match(index: _CenterIndex, row: HistoryRow, findings: list[Finding]) -> His
     return row
 
 
-def _choose(chosen: dict[tuple[str, int], HistoryRow], row: HistoryRow, findings: list[Finding]) -> None:
-    """One record per center and year: the first one read wins; a different second one is reported."""
+def _choose(chosen: dict[tuple[str, int], HistoryRow], row: HistoryRow, findings: list[Finding]) -> bool:
+    """One record per center and year; True (and a finding) when a second one says otherwise than the first."""
     kept = chosen.setdefault((row.key, row.year), row)
-    if kept is not row and (kept.grade, kept.rank) != (row.grade, row.rank):
+    conflict = kept is not row and (kept.grade, kept.rank) != (row.grade, row.rank)
+    if conflict:
         findings.append(
             Finding.make(
                 "history-conflict",
@@ -206,6 +212,7 @@ def _choose(chosen: dict[tuple[str, int], HistoryRow], row: HistoryRow, findings
                 kept=f"{kept.file}（{kept.sheet}!{kept.cell}）",
             )
         )
+    return conflict
 
 
 def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], list[Finding]]:
