@@ -37,6 +37,13 @@ class CellValue(NamedTuple):
 BEIJING_TIME = timezone(timedelta(hours=8))
 
 
+def _utc(when: datetime | None) -> datetime | None:
+    """A mail's time comparable across mails: in UTC without a zone (a time without a zone is taken as given)."""
+    if when is None or when.tzinfo is None:
+        return when
+    return when.astimezone(UTC).replace(tzinfo=None)
+
+
 @dataclass(frozen=True)
 class MailOrigin:
     """Where an attachment came from."""
@@ -66,18 +73,13 @@ class MailOrigin:
     @property
     def sent_utc(self) -> datetime | None:
         """The sent time comparable across mails (a time without a zone is taken as given)."""
-        if self.sent_at is None or self.sent_at.tzinfo is None:
-            return self.sent_at
-        return self.sent_at.astimezone(UTC).replace(tzinfo=None)
+        return _utc(self.sent_at)
 
     @property
     def version_utc(self) -> datetime | None:
         """When this version of the file was first sent, comparable across mails: a forwarded mail's own time,
         not the forward's (an old version forwarded later is still the old version)."""
-        when = self.first_sent_at or self.sent_at
-        if when is None or when.tzinfo is None:
-            return when
-        return when.astimezone(UTC).replace(tzinfo=None)
+        return _utc(self.first_sent_at or self.sent_at)
 
     def describe(self) -> str:
         """One line for 原始数据, 说明 and the findings: sender, time, subject and the message's file."""

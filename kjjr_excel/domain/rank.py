@@ -303,15 +303,12 @@ def _best_case(scheme: Scheme, method: Method, s: CenterScore) -> Decimal | None
         return None
     items = {item.indicator: item for item in s.items}
     best = s.total
-    for ind in scheme.indicators:
-        if ind.id not in s.center.errors:
-            continue
-        top = ind.rule.get("max") if ind.rule is not None else None
-        if top is None or ind.id not in items:
+    for iid in s.center.errors:
+        rule = scheme.indicator(iid).rule if iid in items else None
+        top = rule.get("max") if rule is not None else None
+        if top is None:  # not an indicator's own score (定性评分), or a rule without a cap
             return None
-        best += max(Fraction(top) - items[ind.id].score, Fraction(0))
-    if any(iid not in items for iid in s.center.errors):
-        return None
+        best += max(Fraction(top) - items[iid].score, Fraction(0))
     return to_decimal(best)
 
 

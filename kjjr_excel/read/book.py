@@ -583,9 +583,7 @@ def _check_zip(data: bytes, display: str) -> zipfile.ZipFile:
         raise Refused(
             Finding.make("file-corrupt", file=display, detail="压缩结构损坏，文件可能没有下载或复制完整")
         ) from None
-    if (
-        infos and min(i.header_offset for i in infos) > 0
-    ):  # data before the package: a cut zip (inbox.directory)
+    if guards.starts_late(infos):  # data before the package: a cut zip
         raise Refused(
             Finding.make(
                 "file-corrupt",

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import struct
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -309,6 +310,13 @@ def _number(digits: str) -> int:
 def _column(letters: str) -> int:
     """A reference's column number; past three letters only its order of size (no sheet is that wide)."""
     return _column_number(letters) if len(letters) <= 3 else 26 ** len(letters)
+
+
+def starts_late(infos: Sequence[zipfile.ZipInfo]) -> bool:
+    """Whether a zip's first entry does not start the file: the directory zipfile found is then not this file's
+    own (a cut download of a zip of stored workbooks ends in the directory of one of them), and zipfile shifted
+    every offset to fit it."""
+    return bool(infos) and min(i.header_offset for i in infos) > 0
 
 
 def quoted_value(match: re.Match[bytes]) -> bytes:

@@ -450,9 +450,7 @@ class _Collector:
             else:
                 self.skip(display, "压缩包已损坏或不完整", len(data), UNREADABLE, "file-corrupt")
             return None
-        if infos and min(i.header_offset for i in infos) > 0:
-            # the directory zipfile found is not this archive's: a cut download of a zip of stored workbooks ends
-            # in the directory of one of them, which alone would be read, and the others lost without a word
+        if guards.starts_late(infos):  # one member alone would be read, the others lost without a word
             detail = (
                 "压缩包不完整（可能没有下载或复制完整），其中的文件无法全部读取。请重新下载或请对方重新发送"
             )
