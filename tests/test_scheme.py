@@ -195,6 +195,15 @@ def test_a_misspelt_key_is_refused_with_the_nearest_known_one(tmp_path):
     assert f"第{err.line}行" in str(err) and "outlier_threshold" in str(err)
 
 
+def test_a_misspelt_required_rule_key_is_named_beside_the_missing_one(tmp_path):
+    path, text = _edit(
+        tmp_path, "qingdao-2017", "base = 5, step = 0.25, target = 30", "base = 5, stepp = 0.25, target = 30"
+    )
+    err = _refused(path)
+    assert err.key == "indicators[0].rule.step"
+    assert "缺少这一项" in str(err) and "stepp" in str(err)
+
+
 def test_an_unknown_key_inside_an_inline_rule_is_refused(tmp_path):
     path, text = _edit(tmp_path, "qingdao-2017", "target = 100, min = 0", "target = 100, bonus = 2, min = 0")
     err = _refused(path)

@@ -213,6 +213,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "表中找不到“{label}”这一行，这一项未计分。请在表中补上这一行，在“{value_header}”列填写数字（没有请填0），或改用下发的填报模板。",
         ),
+        "value-row-unit": (
+            E,
+            "表中“{label}”这一行（{cell} 单元格）写明的单位是“{written}”，本项的单位是“{unit}”，无法确定数值，这一项未计分。"
+            "请按“{unit}”填写这一行的数字并把单位改为“{unit}”，或改用下发的填报模板。",
+        ),
         "value-row-ambiguous": (
             E,
             "表中的“{label}”（{cell} 单元格）没有写明一级指标，而{categories}下各有一个“{label}”，分不清是哪一项，"

@@ -45,6 +45,20 @@ NO_WORDS = frozenset({"否", "无", "没有", "no", "n", "false", "0", "×"})
 UNITS = ("万元", "人次", "个月", "家", "项", "场", "条", "名", "人", "次", "分", "个", "元", "月", "户", "笔")
 MONEY_UNITS = MappingProxyType({"元": 1, "千元": 10**3, "万元": 10**4, "百万元": 10**6, "亿元": 10**8})
 MULTIPLIERS = MappingProxyType({"千": 10**3, "万": 10**4, "亿": 10**8})
+# Count units that name the same thing, accepted in a retyped table's label (按时提报统计信息的月数（月）,
+# 专职人员（人）). Never money: 元 and 万元 differ by 10,000. A figure typed with one of them in its cell ("4人"
+# for 名) is still an error: only the field's own unit may be dropped there.
+SAME_COUNT_UNITS = MappingProxyType(
+    {
+        "个月": ("月",),
+        "月": ("个月",),
+        "名": ("人", "位"),
+        "人": ("名", "位"),
+        "场": ("场次", "次"),
+        "家": ("个", "户"),
+        "项": ("个",),
+    }
+)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # digits grouped by three with one kind of separator (1,200 / 1 200 000), as Excel and WPS print them
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?P<sep>[, ])\d{3}((?P=sep)\d{3})*(\.\d+)?")

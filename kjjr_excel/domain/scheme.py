@@ -1083,11 +1083,18 @@ class _Table:
     def fail(self, key: str, problem: str) -> SchemeError:
         return self.loader.fail((*self.path, key), problem)
 
+    def missing(self, key: str) -> SchemeError:
+        """A required key is absent; a key of the table that looks like it (stepp for step) is named."""
+        others = sorted(k for k in self.data if isinstance(k, str) and k not in self.known)
+        near = difflib.get_close_matches(key, others, n=1, cutoff=0.6)
+        hint = f"（此处写有 {near[0]}，是否应为 {key}？）" if near else ""
+        return self.fail(key, f"缺少这一项{hint}")
+
     def _get(self, key: str, default: Any, allowed: bool, check: Callable[[Any], bool], kind: str) -> Any:
         self.known.add(key)
         if key not in self.data:
             if default is _REQUIRED:
-                raise self.fail(key, "缺少这一项")
+                raise self.missing(key)
             return default
         if not allowed:
             return self.forbid(key, "此处不使用这一项")
@@ -1172,7 +1179,7 @@ class _Table:
         self.known.add(key)
         if key not in self.data:
             if required:
-                raise self.fail(key, "缺少这一项")
+                raise self.missing(key)
             return _Table(self.loader, {}, (*self.path, key))
         if not allowed:
             self.forbid(key, '按固定规则计分（method = "absolute"）的方案不使用这一部分')
@@ -1183,7 +1190,7 @@ class _Table:
         self.known.add(key)
         if key not in self.data:
             if required:
-                raise self.fail(key, "缺少这一项")
+                raise self.missing(key)
             return []
         self.used.add(key)
         items = self.loader.tables(self.data[key], (*self.path, key))

@@ -31,6 +31,9 @@ from kjjr_excel.domain.layout import (
 )
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
 from kjjr_excel.domain.parse import (
+    MONEY_UNITS,
+    SAME_COUNT_UNITS,
+    UNITS,
     Parsed,
     a1,
     as_text,
@@ -83,6 +86,9 @@ class Cells:
     header: dict[str, Cell] = field(default_factory=dict)
     value: dict[str, Cell] = field(default_factory=dict)
     ambiguous: dict[str, Cell] = field(default_factory=dict)
+    # indicator -> its label's cell and the unit written there, when that unit is not the indicator's own
+    # (撮合贷款金额（元） for 万元): the row is not read, and the finding says why
+    other_unit: dict[str, tuple[Cell, str]] = field(default_factory=dict)
 
     def all(self) -> set[Cell]:
         return {*self.header.values(), *self.value.values(), *self.ambiguous.values()}
@@ -90,12 +96,14 @@ class Cells:
 
 @dataclass(frozen=True)
 class LabelIndex:
-    """normalised label -> indicators; normalised header label -> field; normalised categories."""
+    """normalised label -> indicators; normalised header label -> field; normalised categories; the labels
+    without their trailing unit -> indicators (to tell a row whose unit differs from a row that is missing)."""
 
     labels: dict[str, list[Indicator]]
     headers: dict[str, str]
     categories: frozenset[str]
     value_headers: frozenset[str]
+    bare: dict[str, list[Indicator]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- the reader
@@ -289,7 +297,7 @@ class SubmissionReader:
             ref = cells.value.get(ind.id)
             if ref is None:
                 values[ind.id] = CellValue(ind.id, "", None, where.sheet, "", True)
-                findings.append(self._row_missing(ind, cells.ambiguous.get(ind.id), where))
+                findings.append(self._row_missing(ind, cells, where))
                 continue
             raw = _at(grid, *ref)
             if ref in percent and isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -394,8 +402,22 @@ class SubmissionReader:
                 **there,
             )
 
-    def _row_missing(self, ind: Indicator, twice: Cell | None, where: _Where) -> Finding:
+    def _row_missing(self, ind: Indicator, cells: Cells, where: _Where) -> Finding:
         lay = self.layout
+        if ind.id in cells.other_unit:
+            ref, unit = cells.other_unit[ind.id]
+            return Finding.make(
+                "value-row-unit",
+                file=where.file,
+                sheet=where.sheet,
+                cell=a1(*ref),
+                center=where.center,
+                indicator=ind.id,
+                label=ind.label,
+                written=unit,
+                unit=ind.unit,
+            )
+        twice = cells.ambiguous.get(ind.id)
         return Finding.make(
             "value-row-ambiguous" if twice else "value-row-missing",
             file=where.file,
@@ -710,7 +732,11 @@ def _at(grid: list[list], row: int, col: int) -> object:
 # hottest call of the label comparisons, and the texts of one template repeat in every file.
 @functools.lru_cache(maxsize=8192)
 def _strip_label(text: str) -> str:
-    return normalise_name(text).rstrip(":：*")
+    return normalise_name(text).rstrip(":：*").translate(_LIST_COMMAS)
+
+
+# 路演、培训 retyped as 路演,培训 or 路演；培训 (NFKC has made the full-width ones half-width)
+_LIST_COMMAS = str.maketrans({",": "、", ";": "、"})
 
 
 _TRAILING_BRACKET = re.compile(r"\(([^()]*)\)$")
@@ -723,8 +749,15 @@ def _label_keys(text: str, unit: str) -> set[str]:
     bare = _TRAILING_BRACKET.sub("", key) if key.endswith(")") else key
     keys = {key, bare}
     if unit:
-        keys.add(f"{bare}({_strip_label(unit)})")
+        own = _strip_label(unit)
+        keys.update(f"{bare}({u})" for u in (own, *SAME_COUNT_UNITS.get(own, ())))
     return {k for k in keys if k}
+
+
+def _bare_label(text: str) -> str:
+    """A normalised label without a leading "1." and without its trailing bracket."""
+    text = _NUMBERING.sub("", text)
+    return _TRAILING_BRACKET.sub("", text) if text.endswith(")") else text
 
 
 _NUMBERING = re.compile(r"^(?:\(?[一二三四五六七八九十\d]{1,3}[).、]|\([一二三四五六七八九十\d]{1,3}\))")
@@ -763,7 +796,22 @@ def _label_index(scheme: Scheme, lay: Layout) -> LabelIndex:
     value_headers = frozenset(
         _strip_label(h) for h in (scheme.submission.get("value_header", ""), *VALUE_HEADERS) if h
     )
-    return LabelIndex(labels, headers, categories, value_headers)
+    bare: dict[str, list[Indicator]] = {}
+    for ind in scheme.self_indicators:
+        for key in {_bare_label(_strip_label(t)) for t in (ind.label, ind.input_label) if t}:
+            bare.setdefault(key, []).append(ind)
+    return LabelIndex(labels, headers, categories, value_headers, bare)
+
+
+def _other_unit(text: str, r: int, c: int, index: LabelIndex, cells: Cells) -> None:
+    """A label that names one indicator but another unit (撮合贷款金额（元）): remembered for its finding."""
+    found = _TRAILING_BRACKET.search(text)
+    unit = found.group(1).split(":")[-1].removeprefix("单位") if found else ""
+    if not (unit in UNITS or unit in MONEY_UNITS):
+        return
+    inds = index.bare.get(_bare_label(text), [])
+    if len(inds) == 1 and inds[0].unit:
+        cells.other_unit.setdefault(inds[0].id, ((r, c), unit))
 
 
 def _numeric_like(value: object) -> bool:
@@ -856,6 +904,8 @@ def _label_cell(
         cells.header[fld] = (r, next((k for k in range(c + 1, len(row)) if row[k] != ""), c + 1))
         return
     inds = _label_lookup(index.labels, text)
+    if not inds and text.endswith(")"):
+        _other_unit(text, r, c, index, cells)
     if len(inds) > 1:
         same = [i for i in inds if _strip_label(i.category) == category]
         if not same:  # 服务企业数量 with no 一级指标 above it: which one it is cannot be told

@@ -555,9 +555,9 @@ def _mail_cases(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     (folder / "市北.eml").write_bytes(forgot.as_bytes())
 
 
-def _retyped_guangdong(path: Path) -> None:
+def _retyped_guangdong(path: Path, labels: dict[str, str] | None = None) -> None:
     """A clerk's own table typed from the notice: labels without units or with half-width brackets and
-    spaces, 服务企业数量 twice under its two categories, one row (新三板) left out."""
+    spaces, 服务企业数量 twice under its two categories, one row (新三板) left out; `labels` replaces some."""
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -578,13 +578,17 @@ def _retyped_guangdong(path: Path) -> None:
             label = label.rsplit("（", 1)[0]
         else:
             label = label.replace("（", " （")
+        label = (labels or {}).get(ind.id, label)
         ws.append([ind.category if ind.category != category else None, label, 20 + n])
         category = ind.category
     wb.save(path)
 
 
-def _retyped_qingdao(path: Path) -> None:
-    """Qingdao's table retyped with the unit written after each label (人员配备（名）), no value header."""
+def _retyped_qingdao(
+    path: Path, units: dict[str, str] | None = None, commas: dict[str, str] | None = None
+) -> None:
+    """Qingdao's table retyped with the unit written after each label (人员配备（名）), no value header;
+    `units` writes another unit word after some, `commas` another comma for their 、."""
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -593,7 +597,8 @@ def _retyped_qingdao(path: Path) -> None:
     ws.append(["编号", "QD01"])
     ws.append(["考核年度", 2017])
     for ind in QD.self_indicators:
-        ws.append([ind.category, f"{ind.label}（{ind.unit}）", QD_BASE[ind.id]])
+        label = ind.label.replace("、", (commas or {}).get(ind.id, "、"))
+        ws.append([ind.category, label + (units or {}).get(ind.id, f"（{ind.unit}）"), QD_BASE[ind.id]])
     wb.save(path)
 
 
@@ -608,6 +613,22 @@ def _retyped_values_left_of_labels(path: Path) -> None:
     for ind in QD.self_indicators:
         ws.append([QD_BASE[ind.id], ind.label])
     wb.save(path)
+
+
+def _retyped_labels(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
+    """Tables retyped by hand whose labels differ from the form in a unit word or a comma."""
+    # 按时提报统计信息的月数（月） for （个月）, 专职人员（人） for （名）, the activity's 、 typed as , (the form's
+    # comma): read as the form's rows
+    qd = tmp / "units.xlsx"
+    _retyped_qingdao(qd, {"monthly_reports": "（月）", "fulltime_staff": "（人）"}, {"finance_events": "，"})
+    lo.save_as(qd, inbox("qd-retyped-unit-words-and-commas") / "崂山分中心自填表.xlsx")
+    # 撮合贷款金额（元） where the form asks 万元: not read (which unit the figure is in cannot be told), said so;
+    # 佛山 sent the form
+    gd = inbox("gd-retyped-label-in-yuan")
+    yuan = tmp / "yuan.xlsx"
+    _retyped_guangdong(yuan, {"loan_amount": "撮合贷款金额（元）"})
+    lo.save_as(yuan, gd / "中山火炬高新区分中心自填表.xlsx")
+    lo.save_as(filled(tmp, "fs-yuan.xlsx", GD, GD.roster[2]), gd / "佛山分中心.xlsx")
 
 
 def build_mail(root: Path, cases=None) -> None:
@@ -626,6 +647,8 @@ if __name__ == "__main__":
         build_mail(HERE, _more_clerk_edits)
     elif sys.argv[1:] == ["slips"]:
         build_mail(HERE, _clerk_slips)
+    elif sys.argv[1:] == ["retyped"]:
+        build_mail(HERE, _retyped_labels)
     elif sys.argv[1:] == ["typed"]:
         build_mail(HERE, _typed_by_hand)
     else:
