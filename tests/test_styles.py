@@ -229,3 +229,27 @@ def test_pages_fit_and_the_foot_never_stands_alone(rows: list[float], foot: list
     top = head if wanted == len(rows) else repeated
     if sum(map(stored_height, top + rows[len(rows) - wanted :] + foot)) <= room:
         assert len(pages[-1]) >= wanted
+
+
+def test_cell_formats_are_those_write_values_gives_in_column_order(tmp_path):
+    from datetime import datetime as moment
+
+    wb = styles.Workbook(str(tmp_path / "f.xlsx"))
+    text, number, date, blank = (wb.add_format({"font_size": n}) for n in (9, 10, 11, 12))
+    row = ["a", 1, None, moment(2026, 1, 1), 2.5, None]
+    n = len(row)
+    assert list(styles.cell_formats(row, [text] * n, [number] * n, [date] * n)) == [
+        text,
+        number,
+        date,
+        number,
+    ]
+    blanks = [None, None, blank, None, None, None]
+    assert list(styles.cell_formats(row, [text] * n, [number] * n, [date] * n, blanks)) == [
+        text,
+        number,
+        blank,
+        date,
+        number,
+    ]
+    wb.close()

@@ -188,6 +188,19 @@ def apart_always(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return started
 
 
+def _children_used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each handed-over sheet, in turn: whether its child's rows were used (False: written here)."""
+    used: list[bool] = []
+    real_finish = xlsxfast.RowsApart.finish
+
+    def finish(self):
+        used.extend(child.result() is not None for *_, child in self.pending)
+        real_finish(self)
+
+    monkeypatch.setattr(xlsxfast.RowsApart, "finish", finish)
+    return used
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_rows_written_in_a_child_are_the_same_as_the_plain_path(
     case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart_always: list[bool]
@@ -196,8 +209,12 @@ def test_rows_written_in_a_child_are_the_same_as_the_plain_path(
         folder.mkdir()
         return _parts(write_case(case, folder))
 
+    used = _children_used(monkeypatch)
     fast, plain = _both_ways(tmp_path, monkeypatch, write)
-    assert apart_always and all(apart_always)  # 得分明细 went to a child (never on the plain path)
+    assert apart_always and all(
+        apart_always
+    )  # 得分明细 and 原始数据 went to children (never on the plain path)
+    assert used == [True] * len(apart_always)  # and their rows were used
     assert [name for (name, data), (_, other) in zip(fast, plain, strict=True) if data != other] == []
 
 
@@ -215,25 +232,33 @@ def test_a_child_that_fails_leaves_its_rows_to_this_process(
 
     monkeypatch.setattr(xlsxfast, "_rows_xml", broken)
     fast, plain = _both_ways(tmp_path, monkeypatch, write)
-    assert apart_always == [True]
+    assert apart_always == [True, True]  # 得分明细, 原始数据
     assert [name for (name, data), (_, other) in zip(fast, plain, strict=True) if data != other] == []
 
 
-def _sheet_with_rows(path: Path, jobs: int | None) -> Path:
-    """A header, then 30 rows in a format no cell used before (its style index is given by the rows)."""
+def _sheet_with_rows(path: Path, jobs: int | None, *, told: bool = False) -> Path:
+    """A header, then 30 rows in formats no cell used before (their style indexes are given by the rows);
+    told: RowsApart is told the formats the rows use."""
     wb = styles.Workbook(str(path), {"constant_memory": True})
     wb.set_properties({"created": datetime(2026, 12, 1, 9, 0, 0)})
     header, fresh = wb.add_format({"bold": True}), wb.add_format({"italic": True})
+    number = wb.add_format({"italic": True, "num_format": "0.0"})
     ws = wb.add_worksheet("rows")
     ws.write_string(0, 0, "header", header)
     apart = xlsxfast.RowsApart(wb, jobs)
+    values = [[f"row {n}", n * 1.5] for n in range(1, 31)]
+    texts, numbers = [fresh] * 2, [number] * 2
 
     def rows() -> int:
-        for n in range(1, 31):
-            styles.write_values(ws, n, [f"row {n}", n * 1.5], [fresh] * 2, [fresh] * 2, [fresh] * 2)
+        for n, row in enumerate(values, 1):
+            styles.write_values(ws, n, row, texts, numbers, numbers)
         return 30
 
-    apart.start(ws, 30, rows, lambda last: ws.autofilter(0, 0, last, 1))
+    def uses():
+        for row in values:
+            yield from styles.cell_formats(row, texts, numbers, numbers)
+
+    apart.start(ws, 30, rows, lambda last: ws.autofilter(0, 0, last, 1), uses if told else None)
     ws2 = wb.add_worksheet("after")
     ws2.write_string(0, 0, "after", wb.add_format({"underline": True}))
     apart.finish()
@@ -251,6 +276,19 @@ def test_a_child_that_would_give_a_style_index_leaves_its_rows_here(
     assert here["rows"][0] == (("header", True, False, None), (None, False, False, None))
     assert here["rows"][30] == (("row 30", False, True, None), (45.0, False, True, None))
     assert here["after"] == [(("after", False, False, "single"),)]
+
+
+def test_a_child_told_the_formats_of_its_rows_writes_them_as_this_process_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart_always: list[bool]
+) -> None:
+    """The rows' new formats are given their indexes here before the fork, in the order the rows use them:
+    the child's rows are used, and the file is the one --jobs 1 writes, byte for byte."""
+    used = _children_used(monkeypatch)
+    apart = _parts(_sheet_with_rows(tmp_path / "apart.xlsx", jobs=2, told=True))
+    assert apart_always == [True] and used == [True]
+    assert apart == _parts(_sheet_with_rows(tmp_path / "one.xlsx", jobs=1))
+    _sheet_with_rows(tmp_path / "untold.xlsx", jobs=2)
+    assert used == [True, False]  # not told: the child gave indexes, and sent nothing back
 
 
 def openpyxl_rows(path: Path) -> dict[str, list[tuple]]:

@@ -7,6 +7,7 @@ as '=1+1' stays text. Content is a function of the RunResult alone (the run time
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -51,6 +52,7 @@ from kjjr_excel.write.styles import (
     HEADER,
     TITLE_FONT,
     Workbook,
+    cell_formats,
     display_width,
     keep_foot_with_rows,
     landscape_a4,
@@ -148,7 +150,7 @@ def _write_workbook(result: RunResult, tmp: Path, run_time: datetime, jobs: int 
             ranking = wb.add_worksheet(SHEET_RANKING)
             _write_ranking_sheet(ranking, fmt, result)
             _write_details(wb, fmt, result, apart)
-            _write_raw(wb, fmt, result)
+            _write_raw(wb, fmt, result, apart)
             _write_findings(wb, fmt, result)
             _write_missing(wb, fmt, result)
             _write_history(wb, fmt, result)
@@ -717,8 +719,24 @@ def _write_wide(
     measured = {col: headers[col][1] for col, longest in wrap.items() if longest is None}
     height = lines_height(lines) if lines > 1 else None
 
+    pending = iter(rows)
+    looked_at: list[list[Any]] = []  # the rows `uses` went through, written first
+
     def write() -> int:
-        return _write_rows(ws, fmt, rows, 1, sheet.numbers, texts, height, measured)
+        every = itertools.chain(looked_at, pending)
+        return _write_rows(ws, fmt, every, 1, sheet.numbers, texts, height, measured)
+
+    def uses() -> Iterator[Format]:
+        """The rows' formats in the order they are first used, until every one they can have was met."""
+        dates = [fmt.by_kind["datetime"]] * len(sheet.numbers)
+        left = {id(f) for f in (*texts, *sheet.numbers, *dates) if f is not None}
+        for values in pending:
+            looked_at.append(values)
+            for used in cell_formats(values, texts, sheet.numbers, dates):
+                left.discard(id(used))
+                yield used
+            if not left:
+                return
 
     def done(last: int) -> None:
         ws.autofilter(0, 0, max(last, 1), len(headers) - 1)
@@ -726,7 +744,7 @@ def _write_wide(
     if apart is None:
         done(write())
     else:
-        apart.start(ws, sheet.rows, write, done)
+        apart.start(ws, sheet.rows, write, done, uses)
 
 
 def _write_details(wb: Workbook, fmt: _Formats, result: RunResult, apart: RowsApart | None = None) -> None:
@@ -736,12 +754,12 @@ def _write_details(wb: Workbook, fmt: _Formats, result: RunResult, apart: RowsAp
     _write_wide(wb, fmt, _running(result), sheet, _detail_rows(result), apart)
 
 
-def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
+def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult, apart: RowsApart | None = None) -> None:
     headers, wrap = _raw_headers(result.scheme, result.submissions)
     numbers = [fmt.by_kind["number"]] * len(headers)
     rows = _raw_rows(result.scheme, result.submissions)
     sheet = WideSheet(SHEET_RAW, headers, numbers, wrap, len(result.submissions))
-    _write_wide(wb, fmt, _running(result), sheet, rows)
+    _write_wide(wb, fmt, _running(result), sheet, rows, apart)
 
 
 # LibreOffice prints about 115 column units on an A4 landscape page at full size (0.4 inch margins); a wide

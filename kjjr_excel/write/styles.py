@@ -18,7 +18,7 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
@@ -160,6 +160,25 @@ def write_values(
                 ws.write_blank(row, col, None, blanks[col])
         else:
             ws.write_datetime(row, col, value, dates[col])
+
+
+def cell_formats(
+    values: Sequence[Any], texts: Formats, numbers: Formats, dates: Formats, blanks: Formats | None = None
+) -> Iterator[Format]:
+    """The formats write_values gives a row's cells, in column order (the order their style indexes are
+    given in when the row is written out)."""
+    for col, value in enumerate(values):
+        kind = value.__class__
+        if kind is str:
+            found = texts[col]
+        elif kind is float or kind is int:
+            found = numbers[col]
+        elif value is None:
+            found = None if blanks is None else blanks[col]
+        else:
+            found = dates[col]
+        if found is not None:
+            yield found
 
 
 # Pure and total: the cache can only repeat the answer it would compute (names repeat across sheets).

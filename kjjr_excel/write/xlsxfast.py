@@ -22,19 +22,21 @@ What it changes, each for the same XML:
   sequences), built the first time such a row is written out;
 - the rows of a large sheet may be written in a forked child while this process writes the other sheets
   (RowsApart), their XML then copied into the sheet's rows file: the same bytes, as the child writes them
-  with the same code and gives no style index (one it would give sends nothing back).
+  with the same code and gives no style index: the formats its rows use first are given theirs here before
+  the fork, in the order the rows would give them (a child that would still give one sends nothing back).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import operator
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -347,9 +349,11 @@ class RowsApart:
     A sheet is handed over only when it is large (MIN_ROWS), there is a core to spare (jobs), the platform
     forks (batch.fork_call) and its header rows are the only ones written. The child writes the rows as this
     process would, into a file of the workbook's scratch folder instead of the sheet's rows file, and that
-    file is copied into the rows file at finish. A style index is given at a format's first use, so a child that would give one (a format no
-    earlier sheet used) sends nothing back: those rows, like those of a child that failed, are written here at
-    finish, in a valid file whose style indexes may then be numbered in another order."""
+    file is copied into the rows file at finish. A style index is given at a format's first use; the caller
+    says which formats its rows use (`uses`), and they are given theirs here, in that order, before the fork.
+    A child that would still give one (a format it was not told of) sends nothing back: those rows, like
+    those of a child that failed, are written here at finish, in a valid file whose style indexes may then
+    be numbered in another order."""
 
     MIN_ROWS = 500
 
@@ -358,11 +362,25 @@ class RowsApart:
         self.spare = batch.processes(jobs) > 1
         self.pending: list[tuple[Worksheet, Callable[[], int], Callable[[int], None], Any]] = []
 
-    def start(self, ws: Worksheet, rows: int, write: Callable[[], int], done: Callable[[int], None]) -> None:
+    def start(
+        self,
+        ws: Worksheet,
+        rows: int,
+        write: Callable[[], int],
+        done: Callable[[int], None],
+        uses: Callable[[], Iterable[Format]] | None = None,
+    ) -> None:
         """Have `write()` (it writes the rows under the header, top to bottom, and returns the last row) run in
-        a child when worth it, else here now; `done(last)` runs after the rows are in place, here."""
+        a child when worth it, else here now; `done(last)` runs after the rows are in place, here.
+
+        uses: the formats of the rows' cells in the order write() gives them style indexes (styles.cell_formats
+        row by row), looked at only until every format they can have was met. Before the child forks, this
+        process gives those formats their indexes in that order, as writing the rows here would: the child
+        then gives none, and its rows are used (a format met later still makes it send nothing back)."""
         child = None
         if self.spare and rows >= self.MIN_ROWS and _header_only(ws):
+            if uses is not None:  # the header row, written out by the first row under it, comes first
+                _index_in_order(itertools.chain(_pending_formats(ws), uses()))
             child = batch.fork_call(lambda: _rows_xml(self.wb, ws, write))
         if child is None:
             done(write())
@@ -394,6 +412,24 @@ class RowsApart:
         pending, self.pending = self.pending, []
         for *_, child in pending:
             child.stop()
+
+
+def _index_in_order(formats: Iterable[Format]) -> None:
+    """Give each format its style index at its first use, as XlsxWriter does when a cell is written out."""
+    seen: set[int] = set()
+    for fmt in formats:
+        if id(fmt) not in seen:
+            seen.add(id(fmt))
+            fmt._get_xf_index()
+
+
+def _pending_formats(ws: Worksheet) -> Iterator[Format]:
+    """The formats of the cells of the row XlsxWriter has not written out yet, in column order."""
+    for row in sorted(ws.table):
+        for col in sorted(ws.table[row]):
+            cell_format = getattr(ws.table[row][col], "format", None)
+            if cell_format is not None:
+                yield cell_format
 
 
 def _header_only(ws: Worksheet) -> bool:
