@@ -154,3 +154,40 @@ def test_a_reporting_unit_is_read_as_the_name_only_where_it_names_a_center():
         "警告",
     )
     assert "“市北区科技局”不是分中心的名称" in unclear.message
+
+
+def _own_table(path: Path, labels: dict[str, str]) -> Path:
+    """Qingdao's table typed by a clerk: label and figure per row, each label as given or the form's own."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "考核指标"
+    ws.append(["分中心名称", "崂山区科技金融服务分中心"])
+    ws.append(["考核年度", 2017])
+    for n, ind in enumerate(QD.self_indicators):
+        ws.append([labels.get(ind.id, ind.input_label), 10 + n])
+    wb.save(path)
+    return path
+
+
+def test_a_retyped_label_in_a_unit_of_the_same_meaning_or_with_other_commas_is_read(tmp_path):
+    path = _own_table(
+        tmp_path / "own.xlsx",
+        {
+            "monthly_reports": "按时提报统计信息的月数（月）",  # the form: （0-12）, unit 个月
+            "finance_events": "举办项目路演，专题培训；讲座,论坛等科技金融活动（次）",  # 、 retyped; unit 场
+            "fulltime_staff": "实际到位的科技金融专职人员（人）",  # unit 名
+        },
+    )
+    outcome = read_submission(path, "own.xlsx", QD)
+    assert [f.code for f in outcome.findings] == ["recognised-by-labels"]
+    values = outcome.submission.values
+    assert [values[i].value for i in ("monthly_reports", "finance_events", "fulltime_staff")] == [12, 13, 16]
+
+
+def test_a_retyped_label_in_another_unit_is_not_read_and_says_so(tmp_path):
+    path = _own_table(tmp_path / "own.xlsx", {"enterprise_info": "本年度新增录入科技型企业信息（条）"})  # 家
+    outcome = read_submission(path, "own.xlsx", QD)
+    wrong = [f for f in outcome.findings if f.code == "value-row-unit"]
+    assert [(f.cell, f.indicator, f.severity.value) for f in wrong] == [("A3", "enterprise_info", "错误")]
+    assert "写明的单位是“条”，本项的单位是“家”" in wrong[0].message
+    assert outcome.submission.values["enterprise_info"].error

@@ -301,6 +301,7 @@ FIXTURES = {
     "value-unit-wrong": "test_ingest.py::test_dirty_values",
     "value-unit-inexact": "test_parse.py::test_counts_units_and_spaces",
     "value-row-missing": "test_ingest.py::test_retyped_table_labels_with_or_without_unit_and_a_missing_row",
+    "value-row-unit": "test_submission.py::test_a_retyped_label_in_another_unit_is_not_read_and_says_so",
     "value-over-max": "test_ingest.py::test_month_count_over_bound_and_decimal_places",
     "value-under-min": "test_ingest.py::test_a_value_under_a_scheme_minimum_is_said_to_be_under_it",
     "formula-cached": "test_ingest.py::test_typed_formulas_with_and_without_cached_value",
