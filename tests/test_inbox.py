@@ -297,3 +297,27 @@ def test_a_form_in_a_format_not_read_is_a_warning_that_says_how_to_resave(tmp_pa
         code, severity, message = found[name]
         assert (code, severity) == ("file-other-format", "警告") and kind in message and "另存" in message
     assert {i.file: i.status for i in result.files}["市北.gnumeric"] == "已跳过"
+
+
+def test_a_file_whose_name_lost_its_extension_is_read_by_its_content(tmp_path):
+    """A mail client or a download may drop .xlsx: a workbook or a zip without an extension is read, with a
+    提示 saying so; a text file, and a FIFO (never opened to wait on), are skipped as before."""
+    import os
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "汕头分中心").write_bytes(_book(tmp_path, "st.xlsx", ("GD01", "汕头分中心")))
+    _zip(folder / "佛山附件", {"佛山分中心.xlsx": _book(tmp_path, "fs.xlsx", ("GD03", "佛山分中心"))})
+    (folder / "说明").write_text("见附件\n", encoding="utf-8")
+    os.mkfifo(folder / "管道")
+    result = ingest(GD, [folder], jobs=1)
+    assert sorted(s.center_code for s in result.submissions) == ["GD01", "GD03"]
+    found = sorted((f.file, f.code) for f in result.findings)
+    assert found == [
+        ("佛山附件", "file-no-extension"),
+        ("汕头分中心", "file-no-extension"),
+        ("管道", "file-skipped"),
+        ("说明", "file-skipped"),
+    ]
+    said = {f.file: f.message for f in result.findings}
+    assert "作为压缩包读取" in said["佛山附件"] and "作为Excel工作簿读取" in said["汕头分中心"]

@@ -260,6 +260,7 @@ FIXTURES = {
     "archive-member-encrypted": "test_inbox.py::test_a_member_under_a_zip_password_is_said_to_be_so",
     "file-unsafe": "test_ingest.py::test_zip_bomb_part_refused",
     "file-extension-mismatch": "test_ingest.py::test_format_by_first_bytes",
+    "file-no-extension": "test_inbox.py::test_a_file_whose_name_lost_its_extension_is_read_by_its_content",
     "file-macros-ignored": "test_ingest.py::test_xlsm_macros_ignored",
     "not-template": "test_ingest.py::test_not_template",
     "recognised-by-labels": "test_ingest.py::test_labels_fallback_tells_the_two_firms_served_rows_apart",

@@ -42,8 +42,7 @@ MAX_PARTS = 10_000
 MAX_TOKEN = 2**20
 _HUGE_TOKEN = re.compile(rb"(?:^|[<>])[^<>]{%d}" % MAX_TOKEN)
 
-ZIP_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC, OLE_MAGIC = guards.ZIP_MAGIC, guards.OLE_MAGIC
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -485,10 +484,8 @@ def _xlsx_book(
         )
     macro = "xl/vbaProject.bin" in names or suffix in (".xlsm", ".xltm")
     notes: list[Finding] = []
-    if suffix not in XLSX_SUFFIXES:
-        notes.append(
-            Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".xlsx")
-        )
+    if suffix and suffix not in XLSX_SUFFIXES:  # (a name without one: inbox said so, file-no-extension)
+        notes.append(Finding.make("file-extension-mismatch", file=display, ext=suffix, actual=".xlsx"))
     if macro:
         notes.append(Finding.make("file-macros-ignored", file=display))
     parts = _check_xml_parts(zf, display, cache)
@@ -525,10 +522,8 @@ def _ods_book(
     if b"encryption-data" in _read_part(zf, "META-INF/manifest.xml", display):  # saved with a password
         raise Refused(Finding.make("file-encrypted", file=display))
     notes: list[Finding] = []
-    if suffix not in (".ods", ".ots"):
-        notes.append(
-            Finding.make("file-extension-mismatch", file=display, ext=suffix or "（无）", actual=".ods")
-        )
+    if suffix and suffix not in (".ods", ".ots"):
+        notes.append(Finding.make("file-extension-mismatch", file=display, ext=suffix, actual=".ods"))
     parts = _check_xml_parts(zf, display, cache)
     try:  # calamine expands every table of an .ods as it opens it: bound them all first
         guards.check_ods(_inflated(zf, parts, "content.xml", display))

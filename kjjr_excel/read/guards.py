@@ -25,6 +25,9 @@ from kjjr_excel.errors import os_error_text
 # (calamine's allocation). A filled template is a few hundred cells; a ranking workbook of 10,000 centers,
 # read back as history, about 600,000 on its widest sheet.
 MAX_SHEET_CELLS = 2_000_000
+# How a file starts: a zip package (.xlsx .ods, or an archive) and an OLE container (.xls, or an Outlook .msg)
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_SHEET_ROWS = 1_048_576
 MAX_SHEET_COLS = 16_384
 MAX_BOOK_CELLS = 4_000_000  # an .xls is loaded whole: all its sheets at once

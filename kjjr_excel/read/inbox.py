@@ -364,6 +364,12 @@ class _Collector:
             self.skip(display, f"{suffix} 压缩包无法读取，请解压后把其中的Excel文件放入文件夹", _size(path))
         elif OTHER_SHEETS.get(suffix):
             self.other_sheet(display, suffix, _size(path))
+        elif not suffix and (kind := _content_kind(path)):
+            self.findings.append(Finding.make("file-no-extension", file=display, actual=kind))
+            if kind == ARCHIVE_KIND:
+                self.archive(path, display)
+            else:
+                self.found.append(Candidate(path, display))
         elif suffix not in SPREADSHEET_SUFFIXES:
             self.skip(display, f"不是Excel文件（{guards.display_name(suffix) or '无扩展名'}）", _size(path))
         else:
@@ -551,6 +557,28 @@ def _unsafe_archive(infos: list[zipfile.ZipInfo]) -> str:
     if total > MAX_ARCHIVE_TOTAL:
         return f"压缩包解压后共 {total // 2**20} MB"
     return ""
+
+
+BOOK_KIND, ARCHIVE_KIND = "Excel工作簿", "压缩包"
+
+
+def _content_kind(path: Path) -> str:
+    """What a file without an extension holds, by its bytes (a mail client or a download may drop the
+    name's .xlsx): a workbook (a zip package or an OLE container), a zip archive, or "" (neither, or not a
+    regular file: left to be skipped as before)."""
+    try:
+        data = guards.read_input(path, MAX_ARCHIVE_BYTES)
+    except (guards.Guarded, OSError):
+        return ""
+    if data.startswith(guards.OLE_MAGIC):
+        return BOOK_KIND
+    if not data.startswith(guards.ZIP_MAGIC):
+        return ""
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return BOOK_KIND  # a damaged package: the reader says what is wrong with it
+    return BOOK_KIND if "[Content_Types].xml" in names or "mimetype" in names else ARCHIVE_KIND
 
 
 def _size(path: Path) -> int:

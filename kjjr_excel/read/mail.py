@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import MailOrigin
+from kjjr_excel.read import guards
 from kjjr_excel.read.inbox import MAIL_SUFFIXES, OTHER_SHEETS, MemberFile, other_sheet_finding, unique_name
 
 __all__ = ["MAIL_SUFFIXES", "MailOrigin", "MemberFile", "read_mail", "decode_name"]
@@ -50,7 +51,7 @@ def _headers(data: bytes) -> bytes:
     return data if end is None else data[: end.start()]
 
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an .eml is text)
+OLE_MAGIC = guards.OLE_MAGIC  # an Outlook .msg (an .eml is text)
 
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"  # winmail.dat: Outlook's rich-text mail packs every attachment in it
 # a workbook or zip attached with no name at all is named by its type, so it is read and not lost unseen

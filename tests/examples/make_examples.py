@@ -631,6 +631,17 @@ def _retyped_labels(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     lo.save_as(filled(tmp, "fs-yuan.xlsx", GD, GD.roster[2]), gd / "佛山分中心.xlsx")
 
 
+def _names_lost(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
+    """Files whose name lost its extension on the way (a mail client, a download): read by their content."""
+    folder = inbox("qd-name-without-extension")
+    lo.save_as(base, tmp / "laoshan.xlsx")
+    shutil.copy(tmp / "laoshan.xlsx", folder / "崂山分中心考核表")
+    lo.save_as(filled(tmp, "sb-noext.xlsx", QD, SHIBEI), tmp / "shibei.xls")
+    with zipfile.ZipFile(folder / "市北分中心附件", "w") as zf:  # a zip of the form, its name cut too
+        zf.write(tmp / "shibei.xls", "市北分中心.xls")
+    (folder / "说明").write_text("附件为考核表。\n", encoding="utf-8")  # neither: skipped as before
+
+
 def build_mail(root: Path, cases=None) -> None:
     """Only the saved-mail cases (`python tests/examples/make_examples.py mail`), or only the later clerk
     edits (`... clerk`)."""
@@ -647,6 +658,8 @@ if __name__ == "__main__":
         build_mail(HERE, _more_clerk_edits)
     elif sys.argv[1:] == ["slips"]:
         build_mail(HERE, _clerk_slips)
+    elif sys.argv[1:] == ["names"]:
+        build_mail(HERE, _names_lost)
     elif sys.argv[1:] == ["retyped"]:
         build_mail(HERE, _retyped_labels)
     elif sys.argv[1:] == ["typed"]:
