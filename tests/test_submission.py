@@ -191,3 +191,27 @@ def test_a_retyped_label_in_another_unit_is_not_read_and_says_so(tmp_path):
     assert [(f.cell, f.indicator, f.severity.value) for f in wrong] == [("A3", "enterprise_info", "错误")]
     assert "写明的单位是“条”，本项的单位是“家”" in wrong[0].message
     assert outcome.submission.values["enterprise_info"].error
+
+
+def test_an_indicators_own_label_wins_over_another_unit_of_the_same_meaning(tmp_path):
+    """A scheme whose two rows differ only in a count unit (…（个） and …（项）, 项 and 个 meaning the same in a
+    retyped label): each label as the form prints it names its own row, never both."""
+    text = resolve_scheme_path("qingdao").read_text(encoding="utf-8")
+    text = text.replace("推动落实的科技金融专项政策（项）", "专项政策（个）").replace(
+        "依托机构发布的新政策或特色产品（项）", "专项政策（项）"
+    )
+    custom = tmp_path / "units.toml"
+    custom.write_text(text.replace('id = "qingdao-2017"', 'id = "qd-units"'), encoding="utf-8")
+    scheme = load_scheme(custom)
+    rows = {i.id: i.input_label for i in scheme.self_indicators}
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["分中心名称", "崂山区科技金融服务分中心"])
+    ws.append(["考核年度", 2017])
+    for n, ind in enumerate(scheme.self_indicators):
+        ws.append([rows[ind.id], 10 + n])
+    wb.save(tmp_path / "own.xlsx")
+    outcome = read_submission(tmp_path / "own.xlsx", "own.xlsx", scheme)
+    values = outcome.submission.values
+    assert (values["policies_implemented"].cell, values["new_policies_products"].cell) == ("B7", "B8")
+    assert not any(f.code.startswith("value-row") for f in outcome.findings)

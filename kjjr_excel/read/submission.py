@@ -742,22 +742,24 @@ _LIST_COMMAS = str.maketrans({",": "、", ";": "、"})
 _TRAILING_BRACKET = re.compile(r"\(([^()]*)\)$")
 
 
-def _label_keys(text: str, unit: str) -> set[str]:
-    """The normalised forms a retyped label may take: as printed, without its trailing unit, and with the
-    unit added ("入驻银行机构（家）", "入驻银行机构", "人员配备（名）"); widths, brackets and spaces don't matter."""
+def _label_keys(text: str, unit: str) -> tuple[set[str], ...]:
+    """The normalised forms a retyped label may take, most exact first: as printed; without its trailing
+    unit, and with the unit after it ("入驻银行机构", "人员配备（名）"); with a count unit that means the same
+    ("人员配备（人）" for 名). Widths, brackets, spaces and list commas don't matter."""
     key = _strip_label(text)
-    bare = _TRAILING_BRACKET.sub("", key) if key.endswith(")") else key
-    keys = {key, bare}
-    if unit:
-        own = _strip_label(unit)
-        keys.update(f"{bare}({u})" for u in (own, *SAME_COUNT_UNITS.get(own, ())))
-    return {k for k in keys if k}
+    bare = _without_unit(key)
+    own = _strip_label(unit)
+    derived = {bare, f"{bare}({own})"} if own else {bare}
+    return {key}, derived, {f"{bare}({u})" for u in SAME_COUNT_UNITS.get(own, ())}
+
+
+def _without_unit(key: str) -> str:
+    return _TRAILING_BRACKET.sub("", key) if key.endswith(")") else key
 
 
 def _bare_label(text: str) -> str:
     """A normalised label without a leading "1." and without its trailing bracket."""
-    text = _NUMBERING.sub("", text)
-    return _TRAILING_BRACKET.sub("", text) if text.endswith(")") else text
+    return _without_unit(_NUMBERING.sub("", text))
 
 
 _NUMBERING = re.compile(r"^(?:\(?[一二三四五六七八九十\d]{1,3}[).、]|\([一二三四五六七八九十\d]{1,3}\))")
@@ -782,11 +784,17 @@ REPORTING_UNIT = "reporting_unit"
 
 
 def _label_index(scheme: Scheme, lay: Layout) -> LabelIndex:
+    # a key names the indicators of its most exact kind: a label as one row prints it wins over another
+    # row's label without its unit, and that over a unit of the same meaning
     labels: dict[str, list[Indicator]] = {}
-    for ind in scheme.self_indicators:
-        keys = set().union(*(_label_keys(text, ind.unit) for text in {ind.label, ind.input_label} - {""}))
-        for key in keys:
-            labels.setdefault(key, []).append(ind)
+    for level in range(3):
+        here: dict[str, list[Indicator]] = {}
+        for ind in scheme.self_indicators:
+            texts = {ind.label, ind.input_label} - {""}
+            for key in set().union(*(_label_keys(text, ind.unit)[level] for text in texts)) - {""}:
+                here.setdefault(key, []).append(ind)
+        for key, inds in here.items():
+            labels.setdefault(key, inds)
     headers = {_strip_label(text): fld for fld, text in lay.header_labels.items()}
     headers.setdefault(_strip_label("考核年度"), "report_year")
     headers.setdefault(_strip_label("评估年度"), "report_year")
