@@ -307,14 +307,23 @@ def test_a_file_whose_name_lost_its_extension_is_read_by_its_content(tmp_path):
     folder = tmp_path / "inbox"
     folder.mkdir()
     (folder / "汕头分中心").write_bytes(_book(tmp_path, "st.xlsx", ("GD01", "汕头分中心")))
-    _zip(folder / "佛山附件", {"佛山分中心.xlsx": _book(tmp_path, "fs.xlsx", ("GD03", "佛山分中心"))})
+    _zip(
+        folder / "佛山附件",
+        {
+            "佛山分中心.xlsx": _book(tmp_path, "fs.xlsx", ("GD03", "佛山分中心")),
+            "顺德分中心": _book(tmp_path, "sd.xlsx", ("GD04", "顺德分中心")),  # in the zip, without one too
+            "备注": b"see the forms",
+        },
+    )
     (folder / "说明").write_text("见附件\n", encoding="utf-8")
     os.mkfifo(folder / "管道")
     result = ingest(GD, [folder], jobs=1)
-    assert sorted(s.center_code for s in result.submissions) == ["GD01", "GD03"]
+    assert sorted(s.center_code for s in result.submissions) == ["GD01", "GD03", "GD04"]
     found = sorted((f.file, f.code) for f in result.findings)
     assert found == [
         ("佛山附件", "file-no-extension"),
+        ("佛山附件 › 备注", "file-skipped"),
+        ("佛山附件 › 顺德分中心", "file-no-extension"),
         ("汕头分中心", "file-no-extension"),
         ("管道", "file-skipped"),
         ("说明", "file-skipped"),

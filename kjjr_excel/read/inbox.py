@@ -479,6 +479,9 @@ class _Collector:
         here = (*outer, (info.filename, info.header_offset))
         if base.startswith("."):
             return
+        if not suffix and not info.flag_bits & 0x1 and (kind := _member_kind(data, info)):
+            self.findings.append(Finding.make("file-no-extension", file=shown, actual=kind))
+            suffix = ".zip" if kind == ARCHIVE_KIND else ".xlsx"  # (the reader goes by the bytes)
         if info.flag_bits & 0x1 and suffix in SPREADSHEET_SUFFIXES:  # a submission, lost unless someone acts
             self.unreadable(Finding.make("archive-member-encrypted", file=shown), info.file_size)
         elif info.flag_bits & 0x1:
@@ -567,9 +570,22 @@ def _content_kind(path: Path) -> str:
     name's .xlsx): a workbook (a zip package or an OLE container), a zip archive, or "" (neither, or not a
     regular file: left to be skipped as before)."""
     try:
-        data = guards.read_input(path, MAX_ARCHIVE_BYTES)
+        return _kind_of(guards.read_input(path, MAX_ARCHIVE_BYTES))
     except (guards.Guarded, OSError):
         return ""
+
+
+def _member_kind(data: bytes, info: zipfile.ZipInfo) -> str:
+    """_content_kind of a zip's entry without an extension ("" when it cannot be inflated)."""
+    if info.file_size > MAX_ARCHIVE_BYTES:
+        return ""
+    try:
+        return _kind_of(member_bytes(data, info.filename, info.header_offset))
+    except OSError:
+        return ""
+
+
+def _kind_of(data: bytes) -> str:
     if data.startswith(guards.OLE_MAGIC):
         return BOOK_KIND
     if not data.startswith(guards.ZIP_MAGIC):
