@@ -674,3 +674,20 @@ def test_a_signature_picture_in_the_text_is_not_listed_as_left_out(tmp_path):
     assert [f.display for f in content.files] == ["inbox/张三.eml › 市南区.xlsx"]
     # the photo attached is said to be left out (it may be what the clerk meant to send); the logo is not
     assert [(f.code, f.file) for f in content.findings] == [("file-skipped", "inbox/张三.eml › 盖章页.jpg")]
+
+
+def test_an_attached_workbook_whose_name_lost_its_extension_is_read_by_its_content(tmp_path):
+    import io
+
+    import docx
+
+    word = io.BytesIO()
+    docx.Document().save(word)
+    data = workbook(tmp_path, "QD01", "崂山区科技金融服务分中心")
+    msg = mail("a@b.cn", "考核表", [("崂山分中心考核表", data), ("通知", word.getvalue())])
+    content = read_mail(msg.as_bytes(), "崂山.eml", is_workbook)
+    assert [(f.display, f.data) for f in content.files] == [("崂山.eml › 崂山分中心考核表", data)]
+    assert sorted((f.code, f.file) for f in content.findings) == [
+        ("file-no-extension", "崂山.eml › 崂山分中心考核表"),
+        ("file-skipped", "崂山.eml › 通知"),  # a Word document without its .docx: not a workbook
+    ]

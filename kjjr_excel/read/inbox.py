@@ -570,7 +570,7 @@ def _content_kind(path: Path) -> str:
     name's .xlsx): a workbook (a zip package or an OLE container), a zip archive, or "" (neither, or not a
     regular file: left to be skipped as before)."""
     try:
-        return _kind_of(guards.read_input(path, MAX_ARCHIVE_BYTES))
+        return kind_of_bytes(guards.read_input(path, MAX_ARCHIVE_BYTES))
     except (guards.Guarded, OSError):
         return ""
 
@@ -580,21 +580,30 @@ def _member_kind(data: bytes, info: zipfile.ZipInfo) -> str:
     if info.file_size > MAX_ARCHIVE_BYTES:
         return ""
     try:
-        return _kind_of(member_bytes(data, info.filename, info.header_offset))
+        return kind_of_bytes(member_bytes(data, info.filename, info.header_offset))
     except OSError:
         return ""
 
 
-def _kind_of(data: bytes) -> str:
+def kind_of_bytes(data: bytes) -> str:
+    """What bytes hold, for a name without an extension: BOOK_KIND (an .xls: an OLE container with a workbook
+    stream; an .xlsx or .ods package), ARCHIVE_KIND (another zip) or "" (neither: a Word document, a mail,
+    text)."""
     if data.startswith(guards.OLE_MAGIC):
-        return BOOK_KIND
+        streams = (b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k\x00", b"B\x00o\x00o\x00k\x00\x00\x00")
+        return BOOK_KIND if any(name in data for name in streams) else ""
     if not data.startswith(guards.ZIP_MAGIC):
         return ""
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return BOOK_KIND  # a damaged package: the reader says what is wrong with it
-    return BOOK_KIND if "[Content_Types].xml" in names or "mimetype" in names else ARCHIVE_KIND
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+            if "mimetype" in names:
+                return BOOK_KIND if b"spreadsheet" in zf.read("mimetype")[:100] else ""
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, RuntimeError, zlib.error):
+        return ""  # not a zip zipfile can read: skipped, as a file of no known kind
+    if "[Content_Types].xml" in names:
+        return BOOK_KIND if any(n.startswith("xl/") for n in names) else ""
+    return ARCHIVE_KIND
 
 
 def _size(path: Path) -> int:

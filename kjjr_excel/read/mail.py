@@ -28,7 +28,15 @@ from types import MappingProxyType
 from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import MailOrigin
 from kjjr_excel.read import guards
-from kjjr_excel.read.inbox import MAIL_SUFFIXES, OTHER_SHEETS, MemberFile, other_sheet_finding, unique_name
+from kjjr_excel.read.inbox import (
+    BOOK_KIND,
+    MAIL_SUFFIXES,
+    OTHER_SHEETS,
+    MemberFile,
+    kind_of_bytes,
+    other_sheet_finding,
+    unique_name,
+)
 
 __all__ = ["MAIL_SUFFIXES", "MailOrigin", "MemberFile", "read_mail", "decode_name"]
 
@@ -235,6 +243,10 @@ def _collect(content: MailContent, parts: Sequence[Part], display: str, wanted, 
             content.skipped.extend(nested.skipped)
             content.findings.extend(f for f in nested.findings if f.code != "mail-no-attachment")
         elif wanted(name):
+            content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
+        elif not PurePosixPath(name).suffix and kind_of_bytes(bytes(payload)) == BOOK_KIND:
+            # a workbook whose name lost its extension (a zip of that kind is left: by name, it is not one)
+            content.findings.append(Finding.make("file-no-extension", file=shown, actual=BOOK_KIND))
             content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
         else:
             content.skipped.append((shown, len(payload)))
