@@ -330,3 +330,35 @@ def test_a_file_whose_name_lost_its_extension_is_read_by_its_content(tmp_path):
     ]
     said = {f.file: f.message for f in result.findings}
     assert "作为压缩包读取" in said["佛山附件"] and "作为Excel工作簿读取" in said["汕头分中心"]
+
+
+def test_a_name_with_a_dot_a_cut_file_and_a_mail_without_extension_are_looked_at(tmp_path):
+    """崂山区考核表2017.12.31 seems to have the extension .31; a download cut short without its .xlsx must be
+    said damaged, not 不是Excel文件 (its center would drop out unsaid); a saved mail without .eml is read as
+    the mail it is, its workbook with it."""
+    from email.message import EmailMessage
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "汕头分中心考核表2019.12.31").write_bytes(_book(tmp_path, "st.xlsx", ("GD01", "汕头分中心")))
+    (folder / "佛山分中心考核表").write_bytes(_book(tmp_path, "fs.xlsx", ("GD03", "佛山分中心"))[:6000])
+    mail = EmailMessage()
+    mail["From"], mail["Subject"], mail["Date"] = "sd@b.cn", "顺德考核表", "Fri, 05 Jan 2018 09:30:00 +0800"
+    mail.set_content("见附件")
+    data = _book(tmp_path, "sd.xlsx", ("GD04", "顺德分中心"))
+    mail.add_attachment(data, maintype="application", subtype="octet-stream", filename="顺德分中心.xlsx")
+    (folder / "顺德来信").write_bytes(mail.as_bytes())
+    (folder / "说明.txt").write_text("To: 各分中心\n请按时报送。\n", encoding="utf-8")  # text, with a .txt
+    result = ingest(GD, [folder], jobs=1)
+    assert sorted(s.center_code for s in result.submissions) == ["GD01", "GD04"]
+    codes = sorted((f.file, f.code, f.severity.value) for f in result.findings)
+    assert codes == [
+        ("佛山分中心考核表", "file-corrupt", "错误"),
+        ("佛山分中心考核表", "file-no-extension", "提示"),
+        ("汕头分中心考核表2019.12.31", "file-no-extension", "提示"),
+        ("说明.txt", "file-skipped", "提示"),
+        ("顺德来信", "file-no-extension", "提示"),
+    ]
+    said = {f.file: f.message for f in result.findings if f.code == "file-no-extension"}
+    assert said["汕头分中心考核表2019.12.31"].startswith("文件名的扩展名“.31”不是Excel文件的扩展名")
+    assert "作为邮件读取" in said["顺德来信"]

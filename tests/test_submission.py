@@ -215,3 +215,61 @@ def test_an_indicators_own_label_wins_over_another_unit_of_the_same_meaning(tmp_
     values = outcome.submission.values
     assert (values["policies_implemented"].cell, values["new_policies_products"].cell) == ("B7", "B8")
     assert not any(f.code.startswith("value-row") for f in outcome.findings)
+
+
+def _gd_own_table(path: Path, rows: list[list]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in [["名称", "汕头分中心"], ["编号", "GD01"], ["评估年度", "2019年"], *rows]:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_a_unit_written_beside_a_figure_is_checked_like_one_after_its_label(tmp_path):
+    """元 in the unit column beside 5000000 where the row counts 万元 was read as 5000000 万元 (500亿元), with
+    no word: the row is now not read and the error names the unit's cell. A unit that agrees, or means the
+    same (万 for 万元, 个 for 家), and a note that is no unit, leave the figure read."""
+    path = _gd_own_table(
+        tmp_path / "own.xlsx",
+        [
+            ["二级指标", "数量", "单位"],
+            ["入驻银行机构", 12, "个"],
+            ["撮合贷款金额", 5000000, "元"],
+            ["撮合贷款项目数量", 200, "项"],
+            ["撮合投资金额", 3000, "万"],
+            ["撮合投资项目数量", 30, "（项）"],
+            ["入驻创投机构", 4, "含2家新入驻"],
+        ],
+    )
+    outcome = read_submission(path, "own.xlsx", GD)
+    values = outcome.submission.values
+    wrong = [(f.code, f.cell, f.indicator) for f in outcome.findings if f.code == "value-row-unit"]
+    assert wrong == [("value-row-unit", "C6", "loan_amount")]
+    assert values["loan_amount"].error and values["loan_amount"].value is None
+    read = ("loan_banks", "loan_projects", "vc_amount", "vc_projects", "vc_institutions")
+    assert [values[i].value for i in read] == [12, 200, 3000, 30, 4]
+
+
+def test_a_label_in_wan_for_wan_yuan_is_read(tmp_path):
+    path = _gd_own_table(
+        tmp_path / "own.xlsx", [["撮合贷款金额（万）", 2500], ["撮合贷款项目数量（项）", 20]]
+    )
+    values = read_submission(path, "own.xlsx", GD).submission.values
+    assert (values["loan_amount"].value, values["loan_amount"].cell) == (2500, "B4")
+
+
+def test_a_unit_between_a_label_and_its_figure_is_checked_too(tmp_path):
+    path = _gd_own_table(
+        tmp_path / "own.xlsx",
+        [
+            ["二级指标", "单位", "数量"],
+            ["撮合贷款金额", "元", 5000000],
+            ["撮合贷款项目数量", "单位：项", 200],
+        ],
+    )
+    outcome = read_submission(path, "own.xlsx", GD)
+    assert [(f.code, f.cell) for f in outcome.findings if f.code == "value-row-unit"] == [
+        ("value-row-unit", "B5")
+    ]
+    assert outcome.submission.values["loan_projects"].value == 200

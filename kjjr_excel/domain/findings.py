@@ -95,7 +95,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "file-no-extension": (
             N,
-            "文件名没有扩展名，按文件内容作为{actual}读取。以后请保存为带扩展名的文件（如 .xlsx）再报送。",
+            "文件名{what}，按文件内容作为{actual}读取。以后请保存为带Excel扩展名的文件（如 .xlsx）再报送。",
         ),
         "file-extension-mismatch": (N, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
         "file-macros-ignored": (N, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),

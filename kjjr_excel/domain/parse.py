@@ -45,10 +45,11 @@ NO_WORDS = frozenset({"否", "无", "没有", "no", "n", "false", "0", "×"})
 UNITS = ("万元", "人次", "个月", "家", "项", "场", "条", "名", "人", "次", "分", "个", "元", "月", "户", "笔")
 MONEY_UNITS = MappingProxyType({"元": 1, "千元": 10**3, "万元": 10**4, "百万元": 10**6, "亿元": 10**8})
 MULTIPLIERS = MappingProxyType({"千": 10**3, "万": 10**4, "亿": 10**8})
-# Count units that name the same thing, accepted in a retyped table's label (按时提报统计信息的月数（月）,
-# 专职人员（人）). Never money: 元 and 万元 differ by 10,000. A figure typed with one of them in its cell ("4人"
-# for 名) is still an error: only the field's own unit may be dropped there.
-SAME_COUNT_UNITS = MappingProxyType(
+# Units that name the same thing, accepted beside a figure or in a retyped table's label (按时提报统计信息的
+# 月数（月）, 专职人员（人）, 撮合贷款金额（万）): counts, and 万 for 万元 (the same amount; 元 and 万元 differ by
+# 10,000). A figure typed with one of them in its cell ("4人" for 名) is still an error: only the field's own
+# unit may be dropped there.
+SAME_UNITS = MappingProxyType(
     {
         "个月": ("月",),
         "月": ("个月",),
@@ -57,8 +58,16 @@ SAME_COUNT_UNITS = MappingProxyType(
         "场": ("场次", "次"),
         "家": ("个", "户"),
         "项": ("个",),
+        "万元": ("万",),
     }
 )
+
+
+def unit_agrees(written: str, own: str) -> bool:
+    """Whether a unit written beside a figure or after its label (normalised) is the row's own (normalised)."""
+    return written == own or written in SAME_UNITS.get(own, ())
+
+
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # digits grouped by three with one kind of separator (1,200 / 1 200 000), as Excel and WPS print them
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?P<sep>[, ])\d{3}((?P=sep)\d{3})*(\.\d+)?")

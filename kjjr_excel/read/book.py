@@ -28,7 +28,7 @@ from kjjr_excel.domain.layout import META_SHEET
 from kjjr_excel.domain.parse import a1, as_text
 from kjjr_excel.errors import os_error_text
 from kjjr_excel.read import guards
-from kjjr_excel.read.inbox import ArchiveMember, MemberFile
+from kjjr_excel.read.inbox import ArchiveMember, MemberFile, unlisted_suffix
 
 # Safety limits, checked on the zip central directory before anything is inflated.
 MAX_FILE_BYTES = 100 * 2**20
@@ -484,7 +484,7 @@ def _xlsx_book(
         )
     macro = "xl/vbaProject.bin" in names or suffix in (".xlsm", ".xltm")
     notes: list[Finding] = []
-    if suffix and suffix not in XLSX_SUFFIXES:  # (a name without one: inbox said so, file-no-extension)
+    if not unlisted_suffix(suffix) and suffix not in XLSX_SUFFIXES:  # (else inbox said file-no-extension)
         notes.append(Finding.make("file-extension-mismatch", file=display, ext=suffix, actual=".xlsx"))
     if macro:
         notes.append(Finding.make("file-macros-ignored", file=display))
@@ -522,7 +522,7 @@ def _ods_book(
     if b"encryption-data" in _read_part(zf, "META-INF/manifest.xml", display):  # saved with a password
         raise Refused(Finding.make("file-encrypted", file=display))
     notes: list[Finding] = []
-    if suffix and suffix not in (".ods", ".ots"):
+    if not unlisted_suffix(suffix) and suffix not in (".ods", ".ots"):
         notes.append(Finding.make("file-extension-mismatch", file=display, ext=suffix, actual=".ods"))
     parts = _check_xml_parts(zf, display, cache)
     try:  # calamine expands every table of an .ods as it opens it: bound them all first

@@ -364,10 +364,12 @@ class _Collector:
             self.skip(display, f"{suffix} 压缩包无法读取，请解压后把其中的Excel文件放入文件夹", _size(path))
         elif OTHER_SHEETS.get(suffix):
             self.other_sheet(display, suffix, _size(path))
-        elif not suffix and (kind := _content_kind(path)):
-            self.findings.append(Finding.make("file-no-extension", file=display, actual=kind))
+        elif suffix not in SPREADSHEET_SUFFIXES and (kind := _content_kind(path, mail=not suffix)):
+            self.findings.append(no_extension_finding(display, suffix, kind))
             if kind == ARCHIVE_KIND:
                 self.archive(path, display)
+            elif kind == MAIL_KIND:
+                self.mail(path, display)
             else:
                 self.found.append(Candidate(path, display))
         elif suffix not in SPREADSHEET_SUFFIXES:
@@ -479,8 +481,8 @@ class _Collector:
         here = (*outer, (info.filename, info.header_offset))
         if base.startswith("."):
             return
-        if not suffix and not info.flag_bits & 0x1 and (kind := _member_kind(data, info)):
-            self.findings.append(Finding.make("file-no-extension", file=shown, actual=kind))
+        if unlisted_suffix(suffix) and not info.flag_bits & 0x1 and (kind := _member_kind(data, info)):
+            self.findings.append(no_extension_finding(shown, suffix, kind))
             suffix = ".zip" if kind == ARCHIVE_KIND else ".xlsx"  # (the reader goes by the bytes)
         if info.flag_bits & 0x1 and suffix in SPREADSHEET_SUFFIXES:  # a submission, lost unless someone acts
             self.unreadable(Finding.make("archive-member-encrypted", file=shown), info.file_size)
@@ -562,17 +564,57 @@ def _unsafe_archive(infos: list[zipfile.ZipInfo]) -> str:
     return ""
 
 
-BOOK_KIND, ARCHIVE_KIND = "Excel工作簿", "压缩包"
+BOOK_KIND, ARCHIVE_KIND, MAIL_KIND = "Excel工作簿", "压缩包", "邮件"
+# the first header of a saved mail (.eml): Received, From, Return-Path, …, as mail programs write them
+_MAIL_HEADER = re.compile(
+    rb"(?i)(?:received|return-path|from|to|date|subject|mime-version|message-id|delivered-to|x-[a-z0-9-]+)"
+    rb"[ \t]*:"
+)
+# Stream names (UTF-16) of OLE files that are no workbook: a .doc, a .ppt, an Outlook .msg
+_OTHER_OLE_STREAMS = tuple(
+    name.encode("utf-16-le")
+    for name in ("WordDocument", "PowerPoint Document", "__substg1.0_", "__properties")
+)
 
 
-def _content_kind(path: Path) -> str:
-    """What a file without an extension holds, by its bytes (a mail client or a download may drop the
-    name's .xlsx): a workbook (a zip package or an OLE container), a zip archive, or "" (neither, or not a
-    regular file: left to be skipped as before)."""
+def no_extension_finding(display: str, suffix: str, kind: str) -> Finding:
+    """file-no-extension: a file read by its content, its name having no Excel extension."""
+    what = "没有扩展名" if not suffix else f"的扩展名“{guards.display_name(suffix)}”不是Excel文件的扩展名"
+    return Finding.make("file-no-extension", file=display, what=what, actual=kind)
+
+
+def unlisted_suffix(suffix: str) -> bool:
+    """An extension that says nothing of a file's content (none, 崂山区考核表2017.12.31's .31): looked at."""
+    known = (*SPREADSHEET_SUFFIXES, *ARCHIVE_SUFFIXES, *MAIL_SUFFIXES, *UNREAD_ARCHIVES, *OTHER_SHEETS)
+    return suffix not in known
+
+
+def _content_kind(path: Path, *, mail: bool = False) -> str:
+    """What a file whose name has no Excel extension holds, by its bytes (a mail client or a download may
+    drop the name's .xlsx, and a name with a dot, 报送v1.2, then seems to have one): a workbook, a zip
+    archive, or "" (neither, or not a regular file: skipped as before). Only a file that starts as a zip or
+    an OLE container is read whole."""
     try:
-        return kind_of_bytes(guards.read_input(path, MAX_ARCHIVE_BYTES))
+        with guards.open_input(path) as fh:
+            head = fh.read(1024)
+        if mail and _looks_like_mail(head):
+            return MAIL_KIND
+        if not head.startswith((guards.ZIP_MAGIC, guards.OLE_MAGIC)):
+            return ""
+        data = guards.read_input(path, MAX_ARCHIVE_BYTES)
+        if mail and data.startswith(guards.OLE_MAGIC) and "__substg1.0_".encode("utf-16-le") in data:
+            return MAIL_KIND  # an Outlook .msg (a name with no extension only: mail: look for a mail too)
+        return kind_of_bytes(data)
     except (guards.Guarded, OSError):
         return ""
+
+
+def _looks_like_mail(head: bytes) -> bool:
+    """A saved mail's first bytes: a header line (after an mbox "From " line, when there is one)."""
+    text = head.lstrip()
+    if text.startswith(b"From "):
+        text = text.partition(b"\n")[2]
+    return _MAIL_HEADER.match(text) is not None and b"\n" in text
 
 
 def _member_kind(data: bytes, info: zipfile.ZipInfo) -> str:
@@ -590,8 +632,9 @@ def kind_of_bytes(data: bytes) -> str:
     stream; an .xlsx or .ods package), ARCHIVE_KIND (another zip) or "" (neither: a Word document, a mail,
     text)."""
     if data.startswith(guards.OLE_MAGIC):
-        streams = (b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k\x00", b"B\x00o\x00o\x00k\x00\x00\x00")
-        return BOOK_KIND if any(name in data for name in streams) else ""
+        # another program's container (Word, PowerPoint, an Outlook mail) names its own streams; one cut short
+        # names none, and is the reader's to call damaged
+        return "" if any(name in data for name in _OTHER_OLE_STREAMS) else BOOK_KIND
     if not data.startswith(guards.ZIP_MAGIC):
         return ""
     try:
@@ -600,7 +643,7 @@ def kind_of_bytes(data: bytes) -> str:
             if "mimetype" in names:
                 return BOOK_KIND if b"spreadsheet" in zf.read("mimetype")[:100] else ""
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, RuntimeError, zlib.error):
-        return ""  # not a zip zipfile can read: skipped, as a file of no known kind
+        return BOOK_KIND  # a package cut short (a download): the reader says it is damaged and what to do
     if "[Content_Types].xml" in names:
         return BOOK_KIND if any(n.startswith("xl/") for n in names) else ""
     return ARCHIVE_KIND

@@ -34,8 +34,10 @@ from kjjr_excel.read.inbox import (
     OTHER_SHEETS,
     MemberFile,
     kind_of_bytes,
+    no_extension_finding,
     other_sheet_finding,
     unique_name,
+    unlisted_suffix,
 )
 
 __all__ = ["MAIL_SUFFIXES", "MailOrigin", "MemberFile", "read_mail", "decode_name"]
@@ -244,9 +246,10 @@ def _collect(content: MailContent, parts: Sequence[Part], display: str, wanted, 
             content.findings.extend(f for f in nested.findings if f.code != "mail-no-attachment")
         elif wanted(name):
             content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
-        elif not PurePosixPath(name).suffix and kind_of_bytes(bytes(payload)) == BOOK_KIND:
-            # a workbook whose name lost its extension (a zip of that kind is left: by name, it is not one)
-            content.findings.append(Finding.make("file-no-extension", file=shown, actual=BOOK_KIND))
+        elif unlisted_suffix(suffix := PurePosixPath(name).suffix.lower()) and (
+            kind_of_bytes(bytes(payload)) == BOOK_KIND
+        ):  # a workbook whose name lost its extension (a zip of that kind is left: by name, it is not one)
+            content.findings.append(no_extension_finding(shown, suffix, BOOK_KIND))
             content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
         else:
             content.skipped.append((shown, len(payload)))

@@ -32,7 +32,8 @@ from kjjr_excel.domain.layout import (
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
 from kjjr_excel.domain.parse import (
     MONEY_UNITS,
-    SAME_COUNT_UNITS,
+    MULTIPLIERS,
+    SAME_UNITS,
     UNITS,
     Parsed,
     a1,
@@ -42,6 +43,7 @@ from kjjr_excel.domain.parse import (
     parse_value,
     parsed_finding,
     screen_text,
+    unit_agrees,
     unusable_formula,
 )
 from kjjr_excel.domain.scheme import Indicator, Scheme
@@ -298,6 +300,13 @@ class SubmissionReader:
             if ref is None:
                 values[ind.id] = CellValue(ind.id, "", None, where.sheet, "", True)
                 findings.append(self._row_missing(ind, cells, where))
+                continue
+            other = _other_unit_beside(grid, ref, ind.unit)
+            if other is not None:  # 5000000 | 元 where the row counts 万元: which amount is meant, not told
+                values[ind.id] = CellValue(
+                    ind.id, as_text(_at(grid, *ref)), None, where.sheet, a1(*ref), True
+                )
+                findings.append(self._row_missing(ind, Cells(other_unit={ind.id: other}), where))
                 continue
             raw = _at(grid, *ref)
             if ref in percent and isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -564,6 +573,33 @@ def _beside(found: list[Finding], grid: list[list], ref: Cell, ind: Indicator) -
     ]
 
 
+def _other_unit_beside(grid: list[list], ref: Cell, own: str) -> tuple[Cell, str] | None:
+    """A unit written beside a figure (the cell to its right, the unit column; or between it and its label)
+    that is not the row's own unit nor one of the same meaning: its cell and the unit; None when there is
+    none (a note, a number, nothing) or it agrees."""
+    if not own:
+        return None
+    row, col = ref
+    beside = [col + 1]
+    for left in range(col - 1, -1, -1):  # back to the first filled cell: the label, or a unit before it
+        if _at(grid, row, left) not in ("", None):
+            beside.append(left)
+            break
+    for c in beside:
+        value = _at(grid, row, c)
+        written = _unit_text(value) if isinstance(value, str) else ""
+        if written and not unit_agrees(written, normalise_name(own)):
+            return (row, c), value.strip()
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _unit_text(text: str) -> str:
+    """A cell's text as a unit ("元", "（元）", "单位：万元" -> 元, 元, 万元), or "" when it is not one."""
+    unit = normalise_name(text).strip("()").removeprefix("单位").lstrip(":")
+    return unit if unit in UNITS or unit in MONEY_UNITS or unit in MULTIPLIERS else ""
+
+
 def _typed(grid: list[list], cells: Cells, offset: int) -> dict[str, tuple[Cell, object]]:
     """indicator -> (cell on the sheet, value) of a table found `offset` rows down the sheet's grid."""
     out = {}
@@ -750,7 +786,7 @@ def _label_keys(text: str, unit: str) -> tuple[set[str], ...]:
     bare = _without_unit(key)
     own = _strip_label(unit)
     derived = {bare, f"{bare}({own})"} if own else {bare}
-    return {key}, derived, {f"{bare}({u})" for u in SAME_COUNT_UNITS.get(own, ())}
+    return {key}, derived, {f"{bare}({u})" for u in SAME_UNITS.get(own, ())}
 
 
 def _without_unit(key: str) -> str:
@@ -815,10 +851,10 @@ def _other_unit(text: str, r: int, c: int, index: LabelIndex, cells: Cells) -> N
     """A label that names one indicator but another unit (撮合贷款金额（元）): remembered for its finding."""
     found = _TRAILING_BRACKET.search(text)
     unit = found.group(1).split(":")[-1].removeprefix("单位") if found else ""
-    if not (unit in UNITS or unit in MONEY_UNITS):
+    if not (unit in UNITS or unit in MONEY_UNITS or unit in MULTIPLIERS):
         return
     inds = index.bare.get(_bare_label(text), [])
-    if len(inds) == 1 and inds[0].unit:
+    if len(inds) == 1 and inds[0].unit and not unit_agrees(unit, normalise_name(inds[0].unit)):
         cells.other_unit.setdefault(inds[0].id, ((r, c), unit))
 
 
