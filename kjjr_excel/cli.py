@@ -372,7 +372,8 @@ def _say_checked_files(validated: Validated) -> None:
     # the inbox's own findings, and those on what has no line of its own (a folder it could not open or follow)
     listed = {info.file for info in checked.files}
     for f in (f for name, own in by_file.items() if name not in listed for f in own):
-        click.echo(f"  [{f.severity.value}] {f.message}")
+        named = f.file and f.file not in f.message  # (a zip read without its extension: which one)
+        click.echo(f"  [{f.severity.value}] " + (f"{f.file}：" if named else "") + f.message)
     if checked.missing:
         click.echo(f"未提交（{len(checked.missing)}）：" + "、".join(r.name for r in checked.missing))
 

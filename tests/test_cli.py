@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 
 import click
 import pytest
@@ -327,3 +328,11 @@ def test_running_out_of_memory_is_the_machines_limit_not_an_internal_error(tmp_p
     result = CliRunner().invoke(cli, ["rank", "qingdao", str(console_inbox(tmp_path))])
     assert result.exit_code == 3, result.output
     assert "内存不足" in result.output and "--jobs 1" in result.output and "内部错误" not in result.output
+
+
+def test_a_finding_on_a_zip_with_no_line_of_its_own_names_the_zip(tmp_path):
+    inbox = console_inbox(tmp_path)
+    with zipfile.ZipFile(inbox / "附件包", "w") as zf:
+        zf.writestr("说明.txt", "见表")
+    result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "报告.xlsx")])
+    assert "  [提示] 附件包：文件名没有扩展名，按文件内容作为压缩包读取。" in result.output, result.output
