@@ -63,6 +63,11 @@ SAME_UNITS = MappingProxyType(
 )
 
 
+def known_unit(text: str) -> bool:
+    """Whether a (normalised) text is a unit a clerk writes: a count, an amount of money, or 千 万 亿."""
+    return text in UNITS or text in MONEY_UNITS or text in MULTIPLIERS
+
+
 def unit_agrees(written: str, own: str) -> bool:
     """Whether a unit written beside a figure or after its label (normalised) is the row's own (normalised)."""
     return written == own or written in SAME_UNITS.get(own, ())
@@ -308,8 +313,7 @@ def _parse_text(text: str, unit: str = "") -> tuple[Decimal | None, str]:
     factor = _unit_factor(suffix, own)
     if factor is None:
         bare = suffix.lstrip("".join(MULTIPLIERS))
-        known = suffix in MULTIPLIERS or suffix in MONEY_UNITS or bare in UNITS or bare in MONEY_UNITS
-        return None, "value-unit-wrong" if known else "value-not-number"
+        return None, "value-unit-wrong" if known_unit(suffix) or known_unit(bare) else "value-not-number"
     if factor == 1:
         return value, "value-normalised"
     return value * factor, "value-unit-converted"

@@ -362,12 +362,7 @@ def _outliers(scheme: Scheme, accepted: list[Submission]) -> Iterator[Finding]:
         # a bounded input (0-12 months) cannot be far out of line; bounds are checked on their own
         if ind.type == "bool" or ind.max is not None:
             continue
-        iid = ind.id
-        points = [
-            (s, cv.value)
-            for s in accepted
-            if (cv := s.values.get(iid)) is not None and not cv.error and type(cv.value) is Decimal  # noqa: E721
-        ]
+        points = [(s, v) for s in accepted if (v := _num(s, ind.id)) is not None]
         if len(points) < scheme.outlier_min_centers:
             continue
         xs = [float(v) for _, v in points]

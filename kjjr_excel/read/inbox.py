@@ -570,11 +570,9 @@ _MAIL_HEADER = re.compile(
     rb"(?i)(?:received|return-path|from|to|date|subject|mime-version|message-id|delivered-to|x-[a-z0-9-]+)"
     rb"[ \t]*:"
 )
-# Stream names (UTF-16) of OLE files that are no workbook: a .doc, a .ppt, an Outlook .msg
-_OTHER_OLE_STREAMS = tuple(
-    name.encode("utf-16-le")
-    for name in ("WordDocument", "PowerPoint Document", "__substg1.0_", "__properties")
-)
+# Stream names (UTF-16) of OLE files that are no workbook: a .doc, a .ppt, an Outlook .msg (its properties)
+_MSG_STREAM = "__substg1.0_".encode("utf-16-le")
+_OTHER_OLE_STREAMS = (*(n.encode("utf-16-le") for n in ("WordDocument", "PowerPoint Document")), _MSG_STREAM)
 
 
 def no_extension_finding(display: str, suffix: str, kind: str) -> Finding:
@@ -602,7 +600,7 @@ def _content_kind(path: Path, *, mail: bool = False) -> str:
         if not head.startswith((guards.ZIP_MAGIC, guards.OLE_MAGIC)):
             return ""
         data = guards.read_input(path, MAX_ARCHIVE_BYTES)
-        if mail and data.startswith(guards.OLE_MAGIC) and "__substg1.0_".encode("utf-16-le") in data:
+        if mail and data.startswith(guards.OLE_MAGIC) and _MSG_STREAM in data:
             return MAIL_KIND  # an Outlook .msg (a name with no extension only: mail: look for a mail too)
         return kind_of_bytes(data)
     except (guards.Guarded, OSError):

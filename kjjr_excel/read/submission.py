@@ -31,14 +31,12 @@ from kjjr_excel.domain.layout import (
 )
 from kjjr_excel.domain.model import CellValue, InputFile, MailOrigin, Submission
 from kjjr_excel.domain.parse import (
-    MONEY_UNITS,
-    MULTIPLIERS,
     SAME_UNITS,
-    UNITS,
     Parsed,
     a1,
     as_text,
     fmt_decimal,
+    known_unit,
     normalise_name,
     parse_value,
     parsed_finding,
@@ -306,7 +304,7 @@ class SubmissionReader:
                 values[ind.id] = CellValue(
                     ind.id, as_text(_at(grid, *ref)), None, where.sheet, a1(*ref), True
                 )
-                findings.append(self._row_missing(ind, Cells(other_unit={ind.id: other}), where))
+                findings.append(self._wrong_unit(ind, *other, where))
                 continue
             raw = _at(grid, *ref)
             if ref in percent and isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -414,18 +412,7 @@ class SubmissionReader:
     def _row_missing(self, ind: Indicator, cells: Cells, where: _Where) -> Finding:
         lay = self.layout
         if ind.id in cells.other_unit:
-            ref, unit = cells.other_unit[ind.id]
-            return Finding.make(
-                "value-row-unit",
-                file=where.file,
-                sheet=where.sheet,
-                cell=a1(*ref),
-                center=where.center,
-                indicator=ind.id,
-                label=ind.label,
-                written=unit,
-                unit=ind.unit,
-            )
+            return self._wrong_unit(ind, *cells.other_unit[ind.id], where)
         twice = cells.ambiguous.get(ind.id)
         return Finding.make(
             "value-row-ambiguous" if twice else "value-row-missing",
@@ -442,6 +429,20 @@ class SubmissionReader:
                 if _strip_label(i.label) == _strip_label(ind.label)
             ),
             value_header=lay.columns[lay.value_col],
+        )
+
+    def _wrong_unit(self, ind: Indicator, ref: Cell, written: str, where: _Where) -> Finding:
+        """value-row-unit: the unit written at `ref` (after the label, or beside the figure) is not the row's."""
+        return Finding.make(
+            "value-row-unit",
+            file=where.file,
+            sheet=where.sheet,
+            cell=a1(*ref),
+            center=where.center,
+            indicator=ind.id,
+            label=ind.label,
+            written=written,
+            unit=ind.unit,
         )
 
     def _read_value(
@@ -597,7 +598,7 @@ def _other_unit_beside(grid: list[list], ref: Cell, own: str) -> tuple[Cell, str
 def _unit_text(text: str) -> str:
     """A cell's text as a unit ("元", "（元）", "单位：万元" -> 元, 元, 万元), or "" when it is not one."""
     unit = normalise_name(text).strip("()").removeprefix("单位").lstrip(":")
-    return unit if unit in UNITS or unit in MONEY_UNITS or unit in MULTIPLIERS else ""
+    return unit if known_unit(unit) else ""
 
 
 def _typed(grid: list[list], cells: Cells, offset: int) -> dict[str, tuple[Cell, object]]:
@@ -850,8 +851,8 @@ def _label_index(scheme: Scheme, lay: Layout) -> LabelIndex:
 def _other_unit(text: str, r: int, c: int, index: LabelIndex, cells: Cells) -> None:
     """A label that names one indicator but another unit (撮合贷款金额（元）): remembered for its finding."""
     found = _TRAILING_BRACKET.search(text)
-    unit = found.group(1).split(":")[-1].removeprefix("单位") if found else ""
-    if not (unit in UNITS or unit in MONEY_UNITS or unit in MULTIPLIERS):
+    unit = _unit_text(found.group(1)) if found else ""
+    if not unit:
         return
     inds = index.bare.get(_bare_label(text), [])
     if len(inds) == 1 and inds[0].unit and not unit_agrees(unit, normalise_name(inds[0].unit)):

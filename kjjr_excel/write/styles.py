@@ -149,17 +149,27 @@ def write_values(
     it cell by cell."""
     if isinstance(ws, xlsxfast.FastWorksheet) and ws.write_values(row, values, texts, numbers, dates, blanks):
         return
+    writers = (ws.write_string, ws.write_number, None, ws.write_datetime)
+    formats = (texts, numbers, None, dates)
     for col, value in enumerate(values):
-        kind = value.__class__
-        if kind is str:
-            ws.write_string(row, col, value, texts[col])
-        elif kind is float or kind is int:
-            ws.write_number(row, col, value, numbers[col])
-        elif value is None:
-            if blanks is not None and blanks[col] is not None:
-                ws.write_blank(row, col, None, blanks[col])
-        else:
-            ws.write_datetime(row, col, value, dates[col])
+        kind = _cell_kind(value)
+        if kind != _BLANK:
+            writers[kind](row, col, value, formats[kind][col])
+        elif blanks is not None and blanks[col] is not None:
+            ws.write_blank(row, col, None, blanks[col])
+
+
+_BLANK = 2
+
+
+def _cell_kind(value: Any) -> int:
+    """Which of write_values' format sequences a value takes: 0 text, 1 number, 2 blank (None), 3 date."""
+    kind = value.__class__
+    if kind is str:
+        return 0
+    if kind is float or kind is int:
+        return 1
+    return _BLANK if value is None else 3
 
 
 def cell_formats(
@@ -168,17 +178,9 @@ def cell_formats(
     """The formats write_values gives a row's cells, in column order (the order their style indexes are
     given in when the row is written out)."""
     for col, value in enumerate(values):
-        kind = value.__class__
-        if kind is str:
-            found = texts[col]
-        elif kind is float or kind is int:
-            found = numbers[col]
-        elif value is None:
-            found = None if blanks is None else blanks[col]
-        else:
-            found = dates[col]
-        if found is not None:
-            yield found
+        formats = (texts, numbers, blanks, dates)[_cell_kind(value)]
+        if formats is not None and formats[col] is not None:
+            yield formats[col]
 
 
 # Pure and total: the cache can only repeat the answer it would compute (names repeat across sheets).
