@@ -335,4 +335,7 @@ def test_a_finding_on_a_zip_with_no_line_of_its_own_names_the_zip(tmp_path):
     with zipfile.ZipFile(inbox / "附件包", "w") as zf:
         zf.writestr("说明.txt", "见表")
     result = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "报告.xlsx")])
-    assert "  [提示] 附件包：文件名没有扩展名，按文件内容作为压缩包读取。" in result.output, result.output
+    assert (
+        "  [提示] 附件包：文件名没有扩展名，已按文件内容作为压缩包读取。以后请在文件名后保留扩展名（如 .zip）"
+        in result.output
+    ), result.output

@@ -361,4 +361,4 @@ def test_a_name_with_a_dot_a_cut_file_and_a_mail_without_extension_are_looked_at
     ]
     said = {f.file: f.message for f in result.findings if f.code == "file-no-extension"}
     assert said["汕头分中心考核表2019.12.31"].startswith("文件名的扩展名“.31”不是Excel文件的扩展名")
-    assert "作为邮件读取" in said["顺德来信"]
+    assert "作为邮件读取。以后请在文件名后保留扩展名（如 .eml）" in said["顺德来信"]

@@ -189,7 +189,7 @@ def test_a_retyped_label_in_another_unit_is_not_read_and_says_so(tmp_path):
     outcome = read_submission(path, "own.xlsx", QD)
     wrong = [f for f in outcome.findings if f.code == "value-row-unit"]
     assert [(f.cell, f.indicator, f.severity.value) for f in wrong] == [("A3", "enterprise_info", "错误")]
-    assert "写明的单位是“条”，本项的单位是“家”" in wrong[0].message
+    assert "写明的单位是“条”（A3 单元格），与本项的单位“家”不同" in wrong[0].message
     assert outcome.submission.values["enterprise_info"].error
 
 

@@ -95,7 +95,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "file-no-extension": (
             N,
-            "文件名{what}，按文件内容作为{actual}读取。以后请保存为带Excel扩展名的文件（如 .xlsx）再报送。",
+            "文件名{what}，已按文件内容作为{actual}读取。以后请在文件名后保留扩展名（如 {example}）再报送。",
         ),
         "file-extension-mismatch": (N, "文件扩展名为 {ext}，实际格式为 {actual}，已按实际格式读取。"),
         "file-macros-ignored": (N, "文件含有宏，宏不会被运行，只读取单元格中的数值。"),
@@ -219,8 +219,9 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "value-row-unit": (
             E,
-            "表中“{label}”这一行（{cell} 单元格）写明的单位是“{written}”，本项的单位是“{unit}”，无法确定数值，这一项未计分。"
-            "请按“{unit}”填写这一行的数字并把单位改为“{unit}”，或改用下发的填报模板。",
+            "表中“{label}”这一行写明的单位是“{written}”（{cell} 单元格），与本项的单位“{unit}”不同，"
+            "无法确定数字是按哪个单位填写的，这一项未计分。请把这一行的数字换算为“{unit}”填写，并把单位改为“{unit}”，"
+            "或改用下发的填报模板。",
         ),
         "value-row-ambiguous": (
             E,

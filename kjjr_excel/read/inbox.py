@@ -578,7 +578,8 @@ _OTHER_OLE_STREAMS = (*(n.encode("utf-16-le") for n in ("WordDocument", "PowerPo
 def no_extension_finding(display: str, suffix: str, kind: str) -> Finding:
     """file-no-extension: a file read by its content, its name having no Excel extension."""
     what = "没有扩展名" if not suffix else f"的扩展名“{guards.display_name(suffix)}”不是Excel文件的扩展名"
-    return Finding.make("file-no-extension", file=display, what=what, actual=kind)
+    example = {ARCHIVE_KIND: ".zip", MAIL_KIND: ".eml"}.get(kind, ".xlsx")
+    return Finding.make("file-no-extension", file=display, what=what, actual=kind, example=example)
 
 
 def unlisted_suffix(suffix: str) -> bool:
