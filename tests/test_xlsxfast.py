@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import os
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
@@ -194,7 +195,10 @@ def _children_used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     real_finish = xlsxfast.RowsApart.finish
 
     def finish(self):
-        used.extend(child.result() is not None for *_, child in self.pending)
+        for *_, child in self.pending:  # a child answers once: what it sent is kept for finish to use
+            answer = child.result()
+            used.append(answer is not None)
+            child.result = lambda answer=answer: answer
         real_finish(self)
 
     monkeypatch.setattr(xlsxfast.RowsApart, "finish", finish)
@@ -216,6 +220,30 @@ def test_rows_written_in_a_child_are_the_same_as_the_plain_path(
     )  # 得分明细 and 原始数据 went to children (never on the plain path)
     assert used == [True] * len(apart_always)  # and their rows were used
     assert [name for (name, data), (_, other) in zip(fast, plain, strict=True) if data != other] == []
+
+
+def test_only_the_first_rows_are_built_here_before_the_hand_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart_always: list[bool]
+) -> None:
+    # the formats of 得分明细's rows are met in its first row or two: the rest are built in the child. Its rows
+    # hold no date, and while a date's format was looked for, every row was built here before the fork
+    from kjjr_excel.write import ranking
+
+    built_here: list[int] = []
+    real_rows = ranking._detail_rows
+    parent = os.getpid()
+
+    def counted(result):
+        for row in real_rows(result):
+            if os.getpid() == parent:
+                built_here.append(1)
+            yield row
+
+    monkeypatch.setattr(ranking, "_detail_rows", counted)
+    used = _children_used(monkeypatch)
+    write_case(CASES[1], tmp_path)  # Qingdao: 12 centers
+    assert apart_always[0] and used[0]
+    assert 1 <= len(built_here) <= 2
 
 
 def test_a_child_that_fails_leaves_its_rows_to_this_process(

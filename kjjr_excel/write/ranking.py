@@ -685,6 +685,10 @@ class WideSheet:
     numbers: Sequence[Format]
     wrap: dict[int, int | None]
     rows: int  # data rows, under the header
+    # the columns whose cells may hold a date and time: the rest never do, so no row has to be looked at for
+    # a date's format before the rows are handed to a child (RowsApart.start's `uses`); 得分明细 has none, and
+    # all its rows were built here only to find that none held one
+    dated: frozenset[int] = frozenset()
 
 
 def _write_wide(
@@ -728,7 +732,7 @@ def _write_wide(
 
     def uses() -> Iterator[Format]:
         """The rows' formats in the order they are first used, until every one they can have was met."""
-        dates = [fmt.by_kind["datetime"]] * len(sheet.numbers)
+        dates = [fmt.by_kind["datetime"] if col in sheet.dated else None for col in range(len(headers))]
         left = {id(f) for f in (*texts, *sheet.numbers, *dates) if f is not None}
         for values in pending:
             looked_at.append(values)
@@ -758,7 +762,7 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult, apart: RowsApart 
     headers, wrap = _raw_headers(result.scheme, result.submissions)
     numbers = [fmt.by_kind["number"]] * len(headers)
     rows = _raw_rows(result.scheme, result.submissions)
-    sheet = WideSheet(SHEET_RAW, headers, numbers, wrap, len(result.submissions))
+    sheet = WideSheet(SHEET_RAW, headers, numbers, wrap, len(result.submissions), frozenset({RAW_SAVED_AT}))
     _write_wide(wb, fmt, _running(result), sheet, rows, apart)
 
 
@@ -915,6 +919,9 @@ def _raw_headers(
     # a file read by its labels lists its own cells (rare, and long): that row alone grows
     wrap[len(headers) - 1] = None
     return headers, wrap
+
+
+RAW_SAVED_AT = 4  # 原始数据's column of the workbook's own saved time, its one column of dates
 
 
 def _raw_rows(scheme: Scheme, submissions: Sequence[Submission]) -> Iterator[list[Any]]:
