@@ -64,7 +64,7 @@ from kjjr_excel.write.styles import (
     write_meta_sheet,
     write_values,
 )
-from kjjr_excel.write.xlsxfast import RowsApart
+from kjjr_excel.write.xlsxfast import Formats, RowsApart
 
 SHEET_RANKING = "排名"
 SHEET_DETAILS = "得分明细"
@@ -1293,9 +1293,10 @@ class _NotesSheet:
         self.ws, self.fmt = ws, fmt
         self.widths = [12, 32, 20, 12, 12]
         self.row = 0
+        self.formats: dict[tuple, tuple[Formats, Formats]] = {}  # (texts, numbers) by row kind (_formats)
 
     def put(self, values: Sequence[Any], cell_fmt: Format | None = None) -> None:
-        ws, fmt, grow_to = self.ws, self.fmt, NOTES_GROW_TO
+        ws, grow_to = self.ws, NOTES_GROW_TO
         # a text longer than its column may grow (the input locations, a long note) wraps in a taller row,
         # instead of running on and shrinking the printed page
         long = {
@@ -1314,10 +1315,20 @@ class _NotesSheet:
             cells.append(float(value) if isinstance(value, int | float | Decimal) else text)
             width = min(max(self.widths[col], display_width(text) + 2), grow_to.get(col, MAX_WIDTH["text"]))
             self.widths[col] = width
-        texts = [cell_fmt or (fmt.wrapped if col in long else fmt.plain) for col in range(len(cells))]
-        numbers = [cell_fmt or fmt.plain] * len(cells)
+        texts, numbers = self._formats(cell_fmt, long, len(cells))
         write_values(ws, self.row, cells, texts, numbers, numbers)
         self.row += 1
+
+    def _formats(self, cell_fmt: Format | None, long: dict[int, str], width: int) -> tuple[Formats, Formats]:
+        """The (texts, numbers) formats of a row: the same sequences for every row of one kind, so the writer
+        plans such a row once (it keys its plans by the sequences given), not once a row (10,000 file rows)."""
+        key = (id(cell_fmt), tuple(long), width)
+        found = self.formats.get(key)
+        if found is None:
+            fmt = self.fmt
+            texts = tuple(cell_fmt or (fmt.wrapped if col in long else fmt.plain) for col in range(width))
+            found = self.formats[key] = (texts, (cell_fmt or fmt.plain,) * width)
+        return found
 
     def skip(self) -> None:
         self.row += 1
