@@ -1143,18 +1143,23 @@ def _write_chart_tables(ws: Worksheet, fmt: _Formats, scheme: Scheme, data: _Cha
         ws.write_string(0, col, header, fmt.header)
     for k, (name, _) in enumerate(bounds):
         ws.write_string(0, BOUND_COLUMN + k, f"{name}分数线", fmt.header)
+    text, score = fmt.by_kind["text"], fmt.by_kind["score"]
+    # one row of values at a time: name, score, -, grade, count, -, ..., each bound (None: no cell)
+    texts = [text, None, None, text, None] + [None] * (BOUND_COLUMN - 5 + len(bounds))
+    numbers = (
+        [None, score, None, None, fmt.by_kind["int"]] + [None] * (BOUND_COLUMN - 5) + [score] * len(bounds)
+    )
+    lows = [float(low) for _, low in bounds]
     for n in range(1, max(len(scored), len(grades)) + 1):
+        values: list[Any] = [None] * len(texts)
         if n <= len(scored):
             r = scored[n - 1]
-            ws.write_string(n, 0, r.center.name, fmt.by_kind["text"])
-            ws.write_number(n, 1, float(r.total), fmt.by_kind["score"])
-            for k, (_, low) in enumerate(bounds):
-                ws.write_number(n, BOUND_COLUMN + k, float(low), fmt.by_kind["score"])
+            values[0], values[1], values[BOUND_COLUMN:] = r.center.name, float(r.total), lows
         elif n == 1:
             ws.write_string(1, 0, "没有参加排名的数据", fmt.plain)
         if n <= len(grades):
-            ws.write_string(n, 3, grades[n - 1], fmt.by_kind["text"])
-            ws.write_number(n, 4, data.counts[grades[n - 1]], fmt.by_kind["int"])
+            values[3], values[4] = grades[n - 1], data.counts[grades[n - 1]]
+        write_values(ws, n, values, texts, numbers, numbers)
     ws.set_column(0, 0, _fit([r.center.name for r in scored], MAX_WIDTH["text"]))
     ws.set_column(1, 1, 10)
     ws.set_column(3, 4, 8)
