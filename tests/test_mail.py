@@ -691,3 +691,22 @@ def test_an_attached_workbook_whose_name_lost_its_extension_is_read_by_its_conte
         ("file-no-extension", "崂山.eml › 崂山分中心考核表"),
         ("file-skipped", "崂山.eml › 通知"),  # a Word document without its .docx: not a workbook
     ]
+
+
+def test_an_attached_zip_whose_name_lost_its_extension_is_opened(tmp_path):
+    # a mail client that drops the extension of a zip of workbooks left the center on 未提交: the attachment
+    # was "not an Excel file" although its bytes are a zip holding the clerk's workbook
+    data = workbook(tmp_path, "QD01", "崂山区科技金融服务分中心")
+    packed = tmp_path / "packed.zip"
+    with zipfile.ZipFile(packed, "w") as zf:
+        zf.writestr("崂山分中心考核表.xlsx", data)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    msg = mail("a@b.cn", "考核表", [("崂山分中心材料", packed.read_bytes())])
+    (inbox / "崂山.eml").write_bytes(msg.as_bytes())
+    result = ingest(QD, [inbox])
+    assert [s.center_code for s in result.submissions] == ["QD01"]
+    assert [s.file for s in result.submissions] == ["崂山.eml › 崂山分中心材料 › 崂山分中心考核表.xlsx"]
+    assert [(f.code, f.file) for f in result.findings if f.code == "file-no-extension"] == [
+        ("file-no-extension", "崂山.eml › 崂山分中心材料")
+    ]

@@ -29,7 +29,7 @@ from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import MailOrigin
 from kjjr_excel.read import guards
 from kjjr_excel.read.inbox import (
-    BOOK_KIND,
+    ARCHIVE_KIND,
     MAIL_SUFFIXES,
     OTHER_SHEETS,
     MemberFile,
@@ -247,10 +247,12 @@ def _collect(content: MailContent, parts: Sequence[Part], display: str, wanted, 
         elif wanted(name):
             content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
         elif unlisted_suffix(suffix := PurePosixPath(name).suffix.lower()) and (
-            kind_of_bytes(bytes(payload)) == BOOK_KIND
-        ):  # a workbook whose name lost its extension (a zip of that kind is left: by name, it is not one)
-            content.findings.append(no_extension_finding(shown, suffix, BOOK_KIND))
-            content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
+            kind := kind_of_bytes(bytes(payload))
+        ):  # a workbook or a zip whose name lost its extension: read by what its bytes are
+            content.findings.append(no_extension_finding(shown, suffix, kind))
+            # (the inbox opens a zip by its suffix, a workbook the reader goes by its bytes)
+            read_as = f"{name}.zip" if kind == ARCHIVE_KIND else name
+            content.files.append(MemberFile(shown, read_as, bytes(payload), content.origin))
         else:
             content.skipped.append((shown, len(payload)))
             suffix = PurePosixPath(name).suffix.lower()
