@@ -219,12 +219,20 @@ def indicators(scheme: Scheme, check: Check) -> list[Indicator]:
     return [scheme.indicator(f) for f in check.fields]
 
 
-def evaluate(scheme: Scheme, check: Check, vals: Sequence[Decimal], base: dict[str, str]) -> list[Finding]:
+def evaluate(
+    scheme: Scheme,
+    check: Check,
+    vals: Sequence[Decimal],
+    base: dict[str, str] | Callable[[], dict[str, str]],
+) -> list[Finding]:
     """The findings of one check over one submission's values (empty in the common case, decided before any
-    text is built)."""
+    text is built). base: the findings' file, cell and so on, or a function that gives them (asked only when
+    the check finds something)."""
     kind = CHECKS[check.kind]
     hits = kind.evaluate(check, vals)
-    return kind.findings(check, indicators(scheme, check), vals, hits, base) if hits else []
+    if not hits:
+        return []
+    return kind.findings(check, indicators(scheme, check), vals, hits, base() if callable(base) else base)
 
 
 def hint(scheme: Scheme, check: Check) -> Hint:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -340,16 +341,16 @@ def _cross_checks(scheme: Scheme, sub: Submission) -> list[Finding]:
         vals = [_num(sub, f) for f in check.fields]
         if None in vals:
             continue
-        cv = sub.values[check.fields[0]]
-        base = {
-            "file": sub.file,
-            "sheet": cv.sheet,
-            "cell": cv.cell,
-            "center": _who(sub),
-            "indicator": check.fields[0],
-        }
-        found.extend(checks.evaluate(scheme, check, vals, base))
+        found.extend(
+            checks.evaluate(scheme, check, vals, functools.partial(_check_base, sub, check.fields[0]))
+        )
     return found
+
+
+def _check_base(sub: Submission, field: str) -> dict[str, str]:
+    """Where a cross-check's finding points: the cell of its first field."""
+    cv = sub.values[field]
+    return {"file": sub.file, "sheet": cv.sheet, "cell": cv.cell, "center": _who(sub), "indicator": field}
 
 
 def _outliers(scheme: Scheme, accepted: list[Submission]) -> Iterator[Finding]:
