@@ -694,6 +694,7 @@ def test_a_label_under_two_categories_without_its_category_is_neither_guessed_no
     sub, findings, _ = read(path)
     twice = [f for f in findings if f.code == "value-row-ambiguous"]
     assert [(f.indicator, f.cell) for f in twice] == [("loan_firms_served", "A7"), ("vc_firms_served", "A7")]
+    assert all("（A7、A11 单元格）" in f.message for f in twice)  # both rows named, not the first one twice
     assert (
         "科技信贷、创业投资下各有一个" in twice[0].message and "“科技信贷”的这一项未计分" in twice[0].message
     )

@@ -225,7 +225,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "value-row-ambiguous": (
             E,
-            "表中的“{label}”（{cell} 单元格）没有写明一级指标，而{categories}下各有一个“{label}”，分不清是哪一项，"
+            "表中的“{label}”（{cells} 单元格）没有写明一级指标，而{categories}下各有一个“{label}”，分不清是哪一项，"
             "“{category}”的这一项未计分。请在这一行的一级指标列写明（如“{category}”），或改用下发的填报模板。",
         ),
         "value-unit-converted": (

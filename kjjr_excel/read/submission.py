@@ -85,13 +85,17 @@ class Cells:
 
     header: dict[str, Cell] = field(default_factory=dict)
     value: dict[str, Cell] = field(default_factory=dict)
-    ambiguous: dict[str, Cell] = field(default_factory=dict)
+    ambiguous: dict[str, tuple[Cell, ...]] = field(default_factory=dict)  # every such label's cell
     # indicator -> its label's cell and the unit written there, when that unit is not the indicator's own
     # (撮合贷款金额（元） for 万元): the row is not read, and the finding says why
     other_unit: dict[str, tuple[Cell, str]] = field(default_factory=dict)
 
     def all(self) -> set[Cell]:
-        return {*self.header.values(), *self.value.values(), *self.ambiguous.values()}
+        return {
+            *self.header.values(),
+            *self.value.values(),
+            *(c for cs in self.ambiguous.values() for c in cs),
+        }
 
 
 @dataclass(frozen=True)
@@ -418,7 +422,8 @@ class SubmissionReader:
             "value-row-ambiguous" if twice else "value-row-missing",
             file=where.file,
             sheet=where.sheet,
-            cell=a1(*twice) if twice else "",
+            cell=a1(*twice[0]) if twice else "",
+            cells="、".join(a1(*ref) for ref in twice or ()),
             center=where.center,
             indicator=ind.id,
             label=ind.label,
@@ -955,7 +960,7 @@ def _label_cell(
         same = [i for i in inds if _strip_label(i.category) == category]
         if not same:  # 服务企业数量 with no 一级指标 above it: which one it is cannot be told
             for ind in inds:
-                cells.ambiguous.setdefault(ind.id, (r, c))
+                cells.ambiguous[ind.id] = (*cells.ambiguous.get(ind.id, ()), (r, c))
         inds = same
     if len(inds) != 1 or any(f.indicator == inds[0].id for f in found):
         return
