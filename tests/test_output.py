@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -316,6 +317,26 @@ def test_a_really_full_disk_is_exit_3_with_where(tmp_path, tiny_disk, full):
     assert (out_dir / "排名.xlsx").read_bytes() == b"previous"
     assert sorted(p.name for p in out_dir.iterdir() if p.name not in ("filler", "t")) == ["排名.xlsx"]
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_pdf_with_no_room_on_an_output_disk_under_the_temp_folder_names_that_disk(tmp_path, tiny_disk):
+    # the output folder lay under the temp folder, on a disk of its own (tmp_path is under /tmp): by its path
+    # the disk that filled up was taken for the temp folder's, and the message said 临时文件夹…已满，结果没有
+    # 写成 beside "the workbook is written"
+    inbox = inbox_of(tmp_path, [(f"Q{n}", f"第{n}中心") for n in range(8)])
+    (tiny_disk / "filler").write_bytes(os.urandom(180_000))  # room for the workbook, not for its PDF
+    target = tiny_disk / "排名.xlsx"
+    done = subprocess.run(
+        [sys.executable, "-m", "kjjr_excel", "rank", "qingdao", str(inbox), "-o", str(target), "--pdf"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert target.is_file() and not (tiny_disk / "排名.pdf").exists(), done.stderr
+    assert "磁盘空间不足" in done.stderr and "临时文件夹" not in done.stderr, done.stderr
+    assert f"无法在 {tiny_disk} 中写入 排名.pdf" in done.stderr and "已写好，可直接打印" in done.stderr
 
 
 @pytest.mark.parametrize("command", ["receipts", "template"])

@@ -211,10 +211,17 @@ def disk_full_error(exc: OSError, target: Path | None = None) -> OutputError:
     folder = Path(target).parent if target is not None else None
     # a copy's error names its source first and the file it was writing second (shutil.copyfile): the second
     # is on the disk that filled up, and the source may well lie in the temp folder
-    named = [name for name in (exc.filename2, exc.filename) if isinstance(name, str)]
+    # (a name may be a Path: shutil names the file it writes as it was opened, and ours are Paths)
+    named = [os.fspath(name) for name in (exc.filename2, exc.filename) if isinstance(name, str | os.PathLike)]
     place = Path(named[0]) if named else None
     if place is not None:
-        in_temp = _resolved(temp) in (_resolved(place), *_resolved(place).parents)
+        # by the disk it is on, not by its path: an output folder may lie under the temp folder on a disk of
+        # its own (a mounted drive)
+        disk = next((d for d in map(_device, (place, *place.parents)) if d is not None), None)
+        if disk is None:
+            in_temp = _resolved(temp) in (_resolved(place), *_resolved(place).parents)
+        else:
+            in_temp = disk == _device(temp) and (folder is None or disk != _device(folder))
     else:
         in_temp = folder is None or _free(temp) <= _free(folder)
     if in_temp and (folder is None or _device(temp) != _device(folder)):
