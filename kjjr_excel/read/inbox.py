@@ -419,8 +419,11 @@ class _Collector:
             InputFile(shown, "", SKIPPED, size, content.origin) for shown, size in content.skipped
         )
         for member in content.files:
-            if member.suffix.lower() in ARCHIVE_SUFFIXES:
-                self.members(member, member.data, (), member.display)
+            suffix = member.suffix.lower()
+            if suffix in ARCHIVE_SUFFIXES or (
+                unlisted_suffix(suffix) and kind_of_bytes(member.data) == ARCHIVE_KIND
+            ):
+                self.members(member, member.data, (), member.display)  # a zip, by its name or by its bytes
             else:
                 self.found.append(Candidate(member, member.display))
 

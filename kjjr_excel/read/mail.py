@@ -29,7 +29,6 @@ from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.model import MailOrigin
 from kjjr_excel.read import guards
 from kjjr_excel.read.inbox import (
-    ARCHIVE_KIND,
     MAIL_SUFFIXES,
     OTHER_SHEETS,
     MemberFile,
@@ -250,9 +249,7 @@ def _collect(content: MailContent, parts: Sequence[Part], display: str, wanted, 
             kind := kind_of_bytes(bytes(payload))
         ):  # a workbook or a zip whose name lost its extension: read by what its bytes are
             content.findings.append(no_extension_finding(shown, suffix, kind))
-            # (the inbox opens a zip by its suffix, a workbook the reader goes by its bytes)
-            read_as = f"{name}.zip" if kind == ARCHIVE_KIND else name
-            content.files.append(MemberFile(shown, read_as, bytes(payload), content.origin))
+            content.files.append(MemberFile(shown, name, bytes(payload), content.origin))
         else:
             content.skipped.append((shown, len(payload)))
             suffix = PurePosixPath(name).suffix.lower()
