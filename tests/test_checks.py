@@ -37,20 +37,20 @@ def test_every_kind_the_loader_admits_is_in_the_registry():
     ],
 )
 def test_what_each_kind_finds(check, vals, codes):
-    found = checks.evaluate(GD, check, vals, BASE)
+    found = checks.evaluate(GD, check, vals, lambda: BASE)
     assert [f.code for f in found] == codes
     assert all((f.file, f.cell, f.center) == ("a.xlsx", "C12", "甲中心") for f in found)
 
 
 def test_a_paired_check_of_three_fields_names_each_one_that_disagrees():
     three = Check(kind="paired", fields=("loan_amount", "loan_projects", "loan_firms_served"))
-    found = checks.evaluate(GD, three, [D(500), D(0), D(0)], BASE)
+    found = checks.evaluate(GD, three, [D(500), D(0), D(0)], lambda: BASE)
     assert len(found) == 2
     assert "各项应同时为0或同时大于0" in found[0].message
 
 
 def test_the_finding_the_hint_and_the_rule_say_the_same_sentence():
-    (finding,) = checks.evaluate(GD, RATIO, [D(600000), D(10)], BASE)
+    (finding,) = checks.evaluate(GD, RATIO, [D(600000), D(10)], lambda: BASE)
     title, warning = checks.hint(GD, RATIO)
     bounds, guess = warning.removesuffix("，请核对").split("，超出时")
     assert bounds == "平均每项撮合贷款金额应在 1–50000 万元之间" and bounds in finding.message
@@ -58,7 +58,7 @@ def test_the_finding_the_hint_and_the_rule_say_the_same_sentence():
     assert guess == "可能是按“元”而不是“万元”填写的" and finding.message.count(guess) == 1
     assert "明显偏大" in finding.message
     assert title == checks.hint(GD, RATIO).title and title.startswith("核对：")
-    (finding,) = checks.evaluate(GD, REQUIRES, [D(30), D(0)], BASE)
+    (finding,) = checks.evaluate(GD, REQUIRES, [D(30), D(0)], lambda: BASE)
     assert checks.hint(GD, REQUIRES).warning.removesuffix("，请核对") in finding.message
 
 

@@ -223,16 +223,14 @@ def evaluate(
     scheme: Scheme,
     check: Check,
     vals: Sequence[Decimal],
-    base: dict[str, str] | Callable[[], dict[str, str]],
+    base: Callable[[], dict[str, str]],
 ) -> list[Finding]:
     """The findings of one check over one submission's values (empty in the common case, decided before any
-    text is built). base: the findings' file, cell and so on, or a function that gives them (asked only when
-    the check finds something)."""
+    text is built). base() gives the findings' file, cell and so on: asked only when the check finds
+    something."""
     kind = CHECKS[check.kind]
     hits = kind.evaluate(check, vals)
-    if not hits:
-        return []
-    return kind.findings(check, indicators(scheme, check), vals, hits, base() if callable(base) else base)
+    return kind.findings(check, indicators(scheme, check), vals, hits, base()) if hits else []
 
 
 def hint(scheme: Scheme, check: Check) -> Hint:

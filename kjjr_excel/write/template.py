@@ -900,7 +900,7 @@ def _check_row(
     given = [_number(values.get(f)) for f in check.fields]
     cached = ""
     if all(g is not None for g in given):
-        found = checks.evaluate(scheme, check, [Decimal(str(g)) for g in given], {})
+        found = checks.evaluate(scheme, check, [Decimal(str(g)) for g in given], dict)
         cached = warn if found else ""
     first = c_val
     figure = checks.shown(scheme, check, refs)
