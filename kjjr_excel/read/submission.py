@@ -829,11 +829,14 @@ def _label_index(scheme: Scheme, lay: Layout) -> LabelIndex:
     # a key names the indicators of its most exact kind: a label as one row prints it wins over another
     # row's label without its unit, and that over a unit of the same meaning
     labels: dict[str, list[Indicator]] = {}
+    keys = {
+        ind.id: [_label_keys(text, ind.unit) for text in {ind.label, ind.input_label} - {""}]
+        for ind in scheme.self_indicators
+    }
     for level in range(3):
         here: dict[str, list[Indicator]] = {}
         for ind in scheme.self_indicators:
-            texts = {ind.label, ind.input_label} - {""}
-            for key in set().union(*(_label_keys(text, ind.unit)[level] for text in texts)) - {""}:
+            for key in set().union(*(kinds[level] for kinds in keys[ind.id])) - {""}:
                 here.setdefault(key, []).append(ind)
         for key, inds in here.items():
             labels.setdefault(key, inds)
