@@ -16,7 +16,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from kjjr_fixtures import build_submission, good_values, real_submission, rewrite_zip, sheet_part  # noqa: E402
+from kjjr_fixtures import (  # noqa: E402
+    build_submission,
+    good_values,
+    real_submission,
+    rewrite_zip,
+    sheet_part,
+    soffice_convert,
+)
 
 from kjjr_excel.domain.layout import layout  # noqa: E402
 from kjjr_excel.domain.scheme import load_scheme  # noqa: E402
@@ -495,28 +502,6 @@ def test_ingest_is_deterministic_and_parallel_equals_serial(tmp_path):
 # ---------------------------------------------------------------------------------------------- LibreOffice
 
 
-def _soffice_convert(src: Path, fmt: str, outdir: Path, profile: str) -> Path:
-    """Convert with LibreOffice, with a profile of its own beside the output (runs in parallel never share one)."""
-    outdir.mkdir(exist_ok=True)
-    profile_dir = outdir.parent / f"lo_profile_{profile}"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile_dir.as_uri()}",
-            "--headless",
-            "--convert-to",
-            fmt,
-            "--outdir",
-            str(outdir),
-            str(src),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return outdir / f"{src.stem}.{fmt}"
-
-
 @pytest.mark.libreoffice
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 @pytest.mark.parametrize("fmt", ["xlsx", "xls"])
@@ -524,7 +509,7 @@ def test_libreoffice_round_trip(tmp_path, fmt):
     values = good_values(GD)
     values["loan_amount"] = 1234.5
     src = real_submission(tmp_path / "filled.xlsx", GD, values=values)
-    out = _soffice_convert(src, fmt, tmp_path / "out", f"{fmt}_{tmp_path.name}")
+    out = soffice_convert(src, fmt, tmp_path / "out", f"{fmt}_{tmp_path.name}")
     sub, findings, info = read(out)
     assert info.status == "已读取", findings
     assert sub is not None, findings
@@ -564,7 +549,7 @@ def test_libreoffice_ods_reads_like_xlsx_with_its_formulas(tmp_path):
     values = good_values(QD)
     values["policies_implemented"] = "=3+4"  # a formula typed by the clerk: XlsxWriter caches 0
     src = real_submission(tmp_path / "filled.xlsx", QD, values=values, center=("QD01", "崂山分中心"))
-    ods = _soffice_convert(src, "ods", tmp_path / "out", f"ods_{tmp_path.name}")
+    ods = soffice_convert(src, "ods", tmp_path / "out", f"ods_{tmp_path.name}")
     sub, findings, info = read(ods, QD)
     assert info.status == "已读取" and sub.file_format == "ods" and sub.recognised_by == "meta"
     assert [(f.code, f.cell) for f in findings] == [("formula-cached", "F16")]

@@ -14,7 +14,7 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from kjjr_fixtures import planned_breaks
+from kjjr_fixtures import planned_breaks, soffice_convert
 
 from kjjr_excel.app import run_rank
 from kjjr_excel.cli import cli
@@ -30,18 +30,20 @@ WHEN = datetime(2018, 3, 1, 9, 0, 0)
 HAS_PDF = shutil.which("soffice") is not None and shutil.which("pdftotext") is not None
 
 
-@pytest.fixture(scope="module")
-def qd_ranking(tmp_path_factory) -> Path:
-    """The demo's Qingdao ranking, with the assessor's table: final, publishable."""
-    qd = load_scheme("qingdao")
-    result = run_rank(
-        qd,
+def qd_final():
+    """The demo's Qingdao run, with the assessor's table: final, publishable."""
+    return run_rank(
+        load_scheme("qingdao"),
         [SAMPLES / "qingdao" / "inbox"],
         roster_path=SAMPLES / "qingdao" / "名录.csv",
         assessments=[SAMPLES / "qingdao" / "考核评价表.xlsx"],
     )
+
+
+@pytest.fixture(scope="module")
+def qd_ranking(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("qd") / "青岛_排名.xlsx"
-    return write_ranking(result, out, run_time=WHEN)
+    return write_ranking(qd_final(), out, run_time=WHEN)
 
 
 @pytest.fixture(scope="module")
@@ -336,6 +338,88 @@ def test_an_altered_table_is_refused(qd_ranking: Path, tmp_path: Path) -> None:
     wb.save(altered)
     with pytest.raises(publish.PublishError, match="表格被改动过"):
         publish.read_ranking(load_scheme("qingdao"), altered)
+
+
+@pytest.mark.parametrize(
+    "header, value",
+    [("补助金额（万元）", 20), ("等次", "优秀"), ("名称", "青岛某某科技金融服务分中心"), ("标记", None)],
+)
+def test_a_published_cell_changed_by_hand_is_refused_naming_its_row(
+    qd_ranking: Path, tmp_path: Path, header: str, value
+) -> None:
+    """An amount, a grade, a name or a flag typed over in Excel after the ranking would be published and paid
+    as typed: publish names the row and refuses."""
+    wb = openpyxl.load_workbook(qd_ranking)
+    ws = wb["排名"]
+    col = [c.value for c in ws[2]].index(header) + 1
+    row = next(r for r in range(3, ws.max_row + 1) if ws.cell(r, col).value != value and ws.cell(r, 5).value)
+    name = ws.cell(row, [c.value for c in ws[2]].index("名称") + 1).value
+    ws.cell(row, col).value = value
+    altered = tmp_path / "改过.xlsx"
+    wb.save(altered)
+    shown = value if header == "名称" else name
+    with pytest.raises(publish.PublishError, match=rf"被改动过：第{row}行（{shown}）.*重新运行 kjjr rank"):
+        publish.read_ranking(load_scheme("qingdao"), altered)
+
+
+def test_row_digests_spread_over_several_meta_cells_are_all_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large ranking's digests do not fit one cell (32,767 characters): they go on in _meta's next rows, and
+    a row whose digest is in a later cell is checked like the first."""
+    from kjjr_excel.write import ranking
+
+    monkeypatch.setattr(ranking, "DIGEST_CELL", 8 * 3)
+    qd = load_scheme("qingdao")
+    result = qd_final()
+    path = write_ranking(result, tmp_path / "排名.xlsx", run_time=WHEN)
+    wb = openpyxl.load_workbook(path)
+    assert [c.value for c in wb["_meta"]["A"] if str(c.value).startswith("row_digests_")] == [
+        f"row_digests_{k}" for k in range(1, (len(result.ranked) + 2) // 3 + 1)
+    ]
+    assert len(publish.read_ranking(qd, path).rows) == len(result.ranked)
+    ws = wb["排名"]
+    last = 2 + len(result.ranked)
+    ws.cell(last, 2).value = 99  # the last center's rank, its digest in the last cell
+    wb.save(tmp_path / "改过.xlsx")
+    with pytest.raises(publish.PublishError, match=rf"第{last}行"):
+        publish.read_ranking(qd, tmp_path / "改过.xlsx")
+
+
+def test_what_publish_does_not_read_may_be_changed(qd_ranking: Path, tmp_path: Path) -> None:
+    """Rows sorted another way, a remark typed beside the table, the date filled in below it: the published
+    figures are unchanged, so publish reads them."""
+    wb = openpyxl.load_workbook(qd_ranking)
+    ws = wb["排名"]
+    width = ws.max_column
+    first, second = ([c.value for c in ws[r]] for r in (3, 4))
+    for col in range(1, width + 1):
+        ws.cell(3, col).value, ws.cell(4, col).value = second[col - 1], first[col - 1]
+    ws.cell(5, width + 1).value = "已核对"
+    ws.cell(ws.max_row, 1).value = "2018年3月2日"
+    edited = tmp_path / "排序.xlsx"
+    wb.save(edited)
+    qd = load_scheme("qingdao")
+    original = publish.read_ranking(qd, qd_ranking).rows
+    assert sorted(publish.read_ranking(qd, edited).rows, key=lambda r: r.serial) == list(original)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("ssconvert") is None, reason="no soffice")
+@pytest.mark.parametrize("program", ["soffice", "ssconvert"])
+def test_a_ranking_saved_again_by_a_spreadsheet_program_still_publishes(
+    gd_ranking: Path, tmp_path: Path, program: str
+) -> None:
+    """Opened and saved in LibreOffice or Gnumeric (as an analyst does before mailing it on): every published
+    cell reads back as written, so the row digests still match."""
+    if program == "soffice":
+        saved = soffice_convert(gd_ranking, "xlsx", tmp_path / "out", tmp_path.name)
+    else:
+        saved = tmp_path / gd_ranking.name
+        subprocess.run(
+            ["ssconvert", str(gd_ranking), str(saved)], check=True, capture_output=True, timeout=180
+        )
+    gd = load_scheme("guangdong")
+    assert publish.read_ranking(gd, saved).rows == publish.read_ranking(gd, gd_ranking).rows
 
 
 def test_a_ranking_workbook_in_the_inbox_is_not_read_as_a_submission(

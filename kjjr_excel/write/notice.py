@@ -25,7 +25,16 @@ from kjjr_excel.domain.scheme import Scheme, say_year
 from kjjr_excel.errors import KjjrError, OutputError
 from kjjr_excel.write.output import Written, atomic_write, make_folder, refuse_inputs
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
-from kjjr_excel.write.ranking import RANKING_KIND, SERIAL, SHEET_RANKING
+from kjjr_excel.write.ranking import (
+    RANKING_KIND,
+    ROW_DIGESTS,
+    SERIAL,
+    SHEET_RANKING,
+    PublishedRow,
+    published_headers,
+    published_row,
+    row_digest,
+)
 from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, row_height, spacer_row, write_meta_sheet
 
 if TYPE_CHECKING:
@@ -43,21 +52,6 @@ class PublishError(KjjrError):
 
 
 @dataclass(frozen=True)
-class PublishedRow:
-    """One row of 排名 as read back: what the 公示 table and the payment list show."""
-
-    serial: int
-    rank: int | None
-    code: str
-    name: str
-    host_unit: str
-    total: Decimal | None
-    grade: str
-    subsidy: Decimal | None
-    flags: str
-
-
-@dataclass(frozen=True)
 class RankingBook:
     scheme_id: str
     year: int
@@ -66,7 +60,7 @@ class RankingBook:
 
 def read_ranking(scheme: Scheme, path: Path) -> RankingBook:
     """The 排名 table of a ranking workbook this tool wrote for `scheme`, read behind the same guards as every
-    input; PublishError (a Chinese message) for anything else."""
+    input; PublishError (a Chinese message) for anything else, a cell of it changed since it was written too."""
     from kjjr_excel.read.book import read_book_with_meta
 
     path = Path(path)
@@ -86,7 +80,30 @@ def read_ranking(scheme: Scheme, path: Path) -> RankingBook:
             f"{path.name} 的“{SHEET_RANKING}”表有 {len(rows)} 行，生成时为 {meta.get('centers')} 行（表格被改动过）。"
             "请重新运行 kjjr rank 生成排名结果表。"
         )
-    return RankingBook(scheme_id=scheme.id, year=int(meta.get("year") or scheme.year), rows=tuple(rows))
+    _check_unchanged(path, meta, rows)
+    published = tuple(row for _, row in rows)
+    return RankingBook(scheme_id=scheme.id, year=int(meta.get("year") or scheme.year), rows=published)
+
+
+def _check_unchanged(path: Path, meta: Mapping[str, str], rows: Sequence[tuple[int, PublishedRow]]) -> None:
+    """PublishError naming the rows of 排名 whose published cells differ from what rank wrote (row_digest); a
+    workbook written before the digests were kept is taken as it is."""
+    digests = "".join(meta.get(f"{ROW_DIGESTS}{k}", "") for k in range(1, len(meta) + 1))
+    if not digests:
+        return
+    changed = [
+        (line, row)
+        for line, row in rows
+        if row.serial < 1 or digests[(row.serial - 1) * 8 : row.serial * 8] != row_digest(row)
+    ]
+    if changed:
+        shown = "、".join(f"第{line}行（{row.name or row.code or row.serial}）" for line, row in changed[:5])
+        more = f"等 {len(changed)} 行" if len(changed) > 5 else ""
+        raise PublishError(
+            f"{path.name} 的“{SHEET_RANKING}”表在生成后被改动过：{shown}{more}的内容（序号、排名、名称、得分、"
+            f"等次、金额或标记）与生成时不同。公示和发放清单须与考核结果一致：请撤销改动，或更正报送数据后"
+            "重新运行 kjjr rank 生成排名结果表，再发布。"
+        )
 
 
 def _check_meta(scheme: Scheme, path: Path, meta: Mapping[str, str] | None) -> None:
@@ -108,20 +125,13 @@ def _check_meta(scheme: Scheme, path: Path, meta: Mapping[str, str] | None) -> N
         )
 
 
-def _ranking_rows(scheme: Scheme, path: Path, grid: Sequence[Sequence[object]]) -> list[PublishedRow]:
-    """The rows of 排名 (row 2 holds the headers), down to where 序号 stops: the foot block follows."""
+def _ranking_rows(
+    scheme: Scheme, path: Path, grid: Sequence[Sequence[object]]
+) -> list[tuple[int, PublishedRow]]:
+    """(row number as Excel shows it, row) for the rows of 排名 (row 2 holds the headers), down to where 序号
+    stops: the foot block follows."""
     header = [as_text(v) for v in grid[1]]
-    wanted = [
-        SERIAL.header,
-        "排名",
-        "编号",
-        "名称",
-        "依托单位",
-        scheme.total_label,
-        "等次",
-        scheme.subsidy_label,
-        "标记",
-    ]
+    wanted = published_headers(scheme)
     absent = [h for h in wanted if h not in header]
     if absent:
         raise PublishError(
@@ -129,35 +139,14 @@ def _ranking_rows(scheme: Scheme, path: Path, grid: Sequence[Sequence[object]]) 
         )
     col = {h: header.index(h) for h in wanted}
     rows = []
-    for cells in grid[2:]:
+    for line, cells in enumerate(grid[2:], start=3):
         serial = cells[col[SERIAL.header]] if len(cells) > col[SERIAL.header] else ""
         if not isinstance(serial, int | float) or isinstance(serial, bool):
             break
-
-        def get(h: str, cells: Sequence[object] = cells) -> object:
-            return cells[col[h]] if col[h] < len(cells) else ""
-
-        rank = get("排名")
         rows.append(
-            PublishedRow(
-                serial=int(serial),
-                rank=int(rank) if isinstance(rank, int | float) and rank != "" else None,
-                code=as_text(get("编号")),
-                name=as_text(get("名称")),
-                host_unit=as_text(get("依托单位")),
-                total=_decimal(get(scheme.total_label)),
-                grade=as_text(get("等次")),
-                subsidy=_decimal(get(scheme.subsidy_label)),
-                flags=as_text(get("标记")),
-            )
+            (line, published_row(scheme, {h: cells[c] if c < len(cells) else "" for h, c in col.items()}))
         )
     return rows
-
-
-def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP)
 
 
 def in_capitals(amount_wan: Decimal) -> str:

@@ -10,10 +10,11 @@ import contextlib
 import itertools
 import re
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
@@ -418,6 +419,22 @@ def _ranking_scores(scheme: Scheme, r: RankedCenter) -> list[Any]:
     return method_of(scheme).scores(scheme, r)
 
 
+def _ranking_values(scheme: Scheme, n: int, r: RankedCenter, provisional: str) -> list[Any]:
+    """The cells of 排名's row for the n-th center (columns: SERIAL and _ranking_columns)."""
+    c = r.center
+    return [
+        n,
+        r.rank,
+        c.code,
+        c.name,
+        c.host_unit,
+        *_ranking_scores(scheme, r),
+        r.grade,
+        r.subsidy if r.grade else None,
+        short_flags(r.flags, FLAG_NOT_ASSESSED in provisional),
+    ]
+
+
 def provisional_note(result: RunResult) -> str:
     """'（初步结果，未经考核评价）' when part of the assessment is missing, said once in 排名's title (and on
     the 公示): without the assessor's table (Qingdao) or without any review sheet (Guangdong), or when a table
@@ -454,23 +471,8 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
     table = _Table(ws, fmt, columns, header_row=1, row_height=20)
     flag_col = len(columns) - 1
     for n, r in enumerate(result.ranked, start=1):
-        c = r.center
-        flags = short_flags(r.flags, FLAG_NOT_ASSESSED in provisional)
         strong = any(f.startswith(FLAG_DELIST) and not f.startswith(FLAG_DELIST_WARNING) for f in r.flags)
-        table.add(
-            [
-                n,
-                r.rank,
-                c.code,
-                c.name,
-                c.host_unit,
-                *_ranking_scores(scheme, r),
-                r.grade,
-                r.subsidy if r.grade else None,
-                flags,
-            ],
-            {flag_col: fmt.flag_strong} if strong else None,
-        )
+        table.add(_ranking_values(scheme, n, r, provisional), {flag_col: fmt.flag_strong} if strong else None)
     widths = table.finish()
     grade_col = next(n for n, col in enumerate(columns) if col.header == "等次")
     last = max(table.row - 1, 2)
@@ -1420,18 +1422,111 @@ RANKING_KIND = "ranking"
 
 
 def ranking_meta(result: RunResult) -> list[tuple[str, str]]:
-    """What `kjjr publish` needs to know the workbook as one of ours: kind, scheme, year, whether provisional."""
+    """What `kjjr publish` needs to know the workbook as one of ours: kind, scheme, year, whether provisional,
+    and a digest of each row of 排名 as publish reads it (published_row), to notice a cell changed by hand."""
     scheme: Scheme = result.scheme
+    provisional = provisional_note(result)
+    headers = [SERIAL.header, *(c.header for c in _ranking_columns(scheme))]
+    digests = "".join(
+        row_digest(published_row(scheme, dict(zip(headers, map(_cell_value, values), strict=True))))
+        for values in (
+            _ranking_values(scheme, n, r, provisional) for n, r in enumerate(result.ranked, start=1)
+        )
+    )
     return [
         ("kind", RANKING_KIND),
         ("scheme_id", scheme.id),
         ("scheme_version", scheme.version),
         ("scheme_sha256", scheme.sha256),
         ("year", str(result.year)),
-        ("provisional", provisional_note(result)),
+        ("provisional", provisional),
         ("centers", str(len(result.ranked))),
         ("tool_version", __version__),
+        *(
+            (f"{ROW_DIGESTS}{k + 1}", digests[start : start + DIGEST_CELL])
+            for k, start in enumerate(range(0, len(digests), DIGEST_CELL))
+        ),
     ]
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    """One row of 排名 as publish reads it back: what the 公示 table and the payment list show."""
+
+    serial: int
+    rank: int | None
+    code: str
+    name: str
+    host_unit: str
+    total: Decimal | None
+    grade: str
+    subsidy: Decimal | None
+    flags: str
+
+
+def published_headers(scheme: Scheme) -> list[str]:
+    """The headers of 排名 whose cells publish reads."""
+    return [
+        SERIAL.header,
+        "排名",
+        "编号",
+        "名称",
+        "依托单位",
+        scheme.total_label,
+        "等次",
+        scheme.subsidy_label,
+        "标记",
+    ]
+
+
+def published_row(scheme: Scheme, cells: dict[str, Any]) -> PublishedRow:
+    """A row of 排名 from its cells by header: the values written (as _cell_value gives them) or the cells read
+    back. Both sides go through here, so a row's digest is the same after a re-save by Excel, WPS or
+    LibreOffice, and differs when one of these cells was changed."""
+    rank = cells.get("排名")
+    return PublishedRow(
+        serial=int(cells[SERIAL.header]),
+        rank=int(rank) if isinstance(rank, int | float) and not isinstance(rank, bool) else None,
+        code=as_text(cells.get("编号")),
+        name=as_text(cells.get("名称")),
+        host_unit=as_text(cells.get("依托单位")),
+        total=published_amount(cells.get(scheme.total_label)),
+        grade=as_text(cells.get("等次")),
+        subsidy=published_amount(cells.get(scheme.subsidy_label)),
+        flags=as_text(cells.get("标记")),
+    )
+
+
+CENT = Decimal("0.01")
+
+
+def published_amount(value: object) -> Decimal | None:
+    """A score or an amount as 排名 shows it (two places); None for an empty or non-numeric cell."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP)
+
+
+def row_digest(row: PublishedRow) -> str:
+    """Eight hex digits (CRC-32) of a published row: it tells a cell changed by mistake after the ranking was
+    written, not a forgery (_meta can be edited as well)."""
+    fields = (
+        row.serial,
+        row.rank,
+        row.code,
+        row.name,
+        row.host_unit,
+        row.total,
+        row.grade,
+        row.subsidy,
+        row.flags,
+    )
+    text = "\x1f".join("" if v is None else str(v) for v in fields)
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
+
+
+ROW_DIGESTS = "row_digests_"  # _meta keys row_digests_1, _2…: a cell holds at most 32,767 characters
+DIGEST_CELL = 8 * 4000
 
 
 def _write_meta(wb: Workbook, result: RunResult) -> None:
