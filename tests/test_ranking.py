@@ -968,3 +968,20 @@ def test_a_budget_left_unshared_by_equal_scores_is_said_on_the_foot() -> None:
     )
     assert "（得分相同的分中心金额相同，余 0.01 万元无法均分，未分配）" in line
     assert "无法均分" not in report.grading_rule(scheme, paid=3)[1]
+
+
+def test_a_flag_that_hangs_on_a_figure_to_correct_says_so_on_the_handout() -> None:
+    """排名最后 and 摘牌预警 of a center whose figure is in error are not settled: 标记 says 待数据更正后确定, as
+    README promises; 摘牌待定 says it already; the reasons stay on 校验问题."""
+    from kjjr_excel.write.ranking import short_flags
+
+    flags = [
+        "数据有误：新增合作金融机构数（F15）",
+        "排名最后（待数据更正后确定）",
+        "摘牌预警（待数据更正后确定）",
+        "摘牌待定（连续两年不合格，待数据更正后确定）",
+        "摘牌（连续两年排名最后）",
+    ]
+    assert short_flags(flags, False) == (
+        "数据有误；排名最后（待数据更正后确定）；摘牌预警（待数据更正后确定）；摘牌待定；摘牌"
+    )

@@ -35,6 +35,7 @@ from kjjr_excel.domain.parse import as_text, fmt_decimal
 from kjjr_excel.domain.rank import (
     FLAG_DELIST,
     FLAG_DELIST_WARNING,
+    PENDING,
     QUALITATIVE,
     budget_left,
     floors_covered,
@@ -446,13 +447,15 @@ def provisional_note(result: RunResult) -> str:
 
 
 def short_flags(flags: Sequence[str], provisional: bool) -> str:
-    """标记 as a meeting reads it: the flag alone (数据有误, 一票否决, 摘牌…); which cell, which file and why are
-    on 校验问题 (and 历年结果). provisional: the title already says 未经考核评价 (no assessor table at all)."""
+    """标记 as a meeting reads it: the flag alone (数据有误, 一票否决, 摘牌…), with （待数据更正后确定） where it
+    hangs on a figure to correct; which cell, which file and why are on 校验问题 (and 历年结果). provisional: the title already says 未经考核评价 (no assessor table at all)."""
     shown: list[str] = []
     for flag in flags:
         if provisional and flag == FLAG_NOT_ASSESSED:
             continue
         head = re.split(r"[：（，]", flag, maxsplit=1)[0]
+        if PENDING in flag and "待定" not in head:  # 排名最后, 摘牌预警 hanging on a figure to correct
+            head += f"（{PENDING}）"
         if head not in shown:
             shown.append(head)
     return "；".join(shown)
