@@ -673,8 +673,15 @@ def _demo_guangdong(samples: Path, out_dir: Path, now: datetime) -> Iterator[str
 
 
 def _demo_published(place: str, scheme: Scheme, ranking: Path, out_dir: Path, now: datetime) -> Iterator[str]:
-    """kjjr publish on a demo ranking: the 公示 (.docx, .pdf) and the payment list."""
-    published = publish(scheme, ranking, out_dir, when=now)
+    """kjjr publish on a demo ranking: the 公示 (.docx, .pdf) and the payment list; or why not (the Guangdong
+    sample's grades hang on two centers' figures to correct: publish refuses, and the demo shows it)."""
+    from kjjr_excel.write.notice import PublishError
+
+    try:
+        published = publish(scheme, ranking, out_dir, when=now)
+    except PublishError as refused:
+        yield f"{place}：未生成公示和发放清单：{refused}"
+        return
     yield f"{place}：公示和发放清单 → {out_dir}（{'、'.join(p.suffix for p in published.paths)}）"
     for note in published.notes:
         yield f"{place}：{note}"

@@ -123,6 +123,10 @@ def _check_meta(scheme: Scheme, path: Path, meta: Mapping[str, str] | None) -> N
             f"{path.name} 是初步结果{why}，不能据此公示或发放{scheme.money_word}。"
             f"请用 kjjr rank … --assessment 指定{table}重新排名后，再对新的排名结果表发布。"
         )
+    if meta.get("unsettled"):  # others' grades or amounts hang on a figure still to correct (unsettled_note)
+        raise PublishError(
+            f"{path.name} 的结果尚未确定，不能据此公示或发放{scheme.money_word}：{meta['unsettled']}"
+        )
 
 
 def _ranking_rows(

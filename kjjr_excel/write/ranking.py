@@ -599,7 +599,9 @@ def _write_ranking_foot(
     row += 1
     paid = qualifying_count(scheme, result.ranked)
     entries = [(r.center.key, r.total, r.grade) for r in result.ranked if r.rank is not None]
-    for line in grading_rule(scheme, paid, budget_left(scheme, entries)):
+    # the grading rule, then why the grades and amounts are not settled yet, if they are not (unsettled_note)
+    unsettled = [f"注：{result.unsettled}"] if result.unsettled else []
+    for line in [*grading_rule(scheme, paid, budget_left(scheme, entries)), *unsettled]:
         heights.append(row_height([(line, full)], minimum=20))
         ws.set_row(row, heights[-1])
         ws.merge_range(row, 0, row, last_col, line, fmt.foot)
@@ -1425,8 +1427,8 @@ RANKING_KIND = "ranking"
 
 
 def ranking_meta(result: RunResult) -> list[tuple[str, str]]:
-    """What `kjjr publish` needs to know the workbook as one of ours: kind, scheme, year, whether provisional,
-    and a digest of each row of 排名 as publish reads it (published_row), to notice a cell changed by hand."""
+    """What `kjjr publish` needs to know the workbook as one of ours: kind, scheme, year, whether provisional or
+    unsettled (others' grades or amounts hang on a figure to correct), and a digest of each row of 排名 as publish reads it (published_row), to notice a cell changed by hand."""
     scheme: Scheme = result.scheme
     provisional = provisional_note(result)
     headers = [SERIAL.header, *(c.header for c in _ranking_columns(scheme))]
@@ -1443,6 +1445,7 @@ def ranking_meta(result: RunResult) -> list[tuple[str, str]]:
         ("scheme_sha256", scheme.sha256),
         ("year", str(result.year)),
         ("provisional", provisional),
+        ("unsettled", result.unsettled),
         ("centers", str(len(result.ranked))),
         ("tool_version", __version__),
         *(
