@@ -3,6 +3,7 @@ search before a parse) agree with reading everything through zipfile; damage is 
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from kjjr_excel.domain.scheme import load_scheme
 from kjjr_excel.read import book as book_mod
 from kjjr_excel.read.book import Refused, open_book, read_table_book
 from kjjr_excel.read.mail import MemberFile
+
+ROOT = Path(__file__).resolve().parents[1]
 
 GD = load_scheme("guangdong-2019")
 
@@ -341,3 +344,32 @@ def test_a_relationship_target_is_bounded_unless_it_is_plainly_not_a_sheet(eleme
     assert (
         b"xl/styles.xml" in book_mod._targets(rels) or b"xl/theme/theme1.xml" in book_mod._targets(rels)
     ) is bounded
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+def test_a_libreoffice_xlsx_saved_time_is_its_clock_time_not_utc(tmp_path: Path, monkeypatch) -> None:
+    """LibreOffice writes the local clock time into docProps/core.xml marked Z (UTC): saved in Beijing at
+    02:00 it says 02:00Z, eight hours later than an .ods, an .xls or an Excel file saved at the same moment.
+    A stale original then beat its correction as the newest. The time is read as the clock's, as its .ods."""
+    import time
+    from datetime import UTC, datetime
+
+    from lo_fill import fill_with_libreoffice
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        template = ROOT / "templates" / "青岛市科技金融服务分中心考核_2017_填报模板.xlsx"
+        before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        (filled,) = fill_with_libreoffice(
+            [(template, tmp_path / "a.xlsx", [("考核指标", "F12", 40)])], tmp_path
+        )
+        after = datetime.now(UTC).replace(tzinfo=None)
+        with zipfile.ZipFile(filled) as zf:
+            assert b"Z</dcterms:modified>" in zf.read("docProps/core.xml")  # what LibreOffice writes
+        saved = open_book(filled, "a.xlsx").saved_at()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert before <= saved <= after

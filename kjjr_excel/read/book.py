@@ -309,6 +309,10 @@ class Book:
                 stamp = _ods_saved_at(self.part("meta.xml"))
             elif self.zip is not None:
                 stamp = _xlsx_saved_at(self.part("docProps/core.xml"))
+                if stamp is not None and _LIBREOFFICE.search(self.part("docProps/app.xml")):
+                    # LibreOffice (7.4 here) writes its local clock time marked Z: the time as on the clerk's
+                    # clock, like its .ods (the same zone as this machine's, as _ods_saved_at takes it)
+                    stamp = stamp.replace(tzinfo=None).astimezone()
             else:
                 stamp = _ole_saved_at(self.data)
             if stamp is not None and stamp.tzinfo is not None:
@@ -860,6 +864,10 @@ def _ods_saved_at(part: bytes) -> datetime | None:
     if stamp.tzinfo is None:  # LibreOffice writes local time without an offset: this machine's zone
         stamp = stamp.astimezone()
     return stamp
+
+
+# docProps/app.xml of a package LibreOffice saved: <Application>LibreOffice/7.4.7.2$Linux_X86_64 …
+_LIBREOFFICE = re.compile(rb"<Application>\s*LibreOffice")
 
 
 def _xlsx_saved_at(part: bytes) -> datetime | None:

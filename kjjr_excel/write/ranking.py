@@ -13,7 +13,7 @@ import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -30,7 +30,7 @@ from kjjr_excel.domain.describe import parameters as scheme_parameters
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
 from kjjr_excel.domain.layout import layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
-from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission
+from kjjr_excel.domain.model import BEIJING_TIME, HistoryRecord, RankedCenter, RunResult, Submission
 from kjjr_excel.domain.parse import as_text, fmt_decimal
 from kjjr_excel.domain.rank import (
     FLAG_DELIST,
@@ -865,6 +865,13 @@ def _cell_value(value: Any) -> Any:
     return str(value) or None
 
 
+def _beijing(when: datetime | None) -> datetime | None:
+    """A saved time (UTC) as the clerks' clocks in China show it, to the second, as the mails' times are shown."""
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC).astimezone(BEIJING_TIME).replace(tzinfo=None, microsecond=0)
+
+
 def _write_rows(
     ws: Worksheet,
     fmt: _Formats,
@@ -946,7 +953,7 @@ def _raw_rows(scheme: Scheme, submissions: Sequence[Submission]) -> Iterator[lis
             sub.center_code,
             sub.center_name,
             RECOGNISED_BY.get(sub.recognised_by, sub.recognised_by),
-            None if sub.saved_at is None else sub.saved_at.replace(tzinfo=None),
+            _beijing(sub.saved_at),
             sub.sheet,
         ]
         if mailed:
