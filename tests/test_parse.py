@@ -241,3 +241,22 @@ def test_a_boolean_cell_in_a_count_is_quoted_as_the_spreadsheet_shows_it():
         assert (parsed.value, parsed.code, dict(parsed.fields)["raw"]) == (None, "value-not-number", shown)
         assert screen_text(raw, "decimal") == shown
     assert parse_value(True, type="bool").value is True and screen_text(True, "bool") == "是"
+
+
+@pytest.mark.parametrize(
+    "text, known",
+    [
+        ("万条", True),
+        ("百家", True),
+        ("万人次", True),
+        ("千万元", True),
+        ("万万元", True),
+        ("条", True),
+        ("万", True),
+        ("十分钟", False),
+    ],
+)
+def test_a_count_in_a_larger_scale_is_a_unit(text: str, known: bool) -> None:
+    from kjjr_excel.domain.parse import known_unit
+
+    assert known_unit(text) is known

@@ -273,3 +273,18 @@ def test_a_unit_between_a_label_and_its_figure_is_checked_too(tmp_path):
         ("value-row-unit", "B5")
     ]
     assert outcome.submission.values["loan_projects"].value == 200
+
+
+def test_a_count_unit_in_tens_of_thousands_beside_a_figure_is_not_the_row_s_unit(tmp_path):
+    """撮合贷款项目数量 | 2 | 万项: 2 was read as 2 项 with no word (万条, 百家, 万人次 were not known as units);
+    now it is the unit-beside error, the row not read, the money held."""
+    path = _gd_own_table(
+        tmp_path / "own.xlsx",
+        [["二级指标", "数量", "单位"], ["撮合贷款金额", 2500, "万元"], ["撮合贷款项目数量", 2, "万项"]],
+    )
+    outcome = read_submission(path, "own.xlsx", GD)
+    assert [(f.code, f.cell) for f in outcome.findings if f.code == "value-row-unit"] == [
+        ("value-row-unit", "C6")
+    ]
+    assert outcome.submission.values["loan_projects"].value is None
+    assert outcome.submission.values["loan_amount"].value == 2500

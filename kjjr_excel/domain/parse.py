@@ -64,8 +64,14 @@ SAME_UNITS = MappingProxyType(
 
 
 def known_unit(text: str) -> bool:
-    """Whether a (normalised) text is a unit a clerk writes: a count, an amount of money, or 千 万 亿."""
-    return text in UNITS or text in MONEY_UNITS or text in MULTIPLIERS
+    """Whether a (normalised) text is a unit a clerk writes: a count, an amount of money, 千 万 亿, or a count
+    in tens to hundreds of millions (万条, 百家, 万人次: never the row's own unit)."""
+    if text in UNITS or text in MONEY_UNITS or text in MULTIPLIERS:
+        return True
+    return any(text.startswith(scale) and text[len(scale) :] in UNITS for scale in SCALES)
+
+
+SCALES = ("十", "百", "千", "万", "十万", "百万", "千万", "亿")
 
 
 def unit_agrees(written: str, own: str) -> bool:
