@@ -986,3 +986,18 @@ def test_a_flag_that_hangs_on_a_figure_to_correct_says_so_on_the_handout() -> No
     assert short_flags(flags, False) == (
         "数据有误；排名最后（待数据更正后确定）；摘牌预警（待数据更正后确定）；摘牌待定；摘牌"
     )
+
+
+def test_the_code_column_is_as_wide_as_the_longest_code_and_the_name_gives_way() -> None:
+    """QD0003 printed as QD000 in a column of 5: on paper it could be another center. 编号 fits the longest
+    code (to a bound), and 名称 (which wraps) gives up the same width, so the page stays as wide."""
+    from kjjr_excel.write.ranking import _ranking_columns
+
+    qd = load_scheme("qingdao")
+
+    short = {c.header: c for c in _ranking_columns(qd, ["QD01", "QD02"])}
+    long = {c.header: c for c in _ranking_columns(qd, ["QD01", "QD0003"])}
+    assert short["编号"].max_width == 5 and long["编号"].max_width == len("QD0003") + 1
+    assert sum(c.max_width for c in long.values()) == sum(c.max_width for c in short.values())
+    huge = {c.header: c for c in _ranking_columns(qd, ["X" * 40])}
+    assert huge["编号"].max_width == 12

@@ -396,14 +396,18 @@ def _print_setup(ws: Worksheet, header_row: int, running: str) -> None:
 # ---------------------------------------------------------------------------------------------- 排名
 
 
-def _ranking_columns(scheme: Scheme) -> list[Column]:
+def _ranking_columns(scheme: Scheme, codes: Iterable[str] = ()) -> list[Column]:
     """排名's columns after 序号. Every width is bounded so that the sheet fits one A4 landscape page wide at
     full size (LibreOffice prints 11 pt text at 10.5 pt or more): names, host units and long headers wrap
-    instead of widening the page. The method names the scores, its total last."""
+    instead of widening the page. 编号 is as wide as the longest code (up to CODE_WIDTH: a code cut short
+    on paper could be another center's), and 名称 gives up what it takes. The method names the scores, its
+    total last."""
+    code = min(max((display_width(c) + 1 for c in codes), default=5), CODE_WIDTH)
+    code = max(code, 5)
     return [
         Column("排名", "int", 4, 4),
-        Column("编号", "text", 5, 5),
-        Column("名称", "long", 14, NAME_WIDTH),
+        Column("编号", "text", 5, code),
+        Column("名称", "long", 14, NAME_WIDTH - (code - 5)),
         Column("依托单位", "long", 14, HOST_WIDTH),
         *(Column(header, "score", 7, 7) for header in method_of(scheme).score_columns(scheme)),
         Column("等次", "center", 6, 6),
@@ -413,6 +417,7 @@ def _ranking_columns(scheme: Scheme) -> list[Column]:
 
 
 NAME_WIDTH, HOST_WIDTH, FLAG_WIDTH = 25, 17, 15
+CODE_WIDTH = 12
 SERIAL = Column("序号", "int", 4, 4)
 
 
@@ -465,7 +470,7 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
     """排名 as the handout a meeting reads: issuer and title, 序号, flags only, grades told apart in black and
     white, and a foot block with the grading rule, the 等次汇总 with its 合计, issuer and date."""
     scheme: Scheme = result.scheme
-    columns = [SERIAL, *_ranking_columns(scheme)]
+    columns = [SERIAL, *_ranking_columns(scheme, (r.center.code for r in result.ranked))]
     title = _title(result)
     provisional = provisional_note(result)
     ws.set_row(0, TITLE_HEIGHT)
