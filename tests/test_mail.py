@@ -252,6 +252,29 @@ def test_an_old_version_forwarded_later_does_not_replace_the_correction(tmp_path
     assert any(f.code == "duplicate-submission" and "邮件发送时间最新" in f.message for f in findings)
 
 
+def test_a_reply_still_carrying_the_first_attachment_does_not_replace_the_correction(tmp_path):
+    """v1 on the 12th, the corrected v2 on the 14th, then on the 18th a reply that still carries v1 (the same
+    bytes): v1 is one submission brought by two mails, and it was first sent on the 12th. It scored 53 不合格
+    instead of 62 合格, "邮件发送时间最新" said of the oldest mail (a helper's analyst test)."""
+    v1 = workbook(tmp_path, "QD04", "崂山区分中心", base=10)
+    v2 = workbook(tmp_path, "QD04", "崂山区分中心", base=60)
+    sent = [datetime(2018, 1, day, 9, tzinfo=CST) for day in (12, 14, 18)]
+    mails = [
+        ("a_报送.eml", mail("崂山 <ls@example.cn>", "考核表", [("崂山.xlsx", v1)], sent=sent[0])),
+        ("b_更正.eml", mail("崂山 <ls@example.cn>", "更正", [("崂山.xlsx", v2)], sent=sent[1])),
+        ("c_回复.eml", mail("崂山 <ls@example.cn>", "回复：考核表", [("崂山.xlsx", v1)], sent=sent[2])),
+    ]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, message in mails:
+        (inbox / name).write_bytes(message.as_bytes())
+    result = ingest(QD, [inbox], jobs=1)
+    accepted, findings = validate(QD, result.submissions, year=2017)
+    assert [s.file for s in accepted] == ["b_更正.eml › 崂山.xlsx"]
+    (kept,) = [f for f in findings if f.code == "duplicate-submission" and f.file == "b_更正.eml › 崂山.xlsx"]
+    assert "已采用 b_更正.eml › 崂山.xlsx（邮件发送时间最新）" in kept.message
+
+
 def _parts_mail(parts: bytes) -> bytes:
     """A mail from a web mail or an Exchange server: its multipart body given as written after the text."""
     return (

@@ -237,10 +237,11 @@ def _name_rank(sub: Submission) -> tuple[int, int]:
 
 
 def _sent(sub: Submission) -> datetime | None:
-    """When the last mail that brought this file was sent, a forwarded one by its own time (None: it lay in
-    the folder)."""
+    """When this version of the file was first sent: the earliest of the mails that brought these very bytes,
+    a forwarded one by its own time (None: it lay in the folder). A reply that still carries the first
+    attachment, sent after the correction, does not make the first version the newest."""
     times = [o.version_utc for o in sub.origins if o.version_utc is not None]
-    return max(times) if times else None
+    return min(times) if times else None
 
 
 def _newest(group: list[Submission]) -> tuple[Submission | None, str]:
