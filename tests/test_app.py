@@ -590,3 +590,23 @@ def test_a_copy_of_the_scheme_made_after_the_forms_went_out_reads_them(tmp_path)
     # QD01 and QD03 90 (优秀), QD02 48 + 10 = 58 and QD04 57.5 不合格: 100 − 2×20 = 60 shared 90:90
     assert rows["QD01"]["补助金额（万元）"] == rows["QD03"]["补助金额（万元）"] == 50
     assert rows["QD02"]["补助金额（万元）"] == rows["QD04"]["补助金额（万元）"] == 0
+
+
+def test_a_run_hands_every_object_back_to_the_garbage_collector(tmp_path):
+    """run_rank and rank's write keep what was read out of the collector's passes while they allocate
+    (gc.freeze); a program calling them finds nothing left frozen, its own garbage collected as before."""
+    import gc
+
+    from kjjr_excel.app import read_kept
+
+    fill_qingdao(tmp_path / "inbox")
+    assert gc.get_freeze_count() == 0
+    result = CliRunner().invoke(
+        cli, ["rank", "qingdao", str(tmp_path / "inbox"), "-o", str(tmp_path / "r.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(ValueError), read_kept():
+        assert gc.get_freeze_count() > 0
+        raise ValueError
+    assert gc.get_freeze_count() == 0
