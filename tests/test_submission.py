@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import pytest
 from kjjr_fixtures import build_submission, good_values, real_submission
 
 from kjjr_excel.domain.layout import layout
@@ -288,3 +289,39 @@ def test_a_count_unit_in_tens_of_thousands_beside_a_figure_is_not_the_row_s_unit
     ]
     assert outcome.submission.values["loan_projects"].value is None
     assert outcome.submission.values["loan_amount"].value == 2500
+
+
+def test_a_retyped_table_with_a_column_a_year_is_read_in_the_assessed_year_s_column(tmp_path):
+    """二级指标 | 2018年 | 2019年: the first figure column was read, last year's figures scored with no word
+    (a helper's clerk test: 16 points for 67.5). The column headed by the table's year is read."""
+    path = _gd_own_table(
+        tmp_path / "own.xlsx",
+        [["二级指标", "2018年", "2019年"], ["入驻银行机构", 3, 12], ["撮合贷款金额", 1000, 2500]],
+    )
+    outcome = read_submission(path, "own.xlsx", GD)
+    values = outcome.submission.values
+    assert (values["loan_amount"].value, values["loan_amount"].cell) == (2500, "C6")
+    assert not [f for f in outcome.findings if f.code == "value-column-ambiguous"]
+
+
+@pytest.mark.parametrize("heads", [["目标数", "完成数"], ["2017年", "2018年"]])
+def test_figure_columns_whose_headers_do_not_tell_this_year_s_are_not_read(tmp_path, heads):
+    """目标数 | 完成数, or two years neither of which is assessed: which column is this year's cannot be told,
+    so no row is read (the money is held) and each says so, naming the headers."""
+    path = _gd_own_table(
+        tmp_path / "own.xlsx",
+        [["二级指标", *heads], ["入驻银行机构", 3, 12], ["撮合贷款金额", 1000, 2500]],
+    )
+    outcome = read_submission(path, "own.xlsx", GD)
+    found = [f for f in outcome.findings if f.code == "value-column-ambiguous"]
+    assert {f.indicator for f in found} >= {"loan_amount"} and all(f.cell == "B4" for f in found)
+    assert f"B4“{heads[0]}”、C4“{heads[1]}”" in found[0].message
+    assert outcome.submission.values["loan_amount"].value is None
+
+
+def test_a_figure_column_beside_a_score_column_without_headers_is_read_as_before(tmp_path):
+    """No header over the figures: the first figure column, as before (what a clerk's 得分 column beside
+    it is cannot be told, and no year is involved)."""
+    path = _gd_own_table(tmp_path / "own.xlsx", [["入驻银行机构", 12, 3.5], ["撮合贷款金额", 2500, 6.25]])
+    values = read_submission(path, "own.xlsx", GD).submission.values
+    assert values["loan_amount"].value == 2500

@@ -223,6 +223,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             "无法确定数字是按哪个单位填写的，这一项未计分。请把这一行的数字换算为“{unit}”填写，并把单位改为“{unit}”，"
             "或改用下发的填报模板。",
         ),
+        "value-column-ambiguous": (
+            E,
+            "表中的数字有不止一列（表头 {columns}），分不清哪一列是本年度填报的，“{label}”未计分。请只保留本年度的"
+            "一列数字，或把这一列的表头写为“{value_header}”或“{year}年”，或改用下发的填报模板。",
+        ),
         "value-row-ambiguous": (
             E,
             "表中的“{label}”（{cells} 单元格）没有写明一级指标，而{categories}下各有一个“{label}”，分不清是哪一项，"

@@ -89,6 +89,10 @@ class Cells:
     # indicator -> its label's cell and the unit written there, when that unit is not the indicator's own
     # (撮合贷款金额（元） for 万元): the row is not read, and the finding says why
     other_unit: dict[str, tuple[Cell, str]] = field(default_factory=dict)
+    # a retyped table with several figure columns whose headers do not tell which holds this year's figures
+    # (2016年 | 2017年 in a 2018 assessment, 目标数 | 完成数): each column's header cell and text; its rows
+    # are not read
+    columns: list[tuple[Cell, str]] = field(default_factory=list)
 
     def all(self) -> set[Cell]:
         return {
@@ -108,6 +112,7 @@ class LabelIndex:
     categories: frozenset[str]
     value_headers: frozenset[str]
     bare: dict[str, list[Indicator]] = field(default_factory=dict)
+    year: int | None = None  # the scheme's: a retyped table's figure column headed by it is this year's
 
 
 # ---------------------------------------------------------------------------------------------- the reader
@@ -417,6 +422,19 @@ class SubmissionReader:
         lay = self.layout
         if ind.id in cells.other_unit:
             return self._wrong_unit(ind, *cells.other_unit[ind.id], where)
+        if cells.columns and ind.id not in cells.ambiguous:
+            return Finding.make(
+                "value-column-ambiguous",
+                file=where.file,
+                sheet=where.sheet,
+                cell=a1(*cells.columns[0][0]),
+                center=where.center,
+                indicator=ind.id,
+                label=ind.label,
+                columns="、".join(f"{a1(*ref)}“{text}”" for ref, text in cells.columns),
+                value_header=lay.columns[lay.value_col],
+                year=self.scheme.year,
+            )
         twice = cells.ambiguous.get(ind.id)
         return Finding.make(
             "value-row-ambiguous" if twice else "value-row-missing",
@@ -524,8 +542,10 @@ class SubmissionReader:
         for name in ordered:
             grid = book.grid(name)
             cells = _table_cells(grid, self.index)
-            if cells.value and (best is None or len(cells.value) > best[0]):
-                best = (len(cells.value), name, grid, cells)
+            # figures in several columns with nothing telling this year's: the table, its rows not read
+            found = len(cells.value) or len(cells.columns)
+            if found and (best is None or found > best[0]):
+                best = (found, name, grid, cells)
                 if name == lay.sheet:
                     break  # the sheet the template names holds the table: no other is looked at
         return None if best is None else best[1:]
@@ -853,7 +873,7 @@ def _label_index(scheme: Scheme, lay: Layout) -> LabelIndex:
     for ind in scheme.self_indicators:
         for key in {_bare_label(_strip_label(t)) for t in (ind.label, ind.input_label) if t}:
             bare.setdefault(key, []).append(ind)
-    return LabelIndex(labels, headers, categories, value_headers, bare)
+    return LabelIndex(labels, headers, categories, value_headers, bare, scheme.year)
 
 
 def _other_unit(text: str, r: int, c: int, index: LabelIndex, cells: Cells) -> None:
@@ -916,21 +936,56 @@ def _table_cells(grid: list[list], index: LabelIndex) -> Cells:
         for c, t in enumerate(texts):
             if t:
                 _label_cell(row, r, c, t, category, value_col, index, cells, found)
-    # without a value header, the table's value column is where most labels have a number beside them
-    beside = Counter(
-        next(
-            (k for k in range(label.col + 1, len(grid[label.row])) if _numeric_like(grid[label.row][k])), None
-        )
-        for label in found
-        if label.header_col is None
-    )
-    beside.pop(None, None)
-    common = beside.most_common(1)[0][0] if beside else None
+    common = _figure_column(grid, [label for label in found if label.header_col is None], cells, index)
     for label in found:
         col = label.header_col if label.header_col is not None else common
         if col is not None and col > label.col:
             cells.value[label.indicator] = (label.row, col)
     return cells
+
+
+def _figure_column(grid: list[list], labels: list[_Label], cells: Cells, index: LabelIndex) -> int | None:
+    """Without a value header, the table's value column: where most labels have a number beside them. When
+    most have several (a column a year, or 目标数 | 完成数), the one headed by the table's year (or the
+    scheme's); with headers that say no such thing, none, and the columns are kept in `cells.columns` for
+    the finding: the tool never guesses which column is this year's."""
+    figures = {
+        label: [k for k in range(label.col + 1, len(grid[label.row])) if _numeric_like(grid[label.row][k])]
+        for label in labels
+    }
+    beside = Counter(cols[0] for cols in figures.values() if cols)
+    if not beside:
+        return None
+    common = beside.most_common(1)[0][0]
+    spans = Counter(tuple(cols) for cols in figures.values() if len(cols) > 1)
+    if not spans or spans.most_common(1)[0][1] * 2 <= len(labels):
+        return common
+    columns = spans.most_common(1)[0][0]
+    top = min(label.row for label in labels)
+    heads = [_column_head(grid, top, col) for col in columns]
+    if any(head is None for head in heads):  # a figure column without a header: as before, the first
+        return common
+    ref = cells.header.get("report_year")
+    year = (_year(_at(grid, *ref)) if ref else None) or index.year
+    years = [_year(text) if _YEAR_HEAD.fullmatch(text) else None for _, text in heads]
+    if year is not None and years.count(year) == 1:
+        return columns[years.index(year)]
+    cells.columns.extend(heads)
+    return None
+
+
+_YEAR_HEAD = re.compile(r"\s*((19|20)\d{2})\s*(年度?)?(数据|数)?\s*")
+
+
+def _column_head(grid: list[list], top: int, col: int) -> tuple[Cell, str] | None:
+    """The nearest text above row `top` in a column (its header), with its cell; None when there is none."""
+    for r in range(top - 1, -1, -1):
+        value = _at(grid, r, col)
+        if isinstance(value, str) and value.strip():
+            return (r, col), value.strip()
+        if isinstance(value, int | float) and not isinstance(value, bool) and 1990 <= value <= 2100:
+            return (r, col), str(int(value))  # a year typed as a number
+    return None
 
 
 def _label_cell(
