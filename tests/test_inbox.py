@@ -362,3 +362,27 @@ def test_a_name_with_a_dot_a_cut_file_and_a_mail_without_extension_are_looked_at
     said = {f.file: f.message for f in result.findings if f.code == "file-no-extension"}
     assert said["汕头分中心考核表2019.12.31"].startswith("文件名的扩展名“.31”不是Excel文件的扩展名")
     assert "作为邮件读取。以后请在文件名后保留扩展名（如 .eml）" in said["顺德来信"]
+
+
+def test_hidden_names_that_may_be_submissions_are_said_wherever_they_are(tmp_path):
+    """An attachment saved with no name (".xlsx"), a dot-named workbook inside a zip and a ".附件" folder (not
+    hidden in Windows' Explorer) were left out without a line: their centers only showed as 未提交. Each is
+    now listed as skipped, saying to remove the dot; a .DS_Store or a .git folder stays unmentioned."""
+    inbox = tmp_path / "inbox"
+    (inbox / ".附件").mkdir(parents=True)
+    (inbox / ".git").mkdir()
+    (inbox / ".git" / "config").write_text("x")
+    (inbox / ".DS_Store").write_bytes(b"\0")
+    (inbox / ".xlsx").write_bytes(b"PK")
+    (inbox / ".附件" / "崂山.xlsx").write_bytes(b"PK")
+    with zipfile.ZipFile(inbox / "西海岸.zip", "w") as zf:
+        zf.writestr(".西海岸.xlsx", b"PK")
+    collected = collect_files([inbox])
+    skipped = sorted((f.file, f.code) for f in collected.findings)
+    assert skipped == [
+        (".xlsx", "file-skipped"),
+        (".附件", "file-skipped"),
+        ("西海岸.zip › .西海岸.xlsx", "file-skipped"),
+    ]
+    assert all("去掉" in f.message and "开头的“.”" in f.message for f in collected.findings)
+    assert not collected.files

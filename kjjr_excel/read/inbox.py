@@ -217,9 +217,26 @@ def _decoded(name: str) -> str:
 def _hidden_workbook(name: str) -> bool:
     """A hidden file named like a workbook, an archive or a mail: said when left out, as it may be a submission
     (macOS's ._ companions, which only hold a file's Finder details, are not)."""
-    suffix = PurePosixPath(name).suffix.lower()
     known = (*SPREADSHEET_SUFFIXES, *ARCHIVE_SUFFIXES, *MAIL_SUFFIXES)
-    return not name.startswith("._") and name not in (".", "..") and suffix in known
+    # (the whole name may be the extension: an attachment saved without its name, ".xlsx")
+    return not name.startswith("._") and name not in (".", "..") and name.lower().endswith(known)
+
+
+HIDDEN_SKIPPED = "隐藏文件（名称以“.”开头），未读取；如是报送的文件，请去掉名称开头的“.”"
+HIDDEN_FOLDER_SKIPPED = "隐藏文件夹（名称以“.”开头）中的文件未读取；如有报送的文件，请去掉文件夹名称开头的“.”"
+
+
+def _holds_submissions(folder: str) -> bool:
+    """Whether a hidden folder holds, at its top, a file named like a workbook, an archive or a mail (a
+    ".附件" folder is not hidden in Windows' Explorer); unreadable: no."""
+    known = (*SPREADSHEET_SUFFIXES, *ARCHIVE_SUFFIXES, *MAIL_SUFFIXES)
+    try:
+        with os.scandir(folder) as listing:
+            return any(
+                e.name.lower().endswith(known) and not e.name.startswith(("~$", "._")) for e in listing
+            )
+    except OSError:
+        return False
 
 
 def _hidden(part: str) -> bool:
@@ -258,6 +275,11 @@ def _folder_files(top: str, problems: list[Finding]) -> Iterator[tuple[tuple[str
             if folder_here:
                 if not _hidden(entry.name):
                     stack.append((entry.path, here))
+                elif entry.name not in (".", "..") and _holds_submissions(entry.path):
+                    shown_folder = "/".join(map(guards.display_name, here))
+                    problems.append(
+                        Finding.make("file-skipped", file=shown_folder, reason=HIDDEN_FOLDER_SKIPPED)
+                    )
             elif not _link_to_folder(entry):
                 yield here, entry
             elif not _hidden(entry.name) and not _within(entry.path, top):
@@ -483,6 +505,8 @@ class _Collector:
         suffix = PurePosixPath(base).suffix.lower()
         here = (*outer, (info.filename, info.header_offset))
         if base.startswith("."):
+            if _hidden_workbook(base):
+                self.skip(shown, HIDDEN_SKIPPED, info.file_size)
             return
         if unlisted_suffix(suffix) and not info.flag_bits & 0x1 and (kind := _member_kind(data, info)):
             self.findings.append(no_extension_finding(shown, suffix, kind))
@@ -676,9 +700,7 @@ def collect_files(inputs: Sequence[Path]) -> Collected:
                 path = Path(entry.path)
                 if entry.name.startswith("."):
                     if _hidden_workbook(entry.name):
-                        out.skip(
-                            display, "隐藏文件（名称以“.”开头），未读取；如是报送的文件，请去掉名称开头的“.”"
-                        )
+                        out.skip(display, HIDDEN_SKIPPED)
                     continue  # other hidden files (.DS_Store and the like) are not even worth a line
                 problem = _link_problem(entry)
                 if problem:
