@@ -87,6 +87,7 @@ def test_collect_files_skips_lock_hidden_and_non_spreadsheets(tmp_path):
         "~$a.xlsx": "锁定文件",
         "odd.": "（无扩展名）",
         ".hidden.xlsx": "隐藏文件",
+        "sub/.git": "隐藏文件夹",  # a folder whose name starts with a dot, holding a workbook: said, not read
     }
     if sys.platform != "win32":
         expected["gone.xlsx"] = "无效的快捷方式"
