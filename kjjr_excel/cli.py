@@ -158,6 +158,25 @@ def jobs_option(command: Callable) -> Callable:
     )(command)
 
 
+def workbook_option(help: str) -> Callable[[Callable], Callable]:
+    """-o/--output FILE.xlsx, as validate and rank take it: a name without an extension gets .xlsx (a file
+    named "结果" opens in nothing on a double click); another extension (.csv, .xls) is refused, as the file
+    would be an .xlsx under a name that says otherwise."""
+
+    def xlsx(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is None or value.suffix.lower() == ".xlsx":
+            return value
+        if not value.suffix:
+            return value.with_name(value.name + ".xlsx")
+        raise click.BadParameter(
+            f"{value.name} 的扩展名是 {value.suffix}，结果只能保存为 .xlsx 文件：请改为 {value.stem}.xlsx。"
+        )
+
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=xlsx, help=help
+    )
+
+
 def out_dir_option(default: Path, help: str) -> Callable[[Callable], Callable]:
     """-o/--output FOLDER, as template, receipts and demo take it."""
     return click.option(
@@ -315,7 +334,7 @@ def template(
 
 @cli.command()
 @inbox_arguments
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="校验报告（.xlsx）。")
+@workbook_option("校验报告（.xlsx）。")
 @jobs_option
 def validate(
     scheme: str,
@@ -399,7 +418,7 @@ def _say_checked_files(validated: Validated) -> None:
     help="有考核评价表或评审表无法使用时，仍以退出码0结束（结果照样标为暂定结果，补助金额暂不确定）。",
 )
 @click.option("--strict", is_flag=True, help="数据有误的分中心不参加排名（默认按0分计并标记）。")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="排名结果表（.xlsx）。")
+@workbook_option("排名结果表（.xlsx）。")
 @click.option(
     "--pdf",
     is_flag=True,

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import click
 import pytest
@@ -339,3 +340,14 @@ def test_a_finding_on_a_zip_with_no_line_of_its_own_names_the_zip(tmp_path):
         "  [提示] 附件包：文件名没有扩展名，已按文件内容作为压缩包读取。以后请在文件名后保留扩展名（如 .zip）"
         in result.output
     ), result.output
+
+
+def test_the_output_workbook_is_always_named_xlsx(tmp_path):
+    """-o r.csv wrote an .xlsx under a .csv name, -o result a file without an extension that opens in nothing
+    on a double click: the first is refused in Chinese before anything is read, the second gets .xlsx."""
+    inbox = Path(__file__).resolve().parents[1] / "sample_inputs" / "qingdao" / "inbox"
+    refused = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", str(tmp_path / "r.csv")])
+    assert refused.exit_code == 2 and "结果只能保存为 .xlsx 文件：请改为 r.xlsx" in refused.output
+    assert not list(tmp_path.iterdir())
+    named = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "报告")])
+    assert (tmp_path / "报告.xlsx").is_file() and not (tmp_path / "报告").exists(), named.output
