@@ -77,6 +77,9 @@ class KjjrCommand(click.Command):
         except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (lifecycle); click's own Abort exits 1, which
             # run_ranking.sh/.bat read as 排名结果已生成，但是暂定结果 (and validate as 有错误)
             click.echo("\n已中止。", err=True)
+            # an object the interrupt left half made (a ZipFile stopped inside its constructor) fails in its
+            # __del__ as the process ends: Python prints that, in English, as "Exception ignored in …"
+            sys.unraisablehook = lambda unraisable: None
             ctx.exit(EXIT_INTERRUPTED)
         except WrongUsage as exc:
             raise click.UsageError(str(exc), ctx) from None

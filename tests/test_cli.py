@@ -351,3 +351,26 @@ def test_the_output_workbook_is_always_named_xlsx(tmp_path):
     assert not list(tmp_path.iterdir())
     named = CliRunner().invoke(cli, ["validate", "qingdao", str(inbox), "-o", str(tmp_path / "报告")])
     assert (tmp_path / "报告.xlsx").is_file() and not (tmp_path / "报告").exists(), named.output
+
+
+def test_an_interrupt_never_ends_in_an_english_traceback(tmp_path):
+    """Ctrl+C once left a ZipFile stopped inside its constructor, and its __del__ failed as the process
+    ended: "Exception ignored in: <function ZipFile.__del__ …> AttributeError …" after 已中止。"""
+    inbox = Path(__file__).resolve().parents[1] / "sample_inputs" / "qingdao" / "inbox"
+    code = (
+        "import kjjr_excel.app as app\n"
+        "class Half:\n"
+        "    def __del__(self):\n"
+        "        raise AttributeError('half made')\n"
+        "def interrupted(*args, **kwargs):\n"
+        "    app.left_behind = Half()\n"
+        "    raise KeyboardInterrupt\n"
+        "app.validate_inbox = interrupted\n"
+        "from kjjr_excel.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "validate", "qingdao", str(inbox)], capture_output=True, text=True
+    )
+    assert done.returncode == 130 and "已中止。" in done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
