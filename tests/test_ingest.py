@@ -484,6 +484,33 @@ def test_a_figure_shown_as_a_percentage_is_an_error(tmp_path):
 # ---------------------------------------------------------------------------------------------- batch
 
 
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("ssconvert") is None, reason="soffice")
+@pytest.mark.parametrize("program, fmt", [("soffice", "xls"), ("ssconvert", "xls"), ("ssconvert", "ods")])
+def test_a_percentage_is_an_error_in_an_xls_and_a_gnumeric_ods_too(tmp_path, program, fmt):
+    """The same filled form as .xlsx gave value-percent for 100% in a month count; saved as .xls (LibreOffice,
+    Gnumeric) or as .ods by Gnumeric it was read as 1 month with no word (a helper's clerk test). The .xls's
+    number formats (FORMAT and XF records) and Gnumeric's text of the cell now tell it too."""
+    wb = openpyxl.load_workbook(real_submission(tmp_path / "a.xlsx", GD, values=good_values(GD)))
+    sheet = wb[layout(GD).sheet]
+    sheet["C25"], sheet["C25"].number_format = 1, "0.00%"
+    sheet["C13"], sheet["C13"].number_format = 0.5, "0%"
+    wb.save(tmp_path / "percent.xlsx")
+    if program == "soffice":
+        saved = soffice_convert(tmp_path / "percent.xlsx", fmt, tmp_path / "out", tmp_path.name)
+    else:
+        saved = tmp_path / f"percent.{fmt}"
+        subprocess.run(
+            ["ssconvert", str(tmp_path / "percent.xlsx"), str(saved)], check=True, capture_output=True
+        )
+    sub, findings, _ = read(saved)
+    assert {(f.code, f.cell) for f in findings if f.code == "value-percent"} == {
+        ("value-percent", "C13"),
+        ("value-percent", "C25"),
+    }
+    assert sub.values["loan_amount"].value is None and sub.values["loan_projects"].value is not None
+
+
 def test_ingest_is_deterministic_and_parallel_equals_serial(tmp_path):
     inbox = tmp_path / "inbox"
     (inbox / "z").mkdir(parents=True)

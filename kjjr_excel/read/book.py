@@ -12,6 +12,7 @@ import functools
 import hashlib
 import io
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -346,9 +347,13 @@ class Book:
         )
 
     def percent_cells(self, sheet: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
-        """The wanted cells whose number is shown as a percentage (50% is stored as 0.5): set() for an
-        .xls, and at no cost for a workbook whose styles hold no percentage format."""
-        if self.zip is None or not wanted:
+        """The wanted cells whose number is shown as a percentage (50% is stored as 0.5), at no cost for a
+        workbook whose styles hold no percentage format."""
+        if not wanted:
+            return set()
+        if self.fmt == "xls":
+            return _xls_percent(self.data, sheet, wanted)
+        if self.zip is None:
             return set()
         if self.fmt == "ods":
             return _ods_percent(self, sheet, wanted)
@@ -1022,7 +1027,7 @@ def _ods_formulas(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> dict[
     """Book.formulas for an .ods: the wanted cells that carry a table:formula attribute, and whether the file
     saved its result (an office:value-type beside it)."""
     out: dict[tuple[int, int], Formula] = {}
-    for cell_el, rc in _ods_wanted_cells(book, sheet, wanted, b"table:formula="):
+    for cell_el, rc in _ods_wanted_cells(book, sheet, wanted, (b"table:formula=",)):
         formula = cell_el.get(f"{_NS_TABLE}formula")
         if formula is not None:
             text = _ODS_FORMULA_PREFIX.sub("", formula).removeprefix("=").strip()
@@ -1032,12 +1037,12 @@ def _ods_formulas(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> dict[
 
 
 def _ods_wanted_cells(
-    book: Book, sheet: str, wanted: set[tuple[int, int]], marker: bytes
+    book: Book, sheet: str, wanted: set[tuple[int, int]], markers: tuple[bytes, ...]
 ) -> Iterator[tuple[ElementTree.Element, tuple[int, int]]]:
-    """(cell element, wanted cell it covers) of a sheet of an .ods, parsed only when `marker` is in it.
-    Repeated rows and cells are counted, never expanded."""
+    """(cell element, wanted cell it covers) of a sheet of an .ods, parsed only when one of `markers` is in
+    it. Repeated rows and cells are counted, never expanded."""
     part = book.part("content.xml")
-    if marker not in part or not wanted:
+    if not wanted or not any(marker in part for marker in markers):
         return
     try:
         root = ElementTree.fromstring(part)
@@ -1065,13 +1070,82 @@ def _ods_wanted_cells(
 
 
 def _ods_percent(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
-    cells = _ods_wanted_cells(book, sheet, wanted, b'value-type="percentage"')
-    return {rc for cell_el, rc in cells if cell_el.get(f"{_NS_OFFICE}value-type") == "percentage"}
+    """Cells shown as a percentage: LibreOffice types them (value-type percentage); Gnumeric writes a float
+    with a percentage style, which the cell's text shows ("100.00%" for the value 1)."""
+    markers = (b'value-type="percentage"', b"%</text:p>")
+    cells = _ods_wanted_cells(book, sheet, wanted, markers)
+    return {rc for cell_el, rc in cells if _ods_shown_as_percent(cell_el)}
+
+
+def _ods_shown_as_percent(cell_el: ElementTree.Element) -> bool:
+    kind = cell_el.get(f"{_NS_OFFICE}value-type")
+    return kind == "percentage" or (kind == "float" and "".join(cell_el.itertext()).strip().endswith("%"))
 
 
 # builtin number formats 9 (0%) and 10 (0.00%); a custom one is a percentage when a % is not quoted or escaped
 _PERCENT_FORMATS = frozenset({"9", "10"})
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+_BIFF_FORMAT, _BIFF_XF, _BIFF_MULRK = 0x041E, 0x00E0, 0x00BD
+_BIFF_XF_CELLS = frozenset({0x0203, 0x027E, 0x0006, 0x0201, 0x00FD, 0x0204})  # row, col, XF index, ...
+
+
+def _xls_percent(data: bytes, sheet: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The wanted cells of an .xls (BIFF8) sheet whose XF's number format shows a percentage: the workbook
+    globals' FORMAT and XF records, then the sheet's cell records (calamine gives their values, not their
+    formats). A BIFF5 book, or anything unexpected: set() (no percentage known)."""
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(data)
+        try:
+            stream = ole.openstream("Workbook").read()
+        finally:
+            ole.close()
+        start = next((at for name, at in guards.xls_sheets(stream) if name == sheet), None)
+        percent = _xls_percent_xfs(stream)
+        if start is None or not percent:
+            return set()
+        found: set[tuple[int, int]] = set()
+        for kind, body, size in guards.biff_records(stream, start):
+            if kind in _BIFF_XF_CELLS and size >= 6:
+                r, c, xf = struct.unpack_from("<HHH", stream, body)
+                if xf in percent and (r, c) in wanted:
+                    found.add((r, c))
+            elif kind == _BIFF_MULRK and size >= 6:
+                r, first = struct.unpack_from("<HH", stream, body)
+                for k in range((size - 6) // 6):
+                    if (
+                        struct.unpack_from("<H", stream, body + 4 + 6 * k)[0] in percent
+                        and (r, first + k) in wanted
+                    ):
+                        found.add((r, first + k))
+        return found
+    except Exception:  # a closer look only: a book it cannot follow shows no percentage
+        return set()
+
+
+def _xls_percent_xfs(stream: bytes) -> frozenset[int]:
+    """The XF indexes of a BIFF8 workbook's globals whose number format shows a percentage."""
+    formats = {int(f) for f in _PERCENT_FORMATS}
+    xfs: list[int] = []
+    for kind, body, size in guards.biff_records(stream, 0):
+        if kind in (0x0809,) and size >= 2 and struct.unpack_from("<H", stream, body)[0] != 0x0600:
+            return frozenset()  # not BIFF8: its FORMAT records are laid out otherwise
+        if kind == _BIFF_FORMAT and size >= 5:
+            ifmt, count, flags = struct.unpack_from("<HHB", stream, body)
+            text = stream[body + 5 : body + size]
+            code = (
+                text[: count * 2].decode("utf-16-le", "replace")
+                if flags & 1
+                else text[:count].decode("latin-1")
+            )
+            if "%" in _QUOTED.sub("", code):
+                formats.add(ifmt)
+        elif kind == _BIFF_XF and size >= 4:
+            xfs.append(struct.unpack_from("<H", stream, body + 2)[0])
+    return frozenset(i for i, ifmt in enumerate(xfs) if ifmt in formats)
 
 
 def _percent_styles(styles: bytes) -> frozenset[int]:

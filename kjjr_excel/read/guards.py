@@ -409,6 +409,9 @@ def _biff_records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
         at += 4 + size
 
 
+biff_records = _biff_records  # for book's closer look at an .xls (its number formats)
+
+
 def xls_sheets(stream: bytes) -> list[tuple[str, int]]:
     """(name, where its records start) of each sheet a BOUNDSHEET record of the workbook globals names, as
     calamine reads them: every BOUNDSHEET before the globals' EOF record, in order. Raise
