@@ -714,3 +714,19 @@ def test_a_label_under_two_categories_without_its_category_is_neither_guessed_no
     assert not [f for f in findings if f.code == "value-row-missing"]
     assert sub.values["loan_firms_served"].value is None and sub.values["vc_firms_served"].value is None
     assert sub.values["vc_amount"].value == 15
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+def test_a_formula_error_in_an_xls_is_said_as_such_not_as_a_blank(tmp_path):
+    """=C14/0 saved as .xls by LibreOffice: calamine reads the cell as empty, and the clerk was told 未填写
+    (a helper's clerk test); the .xlsx of the same form said formula-error. The FORMULA record's saved
+    result is an error value: formula-error, with the value, in both."""
+    wb = openpyxl.load_workbook(real_submission(tmp_path / "a.xlsx", GD, values=good_values(GD)))
+    wb[layout(GD).sheet]["C13"] = "=C14/0"
+    wb.save(tmp_path / "formula.xlsx")
+    saved = soffice_convert(tmp_path / "formula.xlsx", "xls", tmp_path / "out", tmp_path.name)
+    sub, findings, _ = read(saved)
+    (error,) = [f for f in findings if f.cell == "C13"]
+    assert error.code == "formula-error" and "#DIV/0!" in error.message
+    assert sub.values["loan_amount"].value is None and sub.values["loan_amount"].error

@@ -326,11 +326,13 @@ class Book:
         self, sheet: str, wanted: set[tuple[int, int]], *, shortcut: bool = True
     ) -> dict[tuple[int, int], Formula]:
         """(row, col) -> (formula text, has cached value) for the wanted cells that hold a formula; {} for an
-        .xls, where calamine's values are all there is.
+        .xls, only those whose saved result is an error value (the rest: calamine's values are all there is).
 
         shortcut: a byte search first, the sheet is parsed only when a wanted cell may hold a formula; False
         always parses (the reference the shortcut is tested against). The part is at hand already: a sheet is
         inflated whole to be bounded before calamine loads it."""
+        if self.fmt == "xls":
+            return _xls_formula_errors(self.data, sheet, wanted) if wanted else {}
         if self.zip is None:
             return {}
         if self.fmt == "ods":
@@ -1095,35 +1097,75 @@ def _xls_percent(data: bytes, sheet: str, wanted: set[tuple[int, int]]) -> set[t
     """The wanted cells of an .xls (BIFF8) sheet whose XF's number format shows a percentage: the workbook
     globals' FORMAT and XF records, then the sheet's cell records (calamine gives their values, not their
     formats). A BIFF5 book, or anything unexpected: set() (no percentage known)."""
-    import olefile
-
     try:
-        ole = olefile.OleFileIO(data)
-        try:
-            stream = ole.openstream("Workbook").read()
-        finally:
-            ole.close()
-        start = next((at for name, at in guards.xls_sheets(stream) if name == sheet), None)
+        stream = _xls_stream(data)
         percent = _xls_percent_xfs(stream)
-        if start is None or not percent:
+        if not percent:
             return set()
-        found: set[tuple[int, int]] = set()
-        for kind, body, size in guards.biff_records(stream, start):
-            if kind in _BIFF_XF_CELLS and size >= 6:
-                r, c, xf = struct.unpack_from("<HHH", stream, body)
-                if xf in percent and (r, c) in wanted:
-                    found.add((r, c))
-            elif kind == _BIFF_MULRK and size >= 6:
-                r, first = struct.unpack_from("<HH", stream, body)
-                for k in range((size - 6) // 6):
-                    if (
-                        struct.unpack_from("<H", stream, body + 4 + 6 * k)[0] in percent
-                        and (r, first + k) in wanted
-                    ):
-                        found.add((r, first + k))
-        return found
+        return {rc for rc, xf, _ in _xls_cells(stream, sheet) if xf in percent and rc in wanted}
     except Exception:  # a closer look only: a book it cannot follow shows no percentage
         return set()
+
+
+def _xls_formula_errors(
+    data: bytes, sheet: str, wanted: set[tuple[int, int]]
+) -> dict[tuple[int, int], Formula]:
+    """The wanted cells of an .xls sheet holding a formula whose saved result is an error value (#DIV/0!):
+    calamine reads them as empty, and the clerk was told the cell was not filled in. The formula's text is
+    not kept in the file (only its compiled form): ""."""
+    try:
+        stream = _xls_stream(data)
+        found = {}
+        for rc, _, record in _xls_cells(stream, sheet):
+            kind, body, size = record
+            if kind == _BIFF_FORMULA_CELL and size >= 14 and rc in wanted:
+                result = stream[body + 6 : body + 14]
+                if result[6:8] == b"\xff\xff" and result[0] == 2:
+                    found[rc] = ("", True, _BIFF_ERRORS.get(result[2], "#VALUE!"))
+        return found
+    except Exception:  # a closer look only
+        return {}
+
+
+_BIFF_FORMULA_CELL = 0x0006
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+}
+_BIFF_ERRORS[0x2A] = "#N/A"
+
+
+def _xls_stream(data: bytes) -> bytes:
+    import olefile
+
+    ole = olefile.OleFileIO(data)
+    try:
+        return ole.openstream("Workbook").read()
+    finally:
+        ole.close()
+
+
+def _xls_cells(stream: bytes, sheet: str) -> Iterator[tuple[tuple[int, int], int, tuple[int, int, int]]]:
+    """((row, col), XF index, (kind, body, size)) of each cell record of a sheet of an .xls Workbook stream."""
+    start = next((at for name, at in guards.xls_sheets(stream) if name == sheet), None)
+    if start is None:
+        return
+    for kind, body, size in guards.biff_records(stream, start):
+        if kind in _BIFF_XF_CELLS and size >= 6:
+            r, c, xf = struct.unpack_from("<HHH", stream, body)
+            yield (r, c), xf, (kind, body, size)
+        elif kind == _BIFF_MULRK and size >= 6:
+            r, first = struct.unpack_from("<HH", stream, body)
+            for k in range((size - 6) // 6):
+                yield (
+                    (r, first + k),
+                    struct.unpack_from("<H", stream, body + 4 + 6 * k)[0],
+                    (kind, body, size),
+                )
 
 
 def _xls_percent_xfs(stream: bytes) -> frozenset[int]:

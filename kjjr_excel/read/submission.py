@@ -480,7 +480,7 @@ class SubmissionReader:
         base = {"file": where.file, "sheet": sheet, "cell": cell, "center": where.center, "indicator": ind.id}
         label = ind.label  # as the template's row prints it (input_label is only the input cell's prompt)
         if formula is not None:
-            raw_text = f"={formula[0]}"
+            raw_text = f"={formula[0]}" if formula[0] else formula[2]  # (an .xls keeps no formula text)
             finding = unusable_formula(formula, raw_text, label=label, **base)
             if finding is not None:
                 return CellValue(ind.id, raw_text, None, sheet, cell, True), [finding]
