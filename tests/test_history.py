@@ -574,3 +574,23 @@ def test_a_year_where_every_ranked_center_tied_has_nobody_last(tmp_path: Path) -
     assert history.records["QD01"][0].last is False and history.records["QD02"][0].last is False
     out = run(centers, history, 2018)
     assert "排名最后" in out["QD01"].flags and not any(f.startswith("摘牌（") for f in out["QD01"].flags)
+
+
+def test_an_earlier_ranking_s_flags_say_which_results_were_unsettled(tmp_path: Path) -> None:
+    """The demo: 胶州's 2017 不合格 rested on a figure in error (标记 数据有误 on that year's 排名). Ranked again as
+    2018's history, its record is pending, so 2018's second 不合格 gives 摘牌待定, not 摘牌."""
+    from kjjr_excel.app import run_rank
+    from kjjr_excel.write.ranking import write_ranking
+
+    samples = Path(__file__).resolve().parents[1] / "sample_inputs" / "qingdao"
+    roster = samples / "名录.csv"
+    first = run_rank(QD, [samples / "inbox"], roster_path=roster, assessments=[samples / "考核评价表.xlsx"])
+    jiaozhou = next(r for r in first.ranked if "胶州" in r.center.name)
+    assert jiaozhou.grade == "不合格" and any(f.startswith("数据有误") for f in jiaozhou.flags)
+    book = write_ranking(first, tmp_path / "2017.xlsx")
+    second = run_rank(QD, [samples / "inbox_2018"], roster_path=roster, history=[book], year=2018)
+    later = next(r for r in second.ranked if "胶州" in r.center.name)
+    assert later.grade == "不合格"
+    assert [f for f in later.flags if f.startswith("摘牌")] == [
+        "摘牌待定（连续两年不合格，待数据更正后确定）"
+    ]

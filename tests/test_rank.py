@@ -326,3 +326,16 @@ def test_a_figure_in_error_without_an_upper_bound_always_waits():
     rows = rank_centers(QD, [scored("A", 10, errors={"x": "F12"}), scored("B", 70)])
     a = next(r for r in rows if r.center.key == "A")
     assert a.subsidy == 0 and any(f.startswith("补助暂缓") for f in a.flags)
+
+
+def test_a_delisting_completed_by_an_unsettled_earlier_year_waits_too():
+    """胶州's 2017 不合格 rested on a figure in error (its 标记 said 数据有误); the 2018 run took it as final
+    and printed a plain 摘牌 (a helper's analyst test). The running years it completes are pending: 摘牌待定."""
+    hist = {
+        "A": [HistoryRecord(year=2016, grade="不合格", rank=5, failing=True, pending=True)],
+        "B": [HistoryRecord(year=2016, grade="不合格", rank=4, failing=True)],
+    }
+    rows = rank_centers(QD, [scored("A", 50), scored("B", 51), scored("C", 80)], history=hist, year=2017)
+    by = {r.center.key: r for r in rows}
+    assert [f for f in by["A"].flags if "摘牌" in f] == ["摘牌待定（连续两年不合格，待数据更正后确定）"]
+    assert any(f.startswith("摘牌（") for f in by["B"].flags)

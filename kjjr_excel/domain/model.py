@@ -179,6 +179,7 @@ class HistoryRecord:
     last: bool = False
     score: Decimal | None = None
     failing: bool = False
+    pending: bool = False  # that year's 标记 said its grade or place waited for a figure to be corrected
 
 
 @dataclass(frozen=True)

@@ -390,9 +390,13 @@ def _delisting_flags(
     flags = [FLAG_LAST + (f"（{PENDING}）" if open_last else "")] if last_now else []
     running = running_years(scheme.delisting_years)
     if failed_running or last_running:
+        # an earlier year whose grade or place waited for a correction (its 标记 said so) settles nothing:
+        # the running years it completes are open as this year's would be
+        before = any(h is not None and h.pending for h in earlier)
+        fail_open, last_open = open_fail or before, open_last or before
         # by the failing grade unless only the last place is settled; pending when no route that delists is
-        failing = failed_running and (not open_fail or not last_running or open_last)
-        pending = (not failed_running or open_fail) and (not last_running or open_last)
+        failing = failed_running and (not fail_open or not last_running or last_open)
+        pending = (not failed_running or fail_open) and (not last_running or last_open)
         reason = f"{running}{grade if failing else '排名最后'}"
         flags.append(
             f"{FLAG_DELIST_PENDING}（{reason}，{PENDING}）" if pending else f"{FLAG_DELIST}（{reason}）"

@@ -40,8 +40,12 @@ COLUMNS: dict[str, tuple[str, ...]] = MappingProxyType(
         "grade": ("等次", "考核等次", "考核结果"),
         "rank": ("排名", "名次"),
         "score": ("综合得分", "总分", "得分"),
+        "flags": ("标记",),
     }
 )
+# 标记 of an earlier ranking that says its grade or place was still to be settled: a figure in error (数据有误)
+# or a flag waiting for one (待数据更正后确定, 摘牌待定)
+UNSETTLED_FLAGS = ("数据有误", "待数据更正后确定", "摘牌待定")
 HEADER_SCAN_ROWS = 15
 
 # Guards against hostile files, checked before any parsing (cheap and reliable).
@@ -68,6 +72,7 @@ class HistoryRow:
     score: Decimal | None = None
     last: bool = False
     key: str = ""  # the matched center's key; "" when unmatched or ambiguous
+    pending: bool = False  # its 标记 says the grade or place waited for a figure to be corrected
 
     @property
     def label(self) -> str:
@@ -81,6 +86,7 @@ class HistoryRow:
             last=self.last,
             score=self.score,
             failing=self.grade == FAILING_GRADE,
+            pending=self.pending,
         )
 
 
@@ -301,6 +307,7 @@ def _rows(table: Sequence[TableRow], file_year: int | None) -> tuple[list[Histor
                 grade=grade,
                 rank=rank,
                 score=_parse_decimal(row.value("score")),
+                pending=any(flag in row.text("flags") for flag in UNSETTLED_FLAGS),
             )
         )
     return rows, findings
