@@ -31,7 +31,7 @@ from kjjr_excel.domain.identity import (
 )
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.model import CenterInput, InputFile, RunResult, Submission
-from kjjr_excel.domain.rank import rank_centers, short_budget_note, unsettled_note
+from kjjr_excel.domain.rank import benchmark_note, rank_centers, short_budget_note, unsettled_note
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 from kjjr_excel.domain.score import score_all
 from kjjr_excel.errors import KjjrError, WrongUsage
@@ -194,7 +194,14 @@ def _rank_checked(
     provisional_reason = method_of(scheme).provisional_reason(scheme, tables.assessed, tables.provisional)
     if tables.provisional:
         notes.insert(1, _provisional_note(scheme, provisional_reason))  # after the year (the CLI prints it)
-    unsettled = unsettled_note(scheme, ranked, tables.reviews_given)
+    unsettled = " ".join(
+        note
+        for note in (
+            unsettled_note(scheme, ranked, tables.reviews_given),
+            benchmark_note(scheme, centers, findings),
+        )
+        if note
+    )
     short_budget = short_budget_note(scheme, ranked)
     notes += [note for note in (unsettled, short_budget) if note]
     return RunResult(

@@ -57,11 +57,12 @@ def gd_ranking(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def gd_settled(tmp_path_factory) -> Path:
-    """The demo's Guangdong ranking without the two centers whose figures are to be corrected: publishable."""
+    """The demo's Guangdong ranking without the two centers whose figures are to be corrected and 韶关, whose
+    撮合贷款金额 (typed in 元) sets the benchmark: publishable."""
     gd = load_scheme("guangdong")
     inbox = tmp_path_factory.mktemp("gd_inbox")
     for path in (SAMPLES / "guangdong" / "inbox").iterdir():
-        if not any(open_center in path.name for open_center in ("揭阳", "-中山分中心")):
+        if not any(open_center in path.name for open_center in ("揭阳", "-中山分中心", "韶关")):
             shutil.copy(path, inbox / path.name)
     reviews = sorted((SAMPLES / "guangdong" / "reviews").glob("*.xlsx"))
     result = run_rank(gd, [inbox], assessments=reviews)

@@ -339,3 +339,38 @@ def test_a_delisting_completed_by_an_unsettled_earlier_year_waits_too():
     by = {r.center.key: r for r in rows}
     assert [f for f in by["A"].flags if "摘牌" in f] == ["摘牌待定（连续两年不合格，待数据更正后确定）"]
     assert any(f.startswith("摘牌（") for f in by["B"].flags)
+
+
+def test_a_benchmark_the_checks_doubt_leaves_the_results_unsettled():
+    """Guangdong measures each figure against the pool's highest: 韶关's 撮合贷款金额 typed in 元 (813657200
+    万元) made every other center's 15 points 0, and grades and money moved when it was corrected (a
+    helper's analyst test). A doubted highest figure (the unit check's finding, or an outlier a thousand
+    times the median) is named; a center only much busier than the others is not."""
+    from kjjr_excel.domain.findings import Finding
+    from kjjr_excel.domain.rank import benchmark_note
+
+    def center(code, amount):
+        return CenterInput(key=code, code=code, name=f"{code}分中心", values={"loan_amount": D(amount)})
+
+    centers = [center("GD01", 5000), center("GD02", 6000), center("GD03", 813657200)]
+    unit = Finding.make(
+        "cross-unit-suspect",
+        center="GD03分中心",
+        indicator="loan_amount",
+        value="813657200",
+        per="项",
+        label_a="撮合贷款金额",
+        label="撮合贷款金额（万元）",
+        expected="万元",
+        ratio="1",
+        direction="偏大",
+        guess="",
+        rule="",
+    )
+    note = benchmark_note(GD, centers, [unit])
+    assert "“撮合贷款金额（万元）”的基准（最高值）是GD03分中心填写的 813657200" in note and "重新排名" in note
+    far = replace(unit, code="value-outlier")
+    assert benchmark_note(GD, centers, [far]) == note
+    busy = [center("GD01", 5000), center("GD02", 6000), center("GD03", 90000)]
+    assert benchmark_note(GD, busy, [far]) == ""  # 15× the others: an outlier, not a unit
+    assert benchmark_note(GD, centers, []) == "" and benchmark_note(QD, centers, [unit]) == ""

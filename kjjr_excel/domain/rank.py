@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from statistics import median
 
+from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.methods import Method, method_of
 from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord, RankedCenter
 from kjjr_excel.domain.parse import fmt_decimal
@@ -429,3 +431,48 @@ def unsettled_note(scheme: Scheme, ranked: Sequence[RankedCenter], reviews_given
         how, what = f"{money}按总额和得分比例分配", money
     fixed = "的数据更正或评分补齐后" if method.lacking_flag else "的数据更正后"
     return f"{how}：{'、'.join(open_names)}{fixed}，其他{label}的{what}也可能改变。请更正后重新排名，再公示和发放。"
+
+
+# A benchmark is doubted when the checks say its figure's unit looks wrong (cross-unit-suspect), or call it
+# far out of line (value-outlier) and it is at least UNIT_GAP times the pool's median: the gap of a figure
+# typed in 千元 or 元 for 万元. A center that is only much busier than the others is not held up.
+UNIT_GAP = 1000
+
+
+def benchmark_note(scheme: Scheme, centers: Sequence[CenterInput], findings: Sequence[Finding]) -> str:
+    """What the run must say when a relative scheme's benchmark (the pool's highest value) is a figure the
+    checks doubt ('' when none is): every center's score on that indicator is measured against it, so one
+    figure typed in 元 for 万元 decides the others' grades and money. The figure is not changed (SPEC: a
+    warning), but the results are not settled until it is confirmed or corrected."""
+    if scheme.method != "relative" or scheme.benchmark != "max":
+        return ""
+    unit = {(f.indicator, f.center) for f in findings if f.code == "cross-unit-suspect"}
+    far = {(f.indicator, f.center) for f in findings if f.code == "value-outlier"}
+    if not unit and not far:
+        return ""
+    pool = [c for c in centers if c.eligible and not c.vetoes]
+    said = []
+    for ind in scheme.scored_indicators:
+        values = {c.key: v for c in pool if (v := _figure(c, ind.id)) is not None}
+        if not values:
+            continue
+        top = max(values.values())
+        doubted = unit | (far if top >= UNIT_GAP * median(values.values()) else set())
+        setters = [c for c in pool if values.get(c.key) == top]
+        names = [c.name or c.code for c in setters if {(ind.id, c.name), (ind.id, c.code)} & doubted]
+        if names:
+            said.append(f"“{ind.label}”的基准（最高值）是{'、'.join(names)}填写的 {fmt_decimal(top)}")
+    if not said:
+        return ""
+    label = scheme.center_label
+    return (
+        f"{'；'.join(said)}，校验问题中提示这个数字可能有误（单位或位数）：各{label}这一项的得分都以它为准。"
+        "请核实或更正后重新排名，再公示和发放。"
+    )
+
+
+def _figure(c: CenterInput, iid: str) -> Decimal | None:
+    value = c.values.get(iid)
+    if iid in c.errors or value is None or isinstance(value, bool):
+        return None
+    return value
