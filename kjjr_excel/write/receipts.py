@@ -358,7 +358,10 @@ def _received_files(ws, fmt, files: Sequence[ReceivedFile], row: int) -> int:
     ws.merge_range(row, 3, row, 6, "SHA-256", fmt["head"])
     for n, received in enumerate(files, start=1):
         row += 1
-        ws.set_row(row, row_height([(received.file, RECEIPT_WIDTHS[1])]))
+        # the status wraps in its column as the name does (已读取，未计分（原因见下列问题） was cut on paper)
+        ws.set_row(
+            row, row_height([(received.file, RECEIPT_WIDTHS[1]), (received.status, RECEIPT_WIDTHS[2])])
+        )
         _row(ws, row, (str(n), received.file, received.status), fmt["cell"])
         ws.merge_range(row, 3, row, 6, received.sha256, fmt["cell"])
     return row
