@@ -269,6 +269,7 @@ FIXTURES = {
     "wrong-scheme": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "wrong-year": "test_validate.py::test_header_missing_wrong_year_unknown_center_are_kept_out",
     "value-row-ambiguous": "test_ingest.py::test_a_label_under_two_categories_without_its_category_is_neither_guessed_nor_called_missing",
+    "value-column-ambiguous": "test_submission.py::test_figure_columns_whose_headers_do_not_tell_this_year_s_are_not_read",
     "year-conflict": "test_validate.py::test_a_year_cell_that_contradicts_the_template_keeps_the_file_out_either_way",
     "old-template-version": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
     "layout-tampered": "test_ingest.py::test_meta_checks_wrong_scheme_old_version_tampered",
