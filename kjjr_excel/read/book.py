@@ -100,6 +100,8 @@ class BookCache:
     targets: dict[tuple, frozenset[bytes]] = field(default_factory=dict)
     # the percentage styles of a styles part, by its directory entry (percent_styles)
     styles: dict[tuple, frozenset[int]] = field(default_factory=dict)
+    # whether a docProps/app.xml names LibreOffice, by its directory entry (by_libreoffice)
+    programs: dict[tuple, bool] = field(default_factory=dict)
 
     LIMIT = 256
 
@@ -146,6 +148,19 @@ class BookCache:
         found = self.styles.get(key)
         if found is None:
             found = self.room(self.styles)[key] = _percent_styles(book.part("xl/styles.xml"))
+        return found
+
+    def by_libreoffice(self, book: Book) -> bool:
+        """Whether docProps/app.xml names LibreOffice as the program that saved the package, remembered by the
+        part's entry in the zip directory (every file one program saved holds the same part). A part forged
+        to match could only shift a saved time by the clerk's zone, which a clerk's clock can do anyway."""
+        info = _info(book.zip, "docProps/app.xml")
+        if info is None:
+            return False
+        key = ("app", info.CRC, info.file_size, info.compress_size)
+        found = self.programs.get(key)
+        if found is None:
+            found = self.room(self.programs)[key] = _LIBREOFFICE.search(book.part(info.filename)) is not None
         return found
 
     def tags(self, wanted: set[tuple[int, int]]) -> tuple[bytes, ...]:
@@ -310,7 +325,7 @@ class Book:
                 stamp = _ods_saved_at(self.part("meta.xml"))
             elif self.zip is not None:
                 stamp = _xlsx_saved_at(self.part("docProps/core.xml"))
-                if stamp is not None and _LIBREOFFICE.search(self.part("docProps/app.xml")):
+                if stamp is not None and self.cache.by_libreoffice(self):
                     # LibreOffice (7.4 here) writes its local clock time marked Z: the time as on the clerk's
                     # clock, like its .ods (the same zone as this machine's, as _ods_saved_at takes it)
                     stamp = stamp.replace(tzinfo=None).astimezone()
