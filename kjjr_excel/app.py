@@ -194,14 +194,11 @@ def _rank_checked(
     provisional_reason = method_of(scheme).provisional_reason(scheme, tables.assessed, tables.provisional)
     if tables.provisional:
         notes.insert(1, _provisional_note(scheme, provisional_reason))  # after the year (the CLI prints it)
-    unsettled = " ".join(
-        note
-        for note in (
-            unsettled_note(scheme, ranked, tables.reviews_given),
-            benchmark_note(scheme, centers, findings),
-        )
-        if note
+    notes_open = (
+        unsettled_note(scheme, ranked, tables.reviews_given),
+        benchmark_note(scheme, centers, findings),
     )
+    unsettled = " ".join(note for note in notes_open if note)
     short_budget = short_budget_note(scheme, ranked)
     notes += [note for note in (unsettled, short_budget) if note]
     return RunResult(

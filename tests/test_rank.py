@@ -374,3 +374,19 @@ def test_a_benchmark_the_checks_doubt_leaves_the_results_unsettled():
     busy = [center("GD01", 5000), center("GD02", 6000), center("GD03", 90000)]
     assert benchmark_note(GD, busy, [far]) == ""  # 15× the others: an outlier, not a unit
     assert benchmark_note(GD, centers, []) == "" and benchmark_note(QD, centers, [unit]) == ""
+
+
+def test_a_center_that_is_last_but_for_a_center_with_figures_to_correct_waits_for_its_delisting():
+    """B was last in 2016 and is second-last now, above only C, whose figure is in error: corrected, C could
+    rise above B and leave it last two years running (摘牌). B's 摘牌 is pending, said on 排名 (a helper's
+    clerk test: nothing marked it). With C's figures settled, B is not last and nothing is said."""
+    hist = {"B": [HistoryRecord(year=2016, grade="合格", rank=3, last=True)]}
+    centers = [scored("A", "67.5"), scored("B", "61.5"), scored("C", "51.5", errors={"x": "F15"})]
+    by = {r.center.key: r for r in rank_centers(QD, centers, history=hist, year=2017)}
+    assert [f for f in by["B"].flags if f.startswith("摘牌")] == [
+        "摘牌待定（连续两年排名最后，待数据更正后确定：排在其后的分中心数据有误）"
+    ]
+    assert by["B"].subsidy == 20 and by["A"].flags == ()
+    settled = [scored("A", "67.5"), scored("B", "61.5"), scored("C", "51.5")]
+    by = {r.center.key: r for r in rank_centers(QD, settled, history=hist, year=2017)}
+    assert not any(f.startswith("摘牌") for f in by["B"].flags)

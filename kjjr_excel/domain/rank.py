@@ -240,15 +240,16 @@ def rank_centers(
     # last needs someone ranked ahead: nobody is last alone, nor when every ranked center ties (ranks start at 1)
     last_rank = max(ranks) if ranks and max(ranks) > 1 else None
     pay = subsidies(scheme, [(d.score.center.key, d.total, d.grade) for d in decided if d.rank is not None])
+    bests = _best_cases(scheme, method, decided)
     out = []
     for d in decided:
         s, rank, grade, flags = d.score, d.rank, d.grade, d.flags
         past = tuple(sorted((history or {}).get(s.center.key, ()), key=lambda h: h.year))
         in_error = bool(s.center.errors) and rank is not None
-        best = _best_case(scheme, method, s) if in_error else d.total
+        best = bests.get(s.center.key) if in_error else d.total
         if scheme.delisting and grade:
             lift = _Lift(d.total, best) if in_error else None
-            flags = flags + _delisting_flags(scheme, grade, rank, last_rank, past, year, lift)
+            flags = flags + _delisting(scheme, d, decided, bests, last_rank, past, year, lift)
         if withhold and rank is not None:
             flags = flags + [withhold]
         hold = _hold(scheme, method, s.center, reviews_given)
@@ -269,6 +270,55 @@ def rank_centers(
         )
     out.sort(key=lambda r: (r.rank is None, r.rank or 0, -r.total, r.center.code, r.center.name))
     return out
+
+
+def _delisting(
+    scheme: Scheme,
+    d: _Decided,
+    decided: Sequence[_Decided],
+    bests: Mapping[str, Decimal | None],
+    last_rank: int | None,
+    past: Sequence[HistoryRecord],
+    year: int,
+    lift: _Lift | None,
+) -> list[str]:
+    """_delisting_flags of a center, and 摘牌待定 when it is last but for centers with figures to correct."""
+    flags = _delisting_flags(scheme, d.grade, d.rank, last_rank, past, year, lift)
+    if d.rank is not None and d.rank != last_rank and _may_fall_last(d, decided, bests):
+        flags += _delisting_if_last(scheme, past, year, flags)
+    return flags
+
+
+def _best_cases(scheme: Scheme, method: Method, decided: Sequence[_Decided]) -> dict[str, Decimal | None]:
+    """_best_case of each ranked center with figures in error, by key."""
+    ranked = (d for d in decided if d.rank is not None and d.score.center.errors)
+    return {d.score.center.key: _best_case(scheme, method, d.score) for d in ranked}
+
+
+def _may_fall_last(d: _Decided, decided: Sequence[_Decided], bests: Mapping[str, Decimal | None]) -> bool:
+    """Whether a ranked center not last now would be, were every center below it to correct its figures in
+    error: each of them is in error, and correcting could take it above this one (no bound known: could)."""
+    below = [o for o in decided if o.rank is not None and o.total < d.total]
+    return bool(below) and all(
+        o.score.center.key in bests
+        and (bests[o.score.center.key] is None or bests[o.score.center.key] > d.total)
+        for o in below
+    )
+
+
+def _delisting_if_last(
+    scheme: Scheme, past: Sequence[HistoryRecord], year: int, flags: Sequence[str]
+) -> list[str]:
+    """摘牌待定 for a center that is second-last only while the centers below it have figures to correct,
+    when the years before were last too: corrected, they could leave it last, and delisted."""
+    if any(f.startswith(FLAG_DELIST) and not f.startswith(FLAG_DELIST_WARNING) for f in flags):
+        return []  # delisted, or pending, on another count already
+    by_year = {h.year: h for h in past}
+    earlier = [by_year.get(year - n) for n in range(1, scheme.delisting_years)]
+    if not earlier or not all(h is not None and h.last for h in earlier):
+        return []
+    running = running_years(scheme.delisting_years)
+    return [f"{FLAG_DELIST_PENDING}（{running}排名最后，{PENDING}：排在其后的{scheme.center_label}数据有误）"]
 
 
 def _hold(scheme: Scheme, method: Method, c: CenterInput, reviews_given: bool) -> str:
