@@ -119,7 +119,21 @@ def test_receipts_mail_writes_a_draft_to_the_sender_with_the_receipt_attached(tm
     assert again.exit_code == 0, again.output
     forgot = parse(tmp_path / "r2" / "回执_未识别_忘了附件.eml")
     assert [a.addr_spec for a in forgot["To"].addresses] == ["ww@example.cn"]
-    assert "没有可读取的Excel附件" in forgot.get_body(("plain",)).get_content()
+    forgot_body = forgot.get_body(("plain",)).get_content()
+    assert "没有可读取的Excel附件" in forgot_body
+    # nothing was read: neither the mail nor the receipt may say there is nothing to correct
+    assert "未读取到填报表" in forgot["Subject"] and "已收到）" not in forgot["Subject"]
+    assert "未读取到填报表，本次报送未计入" in forgot_body and "没有必须修改" not in forgot_body
+    assert "来信“考核表”。" in forgot_body and "的附件 忘了附件.eml" not in forgot_body
+    texts = [
+        c.value
+        for row in openpyxl.load_workbook(tmp_path / "r2" / "回执_未识别_忘了附件.xlsx")["回执"].iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    ]
+    assert any(t.startswith("未读取到填报表，本次报送未计入。") for t in texts)
+    assert not any("没有必须修改" in t for t in texts)
+    assert any(t.startswith("重新报送：") for t in texts)
     ws = openpyxl.load_workbook(receipt)["回执"]
     assert "联系人：张敏　0532-82871234　shinan@example.cn" in ws["A3"].value
 

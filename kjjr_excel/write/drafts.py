@@ -108,6 +108,10 @@ def _greeting(name: str, to: Sequence[tuple[str, str]], entry: RosterEntry | Non
     return " ".join(x for x in (name, who) if x) + "：" if name or who else "您好："
 
 
+# what a receipt and its mail say when no form was read from what was sent (a mail without its workbook)
+NOTHING_READ = "未读取到填报表，本次报送未计入。"
+
+
 def receipt_draft(
     scheme: Scheme,
     year: int,
@@ -118,25 +122,30 @@ def receipt_draft(
     receipt: Path,
     to: Sequence[tuple[str, str]],
     entry: RosterEntry | None = None,
+    read: bool = True,
 ) -> bytes:
-    """The mail that answers a submission: what was received, what must be fixed, by when; receipt attached."""
+    """The mail that answers a submission: what was received, what must be fixed, by when; receipt attached.
+    read: a form was read from the files (else the mail says nothing was counted and asks to send again)."""
     ordered = sorted_findings(list(findings))
     errors = [f for f in ordered if f.severity is Severity.ERROR]
     others = [f for f in ordered if f.severity is not Severity.ERROR]
     title = f"{scheme.name}（{year}年度）"
-    state = f"有{len(errors)}处需要修改" if errors else "已收到"
+    state = f"有{len(errors)}处需要修改" if errors else ("已收到" if read else "未读取到填报表")
     subject = f"{title}填报回执：{name or '报送文件'}（{state}）"
     lines = [_greeting(name, to, entry), ""]
     lines.append(f"已收到{('“' + name + '”的') if name else ''}报送文件：{'、'.join(files) or '（无）'}。")
     if errors:
         lines.append(f"经校验，有以下 {len(errors)} 处需要修改，请修改后重新报送：")
         lines += _listed(errors)
+    elif not read:
+        lines.append(f"经校验，{NOTHING_READ}请处理以下问题后重新报送：")
+        lines += _listed(others)
     elif others:
         lines.append("经校验，没有必须修改的错误；请核对以下提醒：")
         lines += _listed(others)
     else:
         lines.append("经校验，未发现问题。谢谢！")
-    if errors and scheme.submission.get("deadline"):
+    if (errors or not read) and scheme.submission.get("deadline"):
         lines.append(f"报送时间：{scheme.submission['deadline']}")
     lines += ["", f"详细情况见附件回执（{receipt.name}）。", *_footer(scheme)]
     return draft_bytes(to, subject, "\n".join(lines) + "\n", [(receipt.name, receipt.read_bytes())])

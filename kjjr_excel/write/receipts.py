@@ -27,7 +27,7 @@ from kjjr_excel.errors import OutputError
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.read.ingest import IngestResult
 from kjjr_excel.read.submission import READ, UNREADABLE
-from kjjr_excel.write.drafts import addresses, receipt_draft, write_draft
+from kjjr_excel.write.drafts import NOTHING_READ, addresses, receipt_draft, write_draft
 from kjjr_excel.write.output import UniqueNames, Written, atomic_write, batch_stopped, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
 from kjjr_excel.write.styles import Workbook, row_height, running_head, write_meta_sheet
@@ -238,7 +238,14 @@ class _ReceiptRun:
         to = addresses((origin.sender_name, origin.sender)) if origin else []
         sent = [_as_sent(info_row.file, (origin,) if origin else ())]
         draft = receipt_draft(
-            self.scheme, self.context.year, name="", files=sent, findings=fs, receipt=receipt, to=to
+            self.scheme,
+            self.context.year,
+            name="",
+            files=sent,
+            findings=fs,
+            receipt=receipt,
+            to=to,
+            read=False,
         )
         return [receipt, self.draft(receipt, draft)]
 
@@ -249,6 +256,8 @@ def _as_sent(file: str, origins) -> str:
     if not origins:
         return Path(file).name
     o = origins[-1]  # the latest mail (origins are in sent order)
+    if file == o.file:  # the mail itself, which brought no workbook
+        return f"{o.sent_text} 来信“{o.subject or '（无主题）'}”"
     inside = file.removeprefix(o.file + ARCHIVE_SEPARATOR) if file.startswith(o.file) else Path(file).name
     return f"{o.sent_text} 来信“{o.subject or '（无主题）'}”的附件 {inside}"
 
@@ -338,7 +347,7 @@ def _receipt(
     )
     row = _received_files(ws, fmt, files, 4)
     ordered = sorted_findings(findings)
-    row = _to_correct(ws, fmt, scheme, ordered, context, row + 2)
+    row = _to_correct(ws, fmt, scheme, ordered, context, row + 2, read=bool(subs))
     if ordered:
         row = _all_findings(ws, fmt, ordered, row + 2)
     _values_read(ws, fmt, scheme, subs, row + 2)
@@ -368,14 +377,21 @@ def _received_files(ws, fmt, files: Sequence[ReceivedFile], row: int) -> int:
 
 
 def _to_correct(
-    ws, fmt, scheme: Scheme, ordered: Sequence[Finding], context: ReceiptContext, row: int
+    ws, fmt, scheme: Scheme, ordered: Sequence[Finding], context: ReceiptContext, row: int, *, read: bool
 ) -> int:
     """The errors to correct, each with what happens if it is not, and where to resubmit (or that there is
-    nothing to correct); returns the last row written."""
+    nothing to correct); returns the last row written. read: a submission was read from the files (a mail
+    without a workbook, a workbook that is no form: nothing was, and that is never "nothing to correct")."""
     errors = [f for f in ordered if f.severity is Severity.ERROR]
-    if errors:
-        ws.write_string(row, 0, f"请先修改以下 {len(errors)} 个错误，修改后重新报送：", fmt["bold"])
-        for n, f in enumerate(errors, start=1):
+    listed = errors or ([] if read else list(ordered))
+    if listed:
+        head = (
+            f"请先修改以下 {len(errors)} 个错误，修改后重新报送："
+            if errors
+            else f"{NOTHING_READ}请按以下说明处理后重新报送："
+        )
+        ws.write_string(row, 0, head, fmt["bold"])
+        for n, f in enumerate(listed, start=1):
             row += 1
             where = "　".join(x for x in (f.sheet, f.cell) if x)
             then = consequence(f, scheme, context.kept)
@@ -386,6 +402,8 @@ def _to_correct(
         text = _resubmit(scheme)
         ws.set_row(row, row_height([(text, sum(RECEIPT_WIDTHS))]))
         ws.merge_range(row, 0, row, len(RECEIPT_WIDTHS) - 1, text, fmt["wrap"])
+    elif not read:
+        ws.write_string(row, 0, NOTHING_READ + _resubmit(scheme), fmt["bold"])
     elif ordered:
         ws.write_string(row, 0, "没有必须修改的错误；请核对下列提醒。", fmt["bold"])
     else:
