@@ -326,6 +326,8 @@ def template(
     from kjjr_excel.app import TemplateOptions, make_templates
 
     options = TemplateOptions(_scheme(scheme), out_dir, roster, year, per_center, assessment, jobs)
+    for note in options.scheme.wording_notes:  # what the templates print differs from the scheme's text
+        click.echo(f"提示：{note}")
     written = make_templates(options, _bars())
     for w in written[:5]:
         _say_written(w)

@@ -92,6 +92,28 @@ def test_scheme_new_writes_a_commented_copy_that_checks(tmp_path):
     assert again.exit_code == 2 and "已存在" in again.output
 
 
+def test_a_raised_target_reaches_the_template_clerks_read_and_scheme_check_says_so(tmp_path):
+    import openpyxl
+
+    target = tmp_path / "qingdao-2018.toml"
+    assert CliRunner().invoke(cli, ["scheme", "new", "--from", "qingdao", "-o", str(target)]).exit_code == 0
+    text = target.read_text(encoding="utf-8")
+    text = text.replace(
+        "step = 0.25, target = 30, min = 0, max = 10", "step = 0.25, target = 40, min = 0, max = 10"
+    )
+    target.write_text(text, encoding="utf-8")
+    checked = CliRunner().invoke(cli, ["scheme", "check", str(target)])
+    assert checked.exit_code == 0, checked.output
+    assert "计分标准文字中的 30 已按计分规则（target = 40）改为 40" in checked.output
+    made = CliRunner().invoke(cli, ["template", str(target), "-o", str(tmp_path / "t")])
+    assert made.exit_code == 0, made.output
+    assert "提示：指标“征集科技型中小企业信息”：计分标准文字中的 30" in made.output
+    (book,) = (tmp_path / "t").glob("*.xlsx")
+    texts = [c.value for ws in openpyxl.load_workbook(book) for row in ws.iter_rows() for c in row]
+    said = [t for t in texts if isinstance(t, str) and "新增科技型企业信息" in t and t.startswith("每年收集")]
+    assert said and all("每年收集40家" in t for t in said)
+
+
 def test_scheme_check_refuses_a_typo_with_key_and_line(tmp_path):
     target = tmp_path / "mine.toml"
     CliRunner().invoke(cli, ["scheme", "new", "--from", "guangdong", "-o", str(target)])

@@ -98,6 +98,11 @@ def test_raising_a_target_is_a_change_of_the_scheme_file_alone(tmp_path):
     c = CenterInput(key="a", code="a", name="a", values={"enterprise_info": D(40)})
     item = next(i for i in score_all(s, [c])[0].items if i.indicator == "enterprise_info")
     assert item.score == 5 and "(40−40)" in item.derivation
+    # what the clerks read says 40 too (the sentence was the notice's for 30), and the rule is no longer the notice's
+    ind = s.indicator("enterprise_info")
+    assert ind.standard.startswith("每年收集40家新增科技型企业信息") and "30" not in ind.standard
+    assert ind.rule.source == "default"
+    assert any("30 已按计分规则（target = 40）改为 40" in note for note in s.wording_notes)
 
 
 @pytest.mark.parametrize(
@@ -344,7 +349,9 @@ def test_scheme_imports_nothing_of_the_package_but_its_errors():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert (
-        out.strip() == "['kjjr_excel', 'kjjr_excel.domain', 'kjjr_excel.domain.scheme', 'kjjr_excel.errors']"
+        out.strip()
+        == "['kjjr_excel', 'kjjr_excel.domain', 'kjjr_excel.domain.scheme', 'kjjr_excel.domain.wording', "
+        "'kjjr_excel.errors']"
     )
 
 

@@ -127,6 +127,9 @@ def summary(scheme: Scheme) -> list[str]:
         lines.append(f"交叉核对 {len(scheme.checks)} 项：")
         for check in scheme.checks:
             lines.append(f"  {checks.hint(scheme, check).warning.removesuffix('，请核对')}")
+    if scheme.wording_notes:
+        lines.append("计分标准文字与计分规则：")
+        lines += [f"  {note}" for note in scheme.wording_notes]
     if not scheme.delisting:
         lines.append("摘牌：未启用")
     if scheme.roster:
@@ -149,6 +152,8 @@ COPY_HEADER = """\
 # - [delisting]：enabled 是否摘牌，years 连续几年不合格或排名最后即摘牌。
 # - source = "seed" 表示该节的数字取自通知原文，排名结果“说明”表标“通知原文”；改了这些数字而通知没有这样规定的，
 #   请把该节的 source 改为 "default"（标“默认值（待确认）”）；改了某个指标的 rule，就在该 rule 中加 source = "default"。等次的文字说明按 [grading] 自动写出，不必另写。
+# - 改了 rule 中的数字（如 target = 30 改为 40）而没改 standard（计分标准文字）的，模板中的文字按新数字改写
+#   （30 改为 40），range（分值）按 min、max 改写；无法判断改哪个数字的，kjjr scheme check 会提示，请自己修改 standard。
 # - 写错的项（包括拼错的名称）会被拒绝，并指出第几行。改完后运行：kjjr scheme check 本文件
 # - 使用时把本文件的路径写在考核方案的位置，例如：kjjr template 本文件.toml
 

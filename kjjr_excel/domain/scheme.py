@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from kjjr_excel.domain.wording import agree
 from kjjr_excel.errors import SchemeError, os_error_text
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ class Scheme:
     outlier_ratio: Decimal = Decimal(3)
     total_max: Decimal = Decimal(100)
     sources: dict[str, str] = field(default_factory=dict)
+    wording_notes: tuple[str, ...] = ()  # standards and ranges rewritten from their rules, or to be checked
     path: str = ""
     sha256: str = ""
 
@@ -449,6 +451,7 @@ class _Loader:
     def __init__(self, path: Path, text: str):
         self.path = path
         self.text = text
+        self.wording_notes: list[str] = []  # standards and ranges rewritten from their rules, or to check
 
     def fail(self, path: tuple[str | int, ...], problem: str) -> SchemeError:
         key = _dotted(path)
@@ -506,7 +509,7 @@ class _Loader:
         year = head.integer("year", lo=1990, hi=2100)
         total_max = head.number("total_max", Decimal(100), lo=Decimal(1))
         relative = method == "relative"
-        indicators = tuple(self.indicator(t, relative) for t in top.tables("indicators"))
+        indicators = tuple(self.worded(self.indicator(t, relative)) for t in top.tables("indicators"))
         self.unique([(i.id, ("indicators", n, "id")) for n, i in enumerate(indicators)], "指标编号")
         for name in ("quantitative", "qualitative", "combination"):
             tables[name] = top.table(name, required=False, allowed=relative)
@@ -537,6 +540,7 @@ class _Loader:
             weight_quantitative=wq,
             weight_qualitative=wl,
             total_max=total_max,
+            wording_notes=tuple(self.wording_notes),
         )
 
     def sums(
@@ -806,6 +810,24 @@ class _Loader:
         )
         t.done()
         return indicator
+
+    def worded(self, indicator: Indicator) -> Indicator:
+        """The indicator with its printed standard and range agreeing with its rule (domain/wording)."""
+        rule = indicator.rule
+        if rule is None:
+            return indicator
+        stated = {key: rule.params[key] for key in RULE_PARAMS[rule.kind] if key in rule.params}
+        worded = agree(
+            indicator.label, indicator.standard, indicator.range, stated, rule.get("min"), rule.get("max")
+        )
+        self.wording_notes.extend(worded.notes)
+        if worded.standard != indicator.standard and rule.source == "seed":
+            # the notice's sentence no longer says this rule: the rule is not the notice's either
+            rule = replace(rule, source="default")
+            self.wording_notes.append(
+                f"指标“{indicator.label}”的计分规则与通知原文不同，排名结果“说明”表标为“{DEFAULT_SOURCE}”。"
+            )
+        return replace(indicator, standard=worded.standard, range=worded.range, rule=rule)
 
     def weight(self, t: _Table, typ: str, source: str) -> Decimal:
         """A relative scheme's indicator: its weight. Every weighted figure is compared with the other centers'
