@@ -112,6 +112,50 @@ def test_a_figure_typed_in_the_unit_column_is_named_and_never_used():
     assert outcome.submission.values["enterprise_info"].value is None
 
 
+def test_a_figure_typed_elsewhere_on_its_row_is_named_and_never_used(tmp_path):
+    """F12 left empty and 50 typed over the 预计得分 formula in H12 (LibreOffice): the error names H12 and asks
+    for the figure in F12, never "未填写" alone, and 50 is not used. The same figure in Guangdong's 填报提示
+    column, or just left of the value cell (over 分值), is named too; 序号 and the label are never taken."""
+    path = EXAMPLES / "qd-figure-over-score-formula" / "inbox" / "崂山分中心.xlsx"
+    outcome = read_submission(path, "崂山分中心.xlsx", QD)
+    assert [(f.code, f.cell, f.indicator) for f in outcome.findings] == [
+        ("value-in-row", "F12", "enterprise_info")
+    ]
+    assert "同一行的 H12 单元格却填写了“50”" in outcome.findings[0].message
+    assert outcome.submission.values["enterprise_info"].value is None
+    book = openpyxl.load_workbook(real_submission(tmp_path / "gd.xlsx", GD, values=good_values(GD)))
+    sheet = book[layout(GD).sheet]
+    sheet["C13"], sheet["E13"] = None, 11
+    book.save(tmp_path / "hint.xlsx")
+    found = read_submission(tmp_path / "hint.xlsx", "hint.xlsx", GD).findings
+    assert [(f.code, f.cell, f.value) for f in found] == [("value-in-row", "C13", "")]
+    assert "同一行的 E13 单元格却填写了“11”" in found[0].message
+    qd = openpyxl.load_workbook(path)
+    qd["考核指标"]["H12"], qd["考核指标"]["E12"] = None, 50  # over 分值 (0-10), left of F12
+    qd.save(tmp_path / "left.xlsx")
+    found = read_submission(tmp_path / "left.xlsx", "left.xlsx", QD).findings
+    assert [(f.code, f.cell) for f in found] == [("value-in-row", "F12")] and "E12" in found[0].message
+    qd["考核指标"]["E12"] = (
+        "0-10"  # nothing typed anywhere on the row: only 未填写 (序号 1 in A12 is no figure)
+    )
+    qd.save(tmp_path / "empty.xlsx")
+    found = read_submission(tmp_path / "empty.xlsx", "empty.xlsx", QD).findings
+    assert [(f.code, f.cell) for f in found] == [("value-missing", "F12")]
+
+
+def test_another_center_s_sheet_in_the_workbook_is_said_and_not_compared():
+    """崂山's workbook with the data sheet copied as 市北 and filled in for 市北 (LibreOffice): 崂山's figures
+    are read as usual, not made errors by 市北's; a warning says the sheet is another center's and unread."""
+    path = EXAMPLES / "qd-two-centers-one-workbook" / "inbox" / "崂山分中心和市北分中心.xlsx"
+    outcome = read_submission(path, path.name, QD)
+    assert [(f.code, f.severity.value, f.center) for f in outcome.findings] == [
+        ("sheet-other-center", "警告", "崂山区科技金融服务分中心")
+    ]
+    assert "“市北”中的数据没有读取" in outcome.findings[0].message
+    assert not any(v.error for v in outcome.submission.values.values())
+    assert outcome.submission.center_code == "QD01"
+
+
 def test_a_header_typed_as_label_and_value_in_one_cell_is_read_with_a_note(tmp_path):
     """A3 retyped in LibreOffice as 分中心名称：崂山区科技金融服务分中心, C3 left empty: the name is read from A3
     with a 提示 naming the cell, by position (_meta kept) and by labels (_meta deleted) alike."""

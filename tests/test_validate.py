@@ -288,6 +288,8 @@ FIXTURES = {
     "center-identity-conflict": "test_validate.py::test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_twice",
     "value-missing": "test_ingest.py::test_dirty_values",
     "value-beside": "test_submission.py::test_a_figure_typed_in_the_unit_column_is_named_and_never_used",
+    "value-in-row": "test_submission.py::test_a_figure_typed_elsewhere_on_its_row_is_named_and_never_used",
+    "sheet-other-center": "test_submission.py::test_another_center_s_sheet_in_the_workbook_is_said_and_not_compared",
     "value-normalised": "test_ingest.py::test_dirty_values",
     "value-conflict": "test_ingest.py::test_a_copy_of_the_table_with_other_figures_makes_them_errors",
     "value-zero-word": "test_ingest.py::test_dirty_values",

@@ -213,6 +213,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             "“{label}”的 {cell} 单元格未填写，右侧的 {beside} 单元格却填写了“{raw}”，这个数字没有使用，这一项未计分。"
             "请把数字移到 {cell} 单元格（{beside} 单元格只保留单位）后重新报送。",
         ),
+        "value-in-row": (
+            E,
+            "“{label}”的 {cell} 单元格未填写，同一行的 {beside} 单元格却填写了“{raw}”，这个数字没有使用，这一项未计分。"
+            "请把数字填在 {cell} 单元格（{beside} 单元格恢复原样）后重新报送。",
+        ),
         "value-row-missing": (
             E,
             "表中找不到“{label}”这一行，这一项未计分。请在表中补上这一行，在“{value_header}”列填写数字（没有请填0），或改用下发的填报模板。",
@@ -249,6 +254,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "“{label}”在 {cell} 单元格填写为“{raw}”，{other_place}却填写为“{other}”，无法确定以哪个为准，这一项未计分。"
             "请只保留一份填报表（删除复制出来的工作表、表格或行；隐藏的工作表可在工作表标签上右键“取消隐藏”后删除），核对数字后重新报送。",
+        ),
+        "sheet-other-center": (
+            W,
+            "工作表“{other_sheet}”填的是另一个单位（{other_center}）的数据，本文件只按“{center}”读取，"
+            "“{other_sheet}”中的数据没有读取。每个单位请用一个文件报送：请把“{other_sheet}”另存为单独的文件后报送。",
         ),
         "value-normalised": (N, "“{label}”填写为“{raw}”，已按 {value} 读取。以后请只填写数字。"),
         "value-yes-no-word": (N, "“{label}”填写为“{raw}”，已按“{value}”读取。以后请只填写“是”或“否”。"),

@@ -198,8 +198,16 @@ class SubmissionReader:
             findings.append(Finding.make_typed(code, fields["raw"], **where.at(a1(*ref)), **fields))
         percent = book.percent_cells(sheet, set(cells.value.values()))
         values = self._values(grid, cells, formulas, where, findings, percent)
-        for other, place in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
-            findings.extend(self._conflicts(values, other, place, where))
+        for copy in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
+            elsewhere = copy.sheet and _another_center(header, self._header(copy.grid, copy.cells)[0])
+            if elsewhere:  # another center's sheet in this workbook: its figures are not this center's
+                findings.append(
+                    Finding.make(
+                        "sheet-other-center", **where.at(""), other_sheet=copy.sheet, other_center=elsewhere
+                    )
+                )
+                continue
+            findings.extend(self._conflicts(values, copy.typed, copy.place, where))
         meta = meta or {}
         sub = Submission(
             file=display,
@@ -358,7 +366,7 @@ class SubmissionReader:
 
     def _other_tables(
         self, book: Book, names: list[str], sheet: str, grid: list[list], cells: Cells, by_labels: bool
-    ) -> Iterator[tuple[dict[str, tuple[Cell, object]], Callable[[Cell], str]]]:
+    ) -> Iterator[_Copy]:
         """The copies of the table besides the one read, as indicator -> value typed, with how to name a cell
         of each: a row or a table pasted again on its sheet, and the sheet copied (考核指标 (2)) where the
         clerk may have typed the final figures. A plain template has neither, and costs the few rows under
@@ -374,7 +382,7 @@ class SubmissionReader:
             offset = max((r for r, _ in cells.value.values()), default=len(grid)) + 1
             again = self._below(grid[offset:])
         if again.value:
-            yield _typed(grid, again, offset), lambda ref: f"同一工作表的 {a1(*ref)} 单元格"
+            yield _Copy(_typed(grid, again, offset), lambda ref: f"同一工作表的 {a1(*ref)} 单元格")
         instructions = self.layout.instructions_sheet
         for name in names:
             if name in (sheet, META_SHEET, instructions):
@@ -385,9 +393,12 @@ class SubmissionReader:
                 kind = (
                     "隐藏的工作表" if book.hidden(name) else "工作表"
                 )  # else the clerk looks for it in vain
-                yield (
+                yield _Copy(
                     _typed(other, copy, 0),
                     lambda ref, name=name, kind=kind: f"{kind}“{name}”的 {a1(*ref)} 单元格",
+                    name,
+                    other,
+                    copy,
                 )
 
     def _conflicts(
@@ -552,6 +563,34 @@ class SubmissionReader:
 
 
 @dataclass(frozen=True)
+class _Copy:
+    """Another table of the form in the workbook: its figures (indicator -> cell and value) and how to name
+    one of its cells; on a sheet of its own, that sheet's name, grid and cells (its header tells whose it is)."""
+
+    typed: dict[str, tuple[Cell, object]]
+    place: Callable[[Cell], str]
+    sheet: str = ""
+    grid: list[list] = field(default_factory=list)
+    cells: Cells = field(default_factory=lambda: Cells())
+
+
+def _another_center(header: dict[str, str], other: dict[str, str]) -> str:
+    """The center another table's header names when it is not the one of the table read (by code where both
+    give one, else by name), as its header says it; "" when it is the same or cannot be told."""
+    mine = (header.get("center_code", "").strip().upper(), normalise_name(header.get("center_name", "")))
+    theirs = (other.get("center_code", "").strip().upper(), normalise_name(other.get("center_name", "")))
+    if mine[0] and theirs[0]:
+        differs = mine[0] != theirs[0]
+    else:
+        differs = bool(mine[1] and theirs[1] and mine[1] != theirs[1])
+    if not differs:
+        return ""
+    return "、".join(
+        x for x in (other.get("center_name", "").strip(), other.get("center_code", "").strip()) if x
+    )
+
+
+@dataclass(frozen=True)
 class _Where:
     """Where the values of one submission are, for its findings."""
 
@@ -575,28 +614,42 @@ def _percentage(ind: Indicator, raw: float, cell: str, where: _Where) -> tuple[C
 
 
 def _beside(found: list[Finding], grid: list[list], ref: Cell, ind: Indicator) -> list[Finding]:
-    """An empty value cell's findings, with the figure typed one cell to its right (in the unit column, the
-    protection removed) named: the clerk meant it, but which cell holds the figure is the clerk's to fix,
-    so it is never used; the error says where it is and to move it instead of only "未填写"."""
+    """An empty value cell's findings, with a figure typed elsewhere on its row named: one cell to its right (in
+    the unit column, the protection removed), further right (over the 预计得分 formula, in 备注 or 填报提示) or
+    just left of it (over 分值). The clerk meant it, but which cell holds the figure is the clerk's to fix, so it
+    is never used; the error says where it is and to move it, instead of only "未填写"."""
     if len(found) != 1 or found[0].code != "value-missing":
         return found
     row, col = ref
-    raw = _at(grid, row, col + 1)
-    if not _numeric_like(raw):
+    place = _figure_in_row(grid, row, col)
+    if place is None:
         return found
     missing = found[0]
     fields = {"file": missing.file, "sheet": missing.sheet, "center": missing.center}
     return [
         Finding.make(
-            "value-beside",
+            "value-beside" if place == col + 1 else "value-in-row",
             **fields,
             cell=missing.cell,
             indicator=ind.id,
             label=ind.label,
-            beside=a1(row, col + 1),
-            raw=as_text(raw),
+            beside=a1(row, place),
+            raw=as_text(_at(grid, row, place)),
         )
     ]
+
+
+def _figure_in_row(grid: list[list], row: int, col: int) -> int | None:
+    """The column of a figure on `row` outside its value cell: the first to its right, else the one just left
+    of it when nothing but empty cells stands between (the label, the standard, 分值 0-10 end the search)."""
+    cells = grid[row] if row < len(grid) else []
+    for c in range(col + 1, len(cells)):
+        if _numeric_like(cells[c]):
+            return c
+    for c in range(col - 1, -1, -1):
+        if as_text(cells[c]) if c < len(cells) else "":
+            return c if _numeric_like(cells[c]) else None
+    return None
 
 
 def _other_unit_beside(grid: list[list], ref: Cell, own: str) -> tuple[Cell, str] | None:

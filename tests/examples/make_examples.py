@@ -323,6 +323,7 @@ def build(root: Path) -> None:
         _more_clerk_edits(inbox, lo, tmp, base)
         _typed_by_hand(inbox, lo, tmp, base)
         _clerk_slips(inbox, lo, tmp, base)
+        _placed_wrong(inbox, lo, tmp, base)
         # retyped tables
         retyped = tmp / "retyped.xlsx"
         _retyped_guangdong(retyped)
@@ -375,6 +376,19 @@ def _clerk_slips(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
         base,
         inbox("qd-name-in-label-cell") / "崂山分中心.xlsx",
         "set|1|A3|分中心名称：崂山区科技金融服务分中心~type|1|C3|",
+    )
+
+
+def _placed_wrong(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
+    """Figures and forms put where the reader does not look for them."""
+    # the figure typed over the 预计得分 formula (H12), the value cell F12 cleared
+    lo.edit(base, inbox("qd-figure-over-score-formula") / "崂山分中心.xlsx", "type|1|F12|~type|1|H12|50")
+    # a second center's form in the same workbook: the data sheet copied and filled in for 市北
+    lo.edit(
+        base,
+        inbox("qd-two-centers-one-workbook") / "崂山分中心和市北分中心.xlsx",
+        f"copy|1|市北|2~type|2|C3|{SHIBEI.name}~type|2|C4|{SHIBEI.code}~type|2|C5|{SHIBEI.host_unit}"
+        "~type|2|F12|40",
     )
 
 
@@ -664,5 +678,7 @@ if __name__ == "__main__":
         build_mail(HERE, _retyped_labels)
     elif sys.argv[1:] == ["typed"]:
         build_mail(HERE, _typed_by_hand)
+    elif sys.argv[1:] == ["placed"]:
+        build_mail(HERE, _placed_wrong)
     else:
         build(HERE)
