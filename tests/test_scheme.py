@@ -252,6 +252,13 @@ def test_a_flag_written_as_text_is_refused(tmp_path):
             "grading.grades[1].max",
             "重叠",
         ),
+        # a total is kept to two decimals: 74.995 is no line a total can be on (74.99 or 75.00)
+        (
+            '{ name = "良好", min = 75 }',
+            '{ name = "良好", min = 74.995 }',
+            "grading.grades[1].min",
+            "74.995 超过两位小数",
+        ),
     ],
 )
 def test_grade_tables_with_gaps_or_overlaps_are_refused(tmp_path, old, new, key, words):

@@ -15,7 +15,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -900,6 +900,13 @@ class _Loader:
             thresholds = method == "thresholds"
             gmin = t.number("min", _REQUIRED if thresholds else None, lo=Decimal(0), allowed=thresholds)
             uppers.append(t.number("max", None, lo=Decimal(0), allowed=thresholds))
+            for key, value in (("min", gmin), ("max", uppers[-1])):
+                if value is not None and value.normalize().as_tuple().exponent < -2:
+                    raise self.fail(
+                        (*t.path, key),
+                        f"分数线 {_fmt(value)} 超过两位小数：总分按两位小数计，"
+                        f"请写成两位小数（如 {_fmt(value.quantize(Decimal('0.01'), rounding=ROUND_UP))}）",
+                    )
             share = t.number(
                 "share", None, lo=Decimal(0), hi=Decimal(1), allowed=not thresholds and not failing
             )
