@@ -118,6 +118,10 @@ def test_receipt_says_which_file_read_was_not_scored(tmp_path):
     assert len(kept) == 1 and set(status) == {"st.xlsx", "st（更正）.xlsx"}
     for file, shown in status.items():
         assert shown == ("已读取" if file in kept else "已读取，未计分（原因见下列问题）")
+    # which file was used is said once (it names both files), though 校验问题 gives it a row per file
+    said = [r for r in rows if isinstance(r[6], str) and r[6].startswith("同一分中心报送了2份")]
+    assert len(said) == 1
+    assert sum(f.code == "duplicate-submission" for f in checked.findings) == 2
 
 
 def test_a_file_whose_name_and_code_are_two_centers_gets_its_own_receipt(tmp_path):

@@ -23,6 +23,10 @@ class Severity(StrEnum):
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 
+# findings said of a group of files (every file named in the message): one per file on 校验问题, where each
+# file has its rows, but once on the receipt and in the mail that go to the center
+GROUP_CODES = frozenset({"duplicate-submission", "duplicate-undecided"})
+
 # code -> (severity, message template). Templates take keyword fields; see Finding.make.
 CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
     {

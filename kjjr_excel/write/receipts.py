@@ -18,7 +18,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 
 from kjjr_excel import __version__
-from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
+from kjjr_excel.domain.findings import GROUP_CODES, Finding, Severity, sorted_findings
 from kjjr_excel.domain.identity import RosterIndex, match_center
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, InputFile, Submission
 from kjjr_excel.domain.parse import fmt_decimal
@@ -195,7 +195,9 @@ class _ReceiptRun:
     def center(self, code: str, name: str, subs: Sequence[Submission]) -> list[Path]:
         """The receipt of one center (and its draft with mail)."""
         files = [s.file for s in subs]
-        found = [f for file in files for f in self.by_file.get(file, [])] + self.by_center.get(name, [])
+        found = _once(
+            [f for file in files for f in self.by_file.get(file, [])] + self.by_center.get(name, [])
+        )
         fname = f"回执_{name_part(code or '无编号', 20)}_{name_part(name or '未填名称')}.xlsx"
         info = [
             ReceivedFile(file, self.files[file].sha256 if file in self.files else "", self.status(file))
@@ -248,6 +250,19 @@ class _ReceiptRun:
             read=False,
         )
         return [receipt, self.draft(receipt, draft)]
+
+
+def _once(found: list[Finding]) -> list[Finding]:
+    """A center's findings with each said of a group of its files (GROUP_CODES) kept once."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for f in found:
+        if f.code in GROUP_CODES:
+            if (f.code, f.message) in seen:
+                continue
+            seen.add((f.code, f.message))
+        kept.append(f)
+    return kept
 
 
 def _as_sent(file: str, origins) -> str:
