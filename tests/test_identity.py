@@ -83,6 +83,7 @@ def test_the_range_of_a_year_is_the_callers():
     assert parse_year(1989, earliest=1990, latest=2100) is None
     assert parse_year("2101年", earliest=1990, latest=2100) is None
     assert parse_year("1990", earliest=1990, latest=2100) == 1990
+    assert parse_year("2101", earliest=1990, latest=2100) is None and parse_year("1899") is None
 
 
 def test_a_year_in_a_title():

@@ -132,6 +132,8 @@ def parse_year(value: object, *, earliest: int = EARLIEST_YEAR, latest: int = LA
         return None
     if isinstance(value, int | float):
         return int(value) if earliest <= value <= latest and value == int(value) else None
+    if value.__class__ is str and len(value) == 4 and value.isascii() and value.isdigit():
+        return int(value) if earliest <= int(value) <= latest else None  # "2019", as most cells hold it
     m = _YEAR_TEXT.fullmatch(re.sub(r"\s+", "", unicodedata.normalize("NFKC", as_text(value))))
     return int(m.group(1)) if m and earliest <= int(m.group(1)) <= latest else None
 
