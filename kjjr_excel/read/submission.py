@@ -199,15 +199,7 @@ class SubmissionReader:
         percent = book.percent_cells(sheet, set(cells.value.values()))
         values = self._values(grid, cells, formulas, where, findings, percent)
         for copy in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
-            elsewhere = copy.sheet and _another_center(header, self._header(copy.grid, copy.cells)[0])
-            if elsewhere:  # another center's sheet in this workbook: its figures are not this center's
-                findings.append(
-                    Finding.make(
-                        "sheet-other-center", **where.at(""), other_sheet=copy.sheet, other_center=elsewhere
-                    )
-                )
-                continue
-            findings.extend(self._conflicts(values, copy.typed, copy.place, where))
+            findings.extend(self._compared(values, header, copy, where))
         meta = meta or {}
         sub = Submission(
             file=display,
@@ -400,6 +392,19 @@ class SubmissionReader:
                     other,
                     copy,
                 )
+
+    def _compared(
+        self, values: dict[str, CellValue], header: dict[str, str], copy: _Copy, where: _Where
+    ) -> Iterator[Finding]:
+        """The findings of another table of the form in the workbook: its figures against the ones read, or,
+        on a sheet whose header names another center, that it is not this center's and was not read."""
+        elsewhere = copy.sheet and _another_center(header, self._header(copy.grid, copy.cells)[0])
+        if elsewhere:
+            yield Finding.make(
+                "sheet-other-center", **where.at(""), other_sheet=copy.sheet, other_center=elsewhere
+            )
+        else:
+            yield from self._conflicts(values, copy.typed, copy.place, where)
 
     def _conflicts(
         self,
