@@ -116,8 +116,8 @@ def test_qingdao_round_trip_without_assessment(tmp_path):
     assert rows["QD03"]["总分"] == 90 and rows["QD03"]["排名"] == rows["QD01"]["排名"] == 1
     assert rows["QD04"]["总分"] == 57.5 and rows["QD04"]["等次"] == "不合格" and rows["QD04"]["排名"] == 3
     # 标记 says the flag; the cell and what to do are on 校验问题
-    # 57.5 with a figure in error that could lift it to 合格: its money waits for the correction
-    assert rows["QD04"]["标记"] == "数据有误；摘牌预警（待数据更正后确定）；补助暂缓"
+    # 57.5 with a figure in error that could lift it to 合格: its grade and its money wait for the correction
+    assert rows["QD04"]["标记"] == "数据有误；等次待定；摘牌预警（待数据更正后确定）；补助暂缓"
     assert rows["QD02"]["总分"] == 48 and rows["QD02"]["等次"] == "不合格"
     assert rows["QD02"]["补助金额（万元）"] == 0 and rows["QD01"]["补助金额（万元）"] == 20
     # provisional: said once, in the title, not in every row

@@ -314,7 +314,11 @@ def test_a_failing_center_whose_corrected_figures_could_pass_waits_and_is_not_de
     assert any(f.startswith("补助暂缓：") for f in a.flags)  # the money waits for the correction
     assert "摘牌待定（连续两年不合格，待数据更正后确定）" in a.flags
     assert not any(f.startswith("摘牌（") for f in a.flags)
-    # B's result is settled whatever its figure: no money to wait for, and its delisting stands
+    # its grade is graded as scored, and said to wait, right after what it follows from (the 公示 prints 待定)
+    at = next(n for n, f in enumerate(a.flags) if f.startswith("数据有误"))
+    assert a.flags[at + 1] == "等次待定（待数据更正后确定）"
+    # B's grade is settled whatever its figure: no money to wait for, and its delisting stands
+    assert not any(f.startswith("等次待定") for f in b.flags)
     assert not any(f.startswith("补助暂缓") for f in b.flags)
     assert "摘牌（连续两年不合格）" in b.flags
     # B is last, but correcting its figure could lift it above A: that much waits

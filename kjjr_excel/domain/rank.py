@@ -35,6 +35,9 @@ PAY_HELD_NAMELESS = "{money}暂缓：{center}名称未填写，补填后再确�
 FLAG_LAST = "排名最后"
 # a flag that the center's figures in error decide (correcting them could lift it) says so; 摘牌 itself waits
 PENDING = "待数据更正后确定"
+# a ranked center's grade that correcting its figures in error could change: graded as scored, said to wait
+# (the 公示 prints it as 待定, never as a grade the center may not have)
+FLAG_GRADE_PENDING = f"等次待定（{PENDING}）"
 FLAG_DELIST_PENDING = "摘牌待定"
 QUALITATIVE = "定性评分"  # CenterInput.errors key of a reviewer's row in error (not an indicator of its own)
 
@@ -247,6 +250,8 @@ def rank_centers(
         past = tuple(sorted((history or {}).get(s.center.key, ()), key=lambda h: h.year))
         in_error = bool(s.center.errors) and rank is not None
         best = bests.get(s.center.key) if in_error else d.total
+        if in_error and (best is None or grade_for(scheme, best) != grade):
+            flags = _after_data_error(flags, FLAG_GRADE_PENDING)
         if scheme.delisting and grade:
             lift = _Lift(d.total, best) if in_error else None
             flags = flags + _delisting(scheme, d, decided, bests, last_rank, past, year, lift)
@@ -270,6 +275,12 @@ def rank_centers(
         )
     out.sort(key=lambda r: (r.rank is None, r.rank or 0, -r.total, r.center.code, r.center.name))
     return out
+
+
+def _after_data_error(flags: list[str], flag: str) -> list[str]:
+    """flags with `flag` placed right after 数据有误 (what it follows from)."""
+    at = next((n + 1 for n, f in enumerate(flags) if f.startswith(FLAG_DATA_ERROR)), len(flags))
+    return [*flags[:at], flag, *flags[at:]]
 
 
 def _delisting(

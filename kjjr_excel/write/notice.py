@@ -20,7 +20,7 @@ from kjjr_excel import __version__
 from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
-from kjjr_excel.domain.rank import pay_held_word
+from kjjr_excel.domain.rank import FLAG_GRADE_PENDING, pay_held_word
 from kjjr_excel.domain.scheme import Scheme, say_year
 from kjjr_excel.errors import KjjrError, OutputError
 from kjjr_excel.write.output import Written, atomic_write, make_folder, refuse_inputs
@@ -198,12 +198,25 @@ def notice_table(scheme: Scheme, book: RankingBook) -> list[list[str]]:
     # 补助暂缓, or the scheme's own word (支持暂缓), as 排名's 标记 shows it; 补助暂缓 also in a book written before
     held = {pay_held_word(scheme), "补助暂缓"}
     for r in book.rows:
-        amount = PAY_HELD_SHOWN if held & set(r.flags.split("；")) else figures(r.subsidy) or "—"
-        rows.append([str(r.serial), r.name, figures(r.total), r.grade or "—", amount])
+        flags = set(r.flags.split("；"))
+        amount = PAY_HELD_SHOWN if held & flags else figures(r.subsidy) or "—"
+        # a grade correcting the center's figures could change is not announced (排名 keeps it, flagged)
+        grade = GRADE_PENDING_SHOWN if GRADE_PENDING in flags else r.grade or "—"
+        rows.append([str(r.serial), r.name, figures(r.total), grade, amount])
     return rows
 
 
 PAY_HELD_SHOWN = "暂缓确定"
+GRADE_PENDING = FLAG_GRADE_PENDING.split("（")[0]  # 等次待定, as 排名's 标记 shows it
+GRADE_PENDING_SHOWN = "待定"
+
+
+def pending_note(scheme: Scheme, book: RankingBook) -> str:
+    """Why a grade of the 公示 reads 待定 ('' when none does): the center's figures are being corrected."""
+    names = [r.name for r in book.rows if GRADE_PENDING in r.flags.split("；")]
+    if not names:
+        return ""
+    return f"注：{'、'.join(names)}有填报数据待更正，等次和{scheme.money_word}金额待数据更正后确定。"
 
 
 def unranked_note(scheme: Scheme, book: RankingBook) -> str:
@@ -235,7 +248,14 @@ def write_notice(scheme: Scheme, book: RankingBook, path: Path, *, days: int | N
     _font(heading.add_run(t["heading"]), "黑体", 20, bold=True)
     _paragraph(doc, t["intro"])
     _notice_grid(doc, notice_table(scheme, book))
-    for text in (unranked_note(scheme, book), t["period"], t["objection"], t["contact"], t["address"]):
+    for text in (
+        unranked_note(scheme, book),
+        pending_note(scheme, book),
+        t["period"],
+        t["objection"],
+        t["contact"],
+        t["address"],
+    ):
         if text:
             _paragraph(doc, text)
     _page_numbers(section)
