@@ -441,6 +441,9 @@ def _ranking_values(scheme: Scheme, n: int, r: RankedCenter, provisional: str) -
     ]
 
 
+UNSETTLED_TITLE = f"（结果{PENDING}，见表下注）"
+
+
 def provisional_note(result: RunResult) -> str:
     """'（初步结果，未经考核评价）' when part of the assessment is missing, said once in 排名's title (and on
     the 公示): without the assessor's table (Qingdao) or without any review sheet (Guangdong), or when a table
@@ -473,8 +476,10 @@ def _write_ranking_sheet(ws: Worksheet, fmt: _Formats, result: RunResult) -> Non
     columns = [SERIAL, *_ranking_columns(scheme, (r.center.code for r in result.ranked))]
     title = _title(result)
     provisional = provisional_note(result)
+    # grades or amounts that hang on figures to correct: said on the first line a meeting reads, not only below
+    shown = provisional or (UNSETTLED_TITLE if result.unsettled else "")
     ws.set_row(0, TITLE_HEIGHT)
-    heading = f"{scheme.issuer}\n{title}{provisional}" if scheme.issuer else title + provisional
+    heading = f"{scheme.issuer}\n{title}{shown}" if scheme.issuer else title + shown
     ws.merge_range(0, 0, 0, len(columns) - 1, heading, fmt.title)
     table = _Table(ws, fmt, columns, header_row=1, row_height=20)
     flag_col = len(columns) - 1
