@@ -726,9 +726,16 @@ def _write_wide(
     for col, (header, width) in enumerate(headers):
         ws.write_string(0, col, header, fmt.header)
         ws.set_column(col, col, width)
-    ws.freeze_panes(1, 3)
-    # printed a few pages wide at about three quarters of full size, rather than a column or two a page
-    print_table(ws, 0, title + "　" + ws.name, pages_wide=_pages_wide(width for _, width in headers))
+    ws.freeze_panes(1, IDENTITY_COLUMNS)
+    # printed a few pages wide at about three quarters of full size, rather than a column or two a page;
+    # every page after the first repeats the identity columns, so that its figures say whose they are
+    widths = [width for _, width in headers]
+    pages = _pages_wide(widths)
+    if pages > 1:
+        pages = _pages_wide(widths + widths[:IDENTITY_COLUMNS] * (pages - 1))
+    print_table(ws, 0, title + "　" + ws.name, pages_wide=pages)
+    if pages > 1:
+        ws.repeat_columns(0, IDENTITY_COLUMNS - 1)
     lines = max(
         (
             wrapped_lines("x" * longest, headers[col][1])
@@ -783,6 +790,10 @@ def _write_raw(wb: Workbook, fmt: _Formats, result: RunResult, apart: RowsApart 
     sheet = WideSheet(SHEET_RAW, headers, numbers, wrap, len(result.submissions), frozenset({RAW_SAVED_AT}))
     _write_wide(wb, fmt, _running(result), sheet, rows, apart)
 
+
+IDENTITY_COLUMNS = (
+    3  # 排名, 编号, 名称 on 得分明细; 文件, 编号, 名称 on 原始数据: frozen, and repeated in print
+)
 
 # LibreOffice prints about 115 column units on an A4 landscape page at full size (0.4 inch margins); a wide
 # sheet is fitted to as many pages wide as it needs at WIDE_SCALE
