@@ -82,6 +82,15 @@ def test_findings_report_sheets_and_text_safety(tmp_path):
     }
     missing = [r[0].value for r in wb["未提交"].iter_rows(min_row=2)]
     assert "GD02" in missing and "GD01" not in missing and len(missing) == len(GD.roster) - 2
+    # every sheet prints A4 landscape one page wide, its header on each page, page numbers at the foot
+    for name in ("校验问题", "文件清单", "未提交"):
+        sheet = wb[name]
+        assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1", name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and int(sheet.page_setup.fitToHeight) == 0, name
+        assert "&P" in sheet.oddFooter.center.text, name
+    # the 说明 of a missing center wraps in a row tall enough for it (it was cut: …请催)
+    row = next(r for r in wb["未提交"].iter_rows(min_row=2) if r[0].value == "GD02")
+    assert wb["未提交"].row_dimensions[row[0].row].height >= 2 * 14.5
     # a center name starting with '=' stays text in the raw XML: no formula element anywhere
     import zipfile
 

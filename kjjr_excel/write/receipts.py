@@ -30,7 +30,7 @@ from kjjr_excel.read.submission import READ, UNREADABLE
 from kjjr_excel.write.drafts import NOTHING_READ, addresses, receipt_draft, write_draft
 from kjjr_excel.write.output import UniqueNames, Written, atomic_write, batch_stopped, file_name, name_part
 from kjjr_excel.write.ranking import write_findings_sheet
-from kjjr_excel.write.styles import Workbook, row_height, running_head, write_meta_sheet
+from kjjr_excel.write.styles import Workbook, print_table, row_height, running_head, write_meta_sheet
 
 if TYPE_CHECKING:
     from kjjr_excel.app import Checked
@@ -487,53 +487,65 @@ def write_findings_report(
     *,
     roster: Sequence[RosterEntry] = (),
 ) -> Path:
-    """`kjjr validate -o REPORT.xlsx`: 校验问题, 文件清单, 未提交. Returns the path written."""
+    """`kjjr validate -o REPORT.xlsx`: 校验问题, 文件清单, 未提交, each printed A4 landscape one page wide with
+    its header row repeated and page numbers. Returns the path written."""
     ordered = sorted_findings(list(findings))
     missing = [f for f in ordered if f.code == "center-missing"]
-    by_name = {r.name: r for r in roster}  # a center-missing finding names its roster entry
+    title = f"{scheme.name}　校验报告"
 
     def build(wb: xlsxwriter.Workbook) -> None:
         fmt = feedback_formats(wb)
-        write_findings_sheet(wb, scheme, ordered, f"{scheme.name}　校验报告")
-
-        files = wb.add_worksheet("文件清单")
-        mailed = any(info.origin for info in result.files)  # the column only when some file came by mail
-        _row(
-            files,
-            0,
-            ("文件", "状态", "大小（字节）", "SHA-256", *(["来源邮件"] if mailed else [])),
-            fmt["head"],
-        )
-        for r, info in enumerate(sorted(result.files, key=lambda x: x.file), start=1):
-            _row(files, r, (info.file, info.status), fmt["cell"])
-            files.write_number(r, 2, info.size, fmt["cell"])
-            files.write_string(r, 3, info.sha256, fmt["cell"])
-            if mailed and info.origin:
-                files.write_string(r, 4, info.origin.describe(), fmt["cell"])
-        files.set_column(4, 4, 60)
-        files.set_column(0, 0, 36)
-        files.set_column(1, 2, 12)
-        files.set_column(3, 3, 66)
-        files.freeze_panes(1, 0)
-
-        miss = wb.add_worksheet("未提交")
-        _row(miss, 0, ("编号", "名称", "依托单位", "联系方式", "说明"), fmt["head"])
-        for r, f in enumerate(missing, start=1):
-            entry = by_name.get(f.center)
-            _row(
-                miss,
-                r,
-                (
-                    entry.code if entry else "",
-                    f.center,
-                    entry.host_unit if entry else "",
-                    entry.contact_line if entry else "",
-                    f.message,
-                ),
-                fmt["cell"],
-            )
-        for col, width in enumerate((10, 28, 32, 20, 50)):
-            miss.set_column(col, col, width)
-        miss.freeze_panes(1, 0)
+        write_findings_sheet(wb, scheme, ordered, title)
+        _file_list_sheet(wb, fmt, result.files, title)
+        _missing_sheet(wb, fmt, missing, roster, title)
 
     return atomic_workbook(Path(path), build, "report")
+
+
+FILE_LIST_WIDTHS = (36, 14, 12, 66)  # 文件 状态 大小 SHA-256 (来源邮件 60 when some file came by mail)
+MISSING_WIDTHS = (10, 28, 32, 20, 50)  # 编号 名称 依托单位 联系方式 说明
+
+
+def _file_list_sheet(wb: xlsxwriter.Workbook, fmt, files: Sequence[InputFile], title: str) -> None:
+    """文件清单: every file looked at, its status, size and SHA-256 (and its mail)."""
+    ws = wb.add_worksheet("文件清单")
+    mailed = any(info.origin for info in files)  # the column only when some file came by mail
+    widths = FILE_LIST_WIDTHS + ((60,) if mailed else ())
+    _row(ws, 0, ("文件", "状态", "大小（字节）", "SHA-256", *(["来源邮件"] if mailed else [])), fmt["head"])
+    for r, info in enumerate(sorted(files, key=lambda x: x.file), start=1):
+        mail = info.origin.describe() if mailed and info.origin else ""
+        texts = (info.file, info.status, "", info.sha256, mail)[: len(widths)]
+        ws.set_row(r, row_height(zip(texts, widths, strict=True)))
+        _row(ws, r, (info.file, info.status), fmt["cell"])
+        ws.write_number(r, 2, info.size, fmt["cell"])
+        ws.write_string(r, 3, info.sha256, fmt["cell"])
+        if mailed:
+            ws.write_string(r, 4, mail, fmt["cell"])
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+    ws.freeze_panes(1, 0)
+    print_table(ws, 0, f"{title}　文件清单")
+
+
+def _missing_sheet(
+    wb: xlsxwriter.Workbook, fmt, missing: Sequence[Finding], roster: Sequence[RosterEntry], title: str
+) -> None:
+    """未提交: the roster's centers without a valid form, with how to reach them."""
+    by_name = {r.name: r for r in roster}  # a center-missing finding names its roster entry
+    ws = wb.add_worksheet("未提交")
+    _row(ws, 0, ("编号", "名称", "依托单位", "联系方式", "说明"), fmt["head"])
+    for r, f in enumerate(missing, start=1):
+        entry = by_name.get(f.center)
+        texts = (
+            entry.code if entry else "",
+            f.center,
+            entry.host_unit if entry else "",
+            entry.contact_line if entry else "",
+            f.message,
+        )
+        ws.set_row(r, row_height(zip(texts, MISSING_WIDTHS, strict=True)))
+        _row(ws, r, texts, fmt["cell"])
+    for col, width in enumerate(MISSING_WIDTHS):
+        ws.set_column(col, col, width)
+    ws.freeze_panes(1, 0)
+    print_table(ws, 0, f"{title}　未提交")
