@@ -469,6 +469,8 @@ def test_notes_sheet_wraps_long_texts(tmp_path: Path) -> None:
     inputs = [f"/home/科技金融/2019年度报送/第{n}批/收件箱" for n in range(10)]
     result = replace(guangdong_result(), inputs=inputs)
     ws = openpyxl.load_workbook(report.write_ranking(result, tmp_path / "n.xlsx", run_time=RUN_TIME))["说明"]
+    # several tables one under the other: 项目｜内容 is not printed above the parameters and the files
+    assert ws.print_title_rows is None and ws.page_setup.orientation == "landscape"
     row = next(r[0].row for r in ws.iter_rows() if r[0].value == "输入位置")
     assert ws.cell(row, 2).alignment.wrap_text and ws.row_dimensions[row].height >= 4 * 14.5
     assert ws.column_dimensions["B"].width < 33  # 32, plus the padding XlsxWriter adds: one page wide at 9 pt

@@ -387,7 +387,7 @@ def _shown_width(c: Column, value: Any) -> int:
     return max((display_width(line) for line in value.splitlines()), default=0)
 
 
-def _print_setup(ws: Worksheet, header_row: int, running: str) -> None:
+def _print_setup(ws: Worksheet, header_row: int | None, running: str) -> None:
     """A table printed one page wide, centred: what the meeting prints."""
     print_table(ws, header_row, running)
     ws.center_horizontally()
@@ -1446,7 +1446,9 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     for col, width in enumerate(notes.widths):
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
-    _print_setup(ws, 0, _running(result) + "　说明")
+    # 说明 is several tables one under the other: the first's header (项目｜内容) is not repeated above the
+    # others' rows on later pages
+    _print_setup(ws, None, _running(result) + "　说明")
 
 
 # ---------------------------------------------------------------------------------------------- _meta

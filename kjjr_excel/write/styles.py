@@ -231,12 +231,13 @@ def landscape_a4(ws: Worksheet, running: str) -> None:
     running_head(ws, running)
 
 
-def print_table(ws: Worksheet, header_row: int, running: str, *, pages_wide: int = 1) -> None:
+def print_table(ws: Worksheet, header_row: int | None, running: str, *, pages_wide: int = 1) -> None:
     """A table as the meeting prints it: A4 landscape, `pages_wide` pages wide and as long as it takes, the
-    header row repeated, page numbers."""
+    header row repeated (None: a sheet of several tables, none repeated), page numbers."""
     landscape_a4(ws, running)
     ws.fit_to_pages(pages_wide, 0)
-    ws.repeat_rows(header_row)
+    if header_row is not None:
+        ws.repeat_rows(header_row)
     ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.7)
 
 
