@@ -108,7 +108,8 @@ def test_notice_table_equals_ranking(qd_ranking: Path, tmp_path: Path) -> None:
     jiaozhou = next(row for row in table if row[1] == "胶州市科技金融服务分中心")
     assert jiaozhou[3:] == ["待定", "暂缓确定"]  # 排名 says 不合格, flagged 等次待定: 51 + 10 could be 合格
     text = "\n".join(p.text for p in document.paragraphs)
-    assert text.startswith("关于青岛市科技金融服务分中心2017年度考核结果的公示")
+    # the title broken after who is assessed, not where the line ends (考核结 / 果的公示)
+    assert text.startswith("关于青岛市科技金融服务分中心\n2017年度考核结果的公示\n")
     assert "青生促字〔2017〕6号" in text  # the notice cited
     assert "公示期为5个工作日" in text
     assert "注：胶州市科技金融服务分中心有填报数据待更正，等次和补助金额待数据更正后确定。" in text

@@ -459,9 +459,9 @@ def test_detail_derivations_wrap_in_full(tmp_path: Path) -> None:
         checked += 1
     assert checked == len(load_scheme("guangdong").scored_indicators)
     assert ws.page_setup.fitToHeight == 0 and 2 <= int(ws.page_setup.fitToWidth) <= 6
-    # each page after the first repeats 排名, 编号 and 名称: its figures say whose they are
-    assert ws.print_title_cols == "$A:$C"
-    assert openpyxl.load_workbook(path)["原始数据"].print_title_cols == "$A:$C"
+    # each page after the first repeats 编号 and 名称: its figures say whose they are
+    assert ws.print_title_cols == "$B:$C"
+    assert openpyxl.load_workbook(path)["原始数据"].print_title_cols == "$B:$C"
 
 
 def test_notes_sheet_wraps_long_texts(tmp_path: Path) -> None:

@@ -35,7 +35,14 @@ from kjjr_excel.write.ranking import (
     published_row,
     row_digest,
 )
-from kjjr_excel.write.styles import Workbook, keep_foot_with_rows, row_height, spacer_row, write_meta_sheet
+from kjjr_excel.write.styles import (
+    Workbook,
+    display_width,
+    keep_foot_with_rows,
+    row_height,
+    spacer_row,
+    write_meta_sheet,
+)
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -189,6 +196,17 @@ def _texts(scheme: Scheme, year: int, days: int | None) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------- 公示
 
+# display columns (a Chinese character is two) of a 20 pt heading line across the notice's 15.8 cm
+HEADING_COLUMNS = 44
+
+
+def _heading_lines(heading: str, first: str) -> list[str]:
+    """The 公示's title in lines: whole when it fits one, else broken after `first` (关于 and who is
+    assessed) rather than wherever the line ends (考核结 / 果的公示)."""
+    if display_width(heading) <= HEADING_COLUMNS or not heading.startswith(first) or heading == first:
+        return [heading]
+    return [first, heading.removeprefix(first)]
+
 
 def notice_table(scheme: Scheme, book: RankingBook) -> list[list[str]]:
     """The 公示 table, header first: 序号, 单位名称, 得分, 等次, 补助金额 as 排名 shows them. An amount held
@@ -245,7 +263,12 @@ def write_notice(scheme: Scheme, book: RankingBook, path: Path, *, days: int | N
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     heading.paragraph_format.space_after = Pt(18)
-    _font(heading.add_run(t["heading"]), "黑体", 20, bold=True)
+    lines = _heading_lines(t["heading"], f"关于{scheme.subject}")
+    for n, line in enumerate(lines):
+        run = heading.add_run(line)
+        _font(run, "黑体", 20, bold=True)
+        if n < len(lines) - 1:
+            run.add_break()
     _paragraph(doc, t["intro"])
     _notice_grid(doc, notice_table(scheme, book))
     for text in (

@@ -732,10 +732,10 @@ def _write_wide(
     widths = [width for _, width in headers]
     pages = _pages_wide(widths)
     if pages > 1:
-        pages = _pages_wide(widths + widths[:IDENTITY_COLUMNS] * (pages - 1))
+        pages = _pages_wide(widths + widths[1:IDENTITY_COLUMNS] * (pages - 1))
     print_table(ws, 0, title + "　" + ws.name, pages_wide=pages)
     if pages > 1:
-        ws.repeat_columns(0, IDENTITY_COLUMNS - 1)
+        ws.repeat_columns(1, IDENTITY_COLUMNS - 1)  # 编号 and 名称 (not 排名, nor 原始数据's wide 文件)
     lines = max(
         (
             wrapped_lines("x" * longest, headers[col][1])
