@@ -787,6 +787,10 @@ def _expected_labels(lay: Layout, scheme: Scheme) -> dict[Cell, frozenset[str]]:
     for fld, row in lay.header_rows.items():
         text = lay.header_labels[fld]
         found[(row, lay.header_label_col)] = frozenset({text, _strip_label(text)})
+    # the value column's header too: a column inserted left of it (上年数) moves the figures right while
+    # every label stays where it was, and the template's cells would read last year's figures
+    head = lay.columns[lay.value_col]
+    found[(lay.table_header_row, lay.value_col)] = frozenset({head, _strip_label(head)})
     return found
 
 

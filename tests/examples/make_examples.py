@@ -383,6 +383,13 @@ def _placed_wrong(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     """Figures and forms put where the reader does not look for them."""
     # the figure typed over the 预计得分 formula (H12), the value cell F12 cleared
     lo.edit(base, inbox("qd-figure-over-score-formula") / "崂山分中心.xlsx", "type|1|F12|~type|1|H12|50")
+    # a column inserted left of 填报数 for last year's figures (_meta and every label kept where they were)
+    last_year = "~".join(f"type|1|F{12 + n}|{v}" for n, v in enumerate((20, 80, 10, 12, 5, 2, 2)))
+    lo.edit(
+        base,
+        inbox("qd-column-inserted-before-values") / "崂山分中心.xlsx",
+        f"column|1|5~type|1|F11|2016年填报数~{last_year}",
+    )
     # a second center's form in the same workbook: the data sheet copied and filled in for 市北
     lo.edit(
         base,
