@@ -286,6 +286,7 @@ FIXTURES = {
     "center-name-code-mismatch": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
     "center-name-differs": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
     "center-identity-conflict": "test_validate.py::test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_twice",
+    "center-code-from-name": "test_validate.py::test_without_a_roster_a_file_without_its_code_is_the_center_of_its_name",
     "value-missing": "test_ingest.py::test_dirty_values",
     "value-beside": "test_submission.py::test_a_figure_typed_in_the_unit_column_is_named_and_never_used",
     "value-in-row": "test_submission.py::test_a_figure_typed_elsewhere_on_its_row_is_named_and_never_used",
@@ -370,6 +371,23 @@ def test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_tw
     # the same center twice (same name, same code) is still a duplicate, not a conflict
     accepted, findings = validate(GD, [a, replace(a, file="a2.xlsx")], year=2019)
     assert len(accepted) == 1 and {f.code for f in findings} == {"duplicate-submission"}
+
+
+def test_without_a_roster_a_file_without_its_code_is_the_center_of_its_name():
+    """A correction sent without the code (高新区(蓝色硅谷)分中心 typed with half-width brackets and a space):
+    it was a center of its own, ranked and paid beside the coded file. It is the same center, takes its code
+    with a note, and the newer of the two is kept; a name under two codes is not guessed."""
+    first = sub("a.xlsx", "QD09", "高新区（蓝色硅谷）分中心", saved=datetime(2018, 1, 3))
+    again = sub("b.xlsx", "", "高新区(蓝色硅谷)分中心 ", saved=datetime(2018, 1, 5))
+    accepted, findings = validate(GD, [first, again], year=2019)
+    assert [(s.file, s.center_code) for s in accepted] == [("b.xlsx", "QD09")]
+    note = next(f for f in findings if f.code == "center-code-from-name")
+    assert (note.file, note.severity.value) == ("b.xlsx", "提示") and "编号 QD09" in note.message
+    assert sum(f.code == "duplicate-submission" for f in findings) == 2
+    # two codes under the name: which one the file is cannot be told, so it keeps none
+    other = sub("c.xlsx", "QD10", "高新区（蓝色硅谷）分中心")
+    _, findings = validate(GD, [first, other, again], year=2019)
+    assert not any(f.code == "center-code-from-name" for f in findings)
 
 
 def test_check_kinds_are_one_registry_and_say_the_same_words_everywhere(tmp_path):

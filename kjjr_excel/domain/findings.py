@@ -206,6 +206,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "这份文件的名称“{name}”、编号“{typed_code}”与 {others} 的名称或编号相同而另一项不同，无法判断是不是同一个{center_label}，这些文件都未计分。请核对名称和编号后重新报送（或用 --roster 提供名录）。",
         ),
+        "center-code-from-name": (
+            N,
+            "这份文件没有填写编号，名称“{name}”与 {others} 相同，按同一个{center_label}（编号 {same_code}）处理。以后请填写编号。",
+        ),
         "center-name-code-mismatch": (
             E,
             "名称“{name}”是名录中的{name_center}（编号 {name_code}），编号“{typed_code}”却是{code_center}的编号，无法判断是哪个{center_label}报送的，这份文件未计分。请核对名称和编号后重新报送。",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import PurePosixPath
@@ -52,6 +53,7 @@ def validate(
             candidates.append(sub)
     if not roster:
         candidates = _without_identity_conflicts(candidates, label, findings)
+        candidates = _codes_by_name(candidates, label, findings)
     accepted = _resolve_duplicates(candidates, roster, label, findings)
     for sub in accepted:
         findings.extend(_cross_checks(scheme, sub))
@@ -222,6 +224,42 @@ def _without_identity_conflicts(
         else:
             kept.append(sub)
     return kept
+
+
+def _codes_by_name(subs: list[Submission], label: str, findings: list[Finding]) -> list[Submission]:
+    """Without a roster, a file that names its center but leaves the code blank is the center of the files
+    with that name and a code, when they all give one code: a correction sent without the code would
+    otherwise be a center of its own, ranked and paid beside the first (its key is the name, theirs the
+    code). It takes that code, with a note; a name under several codes stays as it is (told apart by
+    _without_identity_conflicts' own finding, or by nothing it could be matched with)."""
+    coded: dict[str, dict[str, list[Submission]]] = {}
+    for sub in subs:
+        code, name = normalise_name(sub.center_code), normalise_name(sub.center_name)
+        if code and name:
+            coded.setdefault(name, {}).setdefault(code, []).append(sub)
+    out: list[Submission] = []
+    for sub in subs:
+        codes = coded.get(normalise_name(sub.center_name), {}) if not sub.center_code.strip() else {}
+        if len(codes) != 1:
+            out.append(sub)
+            continue
+        (others,) = codes.values()
+        code = others[0].center_code.strip()
+        findings.append(
+            Finding.make(
+                "center-code-from-name",
+                file=sub.file,
+                sheet=sub.sheet,
+                cell=sub.header_cells.get("center_code", ""),
+                center=sub.center_name,
+                name=sub.center_name,
+                others="、".join(o.file for o in others),
+                same_code=code,
+                center_label=label,
+            )
+        )
+        out.append(replace(sub, center_code=code))
+    return out
 
 
 # Words and marks in a file name that say it replaces an earlier one (更正版, 修改后, 最新, v2, (1))
