@@ -610,7 +610,7 @@ def test_a_ranking_whose_grades_hang_on_a_figure_to_correct_is_not_published(gd_
     grid = [[c.value for c in row] for row in openpyxl.load_workbook(gd_ranking)["排名"].iter_rows()]
     foot = [row[0] for row in grid if isinstance(row[0], str) and row[0].startswith("注：")]
     assert len(foot) == 1 and "揭阳分中心、中山分中心的数据更正" in foot[0] and "也可能改变" in foot[0]
-    assert grid[0][0].endswith("年度监测评估结果（结果待数据更正后确定，见表下注）")  # the first line read
+    assert grid[0][0].endswith("年度监测评估结果（结果尚未确定，见表下注）")  # the first line read
     with pytest.raises(
         publish.PublishError, match="尚未确定，不能据此公示或发放支持.*揭阳分中心、中山分中心"
     ):

@@ -441,7 +441,7 @@ def _ranking_values(scheme: Scheme, n: int, r: RankedCenter, provisional: str) -
     ]
 
 
-UNSETTLED_TITLE = f"（结果{PENDING}，见表下注）"
+UNSETTLED_TITLE = "（结果尚未确定，见表下注）"
 
 
 def provisional_note(result: RunResult) -> str:
