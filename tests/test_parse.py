@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kjjr_excel.domain.findings import Finding
-from kjjr_excel.domain.parse import MONEY_UNITS, MULTIPLIERS, UNITS, parse_value
+from kjjr_excel.domain.parse import MONEY_UNITS, MULTIPLIERS, UNITS, parse_value, unit_agrees
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -57,8 +57,9 @@ def test_money_units(raw, value, code):
         ("30（家）", "家", Decimal(30), "value-normalised"),
         ("30（项）", "家", None, "value-unit-wrong"),
         ("30项", "家", None, "value-unit-wrong"),  # only the field's own unit may be dropped
-        ("3人", "名", None, "value-unit-wrong"),
-        ("12月", "个月", None, "value-unit-wrong"),
+        ("3人", "名", Decimal(3), "value-normalised"),  # a unit of the same meaning: read, with a note
+        ("12月", "个月", Decimal(12), "value-normalised"),
+        ("3家", "名", None, "value-unit-wrong"),
         ("12个月", "个月", Decimal(12), "value-normalised"),
         ("1.2万人次", "人次", Decimal(12000), "value-unit-converted"),
         ("1.2万", "人次", Decimal(12000), "value-unit-converted"),
@@ -172,7 +173,7 @@ ANY_UNIT = sorted({*UNITS, *MONEY_UNITS, *MULTIPLIERS, "万人次", "千元", "�
 def test_a_unit_other_than_the_fields_is_never_taken_at_face_value(n, suffix, own):
     kind = "decimal" if own == "万元" else "integer"
     parsed = parse_value(f"{n}{suffix}", type=kind, places=2, unit=own)
-    if suffix == own or (own == "万元" and suffix == "万"):
+    if suffix == own or unit_agrees(suffix, own):
         assert parsed.value == n and parsed.code == "value-normalised"
     elif parsed.value is not None:
         assert parsed.code == "value-unit-converted" and parsed.value != n

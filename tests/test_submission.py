@@ -143,6 +143,22 @@ def test_a_figure_typed_elsewhere_on_its_row_is_named_and_never_used(tmp_path):
     assert [(f.code, f.cell) for f in found] == [("value-missing", "F12")]
 
 
+def test_a_value_cell_covered_by_a_merge_is_an_error_not_a_hidden_figure(tmp_path):
+    """F14:F15 merged in LibreOffice, F15's 17 kept but shown nowhere: not scored, an error naming the range;
+    the first cell of a merge (F14, shown) is read as usual. The same in a Guangdong form saved as .xls."""
+    path = EXAMPLES / "qd-value-cells-merged" / "inbox" / "崂山分中心.xlsx"
+    outcome = read_submission(path, path.name, QD)
+    assert [(f.code, f.cell, f.value) for f in outcome.findings] == [("value-merged", "F15", "17")]
+    assert outcome.submission.values["finance_events"].value is None
+    assert outcome.submission.values["monthly_reports"].value == 12
+    book = openpyxl.load_workbook(real_submission(tmp_path / "gd.xlsx", GD, values=good_values(GD)))
+    book[layout(GD).sheet].merge_cells("C13:C14")  # openpyxl keeps C14's value out of sight too
+    book.save(tmp_path / "merged.xlsx")
+    found = read_submission(tmp_path / "merged.xlsx", "merged.xlsx", GD).findings
+    assert [(f.code, f.cell) for f in found] == [("value-merged", "C14")]
+    assert "被合并到 C13:C14 中" in found[0].message
+
+
 def test_another_center_s_sheet_in_the_workbook_is_said_and_not_compared():
     """崂山's workbook with the data sheet copied as 市北 and filled in for 市北 (LibreOffice): 崂山's figures
     are read as usual, not made errors by 市北's; a warning says the sheet is another center's and unread."""

@@ -221,6 +221,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             "“{label}”的 {cell} 单元格未填写，右侧的 {beside} 单元格却填写了“{raw}”，这个数字没有使用，这一项未计分。"
             "请把数字移到 {cell} 单元格（{beside} 单元格只保留单位）后重新报送。",
         ),
+        "value-merged": (
+            E,
+            "“{label}”的 {cell} 单元格被合并到 {merged} 中，填写的内容（“{raw}”）在表格中看不到，这一项未计分。"
+            "请取消合并单元格（开始→合并后居中→取消合并），核对 {cell} 单元格的数字后重新报送。",
+        ),
         "value-in-row": (
             E,
             "“{label}”的 {cell} 单元格未填写，同一行的 {beside} 单元格却填写了“{raw}”，这个数字没有使用，这一项未计分。"

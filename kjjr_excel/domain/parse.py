@@ -46,9 +46,8 @@ UNITS = ("万元", "人次", "个月", "家", "项", "场", "条", "名", "人",
 MONEY_UNITS = MappingProxyType({"元": 1, "千元": 10**3, "万元": 10**4, "百万元": 10**6, "亿元": 10**8})
 MULTIPLIERS = MappingProxyType({"千": 10**3, "万": 10**4, "亿": 10**8})
 # Units that name the same thing, accepted beside a figure or in a retyped table's label (按时提报统计信息的
-# 月数（月）, 专职人员（人）, 撮合贷款金额（万）): counts, and 万 for 万元 (the same amount; 元 and 万元 differ by
-# 10,000). A figure typed with one of them in its cell ("4人" for 名) is still an error: only the field's own
-# unit may be dropped there.
+# 月数（月）, 专职人员（人）, 撮合贷款金额（万）) and in a figure's own cell ("4人" for 名, read as 4 with a note):
+# counts, and 万 for 万元 (the same amount; 元 and 万元 differ by 10,000).
 SAME_UNITS = MappingProxyType(
     {
         "个月": ("月",),
@@ -327,7 +326,7 @@ def _parse_text(text: str, unit: str = "") -> tuple[Decimal | None, str]:
 
 def _unit_factor(suffix: str, own: str) -> Decimal | None:
     """How many of the field's unit one `suffix` is (1: the field's own unit); None when it is no multiple."""
-    if suffix == own or (own == "万元" and suffix == "万"):
+    if suffix == own or unit_agrees(suffix, own):  # 4人 for 名, 3次 for 场, 50万 for 万元
         return Decimal(1)
     if own in MONEY_UNITS:
         # a bare 亿 is 亿元 (a bare 千 in a 万元 field could be 千元 or 千万元: no multiple, an error)

@@ -188,6 +188,9 @@ class Book:
     parts: dict[str, bytes] = field(default_factory=dict)  # inflated XML parts that passed the scan
     cache: BookCache = field(default_factory=BookCache)
     sheets_bounded: bool = False  # every part calamine could load as a sheet was bounded (_bound_sheet)
+    # sheet -> its merged ranges ((first row, first col), (last row, last col)), as grid() loaded it; a
+    # format calamine gives none for (.ods) is absent
+    merges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = field(default_factory=dict)
 
     def part(self, name: str) -> bytes:
         """A part of the package, inflated once, bounded by its declared size; b"" when absent. Every part a
@@ -302,6 +305,9 @@ class Book:
         """A sheet as rows anchored at A1 (calamine may start at the first non-empty cell)."""
         sheet = self.sheet(name)
         rows = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges
+        if merged:
+            self.merges[name] = list(merged)
         start = sheet.start
         if start and rows and (start[0] or start[1]) and len(rows) < (sheet.end[0] + 1 if sheet.end else 0):
             rows = [[""] * start[1] + list(r) for r in rows]
@@ -362,6 +368,16 @@ class Book:
             lambda r: {a1(*rc): rc for rc in by_row.get(r, ())},
             self.cache.tags(wanted) if shortcut else (),
         )
+
+    def merged_over(self, sheet: str, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """The wanted cells a merged range covers without being its first cell, each with the range (F13:F14):
+        what such a cell holds is not shown in Excel, WPS or LibreOffice. Only for a sheet grid() loaded."""
+        covered: dict[tuple[int, int], str] = {}
+        for (r0, c0), (r1, c1) in self.merges.get(sheet, ()):
+            for r, c in wanted:
+                if r0 <= r <= r1 and c0 <= c <= c1 and (r, c) != (r0, c0):
+                    covered[(r, c)] = f"{a1(r0, c0)}:{a1(r1, c1)}"
+        return covered
 
     def percent_cells(self, sheet: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
         """The wanted cells whose number is shown as a percentage (50% is stored as 0.5), at no cost for a

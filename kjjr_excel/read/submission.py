@@ -196,8 +196,9 @@ class SubmissionReader:
             findings.append(self._labels_finding(meta, sheet, grid, where))
         for code, ref, fields in notes:
             findings.append(Finding.make_typed(code, fields["raw"], **where.at(a1(*ref)), **fields))
-        percent = book.percent_cells(sheet, set(cells.value.values()))
-        values = self._values(grid, cells, formulas, where, findings, percent)
+        wanted = set(cells.value.values())
+        looks = _Looks(book.percent_cells(sheet, wanted), book.merged_over(sheet, wanted))
+        values = self._values(grid, cells, formulas, where, findings, looks)
         for copy in self._other_tables(book, names, sheet, grid, cells, recognised == "labels"):
             findings.extend(self._compared(values, header, copy, where))
         meta = meta or {}
@@ -299,14 +300,30 @@ class SubmissionReader:
         formulas: dict[Cell, Formula],
         where: _Where,
         findings: list[Finding],
-        percent: set[Cell] = frozenset(),
+        looks: _Looks | None = None,
     ) -> dict[str, CellValue]:
         values: dict[str, CellValue] = {}
+        percent, covered = (looks.percent, looks.covered) if looks is not None else (frozenset(), {})
         for ind in self.scheme.self_indicators:
             ref = cells.value.get(ind.id)
             if ref is None:
                 values[ind.id] = CellValue(ind.id, "", None, where.sheet, "", True)
                 findings.append(self._row_missing(ind, cells, where))
+                continue
+            if ref in covered:  # merged into the cell above or beside: what it holds is not seen
+                raw = as_text(_at(grid, *ref))
+                values[ind.id] = CellValue(ind.id, raw, None, where.sheet, a1(*ref), True)
+                findings.append(
+                    Finding.make_typed(
+                        "value-merged",
+                        raw,
+                        **where.at(a1(*ref)),
+                        indicator=ind.id,
+                        label=ind.label,
+                        merged=covered[ref],
+                        raw=raw or "（未填写）",
+                    )
+                )
                 continue
             other = _other_unit_beside(grid, ref, ind.unit)
             if other is not None:  # 5000000 | 元 where the row counts 万元: which amount is meant, not told
@@ -565,6 +582,15 @@ class SubmissionReader:
                 if name == lay.sheet:
                     break  # the sheet the template names holds the table: no other is looked at
         return None if best is None else best[1:]
+
+
+@dataclass(frozen=True)
+class _Looks:
+    """How the value cells look, beside what they hold: shown as a percentage; covered by a merged range
+    (the cell -> the range), which hides what they hold."""
+
+    percent: set[Cell]
+    covered: dict[Cell, str]
 
 
 @dataclass(frozen=True)

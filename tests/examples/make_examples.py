@@ -58,6 +58,7 @@ SHIBEI = RosterEntry("QD02", "市北区科技金融服务分中心", "市北区�
 #   move|sheet index|new index          the sheet moved to another place in the workbook
 #   copy|sheet index|name|new index     the sheet copied (as 移动或复制工作表 → 建立副本 does) under a new name
 #   paste|sheet index|A1:B2|A1          a range copied and pasted elsewhere on the same sheet
+#   merge|sheet index|A1:B2             the range merged, the covered cells' contents kept (hidden)
 #   format|sheet index|A1|code          the cell's number format set (Format Cells → 0% shows 1 as 100%)
 #   own                                 every visible sheet copied into a new workbook of the clerk's own
 #   password|text                       saved with an opening password
@@ -110,6 +111,8 @@ Sub Edit(src As String, dst As String, filter As String, ops As String)
         sh.getCellRangeByName(f(2)).NumberFormat = key
       ElseIf f(0) = "paste" Then
         sh.copyRange(sh.getCellRangeByName(f(3)).CellAddress, sh.getCellRangeByName(f(2)).RangeAddress)
+      ElseIf f(0) = "merge" Then
+        sh.getCellRangeByName(f(2)).merge(True)
       End If
     End If
   Next op
@@ -390,6 +393,8 @@ def _placed_wrong(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
         inbox("qd-column-inserted-before-values") / "崂山分中心.xlsx",
         f"column|1|5~type|1|F11|2016年填报数~{last_year}",
     )
+    # two value cells merged (F14:F15, 信息统计及报送 over 科技金融活动): F15's 17 kept but hidden
+    lo.edit(base, inbox("qd-value-cells-merged") / "崂山分中心.xlsx", "merge|1|F14:F15")
     # a second center's form in the same workbook: the data sheet copied and filled in for 市北
     lo.edit(
         base,
