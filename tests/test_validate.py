@@ -224,6 +224,19 @@ def test_outliers_robust_and_only_with_enough_centers():
     assert not [f for f in findings if f.code == "value-outlier"]
 
 
+def test_a_figure_a_thousand_times_below_the_others_is_an_outlier_too():
+    """3 typed for 3亿元 in a 万元 field, the others 20,000 to 40,000: within one median of it, so no z-score
+    flags it; a thousand times below the median does (a warning). 0, and a figure only ten times smaller, not."""
+    amounts = [20000, 25000, 30000, 35000, 40000, 28000, 3, 0, 2650]
+    subs = [
+        sub(f"{e.code}.xlsx", e.code, e.name, loan_amount=a)
+        for e, a in zip(ROSTER[: len(amounts)], amounts, strict=True)
+    ]
+    _, findings = validate(GD, subs, roster=ROSTER, year=2019)
+    out = [(f.file, f.indicator) for f in findings if f.code == "value-outlier"]
+    assert out == [(f"{ROSTER[6].code}.xlsx", "loan_amount")]
+
+
 def test_without_roster_every_center_is_accepted_and_nobody_missing():
     s = sub("q.xlsx", "", "崂山分中心")
     accepted, findings = validate(GD, [s], year=2019)

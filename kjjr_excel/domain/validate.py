@@ -392,6 +392,11 @@ def _check_base(sub: Submission, field: str) -> dict[str, str]:
     return {"file": sub.file, "sheet": cv.sheet, "cell": cv.cell, "center": _who(sub), "indicator": field}
 
 
+# a figure this many times below the pool's median is out of line whatever the spread (the gap of a figure
+# typed in 千万元 or 亿元 for 万元); 0 is never (a center that did none of it)
+LOW_GAP = 1000
+
+
 def _outliers(scheme: Scheme, accepted: list[Submission]) -> Iterator[Finding]:
     """Modified z-score (Iglewicz–Hoaglin, median/MAD; mean absolute deviation when MAD is 0)."""
     if len(accepted) < scheme.outlier_min_centers:
@@ -419,8 +424,11 @@ def _outliers(scheme: Scheme, accepted: list[Submission]) -> Iterator[Finding]:
                 continue
             scale = mean_ad * 1.253314
         for (sub, _), x in zip(points, xs, strict=True):
-            # both an order-of-magnitude gap and a robust z-score: a typo or a wrong unit, not a busy year
-            if (x > above or x < below) and abs(x - med) / scale > threshold:
+            # both an order-of-magnitude gap and a robust z-score: a typo or a wrong unit, not a busy year; or,
+            # below, a figure a thousand times smaller than the median (3 for 3亿元 in 万元), which a z-score
+            # never reaches (it is at most one median away, and a wide pool's scale is larger)
+            far = (x > above or x < below) and abs(x - med) / scale > threshold
+            if far or 0 < x * LOW_GAP <= med:
                 cv = sub.values[ind.id]
                 yield Finding.make(
                     "value-outlier",
