@@ -385,10 +385,33 @@ def test_raw_data_sheet(qd_book: Path) -> None:
     assert label_read[3] == "按指标名称识别" and "F5" in label_read[-1]
 
 
+def test_a_center_whose_form_was_not_counted_is_not_said_to_have_sent_nothing(tmp_path: Path) -> None:
+    """佛山 sent the 2018 form: it is on 未提交 (no form counted), but as 未计分 with the file and why, not as
+    未提交 alone, which the meeting would read as 'sent nothing'."""
+    from click.testing import CliRunner
+    from kjjr_fixtures import good_values, real_submission
+
+    from kjjr_excel.cli import cli
+
+    gd = load_scheme("guangdong")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "汕头.xlsx", gd, center=("GD01", "汕头分中心"), values=good_values(gd))
+    real_submission(
+        inbox / "佛山2018.xlsx", gd, center=("GD03", "佛山分中心"), values=good_values(gd), year=2018
+    )
+    out = tmp_path / "r.xlsx"
+    result = CliRunner().invoke(cli, ["rank", "guangdong", str(inbox), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {r[1]: r for r in openpyxl.load_workbook(out)["未提交"].iter_rows(min_row=2, values_only=True)}
+    assert rows["GD03"][5] == "未计分" and rows["GD03"][6].startswith("收到的文件 佛山2018.xlsx 未通过校验：")
+    assert rows["GD02"][5] == "未提交" and not rows["GD02"][6]
+
+
 def test_missing_sheet(qd_book: Path, tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(qd_book)["未提交"]
-    assert [c.value for c in ws[1]] == ["序号", "编号", "名称", "依托单位", "联系方式", "状态"]
-    assert [c.value for c in ws[2]] == [
+    assert [c.value for c in ws[1]] == ["序号", "编号", "名称", "依托单位", "联系方式", "状态", "说明"]
+    assert [c.value for c in ws[2]][:6] == [
         1,
         "QD09",
         "=cmd|' /C calc'!A0",
@@ -396,6 +419,7 @@ def test_missing_sheet(qd_book: Path, tmp_path: Path) -> None:
         "0532-1234567",
         "未提交",
     ]
+    assert not ws["G2"].value  # nothing came from it
     assert ws["C2"].data_type == "s"
     empty = report.write_ranking(qingdao_result(missing=False), tmp_path / "empty.xlsx", run_time=RUN_TIME)
     ws = openpyxl.load_workbook(empty)["未提交"]

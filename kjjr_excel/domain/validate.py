@@ -442,3 +442,21 @@ def _outliers(scheme: Scheme, accepted: list[Submission]) -> Iterator[Finding]:
                     median=fmt_decimal(Decimal(repr(med))),
                     center_label=scheme.center_label,
                 )
+
+
+def unused_reasons(
+    roster: Sequence[RosterEntry], submissions: Sequence[Submission], findings: Sequence[Finding]
+) -> dict[str, str]:
+    """Why a roster center that sent a form has none counted (by center key): the file and its first error
+    (another year, a blank form, a name of another center...), as 未提交 and the 催报 say it. A center
+    whose form was counted is never asked for: callers look up the roster's missing centers only."""
+    errors: dict[str, str] = {}
+    for f in findings:
+        if f.severity is Severity.ERROR and f.file and f.file not in errors:
+            errors[f.file] = f.message
+    index = roster_index(roster)
+    reasons: dict[str, str] = {}
+    for sub in sorted(submissions, key=lambda s: s.file):
+        reason = f"收到的文件 {sub.file} 未通过校验：{errors.get(sub.file, '详见回执')}"
+        reasons.setdefault(submission_key(sub, index), reason)
+    return reasons

@@ -28,6 +28,7 @@ from kjjr_excel import __version__
 from kjjr_excel.domain.assess import VETO_FIELD, VETO_HEADER
 from kjjr_excel.domain.describe import parameters as scheme_parameters
 from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
+from kjjr_excel.domain.identity import center_key
 from kjjr_excel.domain.layout import layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
 from kjjr_excel.domain.model import BEIJING_TIME, HistoryRecord, RankedCenter, RunResult, Submission
@@ -44,6 +45,7 @@ from kjjr_excel.domain.rank import (
 )
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.domain.score import num, round2, trims, two
+from kjjr_excel.domain.validate import unused_reasons
 from kjjr_excel.errors import OutputError
 from kjjr_excel.write.output import atomic_write, private_tmpdir
 from kjjr_excel.write.pdf import convert_to_pdf
@@ -1067,10 +1069,14 @@ def _write_missing(wb: Workbook, fmt: _Formats, result: RunResult) -> None:
             Column("依托单位", "text", 14),
             Column("联系方式", "text", 14),
             Column("状态", "text", 8),
+            Column("说明", "long", 8, 40),
         ],
     )
+    # a center that sent a form no one could count did not fail to send: which file, and why
+    why = unused_reasons(result.missing, result.submissions, result.findings)
     for n, e in enumerate(result.missing, start=1):
-        table.add([n, e.code, e.name, e.host_unit, e.contact_line, "未提交"])
+        reason = why.get(center_key(e.code, e.name), "")
+        table.add([n, e.code, e.name, e.host_unit, e.contact_line, "未计分" if reason else "未提交", reason])
     table.finish()
     if not result.missing:
         ws.write_string(1, 0, "全部已提交", fmt.plain)

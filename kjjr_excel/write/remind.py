@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import xlsxwriter
 
-from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.identity import RosterIndex, center_key, submission_key
 from kjjr_excel.domain.model import ARCHIVE_SEPARATOR
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
+from kjjr_excel.domain.validate import unused_reasons
 from kjjr_excel.read.inbox import MAIL_EMPTY
 from kjjr_excel.write.drafts import addresses, reminder_draft, write_draft
 from kjjr_excel.write.output import file_name, make_folder, name_part
@@ -69,18 +69,13 @@ def write_reminders(
 def _what_came(checked: Checked) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
     """Why a roster center has no valid submission when it sent something (by center key), and the senders
     of the mails that brought its files (to address the 催报 when the roster has no 邮箱)."""
-    reasons: dict[str, str] = {}
+    reasons = unused_reasons(checked.roster, checked.submissions, checked.findings)
     senders: dict[str, list[tuple[str, str]]] = {}
-    errors: dict[str, str] = {}
-    for f in checked.findings:
-        if f.severity is Severity.ERROR and f.file and f.file not in errors:
-            errors[f.file] = f.message
     index = RosterIndex(checked.roster)  # built once: every submission is matched against it
     for sub in sorted(checked.submissions, key=lambda s: s.file):
-        key = submission_key(sub, index)
-        reason = f"收到的文件 {sub.file} 未通过校验：{errors.get(sub.file, '详见回执')}"
-        reasons.setdefault(key, reason)
-        senders.setdefault(key, []).extend((o.sender_name, o.sender) for o in sub.origins)
+        senders.setdefault(submission_key(sub, index), []).extend(
+            (o.sender_name, o.sender) for o in sub.origins
+        )
     by_address = {e.email.lower(): center_key(e.code, e.name) for e in checked.roster if e.email}
     for row in checked.files:
         origin = row.origin
