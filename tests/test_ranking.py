@@ -878,6 +878,19 @@ def test_a_budget_too_small_for_the_floors_is_said_to_be_shared_evenly(tmp_path:
     assert "先得保底" not in text
 
 
+def test_the_legend_says_what_data_in_error_costs_by_the_scheme_s_method() -> None:
+    """数据有误 is an input scored 0 (Qingdao); in Guangdong it may be a reviewer's row, which is left out
+    of the mean, not scored 0: the legend says both there, and each flag the legend names once."""
+    qd, gd = (
+        report.grading_rule(load_scheme("qingdao"))[-1],
+        report.grading_rule(load_scheme("guangdong"))[-1],
+    )
+    assert "数据有误——有错误的填报项按0分计，单元格" in qd and "评审表" not in qd
+    assert "数据有误——有错误的填报项按0分计，评审表中有误的评分不计入，单元格和原因见“校验问题”表" in gd
+    for legend in (qd, gd):
+        assert legend.count("等次待定——") == 1 and legend.count("数据有误——") == 1
+
+
 def test_one_year_delists_at_once_and_is_worded_so() -> None:
     """years = 1: 本年度, not 连续一年, and no 摘牌预警 in the legend (nobody can be warned)."""
     scheme = replace(load_scheme("qingdao"), delisting_years=1)

@@ -82,6 +82,8 @@ class Method:
     # lacking()'s flag, and the legend's words for it after 有数据有误的项
     lacking_flag: str = ""
     lacking_legend: str = ""
+    # the legend's words for 数据有误: what happens to an input in error
+    error_legend: str = "有错误的填报项按0分计"
 
     def table_given(self, assessed: bool, reviews_given: bool) -> bool:
         return assessed
@@ -204,6 +206,8 @@ class Relative(Method):
 
     lacking_flag = FLAG_REVIEW_MISSING
     lacking_legend = "或没有定性评分"
+    # a reviewer's row in error (a part over its points, one left blank) is left out, not scored 0
+    error_legend = "有错误的填报项按0分计，评审表中有误的评分不计入"
 
     def table_given(self, assessed: bool, reviews_given: bool) -> bool:
         return reviews_given

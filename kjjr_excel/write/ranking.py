@@ -553,7 +553,7 @@ def grading_rule(scheme: Scheme, paid: int = 0, left: Decimal = Decimal(0)) -> l
         lines.append(scheme.submission["remarks"])
     money = scheme.money_word
     legend = (
-        "标记：数据有误——有错误的填报项按0分计，单元格和原因见“校验问题”表；"
+        f"标记：数据有误——{method_of(scheme).error_legend}，单元格和原因见“校验问题”表；"
         "等次待定——按填报的数据评定，有数据有误的项，更正后等次可能改变；"
         f"{money}暂缓——有数据有误的项{method_of(scheme).lacking_legend}，更正核实后再定{scheme.money_label}"
     )
