@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,7 +95,8 @@ def check_inbox(
     result = ingest(scheme, [Path(p) for p in inputs], progress=progress, jobs=jobs)
     run_year, year_note = choose_year(scheme, year, result.submissions)
     with read_kept():
-        accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year)
+        now = datetime.now(UTC).replace(tzinfo=None)  # a copy dated later was dated by a wrong clock
+        accepted, findings = validate(scheme, result.submissions, roster=roster, year=run_year, now=now)
         index = RosterIndex(roster)
         identities = [center_identity(s, index) for s in accepted]
         missing = missing_centers(roster, (who.key for who in identities))

@@ -299,6 +299,7 @@ FIXTURES = {
     "center-name-code-mismatch": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
     "center-name-differs": "test_validate.py::test_name_and_code_of_two_different_roster_centers",
     "center-identity-conflict": "test_validate.py::test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_twice",
+    "time-in-future": "test_validate.py::test_a_copy_dated_after_the_run_by_a_wrong_clock_does_not_decide_which_is_newest",
     "center-code-from-name": "test_validate.py::test_without_a_roster_a_file_without_its_code_is_the_center_of_its_name",
     "value-missing": "test_ingest.py::test_dirty_values",
     "value-beside": "test_submission.py::test_a_figure_typed_in_the_unit_column_is_named_and_never_used",
@@ -385,6 +386,31 @@ def test_without_a_roster_a_code_under_two_names_is_neither_merged_nor_ranked_tw
     # the same center twice (same name, same code) is still a duplicate, not a conflict
     accepted, findings = validate(GD, [a, replace(a, file="a2.xlsx")], year=2019)
     assert len(accepted) == 1 and {f.code for f in findings} == {"duplicate-submission"}
+
+
+def test_a_copy_dated_after_the_run_by_a_wrong_clock_does_not_decide_which_is_newest():
+    """李沧's draft came in a mail dated 2029 (the clerk's PC clock), the correction in one dated now: by mail
+    time the draft won, and its figures were ranked. A time after the run is not used (a warning says so):
+    the saved times then tell, the correction being saved later. Without `now`, times are taken as given."""
+    from kjjr_excel.domain.model import MailOrigin
+
+    now = datetime(2026, 12, 4, 10, 0)
+    draft = replace(
+        sub("d.xlsx", saved=datetime(2026, 11, 30)),
+        origins=(MailOrigin("d.eml", "x@a.cn", sent_at=datetime(2029, 12, 1, 1), subject="报送"),),
+    )
+    fixed = replace(
+        sub("f.xlsx", saved=datetime(2026, 12, 2), loan_banks=99),
+        origins=(MailOrigin("f.eml", "x@a.cn", sent_at=datetime(2026, 12, 2, 1), subject="更正"),),
+    )
+    accepted, findings = validate(GD, [draft, fixed], year=2019, now=now)
+    assert [s.file for s in accepted] == ["f.xlsx"]
+    future = [f for f in findings if f.code == "time-in-future"]
+    assert [(f.file, f.severity.value) for f in future] == [("d.xlsx", "警告")]
+    assert "邮件“报送”的发送时间 2029-12-01 01:00 晚于本次运行的时间" in future[0].message
+    assert "保存时间最新" in next(f.message for f in findings if f.code == "duplicate-submission")
+    accepted, _ = validate(GD, [draft, fixed], year=2019)
+    assert [s.file for s in accepted] == ["d.xlsx"]
 
 
 def test_without_a_roster_a_file_without_its_code_is_the_center_of_its_name():

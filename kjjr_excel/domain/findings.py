@@ -194,6 +194,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             W,
             "同一{center_label}报送了{count}份：{files}。已采用 {kept}（{rule}），其余未计分。如采用的不是最终版本，请只保留最终版本后重新报送。",
         ),
+        "time-in-future": (
+            W,
+            "{when} 晚于本次运行的时间，发件或保存时电脑的时钟可能不准：判断同一单位的几份文件哪一份最新时，不按这个时间。",
+        ),
         "duplicate-undecided": (
             E,
             "同一{center_label}报送了{count}份：{files}，填报的数字不同，无法判断哪一份是最终版本（{why}），均未计分。请只保留最终版本后重新报送。",

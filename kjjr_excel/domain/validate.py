@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import PurePosixPath
 from statistics import median
@@ -21,7 +21,7 @@ from kjjr_excel.domain.identity import (
     submission_key,
 )
 from kjjr_excel.domain.layout import layout
-from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, Submission
+from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, BEIJING_TIME, Submission
 from kjjr_excel.domain.parse import fmt_decimal, normalise_name
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 
@@ -38,8 +38,11 @@ def validate(
     *,
     roster: Sequence[RosterEntry] = (),
     year: int | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[Submission], list[Finding]]:
-    """Accepted submissions (one per center, newest saved kept) and the findings across submissions."""
+    """Accepted submissions (one per center, newest saved kept) and the findings across submissions. now: the
+    run's time (UTC, no zone): a mail sent or a workbook saved after it was dated by a wrong clock, and does not
+    decide which copy is the newest (None: every time is taken as given)."""
     roster = roster_index(roster)  # built once: every submission is matched against it
     findings: list[Finding] = []
     label = scheme.center_label
@@ -54,7 +57,7 @@ def validate(
     if not roster:
         candidates = _without_identity_conflicts(candidates, label, findings)
         candidates = _codes_by_name(candidates, label, findings)
-    accepted = _resolve_duplicates(candidates, roster, label, findings)
+    accepted = _resolve_duplicates(candidates, roster, label, findings, now)
     for sub in accepted:
         findings.extend(_cross_checks(scheme, sub))
     findings.extend(_outliers(scheme, accepted))
@@ -274,24 +277,49 @@ def _name_rank(sub: Submission) -> tuple[int, int]:
     return (int(any(w in name for w in _NEWER_WORDS)), max(numbers, default=0))
 
 
-def _sent(sub: Submission) -> datetime | None:
+def _sent(sub: Submission, now: datetime | None = None) -> datetime | None:
     """When this version of the file was first sent: the earliest of the mails that brought these very bytes,
-    a forwarded one by its own time (None: it lay in the folder). A reply that still carries the first
-    attachment, sent after the correction, does not make the first version the newest."""
+    a forwarded one by its own time (None: it lay in the folder, or a mail is dated after `now`, by a wrong
+    clock). A reply that still carries the first attachment, sent after the correction, does not make the
+    first version the newest."""
     times = [o.version_utc for o in sub.origins if o.version_utc is not None]
+    if now is not None and any(t > now for t in times):
+        return None
     return min(times) if times else None
 
 
-def _newest(group: list[Submission]) -> tuple[Submission | None, str]:
+def _saved(sub: Submission, now: datetime | None) -> datetime | None:
+    """The workbook's saved time, None when it is after `now` (the clerk's clock is wrong)."""
+    return None if now is not None and sub.saved_at is not None and sub.saved_at > now else sub.saved_at
+
+
+def _future_times(sub: Submission, now: datetime | None) -> Iterator[Finding]:
+    """A warning for each time of a copy that is later than the run: not used to tell the newest."""
+    if now is None:
+        return
+    for o in sub.origins:
+        if o.version_utc is not None and o.version_utc > now:
+            when = f"邮件“{o.subject or '（无主题）'}”的发送时间 {o.sent_text}"
+            yield Finding.make("time-in-future", file=sub.file, center=_who(sub), when=when)
+    if sub.saved_at is not None and sub.saved_at > now:
+        when = f"文件中记录的保存时间 {_beijing_text(sub.saved_at)}"
+        yield Finding.make("time-in-future", file=sub.file, center=_who(sub), when=when)
+
+
+def _beijing_text(utc: datetime) -> str:
+    return utc.replace(tzinfo=UTC).astimezone(BEIJING_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def _newest(group: list[Submission], now: datetime | None = None) -> tuple[Submission | None, str]:
     """The submission that replaces the others and the rule that decided; (None, "") when no rule can tell
     (and their figures differ). When every copy came by mail, the mail sent last decides: saved times come
     from the clerk's own clock and may be missing or contradict the order of the mails. Else the workbook's
     saved time decides only when every file carries one; then the file's modification time (when the analyst
     saved it) and the file name (更正, v2): when those two point at different copies, nothing can tell."""
-    sent = [_sent(s) for s in group]
+    sent = [_sent(s, now) for s in group]
     if None not in sent and sent.count(max(sent)) == 1:
         return group[sent.index(max(sent))], "邮件发送时间最新"
-    saved = [s.saved_at for s in group]
+    saved = [_saved(s, now) for s in group]
     if None not in saved and saved.count(max(saved)) == 1:
         return group[saved.index(max(saved))], "保存时间最新"
     why = "有的文件中没有保存时间" if None in saved else "保存时间相同"
@@ -325,7 +353,7 @@ def _same_figures(group: list[Submission]) -> tuple[Submission | None, str]:
 
 
 def _resolve_duplicates(
-    subs: list[Submission], roster: RosterIndex, label: str, findings: list[Finding]
+    subs: list[Submission], roster: RosterIndex, label: str, findings: list[Finding], now: datetime | None
 ) -> list[Submission]:
     groups: dict[str, list[Submission]] = {}
     for sub in subs:
@@ -336,7 +364,9 @@ def _resolve_duplicates(
             accepted.append(group[0])
             continue
         group.sort(key=lambda s: s.file)
-        kept, rule = _newest(group)
+        kept, rule = _newest(group, now)
+        for sub in group:
+            findings.extend(_future_times(sub, now))
         files = "、".join(s.file for s in group)
         if kept is not None:
             accepted.append(kept)
