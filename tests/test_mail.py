@@ -222,6 +222,10 @@ def test_forwarded_mail_is_read_one_level_deep(tmp_path):
     content = read_mail(outer.as_bytes(), "fw.eml", is_workbook)
     assert [f.name for f in content.files] == ["崂山.xlsx"]
     assert content.files[0].origin.sender == "fw@example.cn"  # the mail the analyst saved
+    # the clerk who wrote the forwarded mail is answered first, then the office that forwarded it
+    origin = content.files[0].origin
+    assert origin.answered == [("崂山", "ls@example.cn"), ("转发人", "fw@example.cn")]
+    assert "转发人 <fw@example.cn>（转发 崂山 <ls@example.cn> 的来信）" in origin.describe()
     assert "mail-nested-too-deep" in [f.code for f in content.findings]
 
 

@@ -53,8 +53,11 @@ class MailOrigin:
     sender_name: str = ""
     sent_at: datetime | None = None  # timezone-aware when the mail says its zone
     subject: str = ""
-    # a file of a mail forwarded inside this one: when the forwarded (innermost) mail was sent
+    # a file of a mail forwarded inside this one: when the forwarded (innermost) mail was sent, and by whom
+    # (the clerk who wrote it: the one to answer, beside the office that forwarded it)
     first_sent_at: datetime | None = None
+    first_sender: str = ""
+    first_sender_name: str = ""
 
     @property
     def who(self) -> str:
@@ -81,9 +84,23 @@ class MailOrigin:
         not the forward's (an old version forwarded later is still the old version)."""
         return _utc(self.first_sent_at or self.sent_at)
 
+    @property
+    def answered(self) -> list[tuple[str, str]]:
+        """(name, address) of whom a reply goes to: the forwarded mail's writer first, then this mail's sender."""
+        first = [(self.first_sender_name, self.first_sender)] if self.first_sender else []
+        return [*first, (self.sender_name, self.sender)]
+
     def describe(self) -> str:
         """One line for 原始数据, 说明 and the findings: sender, time, subject and the message's file."""
-        return f"{self.who}，{self.sent_text}，主题“{self.subject or '（无主题）'}”，邮件文件 {self.file}"
+        forwarded = ""
+        if self.first_sender:
+            who = (
+                f"{self.first_sender_name} <{self.first_sender}>"
+                if self.first_sender_name
+                else self.first_sender
+            )
+            forwarded = f"（转发 {who} 的来信）"
+        return f"{self.who}{forwarded}，{self.sent_text}，主题“{self.subject or '（无主题）'}”，邮件文件 {self.file}"
 
 
 @dataclass(frozen=True)

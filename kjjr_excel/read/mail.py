@@ -294,7 +294,17 @@ def _nested(payload, shown: str, wanted, sep: str, depth: int, outer: MailOrigin
 def _forwarded(outer: MailOrigin, inner: MailOrigin) -> MailOrigin:
     """The origin of a file in a mail forwarded inside `outer`: the mail the analyst saved (its sender answers
     and is shown), with the forwarded mail's own time, by which versions are told apart (validate)."""
-    return replace(outer, first_sent_at=inner.first_sent_at or inner.sent_at or outer.first_sent_at)
+    writer = (
+        (inner.first_sender_name, inner.first_sender)
+        if inner.first_sender
+        else (inner.sender_name, inner.sender)
+    )
+    return replace(
+        outer,
+        first_sent_at=inner.first_sent_at or inner.sent_at or outer.first_sent_at,
+        first_sender_name=writer[0] if writer[1] else outer.first_sender_name,
+        first_sender=writer[1] or outer.first_sender,
+    )
 
 
 def _why(exc: Exception, data: bytes) -> str:

@@ -213,7 +213,7 @@ class _ReceiptRun:
         origins = sorted(
             (o for s in subs for o in s.origins), key=lambda o: o.sent_utc or datetime.min, reverse=True
         )
-        to = addresses(*((o.sender_name, o.sender) for o in origins))
+        to = addresses(*(who for o in origins for who in o.answered))  # a forward's writer first
         to = to or addresses((entry.contact, entry.email) if entry else ("", ""))
         draft = receipt_draft(
             self.scheme,
@@ -237,7 +237,7 @@ class _ReceiptRun:
         if not self.mail:
             return [receipt]
         origin = info_row.origin
-        to = addresses((origin.sender_name, origin.sender)) if origin else []
+        to = addresses(*origin.answered) if origin else []
         sent = [_as_sent(info_row.file, (origin,) if origin else ())]
         draft = receipt_draft(
             self.scheme,

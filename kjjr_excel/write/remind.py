@@ -74,7 +74,7 @@ def _what_came(checked: Checked) -> tuple[dict[str, str], dict[str, list[tuple[s
     index = RosterIndex(checked.roster)  # built once: every submission is matched against it
     for sub in sorted(checked.submissions, key=lambda s: s.file):
         senders.setdefault(submission_key(sub, index), []).extend(
-            (o.sender_name, o.sender) for o in sub.origins
+            who for o in sub.origins for who in o.answered
         )
     by_address = {e.email.lower(): center_key(e.code, e.name) for e in checked.roster if e.email}
     for row in checked.files:
