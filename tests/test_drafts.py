@@ -134,6 +134,19 @@ def test_receipts_mail_writes_a_draft_to_the_sender_with_the_receipt_attached(tm
     assert any(t.startswith("未读取到填报表，本次报送未计入。") for t in texts)
     assert not any("没有必须修改" in t for t in texts)
     assert any(t.startswith("重新报送：") for t in texts)
+    # Outlook's RTF mail packed the workbook in winmail.dat: the receipt to the sender says how to send it
+    rtf = EmailMessage()
+    rtf["From"] = "赵六 <zl@example.cn>"
+    rtf["Subject"] = "考核表（RTF）"
+    rtf.set_content("见附件")
+    rtf.add_attachment(
+        b"\x78\x9f\x3e\x22" + b"\0" * 64, maintype="application", subtype="ms-tnef", filename="winmail.dat"
+    )
+    (inbox / "rtf.eml").write_bytes(rtf.as_bytes())
+    third = CliRunner().invoke(cli, ["receipts", "qingdao", str(inbox), "-o", str(tmp_path / "r3"), "--mail"])
+    assert third.exit_code == 0, third.output
+    body = parse(tmp_path / "r3" / "回执_未识别_rtf.eml").get_body(("plain",)).get_content()
+    assert "改为“HTML”或“纯文本”后重新发送" in body and "请联系发件人" not in body
     ws = openpyxl.load_workbook(receipt)["回执"]
     assert "联系人：张敏　0532-82871234　shinan@example.cn" in ws["A3"].value
 

@@ -110,7 +110,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "mail-no-attachment": (
             W,
-            "{sender} 于 {sent} 发来的邮件“{subject}”没有可读取的Excel附件。请联系发件人把填报表作为附件重新发送。",
+            "{sender} 于 {sent} 发来的邮件“{subject}”没有可读取的Excel附件，填报表需要作为附件重新发送。",
         ),
         "mail-unsafe": (
             E,

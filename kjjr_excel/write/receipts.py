@@ -231,7 +231,11 @@ class _ReceiptRun:
         """The receipt of a file no center could be told from (and its draft with mail)."""
         # the folder is part of the name: two a.xlsx in two sub-folders get two receipts
         fname = f"回执_未识别_{name_part(str(Path(info_row.file).with_suffix('')))}.xlsx"
-        fs = self.by_file.get(info_row.file, [])
+        # a mail's own findings and its attachments' (a winmail.dat skipped says how to send it again)
+        inside = info_row.file + ARCHIVE_SEPARATOR
+        fs = self.by_file.get(info_row.file, []) + [
+            f for file, found in self.by_file.items() if file.startswith(inside) for f in found
+        ]
         row = [ReceivedFile(info_row.file, info_row.sha256, info_row.status)]
         receipt = self.write(fname, lambda wb: _receipt(wb, self.scheme, "", "", row, fs, self.context, ()))
         if not self.mail:
