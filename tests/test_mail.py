@@ -205,7 +205,9 @@ def test_a_zip_bomb_inside_a_mail_is_refused_before_inflating(tmp_path):
     (inbox / "m.eml").write_bytes(mail("x <x@example.cn>", "炸弹", [("bomb.zip", buf.getvalue())]).as_bytes())
     files, findings, _ = collect_files([inbox])
     assert not files
-    assert [(f.code, f.file) for f in findings] == [("file-unsafe", "m.eml › bomb.zip")]
+    assert [(f.code, f.file) for f in findings] == [
+        ("file-unsafe", "m.eml › bomb.zip › bomb.xlsx")
+    ]  # the entry
 
 
 def test_forwarded_mail_is_read_one_level_deep(tmp_path):

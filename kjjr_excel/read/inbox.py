@@ -504,6 +504,15 @@ class _Collector:
         base = parts[-1] if parts else name
         suffix = PurePosixPath(base).suffix.lower()
         here = (*outer, (info.filename, info.header_offset))
+        if _bomb(info):  # never inflated; what it could be is not looked at either
+            self.skip(
+                shown,
+                "压缩比异常（疑似压缩炸弹），出于安全考虑未解压",
+                info.file_size,
+                UNREADABLE,
+                "file-unsafe",
+            )
+            return
         if base.startswith("."):
             if _hidden_workbook(base):
                 self.skip(shown, HIDDEN_SKIPPED, info.file_size)
@@ -576,19 +585,20 @@ def _wanted_attachment(name: str) -> bool:
 
 
 def _unsafe_archive(infos: list[zipfile.ZipInfo]) -> str:
-    """Why a zip's directory is refused before anything is inflated ("" when it is not)."""
+    """Why a zip's directory is refused whole before anything is inflated ("" when it is not): too many
+    entries, or too much once inflated (a member refused on its own, _bomb, does not count)."""
     if len(infos) > MAX_ARCHIVE_MEMBERS:
         return f"压缩包包含 {len(infos)} 个文件"
-    total = 0
-    for info in infos:
-        total += info.file_size
-        if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_ARCHIVE_RATIO * max(
-            info.compress_size, 1
-        ):
-            return f"压缩包中的 {_decoded(info.filename)} 压缩比异常（疑似压缩炸弹）"
+    total = sum(info.file_size for info in infos if not _bomb(info))
     if total > MAX_ARCHIVE_TOTAL:
         return f"压缩包解压后共 {total // 2**20} MB"
     return ""
+
+
+def _bomb(info: zipfile.ZipInfo) -> bool:
+    """An entry that would inflate far beyond what any workbook compresses to: refused on its own, the zip's
+    other entries (a center's real workbook beside it) read as usual."""
+    return info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_ARCHIVE_RATIO * max(info.compress_size, 1)
 
 
 BOOK_KIND, ARCHIVE_KIND, MAIL_KIND = "Excel工作簿", "压缩包", "邮件"
