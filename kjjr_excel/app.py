@@ -250,8 +250,15 @@ def _read_assessor_tables(
             from_assessments.findings,
             from_assessments.uses,
         )
-        unassessed = any(who.key not in assessed_by for who in checked.identities)
-        unmatched = bool(from_assessments.unmatched) and unassessed
+        missing = [who for who in checked.identities if who.key not in assessed_by]
+        # a table that was used but has no row for a center: its assessor fields are neutral for want of a
+        # row, not by the assessor's word (an accident, a contribution not entered): a provisional result
+        if missing and any(u.used for u in uses):
+            table_findings = table_findings + [
+                Finding.make("assessment-missing", center=who.name or who.code, name=who.name or who.code)
+                for who in missing
+            ]
+        unmatched = bool(missing) and (bool(from_assessments.unmatched) or any(u.used for u in uses))
     uses = sorted(read.uses + uses, key=lambda u: u.file)
     return _Assessed(
         findings=given.findings + read.findings + table_findings,

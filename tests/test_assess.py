@@ -101,17 +101,59 @@ def test_the_same_assessment_file_given_twice_is_read_once(tmp_path):
     assert [(u.used, u.note) for u in uses] == [(True, ""), (False, "与a.xlsx内容相同，只计一次")]
 
 
-def test_duplicate_assessment_rows_keep_the_last(tmp_path):
-    first, path = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+def test_duplicate_assessment_rows_agreeing_are_one_and_two_tables_disagreeing_are_neither(tmp_path):
+    """The same center in two tables: with the same values it is assessed once (a warning); with different
+    ones no order of the files tells which is final (the file name decided it), so neither is used."""
+    first, same, other = tmp_path / "a.xlsx", tmp_path / "b.xlsx", tmp_path / "c.xlsx"
     write_assessment(first, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 1}})
-    write_assessment(path, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 2}})
-    read = read_assessments(QD, table(first) + table(path), resolve)
-    by_key, findings = read.by_center, read.findings
-    assert [f.code for f in findings] == ["assessment-duplicate"]
-    assert by_key["code:qd01"].values["major_errors"] == 2
-    dup = findings[0]
+    both = [RosterEntry("QD01", "甲"), RosterEntry("QD02", "乙")]  # another file, the same row for 甲
+    write_assessment(same, QD, roster=both, rows={"QD01": {"major_errors": 1}})
+    write_assessment(other, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"major_errors": 2}})
+    read = read_assessments(QD, table(first) + table(same), resolve)
+    assert [f.code for f in read.findings] == ["assessment-duplicate"]
+    assert read.by_center["code:qd01"].values["major_errors"] == 1
+    dup = read.findings[0]
     assert "“甲”出现了2次" in dup.message and "code:" not in dup.message  # the name, not an internal key
-    assert dup.file == path.name and dup.sheet and dup.cell
+    assert dup.file == same.name and dup.sheet and dup.cell
+    for order in ((first, other), (other, first)):
+        read = read_assessments(QD, table(order[0]) + table(order[1]), resolve)
+        assert [f.code for f in read.findings] == ["assessment-conflict"]
+        assert "code:qd01" not in read.by_center
+        assert "a.xlsx、c.xlsx" in read.findings[0].message or "c.xlsx、a.xlsx" in read.findings[0].message
+
+
+def test_a_table_row_whose_code_and_name_are_two_centers_is_given_to_neither(tmp_path):
+    """乙区's row typed with 甲区's code (A01): it was applied to 甲区, whose grade changed unsaid. Neither gets
+    it; the error names both; the run is provisional, each center without a row said so."""
+    from click.testing import CliRunner
+    from kjjr_fixtures import good_values, real_submission
+
+    from kjjr_excel.cli import cli
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    real_submission(inbox / "甲.xlsx", QD, center=("A01", "甲区分中心"), values=good_values(QD))
+    real_submission(inbox / "乙.xlsx", QD, center=("A02", "乙区分中心"), values=good_values(QD))
+    real_submission(inbox / "丙.xlsx", QD, center=("A03", "丙区分中心"), values=good_values(QD))
+    roster = [
+        RosterEntry("A01", "甲区分中心"),
+        RosterEntry("A01", "乙区分中心"),
+        RosterEntry("A03", "丙区分中心"),
+    ]
+    rows = {"A01": {"major_errors": 0}, "A03": {"major_errors": 0}}
+    write_assessment(tmp_path / "考核.xlsx", QD, roster=roster, rows=rows)
+    out = tmp_path / "r.xlsx"
+    result = CliRunner().invoke(
+        cli, ["rank", "qingdao", str(inbox), "--assessment", str(tmp_path / "考核.xlsx"), "-o", str(out)]
+    )
+    assert "考核评价不完整" in result.output
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    found = {r[1]: r[8] for r in wb["校验问题"].iter_rows(min_row=2, values_only=True) if r[0] == "错误"}
+    assert "“甲区分中心”的编号，名称却是“乙区分中心”" in found["table-code-name-conflict"]
+    assert "考核评价表中没有“乙区分中心”的一行" in found["assessment-missing"]
+    assert "初步结果，考核评价不完整" in wb["排名"]["A1"].value
 
 
 def review_file(tmp_path, name, rows, reviewer=None):

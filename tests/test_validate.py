@@ -338,6 +338,7 @@ FIXTURES = {
 OTHER_PREFIXES = ("assessment-", "review-", "history-", "rank-", "score-", "template-", "output-")
 OTHER_STAGES = {
     "assessment-unknown-center",
+    "table-code-name-conflict",
     "assessment-duplicate",
     "verified-differs",
     "review-partial",

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from kjjr_excel.domain.findings import Finding, Severity
-from kjjr_excel.domain.identity import ALIASES, Cell, TableRow
+from kjjr_excel.domain.identity import ALIASES, Cell, RowIdentity, TableRow
 from kjjr_excel.domain.parse import (
     a1,
     as_text,
@@ -180,6 +180,27 @@ def _unknown(code: str, file: str, sheet: str, cell: str, who: str) -> Finding:
     return Finding.make(code, file=file, sheet=sheet, cell=cell, center=who, value=who, name=who)
 
 
+def _not_found(resolve: Resolver, unknown: str, file: str, sheet: str, ident: RowIdentity) -> Finding:
+    """Why a table's row is for no center: its code and its name are two centers (which one cannot be told),
+    or it names none of them (`unknown`)."""
+    conflict = getattr(resolve, "conflict", None)  # a CenterResolver tells; a plain lookup cannot
+    clash = conflict(ident.code, ident.name) if conflict is not None else None
+    who = ident.name or ident.code
+    if clash is None:
+        return _unknown(unknown, file, sheet, ident.cell, who)
+    return Finding.make(
+        "table-code-name-conflict",
+        file=file,
+        sheet=sheet,
+        cell=ident.cell,
+        value=f"{ident.code} {ident.name}",
+        typed_code=ident.code,
+        name=ident.name,
+        code_center=clash[0],
+        name_center=clash[1],
+    )
+
+
 def read_cell(
     table: Table, found: Cell, ind: CellField, *, label: str, center: str
 ) -> tuple[Decimal | bool | None, bool, list[Finding]]:
@@ -228,10 +249,13 @@ def _text_cell(table: Table, found: Cell | None, label: str, center: str) -> tup
 
 
 def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> AssessmentsRead:
-    """Later files and rows win for the same center (and say so). A value with an error finding is kept out
-    (Assessment.errors / verified_errors name its cell), never replaced by the neutral value unsaid."""
+    """A later row of one file wins for the same center (and says so); rows of two files that disagree are
+    neither used (assessment-conflict: no order of files tells which is final). A value with an error finding
+    is kept out (Assessment.errors / verified_errors name its cell), never replaced by the neutral value
+    unsaid."""
     out: dict[str, Assessment] = {}
     seen: dict[str, list[tuple[str, str, str, str]]] = {}  # key -> (name shown, file, sheet, cell) per row
+    given: dict[str, list[Assessment]] = {}  # key -> its rows' assessments, in order
     findings: list[Finding] = []
     uses: list[TableUse] = []
     first_of: dict[str, str] = {}  # sha256 -> file: the same file given twice is read once
@@ -252,16 +276,23 @@ def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver)
                 continue
             key = resolve(code, name)
             if key is None:
-                findings.append(_unknown("assessment-unknown-center", file, sheet, name_cell, name or code))
+                findings.append(_not_found(resolve, "assessment-unknown-center", file, sheet, ident))
                 unmatched += any(True for _ in _filled_cells(scheme, table, row))
                 continue
             centers += 1
             assessment = _assessment(scheme, table, row, name or code, findings)
             seen.setdefault(key, []).append((name or code, file, sheet, name_cell))
+            given.setdefault(key, []).append(assessment)
             out[key] = assessment
         uses.append(TableUse(file, KIND_ASSESSMENT, True, centers=centers))
-    for places in seen.values():
-        if len(places) > 1:
+    for key, places in seen.items():
+        if _tables_disagree(given[key]):
+            # two tables say different things of one center: which is final, no order of files can tell
+            del out[key]
+            who = places[-1][0]
+            files = "、".join(dict.fromkeys(a.file for a in given[key]))
+            findings.append(Finding.make("assessment-conflict", center=who, name=who, files=files))
+        elif len(places) > 1:
             who, file, sheet, cell = places[-1]
             findings.append(
                 Finding.make(
@@ -275,6 +306,14 @@ def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver)
                 )
             )
     return AssessmentsRead(out, findings, uses, unmatched)
+
+
+def _tables_disagree(rows: Sequence[Assessment]) -> bool:
+    """Whether rows of one center from more than one file give it different values or 核定数 (rows of one
+    file: its last row is kept, as the assessor's own correction)."""
+    if len({a.file for a in rows}) < 2:
+        return False
+    return len({(tuple(sorted(a.values.items())), tuple(sorted(a.verified.items()))) for a in rows}) > 1
 
 
 def _assessment(scheme: Scheme, table: Table, row: TableRow, who: str, findings: list[Finding]) -> Assessment:
@@ -492,7 +531,7 @@ def _review_row(
         return None
     key = resolve(ident.code, ident.name)
     if key is None:
-        findings.append(_unknown("review-unknown-center", table.file, table.sheet, ident.cell, who))
+        findings.append(_not_found(resolve, "review-unknown-center", table.file, table.sheet, ident))
         return "", None, who, ident.cell
     findings.extend(cells.findings)
     review = Review(

@@ -329,6 +329,19 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "考核表中的“{name}”不在报送名单中，这一行未使用。请核对名称或编号。",
         ),
+        "table-code-name-conflict": (
+            E,
+            "这一行的编号“{typed_code}”是“{code_center}”的编号，名称却是“{name_center}”，无法判断是哪个单位，"
+            "这一行未使用，两个单位都按缺少这一行处理。请核对编号和名称后重新排名。",
+        ),
+        "assessment-conflict": (
+            E,
+            "“{name}”在 {files} 中的考核评价不同，无法判断以哪一份为准，都未使用。请只保留最终的考核评价表后重新排名。",
+        ),
+        "assessment-missing": (
+            E,
+            "考核评价表中没有“{name}”的一行：考核方填写的指标只能按未填写计，结果为初步结果。请在考核评价表中补上这一行后重新排名。",
+        ),
         "assessment-duplicate": (W, "考核表中“{name}”出现了{count}次，采用最后一行（{cell}）。"),
         "verified-differs": (N, "“{label}”自报 {reported}，核定 {verified}，按核定数计分。"),
         "review-partial": (

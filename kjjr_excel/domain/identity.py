@@ -252,6 +252,7 @@ class CenterResolver:
     def __init__(self, identities: Iterable[CenterIdentity], roster: Iterable[RosterEntry] = ()):
         identities = tuple(identities)
         self.by_code = {normalise_name(i.code): i.key for i in identities if i.code}
+        self.names = {i.key: i.name or i.code for i in identities}
         self.by_name: dict[str, list[str]] = {}
         for i in identities:
             self.by_name.setdefault(normalise_name(i.name), []).append(i.key)
@@ -260,8 +261,19 @@ class CenterResolver:
         self.roster_by_code = {normalise_name(r.code): center_key(r.code, r.name) for r in roster}
         self.roster_by_name = {normalise_name(r.name): center_key(r.code, r.name) for r in roster}
 
+    def conflict(self, code: str, name: str) -> tuple[str, str] | None:
+        """(the center the code is, the center the name is) when a row's code and name are two centers that
+        sent forms: which one the row is for cannot be told (its figures are never given to either)."""
+        by_code = self.by_code.get(normalise_name(code)) if code else None
+        by_name = self.by_name.get(normalise_name(name), []) if name else []
+        if by_code is None or len(by_name) != 1 or by_name[0] == by_code:
+            return None
+        return self.names.get(by_code, code), self.names.get(by_name[0], name)
+
     def __call__(self, code: str, name: str) -> str | None:
         code_key, name_key = normalise_name(code), normalise_name(name)
+        if self.conflict(code, name) is not None:
+            return None
         if code and code_key in self.by_code:
             return self.by_code[code_key]
         matches = self.by_name.get(name_key, [])
