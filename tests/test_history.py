@@ -296,6 +296,26 @@ def test_year_from_the_title_when_there_is_no_explanation_sheet(tmp_path: Path) 
     ]
 
 
+def test_a_provisional_ranking_as_history_makes_what_it_completes_wait(tmp_path: Path) -> None:
+    """Last year's ranking made without the assessor table (its title says 初步结果): its 不合格 and last
+    place may not have been that year's, so the 摘牌 they complete is 摘牌待定, with a warning."""
+    book = write_book(
+        tmp_path / "old.xlsx",
+        2016,
+        [(1, "QD01", "QD01分中心", "合格"), (2, "QD02", "QD02分中心", "不合格")],
+        explain=False,
+        title="青岛市科技金融服务分中心2016年度考核结果（初步结果，未经考核评价）",
+    )
+    centers = [center("QD01", 29), center("QD02", 1)]
+    history = load_history([book], keys(centers), year=2017)
+    assert all(r.pending for rs in history.records.values() for r in rs)
+    warning = next(f for f in history.findings if f.code == "history-provisional")
+    assert warning.severity.value == "警告" and "“初步结果，未经考核评价”" in warning.message
+    ranked = rank_centers(QD, score_all(QD, centers), history=history.records, year=2017)
+    flags = next(r.flags for r in ranked if r.center.key == "QD02")
+    assert any(f.startswith("摘牌待定") for f in flags) and not any(f.startswith("摘牌（") for f in flags)
+
+
 def test_explanation_sheet_wins_over_the_title(tmp_path: Path) -> None:
     book = write_book(
         tmp_path / "b.xlsx", 2017, [(1, "QD01", "QD01分中心", "合格")], title="2015年度考核结果（复制）"

@@ -242,7 +242,27 @@ def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], li
                 f"工作表“{header.sheet.name}”中找不到考核年度（应在“说明”表的“考核年度”一行，或标题中的“YYYY年度”）"
             )
     rows, findings = _rows(table_rows(header, str(path)), file_year)
+    said = next(
+        (
+            m.group()
+            for row in header.sheet.rows[: header.index]
+            for c in row
+            if (m := _NOT_FINAL.search(as_text(c)))
+        ),
+        "",
+    )
+    if said and rows:
+        # a ranking that was itself provisional (no assessor table) or not settled: its grades and places
+        # may not be that year's, so what they complete waits too (摘牌待定), as a flag waiting for a correction
+        rows = [replace(r, pending=True) for r in rows]
+        findings.append(
+            Finding.make("history-provisional", file=rows[0].file, sheet=rows[0].sheet, said=said)
+        )
     return _mark_last(rows), findings
+
+
+# what the title of one of our rankings says when its results were not final
+_NOT_FINAL = re.compile(r"初步结果[^）)]*|暂定结果|结果尚未确定")
 
 
 def _read_sheets(path: Path) -> list[Sheet]:
