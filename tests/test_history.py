@@ -120,8 +120,12 @@ def book_from(path: Path, year: int, ranked: dict[str, RankedCenter]) -> Path:
     return write_book(path, year, rows)
 
 
+# what a history lacks for the run (the year before, a center's record of it): tested on their own below
+GAPS = ("history-year-missing", "history-center-missing")
+
+
 def codes(history: History) -> list[str]:
-    return [f.code for f in history.findings]
+    return [f.code for f in history.findings if f.code not in GAPS]
 
 
 # ---------------------------------------------------------------------------------------------- 摘牌
@@ -134,7 +138,7 @@ def test_two_years_failing_is_delisted(tmp_path: Path) -> None:
         [(2017, "QD01", "QD01分中心", "不合格", 2), (2017, "QD02", "QD02分中心", "合格", 1)],
     )
     history = load_history([past], keys(centers), year=2018)
-    assert history.findings == []
+    assert codes(history) == []
     assert history.records["QD01"] == [HistoryRecord(2017, "不合格", 2, last=True, failing=True)]
     out = run(centers, history, 2018)
     assert out["QD01"].grade == "不合格"
@@ -171,7 +175,7 @@ def test_renamed_center_matched_by_code(tmp_path: Path) -> None:
     centers = [center("QD01", 10, name="崂山区科技金融服务分中心"), center("QD02", 28)]
     past = write_table(tmp_path / "h.xlsx", [(2017, "QD01", "崂山区科技金融分中心（旧名）", "不合格", 2)])
     history = load_history([past], keys(centers), year=2018)
-    assert history.findings == []
+    assert codes(history) == []
     assert [r.year for r in history.records["QD01"]] == [2017]
     assert DELIST_FAIL in run(centers, history, 2018)["QD01"].flags
 
@@ -184,7 +188,7 @@ def test_name_with_full_width_brackets_and_spaces_matched(tmp_path: Path) -> Non
         headers=("年度", "名称", "等次", "排名"),
     )
     history = load_history([past], keys(centers), year=2018)
-    assert history.findings == []
+    assert codes(history) == []
     assert history.records["QD01"][0].grade == "不合格"
     assert history.records["QD01"][0].last  # rank 2 of 2 ranked
     assert history.records["QD02"][0].rank == 1
@@ -232,7 +236,7 @@ def test_ties_for_last_are_all_last_and_delisted_the_next_year(tmp_path: Path) -
     book = book_from(tmp_path / "2017.xlsx", 2017, y2017)
     second = [center("QD01", 24), center("QD02", 24), center("QD03", 26)]
     history = load_history([book], keys(second), year=2018)
-    assert history.findings == []
+    assert codes(history) == []
     assert [history.records[k][0].last for k in ("QD01", "QD02", "QD03")] == [True, True, False]
     y2018 = run(second, history, 2018)
     for k in ("QD01", "QD02"):
@@ -316,6 +320,22 @@ def test_a_provisional_ranking_as_history_makes_what_it_completes_wait(tmp_path:
     assert any(f.startswith("摘牌待定") for f in flags) and not any(f.startswith("摘牌（") for f in flags)
 
 
+def test_a_history_without_the_year_before_or_without_a_center_says_so(tmp_path: Path) -> None:
+    """A 2015 file given for a 2017 run: nothing consecutive can be told (a warning, not silence); a 2016 file
+    without QD02: QD02 is judged as new, said with a 提示 naming it."""
+    old = write_book(tmp_path / "2015.xlsx", 2015, [(1, "QD01", "QD01分中心", "不合格")])
+    centers = [center("QD01", 1), center("QD02", 1)]
+    history = load_history([old], keys(centers), year=2017)
+    gap = [f for f in history.findings if f.code in GAPS]
+    assert [(f.code, f.severity.value) for f in gap] == [("history-year-missing", "警告")]
+    assert "没有2016年度的结果（读到的年度：2015）" in gap[0].message
+    last = write_book(tmp_path / "2016.xlsx", 2016, [(1, "QD01", "QD01分中心", "不合格")])
+    history = load_history([last], keys(centers), year=2017)
+    gap = [f for f in history.findings if f.code in GAPS]
+    assert [(f.code, f.center) for f in gap] == [("history-center-missing", "QD02分中心")]
+    assert load_history([], keys(centers), year=2017).findings == []
+
+
 def test_explanation_sheet_wins_over_the_title(tmp_path: Path) -> None:
     book = write_book(
         tmp_path / "b.xlsx", 2017, [(1, "QD01", "QD01分中心", "合格")], title="2015年度考核结果（复制）"
@@ -377,7 +397,7 @@ def test_csv_table(tmp_path: Path) -> None:
         "名称,年度,编号,等次,排名\nQD01分中心,2017,,不合格,2\n,2017,QD02,合格,1\n".encode("gb18030")
     )
     history = load_history([path], keys([center("QD01", 1), center("QD02", 1)]), year=2018)
-    assert history.findings == []
+    assert codes(history) == []
     assert history.records["QD01"][0].last and history.records["QD02"][0].rank == 1
 
 
@@ -522,7 +542,7 @@ def ranking_run(tmp_path: Path, centers: list[CenterInput], year: int, past: lis
     from kjjr_excel.write.ranking import write_ranking
 
     history = load_history(past, keys(centers), year=year)
-    assert history.findings == []
+    assert codes(history) == []
     ranked = rank_centers(QD, score_all(QD, centers), history=history.records, year=year)
     result = RunResult(QD, year, ranked, [], [], [], [], assessed=True, history_years=history.years)
     return result, write_ranking(result, tmp_path / f"{year}年度考核结果.xlsx")

@@ -140,7 +140,26 @@ def load_history(
         del chosen[pair]
     for (key, _), row in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         history.records.setdefault(key, []).append(row.record())
+    if paths:
+        history.findings.extend(_gaps(history, centers, year))
     return history
+
+
+def _gaps(history: History, centers: Sequence[CenterRef], year: int) -> list[Finding]:
+    """What the history given lacks for this run: the year before (a wrong file: nothing consecutive can be
+    told), or a center's record of it (that center is judged as if new). Said, not guessed."""
+    if any(f.code == "history-unreadable" for f in history.findings):
+        return []  # the file is the problem, and said
+    before = year - 1
+    if before not in history.years:
+        found = "、".join(str(y) for y in history.years) or "无"
+        return [Finding.make("history-year-missing", year=before, found=found)]
+    had = {key for key, records in history.records.items() if any(r.year == before for r in records)}
+    return [
+        Finding.make("history-center-missing", center=c.name or c.code, name=c.name or c.code, year=before)
+        for c in centers
+        if c.key not in had
+    ]
 
 
 def _rows_of(path: Path, center_label: str, findings: list[Finding]) -> list[HistoryRow]:
