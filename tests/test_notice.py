@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -601,6 +602,11 @@ def test_a_held_amount_is_published_as_held_not_as_nothing(qd_ranking: Path) -> 
     assert [table[r.name][4] for r in held] == ["暂缓确定"] * len(held)
     paid = next(r for r in book.rows if r.subsidy)
     assert table[paid.name][4] == f"{paid.subsidy:.2f}"
+    # every 暂缓确定 is explained under the table, whether or not its grade waits too
+    note = publish.pending_note(qd, book)
+    assert note.startswith("注：") and all(r.name in note for r in held)
+    only_money = replace(book, rows=[replace(r, flags="补助暂缓") for r in held])
+    assert publish.pending_note(qd, only_money).endswith("有数据待更正或核实，补助金额暂缓确定。")
 
 
 def test_a_ranking_whose_grades_hang_on_a_figure_to_correct_is_not_published(gd_ranking: Path) -> None:

@@ -230,11 +230,22 @@ GRADE_PENDING_SHOWN = "待定"
 
 
 def pending_note(scheme: Scheme, book: RankingBook) -> str:
-    """Why a grade of the 公示 reads 待定 ('' when none does): the center's figures are being corrected."""
-    names = [r.name for r in book.rows if GRADE_PENDING in r.flags.split("；")]
-    if not names:
-        return ""
-    return f"注：{'、'.join(names)}有填报数据待更正，等次和{scheme.money_word}金额待数据更正后确定。"
+    """Why a grade of the 公示 reads 待定, or an amount 暂缓确定 ('' when none does): data being corrected."""
+    held_words = {pay_held_word(scheme), "补助暂缓"}
+    graded, held = [], []
+    for r in book.rows:
+        flags = set(r.flags.split("；"))
+        if GRADE_PENDING in flags:
+            graded.append(r.name)
+        elif held_words & flags:
+            held.append(r.name)
+    money = scheme.money_word
+    notes = []
+    if graded:
+        notes.append(f"{'、'.join(graded)}有填报数据待更正，等次和{money}金额待数据更正后确定")
+    if held:
+        notes.append(f"{'、'.join(held)}有数据待更正或核实，{money}金额暂缓确定")
+    return f"注：{'；'.join(notes)}。" if notes else ""
 
 
 def unranked_note(scheme: Scheme, book: RankingBook) -> str:
