@@ -192,9 +192,12 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
         "review-not-number",
         "review-over-max",
         "review-partial",
+        "review-row-empty",  # 评审人3 scored only GD02: GD01's row left blank
         "review-unknown-center",
         "review-veto",
     ]
+    empty = next(f for f in findings if f.code == "review-row-empty")
+    assert empty.file == "评审人3.xlsx" and "这一行空着" in empty.message
     word = next(f for f in findings if f.code == "review-not-number")
     assert "填写为“优”，不是 0–" in word.message and "超过满分" not in word.message
     over = next(f for f in findings if f.code == "review-over-max")
@@ -417,7 +420,9 @@ def test_a_table_of_another_year_is_not_used_and_the_same_file_twice_counts_once
     tables = table(path, GD) + read_tables(GD, [(copy / "r.xlsx", "inbox/r.xlsx")], strict_kind=False).tables
     read = read_reviews(GD, tables, gd_resolve)
     by_key, findings, uses = read.by_center, read.findings, read.uses
-    assert [r.total for r in by_key["k1"]] == [70] and findings == []
+    assert [r.total for r in by_key["k1"]] == [70]
+    # the second center's row was left blank: said once (the copy is not read), not an error
+    assert [(f.code, f.severity.value) for f in findings] == [("review-row-empty", "提示")]
     assert [(u.file, u.used) for u in uses] == [("inbox/r.xlsx", True), ("r.xlsx", False)]
 
 

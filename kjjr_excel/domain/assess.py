@@ -528,6 +528,18 @@ def _review_row(
     who = ident.name or ident.code
     cells = _review_cells(scheme, table, row, who)
     if cells.empty:
+        if resolve(ident.code, ident.name) is not None:  # a center of the run this reviewer did not score
+            findings.append(
+                Finding.make(
+                    "review-row-empty",
+                    file=table.file,
+                    sheet=table.sheet,
+                    cell=ident.cell,
+                    center=who,
+                    name=who,
+                    reviewer=table.reviewer or table.file,
+                )
+            )
         return None
     key = resolve(ident.code, ident.name)
     if key is None:

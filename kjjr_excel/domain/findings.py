@@ -356,6 +356,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "评审表中“{name}”的“{label}”填写为“{raw}”，不是 0–{max} 之间的分数。这一行未计入。请填写数字后重新提交。",
         ),
+        "review-row-empty": (
+            N,
+            "评审人“{reviewer}”没有给“{name}”评分（这一行空着）：“{name}”的定性得分按其他评审人的评分计算。如是漏填，请补上后重新排名。",
+        ),
         "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
         "review-veto": (
             W,
