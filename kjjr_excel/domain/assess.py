@@ -436,11 +436,12 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
     out: dict[str, list[Review]] = {}
     kept, findings, uses = _newest_copies(tables)
     unmatched = 0
+    blank: list[tuple[str, Finding]] = []  # a center's row a reviewer left empty
     for table in kept:
         rows: list[tuple[str, Review]] = []
         first_cell: dict[str, str] = {}
         for row in table.rows:
-            found = _review_row(scheme, table, row, resolve, findings)
+            found = _review_row(scheme, table, row, resolve, findings, blank)
             if found is None:
                 continue
             key, review, name, name_cell = found
@@ -469,6 +470,8 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
             out.setdefault(key, []).append(review)
         scored = len({key for key, review in rows if review.total is not None})
         uses.append(TableUse(table.file, KIND_REVIEW, True, table.reviewer, centers=scored))
+    # said only where other reviewers scored the center: one nobody scored is review-missing's (an error)
+    findings += [f for key, f in blank if any(r.total is not None or r.error for r in out.get(key, ()))]
     return ReviewsRead(out, findings, sorted(uses, key=lambda u: u.file), unmatched)
 
 
@@ -518,7 +521,12 @@ def _review_cells(scheme: Scheme, table: Table, row: TableRow, who: str) -> _Rev
 
 
 def _review_row(
-    scheme: Scheme, table: Table, row: TableRow, resolve: Resolver, findings: list[Finding]
+    scheme: Scheme,
+    table: Table,
+    row: TableRow,
+    resolve: Resolver,
+    findings: list[Finding],
+    blank: list[tuple[str, Finding]] | None = None,
 ) -> tuple[str, Review | None, str, str] | None:
     """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row, no
     review for a center not known (a finding)."""
@@ -528,16 +536,20 @@ def _review_row(
     who = ident.name or ident.code
     cells = _review_cells(scheme, table, row, who)
     if cells.empty:
-        if resolve(ident.code, ident.name) is not None:  # a center of the run this reviewer did not score
-            findings.append(
-                Finding.make(
-                    "review-row-empty",
-                    file=table.file,
-                    sheet=table.sheet,
-                    cell=ident.cell,
-                    center=who,
-                    name=who,
-                    reviewer=table.reviewer or table.file,
+        blank_key = resolve(ident.code, ident.name)
+        if blank_key is not None and blank is not None:  # a center of the run this reviewer did not score
+            blank.append(
+                (
+                    blank_key,
+                    Finding.make(
+                        "review-row-empty",
+                        file=table.file,
+                        sheet=table.sheet,
+                        cell=ident.cell,
+                        center=who,
+                        name=who,
+                        reviewer=table.reviewer or table.file,
+                    ),
                 )
             )
         return None
