@@ -140,6 +140,9 @@ def test_toml_syntax_error_is_reported(tmp_path):
         ('id ＝ "my"', "缺少“=”"),
         ('rule = { kind = "veto"', "花括号 { } 没有闭合"),
         ('path = "C:\\x\\y"', "反斜杠"),
+        # a full-width comma between two items of a table, typed in a Chinese input method: named as the cause
+        ("amounts = { 优秀 = 20， 良好 = 10 }", "这一行有中文标点“，”，请改为英文半角标点"),
+        ('name2 = "甲，乙" x', "多余的内容"),  # a comma inside quotes is the text's own: not named
     ],
 )
 def test_toml_syntax_error_says_where_and_what_in_chinese(tmp_path, line, said):
@@ -151,6 +154,8 @@ def test_toml_syntax_error_says_where_and_what_in_chinese(tmp_path, line, said):
         load_scheme(path)
     text = str(refused.value)
     assert "第3行" in text and said in text, text
+    if "甲，乙" in line:  # inside quotes a comma is the text's own
+        assert "中文标点" not in text, text
     assert not re.search(r"Invalid|Unclosed|Unterminated|Expected|Illegal|Found|Cannot|line|column", text), (
         text
     )

@@ -344,8 +344,9 @@ _TOML_REASONS = (
 _TOML_WHERE = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
 
 
-def toml_error_text(exc: tomllib.TOMLDecodeError) -> str:
-    """Where and what tomllib found wrong, in Chinese: '第3行第12列格式错误：引号没有闭合'."""
+def toml_error_text(exc: tomllib.TOMLDecodeError, text: str = "") -> str:
+    """Where and what tomllib found wrong, in Chinese: '第3行第12列格式错误：引号没有闭合'; a Chinese punctuation
+    mark outside quotes on that line (a full-width comma typed in a list) is named, as the likely cause."""
     message = str(exc)
     where = _TOML_WHERE.search(message)
     reason = message[: where.start()] if where else message
@@ -354,7 +355,15 @@ def toml_error_text(exc: tomllib.TOMLDecodeError) -> str:
         return f"格式错误：{said}"
     if where.group(1) is None:
         return f"在文件末尾格式错误：{said}"
-    return f"第{where.group(1)}行第{where.group(2)}列格式错误：{said}"
+    lines = text.splitlines()
+    row = int(where.group(1))
+    line = re.sub(r'"[^"]*"|\'[^\']*\'|#.*', "", lines[row - 1]) if 0 < row <= len(lines) else ""
+    marks = "".join(dict.fromkeys(ch for ch in line if ch in _FULL_WIDTH_MARKS))
+    hint = f"（这一行有中文标点“{'”“'.join(marks)}”，请改为英文半角标点）" if marks else ""
+    return f"第{where.group(1)}行第{where.group(2)}列格式错误：{said}{hint}"
+
+
+_FULL_WIDTH_MARKS = "，：；＝“”‘’（）［］｛｝"
 
 
 def load_scheme(name_or_path: str | Path) -> Scheme:
@@ -376,7 +385,7 @@ def load_scheme(name_or_path: str | Path) -> Scheme:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SchemeError(
-            f"考核方案文件 {path} {toml_error_text(exc)}。请按 TOML 格式修改后重试。", path=str(path)
+            f"考核方案文件 {path} {toml_error_text(exc, text)}。请按 TOML 格式修改后重试。", path=str(path)
         ) from exc
     scheme = _Loader(path, text).build(data)
     return replace(scheme, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
