@@ -155,7 +155,7 @@ def test_toml_syntax_error_says_where_and_what_in_chinese(tmp_path, line, said):
     text = str(refused.value)
     assert "第3行" in text and said in text, text
     if "甲，乙" in line:  # inside quotes a comma is the text's own
-        assert "中文标点" not in text, text
+        assert "这一行有中文标点" not in text, text
     assert not re.search(r"Invalid|Unclosed|Unterminated|Expected|Illegal|Found|Cannot|line|column", text), (
         text
     )
