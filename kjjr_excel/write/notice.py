@@ -88,7 +88,8 @@ def read_ranking(scheme: Scheme, path: Path) -> RankingBook:
             "请重新运行 kjjr rank 生成排名结果表。"
         )
     _check_unchanged(path, meta, rows)
-    published = tuple(row for _, row in rows)
+    # in 排名's order as written: rows moved by hand (each unchanged, its 序号 with it) go back to their places
+    published = tuple(sorted((row for _, row in rows), key=lambda row: row.serial))
     return RankingBook(scheme_id=scheme.id, year=int(meta.get("year") or scheme.year), rows=published)
 
 
