@@ -250,18 +250,15 @@ def rank_centers(
         past = tuple(sorted((history or {}).get(s.center.key, ()), key=lambda h: h.year))
         in_error = bool(s.center.errors) and rank is not None
         best = bests.get(s.center.key) if in_error else d.total
-        if in_error and (best is None or grade_for(scheme, best) != grade):
-            flags = _after_data_error(flags, FLAG_GRADE_PENDING)
+        flags = _grade_flag(scheme, flags, grade, best) if in_error else flags
         if scheme.delisting and grade:
             lift = _Lift(d.total, best) if in_error else None
             flags = flags + _delisting(scheme, d, decided, bests, last_rank, past, year, lift)
-        if withhold and rank is not None:
-            flags = flags + [withhold]
         hold = _hold(scheme, method, s.center, reviews_given)
         paid = bool(pay.get(s.center.key))
         held = bool(hold) and rank is not None and _money_waits(scheme, grade, paid, in_error, best)
-        if held and not withhold:
-            flags = flags + [hold]
+        if rank is not None and (withhold or held):  # nobody's money (a table not read), or this one's
+            flags = flags + [withhold or hold]
         out.append(
             RankedCenter(
                 score=s,
@@ -275,6 +272,14 @@ def rank_centers(
         )
     out.sort(key=lambda r: (r.rank is None, r.rank or 0, -r.total, r.center.code, r.center.name))
     return out
+
+
+def _grade_flag(scheme: Scheme, flags: list[str], grade: str, best: Decimal | None) -> list[str]:
+    """A ranked center in error: 等次待定 after 数据有误 when correcting could give it another grade (best:
+    _best_case, None when nothing bounds it)."""
+    if best is None or grade_for(scheme, best) != grade:
+        return _after_data_error(flags, FLAG_GRADE_PENDING)
+    return flags
 
 
 def _after_data_error(flags: list[str], flag: str) -> list[str]:

@@ -711,6 +711,18 @@ class WideSheet:
     dated: frozenset[int] = frozenset()
 
 
+def _print_wide(ws: Worksheet, widths: list[float], running: str) -> None:
+    """A wide sheet printed a few pages wide at about three quarters of full size, rather than a column or two
+    a page; every page after the first repeats 编号 and 名称 (not 排名, nor 原始数据's wide 文件), so that its
+    figures say whose they are."""
+    pages = _pages_wide(widths)
+    if pages > 1:
+        pages = _pages_wide(widths + widths[1:IDENTITY_COLUMNS] * (pages - 1))
+    print_table(ws, 0, running, pages_wide=pages)
+    if pages > 1:
+        ws.repeat_columns(1, IDENTITY_COLUMNS - 1)
+
+
 def _write_wide(
     wb: Workbook,
     fmt: _Formats,
@@ -729,15 +741,7 @@ def _write_wide(
         ws.write_string(0, col, header, fmt.header)
         ws.set_column(col, col, width)
     ws.freeze_panes(1, IDENTITY_COLUMNS)
-    # printed a few pages wide at about three quarters of full size, rather than a column or two a page;
-    # every page after the first repeats the identity columns, so that its figures say whose they are
-    widths = [width for _, width in headers]
-    pages = _pages_wide(widths)
-    if pages > 1:
-        pages = _pages_wide(widths + widths[1:IDENTITY_COLUMNS] * (pages - 1))
-    print_table(ws, 0, title + "　" + ws.name, pages_wide=pages)
-    if pages > 1:
-        ws.repeat_columns(1, IDENTITY_COLUMNS - 1)  # 编号 and 名称 (not 排名, nor 原始数据's wide 文件)
+    _print_wide(ws, [width for _, width in headers], title + "　" + ws.name)
     lines = max(
         (
             wrapped_lines("x" * longest, headers[col][1])
