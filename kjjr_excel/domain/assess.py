@@ -526,7 +526,7 @@ def _review_row(
     row: TableRow,
     resolve: Resolver,
     findings: list[Finding],
-    blank: list[tuple[str, Finding]] | None = None,
+    blank: list[tuple[str, Finding]],
 ) -> tuple[str, Review | None, str, str] | None:
     """One row of a review sheet -> (center key, review, name shown, cell of the name); None for a blank row, no
     review for a center not known (a finding)."""
@@ -537,7 +537,7 @@ def _review_row(
     cells = _review_cells(scheme, table, row, who)
     if cells.empty:
         blank_key = resolve(ident.code, ident.name)
-        if blank_key is not None and blank is not None:  # a center of the run this reviewer did not score
+        if blank_key is not None:  # a center of the run this reviewer did not score
             blank.append(
                 (
                     blank_key,

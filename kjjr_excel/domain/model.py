@@ -37,6 +37,11 @@ class CellValue(NamedTuple):
 BEIJING_TIME = timezone(timedelta(hours=8))
 
 
+def beijing_time(utc: datetime) -> datetime:
+    """A time in UTC without a zone (a workbook's saved time) as the clocks in China show it, to the second."""
+    return utc.replace(tzinfo=UTC).astimezone(BEIJING_TIME).replace(tzinfo=None, microsecond=0)
+
+
 def _utc(when: datetime | None) -> datetime | None:
     """A mail's time comparable across mails: in UTC without a zone (a time without a zone is taken as given)."""
     if when is None or when.tzinfo is None:

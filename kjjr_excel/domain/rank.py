@@ -19,6 +19,7 @@ from kjjr_excel.domain.model import CenterInput, CenterScore, HistoryRecord, Ran
 from kjjr_excel.domain.parse import fmt_decimal
 from kjjr_excel.domain.scheme import Scheme
 from kjjr_excel.domain.score import cents
+from kjjr_excel.domain.validate import UNIT_GAP
 
 FLAG_DELIST = "摘牌"
 FLAG_DELIST_WARNING = "摘牌预警"
@@ -501,8 +502,7 @@ def unsettled_note(scheme: Scheme, ranked: Sequence[RankedCenter], reviews_given
 
 # A benchmark is doubted when the checks say its figure's unit looks wrong (cross-unit-suspect), or call it
 # far out of line (value-outlier) and it is at least UNIT_GAP times the pool's median: the gap of a figure
-# typed in 千元 or 元 for 万元. A center that is only much busier than the others is not held up.
-UNIT_GAP = 1000
+# typed in 千元 or 元 for 万元 (validate.UNIT_GAP). A center that is only much busier than the others is not held up.
 
 
 def benchmark_note(scheme: Scheme, centers: Sequence[CenterInput], findings: Sequence[Finding]) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from kjjr_excel.domain.wording import agree
+from kjjr_excel.domain.wording import agree, figure_text
 from kjjr_excel.errors import SchemeError, os_error_text
 
 if TYPE_CHECKING:
@@ -1260,7 +1260,4 @@ def grades_in_remarks(remarks: str, grades: Iterable[Grade]) -> bool:
     return bool(re.search(r"[0-9]", remarks)) and any(g.name in remarks for g in grades)
 
 
-def _fmt(value: Decimal) -> str:
-    """A scheme figure as its file writes it: 0.25, 30, 100."""
-    text = f"{value.normalize():f}"
-    return text
+_fmt = figure_text  # 0.25, 30, 100: a figure as the scheme file writes it

@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import PurePosixPath
 from statistics import median
@@ -21,7 +21,7 @@ from kjjr_excel.domain.identity import (
     submission_key,
 )
 from kjjr_excel.domain.layout import layout
-from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, BEIJING_TIME, Submission
+from kjjr_excel.domain.model import ARCHIVE_SEPARATOR, Submission, beijing_time
 from kjjr_excel.domain.parse import fmt_decimal, normalise_name
 from kjjr_excel.domain.scheme import RosterEntry, Scheme
 
@@ -302,12 +302,8 @@ def _future_times(sub: Submission, now: datetime | None) -> Iterator[Finding]:
             when = f"邮件“{o.subject or '（无主题）'}”的发送时间 {o.sent_text}"
             yield Finding.make("time-in-future", file=sub.file, center=_who(sub), when=when)
     if sub.saved_at is not None and sub.saved_at > now:
-        when = f"文件中记录的保存时间 {_beijing_text(sub.saved_at)}"
+        when = f"文件中记录的保存时间 {beijing_time(sub.saved_at):%Y-%m-%d %H:%M}"
         yield Finding.make("time-in-future", file=sub.file, center=_who(sub), when=when)
-
-
-def _beijing_text(utc: datetime) -> str:
-    return utc.replace(tzinfo=UTC).astimezone(BEIJING_TIME).strftime("%Y-%m-%d %H:%M")
 
 
 def _newest(group: list[Submission], now: datetime | None = None) -> tuple[Submission | None, str]:
@@ -422,9 +418,10 @@ def _check_base(sub: Submission, field: str) -> dict[str, str]:
     return {"file": sub.file, "sheet": cv.sheet, "cell": cv.cell, "center": _who(sub), "indicator": field}
 
 
-# a figure this many times below the pool's median is out of line whatever the spread (the gap of a figure
-# typed in 千万元 or 亿元 for 万元); 0 is never (a center that did none of it)
-LOW_GAP = 1000
+# the gap of a figure typed in 元 or 千元 for 万元 (or 亿元 for 万元, the other way): a positive figure this many
+# times below the pool's median is out of line whatever the spread (0 never is: a center that did none of
+# it); rank.benchmark_note doubts a highest figure this many times above it
+UNIT_GAP = 1000
 
 
 def _outliers(scheme: Scheme, accepted: list[Submission]) -> Iterator[Finding]:
@@ -458,7 +455,7 @@ def _outliers(scheme: Scheme, accepted: list[Submission]) -> Iterator[Finding]:
             # below, a figure a thousand times smaller than the median (3 for 3亿元 in 万元), which a z-score
             # never reaches (it is at most one median away, and a wide pool's scale is larger)
             far = (x > above or x < below) and abs(x - med) / scale > threshold
-            if far or 0 < x * LOW_GAP <= med:
+            if far or 0 < x * UNIT_GAP <= med:
                 cv = sub.values[ind.id]
                 yield Finding.make(
                     "value-outlier",

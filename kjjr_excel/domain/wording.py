@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["Worded", "agree"]
+__all__ = ["Worded", "agree", "figure_text"]
 
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 # figures a sentence may give in words: 每月 (12 a year), 每季度 (4), 一次, 两名 ...
@@ -78,11 +78,13 @@ def _agree_standard(
         return text
     known = set(stated.values()) | {b for b in bounds if b is not None}
     strange = sorted({w for w in written if w not in known})
-    rule = "、".join(f"{key} = {_fmt(value)}" for key, value in missing)
+    rule = "、".join(f"{key} = {figure_text(value)}" for key, value in missing)
     if len(missing) == 1 and len(strange) == 1:
         old, new = strange[0], missing[0][1]
-        rewritten = _NUMBER.sub(lambda m: _fmt(new) if Decimal(m.group()) == old else m.group(), text)
-        notes.append(f"指标“{name}”：计分标准文字中的 {_fmt(old)} 已按计分规则（{rule}）改为 {_fmt(new)}。")
+        rewritten = _NUMBER.sub(lambda m: figure_text(new) if Decimal(m.group()) == old else m.group(), text)
+        notes.append(
+            f"指标“{name}”：计分标准文字中的 {figure_text(old)} 已按计分规则（{rule}）改为 {figure_text(new)}。"
+        )
         return rewritten
     notes.append(
         f"请核对：指标“{name}”的计分标准（standard）“{text}”与计分规则（{rule}）不一致，"
@@ -97,9 +99,9 @@ def _agree_range(name: str, text: str, low: Decimal | None, high: Decimal | None
         return text
     if (Decimal(match.group(1)), Decimal(match.group(3))) == (low, high):
         return text
-    new = f"{_fmt(low)}{match.group(2)}{_fmt(high)}"
+    new = f"{figure_text(low)}{match.group(2)}{figure_text(high)}"
     notes.append(
-        f"指标“{name}”：分值 {text} 已按计分规则（min = {_fmt(low)}、max = {_fmt(high)}）改为 {new}。"
+        f"指标“{name}”：分值 {text} 已按计分规则（min = {figure_text(low)}、max = {figure_text(high)}）改为 {new}。"
     )
     return new
 
@@ -127,6 +129,6 @@ def _chinese_number(words: str) -> int | None:
     return total + (digit or 0)
 
 
-def _fmt(value: Decimal) -> str:
-    """A figure as a scheme file writes it (0.25, 40): the module imports nothing of the package, as scheme."""
+def figure_text(value: Decimal) -> str:
+    """A scheme figure as its file writes it: 0.25, 30, 100 (scheme's own; this module imports nothing)."""
     return f"{value.normalize():f}"

@@ -300,10 +300,10 @@ class SubmissionReader:
         formulas: dict[Cell, Formula],
         where: _Where,
         findings: list[Finding],
-        looks: _Looks | None = None,
+        looks: _Looks,
     ) -> dict[str, CellValue]:
         values: dict[str, CellValue] = {}
-        percent, covered = (looks.percent, looks.covered) if looks is not None else (frozenset(), {})
+        percent, covered = looks.percent, looks.covered
         for ind in self.scheme.self_indicators:
             ref = cells.value.get(ind.id)
             if ref is None:
@@ -602,14 +602,15 @@ class _Copy:
     place: Callable[[Cell], str]
     sheet: str = ""
     grid: list[list] = field(default_factory=list)
-    cells: Cells = field(default_factory=lambda: Cells())
+    cells: Cells = field(default_factory=Cells)
 
 
 def _another_center(header: dict[str, str], other: dict[str, str]) -> str:
     """The center another table's header names when it is not the one of the table read (by code where both
     give one, else by name), as its header says it; "" when it is the same or cannot be told."""
-    mine = (header.get("center_code", "").strip().upper(), normalise_name(header.get("center_name", "")))
-    theirs = (other.get("center_code", "").strip().upper(), normalise_name(other.get("center_name", "")))
+    # compared as center_key compares them (full-width, case and spaces aside)
+    mine = (normalise_name(header.get("center_code", "")), normalise_name(header.get("center_name", "")))
+    theirs = (normalise_name(other.get("center_code", "")), normalise_name(other.get("center_name", "")))
     if mine[0] and theirs[0]:
         differs = mine[0] != theirs[0]
     else:
@@ -673,14 +674,12 @@ def _beside(found: list[Finding], grid: list[list], ref: Cell, ind: Indicator) -
 def _figure_in_row(grid: list[list], row: int, col: int) -> int | None:
     """The column of a figure on `row` outside its value cell: the first to its right, else the one just left
     of it when nothing but empty cells stands between (the label, the standard, 分值 0-10 end the search)."""
-    cells = grid[row] if row < len(grid) else []
-    for c in range(col + 1, len(cells)):
-        if _numeric_like(cells[c]):
-            return c
-    for c in range(col - 1, -1, -1):
-        if as_text(cells[c]) if c < len(cells) else "":
-            return c if _numeric_like(cells[c]) else None
-    return None
+    width = len(grid[row]) if row < len(grid) else 0
+    right = next((c for c in range(col + 1, width) if _numeric_like(_at(grid, row, c))), None)
+    if right is not None:
+        return right
+    left = next((c for c in range(col - 1, -1, -1) if as_text(_at(grid, row, c))), None)
+    return left if left is not None and _numeric_like(_at(grid, row, left)) else None
 
 
 def _other_unit_beside(grid: list[list], ref: Cell, own: str) -> tuple[Cell, str] | None:

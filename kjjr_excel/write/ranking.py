@@ -13,7 +13,7 @@ import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -31,7 +31,7 @@ from kjjr_excel.domain.findings import Finding, Severity, sorted_findings
 from kjjr_excel.domain.identity import center_key
 from kjjr_excel.domain.layout import layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
-from kjjr_excel.domain.model import BEIJING_TIME, HistoryRecord, RankedCenter, RunResult, Submission
+from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission, beijing_time
 from kjjr_excel.domain.parse import as_text, fmt_decimal
 from kjjr_excel.domain.rank import (
     FLAG_DELIST,
@@ -895,9 +895,7 @@ def _cell_value(value: Any) -> Any:
 
 def _beijing(when: datetime | None) -> datetime | None:
     """A saved time (UTC) as the clerks' clocks in China show it, to the second, as the mails' times are shown."""
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC).astimezone(BEIJING_TIME).replace(tzinfo=None, microsecond=0)
+    return None if when is None else beijing_time(when)
 
 
 def _write_rows(
