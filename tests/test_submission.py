@@ -159,6 +159,18 @@ def test_a_value_cell_covered_by_a_merge_is_an_error_not_a_hidden_figure(tmp_pat
     assert "被合并到 C13:C14 中" in found[0].message
 
 
+def test_a_merge_too_wide_to_list_cell_by_cell_still_hides_the_cells_it_covers(tmp_path):
+    """A merge over more cells than a batch lists (BookCache.COVERED_CELLS) is looked at per wanted cell: the
+    same finding, whether the batch has seen the ranges before or not."""
+    book = openpyxl.load_workbook(real_submission(tmp_path / "gd.xlsx", GD, values=good_values(GD)))
+    book[layout(GD).sheet].merge_cells("C13:J999")
+    book.save(tmp_path / "wide.xlsx")
+    found = read_submission(tmp_path / "wide.xlsx", "wide.xlsx", GD).findings
+    merged = [f for f in found if f.code == "value-merged"]
+    assert merged and {f.cell for f in merged} >= {"C14", "C15"}
+    assert all("被合并到 C13:J999 中" in f.message for f in merged)
+
+
 def test_another_center_s_sheet_in_the_workbook_is_said_and_not_compared():
     """崂山's workbook with the data sheet copied as 市北 and filled in for 市北 (LibreOffice): 崂山's figures
     are read as usual, not made errors by 市北's; a warning says the sheet is another center's and unread."""

@@ -103,7 +103,11 @@ class BookCache:
     # whether a docProps/app.xml names LibreOffice, by its directory entry (by_libreoffice)
     programs: dict[tuple, bool] = field(default_factory=dict)
 
+    # the cells merged ranges cover, by the ranges (covered)
+    merged: dict[tuple, dict[tuple[int, int], str] | None] = field(default_factory=dict)
+
     LIMIT = 256
+    COVERED_CELLS = 4096
 
     def room(self, table: T) -> T:
         """`table`, emptied first when it holds more than LIMIT entries."""
@@ -161,6 +165,18 @@ class BookCache:
         found = self.programs.get(key)
         if found is None:
             found = self.room(self.programs)[key] = _LIBREOFFICE.search(book.part(info.filename)) is not None
+        return found
+
+    def covered(
+        self, merges: Sequence[tuple[tuple[int, int], tuple[int, int]]]
+    ) -> dict[tuple[int, int], str] | None:
+        """Every cell the merged ranges cover without being a range's first cell, with its range (F13:F14):
+        the same ranges in every file written from one template, so a batch lists them once. None when the
+        ranges cover more than COVERED_CELLS cells (then merged_over looks at the wanted cells one by one)."""
+        key = tuple(merges)
+        found = self.merged.get(key, False)
+        if found is False:
+            found = self.room(self.merged)[key] = _covered_cells(key, self.COVERED_CELLS)
         return found
 
     def tags(self, wanted: set[tuple[int, int]]) -> tuple[bytes, ...]:
@@ -372,11 +388,19 @@ class Book:
     def merged_over(self, sheet: str, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
         """The wanted cells a merged range covers without being its first cell, each with the range (F13:F14):
         what such a cell holds is not shown in Excel, WPS or LibreOffice. Only for a sheet grid() loaded."""
+        if self.fmt == "ods" and wanted and sheet not in self.merges:  # calamine lists no merges of an .ods
+            self.merges[sheet] = _ods_merges(self, sheet)
+        merges = self.merges.get(sheet)
+        if not merges:
+            return {}
+        hidden = self.cache.covered(merges)
+        if hidden is not None:
+            return {rc: hidden[rc] for rc in wanted if rc in hidden}
         covered: dict[tuple[int, int], str] = {}
-        for (r0, c0), (r1, c1) in self.merges.get(sheet, ()):
+        for (r0, c0), (r1, c1) in merges:
             for r, c in wanted:
                 if r0 <= r <= r1 and c0 <= c <= c1 and (r, c) != (r0, c0):
-                    covered[(r, c)] = f"{a1(r0, c0)}:{a1(r1, c1)}"
+                    covered[(r, c)] = _range_a1(r0, c0, r1, c1)
         return covered
 
     def percent_cells(self, sheet: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -423,6 +447,26 @@ class Book:
 
 
 # ---------------------------------------------------------------------------------------------- opening
+
+
+def _range_a1(r0: int, c0: int, r1: int, c1: int) -> str:
+    return f"{a1(r0, c0)}:{a1(r1, c1)}"
+
+
+def _covered_cells(
+    merges: Sequence[tuple[tuple[int, int], tuple[int, int]]], limit: int
+) -> dict[tuple[int, int], str] | None:
+    """BookCache.covered's map, or None when the ranges cover more than `limit` cells."""
+    if sum((r1 - r0 + 1) * (c1 - c0 + 1) for (r0, c0), (r1, c1) in merges) > limit:
+        return None
+    covered: dict[tuple[int, int], str] = {}
+    for (r0, c0), (r1, c1) in merges:
+        name = _range_a1(r0, c0, r1, c1)
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    covered[(r, c)] = name
+    return covered
 
 
 def open_book(path: Path | ArchiveMember | MemberFile, display: str, cache: BookCache | None = None) -> Book:
@@ -1074,14 +1118,7 @@ def _ods_wanted_cells(
 ) -> Iterator[tuple[ElementTree.Element, tuple[int, int]]]:
     """(cell element, wanted cell it covers) of a sheet of an .ods, parsed only when one of `markers` is in
     it. Repeated rows and cells are counted, never expanded."""
-    part = book.part("content.xml")
-    if not wanted or not any(marker in part for marker in markers):
-        return
-    try:
-        root = ElementTree.fromstring(part)
-    except ElementTree.ParseError as exc:
-        raise _sheet_xml_error(book.display, sheet, exc) from None
-    table = next((t for t in root.iter(f"{_NS_TABLE}table") if t.get(f"{_NS_TABLE}name") == sheet), None)
+    table = _ods_table(book, sheet, markers) if wanted else None
     if table is None:
         return
     last_row = max(r for r, _ in wanted)
@@ -1100,6 +1137,38 @@ def _ods_wanted_cells(
         r += rows
         if r > last_row:
             break
+
+
+def _ods_table(book: Book, sheet: str, markers: tuple[bytes, ...]) -> ElementTree.Element | None:
+    """A sheet's table element in an .ods's content.xml, parsed only when one of `markers` is in the part."""
+    part = book.part("content.xml")
+    if not any(marker in part for marker in markers):
+        return None
+    try:
+        root = ElementTree.fromstring(part)
+    except ElementTree.ParseError as exc:
+        raise _sheet_xml_error(book.display, sheet, exc) from None
+    return next((t for t in root.iter(f"{_NS_TABLE}table") if t.get(f"{_NS_TABLE}name") == sheet), None)
+
+
+def _ods_merges(book: Book, sheet: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The merged ranges of an .ods sheet, as calamine lists an .xlsx's: each cell spanning rows or columns
+    (LibreOffice keeps what the cells it covers held, unseen). Repeated rows and cells are counted."""
+    table = _ods_table(book, sheet, (b"covered-table-cell",))
+    merges: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    r = 0
+    for row_el in _ods_rows(table) if table is not None else ():
+        c = 0
+        for cell_el in row_el:
+            if cell_el.tag not in _ODS_CELLS:
+                continue
+            down = int(cell_el.get(f"{_NS_TABLE}number-rows-spanned", "1") or 1)
+            across = int(cell_el.get(f"{_NS_TABLE}number-columns-spanned", "1") or 1)
+            if down > 1 or across > 1:
+                merges.append(((r, c), (r + down - 1, c + across - 1)))
+            c += int(cell_el.get(f"{_NS_TABLE}number-columns-repeated", "1") or 1)
+        r += int(row_el.get(f"{_NS_TABLE}number-rows-repeated", "1") or 1)
+    return merges
 
 
 def _ods_percent(book: Book, sheet: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:

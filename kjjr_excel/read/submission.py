@@ -686,16 +686,19 @@ def _other_unit_beside(grid: list[list], ref: Cell, own: str) -> tuple[Cell, str
     """A unit written beside a figure (the cell to its right, the unit column; or between it and its label)
     that is not the row's own unit nor one of the same meaning: its cell and the unit; None when there is
     none (a note, a number, nothing) or it agrees."""
-    if not own:
-        return None
     row, col = ref
-    beside = [col + 1]
-    for left in range(col - 1, -1, -1):  # back to the first filled cell: the label, or a unit before it
-        if _at(grid, row, left) not in ("", None):
+    if not own or row >= len(grid):
+        return None
+    cells = grid[row]
+    beside = [col + 1] if col + 1 < len(cells) else []
+    for left in range(
+        min(col, len(cells)) - 1, -1, -1
+    ):  # back to the first filled cell: the label, or a unit
+        if cells[left] not in ("", None):
             beside.append(left)
             break
     for c in beside:
-        value = _at(grid, row, c)
+        value = cells[c]
         written = _unit_text(value) if isinstance(value, str) else ""
         if written and not unit_agrees(written, normalise_name(own)):
             return (row, c), value.strip()

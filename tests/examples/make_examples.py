@@ -395,6 +395,9 @@ def _placed_wrong(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     )
     # two value cells merged (F14:F15, 信息统计及报送 over 科技金融活动): F15's 17 kept but hidden
     lo.edit(base, inbox("qd-value-cells-merged") / "崂山分中心.xlsx", "merge|1|F14:F15")
+    lo.edit(
+        base, inbox("qd-value-cells-merged-ods") / "崂山分中心.ods", "merge|1|F14:F15"
+    )  # calamine: no ranges
     # a second center's form in the same workbook: the data sheet copied and filled in for 市北
     lo.edit(
         base,
