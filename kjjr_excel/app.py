@@ -538,7 +538,8 @@ def _nothing_ranked(result: RunResult) -> str:
     if len(result.findings) > len(shown):
         lines.append("  ……（运行 kjjr validate 查看全部问题）")
     lines.append(
-        "请把各分中心报送的填报表（.xlsx、.xlsm、.xls、.ods，或装有这些文件的 .zip）放入输入文件夹后重新运行。"
+        f"请把各{result.scheme.center_label}报送的填报表（.xlsx、.xlsm、.xls、.ods，或装有这些文件的 .zip）"
+        "放入输入文件夹后重新运行。"
     )
     return "\n".join(lines)
 

@@ -91,8 +91,9 @@ def write_book(
     *,
     explain: bool = True,
     title: str | None = None,
+    year_label: str = "考核年度",
 ) -> Path:
-    """Our ranking workbook's shape: 排名 (title row 1, headers row 2) and 说明 ('考核年度', year)."""
+    """Our ranking workbook's shape: 排名 (title row 1, headers row 2) and 说明 (the year label, year)."""
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("排名")
     ws.write_string(0, 0, title if title is not None else f"{year}年度青岛市科技金融服务分中心考核结果")
@@ -109,7 +110,7 @@ def write_book(
         info.write_row(0, 0, ("项目", "内容"))
         info.write_string(1, 0, "考核方案")
         info.write_string(1, 1, QD.name)
-        info.write_string(2, 0, "考核年度")
+        info.write_string(2, 0, year_label)
         info.write_number(2, 1, year)
     wb.close()
     return path
@@ -334,6 +335,18 @@ def test_a_history_without_the_year_before_or_without_a_center_says_so(tmp_path:
     gap = [f for f in history.findings if f.code in GAPS]
     assert [(f.code, f.center) for f in gap] == [("history-center-missing", "QD02分中心")]
     assert load_history([], keys(centers), year=2017).findings == []
+    # worded with the scheme's label, and no number of years (a scheme may delist after three)
+    history = load_history([last], keys(centers), year=2017, center_label="服务站")
+    said = next(f.message for f in history.findings if f.code == "history-center-missing")
+    assert "如该服务站那一年参加了考核" in said and "两年" not in said and "分中心那一年" not in said
+
+
+def test_the_year_is_read_under_the_scheme_s_label(tmp_path: Path) -> None:
+    """说明 names the year by the scheme's label (Guangdong: 评估年度); its parameter 方案默认… is not the run's."""
+    book = write_book(
+        tmp_path / "b.xlsx", 2019, [(1, "QD01", "QD01分中心", "合格")], title="结果", year_label="评估年度"
+    )
+    assert load_history([book], keys([center("QD01", 1)]), year=2020).years == [2019]
 
 
 def test_explanation_sheet_wins_over_the_title(tmp_path: Path) -> None:

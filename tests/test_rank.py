@@ -394,3 +394,13 @@ def test_a_center_that_is_last_but_for_a_center_with_figures_to_correct_waits_fo
     settled = [scored("A", "67.5"), scored("B", "61.5"), scored("C", "51.5")]
     by = {r.center.key: r for r in rank_centers(QD, settled, history=hist, year=2017)}
     assert not any(f.startswith("摘牌") for f in by["B"].flags)
+
+
+def test_a_grade_the_scheme_pays_nothing_takes_no_share_of_a_budget():
+    """A budget is shared by the grades whose amount is more than 0: 合格 set to 0 is paid nothing, and the
+    floor goes to the grades above it only."""
+    amounts = {**QD.subsidy_amounts, "合格": D(0)}
+    scheme = replace(QD, subsidy_budget=D(100), subsidy_amounts=amounts)
+    pay = subsidies(scheme, [("A", D(90), "优秀"), ("B", D(80), "良好"), ("C", D(65), "合格")])
+    assert pay["C"] == 0 and pay["A"] + pay["B"] == D(100) and pay["A"] > pay["B"] >= D(20)
+    assert scheme.lowest_paid_grade == "良好" and QD.lowest_paid_grade == "合格"

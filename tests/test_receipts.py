@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -242,3 +243,7 @@ def test_our_own_feedback_workbooks_in_an_inbox_are_said_to_be_ours(tmp_path):
     } | {name: "own-output" for name in said if name.startswith("回执_")}
     assert {severity for _, severity, _ in said.values()} == {"提示"}
     assert said["校验报告.xlsx"][2] == "这是本工具生成的校验报告，不是填报表，未作为报送文件读取。"
+    # the payment list is named as the scheme titles it (an office's 奖励资金拨付清单)
+    titled = replace(load_scheme("qingdao"), publish={"payment_title": "奖励资金拨付清单"})
+    payment = next(f for f in ingest(titled, [copied]).findings if f.file.endswith("补助发放清单.xlsx"))
+    assert payment.message.startswith("这是本工具生成的奖励资金拨付清单，")

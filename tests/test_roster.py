@@ -109,3 +109,9 @@ def test_a_workbook_that_is_no_workbook_is_refused_with_the_reason(tmp_path):
     with pytest.raises(RosterError, match="无法读取") as raised:
         read_roster(path)
     assert str(path) in str(raised.value)
+
+
+def test_the_host_unit_is_read_under_its_other_names(tmp_path):
+    """An office's own roster calls the host unit 承建单位, 运营单位…: read as 依托单位, not dropped."""
+    path = csv_file(tmp_path, "序号,代码,服务站名称,承建单位\n1,WF01,潍坊服务站,潍坊市科技局\n")
+    assert read_roster(path, center_label="服务站")[0].host_unit == "潍坊市科技局"

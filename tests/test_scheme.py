@@ -536,3 +536,43 @@ def test_money_finer_than_a_hundred_yuan_is_refused(tmp_path):
     assert "最多保留2位小数" in str(exc.value)
     path.write_text(text.replace("budget = 200.005 ", "budget = 200.05 "), encoding="utf-8")
     assert load_scheme(path).subsidy_budget == D("200.05")
+
+
+@pytest.mark.parametrize("label", ["补贴金额（元）", "奖励资金(单位：千元)"])
+def test_a_subsidy_label_in_another_unit_than_wan_yuan_is_refused(tmp_path, label):
+    """Amounts are 万元 everywhere (排名, 公示, the capitals on the 发放清单): a scheme whose label says 元 would
+    print 50000 as 伍亿元整. Refused at the label with what to change; （万元） and no unit load."""
+    path, text = _edit(tmp_path, "qingdao-2017", 'label = "补助金额（万元）"', f'label = "{label}"')
+    err = _refused(path)
+    assert err.key == "subsidy.label" and err.line == _line_of(text, f'label = "{label}"')
+    assert "一律以万元计" in str(err) and "（万元）" in str(err)
+    path.write_text(text.replace(f'label = "{label}"', 'label = "补助金额"'), encoding="utf-8")
+    assert load_scheme(path).subsidy_label == "补助金额"
+
+
+def test_a_budget_with_no_grade_paid_is_refused(tmp_path):
+    """With a total budget the grades whose amount is more than 0 share it: all amounts 0 would pay nobody."""
+    text = copy_scheme(tmp_path, "qingdao-2017").read_text(encoding="utf-8")
+    path, text = _edit(
+        tmp_path,
+        "qingdao-2017",
+        '"优秀" = 20, "良好" = 20, "合格" = 20',
+        '"优秀" = 0, "良好" = 0, "合格" = 0',
+    )
+    path.write_text(text.replace("budget = 0 ", "budget = 100 ").replace("floor = 20", "floor = 0"), "utf-8")
+    err = _refused(path)
+    assert err.key == "subsidy.amounts" and "没有一个等次的金额大于0" in str(err)
+
+
+@pytest.mark.parametrize("text", ["", "# 只有注释\n\n", "\ufeff"])
+def test_an_empty_scheme_file_is_said_to_be_empty(tmp_path, text):
+    path = tmp_path / "空.toml"
+    path.write_text(text, encoding="utf-8")
+    err = _refused(path)
+    assert "是空的" in str(err) and "kjjr scheme new" in str(err)
+
+
+def test_a_result_title_starting_with_nian_du_is_not_printed_twice(tmp_path):
+    """Titles read {subject}{year}年度{result_title}: 年度评估结果 would print 2023年度年度评估结果."""
+    path, _ = _edit(tmp_path, "qingdao-2017", 'result_title = "考核结果"', 'result_title = "年度评估结果"')
+    assert load_scheme(path).result_title == "评估结果"

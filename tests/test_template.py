@@ -171,6 +171,19 @@ def test_protection_print_and_fonts(tmp_path, scheme):
     assert ws.cell(lay.table_header_row + 1, 1).font.name == "黑体"
 
 
+def test_a_roster_without_the_host_unit_leaves_it_for_the_clerk(tmp_path, scheme):
+    """A roster with no 依托单位 column: the per-center form locks the name and code, and leaves 依托单位 open
+    (validated) for the clerk, not locked and empty."""
+    wb = openpyxl.load_workbook(
+        write_submission(tmp_path / "t.xlsx", scheme, center=RosterEntry("X01", "测试"))
+    )
+    lay = layout(scheme)
+    ws = wb[lay.sheet]
+    host = (lay.header_rows["host_unit"] + 1, lay.header_value_col + 1)
+    assert host in unlocked_cells(ws) and host in dv_cells(ws)
+    assert ws[lay.header_cell("center_name")].protection.locked
+
+
 def test_center_is_locked_and_text_stays_text(tmp_path):
     center = RosterEntry("QD01", '=HYPERLINK("http://x","点我")', "+1-2")
     path = write_submission(tmp_path / "c.xlsx", QD, center=center, year=2018)

@@ -22,7 +22,7 @@ def parameters(scheme: Scheme) -> list[Parameter]:
     rows: list[tuple[str, str, str]] = [
         ("考核方案", f"{scheme.name}（{scheme.id}，版本 {scheme.version}）", "方案文件"),
         ("依据", scheme.document, "通知原文"),
-        ("考核年度", str(scheme.year), "方案文件"),
+        (scheme.year_label, str(scheme.year), "方案文件"),
     ]
     if scheme.period:
         rows.append(("评估周期", scheme.for_year(scheme.year).period, "通知原文"))  # {year}: the scheme's
@@ -44,11 +44,9 @@ def parameters(scheme: Scheme) -> list[Parameter]:
             rows.append(
                 (f"等次：{g.name}", _quota_text(scheme.grades, g, scheme.center_label), src("grading"))
             )
-    lowest_paid = next((g.name for g in reversed(scheme.grades) if not g.failing), "")
     if scheme.subsidy_floor:
-        rows.append(
-            (f"补助下限（万元，{lowest_paid}及以上）", fmt_decimal(scheme.subsidy_floor), src("subsidy"))
-        )
+        floor = f"{scheme.money_word}下限（万元，{scheme.lowest_paid_grade}及以上）"
+        rows.append((floor, fmt_decimal(scheme.subsidy_floor), src("subsidy")))
     # with a total budget the amounts per grade are not what is paid: the budget rows below say what is
     for name, amount in () if scheme.subsidy_budget else scheme.subsidy_amounts.items():
         rows.append((f"{scheme.subsidy_label}：{name}", fmt_decimal(amount), src("subsidy.amounts")))

@@ -412,7 +412,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "history-center-missing": (
             N,
-            "历年结果中没有“{name}”{year}年度的记录：按没有往年结果计（不会因连续两年而摘牌）。如该分中心那一年参加了考核，请核对名称和编号。",
+            "历年结果中没有“{name}”{year}年度的记录：按没有往年结果计（不据此连续计算摘牌）。如该{center_label}那一年参加了考核，请核对名称和编号。",
         ),
         "history-provisional": (
             W,

@@ -127,7 +127,7 @@ def failing_grade(scheme: Scheme) -> str:
 def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[str, Decimal]:
     """Subsidy per center key from (key, total, grade). With a budget: the floor to each qualifying center
     and the rest shared in proportion to score, to the 0.01 万元 by largest remainder (the sum is exact)."""
-    qualifying = [(k, t, g) for k, t, g in entries if g != scheme.failing_grade]
+    qualifying = [(k, t, g) for k, t, g in entries if scheme.paid(g)]
     out = {k: Decimal(0) for k, _, _ in entries}
     if not scheme.subsidy_budget or not qualifying:
         for k, _, g in qualifying:
@@ -148,8 +148,8 @@ def subsidies(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> dict[s
 
 
 def qualifying_count(scheme: Scheme, ranked: Sequence[RankedCenter]) -> int:
-    """How many ranked centers a grade above the failing one qualifies for money."""
-    return sum(1 for r in ranked if r.rank is not None and r.grade != scheme.failing_grade)
+    """How many ranked centers have a grade that is paid (Scheme.paid)."""
+    return sum(1 for r in ranked if r.rank is not None and scheme.paid(r.grade))
 
 
 def even_share(scheme: Scheme, qualifying: int) -> Decimal:
@@ -196,7 +196,7 @@ def budget_left(scheme: Scheme, entries: list[tuple[str, Decimal, str]]) -> Deci
     and when the floors take it all: then it is shared evenly, as the foot says)."""
     if not scheme.subsidy_budget:
         return Decimal(0)
-    qualifying = sum(1 for _, _, g in entries if g != scheme.failing_grade)
+    qualifying = sum(1 for _, _, g in entries if scheme.paid(g))
     if not qualifying or not floors_covered(scheme, qualifying):
         return Decimal(0)
     return scheme.subsidy_budget - sum(subsidies(scheme, entries).values())

@@ -238,17 +238,23 @@ class Scheme:
     @property
     def money_word(self) -> str:
         """What the scheme calls the money, as in 补助暂缓 or 不予支持: its label without 金额."""
-        return self.money_label.removesuffix("金额") or self.money_label
+        return _money_word(self.subsidy_label)
 
     @property
     def failing_grade(self) -> str:
         """The name of the failing grade (the loader makes it the last, and the only one)."""
         return self.grades[-1].name
 
+    def paid(self, grade: str) -> bool:
+        """Whether a grade is paid: not the failing one, and its amount is more than 0 (with a total budget too:
+        a grade the scheme gives 0 takes no share of it)."""
+        return grade != self.failing_grade and self.subsidy_amounts.get(grade, Decimal(0)) > 0
+
     @property
     def lowest_paid_grade(self) -> str:
-        """The lowest grade that is paid (the one above the failing grade: 合格)."""
-        return next(g.name for g in reversed(self.grades) if not g.failing)
+        """The lowest grade that is paid (合格), else the one above the failing grade."""
+        unfailing = [g.name for g in reversed(self.grades) if not g.failing]
+        return next((g for g in unfailing if self.paid(g)), unfailing[0])
 
     @property
     def remarks_grade_the_centers(self) -> bool:
@@ -387,6 +393,12 @@ def load_scheme(name_or_path: str | Path) -> Scheme:
         raise SchemeError(
             f"考核方案文件 {path} {toml_error_text(exc, text)}。请按 TOML 格式修改后重试。", path=str(path)
         ) from exc
+    if not data:
+        raise SchemeError(
+            f"考核方案文件 {path} 是空的（没有任何设置，只有空白或注释）。请用 kjjr scheme new 从内置方案复制一份，"
+            "修改后重试。",
+            path=str(path),
+        )
     scheme = _Loader(path, text).build(data)
     return replace(scheme, path=str(path), sha256=hashlib.sha256(raw).hexdigest())
 
@@ -597,6 +609,16 @@ class _Loader:
         grades: tuple[Grade, ...] = fields["grades"]
         names = [g.name for g in grades]
         subsidy = tables["subsidy"] = top.table("subsidy")
+        label = subsidy.text("label")
+        word = _money_word(label)
+        unit = _money_unit(label)
+        if unit not in ("", "万元"):
+            raise subsidy.fail(
+                "label",
+                f"写的单位是“{unit}”，而金额（amounts、floor、budget）一律以万元计，排名表、公示和发放清单都按万元"
+                f"写（大写金额也按万元换算）：请把金额换算为万元（如 50000 元写为 5），并把 label 改为"
+                f"“{label.split('（', 1)[0].split('(', 1)[0]}（万元）”",
+            )
         amounts_table = subsidy.table("amounts")
         amounts: dict[str, Decimal] = {}
         for name in amounts_table.data:
@@ -609,23 +631,29 @@ class _Loader:
             if g.name not in amounts and not g.failing:
                 raise self.fail(amounts_table.path, f"缺少等次“{g.name}”的金额")
             if g.failing and amounts.get(g.name):
-                raise self.fail((*amounts_table.path, g.name), f"不合格等次（{g.name}）不给予补助，金额应为0")
+                raise self.fail((*amounts_table.path, g.name), f"最低等次（{g.name}）不给予{word}，金额应为0")
         amounts_table.done()
         floor = subsidy.money("floor", Decimal(0))
         budget = subsidy.money("budget", Decimal(0))
+        if budget and not any(amounts.values()):
+            raise self.fail(
+                amounts_table.path,
+                f"有总额（budget = {_fmt(budget)}）时，金额大于0的等次参加分配，金额为0的等次不分配；"
+                "现在没有一个等次的金额大于0：请把参加分配的等次的金额写为大于0的数（如其保底金额）",
+            )
         # without a budget the amounts are what is paid: one under the floor would print a 下限 nobody gets
         short = [g for g in grades if not g.failing and not budget and amounts[g.name] < floor]
         if short:
             raise self.fail(
                 (*amounts_table.path, short[0].name),
-                f"等次“{short[0].name}”的金额 {_fmt(amounts[short[0].name])} 低于补助下限 floor = {_fmt(floor)}"
+                f"等次“{short[0].name}”的金额 {_fmt(amounts[short[0].name])} 低于{word}下限 floor = {_fmt(floor)}"
                 f"（{grades[-1].name}以外的等次至少给予的金额）；请提高该等次的金额，或降低 floor",
             )
         fields.update(
             subsidy_amounts=amounts,
             subsidy_floor=floor,
             subsidy_budget=budget,
-            subsidy_label=subsidy.text("label"),
+            subsidy_label=label,
         )
 
     def handling(self, top: _Table, head: _Table, tables: dict[str, _Table], fields: dict[str, Any]) -> None:
@@ -751,7 +779,8 @@ class _Loader:
             title=head.text("title"),
             issuer=head.text("issuer", ""),
             document=head.text("document", ""),
-            result_title=head.text("result_title", "考核结果"),
+            # titled "{subject}{year}年度{result_title}": a title starting 年度 would print 年度年度
+            result_title=head.text("result_title", "考核结果").removeprefix("年度") or "考核结果",
             total_label=head.text("total_label", "总分"),
             aliases=head.texts("aliases"),
             period=head.text("period", ""),
@@ -1070,6 +1099,24 @@ class _Loader:
         if not entries:
             raise SchemeError(f"方案的名录文件 {path} 中没有任何名单。")
         return tuple(entries)
+
+
+def _money_word(label: str) -> str:
+    """What a subsidy label calls the money (补助金额（万元） -> 补助), as Scheme.money_word."""
+    name = label.split("（", 1)[0]
+    return name.removesuffix("金额") or name
+
+
+_MONEY_UNITS = ("元", "千元", "万元", "百万元", "亿元")  # parse.MONEY_UNITS (scheme imports no parser)
+_LABEL_UNIT = re.compile(r"[（(]\s*(?:单位\s*[:：]\s*)?([^（）()]*?)\s*[）)]")
+
+
+def _money_unit(label: str) -> str:
+    """The unit of money a subsidy label names in brackets (（万元）, (元), （单位：元）), '' when none."""
+    for inner in _LABEL_UNIT.findall(label):
+        if inner in _MONEY_UNITS or inner == "万":
+            return "万元" if inner == "万" else inner
+    return ""
 
 
 def say_year(text: str, year: int) -> str:

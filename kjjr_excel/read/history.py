@@ -141,11 +141,11 @@ def load_history(
     for (key, _), row in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         history.records.setdefault(key, []).append(row.record())
     if paths:
-        history.findings.extend(_gaps(history, centers, year))
+        history.findings.extend(_gaps(history, centers, year, center_label or "单位"))
     return history
 
 
-def _gaps(history: History, centers: Sequence[CenterRef], year: int) -> list[Finding]:
+def _gaps(history: History, centers: Sequence[CenterRef], year: int, center_label: str) -> list[Finding]:
     """What the history given lacks for this run: the year before (a wrong file: nothing consecutive can be
     told), or a center's record of it (that center is judged as if new). Said, not guessed."""
     if any(f.code == "history-unreadable" for f in history.findings):
@@ -156,7 +156,13 @@ def _gaps(history: History, centers: Sequence[CenterRef], year: int) -> list[Fin
         return [Finding.make("history-year-missing", year=before, found=found)]
     had = {key for key, records in history.records.items() if any(r.year == before for r in records)}
     return [
-        Finding.make("history-center-missing", center=c.name or c.code, name=c.name or c.code, year=before)
+        Finding.make(
+            "history-center-missing",
+            center=c.name or c.code,
+            name=c.name or c.code,
+            year=before,
+            center_label=center_label,
+        )
         for c in centers
         if c.key not in had
     ]
@@ -293,13 +299,20 @@ def _read_sheets(path: Path) -> list[Sheet]:
         raise _Unreadable(refused.detail.rstrip("。")) from None
 
 
+def _year_row(label: str) -> bool:
+    """Whether a 说明 row is the run's year: the scheme's year label (考核年度, 评估年度, 评价年份), not the
+    parameter 方案默认考核年度 further down."""
+    return label.endswith(("年度", "年份")) and not label.startswith("方案默认") and len(label) <= 8
+
+
 def _file_year(sheets: Sequence[Sheet], above_header: Sequence[Sequence[object]]) -> int | None:
-    """The year of one of our ranking workbooks: 说明/考核年度 first, else 'YYYY年度' in the title rows."""
+    """The year of one of our ranking workbooks: 说明's year row (考核年度, 评估年度) first, else 'YYYY年度' in
+    the title rows."""
     for sheet in sheets:
         if sheet.name != "说明":
             continue
         for row in sheet.rows:
-            if len(row) >= 2 and normalise_name(as_text(row[0])) == "考核年度":
+            if len(row) >= 2 and _year_row(normalise_name(as_text(row[0]))):
                 found = parse_year(row[1])
                 if found:
                     return found

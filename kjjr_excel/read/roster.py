@@ -23,7 +23,16 @@ from kjjr_excel.read.tables import (
 # a roster's own columns besides the code and the name (identity.ALIASES)
 COLUMNS = MappingProxyType(
     {
-        "host_unit": ("依托单位", "host_unit"),
+        "host_unit": (
+            "依托单位",
+            "依托机构",
+            "承建单位",
+            "建设单位",
+            "运营单位",
+            "运营机构",
+            "主办单位",
+            "host_unit",
+        ),
         "number": ("序号",),
         "contact": ("联系人", "联系方式", "contact"),
         "phone": ("电话", "联系电话", "手机", "phone"),

@@ -756,7 +756,10 @@ def _meta_refusal(meta: dict[str, str], scheme: Scheme, display: str) -> Finding
     if kind == "ranking":
         return Finding.make("ranking-workbook", file=display)
     if kind in OUTPUT_KINDS:
-        return Finding.make("own-output", file=display, what=OUTPUT_KINDS[kind])
+        what = OUTPUT_KINDS[kind]
+        if kind == "payment":  # by the title the scheme gives it (奖励资金拨付清单)
+            what = scheme.publish.get("payment_title") or what
+        return Finding.make("own-output", file=display, what=what)
     if kind and kind != "submission":
         what = {"assessment": "考核方评价表", "review": "评审表"}.get(kind, f"“{kind}”表")
         return Finding.make("not-submission", file=display, what=what)

@@ -574,7 +574,7 @@ def _pay_rule(scheme: Scheme, paid: int = 0, left: Decimal = Decimal(0)) -> str:
     """The foot's line on the money: the amount per grade, or (with a total budget) how the total is shared."""
     money = scheme.money_label
     if scheme.subsidy_budget:
-        unpaid = scheme.failing_grade
+        unpaid = "、".join(g.name for g in scheme.grades if not scheme.paid(g.name))
         lowest_paid = scheme.lowest_paid_grade
         budget, floor = fmt_decimal(scheme.subsidy_budget), fmt_decimal(scheme.subsidy_floor)
         pay = (
@@ -1391,7 +1391,7 @@ def _notes_run(notes: _NotesSheet, result: RunResult, run_time: datetime) -> Non
     ws.write_string(notes.row, 1, "内容", fmt.header)
     notes.skip()
     notes.put(["考核方案", f"{scheme.name}（{scheme.id}，版本 {scheme.version}）"])
-    ws.write_string(notes.row, 0, "考核年度", fmt.plain)
+    ws.write_string(notes.row, 0, scheme.year_label, fmt.plain)  # read back by history._file_year
     ws.write_number(notes.row, 1, result.year, fmt.year)
     notes.skip()
     notes.put(["运行时间", run_time.strftime("%Y-%m-%d %H:%M:%S")])
@@ -1447,8 +1447,8 @@ def _write_notes(wb: Workbook, fmt: _Formats, result: RunResult, run_time: datet
     notes.put(["考核参数"], fmt.section)
     notes.put(["参数", "取值", "来源"], fmt.header)
     for name, value, source in result.parameters:
-        # the scheme's own year is its default; the year of this run is the 考核年度 row above
-        notes.put([("方案默认考核年度" if name == "考核年度" else name), value, source])
+        # the scheme's own year is its default; the year of this run is the row above
+        notes.put([(f"方案默认{name}" if name == result.scheme.year_label else name), value, source])
     notes.skip()
     _notes_files(notes, result)
     for col, width in enumerate(notes.widths):

@@ -222,18 +222,19 @@ def _text_validation(title: str, message: str, limit: int = 60) -> dict:
     }
 
 
-_DATE_VALIDATION = MappingProxyType(
-    {
+def _date_validation(year: int) -> dict:
+    """The 填报日期 cell's validation; its example is early in the year after the one assessed (2017: 2018-01-15)."""
+    example = f"{year + 1}-01-15"
+    return {
         "validate": "date",
         "criteria": "between",
         "minimum": date(2000, 1, 1),
         "maximum": date(2100, 12, 31),
         "input_title": "填报日期",
-        "input_message": "填写日期，例如 2018-01-15。",
+        "input_message": f"填写日期，例如 {example}。",
         "error_title": "日期格式不正确",
-        "error_message": "请填写日期，例如 2018-01-15。",
+        "error_message": f"请填写日期，例如 {example}。",
     }
-)
 
 
 def _protect(ws) -> None:
@@ -496,7 +497,7 @@ def write_submission(
     ws.set_row(row, 24)
     for col, text in enumerate(lay.columns):
         ws.write_string(row, col, text, fmts["th"])
-    inputs = _header_inputs(lay, center is not None)
+    inputs = _header_inputs(lay, center)
     # header inputs count for completeness; the cached result needs to know which were pre-filled
     known = {**(values or {}), **{f"header:{k}": v for k, v in (header or {}).items()}}
     if relative:
@@ -564,9 +565,11 @@ def _header_block(
 ) -> None:
     label_end = max(lay.header_label_col, lay.header_value_col - 1)
     last_col = lay.width - 1
-    fixed = {"report_year": year}
+    fixed: dict[str, int | str] = {"report_year": year}
     if center is not None:
-        fixed.update(center_name=center.name, center_code=center.code, host_unit=center.host_unit)
+        fixed.update(center_name=center.name, center_code=center.code)
+        if center.host_unit:  # a roster without the host unit leaves it to the clerk
+            fixed.update(host_unit=center.host_unit)
     for field, row in lay.header_rows.items():
         ws.set_row(row, 20)
         label = lay.header_labels[field]
@@ -588,7 +591,7 @@ def _header_block(
         elif given is not None:
             _write_raw(ws, row, c1, given, fmt, fmts["input_date"])
         if field == "fill_date":
-            ws.data_validation(row, c1, row, c1, dict(_DATE_VALIDATION))
+            ws.data_validation(row, c1, row, c1, _date_validation(year))
         else:
             ws.data_validation(
                 row, c1, row, c1, _text_validation(label, _HEADER_HELP.get(field, f"填写{label}。"))
@@ -710,8 +713,11 @@ def _input_ranges(lay: Layout, scheme: Scheme, header_inputs: Sequence[str]) -> 
     return ranges + [a1(lay.header_rows[f], lay.header_value_col) for f in header_inputs]
 
 
-def _header_inputs(lay: Layout, center: bool) -> list[str]:
-    fixed = {"report_year"} | ({"center_name", "center_code", "host_unit"} if center else set())
+def _header_inputs(lay: Layout, center: RosterEntry | None) -> list[str]:
+    """The header fields the clerk fills: all but the year, and the roster's name, code and host unit."""
+    fixed = {"report_year"}
+    if center is not None:
+        fixed |= {"center_name", "center_code"} | ({"host_unit"} if center.host_unit else set())
     return [f for f in lay.header_rows if f not in fixed]
 
 
