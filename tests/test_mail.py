@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -452,6 +453,80 @@ def test_duplicates_by_mail_are_decided_by_sent_time_when_saved_times_disagree(t
     assert [s.file for s in accepted] == ["2.eml › b.xlsx"]
     dup = [f for f in findings if f.code == "duplicate-submission"]
     assert dup and "邮件发送时间" in dup[0].message
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("Mon, 08 Jan 2018 11:00:00", "2018-01-08 11:00"),  # no zone: Beijing time
+        ("Wed, 10 Jan 2018 11:00:00 GMT+0800", "2018-01-10 11:00"),  # Python alone drops the +0800
+        ("Wed, 10 Jan 2018 20:00:00 CST", "2018-01-10 20:00"),  # China Standard Time, not US Central
+        ("Mon, 08 Jan 2018 03:00:00 -0000", "2018-01-08 11:00"),  # UTC, the sender's zone unknown
+        ("Mon, 08 Jan 2018 03:00:00 GMT", "2018-01-08 11:00"),
+        ("Mon, 08 Jan 2018 11:00:00 +0800 (CST)", "2018-01-08 11:00"),
+        ("2018-01-08 11:00:00", "2018-01-08 11:00"),
+        ("Fri, 31 Dec 9999 23:00:00 -1200", "（发送时间不详）"),  # out of range: unknown, never a crash
+        ("31 Feb 2018 11:00:00 +0800", "（发送时间不详）"),
+    ],
+)
+def test_a_mail_s_date_is_read_as_chinese_mail_programs_mean_it(raw, shown):
+    from kjjr_excel.domain.model import MailOrigin
+    from kjjr_excel.read.mail import mail_time
+
+    assert MailOrigin(file="m.eml", sent_at=mail_time(raw)).sent_text == shown
+
+
+def test_a_correction_dated_with_a_zone_beats_an_original_dated_without_one(tmp_path):
+    """The first mail says 11:00 with no zone (Beijing time), the correction 15:00 +0800: the correction is the
+    later one, as both are shown; a mail dated year 9999 beside them does not stop the batch."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first = mail("张三 <zs@example.cn>", "报送", [("a.xlsx", workbook(tmp_path, "QD01", "市南区分中心", 40))])
+    fixed = mail(
+        "张三 <zs@example.cn>", "修改后", [("b.xlsx", workbook(tmp_path, "QD01", "市南区分中心", 45))]
+    )
+    odd = mail("李四 <ls@example.cn>", "报送", [("c.xlsx", workbook(tmp_path, "QD02", "市北区分中心", 45))])
+    dates = (
+        "Mon, 08 Jan 2018 11:00:00",
+        "Mon, 08 Jan 2018 15:00:00 +0800",
+        "Fri, 31 Dec 9999 23:00:00 -1200",
+    )
+    for n, (msg, date) in enumerate(zip((first, fixed, odd), dates, strict=True), 1):
+        raw = re.sub(rb"(?m)^Date: .*$", b"Date: " + date.encode(), msg.as_bytes(), count=1)
+        (inbox / f"{n}.eml").write_bytes(raw)  # as written: the email package would add -0000
+    result = ingest(QD, [inbox])
+    accepted, _ = validate(QD, result.submissions, year=2017)
+    assert sorted(s.file for s in accepted) == ["2.eml › b.xlsx", "3.eml › c.xlsx"]
+
+
+@pytest.mark.parametrize("name", ["收件箱导出.eml", "收件箱.mbox", "Inbox"])
+def test_a_mailbox_of_several_mails_is_read_mail_by_mail(tmp_path, name):
+    """An mbox (Thunderbird keeps a folder as one, named Inbox; an export may say .eml or .mbox) holds mails
+    one after another, each after a "From " line: every mail is read, none dropped after the first."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    centers = [("QD01", "市南区分中心"), ("QD02", "市北区分中心"), ("QD04", "崂山区分中心")]
+    mails = [
+        mail(f"{code} <{code.lower()}@example.cn>", "报送", [(f"{code}.xlsx", workbook(tmp_path, code, who))])
+        for code, who in centers
+    ]
+    text = b"".join(
+        b"From - Mon Jan 08 11:00:00 2018\n" + m.as_bytes().replace(b"\r\n", b"\n") + b"\n" for m in mails
+    )
+    (inbox / name).write_bytes(text)
+    result = ingest(QD, [inbox])
+    assert sorted(s.center_code for s in result.submissions) == ["QD01", "QD02", "QD04"]
+    assert sorted(s.file for s in result.submissions) == [
+        f"{name} › 第{n}封邮件 › {code}.xlsx" for n, (code, _) in enumerate(centers, 1)
+    ]
+    said = [f for f in result.findings if f.code == "mail-mailbox"]
+    assert len(said) == 1 and "其中有 3 封邮件" in said[0].message
+    one = inbox / "one.eml"  # a single saved mail that starts with a "From " line is one mail
+    (inbox / name).unlink()
+    one.write_bytes(b"From - Mon Jan 08 11:00:00 2018\n" + mails[0].as_bytes())
+    result = ingest(QD, [inbox])
+    assert [s.file for s in result.submissions] == ["one.eml › QD01.xlsx"]
+    assert not [f for f in result.findings if f.code == "mail-mailbox"]
 
 
 def test_outlook_msg_fixture_is_read(tmp_path):

@@ -252,6 +252,7 @@ FIXTURES = {
     "mail-unsafe": "test_mail.py::test_a_mail_with_too_many_attachments_is_read_in_part",
     "mail-nested-too-deep": "test_mail.py::test_forwarded_mail_is_read_one_level_deep",
     "mail-draft": "test_mail.py::test_our_own_draft_saved_into_the_inbox_is_not_a_submission",
+    "mail-mailbox": "test_mail.py::test_a_mailbox_of_several_mails_is_read_mail_by_mail",
     "attachment-duplicate": "test_mail.py::test_same_attachment_in_two_mails_is_one_submission_naming_both",
     "file-skipped": "test_ingest.py::test_collect_files_skips_lock_hidden_and_non_spreadsheets",
     "file-other-format": "test_inbox.py::test_a_form_in_a_format_not_read_is_a_warning_that_says_how_to_resave",

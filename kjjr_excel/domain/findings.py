@@ -108,6 +108,10 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "邮件文件无法读取（{detail}）。请在邮件程序中打开这封邮件，重新“另存为”.eml 文件，或直接保存其附件。",
         ),
+        "mail-mailbox": (
+            N,
+            "这是一个邮箱文件（mbox，邮件程序的收件箱导出），其中有 {count} 封邮件，已逐封读取（“第几封邮件”即文件中的顺序）。",
+        ),
         "mail-no-attachment": (
             W,
             "{sender} 于 {sent} 发来的邮件“{subject}”没有可读取的Excel附件，填报表需要作为附件重新发送。",

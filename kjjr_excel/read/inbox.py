@@ -32,7 +32,7 @@ from kjjr_excel.read import guards
 
 __all__ = ["ArchiveMember", "ARCHIVE_SEPARATOR", "SPREADSHEET_SUFFIXES", "collect_files", "member_bytes"]
 
-MAIL_SUFFIXES = (".eml", ".msg")
+MAIL_SUFFIXES = (".eml", ".msg", ".mbox")  # .mbox: mails one after another (Thunderbird's folders)
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlt", ".et", ".ods", ".ots")
 ARCHIVE_SUFFIXES = (".zip",)
 UNREAD_ARCHIVES = (".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz")
@@ -422,7 +422,19 @@ class _Collector:
         except OSError as exc:  # _read_file's own (Chinese) message
             self.unreadable(Finding.make("mail-unreadable", file=display, detail=str(exc)), _size(path))
             return
-        from kjjr_excel.read.mail import read_mail  # email's modules: only for an inbox with mail
+        from kjjr_excel.read.mail import mbox_mails  # email's modules: only for an inbox with mail
+
+        mails = mbox_mails(data)
+        if len(mails) == 1:
+            self.one_mail(data, display)
+            return
+        # a mailbox (an mbox file, named .eml, .mbox or nothing): each of its mails as if saved on its own
+        self.findings.append(Finding.make("mail-mailbox", file=display, count=len(mails)))
+        for n, message in enumerate(mails, 1):
+            self.one_mail(message, f"{display}{ARCHIVE_SEPARATOR}第{n}封邮件")
+
+    def one_mail(self, data: bytes, display: str) -> None:
+        from kjjr_excel.read.mail import read_mail
 
         content = read_mail(data, display, _wanted_attachment, sep=ARCHIVE_SEPARATOR)
         readable = not any(f.code == "mail-unreadable" and f.file == display for f in content.findings)

@@ -19,14 +19,14 @@ import email.utils
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage, Message
 from pathlib import PurePosixPath
 from types import MappingProxyType
 
 from kjjr_excel.domain.findings import Finding
-from kjjr_excel.domain.model import MailOrigin
+from kjjr_excel.domain.model import BEIJING_TIME, MailOrigin
 from kjjr_excel.read import guards
 from kjjr_excel.read.inbox import (
     MAIL_SUFFIXES,
@@ -166,6 +166,22 @@ def _percent_text(text: str, charset: str | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- reading
+
+
+# an mbox's "From " line, which starts each of its mails: at the top, or after a blank line (mboxo and mboxrd
+# quote a body's own "From " lines as ">From ")
+_MBOX_FROM = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\r\n]*\r?\n")
+
+
+def mbox_mails(data: bytes) -> list[bytes]:
+    """The mails of a mailbox file, each without its "From " line, in file order; [data] for a single mail
+    (a saved .eml may start with one "From " line too). The file's size is bounded as any mail's."""
+    if not data.startswith(b"From "):
+        return [data]
+    lines = list(_MBOX_FROM.finditer(data))
+    ends = [m.start() for m in lines[1:]] + [len(data)]
+    mails = [data[m.end() : end] for m, end in zip(lines, ends, strict=True) if data[m.end() : end].strip()]
+    return mails or [data]
 
 
 def read_mail(
@@ -360,15 +376,51 @@ def _sender(raw: str) -> tuple[str, str]:
     return decode_words(name), found.group(2)
 
 
+# the zone of a Date header as Chinese mail programs and webmail write it: +0800, GMT+0800, UTC+08:00
+_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?\s*(?:GMT|UTC)?\s*([+-])(\d{2}):?(\d{2})\b", re.IGNORECASE)
+_NAMED_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?\s*([A-Za-z]{1,5})\b")
+
+
+def mail_time(raw: str) -> datetime | None:
+    """A mail's Date header as an aware time; None when it cannot be read or is out of range (year 9999 at
+    -1200). A time without a zone, and CST, are Beijing time (as the clerks' mail programs mean them; Python
+    reads CST as US Central); GMT+0800 is +08:00 (Python drops it); -0000 is UTC."""
+    parts = email.utils.parsedate_tz(raw.strip()) if raw and raw.strip() else None
+    if parts is None:
+        try:  # 2018-01-08 11:00:00, as some tools write it
+            iso = datetime.fromisoformat(raw.strip())
+        except (ValueError, AttributeError):
+            return None
+        return _comparable(iso if iso.tzinfo else iso.replace(tzinfo=BEIJING_TIME))
+    zone = _ZONE.search(raw)
+    named = _NAMED_ZONE.search(raw)
+    if zone is not None:
+        sign = -1 if zone.group(1) == "-" else 1
+        offset = sign * timedelta(hours=int(zone.group(2)), minutes=int(zone.group(3)))
+    elif named is not None and named.group(1).upper() not in ("CST", "AM", "PM"):
+        offset = timedelta(seconds=parts[9] or 0)  # GMT, UT, Z, EST…: as email.utils reads them
+    else:
+        offset = BEIJING_TIME.utcoffset(None)
+    try:
+        return _comparable(datetime(*parts[:6], tzinfo=timezone(offset)))
+    except ValueError:  # 31 February, an offset of a day or more
+        return None
+
+
+def _comparable(when: datetime | None) -> datetime | None:
+    """`when`, or None when it cannot be shown in Beijing time or compared in UTC (year 9999 at -1200)."""
+    if when is None:
+        return None
+    try:
+        when.astimezone(UTC), when.astimezone(BEIJING_TIME)
+    except (ValueError, OverflowError):
+        return None
+    return when
+
+
 def _eml_origin(msg: Message, display: str) -> MailOrigin:
     sender_name, sender = _sender(_raw_header(msg, "from"))
-    sent_at = None
-    raw_date = _raw_header(msg, "date")
-    if raw_date:
-        try:
-            sent_at = email.utils.parsedate_to_datetime(raw_date.strip())
-        except (TypeError, ValueError, IndexError):
-            sent_at = None
+    sent_at = mail_time(_raw_header(msg, "date"))
     return MailOrigin(
         file=display,
         sender=sender,
@@ -471,7 +523,7 @@ def _msg_origin(msg, display: str) -> MailOrigin:
             if found and "@" in found:
                 sender_name, sender = sender_name or sender, found.strip()
                 break
-    sent_at = msg.date if isinstance(msg.date, datetime) else None
+    sent_at = _comparable(msg.date) if isinstance(msg.date, datetime) else None
     return MailOrigin(
         file=display, sender=sender, sender_name=sender_name, sent_at=sent_at, subject=msg.subject or ""
     )
