@@ -73,10 +73,13 @@ class KjjrCommand(click.Command):
             return super().invoke(ctx)
         except KjjrError as exc:
             click.secho(f"错误：{exc}", fg="red", err=True)
+            # a writer stopped by a full disk may leave a ZipFile whose __del__ fails again as the process
+            # ends: Python would print that in English ("Exception ignored in …") after our message
+            sys.unraisablehook = lambda unraisable: None
             ctx.exit(EXIT_NO_OUTPUT)
         except KeyboardInterrupt:  # Ctrl+C, or SIGTERM/SIGHUP (lifecycle); click's own Abort exits 1, which
             # run_ranking.sh/.bat read as 排名结果已生成，但是暂定结果 (and validate as 有错误)
-            click.echo("\n已中止。", err=True)
+            click.echo("\n已中止。没有写完的文件已删除，原有的结果文件没有改动；已写完的文件保留。", err=True)
             # an object the interrupt left half made (a ZipFile stopped inside its constructor) fails in its
             # __del__ as the process ends: Python prints that, in English, as "Exception ignored in …"
             sys.unraisablehook = lambda unraisable: None
@@ -130,6 +133,15 @@ def cli(verbose: bool) -> None:
         os.environ["RUST_BACKTRACE"] = "0"
 
 
+class _Path(click.Path):
+    """click.Path that refuses an empty name (-o ''), which pathlib reads as the current folder."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("路径为空：请写出文件或文件夹的名称。", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def inbox_arguments(command: Callable) -> Callable:
     """SCHEME INPUTS... [--roster FILE] [--year YYYY]: what every command that reads an inbox takes."""
     command = click.option(
@@ -137,7 +149,7 @@ def inbox_arguments(command: Callable) -> Callable:
     )(command)
     command = click.option(
         "--roster",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=_Path(exists=True, dir_okay=False, path_type=Path),
         help="名录文件（编号、名称、依托单位）。",
     )(command)
     command = inputs_argument(command)
@@ -145,9 +157,9 @@ def inbox_arguments(command: Callable) -> Callable:
 
 
 def inputs_argument(command: Callable) -> Callable:
-    return click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))(
-        command
-    )
+    return click.argument(
+        "inputs", nargs=-1, required=True, type=_Path(exists=True, readable=False, path_type=Path)
+    )(command)
 
 
 def jobs_option(command: Callable) -> Callable:
@@ -176,7 +188,7 @@ def workbook_option(help: str) -> Callable[[Callable], Callable]:
         )
 
     return click.option(
-        "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), callback=xlsx, help=help
+        "-o", "--output", type=_Path(dir_okay=False, readable=False, path_type=Path), callback=xlsx, help=help
     )
 
 
@@ -186,7 +198,7 @@ def out_dir_option(default: Path, help: str) -> Callable[[Callable], Callable]:
         "-o",
         "--output",
         "out_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=_Path(file_okay=False, readable=False, path_type=Path),
         default=default,
         show_default=True,
         help=help,
@@ -290,7 +302,7 @@ def scheme_check(file: str) -> None:
     "--output",
     "output",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_Path(dir_okay=False, path_type=Path),
     help="新方案文件（.toml）。",
 )
 def scheme_new(source: str, output: Path) -> None:
@@ -305,7 +317,7 @@ def scheme_new(source: str, output: Path) -> None:
 @click.argument("scheme", metavar="SCHEME")
 @click.option(
     "--roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_Path(exists=True, dir_okay=False, path_type=Path),
     help="名录文件（xlsx 或 csv，列：编号、名称、依托单位）。",
 )
 @click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认取方案中的年度）。")
@@ -408,13 +420,13 @@ def _say_checked_files(validated: Validated) -> None:
     "--assessment",
     "assessments",
     multiple=True,
-    type=click.Path(exists=True, path_type=Path),
+    type=_Path(exists=True, path_type=Path),
     help="考核评价表（青岛）或评审人定性评分表（广东，每位评审人一个文件）；可多次给出，也可以给文件夹。",
 )
 @click.option(
     "--history",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_Path(exists=True, dir_okay=False, path_type=Path),
     help="往年结果：本工具往年生成的排名结果表，或含 年度、名称/编号、等次、排名 列的表格。",
 )
 @click.option(
@@ -552,7 +564,7 @@ def _say_drafts(drafts: Drafts) -> None:
 @inputs_argument
 @click.option(
     "--roster",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_Path(exists=True, dir_okay=False, path_type=Path),
     help="名录文件（编号、名称、依托单位，可选 联系人、电话、邮箱）；方案自带名录时可省略。",
 )
 @click.option("--year", type=click.IntRange(1990, 2100), help="考核年度（默认为方案的年度）。")
@@ -575,7 +587,7 @@ def remind(
 
 @cli.command()
 @click.argument("scheme", metavar="SCHEME")
-@click.argument("ranking", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("ranking", type=_Path(exists=True, dir_okay=False, path_type=Path))
 @out_dir_option(Path("outputs") / "公示", "输出文件夹。")
 @click.option(
     "--days",
@@ -598,7 +610,7 @@ def publish(scheme: str, ranking: Path, out_dir: Path, days: int | None) -> None
 @out_dir_option(Path("outputs") / "demo", "演示输出文件夹。")
 @click.option(
     "--samples",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=_Path(file_okay=False, path_type=Path),
     help="示例报送文件所在文件夹（默认使用仓库中的 sample_inputs，没有则现场生成）。",
 )
 def demo(out_dir: Path, samples: Path | None) -> None:

@@ -454,7 +454,9 @@ def test_sigterm_and_sighup_clean_up_like_ctrl_c(tmp_path, signum):
     assert done.returncode not in (0, -signum), done.stderr
     assert "Traceback" not in done.stderr
     # 130, not click's 1: run_ranking.sh read an interrupted run as 排名结果已生成，但是暂定结果
-    assert done.returncode == 130 and done.stderr.strip() == "已中止。", done.stderr
+    assert done.returncode == 130 and done.stderr.strip().startswith("已中止。没有写完的文件已删除"), (
+        done.stderr
+    )
     assert sorted(p.name for p in out.iterdir()) == ["排名.xlsx"]
     assert (out / "排名.xlsx").read_bytes() == b"previous"
     assert list(scratch.iterdir()) == []
@@ -669,3 +671,33 @@ def test_a_name_part_keeps_what_was_typed_but_no_file_system_stumbles_on_it():
         name_part("甲" * 50) == "甲" * 40
         and name_part("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 20) == "ABCDEFGHIJKLMNOPQRST"
     )
+
+
+def test_temp_files_of_workers_ended_mid_write_are_removed_after_an_interrupt(tmp_path, monkeypatch):
+    """A kill of the process group ends the per-center template workers at once (SIGTERM), each beside its
+    half-written temp file: after the interrupt the finished templates stay and no temp file does."""
+    from kjjr_excel.write import template
+
+    folder = tmp_path / "模板"
+    folder.mkdir()
+    (folder / ".someone's.tmp").write_bytes(b"not ours")  # not of atomic_write's form: left alone
+
+    def killed_mid_write(fn, items, **kwargs):
+        (folder / "done.xlsx").write_bytes(b"finished")
+        tempfile.mkstemp(dir=folder, prefix=".广东_GD0197_第197号.xlsx.", suffix=".tmp")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(template, "parallel_map", killed_mid_write)
+    roster = [RosterEntry(f"GD{n:02}", f"第{n}中心", "") for n in range(3)]
+    with pytest.raises(KeyboardInterrupt):
+        generate(load_scheme("guangdong"), folder, roster=roster, per_center=True)
+    left = sorted(p.name for p in folder.iterdir() if not p.name.endswith("_填报模板.xlsx"))  # the blank one
+    assert left == [".someone's.tmp", "done.xlsx"]
+
+
+@pytest.mark.parametrize("command", [["rank", "qingdao"], ["validate", "qingdao"], ["template", "qingdao"]])
+def test_an_empty_output_name_is_a_usage_error(tmp_path, command):
+    """-o '' is the current folder to pathlib: a usage error (exit 2), never a traceback or files in the cwd."""
+    inputs = [str(inbox_of(tmp_path))] if command[0] != "template" else []
+    done = CliRunner().invoke(cli, [*command, *inputs, "-o", ""])
+    assert done.exit_code == 2 and "路径为空" in done.output and "Traceback" not in done.output

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import stat
 import tempfile
 import unicodedata
@@ -39,7 +40,9 @@ DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 def _cut(text: str, limit: int) -> str:
     """The longest start of `text` within `limit` UTF-8 bytes (never half a character)."""
-    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+    return text.encode("utf-8", "replace")[:limit].decode(
+        "utf-8", "ignore"
+    )  # (a surrogate: a name's odd byte)
 
 
 def file_name(text: str, limit: int = MAX_NAME_BYTES) -> str:
@@ -337,8 +340,10 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
         )
     try:
         prefix = "." + _cut(target.name, 100) + "."
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
-        os.close(fd)
+        with _signals_held():  # a Ctrl+C or SIGTERM now would leave the temp file behind: it waits a moment
+            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
+            os.close(fd)
+            tmp = Path(tmp_name)
     except OSError as exc:
         if exc.errno in DISK_FULL:
             raise disk_full_error(exc, target) from None
@@ -346,7 +351,6 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
             f"无法在文件夹 {target.parent} 中写入文件（{os_error_text(exc)}）。请确认文件夹存在且有写入权限，"
             f"或用 -o 指定其他位置后重试。"
         ) from exc
-    tmp = Path(tmp_name)
     try:
         try:
             write(tmp)
@@ -366,6 +370,41 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+_STOPPING_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl+C, SIGTERM and SIGHUP held back (where the system can: not Windows) until the block ends: a temp
+    file is then either not made or known to the `finally` that removes it."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+# the temp files atomic_write makes: ".{name}.{8 characters of tempfile's}.tmp"
+_TEMP_FILE = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_temp_files(folder: Path, since: float) -> None:
+    """The temp files of atomic_write left in `folder` since `since` (time.time()) by a worker process that was
+    ended mid-write (SIGTERM ends a worker at once): after an interrupt, nothing half-written stays."""
+    with contextlib.suppress(OSError), os.scandir(folder) as listing:
+        for entry in listing:
+            with contextlib.suppress(OSError):
+                if (
+                    _TEMP_FILE.fullmatch(entry.name)
+                    and entry.is_file()
+                    and entry.stat().st_mtime >= since - 1
+                ):
+                    os.unlink(entry.path)
 
 
 def _is_folder(path: Path) -> bool:

@@ -9,6 +9,7 @@ byte for byte with freshly generated ones.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -1334,7 +1335,13 @@ def _write_centers(
     """Per-center templates, on `jobs` cores (default every core) when there are enough of them: XlsxWriter's
     close() is most of a template's cost, and one process writes them one after another."""
     write = functools.partial(_write_center, scheme, year)
-    return parallel_map(write, todo, jobs=jobs, min_per_job=CENTERS_PER_JOB, progress=progress)
+    started = time.time()
+    try:
+        return parallel_map(write, todo, jobs=jobs, min_per_job=CENTERS_PER_JOB, progress=progress)
+    except KeyboardInterrupt:  # a worker ended mid-write left its temp file: the files finished stay
+        for folder in sorted({job.path.parent for job in todo}):
+            output.remove_temp_files(folder, started)
+        raise
 
 
 def regenerate_committed(root: Path) -> list[Path]:
