@@ -171,6 +171,16 @@ def test_a_merge_too_wide_to_list_cell_by_cell_still_hides_the_cells_it_covers(t
     assert all("被合并到 C13:J999 中" in f.message for f in merged)
 
 
+def test_a_blank_form_sheet_beside_a_filled_copy_reads_the_copy():
+    """考核指标 copied to 考核指标 (2) in LibreOffice, the copy filled and the original left blank: the copy is
+    the form (a 提示), and the blank original is no second form in conflict with it."""
+    path = EXAMPLES / "qd-sheet-copy-filled" / "inbox" / "崂山分中心.xlsx"
+    outcome = read_submission(path, path.name, QD)
+    assert [(f.code, f.sheet) for f in outcome.findings] == [("sheet-copy-filled", "考核指标 (2)")]
+    assert outcome.submission.center_code == "QD01" and outcome.submission.sheet == "考核指标 (2)"
+    assert outcome.submission.values["enterprise_info"].value == 50
+
+
 def test_another_center_s_sheet_in_the_workbook_is_said_and_not_compared():
     """崂山's workbook with the data sheet copied as 市北 and filled in for 市北 (LibreOffice): 崂山's figures
     are read as usual, not made errors by 市北's; a warning says the sheet is another center's and unread."""

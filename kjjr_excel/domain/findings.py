@@ -160,6 +160,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             W,
             "模板版本为 {actual}，当前版本为 {expected}。数据已读取，下次请使用最新模板。",
         ),
+        "sheet-copy-filled": (
+            N,
+            "模板中的“{template_sheet}”表没有填写，填写的是复制出来的“{sheet}”表，已读取“{sheet}”表。"
+            "以后请直接在“{template_sheet}”表中填写，不要复制工作表。",
+        ),
         "sheet-renamed": (
             N,
             "填报表的工作表名称被改为“{sheet}”（模板中为“{template_sheet}”），表格的行列没有改动，已照常读取。"

@@ -194,6 +194,11 @@ class SubmissionReader:
         where = _Where(display, sheet, center)
         if recognised == "labels":  # after the header: the finding names whose file it is
             findings.append(self._labels_finding(meta, sheet, grid, where))
+        elif recognised == "copy":
+            findings.append(
+                Finding.make("sheet-copy-filled", **where.at(""), template_sheet=self.layout.sheet)
+            )
+            recognised = "labels"
         for code, ref, fields in notes:
             findings.append(Finding.make_typed(code, fields["raw"], **where.at(a1(*ref)), **fields))
         wanted = set(cells.value.values())
@@ -287,6 +292,9 @@ class SubmissionReader:
         if meta is not None and meta.get("fingerprint") == lay.fingerprint and lay.sheet in names:
             grid = book.grid(lay.sheet)
             if _labels_in_place(grid, self.expected):
+                copied = self._filled_copy(book, names, grid)
+                if copied is not None:  # the form's sheet left blank, a copy of it (考核指标 (2)) filled
+                    return (*copied, "copy")
                 return lay.sheet, grid, self.positions, "meta"
         found = self._find_by_labels(book, names)
         if found is None:
@@ -561,6 +569,20 @@ class SubmissionReader:
             self.parsed[key] = found
         return found
 
+    def _filled_copy(
+        self, book: Book, names: list[str], grid: list[list]
+    ) -> tuple[str, list[list], Cells] | None:
+        """Another sheet holding the table with figures, when the template's own sheet is left blank (not one
+        figure, no name, no code): the clerk copied the sheet and filled the copy. None otherwise."""
+        cells = self.positions
+        own = [*cells.value.values(), *(ref for f, ref in cells.header.items() if f in _WHO)]
+        if any(_at(grid, *ref) is not None for ref in own):
+            return None
+        copied = self._find_by_labels(book, [n for n in names if n != self.layout.sheet])
+        if copied is None or all(_at(copied[1], *ref) is None for ref in copied[2].value.values()):
+            return None
+        return copied
+
     def _find_by_labels(self, book: Book, names: list[str]) -> tuple[str, list[list], Cells] | None:
         """The data table among the sheets, found by its seed labels: the sheet the scheme names first, then
         any other, but only where the labels have a value column beside them (a 填报数/数量 header above them,
@@ -582,6 +604,9 @@ class SubmissionReader:
                 if name == lay.sheet:
                     break  # the sheet the template names holds the table: no other is looked at
         return None if best is None else best[1:]
+
+
+_WHO = ("center_name", "center_code")  # header fields that say whose form a sheet is
 
 
 @dataclass(frozen=True)

@@ -395,9 +395,11 @@ def _placed_wrong(inbox, lo: LibreOffice, tmp: Path, base: Path) -> None:
     )
     # two value cells merged (F14:F15, 信息统计及报送 over 科技金融活动): F15's 17 kept but hidden
     lo.edit(base, inbox("qd-value-cells-merged") / "崂山分中心.xlsx", "merge|1|F14:F15")
-    lo.edit(
-        base, inbox("qd-value-cells-merged-ods") / "崂山分中心.ods", "merge|1|F14:F15"
-    )  # calamine: no ranges
+    # the same as .ods: calamine gives no merged ranges of an .ods (read from content.xml)
+    lo.edit(base, inbox("qd-value-cells-merged-ods") / "崂山分中心.ods", "merge|1|F14:F15")
+    # the data sheet copied (考核指标 (2)) and the copy filled; the template's own sheet left blank
+    blank = "~".join(f"type|1|{cell}|" for cell in ("C3", "C4", "C5", *(f"F{r}" for r in range(12, 19))))
+    lo.edit(base, inbox("qd-sheet-copy-filled") / "崂山分中心.xlsx", f"copy|1|考核指标 (2)|2~{blank}")
     # a second center's form in the same workbook: the data sheet copied and filled in for 市北
     lo.edit(
         base,
