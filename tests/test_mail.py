@@ -146,6 +146,14 @@ def test_a_sender_named_last_comma_first_keeps_the_address(tmp_path):
     assert (content.origin.sender, content.origin.sender_name) == ("zs@example.cn", "张, 三")
 
 
+@pytest.mark.parametrize("raw", ["市南区科技局 张敏", "Zhang Min"])
+def test_a_sender_named_without_an_address_keeps_the_whole_name(raw):
+    """Outlook's .msg gives the sender's display name alone: not cut at its first space (区科技局 办公室)."""
+    from kjjr_excel.read.mail import _sender
+
+    assert _sender(raw) == (raw, "")
+
+
 def test_raw_text_beside_encoded_words_is_read_as_text():
     """A web mail puts raw 回复： before the encoded subject it answers: email hands the raw part back as
     raw-unicode-escape bytes, and the subject read '\\u56de\\u590d\\uff1a考核表'."""
@@ -306,6 +314,46 @@ def test_a_workbook_attached_without_any_name_is_read_by_its_type(tmp_path):
     assert [(f.display, f.data) for f in content.files] == [("城阳.eml › 未命名附件.xlsx", data)]
     # an attachment of no name and no workbook's type is said, not passed over unseen
     assert [(f.code, f.file) for f in content.findings] == [("file-skipped", "城阳.eml › 未命名附件")]
+
+
+def test_a_workbook_of_no_name_no_disposition_and_a_generic_type_is_read_by_its_bytes(tmp_path):
+    """application/octet-stream with neither a name nor Content-Disposition (some web mail): a workbook by its
+    bytes is read (its name lost: said), a text is still the body."""
+    data = workbook(tmp_path, "QD05", "城阳区分中心")
+    part = (
+        b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(data)
+    )
+    content = read_mail(_parts_mail(part), "城阳.eml", lambda name: False)
+    assert [(f.display, f.data) for f in content.files] == [("城阳.eml › 未命名附件", data)]
+    assert [f.code for f in content.findings] == ["file-no-extension"]
+
+
+def test_an_encrypted_mail_says_why_its_attachment_is_not_read(tmp_path):
+    """An opaque S/MIME mail (the whole body smime.p7m) holds the workbook encrypted: the mail is said to have
+    none readable, and the p7m is listed with what the sender can do."""
+    raw = (
+        b"From: a <a@example.cn>\r\nSubject: x\r\nDate: Fri, 5 Jan 2018 10:00:00 +0800\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(b"0\x82\x01\x00" + bytes(200))
+    )
+    content = read_mail(raw, "加密.eml", is_workbook)
+    said = {f.code: f.message for f in content.findings}
+    assert set(said) == {"file-skipped", "mail-no-attachment"}
+    assert "邮件是加密的（S/MIME" in said["file-skipped"] and "不加密" in said["file-skipped"]
+
+
+def test_an_attachment_cut_short_in_a_truncated_mail_is_said_damaged_not_text(tmp_path):
+    """A mail file cut in the middle of its base64: the attachment is an incomplete workbook (file-corrupt),
+    not 'a text file' (the email package hands back the base64 text when it cannot decode it)."""
+    data = workbook(tmp_path, "QD05", "城阳区分中心")
+    full = mail("a <a@example.cn>", "报送", [("cy.xlsx", data)]).as_bytes()
+    cut = full[: full.index(b"UEsDB") + len(base64.b64encode(data)) // 2 + 3]  # not a multiple of 4
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "截断.eml").write_bytes(cut)
+    result = ingest(QD, [tmp_path / "inbox"])
+    assert result.submissions == []
+    assert [(f.code, f.file) for f in result.findings] == [("file-corrupt", "截断.eml › cy.xlsx")]
 
 
 def test_a_mail_attached_base64_encoded_is_read(tmp_path):

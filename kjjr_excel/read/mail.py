@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import email
+import email.errors
 import email.header
 import email.utils
 import re
@@ -284,6 +286,8 @@ def _skipped_why(name: str, payload: bytes) -> str:
             "请发件人在Outlook中把邮件格式改为“HTML”或“纯文本”后重新发送"
         )
     suffix = PurePosixPath(name).suffix
+    if suffix.lower() == ".p7m":
+        return "邮件是加密的（S/MIME，smime.p7m），其中的附件无法读取。请发件人不加密（可以只签名）重新发送"
     return f"邮件附件，不是Excel文件（{suffix or '无扩展名'}）"
 
 
@@ -369,7 +373,12 @@ def _sender(raw: str) -> tuple[str, str]:
     address, and the sender would be '张' with no address to answer."""
     found = _NAME_ADDRESS.fullmatch(_unescape(raw))
     if found is None:
-        return email.utils.parseaddr(decode_words(raw))
+        text = decode_words(raw).strip()
+        if (
+            "@" not in text and "<" not in text
+        ):  # a name alone (Outlook's .msg: '市南区科技局 张敏'), kept whole
+            return text.strip('"'), ""
+        return email.utils.parseaddr(text)
     name = found.group(1).strip()
     if len(name) > 1 and name[0] == name[-1] == '"':
         name = name[1:-1].replace('\\"', '"')
@@ -432,6 +441,9 @@ def _eml_origin(msg: Message, display: str) -> MailOrigin:
 
 def _eml_parts(msg: Message) -> Iterator[Part]:
     """Every attachment in the MIME tree, without descending into attached mails (they are read apart)."""
+    if msg.get_content_type() in _ENCRYPTED:  # the whole mail encrypted (S/MIME): said as left out, and why
+        payload = msg.get_payload(decode=True)
+        yield _part_filename(msg) or "smime.p7m", payload if isinstance(payload, bytes) else b""
     for part in msg.get_payload() if msg.is_multipart() else ():
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
@@ -444,10 +456,33 @@ def _eml_parts(msg: Message) -> Iterator[Part]:
             yield from _eml_parts(part)
         else:
             name = _part_filename(part) or _unnamed(part)
+            payload = _decoded(part)
+            if not name and part.get_content_maintype() == "application" and _binary_file(payload):
+                name = "未命名附件"  # no name, no disposition: a workbook or zip by its bytes
             if not name and part.get_content_disposition() != "attachment" or _picture_in_text(part):
                 continue  # a body text, or a picture shown in it
-            payload = part.get_payload(decode=True)
-            yield name, payload if isinstance(payload, bytes) else b""
+            yield name, payload
+
+
+_ENCRYPTED = ("application/pkcs7-mime", "application/x-pkcs7-mime")
+
+
+def _decoded(part: Message) -> bytes:
+    """A part's content. Base64 cut short (a mail file truncated in saving or copying) is decoded as far as it
+    goes: the email package would give the base64 text itself, which then looked like a text file, not the
+    incomplete workbook it is (said as damaged)."""
+    payload = part.get_payload(decode=True)
+    payload = payload if isinstance(payload, bytes) else b""
+    if any(isinstance(d, email.errors.InvalidBase64LengthDefect) for d in part.defects):
+        text = re.sub(rb"[^A-Za-z0-9+/]", b"", payload)
+        with contextlib.suppress(binascii.Error, ValueError):
+            return base64.b64decode(text[: len(text) - len(text) % 4])
+    return payload
+
+
+def _binary_file(payload: bytes) -> bool:
+    """Bytes that start as a zip or an OLE file (a workbook, a zip, an .xls): worth reading without a name."""
+    return payload.startswith((guards.ZIP_MAGIC, guards.OLE_MAGIC))
 
 
 def _picture_in_text(part: Message) -> bool:
