@@ -128,6 +128,32 @@ def _dups(*subs):
     return [s.file for s in accepted], [f for f in findings if f.code.startswith("duplicate")]
 
 
+def test_a_copy_named_for_another_center_is_not_ordered_by_time():
+    """佛山分中心.xlsx holding 汕头's name and code, saved after 汕头's own file: it may be 佛山's form with the
+    wrong header, so its time does not make it 汕头's final version (neither is scored, the reason said); the
+    same figures twice, or a name that names 汕头 too, are decided as before."""
+    own = sub("汕头分中心.xlsx", saved=datetime(2020, 5, 1))
+    astray = sub("佛山分中心.xlsx", saved=datetime(2020, 5, 2), loan_banks=12)
+    kept, found = _dups(own, astray)
+    assert kept == [] and {f.code for f in found} == {"duplicate-undecided"}
+    assert "佛山分中心.xlsx 的文件名是“佛山分中心”的，表中填写的却是“汕头分中心”" in found[0].message
+    kept, _ = _dups(own, replace(astray, values=own.values))
+    assert kept == ["佛山分中心.xlsx"]
+    kept, _ = _dups(own, replace(astray, file="汕头分中心（佛山转报）.xlsx"))
+    assert kept == ["汕头分中心（佛山转报）.xlsx"]
+
+
+def test_a_name_s_core_is_what_a_file_name_holds():
+    from kjjr_excel.domain.identity import name_core
+
+    assert [name_core(n) for n in ("崂山区科技金融服务分中心", "胶州市科技金融服务分中心", "汕头分中心")] == [
+        "崂山",
+        "胶州",
+        "汕头",
+    ]
+    assert name_core("中山火炬高新区分中心") == "中山火炬高新" and name_core("分中心") == ""
+
+
 def test_duplicates_without_a_saved_time_fall_back_to_file_time_then_names():
     # a 更正 copy without docProps/core.xml must not lose to the original because it has no saved time
     original = replace(sub("报表.xlsx", saved=datetime(2020, 5, 2)), modified_at=datetime(2020, 5, 2, 9))

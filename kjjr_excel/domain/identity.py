@@ -232,6 +232,39 @@ def center_identity(sub: Submission, roster: Roster = ()) -> CenterIdentity:
     )
 
 
+# what a center's name ends with besides the place that tells it from the others (崂山区科技金融服务分中心)
+_NAME_ENDINGS = (
+    "科技金融综合服务中心",
+    "科技金融服务分中心",
+    "科技金融服务中心",
+    "综合服务中心",
+    "服务分中心",
+    "分中心",
+    "服务中心",
+    "服务站",
+    "中心",
+)
+
+
+def name_core(name: str) -> str:
+    """The part of a center's name a clerk puts in a file name (崂山区科技金融服务分中心 -> 崂山, 汕头分中心 -> 汕头);
+    '' when less than two characters are left."""
+    core = normalise_name(name)
+    core = next((core.removesuffix(e) for e in _NAME_ENDINGS if core.endswith(e)), core)
+    core = core[:-1] if core.endswith(("区", "市", "县")) and len(core) > 2 else core
+    return core if len(core) >= 2 else ""
+
+
+def file_named_for(file: str, own: RosterEntry, roster: Roster) -> RosterEntry | None:
+    """The one other roster center a file's name names (崂山分中心.xlsx holding 市北's header) while not naming
+    its own; None when it names its own, none, or several. `file` as displayed: its last part is the name."""
+    stem = normalise_name(file.rsplit("›", 1)[-1].rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    if name_core(own.name) and name_core(own.name) in stem:
+        return None
+    named = [e for e in roster_index(roster) if e != own and (core := name_core(e.name)) and core in stem]
+    return named[0] if len(named) == 1 else None
+
+
 def submission_key(sub: Submission, roster: Roster = ()) -> str:
     """The center a submission belongs to, as center_key."""
     return center_identity(sub, roster).key

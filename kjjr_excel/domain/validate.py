@@ -15,6 +15,7 @@ from kjjr_excel.domain import checks
 from kjjr_excel.domain.findings import Finding, Severity
 from kjjr_excel.domain.identity import (
     RosterIndex,
+    file_named_for,
     match_center,
     missing_centers,
     roster_index,
@@ -361,6 +362,10 @@ def _resolve_duplicates(
             continue
         group.sort(key=lambda s: s.file)
         kept, rule = _newest(group, now)
+        astray = _named_for_another(group, roster)
+        if kept is not None and astray and _same_figures(group)[0] is None:
+            # 崂山分中心.xlsx with 市北's name and code beside 市北's own file: which is 市北's, no time tells
+            kept, rule = None, astray
         for sub in group:
             findings.extend(_future_times(sub, now))
         files = "、".join(s.file for s in group)
@@ -391,6 +396,19 @@ def _resolve_duplicates(
             findings.append(finding)
     accepted.sort(key=lambda s: s.file)
     return accepted
+
+
+def _named_for_another(group: list[Submission], roster: RosterIndex) -> str:
+    """Why a group of one center's copies cannot be ordered by time: a copy whose file name names another
+    roster center may be that center's form with this one's header typed in ('' when none does)."""
+    own = match_center(group[0], roster) if roster else None
+    if own is None:
+        return ""
+    for sub in group:
+        other = file_named_for(sub.file, own, roster)
+        if other is not None:
+            return f"{sub.file} 的文件名是“{other.name}”的，表中填写的却是“{own.name}”，可能填错了名称和编号"
+    return ""
 
 
 def _num(sub: Submission, iid: str) -> Decimal | None:
