@@ -152,12 +152,16 @@ def test_target_open_in_an_office_suite_gets_a_sibling_and_a_message(tmp_path, m
     out = tmp_path / "outputs"
     out.mkdir()
     (out / "排名.xlsx").write_bytes(b"open in LibreOffice")
+    os.chmod(out / "排名.xlsx", 0o444)
     (out / lock.format("排名.xlsx")).write_bytes(b"lock")
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["rank", "qingdao", str(inbox), "-o", "outputs/排名.xlsx"])
     assert result.exit_code == 0, result.output
     assert (out / "排名.xlsx").read_bytes() == b"open in LibreOffice"
     assert zipfile.is_zipfile(out / "排名 (2).xlsx")
+    mask = os.umask(0)
+    os.umask(mask)  # a new file: the umask's mode, not the read-only original's
+    assert stat.S_IMODE(os.stat(out / "排名 (2).xlsx").st_mode) == 0o666 & ~mask
     assert "占用" in result.output and "排名 (2).xlsx" in result.output
 
 

@@ -74,7 +74,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         "folder-unreadable": (
             E,
             "文件夹“{file}”无法打开（{detail}），其中的文件都没有读取。"
-            "请检查文件夹的权限，或把其中的文件移到路径较短的文件夹后重试。",
+            "请检查文件夹的访问权限（路径过长时，把其中的文件移到路径较短的文件夹）后重试。",
         ),
         "folder-link": (
             E,

@@ -233,8 +233,11 @@ def disk_full_error(exc: OSError, target: Path | None = None) -> OutputError:
             f"请清理该磁盘，或把环境变量 TMPDIR（Windows 为 TEMP）设为空间充足的文件夹后重试。"
         )
     name = f" {Path(target).name}" if target is not None else "结果文件"
+    kept = (
+        "，原有的文件没有改动" if target is None or os.path.lexists(target) else "（没有留下写了一半的文件）"
+    )
     return OutputError(
-        f"磁盘空间不足：无法在 {folder or Path.cwd()} 中写入{name}，原有的文件没有改动。"
+        f"磁盘空间不足：无法在 {folder or Path.cwd()} 中写入{name}{kept}。"
         f"请清理磁盘空间后重试，或用 -o 指定其他磁盘上的位置。"
     )
 
@@ -455,6 +458,7 @@ def _move_into_place(tmp: Path, target: Path) -> Path:
         if os.path.lexists(candidate) or is_open_elsewhere(candidate):
             continue
         try:
+            os.chmod(tmp, _new_file_mode(candidate))  # a new file: the umask's mode, not the open one's
             os.rename(tmp, candidate)
             return candidate
         except (FileExistsError, PermissionError):
