@@ -234,3 +234,36 @@ def test_remind_without_a_roster_says_one_is_needed(tmp_path):
     result = CliRunner().invoke(cli, ["remind", "qingdao", str(inbox), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "催报需要名录" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_receipt_names_the_mails_as_the_clerk_sent_them_not_the_analyst_s_folders(tmp_path):
+    """Two mails of one center saved in the analyst's sub-folders: the receipt and its draft say which copy
+    was used by each mail's time and subject, never by 收件/2018-01-05/… or the saved mail's file name."""
+    inbox = tmp_path / "inbox"
+    for n, (day, base) in enumerate(((5, 40), (8, 45)), 1):
+        folder = inbox / f"收件{n}"
+        folder.mkdir(parents=True)
+        raw = mail_with(
+            tmp_path,
+            "刘工 <liu@example.cn>",
+            f"市南报送{n}",
+            "QD01",
+            "市南区科技金融服务分中心",
+            good_values(QD, base),
+        )
+        raw = raw.replace(b"Fri, 05 Jan 2018 09:30:00 +0800", f"Mon, 0{day} Jan 2018 09:30:00 +0800".encode())
+        (folder / f"第{n}封.eml").write_bytes(raw)
+    out = tmp_path / "回执"
+    result = CliRunner().invoke(cli, ["receipts", "qingdao", str(inbox), "-o", str(out), "--mail"])
+    assert result.exit_code == 0, result.output
+    body = parse(next(out.glob("回执_QD01*.eml"))).get_body(("plain",)).get_content()
+    assert "同一分中心报送了2份" in body and "来信“市南报送2”的附件" in body
+    assert "收件1" not in body and "第2封.eml" not in body
+    book = openpyxl.load_workbook(next(out.glob("回执_QD01*.xlsx")))
+    said = " ".join(
+        str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c
+    )
+    assert (
+        "同一分中心报送了2份" in said
+        and "收件1/第1封.eml ›" not in said.split("同一分中心报送了2份")[1][:200]
+    )

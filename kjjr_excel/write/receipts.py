@@ -7,7 +7,7 @@ written to a temporary name in the target folder and moved into place.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -198,6 +198,9 @@ class _ReceiptRun:
         found = _once(
             [f for file in files for f in self.by_file.get(file, [])] + self.by_center.get(name, [])
         )
+        sent = {s.file: _as_sent(s.file, s.origins) for s in subs}
+        sent |= {f"，邮件文件 {o.file}": "" for s in subs for o in s.origins}  # (MailOrigin.described)
+        found = _told_as_sent(found, sent)
         fname = f"回执_{name_part(code or '无编号', 20)}_{name_part(name or '未填名称')}.xlsx"
         info = [
             ReceivedFile(file, self.files[file].sha256 if file in self.files else "", self.status(file))
@@ -267,6 +270,21 @@ def _once(found: list[Finding]) -> list[Finding]:
             seen.add((f.code, f.message))
         kept.append(f)
     return kept
+
+
+def _told_as_sent(found: list[Finding], sent: dict[str, str]) -> list[Finding]:
+    """The findings with the files their messages name (同一分中心报送了2份：收件箱/2回复.eml › a.xlsx…) as
+    their sender knows them (_as_sent): the analyst's folders and saved mails mean nothing to a clerk."""
+    names = sorted(sent, key=len, reverse=True)  # a mail's display is the start of its attachments'
+
+    def told(message: str) -> str:
+        for n, name in enumerate(names):
+            message = message.replace(name, f"\x00{n}\x00")
+        for n, name in enumerate(names):
+            message = message.replace(f"\x00{n}\x00", sent[name])
+        return message
+
+    return [replace(f, message=told(f.message)) if any(n in f.message for n in names) else f for f in found]
 
 
 def _as_sent(file: str, origins) -> str:
