@@ -181,6 +181,17 @@ def test_a_blank_form_sheet_beside_a_filled_copy_reads_the_copy():
     assert outcome.submission.values["enterprise_info"].value == 50
 
 
+def test_a_formula_linking_another_workbook_is_a_warning():
+    """F12 linked to 市北's file in LibreOffice (an external link, [1]考核指标!F12 in the .xlsx): its saved figure
+    is read, with a warning that it comes from another file, not the plain formula-cached 提示."""
+    path = EXAMPLES / "qd-formula-other-file" / "inbox" / "崂山分中心.xlsx"
+    outcome = read_submission(path, path.name, QD)
+    assert [(f.code, f.cell, f.severity.value) for f in outcome.findings] == [
+        ("formula-external", "F12", "警告")
+    ]
+    assert outcome.submission.values["enterprise_info"].value == 40
+
+
 def test_another_center_s_sheet_in_the_workbook_is_said_and_not_compared():
     """崂山's workbook with the data sheet copied as 市北 and filled in for 市北 (LibreOffice): 崂山's figures
     are read as usual, not made errors by 市北's; a warning says the sheet is another center's and unread."""

@@ -332,6 +332,7 @@ FIXTURES = {
     "value-beside": "test_submission.py::test_a_figure_typed_in_the_unit_column_is_named_and_never_used",
     "value-in-row": "test_submission.py::test_a_figure_typed_elsewhere_on_its_row_is_named_and_never_used",
     "value-merged": "test_submission.py::test_a_value_cell_covered_by_a_merge_is_an_error_not_a_hidden_figure",
+    "formula-external": "test_submission.py::test_a_formula_linking_another_workbook_is_a_warning",
     "sheet-copy-filled": "test_submission.py::test_a_blank_form_sheet_beside_a_filled_copy_reads_the_copy",
     "sheet-other-center": "test_submission.py::test_another_center_s_sheet_in_the_workbook_is_said_and_not_compared",
     "value-normalised": "test_ingest.py::test_dirty_values",

@@ -310,6 +310,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         "value-over-max": (E, "“{label}”为 {raw}，超过上限 {max}。请在 {cell} 单元格核对后重新填写。"),
         "value-under-min": (E, "“{label}”为 {raw}，低于下限 {min}。请在 {cell} 单元格核对后重新填写。"),
         "value-bool": (E, "“{label}”应选择“是”或“否”，填写为“{raw}”。请在 {cell} 单元格从下拉列表中选择。"),
+        "formula-external": (
+            W,
+            "“{label}”是引用其他文件的公式（{raw}），已按那个文件当时的数字 {value} 读取：数字来自另一个文件，"
+            "可能不是本单位的，文件改动后也不会更新。请核对后在 {cell} 单元格直接填写数字。",
+        ),
         "formula-cached": (N, "“{label}”是公式（{raw}），已按公式计算结果 {value} 读取。请直接填写数字。"),
         "formula-error": (
             E,

@@ -544,9 +544,8 @@ class SubmissionReader:
             error = finding.severity is Severity.ERROR
         if formula is not None and not error:
             shown = "" if parsed.value is None else as_text(parsed.value)
-            findings.append(
-                Finding.make_typed("formula-cached", raw_text, label=label, raw=raw_text, value=shown, **base)
-            )
+            code = "formula-external" if _EXTERNAL_REFERENCE.search(raw_text) else "formula-cached"
+            findings.append(Finding.make_typed(code, raw_text, label=label, raw=raw_text, value=shown, **base))
         value = None if error else parsed.value
         return CellValue(ind.id, raw_text, value, sheet, cell, error or value is None), findings
 
@@ -606,6 +605,9 @@ class SubmissionReader:
         return None if best is None else best[1:]
 
 
+# a formula's reference to another workbook: Excel's [1]Sheet!A1 (an external link), LibreOffice's
+# 'file:///…/x.xlsx'#$Sheet.A1, a path or an address
+_EXTERNAL_REFERENCE = re.compile(r"\[\d+\]|'?(?:file|https?)://|\.xls[xm]?\]|\.ods'?#", re.IGNORECASE)
 _WHO = ("center_name", "center_code")  # header fields that say whose form a sheet is
 
 
