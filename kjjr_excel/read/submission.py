@@ -192,12 +192,8 @@ class SubmissionReader:
             or (meta or {}).get("center_code", "")
         )
         where = _Where(display, sheet, center)
-        if recognised == "labels":  # after the header: the finding names whose file it is
-            findings.append(self._labels_finding(meta, sheet, grid, where))
-        elif recognised == "copy":
-            findings.append(
-                Finding.make("sheet-copy-filled", **where.at(""), template_sheet=self.layout.sheet)
-            )
+        if recognised in ("labels", "copy"):  # after the header: the finding names whose file it is
+            findings.append(self._how_found(recognised, meta, sheet, grid, where))
             recognised = "labels"
         for code, ref, fields in notes:
             findings.append(Finding.make_typed(code, fields["raw"], **where.at(a1(*ref)), **fields))
@@ -268,6 +264,15 @@ class SubmissionReader:
         if label and normalise_name(label) in normalise_name(value):
             return "header-reporting-unit", ref, fields
         return "header-reporting-unit-unclear", ref, {**fields, "center_label": label or "单位"}
+
+    def _how_found(
+        self, recognised: str, meta: dict[str, str] | None, sheet: str, grid: list[list], where: _Where
+    ) -> Finding:
+        """Why the table was not read where the template put it: filled in a copy of the sheet, or found by
+        its labels (_labels_finding)."""
+        if recognised == "copy":
+            return Finding.make("sheet-copy-filled", **where.at(""), template_sheet=self.layout.sheet)
+        return self._labels_finding(meta, sheet, grid, where)
 
     def _labels_finding(
         self, meta: dict[str, str] | None, sheet: str, grid: list[list], where: _Where
@@ -545,7 +550,9 @@ class SubmissionReader:
         if formula is not None and not error:
             shown = "" if parsed.value is None else as_text(parsed.value)
             code = "formula-external" if _EXTERNAL_REFERENCE.search(raw_text) else "formula-cached"
-            findings.append(Finding.make_typed(code, raw_text, label=label, raw=raw_text, value=shown, **base))
+            findings.append(
+                Finding.make_typed(code, raw_text, label=label, raw=raw_text, value=shown, **base)
+            )
         value = None if error else parsed.value
         return CellValue(ind.id, raw_text, value, sheet, cell, error or value is None), findings
 
