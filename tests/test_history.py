@@ -122,7 +122,7 @@ def book_from(path: Path, year: int, ranked: dict[str, RankedCenter]) -> Path:
 
 
 # what a history lacks for the run (the year before, a center's record of it): tested on their own below
-GAPS = ("history-year-missing", "history-center-missing")
+GAPS = ("history-year-missing", "history-center-missing", "history-rank-gap")
 
 
 def codes(history: History) -> list[str]:
@@ -218,8 +218,8 @@ def test_unmatched_row_is_a_finding(tmp_path: Path) -> None:
     )
     history = load_history([past], keys(centers), year=2018)
     assert codes(history) == ["history-unmatched"]
-    assert history.findings[0].cell == "C2"
-    assert "已撤销分中心" in history.findings[0].message
+    unmatched = next(f for f in history.findings if f.code == "history-unmatched")
+    assert unmatched.cell == "C2" and "已撤销分中心" in unmatched.message
     # the unmatched row still counts for who was last that year: QD01 (rank 1) is not last
     assert history.records["QD01"][0].last is False
     assert [r.last for r in history.rows] == [True, False]
@@ -422,10 +422,8 @@ def test_conflicting_records_count_as_none_whatever_the_order(tmp_path: Path) ->
     for order in ([a, b, same], [b, same, a]):
         history = load_history(order, keys([center("QD01", 1), center("QD02", 2)]), year=2018)
         assert set(codes(history)) == {"history-conflict"}  # each record that differs from the first read
-        assert (
-            "无法判断哪一条正确" in history.findings[0].message
-            and "不据此判断摘牌" in history.findings[0].message
-        )
+        said = next(f.message for f in history.findings if f.code == "history-conflict")
+        assert "无法判断哪一条正确" in said and "不据此判断摘牌" in said
         assert "QD01" not in history.records and history.years == [2017]
 
 
@@ -647,3 +645,52 @@ def test_an_earlier_ranking_s_flags_say_which_results_were_unsettled(tmp_path: P
     assert [f for f in later.flags if f.startswith("摘牌")] == [
         "摘牌待定（连续两年不合格，待数据更正后确定）"
     ]
+
+
+def test_a_history_missing_places_cannot_say_who_was_last(tmp_path: Path) -> None:
+    """A typed 2016 table without the centers delisted that year: ranks 1, 2, 4 (第3名 missing, no tie explains
+    it). QD04, ranked 4th there, may not have been last: its 摘牌 waits (摘牌待定), with a warning; a tie
+    (1, 2, 2, 4) misses nothing."""
+    rows = [
+        (1, "QD01", "QD01分中心", "合格"),
+        (2, "QD02", "QD02分中心", "合格"),
+        (4, "QD04", "QD04分中心", "合格"),
+    ]
+    book = write_book(tmp_path / "old.xlsx", 2016, rows)
+    centers = [center("QD01", 29), center("QD02", 20), center("QD04", 1)]
+    history = load_history([book], keys(centers), year=2017)
+    gap = next(f for f in history.findings if f.code == "history-rank-gap")
+    assert gap.severity.value == "警告" and "2016年度的排名不连续（没有第3名）" in gap.message
+    assert history.records["QD04"][0].pending and not history.records["QD01"][0].pending
+    flags = run(centers, history, 2017)["QD04"].flags
+    assert any(f.startswith("摘牌待定") for f in flags) and not any(f.startswith("摘牌（") for f in flags)
+    tied = write_book(tmp_path / "tied.xlsx", 2016, [*rows[:2], (2, "QD03", "QD03分中心", "合格"), rows[2]])
+    assert not [
+        f for f in load_history([tied], keys(centers), year=2017).findings if f.code == "history-rank-gap"
+    ]
+
+
+def test_the_same_result_given_twice_once_provisional_counts_as_final_in_any_order(tmp_path: Path) -> None:
+    """2016's final ranking and a provisional copy of it (初步结果) with the same grades and places: the final one
+    decides, whichever file is given first; a 摘牌待定 flag of that year is its delisting waiting, not its
+    grade (两年不合格: 摘牌)."""
+    rows = [(1, "QD01", "QD01分中心", "合格"), (2, "QD02", "QD02分中心", "不合格")]
+    final = write_book(tmp_path / "final.xlsx", 2016, rows)
+    draft = write_book(
+        tmp_path / "draft.xlsx", 2016, rows, title="2016年度考核结果（初步结果，未经考核评价）"
+    )
+    centers = [center("QD01", 29), center("QD02", 1)]
+    for order in ([final, draft], [draft, final]):
+        history = load_history(order, keys(centers), year=2017)
+        assert not history.records["QD02"][0].pending, order
+
+
+def test_a_delisting_that_waited_does_not_make_that_year_s_grade_wait(tmp_path: Path) -> None:
+    """2016's 标记 摘牌待定 (its delisting waited on 2015) leaves 2016's own 不合格 settled: two years 不合格 is
+    摘牌 in 2017; 数据有误 or 等次待定 beside a grade makes it wait."""
+    headers = ("年度", "编号", "名称", "等次", "排名", "标记")
+    centers = [center("QD01", 29), center("QD02", 1)]
+    for flag, pending in (("摘牌待定：…", False), ("数据有误：F12", True), ("等次待定：…", True)):
+        rows = [(2016, "QD01", "QD01分中心", "合格", 1, ""), (2016, "QD02", "QD02分中心", "不合格", 2, flag)]
+        history = load_history([write_table(tmp_path / "h.xlsx", rows, headers)], keys(centers), year=2017)
+        assert history.records["QD02"][0].pending is pending, flag

@@ -428,6 +428,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             N,
             "历年结果中没有“{name}”{year}年度的记录：按没有往年结果计（不据此连续计算摘牌）。如该{center_label}那一年参加了考核，请核对名称和编号。",
         ),
+        "history-rank-gap": (
+            W,
+            "历年结果中{year}年度的排名不连续（没有{missing}），可能少了几行：那一年排名最后的是谁无法判断，"
+            "据此连续计算的摘牌为“摘牌待定”。请使用那一年完整的排名结果表。",
+        ),
         "history-provisional": (
             W,
             "这份历年结果的标题写着“{said}”，不是最终结果：据它连续计算的摘牌为“摘牌待定”。请改用那一年最终的排名结果表。",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -44,8 +45,9 @@ COLUMNS: dict[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 # 标记 of an earlier ranking that says its grade or place was still to be settled: a figure in error (数据有误)
-# or a flag waiting for one (待数据更正后确定, 摘牌待定)
-UNSETTLED_FLAGS = ("数据有误", "待数据更正后确定", "摘牌待定")
+# or a flag waiting for one (待数据更正后确定, 等次待定). Not 摘牌待定: that year's delisting waited on the year
+# before it, while its own grade and place were settled
+UNSETTLED_FLAGS = ("数据有误", "待数据更正后确定", "等次待定")
 HEADER_SCAN_ROWS = 15
 
 # Guards against hostile files, checked before any parsing (cheap and reliable).
@@ -230,6 +232,8 @@ def _choose(chosen: dict[tuple[str, int], HistoryRow], row: HistoryRow, findings
     """One record per center and year; True (and a finding) when a second one says otherwise than the first."""
     kept = chosen.setdefault((row.key, row.year), row)
     conflict = kept is not row and (kept.grade, kept.rank) != (row.grade, row.rank)
+    if not conflict and kept.pending and not row.pending:  # the same result, once final: whatever the order
+        chosen[(row.key, row.year)] = row
     if conflict:
         findings.append(
             Finding.make(
@@ -283,7 +287,35 @@ def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], li
         findings.append(
             Finding.make("history-provisional", file=rows[0].file, sheet=rows[0].sheet, said=said)
         )
-    return _mark_last(rows), findings
+    rows = _mark_last(rows)
+    gaps = _rank_gaps(rows)
+    for year, missing in sorted(gaps.items()):
+        # rows missing (deleted, left out of a typed table): who was last that year cannot be told
+        rows = [replace(r, pending=True) if r.year == year and r.last else r for r in rows]
+        findings.append(
+            Finding.make(
+                "history-rank-gap", file=str(path), sheet=header.sheet.name, year=year, missing=missing
+            )
+        )
+    return rows, findings
+
+
+def _rank_gaps(rows: list[HistoryRow]) -> dict[int, str]:
+    """Per year, the places no row holds although a lower place is held and no tie explains it: competition
+    ranks go 1, 2, 2, 4 (a tie of two covers the next place), so 1, 2, 4 lacks 第3名. Dense ranks (1, 1, 2)
+    lack nothing. Said as 第3名 or 第3、7名."""
+    ranks: dict[int, list[int]] = {}
+    for r in rows:
+        if r.rank is not None:
+            ranks.setdefault(r.year, []).append(r.rank)
+    gaps = {}
+    for year, places in ranks.items():
+        held = Counter(places)  # a place held by k centers covers the k - 1 places after it (a tie)
+        covered = {p + k for p, count in held.items() for k in range(count)}
+        missing = sorted(set(range(1, max(held) + 1)) - covered)
+        if missing:
+            gaps[year] = f"第{'、'.join(str(m) for m in missing[:5])}名" + ("等" if len(missing) > 5 else "")
+    return gaps
 
 
 # what the title of one of our rankings says when its results were not final
