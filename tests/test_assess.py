@@ -101,6 +101,25 @@ def test_the_same_assessment_file_given_twice_is_read_once(tmp_path):
     assert [(u.used, u.note) for u in uses] == [(True, ""), (False, "与a.xlsx内容相同，只计一次")]
 
 
+def test_one_table_giving_a_center_twice_otherwise_uses_neither_row(tmp_path):
+    """市南 twice in one 考核评价表, once with a 较大失误 and once without: neither row is the correction (the
+    last one used to be), so the center is not assessed (an error naming both cells); rows that agree are one."""
+    import openpyxl
+
+    path = tmp_path / "a.xlsx"
+    two = [RosterEntry("QD01", "甲"), RosterEntry("QD02", "乙")]
+    write_assessment(path, QD, roster=two, rows={"QD01": {"major_errors": 1}, "QD02": {"major_errors": 0}})
+    book = openpyxl.load_workbook(path)
+    ws = book["考核评价"]
+    row = next(r for r in ws.iter_rows() if r[0].value == "QD02")
+    row[0].value, row[1].value = "QD01", "甲"  # the second row retyped as the first center's
+    book.save(path)
+    read = read_assessments(QD, table(path), resolve)
+    conflict = [f for f in read.findings if f.code == "assessment-conflict"]
+    assert conflict and "code:qd01" not in read.by_center
+    assert re.search(r"a\.xlsx（B\d+、B\d+） 中的考核评价不同", conflict[0].message)
+
+
 def test_duplicate_assessment_rows_agreeing_are_one_and_two_tables_disagreeing_are_neither(tmp_path):
     """The same center in two tables: with the same values it is assessed once (a warning); with different
     ones no order of the files tells which is final (the file name decided it), so neither is used."""

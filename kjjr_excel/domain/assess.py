@@ -287,11 +287,12 @@ def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver)
         uses.append(TableUse(file, KIND_ASSESSMENT, True, centers=centers))
     for key, places in seen.items():
         if _tables_disagree(given[key]):
-            # two tables say different things of one center: which is final, no order of files can tell
+            # two rows say different things of one center: which is final, no order of rows or files tells
             del out[key]
             who = places[-1][0]
-            files = "、".join(dict.fromkeys(a.file for a in given[key]))
-            findings.append(Finding.make("assessment-conflict", center=who, name=who, files=files))
+            findings.append(
+                Finding.make("assessment-conflict", center=who, name=who, files=_rows_named(places))
+            )
         elif len(places) > 1:
             who, file, sheet, cell = places[-1]
             findings.append(
@@ -303,17 +304,29 @@ def read_assessments(scheme: Scheme, tables: Sequence[Table], resolve: Resolver)
                     center=who,
                     name=who,
                     count=len(places),
+                    rows=_rows_named(places, cells=True),
                 )
             )
     return AssessmentsRead(out, findings, uses, unmatched)
 
 
 def _tables_disagree(rows: Sequence[Assessment]) -> bool:
-    """Whether rows of one center from more than one file give it different values or 核定数 (rows of one
-    file: its last row is kept, as the assessor's own correction)."""
-    if len({a.file for a in rows}) < 2:
-        return False
+    """Whether the rows of one center (in one file or several) give it different values or 核定数: a second
+    row of one table (市南 with 重大责任事故 是, and again with it blank) is no more the correction than the
+    first."""
     return len({(tuple(sorted(a.values.items())), tuple(sorted(a.verified.items()))) for a in rows}) > 1
+
+
+def _rows_named(places: Sequence[tuple[str, str, str, str]], *, cells: bool = False) -> str:
+    """The rows of one center as a finding names them: a.xlsx、b.xlsx (a row in each), a.xlsx（B3、B5） (two in
+    one file); with `cells`, every file with its cells (a.xlsx B3、b.xlsx B4)."""
+    by_file: dict[str, list[str]] = {}
+    for _, file, _, cell in places:
+        by_file.setdefault(file, []).append(cell)
+    if cells:
+        return "、".join(f"{file} {'、'.join(c)}" for file, c in by_file.items())
+    several = len(places) > len(by_file)
+    return "、".join(f"{file}（{'、'.join(c)}）" if several else file for file, c in by_file.items())
 
 
 def _assessment(scheme: Scheme, table: Table, row: TableRow, who: str, findings: list[Finding]) -> Assessment:
