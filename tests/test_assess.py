@@ -377,6 +377,26 @@ def test_copies_whose_order_cannot_be_told_are_not_counted(tmp_path):
     assert [(u.file, u.used) for u in uses] == [("a.xlsx", False), ("b.xlsx", False)]
 
 
+@pytest.mark.parametrize("mark", ["", "×", "否"])
+def test_a_veto_reason_without_a_veto_keeps_the_center_out_of_the_money(tmp_path, mark):
+    """A reviewer wrote 否决原因 (有重大不良诚信记录，建议否决) but left 一票否决 blank, or put × or 否 in it: whether
+    the center is vetoed nobody can tell, so it is neither ranked nor paid, and the finding names the cell."""
+    from kjjr_excel.app import run_rank
+
+    inbox = inbox_of(tmp_path / "inbox", GD, GD.roster[:2])
+    review = tmp_path / "r.xlsx"
+    rows = {
+        "GD01": {**full(90), "veto": mark, "veto_reason": "有重大不良诚信记录，建议否决"},
+        "GD02": full(80),
+    }
+    write_assessment(review, GD, roster=GD.roster[:2], rows=rows, reviewer="王五")
+    result = run_rank(GD, [inbox], assessments=[review])
+    gd01 = next(r for r in result.ranked if r.center.code == "GD01")
+    assert gd01.rank is None and gd01.subsidy == 0
+    unclear = next(f for f in result.findings if f.code == "review-veto-unclear")
+    assert unclear.cell and "有重大不良诚信记录" in unclear.message and unclear.severity.value == "错误"
+
+
 def test_an_unreadable_veto_keeps_the_center_out_of_the_money(tmp_path):
     """一票否决 typed '待定' on a review sheet, 重大责任事故 '不清楚' on an assessor's table: nobody can tell whether
     the center fails, so it is neither ranked nor paid, and says why."""

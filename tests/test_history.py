@@ -661,7 +661,7 @@ def test_a_history_missing_places_cannot_say_who_was_last(tmp_path: Path) -> Non
     history = load_history([book], keys(centers), year=2017)
     gap = next(f for f in history.findings if f.code == "history-rank-gap")
     assert gap.severity.value == "警告" and "2016年度的排名不连续（没有第3名）" in gap.message
-    assert history.records["QD04"][0].pending and not history.records["QD01"][0].pending
+    assert history.records["QD04"][0].last_unknown and not history.records["QD01"][0].last_unknown
     flags = run(centers, history, 2017)["QD04"].flags
     assert any(f.startswith("摘牌待定") for f in flags) and not any(f.startswith("摘牌（") for f in flags)
     tied = write_book(tmp_path / "tied.xlsx", 2016, [*rows[:2], (2, "QD03", "QD03分中心", "合格"), rows[2]])

@@ -527,9 +527,27 @@ def _review_cells(scheme: Scheme, table: Table, row: TableRow, who: str) -> _Rev
         )
         out.findings.extend(cell_findings)
         out.veto = value is True
-    out.reason, reason_findings = _text_cell(table, _cell(row, VETO_REASON_HEADER), VETO_REASON_HEADER, who)
+    reason_cell = _cell(row, VETO_REASON_HEADER)
+    out.reason, reason_findings = _text_cell(table, reason_cell, VETO_REASON_HEADER, who)
     if out.veto:
         out.findings.extend(reason_findings)
+    elif out.reason.strip() and not out.veto_unknown:
+        # a reason for a veto the 一票否决 cell does not cast (left blank, 否, ×): which one the reviewer meant
+        # nobody can tell, and a veto is never dropped silently
+        out.veto_unknown = True
+        shown = as_text(veto_cell.value) if veto_cell is not None else ""
+        out.findings.append(
+            Finding.make(
+                "review-veto-unclear",
+                file=table.file,
+                sheet=table.sheet,
+                cell=reason_cell.ref if reason_cell is not None else "",
+                center=who,
+                name=who,
+                reason=out.reason.strip(),
+                veto=f"填写为“{shown}”" if shown else "没有填写",
+            )
+        )
     return out
 
 

@@ -358,6 +358,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "assessment-duplicate": (W, "考核表中“{name}”出现了{count}次（{rows}），填写的内容相同，按一次计。"),
         "verified-differs": (N, "“{label}”自报 {reported}，核定 {verified}，按核定数计分。"),
+        "review-veto-unclear": (
+            E,
+            "评审表中“{name}”的“否决原因”写了“{reason}”，“一票否决”却{veto}：是否一票否决无法判断，这个单位暂不参加排名。"
+            "请评审人确认：否决的在“一票否决”中填写“是”；不否决的删去否决原因，重新提交。",
+        ),
         "review-partial": (
             E,
             "评审表中“{name}”的评分只填了一部分（{missing}未填），这一行未计入。请补全后重新提交。",
@@ -431,7 +436,7 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
         "history-rank-gap": (
             W,
             "历年结果中{year}年度的排名不连续（没有{missing}），可能少了几行：那一年排名最后的是谁无法判断，"
-            "据此连续计算的摘牌为“摘牌待定”。请使用那一年完整的排名结果表。",
+            "据“连续排名最后”计算的摘牌为“摘牌待定”。请使用那一年完整的排名结果表。",
         ),
         "history-provisional": (
             W,

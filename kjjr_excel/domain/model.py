@@ -202,6 +202,9 @@ class HistoryRecord:
     score: Decimal | None = None
     failing: bool = False
     pending: bool = False  # that year's 标记 said its grade or place waited for a figure to be corrected
+    last_unknown: bool = (
+        False  # last of the rows given, but places are missing that year: last or not, unknown
+    )
 
 
 @dataclass(frozen=True)

@@ -462,7 +462,9 @@ def _delisting_flags(
         # an earlier year whose grade or place waited for a correction (its 标记 said so) settles nothing:
         # the running years it completes are open as this year's would be
         before = any(h is not None and h.pending for h in earlier)
-        fail_open, last_open = open_fail or before, open_last or before
+        # a year whose table lacks places cannot say its last one was last (history-rank-gap)
+        unsure_last = any(h is not None and h.last_unknown for h in earlier)
+        fail_open, last_open = open_fail or before, open_last or before or unsure_last
         # by the failing grade unless only the last place is settled; pending when no route that delists is
         failing = failed_running and (not fail_open or not last_running or last_open)
         pending = (not failed_running or fail_open) and (not last_running or last_open)

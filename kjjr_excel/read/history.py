@@ -75,6 +75,7 @@ class HistoryRow:
     last: bool = False
     key: str = ""  # the matched center's key; "" when unmatched or ambiguous
     pending: bool = False  # its 标记 says the grade or place waited for a figure to be corrected
+    last_unknown: bool = False  # last of the rows, in a year whose places are not all there (_rank_gaps)
 
     @property
     def label(self) -> str:
@@ -89,6 +90,7 @@ class HistoryRow:
             score=self.score,
             failing=self.grade == FAILING_GRADE,
             pending=self.pending,
+            last_unknown=self.last_unknown,
         )
 
 
@@ -291,7 +293,7 @@ def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], li
     gaps = _rank_gaps(rows)
     for year, missing in sorted(gaps.items()):
         # rows missing (deleted, left out of a typed table): who was last that year cannot be told
-        rows = [replace(r, pending=True) if r.year == year and r.last else r for r in rows]
+        rows = [replace(r, last_unknown=True) if r.year == year and r.last else r for r in rows]
         findings.append(
             Finding.make(
                 "history-rank-gap", file=str(path), sheet=header.sheet.name, year=year, missing=missing
