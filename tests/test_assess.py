@@ -228,6 +228,54 @@ def test_review_totals_partial_rows_over_max_veto_and_unknown(tmp_path):
     )  # what the veto does, not only that it was cast
 
 
+def test_a_center_s_row_deleted_from_one_reviewer_s_sheet_is_said(tmp_path):
+    """评审人2 deleted GD02's row (it is not left empty, it is gone): GD02's score is 评审人1's alone, as for an
+    empty row, and a 提示 says whose sheet lacks it; GD01, on both sheets, gets none."""
+    import openpyxl
+
+    tables = review_file(tmp_path, "评审人1.xlsx", {"GD01": full(80), "GD02": full(70)})
+    path = tmp_path / "评审人2.xlsx"
+    write_assessment(path, GD, roster=GD.roster[:3], rows={"GD01": full(60)}, reviewer="评审人2")
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[1]
+    ws.delete_rows(next(r[0].row for r in ws.iter_rows() if r[0].value == "GD02"))
+    book.save(path)
+    read = read_reviews(GD, tables + table(path, GD), gd_resolve)
+    missing = [f for f in read.findings if f.code == "review-row-missing"]
+    assert [(f.file, f.center, f.severity.value) for f in missing] == [
+        ("评审人2.xlsx", GD.roster[1].name, "提示")
+    ]
+    assert "没有“" in missing[0].message and [r.total for r in read.by_center["k2"]] == [70]
+
+
+def test_a_total_typed_over_the_formula_is_said_alone_or_beside_parts_that_differ(tmp_path):
+    """A reviewer typed 95 in 合计 for GD01 and left its parts blank: the row is in error (review-total-only),
+    not 'left empty'. For GD02 the parts add to 70 while 合计 says 99: the parts count, with a warning."""
+    import openpyxl
+
+    path = tmp_path / "评审人1.xlsx"
+    write_assessment(path, GD, roster=GD.roster[:3], rows={"GD02": full(70)}, reviewer="评审人1")
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[1]
+    header = next(r for r in ws.iter_rows() if any(c.value == "合计" for c in r))
+    total = next(c.column for c in header if c.value == "合计")
+    for r in ws.iter_rows(min_row=header[0].row + 1):
+        if r[0].value == "GD01":
+            ws.cell(r[0].row, total).value = 95
+        if r[0].value == "GD02":
+            ws.cell(r[0].row, total).value = 99
+    book.save(path)
+    read = read_reviews(GD, table(path, GD), gd_resolve)
+    said = {f.code: f for f in read.findings}
+    assert (
+        said["review-total-only"].severity.value == "错误"
+        and "只在“合计”中填写了 95" in said["review-total-only"].message
+    )
+    assert [(r.total, r.error) for r in read.by_center["k1"]] == [(None, True)]
+    assert "各项评分之和为 70" in said["review-total-differs"].message
+    assert [r.total for r in read.by_center["k2"]] == [70] and "review-row-empty" not in said
+
+
 def inbox_of(folder: Path, scheme, entries) -> Path:
     """A folder of complete submissions (5 of everything) from the real template, one per center."""
     from kjjr_excel.write.template import write_submission

@@ -28,6 +28,7 @@ from kjjr_excel.domain.parse import (
 from kjjr_excel.domain.scheme import Indicator, Part, Scheme
 
 VETO_HEADER = "一票否决"
+TOTAL_HEADER = "合计"  # a review sheet's sum of the parts (a formula in the template)
 VETO_REASON_HEADER = "否决原因"
 # a row an assessor or reviewer adds under the centers (合计 or 平均 of a column) names no center
 TOTAL_ROW_LABELS = ("合计", "总计", "小计", "平均", "平均分", "平均值")
@@ -450,6 +451,8 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
     kept, findings, uses = _newest_copies(tables)
     unmatched = 0
     blank: list[tuple[str, Finding]] = []  # a center's row a reviewer left empty
+    listed: dict[str, set[str]] = {}  # file -> the centers its sheet has a row for (filled or not)
+    names: dict[str, str] = {}  # center key -> its name as a sheet gives it
     for table in kept:
         rows: list[tuple[str, Review]] = []
         first_cell: dict[str, str] = {}
@@ -478,14 +481,40 @@ def read_reviews(scheme: Scheme, tables: Sequence[Table], resolve: Resolver) -> 
                         earlier.total, earlier.error = None, True
                 review.total, review.error = None, True
             first_cell.setdefault(key, name_cell)
+            names.setdefault(key, name)
             rows.append((key, review))
         for key, review in rows:
             out.setdefault(key, []).append(review)
+        listed[table.file] = {key for key, _ in rows}
         scored = len({key for key, review in rows if review.total is not None})
         uses.append(TableUse(table.file, KIND_REVIEW, True, table.reviewer, centers=scored))
     # said only where other reviewers scored the center: one nobody scored is review-missing's (an error)
     findings += [f for key, f in blank if any(r.total is not None or r.error for r in out.get(key, ()))]
+    for key, f in blank:
+        listed.setdefault(f.file, set()).add(key)
+    findings += _rows_left_out(kept, listed, out, names)
     return ReviewsRead(out, findings, sorted(uses, key=lambda u: u.file), unmatched)
+
+
+def _rows_left_out(
+    kept: Sequence[Table], listed: dict[str, set[str]], out: dict[str, list[Review]], names: dict[str, str]
+) -> list[Finding]:
+    """A 提示 for each center other reviewers scored that a reviewer's sheet has no row for (the row deleted):
+    its score is then the others' alone, as for a row left empty (review-row-empty)."""
+    scored = {key for key, reviews in out.items() if any(r.total is not None for r in reviews)}
+    return [
+        Finding.make(
+            "review-row-missing",
+            file=table.file,
+            sheet=table.sheet,
+            center=names.get(key, ""),
+            name=names.get(key, key),
+            reviewer=table.reviewer or table.file,
+        )
+        for table in kept
+        for key in sorted(scored)
+        if key not in listed.get(table.file, set())
+    ]
 
 
 @dataclass
@@ -501,10 +530,18 @@ class _ReviewCells:
     veto_cell: Cell | None = None
     reason: str = ""
     findings: list[Finding] = field(default_factory=list)
+    total_typed: Decimal | None = None  # a number typed over the 合计 formula (the parts may say otherwise)
+    total_cell: str = ""
 
     @property
     def empty(self) -> bool:
-        return not self.values and self.bad is None and not self.veto and not self.veto_unknown
+        return (
+            not self.values
+            and self.bad is None
+            and not self.veto
+            and not self.veto_unknown
+            and not self.total_typed
+        )
 
 
 def _review_cells(scheme: Scheme, table: Table, row: TableRow, who: str) -> _ReviewCells:
@@ -520,6 +557,10 @@ def _review_cells(scheme: Scheme, table: Table, row: TableRow, who: str) -> _Rev
         else:
             out.findings.extend(cell_findings)  # a formula's 提示, a third decimal
             out.values.append(value)
+    total = _cell(row, TOTAL_HEADER)
+    if total is not None and total.ref not in table.formulas:  # the template's formula replaced by a figure
+        typed = parse_value(total.value, type="decimal", places=6)
+        out.total_typed, out.total_cell = typed.value, total.ref
     veto_cell = out.veto_cell = _cell(row, VETO_HEADER)
     if veto_cell is not None and (as_text(veto_cell.value) != "" or veto_cell.ref in table.formulas):
         value, out.veto_unknown, cell_findings = read_cell(
@@ -647,4 +688,25 @@ def _review_findings(
         )
     elif not cells.missing:
         review.total = sum((Fraction(v) for v in cells.values), Fraction(0))
+    findings.extend(_typed_total(cells, review, where))
     return findings
+
+
+def _typed_total(cells: _ReviewCells, review: Review, where: dict[str, str]) -> list[Finding]:
+    """A figure typed in 合计 (its formula overwritten): alone, the row is in error (the parts are what is
+    scored); beside parts that add up otherwise, the parts count and a warning says so."""
+    typed = cells.total_typed
+    if not typed:  # nothing, or the 0 an .xls keeps of the formula over blank parts (it keeps no formulas)
+        return []
+    shown = fmt_decimal(typed)
+    if not cells.values and cells.bad is None:
+        review.error = True
+        return [Finding.make("review-total-only", cell=cells.total_cell, value=shown, total=shown, **where)]
+    if review.total is not None and abs(Fraction(typed) - review.total) >= Fraction(1, 200):
+        parts = fmt_decimal(Decimal(review.total.numerator) / Decimal(review.total.denominator))
+        return [
+            Finding.make(
+                "review-total-differs", cell=cells.total_cell, value=shown, total=shown, parts=parts, **where
+            )
+        ]
+    return []

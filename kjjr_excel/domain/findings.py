@@ -379,6 +379,20 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             N,
             "评审人“{reviewer}”没有给“{name}”评分（这一行空着）：“{name}”的定性得分按其他评审人的评分计算。如是漏填，请补上后重新排名。",
         ),
+        "review-total-only": (
+            E,
+            "评审表中“{name}”只在“合计”中填写了 {total}，没有填写各项评分：这一行未计入。请按各项填写评分"
+            "（合计自动计算）后重新提交。",
+        ),
+        "review-total-differs": (
+            W,
+            "评审表中“{name}”的“合计”填写为 {total}，各项评分之和为 {parts}，按各项评分之和计。请核对各项评分。",
+        ),
+        "review-row-missing": (
+            N,
+            "评审人“{reviewer}”的评审表中没有“{name}”这一行（可能被删除了）：“{name}”的定性得分按其他评审人的评分计算。"
+            "如是漏评，请补上这一行后重新排名。",
+        ),
         "review-missing": (E, "“{name}”没有任何评审人的定性评分，定性得分按0计。请补充评审表。"),
         "review-veto": (
             W,
