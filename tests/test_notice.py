@@ -116,6 +116,10 @@ def test_notice_table_equals_ranking(qd_ranking: Path, tmp_path: Path) -> None:
     assert "注：胶州市科技金融服务分中心有填报数据待更正，等次和补助金额待数据更正后确定。" in text
     assert "83802988" in text and "辽宁路127号" in text  # where to object, from the scheme
     assert text.rstrip().endswith("青岛生产力促进中心\n2018年3月1日")
+    # the last paragraph, the issuer and the date are kept on one page: a signature never stands alone
+    tail = document.paragraphs[-4:]  # the address, a blank line, the issuer, the date
+    assert tail[-1].text == "2018年3月1日" and tail[-2].text == "青岛生产力促进中心"
+    assert all(p.paragraph_format.keep_with_next for p in tail[:-1]) and "辽宁路" in tail[0].text
 
 
 def test_notice_days_is_a_parameter(qd_ranking: Path, tmp_path: Path) -> None:
@@ -197,6 +201,10 @@ def test_payment_list_equals_ranking_with_amounts_in_capitals(gd_settled: Path, 
     assert total_row[4] == total and total_row[5] == publish.in_capitals(Decimal(str(total)))
     text = " ".join(str(v) for r in rows for v in r if v)
     assert "经办人" in text and "审核人" in text and "负责人" in text
+    # the figure (right) and its capitals (left) each a character off the border they share: not 20.00贰拾…
+    first = next(r for r in ws.iter_rows(min_row=3) if isinstance(r[0].value, int))
+    assert (first[4].alignment.horizontal, first[4].alignment.indent) == ("right", 1)
+    assert (first[5].alignment.horizontal, first[5].alignment.indent) == ("left", 1)
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,7 @@ from kjjr_excel.write.styles import (
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
+    from docx.text.paragraph import Paragraph
     from docx.text.run import Run
     from xlsxwriter.worksheet import Worksheet
 
@@ -283,19 +284,20 @@ def write_notice(scheme: Scheme, book: RankingBook, path: Path, *, days: int | N
             run.add_break()
     _paragraph(doc, t["intro"])
     _notice_grid(doc, notice_table(scheme, book))
-    for text in (
+    texts = (
         unranked_note(scheme, book),
         pending_note(scheme, book),
         t["period"],
         t["objection"],
         t["contact"],
         t["address"],
-    ):
-        if text:
-            _paragraph(doc, text)
+    )
+    last = [_paragraph(doc, text) for text in texts if text][-1:]
     _page_numbers(section)
-    doc.add_paragraph()
-    _paragraph(doc, t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    # the last paragraph, the issuer and the date on one page: a signature alone on a page signs nothing
+    last += [doc.add_paragraph(), _paragraph(doc, t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)]
+    for paragraph in last:
+        paragraph.paragraph_format.keep_with_next = True
     _paragraph(doc, _date_text(when), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     doc.core_properties.title = t["heading"]
     doc.core_properties.author = "kjjr-excel"
@@ -342,7 +344,7 @@ def _paragraph(
     name: str = "仿宋",
     align: WD_PARAGRAPH_ALIGNMENT | None = None,
     indent: bool = True,
-) -> None:
+) -> Paragraph:
     """A paragraph of an official notice: 仿宋, 28 pt lines, the first line indented by two characters."""
     from docx.shared import Pt
 
@@ -353,6 +355,7 @@ def _paragraph(
     if align is not None:
         p.alignment = align
     _font(p.add_run(text), name, size)
+    return p
 
 
 def _notice_grid(doc: DocxDocument, table_rows: Sequence[Sequence[str]]) -> None:
@@ -423,10 +426,12 @@ def _payment_formats(wb: xlsxwriter.Workbook) -> dict[str, Format]:
         "head": {**cell, "font_name": "黑体", "bold": True, "align": "center", "bg_color": "#D9D9D9"},
         "text": cell,
         "mid": {**cell, "align": "center"},
-        "money": {**cell, "num_format": "0.00"},
+        # figures and capitals side by side, each a character off its border: never read as one 20.00贰拾万元整
+        "money": {**cell, "num_format": "0.00", "align": "right", "indent": 1},
+        "capitals": {**cell, "align": "left", "indent": 1},
         "bold": {**cell, "bold": True, "align": "center"},
-        "bold_money": {**cell, "bold": True, "num_format": "0.00"},
-        "bold_text": {**cell, "bold": True},
+        "bold_money": {**cell, "bold": True, "num_format": "0.00", "align": "right", "indent": 1},
+        "bold_capitals": {**cell, "bold": True, "align": "left", "indent": 1},
         "plain": base,
     }
     return {name: wb.add_format(props) for name, props in spec.items()}
@@ -471,7 +476,7 @@ def _payment_sheet(
         ws.write_string(row, 2, r.host_unit, f["text"])
         ws.write_string(row, 3, r.grade, f["mid"])
         ws.write_number(row, 4, float(r.subsidy or 0), f["money"])
-        ws.write_string(row, 5, in_capitals(r.subsidy or Decimal(0)), f["text"])
+        ws.write_string(row, 5, in_capitals(r.subsidy or Decimal(0)), f["capitals"])
         ws.write_blank(row, 6, None, f["text"])
         row += 1
     foot = _payment_foot(ws, f, t, paid, row)
@@ -511,7 +516,7 @@ def _payment_foot(
     ws.set_row(row, PAYMENT_HEADER)
     ws.merge_range(row, 0, row, 3, f"合计（{len(paid)}个）", f["bold"])
     ws.write_number(row, 4, float(total), f["bold_money"])
-    ws.write_string(row, 5, in_capitals(total), f["bold_text"])
+    ws.write_string(row, 5, in_capitals(total), f["bold_capitals"])
     ws.write_blank(row, 6, None, f["text"])
     basis = t["heading"].removeprefix("关于").removesuffix("的公示")
     lines: list[tuple[float, dict[int, str]]] = [
