@@ -101,6 +101,24 @@ def test_the_same_assessment_file_given_twice_is_read_once(tmp_path):
     assert [(u.used, u.note) for u in uses] == [(True, ""), (False, "与a.xlsx内容相同，只计一次")]
 
 
+def test_a_note_in_the_assessor_s_remarks_is_said_not_scored(tmp_path):
+    """备注 '发生重大责任事故一起' with 重大责任事故 blank: 备注 scores nothing (the blank is 否), so a 提示 names
+    the cell and the columns such a note may belong in."""
+    path = tmp_path / "a.xlsx"
+    write_assessment(
+        path, QD, roster=[RosterEntry("QD01", "甲")], rows={"QD01": {"note": "发生重大责任事故一起"}}
+    )
+    read = read_assessments(QD, table(path), resolve)
+    note = next(f for f in read.findings if f.code == "assessment-note")
+    assert (
+        note.severity.value == "提示" and note.cell and "“发生重大责任事故一起”：备注不计分" in note.message
+    )
+    assert (
+        "较大失误次数、重大责任事故" in note.message
+        and "major_accident" not in read.by_center["code:qd01"].values
+    )
+
+
 def test_one_table_giving_a_center_twice_otherwise_uses_neither_row(tmp_path):
     """市南 twice in one 考核评价表, once with a 较大失误 and once without: neither row is the correction (the
     last one used to be), so the center is not assessed (an error naming both cells); rows that agree are one."""

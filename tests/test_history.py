@@ -694,3 +694,15 @@ def test_a_delisting_that_waited_does_not_make_that_year_s_grade_wait(tmp_path: 
         rows = [(2016, "QD01", "QD01分中心", "合格", 1, ""), (2016, "QD02", "QD02分中心", "不合格", 2, flag)]
         history = load_history([write_table(tmp_path / "h.xlsx", rows, headers)], keys(centers), year=2017)
         assert history.records["QD02"][0].pending is pending, flag
+
+
+def test_a_year_whose_rows_name_no_center_of_this_run_is_there_not_missing(tmp_path: Path) -> None:
+    """Every 2016 row names a center not in this run (other names, no codes): each is history-unmatched and
+    every center lacks its record, but 2016 is not said to be missing from the file (读到的年度：无)."""
+    past = write_table(
+        tmp_path / "h.xlsx", [(2016, "", "甲中心", "合格", 1), (2016, "", "乙中心", "不合格", 2)]
+    )
+    history = load_history([past], keys([center("QD01", 10), center("QD02", 20)]), year=2017)
+    assert history.years == [2016]
+    found = {f.code for f in history.findings}
+    assert "history-year-missing" not in found and {"history-unmatched", "history-center-missing"} <= found

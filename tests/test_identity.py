@@ -98,9 +98,10 @@ def test_a_year_in_a_title():
 
 def test_one_alias_table_and_the_schemes_own_center_label():
     assert aliases("code") == ALIASES["code"] == ("编号", "代码", "code")
-    assert aliases("name") == ("名称", "中心名称", "name")
-    assert aliases("name", "服务站") == ("名称", "中心名称", "name", "服务站名称")
-    assert aliases("year", "服务站") == ("年度", "考核年度")  # only names carry the label
+    names = ("名称", "中心名称", "单位名称", "机构名称", "name")  # an office's own table: 单位名称
+    assert aliases("name") == names
+    assert aliases("name", "服务站") == (*names, "服务站名称")
+    assert aliases("year", "服务站") == ("年度", "考核年度", "评估年度", "年份")  # only names carry the label
 
 
 def test_a_table_row_says_who_it_is_about():

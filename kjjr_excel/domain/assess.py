@@ -28,6 +28,7 @@ from kjjr_excel.domain.parse import (
 from kjjr_excel.domain.scheme import Indicator, Part, Scheme
 
 VETO_HEADER = "一票否决"
+NOTE_HEADER = "备注"  # an assessor table's notes: not scored
 TOTAL_HEADER = "合计"  # a review sheet's sum of the parts (a formula in the template)
 VETO_REASON_HEADER = "否决原因"
 # a row an assessor or reviewer adds under the centers (合计 or 平均 of a column) names no center
@@ -335,6 +336,14 @@ def _assessment(scheme: Scheme, table: Table, row: TableRow, who: str, findings:
     assessment = Assessment(file=table.file, sheet=table.sheet)
     for ind, found, verified in _filled_cells(scheme, table, row):
         findings.extend(_parse_into(table, assessment, ind, found, who, verified=verified))
+    note = _cell(row, NOTE_HEADER)
+    if (
+        note is not None and as_text(note.value).strip()
+    ):  # 备注 scores nothing: it may say what belongs in a column
+        where = {"file": table.file, "sheet": table.sheet, "cell": note.ref, "center": who}
+        items = "、".join(ind.display_label for ind in scheme.assessor_indicators[:2])
+        text = as_text(note.value).strip()[:60]
+        findings.append(Finding.make("assessment-note", name=who, note=text, items=items, **where))
     return assessment
 
 

@@ -356,6 +356,11 @@ CODES: dict[str, tuple[Severity, str]] = MappingProxyType(
             E,
             "考核评价表中没有“{name}”的一行：考核方填写的指标只能按未填写计，结果为初步结果。请在考核评价表中补上这一行后重新排名。",
         ),
+        "assessment-note": (
+            N,
+            "考核评价表中“{name}”的备注写了“{note}”：备注不计分。如其中是{items}等考核评价的内容，"
+            "请填到对应的列中后重新排名。",
+        ),
         "assessment-duplicate": (W, "考核表中“{name}”出现了{count}次（{rows}），填写的内容相同，按一次计。"),
         "verified-differs": (N, "“{label}”自报 {reported}，核定 {verified}，按核定数计分。"),
         "review-veto-unclear": (

@@ -42,8 +42,8 @@ __all__ = [
 ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "code": ("编号", "代码", "code"),
-        "name": ("名称", "中心名称", "name"),
-        "year": ("年度", "考核年度"),
+        "name": ("名称", "中心名称", "单位名称", "机构名称", "name"),
+        "year": ("年度", "考核年度", "评估年度", "年份"),
         # not a column: the label beside (or before) a reviewer's name above a review sheet's header row
         "reviewer": ("评审人", "评审人姓名", "评审专家"),
     }

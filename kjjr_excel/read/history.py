@@ -137,7 +137,8 @@ def load_history(
             history.rows.append(row)
             if row.key and _choose(chosen, row, history.findings):
                 conflicted.add((row.key, row.year))
-    history.years = sorted({y for _, y in chosen})
+    # the years the files hold, matched or not: a year whose rows all name other centers is there, not missing
+    history.years = sorted({y for _, y in chosen} | {r.year for r in history.rows})
     for (
         pair
     ) in conflicted:  # which record is right cannot be told: that year counts as none, whatever the order
