@@ -462,6 +462,9 @@ def rank(
     inbox = _inbox(scheme, inputs, roster, year, jobs)
     ranked = rank_inbox(RankOptions(inbox, tuple(assessments), tuple(history), strict, output), _bars())
     _say_ranked(ranked)
+    if history:  # which earlier results the 摘牌 rule used
+        years = "、".join(str(y) for y in ranked.result.history_years) or "无"
+        click.echo(f"使用往年结果：{'、'.join(p.name for p in history)}（读到的年度：{years}）")
     if pdf:
         _say_pdf(ranked.workbook.path)
     _say_tables(ranked, allow_missing_assessment)

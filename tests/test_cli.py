@@ -300,6 +300,7 @@ def test_rank_says_which_history_file_it_could_not_use(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2016.xlsx（历年结果文件无法读取：这不是普通文件" in result.output, result.output
     assert result.output.startswith("未使用：")
+    assert "使用往年结果：2016.xlsx（读到的年度：无）" in result.output  # which files the 摘牌 rule was given
 
 
 def test_validate_of_a_folder_without_files_says_so(tmp_path):
