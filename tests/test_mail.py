@@ -569,9 +569,14 @@ def test_a_mailbox_of_several_mails_is_read_mail_by_mail(tmp_path, name):
     ]
     said = [f for f in result.findings if f.code == "mail-mailbox"]
     assert len(said) == 1 and "其中有 3 封邮件" in said[0].message
-    one = inbox / "one.eml"  # a single saved mail that starts with a "From " line is one mail
-    (inbox / name).unlink()
-    one.write_bytes(b"From - Mon Jan 08 11:00:00 2018\n" + mails[0].as_bytes())
+    one = inbox / "one.eml"  # a single saved mail that starts with a "From " line is one mail, even when its
+    (inbox / name).unlink()  # text has a line starting "From " after a blank line (a quoted reply)
+    quoted = (
+        mails[0]
+        .as_bytes()
+        .replace("您好，附件是我单位的考核表，请查收。".encode(), "您好。\n\nFrom 张敏 的回复：".encode())
+    )
+    one.write_bytes(b"From - Mon Jan 08 11:00:00 2018\n" + quoted)
     result = ingest(QD, [inbox])
     assert [s.file for s in result.submissions] == ["one.eml › QD01.xlsx"]
     assert not [f for f in result.findings if f.code == "mail-mailbox"]

@@ -548,6 +548,9 @@ def test_a_subsidy_label_in_another_unit_than_wan_yuan_is_refused(tmp_path, labe
     assert "一律以万元计" in str(err) and "（万元）" in str(err)
     path.write_text(text.replace(f'label = "{label}"', 'label = "补助金额"'), encoding="utf-8")
     assert load_scheme(path).subsidy_label == "补助金额"
+    path.write_text(text.replace(f'label = "{label}"', 'label = "补助资金(万元)"'), encoding="utf-8")
+    half = load_scheme(path)  # half-width brackets: the money is 补助资金, not 补助资金(万元)
+    assert (half.money_label, half.money_word) == ("补助资金", "补助资金")
 
 
 def test_a_budget_with_no_grade_paid_is_refused(tmp_path):

@@ -192,6 +192,26 @@ def test_a_formula_linking_another_workbook_is_a_warning():
     assert outcome.submission.values["enterprise_info"].value == 40
 
 
+@pytest.mark.parametrize(
+    ("formula", "external"),
+    [
+        ("=[1]考核指标!F12", True),
+        ("='[1]Sheet 1'!A1", True),
+        ("='C:\\报表\\[市北.xlsx]考核指标'!F12", True),
+        ("='file:///tmp/shibei.xlsx'#$考核指标.F12", True),
+        ("=SUM(表1[2017])", False),  # a table's column, not a link
+        ("=表1[[#Totals],[2017]]", False),
+        ('=HYPERLINK("http://kjj.qingdao.gov.cn",4)', False),
+        ("='考核指标 (2)'!F12", False),
+        ("=SUM(F12:F13)*2", False),
+    ],
+)
+def test_only_a_link_to_another_workbook_is_an_external_formula(formula, external):
+    from kjjr_excel.read.submission import _EXTERNAL_REFERENCE
+
+    assert bool(_EXTERNAL_REFERENCE.search(formula)) is external
+
+
 def test_another_center_s_sheet_in_the_workbook_is_said_and_not_compared():
     """崂山's workbook with the data sheet copied as 市北 and filled in for 市北 (LibreOffice): 崂山's figures
     are read as usual, not made errors by 市北's; a warning says the sheet is another center's and unread."""

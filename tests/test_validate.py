@@ -141,6 +141,13 @@ def test_a_copy_named_for_another_center_is_not_ordered_by_time():
     assert kept == ["佛山分中心.xlsx"]
     kept, _ = _dups(own, replace(astray, file="汕头分中心（佛山转报）.xlsx"))
     assert kept == ["汕头分中心（佛山转报）.xlsx"]
+    # a longer name written otherwise (市 added) holds a shorter one's name: still its own correction
+    fanyu = next(e for e in ROSTER if e.name == "广州番禺区分中心")
+    first = sub("广州番禺区分中心.xlsx", fanyu.code, fanyu.name, saved=datetime(2020, 5, 1))
+    fixed = sub(
+        "广州市番禺区分中心（更正）.xlsx", fanyu.code, fanyu.name, saved=datetime(2020, 5, 2), loan_banks=12
+    )
+    assert _dups(first, fixed)[0] == ["广州市番禺区分中心（更正）.xlsx"]
 
 
 def test_a_name_s_core_is_what_a_file_name_holds():

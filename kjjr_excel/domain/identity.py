@@ -259,10 +259,30 @@ def file_named_for(file: str, own: RosterEntry, roster: Roster) -> RosterEntry |
     """The one other roster center a file's name names (崂山分中心.xlsx holding 市北's header) while not naming
     its own; None when it names its own, none, or several. `file` as displayed: its last part is the name."""
     stem = normalise_name(file.rsplit("›", 1)[-1].rsplit("/", 1)[-1].rsplit(".", 1)[0])
-    if name_core(own.name) and name_core(own.name) in stem:
+    mine = name_core(own.name)
+    if mine and _written_in(mine, stem):  # 广州番禺 in 广州市番禺区分中心（更正）: its own
         return None
-    named = [e for e in roster_index(roster) if e != own and (core := name_core(e.name)) and core in stem]
+    named = [
+        e
+        for e in roster_index(roster)
+        if e != own
+        and (core := name_core(e.name))
+        and core in stem
+        and core not in mine  # 广州 of 广州番禺: part of its own name, never another's
+        and mine not in core
+    ]
     return named[0] if len(named) == 1 else None
+
+
+def _written_in(core: str, stem: str) -> bool:
+    """Whether a name's core stands in a file name, its characters in order with others between them (市, 区
+    added: 中山火炬高新 in 中山市火炬高新区分中心)."""
+    at = 0
+    for ch in core:
+        at = stem.find(ch, at) + 1
+        if not at:
+            return False
+    return True
 
 
 def submission_key(sub: Submission, roster: Roster = ()) -> str:

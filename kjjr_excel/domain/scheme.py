@@ -233,7 +233,7 @@ class Scheme:
     @property
     def money_label(self) -> str:
         """The subsidy label without its unit: 补助金额, 支持金额."""
-        return self.subsidy_label.split("（", 1)[0]
+        return re.split(r"[（(]", self.subsidy_label, maxsplit=1)[0].strip()
 
     @property
     def money_word(self) -> str:
@@ -1103,7 +1103,7 @@ class _Loader:
 
 def _money_word(label: str) -> str:
     """What a subsidy label calls the money (补助金额（万元） -> 补助), as Scheme.money_word."""
-    name = label.split("（", 1)[0]
+    name = re.split(r"[（(]", label, maxsplit=1)[0].strip()
     return name.removesuffix("金额") or name
 
 

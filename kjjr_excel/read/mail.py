@@ -172,7 +172,11 @@ def _percent_text(text: str, charset: str | None) -> str:
 
 # an mbox's "From " line, which starts each of its mails: at the top, or after a blank line (mboxo and mboxrd
 # quote a body's own "From " lines as ">From ")
-_MBOX_FROM = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\r\n]*\r?\n")
+_MBOX_FROM = re.compile(
+    rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +[A-Z][a-z]{2} +\d{1,2} +"
+    rb"\d{1,2}:\d{2}(?::\d{2})?(?: +[^\r\n]*)?\r?\n(?=[A-Za-z][A-Za-z0-9-]*[ \t]*:)"
+)  # "From - Mon Jan  8 10:31:02 2018" (the sender, an asctime date) before a header line: a body's own
+# "From 张敏 的回复：" after a blank line is none
 
 
 def mbox_mails(data: bytes) -> list[bytes]:

@@ -612,9 +612,12 @@ class SubmissionReader:
         return None if best is None else best[1:]
 
 
-# a formula's reference to another workbook: Excel's [1]Sheet!A1 (an external link), LibreOffice's
-# 'file:///…/x.xlsx'#$Sheet.A1, a path or an address
-_EXTERNAL_REFERENCE = re.compile(r"\[\d+\]|'?(?:file|https?)://|\.xls[xm]?\]|\.ods'?#", re.IGNORECASE)
+# a formula's reference to another workbook: Excel's [1]Sheet!A1 or '[1]Sheet 1'!A1 (an external link; not a
+# table's column 表1[2017]), a path's [book.xlsx]Sheet!A1, LibreOffice's 'file:///…/x.xlsx'#$Sheet.A1
+_EXTERNAL_REFERENCE = re.compile(
+    r"(?:^|[=(,;+\-*/&^<>:\s'])\[\d+\][^\[\]!()]*!|'?file://|\.(?:xls[xmb]?|ods)\]|\.(?:xls[xmb]?|ods)'?#",
+    re.IGNORECASE,
+)
 _WHO = ("center_name", "center_code")  # header fields that say whose form a sheet is
 
 
