@@ -706,3 +706,36 @@ def test_a_year_whose_rows_name_no_center_of_this_run_is_there_not_missing(tmp_p
     assert history.years == [2016]
     found = {f.code for f in history.findings}
     assert "history-year-missing" not in found and {"history-unmatched", "history-center-missing"} <= found
+
+
+def test_an_earlier_ranking_edited_by_hand_is_not_trusted_for_delisting(tmp_path: Path) -> None:
+    """2017's ranking with 莱西's 等次 typed over (不合格 -> 合格, its 总分 left): the row's digest in _meta no
+    longer matches, so that row decides nothing: 2018's 摘牌 waits (摘牌待定, with a warning naming the row)
+    instead of following the edit; the file as written is trusted (摘牌, no warning)."""
+    import openpyxl
+
+    from kjjr_excel.app import run_rank
+    from kjjr_excel.write.ranking import write_ranking
+
+    samples = Path(__file__).resolve().parents[1] / "sample_inputs" / "qingdao"
+    roster = samples / "名录.csv"
+    first = run_rank(QD, [samples / "inbox"], roster_path=roster, assessments=[samples / "考核评价表.xlsx"])
+    book = write_ranking(first, tmp_path / "2017.xlsx")
+
+    def delisting(history: Path) -> tuple[list[str], list]:
+        later = run_rank(QD, [samples / "inbox_2018"], roster_path=roster, history=[history], year=2018)
+        flags = next(r.flags for r in later.ranked if r.center.code == "QD10")
+        return [f for f in flags if f.startswith("摘牌")], [
+            f for f in later.findings if f.code == "history-edited"
+        ]
+
+    assert delisting(book) == (["摘牌（连续两年不合格）"], [])
+    edited = openpyxl.load_workbook(book)
+    sheet = edited["排名"]
+    header = [c.value for c in sheet[2]]
+    row = next(r for r in sheet.iter_rows(min_row=3) if r[header.index("编号")].value == "QD10")
+    row[header.index("等次")].value = "合格"
+    edited.save(tmp_path / "edited.xlsx")
+    flags, said = delisting(tmp_path / "edited.xlsx")
+    assert flags and all(f.startswith("摘牌待定") for f in flags)
+    assert len(said) == 1 and f"第{row[0].row}行" in said[0].message and said[0].severity.value == "警告"

@@ -20,6 +20,14 @@ from kjjr_excel.domain.findings import Finding
 from kjjr_excel.domain.identity import CenterRef, TableRow, parse_year, year_in_text
 from kjjr_excel.domain.model import HistoryRecord
 from kjjr_excel.domain.parse import as_text, normalise_name
+from kjjr_excel.domain.published import (
+    ROW_DIGESTS,
+    SERIAL_HEADER,
+    digest_of,
+    kept_digests,
+    published_row_of,
+    row_digest,
+)
 from kjjr_excel.read import guards
 from kjjr_excel.read.tables import (
     Sheet,
@@ -273,7 +281,10 @@ def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], li
             raise _Unreadable(
                 f"工作表“{header.sheet.name}”中找不到考核年度（应在“说明”表的“考核年度”一行，或标题中的“YYYY年度”）"
             )
-    rows, findings = _rows(table_rows(header, str(path)), file_year)
+    read = table_rows(header, str(path))
+    rows, findings = _rows(read, file_year)
+    rows, edits = _untouched(path, read, rows)
+    findings += edits
     said = next(
         (
             m.group()
@@ -301,6 +312,63 @@ def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], li
             )
         )
     return rows, findings
+
+
+def _untouched(
+    path: Path, read: list[TableRow], rows: list[HistoryRow]
+) -> tuple[list[HistoryRow], list[Finding]]:
+    """One of our ranking workbooks checked against the digests its `_meta` keeps of 排名's rows: a row changed
+    by hand (a grade typed over) waits (摘牌待定), and rows deleted leave who was last unknown; each said.
+    Any other table, or a ranking written before digests were kept, is taken as it is."""
+    meta = _ranking_meta(path)
+    digests = kept_digests(meta, ROW_DIGESTS) if meta else ""
+    if not digests or not read:
+        return rows, []
+    headers = list(read[0].keys.values())
+    at = headers.index("等次") if "等次" in headers else -1
+    if at < 1 or at + 1 >= len(headers) or SERIAL_HEADER not in headers:
+        return rows, []
+    total, subsidy = headers[at - 1], headers[at + 1]  # 排名: … 总分/综合得分, 等次, 补助金额 …
+    changed, counted = set(), 0
+    for row in read:
+        cells = {key: row.cells[key].value for key in headers}
+        serial = cells.get(SERIAL_HEADER)
+        if not isinstance(serial, int | float) or isinstance(serial, bool):
+            continue
+        counted += 1
+        if digest_of(digests, int(serial)) != row_digest(published_row_of(cells, total, subsidy)):
+            changed.add(row.index)
+    lost = max(0, len(digests) // 8 - counted)
+    if not changed and not lost:
+        return rows, []
+    said = [f"第{n + 1}行" for n in sorted(changed)[:5]] + ([f"少了{lost}行"] if lost else [])
+    rows = [
+        replace(
+            r,
+            pending=r.pending or _row_of(r.cell) in changed,
+            last_unknown=r.last_unknown or bool(lost) and r.last,
+        )
+        for r in rows
+    ]
+    where = {"file": str(path), "sheet": read[0].sheet}
+    return rows, [Finding.make("history-edited", rows="、".join(said), **where)]
+
+
+def _row_of(cell: str) -> int:
+    """The 0-based row of an A1 reference."""
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return int(digits) - 1 if digits else -1
+
+
+def _ranking_meta(path: Path) -> dict[str, str] | None:
+    """The `_meta` of a ranking workbook this tool wrote (None for a CSV, another table, or a file that does not
+    open: the table reader says why)."""
+    if path.suffix.lower() in (".csv", ".txt"):
+        return None
+    from kjjr_excel.read.book import read_book_with_meta
+
+    meta, _, _ = read_book_with_meta(path, path.name, max_rows=1)
+    return meta if meta and meta.get("kind") == "ranking" else None
 
 
 def _rank_gaps(rows: list[HistoryRow]) -> dict[int, str]:

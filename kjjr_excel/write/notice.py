@@ -20,6 +20,7 @@ from kjjr_excel import __version__
 from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
+from kjjr_excel.domain.published import ROW_DIGESTS, PublishedRow, digest_of, kept_digests, row_digest
 from kjjr_excel.domain.rank import FLAG_GRADE_PENDING, pay_held_word
 from kjjr_excel.domain.scheme import Scheme, say_year
 from kjjr_excel.errors import KjjrError, OutputError
@@ -27,13 +28,10 @@ from kjjr_excel.write.output import Written, atomic_write, make_folder, refuse_i
 from kjjr_excel.write.pdf import convert_to_pdf, find_soffice
 from kjjr_excel.write.ranking import (
     RANKING_KIND,
-    ROW_DIGESTS,
     SERIAL,
     SHEET_RANKING,
-    PublishedRow,
     published_headers,
     published_row,
-    row_digest,
 )
 from kjjr_excel.write.styles import (
     Workbook,
@@ -97,14 +95,10 @@ def read_ranking(scheme: Scheme, path: Path) -> RankingBook:
 def _check_unchanged(path: Path, meta: Mapping[str, str], rows: Sequence[tuple[int, PublishedRow]]) -> None:
     """PublishError naming the rows of 排名 whose published cells differ from what rank wrote (row_digest); a
     workbook written before the digests were kept is taken as it is."""
-    digests = "".join(meta.get(f"{ROW_DIGESTS}{k}", "") for k in range(1, len(meta) + 1))
+    digests = kept_digests(meta, ROW_DIGESTS)
     if not digests:
         return
-    changed = [
-        (line, row)
-        for line, row in rows
-        if row.serial < 1 or digests[(row.serial - 1) * 8 : row.serial * 8] != row_digest(row)
-    ]
+    changed = [(line, row) for line, row in rows if digest_of(digests, row.serial) != row_digest(row)]
     if changed:
         shown = "、".join(f"第{line}行（{row.name or row.code or row.serial}）" for line, row in changed[:5])
         more = f"等 {len(changed)} 行" if len(changed) > 5 else ""

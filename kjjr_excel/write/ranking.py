@@ -10,11 +10,10 @@ import contextlib
 import itertools
 import re
 import tempfile
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
@@ -33,6 +32,14 @@ from kjjr_excel.domain.layout import layout
 from kjjr_excel.domain.methods import FLAG_NOT_ASSESSED, method_of
 from kjjr_excel.domain.model import HistoryRecord, RankedCenter, RunResult, Submission, beijing_time
 from kjjr_excel.domain.parse import as_text, fmt_decimal
+from kjjr_excel.domain.published import (
+    ROW_DIGESTS,
+    SERIAL_HEADER,
+    PublishedRow,
+    published_labels,
+    published_row_of,
+    row_digest,
+)
 from kjjr_excel.domain.rank import (
     FLAG_DELIST,
     FLAG_DELIST_WARNING,
@@ -420,7 +427,7 @@ def _ranking_columns(scheme: Scheme, codes: Iterable[str] = ()) -> list[Column]:
 
 NAME_WIDTH, HOST_WIDTH, FLAG_WIDTH = 25, 17, 15
 CODE_WIDTH = 12
-SERIAL = Column("序号", "int", 4, 4)
+SERIAL = Column(SERIAL_HEADER, "int", 4, 4)
 
 
 def _ranking_scores(scheme: Scheme, r: RankedCenter) -> list[Any]:
@@ -1494,83 +1501,16 @@ def ranking_meta(result: RunResult) -> list[tuple[str, str]]:
     ]
 
 
-@dataclass(frozen=True)
-class PublishedRow:
-    """One row of 排名 as publish reads it back: what the 公示 table and the payment list show."""
-
-    serial: int
-    rank: int | None
-    code: str
-    name: str
-    host_unit: str
-    total: Decimal | None
-    grade: str
-    subsidy: Decimal | None
-    flags: str
-
-
 def published_headers(scheme: Scheme) -> list[str]:
     """The headers of 排名 whose cells publish reads."""
-    return [
-        SERIAL.header,
-        "排名",
-        "编号",
-        "名称",
-        "依托单位",
-        scheme.total_label,
-        "等次",
-        scheme.subsidy_label,
-        "标记",
-    ]
+    return published_labels(scheme.total_label, scheme.subsidy_label)
 
 
 def published_row(scheme: Scheme, cells: dict[str, Any]) -> PublishedRow:
-    """A row of 排名 from its cells by header: the values written (as _cell_value gives them) or the cells read
-    back. Both sides go through here, so a row's digest is the same after a re-save by Excel, WPS or
-    LibreOffice, and differs when one of these cells was changed."""
-    rank = cells.get("排名")
-    return PublishedRow(
-        serial=int(cells[SERIAL.header]),
-        rank=int(rank) if isinstance(rank, int | float) and not isinstance(rank, bool) else None,
-        code=as_text(cells.get("编号")),
-        name=as_text(cells.get("名称")),
-        host_unit=as_text(cells.get("依托单位")),
-        total=published_amount(cells.get(scheme.total_label)),
-        grade=as_text(cells.get("等次")),
-        subsidy=published_amount(cells.get(scheme.subsidy_label)),
-        flags=as_text(cells.get("标记")),
-    )
+    """A row of 排名 from its cells by header (domain.published.published_row_of with the scheme's labels)."""
+    return published_row_of(cells, scheme.total_label, scheme.subsidy_label)
 
 
-CENT = Decimal("0.01")
-
-
-def published_amount(value: object) -> Decimal | None:
-    """A score or an amount as 排名 shows it (two places); None for an empty or non-numeric cell."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return Decimal(repr(float(value))).quantize(CENT, ROUND_HALF_UP)
-
-
-def row_digest(row: PublishedRow) -> str:
-    """Eight hex digits (CRC-32) of a published row: it tells a cell changed by mistake after the ranking was
-    written, not a forgery (_meta can be edited as well)."""
-    fields = (
-        row.serial,
-        row.rank,
-        row.code,
-        row.name,
-        row.host_unit,
-        row.total,
-        row.grade,
-        row.subsidy,
-        row.flags,
-    )
-    text = "\x1f".join("" if v is None else str(v) for v in fields)
-    return f"{zlib.crc32(text.encode('utf-8')):08x}"
-
-
-ROW_DIGESTS = "row_digests_"  # _meta keys row_digests_1, _2…: a cell holds at most 32,767 characters
 DIGEST_CELL = 8 * 4000
 
 
