@@ -42,5 +42,5 @@ def test_a_row_reads_the_same_written_or_read_back():
 
 def test_digests_kept_over_several_meta_cells_are_found_by_row():
     meta = {f"{ROW_DIGESTS}1": "aaaaaaaabbbbbbbb", f"{ROW_DIGESTS}2": "cccccccc", "kind": "ranking"}
-    digests = kept_digests(meta, ROW_DIGESTS)
+    digests = kept_digests(meta)
     assert [digest_of(digests, n) for n in (1, 2, 3, 4, 0)] == ["aaaaaaaa", "bbbbbbbb", "cccccccc", "", ""]

@@ -80,9 +80,9 @@ def row_digest(row: PublishedRow) -> str:
     return f"{zlib.crc32(text.encode('utf-8')):08x}"
 
 
-def kept_digests(meta: Mapping[str, str], key: str) -> str:
-    """The row digests a ranking workbook's `_meta` keeps under key1, key2… (a cell holds 32,767 characters)."""
-    return "".join(meta.get(f"{key}{k}", "") for k in range(1, len(meta) + 1))
+def kept_digests(meta: Mapping[str, str]) -> str:
+    """The row digests a ranking workbook's `_meta` keeps under row_digests_1, _2… ('' when none)."""
+    return "".join(meta.get(f"{ROW_DIGESTS}{k}", "") for k in range(1, len(meta) + 1))
 
 
 def digest_of(digests: str, serial: int) -> str:

@@ -1372,16 +1372,9 @@ def read_sheets(
     path: Path, display: str, *, max_rows: int = 100_000
 ) -> tuple[list[tuple[str, list[list]]], list[Finding]]:
     """Every sheet of a workbook (but `_meta`) as rows anchored at A1, behind the same guards as submissions
-    (format sniffing, zip and XML bombs, passwords). For rosters and earlier years' results: problems are
-    findings, never exceptions."""
-    try:
-        book = open_book(path, display)
-        return list(_tables(book, book.sheet_names, max_rows)), list(book.findings)
-    except Refused as refused:
-        return [], refused.findings
-    except BaseException as exc:  # hostile input (a native panic too) must not stop the run
-        guards.reraise_fatal(exc)
-        return [], [Finding.make("file-corrupt", file=display, detail=guards.describe_error(exc))]
+    (format sniffing, zip and XML bombs, passwords): read_book_with_meta without the `_meta`."""
+    _, sheets, findings = read_book_with_meta(path, display, max_rows=max_rows)
+    return sheets, findings
 
 
 def _fault(display: str, exc: Exception) -> Finding:
@@ -1391,8 +1384,9 @@ def _fault(display: str, exc: Exception) -> Finding:
 def read_book_with_meta(
     path: Path, display: str, *, max_rows: int = 100_000
 ) -> tuple[dict[str, str] | None, list[tuple[str, list[list]]], list[Finding]]:
-    """(its `_meta` as key -> value or None, every other sheet as read_sheets gives it, findings): a workbook
-    this tool wrote, read back behind the same guards as every input (publish reads a ranking workbook)."""
+    """(its `_meta` as key -> value or None, every other sheet as rows anchored at A1, findings), behind the same
+    guards as every input: a ranking workbook publish or the history reads back, a roster, any table file.
+    Problems are findings, never exceptions."""
     try:
         book = open_book(path, display)
         names = book.sheet_names
@@ -1400,7 +1394,8 @@ def read_book_with_meta(
         return book.meta(names), sheets, list(book.findings)
     except Refused as refused:
         return None, [], refused.findings
-    except Exception as exc:  # hostile input must not stop the run
+    except BaseException as exc:  # hostile input (a native panic too) must not stop the run
+        guards.reraise_fatal(exc)
         return None, [], [_fault(display, exc)]
 
 

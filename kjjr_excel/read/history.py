@@ -21,7 +21,6 @@ from kjjr_excel.domain.identity import CenterRef, TableRow, parse_year, year_in_
 from kjjr_excel.domain.model import HistoryRecord
 from kjjr_excel.domain.parse import as_text, normalise_name
 from kjjr_excel.domain.published import (
-    ROW_DIGESTS,
     SERIAL_HEADER,
     digest_of,
     kept_digests,
@@ -36,7 +35,7 @@ from kjjr_excel.read.tables import (
     Unreadable,
     find_header,
     identity_roles,
-    open_sheets,
+    open_table_file,
     table_rows,
 )
 
@@ -263,7 +262,7 @@ def _choose(chosen: dict[tuple[str, int], HistoryRow], row: HistoryRow, findings
 
 def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], list[Finding]]:
     """Rows of one history file (with `last` decided per year) and row-level findings."""
-    sheets = _read_sheets(path)
+    sheets, meta = _read_sheets(path)
     spec = TableSpec(
         identity_roles(center_label, year=True) | COLUMNS,
         needs=(("grade",), ("rank",), ("name", "code")),
@@ -283,7 +282,7 @@ def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], li
             )
     read = table_rows(header, str(path))
     rows, findings = _rows(read, file_year)
-    rows, edits = _untouched(path, read, rows)
+    rows, edits = _untouched(path, meta, read, rows)
     findings += edits
     said = next(
         (
@@ -315,13 +314,12 @@ def _read_file(path: Path, center_label: str = "") -> tuple[list[HistoryRow], li
 
 
 def _untouched(
-    path: Path, read: list[TableRow], rows: list[HistoryRow]
+    path: Path, meta: dict[str, str] | None, read: list[TableRow], rows: list[HistoryRow]
 ) -> tuple[list[HistoryRow], list[Finding]]:
     """One of our ranking workbooks checked against the digests its `_meta` keeps of 排名's rows: a row changed
     by hand (a grade typed over) waits (摘牌待定), and rows deleted leave who was last unknown; each said.
     Any other table, or a ranking written before digests were kept, is taken as it is."""
-    meta = _ranking_meta(path)
-    digests = kept_digests(meta, ROW_DIGESTS) if meta else ""
+    digests = kept_digests(meta) if meta and meta.get("kind") == "ranking" else ""
     if not digests or not read:
         return rows, []
     headers = list(read[0].keys.values())
@@ -360,17 +358,6 @@ def _row_of(cell: str) -> int:
     return int(digits) - 1 if digits else -1
 
 
-def _ranking_meta(path: Path) -> dict[str, str] | None:
-    """The `_meta` of a ranking workbook this tool wrote (None for a CSV, another table, or a file that does not
-    open: the table reader says why)."""
-    if path.suffix.lower() in (".csv", ".txt"):
-        return None
-    from kjjr_excel.read.book import read_book_with_meta
-
-    meta, _, _ = read_book_with_meta(path, path.name, max_rows=1)
-    return meta if meta and meta.get("kind") == "ranking" else None
-
-
 def _rank_gaps(rows: list[HistoryRow]) -> dict[int, str]:
     """Per year, the places no row holds although a lower place is held and no tie explains it: competition
     ranks go 1, 2, 2, 4 (a tie of two covers the next place), so 1, 2, 4 lacks 第3名. Dense ranks (1, 1, 2)
@@ -393,9 +380,9 @@ def _rank_gaps(rows: list[HistoryRow]) -> dict[int, str]:
 _NOT_FINAL = re.compile(r"初步结果[^）)]*|暂定结果|结果尚未确定")
 
 
-def _read_sheets(path: Path) -> list[Sheet]:
+def _read_sheets(path: Path) -> tuple[list[Sheet], dict[str, str] | None]:
     try:
-        return open_sheets(path, limit=MAX_FILE_BYTES, sniff=True, max_rows=MAX_ROWS)
+        return open_table_file(path, limit=MAX_FILE_BYTES, sniff=True, max_rows=MAX_ROWS)
     except Undecodable:
         raise _Unreadable("CSV文件的编码无法识别，请另存为 UTF-8 编码") from None
     except Unreadable as refused:

@@ -63,7 +63,14 @@ class Undecodable(Unreadable):
 
 
 def open_sheets(path: Path, *, limit: int, sniff: bool, max_rows: int = MAX_ROWS) -> list[Sheet]:
-    """Every sheet of a table file (CSV: one sheet named after the file); raise Unreadable.
+    """Every sheet of a table file (CSV: one sheet named after the file); raise Unreadable (see open_table_file)."""
+    return open_table_file(path, limit=limit, sniff=sniff, max_rows=max_rows)[0]
+
+
+def open_table_file(
+    path: Path, *, limit: int, sniff: bool, max_rows: int = MAX_ROWS
+) -> tuple[list[Sheet], dict[str, str] | None]:
+    """Every sheet of a table file and its `_meta` (None for a CSV or a workbook without one); raise Unreadable.
 
     sniff: every file is read through guards.read_input(limit) first, an empty one is refused, and a .csv that
     is a workbook inside is read as one (history); else only a CSV is, and its suffix decides (roster)."""
@@ -76,14 +83,14 @@ def open_sheets(path: Path, *, limit: int, sniff: bool, max_rows: int = MAX_ROWS
             raise Unreadable("文件是空的（0字节）")
         is_csv = is_csv and not data.startswith(WORKBOOK_MAGIC)
     if is_csv:
-        return [Sheet(path.stem, _csv_rows(path, data)[:max_rows])]
-    from kjjr_excel.read.book import read_sheets
+        return [Sheet(path.stem, _csv_rows(path, data)[:max_rows])], None
+    from kjjr_excel.read.book import read_book_with_meta
 
-    sheets, problems = read_sheets(path, path.name, max_rows=max_rows)
+    meta, sheets, problems = read_book_with_meta(path, path.name, max_rows=max_rows)
     refused = [f for f in problems if f.severity is Severity.ERROR]
     if refused:
         raise Unreadable(refused[0].message)
-    return [Sheet(name, rows) for name, rows in sheets]
+    return [Sheet(name, rows) for name, rows in sheets], meta
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:

@@ -20,7 +20,7 @@ from kjjr_excel import __version__
 from kjjr_excel.domain.findings import Severity
 from kjjr_excel.domain.methods import method_of
 from kjjr_excel.domain.parse import as_text
-from kjjr_excel.domain.published import ROW_DIGESTS, PublishedRow, digest_of, kept_digests, row_digest
+from kjjr_excel.domain.published import PublishedRow, digest_of, kept_digests, row_digest
 from kjjr_excel.domain.rank import FLAG_GRADE_PENDING, pay_held_word
 from kjjr_excel.domain.scheme import Scheme, say_year
 from kjjr_excel.errors import KjjrError, OutputError
@@ -95,7 +95,7 @@ def read_ranking(scheme: Scheme, path: Path) -> RankingBook:
 def _check_unchanged(path: Path, meta: Mapping[str, str], rows: Sequence[tuple[int, PublishedRow]]) -> None:
     """PublishError naming the rows of 排名 whose published cells differ from what rank wrote (row_digest); a
     workbook written before the digests were kept is taken as it is."""
-    digests = kept_digests(meta, ROW_DIGESTS)
+    digests = kept_digests(meta)
     if not digests:
         return
     changed = [(line, row) for line, row in rows if digest_of(digests, row.serial) != row_digest(row)]

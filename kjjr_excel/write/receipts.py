@@ -6,6 +6,7 @@ written to a temporary name in the target folder and moved into place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -275,16 +276,11 @@ def _once(found: list[Finding]) -> list[Finding]:
 def _told_as_sent(found: list[Finding], sent: dict[str, str]) -> list[Finding]:
     """The findings with the files their messages name (同一分中心报送了2份：收件箱/2回复.eml › a.xlsx…) as
     their sender knows them (_as_sent): the analyst's folders and saved mails mean nothing to a clerk."""
-    names = sorted(sent, key=len, reverse=True)  # a mail's display is the start of its attachments'
-
-    def told(message: str) -> str:
-        for n, name in enumerate(names):
-            message = message.replace(name, f"\x00{n}\x00")
-        for n, name in enumerate(names):
-            message = message.replace(f"\x00{n}\x00", sent[name])
-        return message
-
-    return [replace(f, message=told(f.message)) if any(n in f.message for n in names) else f for f in found]
+    if not sent:
+        return found
+    # one pass, longest name first: a mail's display is the start of its attachments'
+    names = re.compile("|".join(map(re.escape, sorted(sent, key=len, reverse=True))))
+    return [replace(f, message=names.sub(lambda m: sent[m.group()], f.message)) for f in found]
 
 
 def _as_sent(file: str, origins) -> str:
